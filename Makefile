@@ -1,0 +1,124 @@
+# intake: the hotline's message intake daemon (intaked) and staff tool (intake).
+# GNU Make, non-recursive.  `make help` lists the targets.
+
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+SYSCONFDIR ?= /etc
+BUILD      ?= build
+
+CC      ?= cc
+PKGS    := libetpan libcurl sqlite3 libconfig jansson libsystemd gnutls libpcre2-8 libseccomp
+
+# Debian's libetpan.pc carries a dpkg -specs= flag that silently links a
+# non-PIE executable: drop it, and force PIE ourselves.
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(filter-out -specs=%,$(shell pkg-config --libs $(PKGS) 2>/dev/null))
+CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
+CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+           -Wmissing-prototypes -Wpointer-arith -Wformat=2 -Wno-format-nonliteral
+HARDEN  := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+CFLAGS  ?= -O2 -g
+ALL_CFLAGS := -std=c17 -D_GNU_SOURCE $(WARN) $(HARDEN) $(CFLAGS) -Iinclude -I$(BUILD) $(PKG_CFLAGS) $(EXTRA_CFLAGS)
+LDFLAGS_ALL := -pie -Wl,-z,relro -Wl,-z,now $(LDFLAGS) $(EXTRA_LDFLAGS)
+LIBS    := $(PKG_LIBS) -lm
+
+# Every daemon/*.c except the two mains is a library module shared by both
+# programs and the tests.
+MAIN_SRCS := daemon/intaked.c daemon/intake.c
+LIB_SRCS  := $(filter-out $(MAIN_SRCS),$(wildcard daemon/*.c))
+LIB_OBJS  := $(LIB_SRCS:daemon/%.c=$(BUILD)/%.o) $(BUILD)/sqlgen.o
+SQL_FILES := $(sort $(wildcard sql/[0-9][0-9][0-9]_*.sql))
+
+TEST_SRCS := $(wildcard tests/unit/test_*.c)
+TEST_BINS := $(TEST_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+
+all: $(BUILD)/intaked $(BUILD)/intake intaked intake
+
+intaked intake: %: $(BUILD)/%
+	@ln -sf $(BUILD)/$@ $@
+
+$(BUILD)/%.o: daemon/%.c | $(BUILD)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+# The migrations are compiled in, so an installed program needs no sql/.
+$(BUILD)/sqlgen.c: $(SQL_FILES) tools/sql2c.sh | $(BUILD)
+	sh tools/sql2c.sh $(SQL_FILES) > $@.tmp && mv $@.tmp $@
+$(BUILD)/sqlgen.o: $(BUILD)/sqlgen.c
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/libintake.a: $(LIB_OBJS)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/intaked: $(BUILD)/intaked.o $(BUILD)/libintake.a
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
+$(BUILD)/intake: $(BUILD)/intake.o $(BUILD)/libintake.a
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libintake.a | $(BUILD)/tests
+	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Wno-missing-prototypes $(LDFLAGS_ALL) -o $@ $< $(BUILD)/libintake.a $(LIBS) $(CHECK_LIBS)
+
+$(BUILD) $(BUILD)/tests:
+	mkdir -p $@
+
+tests: $(TEST_BINS)
+
+# ---- set-up ------------------------------------------------------------
+deps:
+	@sh tools/deps.sh
+
+# ---- tests -------------------------------------------------------------
+check: deps
+	$(MAKE) all tests
+	sh tests/run.sh $(BUILD)
+
+check-asan: deps
+	$(MAKE) BUILD=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+	    EXTRA_LDFLAGS="-fsanitize=address,undefined" all tests
+	INTAKE_SANITIZER=1 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	    sh tests/run.sh build-asan
+
+demo: deps
+	$(MAKE) all
+	sh tools/demo.sh
+
+bench: deps
+	$(MAKE) all
+	sh tests/bench/run.sh $(BUILD)
+
+triage-report: all
+	sh tools/triage-report.sh
+
+# ---- install -----------------------------------------------------------
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin \
+	    $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 \
+	    $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/doc/intake/examples \
+	    $(DESTDIR)$(SYSCONFDIR)/intake $(DESTDIR)$(PREFIX)/lib/systemd/system \
+	    $(DESTDIR)$(PREFIX)/lib/sysusers.d
+	install -m 0755 $(BUILD)/intake $(DESTDIR)$(PREFIX)/bin/intake
+	install -m 0755 $(BUILD)/intaked $(DESTDIR)$(PREFIX)/sbin/intaked
+	for m in doc/*.[158]; do s=$${m##*.}; install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$s/; done
+	install -m 0644 conf/intake.conf conf/triage.conf conf/intake.cron $(DESTDIR)$(PREFIX)/share/doc/intake/examples/
+	test -e $(DESTDIR)$(SYSCONFDIR)/intake/triage.conf || install -m 0644 conf/triage.conf $(DESTDIR)$(SYSCONFDIR)/intake/triage.conf
+	for u in systemd/*.service systemd/*.timer; do \
+	    sed 's|@SBINDIR@|$(PREFIX)/sbin|g; s|@BINDIR@|$(PREFIX)/bin|g; s|@SYSCONFDIR@|$(SYSCONFDIR)|g' $$u \
+	    > $(DESTDIR)$(PREFIX)/lib/systemd/system/$${u##*/}; done
+	install -m 0644 systemd/intake.sysusers $(DESTDIR)$(PREFIX)/lib/sysusers.d/intake.conf
+
+clean:
+	rm -rf build build-asan build-fuzz intaked intake var
+
+help:
+	@echo "make            build intaked and intake"
+	@echo "make deps       install missing Debian packages (apt-get)"
+	@echo "make demo       deps + build + run the daemon once over a sample mailbox"
+	@echo "make check      deps + build + every test"
+	@echo "make check-asan the tests under AddressSanitizer/UBSan"
+	@echo "make bench      benchmarks (figures as ratios against peers)"
+	@echo "make install    PREFIX=$(PREFIX) DESTDIR="
+
+.PHONY: all deps check check-asan demo bench triage-report install clean help tests intaked intake
+
+-include $(LIB_OBJS:.o=.d) $(BUILD)/intaked.d $(BUILD)/intake.d

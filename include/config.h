@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * config.h: the one configuration file (libconfig), parsed once into a
+ * validated, typed struct.  Every error is reported as "FILE:LINE: what is
+ * wrong"; parsing goes on to report all of them.  Unknown keys are errors.
+ * Relative paths are resolved against the configuration file's directory.
+ * Reload (SIGHUP) = config_load() into a new struct, swap only on success.
+ */
+#ifndef INTAKE_CONFIG_H
+#define INTAKE_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONFIG_DEFAULT_PATH	"/etc/intake/intake.conf"
+#define EX_CONFIG_CODE		78
+
+/* Minutes after local midnight; open >= close means closed. */
+struct day_hours {
+	int	open;
+	int	close;
+};
+
+struct tip_meeting {
+	int	wday;		/* 0 = Sunday, as struct tm */
+	int	minute;		/* minutes after midnight */
+};
+
+enum source_type { SOURCE_MAILDIR, SOURCE_IMAP, SOURCE_HTTP, SOURCE_STDIN };
+enum imap_tls { IMAP_TLS_IMPLICIT, IMAP_TLS_STARTTLS, IMAP_TLS_NONE };
+enum imap_auth { IMAP_AUTH_LOGIN, IMAP_AUTH_XOAUTH2 };
+enum imap_after { IMAP_AFTER_SEEN, IMAP_AFTER_MOVE };
+
+struct source_config {
+	char		*name;
+	enum source_type type;
+	char		*path;		/* maildir */
+	/* imap */
+	char		*host;
+	int		 port;
+	enum imap_tls	 tls;
+	char		*ca_file;	/* NULL: system trust store */
+	int		 tls_verify;	/* 1 unless explicitly false */
+	char		*pin_sha256;	/* hex SHA-256 of the leaf, or NULL */
+	char		*user;
+	enum imap_auth	 auth;
+	char		*password_file;
+	char		*token_file;	/* xoauth2 (imap) or bearer (http) */
+	char		*token_command;
+	char		*mailbox;
+	enum imap_after	 after;
+	char		*move_to;	/* after = "move:FOLDER" */
+	int		 idle;
+	int		 poll_interval;	/* seconds */
+	int		 timeout;	/* seconds, per network read */
+	/* http */
+	char		*url;
+	int		 line;		/* where it was defined, for messages */
+};
+
+struct config {
+	char		*path;		/* the file read, or NULL for defaults */
+	char		*dir;		/* its directory */
+	char		*database;
+	char		*database_group;	/* NULL: 0600 */
+	char		*timezone;
+	struct day_hours week[7];	/* index 0 = Sunday */
+	int		 holidays_federal;
+	char		**holidays_extra;	/* "YYYY-MM-DD" */
+	size_t		 holidays_nextra;
+	char		*holidays_ics;		/* NULL when none */
+
+	/* sla */
+	int		 urgent_response_minutes;
+	int		 urgent_breach_minutes;
+	int		 in_hours_response_business_minutes;
+	int		 in_hours_breach_business_minutes;
+	struct tip_meeting *tip_meetings;
+	size_t		 ntip_meetings;
+
+	struct source_config *sources;
+	size_t		 nsources;
+
+	/* limits (the hardening issue) */
+	size_t		 max_message_bytes;
+	int		 max_mime_depth;
+	int		 max_mime_parts;
+	int		 max_headers;
+	size_t		 max_header_bytes;
+	size_t		 max_text_bytes;
+	int		 max_decode_ratio;	/* decoded/encoded */
+	int		 parse_timeout;		/* seconds per message */
+
+	char		*triage_lexicon;	/* NULL: built-in lexicon */
+
+	/* alerts */
+	char		*alerts_webhook;
+	char		**alerts_to;
+	size_t		 alerts_nto;
+	int		 alerts_source_stale_minutes;
+	int		 alerts_parse_error_run;
+	int		 alerts_include_excerpt;
+
+	/* smtp */
+	char		*smtp_url;
+	char		*smtp_user;
+	char		*smtp_password_file;
+	char		*smtp_from;
+	char		*smtp_ca_file;
+
+	/* remind */
+	int		*remind_at;		/* minutes after midnight */
+	size_t		 remind_nat;
+	int		 remind_lead_minutes;
+	char		**remind_to;
+	size_t		 remind_nto;
+	char		*remind_webhook;
+
+	/* acknowledgements to senders (off by default) */
+	int		 ack_enabled;
+	char		*ack_from;
+
+	int		 retention_closed_days;	/* 0 = keep forever */
+	int		 log_level;		/* LOG_PRI_* */
+	int		 busy_timeout_ms;
+};
+
+/*
+ * Load and validate path.  On success returns 0 and fills *out.  On failure
+ * returns -1 and *errors holds one "FILE:LINE: message" per line (caller
+ * frees).  When path does not exist and allow_missing is set, the built-in
+ * defaults are used (cfg->path == NULL) and 0 is returned.
+ */
+int	 config_load(const char *path, int allow_missing, struct config *out,
+	    char **errors);
+/* The built-in defaults, as documented in doc/interfaces.md. */
+void	 config_defaults(struct config *);
+void	 config_free(struct config *);
+/* -c FILE, else $INTAKE_CONFIG, else CONFIG_DEFAULT_PATH. */
+const char *config_path_choose(const char *from_cli);
+/* Read a secret file (password, token): its first line, without newline.
+ * Refuses files readable by others.  0, or -1 with *err set (caller frees). */
+int	 config_read_secret(const char *path, char **out, char **err);
+const struct source_config *config_source(const struct config *, const char *name);
+
+#endif

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ingest.h: one message's way: raw bytes -> parse -> triage -> threading ->
+ * SLA -> store (ticket, message, events, urgent alert in the outbox).
+ * Exactly once: a message already stored (same source key; or same
+ * Message-ID and sha256; without Message-ID, the same sha256) returns the
+ * ticket it belongs to, flagged duplicate.
+ *
+ * ingest_message() runs inside the caller's transaction (store_begin), so a
+ * source commits a batch together with its cursor; it never commits.
+ */
+#ifndef INTAKE_INGEST_H
+#define INTAKE_INGEST_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "calendar.h"
+#include "calltype.h"
+#include "config.h"
+#include "message.h"
+#include "store.h"
+#include "triage.h"
+
+/* How to turn raw bytes into a message: in process, or in the sandboxed
+ * parser child (parsechild.h).  Must always fill *out. */
+typedef int (*ingest_parse_fn)(void *arg, const char *raw, size_t len,
+    const struct parse_limits *, struct message *out);
+
+struct ingest_ctx {
+	const struct config	*cfg;
+	const struct calendar	*cal;
+	const struct lexicon	*lex;
+	struct store		*store;
+	struct parse_limits	 limits;
+	ingest_parse_fn		 parse;		/* NULL: message_parse */
+	void			*parse_arg;
+	const char		*actor;		/* for events: "intaked", "intake" */
+};
+
+struct raw_input {
+	const char	*data;		/* verbatim bytes, kept as the record */
+	size_t		 len;
+	const char	*source;	/* source name */
+	const char	*source_key;	/* NULL when none (stdin) */
+	time_t		 received_at;	/* reached the hotline's mailbox */
+	int		 oversize;	/* too large: data is headers only */
+	size_t		 real_size;	/* with oversize: the size on the server */
+};
+
+struct ingest_result {
+	long long	 ticket;
+	long long	 message;
+	int		 duplicate;
+	int		 appended;	/* added to an existing ticket */
+	int		 alerted;	/* an urgent alert was queued */
+	enum call_type	 type;
+	enum urgency	 urgency;
+	enum parse_status parse_status;
+	time_t		 response_due;
+	time_t		 breach_at;
+};
+
+void	 ingest_ctx_init(struct ingest_ctx *, const struct config *,
+	    const struct calendar *, const struct lexicon *, struct store *);
+/* STORE_OK, STORE_TEMP (retry later, nothing written) or STORE_ERR. */
+int	 ingest_raw(struct ingest_ctx *, const struct raw_input *,
+	    struct ingest_result *);
+/* For sources whose messages are not RFC 5322 (HTTP: SMS, web forms): the
+ * message is already built; raw is kept as the record.  msg stays the
+ * caller's. */
+int	 ingest_prepared(struct ingest_ctx *, const struct raw_input *,
+	    const struct message *msg, struct ingest_result *);
+
+#endif

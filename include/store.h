@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * store.h: the SQLite database: open (WAL, busy_timeout, foreign keys,
+ * synchronous=FULL, mode 0600 or 0660 with a group), migrate (numbered, in
+ * one transaction, tracked by PRAGMA user_version), transactions.  Modules
+ * that own a part of the schema (ingest, reports, workflow, outbox) prepare
+ * their own statements on store_db(); every statement uses bound parameters.
+ */
+#ifndef INTAKE_STORE_H
+#define INTAKE_STORE_H
+
+#include <sqlite3.h>
+
+struct store;
+
+enum store_rc {
+	STORE_OK = 0,
+	STORE_ERR = -1,		/* a bug or corruption: do not retry blindly */
+	STORE_TEMP = -2,	/* locked, busy, full, unwritable: retry later */
+	STORE_NEWER = -3,	/* the database is newer than this program */
+};
+
+/*
+ * Open (creating with mode 0600, or 0660 and group `group` when not NULL)
+ * and migrate to the newest schema.  On failure *err is set (caller frees).
+ */
+int	 store_open(const char *path, const char *group, int busy_timeout_ms,
+	    struct store **out, char **err);
+void	 store_close(struct store *);
+sqlite3	*store_db(struct store *);
+int	 store_schema_version(struct store *);
+/* The newest schema version this program knows. */
+int	 store_schema_latest(void);
+
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK: STORE_OK, STORE_TEMP or STORE_ERR. */
+int	 store_begin(struct store *);
+int	 store_commit(struct store *);
+void	 store_rollback(struct store *);
+/* Map a SQLite result code to STORE_TEMP (busy, locked, full, I/O,
+ * read-only) or STORE_ERR. */
+int	 store_classify(int sqlite_rc);
+/* The last error message of the connection, for logs. */
+const char *store_errmsg(struct store *);
+
+/* Append an audit event (JSON detail) to a ticket; inside a transaction. */
+int	 store_event(struct store *, long long ticket, long long at,
+	    const char *actor, const char *kind, const char *detail_json);
+
+#endif

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * triage.h: a parsed message -> {type, urgency, flags, language, rationale}.
+ * The rules live in a lexicon file (conf/triage.conf, libconfig) that staff
+ * edit without recompiling; a copy of conf/triage.conf is built in for when
+ * no file is configured.  triage_classify() is pure.
+ */
+#ifndef INTAKE_TRIAGE_H
+#define INTAKE_TRIAGE_H
+
+#include <stddef.h>
+
+#include "calltype.h"
+#include "message.h"
+
+struct lexicon;
+
+struct triage_result {
+	enum call_type	 type;
+	enum urgency	 urgency;
+	int		 minor;
+	int		 danger;
+	int		 automated;
+	int		 needs_interpreter;
+	char		 lang[4];	/* ISO 639-1 or "und" */
+	char		**rationale;	/* short strings, owned */
+	size_t		 nrationale;
+};
+
+/* NULL with err "FILE:LINE: ..." on a bad file. */
+struct lexicon	*lexicon_load(const char *path, char *err, size_t errlen);
+struct lexicon	*lexicon_builtin(void);
+void		 lexicon_free(struct lexicon *);
+
+int	 triage_classify(const struct lexicon *, const struct message *,
+	    struct triage_result *out);
+void	 triage_result_free(struct triage_result *);
+
+#endif

@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: MIT */
+#include <check.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "calltype.h"
+#include "util.h"
+
+START_TEST(test_buf_max)
+{
+	struct buf b;
+
+	buf_init(&b, 8);
+	ck_assert_int_eq(buf_addstr(&b, "12345678"), 0);
+	ck_assert_int_eq(buf_addc(&b, 'x'), -1);
+	ck_assert_str_eq(b.data, "12345678");
+	buf_free(&b);
+}
+END_TEST
+
+START_TEST(test_parse_uint)
+{
+	unsigned long long v;
+
+	ck_assert_int_eq(parse_uint("42", 0, 100, &v), 0);
+	ck_assert_int_eq((int)v, 42);
+	ck_assert_int_eq(parse_uint("101", 0, 100, &v), -1);
+	ck_assert_int_eq(parse_uint("4x", 0, 100, &v), -1);
+	ck_assert_int_eq(parse_uint("", 0, 100, &v), -1);
+	ck_assert_int_eq(parse_uint("99999999999999999999999", 0, ULLONG_MAX, &v), -1);
+}
+END_TEST
+
+START_TEST(test_hhmm)
+{
+	int m;
+
+	ck_assert_int_eq(parse_hhmm("09:30", &m), 0);
+	ck_assert_int_eq(m, 570);
+	ck_assert_int_eq(parse_hhmm("24:00", &m), 0);
+	ck_assert_int_eq(parse_hhmm("24:01", &m), -1);
+	ck_assert_int_eq(parse_hhmm("9:30", &m), -1);
+	ck_assert_int_eq(parse_hhmm("09:60", &m), -1);
+}
+END_TEST
+
+START_TEST(test_utf8)
+{
+	char *s;
+
+	ck_assert(utf8_valid("caf\xc3\xa9", 5));
+	ck_assert(!utf8_valid("caf\xe9", 4));
+	ck_assert(!utf8_valid("\xed\xa0\x80", 3));	/* surrogate */
+	ck_assert(!utf8_valid("\xc0\xaf", 2));		/* overlong */
+	s = utf8_sanitize("a\xe9" "b\0c", 5);
+	ck_assert_str_eq(s, "a\xef\xbf\xbd" "b\xef\xbf\xbd" "c");
+	free(s);
+	s = utf8_truncate("\xc3\xa9\xc3\xa9", 3);
+	ck_assert_str_eq(s, "\xc3\xa9");
+	free(s);
+}
+END_TEST
+
+START_TEST(test_sha256)
+{
+	char hex[65];
+
+	sha256_hex("abc", 3, hex);
+	ck_assert_str_eq(hex,
+	    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+END_TEST
+
+START_TEST(test_iso8601)
+{
+	time_t t;
+	char out[40];
+
+	ck_assert_int_eq(iso8601_parse("2026-11-27T20:00:00-05:00", &t), 0);
+	ck_assert_int_eq((long)t, 1795827600L);
+	ck_assert_int_eq(iso8601_parse("2026-11-28T01:00:00Z", &t), 0);
+	ck_assert_int_eq((long)t, 1795827600L);
+	ck_assert_int_eq(iso8601_parse("2026-11-28T01:00:00.999Z", &t), 0);
+	ck_assert_int_eq((long)t, 1795827600L);
+	ck_assert_int_eq(iso8601_parse("2026-11-28T01:00:00", &t), -1);
+	ck_assert_int_eq(iso8601_parse("2026-02-30T01:00:00Z", &t), -1);
+	ck_assert_int_eq(iso8601_parse("2026-11-28T01:00:00+5:00", &t), -1);
+	ck_assert_int_eq(iso8601_parse("2026-11-28T01:00:00Zjunk", &t), -1);
+	setenv("TZ", "America/New_York", 1);
+	tzset();
+	iso8601_local(1795827600L, out, sizeof(out));
+	ck_assert_str_eq(out, "2026-11-27T20:00:00-05:00");
+	iso8601_utc(1795827600L, out, sizeof(out));
+	ck_assert_str_eq(out, "2026-11-28T01:00:00Z");
+}
+END_TEST
+
+START_TEST(test_escape)
+{
+	char *s = str_escape("a\nb\x1b[31m", 100);
+
+	ck_assert_str_eq(s, "a\\x0ab\\x1b[31m");
+	free(s);
+}
+END_TEST
+
+START_TEST(test_calltype)
+{
+	enum call_type t;
+
+	ck_assert_int_eq(call_type_parse("referral", &t), 0);
+	ck_assert_int_eq(t, CT_REFERRAL);
+	ck_assert_int_eq(call_type_parse("bogus", &t), -1);
+	ck_assert_int_eq(urgency_effective(CT_CRISIS, URG_ROUTINE), URG_URGENT);
+	ck_assert_int_eq(urgency_effective(CT_INFO, URG_URGENT), URG_ROUTINE);
+	ck_assert_int_eq(urgency_effective(CT_TIP, URG_URGENT), URG_URGENT);
+	ck_assert_int_eq(urgency_effective(CT_AUTOMATED, URG_URGENT), URG_NONE);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("util");
+	TCase *tc = tcase_create("core");
+	SRunner *sr;
+	int nf;
+
+	tcase_add_test(tc, test_buf_max);
+	tcase_add_test(tc, test_parse_uint);
+	tcase_add_test(tc, test_hhmm);
+	tcase_add_test(tc, test_utf8);
+	tcase_add_test(tc, test_sha256);
+	tcase_add_test(tc, test_iso8601);
+	tcase_add_test(tc, test_escape);
+	tcase_add_test(tc, test_calltype);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	nf = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return nf == 0 ? 0 : 1;
+}
