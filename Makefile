@@ -20,7 +20,8 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wpointer-arith -Wformat=2 -Wno-format-nonliteral
 HARDEN  := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 CFLAGS  ?= -O2 -g
-ALL_CFLAGS := -std=c17 -D_GNU_SOURCE $(WARN) $(HARDEN) $(CFLAGS) -Iinclude -I$(BUILD) $(PKG_CFLAGS) $(EXTRA_CFLAGS)
+VERSION := 0.1.0
+ALL_CFLAGS := -std=c17 -D_GNU_SOURCE -DINTAKE_VERSION=\"$(VERSION)\" $(WARN) $(HARDEN) $(CFLAGS) -Iinclude -I$(BUILD) $(PKG_CFLAGS) $(EXTRA_CFLAGS)
 LDFLAGS_ALL := -pie -Wl,-z,relro -Wl,-z,now $(LDFLAGS) $(EXTRA_LDFLAGS)
 LIBS    := $(PKG_LIBS) -lm
 

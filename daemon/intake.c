@@ -1,9 +1,76 @@
 /* SPDX-License-Identifier: MIT */
-/* intake: the staff and cron tool.  Placeholder main until the command table lands. */
+/*
+ * intake: the staff and cron tool.  A table of subcommands; each parses its
+ * own options and returns a sysexits.h exit code.
+ */
+#include <signal.h>
 #include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "log.h"
+
+static void usage(FILE *);
+
+struct command {
+	const char	*name;
+	int		(*fn)(int, char **);
+	const char	*summary;
+};
+
+static int cmd_help(int, char **);
+
+static const struct command commands[] = {
+	{ "help", cmd_help, "this list" },
+};
+
+static int
+cmd_help(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	usage(stdout);
+	return 0;
+}
+
+static void
+usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: intake [-c FILE] COMMAND [ARGS...]\n"
+	    "       intake COMMAND --help\n\ncommands:\n");
+	for (i = 0; i < NELEM(commands); i++)
+		fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\nThe configuration is -c FILE, else $INTAKE_CONFIG, else %s.\n"
+	    "See intake(1).\n", CONFIG_DEFAULT_PATH);
+}
 
 int
-main(void)
+main(int argc, char **argv)
 {
-	return 0;
+	size_t i;
+
+	/* libetpan and libcurl write to sockets with plain send(). */
+	signal(SIGPIPE, SIG_IGN);
+	log_init("intake", LOG_PRI_WARNING);
+	if (argc < 2) {
+		usage(stderr);
+		return EX_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("intake %s\n", INTAKE_VERSION);
+		return 0;
+	}
+	for (i = 0; i < NELEM(commands); i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "intake: unknown command '%s'; try 'intake --help'\n",
+	    argv[1]);
+	return EX_USAGE;
 }

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cli.h: what the `intake` subcommands share: exit codes (sysexits.h), the
+ * configuration and database set-up, the actor name.  Each subcommand is a
+ * function `int cmd_NAME(int argc, char **argv)` (argv[0] is the subcommand)
+ * listed in intake.c's table; it parses its own options with getopt_long and
+ * returns the process exit code.
+ */
+#ifndef INTAKE_CLI_H
+#define INTAKE_CLI_H
+
+#include <sysexits.h>
+
+#include "calendar.h"
+#include "config.h"
+#include "store.h"
+#include "triage.h"
+
+/* Everything a subcommand may need; fields it did not ask for stay NULL. */
+struct cli_env {
+	struct config	 cfg;
+	struct calendar	*cal;
+	struct lexicon	*lex;
+	struct store	*store;
+};
+
+enum cli_need {
+	CLI_NEED_CONFIG_OPTIONAL = 0,	/* built-in defaults when no file */
+	CLI_NEED_CONFIG = 1 << 0,	/* exit 78 when the file is missing */
+	CLI_NEED_CALENDAR = 1 << 1,
+	CLI_NEED_LEXICON = 1 << 2,
+	CLI_NEED_STORE = 1 << 3,	/* implies CLI_NEED_CONFIG */
+};
+
+/*
+ * Load what `need` asks for, from -c FILE (cfg_path, may be NULL),
+ * $INTAKE_CONFIG or the default path.  Prints errors on stderr and returns
+ * the exit code to use (EX_CONFIG 78, EX_TEMPFAIL 75, EX_SOFTWARE 70), or 0.
+ * Sets the process time zone to the office zone.
+ */
+int	 cli_env_open(struct cli_env *, const char *cfg_path, int need);
+void	 cli_env_close(struct cli_env *);
+/* --by wins, else $SUDO_USER, else $USER, else "unknown". */
+const char *cli_actor(const char *by);
+
+/* The subcommands (each in its own file, named in the comment). */
+int	 cmd_ingest(int, char **);	/* cmd_ingest.c */
+int	 cmd_sla(int, char **);		/* cmd_sla.c */
+int	 cmd_holidays(int, char **);	/* cmd_sla.c */
+int	 cmd_classify(int, char **);	/* cmd_classify.c */
+
+#endif
