@@ -56,6 +56,7 @@ ingest_ctx_init(struct ingest_ctx *ctx, const struct config *cfg,
 	ctx->limits.max_header_bytes = cfg->max_header_bytes;
 	ctx->limits.max_text_bytes = cfg->max_text_bytes;
 	ctx->limits.max_decode_ratio = cfg->max_decode_ratio;
+	ctx->limits.timeout_ms = cfg->parse_timeout * 1000;
 }
 
 static sqlite3_stmt *

@@ -46,6 +46,7 @@ parse_limits_default(struct parse_limits *l)
 	l->max_header_bytes = 16 * 1024;
 	l->max_text_bytes = 1024 * 1024;
 	l->max_decode_ratio = 10;
+	l->timeout_ms = 30 * 1000;
 }
 
 static int

@@ -27,6 +27,8 @@ struct parse_limits {
 	size_t	max_header_bytes;	/* one header's length */
 	size_t	max_text_bytes;		/* decoded text kept */
 	int	max_decode_ratio;	/* decoded size / encoded size */
+	int	timeout_ms;		/* wall clock per message in the parser
+					 * child (parsechild.h); 0 = none */
 };
 
 struct header {

@@ -12,6 +12,7 @@
 #define INTAKE_PARSECHILD_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "message.h"
 
@@ -20,9 +21,21 @@ struct parsechild;
 /* Fork the child.  NULL with *err (caller frees) when it cannot start. */
 struct parsechild *parsechild_start(char **err);
 void	 parsechild_stop(struct parsechild *);
-/* An ingest_parse_fn (ingest.h): arg is the struct parsechild. */
+/*
+ * An ingest_parse_fn (ingest.h): arg is the struct parsechild.  Always fills
+ * *out; when the child crashes, times out (limits->timeout_ms) or answers
+ * garbage, *out is an MSG_PARSE_ERROR message ("parser crashed", "parser
+ * timed out", "parser reply invalid") and the child is restarted on the
+ * next call.
+ */
 int	 parsechild_parse(void *arg, const char *raw, size_t len,
 	    const struct parse_limits *, struct message *out);
+/* The running child's pid, or -1 (for tests and logs). */
+pid_t	 parsechild_pid(const struct parsechild *);
+/* 1 when the child runs under seccomp and RLIMIT_AS, 0 when the sandbox
+ * is off: built with a sanitizer, -DINTAKE_NO_SECCOMP, or run with
+ * INTAKE_SANITIZER=1 in the environment. */
+int	 parsechild_sandboxed(const struct parsechild *);
 
 /* The wire format, exposed for tests and the fuzzer. */
 int	 message_serialize(const struct message *, char **out, size_t *outlen);
