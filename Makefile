@@ -32,6 +32,10 @@ LIB_SRCS  := $(filter-out $(MAIN_SRCS),$(wildcard daemon/*.c))
 LIB_OBJS  := $(LIB_SRCS:daemon/%.c=$(BUILD)/%.o) $(BUILD)/sqlgen.o $(BUILD)/lexgen.o
 SQL_FILES := $(sort $(wildcard sql/[0-9][0-9][0-9]_*.sql))
 
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+FUZZ_SECONDS ?= 60
+
 TEST_SRCS := $(wildcard tests/unit/test_*.c)
 TEST_BINS := $(TEST_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
@@ -66,7 +70,10 @@ $(BUILD)/intake: $(BUILD)/intake.o $(BUILD)/libintake.a
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libintake.a | $(BUILD)/tests
 	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Wno-missing-prototypes $(LDFLAGS_ALL) -o $@ $< $(BUILD)/libintake.a $(LIBS) $(CHECK_LIBS)
 
-$(BUILD) $(BUILD)/tests:
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(BUILD)/libintake.a | $(BUILD)/fuzz
+	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer $(LDFLAGS_ALL) -o $@ $< $(BUILD)/libintake.a $(LIBS)
+
+$(BUILD) $(BUILD)/tests $(BUILD)/fuzz:
 	mkdir -p $@
 
 tests: $(TEST_BINS)
@@ -85,6 +92,23 @@ check-asan: deps
 	    EXTRA_LDFLAGS="-fsanitize=address,undefined" all tests
 	INTAKE_SANITIZER=1 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	    sh tests/run.sh build-asan
+
+# libFuzzer targets (clang; `make deps-fuzz` installs it).  The library is
+# rebuilt in build-fuzz with coverage and ASan/UBSan.
+FUZZ_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+fuzz-build:
+	@command -v clang >/dev/null || { echo "fuzz: clang missing: make deps-fuzz"; exit 1; }
+	@echo "fuzz: build-fuzz is an ASan build: the parser child runs without seccomp and RLIMIT_AS there"
+	$(MAKE) CC=clang BUILD=build-fuzz CFLAGS="$(FUZZ_CFLAGS)" \
+	    EXTRA_LDFLAGS="-fsanitize=address,undefined" fuzz-bins
+
+fuzz-bins: $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	sh tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS)
+
+deps-fuzz:
+	@sh tools/deps.sh fuzz
 
 demo: deps
 	$(MAKE) all
@@ -123,9 +147,10 @@ help:
 	@echo "make demo       deps + build + run the daemon once over a sample mailbox"
 	@echo "make check      deps + build + every test"
 	@echo "make check-asan the tests under AddressSanitizer/UBSan"
+	@echo "make fuzz       libFuzzer targets, FUZZ_SECONDS=$(FUZZ_SECONDS) each (clang: make deps-fuzz)"
 	@echo "make bench      benchmarks (figures as ratios against peers)"
 	@echo "make install    PREFIX=$(PREFIX) DESTDIR="
 
-.PHONY: all deps check check-asan demo bench triage-report install clean help tests intaked intake
+.PHONY: all deps deps-fuzz fuzz fuzz-build fuzz-bins check check-asan demo bench triage-report install clean help tests intaked intake
 
 -include $(LIB_OBJS:.o=.d) $(BUILD)/intaked.d $(BUILD)/intake.d
