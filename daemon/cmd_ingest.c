@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "ingest.h"
 #include "log.h"
+#include "parsechild.h"
 #include "util.h"
 
 /* Beyond max_message_bytes the message is still stored whole (nothing else
@@ -24,10 +25,12 @@
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: intake ingest [--source NAME] [-c FILE]\n"
+	fprintf(f, "usage: intake ingest [--source NAME] [-c FILE] [--no-sandbox]\n"
 	    "Reads one RFC 5322 message on standard input, stores it as a ticket\n"
 	    "and prints the ticket as JSON.  Exit 0 stored or duplicate, 65 empty\n"
-	    "input, 75 database busy/full/unwritable (retry), 78 configuration.\n");
+	    "input, 75 database busy/full/unwritable (retry), 78 configuration.\n"
+	    "The message is parsed in a sandboxed child unless --no-sandbox or\n"
+	    "INTAKE_NO_SANDBOX is set (sanitizer and valgrind runs).\n");
 }
 
 static void
@@ -72,9 +75,13 @@ cmd_ingest(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "source", required_argument, NULL, 's' },
 		{ "config", required_argument, NULL, 'c' },
+		{ "no-sandbox", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
+	struct parsechild *parser = NULL;
+	char *perr = NULL;
+	int no_sandbox = getenv("INTAKE_NO_SANDBOX") != NULL;
 	const char *cfg_path = NULL, *source = "stdin";
 	struct cli_env env;
 	struct ingest_ctx ctx;
@@ -92,6 +99,9 @@ cmd_ingest(int argc, char **argv)
 			break;
 		case 'c':
 			cfg_path = optarg;
+			break;
+		case 'S':
+			no_sandbox = 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -125,6 +135,18 @@ cmd_ingest(int argc, char **argv)
 	}
 	ingest_ctx_init(&ctx, &env.cfg, env.cal, env.lex, env.store);
 	ctx.actor = "intake-ingest";
+	/* mail from the MTA is as hostile as mail from IMAP */
+	if (!no_sandbox) {
+		if ((parser = parsechild_start(&perr)) == NULL) {
+			fprintf(stderr, "intake ingest: %s\n", perr);
+			free(perr);
+			cli_env_close(&env);
+			free(data);
+			return EX_TEMPFAIL;
+		}
+		ctx.parse = parsechild_parse;
+		ctx.parse_arg = parser;
+	}
 	memset(&raw, 0, sizeof(raw));
 	raw.data = data;
 	raw.len = len;
@@ -138,6 +160,7 @@ cmd_ingest(int argc, char **argv)
 		else
 			store_rollback(env.store);
 	}
+	parsechild_stop(parser);
 	if (rc != STORE_OK) {
 		fprintf(stderr, "intake ingest: not stored: %s%s\n",
 		    store_errmsg(env.store), rc == STORE_TEMP ?

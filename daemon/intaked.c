@@ -26,6 +26,7 @@
 #include "ingest.h"
 #include "log.h"
 #include "outbox.h"
+#include "parsechild.h"
 #include "source.h"
 #include "store.h"
 #include "triage.h"
@@ -50,6 +51,7 @@ struct service {
 	struct source	*sources;
 	size_t		 nsources;
 	int		*parse_error_run;	/* per source */
+	struct parsechild *parser;	/* NULL: parse in process (--no-sandbox) */
 };
 
 struct options {
@@ -167,6 +169,7 @@ service_free(struct service *sv)
 		source_close(&sv->sources[i]);
 	free(sv->sources);
 	free(sv->parse_error_run);
+	parsechild_stop(sv->parser);
 	store_close(sv->store);
 	lexicon_free(sv->lex);
 	calendar_free(sv->cal);
@@ -222,6 +225,14 @@ service_load(struct service *sv, const struct options *o, const char *path,
 			service_free(sv);
 			return rc == STORE_TEMP ? EX_TEMPFAIL : EX_CONFIG;
 		}
+	}
+	/* untrusted mail is parsed in a sandboxed child (parsechild.h) */
+	if (!o->no_sandbox && getenv("INTAKE_NO_SANDBOX") == NULL &&
+	    (sv->parser = parsechild_start(&serr)) == NULL) {
+		log_err("%s", serr);
+		free(serr);
+		service_free(sv);
+		return EX_TEMPFAIL;
 	}
 	sv->sources = xcalloc(sv->cfg.nsources + 1, sizeof(*sv->sources));
 	sv->parse_error_run = xcalloc(sv->cfg.nsources + 1, sizeof(int));
@@ -321,6 +332,10 @@ poll_source(struct service *sv, size_t i)
 	st.waiting = -1;
 	ingest_ctx_init(&ictx, &sv->cfg, sv->cal, sv->lex, sv->store);
 	ictx.actor = "intaked";
+	if (sv->parser) {
+		ictx.parse = parsechild_parse;
+		ictx.parse_arg = sv->parser;
+	}
 	run.ictx = &ictx;
 	run.stop = &got_stop;
 	run.batch = BATCH;

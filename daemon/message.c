@@ -281,11 +281,11 @@ add_header(struct walk *w, const char *name, size_t nlen, const char *val,
 	struct header *h;
 
 	if (m->nheaders >= (size_t)w->lim->max_headers) {
-		flag(m, MSG_PARSE_PARTIAL, "too many headers");
+		flag(m, MSG_PARSE_LIMIT, "max_headers");
 		return;
 	}
 	if (vlen > w->lim->max_header_bytes)
-		flag(m, MSG_PARSE_PARTIAL, "header too long");
+		flag(m, MSG_PARSE_LIMIT, "max_header_bytes");
 	if (m->nheaders % 16 == 0)
 		m->headers = xreallocarray(m->headers, m->nheaders + 16,
 		    sizeof(*m->headers));
@@ -825,10 +825,14 @@ add_text_part(struct walk *w, const struct mailmime *mm, int html)
 		return;
 	}
 	if (html) {
-		t = html_to_text(u, ulen, lim->max_text_bytes, &tlen);
+		/* one byte over the cap tells a cut from a fit */
+		t = html_to_text(u, ulen, lim->max_text_bytes ?
+		    lim->max_text_bytes + 1 : 0, &tlen);
 		free(u);
 		if (t == NULL)
 			return;
+		if (lim->max_text_bytes && tlen > lim->max_text_bytes)
+			flag(w->m, MSG_PARSE_LIMIT, "max_text_bytes (html)");
 		w->any_html = 1;
 		text_append(w, t, tlen);
 		free(t);
