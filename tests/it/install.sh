@@ -1,0 +1,107 @@
+#!/bin/sh
+# tests/it/install.sh: `make install DESTDIR=... PREFIX=/usr/local` stages
+# the programs, man pages, examples and units; the staged programs run and
+# answer --help; both are PIE (Debian's libetpan.pc would silently link a
+# non-PIE executable); the man pages render with man -l without a groff
+# warning.
+set -u
+top=${INTAKE_TOP:-.}
+build=${INTAKE_BUILD:-build}
+cd "$top" || exit 2
+top=$(pwd)
+case "$build" in
+/*) ;;
+*) build="$top/$build" ;;
+esac
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT INT TERM
+root="$tmp/root"
+p="$root/usr/local"
+fail=0
+bad() {
+	echo "FAIL: $*"
+	fail=1
+}
+
+if ! make -s -C "$top" install DESTDIR="$root" PREFIX=/usr/local \
+    BUILD="${build#"$top"/}" >"$tmp/make.log" 2>&1; then
+	cat "$tmp/make.log"
+	echo "FAIL: make install DESTDIR=$root PREFIX=/usr/local"
+	exit 1
+fi
+
+for f in bin/intake sbin/intaked share/man/man1/intake.1 \
+    share/man/man5/intake.conf.5 share/man/man8/intaked.8 \
+    share/doc/intake/examples/intake.conf share/doc/intake/examples/triage.conf \
+    share/doc/intake/examples/intake.cron lib/systemd/system/intaked.service \
+    lib/systemd/system/intake-remind.service lib/systemd/system/intake-remind.timer \
+    lib/sysusers.d/intake.conf; do
+	[ -f "$p/$f" ] || bad "not installed: /usr/local/$f"
+done
+[ -f "$root/etc/intake/triage.conf" ] || bad "not installed: /etc/intake/triage.conf"
+[ "$fail" -eq 0 ] || exit 1
+
+# Modes: programs 0755, everything else readable, nothing writable by others.
+for f in bin/intake sbin/intaked; do
+	m=$(stat -c %a "$p/$f")
+	[ "$m" = 755 ] || bad "/usr/local/$f has mode $m, not 755"
+done
+if find "$root" -perm -o+w ! -type l | grep .; then
+	bad "files writable by others in the staged tree"
+fi
+grep -q '^ExecStart=/usr/local/sbin/intaked ' "$p/lib/systemd/system/intaked.service" ||
+	bad "intaked.service does not start /usr/local/sbin/intaked"
+
+# The staged programs run from their installed place.
+for prog in bin/intake sbin/intaked; do
+	name=${prog#*/}
+	"$p/$prog" --help >"$tmp/help.out" 2>"$tmp/help.err"
+	rc=$?
+	[ "$rc" -eq 0 ] || bad "staged $name --help exited $rc"
+	grep -qi "^usage: $name" "$tmp/help.out" ||
+		bad "staged $name --help prints no 'usage: $name' on stdout"
+	"$p/$prog" --version >"$tmp/version.out" 2>&1 ||
+		bad "staged $name --version failed"
+	grep -q "^$name [0-9]" "$tmp/version.out" ||
+		bad "staged $name --version prints no '$name VERSION'"
+	d=$(file -b "$p/$prog")
+	case "$d" in
+	*"pie executable"*) echo "file: $name: pie executable" ;;
+	*) bad "$name is not PIE: $d" ;;
+	esac
+done
+
+# Man pages: man -l renders them; groff reports no warning (-ww) at the
+# width man uses; each has the usual sections.
+for m in share/man/man1/intake.1 share/man/man5/intake.conf.5 share/man/man8/intaked.8; do
+	f="$p/$m"
+	if command -v groff >/dev/null 2>&1; then
+		groff -man -Tutf8 -ww -z -rLL=78n "$f" >"$tmp/groff.err" 2>&1
+		if [ -s "$tmp/groff.err" ]; then
+			cat "$tmp/groff.err"
+			bad "${m##*/}: groff warnings"
+		fi
+	fi
+	if command -v man >/dev/null 2>&1; then
+		MANWIDTH=80 man -l -E UTF-8 "$f" >"$tmp/man.out" 2>"$tmp/man.err" ||
+			bad "${m##*/}: man -l failed"
+		if [ -s "$tmp/man.err" ]; then
+			cat "$tmp/man.err"
+			bad "${m##*/}: man -l wrote to stderr"
+		fi
+	elif command -v groff >/dev/null 2>&1; then
+		groff -man -Tutf8 "$f" >"$tmp/man.out" 2>/dev/null
+	else
+		bad "neither man nor groff to render ${m##*/}"
+		continue
+	fi
+	for s in NAME SYNOPSIS DESCRIPTION FILES "SEE ALSO"; do
+		grep -q "^$s" "$tmp/man.out" || bad "${m##*/}: no $s section"
+	done
+	lines=$(wc -l <"$tmp/man.out")
+	echo "man: ${m##*/}: $lines lines"
+done
+
+[ "$fail" -eq 0 ] || exit 1
+echo "ok: install staged and runnable"
