@@ -14,6 +14,15 @@ case "$build" in
 *) build="$top/$build" ;;
 esac
 
+# make install ships these examples; until their owners commit them the
+# install cannot be tested (say so rather than fake them).
+for f in conf/intake.conf conf/triage.conf conf/intake.cron; do
+	if [ ! -f "$f" ]; then
+		echo "skip: $f is not in the tree yet (make install needs it)"
+		exit 77
+	fi
+done
+
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
 root="$tmp/root"
