@@ -81,6 +81,20 @@ for prog in bin/intake sbin/intaked; do
 	esac
 done
 
+# Every command `intake --help` lists is documented in intake(1); the
+# daemon's --help names the options the issues fix (--check-config, --once).
+"$p/bin/intake" --help 2>/dev/null |
+    sed -n 's/^  \([a-z][a-z-]*\) .*/\1/p' >"$tmp/commands"
+[ -s "$tmp/commands" ] || bad "intake --help lists no commands"
+while read -r c; do
+	grep -Eq "^\.B $c( |\$)" "$p/share/man/man1/intake.1" ||
+		bad "intake $c is not documented in intake.1"
+done <"$tmp/commands"
+"$p/sbin/intaked" --help >"$tmp/help.out" 2>&1
+for o in --check-config --once; do
+	grep -q -- "$o" "$tmp/help.out" || bad "intaked --help does not mention $o"
+done
+
 # Man pages: man -l renders them; groff reports no warning (-ww) at the
 # width man uses; each has the usual sections.
 for m in share/man/man1/intake.1 share/man/man5/intake.conf.5 share/man/man8/intaked.8; do
