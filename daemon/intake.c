@@ -22,6 +22,8 @@ static int cmd_help(int, char **);
 
 static const struct command commands[] = {
 	{ "help", cmd_help, "this list" },
+	{ "sla", cmd_sla, "deadlines of a contact (or --batch on stdin)" },
+	{ "holidays", cmd_holidays, "closed dates of a range of years" },
 };
 
 static int
