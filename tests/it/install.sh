@@ -95,6 +95,9 @@ for o in --check-config --once; do
 	grep -q -- "$o" "$tmp/help.out" || bad "intaked --help does not mention $o"
 done
 
+version=$("$p/bin/intake" --version 2>/dev/null | sed -n 's/^intake //p')
+[ -n "$version" ] || bad "intake --version prints no version"
+
 # Man pages: man -l renders them; groff reports no warning (-ww) at the
 # width man uses; each has the usual sections.
 for m in share/man/man1/intake.1 share/man/man5/intake.conf.5 share/man/man8/intaked.8; do
@@ -122,6 +125,9 @@ for m in share/man/man1/intake.1 share/man/man5/intake.conf.5 share/man/man8/int
 	for s in NAME SYNOPSIS DESCRIPTION FILES "SEE ALSO"; do
 		grep -q "^$s" "$tmp/man.out" || bad "${m##*/}: no $s section"
 	done
+	# The footer names the version the programs print.
+	grep -q "^\.TH .* \"intake $version\"" "$f" ||
+		bad "${m##*/}: .TH does not say \"intake $version\""
 	lines=$(wc -l <"$tmp/man.out")
 	echo "man: ${m##*/}: $lines lines"
 done
