@@ -62,6 +62,11 @@ fi
 grep -q '^ExecStart=/usr/local/sbin/intaked ' "$p/lib/systemd/system/intaked.service" ||
 	bad "intaked.service does not start /usr/local/sbin/intaked"
 
+# The cron example: every 15 minutes, as the user intake, intake remind.
+grep -Eq '^\*/15 \* \* \* \*[[:space:]]+intake[[:space:]]+intake remind( |$)' \
+    "$p/share/doc/intake/examples/intake.cron" ||
+	bad "intake.cron has no '*/15 * * * * intake intake remind' line"
+
 # The staged programs run from their installed place.
 for prog in bin/intake sbin/intaked; do
 	name=${prog#*/}
