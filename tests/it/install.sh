@@ -99,6 +99,21 @@ done <"$tmp/commands"
 for o in --check-config --once; do
 	grep -q -- "$o" "$tmp/help.out" || bad "intaked --help does not mention $o"
 done
+# Every long option a --help shows is in the man page (roff writes \-\-).
+opts_documented() {	# page, then the --help text on stdin
+	grep -o -- '--[a-z][a-z-]*' | sort -u | while read -r o; do
+		r=$(printf '%s' "$o" | sed 's/-/\\-/g')
+		grep -qF -- "$r" "$1" || echo "$o"
+	done
+}
+missing=$(opts_documented "$p/share/man/man8/intaked.8" <"$tmp/help.out")
+[ -z "$missing" ] || bad "intaked.8 does not document:" $missing
+while read -r c; do
+	"$p/bin/intake" "$c" --help >"$tmp/help.out" 2>&1 ||
+		bad "intake $c --help exited non-zero"
+	missing=$(opts_documented "$p/share/man/man1/intake.1" <"$tmp/help.out")
+	[ -z "$missing" ] || bad "intake.1 does not document for $c:" $missing
+done <"$tmp/commands"
 
 version=$("$p/bin/intake" --version 2>/dev/null | sed -n 's/^intake //p')
 [ -n "$version" ] || bad "intake --version prints no version"
