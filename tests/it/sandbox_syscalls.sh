@@ -30,6 +30,10 @@ if ! pkg-config --exists libseccomp; then
 	echo "skip: libseccomp (libseccomp-dev) is not installed"
 	exit 77
 fi
+if [ "$(id -u)" -ne 0 ]; then
+	echo "skip: needs root to drop to an unprivileged user (setpriv)"
+	exit 77
+fi
 if [ -n "${INTAKE_SANITIZER:-}" ]; then
 	# ASan reserves shadow memory with its own mappings and calls that the
 	# unit does not allow; the sanitizer build is not what is deployed.
