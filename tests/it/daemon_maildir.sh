@@ -1,7 +1,7 @@
 #!/bin/sh
 # intaked over a Maildir: --once, marking after commit, no duplicates,
 # unread messages in cur/, SIGTERM, SIGHUP with a bad file, --check-config.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 
 DB=$T/intake.db
 MD=$T/mail

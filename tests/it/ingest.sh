@@ -1,6 +1,6 @@
 #!/bin/sh
 # intake ingest end to end: exactly once, bad input kept, exit codes.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 
 DB=$T/intake.db
 cat > "$T/intake.conf" <<CONF
