@@ -55,8 +55,9 @@ cli_env_open(struct cli_env *env, const char *cfg_path, int need)
 		rc = store_open(env->cfg.database, env->cfg.database_group,
 		    env->cfg.busy_timeout_ms, &env->store, &serr);
 		if (rc != STORE_OK) {
-			fprintf(stderr, "intake: %s\n", serr ? serr : "cannot open "
-			    "the database");
+			fprintf(stderr, "intake: %s%s\n", serr ? serr : "cannot open "
+			    "the database", rc == STORE_TEMP ?
+			    " (temporary: retry later)" : "");
 			free(serr);
 			cli_env_close(env);
 			return rc == STORE_TEMP ? EX_TEMPFAIL : rc == STORE_NEWER ?

@@ -163,6 +163,20 @@ create_file(const char *path, const char *group, char **err)
 	return STORE_OK;
 }
 
+/* SQLite's message, with the system's reason when it has one ("disk I/O
+ * error" alone does not say the disk is full). */
+static char *
+db_error(sqlite3 *db, const char *path)
+{
+	int e = db ? sqlite3_system_errno(db) : 0;
+
+	if (e != 0)
+		return xasprintf("%s: %s (%s)", path, sqlite3_errmsg(db),
+		    strerror(e));
+	return xasprintf("%s: %s", path, db ? sqlite3_errmsg(db) :
+	    "cannot open");
+}
+
 static int
 configure(sqlite3 *db, int busy_timeout_ms)
 {
@@ -216,7 +230,7 @@ store_open(const char *path, const char *group, int busy_timeout_ms,
 	}
 	rc = configure(st->db, busy_timeout_ms);
 	if (rc != SQLITE_OK) {
-		*err = xasprintf("%s: %s", path, sqlite3_errmsg(st->db));
+		*err = db_error(st->db, path);
 		sqlite3_close(st->db);
 		free(st);
 		return store_classify(rc);
