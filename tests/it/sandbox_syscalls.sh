@@ -173,6 +173,9 @@ if [ "$rc" -ne 0 ]; then
 	tail -n 20 "$tmp/once.log"
 	bad "intaked --once exited $rc in the sandbox"
 fi
+if grep -q -e 'parser crashed' -e 'parser unavailable' "$tmp/once.log"; then
+	bad "the parser child failed in the sandbox"
+fi
 if grep -q 'Operation not permitted' "$tmp/once.log"; then
 	grep 'Operation not permitted' "$tmp/once.log" | head -n 5
 	bad "intaked --once met EPERM in the sandbox"
@@ -186,6 +189,9 @@ if [ -f "$db" ]; then
 	if command -v sqlite3 >/dev/null 2>&1; then
 		t=$(sqlite3 "$db" 'SELECT count(*) FROM tickets' 2>&1)
 		[ "$t" = 2 ] || bad "intaked --once stored $t tickets, not 2"
+		# the parser child (fork, prlimit64, seccomp) works in the unit
+		t=$(sqlite3 "$db" "SELECT count(*) FROM messages WHERE parse_status = 'ok'" 2>&1)
+		[ "$t" = 2 ] || bad "only $t of 2 messages parsed ok in the sandbox (parser child)"
 	fi
 else
 	bad "intaked --once created no database"

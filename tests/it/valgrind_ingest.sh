@@ -1,0 +1,50 @@
+#!/bin/sh
+# valgrind over the ingest path (CI): `intake ingest` on a few messages
+# (plain, multipart with attachments, charsets, a limit, garbage), one
+# through the parser child, and
+# `intaked --once` over the sample Maildir, in process (--no-sandbox:
+# valgrind cannot run under the parser child's seccomp filter).  Any
+# memory error or definite leak fails.
+. "$(dirname "$0")/../lib.sh"
+
+if ! command -v valgrind >/dev/null 2>&1; then
+	echo "skip: valgrind is not installed"
+	exit 77
+fi
+if [ -n "${INTAKE_SANITIZER:-}" ]; then
+	echo "skip: sanitizer build (valgrind runs the normal build)"
+	exit 77
+fi
+DB=$T/intake.db
+MD=$T/mail
+mkdir -p "$MD/new" "$MD/cur" "$MD/tmp"
+cp "$TOP"/tests/fixtures/sample-maildir/new/* "$MD/new/"
+cat > "$T/intake.conf" <<CONF
+database = "intake.db";
+timezone = "America/New_York";
+limits = { max_mime_parts = 20; };
+sources = ( { name = "box"; type = "maildir"; path = "mail"; } );
+CONF
+C="-c $T/intake.conf"
+VG="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite"
+S=$TOP/tests/fixtures/mime-sample
+head -c 2000 /dev/urandom > "$T/garbage.eml"
+/usr/bin/python3 "$TOP/tests/tools/genmsg.py" parts 40 > "$T/parts.eml"
+for f in "$S/cpython_data_msg_02.txt" "$S/mimekit_messages_japanese.txt" "$S/mimekit_tnef_ukr.eml" \
+    "$S/enmime_dsn_testdata_simple_dsn_with_html.raw" "$S/stalwart-mail-parser_eml_malformed_003.eml" "$T/parts.eml" "$T/garbage.eml"; do
+	[ -f "$f" ] || { fail "fixture $f missing"; continue; }
+	$VG "$INTAKE" ingest --no-sandbox $C < "$f" >/dev/null 2>"$T/vg.err"; rc=$?
+	check "valgrind clean: intake ingest $(basename "$f") (exit $rc)" [ "$rc" -eq 0 ]
+	[ "$rc" -eq 0 ] || head -n 30 "$T/vg.err"
+done
+# The parent's side of the parser child (request, reply validation) too:
+# the child without its filter (INTAKE_SANITIZER), valgrind follows fork.
+INTAKE_SANITIZER=1 $VG "$INTAKE" ingest $C < "$S/mimekit_tnef_ukr.eml" >/dev/null 2>"$T/vg.err"
+rc=$?
+check "valgrind clean: intake ingest through the parser child (exit $rc)" [ "$rc" -eq 0 ]
+[ "$rc" -eq 0 ] || head -n 30 "$T/vg.err"
+INTAKE_NO_SANDBOX=1 $VG "$INTAKED" --once $C 2>"$T/vg.err"; rc=$?
+check "valgrind clean: intaked --once over the sample Maildir (exit $rc)" [ "$rc" -eq 0 ]
+[ "$rc" -eq 0 ] || head -n 30 "$T/vg.err"
+check "every sample message stored" [ "$(q 'select count(*) from messages')" -ge 13 ]
+finish
