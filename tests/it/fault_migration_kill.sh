@@ -17,13 +17,18 @@ latest=$(ls "$TOP"/sql/[0-9][0-9][0-9]_*.sql | tail -n 1 | sed 's|.*/0*\([0-9]*\
 # run_killed SQL-FILE: feed SQL to the sqlite3 shell, kill -9 it while the
 # transaction is open (after the SQL, before COMMIT).
 run_killed() {
-	( cat "$1"; echo "SELECT 'ready';"; sleep 30 ) | sqlite3 "$DB" >"$T/shell.out" 2>&1 &
+	rm -f "$T/fifo"
+	mkfifo "$T/fifo"
+	sqlite3 "$DB" <"$T/fifo" >"$T/shell.out" 2>&1 &
 	spid=$!
+	( cat "$1"; echo "SELECT 'ready';"; exec sleep 30 ) >"$T/fifo" &
+	fpid=$!
 	for i in $(seq 100); do grep -q ready "$T/shell.out" && break; sleep 0.1; done
-	# the killed process is the sqlite3 shell, not the subshell
-	kill -9 $(pgrep -P "$spid" sqlite3 2>/dev/null || echo "$spid") 2>/dev/null
-	kill "$spid" 2>/dev/null
+	check "writer inside its transaction when killed" grep -q ready "$T/shell.out"
+	kill -9 "$spid"
 	wait "$spid" 2>/dev/null
+	kill "$fpid" 2>/dev/null
+	wait "$fpid" 2>/dev/null
 }
 
 # (1) A new database, killed during migration 001.
