@@ -95,6 +95,7 @@ check: deps
 	sh tests/run.sh $(BUILD)
 
 check-asan: deps
+	@echo "check-asan: sanitizer build: the parser child runs without seccomp and RLIMIT_AS (INTAKE_SANITIZER=1); valgrind and unit-filter tests skip"
 	$(MAKE) BUILD=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
 	    EXTRA_LDFLAGS="-fsanitize=address,undefined" all tests
 	INTAKE_SANITIZER=1 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
