@@ -843,6 +843,14 @@ parsechild_parse(void *arg, const char *raw, size_t len,
 		out->status = MSG_PARSE_LIMIT;
 		return -1;
 	}
+	/* a child that died while idle (OOM killer, an operator) is not this
+	 * message's fault: start a new one before sending */
+	if (pc->pid != -1 && waitpid(pc->pid, NULL, WNOHANG) == pc->pid) {
+		close(pc->fd);
+		pc->fd = -1;
+		pc->pid = -1;
+		log_warning("parser child died while idle: restarting it");
+	}
 	if (pc->pid == -1 && spawn(pc, &err) == -1) {
 		log_err("%s", err);
 		free(err);

@@ -26,7 +26,7 @@ limits = { max_mime_parts = 20; };
 sources = ( { name = "box"; type = "maildir"; path = "mail"; } );
 CONF
 C="-c $T/intake.conf"
-VG="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite"
+VG="valgrind -q --suppressions=$TOP/tests/valgrind.supp --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite"
 S=$TOP/tests/fixtures/mime-sample
 head -c 2000 /dev/urandom > "$T/garbage.eml"
 /usr/bin/python3 "$TOP/tests/tools/genmsg.py" parts 40 > "$T/parts.eml"

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "message.h"
@@ -263,26 +264,71 @@ START_TEST(test_child_matches_in_process)
 }
 END_TEST
 
+/* 40 MB of HTML: seconds of work for the child. */
+static void
+slow_message(struct buf *b)
+{
+	int i;
+
+	buf_init(b, 0);
+	buf_addstr(b, "Subject: big\nContent-Type: text/html\n\n");
+	for (i = 0; i < 1000000; i++)
+		buf_addstr(b, "<p>abc &amp; def <b>ghi</b> jklmnopq</p>\n");
+}
+
+static void
+wait_zombie(pid_t pid)
+{
+	char path[64], *data;
+	size_t len;
+	int i, z = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	for (i = 0; i < 500 && !z; i++) {
+		if (read_file(path, 4096, &data, &len) == -1)
+			break;
+		z = strstr(data, ") Z ") != NULL;
+		free(data);
+		if (!z)
+			usleep(10000);
+	}
+}
+
 START_TEST(test_killed_child_restarts)
 {
 	struct parsechild *pc;
+	struct parse_limits lim;
 	struct message m;
+	struct buf big;
 	char *err = NULL;
-	pid_t pid;
+	pid_t pid, killer;
 
 	pc = parsechild_start(&err);
 	ck_assert_ptr_nonnull(pc);
 	ck_assert_int_eq(parsechild_parse(pc, simple, strlen(simple), NULL, &m), 0);
 	ck_assert_str_eq(m.subject, "necesito ayuda \xc3\xa1");
 	message_free(&m);
+
+	/* killed while parsing: that message is a parse error */
 	pid = parsechild_pid(pc);
-	ck_assert_int_eq(kill(pid, SIGKILL), 0);
-	ck_assert_int_eq(parsechild_parse(pc, simple, strlen(simple), NULL, &m), -1);
+	slow_message(&big);
+	parse_limits_default(&lim);
+	lim.max_message_bytes = 64 << 20;
+	killer = fork();
+	ck_assert_int_ne(killer, -1);
+	if (killer == 0) {
+		usleep(200000);
+		kill(pid, SIGKILL);
+		_exit(0);
+	}
+	ck_assert_int_eq(parsechild_parse(pc, big.data, big.len, &lim, &m), -1);
+	waitpid(killer, NULL, 0);
 	ck_assert_int_eq(m.status, MSG_PARSE_ERROR);
 	ck_assert_str_eq(m.parse_error, "parser crashed");
 	ck_assert_ptr_nonnull(m.text);
 	ck_assert_ptr_null(m.subject);
 	message_free(&m);
+	buf_free(&big);
 	ck_assert_int_eq(parsechild_pid(pc), -1);
 	/* the next message gets a new child and parses */
 	ck_assert_int_eq(parsechild_parse(pc, simple, strlen(simple), NULL, &m), 0);
@@ -290,6 +336,15 @@ START_TEST(test_killed_child_restarts)
 	ck_assert_uint_eq(m.nattachments, 1);
 	message_free(&m);
 	ck_assert_int_gt(parsechild_pid(pc), 0);
+	ck_assert_int_ne(parsechild_pid(pc), pid);
+
+	/* killed while idle: not the next message's fault */
+	pid = parsechild_pid(pc);
+	ck_assert_int_eq(kill(pid, SIGKILL), 0);
+	wait_zombie(pid);
+	ck_assert_int_eq(parsechild_parse(pc, simple, strlen(simple), NULL, &m), 0);
+	ck_assert_str_eq(m.message_id, "x1@example.org");
+	message_free(&m);
 	ck_assert_int_ne(parsechild_pid(pc), pid);
 	parsechild_stop(pc);
 }
