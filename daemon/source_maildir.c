@@ -108,7 +108,8 @@ scan(const char *root, struct md_list *out, char **err)
 		closedir(d);
 		free(path);
 	}
-	qsort(out->v, out->n, sizeof(*out->v), entry_cmp);
+	if (out->n > 1)
+		qsort(out->v, out->n, sizeof(*out->v), entry_cmp);
 	return 0;
 }
 
