@@ -286,6 +286,8 @@ maildir_poll(struct source *src, struct source_run *run,
 		rc = run_batch(src, run, todo.v + start, n, stats, err);
 		if (rc != SRC_OK)
 			break;
+		if (run->progress)
+			run->progress(run->progress_arg);
 	}
 	stats->waiting = (int)(todo.n - (size_t)stats->fetched);
 out:
