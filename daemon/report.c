@@ -215,7 +215,10 @@ report_parse_date(const char *s, time_t *out)
 
 	if (s == NULL)
 		return -1;
-	if (strlen(s) == 10 && sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) == 3) {
+	if (strlen(s) == 10 && s[4] == '-' && s[7] == '-' &&
+	    strspn(s, "0123456789") == 4 && strspn(s + 5, "0123456789") == 2 &&
+	    strspn(s + 8, "0123456789") == 2 &&
+	    sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) == 3) {
 		if (y < 1900 || m < 1 || m > 12 || d < 1 || d > 31)
 			return -1;
 		memset(&tm, 0, sizeof(tm));

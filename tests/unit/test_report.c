@@ -554,6 +554,8 @@ START_TEST(test_parse_date)
 	ck_assert_int_eq(report_parse_date("2026-02-30", &t), -1);
 	ck_assert_int_eq(report_parse_date("yesterday", &t), -1);
 	ck_assert_int_eq(report_parse_date("2026-12-2", &t), -1);
+	ck_assert_int_eq(report_parse_date("2026- 1-02", &t), -1);
+	ck_assert_int_eq(report_parse_date("2026-12-02x", &t), -1);
 }
 END_TEST
 
