@@ -478,13 +478,14 @@ list_text_row(sqlite3_stmt *s, struct buf *b)
 	struct tm tm;
 
 	t = (time_t)sqlite3_column_int64(s, 5);
-	strftime(recv, sizeof(recv), "%Y-%m-%d %H:%M", localtime_r(&t, &tm));
-	if (sqlite3_column_type(s, 6) == SQLITE_NULL)
+	if (localtime_r(&t, &tm) == NULL ||
+	    strftime(recv, sizeof(recv), "%Y-%m-%d %H:%M", &tm) == 0)
+		snprintf(recv, sizeof(recv), "?");
+	t = (time_t)sqlite3_column_int64(s, 6);
+	if (sqlite3_column_type(s, 6) == SQLITE_NULL ||
+	    localtime_r(&t, &tm) == NULL ||
+	    strftime(due, sizeof(due), "%m-%d %H:%M", &tm) == 0)
 		snprintf(due, sizeof(due), "-");
-	else {
-		t = (time_t)sqlite3_column_int64(s, 6);
-		strftime(due, sizeof(due), "%m-%d %H:%M", localtime_r(&t, &tm));
-	}
 	line = xasprintf("%-7lld %-6s %-9s %-7s %-16s %-11s %-10.10s %s",
 	    sqlite3_column_int64(s, 0), col(s, 1), col(s, 2), col(s, 3), recv,
 	    due, col(s, 7) ? col(s, 7) : "-",
