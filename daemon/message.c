@@ -1,0 +1,1186 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * message.c: raw RFC 5322 bytes -> struct message, with libetpan's
+ * mailmime/mailimf doing the MIME work.  Our own code does the bounded
+ * jobs libetpan does not: a size cap and pre-scans for inputs that crash
+ * libetpan 1.9.4, a raw header list, charset fallbacks, the choice of the
+ * text body and the limits on depth, parts and decoded sizes.
+ *
+ * Every string handed out is valid UTF-8, owned by the struct message and
+ * freed by message_free().
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <libetpan/libetpan.h>
+
+#include "message.h"
+#include "util.h"
+
+#define DEFAULT_CHARSET	"windows-1252"
+
+/* Parse state shared by the tree walk; lives on message_parse's stack. */
+struct walk {
+	const struct parse_limits *lim;
+	struct message	*m;
+	struct buf	 text;		/* chosen text, max_text_bytes */
+	int		 nparts;
+	size_t		 attcap;
+	int		 any_plain;
+	int		 any_html;
+};
+
+static int	status_rank(enum parse_status);
+static void	flag(struct message *, enum parse_status, const char *);
+
+void
+parse_limits_default(struct parse_limits *l)
+{
+	l->max_message_bytes = 25 * 1024 * 1024;
+	l->max_depth = 20;
+	l->max_parts = 500;
+	l->max_headers = 500;
+	l->max_header_bytes = 16 * 1024;
+	l->max_text_bytes = 1024 * 1024;
+	l->max_decode_ratio = 10;
+}
+
+static int
+status_rank(enum parse_status s)
+{
+	switch (s) {
+	case MSG_PARSE_OK:
+		return 0;
+	case MSG_PARSE_PARTIAL:
+		return 1;
+	case MSG_PARSE_LIMIT:
+		return 2;
+	case MSG_PARSE_ERROR:
+		return 3;
+	}
+	return 3;
+}
+
+/*
+ * Raise the status to s (never lower it); the first reason given at the
+ * highest rank is kept.  Reasons are fixed strings: no message text.
+ */
+static void
+flag(struct message *m, enum parse_status s, const char *why)
+{
+	if (status_rank(s) < status_rank(m->status))
+		return;
+	if (status_rank(s) > status_rank(m->status) || m->parse_error == NULL) {
+		free(m->parse_error);
+		m->parse_error = xstrdup(why);
+	}
+	m->status = s;
+}
+
+static void
+lower(char *s)
+{
+	for (; s && *s; s++)
+		*s = (char)tolower((unsigned char)*s);
+}
+
+static int
+all_ascii(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] >= 0x80)
+			return 0;
+	return 1;
+}
+
+/* ---- charsets ---------------------------------------------------------- */
+
+static char *
+charconv_utf8(const char *cs, const char *s, size_t n, int *unknown)
+{
+	char *out = NULL, *res;
+	size_t outlen = 0;
+	int r;
+
+	*unknown = 0;
+	r = charconv_buffer("utf-8", cs, s, n, &out, &outlen);
+	if (r != MAIL_CHARCONV_NO_ERROR) {
+		if (out)
+			charconv_buffer_free(out);
+		*unknown = 1;
+		return NULL;
+	}
+	res = utf8_sanitize(out, outlen);
+	charconv_buffer_free(out);
+	return res;
+}
+
+/*
+ * Bytes in charset cs (NULL = us-ascii) -> valid UTF-8, caller frees.
+ * Never fails: an unknown charset is read as windows-1252, a us-ascii label
+ * on 8-bit bytes as UTF-8 when that is valid, else windows-1252 (both are
+ * common in the wild), and whatever is still invalid becomes U+FFFD.
+ */
+static char *
+to_utf8(const char *cs, const char *s, size_t n)
+{
+	char lc[64];
+	char *r;
+	int unknown;
+
+	if (cs == NULL || *cs == '\0')
+		cs = "us-ascii";
+	if (strlen(cs) >= sizeof(lc))
+		cs = DEFAULT_CHARSET;
+	memcpy(lc, cs, strlen(cs) + 1);
+	lower(lc);
+	if (strcmp(lc, "utf-8") == 0 || strcmp(lc, "utf8") == 0 ||
+	    strcmp(lc, "us-ascii") == 0 || strcmp(lc, "ascii") == 0 ||
+	    strcmp(lc, "unknown-8bit") == 0 || strcmp(lc, "x-unknown") == 0) {
+		if (all_ascii(s, n) || utf8_valid(s, n))
+			return utf8_sanitize(s, n);
+		cs = DEFAULT_CHARSET;
+	} else if (strcmp(lc, "iso-8859-1") == 0 || strcmp(lc, "latin1") == 0 ||
+	    strcmp(lc, "iso8859-1") == 0 || strcmp(lc, "iso_8859-1") == 0) {
+		/* What senders mean by latin-1 is windows-1252 (WHATWG). */
+		cs = DEFAULT_CHARSET;
+	}
+	r = charconv_utf8(cs, s, n, &unknown);
+	if (r == NULL && strcmp(cs, DEFAULT_CHARSET) != 0)
+		r = charconv_utf8(DEFAULT_CHARSET, s, n, &unknown);
+	if (r == NULL)
+		r = utf8_sanitize(s, n);
+	return r;
+}
+
+/* ---- header values ----------------------------------------------------- */
+
+/* Copy of s[0..n) with folding line breaks removed; caller frees. */
+static char *
+unfold(const char *s, size_t n)
+{
+	char *out = xmalloc(n + 1);
+	size_t i, o = 0;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] == '\r' || s[i] == '\n')
+			continue;
+		out[o++] = s[i] == '\t' ? ' ' : s[i];
+	}
+	while (o > 0 && out[o - 1] == ' ')
+		o--;
+	out[o] = '\0';
+	i = 0;
+	while (out[i] == ' ')
+		i++;
+	if (i)
+		memmove(out, out + i, o - i + 1);
+	return out;
+}
+
+/*
+ * A raw header value (possibly folded, RFC 2047 encoded, 8-bit) as valid
+ * UTF-8; caller frees.  libetpan fails a whole phrase on one bad word, so
+ * the raw value made valid UTF-8 is the fallback.
+ */
+static char *
+decode_header(const char *raw, size_t n, size_t max)
+{
+	char *u, *dec = NULL, *res;
+	const char *from;
+	size_t idx = 0, len;
+
+	if (raw == NULL)
+		return NULL;
+	if (max && n > max)
+		n = max;
+	u = unfold(raw, n);
+	len = strlen(u);
+	from = (all_ascii(u, len) || utf8_valid(u, len)) ? "utf-8" :
+	    DEFAULT_CHARSET;
+	if (strstr(u, "=?") != NULL &&
+	    mailmime_encoded_phrase_parse(from, u, len, &idx, "utf-8",
+	    &dec) == MAILIMF_NO_ERROR && dec != NULL) {
+		res = utf8_sanitize(dec, strlen(dec));
+		free(dec);
+	} else {
+		free(dec);
+		res = to_utf8(from, u, len);
+	}
+	free(u);
+	if (max && strlen(res) > max) {
+		u = utf8_truncate(res, max);
+		free(res);
+		res = u;
+	}
+	return res;
+}
+
+/* ---- the raw header block --------------------------------------------- */
+
+/* Offset just past the header block's blank line, or len when none. */
+static size_t
+header_block_end(const char *raw, size_t len, size_t start, size_t *hdr_len)
+{
+	size_t i = start;
+
+	while (i < len) {
+		if (raw[i] == '\n') {
+			*hdr_len = i - start;
+			return i + 1;
+		}
+		if (raw[i] == '\r' && i + 1 < len && raw[i + 1] == '\n') {
+			*hdr_len = i - start;
+			return i + 2;
+		}
+		while (i < len && raw[i] != '\n')
+			i++;
+		if (i < len)
+			i++;
+	}
+	*hdr_len = len - start;
+	return len;
+}
+
+/* Skip an mbox "From " line, which is not a header. */
+static size_t
+skip_from_line(const char *raw, size_t len)
+{
+	const char *nl;
+
+	if (len < 5 || memcmp(raw, "From ", 5) != 0)
+		return 0;
+	nl = memchr(raw, '\n', len);
+	return nl ? (size_t)(nl - raw) + 1 : len;
+}
+
+static int
+valid_field_name(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n == 0 || n > 200)
+		return 0;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] <= 32 || (unsigned char)s[i] >= 127)
+			return 0;
+	return 1;
+}
+
+static void
+add_header(struct walk *w, const char *name, size_t nlen, const char *val,
+    size_t vlen)
+{
+	struct message *m = w->m;
+	struct header *h;
+
+	if (m->nheaders >= (size_t)w->lim->max_headers) {
+		flag(m, MSG_PARSE_PARTIAL, "too many headers");
+		return;
+	}
+	if (vlen > w->lim->max_header_bytes)
+		flag(m, MSG_PARSE_PARTIAL, "header too long");
+	if (m->nheaders % 16 == 0)
+		m->headers = xreallocarray(m->headers, m->nheaders + 16,
+		    sizeof(*m->headers));
+	h = &m->headers[m->nheaders++];
+	h->name = utf8_sanitize(name, nlen);
+	h->value = decode_header(val, vlen, w->lim->max_header_bytes);
+}
+
+/*
+ * Split the header block into name/value pairs.  Lines that are neither
+ * a field nor a continuation are skipped (libetpan would stop there).
+ */
+static void
+scan_headers(struct walk *w, const char *h, size_t n)
+{
+	size_t i = 0, ls, le, ns, ne, vs, ve;
+	const char *colon;
+
+	while (i < n) {
+		ls = i;
+		le = i;
+		while (le < n && h[le] != '\n')
+			le++;
+		/* the field runs on over continuation lines */
+		ve = le;
+		while (ve + 1 < n && (h[ve + 1] == ' ' || h[ve + 1] == '\t')) {
+			ve++;
+			while (ve < n && h[ve] != '\n')
+				ve++;
+		}
+		i = ve < n ? ve + 1 : n;
+		colon = memchr(h + ls, ':', le - ls);
+		if (colon == NULL)
+			continue;
+		ns = ls;
+		ne = (size_t)(colon - h);
+		while (ne > ns && (h[ne - 1] == ' ' || h[ne - 1] == '\t'))
+			ne--;
+		if (!valid_field_name(h + ns, ne - ns))
+			continue;
+		vs = ne;
+		while (vs < ve && h[vs] != ':')
+			vs++;
+		vs++;
+		add_header(w, h + ns, ne - ns, h + vs, vs < ve ? ve - vs : 0);
+	}
+}
+
+const char *
+message_header(const struct message *m, const char *name)
+{
+	size_t i;
+
+	if (m == NULL || name == NULL)
+		return NULL;
+	for (i = 0; i < m->nheaders; i++)
+		if (m->headers[i].name && strcasecmp(m->headers[i].name,
+		    name) == 0)
+			return m->headers[i].value;
+	return NULL;
+}
+
+/* ---- pre-scans for libetpan 1.9.4 bugs -------------------------------- */
+
+static size_t
+skip_cfws(const char *s, size_t n, size_t i)
+{
+	int depth;
+
+	for (;;) {
+		while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' ||
+		    s[i] == '\n'))
+			i++;
+		if (i >= n || s[i] != '(')
+			return i;
+		depth = 0;
+		while (i < n) {
+			if (s[i] == '\\' && i + 1 < n)
+				i++;
+			else if (s[i] == '(')
+				depth++;
+			else if (s[i] == ')' && --depth == 0) {
+				i++;
+				break;
+			}
+			i++;
+		}
+	}
+}
+
+/*
+ * A boundary parameter whose unquoted value starts with '"' (written
+ * boundary="\"...") makes mailmime_extract_boundary() of libetpan 1.9.4
+ * strip two characters that are not there: with a one-byte value that is a
+ * heap overflow (upstream commit 3f14913).  Scan the whole input, so nested
+ * parts are covered too; a false positive only costs a parse error.
+ */
+static int
+has_bad_boundary(const char *s, size_t n)
+{
+	size_t i, j;
+
+	for (i = 0; i + 8 < n; i++) {
+		if ((s[i] | 0x20) != 'b' || strncasecmp(s + i, "boundary", 8))
+			continue;
+		j = skip_cfws(s, n, i + 8);
+		if (j >= n || s[j] != '=')
+			continue;
+		j = skip_cfws(s, n, j + 1);
+		if (j + 2 < n && s[j] == '"' && s[j + 1] == '\\' &&
+		    s[j + 2] == '"')
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * libetpan parses nested multiparts and messages recursively without a
+ * limit: count the Content-Type fields that open a container, so absurd
+ * nesting never reaches its parser and our stack.
+ */
+static int
+count_containers(const char *s, size_t n)
+{
+	size_t i, j;
+	int count = 0;
+
+	for (i = 0; i + 13 < n; i++) {
+		if (i > 0 && s[i - 1] != '\n')
+			continue;
+		if (strncasecmp(s + i, "content-type:", 13) != 0)
+			continue;
+		j = skip_cfws(s, n, i + 13);
+		if (j + 10 <= n && (strncasecmp(s + j, "multipart/", 10) == 0 ||
+		    strncasecmp(s + j, "message/", 8) == 0))
+			count++;
+	}
+	return count;
+}
+
+/* ---- single fields ----------------------------------------------------- */
+
+static char *
+mailbox_addr(const struct mailimf_mailbox *mb)
+{
+	if (mb == NULL || mb->mb_addr_spec == NULL)
+		return NULL;
+	return utf8_sanitize(mb->mb_addr_spec, strlen(mb->mb_addr_spec));
+}
+
+static char *
+mailbox_name(const struct mailimf_mailbox *mb, size_t max)
+{
+	if (mb == NULL || mb->mb_display_name == NULL)
+		return NULL;
+	return decode_header(mb->mb_display_name,
+	    strlen(mb->mb_display_name), max);
+}
+
+static void
+add_mailbox_text(struct buf *b, const struct mailimf_mailbox *mb, size_t max)
+{
+	char *name, *addr;
+
+	if (mb == NULL)
+		return;
+	name = mailbox_name(mb, max);
+	addr = mailbox_addr(mb);
+	if (b->len)
+		buf_addstr(b, ", ");
+	if (name && *name)
+		buf_addf(b, "%s <%s>", name, addr ? addr : "");
+	else if (addr)
+		buf_addstr(b, addr);
+	free(name);
+	free(addr);
+}
+
+/* An address list as "Name <a@b>, c@d", valid UTF-8; NULL when empty. */
+static char *
+address_list_text(const struct mailimf_address_list *al, size_t max)
+{
+	struct buf b;
+	clistiter *it, *jt;
+	struct mailimf_address *ad;
+	struct mailimf_group *g;
+
+	if (al == NULL || al->ad_list == NULL)
+		return NULL;
+	buf_init(&b, max ? max : 0);
+	for (it = clist_begin(al->ad_list); it; it = clist_next(it)) {
+		ad = clist_content(it);
+		if (ad == NULL)
+			continue;
+		if (ad->ad_type == MAILIMF_ADDRESS_MAILBOX) {
+			add_mailbox_text(&b, ad->ad_data.ad_mailbox, max);
+			continue;
+		}
+		g = ad->ad_data.ad_group;
+		if (g == NULL || g->grp_mb_list == NULL ||
+		    g->grp_mb_list->mb_list == NULL)
+			continue;
+		for (jt = clist_begin(g->grp_mb_list->mb_list); jt;
+		    jt = clist_next(jt))
+			add_mailbox_text(&b, clist_content(jt), max);
+	}
+	if (b.len == 0) {
+		buf_free(&b);
+		return NULL;
+	}
+	return buf_steal(&b);
+}
+
+static char *
+msgid_list_text(clist *l, size_t max)
+{
+	struct buf b;
+	clistiter *it;
+	const char *id;
+
+	if (l == NULL)
+		return NULL;
+	buf_init(&b, max ? max : 0);
+	for (it = clist_begin(l); it; it = clist_next(it)) {
+		id = clist_content(it);
+		if (id == NULL)
+			continue;
+		if (b.len && buf_addc(&b, ' ') == -1)
+			break;
+		if (buf_addstr(&b, id) == -1)
+			break;
+	}
+	if (b.len == 0) {
+		buf_free(&b);
+		return NULL;
+	}
+	if (!utf8_valid(b.data, b.len)) {
+		char *s = utf8_sanitize(b.data, b.len);
+
+		buf_free(&b);
+		return s;
+	}
+	return buf_steal(&b);
+}
+
+/* A Date header's instant, or 0 when it is absurd. */
+static time_t
+date_value(const struct mailimf_date_time *dt)
+{
+	struct tm tm;
+	time_t t;
+	long zone, off;
+
+	if (dt == NULL)
+		return 0;
+	if (dt->dt_year < 1990 || dt->dt_year > 9999 || dt->dt_month < 1 ||
+	    dt->dt_month > 12 || dt->dt_day < 1 || dt->dt_day > 31 ||
+	    dt->dt_hour < 0 || dt->dt_hour > 23 || dt->dt_min < 0 ||
+	    dt->dt_min > 59 || dt->dt_sec < 0 || dt->dt_sec > 60)
+		return 0;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = dt->dt_year - 1900;
+	tm.tm_mon = dt->dt_month - 1;
+	tm.tm_mday = dt->dt_day;
+	tm.tm_hour = dt->dt_hour;
+	tm.tm_min = dt->dt_min;
+	tm.tm_sec = dt->dt_sec;
+	t = timegm(&tm);
+	if (t == (time_t)-1)
+		return 0;
+	zone = dt->dt_zone;
+	if (zone < -9959 || zone > 9959)
+		return 0;
+	off = (labs(zone) / 100) * 3600 + (labs(zone) % 100) * 60;
+	t -= zone < 0 ? -off : off;
+	if (t < 631152000 || t > time(NULL) + 86400)	/* 1990 .. tomorrow */
+		return 0;
+	return t;
+}
+
+static char *
+strip_brackets(const char *v)
+{
+	const char *s, *e;
+
+	if (v == NULL)
+		return NULL;
+	s = strchr(v, '<');
+	e = s ? strchr(s, '>') : NULL;
+	if (s && e && e > s + 1)
+		return xstrndup(s + 1, (size_t)(e - s - 1));
+	while (*v == ' ')
+		v++;
+	return *v ? xstrdup(v) : NULL;
+}
+
+/* From the fields libetpan parsed; NULL fields leave members NULL. */
+static void
+take_fields(struct walk *w, struct mailimf_fields *f)
+{
+	struct message *m = w->m;
+	struct mailimf_single_fields sf;
+	struct mailimf_mailbox *mb;
+	size_t max = w->lim->max_header_bytes;
+
+	if (f == NULL)
+		return;
+	mailimf_single_fields_init(&sf, f);
+	if (sf.fld_from && sf.fld_from->frm_mb_list &&
+	    sf.fld_from->frm_mb_list->mb_list &&
+	    clist_begin(sf.fld_from->frm_mb_list->mb_list)) {
+		mb = clist_content(clist_begin(sf.fld_from->frm_mb_list->mb_list));
+		m->from_addr = mailbox_addr(mb);
+		m->from_name = mailbox_name(mb, max);
+	}
+	if (sf.fld_reply_to)
+		m->reply_to = address_list_text(sf.fld_reply_to->rt_addr_list,
+		    max);
+	if (sf.fld_to)
+		m->to = address_list_text(sf.fld_to->to_addr_list, max);
+	if (sf.fld_message_id && sf.fld_message_id->mid_value)
+		m->message_id = utf8_sanitize(sf.fld_message_id->mid_value,
+		    strlen(sf.fld_message_id->mid_value));
+	if (sf.fld_in_reply_to)
+		m->in_reply_to = msgid_list_text(sf.fld_in_reply_to->mid_list,
+		    max);
+	if (sf.fld_references)
+		m->references = msgid_list_text(sf.fld_references->mid_list,
+		    max);
+	if (sf.fld_orig_date)
+		m->date = date_value(sf.fld_orig_date->dt_date_time);
+}
+
+/*
+ * What libetpan could not give, from the raw header list: the subject
+ * always (decoded the same way), and a From address or Message-ID when its
+ * structured parse failed.
+ */
+static void
+fields_from_headers(struct message *m)
+{
+	const char *v, *lt;
+	char *s;
+
+	free(m->subject);
+	m->subject = NULL;
+	v = message_header(m, "Subject");
+	if (v)
+		m->subject = xstrdup(v);
+	if (m->from_addr == NULL && (v = message_header(m, "From")) != NULL) {
+		lt = strrchr(v, '<');
+		s = strip_brackets(lt ? lt : v);
+		if (s && strchr(s, '@')) {
+			m->from_addr = s;
+			if (lt && lt > v) {
+				m->from_name = xstrndup(v, (size_t)(lt - v));
+				s = unfold(m->from_name, strlen(m->from_name));
+				free(m->from_name);
+				m->from_name = s;
+			}
+		} else
+			free(s);
+	}
+	if (m->message_id == NULL &&
+	    (v = message_header(m, "Message-ID")) != NULL)
+		m->message_id = strip_brackets(v);
+	if (m->from_name && m->from_name[0] == '\0') {
+		free(m->from_name);
+		m->from_name = NULL;
+	}
+}
+
+/* ---- MIME tree --------------------------------------------------------- */
+
+/* "type/subtype" in lower case; caller frees. */
+static char *
+content_type_str(const struct mailmime_content *ct)
+{
+	const char *type = "text", *sub;
+	char *s;
+	const struct mailmime_type *t;
+
+	if (ct == NULL)
+		return xstrdup("text/plain");
+	t = ct->ct_type;
+	if (t && t->tp_type == MAILMIME_TYPE_DISCRETE_TYPE &&
+	    t->tp_data.tp_discrete_type) {
+		switch (t->tp_data.tp_discrete_type->dt_type) {
+		case MAILMIME_DISCRETE_TYPE_TEXT: type = "text"; break;
+		case MAILMIME_DISCRETE_TYPE_IMAGE: type = "image"; break;
+		case MAILMIME_DISCRETE_TYPE_AUDIO: type = "audio"; break;
+		case MAILMIME_DISCRETE_TYPE_VIDEO: type = "video"; break;
+		case MAILMIME_DISCRETE_TYPE_APPLICATION:
+			type = "application";
+			break;
+		default:
+			type = t->tp_data.tp_discrete_type->dt_extension ?
+			    t->tp_data.tp_discrete_type->dt_extension : "x-unknown";
+		}
+	} else if (t && t->tp_type == MAILMIME_TYPE_COMPOSITE_TYPE &&
+	    t->tp_data.tp_composite_type) {
+		switch (t->tp_data.tp_composite_type->ct_type) {
+		case MAILMIME_COMPOSITE_TYPE_MESSAGE: type = "message"; break;
+		case MAILMIME_COMPOSITE_TYPE_MULTIPART:
+			type = "multipart";
+			break;
+		default:
+			type = t->tp_data.tp_composite_type->ct_token ?
+			    t->tp_data.tp_composite_type->ct_token : "x-unknown";
+		}
+	}
+	sub = ct->ct_subtype ? ct->ct_subtype : "x-unknown";
+	s = xasprintf("%s/%s", type, sub);
+	lower(s);
+	if (!utf8_valid(s, strlen(s))) {
+		char *t2 = utf8_sanitize(s, strlen(s));
+
+		free(s);
+		s = t2;
+	}
+	return s;
+}
+
+/*
+ * Decoded body bytes of a single part (transfer encoding undone); the
+ * result is an MMAPString buffer released with mmap_string_unref().
+ */
+static char *
+part_decode(const struct mailmime *mm, size_t *outlen)
+{
+	const struct mailmime_data *d = mm->mm_data.mm_single;
+	char *out = NULL;
+	size_t idx = 0;
+	int enc = MAILMIME_MECHANISM_8BIT;
+
+	*outlen = 0;
+	if (d == NULL || d->dt_type != MAILMIME_DATA_TEXT ||
+	    d->dt_data.dt_text.dt_data == NULL)
+		return NULL;
+	if (mm->mm_mime_fields)
+		enc = mailmime_transfer_encoding_get(mm->mm_mime_fields);
+	if (enc != MAILMIME_MECHANISM_BASE64 &&
+	    enc != MAILMIME_MECHANISM_QUOTED_PRINTABLE)
+		enc = MAILMIME_MECHANISM_8BIT;
+	if (mailmime_part_parse(d->dt_data.dt_text.dt_data,
+	    d->dt_data.dt_text.dt_length, &idx, enc, &out, outlen) !=
+	    MAILIMF_NO_ERROR || out == NULL) {
+		*outlen = 0;
+		return NULL;
+	}
+	return out;
+}
+
+static size_t
+part_encoded_len(const struct mailmime *mm)
+{
+	const struct mailmime_data *d = mm->mm_data.mm_single;
+
+	if (d == NULL || d->dt_type != MAILMIME_DATA_TEXT)
+		return 0;
+	return d->dt_data.dt_text.dt_length;
+}
+
+/* Append UTF-8 text to the body, truncating on a character boundary. */
+static void
+text_append(struct walk *w, const char *s, size_t n)
+{
+	size_t room;
+	char *t;
+
+	if (n == 0)
+		return;
+	if (w->text.len && buf_addstr(&w->text, "\n\n") == -1) {
+		flag(w->m, MSG_PARSE_LIMIT, "max_text_bytes");
+		return;
+	}
+	if (buf_add(&w->text, s, n) == 0)
+		return;
+	flag(w->m, MSG_PARSE_LIMIT, "max_text_bytes");
+	room = w->text.max - w->text.len;
+	t = xstrndup(s, n < room ? n : room);
+	{
+		char *cut = utf8_truncate(t, room);
+
+		buf_addstr(&w->text, cut);
+		free(cut);
+	}
+	free(t);
+}
+
+/* CRLF and lone CR to LF, in place; returns the new length. */
+static size_t
+normalise_eol(char *s, size_t n)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] == '\r') {
+			if (i + 1 < n && s[i + 1] == '\n')
+				continue;
+			s[o++] = '\n';
+			continue;
+		}
+		s[o++] = s[i];
+	}
+	s[o] = '\0';
+	return o;
+}
+
+static void
+add_text_part(struct walk *w, const struct mailmime *mm, int html)
+{
+	const struct parse_limits *lim = w->lim;
+	char *raw, *u, *t;
+	size_t rawlen, ulen, tlen, enclen, keep;
+	const char *cs = NULL;
+
+	raw = part_decode(mm, &rawlen);
+	if (raw == NULL)
+		return;
+	keep = rawlen;
+	/* never feed charconv more than the text cap (it allocates 6x) */
+	if (keep > lim->max_text_bytes + 16) {
+		keep = lim->max_text_bytes + 16;
+		flag(w->m, MSG_PARSE_LIMIT, "max_text_bytes");
+	}
+	if (mm->mm_content_type)
+		cs = mailmime_content_charset_get(mm->mm_content_type);
+	u = to_utf8(cs, raw, keep);
+	mmap_string_unref(raw);
+	ulen = normalise_eol(u, strlen(u));
+	enclen = part_encoded_len(mm);
+	if (lim->max_decode_ratio > 0 && ulen > 4096 &&
+	    ulen / (size_t)lim->max_decode_ratio > enclen) {
+		flag(w->m, MSG_PARSE_LIMIT, "max_decode_ratio");
+		free(u);
+		return;
+	}
+	if (html) {
+		t = html_to_text(u, ulen, lim->max_text_bytes, &tlen);
+		free(u);
+		if (t == NULL)
+			return;
+		w->any_html = 1;
+		text_append(w, t, tlen);
+		free(t);
+	} else {
+		w->any_plain = 1;
+		text_append(w, u, ulen);
+		free(u);
+	}
+}
+
+static void
+add_attachment(struct walk *w, const char *filename, const char *ctype,
+    size_t size)
+{
+	struct message *m = w->m;
+	struct attachment *a;
+
+	if (m->nattachments == w->attcap) {
+		w->attcap = w->attcap ? w->attcap * 2 : 8;
+		m->attachments = xreallocarray(m->attachments, w->attcap,
+		    sizeof(*m->attachments));
+	}
+	a = &m->attachments[m->nattachments++];
+	a->filename = filename ? decode_header(filename, strlen(filename),
+	    255) : NULL;
+	a->content_type = xstrdup(ctype);
+	a->size = size;
+}
+
+static size_t
+decoded_size(const struct mailmime *mm)
+{
+	char *out;
+	size_t n;
+
+	out = part_decode(mm, &n);
+	if (out)
+		mmap_string_unref(out);
+	return n;
+}
+
+static void
+single_part(struct walk *w, struct mailmime *mm)
+{
+	struct mailmime_single_fields sf;
+	char *ct;
+	const char *fname;
+	int attach, plain, html;
+
+	memset(&sf, 0, sizeof(sf));
+	if (mm->mm_mime_fields || mm->mm_content_type)
+		mailmime_single_fields_init(&sf, mm->mm_mime_fields,
+		    mm->mm_content_type);
+	ct = content_type_str(mm->mm_content_type);
+	fname = sf.fld_disposition_filename ? sf.fld_disposition_filename :
+	    sf.fld_content_name;
+	attach = fname != NULL || (sf.fld_disposition &&
+	    sf.fld_disposition->dsp_type &&
+	    sf.fld_disposition->dsp_type->dsp_type ==
+	    MAILMIME_DISPOSITION_TYPE_ATTACHMENT);
+	plain = strcmp(ct, "text/plain") == 0;
+	html = strcmp(ct, "text/html") == 0;
+	if ((plain || html) && !attach)
+		add_text_part(w, mm, html);
+	else
+		add_attachment(w, fname, ct, decoded_size(mm));
+	free(ct);
+}
+
+static void	walk_mime(struct walk *, struct mailmime *, int);
+
+static int
+is_subtype(const struct mailmime *mm, const char *sub)
+{
+	return mm->mm_content_type && mm->mm_content_type->ct_subtype &&
+	    strcasecmp(mm->mm_content_type->ct_subtype, sub) == 0;
+}
+
+static int
+is_text_subtype(const struct mailmime *mm, const char *sub)
+{
+	const struct mailmime_type *t;
+
+	if (mm == NULL || mm->mm_type != MAILMIME_SINGLE)
+		return 0;
+	if (mm->mm_content_type == NULL)
+		return strcmp(sub, "plain") == 0;
+	t = mm->mm_content_type->ct_type;
+	return t && t->tp_type == MAILMIME_TYPE_DISCRETE_TYPE &&
+	    t->tp_data.tp_discrete_type &&
+	    t->tp_data.tp_discrete_type->dt_type ==
+	    MAILMIME_DISCRETE_TYPE_TEXT && is_subtype(mm, sub);
+}
+
+/*
+ * multipart/alternative: one child stands for the whole.  text/plain
+ * first (it is what the sender typed), else a nested multipart (often
+ * related: HTML plus images), else HTML, else the last child.
+ */
+static struct mailmime *
+choose_alternative(struct mailmime *mm)
+{
+	clistiter *it;
+	struct mailmime *c, *multi = NULL, *html = NULL, *last = NULL;
+
+	for (it = clist_begin(mm->mm_data.mm_multipart.mm_mp_list); it;
+	    it = clist_next(it)) {
+		c = clist_content(it);
+		if (c == NULL)
+			continue;
+		if (is_text_subtype(c, "plain"))
+			return c;
+		if (c->mm_type == MAILMIME_MULTIPLE && multi == NULL)
+			multi = c;
+		if (is_text_subtype(c, "html") && html == NULL)
+			html = c;
+		last = c;
+	}
+	if (multi)
+		return multi;
+	return html ? html : last;
+}
+
+static void
+embedded_message(struct walk *w, struct mailmime *mm, int depth)
+{
+	struct mailimf_single_fields sf;
+	char *s;
+	struct buf hdr;
+
+	add_attachment(w, NULL, "message/rfc822", mm->mm_length);
+	buf_init(&hdr, 4096);
+	buf_addstr(&hdr, "---- attached message ----");
+	if (mm->mm_data.mm_message.mm_fields) {
+		mailimf_single_fields_init(&sf, mm->mm_data.mm_message.mm_fields);
+		if (sf.fld_from && sf.fld_from->frm_mb_list &&
+		    sf.fld_from->frm_mb_list->mb_list &&
+		    clist_begin(sf.fld_from->frm_mb_list->mb_list)) {
+			struct buf b;
+
+			buf_init(&b, 1024);
+			add_mailbox_text(&b, clist_content(clist_begin(
+			    sf.fld_from->frm_mb_list->mb_list)), 512);
+			if (b.len)
+				buf_addf(&hdr, "\nFrom: %s", b.data);
+			buf_free(&b);
+		}
+		if (sf.fld_subject && sf.fld_subject->sbj_value) {
+			s = decode_header(sf.fld_subject->sbj_value,
+			    strlen(sf.fld_subject->sbj_value), 1024);
+			buf_addf(&hdr, "\nSubject: %s", s);
+			free(s);
+		}
+	}
+	if (hdr.len)
+		text_append(w, hdr.data, hdr.len);
+	buf_free(&hdr);
+	if (mm->mm_data.mm_message.mm_msg_mime)
+		walk_mime(w, mm->mm_data.mm_message.mm_msg_mime, depth + 1);
+}
+
+static void
+walk_mime(struct walk *w, struct mailmime *mm, int depth)
+{
+	clistiter *it;
+	struct mailmime *c;
+
+	if (mm == NULL)
+		return;
+	if (depth > w->lim->max_depth) {
+		flag(w->m, MSG_PARSE_LIMIT, "max_depth");
+		return;
+	}
+	if (++w->nparts > w->lim->max_parts) {
+		flag(w->m, MSG_PARSE_LIMIT, "max_parts");
+		return;
+	}
+	switch (mm->mm_type) {
+	case MAILMIME_SINGLE:
+		single_part(w, mm);
+		break;
+	case MAILMIME_MULTIPLE:
+		if (mm->mm_data.mm_multipart.mm_mp_list == NULL)
+			break;
+		if (is_subtype(mm, "alternative")) {
+			walk_mime(w, choose_alternative(mm), depth + 1);
+			break;
+		}
+		for (it = clist_begin(mm->mm_data.mm_multipart.mm_mp_list); it;
+		    it = clist_next(it)) {
+			c = clist_content(it);
+			walk_mime(w, c, depth + 1);
+		}
+		break;
+	case MAILMIME_MESSAGE:
+		embedded_message(w, mm, depth);
+		break;
+	default:
+		break;
+	}
+}
+
+/* ---- entry points ------------------------------------------------------ */
+
+static void
+top_content_type(struct walk *w, struct mailmime *body)
+{
+	struct message *m = w->m;
+	char *rt;
+
+	m->content_type = content_type_str(body ? body->mm_content_type : NULL);
+	if (body && body->mm_content_type &&
+	    strcmp(m->content_type, "multipart/report") == 0) {
+		rt = mailmime_content_param_get(body->mm_content_type,
+		    "report-type");
+		if (rt) {
+			m->report_type = utf8_sanitize(rt, strlen(rt));
+			lower(m->report_type);
+		}
+	}
+}
+
+/*
+ * The record of a message we do not hand to libetpan (or that it
+ * refused): headers as far as mailimf_fields_parse reads them, and the raw
+ * body as text so a human can read it.
+ */
+static void
+fallback(struct walk *w, const char *raw, size_t len, size_t hstart,
+    size_t hlen, size_t bstart)
+{
+	struct mailimf_fields *f = NULL;
+	size_t idx = 0, n;
+	char *t;
+
+	if (hlen > 0 && mailimf_fields_parse(raw + hstart, hlen, &idx, &f) ==
+	    MAILIMF_NO_ERROR && f != NULL) {
+		take_fields(w, f);
+		mailimf_fields_free(f);
+	}
+	fields_from_headers(w->m);
+	n = len - bstart;
+	if (n > w->lim->max_text_bytes)
+		n = w->lim->max_text_bytes;
+	t = utf8_sanitize(raw + bstart, n);
+	n = normalise_eol(t, strlen(t));
+	text_append(w, t, n);
+	free(t);
+}
+
+static void
+finish(struct walk *w)
+{
+	struct message *m = w->m;
+
+	m->text_from_html = w->any_html && !w->any_plain;
+	if (w->text.data == NULL)
+		buf_add(&w->text, "", 0);
+	m->text_len = w->text.len;
+	m->text = buf_steal(&w->text);
+	if (m->content_type == NULL)
+		m->content_type = xstrdup("text/plain");
+}
+
+int
+message_parse(const char *raw, size_t len, const struct parse_limits *limits,
+    struct message *out)
+{
+	struct parse_limits deflim;
+	struct walk w;
+	struct mailmime *mime = NULL;
+	size_t hstart, hlen, bstart, idx = 0, plen;
+	int r;
+
+	if (out == NULL)
+		return -1;
+	memset(out, 0, sizeof(*out));
+	if (limits == NULL) {
+		parse_limits_default(&deflim);
+		limits = &deflim;
+	}
+	memset(&w, 0, sizeof(w));
+	w.lim = limits;
+	w.m = out;
+	buf_init(&w.text, limits->max_text_bytes);
+	if (raw == NULL || len == 0) {
+		flag(out, MSG_PARSE_ERROR, "empty message");
+		finish(&w);
+		return -1;
+	}
+	hstart = skip_from_line(raw, len);
+	bstart = header_block_end(raw, len, hstart, &hlen);
+	scan_headers(&w, raw + hstart, hlen);
+
+	plen = len - hstart;
+	if (len > limits->max_message_bytes) {
+		flag(out, MSG_PARSE_LIMIT, "max_message_bytes");
+		fallback(&w, raw, len, hstart, hlen, bstart);
+	} else if (has_bad_boundary(raw, len)) {
+		flag(out, MSG_PARSE_ERROR, "invalid boundary parameter");
+		fallback(&w, raw, len, hstart, hlen, bstart);
+	} else if (count_containers(raw, len) > limits->max_parts) {
+		flag(out, MSG_PARSE_LIMIT, "max_parts");
+		fallback(&w, raw, len, hstart, hlen, bstart);
+	} else if ((r = mailmime_parse(raw + hstart, plen, &idx, &mime)) !=
+	    MAILIMF_NO_ERROR || mime == NULL) {
+		flag(out, MSG_PARSE_ERROR, "mime parse failed");
+		fallback(&w, raw, len, hstart, hlen, bstart);
+	} else {
+		if (mime->mm_type == MAILMIME_MESSAGE) {
+			take_fields(&w, mime->mm_data.mm_message.mm_fields);
+			top_content_type(&w, mime->mm_data.mm_message.mm_msg_mime);
+			walk_mime(&w, mime->mm_data.mm_message.mm_msg_mime, 0);
+		} else {
+			top_content_type(&w, mime);
+			walk_mime(&w, mime, 0);
+		}
+		fields_from_headers(out);
+		mailmime_free(mime);
+	}
+	finish(&w);
+	return (out->status == MSG_PARSE_OK ||
+	    out->status == MSG_PARSE_PARTIAL) ? 0 : -1;
+}
+
+void
+message_free(struct message *m)
+{
+	size_t i;
+
+	if (m == NULL)
+		return;
+	free(m->message_id);
+	free(m->from_addr);
+	free(m->from_name);
+	free(m->reply_to);
+	free(m->to);
+	free(m->subject);
+	free(m->in_reply_to);
+	free(m->references);
+	free(m->content_type);
+	free(m->report_type);
+	free(m->text);
+	for (i = 0; i < m->nheaders; i++) {
+		free(m->headers[i].name);
+		free(m->headers[i].value);
+	}
+	free(m->headers);
+	for (i = 0; i < m->nattachments; i++) {
+		free(m->attachments[i].filename);
+		free(m->attachments[i].content_type);
+	}
+	free(m->attachments);
+	free(m->parse_error);
+	memset(m, 0, sizeof(*m));
+}
