@@ -4,9 +4,10 @@
  *
  * Dates are handled as day numbers (days since 1970-01-01, proleptic
  * Gregorian), so walking and weekday arithmetic never touch the time-zone
- * code.  Only the step "local wall time of a date -> instant" and
- * "instant -> local date" go through the process's zone (the office zone,
- * set once by calendar_set_zone()) with localtime_r().
+ * code.  Only the steps "local wall time of a date -> instant" and
+ * "instant -> local date" need the office zone's UTC offset: from the
+ * table calendar_new() reads once from the process zone (see zone_build()),
+ * else localtime_r().
  *
  * Wall time to instant (local_to_instant): the offsets one day before and
  * one day after are read; when they agree (almost always) the answer is
@@ -51,7 +52,7 @@ struct yearly_rule {
 	int		 first_year;
 	int		 ndays;
 	int		 interval;
-	int		 count;		/* 0: unbounded */
+	int		 last_year;	/* from COUNT; YEAR_MAX when none */
 	long		 until;		/* day number; LONG_MAX: none */
 	int		 seq;
 	const char	*name;
@@ -444,27 +445,18 @@ federal_name(long dn, int y, int m)
 static int
 rule_covers(const struct yearly_rule *r, long dn, int y)
 {
-	int yy, k, idx;
 	long start;
+	int yy;
 
 	for (yy = y - 1; yy <= y; yy++) {
-		if (yy < r->first_year || (yy - r->first_year) % r->interval != 0)
+		if (yy < r->first_year || yy > r->last_year ||
+		    (yy - r->first_year) % r->interval != 0)
 			continue;
 		if (!valid_date(yy, r->month, r->day))
 			continue;	/* RFC 5545: invalid instances are skipped */
 		start = days_from_civil(yy, r->month, r->day);
 		if (dn < start || dn >= start + r->ndays || start > r->until)
 			continue;
-		if (r->count > 0) {
-			/* Index among the valid instances (only Feb 29 skips). */
-			idx = 0;
-			for (k = r->first_year; k < yy && idx < r->count;
-			    k += r->interval)
-				if (valid_date(k, r->month, r->day))
-					idx++;
-			if (idx >= r->count)
-				continue;
-		}
 		return 1;
 	}
 	return 0;
@@ -1036,7 +1028,17 @@ ics_event_end(struct ics_parser *p)
 	e->summary = NULL;
 	seq = p->seq++;
 	if (e->yearly) {
+		int last, k, n;
+
 		civil_from_days(e->start, &y, &m, &d);
+		/* COUNT as a last year, once: instances on invalid dates (Feb 29
+		 * in other years) are not counted (RFC 5545 3.3.10). */
+		last = YEAR_MAX;
+		for (k = y, n = 0; e->count > 0 && k <= YEAR_MAX; k += e->interval)
+			if (valid_date(k, m, d) && ++n == e->count) {
+				last = k;
+				break;
+			}
 		if ((e->bymonth && e->bymonth != m) ||
 		    (e->bymonthday && e->bymonthday != d))
 			return ics_fail(p, "RRULE: BYMONTH/BYMONTHDAY must match "
@@ -1045,7 +1047,7 @@ ics_event_end(struct ics_parser *p)
 		    sizeof(*cal->rules));
 		cal->rules[cal->nrules++] = (struct yearly_rule){
 			.month = m, .day = d, .first_year = y, .ndays = (int)ndays,
-			.interval = e->interval, .count = e->count,
+			.interval = e->interval, .last_year = last,
 			.until = e->until, .seq = seq, .name = name };
 		return 0;
 	}
