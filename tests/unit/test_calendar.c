@@ -503,7 +503,9 @@ START_TEST(test_zone_table)
 			t = lo + (time_t)(s % (uint64_t)span);
 			calendar_format(cal, t, a, sizeof(a));
 			iso8601_local(t, b, sizeof(b));
-			ck_assert_msg(strcmp(a, b) == 0, "%s: %s vs %s", zones[z], a, b);
+			/* (ck_assert would record each of the 1.2 million) */
+			if (strcmp(a, b) != 0)
+				ck_abort_msg("%s: %s vs %s", zones[z], a, b);
 		}
 		/* around New York's 2026 spring change, to the second */
 		for (t = 1772953200 - 2; t <= 1772953200 + 1; t++) {

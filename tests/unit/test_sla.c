@@ -184,6 +184,17 @@ business_seconds_between(const struct calendar *cal, time_t from, time_t to)
 	return n;
 }
 
+/*
+ * Check records every passing ck_assert (a write per call); the property
+ * loops run millions of checks, so they only call Check on a failure.
+ */
+#define PROP(c) do {							\
+	if (!(c))							\
+		ck_abort_msg("property failed: %s (received %lld)", #c,	\
+		    (long long)r);					\
+} while (0)
+#define PROP_EQ(a, b) PROP((a) == (b))
+
 static uint64_t
 run_properties(const char *machine, int brute)
 {
@@ -207,51 +218,51 @@ run_properties(const char *machine, int brute)
 			r -= r % 60;	/* many on whole minutes, some on closes */
 		for (k = 0; k < NELEM(types); k++)
 			for (u = URG_ROUTINE; u <= URG_URGENT; u++) {
-				ck_assert_int_eq(sla_compute(cal, &cfg, types[k], u,
+				PROP_EQ(sla_compute(cal, &cfg, types[k], u,
 				    r, &d), 0);
 				digest = (digest ^ (uint64_t)d.response_due) *
 				    1099511628211ULL;
 				digest = (digest ^ (uint64_t)d.breach_at) *
 				    1099511628211ULL;
-				ck_assert(d.response_due <= d.breach_at);
-				ck_assert(d.response_due > r);
-				ck_assert_int_eq(d.in_business_hours,
+				PROP(d.response_due <= d.breach_at);
+				PROP(d.response_due > r);
+				PROP_EQ(d.in_business_hours,
 				    calendar_in_business_hours(cal, r));
 				if (d.urgency == URG_URGENT) {
-					ck_assert(d.response_due == r + 15 * 60);
-					ck_assert(d.breach_at == r + 60 * 60);
+					PROP(d.response_due == r + 15 * 60);
+					PROP(d.breach_at == r + 60 * 60);
 					continue;
 				}
 				if (types[k] == CT_TIP) {
 					/* a held meeting: Mon/Wed/Fri 10:00 */
 					wd = local_wday_min(d.response_due, &min, &sec);
-					ck_assert(wd == 1 || wd == 3 || wd == 5);
-					ck_assert(min == 600 && sec == 0);
-					ck_assert_int_eq(calendar_day_interval(cal,
+					PROP(wd == 1 || wd == 3 || wd == 5);
+					PROP(min == 600 && sec == 0);
+					PROP_EQ(calendar_day_interval(cal,
 					    d.response_due, &o, &c), 0);
 					wd = local_wday_min(d.breach_at, &min, &sec);
-					ck_assert(wd == 1 || wd == 3 || wd == 5);
-					ck_assert(d.breach_at - d.response_due <= 12 * 86400);
+					PROP(wd == 1 || wd == 3 || wd == 5);
+					PROP(d.breach_at - d.response_due <= 12 * 86400);
 					continue;
 				}
 				/* inside business hours or exactly at a close */
-				ck_assert_int_eq(calendar_day_interval(cal,
+				PROP_EQ(calendar_day_interval(cal,
 				    d.breach_at, &o, &c), 0);
-				ck_assert(o < d.breach_at && d.breach_at <= c);
-				ck_assert_int_eq(calendar_day_interval(cal,
+				PROP(o < d.breach_at && d.breach_at <= c);
+				PROP_EQ(calendar_day_interval(cal,
 				    d.response_due, &o, &c), 0);
-				ck_assert(o < d.response_due && d.response_due <= c);
+				PROP(o < d.response_due && d.response_due <= c);
 				if (!d.in_business_hours) {
 					/* rule 3b: exactly a close, 19:00 local */
-					ck_assert(d.response_due == c);
+					PROP(d.response_due == c);
 					local_wday_min(d.response_due, &min, &sec);
-					ck_assert(min == 19 * 60 && sec == 0);
+					PROP(min == 19 * 60 && sec == 0);
 				} else if (brute && r % 60 == 0 && nbrute < 150 &&
 				    k == 2) {
 					nbrute++;
-					ck_assert_int_eq(business_seconds_between(cal,
+					PROP_EQ(business_seconds_between(cal,
 					    r, d.response_due), 600 * 60);
-					ck_assert_int_eq(business_seconds_between(cal,
+					PROP_EQ(business_seconds_between(cal,
 					    r, d.breach_at), 1200 * 60);
 				}
 			}
