@@ -208,8 +208,8 @@ libc_gmtoff(time_t t)
  * outside it, or for changes less than ZONE_STEP apart (none in tzdata for
  * the US zones), localtime_r() is asked directly.
  */
-#define ZONE_FROM	((time_t)-2208988800LL)	/* 1900-01-01 */
-#define ZONE_TO		((time_t)7258118400LL)	/* 2200-01-01 */
+#define ZONE_FROM	((time_t)0)		/* 1970-01-01 */
+#define ZONE_TO		((time_t)4102444800LL)	/* 2100-01-01 */
 #define ZONE_STEP	(7L * DAY_SECS)
 
 static void
