@@ -1171,7 +1171,10 @@ calendar_load_ics(struct calendar *cal, size_t *cap, const char *file,
 	p.errlen = errlen;
 	buf_init(&logical, ICS_MAX_LINE);
 	buf_addstr(&logical, "");
-	for (s = data; rc == 0 && s < data + len; s = eol + 1) {
+	s = data;
+	if (len >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0)
+		s += 3;		/* a UTF-8 byte order mark, as some exporters write */
+	for (; rc == 0 && s < data + len; s = eol + 1) {
 		eol = memchr(s, '\n', (size_t)(data + len - s));
 		if (eol == NULL)
 			eol = data + len;

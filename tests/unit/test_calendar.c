@@ -412,6 +412,11 @@ START_TEST(test_ics_errors)
 		free(path);
 		buf_free(&b);
 	}
+	/* accepted: a byte order mark, LF line ends, a folded DTSTART */
+	ck_assert_int_eq(ics_error("\xef\xbb\xbf" "BEGIN:VCALENDAR\nBEGIN:VEVENT\n"
+	    "DTSTART;VALUE=DATE:2026\n 0105\nEND:VEVENT\nEND:VCALENDAR\n", err,
+	    sizeof(err), &path), 0);
+	free(path);
 	/* a missing file */
 	{
 		struct config cfg;
