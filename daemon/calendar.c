@@ -278,6 +278,20 @@ local_day(const struct calendar *cal, time_t t)
 	return floor_div((long long)t + gmtoff_at(cal, t), DAY_SECS);
 }
 
+static char *
+put_digits(char *p, long v, int n)
+{
+	int i;
+
+	for (i = n - 1; i >= 0; i--) {
+		p[i] = (char)('0' + v % 10);
+		v /= 10;
+	}
+	return p + n;
+}
+
+/* Hand-made rather than snprintf: this runs three times per deadline line
+ * and printf was a fifth of `intake sla --batch`. */
 void
 calendar_format(const struct calendar *cal, time_t t, char *out, size_t len)
 {
@@ -285,15 +299,34 @@ calendar_format(const struct calendar *cal, time_t t, char *out, size_t len)
 	long long local = (long long)t + off;
 	long dn = floor_div(local, DAY_SECS);
 	int y, m, d;
-	char sign = off < 0 ? '-' : '+';
+	char sign = off < 0 ? '-' : '+', *p = out;
 
 	civil_from_days(dn, &y, &m, &d);
 	secs = (long)(local - (long long)dn * DAY_SECS);
 	if (off < 0)
 		off = -off;
-	snprintf(out, len, "%04d-%02d-%02dT%02ld:%02ld:%02ld%c%02ld:%02ld", y, m, d,
-	    secs / 3600, secs / 60 % 60, secs % 60, sign, off / 3600,
-	    off / 60 % 60);
+	if (y < 0 || y > 9999 || len < sizeof("2026-11-30T19:00:00-05:00")) {
+		snprintf(out, len, "%04d-%02d-%02dT%02ld:%02ld:%02ld%c%02ld:%02ld",
+		    y, m, d, secs / 3600, secs / 60 % 60, secs % 60, sign,
+		    off / 3600, off / 60 % 60);
+		return;
+	}
+	p = put_digits(p, y, 4);
+	*p++ = '-';
+	p = put_digits(p, m, 2);
+	*p++ = '-';
+	p = put_digits(p, d, 2);
+	*p++ = 'T';
+	p = put_digits(p, secs / 3600, 2);
+	*p++ = ':';
+	p = put_digits(p, secs / 60 % 60, 2);
+	*p++ = ':';
+	p = put_digits(p, secs % 60, 2);
+	*p++ = sign;
+	p = put_digits(p, off / 3600, 2);
+	*p++ = ':';
+	p = put_digits(p, off / 60 % 60, 2);
+	*p = '\0';
 }
 
 /*
