@@ -64,6 +64,13 @@ assert any(r[11] == "training request, \"quoted\"" for r in rows), rows
 $INTAKE followups $C --all-open --format html > "$T/f.html"
 check "html escapes the planted script" sh -c "! grep -qi '<script' '$T/f.html' && grep -q '&lt;script&gt;alert(1)&lt;/script&gt;' '$T/f.html'"
 check "html has no remote resources" sh -c "! grep -Eqi 'src=|href=|<link|url\\(' '$T/f.html'"
+if command -v script >/dev/null 2>&1; then
+	script -qec "$INTAKE followups $C" /dev/null > "$T/tty.out" 2>&1
+	check "colour on a terminal" grep -q "$(printf '\033')\[" "$T/tty.out"
+	NO_COLOR=1 script -qec "$INTAKE followups $C" /dev/null > "$T/tty.out" 2>&1
+	check "NO_COLOR run printed the list" grep -q "Follow-ups at" "$T/tty.out"
+	check "no colour on a terminal with NO_COLOR" sh -c "! grep -q \"\$(printf '\\033')\[\" '$T/tty.out'"
+fi
 $INTAKE followups $C --format xml >/dev/null 2>&1; rc=$?
 check "bad --format exits 64" [ "$rc" -eq 64 ]
 $INTAKE followups $C --overdue --all-open >/dev/null 2>&1; rc=$?
@@ -139,11 +146,17 @@ $INTAKE close $t3 --disposition no-action $C >/dev/null
 check "every change is an event" [ "$(q "select group_concat(kind, ',') from (select kind from events where ticket_id = $t3 order by id)")" = "created,ack,close,reopen,close" ]
 
 # ---- show, list ----------------------------------------------------------
+t5=$(printf 'From: Ana <ana@example.net>\r\nSubject: flyer\r\nMessage-ID: <c5@x>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nPlease review our outreach flyer.\r\n--b\r\nContent-Type: application/pdf; name="flyer.pdf"\r\nContent-Disposition: attachment; filename="flyer.pdf"\r\nContent-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n--b--\r\n' | ingest)
+out=$($INTAKE show $t5 $C)
+check "show lists attachments" sh -c "echo \"\$1\" | grep -q '  - flyer.pdf (application/pdf, 9 bytes)'" - "$out"
+check "show decodes the text part" sh -c "echo \"\$1\" | grep -q 'Please review our outreach flyer.'" - "$out"
+$INTAKE close $t5 --disposition no-action $C >/dev/null
+
 out=$($INTAKE show $t1 $C); rc=$?
 check "show exits 0" [ "$rc" -eq 0 ]
 check "show has the decoded text" sh -c "echo \"\$1\" | grep -q 'they took my passport and I cannot leave'" - "$out"
 check "show has the events" sh -c "echo \"\$1\" | grep -q ' alice  ack '" - "$out"
-check "list --status closed" [ "$($INTAKE list --status closed --format json $C | $PY -c 'import json,sys; print(sorted(o["id"] for o in json.load(sys.stdin)))')" = "[3, 4]" ]
+check "list --status closed" [ "$($INTAKE list --status closed --format json $C | $PY -c 'import json,sys; print(sorted(o["id"] for o in json.load(sys.stdin)))')" = "[3, 4, 5]" ]
 check "list --since tomorrow is empty" [ "$($INTAKE list --since 2099-01-01 --format json $C)" = "[]" ]
 $INTAKE list --since yesterday $C >/dev/null 2>&1; rc=$?
 check "list --since garbage: 64" [ "$rc" -eq 64 ]
@@ -173,13 +186,13 @@ check "status: stale source (exit 1)" [ "$rc/$(grep -c 'STALE' "$T/st.txt")" = "
 
 # ---- purge ---------------------------------------------------------------
 out=$($INTAKE purge $C); rc=$?
-check "purge with closed_days = 0 does nothing" [ "$rc/$(q 'select count(*) from tickets')/$(q 'select count(*) from purge_log')" = "0/4/0" ]
+check "purge with closed_days = 0 does nothing" [ "$rc/$(q 'select count(*) from tickets')/$(q 'select count(*) from purge_log')" = "0/5/0" ]
 # Make #3 (closed) and #1 (open, with a stray old closed_at) look old.
 q "update tickets set closed_at = 1000000 where id in ($t3, $t1)"
 msgs3=$(q "select count(*) from messages where ticket_id = $t3")
 evs3=$(q "select count(*) from events where ticket_id = $t3")
 $INTAKE purge --closed-before 2001-01-01 --dry-run $C > "$T/p.txt"; rc=$?
-check "purge --dry-run reports and deletes nothing" [ "$rc/$(q 'select count(*) from tickets')/$(q 'select count(*) from purge_log')" = "0/4/0" ]
+check "purge --dry-run reports and deletes nothing" [ "$rc/$(q 'select count(*) from tickets')/$(q 'select count(*) from purge_log')" = "0/5/0" ]
 check "purge --dry-run says would purge 1" grep -q 'would purge 1 closed ticket ' "$T/p.txt"
 $INTAKE purge --closed-before 2001-01-01 --by admin $C >/dev/null; rc=$?
 check "purge exits 0" [ "$rc" -eq 0 ]
@@ -190,6 +203,6 @@ check "no message text in the purge log" [ "$(q "select count(*) from purge_log 
 printf 'database = "intake.db";\nretention = { closed_days = 30; };\n' > "$T/ret.conf"
 q "update tickets set closed_at = strftime('%s','now') - 40 * 86400 where id = $t4"
 $INTAKE purge -c "$T/ret.conf" >/dev/null; rc=$?
-check "purge by retention.closed_days" [ "$rc/$(q "select count(*) from tickets where id = $t4")/$(q 'select count(*) from tickets')" = "0/0/2" ]
+check "purge by retention.closed_days" [ "$rc/$(q "select count(*) from tickets where id = $t4")/$(q 'select count(*) from tickets')" = "0/0/3" ]
 check "secure_delete leaves no trace of the purged text" sh -c "! cat '$DB' '$DB-wal' 2>/dev/null | grep -qa 'Delivery failed'"
 finish
