@@ -62,6 +62,8 @@
 #define NLIMITS			7
 #define WIRE_MAGIC		0x31534d49u	/* "IMS1" */
 #define WIRE_NULL		0xffffffffu
+#define PARSER_ARGV0		"intake-parser"
+#define PARSER_ENV		"INTAKE_PARSER_CHILD"	/* "SANDBOX PARENT" */
 
 struct parsechild {
 	pid_t	 pid;		/* -1: not running (start on next parse) */
@@ -506,13 +508,13 @@ child_loop(int fd)
 }
 
 static void __attribute__((noreturn))
-child_main(int sock, int sandbox)
+child_main(int sock, int sandbox, pid_t parent)
 {
 	struct sigaction sa;
 	int sig;
 
 	/* die with the parent; the parent may already be gone */
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1)
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != parent)
 		_exit(2);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_DFL;
@@ -539,6 +541,61 @@ child_main(int sock, int sandbox)
 	child_loop(CHILD_FD);
 }
 
+/*
+ * The forked child replaces itself with a fresh copy of the program
+ * (/proc/self/exe, argv[0] PARSER_ARGV0), so the sandboxed process holds
+ * none of the parent's memory: no passwords or tokens, no earlier
+ * messages.  The constructor below turns that copy into the parser before
+ * main() runs.  Without /proc the forked copy serves instead.
+ */
+static void __attribute__((noreturn))
+child_exec(int sock, int sandbox, pid_t parent)
+{
+	static const char *const keep[] = { "TZ", "ASAN_OPTIONS",
+	    "UBSAN_OPTIONS", "LSAN_OPTIONS", "INTAKE_SANITIZER", NULL };
+	char *argv[] = { (char *)PARSER_ARGV0, NULL };
+	char *envp[8], mode[64];
+	const char *v;
+	size_t n = 0, i;
+
+	if (sock != CHILD_FD && dup2(sock, CHILD_FD) == -1)
+		_exit(2);
+	if (fcntl(CHILD_FD, F_SETFD, 0) == -1)
+		_exit(2);
+	snprintf(mode, sizeof(mode), PARSER_ENV "=%d %ld", sandbox,
+	    (long)parent);
+	envp[n++] = mode;
+	for (i = 0; keep[i] != NULL; i++)
+		if ((v = getenv(keep[i])) != NULL)
+			envp[n++] = xasprintf("%s=%s", keep[i], v);
+	envp[n] = NULL;
+	execve("/proc/self/exe", argv, envp);
+	child_main(CHILD_FD, sandbox, parent);
+}
+
+static void	parsechild_entry(int, char **) __attribute__((constructor));
+
+/* In the exec'd copy: serve, never return to main(). */
+static void
+parsechild_entry(int argc, char **argv)
+{
+	const char *e = getenv(PARSER_ENV);
+	char *end;
+	long sandbox, parent;
+
+	if (e == NULL || argc < 1 || argv == NULL || argv[0] == NULL ||
+	    strcmp(argv[0], PARSER_ARGV0) != 0)
+		return;
+	sandbox = strtol(e, &end, 10);
+	if (end == e || *end != ' ')
+		_exit(2);
+	e = end + 1;
+	parent = strtol(e, &end, 10);
+	if (end == e || *end != '\0' || parent <= 1)
+		_exit(2);
+	child_main(CHILD_FD, sandbox != 0, (pid_t)parent);
+}
+
 /* ---- the parent ---------------------------------------------------------- */
 
 static int
@@ -555,7 +612,7 @@ static int
 spawn(struct parsechild *pc, char **err)
 {
 	int sv[2];
-	pid_t pid;
+	pid_t pid, parent = getpid();
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
 		*err = xasprintf("parser: socketpair: %s", strerror(errno));
@@ -570,7 +627,7 @@ spawn(struct parsechild *pc, char **err)
 	}
 	if (pid == 0) {
 		close(sv[0]);
-		child_main(sv[1], pc->sandbox);
+		child_exec(sv[1], pc->sandbox, parent);
 	}
 	close(sv[1]);
 	if (fcntl(sv[0], F_SETFL, O_NONBLOCK) == -1) {

@@ -408,12 +408,14 @@ START_TEST(test_sandbox_active)
 {
 	struct parsechild *pc;
 	struct message m;
-	char *err = NULL, path[64];
+	char *err = NULL, path[64], *data;
+	size_t len;
 	DIR *d;
 	struct dirent *e;
 	int nfd = 0;
 	pid_t pid;
 
+	setenv("INTAKE_TEST_SECRET", "hunter2", 1);
 	pc = parsechild_start(&err);
 	ck_assert_ptr_nonnull(pc);
 	pid = parsechild_pid(pc);
@@ -440,6 +442,16 @@ START_TEST(test_sandbox_active)
 	}
 	closedir(d);
 	ck_assert_int_eq(nfd, 4);
+	/* a fresh program image (exec), with none of our environment */
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	ck_assert_int_eq(read_file(path, 4096, &data, &len), 0);
+	ck_assert_str_eq(data, "intake-parser");
+	free(data);
+	snprintf(path, sizeof(path), "/proc/%d/environ", (int)pid);
+	ck_assert_int_eq(read_file(path, 65536, &data, &len), 0);
+	ck_assert_ptr_null(memmem(data, len, "hunter2", 7));
+	ck_assert_ptr_nonnull(memmem(data, len, "INTAKE_PARSER_CHILD=", 20));
+	free(data);
 	parsechild_stop(pc);
 }
 END_TEST
