@@ -9,7 +9,7 @@ secs=${2:-60}
 shift 2 2>/dev/null || shift $#
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 2
-targets=${*:-"message wire iso8601 ics"}
+targets=${*:-"message mime wire iso8601 ics"}
 rc=0
 mkdir -p "$build/fuzz-artifacts" "$build/fuzz-logs"
 for t in $targets; do
@@ -22,7 +22,11 @@ for t in $targets; do
 		[ -d "$d" ] && seeds="$seeds $d"
 	done
 	case $t in
-	message) for d in tests/fixtures/mime tests/fixtures/mime-sample; do
+	mime) seeds="$seeds tests/fixtures/fuzz-regress/message" ;;
+	esac
+	case $t in
+	message|mime)
+		for d in tests/fixtures/mime tests/fixtures/mime-sample; do
 			[ -d "$d" ] && seeds="$seeds $d"; done ;;
 	esac
 	dict=""
