@@ -139,8 +139,9 @@ to_utf8(const char *cs, const char *s, size_t n)
 		cs = DEFAULT_CHARSET;
 	memcpy(lc, cs, strlen(cs) + 1);
 	lower(lc);
-	if (strcmp(lc, "utf-8") == 0 || strcmp(lc, "utf8") == 0 ||
-	    strcmp(lc, "us-ascii") == 0 || strcmp(lc, "ascii") == 0 ||
+	if (strcmp(lc, "utf-8") == 0 || strcmp(lc, "utf8") == 0)
+		return utf8_sanitize(s, n);
+	if (strcmp(lc, "us-ascii") == 0 || strcmp(lc, "ascii") == 0 ||
 	    strcmp(lc, "unknown-8bit") == 0 || strcmp(lc, "x-unknown") == 0) {
 		if (all_ascii(s, n) || utf8_valid(s, n))
 			return utf8_sanitize(s, n);
@@ -648,6 +649,12 @@ fields_from_headers(struct message *m)
 		} else
 			free(s);
 	}
+	if (m->from_addr && strchr(m->from_addr, '@') == NULL &&
+	    m->from_name == NULL) {
+		/* "From: Someone": a name, not an address */
+		m->from_name = m->from_addr;
+		m->from_addr = NULL;
+	}
 	if (m->message_id == NULL &&
 	    (v = message_header(m, "Message-ID")) != NULL)
 		m->message_id = strip_brackets(v);
@@ -870,7 +877,7 @@ decoded_size(const struct mailmime *mm)
 }
 
 static void
-single_part(struct walk *w, struct mailmime *mm)
+single_part(struct walk *w, struct mailmime *mm, int depth)
 {
 	struct mailmime_single_fields sf;
 	char *ct;
@@ -890,14 +897,39 @@ single_part(struct walk *w, struct mailmime *mm)
 	    MAILMIME_DISPOSITION_TYPE_ATTACHMENT);
 	plain = strcmp(ct, "text/plain") == 0;
 	html = strcmp(ct, "text/html") == 0;
-	if ((plain || html) && !attach)
+	/* a message that is one named text part is still read as text */
+	if ((plain || html) && (!attach || depth == 0))
 		add_text_part(w, mm, html);
-	else
+	if (!(plain || html) || attach)
 		add_attachment(w, fname, ct, decoded_size(mm));
 	free(ct);
 }
 
 static void	walk_mime(struct walk *, struct mailmime *, int);
+
+/*
+ * A multipart in which libetpan found no part (boundary missing or
+ * broken): show its raw body so a human still sees the words.
+ */
+static void
+raw_body_text(struct walk *w, const struct mailmime_data *d)
+{
+	char *t;
+	size_t n;
+
+	if (d == NULL || d->dt_type != MAILMIME_DATA_TEXT ||
+	    d->dt_data.dt_text.dt_data == NULL ||
+	    d->dt_data.dt_text.dt_length == 0)
+		return;
+	flag(w->m, MSG_PARSE_PARTIAL, "multipart without parts");
+	n = d->dt_data.dt_text.dt_length;
+	if (n > w->lim->max_text_bytes)
+		n = w->lim->max_text_bytes;
+	t = to_utf8(NULL, d->dt_data.dt_text.dt_data, n);
+	n = normalise_eol(t, strlen(t));
+	text_append(w, t, n);
+	free(t);
+}
 
 static int
 is_subtype(const struct mailmime *mm, const char *sub)
@@ -922,6 +954,22 @@ is_text_subtype(const struct mailmime *mm, const char *sub)
 	    MAILMIME_DISCRETE_TYPE_TEXT && is_subtype(mm, sub);
 }
 
+/* A single part whose (encoded) body is empty or only white space. */
+static int
+part_blank(const struct mailmime *mm)
+{
+	const struct mailmime_data *d = mm->mm_data.mm_single;
+	size_t i;
+
+	if (d == NULL || d->dt_type != MAILMIME_DATA_TEXT ||
+	    d->dt_data.dt_text.dt_data == NULL)
+		return 1;
+	for (i = 0; i < d->dt_data.dt_text.dt_length; i++)
+		if (!isspace((unsigned char)d->dt_data.dt_text.dt_data[i]))
+			return 0;
+	return 1;
+}
+
 /*
  * multipart/alternative: one child stands for the whole.  text/plain
  * first (it is what the sender typed), else a nested multipart (often
@@ -938,7 +986,7 @@ choose_alternative(struct mailmime *mm)
 		c = clist_content(it);
 		if (c == NULL)
 			continue;
-		if (is_text_subtype(c, "plain"))
+		if (is_text_subtype(c, "plain") && !part_blank(c))
 			return c;
 		if (c->mm_type == MAILMIME_MULTIPLE && multi == NULL)
 			multi = c;
@@ -1007,11 +1055,14 @@ walk_mime(struct walk *w, struct mailmime *mm, int depth)
 	}
 	switch (mm->mm_type) {
 	case MAILMIME_SINGLE:
-		single_part(w, mm);
+		single_part(w, mm, depth);
 		break;
 	case MAILMIME_MULTIPLE:
-		if (mm->mm_data.mm_multipart.mm_mp_list == NULL)
+		if (mm->mm_data.mm_multipart.mm_mp_list == NULL ||
+		    clist_isempty(mm->mm_data.mm_multipart.mm_mp_list)) {
+			raw_body_text(w, mm->mm_body);
 			break;
+		}
 		if (is_subtype(mm, "alternative")) {
 			walk_mime(w, choose_alternative(mm), depth + 1);
 			break;
@@ -1073,6 +1124,30 @@ fallback(struct walk *w, const char *raw, size_t len, size_t hstart,
 	if (n > w->lim->max_text_bytes)
 		n = w->lim->max_text_bytes;
 	t = utf8_sanitize(raw + bstart, n);
+	n = normalise_eol(t, strlen(t));
+	text_append(w, t, n);
+	free(t);
+}
+
+/*
+ * Nothing readable came out of a message that has a body and no
+ * attachment: libetpan lost its structure, so show the raw body.
+ */
+static void
+raw_text_if_any(struct walk *w, const char *body, size_t n)
+{
+	size_t i;
+	char *t;
+
+	for (i = 0; i < n; i++)
+		if (!isspace((unsigned char)body[i]))
+			break;
+	if (i == n)
+		return;
+	flag(w->m, MSG_PARSE_PARTIAL, "no text part found");
+	if (n > w->lim->max_text_bytes)
+		n = w->lim->max_text_bytes;
+	t = to_utf8(NULL, body, n);
 	n = normalise_eol(t, strlen(t));
 	text_append(w, t, n);
 	free(t);
@@ -1147,6 +1222,9 @@ message_parse(const char *raw, size_t len, const struct parse_limits *limits,
 		}
 		fields_from_headers(out);
 		mailmime_free(mime);
+		if (w.text.len == 0 && out->nattachments == 0 &&
+		    !w.any_plain && !w.any_html)
+			raw_text_if_any(&w, raw + bstart, len - bstart);
 	}
 	finish(&w);
 	return (out->status == MSG_PARSE_OK ||
