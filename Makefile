@@ -29,7 +29,7 @@ LIBS    := $(PKG_LIBS) -lm
 # programs and the tests.
 MAIN_SRCS := daemon/intaked.c daemon/intake.c
 LIB_SRCS  := $(filter-out $(MAIN_SRCS),$(wildcard daemon/*.c))
-LIB_OBJS  := $(LIB_SRCS:daemon/%.c=$(BUILD)/%.o) $(BUILD)/sqlgen.o
+LIB_OBJS  := $(LIB_SRCS:daemon/%.c=$(BUILD)/%.o) $(BUILD)/sqlgen.o $(BUILD)/lexgen.o
 SQL_FILES := $(sort $(wildcard sql/[0-9][0-9][0-9]_*.sql))
 
 TEST_SRCS := $(wildcard tests/unit/test_*.c)
@@ -47,6 +47,12 @@ $(BUILD)/%.o: daemon/%.c | $(BUILD)
 $(BUILD)/sqlgen.c: $(SQL_FILES) tools/sql2c.sh | $(BUILD)
 	sh tools/sql2c.sh $(SQL_FILES) > $@.tmp && mv $@.tmp $@
 $(BUILD)/sqlgen.o: $(BUILD)/sqlgen.c
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# The triage lexicon too: lexicon_builtin() when no file is configured.
+$(BUILD)/lexgen.c: conf/triage.conf tools/file2c.sh | $(BUILD)
+	sh tools/file2c.sh lexicon_builtin_text conf/triage.conf > $@.tmp && mv $@.tmp $@
+$(BUILD)/lexgen.o: $(BUILD)/lexgen.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/libintake.a: $(LIB_OBJS)

@@ -22,6 +22,9 @@ static int cmd_help(int, char **);
 
 static const struct command commands[] = {
 	{ "help", cmd_help, "this list" },
+	{ "ingest", cmd_ingest, "store one message read on standard input" },
+	{ "sla", cmd_sla, "deadlines of a contact (or --batch on stdin)" },
+	{ "holidays", cmd_holidays, "closed dates of a range of years" },
 };
 
 static int

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: MIT */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "log.h"
+#include "util.h"
+
+int
+cli_env_open(struct cli_env *env, const char *cfg_path, int need)
+{
+	const char *path = config_path_choose(cfg_path);
+	char err[1024], *errors = NULL, *serr = NULL;
+	int must_exist = (need & (CLI_NEED_CONFIG | CLI_NEED_STORE)) != 0;
+	int rc;
+
+	memset(env, 0, sizeof(*env));
+	if (config_load(path, !must_exist, &env->cfg, &errors) == -1) {
+		fprintf(stderr, "%s", errors);
+		if (must_exist)
+			fprintf(stderr, "intake: no usable configuration (looked "
+			    "for %s; use -c FILE or INTAKE_CONFIG)\n", path);
+		free(errors);
+		return EX_CONFIG;
+	}
+	log_set_level(env->cfg.log_level < LOG_PRI_WARNING ?
+	    env->cfg.log_level : LOG_PRI_WARNING);
+	if (calendar_set_zone(env->cfg.timezone, err, sizeof(err)) == -1) {
+		fprintf(stderr, "%s: %s\n", path, err);
+		cli_env_close(env);
+		return EX_CONFIG;
+	}
+	if (need & CLI_NEED_CALENDAR) {
+		env->cal = calendar_new(&env->cfg, err, sizeof(err));
+		if (env->cal == NULL) {
+			fprintf(stderr, "%s\n", err);
+			cli_env_close(env);
+			return EX_CONFIG;
+		}
+	}
+	if (need & CLI_NEED_LEXICON) {
+		if (env->cfg.triage_lexicon)
+			env->lex = lexicon_load(env->cfg.triage_lexicon, err,
+			    sizeof(err));
+		else
+			env->lex = lexicon_builtin();
+		if (env->lex == NULL) {
+			fprintf(stderr, "%s\n", err);
+			cli_env_close(env);
+			return EX_CONFIG;
+		}
+	}
+	if (need & CLI_NEED_STORE) {
+		rc = store_open(env->cfg.database, env->cfg.database_group,
+		    env->cfg.busy_timeout_ms, &env->store, &serr);
+		if (rc != STORE_OK) {
+			fprintf(stderr, "intake: %s\n", serr ? serr : "cannot open "
+			    "the database");
+			free(serr);
+			cli_env_close(env);
+			return rc == STORE_TEMP ? EX_TEMPFAIL : rc == STORE_NEWER ?
+			    EX_CONFIG : EX_SOFTWARE;
+		}
+	}
+	return 0;
+}
+
+void
+cli_env_close(struct cli_env *env)
+{
+	store_close(env->store);
+	lexicon_free(env->lex);
+	calendar_free(env->cal);
+	config_free(&env->cfg);
+	memset(env, 0, sizeof(*env));
+}
+
+const char *
+cli_actor(const char *by)
+{
+	const char *u;
+
+	if (by && *by)
+		return by;
+	u = getenv("SUDO_USER");
+	if (u && *u)
+		return u;
+	u = getenv("USER");
+	if (u && *u)
+		return u;
+	return "unknown";
+}

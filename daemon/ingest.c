@@ -1,0 +1,686 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ingest.c: one message's way into the database.  The stages are separate
+ * (parse, dedupe, triage, thread, schedule, store) and each talks to the
+ * next through a small struct, so a stage can change without the others.
+ * Everything here runs inside the caller's transaction.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "ingest.h"
+#include "log.h"
+#include "outbox.h"
+#include "sla.h"
+#include "util.h"
+
+#define SUBJECT_MAX	300
+#define SENDER_MAX	300
+
+/* What the stages decide about a message before it is written. */
+struct decision {
+	struct triage_result	 tri;
+	struct deadlines	 dl;
+	int			 needs_human;
+	long long		 thread;	/* existing ticket, or 0 */
+};
+
+struct ticket_row {
+	long long	 id;
+	enum call_type	 type;
+	enum urgency	 urgency;
+	int		 open;
+	time_t		 response_due;
+	time_t		 breach_at;
+};
+
+void
+ingest_ctx_init(struct ingest_ctx *ctx, const struct config *cfg,
+    const struct calendar *cal, const struct lexicon *lex, struct store *st)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->cfg = cfg;
+	ctx->cal = cal;
+	ctx->lex = lex;
+	ctx->store = st;
+	ctx->actor = "intake";
+	parse_limits_default(&ctx->limits);
+	ctx->limits.max_message_bytes = cfg->max_message_bytes;
+	ctx->limits.max_depth = cfg->max_mime_depth;
+	ctx->limits.max_parts = cfg->max_mime_parts;
+	ctx->limits.max_headers = cfg->max_headers;
+	ctx->limits.max_header_bytes = cfg->max_header_bytes;
+	ctx->limits.max_text_bytes = cfg->max_text_bytes;
+	ctx->limits.max_decode_ratio = cfg->max_decode_ratio;
+}
+
+static sqlite3_stmt *
+prepare(struct ingest_ctx *ctx, const char *sql, int *rc)
+{
+	sqlite3_stmt *s = NULL;
+
+	*rc = sqlite3_prepare_v2(store_db(ctx->store), sql, -1, &s, NULL);
+	if (*rc != SQLITE_OK) {
+		log_err("ingest: prepare: %s", store_errmsg(ctx->store));
+		return NULL;
+	}
+	return s;
+}
+
+static void
+bind_text_or_null(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+/*
+ * Look for a stored copy: same (source, source_key); else same Message-ID
+ * and sha256; without a Message-ID, the same sha256 among messages that
+ * have none.  STORE_OK with *found set or not, or an error code.
+ */
+static int
+find_duplicate(struct ingest_ctx *ctx, const char *source, const char *key,
+    const char *msgid, const char *sha, long long *ticket, long long *message)
+{
+	sqlite3_stmt *s;
+	int rc, step;
+
+	*ticket = *message = 0;
+	if (key) {
+		s = prepare(ctx, "SELECT ticket_id, id FROM messages WHERE "
+		    "source = ? AND source_key = ?", &rc);
+		if (s == NULL)
+			return store_classify(rc);
+		sqlite3_bind_text(s, 1, source, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(s, 2, key, -1, SQLITE_TRANSIENT);
+		step = sqlite3_step(s);
+		if (step == SQLITE_ROW) {
+			*ticket = sqlite3_column_int64(s, 0);
+			*message = sqlite3_column_int64(s, 1);
+		}
+		sqlite3_finalize(s);
+		if (step != SQLITE_ROW && step != SQLITE_DONE)
+			return store_classify(step);
+		if (*ticket)
+			return STORE_OK;
+	}
+	if (msgid)
+		s = prepare(ctx, "SELECT ticket_id, id FROM messages WHERE "
+		    "message_id = ? AND sha256 = ? ORDER BY id LIMIT 1", &rc);
+	else
+		s = prepare(ctx, "SELECT ticket_id, id FROM messages WHERE "
+		    "sha256 = ? AND message_id IS NULL ORDER BY id LIMIT 1", &rc);
+	if (s == NULL)
+		return store_classify(rc);
+	if (msgid) {
+		sqlite3_bind_text(s, 1, msgid, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(s, 2, sha, -1, SQLITE_TRANSIENT);
+	} else
+		sqlite3_bind_text(s, 1, sha, -1, SQLITE_TRANSIENT);
+	step = sqlite3_step(s);
+	if (step == SQLITE_ROW) {
+		*ticket = sqlite3_column_int64(s, 0);
+		*message = sqlite3_column_int64(s, 1);
+	}
+	sqlite3_finalize(s);
+	if (step != SQLITE_ROW && step != SQLITE_DONE)
+		return store_classify(step);
+	return STORE_OK;
+}
+
+static int
+load_ticket(struct ingest_ctx *ctx, long long id, struct ticket_row *t)
+{
+	sqlite3_stmt *s;
+	int rc, step;
+
+	memset(t, 0, sizeof(*t));
+	s = prepare(ctx, "SELECT type, urgency, status, response_due, breach_at "
+	    "FROM tickets WHERE id = ?", &rc);
+	if (s == NULL)
+		return store_classify(rc);
+	sqlite3_bind_int64(s, 1, id);
+	step = sqlite3_step(s);
+	if (step == SQLITE_ROW) {
+		t->id = id;
+		if (call_type_parse((const char *)sqlite3_column_text(s, 0),
+		    &t->type) == -1)
+			t->type = CT_UNCLASSIFIED;
+		if (urgency_parse((const char *)sqlite3_column_text(s, 1),
+		    &t->urgency) == -1)
+			t->urgency = URG_NONE;
+		t->open = strcmp((const char *)sqlite3_column_text(s, 2),
+		    "open") == 0;
+		t->response_due = (time_t)sqlite3_column_int64(s, 3);
+		t->breach_at = (time_t)sqlite3_column_int64(s, 4);
+	}
+	sqlite3_finalize(s);
+	if (step != SQLITE_ROW && step != SQLITE_DONE)
+		return store_classify(step);
+	return STORE_OK;
+}
+
+/* "[intake #123]" anywhere in the subject: the ticket it names, or 0. */
+static long long
+subject_tag(const char *subject)
+{
+	const char *p;
+	long long n;
+
+	if (subject == NULL)
+		return 0;
+	for (p = subject; (p = strstr(p, "[intake #")) != NULL; p++) {
+		const char *q = p + 9;
+
+		n = 0;
+		while (isdigit((unsigned char)*q) && n < 1000000000000LL)
+			n = n * 10 + (*q++ - '0');
+		if (*q == ']' && n > 0)
+			return n;
+	}
+	return 0;
+}
+
+/* The ticket of a stored message named by In-Reply-To or References. */
+static int
+find_thread_by_ids(struct ingest_ctx *ctx, const char *ids, long long *ticket)
+{
+	sqlite3_stmt *s;
+	char *copy, *tok, *save = NULL;
+	int rc, step = SQLITE_DONE;
+
+	*ticket = 0;
+	if (ids == NULL)
+		return STORE_OK;
+	s = prepare(ctx, "SELECT ticket_id FROM messages WHERE message_id = ? "
+	    "ORDER BY id DESC LIMIT 1", &rc);
+	if (s == NULL)
+		return store_classify(rc);
+	copy = xstrdup(ids);
+	for (tok = strtok_r(copy, " \t,<>", &save); tok && *ticket == 0;
+	    tok = strtok_r(NULL, " \t,<>", &save)) {
+		sqlite3_reset(s);
+		sqlite3_bind_text(s, 1, tok, -1, SQLITE_TRANSIENT);
+		step = sqlite3_step(s);
+		if (step == SQLITE_ROW)
+			*ticket = sqlite3_column_int64(s, 0);
+		else if (step != SQLITE_DONE)
+			break;
+	}
+	free(copy);
+	sqlite3_finalize(s);
+	if (step != SQLITE_ROW && step != SQLITE_DONE)
+		return store_classify(step);
+	return STORE_OK;
+}
+
+/* Threading: the subject tag wins, then In-Reply-To, then References. */
+static int
+find_thread(struct ingest_ctx *ctx, const struct message *msg,
+    long long *ticket)
+{
+	struct ticket_row t;
+	long long tag;
+	int rc;
+
+	*ticket = 0;
+	tag = subject_tag(msg->subject);
+	if (tag) {
+		if ((rc = load_ticket(ctx, tag, &t)) != STORE_OK)
+			return rc;
+		if (t.id) {
+			*ticket = t.id;
+			return STORE_OK;
+		}
+	}
+	if ((rc = find_thread_by_ids(ctx, msg->in_reply_to, ticket)) != STORE_OK)
+		return rc;
+	if (*ticket == 0)
+		rc = find_thread_by_ids(ctx, msg->references, ticket);
+	return rc;
+}
+
+static char *
+rationale_json(const struct triage_result *tri, const struct message *msg)
+{
+	json_t *a = json_array();
+	char *out;
+	size_t i;
+
+	for (i = 0; i < tri->nrationale; i++)
+		json_array_append_new(a, json_string(tri->rationale[i]));
+	if (msg->status == MSG_PARSE_ERROR)
+		json_array_append_new(a, json_string("parse error: a human must "
+		    "read the raw message"));
+	else if (msg->status == MSG_PARSE_LIMIT)
+		json_array_append_new(a, json_string("limit reached while "
+		    "parsing: a human must read the raw message"));
+	out = json_dumps(a, JSON_COMPACT);
+	json_decref(a);
+	return out;
+}
+
+static char *
+attachments_json(const struct message *msg)
+{
+	json_t *a = json_array(), *o;
+	char *out;
+	size_t i;
+
+	for (i = 0; i < msg->nattachments; i++) {
+		const struct attachment *at = &msg->attachments[i];
+
+		o = json_object();
+		json_object_set_new(o, "filename", at->filename ?
+		    json_string(at->filename) : json_null());
+		json_object_set_new(o, "content_type", json_string(
+		    at->content_type ? at->content_type : "application/octet-stream"));
+		json_object_set_new(o, "size", json_integer((json_int_t)at->size));
+		json_array_append_new(a, o);
+	}
+	out = json_dumps(a, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(a);
+	return out;
+}
+
+static const char *
+parse_status_name(enum parse_status st, int oversize)
+{
+	if (oversize)
+		return "oversize";
+	switch (st) {
+	case MSG_PARSE_OK:
+		return "ok";
+	case MSG_PARSE_PARTIAL:
+		return "partial";
+	case MSG_PARSE_LIMIT:
+		return "limit";
+	default:
+		return "error";
+	}
+}
+
+static char *
+sender_of(const struct message *msg)
+{
+	if (msg->from_addr && msg->from_name && *msg->from_name)
+		return xasprintf("%s <%s>", msg->from_name, msg->from_addr);
+	if (msg->from_addr)
+		return xstrdup(msg->from_addr);
+	if (msg->from_name)
+		return xstrdup(msg->from_name);
+	return NULL;
+}
+
+static int
+insert_ticket(struct ingest_ctx *ctx, const struct raw_input *raw,
+    const struct message *msg, const struct decision *d, time_t now,
+    long long *id)
+{
+	sqlite3_stmt *s;
+	char *rat, *sender, *subj;
+	int rc, automated = d->tri.type == CT_AUTOMATED;
+
+	s = prepare(ctx, "INSERT INTO tickets (type, urgency, minor, danger, "
+	    "automated, needs_interpreter, needs_human, lang, rationale, status, "
+	    "disposition, received_at, in_business_hours, response_due, "
+	    "breach_at, closed_at, sender, subject, created_at, updated_at) "
+	    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", &rc);
+	if (s == NULL)
+		return store_classify(rc);
+	rat = rationale_json(&d->tri, msg);
+	sender = sender_of(msg);
+	subj = msg->subject ? utf8_truncate(msg->subject, SUBJECT_MAX) : NULL;
+	if (sender && strlen(sender) > SENDER_MAX) {
+		char *t = utf8_truncate(sender, SENDER_MAX);
+
+		free(sender);
+		sender = t;
+	}
+	sqlite3_bind_text(s, 1, call_type_name(d->tri.type), -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, urgency_name(d->dl.urgency), -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 3, d->tri.minor);
+	sqlite3_bind_int(s, 4, d->tri.danger);
+	sqlite3_bind_int(s, 5, automated);
+	sqlite3_bind_int(s, 6, d->tri.needs_interpreter);
+	sqlite3_bind_int(s, 7, d->needs_human);
+	sqlite3_bind_text(s, 8, d->tri.lang[0] ? d->tri.lang : "und", -1,
+	    SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 9, rat ? rat : "[]", -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 10, automated ? "closed" : "open", -1, SQLITE_STATIC);
+	bind_text_or_null(s, 11, automated ? "automated" : NULL);
+	sqlite3_bind_int64(s, 12, (sqlite3_int64)raw->received_at);
+	sqlite3_bind_int(s, 13, d->dl.in_business_hours);
+	if (d->dl.response_due) {
+		sqlite3_bind_int64(s, 14, (sqlite3_int64)d->dl.response_due);
+		sqlite3_bind_int64(s, 15, (sqlite3_int64)d->dl.breach_at);
+	} else {
+		sqlite3_bind_null(s, 14);
+		sqlite3_bind_null(s, 15);
+	}
+	if (automated)
+		sqlite3_bind_int64(s, 16, (sqlite3_int64)now);
+	else
+		sqlite3_bind_null(s, 16);
+	bind_text_or_null(s, 17, sender);
+	bind_text_or_null(s, 18, subj);
+	sqlite3_bind_int64(s, 19, (sqlite3_int64)now);
+	sqlite3_bind_int64(s, 20, (sqlite3_int64)now);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	free(rat);
+	free(sender);
+	free(subj);
+	if (rc != SQLITE_DONE)
+		return store_classify(rc);
+	*id = sqlite3_last_insert_rowid(store_db(ctx->store));
+	return STORE_OK;
+}
+
+static int
+insert_message(struct ingest_ctx *ctx, const struct raw_input *raw,
+    const struct message *msg, const char *sha, long long ticket, time_t now,
+    long long *id)
+{
+	sqlite3_stmt *s;
+	char *atts;
+	int rc;
+
+	s = prepare(ctx, "INSERT INTO messages (ticket_id, source, source_key, "
+	    "message_id, sha256, raw, size, received_at, date_header, from_addr, "
+	    "from_name, reply_to, to_addr, subject, in_reply_to, refs, text, "
+	    "attachments, parse_status, parse_error, created_at) "
+	    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", &rc);
+	if (s == NULL)
+		return store_classify(rc);
+	atts = attachments_json(msg);
+	sqlite3_bind_int64(s, 1, ticket);
+	sqlite3_bind_text(s, 2, raw->source, -1, SQLITE_TRANSIENT);
+	bind_text_or_null(s, 3, raw->source_key);
+	bind_text_or_null(s, 4, msg->message_id);
+	sqlite3_bind_text(s, 5, sha, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_blob64(s, 6, raw->len ? raw->data : "", raw->len,
+	    SQLITE_STATIC);
+	sqlite3_bind_int64(s, 7, (sqlite3_int64)(raw->oversize ? raw->real_size :
+	    raw->len));
+	sqlite3_bind_int64(s, 8, (sqlite3_int64)raw->received_at);
+	if (msg->date)
+		sqlite3_bind_int64(s, 9, (sqlite3_int64)msg->date);
+	else
+		sqlite3_bind_null(s, 9);
+	bind_text_or_null(s, 10, msg->from_addr);
+	bind_text_or_null(s, 11, msg->from_name);
+	bind_text_or_null(s, 12, msg->reply_to);
+	bind_text_or_null(s, 13, msg->to);
+	bind_text_or_null(s, 14, msg->subject);
+	bind_text_or_null(s, 15, msg->in_reply_to);
+	bind_text_or_null(s, 16, msg->references);
+	bind_text_or_null(s, 17, msg->text);
+	sqlite3_bind_text(s, 18, atts ? atts : "[]", -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 19, parse_status_name(msg->status, raw->oversize),
+	    -1, SQLITE_STATIC);
+	bind_text_or_null(s, 20, raw->oversize ? "message larger than "
+	    "max_message_bytes: left on the server" : msg->parse_error);
+	sqlite3_bind_int64(s, 21, (sqlite3_int64)now);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	free(atts);
+	if (rc != SQLITE_DONE)
+		return store_classify(rc);
+	*id = sqlite3_last_insert_rowid(store_db(ctx->store));
+	return STORE_OK;
+}
+
+static int
+event_json(struct ingest_ctx *ctx, long long ticket, time_t now,
+    const char *kind, json_t *detail)
+{
+	char *text = json_dumps(detail, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	int rc;
+
+	json_decref(detail);
+	rc = store_event(ctx->store, ticket, (long long)now, ctx->actor, kind,
+	    text ? text : "{}");
+	free(text);
+	return rc;
+}
+
+/*
+ * Triage and the deadlines of a new contact.  A message nobody could parse
+ * is flagged for a human and treated as urgent where the type allows it:
+ * what it says is unknown, and a missed crisis costs more than a false
+ * alarm.
+ */
+static void
+decide(struct ingest_ctx *ctx, const struct raw_input *raw,
+    const struct message *msg, struct decision *d)
+{
+	enum urgency u;
+
+	memset(d, 0, sizeof(*d));
+	triage_classify(ctx->lex, msg, &d->tri);
+	d->needs_human = msg->status == MSG_PARSE_ERROR ||
+	    msg->status == MSG_PARSE_LIMIT || raw->oversize;
+	if (d->needs_human && d->tri.type != CT_AUTOMATED)
+		d->tri.urgency = URG_URGENT;
+	u = urgency_effective(d->tri.type, d->tri.urgency);
+	d->tri.urgency = u;
+	if (sla_compute(ctx->cal, ctx->cfg, d->tri.type, u, raw->received_at,
+	    &d->dl) == -1) {
+		memset(&d->dl, 0, sizeof(d->dl));
+		d->dl.urgency = u;
+	}
+}
+
+/* Append to an existing ticket: reopen, and raise (never lower) it. */
+static int
+append_to_ticket(struct ingest_ctx *ctx, const struct raw_input *raw,
+    const struct decision *d, long long ticket, time_t now, int *alerted)
+{
+	struct ticket_row t;
+	struct deadlines nd;
+	sqlite3_stmt *s;
+	enum urgency u;
+	enum call_type type;
+	int rc, raise, reopen;
+	time_t due, breach;
+
+	*alerted = 0;
+	if ((rc = load_ticket(ctx, ticket, &t)) != STORE_OK)
+		return rc;
+	reopen = !t.open;
+	type = t.type;
+	u = t.urgency;
+	/* More urgent: routine -> urgent, or anything -> crisis. */
+	raise = (d->dl.urgency == URG_URGENT && t.urgency != URG_URGENT) ||
+	    (d->tri.type == CT_CRISIS && t.type != CT_CRISIS);
+	if (raise) {
+		if (d->tri.type == CT_CRISIS)
+			type = CT_CRISIS;
+		u = URG_URGENT;
+	}
+	u = urgency_effective(type, u);
+	due = t.response_due;
+	breach = t.breach_at;
+	if (raise || reopen) {
+		/* The new contact needs an answer of its own: its deadlines
+		 * count from its arrival; an earlier open deadline stays. */
+		if (sla_compute(ctx->cal, ctx->cfg, type, u, raw->received_at,
+		    &nd) == 0) {
+			if (reopen || due == 0 || nd.response_due < due)
+				due = nd.response_due;
+			if (reopen || breach == 0 || nd.breach_at < breach)
+				breach = nd.breach_at;
+		}
+	}
+	s = prepare(ctx, "UPDATE tickets SET type = ?, urgency = ?, "
+	    "minor = max(minor, ?), danger = max(danger, ?), status = 'open', "
+	    "disposition = NULL, closed_at = NULL, response_due = ?, "
+	    "breach_at = ?, updated_at = ? WHERE id = ?", &rc);
+	if (s == NULL)
+		return store_classify(rc);
+	sqlite3_bind_text(s, 1, call_type_name(type), -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, urgency_name(u), -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 3, d->tri.minor);
+	sqlite3_bind_int(s, 4, d->tri.danger);
+	if (due) {
+		sqlite3_bind_int64(s, 5, (sqlite3_int64)due);
+		sqlite3_bind_int64(s, 6, (sqlite3_int64)breach);
+	} else {
+		sqlite3_bind_null(s, 5);
+		sqlite3_bind_null(s, 6);
+	}
+	sqlite3_bind_int64(s, 7, (sqlite3_int64)now);
+	sqlite3_bind_int64(s, 8, ticket);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return store_classify(rc);
+	if (reopen && (rc = event_json(ctx, ticket, now, "reopen",
+	    json_pack("{s:s}", "why", "a new message arrived"))) != STORE_OK)
+		return rc;
+	if (raise) {
+		rc = event_json(ctx, ticket, now, "raise", json_pack(
+		    "{s:s,s:s,s:s,s:s}", "from_type", call_type_name(t.type),
+		    "to_type", call_type_name(type), "from_urgency",
+		    urgency_name(t.urgency), "to_urgency", urgency_name(u)));
+		if (rc != STORE_OK)
+			return rc;
+	}
+	if (u == URG_URGENT && (raise || reopen)) {
+		rc = outbox_queue_alert(ctx->store, ctx->cfg, ticket, "raised", now);
+		if (rc < 0)
+			return rc;
+		*alerted = rc > 0;
+	}
+	return STORE_OK;
+}
+
+static int
+store_new_ticket(struct ingest_ctx *ctx, const struct raw_input *raw,
+    const struct message *msg, const struct decision *d, time_t now,
+    long long *ticket, int *alerted)
+{
+	int rc;
+
+	*alerted = 0;
+	if ((rc = insert_ticket(ctx, raw, msg, d, now, ticket)) != STORE_OK)
+		return rc;
+	rc = event_json(ctx, *ticket, now, "created", json_pack(
+	    "{s:s,s:s,s:s,s:b,s:b}", "type", call_type_name(d->tri.type),
+	    "urgency", urgency_name(d->dl.urgency), "source", raw->source,
+	    "minor", d->tri.minor, "danger", d->tri.danger));
+	if (rc != STORE_OK)
+		return rc;
+	if (d->dl.urgency == URG_URGENT) {
+		rc = outbox_queue_alert(ctx->store, ctx->cfg, *ticket, "new", now);
+		if (rc < 0)
+			return rc;
+		*alerted = rc > 0;
+	}
+	return STORE_OK;
+}
+
+static int
+ingest_parsed(struct ingest_ctx *ctx, const struct raw_input *raw,
+    const struct message *msg, const char *sha, struct ingest_result *res)
+{
+	struct decision d;
+	long long ticket = 0, message = 0;
+	time_t now = time(NULL);
+	int rc;
+
+	rc = find_duplicate(ctx, raw->source, raw->source_key, msg->message_id,
+	    sha, &ticket, &message);
+	if (rc != STORE_OK)
+		return rc;
+	if (ticket) {
+		res->ticket = ticket;
+		res->message = message;
+		res->duplicate = 1;
+		return STORE_OK;
+	}
+	decide(ctx, raw, msg, &d);
+	/* Automated mail never joins a conversation: an out-of-office reply
+	 * must not reopen or raise a ticket. */
+	if (d.tri.type != CT_AUTOMATED &&
+	    (rc = find_thread(ctx, msg, &d.thread)) != STORE_OK)
+		goto out;
+	if (d.thread) {
+		ticket = d.thread;
+		rc = append_to_ticket(ctx, raw, &d, ticket, now, &res->alerted);
+		res->appended = 1;
+	} else
+		rc = store_new_ticket(ctx, raw, msg, &d, now, &ticket,
+		    &res->alerted);
+	if (rc != STORE_OK)
+		goto out;
+	if ((rc = insert_message(ctx, raw, msg, sha, ticket, now, &message)) !=
+	    STORE_OK)
+		goto out;
+	if (res->appended)
+		rc = event_json(ctx, ticket, now, "message", json_pack("{s:I,s:s}",
+		    "message", (json_int_t)message, "source", raw->source));
+	res->ticket = ticket;
+	res->message = message;
+	res->type = d.tri.type;
+	res->urgency = d.dl.urgency;
+	res->parse_status = msg->status;
+	res->response_due = d.dl.response_due;
+	res->breach_at = d.dl.breach_at;
+out:
+	triage_result_free(&d.tri);
+	return rc;
+}
+
+int
+ingest_prepared(struct ingest_ctx *ctx, const struct raw_input *raw,
+    const struct message *msg, struct ingest_result *res)
+{
+	char sha[65];
+
+	memset(res, 0, sizeof(*res));
+	sha256_hex(raw->data, raw->len, sha);
+	return ingest_parsed(ctx, raw, msg, sha, res);
+}
+
+int
+ingest_raw(struct ingest_ctx *ctx, const struct raw_input *raw,
+    struct ingest_result *res)
+{
+	struct message msg;
+	char sha[65];
+	long long ticket = 0, message = 0;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	sha256_hex(raw->data, raw->len, sha);
+	/* A source-key duplicate needs no parse at all (crash recovery
+	 * re-reads whole batches). */
+	if (raw->source_key) {
+		rc = find_duplicate(ctx, raw->source, raw->source_key, NULL, sha,
+		    &ticket, &message);
+		if (rc != STORE_OK)
+			return rc;
+		if (ticket) {
+			res->ticket = ticket;
+			res->message = message;
+			res->duplicate = 1;
+			return STORE_OK;
+		}
+	}
+	if (ctx->parse)
+		ctx->parse(ctx->parse_arg, raw->data, raw->len, &ctx->limits, &msg);
+	else
+		message_parse(raw->data, raw->len, &ctx->limits, &msg);
+	rc = ingest_parsed(ctx, raw, &msg, sha, res);
+	message_free(&msg);
+	return rc;
+}

@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: MIT */
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "outbox.h"
+#include "util.h"
+
+int
+outbox_queue(struct store *st, const char *kind, const char *channel,
+    long long ticket, const char *payload_json, time_t now)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	rc = sqlite3_prepare_v2(store_db(st), "INSERT INTO outbox (kind, "
+	    "channel, ticket_id, payload, created_at, next_attempt_at) "
+	    "VALUES (?, ?, ?, ?, ?, ?)", -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return store_classify(rc);
+	sqlite3_bind_text(s, 1, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, channel, -1, SQLITE_STATIC);
+	if (ticket > 0)
+		sqlite3_bind_int64(s, 3, ticket);
+	else
+		sqlite3_bind_null(s, 3);
+	sqlite3_bind_text(s, 4, payload_json, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 5, (sqlite3_int64)now);
+	sqlite3_bind_int64(s, 6, (sqlite3_int64)now);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? STORE_OK : store_classify(rc);
+}
+
+/* Queue payload on every configured channel; returns rows or STORE_*. */
+static int
+queue_channels(struct store *st, const struct config *cfg, const char *kind,
+    long long ticket, json_t *payload, time_t now)
+{
+	char *text;
+	int n = 0, rc = STORE_OK;
+
+	text = json_dumps(payload, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	if (text == NULL)
+		return STORE_ERR;
+	if (cfg->alerts_webhook) {
+		rc = outbox_queue(st, kind, "webhook", ticket, text, now);
+		n += rc == STORE_OK;
+	}
+	if (rc == STORE_OK && cfg->alerts_nto > 0) {
+		rc = outbox_queue(st, kind, "email", ticket, text, now);
+		n += rc == STORE_OK;
+	}
+	free(text);
+	return rc == STORE_OK ? n : rc;
+}
+
+static json_t *
+iso_or_null(sqlite3_stmt *s, int col)
+{
+	char iso[40];
+
+	if (sqlite3_column_type(s, col) == SQLITE_NULL)
+		return json_null();
+	iso8601_local((time_t)sqlite3_column_int64(s, col), iso, sizeof(iso));
+	return json_string(iso);
+}
+
+/* The first text of the ticket, shortened; only with include_excerpt. */
+static json_t *
+excerpt(struct store *st, long long ticket)
+{
+	sqlite3_stmt *s;
+	json_t *out = json_null();
+	char *cut;
+
+	if (sqlite3_prepare_v2(store_db(st), "SELECT text FROM messages WHERE "
+	    "ticket_id = ? ORDER BY id LIMIT 1", -1, &s, NULL) != SQLITE_OK)
+		return out;
+	sqlite3_bind_int64(s, 1, ticket);
+	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0)) {
+		cut = utf8_truncate((const char *)sqlite3_column_text(s, 0), 280);
+		json_decref(out);
+		out = json_string(cut);
+		free(cut);
+	}
+	sqlite3_finalize(s);
+	return out ? out : json_null();
+}
+
+int
+outbox_queue_alert(struct store *st, const struct config *cfg,
+    long long ticket, const char *reason, time_t now)
+{
+	sqlite3_stmt *s;
+	json_t *p;
+	int rc;
+
+	if (cfg->alerts_webhook == NULL && cfg->alerts_nto == 0)
+		return 0;
+	rc = sqlite3_prepare_v2(store_db(st), "SELECT type, urgency, minor, "
+	    "danger, needs_interpreter, received_at, response_due, breach_at "
+	    "FROM tickets WHERE id = ?", -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return store_classify(rc);
+	sqlite3_bind_int64(s, 1, ticket);
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		sqlite3_finalize(s);
+		return rc == SQLITE_DONE ? STORE_ERR : store_classify(rc);
+	}
+	p = json_object();
+	json_object_set_new(p, "kind", json_string("alert"));
+	json_object_set_new(p, "reason", json_string(reason));
+	json_object_set_new(p, "ticket", json_integer(ticket));
+	json_object_set_new(p, "type", json_string((const char *)
+	    sqlite3_column_text(s, 0)));
+	json_object_set_new(p, "urgency", json_string((const char *)
+	    sqlite3_column_text(s, 1)));
+	json_object_set_new(p, "minor", json_boolean(sqlite3_column_int(s, 2)));
+	json_object_set_new(p, "danger", json_boolean(sqlite3_column_int(s, 3)));
+	json_object_set_new(p, "needs_interpreter",
+	    json_boolean(sqlite3_column_int(s, 4)));
+	json_object_set_new(p, "received", iso_or_null(s, 5));
+	json_object_set_new(p, "response_due", iso_or_null(s, 6));
+	json_object_set_new(p, "breach_at", iso_or_null(s, 7));
+	sqlite3_finalize(s);
+	if (cfg->alerts_include_excerpt)
+		json_object_set_new(p, "excerpt", excerpt(st, ticket));
+	rc = queue_channels(st, cfg, "alert", ticket, p, now);
+	json_decref(p);
+	return rc;
+}
+
+int
+outbox_queue_health(struct store *st, const struct config *cfg,
+    const char *source, const char *problem, const char *detail, time_t now)
+{
+	json_t *p;
+	char iso[40];
+	int rc;
+
+	if (cfg->alerts_webhook == NULL && cfg->alerts_nto == 0)
+		return 0;
+	iso8601_local(now, iso, sizeof(iso));
+	p = json_object();
+	json_object_set_new(p, "kind", json_string("health"));
+	json_object_set_new(p, "source", json_string(source));
+	json_object_set_new(p, "problem", json_string(problem));
+	json_object_set_new(p, "detail", detail ? json_string(detail) :
+	    json_null());
+	json_object_set_new(p, "at", json_string(iso));
+	rc = queue_channels(st, cfg, "health", 0, p, now);
+	json_decref(p);
+	return rc;
+}

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: MIT */
+#include <stdlib.h>
+#include <string.h>
+
+#include "source.h"
+#include "util.h"
+
+int
+srcstate_get(struct store *st, const char *source, struct source_cursor *c)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	rc = sqlite3_prepare_v2(store_db(st), "SELECT uidvalidity, last_uid, "
+	    "cursor FROM source_state WHERE source = ?", -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return store_classify(rc);
+	sqlite3_bind_text(s, 1, source, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		c->uidvalidity = sqlite3_column_int64(s, 0);
+		c->last_uid = sqlite3_column_int64(s, 1);
+		if (sqlite3_column_text(s, 2))
+			c->cursor = xstrdup((const char *)sqlite3_column_text(s, 2));
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK :
+	    store_classify(rc);
+}
+
+int
+srcstate_set(struct store *st, const char *source, const struct source_cursor *c)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	rc = sqlite3_prepare_v2(store_db(st), "INSERT INTO source_state "
+	    "(source, uidvalidity, last_uid, cursor) VALUES (?, ?, ?, ?) "
+	    "ON CONFLICT(source) DO UPDATE SET uidvalidity = excluded.uidvalidity, "
+	    "last_uid = excluded.last_uid, cursor = excluded.cursor", -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return store_classify(rc);
+	sqlite3_bind_text(s, 1, source, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 2, c->uidvalidity);
+	sqlite3_bind_int64(s, 3, c->last_uid);
+	if (c->cursor)
+		sqlite3_bind_text(s, 4, c->cursor, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(s, 4);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? STORE_OK : store_classify(rc);
+}
+
+int
+srcstate_record_poll(struct store *st, const char *source, int ok,
+    const char *error, int waiting, time_t now)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	rc = sqlite3_prepare_v2(store_db(st), ok ?
+	    "INSERT INTO source_state (source, last_poll_at, last_success_at, "
+	    "consecutive_failures, messages_waiting) VALUES (?1, ?2, ?2, 0, ?4) "
+	    "ON CONFLICT(source) DO UPDATE SET last_poll_at = ?2, "
+	    "last_success_at = ?2, consecutive_failures = 0, "
+	    "messages_waiting = ?4, stale_alerted_at = NULL" :
+	    "INSERT INTO source_state (source, last_poll_at, last_error, "
+	    "last_error_at, consecutive_failures) VALUES (?1, ?2, ?3, ?2, 1) "
+	    "ON CONFLICT(source) DO UPDATE SET last_poll_at = ?2, "
+	    "last_error = ?3, last_error_at = ?2, "
+	    "consecutive_failures = consecutive_failures + 1", -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return store_classify(rc);
+	sqlite3_bind_text(s, 1, source, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)now);
+	if (error)
+		sqlite3_bind_text(s, 3, error, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(s, 3);
+	if (waiting >= 0)
+		sqlite3_bind_int(s, 4, waiting);
+	else
+		sqlite3_bind_null(s, 4);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? STORE_OK : store_classify(rc);
+}
+
+void
+source_cursor_free(struct source_cursor *c)
+{
+	free(c->cursor);
+	c->cursor = NULL;
+}

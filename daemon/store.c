@@ -1,0 +1,321 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * store.c: opening, migrating and transactions.  The database holds victims'
+ * words: it is created 0600 (0660 with database_group) before SQLite ever
+ * touches it, and the -wal/-shm files inherit that mode from it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "migrations.h"
+#include "store.h"
+#include "util.h"
+
+#define STORE_APPLICATION_ID	0x496e746b	/* "Intk" */
+
+struct store {
+	sqlite3	*db;
+};
+
+int
+store_classify(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+	case SQLITE_FULL:
+	case SQLITE_IOERR:
+	case SQLITE_READONLY:
+	case SQLITE_CANTOPEN:
+	case SQLITE_PROTOCOL:
+	case SQLITE_NOMEM:
+		return STORE_TEMP;
+	default:
+		return STORE_ERR;
+	}
+}
+
+static int
+exec(sqlite3 *db, const char *sql)
+{
+	return sqlite3_exec(db, sql, NULL, NULL, NULL);
+}
+
+static int
+user_version(sqlite3 *db, int *v)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	rc = sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return rc;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*v = sqlite3_column_int(st, 0);
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int
+store_schema_latest(void)
+{
+	return migrations_count ? migrations[migrations_count - 1].version : 0;
+}
+
+/*
+ * Apply every migration newer than the file, in one IMMEDIATE transaction:
+ * a concurrent opener waits on the lock and then finds the work done; a
+ * crash half-way leaves the old version (DDL is transactional).
+ */
+static int
+migrate(sqlite3 *db, char **err)
+{
+	int v, rc;
+	size_t i;
+	char pragma[64];
+
+	rc = exec(db, "BEGIN IMMEDIATE");
+	if (rc != SQLITE_OK)
+		goto fail;
+	rc = user_version(db, &v);
+	if (rc != SQLITE_OK)
+		goto fail_rollback;
+	if (v > store_schema_latest()) {
+		exec(db, "ROLLBACK");
+		*err = xasprintf("database schema version %d is newer than this "
+		    "program knows (%d): upgrade intake", v, store_schema_latest());
+		return STORE_NEWER;
+	}
+	for (i = 0; i < migrations_count; i++) {
+		if (migrations[i].version <= v)
+			continue;
+		rc = exec(db, migrations[i].sql);
+		if (rc != SQLITE_OK) {
+			*err = xasprintf("migration %s failed: %s", migrations[i].name,
+			    sqlite3_errmsg(db));
+			exec(db, "ROLLBACK");
+			return store_classify(rc);
+		}
+		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d",
+		    migrations[i].version);
+		if ((rc = exec(db, pragma)) != SQLITE_OK)
+			goto fail_rollback;
+	}
+	snprintf(pragma, sizeof(pragma), "PRAGMA application_id = %d",
+	    STORE_APPLICATION_ID);
+	if ((rc = exec(db, pragma)) != SQLITE_OK)
+		goto fail_rollback;
+	rc = exec(db, "COMMIT");
+	if (rc != SQLITE_OK)
+		goto fail_rollback;
+	return STORE_OK;
+fail_rollback:
+	*err = xasprintf("migrating: %s", sqlite3_errmsg(db));
+	exec(db, "ROLLBACK");
+	return store_classify(rc);
+fail:
+	*err = xasprintf("migrating: %s", sqlite3_errmsg(db));
+	return store_classify(rc);
+}
+
+/* Create the file with the right mode first, so no window exists in which
+ * SQLite's default umask-based mode exposes it. */
+static int
+create_file(const char *path, const char *group, char **err)
+{
+	mode_t mode = group ? 0660 : 0600;
+	struct group *gr = NULL;
+	int fd;
+
+	if (group) {
+		gr = getgrnam(group);
+		if (gr == NULL) {
+			*err = xasprintf("database_group '%s': no such group", group);
+			return STORE_ERR;
+		}
+	}
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, mode);
+	if (fd == -1) {
+		*err = xasprintf("%s: %s", path, strerror(errno));
+		return errno == ENOENT || errno == EACCES || errno == EROFS ||
+		    errno == ENOSPC ? STORE_TEMP : STORE_ERR;
+	}
+	if (gr && fchown(fd, (uid_t)-1, gr->gr_gid) == -1) {
+		*err = xasprintf("%s: chgrp %s: %s", path, group, strerror(errno));
+		close(fd);
+		return STORE_ERR;
+	}
+	if (fchmod(fd, mode) == -1) {
+		*err = xasprintf("%s: chmod: %s", path, strerror(errno));
+		close(fd);
+		return STORE_ERR;
+	}
+	close(fd);
+	return STORE_OK;
+}
+
+static int
+configure(sqlite3 *db, int busy_timeout_ms)
+{
+	int rc;
+
+	sqlite3_busy_timeout(db, busy_timeout_ms);
+	sqlite3_extended_result_codes(db, 1);
+	sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+	sqlite3_db_config(db, SQLITE_DBCONFIG_DQS_DML, 0, NULL);
+	sqlite3_db_config(db, SQLITE_DBCONFIG_DQS_DDL, 0, NULL);
+	if ((rc = exec(db, "PRAGMA foreign_keys = ON")) != SQLITE_OK)
+		return rc;
+	if ((rc = exec(db, "PRAGMA trusted_schema = OFF")) != SQLITE_OK)
+		return rc;
+	/* WAL persists in the file; setting it needs a moment without
+	 * readers, which busy_timeout gives us. */
+	if ((rc = exec(db, "PRAGMA journal_mode = WAL")) != SQLITE_OK)
+		return rc;
+	/* A ticket reported as stored must survive power loss: the message
+	 * is marked on the server right after the commit. */
+	return exec(db, "PRAGMA synchronous = FULL");
+}
+
+int
+store_open(const char *path, const char *group, int busy_timeout_ms,
+    struct store **out, char **err)
+{
+	struct store *st;
+	struct stat sb;
+	int rc;
+
+	*out = NULL;
+	*err = NULL;
+	if (stat(path, &sb) == -1) {
+		if (errno != ENOENT) {
+			*err = xasprintf("%s: %s", path, strerror(errno));
+			return STORE_TEMP;
+		}
+		if ((rc = create_file(path, group, err)) != STORE_OK)
+			return rc;
+	}
+	st = xcalloc(1, sizeof(*st));
+	rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOFOLLOW, NULL);
+	if (rc != SQLITE_OK) {
+		*err = xasprintf("%s: %s", path, st->db ? sqlite3_errmsg(st->db) :
+		    sqlite3_errstr(rc));
+		sqlite3_close(st->db);
+		free(st);
+		return store_classify(rc);
+	}
+	rc = configure(st->db, busy_timeout_ms);
+	if (rc != SQLITE_OK) {
+		*err = xasprintf("%s: %s", path, sqlite3_errmsg(st->db));
+		sqlite3_close(st->db);
+		free(st);
+		return store_classify(rc);
+	}
+	if ((rc = migrate(st->db, err)) != STORE_OK) {
+		char *e = *err;
+
+		*err = xasprintf("%s: %s", path, e);
+		free(e);
+		sqlite3_close(st->db);
+		free(st);
+		return rc;
+	}
+	*out = st;
+	return STORE_OK;
+}
+
+void
+store_close(struct store *st)
+{
+	if (st == NULL)
+		return;
+	sqlite3_close(st->db);
+	free(st);
+}
+
+sqlite3 *
+store_db(struct store *st)
+{
+	return st->db;
+}
+
+int
+store_schema_version(struct store *st)
+{
+	int v = -1;
+
+	user_version(st->db, &v);
+	return v;
+}
+
+static int
+exec_classified(struct store *st, const char *sql)
+{
+	int rc = exec(st->db, sql);
+
+	return rc == SQLITE_OK ? STORE_OK : store_classify(rc);
+}
+
+int
+store_begin(struct store *st)
+{
+	return exec_classified(st, "BEGIN IMMEDIATE");
+}
+
+int
+store_commit(struct store *st)
+{
+	int rc = exec(st->db, "COMMIT");
+
+	if (rc == SQLITE_OK)
+		return STORE_OK;
+	/* A failed COMMIT may leave the transaction open: end it. */
+	if (!sqlite3_get_autocommit(st->db))
+		exec(st->db, "ROLLBACK");
+	return store_classify(rc);
+}
+
+void
+store_rollback(struct store *st)
+{
+	if (!sqlite3_get_autocommit(st->db))
+		exec(st->db, "ROLLBACK");
+}
+
+const char *
+store_errmsg(struct store *st)
+{
+	return sqlite3_errmsg(st->db);
+}
+
+int
+store_event(struct store *st, long long ticket, long long at,
+    const char *actor, const char *kind, const char *detail_json)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	rc = sqlite3_prepare_v2(st->db, "INSERT INTO events (ticket_id, at, "
+	    "actor, kind, detail) VALUES (?, ?, ?, ?, ?)", -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return store_classify(rc);
+	sqlite3_bind_int64(s, 1, ticket);
+	sqlite3_bind_int64(s, 2, at);
+	sqlite3_bind_text(s, 3, actor, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 4, kind, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 5, detail_json ? detail_json : "{}", -1,
+	    SQLITE_TRANSIENT);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? STORE_OK : store_classify(rc);
+}

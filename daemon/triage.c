@@ -1,0 +1,1703 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * triage.c: a parsed message -> call type, urgency, flags, language and a
+ * rationale, driven by the lexicon (conf/triage.conf, see
+ * doc/interfaces.md "intake classify and the triage lexicon").
+ *
+ * Text is first normalised (lower case, Latin accents stripped, Cyrillic
+ * lower-cased, typographic quotes and dashes made ASCII, white space
+ * collapsed, quoted reply lines dropped) so that lexicon phrases are written
+ * once in folded form.  Phrases are translated to PCRE2 patterns (UTF, UCP,
+ * caseless, no JIT: systemd's MemoryDenyWriteExecute forbids it) with match
+ * and depth limits.  Each phrase also yields a short literal key; a bitmap
+ * of the token prefixes of the message lets most phrases be skipped without
+ * running the regex at all, which keeps classification fast.
+ *
+ * Rules feed signals (the six human types plus cues such as "indicator",
+ * "self", "observer", "danger"); triage_decide() combines them with the
+ * hotline's bias: between crisis and anything else, crisis; between urgent
+ * and routine, urgent.
+ */
+#define PCRE2_CODE_UNIT_WIDTH 8
+
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <libconfig.h>
+#include <pcre2.h>
+
+#include "triage.h"
+#include "util.h"
+
+/* Signals; the first six are enum call_type's human types, in order. */
+enum sig {
+	SIG_CRISIS, SIG_TIP, SIG_TTA, SIG_REFERRAL, SIG_INFO, SIG_RELATED,
+	SIG_INDICATOR,	/* trafficking indicator: crisis from/for, tip by observer */
+	SIG_SELF,	/* the writer is the person in trouble */
+	SIG_BEHALF,	/* writing for a specific person they are in contact with */
+	SIG_OBSERVER,	/* reporting strangers, places, patterns */
+	SIG_MINOR,
+	SIG_DANGER,
+	SIG_SAFE,	/* stated to be safe / out: cancels danger */
+	SIG_URGENT,
+	SIG_NOTURGENT,	/* "no rush": cancels urgent cues */
+	SIG_AUTOMATED,	/* auto-reply, bounce, marketing, phishing wording */
+	SIG_AGE,	/* regex with group 1 = an age in years */
+	SIG_MASK,	/* blanked out before other rules ("level of a 12-year-old") */
+	SIG__COUNT
+};
+
+static const char *const sig_names[SIG__COUNT] = {
+	"crisis", "tip", "tta", "referral", "info", "related", "indicator",
+	"self", "behalf", "observer", "minor", "danger", "safe", "urgent",
+	"not-urgent", "automated", "age", "mask",
+};
+
+#define LEX_MAX_LANGS		32
+#define LEX_MAX_KEYS		64
+#define KEY_SPACE		(37 * 37 * 37)
+#define RATIONALE_MAX		16
+#define RATIONALE_QUOTE		60
+#define NEG_WINDOW		48
+#define MATCH_TRIES		16
+
+enum script {
+	SCR_LATIN, SCR_HAN, SCR_KANA, SCR_HANGUL, SCR_THAI, SCR_CYRILLIC,
+	SCR_ARABIC, SCR_HEBREW, SCR_DEVANAGARI, SCR_ETHIOPIC, SCR_GREEK,
+	SCR_OTHER, SCR__COUNT
+};
+
+static const char *const script_names[SCR__COUNT] = {
+	"latin", "han", "kana", "hangul", "thai", "cyrillic", "arabic",
+	"hebrew", "devanagari", "ethiopic", "greek", "other",
+};
+
+/* ISO 639-1 guess for a script no lexicon language claims. */
+static const char *const script_lang[SCR__COUNT] = {
+	"und", "zh", "ja", "ko", "th", "ru", "ar", "he", "hi", "am", "el", "und",
+};
+
+struct pattern {
+	pcre2_code	*re;
+	uint16_t	 keys[LEX_MAX_KEYS];	/* prefix keys, any one must occur */
+	int		 nkeys;			/* 0: no prefilter */
+};
+
+struct rule {
+	enum sig	 sig;
+	int		 weight;
+	int		 lang;		/* index in langs, -1: any */
+	int		 negatable;
+	char		*label;
+	struct pattern	*pats;
+	size_t		 npats;
+};
+
+struct lang {
+	char		 code[4];
+	int		 full;		/* reads well enough: no interpreter */
+	enum script	 script;
+	char		**stop;		/* folded, sorted */
+	size_t		 nstop;
+};
+
+struct lexicon {
+	struct rule	*rules;
+	size_t		 nrules;
+	struct lang	 langs[LEX_MAX_LANGS];
+	size_t		 nlangs;
+	pcre2_code	*negator;
+	pcre2_match_context *mctx;
+	size_t		 max_text;
+};
+
+/* ---- normalisation ---------------------------------------------------- */
+
+/* Latin letters to lower-case ASCII (NFD base letter; generated with
+ * Python's unicodedata; "" = not folded). U+00C0..U+024F and U+1E00..U+1EFF. */
+static const char *const fold_latin[0x24f - 0xc0 + 1] = {
+	"a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e",
+	"i", "i", "i", "i", "d", "n", "o", "o", "o", "o", "o", "",
+	"o", "u", "u", "u", "u", "y", "th", "ss", "a", "a", "a", "a",
+	"a", "a", "ae", "c", "e", "e", "e", "e", "i", "i", "i", "i",
+	"d", "n", "o", "o", "o", "o", "o", "", "o", "u", "u", "u",
+	"u", "y", "th", "y", "a", "a", "a", "a", "a", "a", "c", "c",
+	"c", "c", "c", "c", "c", "c", "d", "d", "d", "d", "e", "e",
+	"e", "e", "e", "e", "e", "e", "e", "e", "g", "g", "g", "g",
+	"g", "g", "g", "g", "h", "h", "h", "h", "i", "i", "i", "i",
+	"i", "i", "i", "i", "i", "i", "ij", "ij", "j", "j", "k", "k",
+	"k", "l", "l", "l", "l", "l", "l", "", "", "l", "l", "n",
+	"n", "n", "n", "n", "n", "n", "n", "n", "o", "o", "o", "o",
+	"o", "o", "oe", "oe", "r", "r", "r", "r", "r", "r", "s", "s",
+	"s", "s", "s", "s", "s", "s", "t", "t", "t", "t", "t", "t",
+	"u", "u", "u", "u", "u", "u", "u", "u", "u", "u", "u", "u",
+	"w", "w", "y", "y", "y", "z", "z", "z", "z", "z", "z", "s",
+	"b", "", "", "b", "", "", "", "", "c", "", "", "",
+	"", "", "", "", "", "", "f", "", "", "", "", "",
+	"", "k", "", "", "", "", "", "", "o", "o", "", "",
+	"", "p", "", "", "", "", "", "", "", "", "", "u",
+	"u", "", "", "", "y", "", "z", "", "", "", "", "",
+	"", "", "", "", "", "", "", "", "dz", "dz", "dz", "lj",
+	"lj", "lj", "nj", "nj", "nj", "a", "a", "i", "i", "o", "o", "u",
+	"u", "u", "u", "u", "u", "u", "u", "u", "u", "", "a", "a",
+	"a", "a", "", "", "g", "g", "g", "g", "k", "k", "o", "o",
+	"o", "o", "", "", "j", "dz", "dz", "dz", "g", "g", "", "",
+	"n", "n", "a", "a", "", "", "", "", "a", "a", "a", "a",
+	"e", "e", "e", "e", "i", "i", "i", "i", "o", "o", "o", "o",
+	"r", "r", "r", "r", "u", "u", "u", "u", "s", "s", "t", "t",
+	"", "", "h", "h", "", "", "", "", "", "", "a", "a",
+	"e", "e", "o", "o", "o", "o", "o", "o", "o", "o", "y", "y",
+	"", "", "", "", "", "", "", "", "", "", "", "",
+	"", "", "", "", "", "", "", "", "", "", "", "",
+	"", "", "", "",
+};
+static const char *const fold_latin_ext_add[0x1eff - 0x1e00 + 1] = {
+	"a", "a", "b", "b", "b", "b", "b", "b", "c", "c", "d", "d",
+	"d", "d", "d", "d", "d", "d", "d", "d", "e", "e", "e", "e",
+	"e", "e", "e", "e", "e", "e", "f", "f", "g", "g", "h", "h",
+	"h", "h", "h", "h", "h", "h", "h", "h", "i", "i", "i", "i",
+	"k", "k", "k", "k", "k", "k", "l", "l", "l", "l", "l", "l",
+	"l", "l", "m", "m", "m", "m", "m", "m", "n", "n", "n", "n",
+	"n", "n", "n", "n", "o", "o", "o", "o", "o", "o", "o", "o",
+	"p", "p", "p", "p", "r", "r", "r", "r", "r", "r", "r", "r",
+	"s", "s", "s", "s", "s", "s", "s", "s", "s", "s", "t", "t",
+	"t", "t", "t", "t", "t", "t", "u", "u", "u", "u", "u", "u",
+	"u", "u", "u", "u", "v", "v", "v", "v", "w", "w", "w", "w",
+	"w", "w", "w", "w", "w", "w", "x", "x", "x", "x", "y", "y",
+	"z", "z", "z", "z", "z", "z", "h", "t", "w", "y", "", "",
+	"", "", "", "", "a", "a", "a", "a", "a", "a", "a", "a",
+	"a", "a", "a", "a", "a", "a", "a", "a", "a", "a", "a", "a",
+	"a", "a", "a", "a", "e", "e", "e", "e", "e", "e", "e", "e",
+	"e", "e", "e", "e", "e", "e", "e", "e", "i", "i", "i", "i",
+	"o", "o", "o", "o", "o", "o", "o", "o", "o", "o", "o", "o",
+	"o", "o", "o", "o", "o", "o", "o", "o", "o", "o", "o", "o",
+	"u", "u", "u", "u", "u", "u", "u", "u", "u", "u", "u", "u",
+	"u", "u", "y", "y", "y", "y", "y", "y", "y", "y", "", "",
+	"", "", "", "",
+};
+
+static int
+utf8_decode(const unsigned char *s, size_t len, uint32_t *cp)
+{
+	uint32_t c;
+	int n, i;
+
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		return 1;
+	}
+	if ((s[0] & 0xe0) == 0xc0) {
+		n = 2;
+		c = s[0] & 0x1f;
+	} else if ((s[0] & 0xf0) == 0xe0) {
+		n = 3;
+		c = s[0] & 0x0f;
+	} else if ((s[0] & 0xf8) == 0xf0) {
+		n = 4;
+		c = s[0] & 0x07;
+	} else
+		return -1;
+	if ((size_t)n > len)
+		return -1;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return -1;
+		c = (c << 6) | (s[i] & 0x3f);
+	}
+	if ((n == 2 && c < 0x80) || (n == 3 && c < 0x800) ||
+	    (n == 4 && c < 0x10000) || c > 0x10ffff ||
+	    (c >= 0xd800 && c <= 0xdfff))
+		return -1;
+	*cp = c;
+	return n;
+}
+
+static void
+buf_add_cp(struct buf *b, uint32_t c)
+{
+	char t[4];
+
+	if (c < 0x80) {
+		buf_addc(b, (char)c);
+	} else if (c < 0x800) {
+		t[0] = (char)(0xc0 | (c >> 6));
+		t[1] = (char)(0x80 | (c & 0x3f));
+		buf_add(b, t, 2);
+	} else if (c < 0x10000) {
+		t[0] = (char)(0xe0 | (c >> 12));
+		t[1] = (char)(0x80 | ((c >> 6) & 0x3f));
+		t[2] = (char)(0x80 | (c & 0x3f));
+		buf_add(b, t, 3);
+	} else {
+		t[0] = (char)(0xf0 | (c >> 18));
+		t[1] = (char)(0x80 | ((c >> 12) & 0x3f));
+		t[2] = (char)(0x80 | ((c >> 6) & 0x3f));
+		t[3] = (char)(0x80 | (c & 0x3f));
+		buf_add(b, t, 4);
+	}
+}
+
+static int
+is_space_cp(uint32_t c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
+	    c == '\v' || c == 0xa0 || c == 0x2028 || c == 0x2029 ||
+	    (c >= 0x2000 && c <= 0x200b) || c == 0x3000 || c == 0xfeff;
+}
+
+/* Folded form of code point c appended to b (a lower-case ASCII string for
+ * Latin letters). */
+static void
+fold_cp(struct buf *b, uint32_t c)
+{
+	const char *f = NULL;
+
+	if (c >= 'A' && c <= 'Z')
+		c += 'a' - 'A';
+	if (c < 0x80) {
+		buf_addc(b, (char)c);
+		return;
+	}
+	if (c >= 0xc0 && c <= 0x24f)
+		f = fold_latin[c - 0xc0];
+	else if (c >= 0x1e00 && c <= 0x1eff)
+		f = fold_latin_ext_add[c - 0x1e00];
+	if (f != NULL && *f != '\0') {
+		buf_addstr(b, f);
+		return;
+	}
+	switch (c) {
+	case 0x2018: case 0x2019: case 0x201b: case 0x2032: case 0x02bc:
+		buf_addc(b, '\'');
+		return;
+	case 0x201c: case 0x201d: case 0x201e: case 0x00ab: case 0x00bb:
+		buf_addc(b, '"');
+		return;
+	case 0x2010: case 0x2011: case 0x2012: case 0x2013: case 0x2014:
+	case 0x2212:
+		buf_addc(b, '-');
+		return;
+	case 0x0401:
+		c = 0x0435;	/* Ё -> е */
+		break;
+	case 0x0451:
+		c = 0x0435;
+		break;
+	default:
+		if (c >= 0x0410 && c <= 0x042f)
+			c += 0x20;
+		else if (c >= 0x0400 && c <= 0x040f)
+			c += 0x50;
+		else if (c >= 0xff21 && c <= 0xff3a)	/* fullwidth A-Z */
+			c = c - 0xff21 + 'a';
+		else if (c >= 0xff41 && c <= 0xff5a)
+			c = c - 0xff41 + 'a';
+		else if (c >= 0xff10 && c <= 0xff19)
+			c = c - 0xff10 + '0';
+		break;
+	}
+	if (c < 0x80)
+		buf_addc(b, (char)c);
+	else
+		buf_add_cp(b, c);
+}
+
+/*
+ * Normalise at most max input bytes of s into valid UTF-8: folded, white
+ * space collapsed to one space, lines starting with '>' (quoted replies)
+ * dropped when drop_quoted.  Invalid bytes become spaces.
+ */
+static void
+normalise(struct buf *b, const char *s, size_t len, size_t max, int drop_quoted)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+	int at_bol = 1, space = 1;
+	uint32_t c;
+	int n;
+
+	if (len > max)
+		len = max;
+	while (i < len) {
+		if (at_bol && drop_quoted) {
+			size_t j = i;
+
+			while (j < len && (p[j] == ' ' || p[j] == '\t'))
+				j++;
+			if (j < len && p[j] == '>') {
+				while (j < len && p[j] != '\n')
+					j++;
+				i = j;
+				continue;
+			}
+		}
+		at_bol = 0;
+		n = utf8_decode(p + i, len - i, &c);
+		if (n < 0) {
+			c = ' ';
+			n = 1;
+		}
+		i += (size_t)n;
+		if (c == '\n')
+			at_bol = 1;
+		if (c == 0 || is_space_cp(c) || (c < 0x20) ||
+		    (c >= 0x7f && c < 0xa0) || c == 0xad || c == 0x200d ||
+		    c == 0xfffd) {
+			if (c == 0xad || c == 0x200d)
+				continue;	/* soft hyphen, ZWJ: invisible */
+			if (!space)
+				buf_addc(b, ' ');
+			space = 1;
+			continue;
+		}
+		fold_cp(b, c);
+		space = 0;
+	}
+	while (b->len > 0 && b->data[b->len - 1] == ' ')
+		b->data[--b->len] = '\0';
+	if (b->data == NULL)
+		buf_addstr(b, "");
+}
+
+/* ---- token prefix keys -------------------------------------------------- */
+
+static int
+key_char(unsigned char c)
+{
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 1;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 27;
+	return 0;
+}
+
+/* Key of the first n (1..3) characters of s (all key chars). */
+static uint16_t
+key_of(const char *s, int n)
+{
+	int k[3] = { 0, 0, 0 }, i;
+
+	for (i = 0; i < n && i < 3; i++)
+		k[i] = key_char((unsigned char)s[i]);
+	return (uint16_t)(k[0] * 37 * 37 + k[1] * 37 + k[2]);
+}
+
+static void
+bitmap_set(unsigned char *bm, uint16_t k)
+{
+	bm[k >> 3] |= (unsigned char)(1u << (k & 7));
+}
+
+static int
+bitmap_has(const unsigned char *bm, uint16_t k)
+{
+	return (bm[k >> 3] >> (k & 7)) & 1;
+}
+
+/* Every 1-, 2- and 3-character prefix of every ASCII token of s. */
+static void
+bitmap_fill(unsigned char *bm, const char *s, size_t len)
+{
+	size_t i = 0, j;
+
+	while (i < len) {
+		if (!key_char((unsigned char)s[i])) {
+			i++;
+			continue;
+		}
+		for (j = i; j < len && key_char((unsigned char)s[j]); j++)
+			;
+		bitmap_set(bm, key_of(s + i, 1));
+		if (j - i >= 2)
+			bitmap_set(bm, key_of(s + i, 2));
+		if (j - i >= 3)
+			bitmap_set(bm, key_of(s + i, 3));
+		i = j;
+	}
+}
+
+/* ---- phrase -> regex ---------------------------------------------------- */
+
+/*
+ * Phrase syntax (folded text): items separated by spaces; an item is a word
+ * ("word", "word*" = prefix), a group "(seq|seq|...)" of alternatives, each
+ * a sequence itself, "..." (up to four other words), and a trailing "?"
+ * makes a word or group optional.  Translated to PCRE2; separators between
+ * items match any run of non-word characters.
+ *
+ * The prefilter: every phrase needs at least one of its "keys" (the first
+ * 1-3 ASCII letters of a word) among the message's token prefixes.  A
+ * sequence's keys are those of its most selective mandatory item; a group's
+ * the union of its alternatives' keys.
+ */
+struct keyset {
+	uint16_t	 keys[LEX_MAX_KEYS];
+	int		 n;		/* -1: unusable (no key) */
+	int		 quality;	/* shortest key length */
+};
+
+struct pparse {
+	const char	*p;
+	struct buf	*re;
+	const char	*why;
+	int		 depth;
+};
+
+static int
+is_special(char c)
+{
+	return c == ' ' || c == '(' || c == ')' || c == '|' || c == '?' ||
+	    c == '\0';
+}
+
+static int parse_seq(struct pparse *, struct keyset *);
+
+static int
+parse_word(struct pparse *pp, struct keyset *ks)
+{
+	const char *w = pp->p;
+	size_t len, i;
+	int star = 0, nkey = 0;
+
+	while (!is_special(*pp->p))
+		pp->p++;
+	len = (size_t)(pp->p - w);
+	if (len > 0 && w[len - 1] == '*') {
+		star = 1;
+		len--;
+	}
+	if (len == 0) {
+		pp->why = "empty word";
+		return -1;
+	}
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)w[i];
+
+		if (nkey == (int)i && key_char(c))
+			nkey++;
+		if (c < 0x80 && !((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')))
+			buf_addc(pp->re, '\\');
+		buf_addc(pp->re, (char)c);
+	}
+	if (star)
+		buf_addstr(pp->re, "\\w*");
+	if (nkey > 3)
+		nkey = 3;
+	ks->n = nkey > 0 ? 1 : -1;
+	ks->quality = nkey;
+	if (nkey > 0)
+		ks->keys[0] = key_of(w, nkey);
+	return 0;
+}
+
+static int
+parse_group(struct pparse *pp, struct keyset *ks)
+{
+	struct keyset alt;
+
+	if (++pp->depth > 4) {
+		pp->why = "groups nested too deep";
+		return -1;
+	}
+	pp->p++;	/* '(' */
+	buf_addstr(pp->re, "(?:");
+	ks->n = 0;
+	ks->quality = 3;
+	for (;;) {
+		if (parse_seq(pp, &alt) < 0)
+			return -1;
+		if (alt.n < 0 || ks->n < 0 || ks->n + alt.n > LEX_MAX_KEYS)
+			ks->n = -1;
+		else {
+			memcpy(ks->keys + ks->n, alt.keys,
+			    (size_t)alt.n * sizeof(alt.keys[0]));
+			ks->n += alt.n;
+			if (alt.quality < ks->quality)
+				ks->quality = alt.quality;
+		}
+		if (*pp->p == '|') {
+			pp->p++;
+			buf_addc(pp->re, '|');
+			continue;
+		}
+		if (*pp->p != ')') {
+			pp->why = "unbalanced ( )";
+			return -1;
+		}
+		pp->p++;
+		break;
+	}
+	buf_addc(pp->re, ')');
+	if (ks->n <= 0) {
+		ks->n = -1;
+		ks->quality = 0;
+	}
+	pp->depth--;
+	return 0;
+}
+
+/* A sequence of items up to ')', '|' or the end. */
+static int
+parse_seq(struct pparse *pp, struct keyset *ks)
+{
+	int first = 1;
+
+	ks->n = -1;
+	ks->quality = 0;
+	for (;;) {
+		struct keyset item;
+		int optional = 0;
+
+		while (*pp->p == ' ')
+			pp->p++;
+		if (*pp->p == '\0' || *pp->p == ')' || *pp->p == '|')
+			break;
+		if (strncmp(pp->p, "...", 3) == 0 && is_special(pp->p[3])) {
+			pp->p += 3;
+			buf_addstr(pp->re, "(?:\\W++\\w++){0,4}");
+			continue;
+		}
+		buf_addstr(pp->re, first ? "(?:" : "(?:\\W+");
+		if (*pp->p == '(') {
+			if (parse_group(pp, &item) < 0)
+				return -1;
+			if (*pp->p == '*') {
+				pp->p++;
+				buf_addstr(pp->re, "\\w*");
+			}
+		} else if (parse_word(pp, &item) < 0)
+			return -1;
+		if (*pp->p == '?') {
+			if (first) {
+				pp->why = "the first item cannot be optional";
+				return -1;
+			}
+			optional = 1;
+			pp->p++;
+		}
+		buf_addstr(pp->re, optional ? ")?" : ")");
+		if (!optional && item.n > 0 && (ks->n < 0 ||
+		    item.quality > ks->quality ||
+		    (item.quality == ks->quality && item.n < ks->n)))
+			*ks = item;
+		first = 0;
+	}
+	if (first) {
+		pp->why = "empty phrase or alternative";
+		return -1;
+	}
+	return 0;
+}
+
+/* Translate a folded phrase; fill pat's keys.  -1 with *why on error. */
+static int
+phrase_to_regex(const char *ph, struct buf *re, struct pattern *pat,
+    const char **why)
+{
+	struct pparse pp;
+	struct keyset ks;
+	const char *q = ph;
+	size_t n = strlen(ph);
+
+	while (*q == ' ' || *q == '(')
+		q++;
+	if (key_char((unsigned char)*q) || *q == '\'')
+		buf_addstr(re, "(?<![\\w'])");
+	memset(&pp, 0, sizeof(pp));
+	pp.p = ph;
+	pp.re = re;
+	if (parse_seq(&pp, &ks) < 0 || *pp.p != '\0') {
+		*why = pp.why ? pp.why : "unbalanced ( )";
+		return -1;
+	}
+	while (n > 0 && (ph[n - 1] == ' ' || ph[n - 1] == ')' ||
+	    ph[n - 1] == '?'))
+		n--;
+	if (n > 0 && (key_char((unsigned char)ph[n - 1]) || ph[n - 1] == '*'))
+		buf_addstr(re, "(?![\\w'])");
+	pat->nkeys = ks.n > 0 ? ks.n : 0;
+	if (ks.n > 0)
+		memcpy(pat->keys, ks.keys, (size_t)ks.n * sizeof(ks.keys[0]));
+	return 0;
+}
+
+/* ---- loading ------------------------------------------------------------ */
+
+static const uint32_t re_options = PCRE2_UTF | PCRE2_UCP | PCRE2_CASELESS |
+    PCRE2_NO_UTF_CHECK;
+
+static pcre2_code *
+compile(const char *src, char *msg, size_t msglen)
+{
+	pcre2_code *re;
+	int code;
+	PCRE2_SIZE off;
+
+	re = pcre2_compile((PCRE2_SPTR)src, PCRE2_ZERO_TERMINATED, re_options,
+	    &code, &off, NULL);
+	if (re == NULL) {
+		PCRE2_UCHAR m[160];
+
+		pcre2_get_error_message(code, m, sizeof(m));
+		snprintf(msg, msglen, "bad pattern at offset %zu: %s", (size_t)off,
+		    (char *)m);
+	}
+	return re;
+}
+
+static int
+sig_parse(const char *s, enum sig *out)
+{
+	int i;
+
+	for (i = 0; i < SIG__COUNT; i++)
+		if (strcmp(s, sig_names[i]) == 0) {
+			*out = (enum sig)i;
+			return 0;
+		}
+	return -1;
+}
+
+static void
+set_err(char *err, size_t errlen, const char *file, int line, const char *fmt,
+    const char *arg)
+{
+	char what[256];
+
+	snprintf(what, sizeof(what), fmt, arg ? arg : "");
+	snprintf(err, errlen, "%s:%d: %s", file, line, what);
+}
+
+static char *
+fold_str(const char *s)
+{
+	struct buf b;
+
+	buf_init(&b, 0);
+	normalise(&b, s, strlen(s), SIZE_MAX, 0);
+	return buf_steal(&b);
+}
+
+static int
+stop_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int
+lang_find(const struct lexicon *lex, const char *code)
+{
+	size_t i;
+
+	for (i = 0; i < lex->nlangs; i++)
+		if (strcmp(lex->langs[i].code, code) == 0)
+			return (int)i;
+	return -1;
+}
+
+static int
+load_langs(struct lexicon *lex, config_t *cf, const char *file, char *err,
+    size_t errlen)
+{
+	config_setting_t *ls = config_lookup(cf, "languages"), *l, *sw;
+	int i, n, j;
+
+	if (ls == NULL || !config_setting_is_list(ls)) {
+		set_err(err, errlen, file, ls ? config_setting_source_line(ls) : 1,
+		    "'languages' must be a list%s", NULL);
+		return -1;
+	}
+	n = config_setting_length(ls);
+	for (i = 0; i < n; i++) {
+		struct lang *lg;
+		const char *code = NULL, *script = "latin";
+		int full = 0, k;
+
+		l = config_setting_get_elem(ls, (unsigned)i);
+		if ((size_t)i >= LEX_MAX_LANGS) {
+			set_err(err, errlen, file, config_setting_source_line(l),
+			    "too many languages%s", NULL);
+			return -1;
+		}
+		if (!config_setting_lookup_string(l, "code", &code) ||
+		    strlen(code) < 2 || strlen(code) > 3) {
+			set_err(err, errlen, file, config_setting_source_line(l),
+			    "language needs a 2-letter 'code'%s", NULL);
+			return -1;
+		}
+		config_setting_lookup_string(l, "script", &script);
+		config_setting_lookup_bool(l, "full", &full);
+		lg = &lex->langs[lex->nlangs];
+		snprintf(lg->code, sizeof(lg->code), "%s", code);
+		lg->full = full;
+		for (k = 0; k < SCR__COUNT; k++)
+			if (strcmp(script, script_names[k]) == 0)
+				break;
+		if (k == SCR__COUNT) {
+			set_err(err, errlen, file, config_setting_source_line(l),
+			    "unknown script '%s'", script);
+			return -1;
+		}
+		lg->script = (enum script)k;
+		lex->nlangs++;
+		sw = config_setting_get_member(l, "stopwords");
+		if (sw == NULL)
+			continue;
+		lg->nstop = (size_t)config_setting_length(sw);
+		lg->stop = xcalloc(lg->nstop, sizeof(char *));
+		for (j = 0; j < (int)lg->nstop; j++) {
+			const char *w = config_setting_get_string_elem(sw, (unsigned)j);
+
+			if (w == NULL) {
+				set_err(err, errlen, file,
+				    config_setting_source_line(sw),
+				    "stopwords must be strings%s", NULL);
+				lg->nstop = (size_t)j;
+				return -1;
+			}
+			lg->stop[j] = fold_str(w);
+		}
+		qsort(lg->stop, lg->nstop, sizeof(char *), stop_cmp);
+	}
+	return 0;
+}
+
+static int
+load_negation(struct lexicon *lex, config_t *cf, const char *file, char *err,
+    size_t errlen)
+{
+	config_setting_t *ns = config_lookup(cf, "negation");
+	struct buf re;
+	char msg[200];
+	int i, n;
+
+	if (ns == NULL)
+		return 0;
+	if (!config_setting_is_array(ns) && !config_setting_is_list(ns)) {
+		set_err(err, errlen, file, config_setting_source_line(ns),
+		    "'negation' must be a list of words%s", NULL);
+		return -1;
+	}
+	n = config_setting_length(ns);
+	if (n == 0)
+		return 0;
+	buf_init(&re, 0);
+	buf_addstr(&re, "(?<![\\w'])(?:");
+	for (i = 0; i < n; i++) {
+		const char *w = config_setting_get_string_elem(ns, (unsigned)i);
+		struct pattern dummy;
+		const char *why = NULL;
+		char *f;
+
+		if (w == NULL) {
+			set_err(err, errlen, file, config_setting_source_line(ns),
+			    "negation words must be strings%s", NULL);
+			buf_free(&re);
+			return -1;
+		}
+		f = fold_str(w);
+		if (i > 0)
+			buf_addc(&re, '|');
+		if (phrase_to_regex(f, &re, &dummy, &why) < 0) {
+			set_err(err, errlen, file, config_setting_source_line(ns),
+			    "%s", why);
+			free(f);
+			buf_free(&re);
+			return -1;
+		}
+		free(f);
+	}
+	/* the negator, then at most two words, then the end of the window */
+	buf_addstr(&re, ")(?:\\W++\\w++){0,2}\\W*$");
+	lex->negator = compile(re.data, msg, sizeof(msg));
+	buf_free(&re);
+	if (lex->negator == NULL) {
+		set_err(err, errlen, file, config_setting_source_line(ns), "%s", msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+load_rule(struct lexicon *lex, config_setting_t *r, const char *file,
+    char *err, size_t errlen)
+{
+	struct rule *ru = &lex->rules[lex->nrules];
+	config_setting_t *ph, *rx;
+	const char *s = NULL, *lang = NULL, *label = NULL;
+	int line = config_setting_source_line(r), i, n, neg;
+	size_t total;
+
+	memset(ru, 0, sizeof(*ru));
+	if (!config_setting_lookup_string(r, "signal", &s)) {
+		set_err(err, errlen, file, line, "rule needs a 'signal'%s", NULL);
+		return -1;
+	}
+	if (sig_parse(s, &ru->sig) < 0) {
+		set_err(err, errlen, file, line, "unknown signal '%s'", s);
+		return -1;
+	}
+	if (!config_setting_lookup_int(r, "weight", &ru->weight))
+		ru->weight = 1;
+	if (ru->weight < 0 || ru->weight > 100) {
+		set_err(err, errlen, file, line, "weight must be 0..100%s", NULL);
+		return -1;
+	}
+	ru->lang = -1;
+	if (config_setting_lookup_string(r, "lang", &lang) &&
+	    strcmp(lang, "any") != 0) {
+		ru->lang = lang_find(lex, lang);
+		if (ru->lang < 0) {
+			set_err(err, errlen, file, line,
+			    "language '%s' not in 'languages'", lang);
+			return -1;
+		}
+	}
+	/* Danger, urgency and trafficking cues are negatable by default. */
+	neg = ru->sig == SIG_DANGER || ru->sig == SIG_URGENT ||
+	    ru->sig == SIG_INDICATOR || ru->sig == SIG_CRISIS ||
+	    ru->sig == SIG_MINOR || ru->sig == SIG_SELF;
+	config_setting_lookup_bool(r, "negatable", &neg);
+	ru->negatable = neg;
+	config_setting_lookup_string(r, "label", &label);
+	ru->label = xstrdup(label ? label : sig_names[ru->sig]);
+	ph = config_setting_get_member(r, "phrases");
+	rx = config_setting_get_member(r, "regex");
+	total = (size_t)(ph ? config_setting_length(ph) : 0) +
+	    (size_t)(rx ? config_setting_length(rx) : 0);
+	if (total == 0) {
+		set_err(err, errlen, file, line,
+		    "rule has no 'phrases' and no 'regex'%s", NULL);
+		free(ru->label);
+		return -1;
+	}
+	ru->pats = xcalloc(total, sizeof(*ru->pats));
+	lex->nrules++;	/* from here lexicon_free() cleans up */
+	n = ph ? config_setting_length(ph) : 0;
+	for (i = 0; i < n; i++) {
+		const char *p = config_setting_get_string_elem(ph, (unsigned)i);
+		int pl = config_setting_source_line(ph);
+		struct pattern *pat = &ru->pats[ru->npats];
+		const char *why = NULL;
+		char msg[200], *f;
+		struct buf re;
+
+		if (p == NULL) {
+			set_err(err, errlen, file, pl, "phrases must be strings%s",
+			    NULL);
+			return -1;
+		}
+		f = fold_str(p);
+		buf_init(&re, 0);
+		if (phrase_to_regex(f, &re, pat, &why) < 0) {
+			snprintf(msg, sizeof(msg), "%s: \"%.80s\"", why, p);
+			set_err(err, errlen, file, pl, "%s", msg);
+			free(f);
+			buf_free(&re);
+			return -1;
+		}
+		free(f);
+		pat->re = compile(re.data, msg, sizeof(msg));
+		buf_free(&re);
+		if (pat->re == NULL) {
+			set_err(err, errlen, file, pl, "%s", msg);
+			return -1;
+		}
+		ru->npats++;
+	}
+	n = rx ? config_setting_length(rx) : 0;
+	for (i = 0; i < n; i++) {
+		const char *p = config_setting_get_string_elem(rx, (unsigned)i);
+		int pl = config_setting_source_line(rx);
+		struct pattern *pat = &ru->pats[ru->npats];
+		char msg[200];
+		uint32_t ncap = 0;
+
+		if (p == NULL) {
+			set_err(err, errlen, file, pl, "regex must be strings%s",
+			    NULL);
+			return -1;
+		}
+		pat->re = compile(p, msg, sizeof(msg));
+		if (pat->re == NULL) {
+			set_err(err, errlen, file, pl, "%s", msg);
+			return -1;
+		}
+		ru->npats++;
+		pcre2_pattern_info(pat->re, PCRE2_INFO_CAPTURECOUNT, &ncap);
+		if (ru->sig == SIG_AGE && ncap < 1) {
+			set_err(err, errlen, file, pl,
+			    "an age regex needs a group capturing the number%s",
+			    NULL);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static struct lexicon *
+lexicon_from_config(config_t *cf, const char *file, char *err, size_t errlen)
+{
+	struct lexicon *lex = xcalloc(1, sizeof(*lex));
+	config_setting_t *rules;
+	int i, n, v, version = 0;
+
+	lex->max_text = 65536;
+	if (!config_lookup_int(cf, "version", &version) || version != 1) {
+		set_err(err, errlen, file, 1, "'version = 1;' expected%s", NULL);
+		goto fail;
+	}
+	if (config_lookup_int(cf, "max_text", &v)) {
+		if (v < 1024 || v > 16 * 1024 * 1024) {
+			set_err(err, errlen, file,
+			    config_setting_source_line(config_lookup(cf, "max_text")),
+			    "max_text must be 1024..16777216%s", NULL);
+			goto fail;
+		}
+		lex->max_text = (size_t)v;
+	}
+	lex->mctx = pcre2_match_context_create(NULL);
+	if (lex->mctx == NULL) {
+		set_err(err, errlen, file, 1, "out of memory%s", NULL);
+		goto fail;
+	}
+	/* Bounded backtracking: a pathological message fails one pattern,
+	 * not the classification. */
+	pcre2_set_match_limit(lex->mctx, 200000);
+	pcre2_set_depth_limit(lex->mctx, 2000);
+	if (load_langs(lex, cf, file, err, errlen) < 0 ||
+	    load_negation(lex, cf, file, err, errlen) < 0)
+		goto fail;
+	rules = config_lookup(cf, "rules");
+	if (rules == NULL || !config_setting_is_list(rules)) {
+		set_err(err, errlen, file, rules ? config_setting_source_line(rules) : 1,
+		    "'rules' must be a list ( {...}, ... )%s", NULL);
+		goto fail;
+	}
+	n = config_setting_length(rules);
+	lex->rules = xcalloc((size_t)n + 1, sizeof(*lex->rules));
+	for (i = 0; i < n; i++)
+		if (load_rule(lex, config_setting_get_elem(rules, (unsigned)i),
+		    file, err, errlen) < 0)
+			goto fail;
+	return lex;
+fail:
+	lexicon_free(lex);
+	return NULL;
+}
+
+struct lexicon *
+lexicon_load(const char *path, char *err, size_t errlen)
+{
+	struct lexicon *lex;
+	config_t cf;
+
+	config_init(&cf);
+	if (config_read_file(&cf, path) != CONFIG_TRUE) {
+		const char *f = config_error_file(&cf);
+
+		snprintf(err, errlen, "%s:%d: %s", f ? f : path,
+		    config_error_line(&cf), config_error_text(&cf));
+		config_destroy(&cf);
+		return NULL;
+	}
+	lex = lexicon_from_config(&cf, path, err, errlen);
+	config_destroy(&cf);
+	return lex;
+}
+
+/* Generated at build time from conf/triage.conf (tools/file2c.sh). */
+extern const char lexicon_builtin_text[];
+
+struct lexicon *
+lexicon_builtin(void)
+{
+	struct lexicon *lex;
+	config_t cf;
+	char err[512];
+
+	config_init(&cf);
+	if (config_read_string(&cf, lexicon_builtin_text) != CONFIG_TRUE) {
+		config_destroy(&cf);
+		return NULL;
+	}
+	lex = lexicon_from_config(&cf, "(built-in triage.conf)", err,
+	    sizeof(err));
+	config_destroy(&cf);
+	return lex;
+}
+
+void
+lexicon_free(struct lexicon *lex)
+{
+	size_t i, j;
+
+	if (lex == NULL)
+		return;
+	for (i = 0; i < lex->nrules; i++) {
+		for (j = 0; j < lex->rules[i].npats; j++)
+			pcre2_code_free(lex->rules[i].pats[j].re);
+		free(lex->rules[i].pats);
+		free(lex->rules[i].label);
+	}
+	free(lex->rules);
+	for (i = 0; i < lex->nlangs; i++) {
+		for (j = 0; j < lex->langs[i].nstop; j++)
+			free(lex->langs[i].stop[j]);
+		free(lex->langs[i].stop);
+	}
+	pcre2_code_free(lex->negator);
+	pcre2_match_context_free(lex->mctx);
+	free(lex);
+}
+
+/* ---- language ----------------------------------------------------------- */
+
+static enum script
+script_of(uint32_t c)
+{
+	if (c < 0x250 || (c >= 0x1e00 && c <= 0x1eff))
+		return SCR_LATIN;
+	if ((c >= 0x4e00 && c <= 0x9fff) || (c >= 0x3400 && c <= 0x4dbf) ||
+	    (c >= 0xf900 && c <= 0xfaff))
+		return SCR_HAN;
+	if (c >= 0x3040 && c <= 0x30ff)
+		return SCR_KANA;
+	if ((c >= 0xac00 && c <= 0xd7af) || (c >= 0x1100 && c <= 0x11ff) ||
+	    (c >= 0x3130 && c <= 0x318f))
+		return SCR_HANGUL;
+	if (c >= 0x0e00 && c <= 0x0e7f)
+		return SCR_THAI;
+	if (c >= 0x0400 && c <= 0x04ff)
+		return SCR_CYRILLIC;
+	if ((c >= 0x0600 && c <= 0x06ff) || (c >= 0x0750 && c <= 0x077f))
+		return SCR_ARABIC;
+	if (c >= 0x0590 && c <= 0x05ff)
+		return SCR_HEBREW;
+	if (c >= 0x0900 && c <= 0x097f)
+		return SCR_DEVANAGARI;
+	if (c >= 0x1200 && c <= 0x137f)
+		return SCR_ETHIOPIC;
+	if (c >= 0x0370 && c <= 0x03ff)
+		return SCR_GREEK;
+	return SCR_OTHER;
+}
+
+struct langinfo {
+	int	 best;			/* index in lex->langs, -1 */
+	char	 code[4];
+	int	 present[LEX_MAX_LANGS];	/* rules of that language may apply */
+};
+
+static int
+is_stop(const struct lang *lg, const char *w)
+{
+	return bsearch(&w, lg->stop, lg->nstop, sizeof(char *), stop_cmp) != NULL;
+}
+
+/*
+ * Script counts over the original text (letters only), then for Latin text
+ * stop-word hits over the folded text.  Vietnamese letters with horn or
+ * stroke (ơ ư đ, U+1EA0..) are folded away, so count them here.
+ */
+static void
+detect_lang(const struct lexicon *lex, const char *raw, size_t rawlen,
+    const char *folded, size_t flen, struct langinfo *li)
+{
+	size_t scr[SCR__COUNT] = { 0 }, hits[LEX_MAX_LANGS] = { 0 };
+	size_t i, total = 0, viet = 0, n;
+	const unsigned char *p = (const unsigned char *)raw;
+	enum script top = SCR_LATIN;
+	int k, len;
+	uint32_t c;
+
+	memset(li, 0, sizeof(*li));
+	li->best = -1;
+	for (i = 0; i < rawlen && i < 16384; i += (size_t)len) {
+		len = utf8_decode(p + i, rawlen - i, &c);
+		if (len < 0) {
+			len = 1;
+			continue;
+		}
+		if (c < 0x80 && !((c | 0x20) >= 'a' && (c | 0x20) <= 'z'))
+			continue;
+		if (c >= 0x80 && c < 0xc0)
+			continue;
+		if (c >= 0x2000 && c <= 0x2bff)
+			continue;	/* punctuation, symbols */
+		if (c >= 0x3000 && c <= 0x303f)
+			continue;	/* CJK punctuation */
+		if (c >= 0xff00 && c <= 0xffef)
+			continue;
+		scr[script_of(c)]++;
+		total++;
+		if ((c >= 0x1ea0 && c <= 0x1ef9) || c == 0x1a1 || c == 0x1b0 ||
+		    c == 0x111 || c == 0x110 || c == 0x1a0 || c == 0x1af)
+			viet++;
+	}
+	for (k = 0; k < SCR__COUNT; k++)
+		if (scr[k] > scr[top])
+			top = (enum script)k;
+	/* Han with kana is Japanese. */
+	if (top == SCR_HAN && scr[SCR_KANA] * 10 > scr[SCR_HAN])
+		top = SCR_KANA;
+	/* stop words over folded ASCII tokens */
+	for (i = 0; i < flen;) {
+		char w[24];
+
+		if (!key_char((unsigned char)folded[i]) && folded[i] != '\'') {
+			i++;
+			continue;
+		}
+		for (n = 0; i < flen && (key_char((unsigned char)folded[i]) ||
+		    folded[i] == '\''); i++)
+			if (n < sizeof(w) - 1)
+				w[n++] = folded[i];
+		w[n] = '\0';
+		for (k = 0; k < (int)lex->nlangs; k++)
+			if (lex->langs[k].script == SCR_LATIN &&
+			    lex->langs[k].nstop > 0 && is_stop(&lex->langs[k], w))
+				hits[k]++;
+	}
+	for (k = 0; k < (int)lex->nlangs; k++) {
+		const struct lang *lg = &lex->langs[k];
+
+		if (lg->script != SCR_LATIN)
+			li->present[k] = scr[lg->script] > 0 ||
+			    (lg->script == SCR_HAN && scr[SCR_KANA] > 0);
+		else
+			li->present[k] = hits[k] > 0 || strcmp(lg->code, "en") == 0;
+		if (strcmp(lg->code, "vi") == 0 && viet > 0) {
+			li->present[k] = 1;
+			hits[k] += viet * 2;
+		}
+	}
+	snprintf(li->code, sizeof(li->code), "und");
+	if (total == 0)
+		return;
+	if (top == SCR_LATIN) {
+		int best = -1;
+
+		for (k = 0; k < (int)lex->nlangs; k++)
+			if (lex->langs[k].script == SCR_LATIN && hits[k] > 0 &&
+			    (best < 0 || hits[k] > hits[best]))
+				best = k;
+		if (best >= 0) {
+			li->best = best;
+			snprintf(li->code, sizeof(li->code), "%s",
+			    lex->langs[best].code);
+		}
+		return;
+	}
+	for (k = 0; k < (int)lex->nlangs; k++)
+		if (lex->langs[k].script == top) {
+			li->best = k;
+			snprintf(li->code, sizeof(li->code), "%s",
+			    lex->langs[k].code);
+			return;
+		}
+	snprintf(li->code, sizeof(li->code), "%s", script_lang[top]);
+}
+
+/* ---- matching ----------------------------------------------------------- */
+
+struct hit {
+	int	 score;		/* weight, doubled for the body */
+	size_t	 off;		/* first match in its text */
+	size_t	 len;
+	int	 in_body;
+};
+
+struct scan {
+	const struct lexicon	*lex;
+	pcre2_match_data	*md;
+	const struct langinfo	*li;
+	int			 sig[SIG__COUNT];
+	struct hit		*hits;		/* one per rule */
+	int			 min_age;	/* youngest stated age, or -1 */
+	int			 max_age;
+	const char		*body;
+	const char		*subj;
+};
+
+static int
+negated(const struct lexicon *lex, pcre2_match_data *md, const char *s,
+    size_t start)
+{
+	size_t from = start > NEG_WINDOW ? start - NEG_WINDOW : 0;
+
+	if (lex->negator == NULL)
+		return 0;
+	while (from < start && ((unsigned char)s[from] & 0xc0) == 0x80)
+		from++;
+	return pcre2_match(lex->negator, (PCRE2_SPTR)(s + from), start - from, 0,
+	    PCRE2_NO_UTF_CHECK, md, lex->mctx) >= 0;
+}
+
+static int
+pattern_may_match(const struct pattern *pat, const unsigned char *bm)
+{
+	int i;
+
+	if (pat->nkeys == 0)
+		return 1;
+	for (i = 0; i < pat->nkeys; i++)
+		if (bitmap_has(bm, pat->keys[i]))
+			return 1;
+	return 0;
+}
+
+static void
+note_age(struct scan *sc, const char *s, pcre2_match_data *md)
+{
+	PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+	unsigned long long v;
+	char num[8];
+	size_t n;
+
+	if (ov[2] == PCRE2_UNSET || ov[3] <= ov[2])
+		return;
+	n = ov[3] - ov[2];
+	if (n >= sizeof(num))
+		return;
+	memcpy(num, s + ov[2], n);
+	num[n] = '\0';
+	if (parse_uint(num, 0, 120, &v) < 0)
+		return;
+	if (sc->min_age < 0 || (int)v < sc->min_age)
+		sc->min_age = (int)v;
+	if ((int)v > sc->max_age)
+		sc->max_age = (int)v;
+}
+
+/*
+ * First non-negated match of rule r in s, or 0.  Age rules look at every
+ * match.  off and mlen: the match.
+ */
+static int
+rule_match(struct scan *sc, const struct rule *r, const char *s, size_t len,
+    const unsigned char *bm, size_t *off, size_t *mlen)
+{
+	size_t i;
+	int found = 0;
+
+	for (i = 0; i < r->npats; i++) {
+		const struct pattern *pat = &r->pats[i];
+		PCRE2_SIZE start = 0, *ov;
+		int tries, rc;
+
+		if (!pattern_may_match(pat, bm))
+			continue;
+		for (tries = 0; tries < MATCH_TRIES && start <= len; tries++) {
+			rc = pcre2_match(pat->re, (PCRE2_SPTR)s, len, start,
+			    PCRE2_NO_UTF_CHECK, sc->md, sc->lex->mctx);
+			if (rc < 0)
+				break;	/* no match, or a limit: skip pattern */
+			ov = pcre2_get_ovector_pointer(sc->md);
+			if (!(r->negatable && negated(sc->lex, sc->md, s, ov[0]))) {
+				ov = pcre2_get_ovector_pointer(sc->md);
+				if (r->sig == SIG_AGE)
+					note_age(sc, s, sc->md);
+				if (!found) {
+					*off = ov[0];
+					*mlen = ov[1] - ov[0];
+					found = 1;
+				}
+				if (r->sig != SIG_AGE)
+					return 1;
+			} else
+				ov = pcre2_get_ovector_pointer(sc->md);
+			start = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
+			while (start < len && ((unsigned char)s[start] & 0xc0) == 0x80)
+				start++;
+		}
+	}
+	return found;
+}
+
+/* Blank out every match of mask rules (bytes -> spaces keeps UTF-8 valid
+ * because matches are whole characters). */
+static void
+apply_masks(struct scan *sc, char *s, size_t len, const unsigned char *bm)
+{
+	size_t i, j;
+
+	for (i = 0; i < sc->lex->nrules; i++) {
+		const struct rule *r = &sc->lex->rules[i];
+
+		if (r->sig != SIG_MASK)
+			continue;
+		for (j = 0; j < r->npats; j++) {
+			PCRE2_SIZE start = 0, *ov;
+			int tries;
+
+			if (!pattern_may_match(&r->pats[j], bm))
+				continue;
+			for (tries = 0; tries < MATCH_TRIES; tries++) {
+				if (pcre2_match(r->pats[j].re, (PCRE2_SPTR)s, len,
+				    start, PCRE2_NO_UTF_CHECK, sc->md,
+				    sc->lex->mctx) < 0)
+					break;
+				ov = pcre2_get_ovector_pointer(sc->md);
+				memset(s + ov[0], ' ', ov[1] - ov[0]);
+				start = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
+				if (start >= len)
+					break;
+			}
+		}
+	}
+}
+
+static void
+scan_text(struct scan *sc, char *s, size_t len, int body)
+{
+	unsigned char bm[(KEY_SPACE + 7) / 8];
+	size_t i, off = 0, mlen = 0;
+
+	memset(bm, 0, sizeof(bm));
+	bitmap_fill(bm, s, len);
+	apply_masks(sc, s, len, bm);
+	for (i = 0; i < sc->lex->nrules; i++) {
+		const struct rule *r = &sc->lex->rules[i];
+		struct hit *h = &sc->hits[i];
+		int score;
+
+		if (r->sig == SIG_MASK)
+			continue;
+		if (r->lang >= 0 && !sc->li->present[r->lang])
+			continue;
+		if (!rule_match(sc, r, s, len, bm, &off, &mlen))
+			continue;
+		score = body ? 2 * r->weight : r->weight;
+		if (score > h->score) {
+			h->score = score;
+			h->off = off;
+			h->len = mlen;
+			h->in_body = body;
+		}
+	}
+}
+
+/* ---- decision ----------------------------------------------------------- */
+
+static void
+rationale_add(struct triage_result *res, char *s)
+{
+	if (res->nrationale >= RATIONALE_MAX) {
+		free(s);
+		return;
+	}
+	res->rationale = xreallocarray(res->rationale, res->nrationale + 1,
+	    sizeof(char *));
+	res->rationale[res->nrationale++] = s;
+}
+
+static char *
+quote(const char *s, size_t len)
+{
+	char *q, *t;
+	size_t i;
+
+	if (len > RATIONALE_QUOTE) {
+		len = RATIONALE_QUOTE;
+		while (len > 0 && ((unsigned char)s[len] & 0xc0) == 0x80)
+			len--;
+	}
+	q = xstrndup(s, len);
+	for (i = 0; q[i] != '\0'; i++)
+		if (q[i] == '"')
+			q[i] = '\'';
+	t = utf8_sanitize(q, strlen(q));
+	free(q);
+	return t;
+}
+
+static const char *
+header_get(const struct message *m, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < m->nheaders; i++)
+		if (m->headers[i].name != NULL &&
+		    strcasecmp(m->headers[i].name, name) == 0)
+			return m->headers[i].value ? m->headers[i].value : "";
+	return NULL;
+}
+
+/* 2: machine-made for sure (RFC 3834, reports), 1: list or bulk mail,
+ * 0: nothing.  *why names the header. */
+static int
+automated_headers(const struct message *m, char *why, size_t whylen)
+{
+	const char *v;
+
+	if ((v = header_get(m, "Auto-Submitted")) != NULL &&
+	    strncasecmp(v, "no", 2) != 0) {
+		snprintf(why, whylen, "header Auto-Submitted: %.40s", v);
+		return 2;
+	}
+	if (m->content_type != NULL &&
+	    strcasecmp(m->content_type, "multipart/report") == 0) {
+		snprintf(why, whylen, "multipart/report%s%.40s",
+		    m->report_type ? "; report-type=" : "",
+		    m->report_type ? m->report_type : "");
+		return 2;
+	}
+	if (m->report_type != NULL && (strcasecmp(m->report_type,
+	    "delivery-status") == 0 || strcasecmp(m->report_type,
+	    "disposition-notification") == 0)) {
+		snprintf(why, whylen, "report-type=%.40s", m->report_type);
+		return 2;
+	}
+	if (header_get(m, "X-Autoreply") != NULL ||
+	    header_get(m, "X-Autorespond") != NULL ||
+	    header_get(m, "X-Autoresponder") != NULL) {
+		snprintf(why, whylen, "header X-Autoreply");
+		return 2;
+	}
+	if (m->from_addr != NULL && (strncasecmp(m->from_addr,
+	    "mailer-daemon@", 14) == 0 || strncasecmp(m->from_addr,
+	    "postmaster@", 11) == 0)) {
+		snprintf(why, whylen, "from %.40s", m->from_addr);
+		return 2;
+	}
+	if ((v = header_get(m, "Precedence")) != NULL &&
+	    (strcasecmp(v, "bulk") == 0 || strcasecmp(v, "list") == 0 ||
+	    strcasecmp(v, "junk") == 0)) {
+		snprintf(why, whylen, "header Precedence: %s", v);
+		return 1;
+	}
+	if (header_get(m, "List-Id") != NULL) {
+		snprintf(why, whylen, "header List-Id");
+		return 1;
+	}
+	if (header_get(m, "List-Unsubscribe") != NULL) {
+		snprintf(why, whylen, "header List-Unsubscribe");
+		return 1;
+	}
+	return 0;
+}
+
+static void
+explain_hits(const struct scan *sc, struct triage_result *res, int route)
+{
+	size_t i;
+
+	for (i = 0; i < sc->lex->nrules; i++) {
+		const struct rule *r = &sc->lex->rules[i];
+		const struct hit *h = &sc->hits[i];
+		const char *name = sig_names[r->sig];
+		char *q;
+
+		if (h->score == 0 || r->sig == SIG_AGE)
+			continue;
+		if (r->sig == SIG_INDICATOR && route >= 0)
+			name = call_type_name((enum call_type)route);
+		q = quote((h->in_body ? sc->body : sc->subj) + h->off, h->len);
+		rationale_add(res, xasprintf("%s: \"%s\" (%s)%s", name, q,
+		    r->label, h->in_body ? "" : " [subject]"));
+		free(q);
+	}
+}
+
+static void
+decide(struct scan *sc, const struct message *m, struct triage_result *res)
+{
+	int *s = sc->sig, voice, best, t, hdr, urgent_cues, human, route;
+	const struct lang *lg = sc->li->best >= 0 ?
+	    &sc->lex->langs[sc->li->best] : NULL;
+	char why[128];
+
+	/* Ages: a stated age under 18 is a minor; an adult age with only weak
+	 * cues ("girl", "young") is not. */
+	if (sc->min_age >= 0 && sc->min_age < 18) {
+		s[SIG_MINOR] += 6;
+		rationale_add(res, xasprintf("minor: stated age %d", sc->min_age));
+	} else if (sc->max_age >= 18 && s[SIG_MINOR] < 6) {
+		s[SIG_MINOR] = 0;
+		rationale_add(res, xasprintf("adult: stated age %d", sc->max_age));
+	}
+
+	/* Automated mail.  Machine headers (RFC 3834, reports) always win:
+	 * no human sends those.  List and bulk headers, or automated wording
+	 * alone, lose to a human voice asking for help: first-person or
+	 * on-behalf distress with trafficking or danger cues that outweigh the
+	 * automated wording. */
+	hdr = automated_headers(m, why, sizeof(why));
+	voice = s[SIG_SELF] + s[SIG_BEHALF];
+	human = voice > 0 ? voice + s[SIG_INDICATOR] + s[SIG_DANGER] +
+	    s[SIG_CRISIS] : 0;
+	if (hdr == 2 || (hdr == 1 && human < 12 + s[SIG_AUTOMATED]) ||
+	    (hdr == 0 && s[SIG_AUTOMATED] >= 8 &&
+	    s[SIG_AUTOMATED] >= 2 * (human + s[SIG_TIP] + s[SIG_REFERRAL] +
+	    s[SIG_TTA] + s[SIG_INFO] + s[SIG_CRISIS] + s[SIG_INDICATOR] / 2))) {
+		res->type = CT_AUTOMATED;
+		res->automated = 1;
+		res->urgency = URG_NONE;
+		if (hdr)
+			rationale_add(res, xasprintf("automated: %s", why));
+		explain_hits(sc, res, -1);
+		return;
+	}
+	if (hdr)
+		rationale_add(res, xasprintf("not automated despite %s: a person "
+		    "asking for help", why));
+
+	/* Trafficking indicators: crisis when the writer is, or writes for,
+	 * the person concerned; a tip from an observer.  Danger likewise. */
+	route = CT_TIP;
+	if (voice > 0 && voice >= s[SIG_OBSERVER])
+		route = CT_CRISIS;
+	if (route == CT_CRISIS && s[SIG_SAFE] > 0 && s[SIG_DANGER] == 0) {
+		/* out and safe now: the indicators are history */
+		s[SIG_CRISIS] += s[SIG_INDICATOR] / 3;
+	} else
+		s[route] += s[SIG_INDICATOR];
+	if (s[SIG_DANGER] > s[SIG_SAFE])
+		s[route] += s[SIG_DANGER];
+	/* A specific child in an exploitative situation, told by someone
+	 * responsible for them, is crisis even without an emergency. */
+	if (s[SIG_MINOR] >= 6 && s[SIG_BEHALF] > 0 && s[SIG_INDICATOR] > 0)
+		s[SIG_CRISIS] += 4;
+
+	best = CT_RELATED;
+	for (t = CT_CRISIS; t <= CT_RELATED; t++)
+		if (s[t] > s[best])
+			best = t;
+	if (s[best] == 0) {
+		res->type = CT_RELATED;
+		rationale_add(res, xstrdup("related: no rule fired"));
+	} else
+		res->type = (enum call_type)best;
+	/* Bias: a missed crisis is far worse than a false alarm. */
+	if (res->type != CT_CRISIS && s[CT_CRISIS] >= 4 &&
+	    s[CT_CRISIS] + 3 >= s[best]) {
+		rationale_add(res, xasprintf("crisis: close to %s (%d vs %d), "
+		    "crisis preferred", call_type_name(res->type), s[CT_CRISIS],
+		    s[best]));
+		res->type = CT_CRISIS;
+	}
+
+	res->danger = s[SIG_DANGER] > 0 && s[SIG_DANGER] > s[SIG_SAFE];
+	res->minor = s[SIG_MINOR] >= 6 && res->type != CT_INFO &&
+	    res->type != CT_TTA;
+
+	/* A language no full lexicon reads: a person must read it soon. */
+	if (lg == NULL || !lg->full) {
+		res->needs_interpreter = 1;
+		if (lg == NULL || s[best] < 8 || s[CT_CRISIS] >= s[best]) {
+			if (res->type != CT_CRISIS)
+				rationale_add(res, xasprintf("crisis: language "
+				    "'%s' not read well, no clear other type",
+				    sc->li->code));
+			res->type = CT_CRISIS;
+		}
+	}
+
+	urgent_cues = s[SIG_NOTURGENT] > 0 ? 0 : s[SIG_URGENT];
+	switch (res->type) {
+	case CT_CRISIS:
+		res->urgency = URG_URGENT;
+		break;
+	case CT_TIP:
+		res->urgency = res->danger || res->minor || urgent_cues >= 4 ?
+		    URG_URGENT : URG_ROUTINE;
+		break;
+	case CT_REFERRAL:
+		res->urgency = urgent_cues >= 4 || res->danger ? URG_URGENT :
+		    URG_ROUTINE;
+		break;
+	case CT_TTA:
+		res->urgency = urgent_cues >= 6 ? URG_URGENT : URG_ROUTINE;
+		break;
+	default:
+		res->urgency = URG_ROUTINE;
+		break;
+	}
+	if (res->needs_interpreter)
+		res->urgency = URG_URGENT;
+	res->urgency = urgency_effective(res->type, res->urgency);
+	explain_hits(sc, res, route);
+}
+
+int
+triage_classify(const struct lexicon *lex, const struct message *m,
+    struct triage_result *res)
+{
+	struct scan sc;
+	struct buf body, subj;
+	const char *text = m->text ? m->text : "";
+	size_t tlen = m->text ? m->text_len : 0;
+
+	memset(res, 0, sizeof(*res));
+	res->type = CT_UNCLASSIFIED;
+	snprintf(res->lang, sizeof(res->lang), "und");
+	if (lex == NULL)
+		return -1;
+	memset(&sc, 0, sizeof(sc));
+	sc.lex = lex;
+	sc.min_age = -1;
+	sc.max_age = -1;
+	sc.md = pcre2_match_data_create(4, NULL);
+	if (sc.md == NULL)
+		return -1;
+	sc.hits = xcalloc(lex->nrules + 1, sizeof(*sc.hits));
+	buf_init(&body, 0);
+	buf_init(&subj, 0);
+	normalise(&body, text, tlen, lex->max_text, 1);
+	normalise(&subj, m->subject ? m->subject : "",
+	    m->subject ? strlen(m->subject) : 0, 4096, 0);
+
+	{
+		struct langinfo li;
+		struct buf raw, both;
+		size_t i;
+
+		/* language from the subject and the start of the body */
+		buf_init(&raw, 0);
+		buf_init(&both, 0);
+		buf_addstr(&raw, m->subject ? m->subject : "");
+		buf_addc(&raw, '\n');
+		buf_add(&raw, text, tlen > 16384 ? 16384 : tlen);
+		buf_addstr(&both, subj.data);
+		buf_addc(&both, ' ');
+		buf_add(&both, body.data, body.len > 16384 ? 16384 : body.len);
+		detect_lang(lex, raw.data, raw.len, both.data, both.len, &li);
+		buf_free(&raw);
+		buf_free(&both);
+		sc.li = &li;
+		sc.body = body.data;
+		sc.subj = subj.data;
+		scan_text(&sc, subj.data, subj.len, 0);
+		scan_text(&sc, body.data, body.len, 1);
+		for (i = 0; i < lex->nrules; i++)
+			sc.sig[lex->rules[i].sig] += sc.hits[i].score;
+		snprintf(res->lang, sizeof(res->lang), "%s", li.code);
+		decide(&sc, m, res);
+		sc.li = NULL;
+	}
+	buf_free(&body);
+	buf_free(&subj);
+	free(sc.hits);
+	pcre2_match_data_free(sc.md);
+	return 0;
+}
+
+void
+triage_result_free(struct triage_result *res)
+{
+	size_t i;
+
+	if (res == NULL)
+		return;
+	for (i = 0; i < res->nrationale; i++)
+		free(res->rationale[i]);
+	free(res->rationale);
+	res->rationale = NULL;
+	res->nrationale = 0;
+}

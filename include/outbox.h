@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * outbox.h: durable queue of things to tell people (urgent alerts, health
+ * alerts, reminder reports, acknowledgements).  A row is written in the same
+ * transaction as the change that caused it, and delivered later (notify.h)
+ * with retries, so an alert survives a restart and an endpoint that is down.
+ *
+ * Alert payload (JSON object, compact): {"kind":"alert","reason":R,
+ * "ticket":N,"type":T,"urgency":"urgent","minor":B,"danger":B,
+ * "needs_interpreter":B,"received":ISO,"response_due":ISO,"breach_at":ISO}
+ * plus "excerpt" only when alerts.include_excerpt is true.  R is "new",
+ * "reclassified" or "raised".
+ */
+#ifndef INTAKE_OUTBOX_H
+#define INTAKE_OUTBOX_H
+
+#include <time.h>
+
+#include "config.h"
+#include "store.h"
+
+/* Queue an urgent-ticket alert for each configured channel (alerts.webhook,
+ * alerts.to).  Inside the caller's transaction.  Returns the number of rows
+ * queued (0 when no channel is configured), or a negative STORE_* code. */
+int	 outbox_queue_alert(struct store *, const struct config *,
+	    long long ticket, const char *reason, time_t now);
+/* Queue a health alert (source stale, authentication failure, parse-error
+ * run): payload {"kind":"health","source":S,"problem":P,"detail":D,"at":ISO}.
+ * Never contains message text. */
+int	 outbox_queue_health(struct store *, const struct config *,
+	    const char *source, const char *problem, const char *detail,
+	    time_t now);
+/* Queue a payload as-is for one channel ("webhook" or "email"). */
+int	 outbox_queue(struct store *, const char *kind, const char *channel,
+	    long long ticket, const char *payload_json, time_t now);
+
+#endif

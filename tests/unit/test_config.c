@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: MIT */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+
+static char dir[] = "/tmp/intake-cfgtest-XXXXXX";
+
+static char *
+write_conf(const char *name, const char *text)
+{
+	char *path;
+	FILE *f;
+
+	path = malloc(strlen(dir) + strlen(name) + 2);
+	sprintf(path, "%s/%s", dir, name);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
+static void
+setup(void)
+{
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+}
+
+START_TEST(test_defaults_when_missing)
+{
+	struct config c;
+	char *err;
+
+	ck_assert_int_eq(config_load("/nonexistent/intake.conf", 1, &c, &err), 0);
+	ck_assert_ptr_null(c.path);
+	ck_assert_str_eq(c.timezone, "America/New_York");
+	ck_assert_int_eq(c.week[1].open, 540);
+	ck_assert_int_eq(c.week[5].close, 1140);
+	ck_assert_int_eq(c.week[0].open, c.week[0].close);
+	ck_assert_int_eq((int)c.ntip_meetings, 3);
+	ck_assert_int_eq(c.urgent_response_minutes, 15);
+	config_free(&c);
+	ck_assert_int_eq(config_load("/nonexistent/intake.conf", 0, &c, &err), -1);
+	ck_assert_ptr_nonnull(strstr(err, "/nonexistent/intake.conf"));
+	free(err);
+}
+END_TEST
+
+START_TEST(test_full_file)
+{
+	struct config c;
+	char *err = NULL, *p;
+
+	write_conf("pw", "secret\n");
+	chmod(dir, 0700);
+	p = write_conf("ok.conf",
+	    "database = \"var/intake.db\";\n"
+	    "timezone = \"America/Chicago\";\n"
+	    "business_hours = { mon = [\"08:00\", \"17:00\"]; sat = [\"10:00\", \"12:00\"]; };\n"
+	    "holidays = { federal = false; extra = [ \"2026-12-24\" ]; };\n"
+	    "sla = { urgent_response_minutes = 10; urgent_breach_minutes = 30;\n"
+	    "        tip_meetings = [ \"tue 11:30\" ]; };\n"
+	    "sources = ( { name = \"box\"; type = \"maildir\"; path = \"mail\"; },\n"
+	    "            { name = \"imap\"; type = \"imap\"; host = \"127.0.0.1\"; tls = \"none\";\n"
+	    "              user = \"u\"; password_file = \"pw\"; after = \"move:Done\"; } );\n"
+	    "remind = { at = [ \"07:45\" ]; };\n"
+	    "log_level = \"debug\";\n");
+	ck_assert_msg(config_load(p, 0, &c, &err) == 0, "errors: %s", err);
+	ck_assert_str_eq(c.timezone, "America/Chicago");
+	ck_assert_int_eq(c.week[1].open, 480);
+	ck_assert_int_eq(c.week[2].open, c.week[2].close);	/* left out: closed */
+	ck_assert_int_eq(c.week[6].open, 600);
+	ck_assert_int_eq(c.holidays_federal, 0);
+	ck_assert_int_eq((int)c.holidays_nextra, 1);
+	ck_assert_int_eq(c.tip_meetings[0].wday, 2);
+	ck_assert_int_eq(c.tip_meetings[0].minute, 690);
+	ck_assert_int_eq((int)c.nsources, 2);
+	ck_assert_str_eq(c.sources[0].path, strcat(strcpy(malloc(200), dir), "/mail"));
+	ck_assert_int_eq(c.sources[1].port, 143);
+	ck_assert_int_eq(c.sources[1].after, IMAP_AFTER_MOVE);
+	ck_assert_str_eq(c.sources[1].move_to, "Done");
+	ck_assert_int_eq(c.remind_at[0], 465);
+	ck_assert_int_eq(c.log_level, LOG_PRI_DEBUG);
+	ck_assert_ptr_nonnull(strstr(c.database, "/var/intake.db"));
+	ck_assert(c.database[0] == '/');
+	config_free(&c);
+}
+END_TEST
+
+/* Every mistake is reported, each with its file and line. */
+START_TEST(test_errors_have_lines)
+{
+	struct config c;
+	char *err = NULL, *p, *expect;
+
+	p = write_conf("bad.conf",
+	    "database = \"x.db\";\n"
+	    "databse_group = \"staff\";\n"
+	    "business_hours = { mon = [\"9:00\", \"19:00\"]; };\n"
+	    "sla = { urgent_response_minutes = \"fifteen\"; };\n"
+	    "sources = ( { name = \"far\"; type = \"imap\"; host = \"mail.example.org\";\n"
+	    "              tls = \"none\"; user = \"u\"; password_file = \"/nonexistent\"; } );\n"
+	    "timezone = \"Mars/Olympus\";\n");
+	ck_assert_int_eq(config_load(p, 0, &c, &err), -1);
+	expect = malloc(strlen(p) + 64);
+	sprintf(expect, "%s:2: unknown setting 'databse_group'", p);
+	ck_assert_msg(strstr(err, expect) != NULL, "got: %s", err);
+	sprintf(expect, "%s:3:", p);
+	ck_assert_msg(strstr(err, expect) != NULL, "got: %s", err);
+	sprintf(expect, "%s:4:", p);
+	ck_assert_msg(strstr(err, expect) != NULL, "got: %s", err);
+	ck_assert_msg(strstr(err, "only allowed to 127.0.0.1") != NULL, "got: %s", err);
+	ck_assert_msg(strstr(err, "cannot read /nonexistent") != NULL, "got: %s", err);
+	sprintf(expect, "%s:7: timezone", p);
+	ck_assert_msg(strstr(err, expect) != NULL, "got: %s", err);
+	free(err);
+	free(expect);
+}
+END_TEST
+
+START_TEST(test_syntax_error)
+{
+	struct config c;
+	char *err = NULL, *p;
+
+	p = write_conf("syn.conf", "database = \"x.db\"\ntimezone = ;\n");
+	ck_assert_int_eq(config_load(p, 0, &c, &err), -1);
+	ck_assert_msg(strstr(err, ":2:") != NULL, "got: %s", err);
+	free(err);
+}
+END_TEST
+
+START_TEST(test_inline_password_refused)
+{
+	struct config c;
+	char *err = NULL, *p;
+
+	p = write_conf("pw.conf",
+	    "sources = ( { name = \"m\"; type = \"imap\"; host = \"h.example.org\";\n"
+	    "  user = \"u\"; password = \"hunter2\"; } );\n");
+	ck_assert_int_eq(config_load(p, 0, &c, &err), -1);
+	ck_assert_msg(strstr(err, "never inline") != NULL, "got: %s", err);
+	ck_assert_msg(strstr(err, "hunter2") == NULL, "password echoed: %s", err);
+	free(err);
+}
+END_TEST
+
+START_TEST(test_secret_file_mode)
+{
+	char *p, *out, *err;
+
+	p = write_conf("secret", "s3cret\nignored\n");
+	chmod(p, 0644);
+	ck_assert_int_eq(config_read_secret(p, &out, &err), -1);
+	ck_assert_ptr_nonnull(strstr(err, "readable by others"));
+	free(err);
+	chmod(p, 0600);
+	ck_assert_int_eq(config_read_secret(p, &out, &err), 0);
+	ck_assert_str_eq(out, "s3cret");
+	free(out);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("config");
+	TCase *tc = tcase_create("load");
+	SRunner *sr;
+	int nf;
+
+	tcase_add_unchecked_fixture(tc, setup, NULL);
+	tcase_add_test(tc, test_defaults_when_missing);
+	tcase_add_test(tc, test_full_file);
+	tcase_add_test(tc, test_errors_have_lines);
+	tcase_add_test(tc, test_syntax_error);
+	tcase_add_test(tc, test_inline_password_refused);
+	tcase_add_test(tc, test_secret_file_mode);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	nf = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return nf == 0 ? 0 : 1;
+}
