@@ -10,6 +10,7 @@
  * freed by message_free().
  */
 #include <ctype.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -806,16 +807,22 @@ add_text_part(struct walk *w, const struct mailmime *mm, int html)
 {
 	const struct parse_limits *lim = w->lim;
 	char *raw, *u, *t;
-	size_t rawlen, ulen, tlen, enclen, keep;
+	size_t rawlen, ulen, tlen, enclen, keep, cap;
 	const char *cs = NULL;
 
 	raw = part_decode(mm, &rawlen);
 	if (raw == NULL)
 		return;
+	/*
+	 * Never feed charconv much more than the text cap (it allocates 6x
+	 * its input); HTML gets 4x the cap since its markup falls away.
+	 */
+	cap = lim->max_text_bytes;
+	if (html && cap < SIZE_MAX / 8)
+		cap *= 4;
 	keep = rawlen;
-	/* never feed charconv more than the text cap (it allocates 6x) */
-	if (keep > lim->max_text_bytes + 16) {
-		keep = lim->max_text_bytes + 16;
+	if (keep > cap + 16) {
+		keep = cap + 16;
 		flag(w->m, MSG_PARSE_LIMIT, "max_text_bytes");
 	}
 	if (mm->mm_content_type)
@@ -831,7 +838,8 @@ add_text_part(struct walk *w, const struct mailmime *mm, int html)
 		return;
 	}
 	if (html) {
-		t = html_to_text(u, ulen, lim->max_text_bytes, &tlen);
+		/* one byte over the cap, so text_append sees the cut */
+		t = html_to_text(u, ulen, lim->max_text_bytes + 1, &tlen);
 		free(u);
 		if (t == NULL)
 			return;
@@ -876,37 +884,6 @@ decoded_size(const struct mailmime *mm)
 	return n;
 }
 
-static void
-single_part(struct walk *w, struct mailmime *mm, int depth)
-{
-	struct mailmime_single_fields sf;
-	char *ct;
-	const char *fname;
-	int attach, plain, html;
-
-	memset(&sf, 0, sizeof(sf));
-	if (mm->mm_mime_fields || mm->mm_content_type)
-		mailmime_single_fields_init(&sf, mm->mm_mime_fields,
-		    mm->mm_content_type);
-	ct = content_type_str(mm->mm_content_type);
-	fname = sf.fld_disposition_filename ? sf.fld_disposition_filename :
-	    sf.fld_content_name;
-	attach = fname != NULL || (sf.fld_disposition &&
-	    sf.fld_disposition->dsp_type &&
-	    sf.fld_disposition->dsp_type->dsp_type ==
-	    MAILMIME_DISPOSITION_TYPE_ATTACHMENT);
-	plain = strcmp(ct, "text/plain") == 0;
-	html = strcmp(ct, "text/html") == 0;
-	/* a message that is one named text part is still read as text */
-	if ((plain || html) && (!attach || depth == 0))
-		add_text_part(w, mm, html);
-	if (!(plain || html) || attach)
-		add_attachment(w, fname, ct, decoded_size(mm));
-	free(ct);
-}
-
-static void	walk_mime(struct walk *, struct mailmime *, int);
-
 /*
  * A multipart in which libetpan found no part (boundary missing or
  * broken): show its raw body so a human still sees the words.
@@ -930,6 +907,44 @@ raw_body_text(struct walk *w, const struct mailmime_data *d)
 	text_append(w, t, n);
 	free(t);
 }
+
+static void
+single_part(struct walk *w, struct mailmime *mm, int depth)
+{
+	struct mailmime_single_fields sf;
+	char *ct;
+	const char *fname;
+	int attach, plain, html;
+
+	memset(&sf, 0, sizeof(sf));
+	if (mm->mm_mime_fields || mm->mm_content_type)
+		mailmime_single_fields_init(&sf, mm->mm_mime_fields,
+		    mm->mm_content_type);
+	ct = content_type_str(mm->mm_content_type);
+	fname = sf.fld_disposition_filename ? sf.fld_disposition_filename :
+	    sf.fld_content_name;
+	attach = fname != NULL || (sf.fld_disposition &&
+	    sf.fld_disposition->dsp_type &&
+	    sf.fld_disposition->dsp_type->dsp_type ==
+	    MAILMIME_DISPOSITION_TYPE_ATTACHMENT);
+	plain = strcmp(ct, "text/plain") == 0;
+	html = strcmp(ct, "text/html") == 0;
+	/* a multipart libetpan could not split (no boundary): show it raw */
+	if (strncmp(ct, "multipart/", 10) == 0) {
+		raw_body_text(w, mm->mm_data.mm_single);
+		free(ct);
+		return;
+	}
+	/* a message that is one named text part is still read as text */
+	if ((plain || html) && (!attach || depth == 0))
+		add_text_part(w, mm, html);
+	if (!(plain || html) || attach)
+		add_attachment(w, fname, ct, decoded_size(mm));
+	free(ct);
+}
+
+static void	walk_mime(struct walk *, struct mailmime *, int);
+
 
 static int
 is_subtype(const struct mailmime *mm, const char *sub)

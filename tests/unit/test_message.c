@@ -117,6 +117,19 @@ static const struct mcase cases[] = {
 	  "--T\nContent-Type: application/pdf\nContent-Transfer-Encoding: base64\n\n"
 	  "JVBERi0xLj",
 	  MSG_PARSE_OK, NULL, NULL, NULL, "first part survives", NULL, 0, -1 },
+	{ "multipart-without-boundary",
+	  MIME "Content-Type: multipart/report; report-type=delivery-status\n\n"
+	  "--lost\n\nThe original message could not be delivered\n--lost--\n",
+	  MSG_PARSE_PARTIAL, NULL, NULL, NULL,
+	  "The original message could not be delivered", NULL, 0, 0 },
+	{ "alternative-empty-plain-uses-html",
+	  MIME "Content-Type: multipart/alternative; boundary=E\n\n"
+	  "--E\nContent-Type: text/plain\n\n\n--E\nContent-Type: text/html\n\n"
+	  "<div>only in html</div>\n--E--\n",
+	  MSG_PARSE_OK, NULL, NULL, NULL, "only in html", NULL, 1, 0 },
+	{ "from-name-only",
+	  "From: Someone\nSubject: s\n\nx\n",
+	  MSG_PARSE_OK, NULL, NULL, "Someone", NULL, NULL, -1, -1 },
 	{ "no-headers-garbage",
 	  "\x01\x02\xff\xfe garbage \x80\x81 with no header at all",
 	  MSG_PARSE_OK, NULL, NULL, NULL, "garbage", NULL, -1, -1 },
@@ -367,6 +380,28 @@ START_TEST(test_base64_over_text_cap)
 	ck_assert_uint_gt(m.text_len, 60 * 1024);
 	message_free(&m);
 	free(raw);
+}
+END_TEST
+
+START_TEST(test_html_over_text_cap)
+{
+	struct buf b;
+	struct message m;
+	struct parse_limits l;
+
+	buf_init(&b, 0);
+	buf_addstr(&b, MIME "Content-Type: text/html\n\n");
+	while (b.len < 200000)
+		buf_addstr(&b, "<p>words words words</p>\n");
+	parse_limits_default(&l);
+	l.max_text_bytes = 10000;
+	message_parse(b.data, b.len, &l, &m);
+	ck_assert_int_eq(m.status, MSG_PARSE_LIMIT);
+	ck_assert_str_eq(m.parse_error, "max_text_bytes");
+	ck_assert_uint_le(m.text_len, 10000);
+	ck_assert_uint_gt(m.text_len, 9000);
+	message_free(&m);
+	buf_free(&b);
 }
 END_TEST
 
@@ -650,6 +685,7 @@ message_suite(void)
 	tcase_add_test(tc, test_bad_boundary_nested);
 	tcase_add_test(tc, test_base64_over_text_cap);
 	tcase_add_test(tc, test_decode_ratio);
+	tcase_add_test(tc, test_html_over_text_cap);
 	tcase_add_test(tc, test_depth_limit);
 	tcase_add_test(tc, test_absurd_nesting_not_parsed);
 	tcase_add_test(tc, test_size_limit);
