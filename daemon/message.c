@@ -853,8 +853,9 @@ add_text_part(struct walk *w, const struct mailmime *mm, int html)
 	}
 }
 
+/* Takes ownership of filename (UTF-8 or NULL). */
 static void
-add_attachment(struct walk *w, const char *filename, const char *ctype,
+add_attachment(struct walk *w, char *filename, const char *ctype,
     size_t size)
 {
 	struct message *m = w->m;
@@ -866,10 +867,165 @@ add_attachment(struct walk *w, const char *filename, const char *ctype,
 		    sizeof(*m->attachments));
 	}
 	a = &m->attachments[m->nattachments++];
-	a->filename = filename ? decode_header(filename, strlen(filename),
-	    255) : NULL;
+	a->filename = filename;
 	a->content_type = xstrdup(ctype);
 	a->size = size;
+}
+
+#define RFC2231_SECTIONS	64
+
+struct param {
+	const char	*name;
+	const char	*value;
+};
+
+/* The parameters of a part's Content-Disposition (0) or Content-Type (1). */
+static size_t
+part_params(const struct mailmime *mm, const struct mailmime_single_fields *sf,
+    int which, struct param *out, size_t max)
+{
+	clistiter *it;
+	size_t n = 0;
+
+	if (which == 0) {
+		if (sf->fld_disposition == NULL ||
+		    sf->fld_disposition->dsp_parms == NULL)
+			return 0;
+		for (it = clist_begin(sf->fld_disposition->dsp_parms);
+		    it && n < max; it = clist_next(it)) {
+			struct mailmime_disposition_parm *dp = clist_content(it);
+
+			if (dp && dp->pa_type ==
+			    MAILMIME_DISPOSITION_PARM_PARAMETER &&
+			    dp->pa_data.pa_parameter &&
+			    dp->pa_data.pa_parameter->pa_name &&
+			    dp->pa_data.pa_parameter->pa_value) {
+				out[n].name = dp->pa_data.pa_parameter->pa_name;
+				out[n++].value = dp->pa_data.pa_parameter->pa_value;
+			}
+		}
+		return n;
+	}
+	if (mm->mm_content_type == NULL ||
+	    mm->mm_content_type->ct_parameters == NULL)
+		return 0;
+	for (it = clist_begin(mm->mm_content_type->ct_parameters);
+	    it && n < max; it = clist_next(it)) {
+		struct mailmime_parameter *p = clist_content(it);
+
+		if (p && p->pa_name && p->pa_value) {
+			out[n].name = p->pa_name;
+			out[n++].value = p->pa_value;
+		}
+	}
+	return n;
+}
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (char)tolower((unsigned char)c);
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+static void
+pct_decode_append(struct buf *b, const char *s)
+{
+	int hi, lo;
+
+	for (; *s; s++) {
+		if (*s == '%' && (hi = hexval(s[1])) >= 0 &&
+		    (lo = hexval(s[2])) >= 0) {
+			buf_addc(b, (char)(hi * 16 + lo));
+			s += 2;
+		} else
+			buf_addc(b, *s);
+	}
+}
+
+/*
+ * RFC 2231 parameter value (name*=charset'lang'%XX, or name*0*=, name*1=
+ * sections) as UTF-8, or NULL.  libetpan 1.9.4 leaves these undecoded.
+ */
+static char *
+rfc2231_value(const struct param *p, size_t n, const char *base)
+{
+	const char *sec[RFC2231_SECTIONS];
+	int ext[RFC2231_SECTIONS];
+	const char *v, *q;
+	char cs[64] = "us-ascii", *res;
+	size_t blen = strlen(base), i, k;
+	unsigned long num;
+	struct buf b;
+	char *end;
+
+	memset(sec, 0, sizeof(sec));
+	for (i = 0; i < n; i++) {
+		if (strncasecmp(p[i].name, base, blen) != 0 ||
+		    p[i].name[blen] != '*')
+			continue;
+		q = p[i].name + blen + 1;
+		if (*q == '\0') {
+			sec[0] = p[i].value;
+			ext[0] = 1;
+			break;
+		}
+		if (!isdigit((unsigned char)*q))
+			continue;
+		num = strtoul(q, &end, 10);
+		if (num >= RFC2231_SECTIONS || (*end != '\0' &&
+		    strcmp(end, "*") != 0))
+			continue;
+		sec[num] = p[i].value;
+		ext[num] = *end == '*';
+	}
+	if (sec[0] == NULL)
+		return NULL;
+	buf_init(&b, 4096);
+	for (k = 0; k < RFC2231_SECTIONS && sec[k]; k++) {
+		v = sec[k];
+		if (k == 0 && ext[0]) {
+			q = strchr(v, '\'');
+			if (q && (size_t)(q - v) < sizeof(cs)) {
+				memcpy(cs, v, (size_t)(q - v));
+				cs[q - v] = '\0';
+				v = strchr(q + 1, '\'');
+				v = v ? v + 1 : q + 1;
+			}
+		}
+		if (ext[k])
+			pct_decode_append(&b, v);
+		else
+			buf_addstr(&b, v);
+	}
+	res = to_utf8(cs, b.data ? b.data : "", b.len);
+	buf_free(&b);
+	return res;
+}
+
+/* A part's file name as UTF-8 (caller frees), or NULL. */
+static char *
+part_filename(const struct mailmime *mm, const struct mailmime_single_fields *sf)
+{
+	struct param p[32];
+	size_t n;
+	char *r;
+
+	if (sf->fld_disposition_filename)
+		return decode_header(sf->fld_disposition_filename,
+		    strlen(sf->fld_disposition_filename), 255);
+	n = part_params(mm, sf, 0, p, NELEM(p));
+	if ((r = rfc2231_value(p, n, "filename")) != NULL)
+		return r;
+	if (sf->fld_content_name)
+		return decode_header(sf->fld_content_name,
+		    strlen(sf->fld_content_name), 255);
+	n = part_params(mm, sf, 1, p, NELEM(p));
+	return rfc2231_value(p, n, "name");
 }
 
 static size_t
@@ -913,7 +1069,7 @@ single_part(struct walk *w, struct mailmime *mm, int depth)
 {
 	struct mailmime_single_fields sf;
 	char *ct;
-	const char *fname;
+	char *fname;
 	int attach, plain, html;
 
 	memset(&sf, 0, sizeof(sf));
@@ -921,8 +1077,7 @@ single_part(struct walk *w, struct mailmime *mm, int depth)
 		mailmime_single_fields_init(&sf, mm->mm_mime_fields,
 		    mm->mm_content_type);
 	ct = content_type_str(mm->mm_content_type);
-	fname = sf.fld_disposition_filename ? sf.fld_disposition_filename :
-	    sf.fld_content_name;
+	fname = part_filename(mm, &sf);
 	attach = fname != NULL || (sf.fld_disposition &&
 	    sf.fld_disposition->dsp_type &&
 	    sf.fld_disposition->dsp_type->dsp_type ==
@@ -932,6 +1087,7 @@ single_part(struct walk *w, struct mailmime *mm, int depth)
 	/* a multipart libetpan could not split (no boundary): show it raw */
 	if (strncmp(ct, "multipart/", 10) == 0) {
 		raw_body_text(w, mm->mm_data.mm_single);
+		free(fname);
 		free(ct);
 		return;
 	}
@@ -940,6 +1096,8 @@ single_part(struct walk *w, struct mailmime *mm, int depth)
 		add_text_part(w, mm, html);
 	if (!(plain || html) || attach)
 		add_attachment(w, fname, ct, decoded_size(mm));
+	else
+		free(fname);
 	free(ct);
 }
 

@@ -256,6 +256,11 @@ START_TEST(test_attachments)
 	    "--==b==\nContent-Type: image/jpeg\n"
 	    "Content-Disposition: attachment; filename=\"=?UTF-8?Q?f=C3=B6to.jpg?=\"\n"
 	    "Content-Transfer-Encoding: base64\n\n/9j/4AAQ\n"
+	    "--==b==\nContent-Type: application/octet-stream\n"
+	    "Content-Disposition: attachment;\n filename*=UTF-8''%E2%82%AC%20rate.xls\n\nx\n"
+	    "--==b==\nContent-Type: application/octet-stream\n"
+	    "Content-Disposition: attachment;\n filename*0*=iso-8859-1'fr'r%E9sum;\n"
+	    " filename*1=\"e final.doc\"\n\nx\n"
 	    "--==b==\nContent-Type: text/plain; name=notes.txt\n"
 	    "Content-Disposition: attachment\n\nnot body text\n"
 	    "--==b==--\nepilogue\n";
@@ -264,14 +269,16 @@ START_TEST(test_attachments)
 	parse_default(raw, sizeof(raw) - 1, &m);
 	ck_assert_int_eq(m.status, MSG_PARSE_OK);
 	ck_assert_str_eq(m.content_type, "multipart/mixed");
-	ck_assert_uint_eq(m.nattachments, 3);
+	ck_assert_uint_eq(m.nattachments, 5);
 	ck_assert_str_eq(m.attachments[0].filename, "scan.pdf");
 	ck_assert_str_eq(m.attachments[0].content_type, "application/pdf");
 	ck_assert_uint_eq(m.attachments[0].size, 9);	/* "%PDF-1.4\n" */
 	ck_assert_str_eq(m.attachments[1].filename, "f\xc3\xb6to.jpg");
 	ck_assert_str_eq(m.attachments[1].content_type, "image/jpeg");
 	ck_assert_uint_eq(m.attachments[1].size, 6);
-	ck_assert_str_eq(m.attachments[2].filename, "notes.txt");
+	ck_assert_str_eq(m.attachments[2].filename, "\xe2\x82\xac rate.xls");
+	ck_assert_str_eq(m.attachments[3].filename, "r\xc3\xa9sume final.doc");
+	ck_assert_str_eq(m.attachments[4].filename, "notes.txt");
 	ck_assert_str_eq(m.text, "see attached");
 	message_free(&m);
 }
