@@ -22,6 +22,12 @@
 #include "util.h"
 
 #define DEFAULT_CHARSET	"windows-1252"
+/* lines starting "--" allowed per max_parts before libetpan sees them */
+#define DELIMS_PER_PART	4
+/* header fields allowed per max_headers before libetpan sees them */
+#define HEADERS_PER_MAX	4
+/* the fallback reads at most this much of the header block */
+#define FALLBACK_HEADER_BYTES	(256 * 1024)
 
 /* Parse state shared by the tree walk; lives on message_parse's stack. */
 struct walk {
@@ -299,10 +305,10 @@ add_header(struct walk *w, const char *name, size_t nlen, const char *val,
  * Split the header block into name/value pairs.  Lines that are neither
  * a field nor a continuation are skipped (libetpan would stop there).
  */
-static void
+static size_t
 scan_headers(struct walk *w, const char *h, size_t n)
 {
-	size_t i = 0, ls, le, ns, ne, vs, ve;
+	size_t i = 0, ls, le, ns, ne, vs, ve, fields = 0;
 	const char *colon;
 
 	while (i < n) {
@@ -327,12 +333,18 @@ scan_headers(struct walk *w, const char *h, size_t n)
 			ne--;
 		if (!valid_field_name(h + ns, ne - ns))
 			continue;
+		if (++fields > (size_t)w->lim->max_headers) {
+			if (fields == (size_t)w->lim->max_headers + 1)
+				flag(w->m, MSG_PARSE_PARTIAL, "too many headers");
+			continue;
+		}
 		vs = ne;
 		while (vs < ve && h[vs] != ':')
 			vs++;
 		vs++;
 		add_header(w, h + ns, ne - ns, h + vs, vs < ve ? ve - vs : 0);
 	}
+	return fields;
 }
 
 const char *
@@ -351,11 +363,19 @@ message_header(const struct message *m, const char *name)
 
 /* ---- pre-scans for libetpan 1.9.4 bugs -------------------------------- */
 
+/*
+ * Skip white space and comments, at most CFWS_MAX bytes, so scanning many
+ * "boundary=(((" in a row stays linear.
+ */
+#define CFWS_MAX	256
+
 static size_t
 skip_cfws(const char *s, size_t n, size_t i)
 {
 	int depth;
 
+	if (n - i > CFWS_MAX)
+		n = i + CFWS_MAX;
 	for (;;) {
 		while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' ||
 		    s[i] == '\n'))
@@ -406,17 +426,22 @@ has_bad_boundary(const char *s, size_t n)
 /*
  * libetpan parses nested multiparts and messages recursively without a
  * limit: count the Content-Type fields that open a container, so absurd
- * nesting never reaches its parser and our stack.
+ * nesting never reaches its parser and our stack.  Also count the lines
+ * that could be boundary delimiters: every one can become a part, and
+ * libetpan builds them all in memory (1.5 million parts took 530 MB).
  */
 static int
-count_containers(const char *s, size_t n)
+count_containers(const char *s, size_t n, int *delims)
 {
 	size_t i, j;
 	int count = 0;
 
+	*delims = 0;
 	for (i = 0; i + 13 < n; i++) {
 		if (i > 0 && s[i - 1] != '\n')
 			continue;
+		if (s[i] == '-' && s[i + 1] == '-')
+			(*delims)++;
 		if (strncasecmp(s + i, "content-type:", 13) != 0)
 			continue;
 		j = skip_cfws(s, n, i + 13);
@@ -1287,6 +1312,14 @@ fallback(struct walk *w, const char *raw, size_t len, size_t hstart,
 	size_t idx = 0, n;
 	char *t;
 
+	/* libetpan holds every field in memory: give it a bounded block */
+	if (hlen > FALLBACK_HEADER_BYTES) {
+		const char *cut = memrchr(raw + hstart, '\n',
+		    FALLBACK_HEADER_BYTES);
+
+		hlen = cut ? (size_t)(cut - (raw + hstart)) + 1 :
+		    FALLBACK_HEADER_BYTES;
+	}
 	if (hlen > 0 && mailimf_fields_parse(raw + hstart, hlen, &idx, &f) ==
 	    MAILIMF_NO_ERROR && f != NULL) {
 		take_fields(w, f);
@@ -1347,8 +1380,8 @@ message_parse(const char *raw, size_t len, const struct parse_limits *limits,
 	struct parse_limits deflim;
 	struct walk w;
 	struct mailmime *mime = NULL;
-	size_t hstart, hlen, bstart, idx = 0, plen;
-	int r;
+	size_t hstart, hlen, bstart, idx = 0, plen, nfields;
+	int r, delims;
 
 	if (out == NULL)
 		return -1;
@@ -1368,16 +1401,20 @@ message_parse(const char *raw, size_t len, const struct parse_limits *limits,
 	}
 	hstart = skip_from_line(raw, len);
 	bstart = header_block_end(raw, len, hstart, &hlen);
-	scan_headers(&w, raw + hstart, hlen);
+	nfields = scan_headers(&w, raw + hstart, hlen);
 
 	plen = len - hstart;
 	if (len > limits->max_message_bytes) {
 		flag(out, MSG_PARSE_LIMIT, "max_message_bytes");
 		fallback(&w, raw, len, hstart, hlen, bstart);
+	} else if (nfields > HEADERS_PER_MAX * (size_t)limits->max_headers) {
+		flag(out, MSG_PARSE_LIMIT, "max_headers");
+		fallback(&w, raw, len, hstart, hlen, bstart);
 	} else if (has_bad_boundary(raw, len)) {
 		flag(out, MSG_PARSE_ERROR, "invalid boundary parameter");
 		fallback(&w, raw, len, hstart, hlen, bstart);
-	} else if (count_containers(raw, len) > limits->max_parts) {
+	} else if (count_containers(raw, len, &delims) > limits->max_parts ||
+	    delims > DELIMS_PER_PART * limits->max_parts) {
 		flag(out, MSG_PARSE_LIMIT, "max_parts");
 		fallback(&w, raw, len, hstart, hlen, bstart);
 	} else if ((r = mailmime_parse(raw + hstart, plen, &idx, &mime)) !=

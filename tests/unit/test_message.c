@@ -493,6 +493,72 @@ START_TEST(test_absurd_nesting_not_parsed)
 }
 END_TEST
 
+/* Shapes that made libetpan (or a naive pre-scan) slow or memory hungry. */
+START_TEST(test_hostile_shapes)
+{
+	struct buf b;
+	struct message m;
+	int i;
+
+	/* 1.5 million empty parts: refused before libetpan builds them */
+	buf_init(&b, 0);
+	buf_addstr(&b, MIME "Content-Type: multipart/mixed; boundary=b\n\n");
+	for (i = 0; i < 1500000; i++)
+		buf_addstr(&b, "--b\n\nx\n");
+	message_parse(b.data, b.len, NULL, &m);
+	ck_assert_int_eq(m.status, MSG_PARSE_LIMIT);
+	ck_assert_str_eq(m.parse_error, "max_parts");
+	message_free(&m);
+	buf_free(&b);
+
+	/* two million header fields */
+	buf_init(&b, 0);
+	for (i = 0; i < 2000000; i++)
+		buf_addstr(&b, "X-A: b\n");
+	buf_addstr(&b, "Subject: late\n\nbody\n");
+	message_parse(b.data, b.len, NULL, &m);
+	ck_assert_int_eq(m.status, MSG_PARSE_LIMIT);
+	ck_assert_str_eq(m.parse_error, "max_headers");
+	ck_assert_uint_eq(m.nheaders, 500);
+	message_free(&m);
+	buf_free(&b);
+
+	/* "boundary=(" over and over: the comment skipper is bounded */
+	buf_init(&b, 0);
+	buf_addstr(&b, "Subject: c\n\n");
+	for (i = 0; i < 300000; i++)
+		buf_addstr(&b, "boundary=(");
+	message_parse(b.data, b.len, NULL, &m);
+	ck_assert_ptr_nonnull(m.text);
+	ck_assert_str_eq(m.subject, "c");
+	message_free(&m);
+	buf_free(&b);
+}
+END_TEST
+
+START_TEST(test_long_header)
+{
+	struct buf b;
+	struct message m;
+	struct parse_limits l;
+
+	buf_init(&b, 0);
+	buf_addstr(&b, "Subject: ");
+	while (b.len < 100000)
+		buf_addstr(&b, "long long ");
+	buf_addstr(&b, "\n\nbody\n");
+	parse_limits_default(&l);
+	l.max_header_bytes = 1000;
+	message_parse(b.data, b.len, &l, &m);
+	ck_assert_int_eq(m.status, MSG_PARSE_PARTIAL);
+	ck_assert_str_eq(m.parse_error, "header too long");
+	ck_assert_uint_le(strlen(m.subject), 1000);
+	ck_assert_str_eq(m.text, "body\n");
+	message_free(&m);
+	buf_free(&b);
+}
+END_TEST
+
 START_TEST(test_size_limit)
 {
 	static const char raw[] = "Subject: big\n\n0123456789012345678901234567890\n";
@@ -696,6 +762,8 @@ message_suite(void)
 	tcase_add_test(tc, test_depth_limit);
 	tcase_add_test(tc, test_absurd_nesting_not_parsed);
 	tcase_add_test(tc, test_size_limit);
+	tcase_add_test(tc, test_hostile_shapes);
+	tcase_add_test(tc, test_long_header);
 	tcase_add_test(tc, test_nul_in_body);
 	tcase_add_test(tc, test_crlf_equals_lf);
 	tcase_add_test(tc, test_empty_and_random);
