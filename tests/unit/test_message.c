@@ -523,6 +523,20 @@ START_TEST(test_hostile_shapes)
 	message_free(&m);
 	buf_free(&b);
 
+	/* one To: of 200000 addresses (1.4 MB): libetpan is not asked */
+	buf_init(&b, 0);
+	buf_addstr(&b, "Subject: many\nTo: ");
+	for (i = 0; i < 200000; i++)
+		buf_addstr(&b, "a@b.c, ");
+	buf_addstr(&b, "x@y.z\n\nbody\n");
+	message_parse(b.data, b.len, NULL, &m);
+	ck_assert_int_eq(m.status, MSG_PARSE_LIMIT);
+	ck_assert_str_eq(m.parse_error, "max_headers");
+	ck_assert_str_eq(m.subject, "many");
+	ck_assert_str_eq(m.text, "body\n");
+	message_free(&m);
+	buf_free(&b);
+
 	/* "boundary=(" over and over: the comment skipper is bounded */
 	buf_init(&b, 0);
 	buf_addstr(&b, "Subject: c\n\n");
