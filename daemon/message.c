@@ -751,8 +751,43 @@ content_type_str(const struct mailmime_content *ct)
  * Decoded body bytes of a single part (transfer encoding undone); the
  * result is an MMAPString buffer released with mmap_string_unref().
  */
+/*
+ * Whether text labelled base64 looks like base64: no line has a space
+ * inside it and nearly every byte is in the alphabet.  Some senders label
+ * plain text base64; decoding it would turn readable words into noise.
+ * Looks at the first 64 KiB only.
+ */
+static int
+looks_like_base64(const char *s, size_t n)
+{
+	size_t i, bad = 0, inner_ws = 0, lines = 0;
+	int seen = 0, ws = 0;
+
+	if (n > 65536)
+		n = 65536;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '\n' || c == '\r') {
+			if (seen)
+				lines++;
+			seen = ws = 0;
+		} else if (c == ' ' || c == '\t') {
+			ws = seen;
+		} else {
+			if (ws)
+				inner_ws++;
+			ws = 0;
+			seen = 1;
+			if (!isalnum(c) && c != '+' && c != '/' && c != '=')
+				bad++;
+		}
+	}
+	return inner_ws * 2 <= lines + 1 && bad * 100 <= n;
+}
+
 static char *
-part_decode(const struct mailmime *mm, size_t *outlen)
+part_decode(const struct mailmime *mm, size_t *outlen, int *mislabelled)
 {
 	const struct mailmime_data *d = mm->mm_data.mm_single;
 	char *out = NULL;
@@ -768,6 +803,12 @@ part_decode(const struct mailmime *mm, size_t *outlen)
 	if (enc != MAILMIME_MECHANISM_BASE64 &&
 	    enc != MAILMIME_MECHANISM_QUOTED_PRINTABLE)
 		enc = MAILMIME_MECHANISM_8BIT;
+	if (mislabelled && enc == MAILMIME_MECHANISM_BASE64 &&
+	    !looks_like_base64(d->dt_data.dt_text.dt_data,
+	    d->dt_data.dt_text.dt_length)) {
+		*mislabelled = 1;
+		enc = MAILMIME_MECHANISM_8BIT;
+	}
 	if (mailmime_part_parse(d->dt_data.dt_text.dt_data,
 	    d->dt_data.dt_text.dt_length, &idx, enc, &out, outlen) !=
 	    MAILIMF_NO_ERROR || out == NULL) {
@@ -840,10 +881,13 @@ add_text_part(struct walk *w, const struct mailmime *mm, int html)
 	char *raw, *u, *t;
 	size_t rawlen, ulen, tlen, enclen, keep, cap;
 	const char *cs = NULL;
+	int mislabelled = 0;
 
-	raw = part_decode(mm, &rawlen);
+	raw = part_decode(mm, &rawlen, &mislabelled);
 	if (raw == NULL)
 		return;
+	if (mislabelled)
+		flag(w->m, MSG_PARSE_PARTIAL, "text labelled base64 is not");
 	/*
 	 * Never feed charconv much more than the text cap (it allocates 6x
 	 * its input); HTML gets 4x the cap since its markup falls away.
@@ -1065,7 +1109,7 @@ decoded_size(const struct mailmime *mm)
 	char *out;
 	size_t n;
 
-	out = part_decode(mm, &n);
+	out = part_decode(mm, &n, NULL);
 	if (out)
 		mmap_string_unref(out);
 	return n;

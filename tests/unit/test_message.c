@@ -130,6 +130,17 @@ static const struct mcase cases[] = {
 	{ "from-name-only",
 	  "From: Someone\nSubject: s\n\nx\n",
 	  MSG_PARSE_OK, NULL, NULL, "Someone", NULL, NULL, -1, -1 },
+	{ "plain-text-labelled-base64",
+	  MIME "Content-Type: text/plain; charset=utf-8\n"
+	  "Content-Transfer-Encoding: base64\n\n"
+	  "Please call me back, I need help.\nThis is not base64 at all\n",
+	  MSG_PARSE_PARTIAL, NULL, NULL, NULL,
+	  "Please call me back, I need help.", NULL, 0, 0 },
+	{ "real-base64-with-spaces-at-line-ends",
+	  MIME "Content-Type: text/plain; charset=utf-8\n"
+	  "Content-Transfer-Encoding: base64\n\n"
+	  "SGVsbG8sIHdvcmxk \n  IQ==\t\n",
+	  MSG_PARSE_OK, NULL, NULL, NULL, "Hello, world!", NULL, 0, 0 },
 	{ "no-headers-garbage",
 	  "\x01\x02\xff\xfe garbage \x80\x81 with no header at all",
 	  MSG_PARSE_OK, NULL, NULL, NULL, "garbage", NULL, -1, -1 },
