@@ -422,8 +422,14 @@ has_bad_boundary(const char *s, size_t n)
 		if (j >= n || s[j] != '=')
 			continue;
 		j = skip_cfws(s, n, j + 1);
-		if (j + 2 < n && s[j] == '"' && s[j + 1] == '\\' &&
-		    s[j + 2] == '"')
+		if (j >= n || s[j] != '"')
+			continue;
+		/* folding white space inside the quotes may be dropped */
+		j++;
+		while (j < n && j - i < 64 && (s[j] == ' ' || s[j] == '\t' ||
+		    s[j] == '\r' || s[j] == '\n'))
+			j++;
+		if (j + 1 < n && s[j] == '\\' && s[j + 1] == '"')
 			return 1;
 	}
 	return 0;
