@@ -839,7 +839,7 @@ static void
 text_append(struct walk *w, const char *s, size_t n)
 {
 	size_t room;
-	char *t;
+	char *t, *cut;
 
 	if (n == 0)
 		return;
@@ -849,15 +849,13 @@ text_append(struct walk *w, const char *s, size_t n)
 	}
 	if (buf_add(&w->text, s, n) == 0)
 		return;
+	/* keep what fits, cut on a character boundary */
 	flag(w->m, MSG_PARSE_LIMIT, "max_text_bytes");
 	room = w->text.max - w->text.len;
 	t = xstrndup(s, n < room ? n : room);
-	{
-		char *cut = utf8_truncate(t, room);
-
-		buf_addstr(&w->text, cut);
-		free(cut);
-	}
+	cut = utf8_truncate(t, room);
+	buf_addstr(&w->text, cut);
+	free(cut);
 	free(t);
 }
 
