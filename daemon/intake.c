@@ -24,6 +24,7 @@ static const struct command commands[] = {
 	{ "help", cmd_help, "this list" },
 	{ "sla", cmd_sla, "deadlines of a contact (or --batch on stdin)" },
 	{ "holidays", cmd_holidays, "closed dates of a range of years" },
+	{ "classify", cmd_classify, "triage message files, one JSON line each" },
 };
 
 static int

@@ -1110,8 +1110,9 @@ detect_lang(const struct lexicon *lex, const char *raw, size_t rawlen,
     const char *folded, size_t flen, struct langinfo *li)
 {
 	size_t scr[SCR__COUNT] = { 0 }, hits[LEX_MAX_LANGS] = { 0 };
-	size_t i, total = 0, viet = 0, n;
+	size_t i, total = 0, viet = 0, n, most = 0;
 	const unsigned char *p = (const unsigned char *)raw;
+	int top_latin = -1;
 	enum script top = SCR_LATIN;
 	int k, len;
 	uint32_t c;
@@ -1170,12 +1171,25 @@ detect_lang(const struct lexicon *lex, const char *raw, size_t rawlen,
 		if (lg->script != SCR_LATIN)
 			li->present[k] = scr[lg->script] > 0 ||
 			    (lg->script == SCR_HAN && scr[SCR_KANA] > 0);
-		else
-			li->present[k] = hits[k] > 0 || strcmp(lg->code, "en") == 0;
-		if (strcmp(lg->code, "vi") == 0 && viet > 0) {
-			li->present[k] = 1;
+		if (strcmp(lg->code, "vi") == 0 && viet > 0)
 			hits[k] += viet * 2;
+		if (lg->script == SCR_LATIN && (hits[k] > most ||
+		    (hits[k] == most && strcmp(lg->code, "en") == 0))) {
+			most = hits[k];
+			top_latin = k;
 		}
+	}
+	/* Latin-script rules run for the main language and for any other
+	 * with a fair share of stop words (mixed messages, Taglish); English
+	 * when nothing is recognised. */
+	for (k = 0; k < (int)lex->nlangs; k++) {
+		const struct lang *lg = &lex->langs[k];
+
+		if (lg->script != SCR_LATIN)
+			continue;
+		li->present[k] = k == top_latin || (hits[k] >= 2 &&
+		    hits[k] * 4 >= most) || (most == 0 &&
+		    strcmp(lg->code, "en") == 0);
 	}
 	snprintf(li->code, sizeof(li->code), "und");
 	if (total == 0)
@@ -1286,6 +1300,7 @@ rule_match(struct scan *sc, const struct rule *r, const char *s, size_t len,
 	size_t i;
 	int found = 0;
 
+	/* returns the number of patterns that matched (the evidence) */
 	for (i = 0; i < r->npats; i++) {
 		const struct pattern *pat = &r->pats[i];
 		PCRE2_SIZE start = 0, *ov;
@@ -1306,10 +1321,11 @@ rule_match(struct scan *sc, const struct rule *r, const char *s, size_t len,
 				if (!found) {
 					*off = ov[0];
 					*mlen = ov[1] - ov[0];
-					found = 1;
 				}
+				if (r->sig != SIG_AGE || !found)
+					found++;
 				if (r->sig != SIG_AGE)
-					return 1;
+					break;	/* next pattern */
 			} else
 				ov = pcre2_get_ovector_pointer(sc->md);
 			start = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
@@ -1358,6 +1374,7 @@ scan_text(struct scan *sc, char *s, size_t len, int body)
 {
 	unsigned char bm[(KEY_SPACE + 7) / 8];
 	size_t i, off = 0, mlen = 0;
+	int n;
 
 	memset(bm, 0, sizeof(bm));
 	bitmap_fill(bm, s, len);
@@ -1371,9 +1388,11 @@ scan_text(struct scan *sc, char *s, size_t len, int body)
 			continue;
 		if (r->lang >= 0 && !sc->li->present[r->lang])
 			continue;
-		if (!rule_match(sc, r, s, len, bm, &off, &mlen))
+		if ((n = rule_match(sc, r, s, len, bm, &off, &mlen)) == 0)
 			continue;
-		score = body ? 2 * r->weight : r->weight;
+		/* more phrases of one rule: more evidence, up to two more */
+		score = (body ? 2 * r->weight : r->weight) +
+		    (n > 3 ? 2 : n - 1) * r->weight;
 		if (score > h->score) {
 			h->score = score;
 			h->off = off;
@@ -1523,6 +1542,16 @@ decide(struct scan *sc, const struct message *m, struct triage_result *res)
 		rationale_add(res, xasprintf("adult: stated age %d", sc->max_age));
 	}
 
+	if (getenv("INTAKE_TRIAGE_DEBUG") != NULL) {	/* XXX tuning aid */
+		struct buf d;
+		int k;
+
+		buf_init(&d, 0);
+		for (k = 0; k < SIG__COUNT; k++)
+			if (s[k])
+				buf_addf(&d, "%s=%d ", sig_names[k], s[k]);
+		rationale_add(res, buf_steal(&d));
+	}
 	/* Automated mail.  Machine headers (RFC 3834, reports) always win:
 	 * no human sends those.  List and bulk headers, or automated wording
 	 * alone, lose to a human voice asking for help: first-person or
