@@ -1585,9 +1585,14 @@ decide(struct scan *sc, const struct message *m, struct triage_result *res)
 	if (route == CT_CRISIS && s[SIG_SAFE] > 0 && s[SIG_DANGER] == 0) {
 		/* out and safe now: the indicators are history */
 		s[SIG_CRISIS] += s[SIG_INDICATOR] / 3;
+	} else if (voice == 0 && s[SIG_OBSERVER] == 0) {
+		/* nobody seen and nobody speaking for anyone: a topic */
+		s[CT_TIP] += s[SIG_INDICATOR] / 2;
 	} else
 		s[route] += s[SIG_INDICATOR];
-	if (s[SIG_DANGER] > s[SIG_SAFE])
+	/* Danger makes trafficking more pressing; violence alone (domestic
+	 * violence, assault) is out of scope. */
+	if (s[SIG_DANGER] > s[SIG_SAFE] && s[SIG_INDICATOR] > 0)
 		s[route] += s[SIG_DANGER];
 	/* A specific child in an exploitative situation, told by someone
 	 * responsible for them, is crisis even without an emergency. */
@@ -1604,7 +1609,7 @@ decide(struct scan *sc, const struct message *m, struct triage_result *res)
 	} else
 		res->type = (enum call_type)best;
 	/* Bias: a missed crisis is far worse than a false alarm. */
-	if (res->type != CT_CRISIS && s[CT_CRISIS] >= 4 &&
+	if (res->type != CT_CRISIS && s[CT_CRISIS] >= 8 &&
 	    s[CT_CRISIS] + 3 >= s[best]) {
 		rationale_add(res, xasprintf("crisis: close to %s (%d vs %d), "
 		    "crisis preferred", call_type_name(res->type), s[CT_CRISIS],
