@@ -1592,8 +1592,17 @@ decide(struct scan *sc, const struct message *m, struct triage_result *res)
 		s[route] += s[SIG_INDICATOR];
 	/* Danger makes trafficking more pressing; violence alone (domestic
 	 * violence, assault) is out of scope. */
-	if (s[SIG_DANGER] > s[SIG_SAFE] && s[SIG_INDICATOR] > 0)
+	if (s[SIG_DANGER] > s[SIG_SAFE] && s[SIG_INDICATOR] >= 6)
 		s[route] += s[SIG_DANGER];
+	/* An observer reporting danger to someone or a child at risk, with
+	 * no trafficking words: still a tip, the definition's "suspicious
+	 * behaviour". */
+	if (s[SIG_INDICATOR] < 6 && s[SIG_OBSERVER] > voice) {
+		if (s[SIG_DANGER] > s[SIG_SAFE])
+			s[CT_TIP] += s[SIG_DANGER];
+		if (s[SIG_MINOR] >= 6)
+			s[CT_TIP] += 4;
+	}
 	/* A specific child in an exploitative situation, told by someone
 	 * responsible for them, is crisis even without an emergency. */
 	if (s[SIG_MINOR] >= 6 && s[SIG_BEHALF] > 0 && s[SIG_INDICATOR] > 0)
