@@ -1532,26 +1532,16 @@ decide(struct scan *sc, const struct message *m, struct triage_result *res)
 	    &sc->lex->langs[sc->li->best] : NULL;
 	char why[128];
 
-	/* Ages: a stated age under 18 is a minor; an adult age with only weak
-	 * cues ("girl", "young") is not. */
+	/* Ages: a stated age under 18 is a minor; a stated adult age beats
+	 * looks ("young girl") unless several strong cues say otherwise. */
 	if (sc->min_age >= 0 && sc->min_age < 18) {
 		s[SIG_MINOR] += 6;
 		rationale_add(res, xasprintf("minor: stated age %d", sc->min_age));
-	} else if (sc->max_age >= 18 && s[SIG_MINOR] < 6) {
+	} else if (sc->max_age >= 18 && s[SIG_MINOR] < 16) {
 		s[SIG_MINOR] = 0;
 		rationale_add(res, xasprintf("adult: stated age %d", sc->max_age));
 	}
 
-	if (getenv("INTAKE_TRIAGE_DEBUG") != NULL) {	/* XXX tuning aid */
-		struct buf d;
-		int k;
-
-		buf_init(&d, 0);
-		for (k = 0; k < SIG__COUNT; k++)
-			if (s[k])
-				buf_addf(&d, "%s=%d ", sig_names[k], s[k]);
-		rationale_add(res, buf_steal(&d));
-	}
 	/* Automated mail.  Machine headers (RFC 3834, reports) always win:
 	 * no human sends those.  List and bulk headers, or automated wording
 	 * alone, lose to a human voice asking for help: first-person or
