@@ -1602,7 +1602,13 @@ decide(struct scan *sc, const struct message *m, struct triage_result *res)
 	for (t = CT_CRISIS; t <= CT_RELATED; t++)
 		if (s[t] > s[best])
 			best = t;
-	if (s[best] == 0) {
+	if (s[best] == 0 && voice > 0 && (s[SIG_URGENT] > 0 ||
+	    s[SIG_DANGER] > s[SIG_SAFE])) {
+		/* nothing typed, but a person in trouble now */
+		res->type = CT_CRISIS;
+		rationale_add(res, xstrdup("crisis: a person asking for help "
+		    "now, nothing else recognised"));
+	} else if (s[best] == 0) {
 		res->type = CT_RELATED;
 		rationale_add(res, xstrdup("related: no rule fired"));
 	} else
