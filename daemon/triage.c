@@ -84,7 +84,7 @@ static const char *const script_lang[SCR__COUNT] = {
 
 struct pattern {
 	pcre2_code	*re;
-	uint16_t	 keys[LEX_MAX_KEYS];	/* prefix keys, any one must occur */
+	uint32_t	 keys[LEX_MAX_KEYS];	/* token keys, any one must occur */
 	int		 nkeys;			/* 0: no prefilter */
 	int		 anchored;		/* keys are those of the first word */
 };
@@ -395,8 +395,10 @@ bitmap_set(unsigned char *bm, uint16_t k)
 }
 
 static int
-bitmap_has(const unsigned char *bm, uint16_t k)
+bitmap_has(const unsigned char *bm, uint32_t k)
 {
+	if (k >= KEY_SPACE)
+		k -= KEY_SPACE;	/* an exact word: its prefix is there too */
 	return (bm[k >> 3] >> (k & 7)) & 1;
 }
 
@@ -427,7 +429,7 @@ bitmap_fill(unsigned char *bm, const char *s, size_t len)
  * an anchored phrase is tried only where its first word can start.
  */
 struct tokpos {
-	uint16_t	key;
+	uint32_t	key;
 	uint32_t	pos;
 };
 
@@ -460,7 +462,7 @@ tokindex_build(struct tokindex *ti, const char *s, size_t len)
 		}
 		for (j = i; j < len && key_char((unsigned char)s[j]); j++)
 			;
-		if (ti->n + 3 > cap) {
+		if (ti->n + 4 > cap) {
 			cap = cap ? cap * 2 : 256;
 			ti->v = xreallocarray(ti->v, cap, sizeof(*ti->v));
 		}
@@ -474,6 +476,11 @@ tokindex_build(struct tokindex *ti, const char *s, size_t len)
 			ti->v[ti->n].key = key_of(s + i, 3);
 			ti->v[ti->n++].pos = (uint32_t)i;
 		}
+		if (j - i <= 3) {
+			/* short words also as themselves: "i" is not "in" */
+			ti->v[ti->n].key = KEY_SPACE + key_of(s + i, (int)(j - i));
+			ti->v[ti->n++].pos = (uint32_t)i;
+		}
 		i = j;
 	}
 	if (ti->n > 0)
@@ -482,7 +489,7 @@ tokindex_build(struct tokindex *ti, const char *s, size_t len)
 
 /* Index of the first entry with that key (or n). */
 static size_t
-tokindex_find(const struct tokindex *ti, uint16_t key)
+tokindex_find(const struct tokindex *ti, uint32_t key)
 {
 	size_t lo = 0, hi = ti->n, mid;
 
@@ -511,7 +518,7 @@ tokindex_find(const struct tokindex *ti, uint16_t key)
  * the union of its alternatives' keys.
  */
 struct keyset {
-	uint16_t	 keys[LEX_MAX_KEYS];
+	uint32_t	 keys[LEX_MAX_KEYS];
 	int		 n;		/* -1: unusable (no key) */
 	int		 quality;	/* shortest key length */
 };
@@ -582,6 +589,10 @@ parse_word(struct pparse *pp, struct keyset *ks)
 	ks->quality = nkey;
 	if (nkey > 0)
 		ks->keys[0] = key_of(w, nkey);
+	if (!star && len <= 3 && nkey == (int)len) {
+		ks->keys[0] += KEY_SPACE;	/* the whole word */
+		ks->quality = 3;
+	}
 	return 0;
 }
 
@@ -931,8 +942,9 @@ load_rule(struct lexicon *lex, config_setting_t *r, const char *file,
 {
 	struct rule *ru = &lex->rules[lex->nrules];
 	config_setting_t *ph, *rx;
-	const char *s = NULL, *lang = NULL, *label = NULL;
+	const char *s = NULL, *lang = NULL, *label = NULL, *fs = NULL;
 	int line = config_setting_source_line(r), i, n, neg;
+	struct pattern first;
 	size_t total;
 
 	memset(ru, 0, sizeof(*ru));
@@ -1012,6 +1024,26 @@ load_rule(struct lexicon *lex, config_setting_t *r, const char *file,
 		}
 		ru->npats++;
 	}
+	/* "first": a phrase-syntax word or group every regex of the rule
+	 * starts with, so the regexes are tried only at such tokens. */
+	first.nkeys = 0;
+	if (config_setting_lookup_string(r, "first", &fs)) {
+		const char *why = NULL;
+		char *f = fold_str(fs);
+		struct buf dummy;
+
+		buf_init(&dummy, 0);
+		if (phrase_to_regex(f, &dummy, &first, &why) < 0 ||
+		    !first.anchored) {
+			set_err(err, errlen, file, line, "bad 'first': %s",
+			    why ? why : "no word keys");
+			free(f);
+			buf_free(&dummy);
+			return -1;
+		}
+		free(f);
+		buf_free(&dummy);
+	}
 	n = rx ? config_setting_length(rx) : 0;
 	for (i = 0; i < n; i++) {
 		const char *p = config_setting_get_string_elem(rx, (unsigned)i);
@@ -1029,6 +1061,11 @@ load_rule(struct lexicon *lex, config_setting_t *r, const char *file,
 		if (pat->re == NULL) {
 			set_err(err, errlen, file, pl, "%s", msg);
 			return -1;
+		}
+		if (first.nkeys > 0) {
+			memcpy(pat->keys, first.keys, sizeof(pat->keys));
+			pat->nkeys = first.nkeys;
+			pat->anchored = 1;
 		}
 		ru->npats++;
 		pcre2_pattern_info(pat->re, PCRE2_INFO_CAPTURECOUNT, &ncap);
@@ -1212,7 +1249,7 @@ detect_lang(const struct lexicon *lex, const char *raw, size_t rawlen,
     const char *folded, size_t flen, struct langinfo *li)
 {
 	size_t scr[SCR__COUNT] = { 0 }, hits[LEX_MAX_LANGS] = { 0 };
-	size_t i, total = 0, viet = 0, n, most = 0;
+	size_t i, total = 0, viet = 0, n, most = 0, ntok;
 	const unsigned char *p = (const unsigned char *)raw;
 	int top_latin = -1;
 	enum script top = SCR_LATIN;
@@ -1249,8 +1286,8 @@ detect_lang(const struct lexicon *lex, const char *raw, size_t rawlen,
 	/* Han with kana is Japanese. */
 	if (top == SCR_HAN && scr[SCR_KANA] * 10 > scr[SCR_HAN])
 		top = SCR_KANA;
-	/* stop words over folded ASCII tokens */
-	for (i = 0; i < flen;) {
+	/* stop words over the first folded ASCII tokens */
+	for (i = 0, ntok = 0; i < flen && ntok < 150;) {
 		char w[24];
 
 		if (!key_char((unsigned char)folded[i]) && folded[i] != '\'') {
@@ -1262,6 +1299,9 @@ detect_lang(const struct lexicon *lex, const char *raw, size_t rawlen,
 			if (n < sizeof(w) - 1)
 				w[n++] = folded[i];
 		w[n] = '\0';
+		if (n > 8)
+			continue;	/* no stop word is that long */
+		ntok++;
 		for (k = 0; k < (int)lex->nlangs; k++)
 			if (lex->langs[k].script == SCR_LATIN &&
 			    lex->langs[k].nstop > 0 && is_stop(&lex->langs[k], w))
@@ -1401,6 +1441,7 @@ note_age(struct scan *sc, const char *s, pcre2_match_data *md)
 struct cursor {
 	const struct pattern	*pat;
 	const struct tokindex	*ti;
+	const unsigned char	*bm;
 	const char		*s;
 	size_t			 len;
 	int			 key;		/* anchored: current key */
@@ -1411,11 +1452,13 @@ struct cursor {
 
 static void
 cursor_init(struct cursor *c, const struct pattern *pat,
-    const struct tokindex *ti, const char *s, size_t len)
+    const struct tokindex *ti, const unsigned char *bm, const char *s,
+    size_t len)
 {
 	memset(c, 0, sizeof(*c));
 	c->pat = pat;
 	c->ti = ti;
+	c->bm = bm;
 	c->s = s;
 	c->len = len;
 	c->key = -1;
@@ -1433,6 +1476,10 @@ cursor_next(struct cursor *c, const struct lexicon *lex, pcre2_match_data *md)
 			    c->ti->v[c->at].key != c->pat->keys[c->key]) {
 				if (++c->key >= c->pat->nkeys)
 					return 0;
+				if (!bitmap_has(c->bm, c->pat->keys[c->key])) {
+					c->at = c->ti->n;	/* not in the text */
+					continue;
+				}
 				c->at = tokindex_find(c->ti, c->pat->keys[c->key]);
 			}
 			c->tries++;
@@ -1475,7 +1522,7 @@ rule_match(struct scan *sc, const struct rule *r, const char *s, size_t len,
 	for (i = 0; i < r->npats; i++) {
 		if (!pattern_may_match(&r->pats[i], bm))
 			continue;
-		cursor_init(&c, &r->pats[i], sc->tix, s, len);
+		cursor_init(&c, &r->pats[i], sc->tix, bm, s, len);
 		while (cursor_next(&c, sc->lex, sc->md)) {
 			ov = pcre2_get_ovector_pointer(sc->md);
 			if (r->negatable && negated(sc->lex, sc->md2, s, ov[0]))
@@ -1512,7 +1559,7 @@ apply_masks(struct scan *sc, char *s, size_t len, const unsigned char *bm)
 		for (j = 0; j < r->npats; j++) {
 			if (!pattern_may_match(&r->pats[j], bm))
 				continue;
-			cursor_init(&c, &r->pats[j], sc->tix, s, len);
+			cursor_init(&c, &r->pats[j], sc->tix, bm, s, len);
 			while (cursor_next(&c, sc->lex, sc->md)) {
 				ov = pcre2_get_ovector_pointer(sc->md);
 				memset(s + ov[0], ' ', ov[1] - ov[0]);
