@@ -107,7 +107,15 @@ struct lang {
 	size_t		 nstop;
 };
 
+/* Every stop word once, with the languages it belongs to. */
+struct stopword {
+	char		*word;
+	uint32_t	 langs;		/* bit i: lex->langs[i] */
+};
+
 struct lexicon {
+	struct stopword	*stops;		/* sorted by word */
+	size_t		 nstops;
 	struct rule	*rules;
 	size_t		 nrules;
 	struct lang	 langs[LEX_MAX_LANGS];
@@ -589,8 +597,11 @@ parse_word(struct pparse *pp, struct keyset *ks)
 	ks->quality = nkey;
 	if (nkey > 0)
 		ks->keys[0] = key_of(w, nkey);
-	if (!star && len <= 3 && nkey == (int)len) {
-		ks->keys[0] += KEY_SPACE;	/* the whole word */
+	for (i = 0; i < len && key_char((unsigned char)w[i]); i++)
+		;
+	/* The whole text token ("i" of "i'm", "can" of "can't"): exact. */
+	if (i <= 3 && i > 0 && (i < len || !star)) {
+		ks->keys[0] = KEY_SPACE + key_of(w, (int)i);
 		ks->quality = 3;
 	}
 	return 0;
@@ -814,6 +825,37 @@ lang_find(const struct lexicon *lex, const char *code)
 }
 
 static int
+stopword_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct stopword *)a)->word,
+	    ((const struct stopword *)b)->word);
+}
+
+/* One sorted table of every language's stop words (one lookup a token). */
+static void
+stops_merge(struct lexicon *lex)
+{
+	size_t i, j, n = 0, total = 0;
+
+	for (i = 0; i < lex->nlangs; i++)
+		total += lex->langs[i].nstop;
+	lex->stops = xcalloc(total + 1, sizeof(*lex->stops));
+	for (i = 0; i < lex->nlangs; i++)
+		for (j = 0; j < lex->langs[i].nstop; j++) {
+			lex->stops[n].word = lex->langs[i].stop[j];
+			lex->stops[n++].langs = 1u << i;
+		}
+	qsort(lex->stops, n, sizeof(*lex->stops), stopword_cmp);
+	for (i = 0, j = 0; i < n; i++) {
+		if (j > 0 && strcmp(lex->stops[j - 1].word, lex->stops[i].word) == 0)
+			lex->stops[j - 1].langs |= lex->stops[i].langs;
+		else
+			lex->stops[j++] = lex->stops[i];
+	}
+	lex->nstops = j;
+}
+
+static int
 load_langs(struct lexicon *lex, config_t *cf, const char *file, char *err,
     size_t errlen)
 {
@@ -832,7 +874,7 @@ load_langs(struct lexicon *lex, config_t *cf, const char *file, char *err,
 		int full = 0, k;
 
 		l = config_setting_get_elem(ls, (unsigned)i);
-		if ((size_t)i >= LEX_MAX_LANGS) {
+		if ((size_t)i >= LEX_MAX_LANGS || i >= 32) {
 			set_err(err, errlen, file, config_setting_source_line(l),
 			    "too many languages%s", NULL);
 			return -1;
@@ -877,6 +919,7 @@ load_langs(struct lexicon *lex, config_t *cf, const char *file, char *err,
 		}
 		qsort(lg->stop, lg->nstop, sizeof(char *), stop_cmp);
 	}
+	stops_merge(lex);
 	return 0;
 }
 
@@ -1185,6 +1228,7 @@ lexicon_free(struct lexicon *lex)
 		free(lex->rules[i].label);
 	}
 	free(lex->rules);
+	free(lex->stops);	/* the words belong to langs[] */
 	for (i = 0; i < lex->nlangs; i++) {
 		for (j = 0; j < lex->langs[i].nstop; j++)
 			free(lex->langs[i].stop[j]);
@@ -1233,12 +1277,6 @@ struct langinfo {
 	int	 present[LEX_MAX_LANGS];	/* rules of that language may apply */
 };
 
-static int
-is_stop(const struct lang *lg, const char *w)
-{
-	return bsearch(&w, lg->stop, lg->nstop, sizeof(char *), stop_cmp) != NULL;
-}
-
 /*
  * Script counts over the original text (letters only), then for Latin text
  * stop-word hits over the folded text.  Vietnamese letters with horn or
@@ -1250,6 +1288,7 @@ detect_lang(const struct lexicon *lex, const char *raw, size_t rawlen,
 {
 	size_t scr[SCR__COUNT] = { 0 }, hits[LEX_MAX_LANGS] = { 0 };
 	size_t i, total = 0, viet = 0, n, most = 0, ntok;
+	struct stopword key, *sw;
 	const unsigned char *p = (const unsigned char *)raw;
 	int top_latin = -1;
 	enum script top = SCR_LATIN;
@@ -1302,9 +1341,13 @@ detect_lang(const struct lexicon *lex, const char *raw, size_t rawlen,
 		if (n > 8)
 			continue;	/* no stop word is that long */
 		ntok++;
+		key.word = w;
+		sw = bsearch(&key, lex->stops, lex->nstops, sizeof(*sw),
+		    stopword_cmp);
+		if (sw == NULL)
+			continue;
 		for (k = 0; k < (int)lex->nlangs; k++)
-			if (lex->langs[k].script == SCR_LATIN &&
-			    lex->langs[k].nstop > 0 && is_stop(&lex->langs[k], w))
+			if ((sw->langs >> k) & 1)
 				hits[k]++;
 	}
 	for (k = 0; k < (int)lex->nlangs; k++) {
