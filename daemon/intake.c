@@ -5,6 +5,7 @@
  */
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -22,6 +23,7 @@ static int cmd_help(int, char **);
 
 static const struct command commands[] = {
 	{ "help", cmd_help, "this list" },
+	{ "ingest", cmd_ingest, "store one message read on standard input" },
 	{ "sla", cmd_sla, "deadlines of a contact (or --batch on stdin)" },
 	{ "holidays", cmd_holidays, "closed dates of a range of years" },
 	{ "classify", cmd_classify, "triage message files, one JSON line each" },
@@ -57,6 +59,13 @@ main(int argc, char **argv)
 	/* libetpan and libcurl write to sockets with plain send(). */
 	signal(SIGPIPE, SIG_IGN);
 	log_init("intake", LOG_PRI_WARNING);
+	/* "intake -c FILE COMMAND ...": the same as COMMAND -c FILE. */
+	if (argc >= 3 && (strcmp(argv[1], "-c") == 0 ||
+	    strcmp(argv[1], "--config") == 0)) {
+		setenv("INTAKE_CONFIG", argv[2], 1);
+		argc -= 2;
+		argv += 2;
+	}
 	if (argc < 2) {
 		usage(stderr);
 		return EX_USAGE;

@@ -1,9 +1,537 @@
 /* SPDX-License-Identifier: MIT */
-/* intake: the staff and cron tool.  Placeholder main until the command table lands. */
+/*
+ * intaked: the intake service.  One loop over the configured sources; a
+ * source's failure never stops the others.  Runs in the foreground under
+ * systemd (Type=notify) or once for cron (--once).
+ *
+ * Signals only set flags (the daemon's only global mutable state) and wake
+ * the loop through a self-pipe; all work happens in the loop.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <systemd/sd-daemon.h>
+
+#include "calendar.h"
+#include "config.h"
+#include "ingest.h"
+#include "log.h"
+#include "outbox.h"
+#include "source.h"
+#include "store.h"
+#include "triage.h"
+#include "util.h"
+
+#define BACKOFF_MIN	1
+#define BACKOFF_MAX	300
+#define AUTH_RETRY	300
+#define BATCH		50
+#define OUTBOX_MAX	100
+
+static volatile sig_atomic_t got_stop;
+static volatile sig_atomic_t got_reload;
+static int wake_pipe[2] = { -1, -1 };
+
+/* Everything the service holds; replaced whole on reload. */
+struct service {
+	struct config	 cfg;
+	struct calendar	*cal;
+	struct lexicon	*lex;
+	struct store	*store;
+	struct source	*sources;
+	size_t		 nsources;
+	int		*parse_error_run;	/* per source */
+};
+
+struct options {
+	const char	*config;
+	int		 check_only;
+	int		 once;
+	int		 debug;
+	int		 no_sandbox;
+};
+
+static void
+on_signal(int sig)
+{
+	int saved = errno;
+
+	if (sig == SIGHUP)
+		got_reload = 1;
+	else
+		got_stop = 1;
+	if (wake_pipe[1] != -1)
+		(void)!write(wake_pipe[1], "", 1);
+	errno = saved;
+}
+
+static void
+setup_signals(void)
+{
+	struct sigaction sa;
+
+	if (pipe2(wake_pipe, O_CLOEXEC | O_NONBLOCK) == -1)
+		fatalx(EX_OSERR, "pipe: %s", strerror(errno));
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	/* libetpan writes with send() without MSG_NOSIGNAL. */
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: intaked [-c FILE] [--once] [--check-config] [-d]\n"
+	    "  -c, --config FILE   configuration (default $INTAKE_CONFIG, else %s)\n"
+	    "      --check-config  validate the configuration and exit (0 or 78)\n"
+	    "      --once          poll every source once, deliver the outbox, exit\n"
+	    "  -d, --debug         log at debug level\n"
+	    "      --no-sandbox    parse in process (sanitizer and valgrind runs)\n"
+	    "  -h, --help          this text\n"
+	    "  -V, --version       print the version\n"
+	    "Exit: 0 ok, 64 usage, 75 temporary failure (retry), 78 configuration.\n"
+	    "See intaked(8).\n", CONFIG_DEFAULT_PATH);
+}
+
+static int
+parse_options(int argc, char **argv, struct options *o)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check-config", no_argument, NULL, 'n' },
+		{ "once", no_argument, NULL, '1' },
+		{ "debug", no_argument, NULL, 'd' },
+		{ "no-sandbox", no_argument, NULL, 'S' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	while ((c = getopt_long(argc, argv, "c:dhV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			o->config = optarg;
+			break;
+		case 'n':
+			o->check_only = 1;
+			break;
+		case '1':
+			o->once = 1;
+			break;
+		case 'd':
+			o->debug = 1;
+			break;
+		case 'S':
+			o->no_sandbox = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case 'V':
+			printf("intaked %s\n", INTAKE_VERSION);
+			exit(0);
+		default:
+			usage(stderr);
+			return -1;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+service_free(struct service *sv)
+{
+	size_t i;
+
+	for (i = 0; i < sv->nsources; i++)
+		source_close(&sv->sources[i]);
+	free(sv->sources);
+	free(sv->parse_error_run);
+	store_close(sv->store);
+	lexicon_free(sv->lex);
+	calendar_free(sv->cal);
+	config_free(&sv->cfg);
+	memset(sv, 0, sizeof(*sv));
+}
+
+/*
+ * Build a complete service from the configuration file: every part must
+ * load, or nothing replaces what runs.  Returns 0, or the exit code.
+ */
+static int
+service_load(struct service *sv, const struct options *o, const char *path,
+    struct store *reuse)
+{
+	char err[1024], *errors = NULL, *serr = NULL;
+	size_t i;
+	int rc;
+
+	memset(sv, 0, sizeof(*sv));
+	if (config_load(path, 0, &sv->cfg, &errors) == -1) {
+		char *line, *save = NULL;
+
+		for (line = strtok_r(errors, "\n", &save); line;
+		    line = strtok_r(NULL, "\n", &save))
+			log_err("%s", line);
+		free(errors);
+		return EX_CONFIG;
+	}
+	if (calendar_set_zone(sv->cfg.timezone, err, sizeof(err)) == -1 ||
+	    (sv->cal = calendar_new(&sv->cfg, err, sizeof(err))) == NULL) {
+		log_err("%s", err);
+		service_free(sv);
+		return EX_CONFIG;
+	}
+	sv->lex = sv->cfg.triage_lexicon ? lexicon_load(sv->cfg.triage_lexicon,
+	    err, sizeof(err)) : lexicon_builtin();
+	if (sv->lex == NULL) {
+		log_err("%s", err);
+		service_free(sv);
+		return EX_CONFIG;
+	}
+	if (o->check_only)
+		return 0;
+	if (reuse)
+		sv->store = reuse;
+	else {
+		rc = store_open(sv->cfg.database, sv->cfg.database_group,
+		    sv->cfg.busy_timeout_ms, &sv->store, &serr);
+		if (rc != STORE_OK) {
+			log_err("database: %s", serr ? serr : "cannot open");
+			free(serr);
+			service_free(sv);
+			return rc == STORE_TEMP ? EX_TEMPFAIL : EX_CONFIG;
+		}
+	}
+	sv->sources = xcalloc(sv->cfg.nsources + 1, sizeof(*sv->sources));
+	sv->parse_error_run = xcalloc(sv->cfg.nsources + 1, sizeof(int));
+	for (i = 0; i < sv->cfg.nsources; i++) {
+		if (source_init(&sv->sources[sv->nsources], &sv->cfg.sources[i],
+		    &serr) == -1) {
+			log_err("%s", serr);
+			free(serr);
+			service_free(sv);
+			return EX_CONFIG;
+		}
+		sv->nsources++;
+	}
+	return 0;
+}
+
+static int
+jitter(int secs)
+{
+	/* Up to a quarter more, so many sources don't retry in lockstep. */
+	return secs + (secs >= 4 ? (int)((unsigned)rand() % (unsigned)(secs / 4)) : 0);
+}
+
+static void
+queue_health(struct service *sv, const char *source, const char *problem,
+    const char *detail)
+{
+	time_t now = time(NULL);
+
+	if (store_begin(sv->store) != STORE_OK)
+		return;
+	if (outbox_queue_health(sv->store, &sv->cfg, source, problem, detail,
+	    now) < 0 || store_commit(sv->store) != STORE_OK)
+		store_rollback(sv->store);
+	log_warning("health alert queued: source %s: %s", source, problem);
+}
+
+static void
+after_poll(struct service *sv, size_t i, int rc, const struct source_stats *st,
+    const char *err)
+{
+	struct source *src = &sv->sources[i];
+	time_t now = time(NULL);
+	int wait;
+
+	srcstate_record_poll(sv->store, src->cfg->name, rc == SRC_OK, err,
+	    st->waiting, now);
+	if (st->stored || st->duplicates)
+		log_info("source %s: %d new, %d already stored, %d parse errors",
+		    src->cfg->name, st->stored, st->duplicates, st->parse_errors);
+	if (st->parse_errors) {
+		sv->parse_error_run[i] += st->parse_errors;
+		if (sv->parse_error_run[i] >= sv->cfg.alerts_parse_error_run) {
+			queue_health(sv, src->cfg->name, "parse errors",
+			    "a run of messages could not be parsed");
+			sv->parse_error_run[i] = 0;
+		}
+	} else if (st->stored)
+		sv->parse_error_run[i] = 0;
+	if (rc == SRC_OK) {
+		src->failures = 0;
+		src->backoff = 0;
+		src->auth_alerted = 0;
+		src->ops->wait_fd(src, &wait);
+		src->next_poll = now + (wait > 0 ? wait : src->cfg->poll_interval);
+		return;
+	}
+	src->failures++;
+	if (rc == SRC_AUTH) {
+		log_err("source %s: authentication failed: %s (retrying in %d s)",
+		    src->cfg->name, err ? err : "?", AUTH_RETRY);
+		if (!src->auth_alerted)
+			queue_health(sv, src->cfg->name, "authentication failed", err);
+		src->auth_alerted = 1;
+		src->next_poll = now + AUTH_RETRY;
+		return;
+	}
+	src->backoff = src->backoff ? src->backoff * 2 : BACKOFF_MIN;
+	if (src->backoff > BACKOFF_MAX)
+		src->backoff = BACKOFF_MAX;
+	src->next_poll = now + jitter(src->backoff);
+	log_warning("source %s: %s (retry in about %d s)", src->cfg->name,
+	    err ? err : "failed", src->backoff);
+}
+
+/* Between batches of a long fetch: keep systemd's watchdog fed. */
+static void
+feed_watchdog(void *arg)
+{
+	(void)arg;
+	sd_notify(0, "WATCHDOG=1");
+}
+
+static int
+poll_source(struct service *sv, size_t i)
+{
+	struct source *src = &sv->sources[i];
+	struct source_stats st;
+	struct source_run run;
+	struct ingest_ctx ictx;
+	char *err = NULL;
+	int rc;
+
+	memset(&st, 0, sizeof(st));
+	st.waiting = -1;
+	ingest_ctx_init(&ictx, &sv->cfg, sv->cal, sv->lex, sv->store);
+	ictx.actor = "intaked";
+	run.ictx = &ictx;
+	run.stop = &got_stop;
+	run.batch = BATCH;
+	run.progress = feed_watchdog;
+	run.progress_arg = NULL;
+	rc = src->ops->poll(src, &run, &st, &err);
+	after_poll(sv, i, rc, &st, err);
+	free(err);
+	return rc;
+}
+
+/* Sources with no success for alerts.source_stale_minutes: alert once. */
+static void
+check_stale(struct service *sv)
+{
+	sqlite3_stmt *s;
+	time_t now = time(NULL);
+	size_t i;
+
+	if (sqlite3_prepare_v2(store_db(sv->store), "UPDATE source_state SET "
+	    "stale_alerted_at = ?1 WHERE source = ?2 AND stale_alerted_at IS "
+	    "NULL AND coalesce(last_success_at, 0) < ?3", -1, &s, NULL) != SQLITE_OK)
+		return;
+	for (i = 0; i < sv->nsources; i++) {
+		const char *name = sv->sources[i].cfg->name;
+
+		if (sv->sources[i].failures == 0)
+			continue;
+		sqlite3_reset(s);
+		sqlite3_bind_int64(s, 1, (sqlite3_int64)now);
+		sqlite3_bind_text(s, 2, name, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(s, 3, (sqlite3_int64)(now -
+		    sv->cfg.alerts_source_stale_minutes * 60));
+		if (sqlite3_step(s) == SQLITE_DONE &&
+		    sqlite3_changes(store_db(sv->store)) > 0)
+			queue_health(sv, name, "source stale",
+			    "no successful poll within alerts.source_stale_minutes");
+	}
+	sqlite3_finalize(s);
+}
+
+static void
+deliver_outbox(struct service *sv)
+{
+	(void)sv;
+}
+
+static void
+drain_wake_pipe(void)
+{
+	char buf[64];
+
+	while (read(wake_pipe[0], buf, sizeof(buf)) > 0)
+		;
+}
+
+/* Wait for the earliest due source, an IDLE notification or a signal. */
+static void
+wait_for_work(struct service *sv, int max_ms)
+{
+	struct pollfd *pfd;
+	size_t i, n = 0, *who;
+	time_t now = time(NULL), next = now + max_ms / 1000;
+	int wait, fd, timeout;
+
+	pfd = xcalloc(sv->nsources + 1, sizeof(*pfd));
+	who = xcalloc(sv->nsources + 1, sizeof(*who));
+	pfd[n].fd = wake_pipe[0];
+	pfd[n++].events = POLLIN;
+	for (i = 0; i < sv->nsources; i++) {
+		struct source *src = &sv->sources[i];
+
+		if (src->next_poll < next)
+			next = src->next_poll;
+		if (src->failures)
+			continue;
+		fd = src->ops->wait_fd(src, &wait);
+		if (fd >= 0) {
+			who[n] = i;
+			pfd[n].fd = fd;
+			pfd[n++].events = POLLIN;
+		}
+	}
+	timeout = next > now ? (int)(next - now) * 1000 : 0;
+	if (timeout > max_ms)
+		timeout = max_ms;
+	if (poll(pfd, (nfds_t)n, timeout) > 0) {
+		if (pfd[0].revents)
+			drain_wake_pipe();
+		for (i = 1; i < n; i++)
+			if (pfd[i].revents)
+				sv->sources[who[i]].next_poll = 0;
+	}
+	free(pfd);
+	free(who);
+}
+
+static void
+reload(struct service *sv, const struct options *o, const char *path)
+{
+	struct service next;
+
+	log_notice("reloading %s", path);
+	if (service_load(&next, o, path, NULL) != 0) {
+		log_err("reload refused: keeping the running configuration");
+		calendar_set_zone(sv->cfg.timezone, NULL, 0);
+		return;
+	}
+	service_free(sv);
+	*sv = next;
+	log_set_level(o->debug ? LOG_PRI_DEBUG : sv->cfg.log_level);
+	sd_notify(0, "READY=1\nSTATUS=configuration reloaded");
+	log_notice("configuration reloaded: %zu sources", sv->nsources);
+}
+
+static int
+run_once(struct service *sv)
+{
+	size_t i;
+	int rc, worst = 0;
+
+	for (i = 0; i < sv->nsources && !got_stop; i++) {
+		rc = poll_source(sv, i);
+		if (rc != SRC_OK)
+			worst = rc == SRC_FATAL || rc == SRC_AUTH ? EX_CONFIG :
+			    EX_TEMPFAIL;
+	}
+	deliver_outbox(sv);
+	return worst;
+}
+
+static void
+run_loop(struct service *sv, const struct options *o, const char *path)
+{
+	uint64_t wd_usec = 0;
+	int wd_ms = 0, max_ms;
+	size_t i;
+
+	if (sd_watchdog_enabled(0, &wd_usec) > 0)
+		wd_ms = (int)(wd_usec / 2000);
+	sd_notifyf(0, "READY=1\nSTATUS=watching %zu sources", sv->nsources);
+	while (!got_stop) {
+		if (got_reload) {
+			got_reload = 0;
+			reload(sv, o, path);
+		}
+		for (i = 0; i < sv->nsources && !got_stop; i++)
+			if (sv->sources[i].next_poll <= time(NULL))
+				poll_source(sv, i);
+		if (got_stop)
+			break;
+		deliver_outbox(sv);
+		check_stale(sv);
+		if (wd_ms)
+			sd_notify(0, "WATCHDOG=1");
+		max_ms = wd_ms ? wd_ms : 30000;
+		if (max_ms > 30000)
+			max_ms = 30000;
+		wait_for_work(sv, max_ms);
+	}
+	sd_notify(0, "STOPPING=1\nSTATUS=stopping");
+	log_notice("stopping");
+}
 
 int
-main(void)
+main(int argc, char **argv)
 {
-	return 0;
+	struct options o;
+	struct service sv;
+	const char *path;
+	int rc;
+
+	log_init("intaked", LOG_PRI_INFO);
+	if (parse_options(argc, argv, &o) == -1)
+		return EX_USAGE;
+	path = config_path_choose(o.config);
+	if (o.debug)
+		log_set_level(LOG_PRI_DEBUG);
+	setup_signals();
+	srand((unsigned)(time(NULL) ^ getpid()));
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	rc = service_load(&sv, &o, path, NULL);
+	if (rc != 0) {
+		if (rc == EX_CONFIG)
+			log_err("configuration %s refused", path);
+		curl_global_cleanup();
+		return rc;
+	}
+	if (o.check_only) {
+		printf("%s: configuration OK\n", path);
+		service_free(&sv);
+		curl_global_cleanup();
+		return 0;
+	}
+	log_set_level(o.debug ? LOG_PRI_DEBUG : sv.cfg.log_level);
+	log_notice("started: %zu sources, database %s", sv.nsources,
+	    sv.cfg.database);
+	rc = 0;
+	if (o.once)
+		rc = run_once(&sv);
+	else
+		run_loop(&sv, &o, path);
+	service_free(&sv);
+	curl_global_cleanup();
+	return rc;
 }
