@@ -47,6 +47,7 @@ enum sig {
 	SIG_URGENT,
 	SIG_NOTURGENT,	/* "no rush": cancels urgent cues */
 	SIG_AUTOMATED,	/* auto-reply, bounce, marketing, phishing wording */
+	SIG_BULK,	/* a bulk-mail footer: like a List-Unsubscribe header */
 	SIG_AGE,	/* regex with group 1 = an age in years */
 	SIG_MASK,	/* blanked out before other rules ("level of a 12-year-old") */
 	SIG__COUNT
@@ -55,7 +56,7 @@ enum sig {
 static const char *const sig_names[SIG__COUNT] = {
 	"crisis", "tip", "tta", "referral", "info", "related", "indicator",
 	"self", "behalf", "observer", "minor", "danger", "safe", "urgent",
-	"not-urgent", "automated", "age", "mask",
+	"not-urgent", "automated", "bulk", "age", "mask",
 };
 
 #define LEX_MAX_LANGS		32
@@ -1795,6 +1796,10 @@ decide(struct scan *sc, const struct message *m, struct triage_result *res)
 	 * on-behalf distress with trafficking or danger cues that outweigh the
 	 * automated wording. */
 	hdr = automated_headers(m, why, sizeof(why));
+	if (hdr == 0 && s[SIG_BULK] >= 8) {
+		hdr = 1;
+		snprintf(why, sizeof(why), "a bulk-mail footer");
+	}
 	voice = s[SIG_SELF] + s[SIG_BEHALF];
 	human = voice > 0 ? voice + s[SIG_INDICATOR] + s[SIG_DANGER] +
 	    s[SIG_CRISIS] : 0;
@@ -1834,7 +1839,7 @@ decide(struct scan *sc, const struct message *m, struct triage_result *res)
 	/* An observer reporting danger to someone or a child at risk, with
 	 * no trafficking words: still a tip, the definition's "suspicious
 	 * behaviour". */
-	if (s[SIG_INDICATOR] < 6 && s[SIG_OBSERVER] > voice) {
+	if (s[SIG_INDICATOR] < 6 && s[SIG_OBSERVER] >= voice) {
 		if (s[SIG_DANGER] > s[SIG_SAFE])
 			s[CT_TIP] += s[SIG_DANGER];
 		if (s[SIG_MINOR] >= 6)

@@ -9,6 +9,7 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 dir=${1:-$top/../shared/corpus/labeled}
 build=${INTAKE_BUILD:-$top/build}
+case $build in /*) ;; *) build=$(pwd)/$build ;; esac
 [ -f "$dir/labels.tsv" ] || { echo "triage-report: no $dir/labels.tsv" >&2; exit 66; }
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT

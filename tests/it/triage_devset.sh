@@ -10,3 +10,8 @@ build=${INTAKE_BUILD:-$top/build}
 [ -x /usr/bin/python3 ] || { echo "no /usr/bin/python3"; exit 77; }
 INTAKE_BUILD=$build TRIAGE_REPORT_STRICT=1 \
     sh "$top/tools/triage-report.sh" "$top/tests/fixtures/labeled"
+rc=$?
+[ $rc -eq 0 ] || exit $rc
+echo "== own-wording set"
+INTAKE_BUILD=$build TRIAGE_REPORT_STRICT=1 \
+    sh "$top/tools/triage-report.sh" "$top/tests/fixtures/triage-own"
