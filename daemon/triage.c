@@ -1881,7 +1881,10 @@ decide(struct scan *sc, const struct message *m, struct triage_result *res)
 	/* A language no full lexicon reads: a person must read it soon. */
 	if (lg == NULL || !lg->full) {
 		res->needs_interpreter = 1;
-		if (lg == NULL || s[best] < 8 || s[CT_CRISIS] >= s[best]) {
+		/* "clearly": a strong score, and a tip needs an observer
+		 * (control words alone may be the writer's own story) */
+		if (lg == NULL || s[best] < 8 || s[CT_CRISIS] >= s[best] ||
+		    (res->type == CT_TIP && s[SIG_OBSERVER] == 0)) {
 			if (res->type != CT_CRISIS)
 				rationale_add(res, xasprintf("crisis: language "
 				    "'%s' not read well, no clear other type",
