@@ -87,7 +87,9 @@ struct pattern {
 	pcre2_code	*re;
 	uint32_t	 keys[LEX_MAX_KEYS];	/* token keys, any one must occur */
 	int		 nkeys;			/* 0: no prefilter */
-	int		 anchored;		/* keys are those of the first word */
+	int		 anchored;		/* tried only at fkeys tokens */
+	uint32_t	 fkeys[LEX_MAX_KEYS];	/* keys of the first word */
+	int		 nfkeys;
 };
 
 struct rule {
@@ -734,14 +736,16 @@ phrase_to_regex(const char *ph, struct buf *re, struct pattern *pat,
 		n--;
 	if (n > 0 && (key_char((unsigned char)ph[n - 1]) || ph[n - 1] == '*'))
 		buf_addstr(re, "(?![\\w'])");
-	/* Keys of the first word: the pattern is tried only where such a
-	 * word starts (anchored).  Else the best keys, as a prefilter. */
-	if (first.n > 0)
-		ks = first;
-	pat->anchored = first.n > 0;
+	/* The most selective keys decide whether to try the pattern at all;
+	 * the keys of the first word, where (anchored). */
 	pat->nkeys = ks.n > 0 ? ks.n : 0;
 	if (ks.n > 0)
 		memcpy(pat->keys, ks.keys, (size_t)ks.n * sizeof(ks.keys[0]));
+	pat->anchored = first.n > 0;
+	pat->nfkeys = first.n > 0 ? first.n : 0;
+	if (first.n > 0)
+		memcpy(pat->fkeys, first.keys,
+		    (size_t)first.n * sizeof(first.keys[0]));
 	return 0;
 }
 
@@ -1070,7 +1074,7 @@ load_rule(struct lexicon *lex, config_setting_t *r, const char *file,
 	}
 	/* "first": a phrase-syntax word or group every regex of the rule
 	 * starts with, so the regexes are tried only at such tokens. */
-	first.nkeys = 0;
+	first.nkeys = first.nfkeys = 0;
 	if (config_setting_lookup_string(r, "first", &fs)) {
 		const char *why = NULL;
 		char *f = fold_str(fs);
@@ -1106,9 +1110,11 @@ load_rule(struct lexicon *lex, config_setting_t *r, const char *file,
 			set_err(err, errlen, file, pl, "%s", msg);
 			return -1;
 		}
-		if (first.nkeys > 0) {
-			memcpy(pat->keys, first.keys, sizeof(pat->keys));
-			pat->nkeys = first.nkeys;
+		if (first.nfkeys > 0) {
+			memcpy(pat->fkeys, first.fkeys, sizeof(pat->fkeys));
+			pat->nfkeys = first.nfkeys;
+			memcpy(pat->keys, first.fkeys, sizeof(pat->keys));
+			pat->nkeys = first.nfkeys;
 			pat->anchored = 1;
 		}
 		ru->npats++;
@@ -1517,14 +1523,14 @@ cursor_next(struct cursor *c, const struct lexicon *lex, pcre2_match_data *md)
 	while (c->tries < MATCH_TRIES * 4) {
 		if (c->pat->anchored) {
 			while (c->key < 0 || c->at >= c->ti->n ||
-			    c->ti->v[c->at].key != c->pat->keys[c->key]) {
-				if (++c->key >= c->pat->nkeys)
+			    c->ti->v[c->at].key != c->pat->fkeys[c->key]) {
+				if (++c->key >= c->pat->nfkeys)
 					return 0;
-				if (!bitmap_has(c->bm, c->pat->keys[c->key])) {
+				if (!bitmap_has(c->bm, c->pat->fkeys[c->key])) {
 					c->at = c->ti->n;	/* not in the text */
 					continue;
 				}
-				c->at = tokindex_find(c->ti, c->pat->keys[c->key]);
+				c->at = tokindex_find(c->ti, c->pat->fkeys[c->key]);
 			}
 			c->tries++;
 			if (pcre2_match(c->pat->re, (PCRE2_SPTR)c->s, c->len,
