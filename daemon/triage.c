@@ -62,6 +62,8 @@ static const char *const sig_names[SIG__COUNT] = {
 #define LEX_MAX_LANGS		32
 #define LEX_MAX_KEYS		64
 #define KEY_SPACE		(37 * 37 * 37)
+#define KEY_HASH		0x80000000u	/* a whole word longer than 3 */
+#define BITMAP_BITS		(KEY_SPACE + 65536)
 #define RATIONALE_MAX		16
 #define RATIONALE_QUOTE		60
 #define NEG_WINDOW		48
@@ -399,17 +401,41 @@ key_of(const char *s, int n)
 	return (uint16_t)(k[0] * 37 * 37 + k[1] * 37 + k[2]);
 }
 
-static void
-bitmap_set(unsigned char *bm, uint16_t k)
+/* Key of a whole word (FNV-1a of its characters), tagged KEY_HASH. */
+static uint32_t
+word_hash(const char *s, size_t n)
 {
+	uint32_t h = 2166136261u;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 16777619u;
+	return KEY_HASH | (h & 0x7fffffffu);
+}
+
+/* Bit of a key: prefixes first, then 64K bits of whole-word hashes; an
+ * exact short word shares its prefix's bit. */
+static uint32_t
+bitmap_bit(uint32_t k)
+{
+	if (k & KEY_HASH)
+		return KEY_SPACE + (k & 0xffff);
+	if (k >= KEY_SPACE)
+		return k - KEY_SPACE;
+	return k;
+}
+
+static void
+bitmap_set(unsigned char *bm, uint32_t k)
+{
+	k = bitmap_bit(k);
 	bm[k >> 3] |= (unsigned char)(1u << (k & 7));
 }
 
 static int
 bitmap_has(const unsigned char *bm, uint32_t k)
 {
-	if (k >= KEY_SPACE)
-		k -= KEY_SPACE;	/* an exact word: its prefix is there too */
+	k = bitmap_bit(k);
 	return (bm[k >> 3] >> (k & 7)) & 1;
 }
 
@@ -431,6 +457,8 @@ bitmap_fill(unsigned char *bm, const char *s, size_t len)
 			bitmap_set(bm, key_of(s + i, 2));
 		if (j - i >= 3)
 			bitmap_set(bm, key_of(s + i, 3));
+		if (j - i > 3)
+			bitmap_set(bm, word_hash(s + i, j - i));
 		i = j;
 	}
 }
@@ -487,11 +515,12 @@ tokindex_build(struct tokindex *ti, const char *s, size_t len)
 			ti->v[ti->n].key = key_of(s + i, 3);
 			ti->v[ti->n++].pos = (uint32_t)i;
 		}
-		if (j - i <= 3) {
-			/* short words also as themselves: "i" is not "in" */
+		/* whole words too: "i" is not "in", "they" not "there" */
+		if (j - i <= 3)
 			ti->v[ti->n].key = KEY_SPACE + key_of(s + i, (int)(j - i));
-			ti->v[ti->n++].pos = (uint32_t)i;
-		}
+		else
+			ti->v[ti->n].key = word_hash(s + i, j - i);
+		ti->v[ti->n++].pos = (uint32_t)i;
 		i = j;
 	}
 	if (ti->n > 0)
@@ -606,6 +635,9 @@ parse_word(struct pparse *pp, struct keyset *ks)
 	if (i <= 3 && i > 0 && (i < len || !star)) {
 		ks->keys[0] = KEY_SPACE + key_of(w, (int)i);
 		ks->quality = 3;
+	} else if (i > 3 && (i < len || !star)) {
+		ks->keys[0] = word_hash(w, i);
+		ks->quality = 4;
 	}
 	return 0;
 }
@@ -1621,7 +1653,7 @@ apply_masks(struct scan *sc, char *s, size_t len, const unsigned char *bm)
 static void
 scan_text(struct scan *sc, char *s, size_t len, int body)
 {
-	unsigned char bm[(KEY_SPACE + 7) / 8];
+	unsigned char bm[(BITMAP_BITS + 7) / 8];
 	struct tokindex ti;
 	size_t i, off = 0, mlen = 0;
 	int n;
