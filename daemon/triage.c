@@ -464,27 +464,27 @@ bitmap_fill(unsigned char *bm, const char *s, size_t len)
 }
 
 /*
- * Where each token prefix key occurs: (key, offset) pairs sorted by key, so
- * an anchored phrase is tried only where its first word can start.
+ * Where each token key occurs: (key, offset) entries chained per hash slot
+ * in text order, so an anchored phrase is tried only where its first word
+ * can start.
  */
 struct tokpos {
 	uint32_t	key;
 	uint32_t	pos;
+	int32_t		next;	/* next entry in the slot's chain, -1 */
 };
 
 struct tokindex {
 	struct tokpos	*v;
 	size_t		 n;
+	int32_t		*head;	/* per slot: first entry, -1 */
+	unsigned	 bits;
 };
 
-static int
-tokpos_cmp(const void *a, const void *b)
+static uint32_t
+tokindex_slot(const struct tokindex *ti, uint32_t key)
 {
-	const struct tokpos *x = a, *y = b;
-
-	if (x->key != y->key)
-		return x->key < y->key ? -1 : 1;
-	return x->pos < y->pos ? -1 : x->pos > y->pos;
+	return (key * 2654435761u) >> (32 - ti->bits);
 }
 
 static void
@@ -494,6 +494,7 @@ tokindex_build(struct tokindex *ti, const char *s, size_t len)
 
 	ti->v = NULL;
 	ti->n = 0;
+	ti->head = NULL;
 	while (i < len) {
 		if (!key_char((unsigned char)s[i])) {
 			i++;
@@ -523,24 +524,36 @@ tokindex_build(struct tokindex *ti, const char *s, size_t len)
 		ti->v[ti->n++].pos = (uint32_t)i;
 		i = j;
 	}
-	if (ti->n > 0)
-		qsort(ti->v, ti->n, sizeof(*ti->v), tokpos_cmp);
+	for (ti->bits = 8; ((size_t)1 << ti->bits) < 2 * ti->n &&
+	    ti->bits < 24; ti->bits++)
+		;
+	ti->head = xreallocarray(NULL, (size_t)1 << ti->bits, sizeof(int32_t));
+	memset(ti->head, 0xff, ((size_t)1 << ti->bits) * sizeof(int32_t));
+	/* backwards, so that each chain runs in text order */
+	for (i = ti->n; i-- > 0;) {
+		uint32_t slot = tokindex_slot(ti, ti->v[i].key);
+
+		ti->v[i].next = ti->head[slot];
+		ti->head[slot] = (int32_t)i;
+	}
 }
 
-/* Index of the first entry with that key (or n). */
-static size_t
-tokindex_find(const struct tokindex *ti, uint32_t key)
+static void
+tokindex_free(struct tokindex *ti)
 {
-	size_t lo = 0, hi = ti->n, mid;
+	free(ti->v);
+	free(ti->head);
+}
 
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if (ti->v[mid].key < key)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+/* From entry e (-1: the start of key's chain), the next entry with that
+ * key, or -1. */
+static int32_t
+tokindex_next(const struct tokindex *ti, uint32_t key, int32_t e)
+{
+	e = e < 0 ? ti->head[tokindex_slot(ti, key)] : ti->v[e].next;
+	while (e >= 0 && ti->v[e].key != key)
+		e = ti->v[e].next;
+	return e;
 }
 
 /* ---- phrase -> regex ---------------------------------------------------- */
@@ -1527,7 +1540,7 @@ struct cursor {
 	const char		*s;
 	size_t			 len;
 	int			 key;		/* anchored: current key */
-	size_t			 at;		/* anchored: index in ti */
+	int32_t			 at;		/* anchored: entry in ti, -1 */
 	PCRE2_SIZE		 start;		/* unanchored: next offset */
 	int			 tries;
 };
@@ -1554,19 +1567,20 @@ cursor_next(struct cursor *c, const struct lexicon *lex, pcre2_match_data *md)
 
 	while (c->tries < MATCH_TRIES * 4) {
 		if (c->pat->anchored) {
-			while (c->key < 0 || c->at >= c->ti->n ||
-			    c->ti->v[c->at].key != c->pat->fkeys[c->key]) {
+			if (c->key >= 0 && c->at >= 0)
+				c->at = tokindex_next(c->ti,
+				    c->pat->fkeys[c->key], c->at);
+			while (c->key < 0 || c->at < 0) {
 				if (++c->key >= c->pat->nfkeys)
 					return 0;
-				if (!bitmap_has(c->bm, c->pat->fkeys[c->key])) {
-					c->at = c->ti->n;	/* not in the text */
-					continue;
-				}
-				c->at = tokindex_find(c->ti, c->pat->fkeys[c->key]);
+				c->at = -1;
+				if (bitmap_has(c->bm, c->pat->fkeys[c->key]))
+					c->at = tokindex_next(c->ti,
+					    c->pat->fkeys[c->key], -1);
 			}
 			c->tries++;
 			if (pcre2_match(c->pat->re, (PCRE2_SPTR)c->s, c->len,
-			    c->ti->v[c->at++].pos, PCRE2_ANCHORED |
+			    c->ti->v[c->at].pos, PCRE2_ANCHORED |
 			    PCRE2_NO_UTF_CHECK, md, lex->mctx) >= 0)
 				return 1;
 			continue;
@@ -1685,7 +1699,7 @@ scan_text(struct scan *sc, char *s, size_t len, int body)
 		}
 	}
 	sc->tix = NULL;
-	free(ti.v);
+	tokindex_free(&ti);
 }
 
 /* ---- decision ----------------------------------------------------------- */
