@@ -231,28 +231,33 @@ utf8_decode(const unsigned char *s, size_t len, uint32_t *cp)
 	return n;
 }
 
-static void
-buf_add_cp(struct buf *b, uint32_t c)
-{
-	char t[4];
+/*
+ * The normaliser's output: never longer than its input plus one byte
+ * (every fold maps a character to at most as many bytes), so it is
+ * allocated once and written without checks.
+ */
+struct out {
+	char	*p;
+	size_t	 n;
+};
 
+static void
+out_cp(struct out *o, uint32_t c)
+{
 	if (c < 0x80) {
-		buf_addc(b, (char)c);
+		o->p[o->n++] = (char)c;
 	} else if (c < 0x800) {
-		t[0] = (char)(0xc0 | (c >> 6));
-		t[1] = (char)(0x80 | (c & 0x3f));
-		buf_add(b, t, 2);
+		o->p[o->n++] = (char)(0xc0 | (c >> 6));
+		o->p[o->n++] = (char)(0x80 | (c & 0x3f));
 	} else if (c < 0x10000) {
-		t[0] = (char)(0xe0 | (c >> 12));
-		t[1] = (char)(0x80 | ((c >> 6) & 0x3f));
-		t[2] = (char)(0x80 | (c & 0x3f));
-		buf_add(b, t, 3);
+		o->p[o->n++] = (char)(0xe0 | (c >> 12));
+		o->p[o->n++] = (char)(0x80 | ((c >> 6) & 0x3f));
+		o->p[o->n++] = (char)(0x80 | (c & 0x3f));
 	} else {
-		t[0] = (char)(0xf0 | (c >> 18));
-		t[1] = (char)(0x80 | ((c >> 12) & 0x3f));
-		t[2] = (char)(0x80 | ((c >> 6) & 0x3f));
-		t[3] = (char)(0x80 | (c & 0x3f));
-		buf_add(b, t, 4);
+		o->p[o->n++] = (char)(0xf0 | (c >> 18));
+		o->p[o->n++] = (char)(0x80 | ((c >> 12) & 0x3f));
+		o->p[o->n++] = (char)(0x80 | ((c >> 6) & 0x3f));
+		o->p[o->n++] = (char)(0x80 | (c & 0x3f));
 	}
 }
 
@@ -267,14 +272,14 @@ is_space_cp(uint32_t c)
 /* Folded form of code point c appended to b (a lower-case ASCII string for
  * Latin letters). */
 static void
-fold_cp(struct buf *b, uint32_t c)
+fold_cp(struct out *b, uint32_t c)
 {
 	const char *f = NULL;
 
 	if (c >= 'A' && c <= 'Z')
 		c += 'a' - 'A';
 	if (c < 0x80) {
-		buf_addc(b, (char)c);
+		b->p[b->n++] = (char)c;
 		return;
 	}
 	if (c >= 0xc0 && c <= 0x24f)
@@ -282,19 +287,20 @@ fold_cp(struct buf *b, uint32_t c)
 	else if (c >= 0x1e00 && c <= 0x1eff)
 		f = fold_latin_ext_add[c - 0x1e00];
 	if (f != NULL && *f != '\0') {
-		buf_addstr(b, f);
+		while (*f != '\0')
+			b->p[b->n++] = *f++;
 		return;
 	}
 	switch (c) {
 	case 0x2018: case 0x2019: case 0x201b: case 0x2032: case 0x02bc:
-		buf_addc(b, '\'');
+		b->p[b->n++] = '\'';
 		return;
 	case 0x201c: case 0x201d: case 0x201e: case 0x00ab: case 0x00bb:
-		buf_addc(b, '"');
+		b->p[b->n++] = '"';
 		return;
 	case 0x2010: case 0x2011: case 0x2012: case 0x2013: case 0x2014:
 	case 0x2212:
-		buf_addc(b, '-');
+		b->p[b->n++] = '-';
 		return;
 	case 0x0401:
 		c = 0x0435;	/* Ё -> е */
@@ -316,9 +322,9 @@ fold_cp(struct buf *b, uint32_t c)
 		break;
 	}
 	if (c < 0x80)
-		buf_addc(b, (char)c);
+		b->p[b->n++] = (char)c;
 	else
-		buf_add_cp(b, c);
+		out_cp(b, c);
 }
 
 /*
@@ -334,10 +340,21 @@ normalise(struct buf *b, const char *s, size_t len, size_t max, int drop_quoted)
 	int at_bol = 1, space = 1;
 	uint32_t c;
 	int n;
+	struct out o;
 
 	if (len > max)
 		len = max;
+	o.p = xmalloc(len + 8);
+	o.n = 0;
 	while (i < len) {
+		/* fast path: a plain ASCII letter, digit or punctuation */
+		if (!at_bol && p[i] > 0x20 && p[i] < 0x7f) {
+			o.p[o.n++] = (char)(p[i] >= 'A' && p[i] <= 'Z' ?
+			    p[i] + ('a' - 'A') : p[i]);
+			space = 0;
+			i++;
+			continue;
+		}
 		if (at_bol && drop_quoted) {
 			size_t j = i;
 
@@ -365,17 +382,22 @@ normalise(struct buf *b, const char *s, size_t len, size_t max, int drop_quoted)
 			if (c == 0xad || c == 0x200d)
 				continue;	/* soft hyphen, ZWJ: invisible */
 			if (!space)
-				buf_addc(b, ' ');
+				o.p[o.n++] = ' ';
 			space = 1;
 			continue;
 		}
-		fold_cp(b, c);
+		fold_cp(&o, c);
 		space = 0;
 	}
-	while (b->len > 0 && b->data[b->len - 1] == ' ')
-		b->data[--b->len] = '\0';
-	if (b->data == NULL)
-		buf_addstr(b, "");
+	while (o.n > 0 && o.p[o.n - 1] == ' ')
+		o.n--;
+	o.p[o.n] = '\0';
+	/* hand the bytes to the (empty) buffer */
+	buf_free(b);
+	b->data = o.p;
+	b->len = o.n;
+	b->cap = len + 8;
+	b->max = 0;
 }
 
 /* ---- token prefix keys -------------------------------------------------- */
