@@ -1498,6 +1498,8 @@ struct scan {
 	const char		*subj;
 	const struct tokindex	*tix;		/* of the text being scanned */
 	pcre2_match_data	*md2;		/* for the negation check */
+	uint32_t		*scratch;	/* cursor_best(), owned */
+	size_t			 scratch_cap;
 };
 
 static int
@@ -1565,7 +1567,72 @@ struct cursor {
 	int32_t			 at;		/* anchored: entry in ti, -1 */
 	PCRE2_SIZE		 start;		/* unanchored: next offset */
 	int			 tries;
+	const uint32_t		*bpos;		/* where its best word occurs */
+	size_t			 nbpos;		/* 0: no such check */
 };
+
+/* A phrase never spans more than this many bytes of text. */
+#define PHRASE_SPAN	400
+
+static int
+u32_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * When a phrase's first word is common ("i", "my") but a later word is
+ * not, an attempt only makes sense where that later word follows closely:
+ * collect its positions once (into the scan's scratch array).
+ */
+static void
+cursor_best(struct cursor *c, uint32_t **scratch, size_t *cap)
+{
+	const struct pattern *pat = c->pat;
+	size_t n = 0;
+	int32_t e;
+	int k;
+
+	if (!pat->anchored || pat->nkeys == 0 || (pat->nkeys == pat->nfkeys &&
+	    memcmp(pat->keys, pat->fkeys, (size_t)pat->nkeys *
+	    sizeof(pat->keys[0])) == 0))
+		return;
+	for (k = 0; k < pat->nkeys; k++) {
+		if (!bitmap_has(c->bm, pat->keys[k]))
+			continue;
+		for (e = tokindex_next(c->ti, pat->keys[k], -1); e >= 0;
+		    e = tokindex_next(c->ti, pat->keys[k], e)) {
+			if (n == *cap) {
+				*cap = *cap ? *cap * 2 : 64;
+				*scratch = xreallocarray(*scratch, *cap,
+				    sizeof(**scratch));
+			}
+			(*scratch)[n++] = c->ti->v[e].pos;
+		}
+	}
+	if (n > 1)
+		qsort(*scratch, n, sizeof(**scratch), u32_cmp);
+	c->bpos = *scratch;
+	c->nbpos = n;
+}
+
+/* Does a best word start in [pos, pos + PHRASE_SPAN]? */
+static int
+cursor_best_near(const struct cursor *c, uint32_t pos)
+{
+	size_t lo = 0, hi = c->nbpos, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (c->bpos[mid] < pos)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < c->nbpos && c->bpos[lo] - pos <= PHRASE_SPAN;
+}
 
 static void
 cursor_init(struct cursor *c, const struct pattern *pat,
@@ -1600,6 +1667,9 @@ cursor_next(struct cursor *c, const struct lexicon *lex, pcre2_match_data *md)
 					c->at = tokindex_next(c->ti,
 					    c->pat->fkeys[c->key], -1);
 			}
+			if (c->bpos != NULL &&
+			    !cursor_best_near(c, c->ti->v[c->at].pos))
+				continue;
 			c->tries++;
 			if (pcre2_match(c->pat->re, (PCRE2_SPTR)c->s, c->len,
 			    c->ti->v[c->at].pos, PCRE2_ANCHORED |
@@ -1641,6 +1711,7 @@ rule_match(struct scan *sc, const struct rule *r, const char *s, size_t len,
 		if (!pattern_may_match(&r->pats[i], bm))
 			continue;
 		cursor_init(&c, &r->pats[i], sc->tix, bm, s, len);
+		cursor_best(&c, &sc->scratch, &sc->scratch_cap);
 		while (cursor_next(&c, sc->lex, sc->md)) {
 			ov = pcre2_get_ovector_pointer(sc->md);
 			if (r->negatable && negated(sc->lex, sc->md2, s, ov[0]))
@@ -1678,6 +1749,7 @@ apply_masks(struct scan *sc, char *s, size_t len, const unsigned char *bm)
 			if (!pattern_may_match(&r->pats[j], bm))
 				continue;
 			cursor_init(&c, &r->pats[j], sc->tix, bm, s, len);
+			cursor_best(&c, &sc->scratch, &sc->scratch_cap);
 			while (cursor_next(&c, sc->lex, sc->md)) {
 				ov = pcre2_get_ovector_pointer(sc->md);
 				memset(s + ov[0], ' ', ov[1] - ov[0]);
@@ -2058,6 +2130,7 @@ triage_classify(const struct lexicon *lex, const struct message *m,
 	free(sc.hits);
 	pcre2_match_data_free(sc.md);
 	pcre2_match_data_free(sc.md2);
+	free(sc.scratch);
 	return 0;
 }
 
