@@ -61,7 +61,7 @@ static const char *const sig_names[SIG__COUNT] = {
 
 #define LEX_MAX_LANGS		32
 #define LEX_MAX_KEYS		64
-#define KEY_SPACE		(37 * 37 * 37)
+#define KEY_SPACE		(37u * 37u * 37u)
 #define KEY_HASH		0x80000000u	/* a whole word longer than 3 */
 #define BITMAP_BITS		(KEY_SPACE + 65536)
 #define RATIONALE_MAX		16
@@ -92,6 +92,8 @@ struct pattern {
 	int		 anchored;		/* tried only at fkeys tokens */
 	uint32_t	 fkeys[LEX_MAX_KEYS];	/* keys of the first word */
 	int		 nfkeys;
+	uint32_t	 skeys[LEX_MAX_KEYS];	/* keys of the word after it */
+	int		 nskeys;		/* 0: no such check */
 };
 
 struct rule {
@@ -603,6 +605,10 @@ struct pparse {
 	struct buf	*re;
 	const char	*why;
 	int		 depth;
+	int		 simple;	/* last item: one plain word (or group of) */
+	int		 nitems;	/* items of the last sequence parsed */
+	int		 first_simple;	/* top level: first item is simple */
+	struct keyset	 second;	/* top level: second item's first keys */
 };
 
 /* a += b; unusable when either is, or when too many. */
@@ -643,6 +649,9 @@ parse_word(struct pparse *pp, struct keyset *ks)
 		star = 1;
 		len--;
 	}
+	for (i = 0, pp->simple = 1; i < len; i++)
+		if (!key_char((unsigned char)w[i]))
+			pp->simple = 0;
 	if (len == 0) {
 		pp->why = "empty word";
 		return -1;
@@ -681,6 +690,7 @@ static int
 parse_group(struct pparse *pp, struct keyset *ks, struct keyset *first)
 {
 	struct keyset alt, altfirst;
+	int simple;
 
 	if (++pp->depth > 4) {
 		pp->why = "groups nested too deep";
@@ -690,9 +700,12 @@ parse_group(struct pparse *pp, struct keyset *ks, struct keyset *first)
 	buf_addstr(pp->re, "(?:");
 	ks->n = first->n = 0;
 	ks->quality = first->quality = 3;
+	simple = 1;
 	for (;;) {
 		if (parse_seq(pp, &alt, &altfirst) < 0)
 			return -1;
+		if (pp->nitems != 1 || !pp->simple)
+			simple = 0;
 		keyset_union(ks, &alt);
 		keyset_union(first, &altfirst);
 		if (*pp->p == '|') {
@@ -717,6 +730,7 @@ parse_group(struct pparse *pp, struct keyset *ks, struct keyset *first)
 		first->quality = 0;
 	}
 	pp->depth--;
+	pp->simple = simple;
 	return 0;
 }
 
@@ -724,7 +738,7 @@ parse_group(struct pparse *pp, struct keyset *ks, struct keyset *first)
 static int
 parse_seq(struct pparse *pp, struct keyset *ks, struct keyset *firstks)
 {
-	int first = 1;
+	int first = 1, items = 0, gap = 0, depth = pp->depth;
 
 	ks->n = firstks->n = -1;
 	ks->quality = firstks->quality = 0;
@@ -739,6 +753,7 @@ parse_seq(struct pparse *pp, struct keyset *ks, struct keyset *firstks)
 		if (strncmp(pp->p, "...", 3) == 0 && is_special(pp->p[3])) {
 			pp->p += 3;
 			buf_addstr(pp->re, "(?:\\W++\\w++){0,4}");
+			gap = 1;
 			continue;
 		}
 		buf_addstr(pp->re, first ? "(?:" : "(?:\\W+");
@@ -748,6 +763,7 @@ parse_seq(struct pparse *pp, struct keyset *ks, struct keyset *firstks)
 			if (*pp->p == '*') {
 				pp->p++;
 				buf_addstr(pp->re, "\\w*");
+				pp->simple = 0;
 			}
 		} else if (parse_word(pp, &item) < 0)
 			return -1;
@@ -764,6 +780,12 @@ parse_seq(struct pparse *pp, struct keyset *ks, struct keyset *firstks)
 		buf_addstr(pp->re, optional ? ")?" : ")");
 		if (first)
 			*firstks = itemfirst;
+		/* what must follow the first word, for a cheap check */
+		if (depth == 0 && first)
+			pp->first_simple = pp->simple;
+		if (depth == 0 && items == 1 && !gap && !optional)
+			pp->second = itemfirst;
+		items++;
 		if (!optional && item.n > 0 && (ks->n < 0 ||
 		    item.quality > ks->quality ||
 		    (item.quality == ks->quality && item.n < ks->n)))
@@ -774,6 +796,7 @@ parse_seq(struct pparse *pp, struct keyset *ks, struct keyset *firstks)
 		pp->why = "empty phrase or alternative";
 		return -1;
 	}
+	pp->nitems = items;
 	return 0;
 }
 
@@ -794,6 +817,7 @@ phrase_to_regex(const char *ph, struct buf *re, struct pattern *pat,
 	memset(&pp, 0, sizeof(pp));
 	pp.p = ph;
 	pp.re = re;
+	pp.second.n = -1;
 	if (parse_seq(&pp, &ks, &first) < 0 || *pp.p != '\0') {
 		*why = pp.why ? pp.why : "unbalanced ( )";
 		return -1;
@@ -809,6 +833,12 @@ phrase_to_regex(const char *ph, struct buf *re, struct pattern *pat,
 	if (ks.n > 0)
 		memcpy(pat->keys, ks.keys, (size_t)ks.n * sizeof(ks.keys[0]));
 	pat->anchored = first.n > 0;
+	pat->nskeys = 0;
+	if (pat->anchored && pp.first_simple && pp.second.n > 0) {
+		pat->nskeys = pp.second.n;
+		memcpy(pat->skeys, pp.second.keys,
+		    (size_t)pp.second.n * sizeof(pp.second.keys[0]));
+	}
 	pat->nfkeys = first.n > 0 ? first.n : 0;
 	if (first.n > 0)
 		memcpy(pat->fkeys, first.keys,
@@ -1618,6 +1648,37 @@ cursor_best(struct cursor *c, uint32_t **scratch, size_t *cap)
 	c->nbpos = n;
 }
 
+/* Is the token after the one at pos one of the phrase's second words? */
+static int
+cursor_second_ok(const struct cursor *c, uint32_t pos)
+{
+	const char *s = c->s;
+	size_t i = pos, j, len = c->len;
+	uint32_t k[4];
+	int nk = 0, a, b;
+
+	while (i < len && key_char((unsigned char)s[i]))
+		i++;
+	while (i < len && !key_char((unsigned char)s[i]))
+		i++;
+	if (i >= len)
+		return 0;
+	for (j = i; j < len && key_char((unsigned char)s[j]); j++)
+		;
+	k[nk++] = key_of(s + i, 1);
+	if (j - i >= 2)
+		k[nk++] = key_of(s + i, 2);
+	if (j - i >= 3)
+		k[nk++] = key_of(s + i, 3);
+	k[nk++] = j - i <= 3 ? KEY_SPACE + key_of(s + i, (int)(j - i)) :
+	    word_hash(s + i, j - i);
+	for (a = 0; a < c->pat->nskeys; a++)
+		for (b = 0; b < nk; b++)
+			if (c->pat->skeys[a] == k[b])
+				return 1;
+	return 0;
+}
+
 /* Does a best word start in [pos, pos + PHRASE_SPAN]? */
 static int
 cursor_best_near(const struct cursor *c, uint32_t pos)
@@ -1669,6 +1730,9 @@ cursor_next(struct cursor *c, const struct lexicon *lex, pcre2_match_data *md)
 			}
 			if (c->bpos != NULL &&
 			    !cursor_best_near(c, c->ti->v[c->at].pos))
+				continue;
+			if (c->pat->nskeys > 0 &&
+			    !cursor_second_ok(c, c->ti->v[c->at].pos))
 				continue;
 			c->tries++;
 			if (pcre2_match(c->pat->re, (PCRE2_SPTR)c->s, c->len,
