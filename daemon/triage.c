@@ -2016,7 +2016,8 @@ decide(struct scan *sc, const struct message *m, struct triage_result *res)
 	if (hdr == 2 || (hdr == 1 && human < 12 + s[SIG_AUTOMATED]) ||
 	    (hdr == 0 && s[SIG_AUTOMATED] >= 8 &&
 	    s[SIG_AUTOMATED] >= 2 * (human + s[SIG_TIP] + s[SIG_REFERRAL] +
-	    s[SIG_TTA] + s[SIG_INFO] + s[SIG_CRISIS] + s[SIG_INDICATOR] / 2))) {
+	    s[SIG_TTA] + s[SIG_INFO] + s[SIG_RELATED] + s[SIG_CRISIS] +
+	    s[SIG_OBSERVER] + s[SIG_INDICATOR] / 2))) {
 		res->type = CT_AUTOMATED;
 		res->automated = 1;
 		res->urgency = URG_NONE;
@@ -2084,6 +2085,15 @@ decide(struct scan *sc, const struct message *m, struct triage_result *res)
 		res->type = CT_CRISIS;
 	}
 
+	/* Referrals are for trafficking survivors: an out-of-scope topic
+	 * (domestic violence, assault, immigration) with no trafficking cue is
+	 * related, even when the writer asks for a service. */
+	if (res->type == CT_REFERRAL && s[SIG_INDICATOR] == 0 &&
+	    s[SIG_SAFE] == 0 && s[CT_RELATED] >= 8) {
+		rationale_add(res, xstrdup("related: a service outside "
+		    "trafficking"));
+		res->type = CT_RELATED;
+	}
 	res->danger = s[SIG_DANGER] > 0 && s[SIG_DANGER] > s[SIG_SAFE];
 	res->minor = s[SIG_MINOR] >= 6 && res->type != CT_INFO &&
 	    res->type != CT_TTA;
