@@ -25,6 +25,7 @@ static const struct command commands[] = {
 	{ "ingest", cmd_ingest, "store one message read on standard input" },
 	{ "sla", cmd_sla, "deadlines of a contact (or --batch on stdin)" },
 	{ "holidays", cmd_holidays, "closed dates of a range of years" },
+	{ "remind", cmd_remind, "send the reminder report of the current slot" },
 };
 
 static int

@@ -528,9 +528,8 @@ alert_mail_body(const struct outbox_row *r, json_t *p, char **subject)
 	return buf_steal(&b);
 }
 
-/* Bare LF to CRLF, for bodies built with "\n". */
-static char *
-crlf(const char *s)
+char *
+notify_crlf(const char *s)
 {
 	struct buf b;
 	char prev = '\0';
@@ -572,7 +571,7 @@ deliver_email(const struct config *cfg, const struct outbox_row *r, json_t *p,
 		irt = json_string_value(json_object_get(p, "in_reply_to"));
 		subject = xasprintf("[intake #%lld] We received your message",
 		    r->ticket);
-		body = crlf(ack_text);
+		body = notify_crlf(ack_text);
 	} else {
 		to = cfg->alerts_to;
 		nto = cfg->alerts_nto;
@@ -581,7 +580,7 @@ deliver_email(const struct config *cfg, const struct outbox_row *r, json_t *p,
 			return NOTIFY_CONFIG;
 		}
 		lf = alert_mail_body(r, p, &subject);
-		body = crlf(lf);
+		body = notify_crlf(lf);
 		free(lf);
 	}
 	if (from == NULL) {

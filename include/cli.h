@@ -48,5 +48,6 @@ int	 cmd_ingest(int, char **);	/* cmd_ingest.c */
 int	 cmd_sla(int, char **);		/* cmd_sla.c */
 int	 cmd_holidays(int, char **);	/* cmd_sla.c */
 int	 cmd_classify(int, char **);	/* cmd_classify.c */
+int	 cmd_remind(int, char **);	/* cmd_remind.c */
 
 #endif

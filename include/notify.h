@@ -72,6 +72,8 @@ void	 notify_base64_lines(struct buf *, const char *data, size_t len);
 int	 notify_mail_head(struct buf *, const char *from, char *const *to,
 	    size_t nto, const char *subject, const char *auto_submitted,
 	    const char *in_reply_to, time_t now, char **err);
+/* Bare LF to CRLF (text parts are sent in canonical form); caller frees. */
+char	*notify_crlf(const char *);
 /* A single-part text/plain UTF-8 message body (headers included). */
 void	 notify_mail_text(struct buf *, const char *text);
 
