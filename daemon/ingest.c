@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 
+#include "ack.h"
 #include "ingest.h"
 #include "log.h"
 #include "outbox.h"
@@ -572,6 +573,8 @@ store_new_ticket(struct ingest_ctx *ctx, const struct raw_input *raw,
 
 	*alerted = 0;
 	if ((rc = insert_ticket(ctx, raw, msg, d, now, ticket)) != STORE_OK)
+		return rc;
+	if ((rc = ack_maybe_queue(ctx->store, ctx->cfg, *ticket, msg, now)) < 0)
 		return rc;
 	rc = event_json(ctx, *ticket, now, "created", json_pack(
 	    "{s:s,s:s,s:s,s:b,s:b}", "type", call_type_name(d->tri.type),
