@@ -650,7 +650,8 @@ col_dup(sqlite3_stmt *s, int i)
 	return xstrdup(t ? (const char *)t : "");
 }
 
-/* Copy the due rows out, so no statement stays open across transfers. */
+/* Copy the due rows out, so no statement stays open across transfers.
+ * Alerts first: an acknowledgement can wait, a crisis cannot. */
 static int
 load_due(struct store *st, time_t now, int max, struct outbox_row **out,
     size_t *n)
@@ -664,7 +665,8 @@ load_due(struct store *st, time_t now, int max, struct outbox_row **out,
 	*n = 0;
 	rc = sqlite3_prepare_v2(store_db(st), "SELECT id, kind, channel, "
 	    "ticket_id, payload, attempts FROM outbox WHERE delivered_at IS "
-	    "NULL AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?",
+	    "NULL AND next_attempt_at <= ? ORDER BY CASE kind WHEN 'alert' THEN 0 "
+	    "WHEN 'health' THEN 1 ELSE 2 END, next_attempt_at, id LIMIT ?",
 	    -1, &s, NULL);
 	if (rc != SQLITE_OK)
 		return store_classify(rc);
