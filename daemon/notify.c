@@ -6,6 +6,7 @@
  * sent and marked in its own short transaction, so no database lock is held
  * across the network.
  */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,8 +54,13 @@ notify_backoff(int attempts)
 static int
 host_is_loopback(const char *h)
 {
+	struct in_addr a;
+
+	/* A real address, not a name that merely starts with "127.". */
+	if (inet_pton(AF_INET, h, &a) == 1)
+		return (ntohl(a.s_addr) >> 24) == 127;
 	return strcmp(h, "localhost") == 0 || strcmp(h, "::1") == 0 ||
-	    strcmp(h, "[::1]") == 0 || strncmp(h, "127.", 4) == 0;
+	    strcmp(h, "[::1]") == 0;
 }
 
 int
