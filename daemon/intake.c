@@ -5,6 +5,7 @@
  */
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -58,6 +59,13 @@ main(int argc, char **argv)
 	/* libetpan and libcurl write to sockets with plain send(). */
 	signal(SIGPIPE, SIG_IGN);
 	log_init("intake", LOG_PRI_WARNING);
+	/* "intake -c FILE COMMAND ...": the same as COMMAND -c FILE. */
+	if (argc >= 3 && (strcmp(argv[1], "-c") == 0 ||
+	    strcmp(argv[1], "--config") == 0)) {
+		setenv("INTAKE_CONFIG", argv[2], 1);
+		argc -= 2;
+		argv += 2;
+	}
 	if (argc < 2) {
 		usage(stderr);
 		return EX_USAGE;
