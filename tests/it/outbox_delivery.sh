@@ -33,7 +33,7 @@ ingest() {	# CONF FROM SUBJECT MSGID BODY [EXTRA-HEADER]
 	    "$2" "$3" "$4" "${6:+$6\r\n}" "$5" | "$INTAKE" ingest -c "$1" >/dev/null ||
 	    fail "ingest $4"
 }
-once() { "$INTAKED" --once -c "$tmp/on.conf" 2>>"$tmp/intaked.log"; }
+once() { "$INTAKED" --once -c "$tmp/on.conf" 2>>"$tmp/intaked.log" || fail "intaked --once exit $? (no sources: want 0): $(tail -n 5 "$tmp/intaked.log")"; }
 count() { sql "$DB" "$1"; }
 
 ingest "$tmp/on.conf" 'Ana <ana@example.net>' 'help' m1 \
