@@ -21,7 +21,10 @@
 #include "util.h"
 
 #define CONNECT_TIMEOUT_MS	10000L
-#define TRANSFER_TIMEOUT_MS	60000L
+/* Well under the service's WatchdogSec (60 s): the loop feeds the
+ * watchdog between rounds, and one round must not outlast it. */
+#define TRANSFER_TIMEOUT_MS	20000L
+#define ROUND_BUDGET_MS		25000ULL
 #define REPLY_MAX		(64 * 1024)	/* kept of a webhook's reply */
 #define BACKOFF_BASE		30L
 #define BACKOFF_CAP		3600L
@@ -759,15 +762,20 @@ notify_deliver_due(struct store *st, const struct config *cfg, time_t now,
 	struct outbox_row *rows;
 	size_t n, i;
 	char *err, *short_err;
+	uint64_t start;
 	int rc, delivered = 0, sent;
 
 	if ((rc = load_due(st, now, max, &rows, &n)) != STORE_OK) {
 		log_err("outbox: %s", store_errmsg(st));
 		return rc;
 	}
+	start = now_ms_monotonic();
 	for (i = 0; i < n; i++) {
 		struct outbox_row *r = &rows[i];
 
+		/* The rest stays due for the next round. */
+		if (now_ms_monotonic() - start > ROUND_BUDGET_MS)
+			break;
 		sent = deliver_row(cfg, r, &err);
 		short_err = err ? utf8_truncate(err, ERROR_MAX) : NULL;
 		if (sent == NOTIFY_OK)
