@@ -8,8 +8,10 @@
 #  - POST: a webhook.  Appends {"key": Idempotency-Key, "type": Content-Type,
 #    "body": parsed JSON} as one line to DIR/posts.jsonl; answers the
 #    status in DIR/post-status (default 200).
+# With --cert/--key it speaks HTTPS.
 # Usage: http_peer.py --dir DIR --token TOKEN [--port N] --port-file F
-import argparse, json, os, sys, urllib.parse
+#        [--cert PEM --key PEM]
+import argparse, json, os, ssl, sys, urllib.parse
 from http.server import HTTPServer, BaseHTTPRequestHandler
 
 ap = argparse.ArgumentParser()
@@ -17,6 +19,8 @@ ap.add_argument("--dir", required=True)
 ap.add_argument("--token", default="")
 ap.add_argument("--port", type=int, default=0)
 ap.add_argument("--port-file", required=True)
+ap.add_argument("--cert")
+ap.add_argument("--key")
 args = ap.parse_args()
 
 
@@ -73,6 +77,10 @@ class Handler(BaseHTTPRequestHandler):
 
 
 srv = HTTPServer(("127.0.0.1", args.port), Handler)
+if args.cert:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(args.cert, args.key)
+    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
 tmp = args.port_file + ".tmp"
 with open(tmp, "w") as f:
     f.write("%d\n" % srv.server_address[1])

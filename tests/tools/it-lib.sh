@@ -31,12 +31,12 @@ wait_file() {
 	done
 }
 
-# start_smtp DIR [PORT]: sets SMTP_PID, SMTP_PORT.
+# start_smtp DIR [PORT [USER:PASS]]: sets SMTP_PID, SMTP_PORT.
 start_smtp() {
 	mkdir -p "$1"
 	rm -f "$1/port"
 	"$PY" "$top/tests/tools/smtp_sink.py" --dir "$1" --port-file "$1/port" \
-	    --port "${2:-0}" >"$1/server.log" 2>&1 &
+	    --port "${2:-0}" ${3:+--auth "$3"} >"$1/server.log" 2>&1 &
 	SMTP_PID=$!
 	pids="$pids $SMTP_PID"
 	wait_file "$1/port"
@@ -69,3 +69,36 @@ sql() { sqlite3 "$1" "$2"; }
 
 # epoch ISO8601
 epoch() { date -d "$1" +%s; }
+
+# make_certs DIR: a throwaway CA and a server certificate for 127.0.0.1
+# (DIR/ca.pem, DIR/server.pem, DIR/server.key), plus an untrusted CA
+# (DIR/other-ca.pem).
+make_certs() {
+	command -v openssl >/dev/null || skip "openssl missing"
+	mkdir -p "$1"
+	(
+	cd "$1" || exit 1
+	for ca in ca other-ca; do
+		openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=intake test $ca" \
+		    -keyout $ca.key -out $ca.pem >/dev/null 2>&1 || exit 1
+	done
+	openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout server.key \
+	    -out server.csr >/dev/null 2>&1 || exit 1
+	printf 'subjectAltName=IP:127.0.0.1\n' >ext.cnf
+	openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
+	    -days 2 -extfile ext.cnf -out server.pem >/dev/null 2>&1 || exit 1
+	) || fail "cannot make test certificates"
+}
+
+# start_https DIR TOKEN CERTDIR: sets HTTP_PID, HTTP_PORT.
+start_https() {
+	mkdir -p "$1"
+	rm -f "$1/port"
+	"$PY" "$top/tests/tools/http_peer.py" --dir "$1" --token "$2" \
+	    --port-file "$1/port" --cert "$3/server.pem" --key "$3/server.key" \
+	    >"$1/server.log" 2>&1 &
+	HTTP_PID=$!
+	pids="$pids $HTTP_PID"
+	wait_file "$1/port"
+	HTTP_PORT=$(cat "$1/port")
+}

@@ -3,15 +3,26 @@
 # python3-aiosmtpd; run with /usr/bin/python3).  Every message accepted is
 # written to DIR/mail-N.eml, its envelope to DIR/mail-N.env as JSON
 # {"from": ..., "rcpt": [...]}.  The chosen port goes to PORT_FILE.
-# Usage: smtp_sink.py --dir DIR --port-file F [--port N]
+# With --auth USER:PASS it requires AUTH (PLAIN/LOGIN, allowed without TLS
+# on loopback) and records the login in the .env file as "auth".
+# Usage: smtp_sink.py --dir DIR --port-file F [--port N] [--auth U:P]
 import argparse, json, os, signal, socket, threading
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--dir", required=True)
 ap.add_argument("--port", type=int, default=0)
 ap.add_argument("--port-file", required=True)
+ap.add_argument("--auth")
 args = ap.parse_args()
+
+
+def authenticator(server, session, envelope, mechanism, auth_data):
+    user, _, pw = args.auth.partition(":")
+    ok = (auth_data.login.decode() == user and
+          auth_data.password.decode() == pw)
+    return AuthResult(success=ok, handled=False, auth_data=auth_data)
 
 
 class Sink:
@@ -25,7 +36,9 @@ class Sink:
             f.write(envelope.original_content)
         with open(base + ".env", "w") as f:
             json.dump({"from": envelope.mail_from,
-                       "rcpt": envelope.rcpt_tos}, f)
+                       "rcpt": envelope.rcpt_tos,
+                       "auth": session.auth_data.login.decode()
+                       if session.authenticated else None}, f)
         return "250 OK"
 
 
@@ -35,7 +48,11 @@ if port == 0:
     s.bind(("127.0.0.1", 0))
     port = s.getsockname()[1]
     s.close()
-ctl = Controller(Sink(), hostname="127.0.0.1", port=port)
+kw = {}
+if args.auth:
+    kw = dict(authenticator=authenticator, auth_required=True,
+              auth_require_tls=False)
+ctl = Controller(Sink(), hostname="127.0.0.1", port=port, **kw)
 ctl.start()
 tmp = args.port_file + ".tmp"
 with open(tmp, "w") as f:
