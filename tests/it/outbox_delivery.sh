@@ -95,6 +95,16 @@ PY
 nmail=$(ls "$tmp"/smtp/mail-*.eml | wc -l)
 [ "$nmail" = 2 ] || fail "$nmail mails, want 2 (alert + ack)"
 
+# A health alert by e-mail (queued as the daemon does).
+sql "$DB" "insert into outbox (kind, channel, payload, created_at, next_attempt_at)
+    values ('health', 'email', '{\"kind\":\"health\",\"source\":\"hotline\",\"problem\":\"authentication failed\",\"detail\":\"LOGIN refused\",\"at\":\"2026-11-28T09:00:00-05:00\"}', 0, 0)"
+once
+H=$(grep -l oncall "$tmp"/smtp/mail-*.env | sed 's/env$/eml/' | while read -r f; do
+	grep -q 'HEALTH' "$f" && echo "$f"; done)
+[ -n "$H" ] || fail "no health mail"
+$CHECK "$H" "subject=[intake] HEALTH source hotline: authentication failed" \
+    "text_has=Detail: LOGIN refused" || fail "health mail"
+
 # Acknowledgements: once per sender per day; never to lists or no-reply.
 ingest "$tmp/on.conf" 'Ana <ANA@example.net>' 'another thing' m2 'A second question.'
 ingest "$tmp/on.conf" 'List <news@example.com>' 'newsletter' m3 'Our news.' 'List-Id: <news.example.com>'
@@ -109,4 +119,19 @@ ingest "$tmp/off.conf" 'Cy <cy@example.net>' 'question' m6 'A question.'
 [ "$(count "select count(*) from outbox where kind='ack'")" = 2 ] || fail "ack while disabled"
 [ "$(count "select count(*) from acks_sent where sender='cy@example.net'")" = 0 ] ||
     fail "acks_sent row while disabled"
+
+# alerts.include_excerpt = true: the excerpt is in the payload and the mail.
+sed 's/^alerts = { /alerts = { include_excerpt = true; /' "$tmp/on.conf" >"$tmp/ex.conf"
+ingest "$tmp/ex.conf" 'Eve <eve@example.net>' 'urgent' m7 'He took my passport and locked me in.'
+T7=$(count "select ticket_id from messages where message_id='m7@example.net'")
+count "select payload from outbox where kind='alert' and ticket_id=$T7 and channel='email'" |
+    grep -q '"excerpt":"He took my passport' || fail "no excerpt in the payload"
+once
+E=$(grep -l "intake #$T7\]" "$tmp"/smtp/mail-*.eml 2>/dev/null | head -n 1)
+[ -z "$E" ] && for f in "$tmp"/smtp/mail-*.eml; do
+	"$PY" "$top/tests/tools/check_mail.py" "$f" "subject=[intake #$T7] URGENT crisis ticket" \
+	    >/dev/null 2>&1 && E=$f
+done
+[ -n "$E" ] || fail "no alert mail for ticket $T7"
+$CHECK "$E" "text_has=Excerpt:" "text_has=He took my passport" || fail "excerpt mail"
 echo ok

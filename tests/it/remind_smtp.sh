@@ -9,14 +9,20 @@ command -v sqlite3 >/dev/null || skip "sqlite3 missing"
 CHECK="$PY $top/tests/tools/check_mail.py"
 
 start_smtp "$tmp/smtp1"
+start_http "$tmp/hook" unused
 cat >"$tmp/intake.conf" <<CONF
 database = "$tmp/intake.db";
 timezone = "America/New_York";
 smtp = { url = "smtp://127.0.0.1:$SMTP_PORT"; from = "Intake <intake@example.org>"; };
 remind = { at = ["08:30", "17:00"]; lead_minutes = 120;
-    to = ["staff@example.org", "lead@example.org"]; };
+    to = ["staff@example.org", "lead@example.org"];
+    webhook = "http://127.0.0.1:$HTTP_PORT/remind"; };
 CONF
 C="-c $tmp/intake.conf"
+
+"$INTAKE" remind --help | grep -q 'usage: intake remind' || fail "--help"
+"$INTAKE" remind --bogus 2>/dev/null
+[ $? = 64 ] || fail "bad usage: not 64"
 
 ingest() {
 	printf 'From: %s\r\nTo: help@example.org\r\nSubject: %s\r\nMessage-ID: <%s@example.net>\r\nDate: Mon, 30 Nov 2026 10:00:00 -0500\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n%s\r\n' \
@@ -66,11 +72,24 @@ $CHECK "$M" rcpt=staff@example.org,lead@example.org \
     "html_has=&lt;script&gt;alert(1)&lt;/script&gt; ayuda niña" \
     "html_has=&lt;b&gt;Ana&lt;/b&gt;" "html_lacks=<script" "html_lacks=<b>" \
     "body_lacks=evil()" || fail "mail 1"
+# The same report as JSON to remind.webhook: ids and deadlines, no text.
+[ "$(wc -l <"$tmp/hook/posts.jsonl")" = 1 ] || fail "webhook posts"
+"$PY" - "$tmp/hook/posts.jsonl" <<'PY' || fail "webhook report"
+import json, sys
+p = json.loads(open(sys.argv[1]).readline())
+assert p["key"] == "intake-remind-2026-12-01T08:30", p["key"]
+b = p["body"]
+assert b["kind"] == "report" and b["slot"] == "2026-12-01 08:30", b
+assert [t["ticket"] for t in b["tickets"]] == [1, 2], b
+assert [t["state"] for t in b["tickets"]] == ["breached", "due_soon"], b
+assert "script" not in json.dumps(b) and "Ana" not in json.dumps(b), b
+PY
 
 # Later runs of the same slot send nothing.
 run 2026-12-01T08:55:00-05:00 || fail "run 2 exit"
 run 2026-12-01T16:59:00-05:00 || fail "run 3 exit"
 [ "$(nmail "$tmp/smtp1")" = 1 ] || fail "same slot sent twice"
+[ "$(wc -l <"$tmp/hook/posts.jsonl")" = 1 ] || fail "same slot posted twice"
 
 # 17:05: ticket 2 is now breached (16:00): a new reminder; ticket 1's
 # breach was already reminded today.
