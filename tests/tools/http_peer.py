@@ -12,7 +12,7 @@
 # Usage: http_peer.py --dir DIR --token TOKEN [--port N] --port-file F
 #        [--cert PEM --key PEM]
 import argparse, json, os, ssl, sys, urllib.parse
-from http.server import HTTPServer, BaseHTTPRequestHandler
+from http.server import ThreadingHTTPServer, BaseHTTPRequestHandler
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--dir", required=True)
@@ -76,7 +76,7 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
 
-srv = HTTPServer(("127.0.0.1", args.port), Handler)
+srv = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
 if args.cert:
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(args.cert, args.key)
