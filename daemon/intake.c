@@ -27,6 +27,17 @@ static const struct command commands[] = {
 	{ "sla", cmd_sla, "deadlines of a contact (or --batch on stdin)" },
 	{ "holidays", cmd_holidays, "closed dates of a range of years" },
 	{ "remind", cmd_remind, "send the reminder report of the current slot" },
+	{ "followups", cmd_followups, "open tickets by deadline (text, csv, json, html)" },
+	{ "list", cmd_list, "tickets, newest first" },
+	{ "show", cmd_show, "one ticket: messages, attachments, events" },
+	{ "ack", cmd_ack, "record the first response to a ticket" },
+	{ "assign", cmd_assign, "assign a ticket to a staff member" },
+	{ "note", cmd_note, "add a note to a ticket" },
+	{ "reclassify", cmd_reclassify, "correct type, urgency, flags; new deadlines" },
+	{ "close", cmd_close, "close a ticket with a disposition" },
+	{ "reopen", cmd_reopen, "reopen a closed ticket" },
+	{ "status", cmd_status, "sources, outbox; non-zero when unhealthy" },
+	{ "purge", cmd_purge, "delete closed tickets past retention" },
 };
 
 static int
