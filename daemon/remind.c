@@ -4,10 +4,10 @@
  * what to send (due tickets not yet reminded today), how it looks (text,
  * HTML, JSON) and what is remembered afterwards (reminders, remind_runs).
  *
- * The rendering is the report's own: the follow-up list module (report.h)
- * was not on main when this was written.  Every string that comes from a
- * message (sender, subject, rationale quotes) is escaped: HTML-escaped in
- * the HTML part, control characters replaced in the text part.
+ * The tickets are the follow-up list's (report.h: same query, order,
+ * groups and rendering, ids shown as "[intake #N]"), less what was already
+ * reminded today.  report.c escapes every message-derived string (HTML
+ * escaping in the HTML part, no control characters in the text part).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +21,6 @@
 #include "remind.h"
 #include "util.h"
 
-#define FIELD_MAX	120	/* bytes of a sender, subject, reason shown */
 
 time_t
 remind_now(void)
@@ -34,26 +33,12 @@ remind_now(void)
 	return time(NULL);
 }
 
-static void
-item_free(struct remind_item *it)
-{
-	free(it->type);
-	free(it->urgency);
-	free(it->sender);
-	free(it->subject);
-	free(it->why);
-}
-
 void
 remind_report_free(struct remind_report *r)
 {
-	size_t i;
-
-	for (i = 0; i < r->n; i++)
-		item_free(&r->items[i]);
-	free(r->items);
-	r->items = NULL;
-	r->n = 0;
+	report_rows_free(&r->rows);
+	free(r->due);
+	r->due = NULL;
 }
 
 /* The latest slot of today at or before now; -1 when none (or not a
@@ -122,113 +107,78 @@ reminded(sqlite3_stmt *q, long long ticket, const char *kind, time_t deadline,
 	    store_classify(rc);
 }
 
-static char *
-col_str(sqlite3_stmt *s, int i)
-{
-	const unsigned char *t = sqlite3_column_text(s, i);
-
-	return t ? xstrdup((const char *)t) : NULL;
-}
-
-/* The first entry of a rationale JSON array, or NULL. */
-static char *
-first_reason(const char *json)
-{
-	json_t *a;
-	const char *s;
-	char *out = NULL;
-
-	if (json == NULL || (a = json_loads(json, 0, NULL)) == NULL)
-		return NULL;
-	if ((s = json_string_value(json_array_get(a, 0))) != NULL)
-		out = xstrdup(s);
-	json_decref(a);
-	return out;
-}
-
+/* A row report_query() gave us and we do not keep (report.h: the row
+ * owns its strings). */
 static void
-add_item(struct remind_report *r, size_t *cap, sqlite3_stmt *s, int due)
+row_drop(struct report_row *r)
 {
-	struct remind_item *it;
-	char *rat;
-
-	if (r->n == *cap) {
-		*cap = *cap ? *cap * 2 : 16;
-		r->items = xreallocarray(r->items, *cap, sizeof(*r->items));
-	}
-	it = &r->items[r->n++];
-	memset(it, 0, sizeof(*it));
-	it->ticket = sqlite3_column_int64(s, 0);
-	it->type = col_str(s, 1);
-	it->urgency = col_str(s, 2);
-	it->minor = sqlite3_column_int(s, 3);
-	it->danger = sqlite3_column_int(s, 4);
-	it->received_at = (time_t)sqlite3_column_int64(s, 5);
-	it->response_due = (time_t)sqlite3_column_int64(s, 6);
-	it->breach_at = (time_t)sqlite3_column_int64(s, 7);
-	it->sender = col_str(s, 8);
-	it->subject = col_str(s, 9);
-	rat = col_str(s, 10);
-	it->why = first_reason(rat);
-	free(rat);
-	it->due = due;
+	free(r->type);
+	free(r->urgency);
+	free(r->assignee);
+	free(r->sender);
+	free(r->subject);
+	free(r->rationale);
 }
 
-/* Open, human, unacknowledged tickets with a deadline within the lead. */
+/* Keep the rows with a due reminder not yet sent today; set their bits. */
 static int
-collect_items(struct store *st, const struct config *cfg,
-    struct remind_report *r)
+keep_pending(struct store *st, struct remind_report *r, time_t lim)
 {
-	sqlite3_stmt *s, *q;
-	time_t lim = r->now + (time_t)cfg->remind_lead_minutes * 60;
-	size_t cap = 0;
-	int rc, due, yes, pending;
+	sqlite3_stmt *q;
+	size_t i, kept = 0;
+	int rc = STORE_OK, due, pending, yes;
 
-	rc = sqlite3_prepare_v2(store_db(st), "SELECT id, type, urgency, minor, "
-	    "danger, received_at, response_due, breach_at, sender, subject, "
-	    "rationale FROM tickets WHERE status = 'open' AND automated = 0 AND "
-	    "acknowledged_at IS NULL AND (response_due <= ?1 OR breach_at <= ?1) "
-	    "ORDER BY breach_at <= ?2 DESC, breach_at, response_due, id", -1,
-	    &s, NULL);
-	if (rc != SQLITE_OK)
-		return store_classify(rc);
 	rc = sqlite3_prepare_v2(store_db(st), "SELECT 1 FROM reminders WHERE "
 	    "ticket_id = ? AND kind = ? AND deadline = ? AND day = ?", -1, &q,
 	    NULL);
-	if (rc != SQLITE_OK) {
-		sqlite3_finalize(s);
+	if (rc != SQLITE_OK)
 		return store_classify(rc);
-	}
-	sqlite3_bind_int64(s, 1, (sqlite3_int64)lim);
-	sqlite3_bind_int64(s, 2, (sqlite3_int64)r->now);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	rc = STORE_OK;
+	r->due = xcalloc(r->rows.n ? r->rows.n : 1, sizeof(*r->due));
+	for (i = 0; i < r->rows.n; i++) {
+		struct report_row *row = &r->rows.v[i];
+
 		due = pending = 0;
-		if (sqlite3_column_type(s, 6) != SQLITE_NULL &&
-		    sqlite3_column_int64(s, 6) <= lim) {
+		if (rc == STORE_OK && row->response_due &&
+		    row->response_due <= lim) {
 			due |= REMIND_RESPONSE;
-			if ((rc = reminded(q, sqlite3_column_int64(s, 0),
-			    "response_due", (time_t)sqlite3_column_int64(s, 6),
-			    r->day, &yes)) != STORE_OK)
-				break;
+			rc = reminded(q, row->id, "response_due",
+			    row->response_due, r->day, &yes);
 			pending |= !yes;
 		}
-		if (sqlite3_column_type(s, 7) != SQLITE_NULL &&
-		    sqlite3_column_int64(s, 7) <= lim) {
+		if (rc == STORE_OK && row->breach_at && row->breach_at <= lim) {
 			due |= REMIND_BREACH;
-			if ((rc = reminded(q, sqlite3_column_int64(s, 0),
-			    "breach_at", (time_t)sqlite3_column_int64(s, 7),
-			    r->day, &yes)) != STORE_OK)
-				break;
+			rc = reminded(q, row->id, "breach_at", row->breach_at,
+			    r->day, &yes);
 			pending |= !yes;
 		}
-		if (pending)
-			add_item(r, &cap, s, due);
+		if (rc == STORE_OK && pending) {
+			r->rows.v[kept] = *row;
+			r->due[kept++] = due;
+		} else
+			row_drop(row);
 	}
 	sqlite3_finalize(q);
-	sqlite3_finalize(s);
-	if (rc == SQLITE_DONE)
-		return STORE_OK;
-	return rc < 0 ? rc : store_classify(rc);
+	r->rows.n = kept;
+	return rc;
+}
+
+/* Open, human, unacknowledged tickets with a deadline within the lead
+ * (the follow-up list's query), less those reminded today. */
+static int
+collect_items(struct store *st, const struct calendar *cal,
+    const struct config *cfg, struct remind_report *r)
+{
+	struct report_filter f;
+	time_t lim = r->now + (time_t)cfg->remind_lead_minutes * 60;
+	int rc;
+
+	report_filter_init(&f, r->now);
+	f.scope = REPORT_DUE_BEFORE;
+	f.due_before = lim + 1;		/* the query's bound is strict */
+	if ((rc = report_query(st, cal, &f, &r->rows)) != STORE_OK)
+		return rc;
+	return keep_pending(st, r, lim);
 }
 
 int
@@ -250,11 +200,11 @@ remind_collect(struct store *st, const struct calendar *cal,
 		*why = "this slot's report was already sent";
 		return REMIND_NOTHING;
 	}
-	if ((rc = collect_items(st, cfg, r)) != STORE_OK) {
+	if ((rc = collect_items(st, cal, cfg, r)) != STORE_OK) {
 		remind_report_free(r);
 		return rc;
 	}
-	if (r->n == 0) {
+	if (r->rows.n == 0) {
 		*why = "no ticket needs a reminder";
 		return REMIND_NOTHING;
 	}
@@ -263,178 +213,46 @@ remind_collect(struct store *st, const struct calendar *cal,
 
 /* ---- rendering -------------------------------------------------------- */
 
-static void
-fmt_local(time_t t, char *out, size_t len)
-{
-	struct tm tm;
-
-	if (t == 0) {
-		snprintf(out, len, "-");
-		return;
-	}
-	localtime_r(&t, &tm);
-	strftime(out, len, "%Y-%m-%d %H:%M", &tm);
-}
-
-static void
-fmt_span(long secs, char *out, size_t len)
-{
-	long d, h, m;
-
-	if (secs < 0)
-		secs = -secs;
-	d = secs / 86400;
-	h = secs % 86400 / 3600;
-	m = secs % 3600 / 60;
-	if (d)
-		snprintf(out, len, "%ldd %ldh %02ldm", d, h, m);
-	else
-		snprintf(out, len, "%ldh %02ldm", h, m);
-}
-
-/* "BREACHED", "OVERDUE" or "DUE SOON" and the time to or past it. */
-static const char *
-item_state(const struct remind_item *it, time_t now, char *span, size_t len)
-{
-	if (it->breach_at && it->breach_at <= now) {
-		fmt_span((long)(now - it->breach_at), span, len);
-		return "BREACHED";
-	}
-	if (it->response_due && it->response_due <= now) {
-		fmt_span((long)(now - it->response_due), span, len);
-		return "OVERDUE";
-	}
-	fmt_span((long)((it->response_due ? it->response_due : it->breach_at) -
-	    now), span, len);
-	return "DUE SOON";
-}
-
-/* A message-derived string for the text part: shortened, no controls. */
-static char *
-text_clean(const char *s)
-{
-	char *t;
-	size_t i;
-
-	t = utf8_truncate(s ? s : "", FIELD_MAX);
-	for (i = 0; t[i]; i++)
-		if ((unsigned char)t[i] < 0x20 || t[i] == 0x7f)
-			t[i] = ' ';
-	return t;
-}
-
-static void
-html_add(struct buf *b, const char *s)
-{
-	char *t = text_clean(s);
-	const char *p;
-
-	for (p = t; *p; p++) {
-		switch (*p) {
-		case '&':
-			buf_addstr(b, "&amp;");
-			break;
-		case '<':
-			buf_addstr(b, "&lt;");
-			break;
-		case '>':
-			buf_addstr(b, "&gt;");
-			break;
-		case '"':
-			buf_addstr(b, "&quot;");
-			break;
-		case '\'':
-			buf_addstr(b, "&#39;");
-			break;
-		default:
-			buf_addc(b, *p);
-		}
-	}
-	free(t);
-}
-
 static const char *
 plural(size_t n)
 {
 	return n == 1 ? "" : "s";
 }
 
+static void
+render_opts(const struct remind_report *r, struct report_opts *o,
+    char *title, size_t len)
+{
+	snprintf(title, len, "Intake reminder (%s)", r->slot);
+	report_opts_init(o);
+	o->title = title;
+	o->intake_tags = 1;
+}
+
 char *
 remind_text(const struct remind_report *r)
 {
-	char recv[32], due[32], breach[32], span[32], *snd, *sub, *why;
+	struct report_opts o;
 	struct buf b;
-	size_t i;
+	char title[64];
 
+	render_opts(r, &o, title, sizeof(title));
 	buf_init(&b, 0);
-	buf_addf(&b, "Intake reminder, %s: %zu ticket%s need%s a response.\n\n",
-	    r->slot, r->n, plural(r->n), r->n == 1 ? "s" : "");
-	for (i = 0; i < r->n; i++) {
-		const struct remind_item *it = &r->items[i];
-		const char *st = item_state(it, r->now, span, sizeof(span));
-
-		fmt_local(it->received_at, recv, sizeof(recv));
-		fmt_local(it->response_due, due, sizeof(due));
-		fmt_local(it->breach_at, breach, sizeof(breach));
-		snd = text_clean(it->sender);
-		sub = text_clean(it->subject);
-		why = text_clean(it->why);
-		buf_addf(&b, "[intake #%lld] %s %s %s  %s/%s%s%s\n"
-		    "    received %s  response due %s  breach at %s\n"
-		    "    from: %s\n    subject: %s\n    why: %s\n\n", it->ticket,
-		    st, strcmp(st, "DUE SOON") == 0 ? "in" : "by", span,
-		    it->type, it->urgency, it->minor ? " MINOR" : "",
-		    it->danger ? " DANGER" : "", recv, due, breach, snd, sub, why);
-		free(snd);
-		free(sub);
-		free(why);
-	}
-	buf_addstr(&b, "Acknowledge with: intake ack N --by NAME\n");
+	(void)report_render_text(&r->rows, &b, &o);
+	buf_addstr(&b, "\nAcknowledge with: intake ack N --by NAME\n");
 	return buf_steal(&b);
 }
 
 char *
 remind_html(const struct remind_report *r)
 {
-	char recv[32], due[32], breach[32], span[32];
+	struct report_opts o;
 	struct buf b;
-	size_t i;
+	char title[64];
 
+	render_opts(r, &o, title, sizeof(title));
 	buf_init(&b, 0);
-	buf_addf(&b, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
-	    "<title>Intake reminder</title></head>\n<body style=\"font-family:"
-	    "sans-serif;font-size:14px\">\n<h2 style=\"font-size:16px\">Intake "
-	    "reminder, %s: %zu ticket%s</h2>\n<table style=\"border-collapse:"
-	    "collapse\" cellpadding=\"4\" border=\"1\">\n<tr><th>Ticket</th>"
-	    "<th>State</th><th>Type</th><th>Flags</th><th>Received</th>"
-	    "<th>Response due</th><th>Breach at</th><th>Sender</th>"
-	    "<th>Subject</th><th>Why</th></tr>\n", r->slot, r->n, plural(r->n));
-	for (i = 0; i < r->n; i++) {
-		const struct remind_item *it = &r->items[i];
-		const char *st = item_state(it, r->now, span, sizeof(span));
-
-		fmt_local(it->received_at, recv, sizeof(recv));
-		fmt_local(it->response_due, due, sizeof(due));
-		fmt_local(it->breach_at, breach, sizeof(breach));
-		buf_addf(&b, "<tr><td>[intake #%lld]</td><td style=\"color:%s\">"
-		    "%s %s %s</td><td>", it->ticket, strcmp(st, "DUE SOON") ?
-		    "#b00" : "#850", st, strcmp(st, "DUE SOON") == 0 ? "in" : "by",
-		    span);
-		html_add(&b, it->type);
-		buf_addstr(&b, "/");
-		html_add(&b, it->urgency);
-		buf_addf(&b, "</td><td>%s%s</td><td>%s</td><td>%s</td><td>%s</td>"
-		    "<td>", it->minor ? "MINOR " : "", it->danger ? "DANGER" : "",
-		    recv, due, breach);
-		html_add(&b, it->sender);
-		buf_addstr(&b, "</td><td>");
-		html_add(&b, it->subject);
-		buf_addstr(&b, "</td><td>");
-		html_add(&b, it->why);
-		buf_addstr(&b, "</td></tr>\n");
-	}
-	buf_addstr(&b, "</table>\n<p>Acknowledge with: <code>intake ack N --by "
-	    "NAME</code></p>\n</body></html>\n");
+	(void)report_render_html(&r->rows, &b, &o);
 	return buf_steal(&b);
 }
 
@@ -453,23 +271,23 @@ char *
 remind_json(const struct remind_report *r)
 {
 	json_t *o = json_object(), *a = json_array(), *t;
-	char span[32], *out;
+	char *out;
 	size_t i;
 
 	json_object_set_new(o, "kind", json_string("report"));
 	json_object_set_new(o, "slot", json_string(r->slot));
 	json_object_set_new(o, "generated", iso_or_null(r->now));
-	for (i = 0; i < r->n; i++) {
-		const struct remind_item *it = &r->items[i];
-		const char *st = item_state(it, r->now, span, sizeof(span));
+	for (i = 0; i < r->rows.n; i++) {
+		const struct report_row *it = &r->rows.v[i];
 
 		t = json_object();
-		json_object_set_new(t, "ticket", json_integer(it->ticket));
-		json_object_set_new(t, "state", json_string(
-		    strcmp(st, "BREACHED") == 0 ? "breached" :
-		    strcmp(st, "OVERDUE") == 0 ? "overdue" : "due_soon"));
-		json_object_set_new(t, "type", json_string(it->type));
-		json_object_set_new(t, "urgency", json_string(it->urgency));
+		json_object_set_new(t, "ticket", json_integer(it->id));
+		json_object_set_new(t, "state", json_string(it->breached ?
+		    "breached" : it->overdue ? "overdue" : "due_soon"));
+		json_object_set_new(t, "type", json_string(it->type ? it->type :
+		    ""));
+		json_object_set_new(t, "urgency", json_string(it->urgency ?
+		    it->urgency : ""));
 		json_object_set_new(t, "minor", json_boolean(it->minor));
 		json_object_set_new(t, "danger", json_boolean(it->danger));
 		json_object_set_new(t, "received", iso_or_null(it->received_at));
@@ -492,7 +310,8 @@ remind_mail(const struct config *cfg, const struct remind_report *r,
 	int rc;
 
 	subject = xasprintf("[intake] Reminder \xe2\x80\x94 %zu ticket%s need%s "
-	    "a response", r->n, plural(r->n), r->n == 1 ? "s" : "");
+	    "a response", r->rows.n, plural(r->rows.n), r->rows.n == 1 ? "s" :
+	    "");
 	rc = notify_mail_head(m, cfg->smtp_from, cfg->remind_to, cfg->remind_nto,
 	    subject, "auto-generated", NULL, time(NULL), err);
 	free(subject);
@@ -550,14 +369,14 @@ remind_record(struct store *st, const struct remind_report *r)
 	    "(ticket_id, kind, deadline, day, sent_at) VALUES (?, ?, ?, ?, ?)",
 	    -1, &s, NULL);
 	rc = rc == SQLITE_OK ? STORE_OK : store_classify(rc);
-	for (i = 0; i < r->n && rc == STORE_OK; i++) {
-		const struct remind_item *it = &r->items[i];
+	for (i = 0; i < r->rows.n && rc == STORE_OK; i++) {
+		const struct report_row *it = &r->rows.v[i];
 
-		if (it->due & REMIND_RESPONSE)
-			rc = insert_reminder(s, it->ticket, "response_due",
+		if (r->due[i] & REMIND_RESPONSE)
+			rc = insert_reminder(s, it->id, "response_due",
 			    it->response_due, r->day, r->now);
-		if (rc == STORE_OK && (it->due & REMIND_BREACH))
-			rc = insert_reminder(s, it->ticket, "breach_at",
+		if (rc == STORE_OK && (r->due[i] & REMIND_BREACH))
+			rc = insert_reminder(s, it->id, "breach_at",
 			    it->breach_at, r->day, r->now);
 	}
 	sqlite3_finalize(s);
@@ -568,7 +387,7 @@ remind_record(struct store *st, const struct remind_report *r)
 		if (rc == SQLITE_OK) {
 			sqlite3_bind_text(s, 1, r->slot, -1, SQLITE_TRANSIENT);
 			sqlite3_bind_int64(s, 2, (sqlite3_int64)r->now);
-			sqlite3_bind_int64(s, 3, (sqlite3_int64)r->n);
+			sqlite3_bind_int64(s, 3, (sqlite3_int64)r->rows.n);
 			rc = sqlite3_step(s);
 			sqlite3_finalize(s);
 			rc = rc == SQLITE_DONE ? STORE_OK : store_classify(rc);
@@ -665,8 +484,8 @@ remind_run(struct store *st, const struct calendar *cal,
 		remind_report_free(&r);
 		return EX_TEMPFAIL;
 	}
-	log_info("remind: slot %s: %zu ticket%s reminded", r.slot, r.n,
-	    plural(r.n));
+	log_info("remind: slot %s: %zu ticket%s reminded", r.slot, r.rows.n,
+	    plural(r.rows.n));
 	remind_report_free(&r);
 	return 0;
 }

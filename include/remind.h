@@ -17,34 +17,19 @@
 
 #include "calendar.h"
 #include "config.h"
+#include "report.h"
 #include "store.h"
 #include "util.h"
 
 #define REMIND_RESPONSE	1	/* response_due is within the lead or past */
 #define REMIND_BREACH	2	/* breach_at is within the lead or past */
 
-/* One ticket of the report; strings owned. */
-struct remind_item {
-	long long	 ticket;
-	char		*type;
-	char		*urgency;
-	int		 minor;
-	int		 danger;
-	time_t		 received_at;
-	time_t		 response_due;	/* 0 when none */
-	time_t		 breach_at;	/* 0 when none */
-	char		*sender;	/* message-derived: escape on output */
-	char		*subject;	/* message-derived */
-	char		*why;		/* first rationale entry */
-	int		 due;		/* REMIND_* bits to record */
-};
-
 struct remind_report {
 	time_t		 now;
 	char		 day[16];	/* office-local YYYY-MM-DD */
 	char		 slot[32];	/* office-local "YYYY-MM-DD HH:MM" */
-	struct remind_item *items;
-	size_t		 n;
+	struct report_rows rows;	/* the tickets, in follow-up list order */
+	int		*due;		/* per row: REMIND_* bits to record */
 };
 
 enum remind_state {
@@ -70,7 +55,8 @@ int	 remind_collect(struct store *, const struct calendar *,
 	    const char **why);
 void	 remind_report_free(struct remind_report *);
 
-/* Renderings; every message-derived string escaped.  Caller frees. */
+/* Renderings (report.h's follow-up list, ids as "[intake #N]"); every
+ * message-derived string escaped.  Caller frees. */
 char	*remind_text(const struct remind_report *);
 char	*remind_html(const struct remind_report *);
 /* The webhook payload: ids, states and deadlines, no message text. */

@@ -53,8 +53,10 @@ run 2026-12-01T08:10:00-05:00 || fail "early run exit $?"
 
 # --dry-run prints and records nothing.
 out=$(INTAKE_NOW=2026-12-01T08:40:00-05:00 "$INTAKE" remind --dry-run $C) || fail "dry-run exit"
-echo "$out" | grep -q '\[intake #1\] BREACHED' || fail "dry-run lacks #1: $out"
-echo "$out" | grep -q '\[intake #2\] DUE SOON' || fail "dry-run lacks #2: $out"
+echo "$out" | grep -q '^Breached (1)' || fail "dry-run: no breached group: $out"
+echo "$out" | grep -q '^  \[intake #1\] crisis' || fail "dry-run lacks #1: $out"
+echo "$out" | grep -q '^Due today (1)' || fail "dry-run: no due-today group: $out"
+echo "$out" | grep -q '^  \[intake #2\] ' || fail "dry-run lacks #2: $out"
 [ "$(nmail "$tmp/smtp1")" = 0 ] || fail "dry-run sent mail"
 [ "$(sql "$tmp/intake.db" 'select count(*) from reminders')" = 0 ] || fail "dry-run recorded"
 
@@ -96,7 +98,8 @@ run 2026-12-01T16:59:00-05:00 || fail "run 3 exit"
 run 2026-12-01T17:05:00-05:00 || fail "run 4 exit"
 [ "$(nmail "$tmp/smtp1")" = 2 ] || fail "newly breached ticket: no new report"
 $CHECK "$tmp/smtp1/mail-2.eml" "subject=[intake] Reminder — 1 ticket needs a response" \
-    "text_has=[intake #2] BREACHED" "text_lacks=[intake #1]" || fail "mail 2"
+    "text_has=Breached (1)" "text_has=[intake #2]" "text_lacks=[intake #1]" \
+    "html_has=[intake #2]" "html_lacks=[intake #1]" || fail "mail 2"
 run 2026-12-01T17:20:00-05:00 || fail "run 5 exit"
 [ "$(nmail "$tmp/smtp1")" = 2 ] || fail "17:00 slot sent twice"
 
@@ -107,8 +110,8 @@ run 2026-12-05T08:40:00-05:00 || fail "saturday exit"
 # Next business day: both breached tickets come back in the first report.
 run 2026-12-02T08:35:00-05:00 || fail "day 2 exit"
 [ "$(nmail "$tmp/smtp1")" = 3 ] || fail "breached tickets not reminded on day 2"
-$CHECK "$tmp/smtp1/mail-3.eml" "text_has=[intake #1] BREACHED" \
-    "text_has=[intake #2] BREACHED" "text_lacks=[intake #3]" || fail "mail 3"
+$CHECK "$tmp/smtp1/mail-3.eml" "text_has=Breached (2)" "text_has=[intake #1]" \
+    "text_has=[intake #2]" "text_lacks=[intake #3]" || fail "mail 3"
 
 # SMTP down: exit 75 and nothing recorded; back up: the report goes out.
 sql "$tmp/intake.db" "update tickets set breach_at=$(epoch 2026-12-02T21:30:00Z) where id=2"

