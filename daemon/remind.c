@@ -205,6 +205,7 @@ remind_collect(struct store *st, const struct calendar *cal,
 		return rc;
 	}
 	if (r->rows.n == 0) {
+		remind_report_free(r);
 		*why = "no ticket needs a reminder";
 		return REMIND_NOTHING;
 	}

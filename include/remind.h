@@ -46,9 +46,9 @@ time_t	 remind_now(void);
 
 /*
  * Decide whether a report is due at now and collect its tickets.  Returns
- * REMIND_DUE, or REMIND_NOTHING with *why (static text; slot[0] is set
- * only when the slot is open but nothing is due), or a negative
- * STORE_* code.  The report is the caller's to free.
+ * REMIND_DUE (the report is the caller's to free), REMIND_NOTHING with
+ * *why (static text; nothing to free; slot[0] is set only when the slot is
+ * open but nothing is due), or a negative STORE_* code.
  */
 int	 remind_collect(struct store *, const struct calendar *,
 	    const struct config *, time_t now, struct remind_report *,
