@@ -8,7 +8,7 @@
 set -u
 build=${1:-${INTAKE_BUILD:-build}}
 top=${INTAKE_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
-COPIES=${COPIES:-4}
+COPIES=${COPIES:-1}
 BIG=${BIG:-10}
 SIZE=${SIZE:-20000000}
 T=$(mktemp -d /tmp/intake-bench.XXXXXX)
@@ -16,8 +16,8 @@ trap 'rm -rf "$T"' EXIT
 mkdir -p "$T/src"
 i=0
 for c in $(seq "$COPIES"); do
-	for f in "$top"/tests/fixtures/mime-sample/* "$top"/tests/fixtures/sample-maildir/new/*; do
-		[ "$(basename "$f")" = SOURCES.md ] && continue
+	for f in $(find "$top/tests/fixtures/mime" "$top/tests/fixtures/sample-maildir/new" \
+	    -type f ! -name INDEX.tsv ! -name '*.md' | sort); do
 		i=$((i + 1))
 		{ printf 'X-Bench-Copy: %s\n' "$c.$i"; cat "$f"; } > "$T/src/17640$(printf %05d $i).M${i}P1.bench"
 	done

@@ -26,7 +26,7 @@ for t in $targets; do
 	esac
 	case $t in
 	message|mime)
-		for d in tests/fixtures/mime tests/fixtures/mime-sample; do
+		for d in tests/fixtures/mime; do
 			[ -d "$d" ] && seeds="$seeds $d"; done ;;
 	esac
 	dict=""

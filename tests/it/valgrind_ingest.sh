@@ -27,11 +27,11 @@ sources = ( { name = "box"; type = "maildir"; path = "mail"; } );
 CONF
 C="-c $T/intake.conf"
 VG="valgrind -q --suppressions=$TOP/tests/valgrind.supp --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite"
-S=$TOP/tests/fixtures/mime-sample
+S=$TOP/tests/fixtures/mime
 head -c 2000 /dev/urandom > "$T/garbage.eml"
 /usr/bin/python3 "$TOP/tests/tools/genmsg.py" parts 40 > "$T/parts.eml"
-for f in "$S/cpython_data_msg_02.txt" "$S/mimekit_messages_japanese.txt" "$S/mimekit_tnef_ukr.eml" \
-    "$S/enmime_dsn_testdata_simple_dsn_with_html.raw" "$S/stalwart-mail-parser_eml_malformed_003.eml" "$T/parts.eml" "$T/garbage.eml"; do
+for f in "$S/cpython/data/msg_02.txt" "$S/mimekit/messages/japanese.txt" "$S/mimekit/tnef/ukr.eml" \
+    "$S/enmime/dsn/testdata/simple_dsn_with_html.raw" "$S/stalwart-mail-parser/eml/malformed/003.eml" "$T/parts.eml" "$T/garbage.eml"; do
 	[ -f "$f" ] || { fail "fixture $f missing"; continue; }
 	$VG "$INTAKE" ingest --no-sandbox $C < "$f" >/dev/null 2>"$T/vg.err"; rc=$?
 	check "valgrind clean: intake ingest $(basename "$f") (exit $rc)" [ "$rc" -eq 0 ]
@@ -39,7 +39,7 @@ for f in "$S/cpython_data_msg_02.txt" "$S/mimekit_messages_japanese.txt" "$S/mim
 done
 # The parent's side of the parser child (request, reply validation) too:
 # the child without its filter (INTAKE_SANITIZER), valgrind follows fork.
-INTAKE_SANITIZER=1 $VG "$INTAKE" ingest $C < "$S/mimekit_tnef_ukr.eml" >/dev/null 2>"$T/vg.err"
+INTAKE_SANITIZER=1 $VG "$INTAKE" ingest $C < "$S/mimekit/tnef/ukr.eml" >/dev/null 2>"$T/vg.err"
 rc=$?
 check "valgrind clean: intake ingest through the parser child (exit $rc)" [ "$rc" -eq 0 ]
 [ "$rc" -eq 0 ] || head -n 30 "$T/vg.err"

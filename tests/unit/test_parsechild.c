@@ -89,19 +89,32 @@ struct fixtures {
 	size_t	  n;
 };
 
+/* Every message file under dir, recursively (not the index files). */
 static void
 add_dir(struct fixtures *f, const char *dir)
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
+	char *p;
+	size_t n;
 
 	if (d == NULL)
 		return;
 	while ((e = readdir(d)) != NULL) {
-		if (e->d_name[0] == '.' || strcmp(e->d_name, "SOURCES.md") == 0)
+		if (e->d_name[0] == '.')
 			continue;
+		n = strlen(e->d_name);
+		if (strcmp(e->d_name, "INDEX.tsv") == 0 ||
+		    (n > 3 && strcmp(e->d_name + n - 3, ".md") == 0))
+			continue;
+		p = xasprintf("%s/%s", dir, e->d_name);
+		if (e->d_type == DT_DIR) {
+			add_dir(f, p);
+			free(p);
+			continue;
+		}
 		f->path = xreallocarray(f->path, f->n + 1, sizeof(char *));
-		f->path[f->n++] = xasprintf("%s/%s", dir, e->d_name);
+		f->path[f->n++] = p;
 	}
 	closedir(d);
 }
@@ -115,7 +128,7 @@ fixtures_load(struct fixtures *f)
 	d = xasprintf("%s/tests/fixtures/mime", top());
 	add_dir(f, d);
 	free(d);
-	d = xasprintf("%s/tests/fixtures/mime-sample", top());
+	d = xasprintf("%s/tests/fixtures/sample-maildir/new", top());
 	add_dir(f, d);
 	free(d);
 }
@@ -138,7 +151,7 @@ START_TEST(test_roundtrip_fixtures)
 	size_t len, slen, i;
 
 	fixtures_load(&f);
-	ck_assert_msg(f.n >= 50, "only %zu fixture messages", f.n);
+	ck_assert_msg(f.n >= 1000, "only %zu fixture messages", f.n);
 	for (i = 0; i < f.n; i++) {
 		ck_assert_int_eq(read_file(f.path[i], 1 << 26, &raw, &len), 0);
 		message_parse(raw, len, NULL, &m);
