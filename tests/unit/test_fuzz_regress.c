@@ -20,6 +20,9 @@
 #include "triage.h"
 #include "util.h"
 
+/* The HTTP source's reader is static: compiled in here, as in its fuzzer. */
+#include "../../daemon/source_http.c"
+
 typedef void (*run_fn)(const char *, size_t);
 
 static const char *
@@ -97,6 +100,18 @@ run_ics(const char *data, size_t len)
 	unlink(path);
 }
 
+static void
+run_http_json(const char *data, size_t len)
+{
+	struct http_reply r;
+	char *err = NULL;
+
+	if (parse_reply(data, len, 4096, &r, &err) == -1)
+		ck_assert_ptr_nonnull(err);
+	reply_free(&r);
+	free(err);
+}
+
 static const struct {
 	const char	*dir;
 	run_fn		 fn;
@@ -105,6 +120,7 @@ static const struct {
 	{ "wire", run_wire },
 	{ "iso8601", run_iso8601 },
 	{ "ics", run_ics },
+	{ "http_json", run_http_json },
 };
 
 /* Runs every file of one target's directory; returns how many. */
