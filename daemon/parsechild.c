@@ -611,12 +611,17 @@ sandbox_wanted(void)
 static int
 spawn(struct parsechild *pc, char **err)
 {
-	int sv[2];
+	int sv[2], i, bufsz = 1 << 20;
 	pid_t pid, parent = getpid();
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
 		*err = xasprintf("parser: socketpair: %s", strerror(errno));
 		return -1;
+	}
+	/* big buffers: a large message crosses in few wakeups */
+	for (i = 0; i < 2; i++) {
+		(void)setsockopt(sv[i], SOL_SOCKET, SO_SNDBUF, &bufsz, sizeof(bufsz));
+		(void)setsockopt(sv[i], SOL_SOCKET, SO_RCVBUF, &bufsz, sizeof(bufsz));
 	}
 	pid = fork();
 	if (pid == -1) {

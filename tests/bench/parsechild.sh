@@ -16,11 +16,12 @@ trap 'rm -rf "$T"' EXIT
 mkdir -p "$T/src"
 i=0
 for c in $(seq "$COPIES"); do
-	for f in $(find "$top/tests/fixtures/mime" "$top/tests/fixtures/sample-maildir/new" \
-	    -type f ! -name INDEX.tsv ! -name '*.md' | sort); do
+	find "$top/tests/fixtures/mime" "$top/tests/fixtures/sample-maildir/new" \
+	    -type f ! -name INDEX.tsv ! -name '*.md' | sort > "$T/list"
+	while IFS= read -r f; do
 		i=$((i + 1))
 		{ printf 'X-Bench-Copy: %s\n' "$c.$i"; cat "$f"; } > "$T/src/17640$(printf %05d $i).M${i}P1.bench"
-	done
+	done < "$T/list"
 done
 n=$i
 cat > "$T/intake.conf" <<CONF
