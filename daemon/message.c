@@ -839,8 +839,7 @@ part_encoded_len(const struct mailmime *mm)
 static void
 text_append(struct walk *w, const char *s, size_t n)
 {
-	size_t room;
-	char *t, *cut;
+	size_t room, keep;
 
 	if (n == 0)
 		return;
@@ -850,14 +849,15 @@ text_append(struct walk *w, const char *s, size_t n)
 	}
 	if (buf_add(&w->text, s, n) == 0)
 		return;
-	/* keep what fits, cut on a character boundary */
+	/* keep what fits, cut on a character boundary: look at the byte
+	 * after the cut in s itself (a copy cut at room bytes would already
+	 * have lost the continuation bytes that show a split character) */
 	flag(w->m, MSG_PARSE_LIMIT, "max_text_bytes");
 	room = w->text.max - w->text.len;
-	t = xstrndup(s, n < room ? n : room);
-	cut = utf8_truncate(t, room);
-	buf_addstr(&w->text, cut);
-	free(cut);
-	free(t);
+	keep = n < room ? n : room;
+	while (keep > 0 && keep < n && ((unsigned char)s[keep] & 0xc0) == 0x80)
+		keep--;
+	buf_add(&w->text, s, keep);
 }
 
 /* CRLF and lone CR to LF, in place; returns the new length. */

@@ -45,9 +45,16 @@ run_message(const char *data, size_t len)
 
 	if (lex == NULL)
 		lex = lexicon_builtin();
+	/* the fuzz targets' limits, so their crashers reproduce */
 	parse_limits_default(&lim);
+	lim.max_depth = 8;
+	lim.max_parts = 64;
+	lim.max_headers = 64;
+	lim.max_header_bytes = 2048;
+	lim.max_text_bytes = 65536;
 	message_parse(data, len, &lim, &m);
 	ck_assert_ptr_nonnull(m.text);
+	ck_assert_uint_eq(m.text_len, strlen(m.text));
 	ck_assert(utf8_valid(m.text, m.text_len));
 	triage_classify(lex, &m, &tr);
 	triage_result_free(&tr);
