@@ -472,6 +472,10 @@ iso8601_parse(const char *s, time_t *out)
 	if (t == (time_t)-1 && !(y == 1969 && mo == 12 && d == 31))
 		return -1;
 	t -= (time_t)sign * (oh * 3600 + om * 60);
+	/* an offset can carry 0000-01-01 or 9999-12-31 out of the years this
+	 * format can write back (found by tests/fuzz/fuzz_iso8601) */
+	if (t < (time_t)-62167219200LL || t > (time_t)253402300799LL)
+		return -1;
 	*out = t;
 	return 0;
 }

@@ -77,11 +77,16 @@ run_wire(const char *data, size_t len)
 static void
 run_iso8601(const char *data, size_t len)
 {
-	char *s = xstrndup(data, len);
-	time_t t;
+	char *s = xstrndup(data, len), buf[64];
+	time_t t, t2;
 	int min;
 
-	(void)iso8601_parse(s, &t);
+	/* as the fuzz target: what parses is written back and parses again */
+	if (iso8601_parse(s, &t) == 0) {
+		iso8601_utc(t, buf, sizeof(buf));
+		ck_assert_int_eq(iso8601_parse(buf, &t2), 0);
+		ck_assert(t2 == t);
+	}
 	(void)parse_hhmm(s, &min);
 	free(s);
 }
