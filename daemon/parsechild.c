@@ -62,6 +62,9 @@
 #define NLIMITS			7
 #define WIRE_MAGIC		0x31534d49u	/* "IMS1" */
 #define WIRE_NULL		0xffffffffu
+/* A fresh child now and then bounds what libetpan leaks (it does, in
+ * mailimf_fields_parse on some malformed headers) or fragments. */
+#define CHILD_MAX_MESSAGES	1000
 #define PARSER_ARGV0		"intake-parser"
 #define PARSER_ENV		"INTAKE_PARSER_CHILD"	/* "SANDBOX PARENT" */
 
@@ -69,6 +72,7 @@ struct parsechild {
 	pid_t	 pid;		/* -1: not running (start on next parse) */
 	int	 fd;		/* our end of the socketpair */
 	int	 sandbox;	/* seccomp + RLIMIT_AS in the child */
+	unsigned nparsed;	/* by this child */
 };
 
 /* ---- wire format ------------------------------------------------------- */
@@ -644,6 +648,7 @@ spawn(struct parsechild *pc, char **err)
 	}
 	pc->pid = pid;
 	pc->fd = sv[0];
+	pc->nparsed = 0;
 	return 0;
 }
 
@@ -913,12 +918,15 @@ parsechild_parse(void *arg, const char *raw, size_t len,
 		pc->pid = -1;
 		log_warning("parser child died while idle: restarting it");
 	}
+	if (pc->pid != -1 && pc->nparsed >= CHILD_MAX_MESSAGES)
+		reap(pc);
 	if (pc->pid == -1 && spawn(pc, &err) == -1) {
 		log_err("%s", err);
 		free(err);
 		unparsed(out, "parser unavailable");
 		return -1;
 	}
+	pc->nparsed++;
 	why = exchange(pc, raw, len, limits, out);
 	if (why != NULL) {
 		/* the child's state is unknown: never reuse it */

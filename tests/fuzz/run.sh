@@ -34,6 +34,7 @@ for t in $targets; do
 	log="$build/fuzz-logs/$t.log"
 	# shellcheck disable=SC2086
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	    LSAN_OPTIONS=suppressions=tests/fuzz/lsan.supp:print_suppressions=0 \
 	    "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2560 \
 	    -max_len=262144 -print_final_stats=1 $dict \
 	    -artifact_prefix="$build/fuzz-artifacts/$t-" "$corpus" $seeds \

@@ -253,7 +253,7 @@ START_TEST(test_child_matches_in_process)
 	struct parsechild *pc;
 	struct message a, b;
 	char *raw, *err = NULL;
-	size_t len, i;
+	size_t len, i, changes = 0;
 	pid_t pid;
 
 	pc = parsechild_start(&err);
@@ -269,9 +269,13 @@ START_TEST(test_child_matches_in_process)
 		message_free(&a);
 		message_free(&b);
 		free(raw);
+		if (parsechild_pid(pc) != pid) {
+			pid = parsechild_pid(pc);
+			changes++;
+		}
 	}
-	/* one child did all of it: nothing crashed or was killed */
-	ck_assert_int_eq(parsechild_pid(pc), pid);
+	/* nothing crashed or was killed: a new child only every 1000 */
+	ck_assert_uint_eq(changes, (f.n - 1) / 1000);
 	fixtures_free(&f);
 	parsechild_stop(pc);
 }
