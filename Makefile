@@ -40,8 +40,12 @@ all: $(BUILD)/intaked $(BUILD)/intake intaked intake
 intaked intake: %: $(BUILD)/%
 	@ln -sf $(BUILD)/$@ $@
 
+# `make V=1` shows the whole command lines.
+Q := $(if $(V),,@)
+
 $(BUILD)/%.o: daemon/%.c | $(BUILD)
-	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 # The migrations are compiled in, so an installed program needs no sql/.
 $(BUILD)/sqlgen.c: $(SQL_FILES) tools/sql2c.sh | $(BUILD)
@@ -59,12 +63,15 @@ $(BUILD)/libintake.a: $(LIB_OBJS)
 	rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/intaked: $(BUILD)/intaked.o $(BUILD)/libintake.a
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
 $(BUILD)/intake: $(BUILD)/intake.o $(BUILD)/libintake.a
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libintake.a | $(BUILD)/tests
-	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Wno-missing-prototypes $(LDFLAGS_ALL) -o $@ $< $(BUILD)/libintake.a $(LIBS) $(CHECK_LIBS)
+	@$(if $(Q),echo "  TEST    $@")
+	$(Q)$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Wno-missing-prototypes $(LDFLAGS_ALL) -o $@ $< $(BUILD)/libintake.a $(LIBS) $(CHECK_LIBS)
 
 $(BUILD) $(BUILD)/tests:
 	mkdir -p $@

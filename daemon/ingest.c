@@ -460,14 +460,17 @@ event_json(struct ingest_ctx *ctx, long long ticket, time_t now,
  */
 static void
 decide(struct ingest_ctx *ctx, const struct raw_input *raw,
-    const struct message *msg, struct decision *d)
+    const struct message *msg, int prepared, struct decision *d)
 {
 	enum urgency u;
 
 	memset(d, 0, sizeof(*d));
 	triage_classify(ctx->lex, msg, &d->tri);
+	/* No header at all is not mail as RFC 5322 knows it: a person must
+	 * look at the bytes, whatever the parser made of them. */
 	d->needs_human = msg->status == MSG_PARSE_ERROR ||
-	    msg->status == MSG_PARSE_LIMIT || raw->oversize;
+	    msg->status == MSG_PARSE_LIMIT || raw->oversize ||
+	    (!prepared && msg->nheaders == 0);
 	if (d->needs_human && d->tri.type != CT_AUTOMATED)
 		d->tri.urgency = URG_URGENT;
 	u = urgency_effective(d->tri.type, d->tri.urgency);
@@ -590,7 +593,8 @@ store_new_ticket(struct ingest_ctx *ctx, const struct raw_input *raw,
 
 static int
 ingest_parsed(struct ingest_ctx *ctx, const struct raw_input *raw,
-    const struct message *msg, const char *sha, struct ingest_result *res)
+    const struct message *msg, int prepared, const char *sha,
+    struct ingest_result *res)
 {
 	struct decision d;
 	long long ticket = 0, message = 0;
@@ -607,7 +611,7 @@ ingest_parsed(struct ingest_ctx *ctx, const struct raw_input *raw,
 		res->duplicate = 1;
 		return STORE_OK;
 	}
-	decide(ctx, raw, msg, &d);
+	decide(ctx, raw, msg, prepared, &d);
 	/* Automated mail never joins a conversation: an out-of-office reply
 	 * must not reopen or raise a ticket. */
 	if (d.tri.type != CT_AUTOMATED &&
@@ -648,7 +652,7 @@ ingest_prepared(struct ingest_ctx *ctx, const struct raw_input *raw,
 
 	memset(res, 0, sizeof(*res));
 	sha256_hex(raw->data, raw->len, sha);
-	return ingest_parsed(ctx, raw, msg, sha, res);
+	return ingest_parsed(ctx, raw, msg, 1, sha, res);
 }
 
 int
@@ -680,7 +684,7 @@ ingest_raw(struct ingest_ctx *ctx, const struct raw_input *raw,
 		ctx->parse(ctx->parse_arg, raw->data, raw->len, &ctx->limits, &msg);
 	else
 		message_parse(raw->data, raw->len, &ctx->limits, &msg);
-	rc = ingest_parsed(ctx, raw, &msg, sha, res);
+	rc = ingest_parsed(ctx, raw, &msg, 0, sha, res);
 	message_free(&msg);
 	return rc;
 }

@@ -51,13 +51,21 @@ for s in tests/it/*.sh; do
 	sh "$s" >"$out" 2>&1
 	rc=$?
 	secs=$(( $(date +%s) - start ))
+	# A script may count its own checks: "N passed, N failed".
+	counts=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$out" | tail -n 1)
 	if [ "$rc" -eq 0 ]; then
-		passed=$((passed + 1))
-		echo "it/$name: ok (${secs}s)"
+		if [ -n "$counts" ]; then
+			passed=$((passed + ${counts%% *}))
+		else
+			passed=$((passed + 1))
+		fi
+		echo "it/$name: ok (${secs}s) ${counts}"
 	elif [ "$rc" -eq 77 ]; then
 		echo "it/$name: skipped (${secs}s): $(tail -n 1 "$out")"
 	else
-		failed=$((failed + 1))
+		f=$(echo "$counts" | sed -n 's/.* \([0-9]*\) failed.*/\1/p')
+		[ -n "$f" ] && [ "$f" -gt 0 ] || f=1
+		failed=$((failed + f))
 		failed_names="$failed_names it/$name"
 		echo "it/$name: FAILED (exit $rc, ${secs}s); last lines of $out:"
 		tail -n 25 "$out" | sed 's/^/    /'
