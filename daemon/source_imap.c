@@ -710,6 +710,21 @@ find_body(clist *res, uint32_t uid)
 
 /* ---- marking ------------------------------------------------------------- */
 
+/* After a refused MOVE/COPY: the folder may be missing ([TRYCREATE]; the
+ * response code is not kept by libetpan), so try to create it.  1 when it
+ * was created (retry); a CREATE of an existing folder fails: 0. */
+static int
+create_folder(struct source *src, struct imap_state *st, int rc)
+{
+	if (is_stream_error(rc))
+		return 0;
+	if (mailimap_create(st->imap, src->cfg->move_to) != MAILIMAP_NO_ERROR)
+		return 0;
+	log_notice("source %s: created the folder for after = move",
+	    src->cfg->name);
+	return 1;
+}
+
 static int
 mark_set(struct source *src, struct imap_state *st, struct mailimap_set *set,
     char **err)
@@ -720,6 +735,8 @@ mark_set(struct source *src, struct imap_state *st, struct mailimap_set *set,
 
 	if (src->cfg->after == IMAP_AFTER_MOVE && st->has_move) {
 		rc = mailimap_uid_move(st->imap, set, src->cfg->move_to);
+		if (rc != MAILIMAP_NO_ERROR && create_folder(src, st, rc))
+			rc = mailimap_uid_move(st->imap, set, src->cfg->move_to);
 		if (rc != MAILIMAP_NO_ERROR)
 			goto fail;
 		return 0;
@@ -731,6 +748,8 @@ mark_set(struct source *src, struct imap_state *st, struct mailimap_set *set,
 			return -1;
 		}
 		rc = mailimap_uid_copy(st->imap, set, src->cfg->move_to);
+		if (rc != MAILIMAP_NO_ERROR && create_folder(src, st, rc))
+			rc = mailimap_uid_copy(st->imap, set, src->cfg->move_to);
 		if (rc != MAILIMAP_NO_ERROR)
 			goto fail;
 	}

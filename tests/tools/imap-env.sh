@@ -51,6 +51,16 @@ dovecot_stop() {
 	bash "$TOOLS/dovecot-down.sh" "$DC" >/dev/null 2>&1 || true
 }
 
+# The server going away: SIGKILL the master and its children (the IMAP
+# sessions outlive a clean master stop), by their PIDs.
+dovecot_kill() {
+	mp=$(cat "$DC/run/master.pid" 2>/dev/null) || return 0
+	kids=$(ps -o pid= --ppid "$mp" 2>/dev/null)
+	kill -KILL "$mp" $kids 2>/dev/null
+	rm -f "$DC/run/master.pid"
+	sleep 0.2
+}
+
 imap_setup() {
 	imap_need
 	IMAP_PORT=$(free_port)
