@@ -73,6 +73,7 @@ struct imap_cursor {
 };
 
 static int	 is_stream_error(int);
+static void	 idle_failed(struct source *, struct imap_state *, int);
 
 /* ---- small helpers ------------------------------------------------------ */
 
@@ -487,11 +488,8 @@ session_ready(struct source *src, struct imap_state *st, char **err)
 		rc = mailimap_idle_done(st->imap);
 		if (rc == MAILIMAP_NO_ERROR)
 			st->idle_fails = 0;
-		else {
-			log_warning("source %s: IDLE ended with an error (%s); "
-			    "reconnecting", src->cfg->name, etpan_strerror(rc));
-			session_drop(st);
-		}
+		else
+			idle_failed(src, st, rc);	/* drops the session */
 	} else if (st->imap) {
 		rc = mailimap_noop(st->imap);
 		if (rc != MAILIMAP_NO_ERROR)
@@ -1008,8 +1006,8 @@ static void
 idle_failed(struct source *src, struct imap_state *st, int rc)
 {
 	st->idle_fails++;
-	log_warning("source %s: IDLE failed (%s)", src->cfg->name,
-	    etpan_strerror(rc));
+	log_warning("source %s: IDLE failed (%s); reconnecting",
+	    src->cfg->name, etpan_strerror(rc));
 	if (st->idle_fails >= IDLE_MAX_FAILS) {
 		st->idle_off = 1;
 		log_warning("source %s: %d IDLE failures in a row: polling "
