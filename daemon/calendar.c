@@ -4,9 +4,10 @@
  *
  * Dates are handled as day numbers (days since 1970-01-01, proleptic
  * Gregorian), so walking and weekday arithmetic never touch the time-zone
- * code.  Only the step "local wall time of a date -> instant" and
- * "instant -> local date" go through the process's zone (the office zone,
- * set once by calendar_set_zone()) with localtime_r().
+ * code.  Only the steps "local wall time of a date -> instant" and
+ * "instant -> local date" need the office zone's UTC offset: from the
+ * table calendar_new() reads once from the process zone (see zone_build()),
+ * else localtime_r().
  *
  * Wall time to instant (local_to_instant): the offsets one day before and
  * one day after are read; when they agree (almost always) the answer is
@@ -51,7 +52,7 @@ struct yearly_rule {
 	int		 first_year;
 	int		 ndays;
 	int		 interval;
-	int		 count;		/* 0: unbounded */
+	int		 last_year;	/* from COUNT; YEAR_MAX when none */
 	long		 until;		/* day number; LONG_MAX: none */
 	int		 seq;
 	const char	*name;
@@ -66,6 +67,11 @@ struct calendar {
 	size_t			 nrules;
 	char			**names;	/* owned strings */
 	size_t			 nnames;
+	struct zone_span {
+		time_t		 from;
+		long		 off;
+	}			*zone;		/* see zone_build() */
+	size_t			 nzone;
 };
 
 /* ---- day numbers ------------------------------------------------------ */
@@ -183,7 +189,7 @@ calendar_set_zone(const char *zone, char *err, size_t errlen)
 }
 
 static long
-gmtoff_at(time_t t)
+libc_gmtoff(time_t t)
 {
 	struct tm tm;
 
@@ -192,11 +198,135 @@ gmtoff_at(time_t t)
 	return tm.tm_gmtoff;
 }
 
+/*
+ * The office zone's UTC offsets, read once by calendar_new() from the
+ * process zone: glibc re-parses the zone's POSIX rule (with sscanf) on every
+ * localtime_r() past the last transition stored in the tzdata file (2037),
+ * which made that one call most of the cost of a deadline.  The table holds
+ * one span per offset change between ZONE_FROM and ZONE_TO, found by
+ * probing every ZONE_STEP seconds and bisecting each change to the second;
+ * outside it, or for changes less than ZONE_STEP apart (none in tzdata for
+ * the US zones), localtime_r() is asked directly.
+ */
+#define ZONE_FROM	((time_t)0)		/* 1970-01-01 */
+#define ZONE_TO		((time_t)4102444800LL)	/* 2100-01-01 */
+#define ZONE_STEP	(7L * DAY_SECS)
+
+static void
+zone_add(struct calendar *cal, size_t *cap, time_t from, long off)
+{
+	if (cal->nzone == *cap) {
+		*cap = *cap ? *cap * 2 : 256;
+		cal->zone = xreallocarray(cal->zone, *cap, sizeof(*cal->zone));
+	}
+	cal->zone[cal->nzone].from = from;
+	cal->zone[cal->nzone].off = off;
+	cal->nzone++;
+}
+
+static void
+zone_build(struct calendar *cal)
+{
+	size_t cap = 0;
+	time_t t, lo, hi, mid;
+	long off, o;
+
+	off = libc_gmtoff(ZONE_FROM);
+	zone_add(cal, &cap, ZONE_FROM, off);
+	for (t = ZONE_FROM + ZONE_STEP; t < ZONE_TO; t += ZONE_STEP) {
+		if ((o = libc_gmtoff(t)) == off)
+			continue;
+		/* the first second of the new offset, in (t - step, t] */
+		lo = t - ZONE_STEP + 1;
+		hi = t;
+		while (lo < hi) {
+			mid = lo + (hi - lo) / 2;
+			if (libc_gmtoff(mid) == off)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		zone_add(cal, &cap, lo, o);
+		off = o;
+	}
+}
+
+static long
+gmtoff_at(const struct calendar *cal, time_t t)
+{
+	size_t lo, hi, mid;
+
+	if (t < ZONE_FROM || t >= ZONE_TO || cal->nzone == 0)
+		return libc_gmtoff(t);
+	/* the last span starting at or before t */
+	lo = 0;
+	hi = cal->nzone;
+	while (hi - lo > 1) {
+		mid = lo + (hi - lo) / 2;
+		if (cal->zone[mid].from <= t)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return cal->zone[lo].off;
+}
+
 /* The local day number of instant t. */
 static long
-local_day(time_t t)
+local_day(const struct calendar *cal, time_t t)
 {
-	return floor_div((long long)t + gmtoff_at(t), DAY_SECS);
+	return floor_div((long long)t + gmtoff_at(cal, t), DAY_SECS);
+}
+
+static char *
+put_digits(char *p, long v, int n)
+{
+	int i;
+
+	for (i = n - 1; i >= 0; i--) {
+		p[i] = (char)('0' + v % 10);
+		v /= 10;
+	}
+	return p + n;
+}
+
+/* Hand-made rather than snprintf: this runs three times per deadline line
+ * and printf was a fifth of `intake sla --batch`. */
+void
+calendar_format(const struct calendar *cal, time_t t, char *out, size_t len)
+{
+	long off = gmtoff_at(cal, t), secs;
+	long long local = (long long)t + off;
+	long dn = floor_div(local, DAY_SECS);
+	int y, m, d;
+	char sign = off < 0 ? '-' : '+', *p = out;
+
+	civil_from_days(dn, &y, &m, &d);
+	secs = (long)(local - (long long)dn * DAY_SECS);
+	if (off < 0)
+		off = -off;
+	if (y < 0 || y > 9999 || len < sizeof("2026-11-30T19:00:00-05:00")) {
+		snprintf(out, len, "%04d-%02d-%02dT%02ld:%02ld:%02ld%c%02ld:%02ld",
+		    y, m, d, secs / 3600, secs / 60 % 60, secs % 60, sign,
+		    off / 3600, off / 60 % 60);
+		return;
+	}
+	p = put_digits(p, y, 4);
+	*p++ = '-';
+	p = put_digits(p, m, 2);
+	*p++ = '-';
+	p = put_digits(p, d, 2);
+	*p++ = 'T';
+	p = put_digits(p, secs / 3600, 2);
+	*p++ = ':';
+	p = put_digits(p, secs / 60 % 60, 2);
+	*p++ = ':';
+	p = put_digits(p, secs % 60, 2);
+	*p++ = sign;
+	p = put_digits(p, off / 3600, 2);
+	*p++ = ':';
+	p = put_digits(p, off / 60 % 60, 2);
+	*p = '\0';
 }
 
 /*
@@ -204,21 +334,21 @@ local_day(time_t t)
  * comment at the top of the file for gaps and overlaps.
  */
 static time_t
-local_to_instant(long dn, int minute)
+local_to_instant(const struct calendar *cal, long dn, int minute)
 {
 	long long L = (long long)dn * DAY_SECS + (long long)minute * 60;
 	long ob, oa;
 	time_t t1, t2, lo, hi, mid;
 	int v1, v2;
 
-	ob = gmtoff_at((time_t)(L - DAY_SECS));
-	oa = gmtoff_at((time_t)(L + DAY_SECS));
+	ob = gmtoff_at(cal, (time_t)(L - DAY_SECS));
+	oa = gmtoff_at(cal, (time_t)(L + DAY_SECS));
 	t1 = (time_t)(L - ob);
 	if (ob == oa)
 		return t1;
 	t2 = (time_t)(L - oa);
-	v1 = gmtoff_at(t1) == ob;
-	v2 = gmtoff_at(t2) == oa;
+	v1 = gmtoff_at(cal, t1) == ob;
+	v2 = gmtoff_at(cal, t2) == oa;
 	if (v1 && v2)
 		return t1 < t2 ? t1 : t2;
 	if (v1)
@@ -230,7 +360,7 @@ local_to_instant(long dn, int minute)
 	hi = t1 < t2 ? t2 : t1;
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
-		if ((long long)mid + gmtoff_at(mid) >= L)
+		if ((long long)mid + gmtoff_at(cal, mid) >= L)
 			hi = mid;
 		else
 			lo = mid + 1;
@@ -348,27 +478,18 @@ federal_name(long dn, int y, int m)
 static int
 rule_covers(const struct yearly_rule *r, long dn, int y)
 {
-	int yy, k, idx;
 	long start;
+	int yy;
 
 	for (yy = y - 1; yy <= y; yy++) {
-		if (yy < r->first_year || (yy - r->first_year) % r->interval != 0)
+		if (yy < r->first_year || yy > r->last_year ||
+		    (yy - r->first_year) % r->interval != 0)
 			continue;
 		if (!valid_date(yy, r->month, r->day))
 			continue;	/* RFC 5545: invalid instances are skipped */
 		start = days_from_civil(yy, r->month, r->day);
 		if (dn < start || dn >= start + r->ndays || start > r->until)
 			continue;
-		if (r->count > 0) {
-			/* Index among the valid instances (only Feb 29 skips). */
-			idx = 0;
-			for (k = r->first_year; k < yy && idx < r->count;
-			    k += r->interval)
-				if (valid_date(k, r->month, r->day))
-					idx++;
-			if (idx >= r->count)
-				continue;
-		}
 		return 1;
 	}
 	return 0;
@@ -433,15 +554,15 @@ day_bounds(const struct calendar *cal, long dn, time_t *open, time_t *close)
 
 	/* Same offset from the day before to the day after: no transition
 	 * near this day, both instants are direct (two lookups, not eight). */
-	ob = gmtoff_at((time_t)(base - DAY_SECS));
-	oa = gmtoff_at((time_t)(base + 2 * DAY_SECS));
+	ob = gmtoff_at(cal, (time_t)(base - DAY_SECS));
+	oa = gmtoff_at(cal, (time_t)(base + 2 * DAY_SECS));
 	if (ob == oa) {
 		*open = (time_t)(base + h->open * 60LL - ob);
 		*close = (time_t)(base + h->close * 60LL - ob);
 		return;
 	}
-	*open = local_to_instant(dn, h->open);
-	*close = local_to_instant(dn, h->close);
+	*open = local_to_instant(cal, dn, h->open);
+	*close = local_to_instant(cal, dn, h->close);
 	if (*close < *open)
 		*close = *open;
 }
@@ -474,7 +595,7 @@ int
 calendar_day_interval(const struct calendar *cal, time_t t, time_t *open,
     time_t *close)
 {
-	long dn = local_day(t);
+	long dn = local_day(cal, t);
 
 	if (!business_day(cal, dn))
 		return -1;
@@ -500,7 +621,7 @@ calendar_add_business_seconds(const struct calendar *cal, time_t t, long secs)
 
 	if (secs <= 0)
 		return t;
-	dn = local_day(t);
+	dn = local_day(cal, t);
 	for (walked = 0; walked < MAX_WALK_DAYS; walked++, dn++) {
 		/* Closed days cost a weekday test and a holiday lookup only. */
 		if (!business_day(cal, dn))
@@ -525,7 +646,7 @@ calendar_close_of_business_day(const struct calendar *cal, time_t t, int n)
 
 	if (n < 1)
 		return (time_t)-1;
-	dn = local_day(t);
+	dn = local_day(cal, t);
 	for (walked = 0; walked < MAX_WALK_DAYS; walked++, dn++) {
 		if (!business_day(cal, dn))
 			continue;
@@ -544,7 +665,7 @@ calendar_end_of_next_business_day(const struct calendar *cal, time_t t)
 	long dn, walked;
 	time_t o, c;
 
-	dn = local_day(t) + 1;
+	dn = local_day(cal, t) + 1;
 	for (walked = 0; walked < MAX_WALK_DAYS; walked++, dn++) {
 		if (!business_day(cal, dn))
 			continue;
@@ -566,7 +687,7 @@ calendar_next_meeting(const struct calendar *cal, const struct tip_meeting *m,
 	if (nm == 0)
 		return (time_t)-1;
 	/* From the day before: a 24:00 meeting falls on the next date. */
-	dn = local_day(t) - 1;
+	dn = local_day(cal, t) - 1;
 	for (last = dn + 2 * 366; dn <= last; dn++) {
 		wd = weekday(dn);
 		best = (time_t)-1;
@@ -575,7 +696,7 @@ calendar_next_meeting(const struct calendar *cal, const struct tip_meeting *m,
 				continue;
 			if (!business_day(cal, dn))
 				break;
-			at = local_to_instant(dn, m[i].minute);
+			at = local_to_instant(cal, dn, m[i].minute);
 			if (at > t && (best == (time_t)-1 || at < best))
 				best = at;
 		}
@@ -940,7 +1061,17 @@ ics_event_end(struct ics_parser *p)
 	e->summary = NULL;
 	seq = p->seq++;
 	if (e->yearly) {
+		int last, k, n;
+
 		civil_from_days(e->start, &y, &m, &d);
+		/* COUNT as a last year, once: instances on invalid dates (Feb 29
+		 * in other years) are not counted (RFC 5545 3.3.10). */
+		last = YEAR_MAX;
+		for (k = y, n = 0; e->count > 0 && k <= YEAR_MAX; k += e->interval)
+			if (valid_date(k, m, d) && ++n == e->count) {
+				last = k;
+				break;
+			}
 		if ((e->bymonth && e->bymonth != m) ||
 		    (e->bymonthday && e->bymonthday != d))
 			return ics_fail(p, "RRULE: BYMONTH/BYMONTHDAY must match "
@@ -949,7 +1080,7 @@ ics_event_end(struct ics_parser *p)
 		    sizeof(*cal->rules));
 		cal->rules[cal->nrules++] = (struct yearly_rule){
 			.month = m, .day = d, .first_year = y, .ndays = (int)ndays,
-			.interval = e->interval, .count = e->count,
+			.interval = e->interval, .last_year = last,
 			.until = e->until, .seq = seq, .name = name };
 		return 0;
 	}
@@ -1073,7 +1204,10 @@ calendar_load_ics(struct calendar *cal, size_t *cap, const char *file,
 	p.errlen = errlen;
 	buf_init(&logical, ICS_MAX_LINE);
 	buf_addstr(&logical, "");
-	for (s = data; rc == 0 && s < data + len; s = eol + 1) {
+	s = data;
+	if (len >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0)
+		s += 3;		/* a UTF-8 byte order mark, as some exporters write */
+	for (; rc == 0 && s < data + len; s = eol + 1) {
 		eol = memchr(s, '\n', (size_t)(data + len - s));
 		if (eol == NULL)
 			eol = data + len;
@@ -1142,6 +1276,7 @@ calendar_new(const struct config *cfg, char *err, size_t errlen)
 		goto fail;
 	}
 	cal->federal = cfg->holidays_federal;
+	zone_build(cal);
 	for (i = 0; i < cfg->holidays_nextra; i++) {
 		if (parse_ymd_dash(cfg->holidays_extra[i], &dn) == -1) {
 			snprintf(err, errlen, "%s: holidays.extra: bad date "
@@ -1174,5 +1309,6 @@ calendar_free(struct calendar *cal)
 	free(cal->names);
 	free(cal->dates);
 	free(cal->rules);
+	free(cal->zone);
 	free(cal);
 }

@@ -71,15 +71,16 @@ parse_received(const char *s, time_t *t)
 
 /* One result line; key order as documented (jansson keeps insertion order). */
 static int
-print_deadlines(enum call_type t, time_t received, const struct deadlines *d)
+print_deadlines(const struct calendar *cal, enum call_type t, time_t received,
+    const struct deadlines *d)
 {
 	char rec[40], due[40], breach[40];
 	json_t *o;
 	char *s;
 
-	iso8601_local(received, rec, sizeof(rec));
-	iso8601_local(d->response_due, due, sizeof(due));
-	iso8601_local(d->breach_at, breach, sizeof(breach));
+	calendar_format(cal, received, rec, sizeof(rec));
+	calendar_format(cal, d->response_due, due, sizeof(due));
+	calendar_format(cal, d->breach_at, breach, sizeof(breach));
 	o = json_object();
 	json_object_set_new(o, "type", json_string(call_type_name(t)));
 	json_object_set_new(o, "urgency", json_string(urgency_name(d->urgency)));
@@ -164,7 +165,7 @@ batch_line(const struct cli_env *env, char *line)
 		    "years 1900-8999)";
 	if (sla_compute(env->cal, &env->cfg, t, u, received, &d) == -1)
 		return "no deadline: the calendar has no business day in reach";
-	if (print_deadlines(t, received, &d) == -1)
+	if (print_deadlines(env->cal, t, received, &d) == -1)
 		return "cannot format the result";
 	return NULL;
 }
@@ -287,7 +288,8 @@ cmd_sla(int argc, char **argv)
 		fprintf(stderr, "intake sla: no deadline: the calendar has no "
 		    "business day in reach\n");
 		rc = EX_DATAERR;
-	} else if (print_deadlines(t, received, &d) == -1 || fflush(stdout) == EOF)
+	} else if (print_deadlines(env.cal, t, received, &d) == -1 ||
+	    fflush(stdout) == EOF)
 		rc = EX_IOERR;
 	cli_env_close(&env);
 	return rc;

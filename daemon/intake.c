@@ -5,6 +5,7 @@
  */
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -25,6 +26,17 @@ static const struct command commands[] = {
 	{ "ingest", cmd_ingest, "store one message read on standard input" },
 	{ "sla", cmd_sla, "deadlines of a contact (or --batch on stdin)" },
 	{ "holidays", cmd_holidays, "closed dates of a range of years" },
+	{ "followups", cmd_followups, "open tickets by deadline (text, csv, json, html)" },
+	{ "list", cmd_list, "tickets, newest first" },
+	{ "show", cmd_show, "one ticket: messages, attachments, events" },
+	{ "ack", cmd_ack, "record the first response to a ticket" },
+	{ "assign", cmd_assign, "assign a ticket to a staff member" },
+	{ "note", cmd_note, "add a note to a ticket" },
+	{ "reclassify", cmd_reclassify, "correct type, urgency, flags; new deadlines" },
+	{ "close", cmd_close, "close a ticket with a disposition" },
+	{ "reopen", cmd_reopen, "reopen a closed ticket" },
+	{ "status", cmd_status, "sources, outbox; non-zero when unhealthy" },
+	{ "purge", cmd_purge, "delete closed tickets past retention" },
 };
 
 static int
@@ -57,6 +69,13 @@ main(int argc, char **argv)
 	/* libetpan and libcurl write to sockets with plain send(). */
 	signal(SIGPIPE, SIG_IGN);
 	log_init("intake", LOG_PRI_WARNING);
+	/* "intake -c FILE COMMAND ...": the same as COMMAND -c FILE. */
+	if (argc >= 3 && (strcmp(argv[1], "-c") == 0 ||
+	    strcmp(argv[1], "--config") == 0)) {
+		setenv("INTAKE_CONFIG", argv[2], 1);
+		argc -= 2;
+		argv += 2;
+	}
 	if (argc < 2) {
 		usage(stderr);
 		return EX_USAGE;

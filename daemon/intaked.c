@@ -307,6 +307,14 @@ after_poll(struct service *sv, size_t i, int rc, const struct source_stats *st,
 	    err ? err : "failed", src->backoff);
 }
 
+/* Between batches of a long fetch: keep systemd's watchdog fed. */
+static void
+feed_watchdog(void *arg)
+{
+	(void)arg;
+	sd_notify(0, "WATCHDOG=1");
+}
+
 static int
 poll_source(struct service *sv, size_t i)
 {
@@ -324,6 +332,8 @@ poll_source(struct service *sv, size_t i)
 	run.ictx = &ictx;
 	run.stop = &got_stop;
 	run.batch = BATCH;
+	run.progress = feed_watchdog;
+	run.progress_arg = NULL;
 	rc = src->ops->poll(src, &run, &st, &err);
 	after_poll(sv, i, rc, &st, err);
 	free(err);
@@ -430,7 +440,7 @@ reload(struct service *sv, const struct options *o, const char *path)
 	service_free(sv);
 	*sv = next;
 	log_set_level(o->debug ? LOG_PRI_DEBUG : sv->cfg.log_level);
-	sd_notify(0, "RELOADING=0\nREADY=1\nSTATUS=configuration reloaded");
+	sd_notify(0, "READY=1\nSTATUS=configuration reloaded");
 	log_notice("configuration reloaded: %zu sources", sv->nsources);
 }
 

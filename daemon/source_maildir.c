@@ -108,7 +108,8 @@ scan(const char *root, struct md_list *out, char **err)
 		closedir(d);
 		free(path);
 	}
-	qsort(out->v, out->n, sizeof(*out->v), entry_cmp);
+	if (out->n > 1)
+		qsort(out->v, out->n, sizeof(*out->v), entry_cmp);
 	return 0;
 }
 
@@ -285,6 +286,8 @@ maildir_poll(struct source *src, struct source_run *run,
 		rc = run_batch(src, run, todo.v + start, n, stats, err);
 		if (rc != SRC_OK)
 			break;
+		if (run->progress)
+			run->progress(run->progress_arg);
 	}
 	stats->waiting = (int)(todo.n - (size_t)stats->fetched);
 out:

@@ -31,9 +31,15 @@ int	 calendar_set_zone(const char *zone, char *err, size_t errlen);
 /*
  * Build the calendar from the configuration (hours, federal flag, extra
  * dates, iCalendar file).  NULL with err ("FILE:LINE: ...") on failure.
+ * Call calendar_set_zone() first: the calendar reads the zone's offsets
+ * once, here.
  */
 struct calendar *calendar_new(const struct config *, char *err, size_t errlen);
 void	 calendar_free(struct calendar *);
+/* Like iso8601_local(): t in the office zone with its offset, seconds
+ * precision (2026-11-30T19:00:00-05:00), but from the calendar's own
+ * offset table (calendar_new() snapshots the zone set before it). */
+void	 calendar_format(const struct calendar *, time_t, char *out, size_t len);
 
 /* US federal holidays of year, observed dates, in date order.  Returns count. */
 size_t	 calendar_federal_holidays(int year, struct holiday *out, size_t max);
@@ -50,7 +56,7 @@ int	 calendar_in_business_hours(const struct calendar *, time_t);
  * date: 0 and the instants, or -1 when that date is closed. */
 int	 calendar_day_interval(const struct calendar *, time_t t, time_t *open,
 	    time_t *close);
-/* t + minutes of business time, walking only open intervals; a result that
+/* t + secs of business time, walking only open intervals; a result that
  * lands exactly on a closing time stays there. */
 time_t	 calendar_add_business_seconds(const struct calendar *, time_t t, long secs);
 /* The closing instant of business day n (1-based), where day 1 is the first

@@ -48,5 +48,16 @@ int	 cmd_ingest(int, char **);	/* cmd_ingest.c */
 int	 cmd_sla(int, char **);		/* cmd_sla.c */
 int	 cmd_holidays(int, char **);	/* cmd_sla.c */
 int	 cmd_classify(int, char **);	/* cmd_classify.c */
+int	 cmd_followups(int, char **);	/* cmd_followups.c */
+int	 cmd_show(int, char **);	/* cmd_ticket.c */
+int	 cmd_list(int, char **);	/* cmd_ticket.c */
+int	 cmd_ack(int, char **);		/* cmd_workflow.c */
+int	 cmd_assign(int, char **);	/* cmd_workflow.c */
+int	 cmd_note(int, char **);	/* cmd_workflow.c */
+int	 cmd_reclassify(int, char **);	/* cmd_workflow.c */
+int	 cmd_close(int, char **);	/* cmd_workflow.c */
+int	 cmd_reopen(int, char **);	/* cmd_workflow.c */
+int	 cmd_status(int, char **);	/* cmd_status.c */
+int	 cmd_purge(int, char **);	/* cmd_purge.c */
 
 #endif

@@ -42,6 +42,10 @@ struct source_run {
 	const volatile sig_atomic_t	*stop;	/* set by SIGTERM: finish the
 						   current batch, fetch no more */
 	int				 batch;	/* messages per transaction */
+	/* Called between batches so a long fetch keeps the service's
+	 * watchdog fed; may be NULL. */
+	void				(*progress)(void *);
+	void				*progress_arg;
 };
 
 struct source;

@@ -5,7 +5,7 @@ set -eu
 PKGS="make gcc pkg-config libetpan-dev libcurl4-gnutls-dev libsqlite3-dev sqlite3
 libconfig-dev libjansson-dev libsystemd-dev check libsubunit-dev libgnutls28-dev
 libpcre2-dev libseccomp-dev tzdata openssl file dovecot-imapd dovecot-core
-python3 python3-aiosmtpd valgrind curl ca-certificates"
+python3 python3-aiosmtpd valgrind curl ca-certificates systemd man-db groff-base"
 missing=""
 for p in $PKGS; do
 	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)

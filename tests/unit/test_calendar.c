@@ -412,6 +412,11 @@ START_TEST(test_ics_errors)
 		free(path);
 		buf_free(&b);
 	}
+	/* accepted: a byte order mark, LF line ends, a folded DTSTART */
+	ck_assert_int_eq(ics_error("\xef\xbb\xbf" "BEGIN:VCALENDAR\nBEGIN:VEVENT\n"
+	    "DTSTART;VALUE=DATE:2026\n 0105\nEND:VEVENT\nEND:VCALENDAR\n", err,
+	    sizeof(err), &path), 0);
+	free(path);
 	/* a missing file */
 	{
 		struct config cfg;
@@ -478,6 +483,47 @@ START_TEST(test_walk_cost)
 }
 END_TEST
 
+/* The calendar's offset table agrees with localtime_r() everywhere. */
+START_TEST(test_zone_table)
+{
+	static const char *const zones[] = { "America/New_York",
+	    "Australia/Lord_Howe", "Europe/London", "Asia/Kolkata",
+	    "America/Los_Angeles", "Pacific/Apia" };
+	struct config cfg;
+	struct calendar *cal;
+	char err[256], a[40], b[40];
+	uint64_t s = 88172645463325252ULL;
+	time_t t, lo = -2208988800LL, span = 10000000000LL;
+	size_t z, i;
+
+	config_defaults(&cfg);
+	for (z = 0; z < NELEM(zones); z++) {
+		ck_assert_int_eq(calendar_set_zone(zones[z], err, sizeof(err)), 0);
+		cal = calendar_new(&cfg, err, sizeof(err));
+		ck_assert_ptr_nonnull(cal);
+		for (i = 0; i < 200000; i++) {
+			s ^= s << 13;
+			s ^= s >> 7;
+			s ^= s << 17;
+			t = lo + (time_t)(s % (uint64_t)span);
+			calendar_format(cal, t, a, sizeof(a));
+			iso8601_local(t, b, sizeof(b));
+			/* (ck_assert would record each of the 1.2 million) */
+			if (strcmp(a, b) != 0)
+				ck_abort_msg("%s: %s vs %s", zones[z], a, b);
+		}
+		/* around New York's 2026 spring change, to the second */
+		for (t = 1772953200 - 2; t <= 1772953200 + 1; t++) {
+			calendar_format(cal, t, a, sizeof(a));
+			iso8601_local(t, b, sizeof(b));
+			ck_assert_str_eq(a, b);
+		}
+		calendar_free(cal);
+	}
+	config_free(&cfg);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -497,6 +543,7 @@ main(void)
 	tcase_add_test(tc, test_ics_errors);
 	tcase_add_test(tc, test_bad_config);
 	tcase_add_test(tc, test_walk_cost);
+	tcase_add_test(tc, test_zone_table);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

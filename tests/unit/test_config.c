@@ -57,7 +57,7 @@ START_TEST(test_full_file)
 	struct config c;
 	char *err = NULL, *p;
 
-	write_conf("pw", "secret\n");
+	free(write_conf("pw", "secret\n"));
 	chmod(dir, 0700);
 	p = write_conf("ok.conf",
 	    "database = \"var/intake.db\";\n"
@@ -81,7 +81,12 @@ START_TEST(test_full_file)
 	ck_assert_int_eq(c.tip_meetings[0].wday, 2);
 	ck_assert_int_eq(c.tip_meetings[0].minute, 690);
 	ck_assert_int_eq((int)c.nsources, 2);
-	ck_assert_str_eq(c.sources[0].path, strcat(strcpy(malloc(200), dir), "/mail"));
+	{
+		char expect[200];
+
+		snprintf(expect, sizeof(expect), "%s/mail", dir);
+		ck_assert_str_eq(c.sources[0].path, expect);
+	}
 	ck_assert_int_eq(c.sources[1].port, 143);
 	ck_assert_int_eq(c.sources[1].after, IMAP_AFTER_MOVE);
 	ck_assert_str_eq(c.sources[1].move_to, "Done");
@@ -90,6 +95,7 @@ START_TEST(test_full_file)
 	ck_assert_ptr_nonnull(strstr(c.database, "/var/intake.db"));
 	ck_assert(c.database[0] == '/');
 	config_free(&c);
+	free(p);
 }
 END_TEST
 
@@ -121,6 +127,7 @@ START_TEST(test_errors_have_lines)
 	ck_assert_msg(strstr(err, expect) != NULL, "got: %s", err);
 	free(err);
 	free(expect);
+	free(p);
 }
 END_TEST
 
@@ -133,6 +140,7 @@ START_TEST(test_syntax_error)
 	ck_assert_int_eq(config_load(p, 0, &c, &err), -1);
 	ck_assert_msg(strstr(err, ":2:") != NULL, "got: %s", err);
 	free(err);
+	free(p);
 }
 END_TEST
 
@@ -148,6 +156,7 @@ START_TEST(test_inline_password_refused)
 	ck_assert_msg(strstr(err, "never inline") != NULL, "got: %s", err);
 	ck_assert_msg(strstr(err, "hunter2") == NULL, "password echoed: %s", err);
 	free(err);
+	free(p);
 }
 END_TEST
 
@@ -164,6 +173,7 @@ START_TEST(test_secret_file_mode)
 	ck_assert_int_eq(config_read_secret(p, &out, &err), 0);
 	ck_assert_str_eq(out, "s3cret");
 	free(out);
+	free(p);
 }
 END_TEST
 

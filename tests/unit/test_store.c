@@ -45,6 +45,7 @@ START_TEST(test_create_migrate_reopen)
 	ck_assert_int_eq(store_open(p, NULL, 1000, &st, &err), STORE_OK);
 	ck_assert_int_eq(store_schema_version(st), store_schema_latest());
 	store_close(st);
+	free(p);
 }
 END_TEST
 
@@ -58,9 +59,13 @@ START_TEST(test_group_mode)
 	store_close(st);
 	ck_assert_int_eq(stat(p, &sb), 0);
 	ck_assert_int_eq(sb.st_mode & 0777, 0660);
-	ck_assert_int_eq(store_open(dbpath("h.db"), "no-such-group-xyz", 1000,
-	    &st, &err), STORE_ERR);
+	free(p);
+	p = dbpath("h.db");
+	ck_assert_int_eq(store_open(p, "no-such-group-xyz", 1000, &st, &err),
+	    STORE_ERR);
 	ck_assert_ptr_nonnull(strstr(err, "no such group"));
+	free(err);
+	free(p);
 }
 END_TEST
 
@@ -76,6 +81,7 @@ START_TEST(test_newer_refused)
 	ck_assert_int_eq(store_open(p, NULL, 1000, &st, &err), STORE_NEWER);
 	ck_assert_ptr_nonnull(strstr(err, "newer"));
 	free(err);
+	free(p);
 }
 END_TEST
 
@@ -93,6 +99,7 @@ START_TEST(test_locked_is_temporary)
 	store_rollback(b);
 	store_close(a);
 	store_close(b);
+	free(p);
 }
 END_TEST
 

@@ -1,0 +1,352 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd_status.c: `intake status`, for people and for monitoring: per
+ * configured source the last successful poll, the last error, messages
+ * waiting, tickets created and parse errors today; the outbox backlog.
+ * Exit 1 when a source is stale or the outbox is stuck, so a monitoring
+ * system (or cron's mail) notices that mail has stopped flowing.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "cli.h"
+#include "report.h"
+#include "util.h"
+
+/* An undelivered outbox row this old, or retried this often, is stuck. */
+#define OUTBOX_STUCK_SECONDS	(15 * 60)
+#define OUTBOX_STUCK_ATTEMPTS	5
+#define STATUS_UNHEALTHY	1
+
+struct source_status {
+	const char	*name;
+	const char	*type;
+	int		 known;		/* a source_state row exists */
+	time_t		 last_poll, last_success, last_error_at;
+	char		*last_error;
+	int		 failures;
+	long long	 waiting;	/* -1 unknown */
+	long long	 tickets_today, parse_errors_today;
+	int		 stale;
+};
+
+struct outbox_status {
+	long long	 undelivered;
+	time_t		 oldest;	/* created_at of the oldest, or 0 */
+	long long	 max_attempts;
+	long long	 stuck_rows;
+	int		 stuck;
+};
+
+static const char *
+source_type_name(enum source_type t)
+{
+	switch (t) {
+	case SOURCE_MAILDIR:
+		return "maildir";
+	case SOURCE_IMAP:
+		return "imap";
+	case SOURCE_HTTP:
+		return "http";
+	default:
+		return "stdin";
+	}
+}
+
+static time_t
+start_of_local_day(time_t t)
+{
+	struct tm tm;
+
+	if (localtime_r(&t, &tm) == NULL)
+		return t - t % 86400;
+	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+	tm.tm_isdst = -1;
+	return mktime(&tm);
+}
+
+static int
+one_count(struct store *st, const char *sql, const char *source, time_t since,
+    long long *out)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	*out = 0;
+	rc = sqlite3_prepare_v2(store_db(st), sql, -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return store_classify(rc);
+	sqlite3_bind_text(s, 1, source, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)since);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW ? STORE_OK : store_classify(rc);
+}
+
+static int
+load_source(struct store *st, const struct source_config *src, time_t now,
+    time_t today, int stale_minutes, struct source_status *ss)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	memset(ss, 0, sizeof(*ss));
+	ss->name = src->name;
+	ss->type = source_type_name(src->type);
+	ss->waiting = -1;
+	rc = sqlite3_prepare_v2(store_db(st), "SELECT last_poll_at, "
+	    "last_success_at, last_error, last_error_at, consecutive_failures, "
+	    "messages_waiting FROM source_state WHERE source = ?", -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return store_classify(rc);
+	sqlite3_bind_text(s, 1, src->name, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		ss->known = 1;
+		ss->last_poll = (time_t)sqlite3_column_int64(s, 0);
+		ss->last_success = (time_t)sqlite3_column_int64(s, 1);
+		if (sqlite3_column_text(s, 2))
+			ss->last_error = utf8_sanitize((const char *)
+			    sqlite3_column_text(s, 2), (size_t)sqlite3_column_bytes(s, 2));
+		ss->last_error_at = (time_t)sqlite3_column_int64(s, 3);
+		ss->failures = sqlite3_column_int(s, 4);
+		if (sqlite3_column_type(s, 5) != SQLITE_NULL)
+			ss->waiting = sqlite3_column_int64(s, 5);
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_classify(rc);
+	/* Never polled counts as stale: a daemon that never ran is news. */
+	ss->stale = ss->last_success == 0 ||
+	    now - ss->last_success > (time_t)stale_minutes * 60;
+	/* A ticket is this source's when its first message came from it. */
+	rc = one_count(st, "SELECT count(*) FROM messages m WHERE m.source = ?1 "
+	    "AND m.created_at >= ?2 AND m.id = (SELECT min(id) FROM messages "
+	    "WHERE ticket_id = m.ticket_id)", src->name, today, &ss->tickets_today);
+	if (rc == STORE_OK)
+		rc = one_count(st, "SELECT count(*) FROM messages WHERE source = ?1 "
+		    "AND created_at >= ?2 AND parse_status IN ('error', 'limit')",
+		    src->name, today, &ss->parse_errors_today);
+	return rc;
+}
+
+static int
+load_outbox(struct store *st, time_t now, struct outbox_status *o)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	memset(o, 0, sizeof(*o));
+	rc = sqlite3_prepare_v2(store_db(st), "SELECT count(*), min(created_at), "
+	    "max(attempts), sum(created_at <= ?1 OR attempts >= ?2) FROM outbox "
+	    "WHERE delivered_at IS NULL", -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return store_classify(rc);
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)(now - OUTBOX_STUCK_SECONDS));
+	sqlite3_bind_int(s, 2, OUTBOX_STUCK_ATTEMPTS);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		o->undelivered = sqlite3_column_int64(s, 0);
+		o->oldest = (time_t)sqlite3_column_int64(s, 1);
+		o->max_attempts = sqlite3_column_int64(s, 2);
+		o->stuck_rows = sqlite3_column_int64(s, 3);
+	}
+	sqlite3_finalize(s);
+	o->stuck = o->stuck_rows > 0;
+	return rc == SQLITE_ROW ? STORE_OK : store_classify(rc);
+}
+
+static json_t *
+jtime(time_t t)
+{
+	char iso[40];
+
+	if (t == 0)
+		return json_null();
+	iso8601_local(t, iso, sizeof(iso));
+	return json_string(iso);
+}
+
+static void
+print_json(const struct source_status *ss, size_t n,
+    const struct outbox_status *o, time_t now, int healthy)
+{
+	json_t *root = json_object(), *arr = json_array(), *j;
+	char *text;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		j = json_object();
+		json_object_set_new(j, "name", json_string(ss[i].name));
+		json_object_set_new(j, "type", json_string(ss[i].type));
+		json_object_set_new(j, "last_poll", jtime(ss[i].last_poll));
+		json_object_set_new(j, "last_success", jtime(ss[i].last_success));
+		json_object_set_new(j, "last_error", ss[i].last_error ?
+		    json_string(ss[i].last_error) : json_null());
+		json_object_set_new(j, "last_error_at", jtime(ss[i].last_error_at));
+		json_object_set_new(j, "consecutive_failures",
+		    json_integer(ss[i].failures));
+		json_object_set_new(j, "messages_waiting", ss[i].waiting < 0 ?
+		    json_null() : json_integer(ss[i].waiting));
+		json_object_set_new(j, "tickets_today",
+		    json_integer(ss[i].tickets_today));
+		json_object_set_new(j, "parse_errors_today",
+		    json_integer(ss[i].parse_errors_today));
+		json_object_set_new(j, "stale", json_boolean(ss[i].stale));
+		json_array_append_new(arr, j);
+	}
+	json_object_set_new(root, "at", jtime(now));
+	json_object_set_new(root, "healthy", json_boolean(healthy));
+	json_object_set_new(root, "sources", arr);
+	j = json_object();
+	json_object_set_new(j, "undelivered", json_integer(o->undelivered));
+	json_object_set_new(j, "oldest_age_seconds", o->undelivered ?
+	    json_integer((json_int_t)(now - o->oldest)) : json_null());
+	json_object_set_new(j, "max_attempts", json_integer(o->max_attempts));
+	json_object_set_new(j, "stuck", json_boolean(o->stuck));
+	json_object_set_new(root, "outbox", j);
+	text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(root);
+	if (text)
+		puts(text);
+	free(text);
+}
+
+static void
+print_when(const char *label, time_t t, time_t now)
+{
+	char iso[40], ago[32];
+
+	if (t == 0) {
+		printf("  %-20s never\n", label);
+		return;
+	}
+	iso8601_local(t, iso, sizeof(iso));
+	report_duration((long long)(now - t), ago, sizeof(ago));
+	printf("  %-20s %s (%s ago)\n", label, iso, ago);
+}
+
+static void
+print_text(const struct source_status *ss, size_t n,
+    const struct outbox_status *o, time_t now, int stale_minutes)
+{
+	char age[32], *safe;
+	size_t i;
+
+	if (n == 0)
+		printf("no sources configured\n");
+	for (i = 0; i < n; i++) {
+		printf("source %s (%s): %s\n", ss[i].name, ss[i].type, ss[i].stale ?
+		    "STALE" : "ok");
+		print_when("last poll:", ss[i].last_poll, now);
+		print_when("last success:", ss[i].last_success, now);
+		if (ss[i].last_error) {
+			safe = report_terminal_safe(ss[i].last_error, 0);
+			print_when("last error:", ss[i].last_error_at, now);
+			printf("  %-20s %s (%d failure%s in a row)\n", "", safe,
+			    ss[i].failures, ss[i].failures == 1 ? "" : "s");
+			free(safe);
+		} else
+			printf("  %-20s none\n", "last error:");
+		if (ss[i].waiting < 0)
+			printf("  %-20s unknown\n", "messages waiting:");
+		else
+			printf("  %-20s %lld\n", "messages waiting:", ss[i].waiting);
+		printf("  %-20s %lld\n", "tickets today:", ss[i].tickets_today);
+		printf("  %-20s %lld\n", "parse errors today:",
+		    ss[i].parse_errors_today);
+	}
+	printf("outbox: %s\n", o->stuck ? "STUCK" : "ok");
+	printf("  %-20s %lld\n", "undelivered:", o->undelivered);
+	if (o->undelivered) {
+		report_duration((long long)(now - o->oldest), age, sizeof(age));
+		printf("  %-20s %s\n", "oldest:", age);
+		printf("  %-20s %lld\n", "most attempts:", o->max_attempts);
+	}
+	printf("stale after %d minutes without a successful poll; outbox stuck "
+	    "after %d minutes or %d attempts\n", stale_minutes,
+	    OUTBOX_STUCK_SECONDS / 60, OUTBOX_STUCK_ATTEMPTS);
+}
+
+int
+cmd_status(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct source_status *ss;
+	struct outbox_status ob;
+	struct cli_env env;
+	const char *cfg_path = NULL;
+	time_t now = time(NULL), today;
+	size_t i;
+	int ch, rc = STORE_OK, json = 0, healthy;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'f':
+			if (strcmp(optarg, "json") == 0)
+				json = 1;
+			else if (strcmp(optarg, "text") != 0) {
+				fprintf(stderr, "intake status: --format must be "
+				    "text or json\n");
+				return EX_USAGE;
+			}
+			break;
+		case 'c':
+			cfg_path = optarg;
+			break;
+		case 'h':
+			printf("usage: intake status [--format text|json] [-c FILE]\n"
+			    "Exit 0 healthy, 1 a source is stale or the outbox is "
+			    "stuck, 75 database\nbusy, 78 configuration.\n");
+			return 0;
+		default:
+			return EX_USAGE;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "intake status: unexpected argument '%s'\n",
+		    argv[optind]);
+		return EX_USAGE;
+	}
+	if ((rc = cli_env_open(&env, cfg_path, CLI_NEED_STORE)) != 0)
+		return rc;
+	today = start_of_local_day(now);
+	ss = xcalloc(env.cfg.nsources ? env.cfg.nsources : 1, sizeof(*ss));
+	for (i = 0; i < env.cfg.nsources && rc == STORE_OK; i++)
+		rc = load_source(env.store, &env.cfg.sources[i], now, today,
+		    env.cfg.alerts_source_stale_minutes, &ss[i]);
+	if (rc == STORE_OK)
+		rc = load_outbox(env.store, now, &ob);
+	if (rc != STORE_OK) {
+		fprintf(stderr, "intake status: %s\n", store_errmsg(env.store));
+		rc = rc == STORE_TEMP ? EX_TEMPFAIL : EX_SOFTWARE;
+	} else {
+		healthy = !ob.stuck;
+		for (i = 0; i < env.cfg.nsources; i++)
+			healthy &= !ss[i].stale;
+		if (json)
+			print_json(ss, env.cfg.nsources, &ob, now, healthy);
+		else
+			print_text(ss, env.cfg.nsources, &ob, now,
+			    env.cfg.alerts_source_stale_minutes);
+		rc = healthy ? 0 : STATUS_UNHEALTHY;
+	}
+	for (i = 0; i < env.cfg.nsources; i++)
+		free(ss[i].last_error);
+	free(ss);
+	cli_env_close(&env);
+	return rc;
+}

@@ -1,0 +1,654 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd_ticket.c: `intake show N` (one ticket with its messages, attachments
+ * and events) and `intake list` (tickets, newest first).  Read-only.
+ * Everything that came in a message is passed through
+ * report_terminal_safe() before it reaches the terminal: a subject can
+ * carry escape sequences.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "cli.h"
+#include "report.h"
+#include "util.h"
+
+#define LIST_WIDTH	100
+
+/* Print a message-derived string safely; NULL prints `none`. */
+static void
+put_safe(const char *s, int keep_newlines, const char *none)
+{
+	char *safe;
+
+	if (s == NULL) {
+		fputs(none, stdout);
+		return;
+	}
+	safe = report_terminal_safe(s, keep_newlines);
+	fputs(safe, stdout);
+	free(safe);
+}
+
+static const char *
+col(sqlite3_stmt *s, int i)
+{
+	return (const char *)sqlite3_column_text(s, i);
+}
+
+static void
+fmt_iso(sqlite3_stmt *s, int i, char *out, size_t outlen)
+{
+	if (sqlite3_column_type(s, i) == SQLITE_NULL)
+		snprintf(out, outlen, "-");
+	else
+		iso8601_local((time_t)sqlite3_column_int64(s, i), out, outlen);
+}
+
+static json_t *
+j_time(sqlite3_stmt *s, int i)
+{
+	char iso[40];
+
+	if (sqlite3_column_type(s, i) == SQLITE_NULL)
+		return json_null();
+	iso8601_local((time_t)sqlite3_column_int64(s, i), iso, sizeof(iso));
+	return json_string(iso);
+}
+
+static json_t *
+j_text(sqlite3_stmt *s, int i)
+{
+	const char *t = col(s, i);
+	char *clean;
+	json_t *j;
+
+	if (t == NULL)
+		return json_null();
+	clean = utf8_sanitize(t, (size_t)sqlite3_column_bytes(s, i));
+	j = json_string(clean);
+	free(clean);
+	return j ? j : json_null();
+}
+
+/* A stored JSON column, parsed (or null when it does not parse). */
+static json_t *
+j_stored(sqlite3_stmt *s, int i)
+{
+	json_error_t err;
+	json_t *j;
+
+	if (col(s, i) == NULL)
+		return json_null();
+	j = json_loads(col(s, i), 0, &err);
+	return j ? j : json_null();
+}
+
+/* ---- show ------------------------------------------------------------ */
+
+#define TICKET_COLS "id, status, disposition, type, urgency, minor, danger, " \
+	"automated, needs_interpreter, needs_human, lang, rationale, " \
+	"received_at, in_business_hours, response_due, breach_at, " \
+	"acknowledged_at, acknowledged_by, sla_met, closed_at, assignee, " \
+	"sender, subject, created_at, updated_at"
+enum {
+	TC_ID, TC_STATUS, TC_DISP, TC_TYPE, TC_URG, TC_MINOR, TC_DANGER,
+	TC_AUTO, TC_INTERP, TC_HUMAN, TC_LANG, TC_RAT, TC_RECV, TC_INHOURS,
+	TC_DUE, TC_BREACH, TC_ACK, TC_ACKBY, TC_MET, TC_CLOSED, TC_ASSIGNEE,
+	TC_SENDER, TC_SUBJECT, TC_CREATED, TC_UPDATED
+};
+
+#define MSG_COLS "id, source, message_id, received_at, date_header, " \
+	"from_addr, from_name, to_addr, subject, parse_status, parse_error, " \
+	"attachments, text, size"
+enum {
+	MC_ID, MC_SOURCE, MC_MSGID, MC_RECV, MC_DATE, MC_FROM, MC_NAME, MC_TO,
+	MC_SUBJECT, MC_STATUS, MC_ERROR, MC_ATTS, MC_TEXT, MC_SIZE
+};
+
+static void
+show_ticket_text(sqlite3_stmt *t)
+{
+	char a[40], b[40];
+	json_t *rat;
+	size_t i;
+	struct report_row r;
+	char flags[96];
+
+	memset(&r, 0, sizeof(r));
+	r.minor = sqlite3_column_int(t, TC_MINOR);
+	r.danger = sqlite3_column_int(t, TC_DANGER);
+	r.needs_interpreter = sqlite3_column_int(t, TC_INTERP);
+	r.needs_human = sqlite3_column_int(t, TC_HUMAN);
+	r.automated = sqlite3_column_int(t, TC_AUTO);
+	report_flags(&r, flags, sizeof(flags));
+	printf("Ticket #%lld  %s  %s / %s%s%s\n", sqlite3_column_int64(t, TC_ID),
+	    col(t, TC_STATUS), col(t, TC_TYPE), col(t, TC_URG), *flags ? "  " : "",
+	    flags);
+	fmt_iso(t, TC_RECV, a, sizeof(a));
+	printf("Received:      %s (%s business hours)\n", a,
+	    sqlite3_column_int(t, TC_INHOURS) ? "in" : "outside");
+	fmt_iso(t, TC_DUE, a, sizeof(a));
+	printf("Response due:  %s\n", a);
+	fmt_iso(t, TC_BREACH, a, sizeof(a));
+	printf("Breach at:     %s\n", a);
+	if (sqlite3_column_type(t, TC_ACK) != SQLITE_NULL) {
+		fmt_iso(t, TC_ACK, a, sizeof(a));
+		printf("Acknowledged:  %s by ", a);
+		put_safe(col(t, TC_ACKBY), 0, "?");
+		printf(" (%s)\n", sqlite3_column_type(t, TC_MET) == SQLITE_NULL ?
+		    "no deadline" : sqlite3_column_int(t, TC_MET) ? "SLA met" :
+		    "SLA breached");
+	} else
+		printf("Acknowledged:  not yet\n");
+	if (sqlite3_column_type(t, TC_CLOSED) != SQLITE_NULL) {
+		fmt_iso(t, TC_CLOSED, b, sizeof(b));
+		printf("Closed:        %s (%s)\n", b, col(t, TC_DISP) ?
+		    col(t, TC_DISP) : "-");
+	}
+	printf("Assignee:      ");
+	put_safe(col(t, TC_ASSIGNEE), 0, "-");
+	printf("\nSender:        ");
+	put_safe(col(t, TC_SENDER), 0, "-");
+	printf("\nSubject:       ");
+	put_safe(col(t, TC_SUBJECT), 0, "-");
+	printf("\nLanguage:      %s\n", col(t, TC_LANG) ? col(t, TC_LANG) : "und");
+	printf("Why:");
+	rat = j_stored(t, TC_RAT);
+	if (json_array_size(rat) == 0)
+		printf("           -\n");
+	for (i = 0; i < json_array_size(rat); i++) {
+		printf("%s- ", i ? "               " : "           ");
+		put_safe(json_string_value(json_array_get(rat, i)), 0, "?");
+		putchar('\n');
+	}
+	json_decref(rat);
+}
+
+static void
+show_attachments_text(const char *json)
+{
+	json_error_t err;
+	json_t *a, *o;
+	size_t i;
+
+	a = json ? json_loads(json, 0, &err) : NULL;
+	if (json_array_size(a) == 0) {
+		json_decref(a);
+		return;
+	}
+	printf("Attachments:\n");
+	json_array_foreach(a, i, o) {
+		printf("  - ");
+		put_safe(json_string_value(json_object_get(o, "filename")), 0,
+		    "(no name)");
+		printf(" (");
+		put_safe(json_string_value(json_object_get(o, "content_type")), 0,
+		    "?");
+		printf(", %lld bytes)\n", (long long)json_integer_value(
+		    json_object_get(o, "size")));
+	}
+	json_decref(a);
+}
+
+static void
+show_message_text(sqlite3_stmt *m, int n, int total)
+{
+	char a[40];
+
+	printf("\n--- message %d of %d (#%lld, %s) ---\n", n, total,
+	    sqlite3_column_int64(m, MC_ID), col(m, MC_SOURCE));
+	printf("From:     ");
+	if (col(m, MC_NAME)) {
+		put_safe(col(m, MC_NAME), 0, "");
+		printf(" <");
+		put_safe(col(m, MC_FROM), 0, "");
+		printf(">");
+	} else
+		put_safe(col(m, MC_FROM), 0, "-");
+	printf("\nTo:       ");
+	put_safe(col(m, MC_TO), 0, "-");
+	fmt_iso(m, MC_DATE, a, sizeof(a));
+	printf("\nDate:     %s\n", a);
+	fmt_iso(m, MC_RECV, a, sizeof(a));
+	printf("Received: %s\n", a);
+	printf("Subject:  ");
+	put_safe(col(m, MC_SUBJECT), 0, "-");
+	printf("\nParse:    %s", col(m, MC_STATUS));
+	if (col(m, MC_ERROR)) {
+		printf(" (");
+		put_safe(col(m, MC_ERROR), 0, "");
+		printf(")");
+	}
+	printf(", %lld bytes\n", sqlite3_column_int64(m, MC_SIZE));
+	show_attachments_text(col(m, MC_ATTS));
+	putchar('\n');
+	put_safe(col(m, MC_TEXT), 1, "(no text)");
+	putchar('\n');
+}
+
+static int
+count_rows(struct store *st, const char *sql, long long id)
+{
+	sqlite3_stmt *s;
+	int n = 0;
+
+	if (sqlite3_prepare_v2(store_db(st), sql, -1, &s, NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_bind_int64(s, 1, id);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		n = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	return n;
+}
+
+static json_t *
+ticket_json(sqlite3_stmt *t)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "id", json_integer(sqlite3_column_int64(t, TC_ID)));
+	json_object_set_new(o, "status", j_text(t, TC_STATUS));
+	json_object_set_new(o, "disposition", j_text(t, TC_DISP));
+	json_object_set_new(o, "type", j_text(t, TC_TYPE));
+	json_object_set_new(o, "urgency", j_text(t, TC_URG));
+	json_object_set_new(o, "minor", json_boolean(sqlite3_column_int(t, TC_MINOR)));
+	json_object_set_new(o, "danger", json_boolean(sqlite3_column_int(t, TC_DANGER)));
+	json_object_set_new(o, "automated", json_boolean(sqlite3_column_int(t, TC_AUTO)));
+	json_object_set_new(o, "needs_interpreter",
+	    json_boolean(sqlite3_column_int(t, TC_INTERP)));
+	json_object_set_new(o, "needs_human",
+	    json_boolean(sqlite3_column_int(t, TC_HUMAN)));
+	json_object_set_new(o, "lang", j_text(t, TC_LANG));
+	json_object_set_new(o, "rationale", j_stored(t, TC_RAT));
+	json_object_set_new(o, "received", j_time(t, TC_RECV));
+	json_object_set_new(o, "in_business_hours",
+	    json_boolean(sqlite3_column_int(t, TC_INHOURS)));
+	json_object_set_new(o, "response_due", j_time(t, TC_DUE));
+	json_object_set_new(o, "breach_at", j_time(t, TC_BREACH));
+	json_object_set_new(o, "acknowledged_at", j_time(t, TC_ACK));
+	json_object_set_new(o, "acknowledged_by", j_text(t, TC_ACKBY));
+	json_object_set_new(o, "sla_met", sqlite3_column_type(t, TC_MET) ==
+	    SQLITE_NULL ? json_null() : json_boolean(sqlite3_column_int(t, TC_MET)));
+	json_object_set_new(o, "closed_at", j_time(t, TC_CLOSED));
+	json_object_set_new(o, "assignee", j_text(t, TC_ASSIGNEE));
+	json_object_set_new(o, "sender", j_text(t, TC_SENDER));
+	json_object_set_new(o, "subject", j_text(t, TC_SUBJECT));
+	json_object_set_new(o, "created_at", j_time(t, TC_CREATED));
+	json_object_set_new(o, "updated_at", j_time(t, TC_UPDATED));
+	return o;
+}
+
+static json_t *
+message_json(sqlite3_stmt *m)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "id", json_integer(sqlite3_column_int64(m, MC_ID)));
+	json_object_set_new(o, "source", j_text(m, MC_SOURCE));
+	json_object_set_new(o, "message_id", j_text(m, MC_MSGID));
+	json_object_set_new(o, "received", j_time(m, MC_RECV));
+	json_object_set_new(o, "date", j_time(m, MC_DATE));
+	json_object_set_new(o, "from_addr", j_text(m, MC_FROM));
+	json_object_set_new(o, "from_name", j_text(m, MC_NAME));
+	json_object_set_new(o, "to", j_text(m, MC_TO));
+	json_object_set_new(o, "subject", j_text(m, MC_SUBJECT));
+	json_object_set_new(o, "parse_status", j_text(m, MC_STATUS));
+	json_object_set_new(o, "parse_error", j_text(m, MC_ERROR));
+	json_object_set_new(o, "size", json_integer(sqlite3_column_int64(m, MC_SIZE)));
+	json_object_set_new(o, "attachments", j_stored(m, MC_ATTS));
+	json_object_set_new(o, "text", j_text(m, MC_TEXT));
+	return o;
+}
+
+/* Prints the ticket; 0, EX_DATAERR when it does not exist, or an error. */
+static int
+show(struct store *st, long long id, int json)
+{
+	sqlite3_stmt *t = NULL, *m = NULL, *e = NULL;
+	json_t *out = NULL, *msgs = NULL, *evs = NULL, *ev;
+	int rc, n = 0, total;
+	char a[40];
+	char *text;
+
+	rc = sqlite3_prepare_v2(store_db(st), "SELECT " TICKET_COLS
+	    " FROM tickets WHERE id = ?", -1, &t, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(store_db(st), "SELECT " MSG_COLS
+		    " FROM messages WHERE ticket_id = ? ORDER BY received_at, id",
+		    -1, &m, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(store_db(st), "SELECT at, actor, kind, "
+		    "detail FROM events WHERE ticket_id = ? ORDER BY at, id", -1,
+		    &e, NULL);
+	if (rc != SQLITE_OK)
+		goto fail;
+	sqlite3_bind_int64(t, 1, id);
+	sqlite3_bind_int64(m, 1, id);
+	sqlite3_bind_int64(e, 1, id);
+	rc = sqlite3_step(t);
+	if (rc == SQLITE_DONE) {
+		fprintf(stderr, "intake show: no ticket #%lld\n", id);
+		rc = EX_DATAERR;
+		goto out;
+	}
+	if (rc != SQLITE_ROW)
+		goto fail;
+	total = count_rows(st, "SELECT count(*) FROM messages WHERE ticket_id = ?",
+	    id);
+	if (json) {
+		out = ticket_json(t);
+		msgs = json_array();
+		evs = json_array();
+	} else {
+		show_ticket_text(t);
+		printf("\nMessages (%d)\n", total);
+	}
+	while ((rc = sqlite3_step(m)) == SQLITE_ROW) {
+		if (json)
+			json_array_append_new(msgs, message_json(m));
+		else
+			show_message_text(m, ++n, total);
+	}
+	if (rc != SQLITE_DONE)
+		goto fail;
+	if (!json)
+		printf("\nEvents (%d)\n", count_rows(st, "SELECT count(*) FROM "
+		    "events WHERE ticket_id = ?", id));
+	while ((rc = sqlite3_step(e)) == SQLITE_ROW) {
+		if (json) {
+			ev = json_object();
+			json_object_set_new(ev, "at", j_time(e, 0));
+			json_object_set_new(ev, "actor", j_text(e, 1));
+			json_object_set_new(ev, "kind", j_text(e, 2));
+			json_object_set_new(ev, "detail", j_stored(e, 3));
+			json_array_append_new(evs, ev);
+			continue;
+		}
+		fmt_iso(e, 0, a, sizeof(a));
+		printf("  %s  ", a);
+		put_safe(col(e, 1), 0, "?");
+		printf("  %s  ", col(e, 2));
+		put_safe(col(e, 3), 0, "{}");
+		putchar('\n');
+	}
+	if (rc != SQLITE_DONE)
+		goto fail;
+	if (json) {
+		json_object_set_new(out, "messages", msgs);
+		json_object_set_new(out, "events", evs);
+		msgs = evs = NULL;
+		text = json_dumps(out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		if (text)
+			puts(text);
+		free(text);
+	}
+	rc = 0;
+	goto out;
+fail:
+	fprintf(stderr, "intake show: %s\n", store_errmsg(st));
+	rc = store_classify(rc) == STORE_TEMP ? EX_TEMPFAIL : EX_SOFTWARE;
+out:
+	json_decref(out);
+	json_decref(msgs);
+	json_decref(evs);
+	sqlite3_finalize(t);
+	sqlite3_finalize(m);
+	sqlite3_finalize(e);
+	return rc;
+}
+
+static int
+parse_format(const char *s, int *json)
+{
+	if (strcmp(s, "text") == 0)
+		*json = 0;
+	else if (strcmp(s, "json") == 0)
+		*json = 1;
+	else
+		return -1;
+	return 0;
+}
+
+int
+cmd_show(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *cfg_path = NULL, *arg;
+	struct cli_env env;
+	unsigned long long id;
+	int ch, rc, json = 0;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'f':
+			if (parse_format(optarg, &json) == -1) {
+				fprintf(stderr, "intake show: --format must be "
+				    "text or json\n");
+				return EX_USAGE;
+			}
+			break;
+		case 'c':
+			cfg_path = optarg;
+			break;
+		case 'h':
+			printf("usage: intake show N [--format text|json] [-c FILE]\n"
+			    "The ticket, its messages as decoded text, attachments, "
+			    "events.\nExit 0, 64 usage, 65 no such ticket.\n");
+			return 0;
+		default:
+			return EX_USAGE;
+		}
+	}
+	if (argc - optind != 1) {
+		fprintf(stderr, "usage: intake show N [--format text|json] "
+		    "[-c FILE]\n");
+		return EX_USAGE;
+	}
+	arg = argv[optind][0] == '#' ? argv[optind] + 1 : argv[optind];
+	if (parse_uint(arg, 1, (unsigned long long)1 << 62, &id) == -1) {
+		fprintf(stderr, "intake show: the ticket is a number\n");
+		return EX_USAGE;
+	}
+	if ((rc = cli_env_open(&env, cfg_path, CLI_NEED_STORE)) != 0)
+		return rc;
+	rc = show(env.store, (long long)id, json);
+	cli_env_close(&env);
+	return rc;
+}
+
+/* ---- list ------------------------------------------------------------ */
+
+static void
+list_text_row(sqlite3_stmt *s, struct buf *b)
+{
+	char recv[32], due[32], *line, *safe;
+	time_t t;
+	struct tm tm;
+
+	t = (time_t)sqlite3_column_int64(s, 5);
+	if (localtime_r(&t, &tm) == NULL ||
+	    strftime(recv, sizeof(recv), "%Y-%m-%d %H:%M", &tm) == 0)
+		snprintf(recv, sizeof(recv), "?");
+	t = (time_t)sqlite3_column_int64(s, 6);
+	if (sqlite3_column_type(s, 6) == SQLITE_NULL ||
+	    localtime_r(&t, &tm) == NULL ||
+	    strftime(due, sizeof(due), "%m-%d %H:%M", &tm) == 0)
+		snprintf(due, sizeof(due), "-");
+	line = xasprintf("%-7lld %-6s %-9s %-7s %-16s %-11s %-10.10s %s",
+	    sqlite3_column_int64(s, 0), col(s, 1), col(s, 2), col(s, 3), recv,
+	    due, col(s, 7) ? col(s, 7) : "-",
+	    col(s, 8) ? col(s, 8) : "(no subject)");
+	safe = report_terminal_safe(line, 0);
+	report_add_clipped(b, safe, LIST_WIDTH);
+	buf_addc(b, '\n');
+	free(safe);
+	free(line);
+}
+
+static json_t *
+list_json_row(sqlite3_stmt *s)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "id", json_integer(sqlite3_column_int64(s, 0)));
+	json_object_set_new(o, "status", j_text(s, 1));
+	json_object_set_new(o, "type", j_text(s, 2));
+	json_object_set_new(o, "urgency", j_text(s, 3));
+	json_object_set_new(o, "disposition", j_text(s, 4));
+	json_object_set_new(o, "received", j_time(s, 5));
+	json_object_set_new(o, "response_due", j_time(s, 6));
+	json_object_set_new(o, "assignee", j_text(s, 7));
+	json_object_set_new(o, "subject", j_text(s, 8));
+	json_object_set_new(o, "sender", j_text(s, 9));
+	json_object_set_new(o, "breach_at", j_time(s, 10));
+	json_object_set_new(o, "acknowledged_at", j_time(s, 11));
+	return o;
+}
+
+static int
+list(struct store *st, const char *status, time_t since, long long limit,
+    int json)
+{
+	sqlite3_stmt *s;
+	struct buf b;
+	json_t *arr = NULL;
+	char *text;
+	int rc;
+
+	rc = sqlite3_prepare_v2(store_db(st), "SELECT id, status, type, urgency, "
+	    "disposition, received_at, response_due, assignee, subject, sender, "
+	    "breach_at, acknowledged_at FROM tickets "
+	    "WHERE (?1 IS NULL OR status = ?1) AND received_at >= ?2 "
+	    "ORDER BY received_at DESC, id DESC LIMIT ?3", -1, &s, NULL);
+	if (rc != SQLITE_OK) {
+		fprintf(stderr, "intake list: %s\n", store_errmsg(st));
+		return EX_SOFTWARE;
+	}
+	if (status)
+		sqlite3_bind_text(s, 1, status, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)since);
+	sqlite3_bind_int64(s, 3, limit > 0 ? limit : -1);
+	buf_init(&b, 0);
+	if (json)
+		arr = json_array();
+	else
+		buf_addstr(&b, "ID      STATUS TYPE      URGENCY RECEIVED         "
+		    "DUE         ASSIGNEE   SUBJECT\n");
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (json)
+			json_array_append_new(arr, list_json_row(s));
+		else
+			list_text_row(s, &b);
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		fprintf(stderr, "intake list: %s\n", store_errmsg(st));
+		json_decref(arr);
+		buf_free(&b);
+		return store_classify(rc) == STORE_TEMP ? EX_TEMPFAIL : EX_SOFTWARE;
+	}
+	if (json) {
+		text = json_dumps(arr, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		json_decref(arr);
+		if (text)
+			puts(text);
+		free(text);
+	} else
+		fwrite(b.data, 1, b.len, stdout);
+	buf_free(&b);
+	return 0;
+}
+
+int
+cmd_list(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "status", required_argument, NULL, 's' },
+		{ "since", required_argument, NULL, 'S' },
+		{ "limit", required_argument, NULL, 'l' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *cfg_path = NULL, *status = NULL, *since_arg = NULL;
+	struct cli_env env;
+	unsigned long long limit = 0;
+	time_t since = (time_t)-((long long)1 << 40);
+	int ch, rc, json = 0;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 's':
+			if (strcmp(optarg, "all") == 0)
+				status = NULL;
+			else if (strcmp(optarg, "open") == 0 ||
+			    strcmp(optarg, "closed") == 0)
+				status = optarg;
+			else {
+				fprintf(stderr, "intake list: --status must be "
+				    "open, closed or all\n");
+				return EX_USAGE;
+			}
+			break;
+		case 'S':
+			since_arg = optarg;
+			break;
+		case 'l':
+			if (parse_uint(optarg, 1, 100000000, &limit) == -1) {
+				fprintf(stderr, "intake list: bad --limit\n");
+				return EX_USAGE;
+			}
+			break;
+		case 'f':
+			if (parse_format(optarg, &json) == -1) {
+				fprintf(stderr, "intake list: --format must be "
+				    "text or json\n");
+				return EX_USAGE;
+			}
+			break;
+		case 'c':
+			cfg_path = optarg;
+			break;
+		case 'h':
+			printf("usage: intake list [--status open|closed|all] "
+			    "[--since DATE] [--limit N]\n"
+			    "         [--format text|json] [-c FILE]\n"
+			    "Tickets received at or after DATE (YYYY-MM-DD, office "
+			    "midnight, or ISO 8601),\nnewest first.\n");
+			return 0;
+		default:
+			return EX_USAGE;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "intake list: unexpected argument '%s'\n",
+		    argv[optind]);
+		return EX_USAGE;
+	}
+	if ((rc = cli_env_open(&env, cfg_path, CLI_NEED_STORE)) != 0)
+		return rc;
+	/* After cli_env_open: a bare date is midnight in the office zone. */
+	if (since_arg && report_parse_date(since_arg, &since) == -1) {
+		fprintf(stderr, "intake list: --since: '%s' is not a date "
+		    "(YYYY-MM-DD) or ISO 8601 instant\n", since_arg);
+		cli_env_close(&env);
+		return EX_USAGE;
+	}
+	rc = list(env.store, status, since, (long long)limit, json);
+	cli_env_close(&env);
+	return rc;
+}

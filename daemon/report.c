@@ -1,0 +1,1021 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * report.c: the follow-up list: one query, four renderings.  The rows are
+ * read once into memory (the list is what staff must act on today, so it
+ * is short) and every renderer walks the same array, so the text, CSV,
+ * JSON and HTML of one run always agree.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "report.h"
+#include "util.h"
+
+#define REPLACEMENT	"\xef\xbf\xbd"	/* U+FFFD */
+#define ELLIPSIS	"\xe2\x80\xa6"	/* U+2026 */
+#define DEFAULT_WIDTH	100
+#define INDENT		"           "	/* under the ticket number */
+
+#define ANSI_RESET	"\033[0m"
+#define ANSI_BOLD	"\033[1m"
+#define ANSI_RED	"\033[1;31m"
+#define ANSI_YELLOW	"\033[1;33m"
+#define ANSI_DIM	"\033[2m"
+
+static const char *const group_titles[RG__COUNT] = {
+	"Breached", "Due today", "Due next business day", "Later",
+	"No deadline", "Acknowledged, still open"
+};
+static const char *const group_names[RG__COUNT] = {
+	"breached", "due_today", "due_next_business_day", "later",
+	"no_deadline", "acknowledged"
+};
+
+const char *
+report_group_title(enum report_group g)
+{
+	return g < RG__COUNT ? group_titles[g] : "?";
+}
+
+const char *
+report_group_name(enum report_group g)
+{
+	return g < RG__COUNT ? group_names[g] : "?";
+}
+
+void
+report_filter_init(struct report_filter *f, time_t now)
+{
+	memset(f, 0, sizeof(*f));
+	f->scope = REPORT_DEFAULT;
+	f->now = now;
+}
+
+void
+report_opts_init(struct report_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->width = DEFAULT_WIDTH;
+}
+
+/* ---- UTF-8 ----------------------------------------------------------- */
+
+/*
+ * Decode one code point at s (NUL-terminated).  *len gets the bytes used
+ * (at least 1); invalid or overlong sequences decode as -1, one byte long.
+ */
+static long
+utf8_decode(const unsigned char *s, size_t *len)
+{
+	long cp;
+	size_t n, i;
+
+	if (s[0] < 0x80) {
+		*len = 1;
+		return s[0];
+	}
+	if ((s[0] & 0xe0) == 0xc0) {
+		n = 2;
+		cp = s[0] & 0x1f;
+	} else if ((s[0] & 0xf0) == 0xe0) {
+		n = 3;
+		cp = s[0] & 0x0f;
+	} else if ((s[0] & 0xf8) == 0xf0) {
+		n = 4;
+		cp = s[0] & 0x07;
+	} else {
+		*len = 1;
+		return -1;
+	}
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80) {
+			*len = 1;
+			return -1;
+		}
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) ||
+	    (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
+	    (cp >= 0xd800 && cp <= 0xdfff)) {
+		*len = 1;
+		return -1;
+	}
+	*len = n;
+	return cp;
+}
+
+/* Width of one code point on a terminal: a small, fixed table (no locale). */
+static int
+cp_width(long cp)
+{
+	if ((cp >= 0x0300 && cp <= 0x036f) || (cp >= 0x200b && cp <= 0x200f) ||
+	    (cp >= 0xfe00 && cp <= 0xfe0f) || (cp >= 0x1ab0 && cp <= 0x1aff) ||
+	    (cp >= 0x20d0 && cp <= 0x20ff))
+		return 0;
+	if ((cp >= 0x1100 && cp <= 0x115f) || (cp >= 0x2e80 && cp <= 0x303e) ||
+	    (cp >= 0x3041 && cp <= 0x33ff) || (cp >= 0x3400 && cp <= 0x4dbf) ||
+	    (cp >= 0x4e00 && cp <= 0x9fff) || (cp >= 0xa000 && cp <= 0xa4cf) ||
+	    (cp >= 0xac00 && cp <= 0xd7a3) || (cp >= 0xf900 && cp <= 0xfaff) ||
+	    (cp >= 0xfe30 && cp <= 0xfe4f) || (cp >= 0xff00 && cp <= 0xff60) ||
+	    (cp >= 0xffe0 && cp <= 0xffe6) || (cp >= 0x1f300 && cp <= 0x1f64f) ||
+	    (cp >= 0x1f900 && cp <= 0x1f9ff) || (cp >= 0x20000 && cp <= 0x3fffd))
+		return 2;
+	return 1;
+}
+
+/* Characters that must never reach a terminal or a page as themselves:
+ * controls (C0, DEL, C1) and the bidirectional overrides that can make a
+ * line read differently from what it holds. */
+static int
+cp_unsafe(long cp)
+{
+	return cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f) ||
+	    (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+char *
+report_terminal_safe(const char *s, int keep_newlines)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	struct buf b;
+	size_t len;
+	long cp;
+
+	buf_init(&b, 0);
+	buf_add(&b, "", 0);
+	while (*p) {
+		cp = utf8_decode(p, &len);
+		if (cp == '\n' || cp == '\t' || cp == '\r') {
+			if (keep_newlines && cp != '\r')
+				buf_addc(&b, (char)cp);
+			else if (!keep_newlines)
+				buf_addc(&b, ' ');
+		} else if (cp == -1 || cp_unsafe(cp))
+			buf_addstr(&b, REPLACEMENT);
+		else
+			buf_add(&b, p, len);
+		p += len;
+	}
+	return buf_steal(&b);
+}
+
+size_t
+report_display_width(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t w = 0, len;
+	long cp;
+
+	while (*p) {
+		cp = utf8_decode(p, &len);
+		w += cp == -1 ? 1 : (size_t)cp_width(cp);
+		p += len;
+	}
+	return w;
+}
+
+int
+report_add_clipped(struct buf *b, const char *s, size_t cols)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t w = 0, len, cut = 0;
+	long cp;
+	int cw;
+
+	if (report_display_width(s) <= cols)
+		return buf_addstr(b, s);
+	if (cols == 0)
+		return 0;
+	/* Keep what fits in cols - 1, then the ellipsis. */
+	while (*p) {
+		cp = utf8_decode(p, &len);
+		cw = cp == -1 ? 1 : cp_width(cp);
+		if (w + (size_t)cw > cols - 1)
+			break;
+		w += (size_t)cw;
+		p += len;
+		cut += len;
+	}
+	if (buf_add(b, s, cut) == -1)
+		return -1;
+	return buf_addstr(b, ELLIPSIS);
+}
+
+/* ---- dates and durations ------------------------------------------- */
+
+int
+report_parse_date(const char *s, time_t *out)
+{
+	struct tm tm;
+	int y, m, d;
+	char tail;
+
+	if (s == NULL)
+		return -1;
+	if (strlen(s) == 10 && s[4] == '-' && s[7] == '-' &&
+	    strspn(s, "0123456789") == 4 && strspn(s + 5, "0123456789") == 2 &&
+	    strspn(s + 8, "0123456789") == 2 &&
+	    sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) == 3) {
+		if (y < 1900 || m < 1 || m > 12 || d < 1 || d > 31)
+			return -1;
+		memset(&tm, 0, sizeof(tm));
+		tm.tm_year = y - 1900;
+		tm.tm_mon = m - 1;
+		tm.tm_mday = d;
+		tm.tm_isdst = -1;
+		*out = mktime(&tm);
+		if (*out == (time_t)-1 || tm.tm_mday != d)
+			return -1;
+		return 0;
+	}
+	return iso8601_parse(s, out);
+}
+
+void
+report_duration(long long secs, char *out, size_t outlen)
+{
+	long long m, h, d;
+
+	if (secs < 0)
+		secs = -secs;
+	m = secs / 60;
+	d = m / 1440;
+	h = (m % 1440) / 60;
+	m %= 60;
+	if (d > 0)
+		snprintf(out, outlen, "%lldd %lldh", d, h);
+	else if (h > 0)
+		snprintf(out, outlen, "%lldh %lldm", h, m);
+	else
+		snprintf(out, outlen, "%lldm", m);
+}
+
+void
+report_time_left(const struct report_row *r, time_t now, char *out,
+    size_t outlen)
+{
+	char d[32];
+	time_t due = r->response_due ? r->response_due : r->breach_at;
+
+	if (r->acknowledged_at) {
+		snprintf(out, outlen, "acknowledged");
+		return;
+	}
+	if (due == 0) {
+		snprintf(out, outlen, "-");
+		return;
+	}
+	report_duration((long long)(due - now), d, sizeof(d));
+	if (due <= now)
+		snprintf(out, outlen, "overdue by %s", d);
+	else
+		snprintf(out, outlen, "%s left", d);
+}
+
+void
+report_flags(const struct report_row *r, char *out, size_t outlen)
+{
+	struct buf b;
+
+	buf_init(&b, 0);
+	buf_add(&b, "", 0);
+	if (r->minor)
+		buf_addstr(&b, "MINOR ");
+	if (r->danger)
+		buf_addstr(&b, "DANGER ");
+	if (r->needs_interpreter)
+		buf_addstr(&b, "INTERPRETER ");
+	if (r->needs_human)
+		buf_addstr(&b, "HUMAN ");
+	if (r->automated)
+		buf_addstr(&b, "AUTOMATED ");
+	if (b.len)
+		b.data[--b.len] = '\0';
+	snprintf(out, outlen, "%s", b.data);
+	buf_free(&b);
+}
+
+/* "Mon 11-30 09:30" in the office zone, or "-". */
+static void
+fmt_short(time_t t, char *out, size_t outlen)
+{
+	struct tm tm;
+
+	if (t == 0 || localtime_r(&t, &tm) == NULL) {
+		snprintf(out, outlen, "-");
+		return;
+	}
+	strftime(out, outlen, "%a %m-%d %H:%M", &tm);
+}
+
+/* "2026-11-30 09:30" in the office zone (spreadsheets read it), or "". */
+static void
+fmt_sheet(time_t t, char *out, size_t outlen)
+{
+	struct tm tm;
+
+	if (t == 0 || localtime_r(&t, &tm) == NULL) {
+		out[0] = '\0';
+		return;
+	}
+	strftime(out, outlen, "%Y-%m-%d %H:%M", &tm);
+}
+
+/* Local midnight that ends t's office-local date. */
+static time_t
+end_of_local_day(time_t t)
+{
+	struct tm tm;
+
+	if (localtime_r(&t, &tm) == NULL)
+		return t;
+	tm.tm_mday += 1;
+	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+	tm.tm_isdst = -1;
+	return mktime(&tm);
+}
+
+/* ---- the query ------------------------------------------------------- */
+
+/* "a; b; c" from the JSON array, cut on a word boundary. */
+static char *
+rationale_words(const char *json)
+{
+	json_t *a;
+	json_error_t jerr;
+	struct buf b;
+	size_t i, cut;
+	char *out;
+
+	buf_init(&b, 0);
+	buf_add(&b, "", 0);
+	a = json ? json_loads(json, 0, &jerr) : NULL;
+	if (json_is_array(a)) {
+		for (i = 0; i < json_array_size(a) && b.len < 4 *
+		    REPORT_RATIONALE_MAX; i++) {
+			const char *s = json_string_value(json_array_get(a, i));
+
+			if (s == NULL)
+				continue;
+			if (b.len)
+				buf_addstr(&b, "; ");
+			buf_addstr(&b, s);
+		}
+	} else if (json)
+		buf_addstr(&b, json);
+	json_decref(a);
+	if (b.len <= REPORT_RATIONALE_MAX)
+		return buf_steal(&b);
+	/* Cut at the last space that leaves room for the ellipsis. */
+	out = utf8_truncate(b.data, REPORT_RATIONALE_MAX - strlen(ELLIPSIS));
+	cut = strlen(out);
+	while (cut > REPORT_RATIONALE_MAX / 2 && out[cut - 1] != ' ')
+		cut--;
+	if (cut > REPORT_RATIONALE_MAX / 2)
+		out[cut - 1] = '\0';
+	buf_free(&b);
+	buf_init(&b, 0);
+	buf_addstr(&b, out);
+	buf_addstr(&b, ELLIPSIS);
+	free(out);
+	return buf_steal(&b);
+}
+
+static char *
+col_text(sqlite3_stmt *s, int i)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+
+	if (t == NULL)
+		return NULL;
+	/* The database holds UTF-8, but a hand-edited row must not break
+	 * the JSON and HTML writers. */
+	return utf8_sanitize((const char *)t, (size_t)sqlite3_column_bytes(s, i));
+}
+
+static enum report_group
+row_group(const struct report_row *r, time_t now, time_t end_today,
+    time_t end_next)
+{
+	time_t due = r->response_due ? r->response_due : r->breach_at;
+
+	if (r->acknowledged_at)
+		return RG_ACKNOWLEDGED;
+	if (due == 0)
+		return RG_NO_DEADLINE;
+	if (r->breach_at && r->breach_at <= now)
+		return RG_BREACHED;
+	if (due < end_today)
+		return RG_DUE_TODAY;
+	if (due < end_next)
+		return RG_DUE_NEXT;
+	return RG_LATER;
+}
+
+/* The WHERE clause of a scope; :now and :limit are bound by name. */
+static const char *
+scope_sql(enum report_scope scope)
+{
+	switch (scope) {
+	case REPORT_OVERDUE:
+		return " AND acknowledged_at IS NULL AND (response_due <= :now "
+		    "OR breach_at <= :now)";
+	case REPORT_DUE_BEFORE:
+		return " AND acknowledged_at IS NULL AND (response_due < :until "
+		    "OR breach_at < :until)";
+	case REPORT_ALL_OPEN:
+		return "";
+	case REPORT_DEFAULT:
+	default:
+		return " AND acknowledged_at IS NULL AND (response_due < :until "
+		    "OR breach_at < :until OR (response_due IS NULL AND "
+		    "breach_at IS NULL))";
+	}
+}
+
+static int
+cmp_rows(const void *a, const void *b)
+{
+	const struct report_row *x = a, *y = b;
+
+	/* Within a group the query's order stands: the id tie-break keeps
+	 * it, since ids and the query order agree for equal keys. */
+	if (x->group != y->group)
+		return x->group < y->group ? -1 : 1;
+	if (x->breached != y->breached)
+		return x->breached ? -1 : 1;
+	if ((x->breach_at == 0) != (y->breach_at == 0))
+		return x->breach_at == 0 ? 1 : -1;
+	if (x->breach_at != y->breach_at)
+		return x->breach_at < y->breach_at ? -1 : 1;
+	if ((x->response_due == 0) != (y->response_due == 0))
+		return x->response_due == 0 ? 1 : -1;
+	if (x->response_due != y->response_due)
+		return x->response_due < y->response_due ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static void
+read_row(sqlite3_stmt *s, struct report_row *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->id = sqlite3_column_int64(s, 0);
+	r->type = col_text(s, 1);
+	r->urgency = col_text(s, 2);
+	r->minor = sqlite3_column_int(s, 3);
+	r->danger = sqlite3_column_int(s, 4);
+	r->needs_interpreter = sqlite3_column_int(s, 5);
+	r->needs_human = sqlite3_column_int(s, 6);
+	r->automated = sqlite3_column_int(s, 7);
+	r->received_at = (time_t)sqlite3_column_int64(s, 8);
+	r->response_due = (time_t)sqlite3_column_int64(s, 9);
+	r->breach_at = (time_t)sqlite3_column_int64(s, 10);
+	r->acknowledged_at = (time_t)sqlite3_column_int64(s, 11);
+	r->assignee = col_text(s, 12);
+	r->sender = col_text(s, 13);
+	r->subject = col_text(s, 14);
+	r->rationale = rationale_words((const char *)sqlite3_column_text(s, 15));
+}
+
+int
+report_query(struct store *st, const struct calendar *cal,
+    const struct report_filter *f, struct report_rows *out)
+{
+	sqlite3_stmt *s = NULL;
+	struct buf sql;
+	time_t until, end_today, end_next;
+	size_t cap = 0;
+	int rc, i;
+
+	memset(out, 0, sizeof(*out));
+	out->now = f->now;
+	end_today = end_of_local_day(f->now);
+	end_next = cal ? calendar_end_of_next_business_day(cal, f->now) :
+	    (time_t)-1;
+	if (end_next == (time_t)-1)
+		end_next = end_today + 86400;
+	until = f->scope == REPORT_DUE_BEFORE ? f->due_before : end_next;
+
+	buf_init(&sql, 0);
+	buf_addstr(&sql, "SELECT id, type, urgency, minor, danger, "
+	    "needs_interpreter, needs_human, automated, received_at, "
+	    "response_due, breach_at, acknowledged_at, assignee, sender, "
+	    "subject, rationale FROM tickets WHERE status = 'open'");
+	if (!f->include_automated)
+		buf_addstr(&sql, " AND automated = 0");
+	if (f->type)
+		buf_addstr(&sql, " AND type = :type");
+	if (f->urgent_only)
+		buf_addstr(&sql, " AND urgency = 'urgent'");
+	if (f->assignee)
+		buf_addstr(&sql, " AND assignee = :assignee");
+	buf_addstr(&sql, scope_sql(f->scope));
+	buf_addstr(&sql, " ORDER BY breach_at IS NULL, breach_at, "
+	    "response_due, id");
+	if (f->limit)
+		buf_addstr(&sql, " LIMIT :limit");
+	rc = sqlite3_prepare_v2(store_db(st), sql.data, -1, &s, NULL);
+	buf_free(&sql);
+	if (rc != SQLITE_OK)
+		return store_classify(rc);
+	if ((i = sqlite3_bind_parameter_index(s, ":now")) > 0)
+		sqlite3_bind_int64(s, i, (sqlite3_int64)f->now);
+	if ((i = sqlite3_bind_parameter_index(s, ":until")) > 0)
+		sqlite3_bind_int64(s, i, (sqlite3_int64)until);
+	if ((i = sqlite3_bind_parameter_index(s, ":type")) > 0)
+		sqlite3_bind_text(s, i, f->type, -1, SQLITE_TRANSIENT);
+	if ((i = sqlite3_bind_parameter_index(s, ":assignee")) > 0)
+		sqlite3_bind_text(s, i, f->assignee, -1, SQLITE_TRANSIENT);
+	if ((i = sqlite3_bind_parameter_index(s, ":limit")) > 0)
+		sqlite3_bind_int64(s, i, (sqlite3_int64)f->limit);
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct report_row *r;
+
+		if (out->n == cap) {
+			cap = cap ? cap * 2 : 64;
+			out->v = xreallocarray(out->v, cap, sizeof(*out->v));
+		}
+		r = &out->v[out->n++];
+		read_row(s, r);
+		r->breached = r->breach_at && r->breach_at <= f->now &&
+		    !r->acknowledged_at;
+		r->overdue = r->response_due && r->response_due <= f->now &&
+		    !r->acknowledged_at;
+		r->group = row_group(r, f->now, end_today, end_next);
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		report_rows_free(out);
+		return store_classify(rc);
+	}
+	if (out->n > 1)
+		qsort(out->v, out->n, sizeof(*out->v), cmp_rows);
+	return STORE_OK;
+}
+
+void
+report_rows_free(struct report_rows *rows)
+{
+	size_t i;
+
+	for (i = 0; i < rows->n; i++) {
+		struct report_row *r = &rows->v[i];
+
+		free(r->type);
+		free(r->urgency);
+		free(r->assignee);
+		free(r->sender);
+		free(r->subject);
+		free(r->rationale);
+	}
+	free(rows->v);
+	memset(rows, 0, sizeof(*rows));
+}
+
+/* ---- text ------------------------------------------------------------ */
+
+/* Append one line: the safe form of text clipped to width, then "\n";
+ * colour codes (zero width) wrap it when given. */
+static int
+text_line(struct buf *b, const char *text, size_t width, const char *color)
+{
+	char *safe = report_terminal_safe(text, 0);
+	int rc = 0;
+
+	if (color)
+		rc |= buf_addstr(b, color);
+	rc |= report_add_clipped(b, safe, width);
+	if (color)
+		rc |= buf_addstr(b, ANSI_RESET);
+	rc |= buf_addc(b, '\n');
+	free(safe);
+	return rc ? -1 : 0;
+}
+
+static int
+text_row(struct buf *b, const struct report_row *r, time_t now,
+    const struct report_opts *o)
+{
+	char due[32], breach[32], recv[32], left[64], flags[96];
+	char *line;
+	size_t width = o->width > 20 ? (size_t)o->width : DEFAULT_WIDTH;
+	int rc = 0;
+	const char *color = NULL;
+
+	fmt_short(r->response_due, due, sizeof(due));
+	fmt_short(r->breach_at, breach, sizeof(breach));
+	fmt_short(r->received_at, recv, sizeof(recv));
+	report_time_left(r, now, left, sizeof(left));
+	report_flags(r, flags, sizeof(flags));
+	if (o->color && (r->breached || r->overdue))
+		color = ANSI_RED;
+
+	line = xasprintf("  #%-7lld %-8s %-7s due %-15s  breach %-15s  %s",
+	    r->id, r->type ? r->type : "?", r->urgency ? r->urgency : "?",
+	    due, breach, left);
+	rc |= text_line(b, line, width, color);
+	free(line);
+	line = xasprintf(INDENT "%s%sreceived %s%s%s", flags, *flags ? "  " : "",
+	    recv, r->assignee ? "  assignee " : "",
+	    r->assignee ? r->assignee : "");
+	rc |= text_line(b, line, width, NULL);
+	free(line);
+	line = xasprintf(INDENT "%s -- %s", r->sender ? r->sender : "(no sender)",
+	    r->subject ? r->subject : "(no subject)");
+	rc |= text_line(b, line, width, NULL);
+	free(line);
+	if (r->rationale && *r->rationale) {
+		line = xasprintf(INDENT "why: %s", r->rationale);
+		rc |= text_line(b, line, width, o->color ? ANSI_DIM : NULL);
+		free(line);
+	}
+	return rc ? -1 : 0;
+}
+
+static size_t
+group_count(const struct report_rows *rows, enum report_group g)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < rows->n; i++)
+		n += rows->v[i].group == g;
+	return n;
+}
+
+int
+report_render_text(const struct report_rows *rows, struct buf *b,
+    const struct report_opts *o)
+{
+	char at[40];
+	char *line;
+	size_t i, n, width = o->width > 20 ? (size_t)o->width : DEFAULT_WIDTH;
+	int g, rc = 0;
+	struct tm tm;
+
+	if (localtime_r(&rows->now, &tm) != NULL)
+		strftime(at, sizeof(at), "%a %Y-%m-%d %H:%M %Z", &tm);
+	else
+		snprintf(at, sizeof(at), "?");
+	line = xasprintf("%s at %s: %zu ticket%s", o->title ? o->title :
+	    "Follow-ups", at, rows->n, rows->n == 1 ? "" : "s");
+	rc |= text_line(b, line, width, o->color ? ANSI_BOLD : NULL);
+	free(line);
+	for (g = 0; g < RG__COUNT; g++) {
+		const char *color = NULL;
+
+		if ((n = group_count(rows, (enum report_group)g)) == 0)
+			continue;
+		if (o->color)
+			color = g == RG_BREACHED ? ANSI_RED : g == RG_DUE_TODAY ?
+			    ANSI_YELLOW : ANSI_BOLD;
+		rc |= buf_addc(b, '\n');
+		line = xasprintf("%s (%zu)", report_group_title((enum report_group)g), n);
+		rc |= text_line(b, line, width, color);
+		free(line);
+		for (i = 0; i < rows->n; i++)
+			if (rows->v[i].group == (enum report_group)g)
+				rc |= text_row(b, &rows->v[i], rows->now, o);
+	}
+	if (rows->n == 0)
+		rc |= text_line(b, "Nothing to follow up.", width, NULL);
+	return rc ? -1 : 0;
+}
+
+/* ---- CSV ------------------------------------------------------------- */
+
+int
+report_csv_field(struct buf *b, const char *s, int defuse)
+{
+	const char *p;
+	int quote, rc = 0;
+
+	if (s == NULL)
+		return 0;
+	quote = strpbrk(s, ",\"\r\n") != NULL;
+	/* A spreadsheet runs a cell that starts like a formula: a subject
+	 * such as =HYPERLINK(...) must stay text. */
+	defuse = defuse && (*s == '=' || *s == '+' || *s == '-' || *s == '@' ||
+	    *s == '\t' || *s == '\r');
+	if (quote)
+		rc |= buf_addc(b, '"');
+	if (defuse)
+		rc |= buf_addc(b, '\'');
+	for (p = s; *p; p++) {
+		if (*p == '"')
+			rc |= buf_addc(b, '"');
+		rc |= buf_addc(b, *p);
+	}
+	if (quote)
+		rc |= buf_addc(b, '"');
+	return rc ? -1 : 0;
+}
+
+int
+report_render_csv(const struct report_rows *rows, struct buf *b,
+    const struct report_opts *o)
+{
+	char id[32], recv[32], due[32], breach[32], left[64], flags[96];
+	size_t i;
+	int rc = 0;
+
+	(void)o;
+	rc |= buf_addstr(b, "id,group,type,urgency,flags,received,response_due,"
+	    "breach_at,time_left,assignee,sender,subject,rationale\r\n");
+	for (i = 0; i < rows->n; i++) {
+		const struct report_row *r = &rows->v[i];
+
+		snprintf(id, sizeof(id), "%lld", r->id);
+		fmt_sheet(r->received_at, recv, sizeof(recv));
+		fmt_sheet(r->response_due, due, sizeof(due));
+		fmt_sheet(r->breach_at, breach, sizeof(breach));
+		report_time_left(r, rows->now, left, sizeof(left));
+		report_flags(r, flags, sizeof(flags));
+		rc |= report_csv_field(b, id, 0);
+		rc |= buf_addc(b, ',');
+		rc |= report_csv_field(b, report_group_name(r->group), 0);
+		rc |= buf_addc(b, ',');
+		rc |= report_csv_field(b, r->type, 0);
+		rc |= buf_addc(b, ',');
+		rc |= report_csv_field(b, r->urgency, 0);
+		rc |= buf_addc(b, ',');
+		rc |= report_csv_field(b, flags, 0);
+		rc |= buf_addc(b, ',');
+		rc |= report_csv_field(b, recv, 0);
+		rc |= buf_addc(b, ',');
+		rc |= report_csv_field(b, due, 0);
+		rc |= buf_addc(b, ',');
+		rc |= report_csv_field(b, breach, 0);
+		rc |= buf_addc(b, ',');
+		rc |= report_csv_field(b, left, 0);
+		rc |= buf_addc(b, ',');
+		rc |= report_csv_field(b, r->assignee, 1);
+		rc |= buf_addc(b, ',');
+		rc |= report_csv_field(b, r->sender, 1);
+		rc |= buf_addc(b, ',');
+		rc |= report_csv_field(b, r->subject, 1);
+		rc |= buf_addc(b, ',');
+		rc |= report_csv_field(b, r->rationale, 1);
+		rc |= buf_addstr(b, "\r\n");
+	}
+	return rc ? -1 : 0;
+}
+
+/* ---- JSON ------------------------------------------------------------ */
+
+static json_t *
+jstr(const char *s)
+{
+	json_t *j;
+
+	if (s == NULL)
+		return json_null();
+	j = json_string(s);
+	return j ? j : json_null();
+}
+
+static json_t *
+jtime(time_t t)
+{
+	char iso[40];
+
+	if (t == 0)
+		return json_null();
+	iso8601_local(t, iso, sizeof(iso));
+	return json_string(iso);
+}
+
+static json_t *
+row_json(const struct report_row *r, time_t now)
+{
+	json_t *o = json_object(), *flags = json_array();
+	char left[64];
+	time_t due = r->response_due ? r->response_due : r->breach_at;
+
+	report_time_left(r, now, left, sizeof(left));
+	if (r->minor)
+		json_array_append_new(flags, json_string("MINOR"));
+	if (r->danger)
+		json_array_append_new(flags, json_string("DANGER"));
+	if (r->needs_interpreter)
+		json_array_append_new(flags, json_string("INTERPRETER"));
+	if (r->needs_human)
+		json_array_append_new(flags, json_string("HUMAN"));
+	if (r->automated)
+		json_array_append_new(flags, json_string("AUTOMATED"));
+	json_object_set_new(o, "id", json_integer(r->id));
+	json_object_set_new(o, "group", json_string(report_group_name(r->group)));
+	json_object_set_new(o, "type", jstr(r->type));
+	json_object_set_new(o, "urgency", jstr(r->urgency));
+	json_object_set_new(o, "minor", json_boolean(r->minor));
+	json_object_set_new(o, "danger", json_boolean(r->danger));
+	json_object_set_new(o, "needs_interpreter",
+	    json_boolean(r->needs_interpreter));
+	json_object_set_new(o, "needs_human", json_boolean(r->needs_human));
+	json_object_set_new(o, "flags", flags);
+	json_object_set_new(o, "received", jtime(r->received_at));
+	json_object_set_new(o, "response_due", jtime(r->response_due));
+	json_object_set_new(o, "breach_at", jtime(r->breach_at));
+	json_object_set_new(o, "acknowledged_at", jtime(r->acknowledged_at));
+	json_object_set_new(o, "breached", json_boolean(r->breached));
+	json_object_set_new(o, "overdue", json_boolean(r->overdue));
+	json_object_set_new(o, "seconds_left", due && !r->acknowledged_at ?
+	    json_integer((json_int_t)(due - now)) : json_null());
+	json_object_set_new(o, "time_left", json_string(left));
+	json_object_set_new(o, "assignee", jstr(r->assignee));
+	json_object_set_new(o, "sender", jstr(r->sender));
+	json_object_set_new(o, "subject", jstr(r->subject));
+	json_object_set_new(o, "rationale", jstr(r->rationale));
+	return o;
+}
+
+int
+report_render_json(const struct report_rows *rows, struct buf *b,
+    const struct report_opts *o)
+{
+	json_t *a = json_array();
+	char *text;
+	size_t i;
+	int rc;
+
+	(void)o;
+	for (i = 0; i < rows->n; i++)
+		json_array_append_new(a, row_json(&rows->v[i], rows->now));
+	text = json_dumps(a, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(a);
+	if (text == NULL)
+		return -1;
+	rc = buf_addstr(b, text);
+	free(text);
+	if (rc == 0)
+		rc = buf_addc(b, '\n');
+	return rc;
+}
+
+/* ---- HTML ------------------------------------------------------------ */
+
+int
+report_html_escape(struct buf *b, const char *s)
+{
+	char *safe;
+	const char *p;
+	int rc = 0;
+
+	if (s == NULL)
+		return 0;
+	safe = report_terminal_safe(s, 0);
+	for (p = safe; *p; p++) {
+		switch (*p) {
+		case '&':
+			rc |= buf_addstr(b, "&amp;");
+			break;
+		case '<':
+			rc |= buf_addstr(b, "&lt;");
+			break;
+		case '>':
+			rc |= buf_addstr(b, "&gt;");
+			break;
+		case '"':
+			rc |= buf_addstr(b, "&quot;");
+			break;
+		case '\'':
+			rc |= buf_addstr(b, "&#39;");
+			break;
+		default:
+			rc |= buf_addc(b, *p);
+		}
+	}
+	free(safe);
+	return rc ? -1 : 0;
+}
+
+/* Styles are attributes, not a <style> block: several mail clients drop
+ * the document head. */
+#define CSS_BODY	"font-family:Arial,Helvetica,sans-serif;font-size:14px;" \
+			"color:#222;background:#fff;margin:16px"
+#define CSS_TABLE	"border-collapse:collapse;width:100%;margin-bottom:18px"
+#define CSS_TH		"text-align:left;border-bottom:2px solid #888;" \
+			"padding:4px 6px;font-size:12px;color:#444"
+#define CSS_TD		"border-bottom:1px solid #ddd;padding:4px 6px;" \
+			"vertical-align:top"
+#define CSS_H2_BREACHED	"color:#b00020;font-size:17px;margin:18px 0 6px"
+#define CSS_H2_TODAY	"color:#a15c00;font-size:17px;margin:18px 0 6px"
+#define CSS_H2		"color:#222;font-size:17px;margin:18px 0 6px"
+#define CSS_LATE	"color:#b00020;font-weight:bold"
+#define CSS_FLAG	"color:#fff;background:#b00020;padding:0 3px;" \
+			"font-size:11px;border-radius:2px"
+#define CSS_WHY		"color:#555;font-size:12px"
+
+static int
+html_cell(struct buf *b, const char *text, const char *style)
+{
+	int rc = 0;
+
+	rc |= buf_addf(b, "<td style=\"%s%s%s\">", CSS_TD, style ? ";" : "",
+	    style ? style : "");
+	rc |= report_html_escape(b, text ? text : "");
+	rc |= buf_addstr(b, "</td>");
+	return rc;
+}
+
+static int
+html_row(struct buf *b, const struct report_row *r, time_t now)
+{
+	char id[32], recv[32], due[32], breach[32], left[64], flags[96];
+	int rc = 0;
+	char *p, *tok;
+
+	snprintf(id, sizeof(id), "#%lld", r->id);
+	fmt_short(r->received_at, recv, sizeof(recv));
+	fmt_short(r->response_due, due, sizeof(due));
+	fmt_short(r->breach_at, breach, sizeof(breach));
+	report_time_left(r, now, left, sizeof(left));
+	report_flags(r, flags, sizeof(flags));
+	rc |= buf_addstr(b, "<tr>");
+	rc |= html_cell(b, id, "white-space:nowrap;font-weight:bold");
+	rc |= html_cell(b, r->type, NULL);
+	rc |= html_cell(b, r->urgency, NULL);
+	rc |= buf_addf(b, "<td style=\"%s\">", CSS_TD);
+	/* One badge per flag; the flag words are ours, not the sender's. */
+	for (p = flags; *p; p = tok) {
+		tok = strchr(p, ' ');
+		if (tok)
+			*tok++ = '\0';
+		else
+			tok = p + strlen(p);
+		rc |= buf_addf(b, "<span style=\"%s\">", CSS_FLAG);
+		rc |= report_html_escape(b, p);
+		rc |= buf_addstr(b, "</span> ");
+	}
+	rc |= buf_addstr(b, "</td>");
+	rc |= html_cell(b, recv, "white-space:nowrap");
+	rc |= html_cell(b, due, "white-space:nowrap");
+	rc |= html_cell(b, breach, "white-space:nowrap");
+	rc |= html_cell(b, left, r->overdue || r->breached ? CSS_LATE :
+	    "white-space:nowrap");
+	rc |= html_cell(b, r->assignee, NULL);
+	rc |= html_cell(b, r->sender, NULL);
+	rc |= buf_addf(b, "<td style=\"%s\">", CSS_TD);
+	rc |= report_html_escape(b, r->subject ? r->subject : "(no subject)");
+	if (r->rationale && *r->rationale) {
+		rc |= buf_addf(b, "<br><span style=\"%s\">", CSS_WHY);
+		rc |= report_html_escape(b, r->rationale);
+		rc |= buf_addstr(b, "</span>");
+	}
+	rc |= buf_addstr(b, "</td></tr>\n");
+	return rc;
+}
+
+int
+report_render_html(const struct report_rows *rows, struct buf *b,
+    const struct report_opts *o)
+{
+	static const char *const heads[] = { "Ticket", "Type", "Urgency",
+	    "Flags", "Received", "Response due", "Breach at", "Time left",
+	    "Assignee", "Sender", "Subject / why" };
+	const char *title = o->title ? o->title : "Follow-ups";
+	char at[40];
+	size_t i, n, k;
+	int g, rc = 0;
+	struct tm tm;
+
+	if (localtime_r(&rows->now, &tm) != NULL)
+		strftime(at, sizeof(at), "%a %Y-%m-%d %H:%M %Z", &tm);
+	else
+		snprintf(at, sizeof(at), "?");
+	rc |= buf_addstr(b, "<!DOCTYPE html>\n<html lang=\"en\"><head>"
+	    "<meta charset=\"utf-8\">"
+	    "<meta name=\"viewport\" content=\"width=device-width\">"
+	    "<title>");
+	rc |= report_html_escape(b, title);
+	rc |= buf_addf(b, "</title></head>\n<body style=\"%s\">\n"
+	    "<h1 style=\"font-size:20px;margin:0 0 4px\">", CSS_BODY);
+	rc |= report_html_escape(b, title);
+	rc |= buf_addstr(b, "</h1>\n<p style=\"color:#555;margin:0 0 12px\">");
+	rc |= report_html_escape(b, at);
+	rc |= buf_addf(b, ": %zu ticket%s</p>\n", rows->n, rows->n == 1 ? "" : "s");
+	for (g = 0; g < RG__COUNT; g++) {
+		if ((n = group_count(rows, (enum report_group)g)) == 0)
+			continue;
+		rc |= buf_addf(b, "<h2 style=\"%s\">%s (%zu)</h2>\n",
+		    g == RG_BREACHED ? CSS_H2_BREACHED : g == RG_DUE_TODAY ?
+		    CSS_H2_TODAY : CSS_H2,
+		    report_group_title((enum report_group)g), n);
+		rc |= buf_addf(b, "<table style=\"%s\"><thead><tr>", CSS_TABLE);
+		for (k = 0; k < NELEM(heads); k++)
+			rc |= buf_addf(b, "<th style=\"%s\">%s</th>", CSS_TH,
+			    heads[k]);
+		rc |= buf_addstr(b, "</tr></thead><tbody>\n");
+		for (i = 0; i < rows->n; i++)
+			if (rows->v[i].group == (enum report_group)g)
+				rc |= html_row(b, &rows->v[i], rows->now);
+		rc |= buf_addstr(b, "</tbody></table>\n");
+	}
+	if (rows->n == 0)
+		rc |= buf_addstr(b, "<p>Nothing to follow up.</p>\n");
+	rc |= buf_addstr(b, "</body></html>\n");
+	return rc ? -1 : 0;
+}

@@ -1,0 +1,414 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * workflow.c: staff actions on one ticket.  Shape of every action: BEGIN
+ * IMMEDIATE (so the read and the write see the same row), read the ticket,
+ * decide, UPDATE, append the event, COMMIT; any error rolls back.
+ */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "outbox.h"
+#include "sla.h"
+#include "util.h"
+#include "workflow.h"
+
+/* The columns an action needs to decide. */
+struct ticket_state {
+	enum call_type	 type;
+	enum urgency	 urgency;
+	int		 minor, danger, automated;
+	int		 open;
+	time_t		 received_at, response_due, breach_at, acknowledged_at;
+	char		*acknowledged_by;
+	char		*assignee;
+	char		*disposition;
+};
+
+static void
+state_free(struct ticket_state *t)
+{
+	free(t->acknowledged_by);
+	free(t->assignee);
+	free(t->disposition);
+	memset(t, 0, sizeof(*t));
+}
+
+static char *
+dup_col(sqlite3_stmt *s, int i)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+
+	return t ? xstrdup((const char *)t) : NULL;
+}
+
+/* STORE_OK with *found, or a STORE_* error. */
+static int
+load_state(struct store *st, long long id, struct ticket_state *t, int *found)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	memset(t, 0, sizeof(*t));
+	*found = 0;
+	rc = sqlite3_prepare_v2(store_db(st), "SELECT type, urgency, minor, "
+	    "danger, automated, status, received_at, response_due, breach_at, "
+	    "acknowledged_at, acknowledged_by, assignee, disposition FROM tickets "
+	    "WHERE id = ?",
+	    -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return store_classify(rc);
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*found = 1;
+		if (call_type_parse((const char *)sqlite3_column_text(s, 0),
+		    &t->type) == -1)
+			t->type = CT_UNCLASSIFIED;
+		if (urgency_parse((const char *)sqlite3_column_text(s, 1),
+		    &t->urgency) == -1)
+			t->urgency = URG_NONE;
+		t->minor = sqlite3_column_int(s, 2);
+		t->danger = sqlite3_column_int(s, 3);
+		t->automated = sqlite3_column_int(s, 4);
+		t->open = sqlite3_column_text(s, 5) &&
+		    strcmp((const char *)sqlite3_column_text(s, 5), "open") == 0;
+		t->received_at = (time_t)sqlite3_column_int64(s, 6);
+		t->response_due = (time_t)sqlite3_column_int64(s, 7);
+		t->breach_at = (time_t)sqlite3_column_int64(s, 8);
+		t->acknowledged_at = (time_t)sqlite3_column_int64(s, 9);
+		t->acknowledged_by = dup_col(s, 10);
+		t->assignee = dup_col(s, 11);
+		t->disposition = dup_col(s, 12);
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK :
+	    store_classify(rc);
+}
+
+/*
+ * Run one statement with bound values described by fmt: 'i' long long,
+ * 'z' long long that binds NULL when 0 (an absent instant), 'm' long long
+ * that binds NULL when negative (an unknown boolean), 't' const char *
+ * (NULL binds NULL), 'n' NULL.  STORE_OK or an error.
+ */
+static int
+exec_bound(struct store *st, const char *sql, const char *fmt, ...)
+{
+	sqlite3_stmt *s;
+	va_list ap;
+	const char *str;
+	long long v;
+	int rc, i;
+
+	rc = sqlite3_prepare_v2(store_db(st), sql, -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return store_classify(rc);
+	va_start(ap, fmt);
+	for (i = 1; *fmt; fmt++, i++) {
+		switch (*fmt) {
+		case 'i':
+			sqlite3_bind_int64(s, i, va_arg(ap, long long));
+			break;
+		case 'z':
+		case 'm':
+			v = va_arg(ap, long long);
+			if ((*fmt == 'z' && v == 0) || (*fmt == 'm' && v < 0))
+				sqlite3_bind_null(s, i);
+			else
+				sqlite3_bind_int64(s, i, v);
+			break;
+		case 't':
+			str = va_arg(ap, const char *);
+			if (str)
+				sqlite3_bind_text(s, i, str, -1, SQLITE_TRANSIENT);
+			else
+				sqlite3_bind_null(s, i);
+			break;
+		default:
+			sqlite3_bind_null(s, i);
+			break;
+		}
+	}
+	va_end(ap);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? STORE_OK : store_classify(rc);
+}
+
+/* Append the event (detail is consumed). */
+static int
+event(struct store *st, long long id, time_t now, const char *actor,
+    const char *kind, json_t *detail)
+{
+	char *text;
+	int rc;
+
+	text = detail ? json_dumps(detail, JSON_COMPACT | JSON_PRESERVE_ORDER) :
+	    NULL;
+	json_decref(detail);
+	rc = store_event(st, id, (long long)now, actor, kind, text ? text : "{}");
+	free(text);
+	return rc;
+}
+
+static json_t *
+jtime(time_t t)
+{
+	char iso[40];
+
+	if (t == 0)
+		return json_null();
+	iso8601_local(t, iso, sizeof(iso));
+	return json_string(iso);
+}
+
+static json_t *
+jstr(const char *s)
+{
+	json_t *j = s ? json_string(s) : NULL;
+
+	return j ? j : json_null();
+}
+
+/* BEGIN and load; on WF_NOTFOUND or error the transaction is gone. */
+static int
+begin_load(struct store *st, long long id, struct ticket_state *t)
+{
+	int rc, found;
+
+	memset(t, 0, sizeof(*t));
+	if ((rc = store_begin(st)) != STORE_OK)
+		return rc;
+	if ((rc = load_state(st, id, t, &found)) != STORE_OK) {
+		store_rollback(st);
+		return rc;
+	}
+	if (!found) {
+		store_rollback(st);
+		return WF_NOTFOUND;
+	}
+	return WF_OK;
+}
+
+/* Commit when rc is STORE_OK, else roll back; frees the state. */
+static int
+finish(struct store *st, struct ticket_state *t, int rc)
+{
+	if (rc == STORE_OK)
+		rc = store_commit(st);
+	else
+		store_rollback(st);
+	state_free(t);
+	return rc;
+}
+
+int
+workflow_ack(struct store *st, long long id, const char *actor, time_t now,
+    int *sla_met, time_t *prev_at, char **prev_by)
+{
+	struct ticket_state t;
+	int rc;
+
+	*sla_met = -1;
+	*prev_at = 0;
+	*prev_by = NULL;
+	if ((rc = begin_load(st, id, &t)) != WF_OK)
+		return rc;
+	if (t.acknowledged_at) {
+		*prev_at = t.acknowledged_at;
+		*prev_by = t.acknowledged_by;
+		t.acknowledged_by = NULL;
+		finish(st, &t, STORE_ERR);	/* nothing to write */
+		return WF_NOCHANGE;
+	}
+	if (t.breach_at)
+		*sla_met = now <= t.breach_at;
+	rc = exec_bound(st, "UPDATE tickets SET acknowledged_at = ?, "
+	    "acknowledged_by = ?, sla_met = ?, updated_at = ? WHERE id = ?",
+	    "itmii", (long long)now, actor, (long long)*sla_met,
+	    (long long)now, id);
+	if (rc == STORE_OK)
+		rc = event(st, id, now, actor, "ack", json_pack("{s:o,s:o,s:o}",
+		    "response_due", jtime(t.response_due), "breach_at",
+		    jtime(t.breach_at), "sla_met", *sla_met < 0 ? json_null() :
+		    json_boolean(*sla_met)));
+	return finish(st, &t, rc);
+}
+
+int
+workflow_assign(struct store *st, long long id, const char *assignee,
+    const char *actor, time_t now)
+{
+	struct ticket_state t;
+	int rc;
+
+	if ((rc = begin_load(st, id, &t)) != WF_OK)
+		return rc;
+	if ((t.assignee == NULL && assignee == NULL) ||
+	    (t.assignee && assignee && strcmp(t.assignee, assignee) == 0)) {
+		finish(st, &t, STORE_ERR);
+		return WF_NOCHANGE;
+	}
+	rc = exec_bound(st, "UPDATE tickets SET assignee = ?, updated_at = ? "
+	    "WHERE id = ?", "tii", assignee, (long long)now, id);
+	if (rc == STORE_OK)
+		rc = event(st, id, now, actor, "assign", json_pack("{s:o,s:o}",
+		    "from", jstr(t.assignee), "to", jstr(assignee)));
+	return finish(st, &t, rc);
+}
+
+int
+workflow_note(struct store *st, long long id, const char *text,
+    const char *actor, time_t now)
+{
+	struct ticket_state t;
+	char *clean, *cut;
+	int rc;
+
+	if ((rc = begin_load(st, id, &t)) != WF_OK)
+		return rc;
+	clean = utf8_sanitize(text, strlen(text));
+	cut = utf8_truncate(clean, WORKFLOW_NOTE_MAX);
+	rc = event(st, id, now, actor, "note", json_pack("{s:o}", "text",
+	    jstr(cut)));
+	if (rc == STORE_OK)
+		rc = exec_bound(st, "UPDATE tickets SET updated_at = ? WHERE id = ?",
+		    "ii", (long long)now, id);
+	free(clean);
+	free(cut);
+	return finish(st, &t, rc);
+}
+
+int
+workflow_disposition_valid(const char *s)
+{
+	static const char *const ok[] = { "referred", "resolved", "duplicate",
+	    "no-action", "automated" };
+	size_t i;
+
+	for (i = 0; s && i < NELEM(ok); i++)
+		if (strcmp(s, ok[i]) == 0)
+			return 1;
+	return 0;
+}
+
+int
+workflow_close(struct store *st, long long id, const char *disposition,
+    const char *actor, time_t now)
+{
+	struct ticket_state t;
+	int rc;
+
+	if (!workflow_disposition_valid(disposition))
+		return STORE_ERR;
+	if ((rc = begin_load(st, id, &t)) != WF_OK)
+		return rc;
+	if (!t.open) {
+		finish(st, &t, STORE_ERR);
+		return WF_NOCHANGE;
+	}
+	rc = exec_bound(st, "UPDATE tickets SET status = 'closed', "
+	    "disposition = ?, closed_at = ?, updated_at = ? WHERE id = ?",
+	    "tiii", disposition, (long long)now, (long long)now, id);
+	if (rc == STORE_OK)
+		rc = event(st, id, now, actor, "close", json_pack("{s:s}",
+		    "disposition", disposition));
+	return finish(st, &t, rc);
+}
+
+int
+workflow_reopen(struct store *st, long long id, const char *actor, time_t now)
+{
+	struct ticket_state t;
+	int rc;
+
+	if ((rc = begin_load(st, id, &t)) != WF_OK)
+		return rc;
+	if (t.open) {
+		finish(st, &t, STORE_ERR);
+		return WF_NOCHANGE;
+	}
+	rc = exec_bound(st, "UPDATE tickets SET status = 'open', disposition = "
+	    "NULL, closed_at = NULL, updated_at = ? WHERE id = ?", "ii",
+	    (long long)now, id);
+	if (rc == STORE_OK)
+		rc = event(st, id, now, actor, "reopen", json_object());
+	return finish(st, &t, rc);
+}
+
+static json_t *
+class_json(enum call_type type, enum urgency u, int minor, int danger,
+    time_t due, time_t breach)
+{
+	return json_pack("{s:s,s:s,s:b,s:b,s:o,s:o}", "type",
+	    call_type_name(type), "urgency", urgency_name(u), "minor", minor,
+	    "danger", danger, "response_due", jtime(due), "breach_at",
+	    jtime(breach));
+}
+
+int
+workflow_reclassify(struct store *st, const struct config *cfg,
+    const struct calendar *cal, long long id, const struct workflow_class *c,
+    const char *actor, time_t now, int *alerted)
+{
+	struct ticket_state t;
+	struct deadlines dl;
+	enum urgency asked;
+	int rc, minor, danger, automated, sla_met, reopen;
+
+	*alerted = 0;
+	if ((rc = begin_load(st, id, &t)) != WF_OK)
+		return rc;
+	asked = c->urgency >= 0 ? (enum urgency)c->urgency : t.urgency;
+	minor = c->minor >= 0 ? c->minor : t.minor;
+	danger = c->danger >= 0 ? c->danger : t.danger;
+	automated = c->type == CT_AUTOMATED;
+	if (sla_compute(cal, cfg, c->type, asked, t.received_at, &dl) == -1) {
+		/* No business day in reach: keep the type, lose no ticket;
+		 * a ticket without deadlines is listed as "No deadline". */
+		memset(&dl, 0, sizeof(dl));
+		dl.urgency = urgency_effective(c->type, asked);
+	}
+	if (c->type == t.type && dl.urgency == t.urgency && minor == t.minor &&
+	    danger == t.danger && dl.response_due == t.response_due &&
+	    dl.breach_at == t.breach_at) {
+		finish(st, &t, STORE_ERR);
+		return WF_NOCHANGE;
+	}
+	sla_met = -1;
+	if (t.acknowledged_at && dl.breach_at)
+		sla_met = t.acknowledged_at <= dl.breach_at;
+	rc = exec_bound(st, "UPDATE tickets SET type = ?, urgency = ?, minor = ?, "
+	    "danger = ?, automated = ?, in_business_hours = ?, response_due = ?, "
+	    "breach_at = ?, sla_met = ?, updated_at = ? WHERE id = ?",
+	    "ttiiiizzmii", call_type_name(c->type), urgency_name(dl.urgency),
+	    (long long)minor, (long long)danger, (long long)automated,
+	    (long long)dl.in_business_hours, (long long)dl.response_due,
+	    (long long)dl.breach_at, (long long)sla_met, (long long)now, id);
+	/* Mail closed as automated that staff say a human wrote is a contact
+	 * nobody has answered: it goes back on the lists. */
+	reopen = t.automated && !automated && !t.open &&
+	    t.disposition && strcmp(t.disposition, "automated") == 0;
+	if (rc == STORE_OK && reopen)
+		rc = exec_bound(st, "UPDATE tickets SET status = 'open', "
+		    "disposition = NULL, closed_at = NULL WHERE id = ?", "i", id);
+	if (rc == STORE_OK)
+		rc = event(st, id, now, actor, "reclassify", json_pack(
+		    "{s:o,s:o,s:b}", "from", class_json(t.type, t.urgency, t.minor, t.danger,
+		    t.response_due, t.breach_at),
+		    "to", class_json(c->type, dl.urgency, minor, danger,
+		    dl.response_due, dl.breach_at), "reopened", reopen));
+	/* Closed or not: a crisis found in the archive still pages. */
+	if (rc == STORE_OK && dl.urgency == URG_URGENT &&
+	    t.urgency != URG_URGENT) {
+		rc = outbox_queue_alert(st, cfg, id, "reclassified", now);
+		if (rc >= 0) {
+			*alerted = rc > 0;
+			rc = STORE_OK;
+		}
+	}
+	return finish(st, &t, rc);
+}
