@@ -7,6 +7,9 @@ SYSCONFDIR ?= /etc
 BUILD      ?= build
 
 CC      ?= cc
+# A build directory may carry its own flags (check-asan writes them), so a
+# later `make BUILD=build-asan ...` (e.g. from the install test) keeps them.
+-include $(BUILD)/flags.mk
 PKGS    := libetpan libcurl sqlite3 libconfig jansson libsystemd gnutls libpcre2-8 libseccomp
 
 # Debian's libetpan.pc carries a dpkg -specs= flag that silently links a
@@ -35,7 +38,7 @@ SQL_FILES := $(sort $(wildcard sql/[0-9][0-9][0-9]_*.sql))
 TEST_SRCS := $(wildcard tests/unit/test_*.c)
 TEST_BINS := $(TEST_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-all: $(BUILD)/intaked $(BUILD)/intake intaked intake
+all: $(BUILD)/intaked $(BUILD)/intake $(if $(filter build,$(BUILD)),intaked intake)
 
 intaked intake: %: $(BUILD)/%
 	@ln -sf $(BUILD)/$@ $@
@@ -87,9 +90,12 @@ check: deps
 	$(MAKE) all tests
 	sh tests/run.sh $(BUILD)
 
+ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
 check-asan: deps
-	$(MAKE) BUILD=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
-	    EXTRA_LDFLAGS="-fsanitize=address,undefined" all tests
+	mkdir -p build-asan
+	printf 'CFLAGS = -O1 -g $(ASAN_FLAGS)\nEXTRA_LDFLAGS = -fsanitize=address,undefined\n' > build-asan/flags.mk
+	$(MAKE) BUILD=build-asan all tests
 	INTAKE_SANITIZER=1 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	    sh tests/run.sh build-asan
 

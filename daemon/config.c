@@ -113,6 +113,22 @@ type_error(struct cfgctx *c, const config_setting_t *s, const char *want)
 	free(p);
 }
 
+/* A group's common checks: present, a group, only known keys.  0 when
+ * the caller should read it. */
+static int
+open_group(struct cfgctx *c, const config_setting_t *g,
+    const char *const *keys)
+{
+	if (g == NULL)
+		return -1;
+	if (!config_setting_is_group(g)) {
+		type_error(c, g, "a group { ... }");
+		return -1;
+	}
+	check_keys(c, g, keys);
+	return 0;
+}
+
 /* Optional string: replaces *dst (freed) when present. */
 static const config_setting_t *
 get_string(struct cfgctx *c, const config_setting_t *g, const char *name,
@@ -313,13 +329,8 @@ load_holidays(struct cfgctx *c, const config_setting_t *g, struct config *cfg)
 	const config_setting_t *s;
 	size_t i;
 
-	if (g == NULL)
+	if (open_group(c, g, keys) == -1)
 		return;
-	if (!config_setting_is_group(g)) {
-		type_error(c, g, "a group");
-		return;
-	}
-	check_keys(c, g, keys);
 	get_bool(c, g, "federal", &cfg->holidays_federal);
 	s = get_strings(c, g, "extra", &cfg->holidays_extra,
 	    &cfg->holidays_nextra);
@@ -364,13 +375,8 @@ load_sla(struct cfgctx *c, const config_setting_t *g, struct config *cfg)
 	char **list = NULL;
 	size_t n = 0, i;
 
-	if (g == NULL)
+	if (open_group(c, g, keys) == -1)
 		return;
-	if (!config_setting_is_group(g)) {
-		type_error(c, g, "a group");
-		return;
-	}
-	check_keys(c, g, keys);
 	get_intv(c, g, "urgent_response_minutes", 1, 100000,
 	    &cfg->urgent_response_minutes);
 	get_intv(c, g, "urgent_breach_minutes", 1, 100000,
@@ -606,13 +612,8 @@ load_limits(struct cfgctx *c, const config_setting_t *g, struct config *cfg)
 	    "max_header_bytes", "max_text_bytes", "max_decode_ratio",
 	    "parse_timeout", NULL };
 
-	if (g == NULL)
+	if (open_group(c, g, keys) == -1)
 		return;
-	if (!config_setting_is_group(g)) {
-		type_error(c, g, "a group");
-		return;
-	}
-	check_keys(c, g, keys);
 	get_sizev(c, g, "max_message_bytes", 1024, 1LL << 31,
 	    &cfg->max_message_bytes);
 	get_intv(c, g, "max_mime_depth", 1, 1000, &cfg->max_mime_depth);
@@ -630,13 +631,8 @@ load_alerts(struct cfgctx *c, const config_setting_t *g, struct config *cfg)
 	static const char *const keys[] = { "webhook", "to",
 	    "source_stale_minutes", "parse_error_run", "include_excerpt", NULL };
 
-	if (g == NULL)
+	if (open_group(c, g, keys) == -1)
 		return;
-	if (!config_setting_is_group(g)) {
-		type_error(c, g, "a group");
-		return;
-	}
-	check_keys(c, g, keys);
 	get_string(c, g, "webhook", &cfg->alerts_webhook);
 	get_strings(c, g, "to", &cfg->alerts_to, &cfg->alerts_nto);
 	get_intv(c, g, "source_stale_minutes", 1, 100000,
@@ -651,13 +647,8 @@ load_smtp(struct cfgctx *c, const config_setting_t *g, struct config *cfg)
 	static const char *const keys[] = { "url", "user", "password_file",
 	    "from", "ca_file", NULL };
 
-	if (g == NULL)
+	if (open_group(c, g, keys) == -1)
 		return;
-	if (!config_setting_is_group(g)) {
-		type_error(c, g, "a group");
-		return;
-	}
-	check_keys(c, g, keys);
 	get_string(c, g, "url", &cfg->smtp_url);
 	if (cfg->smtp_url && strncmp(cfg->smtp_url, "smtp://", 7) != 0 &&
 	    strncmp(cfg->smtp_url, "smtps://", 8) != 0)
@@ -683,13 +674,8 @@ load_remind(struct cfgctx *c, const config_setting_t *g, struct config *cfg)
 	char **list = NULL;
 	size_t n = 0, i;
 
-	if (g == NULL)
+	if (open_group(c, g, keys) == -1)
 		return;
-	if (!config_setting_is_group(g)) {
-		type_error(c, g, "a group");
-		return;
-	}
-	check_keys(c, g, keys);
 	s = get_strings(c, g, "at", &list, &n);
 	if (s) {
 		free(cfg->remind_at);
@@ -721,35 +707,22 @@ load_misc_group(struct cfgctx *c, const config_setting_t *root,
 	static const char *const rkeys[] = { "closed_days", NULL };
 	const config_setting_t *g;
 
-	if ((g = member(root, "triage")) != NULL) {
-		if (!config_setting_is_group(g))
-			type_error(c, g, "a group");
-		else {
-			check_keys(c, g, tkeys);
-			get_string(c, g, "lexicon", &cfg->triage_lexicon);
-			resolve_path(c, &cfg->triage_lexicon);
-			check_readable(c, member(g, "lexicon"), "triage.lexicon",
-			    cfg->triage_lexicon);
-		}
+	g = member(root, "triage");
+	if (open_group(c, g, tkeys) == 0) {
+		get_string(c, g, "lexicon", &cfg->triage_lexicon);
+		resolve_path(c, &cfg->triage_lexicon);
+		check_readable(c, member(g, "lexicon"), "triage.lexicon",
+		    cfg->triage_lexicon);
 	}
-	if ((g = member(root, "ack")) != NULL) {
-		if (!config_setting_is_group(g))
-			type_error(c, g, "a group");
-		else {
-			check_keys(c, g, akeys);
-			get_bool(c, g, "enabled", &cfg->ack_enabled);
-			get_string(c, g, "from", &cfg->ack_from);
-		}
+	g = member(root, "ack");
+	if (open_group(c, g, akeys) == 0) {
+		get_bool(c, g, "enabled", &cfg->ack_enabled);
+		get_string(c, g, "from", &cfg->ack_from);
 	}
-	if ((g = member(root, "retention")) != NULL) {
-		if (!config_setting_is_group(g))
-			type_error(c, g, "a group");
-		else {
-			check_keys(c, g, rkeys);
-			get_intv(c, g, "closed_days", 0, 100000,
-			    &cfg->retention_closed_days);
-		}
-	}
+	g = member(root, "retention");
+	if (open_group(c, g, rkeys) == 0)
+		get_intv(c, g, "closed_days", 0, 100000,
+		    &cfg->retention_closed_days);
 }
 
 static void

@@ -77,12 +77,12 @@ static const char *const block_tags[] = {
 	"p", "div", "tr", "table", "ul", "ol", "dl", "dt", "dd", "h1", "h2",
 	"h3", "h4", "h5", "h6", "blockquote", "pre", "hr", "section",
 	"article", "header", "footer", "nav", "main", "aside", "figure",
-	"form", "center", "address", "title", "caption", "fieldset",
+	"form", "center", "address", "caption", "fieldset",
 	"tbody", "thead", "tfoot", "body", "html",
 };
 
 static const char *const skip_tags[] = {
-	"script", "style", "head", "noscript", "template", "xml",
+	"script", "style", "title", "noscript", "template", "xml",
 };
 
 static size_t
@@ -461,8 +461,8 @@ tag(struct h2t *h)
 		for (size_t k = 0; k < nl + 2; k++)
 			close_pat[k] = (char)tolower((unsigned char)close_pat[k]);
 		end = find_ci(s, h->n, h->i, close_pat);
-		/* an unclosed <head> hides nothing; others run to the end */
-		if (end == h->n && name_eq(s + ns, nl, "head"))
+		/* an unclosed <title> hides nothing; others run to the end */
+		if (end == h->n && name_eq(s + ns, nl, "title"))
 			return;
 		h->i = end;
 		while (h->i < h->n && s[h->i] != '>')

@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 
+#include "ack.h"
 #include "ingest.h"
 #include "log.h"
 #include "outbox.h"
@@ -576,18 +577,29 @@ store_new_ticket(struct ingest_ctx *ctx, const struct raw_input *raw,
 	*alerted = 0;
 	if ((rc = insert_ticket(ctx, raw, msg, d, now, ticket)) != STORE_OK)
 		return rc;
+	if ((rc = ack_maybe_queue(ctx->store, ctx->cfg, *ticket, msg, now)) < 0)
+		return rc;
 	rc = event_json(ctx, *ticket, now, "created", json_pack(
 	    "{s:s,s:s,s:s,s:b,s:b}", "type", call_type_name(d->tri.type),
 	    "urgency", urgency_name(d->dl.urgency), "source", raw->source,
 	    "minor", d->tri.minor, "danger", d->tri.danger));
-	if (rc != STORE_OK)
+	return rc;
+}
+
+/* The alert of a new urgent ticket, queued once its message is stored:
+ * the payload's excerpt (alerts.include_excerpt) is read from it. */
+static int
+alert_new_ticket(struct ingest_ctx *ctx, const struct decision *d,
+    long long ticket, time_t now, int *alerted)
+{
+	int rc;
+
+	if (d->dl.urgency != URG_URGENT)
+		return STORE_OK;
+	rc = outbox_queue_alert(ctx->store, ctx->cfg, ticket, "new", now);
+	if (rc < 0)
 		return rc;
-	if (d->dl.urgency == URG_URGENT) {
-		rc = outbox_queue_alert(ctx->store, ctx->cfg, *ticket, "new", now);
-		if (rc < 0)
-			return rc;
-		*alerted = rc > 0;
-	}
+	*alerted = rc > 0;
 	return STORE_OK;
 }
 
@@ -632,6 +644,10 @@ ingest_parsed(struct ingest_ctx *ctx, const struct raw_input *raw,
 	if (res->appended)
 		rc = event_json(ctx, ticket, now, "message", json_pack("{s:I,s:s}",
 		    "message", (json_int_t)message, "source", raw->source));
+	else
+		rc = alert_new_ticket(ctx, &d, ticket, now, &res->alerted);
+	if (rc != STORE_OK)
+		goto out;
 	res->ticket = ticket;
 	res->message = message;
 	res->type = d.tri.type;

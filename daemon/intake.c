@@ -26,6 +26,8 @@ static const struct command commands[] = {
 	{ "ingest", cmd_ingest, "store one message read on standard input" },
 	{ "sla", cmd_sla, "deadlines of a contact (or --batch on stdin)" },
 	{ "holidays", cmd_holidays, "closed dates of a range of years" },
+	{ "classify", cmd_classify, "triage message files, one JSON line each" },
+	{ "remind", cmd_remind, "send the reminder report of the current slot" },
 	{ "followups", cmd_followups, "open tickets by deadline (text, csv, json, html)" },
 	{ "list", cmd_list, "tickets, newest first" },
 	{ "show", cmd_show, "one ticket: messages, attachments, events" },

@@ -25,6 +25,7 @@
 #include "config.h"
 #include "ingest.h"
 #include "log.h"
+#include "notify.h"
 #include "outbox.h"
 #include "source.h"
 #include "store.h"
@@ -373,7 +374,7 @@ check_stale(struct service *sv)
 static void
 deliver_outbox(struct service *sv)
 {
-	(void)sv;
+	notify_deliver_due(sv->store, &sv->cfg, time(NULL), OUTBOX_MAX);
 }
 
 static void

@@ -10,6 +10,7 @@
  * freed by message_free().
  */
 #include <ctype.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -21,6 +22,18 @@
 #include "util.h"
 
 #define DEFAULT_CHARSET	"windows-1252"
+/* lines starting "--" allowed per max_parts before libetpan sees them */
+#define DELIMS_PER_PART	4
+/* header fields allowed per max_headers before libetpan sees them */
+#define HEADERS_PER_MAX	4
+/*
+ * A top-level header block over this many max_header_bytes is not given to
+ * libetpan: its address and parameter parsers spend ~1000 instructions a
+ * byte and hold every item (1 M addresses in To: took 4.5 s).
+ */
+#define HEADER_BLOCK_PER_FIELD	64
+/* the fallback reads at most this much of the header block */
+#define FALLBACK_HEADER_BYTES	(256 * 1024)
 
 /* Parse state shared by the tree walk; lives on message_parse's stack. */
 struct walk {
@@ -139,8 +152,9 @@ to_utf8(const char *cs, const char *s, size_t n)
 		cs = DEFAULT_CHARSET;
 	memcpy(lc, cs, strlen(cs) + 1);
 	lower(lc);
-	if (strcmp(lc, "utf-8") == 0 || strcmp(lc, "utf8") == 0 ||
-	    strcmp(lc, "us-ascii") == 0 || strcmp(lc, "ascii") == 0 ||
+	if (strcmp(lc, "utf-8") == 0 || strcmp(lc, "utf8") == 0)
+		return utf8_sanitize(s, n);
+	if (strcmp(lc, "us-ascii") == 0 || strcmp(lc, "ascii") == 0 ||
 	    strcmp(lc, "unknown-8bit") == 0 || strcmp(lc, "x-unknown") == 0) {
 		if (all_ascii(s, n) || utf8_valid(s, n))
 			return utf8_sanitize(s, n);
@@ -297,10 +311,10 @@ add_header(struct walk *w, const char *name, size_t nlen, const char *val,
  * Split the header block into name/value pairs.  Lines that are neither
  * a field nor a continuation are skipped (libetpan would stop there).
  */
-static void
+static size_t
 scan_headers(struct walk *w, const char *h, size_t n)
 {
-	size_t i = 0, ls, le, ns, ne, vs, ve;
+	size_t i = 0, ls, le, ns, ne, vs, ve, fields = 0;
 	const char *colon;
 
 	while (i < n) {
@@ -325,12 +339,18 @@ scan_headers(struct walk *w, const char *h, size_t n)
 			ne--;
 		if (!valid_field_name(h + ns, ne - ns))
 			continue;
+		if (++fields > (size_t)w->lim->max_headers) {
+			if (fields == (size_t)w->lim->max_headers + 1)
+				flag(w->m, MSG_PARSE_PARTIAL, "too many headers");
+			continue;
+		}
 		vs = ne;
 		while (vs < ve && h[vs] != ':')
 			vs++;
 		vs++;
 		add_header(w, h + ns, ne - ns, h + vs, vs < ve ? ve - vs : 0);
 	}
+	return fields;
 }
 
 const char *
@@ -349,11 +369,19 @@ message_header(const struct message *m, const char *name)
 
 /* ---- pre-scans for libetpan 1.9.4 bugs -------------------------------- */
 
+/*
+ * Skip white space and comments, at most CFWS_MAX bytes, so scanning many
+ * "boundary=(((" in a row stays linear.
+ */
+#define CFWS_MAX	256
+
 static size_t
 skip_cfws(const char *s, size_t n, size_t i)
 {
 	int depth;
 
+	if (n - i > CFWS_MAX)
+		n = i + CFWS_MAX;
 	for (;;) {
 		while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' ||
 		    s[i] == '\n'))
@@ -404,17 +432,22 @@ has_bad_boundary(const char *s, size_t n)
 /*
  * libetpan parses nested multiparts and messages recursively without a
  * limit: count the Content-Type fields that open a container, so absurd
- * nesting never reaches its parser and our stack.
+ * nesting never reaches its parser and our stack.  Also count the lines
+ * that could be boundary delimiters: every one can become a part, and
+ * libetpan builds them all in memory (1.5 million parts took 530 MB).
  */
 static int
-count_containers(const char *s, size_t n)
+count_containers(const char *s, size_t n, int *delims)
 {
 	size_t i, j;
 	int count = 0;
 
+	*delims = 0;
 	for (i = 0; i + 13 < n; i++) {
 		if (i > 0 && s[i - 1] != '\n')
 			continue;
+		if (s[i] == '-' && s[i + 1] == '-')
+			(*delims)++;
 		if (strncasecmp(s + i, "content-type:", 13) != 0)
 			continue;
 		j = skip_cfws(s, n, i + 13);
@@ -648,6 +681,12 @@ fields_from_headers(struct message *m)
 		} else
 			free(s);
 	}
+	if (m->from_addr && strchr(m->from_addr, '@') == NULL &&
+	    m->from_name == NULL) {
+		/* "From: Someone": a name, not an address */
+		m->from_name = m->from_addr;
+		m->from_addr = NULL;
+	}
 	if (m->message_id == NULL &&
 	    (v = message_header(m, "Message-ID")) != NULL)
 		m->message_id = strip_brackets(v);
@@ -712,8 +751,43 @@ content_type_str(const struct mailmime_content *ct)
  * Decoded body bytes of a single part (transfer encoding undone); the
  * result is an MMAPString buffer released with mmap_string_unref().
  */
+/*
+ * Whether text labelled base64 looks like base64: no line has a space
+ * inside it and nearly every byte is in the alphabet.  Some senders label
+ * plain text base64; decoding it would turn readable words into noise.
+ * Looks at the first 64 KiB only.
+ */
+static int
+looks_like_base64(const char *s, size_t n)
+{
+	size_t i, bad = 0, inner_ws = 0, lines = 0;
+	int seen = 0, ws = 0;
+
+	if (n > 65536)
+		n = 65536;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '\n' || c == '\r') {
+			if (seen)
+				lines++;
+			seen = ws = 0;
+		} else if (c == ' ' || c == '\t') {
+			ws = seen;
+		} else {
+			if (ws)
+				inner_ws++;
+			ws = 0;
+			seen = 1;
+			if (!isalnum(c) && c != '+' && c != '/' && c != '=')
+				bad++;
+		}
+	}
+	return inner_ws * 2 <= lines + 1 && bad * 100 <= n;
+}
+
 static char *
-part_decode(const struct mailmime *mm, size_t *outlen)
+part_decode(const struct mailmime *mm, size_t *outlen, int *mislabelled)
 {
 	const struct mailmime_data *d = mm->mm_data.mm_single;
 	char *out = NULL;
@@ -729,6 +803,12 @@ part_decode(const struct mailmime *mm, size_t *outlen)
 	if (enc != MAILMIME_MECHANISM_BASE64 &&
 	    enc != MAILMIME_MECHANISM_QUOTED_PRINTABLE)
 		enc = MAILMIME_MECHANISM_8BIT;
+	if (mislabelled && enc == MAILMIME_MECHANISM_BASE64 &&
+	    !looks_like_base64(d->dt_data.dt_text.dt_data,
+	    d->dt_data.dt_text.dt_length)) {
+		*mislabelled = 1;
+		enc = MAILMIME_MECHANISM_8BIT;
+	}
 	if (mailmime_part_parse(d->dt_data.dt_text.dt_data,
 	    d->dt_data.dt_text.dt_length, &idx, enc, &out, outlen) !=
 	    MAILIMF_NO_ERROR || out == NULL) {
@@ -799,16 +879,25 @@ add_text_part(struct walk *w, const struct mailmime *mm, int html)
 {
 	const struct parse_limits *lim = w->lim;
 	char *raw, *u, *t;
-	size_t rawlen, ulen, tlen, enclen, keep;
+	size_t rawlen, ulen, tlen, enclen, keep, cap;
 	const char *cs = NULL;
+	int mislabelled = 0;
 
-	raw = part_decode(mm, &rawlen);
+	raw = part_decode(mm, &rawlen, &mislabelled);
 	if (raw == NULL)
 		return;
+	if (mislabelled)
+		flag(w->m, MSG_PARSE_PARTIAL, "text labelled base64 is not");
+	/*
+	 * Never feed charconv much more than the text cap (it allocates 6x
+	 * its input); HTML gets 4x the cap since its markup falls away.
+	 */
+	cap = lim->max_text_bytes;
+	if (html && cap < SIZE_MAX / 8)
+		cap *= 4;
 	keep = rawlen;
-	/* never feed charconv more than the text cap (it allocates 6x) */
-	if (keep > lim->max_text_bytes + 16) {
-		keep = lim->max_text_bytes + 16;
+	if (keep > cap + 16) {
+		keep = cap + 16;
 		flag(w->m, MSG_PARSE_LIMIT, "max_text_bytes");
 	}
 	if (mm->mm_content_type)
@@ -824,7 +913,8 @@ add_text_part(struct walk *w, const struct mailmime *mm, int html)
 		return;
 	}
 	if (html) {
-		t = html_to_text(u, ulen, lim->max_text_bytes, &tlen);
+		/* one byte over the cap, so text_append sees the cut */
+		t = html_to_text(u, ulen, lim->max_text_bytes + 1, &tlen);
 		free(u);
 		if (t == NULL)
 			return;
@@ -838,8 +928,9 @@ add_text_part(struct walk *w, const struct mailmime *mm, int html)
 	}
 }
 
+/* Takes ownership of filename (UTF-8 or NULL). */
 static void
-add_attachment(struct walk *w, const char *filename, const char *ctype,
+add_attachment(struct walk *w, char *filename, const char *ctype,
     size_t size)
 {
 	struct message *m = w->m;
@@ -851,10 +942,165 @@ add_attachment(struct walk *w, const char *filename, const char *ctype,
 		    sizeof(*m->attachments));
 	}
 	a = &m->attachments[m->nattachments++];
-	a->filename = filename ? decode_header(filename, strlen(filename),
-	    255) : NULL;
+	a->filename = filename;
 	a->content_type = xstrdup(ctype);
 	a->size = size;
+}
+
+#define RFC2231_SECTIONS	64
+
+struct param {
+	const char	*name;
+	const char	*value;
+};
+
+/* The parameters of a part's Content-Disposition (0) or Content-Type (1). */
+static size_t
+part_params(const struct mailmime *mm, const struct mailmime_single_fields *sf,
+    int which, struct param *out, size_t max)
+{
+	clistiter *it;
+	size_t n = 0;
+
+	if (which == 0) {
+		if (sf->fld_disposition == NULL ||
+		    sf->fld_disposition->dsp_parms == NULL)
+			return 0;
+		for (it = clist_begin(sf->fld_disposition->dsp_parms);
+		    it && n < max; it = clist_next(it)) {
+			struct mailmime_disposition_parm *dp = clist_content(it);
+
+			if (dp && dp->pa_type ==
+			    MAILMIME_DISPOSITION_PARM_PARAMETER &&
+			    dp->pa_data.pa_parameter &&
+			    dp->pa_data.pa_parameter->pa_name &&
+			    dp->pa_data.pa_parameter->pa_value) {
+				out[n].name = dp->pa_data.pa_parameter->pa_name;
+				out[n++].value = dp->pa_data.pa_parameter->pa_value;
+			}
+		}
+		return n;
+	}
+	if (mm->mm_content_type == NULL ||
+	    mm->mm_content_type->ct_parameters == NULL)
+		return 0;
+	for (it = clist_begin(mm->mm_content_type->ct_parameters);
+	    it && n < max; it = clist_next(it)) {
+		struct mailmime_parameter *p = clist_content(it);
+
+		if (p && p->pa_name && p->pa_value) {
+			out[n].name = p->pa_name;
+			out[n++].value = p->pa_value;
+		}
+	}
+	return n;
+}
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (char)tolower((unsigned char)c);
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+static void
+pct_decode_append(struct buf *b, const char *s)
+{
+	int hi, lo;
+
+	for (; *s; s++) {
+		if (*s == '%' && (hi = hexval(s[1])) >= 0 &&
+		    (lo = hexval(s[2])) >= 0) {
+			buf_addc(b, (char)(hi * 16 + lo));
+			s += 2;
+		} else
+			buf_addc(b, *s);
+	}
+}
+
+/*
+ * RFC 2231 parameter value (name*=charset'lang'%XX, or name*0*=, name*1=
+ * sections) as UTF-8, or NULL.  libetpan 1.9.4 leaves these undecoded.
+ */
+static char *
+rfc2231_value(const struct param *p, size_t n, const char *base)
+{
+	const char *sec[RFC2231_SECTIONS];
+	int ext[RFC2231_SECTIONS];
+	const char *v, *q;
+	char cs[64] = "us-ascii", *res;
+	size_t blen = strlen(base), i, k;
+	unsigned long num;
+	struct buf b;
+	char *end;
+
+	memset(sec, 0, sizeof(sec));
+	for (i = 0; i < n; i++) {
+		if (strncasecmp(p[i].name, base, blen) != 0 ||
+		    p[i].name[blen] != '*')
+			continue;
+		q = p[i].name + blen + 1;
+		if (*q == '\0') {
+			sec[0] = p[i].value;
+			ext[0] = 1;
+			break;
+		}
+		if (!isdigit((unsigned char)*q))
+			continue;
+		num = strtoul(q, &end, 10);
+		if (num >= RFC2231_SECTIONS || (*end != '\0' &&
+		    strcmp(end, "*") != 0))
+			continue;
+		sec[num] = p[i].value;
+		ext[num] = *end == '*';
+	}
+	if (sec[0] == NULL)
+		return NULL;
+	buf_init(&b, 4096);
+	for (k = 0; k < RFC2231_SECTIONS && sec[k]; k++) {
+		v = sec[k];
+		if (k == 0 && ext[0]) {
+			q = strchr(v, '\'');
+			if (q && (size_t)(q - v) < sizeof(cs)) {
+				memcpy(cs, v, (size_t)(q - v));
+				cs[q - v] = '\0';
+				v = strchr(q + 1, '\'');
+				v = v ? v + 1 : q + 1;
+			}
+		}
+		if (ext[k])
+			pct_decode_append(&b, v);
+		else
+			buf_addstr(&b, v);
+	}
+	res = to_utf8(cs, b.data ? b.data : "", b.len);
+	buf_free(&b);
+	return res;
+}
+
+/* A part's file name as UTF-8 (caller frees), or NULL. */
+static char *
+part_filename(const struct mailmime *mm, const struct mailmime_single_fields *sf)
+{
+	struct param p[32];
+	size_t n;
+	char *r;
+
+	if (sf->fld_disposition_filename)
+		return decode_header(sf->fld_disposition_filename,
+		    strlen(sf->fld_disposition_filename), 255);
+	n = part_params(mm, sf, 0, p, NELEM(p));
+	if ((r = rfc2231_value(p, n, "filename")) != NULL)
+		return r;
+	if (sf->fld_content_name)
+		return decode_header(sf->fld_content_name,
+		    strlen(sf->fld_content_name), 255);
+	n = part_params(mm, sf, 1, p, NELEM(p));
+	return rfc2231_value(p, n, "name");
 }
 
 static size_t
@@ -863,18 +1109,42 @@ decoded_size(const struct mailmime *mm)
 	char *out;
 	size_t n;
 
-	out = part_decode(mm, &n);
+	out = part_decode(mm, &n, NULL);
 	if (out)
 		mmap_string_unref(out);
 	return n;
 }
 
+/*
+ * A multipart in which libetpan found no part (boundary missing or
+ * broken): show its raw body so a human still sees the words.
+ */
 static void
-single_part(struct walk *w, struct mailmime *mm)
+raw_body_text(struct walk *w, const struct mailmime_data *d)
+{
+	char *t;
+	size_t n;
+
+	if (d == NULL || d->dt_type != MAILMIME_DATA_TEXT ||
+	    d->dt_data.dt_text.dt_data == NULL ||
+	    d->dt_data.dt_text.dt_length == 0)
+		return;
+	flag(w->m, MSG_PARSE_PARTIAL, "multipart without parts");
+	n = d->dt_data.dt_text.dt_length;
+	if (n > w->lim->max_text_bytes)
+		n = w->lim->max_text_bytes;
+	t = to_utf8(NULL, d->dt_data.dt_text.dt_data, n);
+	n = normalise_eol(t, strlen(t));
+	text_append(w, t, n);
+	free(t);
+}
+
+static void
+single_part(struct walk *w, struct mailmime *mm, int depth)
 {
 	struct mailmime_single_fields sf;
 	char *ct;
-	const char *fname;
+	char *fname;
 	int attach, plain, html;
 
 	memset(&sf, 0, sizeof(sf));
@@ -882,22 +1152,32 @@ single_part(struct walk *w, struct mailmime *mm)
 		mailmime_single_fields_init(&sf, mm->mm_mime_fields,
 		    mm->mm_content_type);
 	ct = content_type_str(mm->mm_content_type);
-	fname = sf.fld_disposition_filename ? sf.fld_disposition_filename :
-	    sf.fld_content_name;
+	fname = part_filename(mm, &sf);
 	attach = fname != NULL || (sf.fld_disposition &&
 	    sf.fld_disposition->dsp_type &&
 	    sf.fld_disposition->dsp_type->dsp_type ==
 	    MAILMIME_DISPOSITION_TYPE_ATTACHMENT);
 	plain = strcmp(ct, "text/plain") == 0;
 	html = strcmp(ct, "text/html") == 0;
-	if ((plain || html) && !attach)
+	/* a multipart libetpan could not split (no boundary): show it raw */
+	if (strncmp(ct, "multipart/", 10) == 0) {
+		raw_body_text(w, mm->mm_data.mm_single);
+		free(fname);
+		free(ct);
+		return;
+	}
+	/* a message that is one named text part is still read as text */
+	if ((plain || html) && (!attach || depth == 0))
 		add_text_part(w, mm, html);
-	else
+	if (!(plain || html) || attach)
 		add_attachment(w, fname, ct, decoded_size(mm));
+	else
+		free(fname);
 	free(ct);
 }
 
 static void	walk_mime(struct walk *, struct mailmime *, int);
+
 
 static int
 is_subtype(const struct mailmime *mm, const char *sub)
@@ -922,6 +1202,22 @@ is_text_subtype(const struct mailmime *mm, const char *sub)
 	    MAILMIME_DISCRETE_TYPE_TEXT && is_subtype(mm, sub);
 }
 
+/* A single part whose (encoded) body is empty or only white space. */
+static int
+part_blank(const struct mailmime *mm)
+{
+	const struct mailmime_data *d = mm->mm_data.mm_single;
+	size_t i;
+
+	if (d == NULL || d->dt_type != MAILMIME_DATA_TEXT ||
+	    d->dt_data.dt_text.dt_data == NULL)
+		return 1;
+	for (i = 0; i < d->dt_data.dt_text.dt_length; i++)
+		if (!isspace((unsigned char)d->dt_data.dt_text.dt_data[i]))
+			return 0;
+	return 1;
+}
+
 /*
  * multipart/alternative: one child stands for the whole.  text/plain
  * first (it is what the sender typed), else a nested multipart (often
@@ -938,7 +1234,7 @@ choose_alternative(struct mailmime *mm)
 		c = clist_content(it);
 		if (c == NULL)
 			continue;
-		if (is_text_subtype(c, "plain"))
+		if (is_text_subtype(c, "plain") && !part_blank(c))
 			return c;
 		if (c->mm_type == MAILMIME_MULTIPLE && multi == NULL)
 			multi = c;
@@ -1007,11 +1303,14 @@ walk_mime(struct walk *w, struct mailmime *mm, int depth)
 	}
 	switch (mm->mm_type) {
 	case MAILMIME_SINGLE:
-		single_part(w, mm);
+		single_part(w, mm, depth);
 		break;
 	case MAILMIME_MULTIPLE:
-		if (mm->mm_data.mm_multipart.mm_mp_list == NULL)
+		if (mm->mm_data.mm_multipart.mm_mp_list == NULL ||
+		    clist_isempty(mm->mm_data.mm_multipart.mm_mp_list)) {
+			raw_body_text(w, mm->mm_body);
 			break;
+		}
 		if (is_subtype(mm, "alternative")) {
 			walk_mime(w, choose_alternative(mm), depth + 1);
 			break;
@@ -1063,6 +1362,14 @@ fallback(struct walk *w, const char *raw, size_t len, size_t hstart,
 	size_t idx = 0, n;
 	char *t;
 
+	/* libetpan holds every field in memory: give it a bounded block */
+	if (hlen > FALLBACK_HEADER_BYTES) {
+		const char *cut = memrchr(raw + hstart, '\n',
+		    FALLBACK_HEADER_BYTES);
+
+		hlen = cut ? (size_t)(cut - (raw + hstart)) + 1 :
+		    FALLBACK_HEADER_BYTES;
+	}
 	if (hlen > 0 && mailimf_fields_parse(raw + hstart, hlen, &idx, &f) ==
 	    MAILIMF_NO_ERROR && f != NULL) {
 		take_fields(w, f);
@@ -1073,6 +1380,30 @@ fallback(struct walk *w, const char *raw, size_t len, size_t hstart,
 	if (n > w->lim->max_text_bytes)
 		n = w->lim->max_text_bytes;
 	t = utf8_sanitize(raw + bstart, n);
+	n = normalise_eol(t, strlen(t));
+	text_append(w, t, n);
+	free(t);
+}
+
+/*
+ * Nothing readable came out of a message that has a body and no
+ * attachment: libetpan lost its structure, so show the raw body.
+ */
+static void
+raw_text_if_any(struct walk *w, const char *body, size_t n)
+{
+	size_t i;
+	char *t;
+
+	for (i = 0; i < n; i++)
+		if (!isspace((unsigned char)body[i]))
+			break;
+	if (i == n)
+		return;
+	flag(w->m, MSG_PARSE_PARTIAL, "no text part found");
+	if (n > w->lim->max_text_bytes)
+		n = w->lim->max_text_bytes;
+	t = to_utf8(NULL, body, n);
 	n = normalise_eol(t, strlen(t));
 	text_append(w, t, n);
 	free(t);
@@ -1099,8 +1430,8 @@ message_parse(const char *raw, size_t len, const struct parse_limits *limits,
 	struct parse_limits deflim;
 	struct walk w;
 	struct mailmime *mime = NULL;
-	size_t hstart, hlen, bstart, idx = 0, plen;
-	int r;
+	size_t hstart, hlen, bstart, idx = 0, plen, nfields;
+	int r, delims;
 
 	if (out == NULL)
 		return -1;
@@ -1120,16 +1451,21 @@ message_parse(const char *raw, size_t len, const struct parse_limits *limits,
 	}
 	hstart = skip_from_line(raw, len);
 	bstart = header_block_end(raw, len, hstart, &hlen);
-	scan_headers(&w, raw + hstart, hlen);
+	nfields = scan_headers(&w, raw + hstart, hlen);
 
 	plen = len - hstart;
 	if (len > limits->max_message_bytes) {
 		flag(out, MSG_PARSE_LIMIT, "max_message_bytes");
 		fallback(&w, raw, len, hstart, hlen, bstart);
+	} else if (nfields > HEADERS_PER_MAX * (size_t)limits->max_headers ||
+	    hlen / HEADER_BLOCK_PER_FIELD > limits->max_header_bytes) {
+		flag(out, MSG_PARSE_LIMIT, "max_headers");
+		fallback(&w, raw, len, hstart, hlen, bstart);
 	} else if (has_bad_boundary(raw, len)) {
 		flag(out, MSG_PARSE_ERROR, "invalid boundary parameter");
 		fallback(&w, raw, len, hstart, hlen, bstart);
-	} else if (count_containers(raw, len) > limits->max_parts) {
+	} else if (count_containers(raw, len, &delims) > limits->max_parts ||
+	    delims > DELIMS_PER_PART * limits->max_parts) {
 		flag(out, MSG_PARSE_LIMIT, "max_parts");
 		fallback(&w, raw, len, hstart, hlen, bstart);
 	} else if ((r = mailmime_parse(raw + hstart, plen, &idx, &mime)) !=
@@ -1147,6 +1483,9 @@ message_parse(const char *raw, size_t len, const struct parse_limits *limits,
 		}
 		fields_from_headers(out);
 		mailmime_free(mime);
+		if (w.text.len == 0 && out->nattachments == 0 &&
+		    !w.any_plain && !w.any_html)
+			raw_text_if_any(&w, raw + bstart, len - bstart);
 	}
 	finish(&w);
 	return (out->status == MSG_PARSE_OK ||

@@ -596,11 +596,22 @@ text_line(struct buf *b, const char *text, size_t width, const char *color)
 	return rc ? -1 : 0;
 }
 
+/* "#12", or "[intake #12]" with opts->intake_tags. */
+static void
+row_id(const struct report_row *r, const struct report_opts *o, char *out,
+    size_t len)
+{
+	if (o->intake_tags)
+		snprintf(out, len, "[intake #%lld]", r->id);
+	else
+		snprintf(out, len, "#%lld", r->id);
+}
+
 static int
 text_row(struct buf *b, const struct report_row *r, time_t now,
     const struct report_opts *o)
 {
-	char due[32], breach[32], recv[32], left[64], flags[96];
+	char due[32], breach[32], recv[32], left[64], flags[96], id[40];
 	char *line;
 	size_t width = o->width > 20 ? (size_t)o->width : DEFAULT_WIDTH;
 	int rc = 0;
@@ -614,8 +625,9 @@ text_row(struct buf *b, const struct report_row *r, time_t now,
 	if (o->color && (r->breached || r->overdue))
 		color = ANSI_RED;
 
-	line = xasprintf("  #%-7lld %-8s %-7s due %-15s  breach %-15s  %s",
-	    r->id, r->type ? r->type : "?", r->urgency ? r->urgency : "?",
+	row_id(r, o, id, sizeof(id));
+	line = xasprintf("  %-8s %-8s %-7s due %-15s  breach %-15s  %s",
+	    id, r->type ? r->type : "?", r->urgency ? r->urgency : "?",
 	    due, breach, left);
 	rc |= text_line(b, line, width, color);
 	free(line);
@@ -922,13 +934,14 @@ html_cell(struct buf *b, const char *text, const char *style)
 }
 
 static int
-html_row(struct buf *b, const struct report_row *r, time_t now)
+html_row(struct buf *b, const struct report_row *r, time_t now,
+    const struct report_opts *o)
 {
-	char id[32], recv[32], due[32], breach[32], left[64], flags[96];
+	char id[40], recv[32], due[32], breach[32], left[64], flags[96];
 	int rc = 0;
 	char *p, *tok;
 
-	snprintf(id, sizeof(id), "#%lld", r->id);
+	row_id(r, o, id, sizeof(id));
 	fmt_short(r->received_at, recv, sizeof(recv));
 	fmt_short(r->response_due, due, sizeof(due));
 	fmt_short(r->breach_at, breach, sizeof(breach));
@@ -1011,7 +1024,7 @@ report_render_html(const struct report_rows *rows, struct buf *b,
 		rc |= buf_addstr(b, "</tr></thead><tbody>\n");
 		for (i = 0; i < rows->n; i++)
 			if (rows->v[i].group == (enum report_group)g)
-				rc |= html_row(b, &rows->v[i], rows->now);
+				rc |= html_row(b, &rows->v[i], rows->now, o);
 		rc |= buf_addstr(b, "</tbody></table>\n");
 	}
 	if (rows->n == 0)

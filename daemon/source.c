@@ -14,6 +14,8 @@ source_init(struct source *src, const struct source_config *cfg, char **err)
 		return source_maildir_init(src, err);
 	case SOURCE_IMAP:
 		return source_imap_init(src, err);
+	case SOURCE_HTTP:
+		return source_http_init(src, err);
 	default:
 		*err = xasprintf("source '%s': this type cannot be polled",
 		    cfg->name);

@@ -47,6 +47,7 @@ enum sig {
 	SIG_URGENT,
 	SIG_NOTURGENT,	/* "no rush": cancels urgent cues */
 	SIG_AUTOMATED,	/* auto-reply, bounce, marketing, phishing wording */
+	SIG_BULK,	/* a bulk-mail footer: like a List-Unsubscribe header */
 	SIG_AGE,	/* regex with group 1 = an age in years */
 	SIG_MASK,	/* blanked out before other rules ("level of a 12-year-old") */
 	SIG__COUNT
@@ -55,12 +56,14 @@ enum sig {
 static const char *const sig_names[SIG__COUNT] = {
 	"crisis", "tip", "tta", "referral", "info", "related", "indicator",
 	"self", "behalf", "observer", "minor", "danger", "safe", "urgent",
-	"not-urgent", "automated", "age", "mask",
+	"not-urgent", "automated", "bulk", "age", "mask",
 };
 
 #define LEX_MAX_LANGS		32
 #define LEX_MAX_KEYS		64
-#define KEY_SPACE		(37 * 37 * 37)
+#define KEY_SPACE		(37u * 37u * 37u)
+#define KEY_HASH		0x80000000u	/* a whole word longer than 3 */
+#define BITMAP_BITS		(KEY_SPACE + 65536)
 #define RATIONALE_MAX		16
 #define RATIONALE_QUOTE		60
 #define NEG_WINDOW		48
@@ -84,8 +87,13 @@ static const char *const script_lang[SCR__COUNT] = {
 
 struct pattern {
 	pcre2_code	*re;
-	uint16_t	 keys[LEX_MAX_KEYS];	/* prefix keys, any one must occur */
+	uint32_t	 keys[LEX_MAX_KEYS];	/* token keys, any one must occur */
 	int		 nkeys;			/* 0: no prefilter */
+	int		 anchored;		/* tried only at fkeys tokens */
+	uint32_t	 fkeys[LEX_MAX_KEYS];	/* keys of the first word */
+	int		 nfkeys;
+	uint32_t	 skeys[LEX_MAX_KEYS];	/* keys of the word after it */
+	int		 nskeys;		/* 0: no such check */
 };
 
 struct rule {
@@ -106,7 +114,15 @@ struct lang {
 	size_t		 nstop;
 };
 
+/* Every stop word once, with the languages it belongs to. */
+struct stopword {
+	char		*word;
+	uint32_t	 langs;		/* bit i: lex->langs[i] */
+};
+
 struct lexicon {
+	struct stopword	*stops;		/* sorted by word */
+	size_t		 nstops;
 	struct rule	*rules;
 	size_t		 nrules;
 	struct lang	 langs[LEX_MAX_LANGS];
@@ -217,28 +233,33 @@ utf8_decode(const unsigned char *s, size_t len, uint32_t *cp)
 	return n;
 }
 
-static void
-buf_add_cp(struct buf *b, uint32_t c)
-{
-	char t[4];
+/*
+ * The normaliser's output: never longer than its input plus one byte
+ * (every fold maps a character to at most as many bytes), so it is
+ * allocated once and written without checks.
+ */
+struct out {
+	char	*p;
+	size_t	 n;
+};
 
+static void
+out_cp(struct out *o, uint32_t c)
+{
 	if (c < 0x80) {
-		buf_addc(b, (char)c);
+		o->p[o->n++] = (char)c;
 	} else if (c < 0x800) {
-		t[0] = (char)(0xc0 | (c >> 6));
-		t[1] = (char)(0x80 | (c & 0x3f));
-		buf_add(b, t, 2);
+		o->p[o->n++] = (char)(0xc0 | (c >> 6));
+		o->p[o->n++] = (char)(0x80 | (c & 0x3f));
 	} else if (c < 0x10000) {
-		t[0] = (char)(0xe0 | (c >> 12));
-		t[1] = (char)(0x80 | ((c >> 6) & 0x3f));
-		t[2] = (char)(0x80 | (c & 0x3f));
-		buf_add(b, t, 3);
+		o->p[o->n++] = (char)(0xe0 | (c >> 12));
+		o->p[o->n++] = (char)(0x80 | ((c >> 6) & 0x3f));
+		o->p[o->n++] = (char)(0x80 | (c & 0x3f));
 	} else {
-		t[0] = (char)(0xf0 | (c >> 18));
-		t[1] = (char)(0x80 | ((c >> 12) & 0x3f));
-		t[2] = (char)(0x80 | ((c >> 6) & 0x3f));
-		t[3] = (char)(0x80 | (c & 0x3f));
-		buf_add(b, t, 4);
+		o->p[o->n++] = (char)(0xf0 | (c >> 18));
+		o->p[o->n++] = (char)(0x80 | ((c >> 12) & 0x3f));
+		o->p[o->n++] = (char)(0x80 | ((c >> 6) & 0x3f));
+		o->p[o->n++] = (char)(0x80 | (c & 0x3f));
 	}
 }
 
@@ -253,14 +274,14 @@ is_space_cp(uint32_t c)
 /* Folded form of code point c appended to b (a lower-case ASCII string for
  * Latin letters). */
 static void
-fold_cp(struct buf *b, uint32_t c)
+fold_cp(struct out *b, uint32_t c)
 {
 	const char *f = NULL;
 
 	if (c >= 'A' && c <= 'Z')
 		c += 'a' - 'A';
 	if (c < 0x80) {
-		buf_addc(b, (char)c);
+		b->p[b->n++] = (char)c;
 		return;
 	}
 	if (c >= 0xc0 && c <= 0x24f)
@@ -268,19 +289,20 @@ fold_cp(struct buf *b, uint32_t c)
 	else if (c >= 0x1e00 && c <= 0x1eff)
 		f = fold_latin_ext_add[c - 0x1e00];
 	if (f != NULL && *f != '\0') {
-		buf_addstr(b, f);
+		while (*f != '\0')
+			b->p[b->n++] = *f++;
 		return;
 	}
 	switch (c) {
 	case 0x2018: case 0x2019: case 0x201b: case 0x2032: case 0x02bc:
-		buf_addc(b, '\'');
+		b->p[b->n++] = '\'';
 		return;
 	case 0x201c: case 0x201d: case 0x201e: case 0x00ab: case 0x00bb:
-		buf_addc(b, '"');
+		b->p[b->n++] = '"';
 		return;
 	case 0x2010: case 0x2011: case 0x2012: case 0x2013: case 0x2014:
 	case 0x2212:
-		buf_addc(b, '-');
+		b->p[b->n++] = '-';
 		return;
 	case 0x0401:
 		c = 0x0435;	/* Ё -> е */
@@ -302,9 +324,9 @@ fold_cp(struct buf *b, uint32_t c)
 		break;
 	}
 	if (c < 0x80)
-		buf_addc(b, (char)c);
+		b->p[b->n++] = (char)c;
 	else
-		buf_add_cp(b, c);
+		out_cp(b, c);
 }
 
 /*
@@ -320,10 +342,21 @@ normalise(struct buf *b, const char *s, size_t len, size_t max, int drop_quoted)
 	int at_bol = 1, space = 1;
 	uint32_t c;
 	int n;
+	struct out o;
 
 	if (len > max)
 		len = max;
+	o.p = xmalloc(len + 8);
+	o.n = 0;
 	while (i < len) {
+		/* fast path: a plain ASCII letter, digit or punctuation */
+		if (!at_bol && p[i] > 0x20 && p[i] < 0x7f) {
+			o.p[o.n++] = (char)(p[i] >= 'A' && p[i] <= 'Z' ?
+			    p[i] + ('a' - 'A') : p[i]);
+			space = 0;
+			i++;
+			continue;
+		}
 		if (at_bol && drop_quoted) {
 			size_t j = i;
 
@@ -351,17 +384,22 @@ normalise(struct buf *b, const char *s, size_t len, size_t max, int drop_quoted)
 			if (c == 0xad || c == 0x200d)
 				continue;	/* soft hyphen, ZWJ: invisible */
 			if (!space)
-				buf_addc(b, ' ');
+				o.p[o.n++] = ' ';
 			space = 1;
 			continue;
 		}
-		fold_cp(b, c);
+		fold_cp(&o, c);
 		space = 0;
 	}
-	while (b->len > 0 && b->data[b->len - 1] == ' ')
-		b->data[--b->len] = '\0';
-	if (b->data == NULL)
-		buf_addstr(b, "");
+	while (o.n > 0 && o.p[o.n - 1] == ' ')
+		o.n--;
+	o.p[o.n] = '\0';
+	/* hand the bytes to the (empty) buffer */
+	buf_free(b);
+	b->data = o.p;
+	b->len = o.n;
+	b->cap = len + 8;
+	b->max = 0;
 }
 
 /* ---- token prefix keys -------------------------------------------------- */
@@ -387,15 +425,41 @@ key_of(const char *s, int n)
 	return (uint16_t)(k[0] * 37 * 37 + k[1] * 37 + k[2]);
 }
 
-static void
-bitmap_set(unsigned char *bm, uint16_t k)
+/* Key of a whole word (FNV-1a of its characters), tagged KEY_HASH. */
+static uint32_t
+word_hash(const char *s, size_t n)
 {
+	uint32_t h = 2166136261u;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 16777619u;
+	return KEY_HASH | (h & 0x7fffffffu);
+}
+
+/* Bit of a key: prefixes first, then 64K bits of whole-word hashes; an
+ * exact short word shares its prefix's bit. */
+static uint32_t
+bitmap_bit(uint32_t k)
+{
+	if (k & KEY_HASH)
+		return KEY_SPACE + (k & 0xffff);
+	if (k >= KEY_SPACE)
+		return k - KEY_SPACE;
+	return k;
+}
+
+static void
+bitmap_set(unsigned char *bm, uint32_t k)
+{
+	k = bitmap_bit(k);
 	bm[k >> 3] |= (unsigned char)(1u << (k & 7));
 }
 
 static int
-bitmap_has(const unsigned char *bm, uint16_t k)
+bitmap_has(const unsigned char *bm, uint32_t k)
 {
+	k = bitmap_bit(k);
 	return (bm[k >> 3] >> (k & 7)) & 1;
 }
 
@@ -417,8 +481,103 @@ bitmap_fill(unsigned char *bm, const char *s, size_t len)
 			bitmap_set(bm, key_of(s + i, 2));
 		if (j - i >= 3)
 			bitmap_set(bm, key_of(s + i, 3));
+		if (j - i > 3)
+			bitmap_set(bm, word_hash(s + i, j - i));
 		i = j;
 	}
+}
+
+/*
+ * Where each token key occurs: (key, offset) entries chained per hash slot
+ * in text order, so an anchored phrase is tried only where its first word
+ * can start.
+ */
+struct tokpos {
+	uint32_t	key;
+	uint32_t	pos;
+	int32_t		next;	/* next entry in the slot's chain, -1 */
+};
+
+struct tokindex {
+	struct tokpos	*v;
+	size_t		 n;
+	int32_t		*head;	/* per slot: first entry, -1 */
+	unsigned	 bits;
+};
+
+static uint32_t
+tokindex_slot(const struct tokindex *ti, uint32_t key)
+{
+	return (key * 2654435761u) >> (32 - ti->bits);
+}
+
+static void
+tokindex_build(struct tokindex *ti, const char *s, size_t len)
+{
+	size_t i = 0, j, cap = 0;
+
+	ti->v = NULL;
+	ti->n = 0;
+	ti->head = NULL;
+	while (i < len) {
+		if (!key_char((unsigned char)s[i])) {
+			i++;
+			continue;
+		}
+		for (j = i; j < len && key_char((unsigned char)s[j]); j++)
+			;
+		if (ti->n + 4 > cap) {
+			cap = cap ? cap * 2 : 256;
+			ti->v = xreallocarray(ti->v, cap, sizeof(*ti->v));
+		}
+		ti->v[ti->n].key = key_of(s + i, 1);
+		ti->v[ti->n++].pos = (uint32_t)i;
+		if (j - i >= 2) {
+			ti->v[ti->n].key = key_of(s + i, 2);
+			ti->v[ti->n++].pos = (uint32_t)i;
+		}
+		if (j - i >= 3) {
+			ti->v[ti->n].key = key_of(s + i, 3);
+			ti->v[ti->n++].pos = (uint32_t)i;
+		}
+		/* whole words too: "i" is not "in", "they" not "there" */
+		if (j - i <= 3)
+			ti->v[ti->n].key = KEY_SPACE + key_of(s + i, (int)(j - i));
+		else
+			ti->v[ti->n].key = word_hash(s + i, j - i);
+		ti->v[ti->n++].pos = (uint32_t)i;
+		i = j;
+	}
+	for (ti->bits = 8; ((size_t)1 << ti->bits) < 2 * ti->n &&
+	    ti->bits < 24; ti->bits++)
+		;
+	ti->head = xreallocarray(NULL, (size_t)1 << ti->bits, sizeof(int32_t));
+	memset(ti->head, 0xff, ((size_t)1 << ti->bits) * sizeof(int32_t));
+	/* backwards, so that each chain runs in text order */
+	for (i = ti->n; i-- > 0;) {
+		uint32_t slot = tokindex_slot(ti, ti->v[i].key);
+
+		ti->v[i].next = ti->head[slot];
+		ti->head[slot] = (int32_t)i;
+	}
+}
+
+static void
+tokindex_free(struct tokindex *ti)
+{
+	free(ti->v);
+	free(ti->head);
+}
+
+/* From entry e (-1: the start of key's chain), the next entry with that
+ * key, or -1. */
+static int32_t
+tokindex_next(const struct tokindex *ti, uint32_t key, int32_t e)
+{
+	e = e < 0 ? ti->head[tokindex_slot(ti, key)] : ti->v[e].next;
+	while (e >= 0 && ti->v[e].key != key)
+		e = ti->v[e].next;
+	return e;
 }
 
 /* ---- phrase -> regex ---------------------------------------------------- */
@@ -436,7 +595,7 @@ bitmap_fill(unsigned char *bm, const char *s, size_t len)
  * the union of its alternatives' keys.
  */
 struct keyset {
-	uint16_t	 keys[LEX_MAX_KEYS];
+	uint32_t	 keys[LEX_MAX_KEYS];
 	int		 n;		/* -1: unusable (no key) */
 	int		 quality;	/* shortest key length */
 };
@@ -446,7 +605,26 @@ struct pparse {
 	struct buf	*re;
 	const char	*why;
 	int		 depth;
+	int		 simple;	/* last item: one plain word (or group of) */
+	int		 nitems;	/* items of the last sequence parsed */
+	int		 first_simple;	/* top level: first item is simple */
+	struct keyset	 second;	/* top level: second item's first keys */
 };
+
+/* a += b; unusable when either is, or when too many. */
+static void
+keyset_union(struct keyset *a, const struct keyset *b)
+{
+	if (b->n < 0 || a->n < 0 || a->n + b->n > LEX_MAX_KEYS) {
+		a->n = -1;
+		a->quality = 0;
+		return;
+	}
+	memcpy(a->keys + a->n, b->keys, (size_t)b->n * sizeof(b->keys[0]));
+	a->n += b->n;
+	if (b->quality < a->quality)
+		a->quality = b->quality;
+}
 
 static int
 is_special(char c)
@@ -455,7 +633,7 @@ is_special(char c)
 	    c == '\0';
 }
 
-static int parse_seq(struct pparse *, struct keyset *);
+static int parse_seq(struct pparse *, struct keyset *, struct keyset *);
 
 static int
 parse_word(struct pparse *pp, struct keyset *ks)
@@ -471,6 +649,9 @@ parse_word(struct pparse *pp, struct keyset *ks)
 		star = 1;
 		len--;
 	}
+	for (i = 0, pp->simple = 1; i < len; i++)
+		if (!key_char((unsigned char)w[i]))
+			pp->simple = 0;
 	if (len == 0) {
 		pp->why = "empty word";
 		return -1;
@@ -492,13 +673,24 @@ parse_word(struct pparse *pp, struct keyset *ks)
 	ks->quality = nkey;
 	if (nkey > 0)
 		ks->keys[0] = key_of(w, nkey);
+	for (i = 0; i < len && key_char((unsigned char)w[i]); i++)
+		;
+	/* The whole text token ("i" of "i'm", "can" of "can't"): exact. */
+	if (i <= 3 && i > 0 && (i < len || !star)) {
+		ks->keys[0] = KEY_SPACE + key_of(w, (int)i);
+		ks->quality = 3;
+	} else if (i > 3 && (i < len || !star)) {
+		ks->keys[0] = word_hash(w, i);
+		ks->quality = 4;
+	}
 	return 0;
 }
 
 static int
-parse_group(struct pparse *pp, struct keyset *ks)
+parse_group(struct pparse *pp, struct keyset *ks, struct keyset *first)
 {
-	struct keyset alt;
+	struct keyset alt, altfirst;
+	int simple;
 
 	if (++pp->depth > 4) {
 		pp->why = "groups nested too deep";
@@ -506,20 +698,16 @@ parse_group(struct pparse *pp, struct keyset *ks)
 	}
 	pp->p++;	/* '(' */
 	buf_addstr(pp->re, "(?:");
-	ks->n = 0;
-	ks->quality = 3;
+	ks->n = first->n = 0;
+	ks->quality = first->quality = 3;
+	simple = 1;
 	for (;;) {
-		if (parse_seq(pp, &alt) < 0)
+		if (parse_seq(pp, &alt, &altfirst) < 0)
 			return -1;
-		if (alt.n < 0 || ks->n < 0 || ks->n + alt.n > LEX_MAX_KEYS)
-			ks->n = -1;
-		else {
-			memcpy(ks->keys + ks->n, alt.keys,
-			    (size_t)alt.n * sizeof(alt.keys[0]));
-			ks->n += alt.n;
-			if (alt.quality < ks->quality)
-				ks->quality = alt.quality;
-		}
+		if (pp->nitems != 1 || !pp->simple)
+			simple = 0;
+		keyset_union(ks, &alt);
+		keyset_union(first, &altfirst);
 		if (*pp->p == '|') {
 			pp->p++;
 			buf_addc(pp->re, '|');
@@ -537,20 +725,25 @@ parse_group(struct pparse *pp, struct keyset *ks)
 		ks->n = -1;
 		ks->quality = 0;
 	}
+	if (first->n <= 0) {
+		first->n = -1;
+		first->quality = 0;
+	}
 	pp->depth--;
+	pp->simple = simple;
 	return 0;
 }
 
 /* A sequence of items up to ')', '|' or the end. */
 static int
-parse_seq(struct pparse *pp, struct keyset *ks)
+parse_seq(struct pparse *pp, struct keyset *ks, struct keyset *firstks)
 {
-	int first = 1;
+	int first = 1, items = 0, gap = 0, depth = pp->depth;
 
-	ks->n = -1;
-	ks->quality = 0;
+	ks->n = firstks->n = -1;
+	ks->quality = firstks->quality = 0;
 	for (;;) {
-		struct keyset item;
+		struct keyset item, itemfirst;
 		int optional = 0;
 
 		while (*pp->p == ' ')
@@ -560,18 +753,22 @@ parse_seq(struct pparse *pp, struct keyset *ks)
 		if (strncmp(pp->p, "...", 3) == 0 && is_special(pp->p[3])) {
 			pp->p += 3;
 			buf_addstr(pp->re, "(?:\\W++\\w++){0,4}");
+			gap = 1;
 			continue;
 		}
 		buf_addstr(pp->re, first ? "(?:" : "(?:\\W+");
 		if (*pp->p == '(') {
-			if (parse_group(pp, &item) < 0)
+			if (parse_group(pp, &item, &itemfirst) < 0)
 				return -1;
 			if (*pp->p == '*') {
 				pp->p++;
 				buf_addstr(pp->re, "\\w*");
+				pp->simple = 0;
 			}
 		} else if (parse_word(pp, &item) < 0)
 			return -1;
+		else
+			itemfirst = item;
 		if (*pp->p == '?') {
 			if (first) {
 				pp->why = "the first item cannot be optional";
@@ -581,6 +778,14 @@ parse_seq(struct pparse *pp, struct keyset *ks)
 			pp->p++;
 		}
 		buf_addstr(pp->re, optional ? ")?" : ")");
+		if (first)
+			*firstks = itemfirst;
+		/* what must follow the first word, for a cheap check */
+		if (depth == 0 && first)
+			pp->first_simple = pp->simple;
+		if (depth == 0 && items == 1 && !gap && !optional)
+			pp->second = itemfirst;
+		items++;
 		if (!optional && item.n > 0 && (ks->n < 0 ||
 		    item.quality > ks->quality ||
 		    (item.quality == ks->quality && item.n < ks->n)))
@@ -591,6 +796,7 @@ parse_seq(struct pparse *pp, struct keyset *ks)
 		pp->why = "empty phrase or alternative";
 		return -1;
 	}
+	pp->nitems = items;
 	return 0;
 }
 
@@ -600,7 +806,7 @@ phrase_to_regex(const char *ph, struct buf *re, struct pattern *pat,
     const char **why)
 {
 	struct pparse pp;
-	struct keyset ks;
+	struct keyset ks, first;
 	const char *q = ph;
 	size_t n = strlen(ph);
 
@@ -611,7 +817,8 @@ phrase_to_regex(const char *ph, struct buf *re, struct pattern *pat,
 	memset(&pp, 0, sizeof(pp));
 	pp.p = ph;
 	pp.re = re;
-	if (parse_seq(&pp, &ks) < 0 || *pp.p != '\0') {
+	pp.second.n = -1;
+	if (parse_seq(&pp, &ks, &first) < 0 || *pp.p != '\0') {
 		*why = pp.why ? pp.why : "unbalanced ( )";
 		return -1;
 	}
@@ -620,25 +827,44 @@ phrase_to_regex(const char *ph, struct buf *re, struct pattern *pat,
 		n--;
 	if (n > 0 && (key_char((unsigned char)ph[n - 1]) || ph[n - 1] == '*'))
 		buf_addstr(re, "(?![\\w'])");
+	/* The most selective keys decide whether to try the pattern at all;
+	 * the keys of the first word, where (anchored). */
 	pat->nkeys = ks.n > 0 ? ks.n : 0;
 	if (ks.n > 0)
 		memcpy(pat->keys, ks.keys, (size_t)ks.n * sizeof(ks.keys[0]));
+	pat->anchored = first.n > 0;
+	pat->nskeys = 0;
+	if (pat->anchored && pp.first_simple && pp.second.n > 0) {
+		pat->nskeys = pp.second.n;
+		memcpy(pat->skeys, pp.second.keys,
+		    (size_t)pp.second.n * sizeof(pp.second.keys[0]));
+	}
+	pat->nfkeys = first.n > 0 ? first.n : 0;
+	if (first.n > 0)
+		memcpy(pat->fkeys, first.keys,
+		    (size_t)first.n * sizeof(first.keys[0]));
 	return 0;
 }
 
 /* ---- loading ------------------------------------------------------------ */
 
-static const uint32_t re_options = PCRE2_UTF | PCRE2_UCP | PCRE2_CASELESS |
-    PCRE2_NO_UTF_CHECK;
+/*
+ * Raw regexes: UTF, Unicode properties, caseless.  Phrases match text that
+ * is already folded (lower case, Latin letters ASCII), so they are compiled
+ * without UCP and caseless matching: ASCII \w, several times faster in the
+ * interpreter.  Neither uses the JIT.
+ */
+#define RE_OPTIONS	(PCRE2_UTF | PCRE2_UCP | PCRE2_CASELESS | PCRE2_NO_UTF_CHECK)
+#define PHRASE_OPTIONS	(PCRE2_UTF | PCRE2_NO_UTF_CHECK)
 
 static pcre2_code *
-compile(const char *src, char *msg, size_t msglen)
+compile(const char *src, uint32_t options, char *msg, size_t msglen)
 {
 	pcre2_code *re;
 	int code;
 	PCRE2_SIZE off;
 
-	re = pcre2_compile((PCRE2_SPTR)src, PCRE2_ZERO_TERMINATED, re_options,
+	re = pcre2_compile((PCRE2_SPTR)src, PCRE2_ZERO_TERMINATED, options,
 	    &code, &off, NULL);
 	if (re == NULL) {
 		PCRE2_UCHAR m[160];
@@ -701,6 +927,37 @@ lang_find(const struct lexicon *lex, const char *code)
 }
 
 static int
+stopword_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct stopword *)a)->word,
+	    ((const struct stopword *)b)->word);
+}
+
+/* One sorted table of every language's stop words (one lookup a token). */
+static void
+stops_merge(struct lexicon *lex)
+{
+	size_t i, j, n = 0, total = 0;
+
+	for (i = 0; i < lex->nlangs; i++)
+		total += lex->langs[i].nstop;
+	lex->stops = xcalloc(total + 1, sizeof(*lex->stops));
+	for (i = 0; i < lex->nlangs; i++)
+		for (j = 0; j < lex->langs[i].nstop; j++) {
+			lex->stops[n].word = lex->langs[i].stop[j];
+			lex->stops[n++].langs = 1u << i;
+		}
+	qsort(lex->stops, n, sizeof(*lex->stops), stopword_cmp);
+	for (i = 0, j = 0; i < n; i++) {
+		if (j > 0 && strcmp(lex->stops[j - 1].word, lex->stops[i].word) == 0)
+			lex->stops[j - 1].langs |= lex->stops[i].langs;
+		else
+			lex->stops[j++] = lex->stops[i];
+	}
+	lex->nstops = j;
+}
+
+static int
 load_langs(struct lexicon *lex, config_t *cf, const char *file, char *err,
     size_t errlen)
 {
@@ -719,7 +976,7 @@ load_langs(struct lexicon *lex, config_t *cf, const char *file, char *err,
 		int full = 0, k;
 
 		l = config_setting_get_elem(ls, (unsigned)i);
-		if ((size_t)i >= LEX_MAX_LANGS) {
+		if ((size_t)i >= LEX_MAX_LANGS || i >= 32) {
 			set_err(err, errlen, file, config_setting_source_line(l),
 			    "too many languages%s", NULL);
 			return -1;
@@ -764,6 +1021,7 @@ load_langs(struct lexicon *lex, config_t *cf, const char *file, char *err,
 		}
 		qsort(lg->stop, lg->nstop, sizeof(char *), stop_cmp);
 	}
+	stops_merge(lex);
 	return 0;
 }
 
@@ -814,7 +1072,7 @@ load_negation(struct lexicon *lex, config_t *cf, const char *file, char *err,
 	}
 	/* the negator, then at most two words, then the end of the window */
 	buf_addstr(&re, ")(?:\\W++\\w++){0,2}\\W*$");
-	lex->negator = compile(re.data, msg, sizeof(msg));
+	lex->negator = compile(re.data, PHRASE_OPTIONS, msg, sizeof(msg));
 	buf_free(&re);
 	if (lex->negator == NULL) {
 		set_err(err, errlen, file, config_setting_source_line(ns), "%s", msg);
@@ -829,8 +1087,9 @@ load_rule(struct lexicon *lex, config_setting_t *r, const char *file,
 {
 	struct rule *ru = &lex->rules[lex->nrules];
 	config_setting_t *ph, *rx;
-	const char *s = NULL, *lang = NULL, *label = NULL;
+	const char *s = NULL, *lang = NULL, *label = NULL, *fs = NULL;
 	int line = config_setting_source_line(r), i, n, neg;
+	struct pattern first;
 	size_t total;
 
 	memset(ru, 0, sizeof(*ru));
@@ -902,13 +1161,33 @@ load_rule(struct lexicon *lex, config_setting_t *r, const char *file,
 			return -1;
 		}
 		free(f);
-		pat->re = compile(re.data, msg, sizeof(msg));
+		pat->re = compile(re.data, PHRASE_OPTIONS, msg, sizeof(msg));
 		buf_free(&re);
 		if (pat->re == NULL) {
 			set_err(err, errlen, file, pl, "%s", msg);
 			return -1;
 		}
 		ru->npats++;
+	}
+	/* "first": a phrase-syntax word or group every regex of the rule
+	 * starts with, so the regexes are tried only at such tokens. */
+	first.nkeys = first.nfkeys = 0;
+	if (config_setting_lookup_string(r, "first", &fs)) {
+		const char *why = NULL;
+		char *f = fold_str(fs);
+		struct buf dummy;
+
+		buf_init(&dummy, 0);
+		if (phrase_to_regex(f, &dummy, &first, &why) < 0 ||
+		    !first.anchored) {
+			set_err(err, errlen, file, line, "bad 'first': %s",
+			    why ? why : "no word keys");
+			free(f);
+			buf_free(&dummy);
+			return -1;
+		}
+		free(f);
+		buf_free(&dummy);
 	}
 	n = rx ? config_setting_length(rx) : 0;
 	for (i = 0; i < n; i++) {
@@ -923,10 +1202,17 @@ load_rule(struct lexicon *lex, config_setting_t *r, const char *file,
 			    NULL);
 			return -1;
 		}
-		pat->re = compile(p, msg, sizeof(msg));
+		pat->re = compile(p, RE_OPTIONS, msg, sizeof(msg));
 		if (pat->re == NULL) {
 			set_err(err, errlen, file, pl, "%s", msg);
 			return -1;
+		}
+		if (first.nfkeys > 0) {
+			memcpy(pat->fkeys, first.fkeys, sizeof(pat->fkeys));
+			pat->nfkeys = first.nfkeys;
+			memcpy(pat->keys, first.fkeys, sizeof(pat->keys));
+			pat->nkeys = first.nfkeys;
+			pat->anchored = 1;
 		}
 		ru->npats++;
 		pcre2_pattern_info(pat->re, PCRE2_INFO_CAPTURECOUNT, &ncap);
@@ -1046,6 +1332,7 @@ lexicon_free(struct lexicon *lex)
 		free(lex->rules[i].label);
 	}
 	free(lex->rules);
+	free(lex->stops);	/* the words belong to langs[] */
 	for (i = 0; i < lex->nlangs; i++) {
 		for (j = 0; j < lex->langs[i].nstop; j++)
 			free(lex->langs[i].stop[j]);
@@ -1094,12 +1381,6 @@ struct langinfo {
 	int	 present[LEX_MAX_LANGS];	/* rules of that language may apply */
 };
 
-static int
-is_stop(const struct lang *lg, const char *w)
-{
-	return bsearch(&w, lg->stop, lg->nstop, sizeof(char *), stop_cmp) != NULL;
-}
-
 /*
  * Script counts over the original text (letters only), then for Latin text
  * stop-word hits over the folded text.  Vietnamese letters with horn or
@@ -1110,8 +1391,10 @@ detect_lang(const struct lexicon *lex, const char *raw, size_t rawlen,
     const char *folded, size_t flen, struct langinfo *li)
 {
 	size_t scr[SCR__COUNT] = { 0 }, hits[LEX_MAX_LANGS] = { 0 };
-	size_t i, total = 0, viet = 0, n;
+	size_t i, total = 0, viet = 0, n, most = 0, ntok;
+	struct stopword key, *sw;
 	const unsigned char *p = (const unsigned char *)raw;
+	int top_latin = -1;
 	enum script top = SCR_LATIN;
 	int k, len;
 	uint32_t c;
@@ -1146,8 +1429,8 @@ detect_lang(const struct lexicon *lex, const char *raw, size_t rawlen,
 	/* Han with kana is Japanese. */
 	if (top == SCR_HAN && scr[SCR_KANA] * 10 > scr[SCR_HAN])
 		top = SCR_KANA;
-	/* stop words over folded ASCII tokens */
-	for (i = 0; i < flen;) {
+	/* stop words over the first folded ASCII tokens */
+	for (i = 0, ntok = 0; i < flen && ntok < 150;) {
 		char w[24];
 
 		if (!key_char((unsigned char)folded[i]) && folded[i] != '\'') {
@@ -1159,9 +1442,16 @@ detect_lang(const struct lexicon *lex, const char *raw, size_t rawlen,
 			if (n < sizeof(w) - 1)
 				w[n++] = folded[i];
 		w[n] = '\0';
+		if (n > 8)
+			continue;	/* no stop word is that long */
+		ntok++;
+		key.word = w;
+		sw = bsearch(&key, lex->stops, lex->nstops, sizeof(*sw),
+		    stopword_cmp);
+		if (sw == NULL)
+			continue;
 		for (k = 0; k < (int)lex->nlangs; k++)
-			if (lex->langs[k].script == SCR_LATIN &&
-			    lex->langs[k].nstop > 0 && is_stop(&lex->langs[k], w))
+			if ((sw->langs >> k) & 1)
 				hits[k]++;
 	}
 	for (k = 0; k < (int)lex->nlangs; k++) {
@@ -1170,12 +1460,25 @@ detect_lang(const struct lexicon *lex, const char *raw, size_t rawlen,
 		if (lg->script != SCR_LATIN)
 			li->present[k] = scr[lg->script] > 0 ||
 			    (lg->script == SCR_HAN && scr[SCR_KANA] > 0);
-		else
-			li->present[k] = hits[k] > 0 || strcmp(lg->code, "en") == 0;
-		if (strcmp(lg->code, "vi") == 0 && viet > 0) {
-			li->present[k] = 1;
+		if (strcmp(lg->code, "vi") == 0 && viet > 0)
 			hits[k] += viet * 2;
+		if (lg->script == SCR_LATIN && (hits[k] > most ||
+		    (hits[k] == most && strcmp(lg->code, "en") == 0))) {
+			most = hits[k];
+			top_latin = k;
 		}
+	}
+	/* Latin-script rules run for the main language and for any other
+	 * with a fair share of stop words (mixed messages, Taglish); English
+	 * when nothing is recognised. */
+	for (k = 0; k < (int)lex->nlangs; k++) {
+		const struct lang *lg = &lex->langs[k];
+
+		if (lg->script != SCR_LATIN)
+			continue;
+		li->present[k] = k == top_latin || (hits[k] >= 2 &&
+		    hits[k] * 4 >= most) || (most == 0 &&
+		    strcmp(lg->code, "en") == 0);
 	}
 	snprintf(li->code, sizeof(li->code), "und");
 	if (total == 0)
@@ -1223,6 +1526,10 @@ struct scan {
 	int			 max_age;
 	const char		*body;
 	const char		*subj;
+	const struct tokindex	*tix;		/* of the text being scanned */
+	pcre2_match_data	*md2;		/* for the negation check */
+	uint32_t		*scratch;	/* cursor_best(), owned */
+	size_t			 scratch_cap;
 };
 
 static int
@@ -1276,45 +1583,213 @@ note_age(struct scan *sc, const char *s, pcre2_match_data *md)
 }
 
 /*
- * First non-negated match of rule r in s, or 0.  Age rules look at every
- * match.  off and mlen: the match.
+ * A cursor over the matches of one pattern in s: an anchored pattern is
+ * tried at each start of a token carrying one of its first-word keys,
+ * another is searched left to right.  At most MATCH_TRIES attempts.
+ */
+struct cursor {
+	const struct pattern	*pat;
+	const struct tokindex	*ti;
+	const unsigned char	*bm;
+	const char		*s;
+	size_t			 len;
+	int			 key;		/* anchored: current key */
+	int32_t			 at;		/* anchored: entry in ti, -1 */
+	PCRE2_SIZE		 start;		/* unanchored: next offset */
+	int			 tries;
+	const uint32_t		*bpos;		/* where its best word occurs */
+	size_t			 nbpos;		/* 0: no such check */
+};
+
+/* A phrase never spans more than this many bytes of text. */
+#define PHRASE_SPAN	400
+
+static int
+u32_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * When a phrase's first word is common ("i", "my") but a later word is
+ * not, an attempt only makes sense where that later word follows closely:
+ * collect its positions once (into the scan's scratch array).
+ */
+static void
+cursor_best(struct cursor *c, uint32_t **scratch, size_t *cap)
+{
+	const struct pattern *pat = c->pat;
+	size_t n = 0;
+	int32_t e;
+	int k;
+
+	if (!pat->anchored || pat->nkeys == 0 || (pat->nkeys == pat->nfkeys &&
+	    memcmp(pat->keys, pat->fkeys, (size_t)pat->nkeys *
+	    sizeof(pat->keys[0])) == 0))
+		return;
+	for (k = 0; k < pat->nkeys; k++) {
+		if (!bitmap_has(c->bm, pat->keys[k]))
+			continue;
+		for (e = tokindex_next(c->ti, pat->keys[k], -1); e >= 0;
+		    e = tokindex_next(c->ti, pat->keys[k], e)) {
+			if (n == *cap) {
+				*cap = *cap ? *cap * 2 : 64;
+				*scratch = xreallocarray(*scratch, *cap,
+				    sizeof(**scratch));
+			}
+			(*scratch)[n++] = c->ti->v[e].pos;
+		}
+	}
+	if (n > 1)
+		qsort(*scratch, n, sizeof(**scratch), u32_cmp);
+	c->bpos = *scratch;
+	c->nbpos = n;
+}
+
+/* Is the token after the one at pos one of the phrase's second words? */
+static int
+cursor_second_ok(const struct cursor *c, uint32_t pos)
+{
+	const char *s = c->s;
+	size_t i = pos, j, len = c->len;
+	uint32_t k[4];
+	int nk = 0, a, b;
+
+	while (i < len && key_char((unsigned char)s[i]))
+		i++;
+	while (i < len && !key_char((unsigned char)s[i]))
+		i++;
+	if (i >= len)
+		return 0;
+	for (j = i; j < len && key_char((unsigned char)s[j]); j++)
+		;
+	k[nk++] = key_of(s + i, 1);
+	if (j - i >= 2)
+		k[nk++] = key_of(s + i, 2);
+	if (j - i >= 3)
+		k[nk++] = key_of(s + i, 3);
+	k[nk++] = j - i <= 3 ? KEY_SPACE + key_of(s + i, (int)(j - i)) :
+	    word_hash(s + i, j - i);
+	for (a = 0; a < c->pat->nskeys; a++)
+		for (b = 0; b < nk; b++)
+			if (c->pat->skeys[a] == k[b])
+				return 1;
+	return 0;
+}
+
+/* Does a best word start in [pos, pos + PHRASE_SPAN]? */
+static int
+cursor_best_near(const struct cursor *c, uint32_t pos)
+{
+	size_t lo = 0, hi = c->nbpos, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (c->bpos[mid] < pos)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < c->nbpos && c->bpos[lo] - pos <= PHRASE_SPAN;
+}
+
+static void
+cursor_init(struct cursor *c, const struct pattern *pat,
+    const struct tokindex *ti, const unsigned char *bm, const char *s,
+    size_t len)
+{
+	memset(c, 0, sizeof(*c));
+	c->pat = pat;
+	c->ti = ti;
+	c->bm = bm;
+	c->s = s;
+	c->len = len;
+	c->key = -1;
+}
+
+/* 1 with the match in md, or 0 when there is none left. */
+static int
+cursor_next(struct cursor *c, const struct lexicon *lex, pcre2_match_data *md)
+{
+	PCRE2_SIZE *ov;
+
+	while (c->tries < MATCH_TRIES * 4) {
+		if (c->pat->anchored) {
+			if (c->key >= 0 && c->at >= 0)
+				c->at = tokindex_next(c->ti,
+				    c->pat->fkeys[c->key], c->at);
+			while (c->key < 0 || c->at < 0) {
+				if (++c->key >= c->pat->nfkeys)
+					return 0;
+				c->at = -1;
+				if (bitmap_has(c->bm, c->pat->fkeys[c->key]))
+					c->at = tokindex_next(c->ti,
+					    c->pat->fkeys[c->key], -1);
+			}
+			if (c->bpos != NULL &&
+			    !cursor_best_near(c, c->ti->v[c->at].pos))
+				continue;
+			if (c->pat->nskeys > 0 &&
+			    !cursor_second_ok(c, c->ti->v[c->at].pos))
+				continue;
+			c->tries++;
+			if (pcre2_match(c->pat->re, (PCRE2_SPTR)c->s, c->len,
+			    c->ti->v[c->at].pos, PCRE2_ANCHORED |
+			    PCRE2_NO_UTF_CHECK, md, lex->mctx) >= 0)
+				return 1;
+			continue;
+		}
+		if (c->start > c->len || c->tries >= MATCH_TRIES)
+			return 0;
+		c->tries++;
+		if (pcre2_match(c->pat->re, (PCRE2_SPTR)c->s, c->len, c->start,
+		    PCRE2_NO_UTF_CHECK, md, lex->mctx) < 0)
+			return 0;	/* no match, or a limit: give up */
+		ov = pcre2_get_ovector_pointer(md);
+		c->start = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
+		while (c->start < c->len &&
+		    ((unsigned char)c->s[c->start] & 0xc0) == 0x80)
+			c->start++;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * How many patterns of rule r have a non-negated match in s (the
+ * evidence); off and mlen: the first one found.  Age rules note every
+ * age they see.
  */
 static int
 rule_match(struct scan *sc, const struct rule *r, const char *s, size_t len,
     const unsigned char *bm, size_t *off, size_t *mlen)
 {
+	struct cursor c;
+	PCRE2_SIZE *ov;
 	size_t i;
 	int found = 0;
 
 	for (i = 0; i < r->npats; i++) {
-		const struct pattern *pat = &r->pats[i];
-		PCRE2_SIZE start = 0, *ov;
-		int tries, rc;
-
-		if (!pattern_may_match(pat, bm))
+		if (!pattern_may_match(&r->pats[i], bm))
 			continue;
-		for (tries = 0; tries < MATCH_TRIES && start <= len; tries++) {
-			rc = pcre2_match(pat->re, (PCRE2_SPTR)s, len, start,
-			    PCRE2_NO_UTF_CHECK, sc->md, sc->lex->mctx);
-			if (rc < 0)
-				break;	/* no match, or a limit: skip pattern */
+		cursor_init(&c, &r->pats[i], sc->tix, bm, s, len);
+		cursor_best(&c, &sc->scratch, &sc->scratch_cap);
+		while (cursor_next(&c, sc->lex, sc->md)) {
 			ov = pcre2_get_ovector_pointer(sc->md);
-			if (!(r->negatable && negated(sc->lex, sc->md, s, ov[0]))) {
-				ov = pcre2_get_ovector_pointer(sc->md);
-				if (r->sig == SIG_AGE)
-					note_age(sc, s, sc->md);
-				if (!found) {
-					*off = ov[0];
-					*mlen = ov[1] - ov[0];
-					found = 1;
-				}
-				if (r->sig != SIG_AGE)
-					return 1;
-			} else
-				ov = pcre2_get_ovector_pointer(sc->md);
-			start = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
-			while (start < len && ((unsigned char)s[start] & 0xc0) == 0x80)
-				start++;
+			if (r->negatable && negated(sc->lex, sc->md2, s, ov[0]))
+				continue;
+			if (r->sig == SIG_AGE)
+				note_age(sc, s, sc->md);
+			if (!found) {
+				*off = ov[0];
+				*mlen = ov[1] - ov[0];
+			}
+			if (r->sig != SIG_AGE || !found)
+				found++;
+			if (r->sig != SIG_AGE)
+				break;	/* next pattern */
 		}
 	}
 	return found;
@@ -1325,6 +1800,8 @@ rule_match(struct scan *sc, const struct rule *r, const char *s, size_t len,
 static void
 apply_masks(struct scan *sc, char *s, size_t len, const unsigned char *bm)
 {
+	struct cursor c;
+	PCRE2_SIZE *ov;
 	size_t i, j;
 
 	for (i = 0; i < sc->lex->nrules; i++) {
@@ -1333,21 +1810,13 @@ apply_masks(struct scan *sc, char *s, size_t len, const unsigned char *bm)
 		if (r->sig != SIG_MASK)
 			continue;
 		for (j = 0; j < r->npats; j++) {
-			PCRE2_SIZE start = 0, *ov;
-			int tries;
-
 			if (!pattern_may_match(&r->pats[j], bm))
 				continue;
-			for (tries = 0; tries < MATCH_TRIES; tries++) {
-				if (pcre2_match(r->pats[j].re, (PCRE2_SPTR)s, len,
-				    start, PCRE2_NO_UTF_CHECK, sc->md,
-				    sc->lex->mctx) < 0)
-					break;
+			cursor_init(&c, &r->pats[j], sc->tix, bm, s, len);
+			cursor_best(&c, &sc->scratch, &sc->scratch_cap);
+			while (cursor_next(&c, sc->lex, sc->md)) {
 				ov = pcre2_get_ovector_pointer(sc->md);
 				memset(s + ov[0], ' ', ov[1] - ov[0]);
-				start = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
-				if (start >= len)
-					break;
 			}
 		}
 	}
@@ -1356,11 +1825,15 @@ apply_masks(struct scan *sc, char *s, size_t len, const unsigned char *bm)
 static void
 scan_text(struct scan *sc, char *s, size_t len, int body)
 {
-	unsigned char bm[(KEY_SPACE + 7) / 8];
+	unsigned char bm[(BITMAP_BITS + 7) / 8];
+	struct tokindex ti;
 	size_t i, off = 0, mlen = 0;
+	int n;
 
 	memset(bm, 0, sizeof(bm));
 	bitmap_fill(bm, s, len);
+	tokindex_build(&ti, s, len);
+	sc->tix = &ti;
 	apply_masks(sc, s, len, bm);
 	for (i = 0; i < sc->lex->nrules; i++) {
 		const struct rule *r = &sc->lex->rules[i];
@@ -1371,9 +1844,11 @@ scan_text(struct scan *sc, char *s, size_t len, int body)
 			continue;
 		if (r->lang >= 0 && !sc->li->present[r->lang])
 			continue;
-		if (!rule_match(sc, r, s, len, bm, &off, &mlen))
+		if ((n = rule_match(sc, r, s, len, bm, &off, &mlen)) == 0)
 			continue;
-		score = body ? 2 * r->weight : r->weight;
+		/* more phrases of one rule: more evidence, up to two more */
+		score = (body ? 2 * r->weight : r->weight) +
+		    (n > 3 ? 2 : n - 1) * r->weight;
 		if (score > h->score) {
 			h->score = score;
 			h->off = off;
@@ -1381,6 +1856,8 @@ scan_text(struct scan *sc, char *s, size_t len, int body)
 			h->in_body = body;
 		}
 	}
+	sc->tix = NULL;
+	tokindex_free(&ti);
 }
 
 /* ---- decision ----------------------------------------------------------- */
@@ -1513,12 +1990,12 @@ decide(struct scan *sc, const struct message *m, struct triage_result *res)
 	    &sc->lex->langs[sc->li->best] : NULL;
 	char why[128];
 
-	/* Ages: a stated age under 18 is a minor; an adult age with only weak
-	 * cues ("girl", "young") is not. */
+	/* Ages: a stated age under 18 is a minor; a stated adult age beats
+	 * looks ("young girl") unless several strong cues say otherwise. */
 	if (sc->min_age >= 0 && sc->min_age < 18) {
 		s[SIG_MINOR] += 6;
 		rationale_add(res, xasprintf("minor: stated age %d", sc->min_age));
-	} else if (sc->max_age >= 18 && s[SIG_MINOR] < 6) {
+	} else if (sc->max_age >= 18 && s[SIG_MINOR] < 16) {
 		s[SIG_MINOR] = 0;
 		rationale_add(res, xasprintf("adult: stated age %d", sc->max_age));
 	}
@@ -1529,13 +2006,18 @@ decide(struct scan *sc, const struct message *m, struct triage_result *res)
 	 * on-behalf distress with trafficking or danger cues that outweigh the
 	 * automated wording. */
 	hdr = automated_headers(m, why, sizeof(why));
+	if (hdr == 0 && s[SIG_BULK] >= 8) {
+		hdr = 1;
+		snprintf(why, sizeof(why), "a bulk-mail footer");
+	}
 	voice = s[SIG_SELF] + s[SIG_BEHALF];
 	human = voice > 0 ? voice + s[SIG_INDICATOR] + s[SIG_DANGER] +
 	    s[SIG_CRISIS] : 0;
 	if (hdr == 2 || (hdr == 1 && human < 12 + s[SIG_AUTOMATED]) ||
 	    (hdr == 0 && s[SIG_AUTOMATED] >= 8 &&
 	    s[SIG_AUTOMATED] >= 2 * (human + s[SIG_TIP] + s[SIG_REFERRAL] +
-	    s[SIG_TTA] + s[SIG_INFO] + s[SIG_CRISIS] + s[SIG_INDICATOR] / 2))) {
+	    s[SIG_TTA] + s[SIG_INFO] + s[SIG_RELATED] + s[SIG_CRISIS] +
+	    s[SIG_OBSERVER] + s[SIG_INDICATOR] / 2))) {
 		res->type = CT_AUTOMATED;
 		res->automated = 1;
 		res->urgency = URG_NONE;
@@ -1556,10 +2038,24 @@ decide(struct scan *sc, const struct message *m, struct triage_result *res)
 	if (route == CT_CRISIS && s[SIG_SAFE] > 0 && s[SIG_DANGER] == 0) {
 		/* out and safe now: the indicators are history */
 		s[SIG_CRISIS] += s[SIG_INDICATOR] / 3;
+	} else if (voice == 0 && s[SIG_OBSERVER] == 0) {
+		/* nobody seen and nobody speaking for anyone: a topic */
+		s[CT_TIP] += s[SIG_INDICATOR] / 2;
 	} else
 		s[route] += s[SIG_INDICATOR];
-	if (s[SIG_DANGER] > s[SIG_SAFE])
+	/* Danger makes trafficking more pressing; violence alone (domestic
+	 * violence, assault) is out of scope. */
+	if (s[SIG_DANGER] > s[SIG_SAFE] && s[SIG_INDICATOR] >= 6)
 		s[route] += s[SIG_DANGER];
+	/* An observer reporting danger to someone or a child at risk, with
+	 * no trafficking words: still a tip, the definition's "suspicious
+	 * behaviour". */
+	if (s[SIG_INDICATOR] < 6 && s[SIG_OBSERVER] >= voice) {
+		if (s[SIG_DANGER] > s[SIG_SAFE])
+			s[CT_TIP] += s[SIG_DANGER];
+		if (s[SIG_MINOR] >= 6)
+			s[CT_TIP] += 4;
+	}
 	/* A specific child in an exploitative situation, told by someone
 	 * responsible for them, is crisis even without an emergency. */
 	if (s[SIG_MINOR] >= 6 && s[SIG_BEHALF] > 0 && s[SIG_INDICATOR] > 0)
@@ -1569,13 +2065,19 @@ decide(struct scan *sc, const struct message *m, struct triage_result *res)
 	for (t = CT_CRISIS; t <= CT_RELATED; t++)
 		if (s[t] > s[best])
 			best = t;
-	if (s[best] == 0) {
+	if (s[best] == 0 && voice > 0 && (s[SIG_URGENT] > 0 ||
+	    s[SIG_DANGER] > s[SIG_SAFE])) {
+		/* nothing typed, but a person in trouble now */
+		res->type = CT_CRISIS;
+		rationale_add(res, xstrdup("crisis: a person asking for help "
+		    "now, nothing else recognised"));
+	} else if (s[best] == 0) {
 		res->type = CT_RELATED;
 		rationale_add(res, xstrdup("related: no rule fired"));
 	} else
 		res->type = (enum call_type)best;
 	/* Bias: a missed crisis is far worse than a false alarm. */
-	if (res->type != CT_CRISIS && s[CT_CRISIS] >= 4 &&
+	if (res->type != CT_CRISIS && s[CT_CRISIS] >= 8 &&
 	    s[CT_CRISIS] + 3 >= s[best]) {
 		rationale_add(res, xasprintf("crisis: close to %s (%d vs %d), "
 		    "crisis preferred", call_type_name(res->type), s[CT_CRISIS],
@@ -1583,6 +2085,15 @@ decide(struct scan *sc, const struct message *m, struct triage_result *res)
 		res->type = CT_CRISIS;
 	}
 
+	/* Referrals are for trafficking survivors: an out-of-scope topic
+	 * (domestic violence, assault, immigration) with no trafficking cue is
+	 * related, even when the writer asks for a service. */
+	if (res->type == CT_REFERRAL && s[SIG_INDICATOR] == 0 &&
+	    s[SIG_SAFE] == 0 && s[CT_RELATED] >= 8) {
+		rationale_add(res, xstrdup("related: a service outside "
+		    "trafficking"));
+		res->type = CT_RELATED;
+	}
 	res->danger = s[SIG_DANGER] > 0 && s[SIG_DANGER] > s[SIG_SAFE];
 	res->minor = s[SIG_MINOR] >= 6 && res->type != CT_INFO &&
 	    res->type != CT_TTA;
@@ -1590,7 +2101,10 @@ decide(struct scan *sc, const struct message *m, struct triage_result *res)
 	/* A language no full lexicon reads: a person must read it soon. */
 	if (lg == NULL || !lg->full) {
 		res->needs_interpreter = 1;
-		if (lg == NULL || s[best] < 8 || s[CT_CRISIS] >= s[best]) {
+		/* "clearly": a strong score, and a tip needs an observer
+		 * (control words alone may be the writer's own story) */
+		if (lg == NULL || s[best] < 8 || s[CT_CRISIS] >= s[best] ||
+		    (res->type == CT_TIP && s[SIG_OBSERVER] == 0)) {
 			if (res->type != CT_CRISIS)
 				rationale_add(res, xasprintf("crisis: language "
 				    "'%s' not read well, no clear other type",
@@ -1644,8 +2158,12 @@ triage_classify(const struct lexicon *lex, const struct message *m,
 	sc.min_age = -1;
 	sc.max_age = -1;
 	sc.md = pcre2_match_data_create(4, NULL);
-	if (sc.md == NULL)
+	sc.md2 = pcre2_match_data_create(1, NULL);
+	if (sc.md == NULL || sc.md2 == NULL) {
+		pcre2_match_data_free(sc.md);
+		pcre2_match_data_free(sc.md2);
 		return -1;
+	}
 	sc.hits = xcalloc(lex->nrules + 1, sizeof(*sc.hits));
 	buf_init(&body, 0);
 	buf_init(&subj, 0);
@@ -1685,6 +2203,8 @@ triage_classify(const struct lexicon *lex, const struct message *m,
 	buf_free(&subj);
 	free(sc.hits);
 	pcre2_match_data_free(sc.md);
+	pcre2_match_data_free(sc.md2);
+	free(sc.scratch);
 	return 0;
 }
 

@@ -113,6 +113,9 @@ struct report_opts {
 					   isatty(1) && NO_COLOR unset) */
 	int		 width;		/* text: columns, default 100 */
 	const char	*title;		/* text/HTML heading; NULL = default */
+	int		 intake_tags;	/* ids as "[intake #N]" (mailed
+					   reports: the subject tag staff
+					   know), else "#N" */
 };
 
 /* The default list at `now`; everything else zero. */

@@ -3,7 +3,9 @@
  * triage.h: a parsed message -> {type, urgency, flags, language, rationale}.
  * The rules live in a lexicon file (conf/triage.conf, libconfig) that staff
  * edit without recompiling; a copy of conf/triage.conf is built in for when
- * no file is configured.  triage_classify() is pure.
+ * no file is configured.  triage_classify() is pure (no I/O, no globals;
+ * one lexicon may serve several threads).  Format and rules:
+ * doc/interfaces.md, "intake classify and the triage lexicon".
  */
 #ifndef INTAKE_TRIAGE_H
 #define INTAKE_TRIAGE_H

@@ -117,6 +117,30 @@ static const struct mcase cases[] = {
 	  "--T\nContent-Type: application/pdf\nContent-Transfer-Encoding: base64\n\n"
 	  "JVBERi0xLj",
 	  MSG_PARSE_OK, NULL, NULL, NULL, "first part survives", NULL, 0, -1 },
+	{ "multipart-without-boundary",
+	  MIME "Content-Type: multipart/report; report-type=delivery-status\n\n"
+	  "--lost\n\nThe original message could not be delivered\n--lost--\n",
+	  MSG_PARSE_PARTIAL, NULL, NULL, NULL,
+	  "The original message could not be delivered", NULL, 0, 0 },
+	{ "alternative-empty-plain-uses-html",
+	  MIME "Content-Type: multipart/alternative; boundary=E\n\n"
+	  "--E\nContent-Type: text/plain\n\n\n--E\nContent-Type: text/html\n\n"
+	  "<div>only in html</div>\n--E--\n",
+	  MSG_PARSE_OK, NULL, NULL, NULL, "only in html", NULL, 1, 0 },
+	{ "from-name-only",
+	  "From: Someone\nSubject: s\n\nx\n",
+	  MSG_PARSE_OK, NULL, NULL, "Someone", NULL, NULL, -1, -1 },
+	{ "plain-text-labelled-base64",
+	  MIME "Content-Type: text/plain; charset=utf-8\n"
+	  "Content-Transfer-Encoding: base64\n\n"
+	  "Please call me back, I need help.\nThis is not base64 at all\n",
+	  MSG_PARSE_PARTIAL, NULL, NULL, NULL,
+	  "Please call me back, I need help.", NULL, 0, 0 },
+	{ "real-base64-with-spaces-at-line-ends",
+	  MIME "Content-Type: text/plain; charset=utf-8\n"
+	  "Content-Transfer-Encoding: base64\n\n"
+	  "SGVsbG8sIHdvcmxk \n  IQ==\t\n",
+	  MSG_PARSE_OK, NULL, NULL, NULL, "Hello, world!", NULL, 0, 0 },
 	{ "no-headers-garbage",
 	  "\x01\x02\xff\xfe garbage \x80\x81 with no header at all",
 	  MSG_PARSE_OK, NULL, NULL, NULL, "garbage", NULL, -1, -1 },
@@ -243,6 +267,11 @@ START_TEST(test_attachments)
 	    "--==b==\nContent-Type: image/jpeg\n"
 	    "Content-Disposition: attachment; filename=\"=?UTF-8?Q?f=C3=B6to.jpg?=\"\n"
 	    "Content-Transfer-Encoding: base64\n\n/9j/4AAQ\n"
+	    "--==b==\nContent-Type: application/octet-stream\n"
+	    "Content-Disposition: attachment;\n filename*=UTF-8''%E2%82%AC%20rate.xls\n\nx\n"
+	    "--==b==\nContent-Type: application/octet-stream\n"
+	    "Content-Disposition: attachment;\n filename*0*=iso-8859-1'fr'r%E9sum;\n"
+	    " filename*1=\"e final.doc\"\n\nx\n"
 	    "--==b==\nContent-Type: text/plain; name=notes.txt\n"
 	    "Content-Disposition: attachment\n\nnot body text\n"
 	    "--==b==--\nepilogue\n";
@@ -251,14 +280,16 @@ START_TEST(test_attachments)
 	parse_default(raw, sizeof(raw) - 1, &m);
 	ck_assert_int_eq(m.status, MSG_PARSE_OK);
 	ck_assert_str_eq(m.content_type, "multipart/mixed");
-	ck_assert_uint_eq(m.nattachments, 3);
+	ck_assert_uint_eq(m.nattachments, 5);
 	ck_assert_str_eq(m.attachments[0].filename, "scan.pdf");
 	ck_assert_str_eq(m.attachments[0].content_type, "application/pdf");
 	ck_assert_uint_eq(m.attachments[0].size, 9);	/* "%PDF-1.4\n" */
 	ck_assert_str_eq(m.attachments[1].filename, "f\xc3\xb6to.jpg");
 	ck_assert_str_eq(m.attachments[1].content_type, "image/jpeg");
 	ck_assert_uint_eq(m.attachments[1].size, 6);
-	ck_assert_str_eq(m.attachments[2].filename, "notes.txt");
+	ck_assert_str_eq(m.attachments[2].filename, "\xe2\x82\xac rate.xls");
+	ck_assert_str_eq(m.attachments[3].filename, "r\xc3\xa9sume final.doc");
+	ck_assert_str_eq(m.attachments[4].filename, "notes.txt");
 	ck_assert_str_eq(m.text, "see attached");
 	message_free(&m);
 }
@@ -370,6 +401,28 @@ START_TEST(test_base64_over_text_cap)
 }
 END_TEST
 
+START_TEST(test_html_over_text_cap)
+{
+	struct buf b;
+	struct message m;
+	struct parse_limits l;
+
+	buf_init(&b, 0);
+	buf_addstr(&b, MIME "Content-Type: text/html\n\n");
+	while (b.len < 200000)
+		buf_addstr(&b, "<p>words words words</p>\n");
+	parse_limits_default(&l);
+	l.max_text_bytes = 10000;
+	message_parse(b.data, b.len, &l, &m);
+	ck_assert_int_eq(m.status, MSG_PARSE_LIMIT);
+	ck_assert_str_eq(m.parse_error, "max_text_bytes");
+	ck_assert_uint_le(m.text_len, 10000);
+	ck_assert_uint_gt(m.text_len, 9000);
+	message_free(&m);
+	buf_free(&b);
+}
+END_TEST
+
 START_TEST(test_decode_ratio)
 {
 	struct message m;
@@ -448,6 +501,86 @@ START_TEST(test_absurd_nesting_not_parsed)
 	ck_assert_ptr_nonnull(strstr(m.text, "deep text"));
 	message_free(&m);
 	free(raw);
+}
+END_TEST
+
+/* Shapes that made libetpan (or a naive pre-scan) slow or memory hungry. */
+START_TEST(test_hostile_shapes)
+{
+	struct buf b;
+	struct message m;
+	int i;
+
+	/* 1.5 million empty parts: refused before libetpan builds them */
+	buf_init(&b, 0);
+	buf_addstr(&b, MIME "Content-Type: multipart/mixed; boundary=b\n\n");
+	for (i = 0; i < 1500000; i++)
+		buf_addstr(&b, "--b\n\nx\n");
+	message_parse(b.data, b.len, NULL, &m);
+	ck_assert_int_eq(m.status, MSG_PARSE_LIMIT);
+	ck_assert_str_eq(m.parse_error, "max_parts");
+	message_free(&m);
+	buf_free(&b);
+
+	/* two million header fields */
+	buf_init(&b, 0);
+	for (i = 0; i < 2000000; i++)
+		buf_addstr(&b, "X-A: b\n");
+	buf_addstr(&b, "Subject: late\n\nbody\n");
+	message_parse(b.data, b.len, NULL, &m);
+	ck_assert_int_eq(m.status, MSG_PARSE_LIMIT);
+	ck_assert_str_eq(m.parse_error, "max_headers");
+	ck_assert_uint_eq(m.nheaders, 500);
+	message_free(&m);
+	buf_free(&b);
+
+	/* one To: of 200000 addresses (1.4 MB): libetpan is not asked */
+	buf_init(&b, 0);
+	buf_addstr(&b, "Subject: many\nTo: ");
+	for (i = 0; i < 200000; i++)
+		buf_addstr(&b, "a@b.c, ");
+	buf_addstr(&b, "x@y.z\n\nbody\n");
+	message_parse(b.data, b.len, NULL, &m);
+	ck_assert_int_eq(m.status, MSG_PARSE_LIMIT);
+	ck_assert_str_eq(m.parse_error, "max_headers");
+	ck_assert_str_eq(m.subject, "many");
+	ck_assert_str_eq(m.text, "body\n");
+	message_free(&m);
+	buf_free(&b);
+
+	/* "boundary=(" over and over: the comment skipper is bounded */
+	buf_init(&b, 0);
+	buf_addstr(&b, "Subject: c\n\n");
+	for (i = 0; i < 300000; i++)
+		buf_addstr(&b, "boundary=(");
+	message_parse(b.data, b.len, NULL, &m);
+	ck_assert_ptr_nonnull(m.text);
+	ck_assert_str_eq(m.subject, "c");
+	message_free(&m);
+	buf_free(&b);
+}
+END_TEST
+
+START_TEST(test_long_header)
+{
+	struct buf b;
+	struct message m;
+	struct parse_limits l;
+
+	buf_init(&b, 0);
+	buf_addstr(&b, "Subject: ");
+	while (b.len < 20000)
+		buf_addstr(&b, "long long ");
+	buf_addstr(&b, "\n\nbody\n");
+	parse_limits_default(&l);
+	l.max_header_bytes = 1000;
+	message_parse(b.data, b.len, &l, &m);
+	ck_assert_int_eq(m.status, MSG_PARSE_PARTIAL);
+	ck_assert_str_eq(m.parse_error, "header too long");
+	ck_assert_uint_le(strlen(m.subject), 1000);
+	ck_assert_str_eq(m.text, "body\n");
+	message_free(&m);
+	buf_free(&b);
 }
 END_TEST
 
@@ -650,9 +783,12 @@ message_suite(void)
 	tcase_add_test(tc, test_bad_boundary_nested);
 	tcase_add_test(tc, test_base64_over_text_cap);
 	tcase_add_test(tc, test_decode_ratio);
+	tcase_add_test(tc, test_html_over_text_cap);
 	tcase_add_test(tc, test_depth_limit);
 	tcase_add_test(tc, test_absurd_nesting_not_parsed);
 	tcase_add_test(tc, test_size_limit);
+	tcase_add_test(tc, test_hostile_shapes);
+	tcase_add_test(tc, test_long_header);
 	tcase_add_test(tc, test_nul_in_body);
 	tcase_add_test(tc, test_crlf_equals_lf);
 	tcase_add_test(tc, test_empty_and_random);
