@@ -44,6 +44,7 @@ $INTAKED -c "$T/f.conf" 2>"$T/d.log" &
 dpid=$!
 for i in $(seq 150); do grep -q "polling every" "$T/d.log" 2>/dev/null && break; sleep 0.1; done
 check "3 messages fetched" [ "$(tickets)" = 3 ]
+check "received_at = INTERNALDATE with its zone (18:00 -0500 = 23:00Z)" [ "$(q "select count(*) from messages where received_at = $(date -u -d '2026-11-20 23:00:00' +%s)")" = 3 ]
 check "the IDLE stall ends in an error, not a hang" grep -q 'IDLE failed' "$T/d.log"
 check "after 2 IDLE failures the source polls instead (logged)" grep -q '2 IDLE failures in a row: polling every 1 s instead' "$T/d.log"
 printf 'From: f4@example.net\nSubject: fake 4\nMessage-ID: <fake-4@example.net>\n\nPlease help, I cannot leave the house.\n' >"$T/box/m4"

@@ -115,7 +115,7 @@ class Handler(socketserver.StreamRequestHandler):
                 data = open(msgs[u - 1], 'rb').read()
                 if 'BODY.PEEK[]' in items.upper():
                     self.send(f'* {u} FETCH (UID {u} INTERNALDATE '
-                              f'"20-Nov-2026 18:00:00 +0000" BODY[] '
+                              f'"20-Nov-2026 18:00:00 -0500" BODY[] '
                               f'{{{len(data)}}}\r\n'.encode() + data + b')\r\n')
                 else:
                     self.send(f'* {u} FETCH (UID {u} RFC822.SIZE {len(data)})')
