@@ -3,13 +3,14 @@
 # random moments of a 2,000-message ingest, restarting it each time; then
 # exactly 2,000 tickets, one per Message-ID, and every message \Seen on the
 # server (a kill between commit and marking is repaired on restart).
-# IMAP_CRASH_N changes the count; sanitizer runs use 500.
+# IMAP_CRASH_N changes the count; sanitizer runs use 1,000 (the last kills
+# are short runs once 85% is stored, so N >= 1,000 keeps every kill early).
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/tools/imap-env.sh"
 imap_setup
 cd "$T" || exit 2
 N=${IMAP_CRASH_N:-2000}
-[ -n "${INTAKE_SANITIZER:-}" ] && N=${IMAP_CRASH_N:-500}
+[ -n "${INTAKE_SANITIZER:-}" ] && N=${IMAP_CRASH_N:-1000}
 KILLS=20
 tickets() { q 'select count(*) from tickets' 2>/dev/null || echo 0; }
 
