@@ -287,7 +287,10 @@ check_certificate(struct source *src, struct imap_state *st, char **err)
 	unsigned int i, n;
 	int rc;
 
-	if (!cfg->tls_verify)
+	if (cfg->pin_sha256)
+		log_debug("source %s: certificate checked against pin_sha256 "
+		    "only", cfg->name);
+	else if (!cfg->tls_verify)
 		log_warning("source %s: tls_verify = false: the certificate of "
 		    "%s is NOT verified", cfg->name, st->host);
 	chain = mailstream_get_certificate_chain(st->imap->imap_stream);

@@ -145,26 +145,27 @@ tlsverify_chain(const struct tlsverify_opts *o,
 {
 	gnutls_x509_crt_t *crts;
 	size_t i;
-	int rc = 0;
+	int rc;
 
 	*err = NULL;
 	if (n == 0) {
 		*err = xstrdup("server sent no certificate");
 		return -1;
 	}
-	if (o->verify) {
-		crts = xcalloc(n, sizeof(*crts));
-		rc = import_chain(chain, n, crts, err);
-		if (rc == 0)
-			rc = verify_trust(o, crts, n, err);
-		for (i = 0; i < n; i++)
-			if (crts[i])
-				gnutls_x509_crt_deinit(crts[i]);
-		free(crts);
-		if (rc == -1)
-			return -1;
-	}
-	if (o->pin_sha256 && check_pin(o->pin_sha256, &chain[0], err) == -1)
-		return -1;
-	return 0;
+	/* A pin names the one certificate to accept (isync's
+	 * CertificateFile): it replaces the chain and name checks, which is
+	 * what makes a private server's self-signed certificate usable. */
+	if (o->pin_sha256)
+		return check_pin(o->pin_sha256, &chain[0], err);
+	if (!o->verify)
+		return 0;
+	crts = xcalloc(n, sizeof(*crts));
+	rc = import_chain(chain, n, crts, err);
+	if (rc == 0)
+		rc = verify_trust(o, crts, n, err);
+	for (i = 0; i < n; i++)
+		if (crts[i])
+			gnutls_x509_crt_deinit(crts[i]);
+	free(crts);
+	return rc;
 }

@@ -14,7 +14,7 @@ struct tlsverify_opts {
 	const char	*host;		/* DNS name or IP literal, as configured */
 	const char	*ca_file;	/* PEM trust anchors; NULL: system store */
 	const char	*pin_sha256;	/* hex SHA-256 of the leaf DER, or NULL */
-	int		 verify;	/* 0: skip chain and name (pin still applies) */
+	int		 verify;	/* 0: skip chain and name */
 };
 
 /* One DER certificate as the server sent it; the chain is leaf first. */
@@ -24,9 +24,11 @@ struct tlsverify_cert {
 };
 
 /*
- * Verify the chain against the trust anchors and the leaf against the host
- * name (an IP literal is matched against IP address SANs), then the pin.
- * 0 when acceptable, -1 with *err saying why (caller frees).
+ * With a pin: the leaf must have that SHA-256, nothing else is checked (the
+ * pin is the trust decision).  Without: unless verify is 0, the chain must
+ * lead to a trust anchor and the leaf must match the host name (an IP
+ * literal is matched against IP address SANs).  0 when acceptable, -1 with
+ * *err saying why (caller frees).
  */
 int	 tlsverify_chain(const struct tlsverify_opts *,
 	    const struct tlsverify_cert *chain, size_t n, char **err);

@@ -103,16 +103,18 @@ START_TEST(test_pin)
 	ck_assert_int_eq(verify("mail.example.org", ca,
 	    "0000000000000000000000000000000000000000000000000000000000000000",
 	    1, "pin mismatch"), -1);
-	/* A pin does not replace the chain check. */
-	ck_assert_int_eq(verify("mail.example.org", other, PIN, 1,
-	    "NOT trusted"), -1);
+	/* The pin is the trust decision: no CA, no name needed. */
+	ck_assert_int_eq(verify("other.example", other, PIN, 1, NULL), 0);
+	ck_assert_int_eq(verify("mail.example.org", NULL,
+	    "0000000000000000000000000000000000000000000000000000000000000000",
+	    1, "pin mismatch"), -1);
 }
 END_TEST
 
 START_TEST(test_verify_off)
 {
 	ck_assert_int_eq(verify("wrong.example", other, NULL, 0, NULL), 0);
-	/* ... but a configured pin still applies. */
+	/* ... but a configured pin still does. */
 	ck_assert_int_eq(verify("wrong.example", other,
 	    "1111111111111111111111111111111111111111111111111111111111111111",
 	    0, "pin mismatch"), -1);
