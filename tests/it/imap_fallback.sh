@@ -21,7 +21,7 @@ conf() {
 database = "intake.db";
 sources = ( { name = "fake"; type = "imap"; host = "127.0.0.1"; port = $port;
   tls = "none"; user = "hotline"; password_file = "pw"; idle = true;
-  poll_interval = 1; timeout = 2; } );
+  poll_interval = 1; timeout = 1; } );
 CONF
 }
 fpid= ; dpid=
@@ -34,7 +34,10 @@ at_exit stop_all
 start_fake() {
 	/usr/bin/python3 "$TOOLS/fake-imapd.py" --port "$port" --maildir "$T/box" --log "$T/fake.log" "$@" &
 	fpid=$!
-	for i in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+	for i in $(seq 50); do
+		/usr/bin/python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 1)" 2>/dev/null && break
+		sleep 0.1
+	done
 }
 tickets() { q 'select count(*) from tickets' 2>/dev/null || echo 0; }
 
@@ -52,7 +55,7 @@ for i in $(seq 100); do [ "$(tickets)" = 4 ] && break; sleep 0.1; done
 check "polling still fetches new mail" [ "$(tickets)" = 4 ]
 check "all 4 \\Seen on the server" [ "$(sort -u "$T/seen" | wc -l)" = 4 ]
 n_idle=$(grep -c ' IDLE$' "$T/fake.log")
-sleep 2.5
+sleep 1.5
 check "no more IDLE once polling" [ "$(grep -c ' IDLE$' "$T/fake.log")" = "$n_idle" ]
 check "daemon alive" kill -0 "$dpid"
 kill "$dpid"; wait "$dpid"; dpid=
