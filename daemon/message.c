@@ -1428,6 +1428,25 @@ finish(struct walk *w)
 		m->content_type = xstrdup("text/plain");
 }
 
+/*
+ * libetpan 1.9.4's quoted-printable decoder reads up to two bytes past a
+ * part that ends in a cut escape ("=" or "=0" as the message's last bytes;
+ * found by tests/fuzz/fuzz_mime, an ASan heap-buffer-overflow in
+ * mailmime_part_parse): hand libetpan a copy followed by zeroed padding, so
+ * those reads stay in our buffer and see NULs.  Caller frees.
+ */
+#define LIBETPAN_PAD	16
+
+static char *
+libetpan_copy(const char *s, size_t n)
+{
+	char *p = xmalloc(n + LIBETPAN_PAD);
+
+	memcpy(p, s, n);
+	memset(p + n, 0, LIBETPAN_PAD);
+	return p;
+}
+
 int
 message_parse(const char *raw, size_t len, const struct parse_limits *limits,
     struct message *out)
@@ -1436,6 +1455,7 @@ message_parse(const char *raw, size_t len, const struct parse_limits *limits,
 	struct walk w;
 	struct mailmime *mime = NULL;
 	size_t hstart, hlen, bstart, idx = 0, plen, nfields;
+	char *padded = NULL;
 	int r, delims;
 
 	if (out == NULL)
@@ -1473,7 +1493,8 @@ message_parse(const char *raw, size_t len, const struct parse_limits *limits,
 	    delims > DELIMS_PER_PART * limits->max_parts) {
 		flag(out, MSG_PARSE_LIMIT, "max_parts");
 		fallback(&w, raw, len, hstart, hlen, bstart);
-	} else if ((r = mailmime_parse(raw + hstart, plen, &idx, &mime)) !=
+	} else if ((padded = libetpan_copy(raw + hstart, plen)) == NULL ||
+	    (r = mailmime_parse(padded, plen, &idx, &mime)) !=
 	    MAILIMF_NO_ERROR || mime == NULL) {
 		flag(out, MSG_PARSE_ERROR, "mime parse failed");
 		fallback(&w, raw, len, hstart, hlen, bstart);
@@ -1492,6 +1513,7 @@ message_parse(const char *raw, size_t len, const struct parse_limits *limits,
 		    !w.any_plain && !w.any_html)
 			raw_text_if_any(&w, raw + bstart, len - bstart);
 	}
+	free(padded);
 	finish(&w);
 	return (out->status == MSG_PARSE_OK ||
 	    out->status == MSG_PARSE_PARTIAL) ? 0 : -1;
