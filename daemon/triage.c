@@ -94,6 +94,7 @@ struct pattern {
 	int		 nfkeys;
 	uint32_t	 skeys[LEX_MAX_KEYS];	/* keys of the word after it */
 	int		 nskeys;		/* 0: no such check */
+	int		 span;			/* most text tokens it covers */
 };
 
 struct rule {
@@ -495,6 +496,7 @@ bitmap_fill(unsigned char *bm, const char *s, size_t len)
 struct tokpos {
 	uint32_t	key;
 	uint32_t	pos;
+	uint32_t	ord;	/* word number: PCRE2's \w+ runs */
 	int32_t		next;	/* next entry in the slot's chain, -1 */
 };
 
@@ -514,7 +516,9 @@ tokindex_slot(const struct tokindex *ti, uint32_t key)
 static void
 tokindex_build(struct tokindex *ti, const char *s, size_t len)
 {
-	size_t i = 0, j, cap = 0;
+	size_t i = 0, j, cap = 0, k;
+	uint32_t ord = 0;
+	int joined = 0;
 
 	ti->v = NULL;
 	ti->n = 0;
@@ -526,18 +530,28 @@ tokindex_build(struct tokindex *ti, const char *s, size_t len)
 		}
 		for (j = i; j < len && key_char((unsigned char)s[j]); j++)
 			;
+		/* "a_b" is one \w+ word for PCRE2, two tokens here */
+		for (k = i, joined = ti->n > 0; joined && k > 0 &&
+		    !key_char((unsigned char)s[k - 1]); k--)
+			if (s[k - 1] != '_')
+				joined = 0;
+		if (ti->n > 0 && !joined)
+			ord++;
 		if (ti->n + 4 > cap) {
 			cap = cap ? cap * 2 : 256;
 			ti->v = xreallocarray(ti->v, cap, sizeof(*ti->v));
 		}
 		ti->v[ti->n].key = key_of(s + i, 1);
+		ti->v[ti->n].ord = ord;
 		ti->v[ti->n++].pos = (uint32_t)i;
 		if (j - i >= 2) {
 			ti->v[ti->n].key = key_of(s + i, 2);
+			ti->v[ti->n].ord = ord;
 			ti->v[ti->n++].pos = (uint32_t)i;
 		}
 		if (j - i >= 3) {
 			ti->v[ti->n].key = key_of(s + i, 3);
+			ti->v[ti->n].ord = ord;
 			ti->v[ti->n++].pos = (uint32_t)i;
 		}
 		/* whole words too: "i" is not "in", "they" not "there" */
@@ -545,6 +559,7 @@ tokindex_build(struct tokindex *ti, const char *s, size_t len)
 			ti->v[ti->n].key = KEY_SPACE + key_of(s + i, (int)(j - i));
 		else
 			ti->v[ti->n].key = word_hash(s + i, j - i);
+		ti->v[ti->n].ord = ord;
 		ti->v[ti->n++].pos = (uint32_t)i;
 		i = j;
 	}
@@ -608,6 +623,7 @@ struct pparse {
 	int		 simple;	/* last item: one plain word (or group of) */
 	int		 nitems;	/* items of the last sequence parsed */
 	int		 first_simple;	/* top level: first item is simple */
+	int		 span;		/* last item or sequence: most words */
 	struct keyset	 second;	/* top level: second item's first keys */
 };
 
@@ -667,6 +683,13 @@ parse_word(struct pparse *pp, struct keyset *ks)
 	}
 	if (star)
 		buf_addstr(pp->re, "\\w*");
+	/* words of text it can cover: its letter runs, one more for "*" */
+	for (i = 0, pp->span = star; i < len; i++)
+		if (key_char((unsigned char)w[i]) && (i == 0 ||
+		    !key_char((unsigned char)w[i - 1])))
+			pp->span++;
+	if (pp->span == 0)
+		pp->span = 1;
 	if (nkey > 3)
 		nkey = 3;
 	ks->n = nkey > 0 ? 1 : -1;
@@ -690,7 +713,7 @@ static int
 parse_group(struct pparse *pp, struct keyset *ks, struct keyset *first)
 {
 	struct keyset alt, altfirst;
-	int simple;
+	int simple, span = 0;
 
 	if (++pp->depth > 4) {
 		pp->why = "groups nested too deep";
@@ -699,13 +722,15 @@ parse_group(struct pparse *pp, struct keyset *ks, struct keyset *first)
 	pp->p++;	/* '(' */
 	buf_addstr(pp->re, "(?:");
 	ks->n = first->n = 0;
-	ks->quality = first->quality = 3;
+	ks->quality = first->quality = 4;	/* the union: its weakest key */
 	simple = 1;
 	for (;;) {
 		if (parse_seq(pp, &alt, &altfirst) < 0)
 			return -1;
 		if (pp->nitems != 1 || !pp->simple)
 			simple = 0;
+		if (pp->span > span)
+			span = pp->span;
 		keyset_union(ks, &alt);
 		keyset_union(first, &altfirst);
 		if (*pp->p == '|') {
@@ -731,6 +756,7 @@ parse_group(struct pparse *pp, struct keyset *ks, struct keyset *first)
 	}
 	pp->depth--;
 	pp->simple = simple;
+	pp->span = span;
 	return 0;
 }
 
@@ -738,7 +764,7 @@ parse_group(struct pparse *pp, struct keyset *ks, struct keyset *first)
 static int
 parse_seq(struct pparse *pp, struct keyset *ks, struct keyset *firstks)
 {
-	int first = 1, items = 0, gap = 0, depth = pp->depth;
+	int first = 1, items = 0, gap = 0, depth = pp->depth, span = 0;
 
 	ks->n = firstks->n = -1;
 	ks->quality = firstks->quality = 0;
@@ -754,6 +780,7 @@ parse_seq(struct pparse *pp, struct keyset *ks, struct keyset *firstks)
 			pp->p += 3;
 			buf_addstr(pp->re, "(?:\\W++\\w++){0,4}");
 			gap = 1;
+			span += 4;
 			continue;
 		}
 		buf_addstr(pp->re, first ? "(?:" : "(?:\\W+");
@@ -764,6 +791,7 @@ parse_seq(struct pparse *pp, struct keyset *ks, struct keyset *firstks)
 				pp->p++;
 				buf_addstr(pp->re, "\\w*");
 				pp->simple = 0;
+				pp->span++;
 			}
 		} else if (parse_word(pp, &item) < 0)
 			return -1;
@@ -778,6 +806,7 @@ parse_seq(struct pparse *pp, struct keyset *ks, struct keyset *firstks)
 			pp->p++;
 		}
 		buf_addstr(pp->re, optional ? ")?" : ")");
+		span += pp->span;
 		if (first)
 			*firstks = itemfirst;
 		/* what must follow the first word, for a cheap check */
@@ -797,6 +826,7 @@ parse_seq(struct pparse *pp, struct keyset *ks, struct keyset *firstks)
 		return -1;
 	}
 	pp->nitems = items;
+	pp->span = span;
 	return 0;
 }
 
@@ -833,6 +863,7 @@ phrase_to_regex(const char *ph, struct buf *re, struct pattern *pat,
 	if (ks.n > 0)
 		memcpy(pat->keys, ks.keys, (size_t)ks.n * sizeof(ks.keys[0]));
 	pat->anchored = first.n > 0;
+	pat->span = pp.span;
 	pat->nskeys = 0;
 	if (pat->anchored && pp.first_simple && pp.second.n > 0) {
 		pat->nskeys = pp.second.n;
@@ -855,7 +886,7 @@ phrase_to_regex(const char *ph, struct buf *re, struct pattern *pat,
  * interpreter.  Neither uses the JIT.
  */
 #define RE_OPTIONS	(PCRE2_UTF | PCRE2_UCP | PCRE2_CASELESS | PCRE2_NO_UTF_CHECK)
-#define PHRASE_OPTIONS	(PCRE2_UTF | PCRE2_NO_UTF_CHECK)
+#define PHRASE_OPTIONS	0
 
 static pcre2_code *
 compile(const char *src, uint32_t options, char *msg, size_t msglen)
@@ -1598,11 +1629,10 @@ struct cursor {
 	PCRE2_SIZE		 start;		/* unanchored: next offset */
 	int			 tries;
 	const uint32_t		*bpos;		/* where its best word occurs */
-	size_t			 nbpos;		/* 0: no such check */
+	size_t			 nbpos;
+	int			 dead;		/* its best word is absent */
 };
 
-/* A phrase never spans more than this many bytes of text. */
-#define PHRASE_SPAN	400
 
 static int
 u32_cmp(const void *a, const void *b)
@@ -1625,7 +1655,8 @@ cursor_best(struct cursor *c, uint32_t **scratch, size_t *cap)
 	int32_t e;
 	int k;
 
-	if (!pat->anchored || pat->nkeys == 0 || (pat->nkeys == pat->nfkeys &&
+	if (!pat->anchored || pat->nkeys == 0 || pat->span <= 0 ||
+	    (pat->nkeys == pat->nfkeys &&
 	    memcmp(pat->keys, pat->fkeys, (size_t)pat->nkeys *
 	    sizeof(pat->keys[0])) == 0))
 		return;
@@ -1639,8 +1670,12 @@ cursor_best(struct cursor *c, uint32_t **scratch, size_t *cap)
 				*scratch = xreallocarray(*scratch, *cap,
 				    sizeof(**scratch));
 			}
-			(*scratch)[n++] = c->ti->v[e].pos;
+			(*scratch)[n++] = c->ti->v[e].ord;
 		}
+	}
+	if (n == 0) {
+		c->dead = 1;
+		return;
 	}
 	if (n > 1)
 		qsort(*scratch, n, sizeof(**scratch), u32_cmp);
@@ -1679,7 +1714,8 @@ cursor_second_ok(const struct cursor *c, uint32_t pos)
 	return 0;
 }
 
-/* Does a best word start in [pos, pos + PHRASE_SPAN]? */
+/* Does a best word start within the pattern's span of words from word
+ * ord (where an attempt starts)? */
 static int
 cursor_best_near(const struct cursor *c, uint32_t pos)
 {
@@ -1692,7 +1728,7 @@ cursor_best_near(const struct cursor *c, uint32_t pos)
 		else
 			hi = mid;
 	}
-	return lo < c->nbpos && c->bpos[lo] - pos <= PHRASE_SPAN;
+	return lo < c->nbpos && c->bpos[lo] - pos < (uint32_t)c->pat->span;
 }
 
 static void
@@ -1715,6 +1751,8 @@ cursor_next(struct cursor *c, const struct lexicon *lex, pcre2_match_data *md)
 {
 	PCRE2_SIZE *ov;
 
+	if (c->dead)
+		return 0;
 	while (c->tries < MATCH_TRIES * 4) {
 		if (c->pat->anchored) {
 			if (c->key >= 0 && c->at >= 0)
@@ -1729,7 +1767,7 @@ cursor_next(struct cursor *c, const struct lexicon *lex, pcre2_match_data *md)
 					    c->pat->fkeys[c->key], -1);
 			}
 			if (c->bpos != NULL &&
-			    !cursor_best_near(c, c->ti->v[c->at].pos))
+			    !cursor_best_near(c, c->ti->v[c->at].ord))
 				continue;
 			if (c->pat->nskeys > 0 &&
 			    !cursor_second_ok(c, c->ti->v[c->at].pos))
