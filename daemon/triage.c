@@ -642,6 +642,64 @@ is_special(char c)
 static int parse_seq(struct pparse *, struct keyset *, struct keyset *);
 
 static int
+factor_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+/*
+ * Emit the alternatives alts[0..n) (regex text) with those that start with
+ * the same letter merged: "took|taken|keep" becomes "t(?:ook|aken)|keep".
+ * PCRE2's interpreter tries alternatives one by one, each a backtracking
+ * frame; at one position only the branch of the right first letter can
+ * match, so this keeps the matches (and which one is found first: the
+ * order within a letter is kept) and saves most of the tries.
+ */
+static void
+factor_alts(struct buf *out, char **alts, size_t n)
+{
+	char **sub;
+	size_t i, j, m;
+	int *used, any = 0;
+
+	used = xcalloc(n + 1, sizeof(*used));
+	sub = xcalloc(n + 1, sizeof(*sub));
+	for (i = 0; i < n; i++) {
+		if (used[i])
+			continue;
+		if (any++)
+			buf_addc(out, '|');
+		used[i] = 1;
+		if (!factor_char(alts[i][0])) {
+			buf_addstr(out, alts[i]);
+			continue;
+		}
+		sub[0] = alts[i] + 1;
+		for (j = i + 1, m = 1; j < n; j++)
+			if (!used[j] && alts[j][0] == alts[i][0]) {
+				used[j] = 1;
+				sub[m++] = alts[j] + 1;
+			}
+		if (m == 1) {
+			buf_addstr(out, alts[i]);
+			continue;
+		}
+		buf_addc(out, alts[i][0]);
+		buf_addstr(out, "(?:");
+		{
+			char **copy = xcalloc(m, sizeof(*copy));
+
+			memcpy(copy, sub, m * sizeof(*copy));
+			factor_alts(out, copy, m);
+			free(copy);
+		}
+		buf_addc(out, ')');
+	}
+	free(sub);
+	free(used);
+}
+
+static int
 parse_word(struct pparse *pp, struct keyset *ks)
 {
 	const char *w = pp->p;
@@ -704,6 +762,9 @@ parse_group(struct pparse *pp, struct keyset *ks, struct keyset *first)
 {
 	struct keyset alt, altfirst;
 	int simple, span = 0;
+	size_t gstart, astart, nalts = 0, i;
+	size_t *aoff = NULL;
+	char **alts;
 
 	if (++pp->depth > 4) {
 		pp->why = "groups nested too deep";
@@ -711,12 +772,18 @@ parse_group(struct pparse *pp, struct keyset *ks, struct keyset *first)
 	}
 	pp->p++;	/* '(' */
 	buf_addstr(pp->re, "(?:");
+	gstart = astart = pp->re->len;
 	ks->n = first->n = 0;
 	ks->quality = first->quality = 4;	/* the union: its weakest key */
 	simple = 1;
 	for (;;) {
-		if (parse_seq(pp, &alt, &altfirst) < 0)
+		if (parse_seq(pp, &alt, &altfirst) < 0) {
+			free(aoff);
 			return -1;
+		}
+		aoff = xreallocarray(aoff, nalts + 1, 2 * sizeof(*aoff));
+		aoff[2 * nalts] = astart;
+		aoff[2 * nalts++ + 1] = pp->re->len;
 		if (pp->nitems != 1 || !pp->simple)
 			simple = 0;
 		if (pp->span > span)
@@ -726,15 +793,27 @@ parse_group(struct pparse *pp, struct keyset *ks, struct keyset *first)
 		if (*pp->p == '|') {
 			pp->p++;
 			buf_addc(pp->re, '|');
+			astart = pp->re->len;
 			continue;
 		}
 		if (*pp->p != ')') {
+			free(aoff);
 			pp->why = "unbalanced ( )";
 			return -1;
 		}
 		pp->p++;
 		break;
 	}
+	alts = xcalloc(nalts, sizeof(*alts));
+	for (i = 0; i < nalts; i++)
+		alts[i] = xstrndup(pp->re->data + aoff[2 * i],
+		    aoff[2 * i + 1] - aoff[2 * i]);
+	pp->re->len = gstart;
+	factor_alts(pp->re, alts, nalts);
+	for (i = 0; i < nalts; i++)
+		free(alts[i]);
+	free(alts);
+	free(aoff);
 	buf_addc(pp->re, ')');
 	if (ks->n <= 0) {
 		ks->n = -1;
@@ -760,7 +839,7 @@ parse_seq(struct pparse *pp, struct keyset *ks, struct keyset *firstks)
 	ks->quality = firstks->quality = 0;
 	for (;;) {
 		struct keyset item, itemfirst;
-		int optional = 0;
+		int optional = 0, bare;
 
 		while (*pp->p == ' ')
 			pp->p++;
@@ -773,7 +852,11 @@ parse_seq(struct pparse *pp, struct keyset *ks, struct keyset *firstks)
 			span += 4;
 			continue;
 		}
-		buf_addstr(pp->re, first ? "(?:" : "(?:\\W+");
+		/* a leading word needs no group: "took|taken" can then be
+		 * merged by its first letter (factor_alts()) */
+		bare = first && *pp->p != '(';
+		if (!bare)
+			buf_addstr(pp->re, first ? "(?:" : "(?:\\W+");
 		if (*pp->p == '(') {
 			if (parse_group(pp, &item, &itemfirst) < 0)
 				return -1;
@@ -795,7 +878,8 @@ parse_seq(struct pparse *pp, struct keyset *ks, struct keyset *firstks)
 			optional = 1;
 			pp->p++;
 		}
-		buf_addstr(pp->re, optional ? ")?" : ")");
+		if (!bare)
+			buf_addstr(pp->re, optional ? ")?" : ")");
 		span += pp->span;
 		if (first)
 			*firstks = itemfirst;
