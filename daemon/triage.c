@@ -1209,9 +1209,9 @@ load_rule(struct lexicon *lex, config_setting_t *r, const char *file,
 {
 	struct rule *ru = &lex->rules[lex->nrules];
 	config_setting_t *ph, *rx;
-	const char *s = NULL, *lang = NULL, *label = NULL, *fs = NULL;
+	const char *s = NULL, *lang = NULL, *label = NULL, *fs = NULL, *ss = NULL;
 	int line = config_setting_source_line(r), i, n, neg;
-	struct pattern first;
+	struct pattern first, second;
 	size_t total;
 
 	memset(ru, 0, sizeof(*ru));
@@ -1311,6 +1311,26 @@ load_rule(struct lexicon *lex, config_setting_t *r, const char *file,
 		free(f);
 		buf_free(&dummy);
 	}
+	/* "second": a word or group the token after the first must be (one
+	 * byte test per try instead of a regex run) */
+	second.nfkeys = 0;
+	if (config_setting_lookup_string(r, "second", &ss)) {
+		const char *why = NULL;
+		char *f = fold_str(ss);
+		struct buf dummy;
+
+		buf_init(&dummy, 0);
+		if (first.nfkeys == 0 || phrase_to_regex(f, &dummy, &second,
+		    &why) < 0 || !second.anchored) {
+			set_err(err, errlen, file, line, "bad 'second': %s",
+			    why ? why : "needs 'first' and word keys");
+			free(f);
+			buf_free(&dummy);
+			return -1;
+		}
+		free(f);
+		buf_free(&dummy);
+	}
 	n = rx ? config_setting_length(rx) : 0;
 	for (i = 0; i < n; i++) {
 		const char *p = config_setting_get_string_elem(rx, (unsigned)i);
@@ -1335,6 +1355,10 @@ load_rule(struct lexicon *lex, config_setting_t *r, const char *file,
 			memcpy(pat->keys, first.fkeys, sizeof(pat->keys));
 			pat->nkeys = first.nfkeys;
 			pat->anchored = 1;
+		}
+		if (second.nfkeys > 0) {
+			memcpy(pat->skeys, second.fkeys, sizeof(pat->skeys));
+			pat->nskeys = second.nfkeys;
 		}
 		ru->npats++;
 		pcre2_pattern_info(pat->re, PCRE2_INFO_CAPTURECOUNT, &ncap);
