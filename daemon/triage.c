@@ -1689,10 +1689,28 @@ static int
 negated(const struct lexicon *lex, pcre2_match_data *md, const char *s,
     size_t start)
 {
-	size_t from = start > NEG_WINDOW ? start - NEG_WINDOW : 0;
+	size_t from = start > NEG_WINDOW ? start - NEG_WINDOW : 0, i, words = 0;
+	int inword = 0, wordy = 0;
 
 	if (lex->negator == NULL)
 		return 0;
+	/* A negation is at most two words followed by at most two words:
+	 * start at the fifth last word (a run without spaces that has a
+	 * letter or digit) rather than searching the whole window. */
+	for (i = start; i > from; i--) {
+		unsigned char c = (unsigned char)s[i - 1];
+
+		if (c == ' ') {
+			if (inword && wordy && ++words == 5)
+				break;
+			inword = wordy = 0;
+			continue;
+		}
+		inword = 1;
+		if (c >= 0x80 || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
+			wordy = 1;
+	}
+	from = i;
 	while (from < start && ((unsigned char)s[from] & 0xc0) == 0x80)
 		from++;
 	return pcre2_match(lex->negator, (PCRE2_SPTR)(s + from), start - from, 0,
