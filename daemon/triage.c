@@ -1152,7 +1152,9 @@ load_negation(struct lexicon *lex, config_t *cf, const char *file, char *err,
     size_t errlen)
 {
 	config_setting_t *ns = config_lookup(cf, "negation");
-	struct buf re;
+	struct buf re, ph;
+	struct pattern dummy;
+	const char *why = NULL;
 	char msg[200];
 	int i, n;
 
@@ -1166,34 +1168,37 @@ load_negation(struct lexicon *lex, config_t *cf, const char *file, char *err,
 	n = config_setting_length(ns);
 	if (n == 0)
 		return 0;
-	buf_init(&re, 0);
-	buf_addstr(&re, "(?<![\\w'])(?:");
+	/* one phrase "(w1|w2|...)": its words merged by first letter */
+	buf_init(&ph, 0);
+	buf_addc(&ph, '(');
 	for (i = 0; i < n; i++) {
 		const char *w = config_setting_get_string_elem(ns, (unsigned)i);
-		struct pattern dummy;
-		const char *why = NULL;
 		char *f;
 
-		if (w == NULL) {
+		if (w == NULL || *w == '\0' || strpbrk(w, "()|?") != NULL) {
 			set_err(err, errlen, file, config_setting_source_line(ns),
-			    "negation words must be strings%s", NULL);
-			buf_free(&re);
+			    "negation words must be plain words%s", NULL);
+			buf_free(&ph);
 			return -1;
 		}
 		f = fold_str(w);
 		if (i > 0)
-			buf_addc(&re, '|');
-		if (phrase_to_regex(f, &re, &dummy, &why) < 0) {
-			set_err(err, errlen, file, config_setting_source_line(ns),
-			    "%s", why);
-			free(f);
-			buf_free(&re);
-			return -1;
-		}
+			buf_addc(&ph, '|');
+		buf_addstr(&ph, f);
 		free(f);
 	}
+	buf_addc(&ph, ')');
+	buf_init(&re, 0);
+	if (phrase_to_regex(ph.data, &re, &dummy, &why) < 0) {
+		set_err(err, errlen, file, config_setting_source_line(ns), "%s",
+		    why);
+		buf_free(&ph);
+		buf_free(&re);
+		return -1;
+	}
+	buf_free(&ph);
 	/* the negator, then at most two words, then the end of the window */
-	buf_addstr(&re, ")(?:\\W++\\w++){0,2}\\W*$");
+	buf_addstr(&re, "(?:\\W++\\w++){0,2}\\W*$");
 	lex->negator = compile(re.data, PHRASE_OPTIONS, msg, sizeof(msg));
 	buf_free(&re);
 	if (lex->negator == NULL) {
