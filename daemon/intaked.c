@@ -341,9 +341,13 @@ poll_source(struct service *sv, size_t i)
 	return rc;
 }
 
-/* Sources with no success for alerts.source_stale_minutes: alert once. */
+/*
+ * Sources with no success for alerts.source_stale_minutes: alert once per
+ * outage.  A source that never succeeded counts from the service's start,
+ * so a first failed poll is not "stale" yet.
+ */
 static void
-check_stale(struct service *sv)
+check_stale(struct service *sv, time_t started)
 {
 	sqlite3_stmt *s;
 	time_t now = time(NULL);
@@ -351,7 +355,8 @@ check_stale(struct service *sv)
 
 	if (sqlite3_prepare_v2(store_db(sv->store), "UPDATE source_state SET "
 	    "stale_alerted_at = ?1 WHERE source = ?2 AND stale_alerted_at IS "
-	    "NULL AND coalesce(last_success_at, 0) < ?3", -1, &s, NULL) != SQLITE_OK)
+	    "NULL AND max(coalesce(last_success_at, 0), ?4) < ?3", -1, &s,
+	    NULL) != SQLITE_OK)
 		return;
 	for (i = 0; i < sv->nsources; i++) {
 		const char *name = sv->sources[i].cfg->name;
@@ -363,6 +368,7 @@ check_stale(struct service *sv)
 		sqlite3_bind_text(s, 2, name, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_int64(s, 3, (sqlite3_int64)(now -
 		    sv->cfg.alerts_source_stale_minutes * 60));
+		sqlite3_bind_int64(s, 4, (sqlite3_int64)started);
 		if (sqlite3_step(s) == SQLITE_DONE &&
 		    sqlite3_changes(store_db(sv->store)) > 0)
 			queue_health(sv, name, "source stale",
@@ -465,6 +471,7 @@ static void
 run_loop(struct service *sv, const struct options *o, const char *path)
 {
 	uint64_t wd_usec = 0;
+	time_t started = time(NULL);
 	int wd_ms = 0, max_ms;
 	size_t i;
 
@@ -482,7 +489,7 @@ run_loop(struct service *sv, const struct options *o, const char *path)
 		if (got_stop)
 			break;
 		deliver_outbox(sv);
-		check_stale(sv);
+		check_stale(sv, started);
 		if (wd_ms)
 			sd_notify(0, "WATCHDOG=1");
 		max_ms = wd_ms ? wd_ms : 30000;

@@ -422,8 +422,14 @@ has_bad_boundary(const char *s, size_t n)
 		if (j >= n || s[j] != '=')
 			continue;
 		j = skip_cfws(s, n, j + 1);
-		if (j + 2 < n && s[j] == '"' && s[j + 1] == '\\' &&
-		    s[j + 2] == '"')
+		if (j >= n || s[j] != '"')
+			continue;
+		/* folding white space inside the quotes may be dropped */
+		j++;
+		while (j < n && j - i < 64 && (s[j] == ' ' || s[j] == '\t' ||
+		    s[j] == '\r' || s[j] == '\n'))
+			j++;
+		if (j + 1 < n && s[j] == '\\' && s[j + 1] == '"')
 			return 1;
 	}
 	return 0;
@@ -833,7 +839,7 @@ static void
 text_append(struct walk *w, const char *s, size_t n)
 {
 	size_t room;
-	char *t;
+	char *t, *cut;
 
 	if (n == 0)
 		return;
@@ -843,15 +849,13 @@ text_append(struct walk *w, const char *s, size_t n)
 	}
 	if (buf_add(&w->text, s, n) == 0)
 		return;
+	/* keep what fits, cut on a character boundary */
 	flag(w->m, MSG_PARSE_LIMIT, "max_text_bytes");
 	room = w->text.max - w->text.len;
 	t = xstrndup(s, n < room ? n : room);
-	{
-		char *cut = utf8_truncate(t, room);
-
-		buf_addstr(&w->text, cut);
-		free(cut);
-	}
+	cut = utf8_truncate(t, room);
+	buf_addstr(&w->text, cut);
+	free(cut);
 	free(t);
 }
 

@@ -12,6 +12,8 @@ source_init(struct source *src, const struct source_config *cfg, char **err)
 	switch (cfg->type) {
 	case SOURCE_MAILDIR:
 		return source_maildir_init(src, err);
+	case SOURCE_IMAP:
+		return source_imap_init(src, err);
 	case SOURCE_HTTP:
 		return source_http_init(src, err);
 	default:

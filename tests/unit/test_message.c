@@ -337,16 +337,25 @@ START_TEST(test_bad_boundary)
 }
 END_TEST
 
-START_TEST(test_bad_boundary_nested)
+static const char *const bad_boundaries[] = {
+	/* nested part, spaces around '=' */
+	MIME "Content-Type: multipart/mixed; boundary=OK\n\n"
+	"--OK\nContent-Type: multipart/alternative;\n boundary = \"\\\"\"\n\n"
+	"x\n--OK--\n",
+	/* folding inside the quotes (refused conservatively), upper case, CRLF */
+	MIME "Content-Type: multipart/mixed; BOUNDARY=\"\r\n \\\"\"\r\n\r\nx\r\n",
+	/* a comment before the value */
+	MIME "Content-Type: multipart/mixed; boundary=(c) \"\\\"x\"\n\nx\n",
+};
+
+START_TEST(test_bad_boundary_variants)
 {
-	static const char raw[] = MIME
-	    "Content-Type: multipart/mixed; boundary=OK\n\n"
-	    "--OK\nContent-Type: multipart/alternative;\n boundary = \"\\\"\"\n\n"
-	    "x\n--OK--\n";
 	struct message m;
 
-	parse_default(raw, sizeof(raw) - 1, &m);
+	parse_default(bad_boundaries[_i], strlen(bad_boundaries[_i]), &m);
 	ck_assert_int_eq(m.status, MSG_PARSE_ERROR);
+	ck_assert_str_eq(m.parse_error, "invalid boundary parameter");
+	ck_assert(utf8_valid(m.text, m.text_len));
 	message_free(&m);
 }
 END_TEST
@@ -780,7 +789,8 @@ message_suite(void)
 	tcase_add_test(tc, test_attachments);
 	tcase_add_test(tc, test_report_type);
 	tcase_add_test(tc, test_bad_boundary);
-	tcase_add_test(tc, test_bad_boundary_nested);
+	tcase_add_loop_test(tc, test_bad_boundary_variants, 0,
+	    NELEM(bad_boundaries));
 	tcase_add_test(tc, test_base64_over_text_cap);
 	tcase_add_test(tc, test_decode_ratio);
 	tcase_add_test(tc, test_html_over_text_cap);

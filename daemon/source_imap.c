@@ -1,0 +1,1148 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * source_imap.c: an IMAP mailbox through libetpan's low-level mailimap API.
+ *
+ * A poll: (re)connect, verify the server's certificate ourselves (Debian's
+ * libetpan verifies nothing), log in, SELECT, then fetch every UID above the
+ * committed one in small batches.  Each batch is ingested and committed
+ * together with the new cursor (uidvalidity, last_uid) and only then marked
+ * on the server (\Seen or moved).  What to fetch is decided by UID alone,
+ * never by \Seen, so a human reading the mailbox in webmail hides nothing.
+ *
+ * Marking happens after the commit, so a crash can leave committed UIDs
+ * unmarked.  The cursor column (unused by IMAP otherwise) remembers
+ * "marked=N": every UID up to N is marked.  A poll that finds marked <
+ * last_uid marks that range again before fetching (idempotent).
+ *
+ * With IDLE the session stays open between polls: the poll ends in IDLE and
+ * wait_fd() hands the socket to the daemon's loop; the next poll says DONE.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libetpan/libetpan.h>
+
+#include "log.h"
+#include "source.h"
+#include "tlsverify.h"
+#include "util.h"
+
+#define IDLE_MAX_SECS	(25 * 60)	/* re-issue IDLE well before 29 min */
+#define IDLE_MAX_FAILS	2		/* then poll instead (libetpan #393) */
+#define BATCH_BYTES	((size_t)4 << 20)	/* bodies held per batch */
+#define MARK_CHUNK	500		/* UIDs per STORE/MOVE command */
+#define TOKEN_MAX	65536
+
+struct imap_state {
+	mailimap	*imap;		/* NULL when not connected */
+	char		*host;		/* for SNI and name checks; no final dot */
+	uint32_t	 uidvalidity;	/* of the selected mailbox */
+	int		 has_move;
+	int		 has_uidplus;
+	int		 has_idle;
+	int		 idling;	/* IDLE sent, DONE not yet */
+	time_t		 idle_since;
+	int		 idle_fails;	/* consecutive */
+	int		 idle_off;	/* switched to polling */
+};
+
+/* One UID still to fetch. */
+struct uid_item {
+	uint32_t	 uid;
+	uint32_t	 size;
+};
+
+struct uid_list {
+	struct uid_item	*v;
+	size_t		 n, cap;
+};
+
+/* The committed position in the mailbox. */
+struct imap_cursor {
+	uint32_t	 uidvalidity;
+	uint32_t	 last_uid;	/* highest UID stored */
+	uint32_t	 marked;	/* every UID <= this is marked */
+};
+
+static int	 is_stream_error(int);
+static void	 idle_failed(struct source *, struct imap_state *, int);
+
+/* ---- small helpers ------------------------------------------------------ */
+
+static const char *
+etpan_strerror(int rc)
+{
+	switch (rc) {
+	case MAILIMAP_ERROR_STREAM:
+		return "connection lost or timed out";
+	case MAILIMAP_ERROR_PARSE:
+		return "unparsable server response";
+	case MAILIMAP_ERROR_FATAL:
+		return "server closed the session (BYE)";
+	case MAILIMAP_ERROR_CONNECTION_REFUSED:
+		return "connection refused or host unreachable";
+	case MAILIMAP_ERROR_MEMORY:
+		return "out of memory";
+	case MAILIMAP_ERROR_SSL:
+		return "TLS handshake failed";
+	case MAILIMAP_ERROR_STARTTLS:
+		return "STARTTLS refused";
+	case MAILIMAP_ERROR_LOGIN:
+		return "login refused";
+	case MAILIMAP_ERROR_BAD_STATE:
+		return "bad session state";
+	default:
+		return "command failed";
+	}
+}
+
+/* "what: reason [server text]"; the server's text is escaped. */
+static char *
+imap_error(struct imap_state *st, const char *what, int rc)
+{
+	char *resp = NULL, *msg;
+
+	if (st->imap && st->imap->imap_response && !is_stream_error(rc))
+		resp = str_escape(st->imap->imap_response, 200);
+	msg = xasprintf("%s: %s%s%s%s", what, etpan_strerror(rc),
+	    resp ? " [" : "", resp ? resp : "", resp ? "]" : "");
+	free(resp);
+	return msg;
+}
+
+static int
+is_stream_error(int rc)
+{
+	return rc == MAILIMAP_ERROR_STREAM || rc == MAILIMAP_ERROR_PARSE ||
+	    rc == MAILIMAP_ERROR_FATAL || rc == MAILIMAP_ERROR_MEMORY ||
+	    rc == MAILIMAP_ERROR_BAD_STATE;
+}
+
+static void
+uid_list_add(struct uid_list *l, uint32_t uid, uint32_t size)
+{
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 256;
+		l->v = xreallocarray(l->v, l->cap, sizeof(*l->v));
+	}
+	l->v[l->n].uid = uid;
+	l->v[l->n].size = size;
+	l->n++;
+}
+
+static int
+uid_item_cmp(const void *a, const void *b)
+{
+	const struct uid_item *x = a, *y = b;
+
+	return x->uid < y->uid ? -1 : x->uid > y->uid;
+}
+
+/* INTERNALDATE to Unix time; dt_zone is a signed HHMM (-0500 -> -500). */
+static time_t
+imap_date_to_time(const struct mailimap_date_time *d)
+{
+	struct tm tm;
+	int z, off;
+
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = d->dt_year - 1900;
+	tm.tm_mon = d->dt_month - 1;
+	tm.tm_mday = d->dt_day;
+	tm.tm_hour = d->dt_hour;
+	tm.tm_min = d->dt_min;
+	tm.tm_sec = d->dt_sec;
+	z = d->dt_zone < 0 ? -d->dt_zone : d->dt_zone;
+	off = (z / 100) * 3600 + (z % 100) * 60;
+	return timegm(&tm) - (d->dt_zone < 0 ? -off : off);
+}
+
+/* ---- credentials -------------------------------------------------------- */
+
+/* Child side of token_command: stdout to the pipe, nothing else. */
+static void __attribute__((noreturn))
+token_child(const char *cmd, int wfd)
+{
+	int nul = open("/dev/null", O_RDWR);
+
+	signal(SIGPIPE, SIG_DFL);
+	if (nul >= 0)
+		dup2(nul, STDIN_FILENO);
+	dup2(wfd, STDOUT_FILENO);
+	execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+	_exit(127);
+}
+
+/* Run token_command under /bin/sh with a deadline; first line of stdout. */
+static int
+run_token_command(const char *cmd, int timeout, char **out, char **err)
+{
+	struct pollfd pfd;
+	struct buf b;
+	char chunk[4096];
+	uint64_t deadline = now_ms_monotonic() + (uint64_t)timeout * 1000;
+	int fds[2], status = 0, killed = 0;
+	ssize_t r;
+	pid_t pid;
+
+	*out = NULL;
+	if (pipe2(fds, O_CLOEXEC) == -1) {
+		*err = xasprintf("token_command: pipe: %s", strerror(errno));
+		return -1;
+	}
+	if ((pid = fork()) == -1) {
+		*err = xasprintf("token_command: fork: %s", strerror(errno));
+		close(fds[0]);
+		close(fds[1]);
+		return -1;
+	}
+	if (pid == 0)
+		token_child(cmd, fds[1]);
+	close(fds[1]);
+	buf_init(&b, TOKEN_MAX);
+	pfd.fd = fds[0];
+	pfd.events = POLLIN;
+	for (;;) {
+		uint64_t now = now_ms_monotonic();
+
+		if (now >= deadline) {
+			kill(pid, SIGKILL);
+			killed = 1;
+			break;
+		}
+		if (poll(&pfd, 1, (int)(deadline - now)) <= 0)
+			continue;
+		r = read(fds[0], chunk, sizeof(chunk));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0 || buf_add(&b, chunk, (size_t)r) == -1)
+			break;
+	}
+	close(fds[0]);
+	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+		;
+	if (killed || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		*err = killed ? xasprintf("token_command timed out after %d s",
+		    timeout) : xasprintf("token_command failed (status %d)",
+		    WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+		buf_free(&b);
+		return -1;
+	}
+	buf_addc(&b, '\0');
+	*out = buf_steal(&b);
+	(*out)[strcspn(*out, "\r\n")] = '\0';
+	if (**out == '\0') {
+		free(*out);
+		*out = NULL;
+		*err = xstrdup("token_command printed no token");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+secret_free(char *s)
+{
+	if (s) {
+		explicit_bzero(s, strlen(s));
+		free(s);
+	}
+}
+
+/* ---- connecting --------------------------------------------------------- */
+
+static void
+set_sni(struct mailstream_ssl_context *ctx, void *arg)
+{
+	/* 1.9.4 sends no SNI by itself; the setter wants a non-const copy. */
+	mailstream_ssl_set_server_name(ctx, arg);
+}
+
+static void
+session_drop(struct imap_state *st)
+{
+	if (st->imap)
+		mailimap_free(st->imap);
+	st->imap = NULL;
+	st->idling = 0;
+	st->uidvalidity = 0;
+}
+
+/* Check the certificate chain the server sent, before any credential. */
+static int
+check_certificate(struct source *src, struct imap_state *st, char **err)
+{
+	const struct source_config *cfg = src->cfg;
+	struct tlsverify_opts o;
+	struct tlsverify_cert *certs;
+	carray *chain;
+	unsigned int i, n;
+	int rc;
+
+	if (cfg->pin_sha256)
+		log_debug("source %s: certificate checked against pin_sha256 "
+		    "only", cfg->name);
+	else if (!cfg->tls_verify)
+		log_warning("source %s: tls_verify = false: the certificate of "
+		    "%s is NOT verified", cfg->name, st->host);
+	chain = mailstream_get_certificate_chain(st->imap->imap_stream);
+	n = chain ? carray_count(chain) : 0;
+	certs = xcalloc(n ? n : 1, sizeof(*certs));
+	for (i = 0; i < n; i++) {
+		MMAPString *s = carray_get(chain, i);
+
+		certs[i].der = (const unsigned char *)s->str;
+		certs[i].len = s->len;
+	}
+	o.host = st->host;
+	o.ca_file = cfg->ca_file;
+	o.pin_sha256 = cfg->pin_sha256;
+	o.verify = cfg->tls_verify;
+	rc = tlsverify_chain(&o, certs, n, err);
+	free(certs);
+	if (chain)
+		mailstream_certificate_chain_free(chain);
+	return rc;
+}
+
+static int
+refresh_capabilities(struct imap_state *st, char **err)
+{
+	struct mailimap_capability_data *cap = NULL;
+	int rc;
+
+	rc = mailimap_capability(st->imap, &cap);
+	if (rc != MAILIMAP_NO_ERROR) {
+		*err = imap_error(st, "CAPABILITY", rc);
+		return -1;
+	}
+	mailimap_capability_data_free(cap);
+	return 0;
+}
+
+static int
+connect_tls(struct source *src, struct imap_state *st, char **err)
+{
+	const struct source_config *cfg = src->cfg;
+	uint16_t port = (uint16_t)cfg->port;
+	int rc;
+
+	switch (cfg->tls) {
+	case IMAP_TLS_IMPLICIT:
+		rc = mailimap_ssl_connect_with_callback(st->imap, cfg->host,
+		    port, set_sni, st->host);
+		break;
+	case IMAP_TLS_STARTTLS:
+		rc = mailimap_socket_connect(st->imap, cfg->host, port);
+		if (rc == MAILIMAP_NO_ERROR || rc == MAILIMAP_NO_ERROR_AUTHENTICATED ||
+		    rc == MAILIMAP_NO_ERROR_NON_AUTHENTICATED) {
+			rc = mailimap_socket_starttls_with_callback(st->imap,
+			    set_sni, st->host);
+			if (rc != MAILIMAP_NO_ERROR) {
+				/* Never go on in clear text. */
+				*err = imap_error(st, "STARTTLS", rc);
+				return -1;
+			}
+		}
+		break;
+	default:	/* config allows "none" only to loopback */
+		rc = mailimap_socket_connect(st->imap, cfg->host, port);
+		break;
+	}
+	if (rc != MAILIMAP_NO_ERROR && rc != MAILIMAP_NO_ERROR_AUTHENTICATED &&
+	    rc != MAILIMAP_NO_ERROR_NON_AUTHENTICATED) {
+		char *what = xasprintf("connect to %s port %d", cfg->host,
+		    cfg->port);
+
+		*err = imap_error(st, what, rc);
+		free(what);
+		return -1;
+	}
+	if (cfg->tls != IMAP_TLS_NONE && check_certificate(src, st, err) == -1)
+		return -1;
+	/* The capabilities seen before TLS (STARTTLS) are untrusted. */
+	return refresh_capabilities(st, err);
+}
+
+static int
+authenticate(struct source *src, struct imap_state *st, char **err)
+{
+	const struct source_config *cfg = src->cfg;
+	char *secret = NULL, *serr = NULL;
+	int rc;
+
+	if (cfg->auth == IMAP_AUTH_XOAUTH2) {
+		if (cfg->token_file)
+			rc = config_read_secret(cfg->token_file, &secret, &serr);
+		else
+			rc = run_token_command(cfg->token_command, cfg->timeout,
+			    &secret, &serr);
+		if (rc == -1) {
+			*err = xasprintf("xoauth2 token: %s", serr);
+			free(serr);
+			return SRC_AUTH;
+		}
+		rc = mailimap_oauth2_authenticate(st->imap, cfg->user, secret);
+	} else {
+		if (mailimap_has_extension(st->imap, "LOGINDISABLED")) {
+			*err = xstrdup("server advertises LOGINDISABLED: refusing "
+			    "to send the password");
+			return SRC_FATAL;
+		}
+		if (config_read_secret(cfg->password_file, &secret, &serr) == -1) {
+			*err = xasprintf("password_file: %s", serr);
+			free(serr);
+			return SRC_FATAL;
+		}
+		rc = mailimap_login(st->imap, cfg->user, secret);
+	}
+	secret_free(secret);
+	if (rc == MAILIMAP_NO_ERROR)
+		return SRC_OK;
+	if (rc == MAILIMAP_ERROR_LOGIN) {
+		char *what = xasprintf("%s as %s", cfg->auth == IMAP_AUTH_XOAUTH2 ?
+		    "xoauth2 (token expired or revoked?)" : "login", cfg->user);
+
+		*err = imap_error(st, what, rc);
+		free(what);
+		return SRC_AUTH;
+	}
+	*err = imap_error(st, "login", rc);
+	return SRC_TEMP;
+}
+
+static int
+select_mailbox(struct source *src, struct imap_state *st, char **err)
+{
+	int rc;
+
+	rc = mailimap_select(st->imap, src->cfg->mailbox);
+	if (rc != MAILIMAP_NO_ERROR) {
+		char *what = xasprintf("SELECT %s", src->cfg->mailbox);
+
+		*err = imap_error(st, what, rc);
+		free(what);
+		return is_stream_error(rc) ? SRC_TEMP : SRC_FATAL;
+	}
+	st->uidvalidity = st->imap->imap_selection_info->sel_uidvalidity;
+	if (st->uidvalidity == 0) {
+		*err = xasprintf("SELECT %s: server sent no UIDVALIDITY",
+		    src->cfg->mailbox);
+		return SRC_TEMP;
+	}
+	return SRC_OK;
+}
+
+/* A fresh, verified, authenticated session with the mailbox selected. */
+static int
+session_open(struct source *src, struct imap_state *st, char **err)
+{
+	int rc;
+
+	session_drop(st);
+	st->imap = mailimap_new(0, NULL);
+	if (st->imap == NULL) {
+		*err = xstrdup("out of memory");
+		return SRC_TEMP;
+	}
+	/* Connect, handshake and every read use this timeout. */
+	mailimap_set_timeout(st->imap, src->cfg->timeout);
+	if (connect_tls(src, st, err) == -1) {
+		session_drop(st);
+		return SRC_TEMP;
+	}
+	if ((rc = authenticate(src, st, err)) != SRC_OK) {
+		session_drop(st);
+		return rc;
+	}
+	if (refresh_capabilities(st, err) == -1) {
+		session_drop(st);
+		return SRC_TEMP;
+	}
+	st->has_move = mailimap_has_extension(st->imap, "MOVE");
+	st->has_uidplus = mailimap_has_uidplus(st->imap);
+	st->has_idle = mailimap_has_idle(st->imap);
+	if ((rc = select_mailbox(src, st, err)) != SRC_OK) {
+		session_drop(st);
+		return rc;
+	}
+	log_info("source %s: connected to %s (%s), %s selected, uidvalidity %u",
+	    src->cfg->name, src->cfg->host, src->cfg->tls == IMAP_TLS_NONE ?
+	    "no TLS" : "TLS verified", src->cfg->mailbox, st->uidvalidity);
+	return SRC_OK;
+}
+
+/* Leave IDLE, or check a kept session is alive; else open a new one. */
+static int
+session_ready(struct source *src, struct imap_state *st, char **err)
+{
+	int rc;
+
+	if (st->imap && st->idling) {
+		st->idling = 0;
+		rc = mailimap_idle_done(st->imap);
+		if (rc == MAILIMAP_NO_ERROR)
+			st->idle_fails = 0;
+		else
+			idle_failed(src, st, rc);	/* drops the session */
+	} else if (st->imap) {
+		rc = mailimap_noop(st->imap);
+		if (rc != MAILIMAP_NO_ERROR)
+			session_drop(st);
+	}
+	if (st->imap)
+		return SRC_OK;
+	return session_open(src, st, err);
+}
+
+/* ---- cursor -------------------------------------------------------------- */
+
+static int
+cursor_load(struct source *src, struct source_run *run,
+    struct imap_state *st, struct imap_cursor *c, char **err)
+{
+	struct source_cursor sc;
+	unsigned long long m;
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	rc = srcstate_get(run->ictx->store, src->cfg->name, &sc);
+	if (rc != STORE_OK) {
+		*err = xasprintf("database: %s", store_errmsg(run->ictx->store));
+		return rc == STORE_TEMP ? SRC_STORE : SRC_FATAL;
+	}
+	c->uidvalidity = st->uidvalidity;
+	if (sc.uidvalidity != 0 && sc.uidvalidity != (long long)st->uidvalidity) {
+		log_err("source %s: UIDVALIDITY of %s changed from %lld to %u: "
+		    "every stored UID is void, rescanning the whole mailbox "
+		    "(duplicates are recognised by Message-ID and content)",
+		    src->cfg->name, src->cfg->mailbox, sc.uidvalidity,
+		    st->uidvalidity);
+	} else if (sc.uidvalidity != 0) {
+		c->last_uid = (uint32_t)sc.last_uid;
+		c->marked = c->last_uid;
+		if (sc.cursor && strncmp(sc.cursor, "marked=", 7) == 0 &&
+		    parse_uint(sc.cursor + 7, 0, UINT32_MAX, &m) == 0 &&
+		    m < c->last_uid)
+			c->marked = (uint32_t)m;
+	}
+	source_cursor_free(&sc);
+	return SRC_OK;
+}
+
+/* Inside the caller's transaction. */
+static int
+cursor_save(struct source_run *run, const char *name,
+    const struct imap_cursor *c)
+{
+	struct source_cursor sc;
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "marked=%u", c->marked);
+	sc.uidvalidity = c->uidvalidity;
+	sc.last_uid = c->last_uid;
+	sc.cursor = buf;
+	return srcstate_set(run->ictx->store, name, &sc);
+}
+
+/* Record that everything up to last_uid is marked: a short transaction. */
+static int
+cursor_save_marked(struct source *src, struct source_run *run,
+    struct imap_cursor *c, char **err)
+{
+	struct store *db = run->ictx->store;
+	int rc;
+
+	c->marked = c->last_uid;
+	if ((rc = store_begin(db)) == STORE_OK) {
+		rc = cursor_save(run, src->cfg->name, c);
+		if (rc == STORE_OK)
+			rc = store_commit(db);
+		else
+			store_rollback(db);
+	}
+	if (rc != STORE_OK) {
+		*err = xasprintf("database: %s", store_errmsg(db));
+		return rc == STORE_TEMP ? SRC_STORE : SRC_FATAL;
+	}
+	return SRC_OK;
+}
+
+/* ---- listing and fetching ------------------------------------------------ */
+
+static uint32_t
+att_uid(struct mailimap_msg_att *ma)
+{
+	clistiter *it;
+
+	for (it = clist_begin(ma->att_list); it; it = clist_next(it)) {
+		struct mailimap_msg_att_item *item = clist_content(it);
+
+		if (item->att_type == MAILIMAP_MSG_ATT_ITEM_STATIC &&
+		    item->att_data.att_static->att_type == MAILIMAP_MSG_ATT_UID)
+			return item->att_data.att_static->att_data.att_uid;
+	}
+	return 0;
+}
+
+static struct mailimap_msg_att_static *
+att_find(struct mailimap_msg_att *ma, int type)
+{
+	clistiter *it;
+
+	for (it = clist_begin(ma->att_list); it; it = clist_next(it)) {
+		struct mailimap_msg_att_item *item = clist_content(it);
+
+		if (item->att_type == MAILIMAP_MSG_ATT_ITEM_STATIC &&
+		    item->att_data.att_static->att_type == type)
+			return item->att_data.att_static;
+	}
+	return NULL;
+}
+
+/* UIDs in [first, last] (last 0 = "*") with their sizes, in UID order;
+ * IMAP returns the highest message for "n:*" even below n, so filter. */
+static int
+list_uids(struct imap_state *st, uint32_t first, uint32_t last,
+    struct uid_list *out, char **err)
+{
+	struct mailimap_fetch_type *ft;
+	struct mailimap_set *set;
+	struct mailimap_msg_att_static *sz;
+	clist *res = NULL;
+	clistiter *it;
+	uint32_t uid;
+	int rc;
+
+	set = mailimap_set_new_interval(first, last);
+	ft = mailimap_fetch_type_new_fetch_att_list_empty();
+	mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_uid());
+	mailimap_fetch_type_new_fetch_att_list_add(ft,
+	    mailimap_fetch_att_new_rfc822_size());
+	rc = mailimap_uid_fetch(st->imap, set, ft, &res);
+	mailimap_fetch_type_free(ft);
+	mailimap_set_free(set);
+	if (rc != MAILIMAP_NO_ERROR) {
+		*err = imap_error(st, "UID FETCH (list)", rc);
+		return -1;
+	}
+	for (it = clist_begin(res); it; it = clist_next(it)) {
+		struct mailimap_msg_att *ma = clist_content(it);
+
+		uid = att_uid(ma);
+		sz = att_find(ma, MAILIMAP_MSG_ATT_RFC822_SIZE);
+		if (uid < first || (last && uid > last) || sz == NULL)
+			continue;
+		uid_list_add(out, uid, sz->att_data.att_rfc822_size);
+	}
+	mailimap_fetch_list_free(res);
+	if (out->n > 1)
+		qsort(out->v, out->n, sizeof(*out->v), uid_item_cmp);
+	return 0;
+}
+
+static int
+is_oversize(const struct source_run *run, const struct uid_item *u)
+{
+	size_t max = run->ictx->cfg->max_message_bytes;
+
+	return max > 0 && u->size > max;
+}
+
+/* UID FETCH the given UIDs: whole bodies, or headers only. */
+static int
+fetch_bodies(struct imap_state *st, const struct uid_item *v, size_t n,
+    int headers_only, clist **res, char **err)
+{
+	struct mailimap_fetch_type *ft;
+	struct mailimap_set *set;
+	struct mailimap_section *sec;
+	size_t i;
+	int rc;
+
+	set = mailimap_set_new_empty();
+	for (i = 0; i < n; i++)
+		mailimap_set_add_single(set, v[i].uid);
+	sec = headers_only ? mailimap_section_new_header() :
+	    mailimap_section_new(NULL);
+	ft = mailimap_fetch_type_new_fetch_att_list_empty();
+	mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_uid());
+	mailimap_fetch_type_new_fetch_att_list_add(ft,
+	    mailimap_fetch_att_new_internaldate());
+	/* BODY.PEEK: reading must not set \Seen; marking is ours to do. */
+	mailimap_fetch_type_new_fetch_att_list_add(ft,
+	    mailimap_fetch_att_new_body_peek_section(sec));
+	*res = NULL;
+	rc = mailimap_uid_fetch(st->imap, set, ft, res);
+	mailimap_fetch_type_free(ft);
+	mailimap_set_free(set);
+	if (rc != MAILIMAP_NO_ERROR) {
+		*err = imap_error(st, "UID FETCH (bodies)", rc);
+		*res = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* The response for uid that carries a body section (servers may interleave
+ * unsolicited FETCH responses with flags only). */
+static struct mailimap_msg_att *
+find_body(clist *res, uint32_t uid)
+{
+	clistiter *it;
+
+	for (it = clist_begin(res); it; it = clist_next(it)) {
+		struct mailimap_msg_att *ma = clist_content(it);
+
+		if (att_uid(ma) == uid &&
+		    att_find(ma, MAILIMAP_MSG_ATT_BODY_SECTION) != NULL)
+			return ma;
+	}
+	return NULL;
+}
+
+/* ---- marking ------------------------------------------------------------- */
+
+/* After a refused MOVE/COPY: the folder may be missing ([TRYCREATE]; the
+ * response code is not kept by libetpan), so try to create it.  1 when it
+ * was created (retry); a CREATE of an existing folder fails: 0. */
+static int
+create_folder(struct source *src, struct imap_state *st, int rc)
+{
+	if (is_stream_error(rc))
+		return 0;
+	if (mailimap_create(st->imap, src->cfg->move_to) != MAILIMAP_NO_ERROR)
+		return 0;
+	log_notice("source %s: created the folder for after = move",
+	    src->cfg->name);
+	return 1;
+}
+
+static int
+mark_set(struct source *src, struct imap_state *st, struct mailimap_set *set,
+    char **err)
+{
+	struct mailimap_flag_list *fl;
+	struct mailimap_store_att_flags *sa;
+	int rc;
+
+	if (src->cfg->after == IMAP_AFTER_MOVE && st->has_move) {
+		rc = mailimap_uid_move(st->imap, set, src->cfg->move_to);
+		if (rc != MAILIMAP_NO_ERROR && create_folder(src, st, rc))
+			rc = mailimap_uid_move(st->imap, set, src->cfg->move_to);
+		if (rc != MAILIMAP_NO_ERROR)
+			goto fail;
+		return 0;
+	}
+	if (src->cfg->after == IMAP_AFTER_MOVE) {
+		if (!st->has_uidplus) {
+			*err = xstrdup("after = move needs MOVE or UIDPLUS (UID "
+			    "EXPUNGE); the server has neither");
+			return -1;
+		}
+		rc = mailimap_uid_copy(st->imap, set, src->cfg->move_to);
+		if (rc != MAILIMAP_NO_ERROR && create_folder(src, st, rc))
+			rc = mailimap_uid_copy(st->imap, set, src->cfg->move_to);
+		if (rc != MAILIMAP_NO_ERROR)
+			goto fail;
+	}
+	fl = mailimap_flag_list_new_empty();
+	mailimap_flag_list_add(fl, src->cfg->after == IMAP_AFTER_MOVE ?
+	    mailimap_flag_new_deleted() : mailimap_flag_new_seen());
+	sa = mailimap_store_att_flags_new_add_flags_silent(fl);
+	rc = mailimap_uid_store(st->imap, set, sa);
+	mailimap_store_att_flags_free(sa);
+	if (rc != MAILIMAP_NO_ERROR)
+		goto fail;
+	/* Only the UIDs we moved: plain EXPUNGE would also remove messages a
+	 * human flagged \Deleted. */
+	if (src->cfg->after == IMAP_AFTER_MOVE &&
+	    (rc = mailimap_uid_expunge(st->imap, set)) != MAILIMAP_NO_ERROR)
+		goto fail;
+	return 0;
+fail:
+	*err = imap_error(st, src->cfg->after == IMAP_AFTER_MOVE ?
+	    "moving processed messages" : "setting \\Seen", rc);
+	return -1;
+}
+
+/* Mark the UIDs of v that are not oversized, MARK_CHUNK at a time. */
+static int
+mark_uids(struct source *src, struct source_run *run, struct imap_state *st,
+    const struct uid_item *v, size_t n, char **err)
+{
+	struct mailimap_set *set = NULL;
+	size_t i, in = 0;
+	int rc = 0;
+
+	for (i = 0; i < n && rc == 0; i++) {
+		if (is_oversize(run, &v[i]))
+			continue;	/* left for a human, unmarked */
+		if (set == NULL)
+			set = mailimap_set_new_empty();
+		mailimap_set_add_single(set, v[i].uid);
+		if (++in == MARK_CHUNK || i + 1 == n) {
+			rc = mark_set(src, st, set, err);
+			mailimap_set_free(set);
+			set = NULL;
+			in = 0;
+		}
+	}
+	if (set) {
+		if (rc == 0)
+			rc = mark_set(src, st, set, err);
+		mailimap_set_free(set);
+	}
+	return rc;
+}
+
+/* After a crash between commit and marking: mark (marked, last_uid]. */
+static int
+mark_pending(struct source *src, struct source_run *run,
+    struct imap_state *st, struct imap_cursor *c, char **err)
+{
+	struct uid_list l = { 0 };
+	int rc;
+
+	if (c->marked >= c->last_uid)
+		return SRC_OK;
+	if (list_uids(st, c->marked + 1, c->last_uid, &l, err) == -1 ||
+	    mark_uids(src, run, st, l.v, l.n, err) == -1) {
+		free(l.v);
+		return SRC_TEMP;
+	}
+	if (l.n)
+		log_notice("source %s: marked %zu messages stored before an "
+		    "interruption", src->cfg->name, l.n);
+	free(l.v);
+	rc = cursor_save_marked(src, run, c, err);
+	return rc;
+}
+
+/* ---- one batch ----------------------------------------------------------- */
+
+static int
+ingest_one(struct source *src, struct source_run *run, struct imap_state *st,
+    const struct uid_item *u, struct mailimap_msg_att *ma,
+    struct source_stats *stats)
+{
+	struct mailimap_msg_att_static *body, *date;
+	struct raw_input raw;
+	struct ingest_result res;
+	char key[32];
+	int rc;
+
+	body = att_find(ma, MAILIMAP_MSG_ATT_BODY_SECTION);
+	date = att_find(ma, MAILIMAP_MSG_ATT_INTERNALDATE);
+	snprintf(key, sizeof(key), "%u:%u", st->uidvalidity, u->uid);
+	memset(&raw, 0, sizeof(raw));
+	if (body->att_data.att_body_section &&
+	    body->att_data.att_body_section->sec_body_part) {
+		raw.data = body->att_data.att_body_section->sec_body_part;
+		raw.len = body->att_data.att_body_section->sec_length;
+	} else
+		raw.data = "";
+	raw.source = src->cfg->name;
+	raw.source_key = key;
+	raw.received_at = date && date->att_data.att_internal_date ?
+	    imap_date_to_time(date->att_data.att_internal_date) : time(NULL);
+	raw.oversize = is_oversize(run, u);
+	raw.real_size = u->size;
+	stats->fetched++;
+	rc = ingest_raw(run->ictx, &raw, &res);
+	if (rc != STORE_OK)
+		return rc;
+	if (res.duplicate)
+		stats->duplicates++;
+	else
+		stats->stored++;
+	if (!res.duplicate && res.parse_status == MSG_PARSE_ERROR)
+		stats->parse_errors++;
+	if (raw.oversize)
+		log_warning("source %s: message uid %u is %u bytes, over "
+		    "max_message_bytes: ticket %lld records it, left unmarked on "
+		    "the server", src->cfg->name, u->uid, u->size, res.ticket);
+	return STORE_OK;
+}
+
+/* How many items from v make the next batch (count and bytes bounded). */
+static size_t
+batch_size(const struct source_run *run, const struct uid_item *v, size_t n)
+{
+	size_t i, bytes = 0, max = run->batch > 0 ? (size_t)run->batch : 1;
+
+	for (i = 0; i < n && i < max; i++) {
+		if (!is_oversize(run, &v[i]))
+			bytes += v[i].size;
+		if (i > 0 && bytes > BATCH_BYTES)
+			break;
+	}
+	return i ? i : 1;
+}
+
+/* Fetch, ingest and commit v[0..n), then mark.  SRC_*. */
+static int
+run_batch(struct source *src, struct source_run *run, struct imap_state *st,
+    struct imap_cursor *c, const struct uid_item *v, size_t n,
+    struct source_stats *stats, char **err)
+{
+	struct store *db = run->ictx->store;
+	struct uid_item *whole, *heads;
+	size_t i, nw = 0, nh = 0;
+	clist *rw = NULL, *rh = NULL;
+	int rc = SRC_OK, src_rc;
+
+	whole = xcalloc(n, sizeof(*whole));
+	heads = xcalloc(n, sizeof(*heads));
+	for (i = 0; i < n; i++) {
+		if (is_oversize(run, &v[i]))
+			heads[nh++] = v[i];
+		else
+			whole[nw++] = v[i];
+	}
+	/* Network first, so the write transaction stays short. */
+	if ((nw && fetch_bodies(st, whole, nw, 0, &rw, err) == -1) ||
+	    (nh && fetch_bodies(st, heads, nh, 1, &rh, err) == -1)) {
+		rc = SRC_TEMP;
+		goto out;
+	}
+	if ((src_rc = store_begin(db)) != STORE_OK)
+		goto dberr;
+	for (i = 0; i < n; i++) {
+		struct mailimap_msg_att *ma;
+
+		ma = find_body(is_oversize(run, &v[i]) ? rh : rw, v[i].uid);
+		if (ma == NULL) {
+			/* Expunged since the listing: nothing to store. */
+			log_info("source %s: uid %u vanished before it was "
+			    "fetched", src->cfg->name, v[i].uid);
+			continue;
+		}
+		src_rc = ingest_one(src, run, st, &v[i], ma, stats);
+		if (src_rc != STORE_OK) {
+			store_rollback(db);
+			goto dberr;
+		}
+	}
+	c->last_uid = v[n - 1].uid;
+	if ((src_rc = cursor_save(run, src->cfg->name, c)) != STORE_OK) {
+		store_rollback(db);
+		goto dberr;
+	}
+	if ((src_rc = store_commit(db)) != STORE_OK)
+		goto dberr;
+	/* Committed: only now may the server forget them. */
+	if (mark_uids(src, run, st, v, n, err) == -1)
+		rc = SRC_TEMP;
+	else
+		c->marked = c->last_uid;
+	goto out;
+dberr:
+	*err = xasprintf("database: %s", store_errmsg(db));
+	rc = src_rc == STORE_TEMP ? SRC_STORE : SRC_FATAL;
+out:
+	if (rw)
+		mailimap_fetch_list_free(rw);
+	if (rh)
+		mailimap_fetch_list_free(rh);
+	free(whole);
+	free(heads);
+	return rc;
+}
+
+/* Everything above last_uid, batch by batch.  *found: how many were new. */
+static int
+fetch_new(struct source *src, struct source_run *run, struct imap_state *st,
+    struct imap_cursor *c, struct source_stats *stats, size_t *found,
+    char **err)
+{
+	struct uid_list l = { 0 };
+	struct imap_cursor saved;
+	struct source_stats before;
+	size_t start, n;
+	int rc = SRC_OK;
+
+	*found = 0;
+	if (list_uids(st, c->last_uid + 1, 0, &l, err) == -1) {
+		free(l.v);
+		return SRC_TEMP;
+	}
+	*found = l.n;
+	for (start = 0; start < l.n; start += n) {
+		if (*run->stop)
+			break;
+		n = batch_size(run, l.v + start, l.n - start);
+		saved = *c;
+		before = *stats;
+		rc = run_batch(src, run, st, c, l.v + start, n, stats, err);
+		if (rc == SRC_STORE || rc == SRC_FATAL) {
+			*c = saved;	/* rolled back: nothing counts */
+			*stats = before;
+		}
+		if (rc != SRC_OK)
+			break;
+	}
+	stats->waiting = (int)(l.n - (start < l.n ? start : l.n));
+	if (rc == SRC_OK && start >= l.n)
+		stats->waiting = 0;
+	free(l.v);
+	return rc;
+}
+
+/* ---- IDLE ---------------------------------------------------------------- */
+
+static int
+idle_wanted(struct source *src, struct imap_state *st)
+{
+	return src->cfg->idle && st->has_idle && !st->idle_off;
+}
+
+static void
+idle_failed(struct source *src, struct imap_state *st, int rc)
+{
+	st->idle_fails++;
+	log_warning("source %s: IDLE failed (%s); reconnecting",
+	    src->cfg->name, etpan_strerror(rc));
+	if (st->idle_fails >= IDLE_MAX_FAILS) {
+		st->idle_off = 1;
+		log_warning("source %s: %d IDLE failures in a row: polling "
+		    "every %d s instead", src->cfg->name, st->idle_fails,
+		    src->cfg->poll_interval);
+	}
+	session_drop(st);
+}
+
+/* Enter IDLE.  1: idling; 0: something arrived meanwhile (fetch again);
+ * -1: IDLE failed (session dropped). */
+static int
+idle_enter(struct source *src, struct imap_state *st)
+{
+	int rc;
+
+	rc = mailimap_idle(st->imap);
+	if (rc != MAILIMAP_NO_ERROR) {
+		idle_failed(src, st, rc);
+		return -1;
+	}
+	st->idling = 1;
+	st->idle_since = time(NULL);
+	/* Bytes already in libetpan's buffer never make the socket readable
+	 * again; an EXISTS seen while entering means new mail now. */
+	if (st->imap->imap_stream->read_buffer_len > 0 ||
+	    st->imap->imap_selection_info->sel_has_exists) {
+		st->idling = 0;
+		rc = mailimap_idle_done(st->imap);
+		if (rc != MAILIMAP_NO_ERROR) {
+			idle_failed(src, st, rc);
+			return -1;
+		}
+		return 0;
+	}
+	return 1;
+}
+
+/* ---- source operations ------------------------------------------------- */
+
+static int
+imap_poll(struct source *src, struct source_run *run,
+    struct source_stats *stats, char **err)
+{
+	struct imap_state *st = src->priv;
+	struct imap_cursor c;
+	size_t found;
+	int rc, round;
+
+	stats->waiting = -1;
+	if ((rc = session_ready(src, st, err)) != SRC_OK)
+		return rc;
+	if ((rc = cursor_load(src, run, st, &c, err)) != SRC_OK)
+		return rc;
+	if ((rc = mark_pending(src, run, st, &c, err)) != SRC_OK)
+		goto fail;
+	for (round = 0; round < 5; round++) {
+		rc = fetch_new(src, run, st, &c, stats, &found, err);
+		if (rc == SRC_OK && c.marked == c.last_uid && found)
+			rc = cursor_save_marked(src, run, &c, err);
+		if (rc != SRC_OK)
+			goto fail;
+		if (*run->stop || !idle_wanted(src, st))
+			return SRC_OK;
+		/* Mail may have come while we fetched: look once more before
+		 * IDLE, else it waits for the next event. */
+		if (found)
+			continue;
+		rc = idle_enter(src, st);
+		if (rc != 0)
+			return SRC_OK;	/* idling, or fall back to polling */
+	}
+	return SRC_OK;
+fail:
+	if (rc == SRC_TEMP)
+		session_drop(st);
+	return rc;
+}
+
+static int
+imap_wait_fd(struct source *src, int *max_wait)
+{
+	struct imap_state *st = src->priv;
+	time_t left;
+
+	if (st->imap && st->idling) {
+		left = IDLE_MAX_SECS - (time(NULL) - st->idle_since);
+		*max_wait = left > 0 ? (int)left : 1;
+		return mailimap_idle_get_fd(st->imap);
+	}
+	*max_wait = src->cfg->poll_interval;
+	return -1;
+}
+
+static void
+imap_close(struct source *src)
+{
+	struct imap_state *st = src->priv;
+
+	if (st == NULL)
+		return;
+	if (st->imap) {
+		if (st->idling)
+			(void)mailimap_idle_done(st->imap);
+		(void)mailimap_logout(st->imap);
+	}
+	session_drop(st);
+	free(st->host);
+	free(st);
+	src->priv = NULL;
+}
+
+static const struct source_ops imap_ops = {
+	.poll = imap_poll,
+	.wait_fd = imap_wait_fd,
+	.close = imap_close,
+};
+
+int
+source_imap_init(struct source *src, char **err)
+{
+	struct imap_state *st;
+
+	*err = NULL;
+	if (src->cfg->host == NULL || src->cfg->mailbox == NULL) {
+		*err = xasprintf("source '%s': imap needs host and mailbox",
+		    src->cfg->name);
+		return -1;
+	}
+	st = xcalloc(1, sizeof(*st));
+	st->host = tlsverify_hostname(src->cfg->host);
+	src->ops = &imap_ops;
+	src->priv = st;
+	return 0;
+}
