@@ -1686,8 +1686,10 @@ struct scan {
 	const char		*subj;
 	const struct tokindex	*tix;		/* of the text being scanned */
 	pcre2_match_data	*md2;		/* for the negation check */
-	uint32_t		*scratch;	/* cursor_best(), owned */
-	size_t			 scratch_cap;
+	uint32_t		*mark;		/* per word: stamp of a best word */
+	size_t			 mark_cap;	/* owned */
+	uint32_t		 nord;		/* words of the text being scanned */
+	uint32_t		 stamp;
 };
 
 static int
@@ -1773,27 +1775,21 @@ struct cursor {
 	int32_t			 at;		/* anchored: entry in ti, -1 */
 	PCRE2_SIZE		 start;		/* unanchored: next offset */
 	int			 tries;
-	const uint32_t		*bpos;		/* where its best word occurs */
-	size_t			 nbpos;
+	const uint32_t		*mark;		/* words where its best word is */
+	uint32_t		 stamp;		/* (mark[word] == stamp) */
+	uint32_t		 nord;
+	int			 best;		/* checked */
 	int			 dead;		/* its best word is absent */
 };
 
 
-static int
-u32_cmp(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /*
  * When a phrase's first word is common ("i", "my") but a later word is
  * not, an attempt only makes sense where that later word follows closely:
- * collect its positions once (into the scan's scratch array).
+ * mark the words where it occurs once (in the scan's mark array).
  */
 static void
-cursor_best(struct cursor *c, uint32_t **scratch, size_t *cap)
+cursor_best(struct cursor *c, struct scan *sc)
 {
 	const struct pattern *pat = c->pat;
 	size_t n = 0;
@@ -1805,27 +1801,24 @@ cursor_best(struct cursor *c, uint32_t **scratch, size_t *cap)
 	    memcmp(pat->keys, pat->fkeys, (size_t)pat->nkeys *
 	    sizeof(pat->keys[0])) == 0))
 		return;
+	sc->stamp++;
 	for (k = 0; k < pat->nkeys; k++) {
 		if (!bitmap_has(c->bm, pat->keys[k]))
 			continue;
 		for (e = tokindex_next(c->ti, pat->keys[k], -1); e >= 0;
 		    e = tokindex_next(c->ti, pat->keys[k], e)) {
-			if (n == *cap) {
-				*cap = *cap ? *cap * 2 : 64;
-				*scratch = xreallocarray(*scratch, *cap,
-				    sizeof(**scratch));
-			}
-			(*scratch)[n++] = c->ti->v[e].ord;
+			sc->mark[c->ti->v[e].ord] = sc->stamp;
+			n++;
 		}
 	}
 	if (n == 0) {
 		c->dead = 1;
 		return;
 	}
-	if (n > 1)
-		qsort(*scratch, n, sizeof(**scratch), u32_cmp);
-	c->bpos = *scratch;
-	c->nbpos = n;
+	c->mark = sc->mark;
+	c->stamp = sc->stamp;
+	c->nord = sc->nord;
+	c->best = 1;
 }
 
 /* Is the token after the one at pos one of the phrase's second words? */
@@ -1862,18 +1855,14 @@ cursor_second_ok(const struct cursor *c, uint32_t pos)
 /* Does a best word start within the pattern's span of words from word
  * ord (where an attempt starts)? */
 static int
-cursor_best_near(const struct cursor *c, uint32_t pos)
+cursor_best_near(const struct cursor *c, uint32_t ord)
 {
-	size_t lo = 0, hi = c->nbpos, mid;
+	uint32_t o, end = ord + (uint32_t)c->pat->span;
 
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if (c->bpos[mid] < pos)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < c->nbpos && c->bpos[lo] - pos < (uint32_t)c->pat->span;
+	for (o = ord; o < end && o < c->nord; o++)
+		if (c->mark[o] == c->stamp)
+			return 1;
+	return 0;
 }
 
 static void
@@ -1911,7 +1900,7 @@ cursor_next(struct cursor *c, const struct lexicon *lex, pcre2_match_data *md)
 					c->at = tokindex_next(c->ti,
 					    c->pat->fkeys[c->key], -1);
 			}
-			if (c->bpos != NULL &&
+			if (c->best &&
 			    !cursor_best_near(c, c->ti->v[c->at].ord))
 				continue;
 			if (c->pat->nskeys > 0 &&
@@ -1958,7 +1947,7 @@ rule_match(struct scan *sc, const struct rule *r, const char *s, size_t len,
 		if (!pattern_may_match(&r->pats[i], bm))
 			continue;
 		cursor_init(&c, &r->pats[i], sc->tix, bm, s, len);
-		cursor_best(&c, &sc->scratch, &sc->scratch_cap);
+		cursor_best(&c, sc);
 		while (cursor_next(&c, sc->lex, sc->md)) {
 			ov = pcre2_get_ovector_pointer(sc->md);
 			if (r->negatable && negated(sc->lex, sc->md2, s, ov[0]))
@@ -1996,7 +1985,7 @@ apply_masks(struct scan *sc, char *s, size_t len, const unsigned char *bm)
 			if (!pattern_may_match(&r->pats[j], bm))
 				continue;
 			cursor_init(&c, &r->pats[j], sc->tix, bm, s, len);
-			cursor_best(&c, &sc->scratch, &sc->scratch_cap);
+			cursor_best(&c, sc);
 			while (cursor_next(&c, sc->lex, sc->md)) {
 				ov = pcre2_get_ovector_pointer(sc->md);
 				memset(s + ov[0], ' ', ov[1] - ov[0]);
@@ -2016,6 +2005,15 @@ scan_text(struct scan *sc, char *s, size_t len, int body)
 	memset(bm, 0, sizeof(bm));
 	tokindex_build(&ti, bm, s, len);
 	sc->tix = &ti;
+	sc->nord = ti.n > 0 ? ti.v[ti.n - 1].ord + 1 : 0;
+	if (sc->nord > sc->mark_cap) {
+		sc->mark_cap = sc->nord;
+		sc->mark = xreallocarray(sc->mark, sc->mark_cap,
+		    sizeof(*sc->mark));
+	}
+	if (sc->nord > 0)
+		memset(sc->mark, 0, sc->nord * sizeof(*sc->mark));
+	sc->stamp = 0;
 	apply_masks(sc, s, len, bm);
 	for (i = 0; i < sc->lex->nrules; i++) {
 		const struct rule *r = &sc->lex->rules[i];
@@ -2386,7 +2384,7 @@ triage_classify(const struct lexicon *lex, const struct message *m,
 	free(sc.hits);
 	pcre2_match_data_free(sc.md);
 	pcre2_match_data_free(sc.md2);
-	free(sc.scratch);
+	free(sc.mark);
 	return 0;
 }
 
