@@ -1821,33 +1821,24 @@ cursor_best(struct cursor *c, struct scan *sc)
 	c->best = 1;
 }
 
-/* Is the token after the one at pos one of the phrase's second words? */
+/* Is the token after the one the attempt starts at one of the phrase's
+ * second words? */
 static int
-cursor_second_ok(const struct cursor *c, uint32_t pos)
+cursor_second_ok(const struct cursor *c)
 {
-	const char *s = c->s;
-	size_t i = pos, j, len = c->len;
-	uint32_t k[4];
-	int nk = 0, a, b;
+	const struct tokindex *ti = c->ti;
+	size_t e = (size_t)c->at;
+	uint32_t pos = ti->v[e].pos;
+	int a;
 
-	while (i < len && key_char((unsigned char)s[i]))
-		i++;
-	while (i < len && !key_char((unsigned char)s[i]))
-		i++;
-	if (i >= len)
+	/* a token's keys are consecutive entries: skip to the next token's */
+	while (e < ti->n && ti->v[e].pos == pos)
+		e++;
+	if (e >= ti->n)
 		return 0;
-	for (j = i; j < len && key_char((unsigned char)s[j]); j++)
-		;
-	k[nk++] = key_of(s + i, 1);
-	if (j - i >= 2)
-		k[nk++] = key_of(s + i, 2);
-	if (j - i >= 3)
-		k[nk++] = key_of(s + i, 3);
-	k[nk++] = j - i <= 3 ? KEY_SPACE + key_of(s + i, (int)(j - i)) :
-	    word_hash(s + i, j - i);
-	for (a = 0; a < c->pat->nskeys; a++)
-		for (b = 0; b < nk; b++)
-			if (c->pat->skeys[a] == k[b])
+	for (pos = ti->v[e].pos; e < ti->n && ti->v[e].pos == pos; e++)
+		for (a = 0; a < c->pat->nskeys; a++)
+			if (c->pat->skeys[a] == ti->v[e].key)
 				return 1;
 	return 0;
 }
@@ -1904,7 +1895,7 @@ cursor_next(struct cursor *c, const struct lexicon *lex, pcre2_match_data *md)
 			    !cursor_best_near(c, c->ti->v[c->at].ord))
 				continue;
 			if (c->pat->nskeys > 0 &&
-			    !cursor_second_ok(c, c->ti->v[c->at].pos))
+			    !cursor_second_ok(c))
 				continue;
 			c->tries++;
 			if (pcre2_match(c->pat->re, (PCRE2_SPTR)c->s, c->len,
