@@ -1560,8 +1560,10 @@ detect_lang(const struct lexicon *lex, const char *raw, size_t rawlen,
 	memset(li, 0, sizeof(*li));
 	li->best = -1;
 	for (i = 0; i < rawlen && i < 16384; i += (size_t)len) {
-		len = utf8_decode(p + i, rawlen - i, &c);
-		if (len < 0) {
+		if (p[i] < 0x80) {
+			len = 1;
+			c = p[i];
+		} else if ((len = utf8_decode(p + i, rawlen - i, &c)) < 0) {
 			len = 1;
 			continue;
 		}
