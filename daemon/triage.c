@@ -2267,7 +2267,9 @@ decide(struct scan *sc, const struct message *m, struct triage_result *res)
 		    "trafficking"));
 		res->type = CT_RELATED;
 	}
-	res->danger = s[SIG_DANGER] > 0 && s[SIG_DANGER] > s[SIG_SAFE];
+	/* a tie goes to danger: "I got away last month" does not outweigh
+	 * "he is coming to get me tonight" */
+	res->danger = s[SIG_DANGER] > 0 && s[SIG_DANGER] >= s[SIG_SAFE];
 	res->minor = s[SIG_MINOR] >= 6 && res->type != CT_INFO &&
 	    res->type != CT_TTA;
 
