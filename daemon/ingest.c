@@ -84,7 +84,8 @@ bind_text_or_null(sqlite3_stmt *s, int i, const char *v)
 /*
  * Look for a stored copy: same (source, source_key); else same Message-ID
  * and sha256; without a Message-ID, the same sha256 among messages that
- * have none.  STORE_OK with *found set or not, or an error code.
+ * have none.  sha NULL: by source_key only.  STORE_OK with *ticket set or
+ * not, or an error code.
  */
 static int
 find_duplicate(struct ingest_ctx *ctx, const char *source, const char *key,
@@ -112,6 +113,8 @@ find_duplicate(struct ingest_ctx *ctx, const char *source, const char *key,
 		if (*ticket)
 			return STORE_OK;
 	}
+	if (sha == NULL)
+		return STORE_OK;
 	if (msgid)
 		s = prepare(ctx, "SELECT ticket_id, id FROM messages WHERE "
 		    "message_id = ? AND sha256 = ? ORDER BY id LIMIT 1", &rc);
@@ -614,7 +617,7 @@ ingest_parsed(struct ingest_ctx *ctx, const struct raw_input *raw,
 	int rc;
 
 	rc = find_duplicate(ctx, raw->source, raw->source_key, msg->message_id,
-	    sha, &ticket, &message);
+	    raw->fetch_error ? NULL : sha, &ticket, &message);
 	if (rc != STORE_OK)
 		return rc;
 	if (ticket) {
@@ -685,8 +688,8 @@ ingest_raw(struct ingest_ctx *ctx, const struct raw_input *raw,
 	/* A source-key duplicate needs no parse at all (crash recovery
 	 * re-reads whole batches). */
 	if (raw->source_key) {
-		rc = find_duplicate(ctx, raw->source, raw->source_key, NULL, sha,
-		    &ticket, &message);
+		rc = find_duplicate(ctx, raw->source, raw->source_key, NULL,
+		    raw->fetch_error ? NULL : sha, &ticket, &message);
 		if (rc != STORE_OK)
 			return rc;
 		if (ticket) {
@@ -700,6 +703,12 @@ ingest_raw(struct ingest_ctx *ctx, const struct raw_input *raw,
 		ctx->parse(ctx->parse_arg, raw->data, raw->len, &ctx->limits, &msg);
 	else
 		message_parse(raw->data, raw->len, &ctx->limits, &msg);
+	if (raw->fetch_error) {
+		/* Whatever the header said, the message itself is missing. */
+		msg.status = MSG_PARSE_ERROR;
+		free(msg.parse_error);
+		msg.parse_error = xstrdup(raw->fetch_error);
+	}
 	rc = ingest_parsed(ctx, raw, &msg, 0, sha, res);
 	message_free(&msg);
 	return rc;
