@@ -282,20 +282,21 @@ utf8_sanitize(const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	struct buf b;
-	size_t i = 0, k;
+	size_t i = 0, k, run = 0;
 
 	buf_init(&b, 0);
 	buf_add(&b, "", 0);
+	/* valid sequences are copied in runs, not one by one */
 	while (i < n) {
 		k = utf8_seq(p + i, n - i);
 		if (k == 0) {
+			buf_add(&b, p + run, i - run);
 			buf_add(&b, "\xef\xbf\xbd", 3);
-			i++;
-		} else {
-			buf_add(&b, p + i, k);
+			run = ++i;
+		} else
 			i += k;
-		}
 	}
+	buf_add(&b, p + run, i - run);
 	return buf_steal(&b);
 }
 
