@@ -29,11 +29,13 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -286,30 +288,65 @@ secret_free(char *s)
  * wrapped: end of file reads as -1, which every caller treats as a stream
  * error; everything else passes through to the real layer (socket or TLS).
  */
+/*
+ * The same wrapper keeps a pace: libetpan's timeout is per read, so a
+ * server that trickles a byte a second would hold a command (and the whole
+ * daemon) for ever.  A command may take GUARD_BASE_FACTOR x timeout, plus
+ * one second per GUARD_MIN_RATE bytes received; past that its reads fail
+ * as a stream error and the session is dropped.
+ */
+#define GUARD_BASE_FACTOR	3
+#define GUARD_MIN_RATE		1024	/* bytes per second, on average */
+
+struct guard {
+	mailstream_low	*real;
+	time_t		 since;		/* the last write: a command's start */
+	size_t		 got;		/* bytes read since */
+	time_t		 base;		/* seconds allowed whatever the pace */
+};
+
+static int
+guard_too_slow(const struct guard *g)
+{
+	time_t now = time(NULL);
+
+	return now - g->since > g->base + (time_t)(g->got / GUARD_MIN_RATE);
+}
+
 static ssize_t
 eof_read(mailstream_low *s, void *buf, size_t count)
 {
-	ssize_t r = mailstream_low_read(s->data, buf, count);
+	struct guard *g = s->data;
+	ssize_t r;
 
+	if (guard_too_slow(g))
+		return -1;
+	r = mailstream_low_read(g->real, buf, count);
+	if (r > 0)
+		g->got += (size_t)r;
 	return r == 0 && count > 0 ? -1 : r;
 }
 
 static ssize_t
 eof_write(mailstream_low *s, const void *buf, size_t count)
 {
-	return mailstream_low_write(s->data, buf, count);
+	struct guard *g = s->data;
+
+	g->since = time(NULL);
+	g->got = 0;
+	return mailstream_low_write(g->real, buf, count);
 }
 
 static int
 eof_close(mailstream_low *s)
 {
-	return mailstream_low_close(s->data);
+	return mailstream_low_close(((struct guard *)s->data)->real);
 }
 
 static int
 eof_get_fd(mailstream_low *s)
 {
-	return mailstream_low_get_fd(s->data);
+	return mailstream_low_get_fd(((struct guard *)s->data)->real);
 }
 
 /* Frees the real layer, then the wrapper (as libetpan's own drivers free
@@ -317,44 +354,47 @@ eof_get_fd(mailstream_low *s)
 static void
 eof_free(mailstream_low *s)
 {
-	mailstream_low_free(s->data);
+	struct guard *g = s->data;
+
+	mailstream_low_free(g->real);
+	free(g);
 	free(s);
 }
 
 static void
 eof_cancel(mailstream_low *s)
 {
-	mailstream_low_cancel(s->data);
+	mailstream_low_cancel(((struct guard *)s->data)->real);
 }
 
 static struct mailstream_cancel *
 eof_get_cancel(mailstream_low *s)
 {
-	return mailstream_low_get_cancel(s->data);
+	return mailstream_low_get_cancel(((struct guard *)s->data)->real);
 }
 
 static carray *
 eof_certificate_chain(mailstream_low *s)
 {
-	return mailstream_low_get_certificate_chain(s->data);
+	return mailstream_low_get_certificate_chain(((struct guard *)s->data)->real);
 }
 
 static int
 eof_setup_idle(mailstream_low *s)
 {
-	return mailstream_low_setup_idle(s->data);
+	return mailstream_low_setup_idle(((struct guard *)s->data)->real);
 }
 
 static int
 eof_unsetup_idle(mailstream_low *s)
 {
-	return mailstream_low_unsetup_idle(s->data);
+	return mailstream_low_unsetup_idle(((struct guard *)s->data)->real);
 }
 
 static int
 eof_interrupt_idle(mailstream_low *s)
 {
-	return mailstream_low_interrupt_idle(s->data);
+	return mailstream_low_interrupt_idle(((struct guard *)s->data)->real);
 }
 
 /* Never written; not const only because mailstream_low_new() wants it so. */
@@ -374,16 +414,31 @@ static mailstream_low_driver eof_driver = {
 
 /* Wrap the connected (and, with STARTTLS, upgraded) stream.  0 or -1. */
 static int
-guard_eof(struct imap_state *st)
+guard_stream(mailstream *stream, int timeout)
 {
 	mailstream_low *real, *w;
+	struct guard *g;
 
-	real = mailstream_get_low(st->imap->imap_stream);
-	if (real == NULL || (w = mailstream_low_new(real, &eof_driver)) == NULL)
+	real = mailstream_get_low(stream);
+	if (real == NULL)
 		return -1;
+	g = xcalloc(1, sizeof(*g));
+	g->real = real;
+	g->since = time(NULL);
+	g->base = (time_t)GUARD_BASE_FACTOR * (timeout > 0 ? timeout : 60);
+	if ((w = mailstream_low_new(g, &eof_driver)) == NULL) {
+		free(g);
+		return -1;
+	}
 	mailstream_low_set_timeout(w, mailstream_low_get_timeout(real));
-	mailstream_set_low(st->imap->imap_stream, w);
+	mailstream_set_low(stream, w);
 	return 0;
+}
+
+static int
+guard_eof(struct imap_state *st, int timeout)
+{
+	return guard_stream(st->imap->imap_stream, timeout);
 }
 
 /* ---- connecting --------------------------------------------------------- */
@@ -457,37 +512,98 @@ refresh_capabilities(struct imap_state *st, char **err)
 	return 0;
 }
 
+/*
+ * TCP connect with a deadline (libetpan's own connect is not in its public
+ * headers).  Name resolution has no timeout: a glibc limit.  The descriptor,
+ * or -1 with *err.
+ */
 static int
-connect_tls(struct source *src, struct imap_state *st, char **err)
+tcp_connect(const char *host, int port, int timeout, char **err)
+{
+	struct addrinfo hints, *res = NULL, *ai;
+	struct pollfd pfd;
+	char service[16];
+	socklen_t len;
+	int fd = -1, rc, soerr = 0;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	snprintf(service, sizeof(service), "%d", port);
+	if ((rc = getaddrinfo(host, service, &hints, &res)) != 0) {
+		*err = xasprintf("resolving %s: %s", host, gai_strerror(rc));
+		return -1;
+	}
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC |
+		    SOCK_NONBLOCK, ai->ai_protocol);
+		if (fd == -1)
+			continue;
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+			break;
+		if (errno == EINPROGRESS) {
+			pfd.fd = fd;
+			pfd.events = POLLOUT;
+			len = sizeof(soerr);
+			if (poll(&pfd, 1, timeout * 1000) == 1 &&
+			    getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) == 0 &&
+			    soerr == 0)
+				break;
+			errno = soerr ? soerr : ETIMEDOUT;
+		}
+		rc = errno;
+		close(fd);
+		fd = -1;
+		errno = rc;
+	}
+	if (fd == -1)
+		*err = xasprintf("connect to %s port %d: %s", host, port,
+		    strerror(errno));
+	freeaddrinfo(res);
+	/* libetpan's streams expect a blocking descriptor. */
+	if (fd != -1)
+		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	return fd;
+}
+
+static int
+imap_ok(int rc)
+{
+	return rc == MAILIMAP_NO_ERROR || rc == MAILIMAP_NO_ERROR_AUTHENTICATED ||
+	    rc == MAILIMAP_NO_ERROR_NON_AUTHENTICATED;
+}
+
+/*
+ * Open the stream ourselves so that the pace guard is in place before the
+ * greeting: a server that trickles its greeting must not hold the daemon.
+ */
+static int
+open_guarded(struct source *src, struct imap_state *st, char **err)
 {
 	const struct source_config *cfg = src->cfg;
-	uint16_t port = (uint16_t)cfg->port;
-	int rc;
+	mailstream *stream;
+	int fd, rc;
 
-	switch (cfg->tls) {
-	case IMAP_TLS_IMPLICIT:
-		rc = mailimap_ssl_connect_with_callback(st->imap, cfg->host,
-		    port, set_sni, st->host);
-		break;
-	case IMAP_TLS_STARTTLS:
-		rc = mailimap_socket_connect(st->imap, cfg->host, port);
-		if (rc == MAILIMAP_NO_ERROR || rc == MAILIMAP_NO_ERROR_AUTHENTICATED ||
-		    rc == MAILIMAP_NO_ERROR_NON_AUTHENTICATED) {
-			rc = mailimap_socket_starttls_with_callback(st->imap,
-			    set_sni, st->host);
-			if (rc != MAILIMAP_NO_ERROR) {
-				/* Never go on in clear text. */
-				*err = imap_error(st, "STARTTLS", rc);
-				return -1;
-			}
-		}
-		break;
-	default:	/* config allows "none" only to loopback */
-		rc = mailimap_socket_connect(st->imap, cfg->host, port);
-		break;
+	if ((fd = tcp_connect(cfg->host, cfg->port, cfg->timeout, err)) == -1)
+		return -1;
+	if (cfg->tls == IMAP_TLS_IMPLICIT)
+		stream = mailstream_ssl_open_with_callback_timeout(fd,
+		    cfg->timeout, set_sni, st->host);
+	else
+		stream = mailstream_socket_open_timeout(fd, cfg->timeout);
+	if (stream == NULL) {
+		close(fd);
+		*err = xasprintf("connect to %s port %d: %s failed", cfg->host,
+		    cfg->port, cfg->tls == IMAP_TLS_IMPLICIT ? "TLS handshake" :
+		    "stream set-up");
+		return -1;
 	}
-	if (rc != MAILIMAP_NO_ERROR && rc != MAILIMAP_NO_ERROR_AUTHENTICATED &&
-	    rc != MAILIMAP_NO_ERROR_NON_AUTHENTICATED) {
+	if (guard_stream(stream, cfg->timeout) == -1) {
+		mailstream_close(stream);
+		*err = xstrdup("out of memory");
+		return -1;
+	}
+	rc = mailimap_connect(st->imap, stream);
+	if (!imap_ok(rc)) {
 		char *what = xasprintf("connect to %s port %d", cfg->host,
 		    cfg->port);
 
@@ -495,9 +611,30 @@ connect_tls(struct source *src, struct imap_state *st, char **err)
 		free(what);
 		return -1;
 	}
-	if (guard_eof(st) == -1) {
-		*err = xstrdup("out of memory");
+	return 0;
+}
+
+static int
+connect_tls(struct source *src, struct imap_state *st, char **err)
+{
+	const struct source_config *cfg = src->cfg;
+	int rc;
+
+	if (open_guarded(src, st, err) == -1)
 		return -1;
+	if (cfg->tls == IMAP_TLS_STARTTLS) {
+		rc = mailimap_socket_starttls_with_callback(st->imap, set_sni,
+		    st->host);
+		if (rc != MAILIMAP_NO_ERROR) {
+			/* Never go on in clear text. */
+			*err = imap_error(st, "STARTTLS", rc);
+			return -1;
+		}
+		/* STARTTLS replaced the guarded layer: guard the new one. */
+		if (guard_eof(st, cfg->timeout) == -1) {
+			*err = xstrdup("out of memory");
+			return -1;
+		}
 	}
 	if (cfg->tls != IMAP_TLS_NONE && check_certificate(src, st, err) == -1)
 		return -1;
