@@ -277,23 +277,29 @@ utf8_valid(const char *s, size_t n)
 	return 1;
 }
 
+/* Runs of valid bytes are copied whole (one call per character was most
+ * of a message's parse time); the result is never shorter than the input. */
 char *
 utf8_sanitize(const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	struct buf b;
-	size_t i = 0, k;
+	size_t i = 0, run, k;
 
 	buf_init(&b, 0);
-	buf_add(&b, "", 0);
+	b.cap = n < SIZE_MAX ? n + 1 : n;
+	b.data = xmalloc(b.cap);
+	b.data[0] = '\0';
 	while (i < n) {
-		k = utf8_seq(p + i, n - i);
-		if (k == 0) {
+		run = i;
+		while (i < n && p[i] != 0 && p[i] < 0x80)
+			i++;
+		while (i < n && (k = utf8_seq(p + i, n - i)) != 0)
+			i += k;
+		buf_add(&b, p + run, i - run);
+		if (i < n) {
 			buf_add(&b, "\xef\xbf\xbd", 3);
 			i++;
-		} else {
-			buf_add(&b, p + i, k);
-			i += k;
 		}
 	}
 	return buf_steal(&b);
