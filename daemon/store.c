@@ -187,6 +187,11 @@ configure(sqlite3 *db, int busy_timeout_ms)
 		return rc;
 	if ((rc = exec(db, "PRAGMA trusted_schema = OFF")) != SQLITE_OK)
 		return rc;
+	/* Most of the bytes are raw messages (2 KB to 300 KB): larger pages
+	 * mean fewer overflow pages and a quarter of the writes.  Takes effect
+	 * only on a new, empty file (before WAL is set); a no-op otherwise. */
+	if ((rc = exec(db, "PRAGMA page_size = 16384")) != SQLITE_OK)
+		return rc;
 	/* WAL persists in the file; setting it needs a moment without
 	 * readers, which busy_timeout gives us. */
 	if ((rc = exec(db, "PRAGMA journal_mode = WAL")) != SQLITE_OK)
