@@ -1115,16 +1115,21 @@ part_filename(const struct mailmime *mm, const struct mailmime_single_fields *sf
 static size_t
 base64_decoded_size(const char *s, size_t n)
 {
+	/* 1 for the 64 symbols of the alphabet (bytes >= 0x80: 0) */
+	static const unsigned char sym[256] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0,
+	0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0,
+	0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0,
+	};
 	size_t i, k = 0;
 
-	/* Branch-free, so the compiler can vectorise it: c | 0x20 folds
-	 * upper case onto lower case and maps nothing else into a-z. */
-	for (i = 0; i < n; i++) {
-		unsigned c = (unsigned char)s[i];
-
-		k += ((c | 0x20u) - 'a' < 26u) | (c - '0' < 10u) | (c == '+') |
-		    (c == '/');
-	}
+	for (i = 0; i < n; i++)
+		k += sym[(unsigned char)s[i]];
 	return k / 4 * 3 + (k % 4 == 0 ? 0 : k % 4 == 3 ? 2 : 1);
 }
 
