@@ -43,8 +43,11 @@ cli_env_open(struct cli_env *env, const char *cfg_path, int need)
 		if (env->cfg.triage_lexicon)
 			env->lex = lexicon_load(env->cfg.triage_lexicon, err,
 			    sizeof(err));
-		else
+		else {
+			snprintf(err, sizeof(err), "intake: the built-in triage "
+			    "lexicon did not load (a build problem)");
 			env->lex = lexicon_builtin();
+		}
 		if (env->lex == NULL) {
 			fprintf(stderr, "%s\n", err);
 			cli_env_close(env);

@@ -203,6 +203,7 @@ service_load(struct service *sv, const struct options *o, const char *path,
 		service_free(sv);
 		return EX_CONFIG;
 	}
+	snprintf(err, sizeof(err), "the built-in triage lexicon did not load");
 	sv->lex = sv->cfg.triage_lexicon ? lexicon_load(sv->cfg.triage_lexicon,
 	    err, sizeof(err)) : lexicon_builtin();
 	if (sv->lex == NULL) {

@@ -88,12 +88,14 @@ static const char *const script_lang[SCR__COUNT] = {
 struct pattern {
 	pcre2_code	*re;
 	uint32_t	 keys[LEX_MAX_KEYS];	/* token keys, any one must occur */
+	uint32_t	 kbits[LEX_MAX_KEYS];	/* their bits in a text's bitmap */
 	int		 nkeys;			/* 0: no prefilter */
 	int		 anchored;		/* tried only at fkeys tokens */
 	uint32_t	 fkeys[LEX_MAX_KEYS];	/* keys of the first word */
 	int		 nfkeys;
 	uint32_t	 skeys[LEX_MAX_KEYS];	/* keys of the word after it */
 	int		 nskeys;		/* 0: no such check */
+	int		 span;			/* most text tokens it covers */
 };
 
 struct rule {
@@ -463,30 +465,6 @@ bitmap_has(const unsigned char *bm, uint32_t k)
 	return (bm[k >> 3] >> (k & 7)) & 1;
 }
 
-/* Every 1-, 2- and 3-character prefix of every ASCII token of s. */
-static void
-bitmap_fill(unsigned char *bm, const char *s, size_t len)
-{
-	size_t i = 0, j;
-
-	while (i < len) {
-		if (!key_char((unsigned char)s[i])) {
-			i++;
-			continue;
-		}
-		for (j = i; j < len && key_char((unsigned char)s[j]); j++)
-			;
-		bitmap_set(bm, key_of(s + i, 1));
-		if (j - i >= 2)
-			bitmap_set(bm, key_of(s + i, 2));
-		if (j - i >= 3)
-			bitmap_set(bm, key_of(s + i, 3));
-		if (j - i > 3)
-			bitmap_set(bm, word_hash(s + i, j - i));
-		i = j;
-	}
-}
-
 /*
  * Where each token key occurs: (key, offset) entries chained per hash slot
  * in text order, so an anchored phrase is tried only where its first word
@@ -495,6 +473,7 @@ bitmap_fill(unsigned char *bm, const char *s, size_t len)
 struct tokpos {
 	uint32_t	key;
 	uint32_t	pos;
+	uint32_t	ord;	/* word number: PCRE2's \w+ runs */
 	int32_t		next;	/* next entry in the slot's chain, -1 */
 };
 
@@ -512,9 +491,12 @@ tokindex_slot(const struct tokindex *ti, uint32_t key)
 }
 
 static void
-tokindex_build(struct tokindex *ti, const char *s, size_t len)
+tokindex_build(struct tokindex *ti, unsigned char *bm, const char *s,
+    size_t len)
 {
-	size_t i = 0, j, cap = 0;
+	size_t i = 0, j, cap = 0, k;
+	uint32_t ord = 0, k1, k2, k3;
+	int joined = 0;
 
 	ti->v = NULL;
 	ti->n = 0;
@@ -526,25 +508,48 @@ tokindex_build(struct tokindex *ti, const char *s, size_t len)
 		}
 		for (j = i; j < len && key_char((unsigned char)s[j]); j++)
 			;
+		/* "a_b" is one \w+ word for PCRE2, two tokens here */
+		for (k = i, joined = ti->n > 0; joined && k > 0 &&
+		    !key_char((unsigned char)s[k - 1]); k--)
+			if (s[k - 1] != '_')
+				joined = 0;
+		if (ti->n > 0 && !joined)
+			ord++;
 		if (ti->n + 4 > cap) {
 			cap = cap ? cap * 2 : 256;
 			ti->v = xreallocarray(ti->v, cap, sizeof(*ti->v));
 		}
-		ti->v[ti->n].key = key_of(s + i, 1);
+		/* the keys of its 1-, 2- and 3-character prefixes (key_of()) */
+		k1 = (uint32_t)key_char((unsigned char)s[i]) * 37 * 37;
+		k2 = j - i >= 2 ? k1 + (uint32_t)key_char((unsigned char)s[i + 1]) *
+		    37 : k1;
+		k3 = j - i >= 3 ? k2 + (uint32_t)key_char((unsigned char)s[i + 2]) :
+		    k2;
+		ti->v[ti->n].key = k1;
+		ti->v[ti->n].ord = ord;
 		ti->v[ti->n++].pos = (uint32_t)i;
+		bitmap_set(bm, k1);
 		if (j - i >= 2) {
-			ti->v[ti->n].key = key_of(s + i, 2);
+			ti->v[ti->n].key = k2;
+			ti->v[ti->n].ord = ord;
 			ti->v[ti->n++].pos = (uint32_t)i;
+			bitmap_set(bm, k2);
 		}
 		if (j - i >= 3) {
-			ti->v[ti->n].key = key_of(s + i, 3);
+			ti->v[ti->n].key = k3;
+			ti->v[ti->n].ord = ord;
 			ti->v[ti->n++].pos = (uint32_t)i;
+			bitmap_set(bm, k3);
 		}
-		/* whole words too: "i" is not "in", "they" not "there" */
+		/* whole words too: "i" is not "in", "they" not "there" (a
+		 * short one shares its prefix's bit) */
 		if (j - i <= 3)
-			ti->v[ti->n].key = KEY_SPACE + key_of(s + i, (int)(j - i));
-		else
+			ti->v[ti->n].key = KEY_SPACE + k3;
+		else {
 			ti->v[ti->n].key = word_hash(s + i, j - i);
+			bitmap_set(bm, ti->v[ti->n].key);
+		}
+		ti->v[ti->n].ord = ord;
 		ti->v[ti->n++].pos = (uint32_t)i;
 		i = j;
 	}
@@ -608,6 +613,7 @@ struct pparse {
 	int		 simple;	/* last item: one plain word (or group of) */
 	int		 nitems;	/* items of the last sequence parsed */
 	int		 first_simple;	/* top level: first item is simple */
+	int		 span;		/* last item or sequence: most words */
 	struct keyset	 second;	/* top level: second item's first keys */
 };
 
@@ -634,6 +640,64 @@ is_special(char c)
 }
 
 static int parse_seq(struct pparse *, struct keyset *, struct keyset *);
+
+static int
+factor_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+/*
+ * Emit the alternatives alts[0..n) (regex text) with those that start with
+ * the same letter merged: "took|taken|keep" becomes "t(?:ook|aken)|keep".
+ * PCRE2's interpreter tries alternatives one by one, each a backtracking
+ * frame; at one position only the branch of the right first letter can
+ * match, so this keeps the matches (and which one is found first: the
+ * order within a letter is kept) and saves most of the tries.
+ */
+static void
+factor_alts(struct buf *out, char **alts, size_t n)
+{
+	char **sub;
+	size_t i, j, m;
+	int *used, any = 0;
+
+	used = xcalloc(n + 1, sizeof(*used));
+	sub = xcalloc(n + 1, sizeof(*sub));
+	for (i = 0; i < n; i++) {
+		if (used[i])
+			continue;
+		if (any++)
+			buf_addc(out, '|');
+		used[i] = 1;
+		if (!factor_char(alts[i][0])) {
+			buf_addstr(out, alts[i]);
+			continue;
+		}
+		sub[0] = alts[i] + 1;
+		for (j = i + 1, m = 1; j < n; j++)
+			if (!used[j] && alts[j][0] == alts[i][0]) {
+				used[j] = 1;
+				sub[m++] = alts[j] + 1;
+			}
+		if (m == 1) {
+			buf_addstr(out, alts[i]);
+			continue;
+		}
+		buf_addc(out, alts[i][0]);
+		buf_addstr(out, "(?:");
+		{
+			char **copy = xcalloc(m, sizeof(*copy));
+
+			memcpy(copy, sub, m * sizeof(*copy));
+			factor_alts(out, copy, m);
+			free(copy);
+		}
+		buf_addc(out, ')');
+	}
+	free(sub);
+	free(used);
+}
 
 static int
 parse_word(struct pparse *pp, struct keyset *ks)
@@ -667,6 +731,13 @@ parse_word(struct pparse *pp, struct keyset *ks)
 	}
 	if (star)
 		buf_addstr(pp->re, "\\w*");
+	/* words of text it can cover: its letter runs, one more for "*" */
+	for (i = 0, pp->span = star; i < len; i++)
+		if (key_char((unsigned char)w[i]) && (i == 0 ||
+		    !key_char((unsigned char)w[i - 1])))
+			pp->span++;
+	if (pp->span == 0)
+		pp->span = 1;
 	if (nkey > 3)
 		nkey = 3;
 	ks->n = nkey > 0 ? 1 : -1;
@@ -690,7 +761,10 @@ static int
 parse_group(struct pparse *pp, struct keyset *ks, struct keyset *first)
 {
 	struct keyset alt, altfirst;
-	int simple;
+	int simple, span = 0;
+	size_t gstart, astart, nalts = 0, i;
+	size_t *aoff = NULL;
+	char **alts;
 
 	if (++pp->depth > 4) {
 		pp->why = "groups nested too deep";
@@ -698,28 +772,48 @@ parse_group(struct pparse *pp, struct keyset *ks, struct keyset *first)
 	}
 	pp->p++;	/* '(' */
 	buf_addstr(pp->re, "(?:");
+	gstart = astart = pp->re->len;
 	ks->n = first->n = 0;
-	ks->quality = first->quality = 3;
+	ks->quality = first->quality = 4;	/* the union: its weakest key */
 	simple = 1;
 	for (;;) {
-		if (parse_seq(pp, &alt, &altfirst) < 0)
+		if (parse_seq(pp, &alt, &altfirst) < 0) {
+			free(aoff);
 			return -1;
+		}
+		aoff = xreallocarray(aoff, nalts + 1, 2 * sizeof(*aoff));
+		aoff[2 * nalts] = astart;
+		aoff[2 * nalts++ + 1] = pp->re->len;
 		if (pp->nitems != 1 || !pp->simple)
 			simple = 0;
+		if (pp->span > span)
+			span = pp->span;
 		keyset_union(ks, &alt);
 		keyset_union(first, &altfirst);
 		if (*pp->p == '|') {
 			pp->p++;
 			buf_addc(pp->re, '|');
+			astart = pp->re->len;
 			continue;
 		}
 		if (*pp->p != ')') {
+			free(aoff);
 			pp->why = "unbalanced ( )";
 			return -1;
 		}
 		pp->p++;
 		break;
 	}
+	alts = xcalloc(nalts, sizeof(*alts));
+	for (i = 0; i < nalts; i++)
+		alts[i] = xstrndup(pp->re->data + aoff[2 * i],
+		    aoff[2 * i + 1] - aoff[2 * i]);
+	pp->re->len = gstart;
+	factor_alts(pp->re, alts, nalts);
+	for (i = 0; i < nalts; i++)
+		free(alts[i]);
+	free(alts);
+	free(aoff);
 	buf_addc(pp->re, ')');
 	if (ks->n <= 0) {
 		ks->n = -1;
@@ -731,6 +825,7 @@ parse_group(struct pparse *pp, struct keyset *ks, struct keyset *first)
 	}
 	pp->depth--;
 	pp->simple = simple;
+	pp->span = span;
 	return 0;
 }
 
@@ -738,13 +833,13 @@ parse_group(struct pparse *pp, struct keyset *ks, struct keyset *first)
 static int
 parse_seq(struct pparse *pp, struct keyset *ks, struct keyset *firstks)
 {
-	int first = 1, items = 0, gap = 0, depth = pp->depth;
+	int first = 1, items = 0, gap = 0, depth = pp->depth, span = 0;
 
 	ks->n = firstks->n = -1;
 	ks->quality = firstks->quality = 0;
 	for (;;) {
 		struct keyset item, itemfirst;
-		int optional = 0;
+		int optional = 0, bare;
 
 		while (*pp->p == ' ')
 			pp->p++;
@@ -754,9 +849,14 @@ parse_seq(struct pparse *pp, struct keyset *ks, struct keyset *firstks)
 			pp->p += 3;
 			buf_addstr(pp->re, "(?:\\W++\\w++){0,4}");
 			gap = 1;
+			span += 4;
 			continue;
 		}
-		buf_addstr(pp->re, first ? "(?:" : "(?:\\W+");
+		/* a leading word needs no group: "took|taken" can then be
+		 * merged by its first letter (factor_alts()) */
+		bare = first && *pp->p != '(';
+		if (!bare)
+			buf_addstr(pp->re, first ? "(?:" : "(?:\\W+");
 		if (*pp->p == '(') {
 			if (parse_group(pp, &item, &itemfirst) < 0)
 				return -1;
@@ -764,6 +864,7 @@ parse_seq(struct pparse *pp, struct keyset *ks, struct keyset *firstks)
 				pp->p++;
 				buf_addstr(pp->re, "\\w*");
 				pp->simple = 0;
+				pp->span++;
 			}
 		} else if (parse_word(pp, &item) < 0)
 			return -1;
@@ -777,7 +878,9 @@ parse_seq(struct pparse *pp, struct keyset *ks, struct keyset *firstks)
 			optional = 1;
 			pp->p++;
 		}
-		buf_addstr(pp->re, optional ? ")?" : ")");
+		if (!bare)
+			buf_addstr(pp->re, optional ? ")?" : ")");
+		span += pp->span;
 		if (first)
 			*firstks = itemfirst;
 		/* what must follow the first word, for a cheap check */
@@ -797,6 +900,7 @@ parse_seq(struct pparse *pp, struct keyset *ks, struct keyset *firstks)
 		return -1;
 	}
 	pp->nitems = items;
+	pp->span = span;
 	return 0;
 }
 
@@ -833,6 +937,7 @@ phrase_to_regex(const char *ph, struct buf *re, struct pattern *pat,
 	if (ks.n > 0)
 		memcpy(pat->keys, ks.keys, (size_t)ks.n * sizeof(ks.keys[0]));
 	pat->anchored = first.n > 0;
+	pat->span = pp.span;
 	pat->nskeys = 0;
 	if (pat->anchored && pp.first_simple && pp.second.n > 0) {
 		pat->nskeys = pp.second.n;
@@ -855,7 +960,24 @@ phrase_to_regex(const char *ph, struct buf *re, struct pattern *pat,
  * interpreter.  Neither uses the JIT.
  */
 #define RE_OPTIONS	(PCRE2_UTF | PCRE2_UCP | PCRE2_CASELESS | PCRE2_NO_UTF_CHECK)
-#define PHRASE_OPTIONS	(PCRE2_UTF | PCRE2_NO_UTF_CHECK)
+#define PHRASE_OPTIONS	0
+
+/*
+ * A raw regex in lower-case ASCII (the age and time patterns) needs
+ * neither UTF, Unicode properties nor caseless matching on folded text:
+ * like phrases it runs byte-wise, several times faster.
+ */
+static uint32_t
+regex_options(const char *src)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)src; *p != '\0'; p++)
+		if (*p >= 0x80 || (*p >= 'A' && *p <= 'Z' && (p == (const
+		    unsigned char *)src || p[-1] != '\\')))
+			return RE_OPTIONS;
+	return PHRASE_OPTIONS;
+}
 
 static pcre2_code *
 compile(const char *src, uint32_t options, char *msg, size_t msglen)
@@ -1030,7 +1152,9 @@ load_negation(struct lexicon *lex, config_t *cf, const char *file, char *err,
     size_t errlen)
 {
 	config_setting_t *ns = config_lookup(cf, "negation");
-	struct buf re;
+	struct buf re, ph;
+	struct pattern dummy;
+	const char *why = NULL;
 	char msg[200];
 	int i, n;
 
@@ -1044,34 +1168,37 @@ load_negation(struct lexicon *lex, config_t *cf, const char *file, char *err,
 	n = config_setting_length(ns);
 	if (n == 0)
 		return 0;
-	buf_init(&re, 0);
-	buf_addstr(&re, "(?<![\\w'])(?:");
+	/* one phrase "(w1|w2|...)": its words merged by first letter */
+	buf_init(&ph, 0);
+	buf_addc(&ph, '(');
 	for (i = 0; i < n; i++) {
 		const char *w = config_setting_get_string_elem(ns, (unsigned)i);
-		struct pattern dummy;
-		const char *why = NULL;
 		char *f;
 
-		if (w == NULL) {
+		if (w == NULL || *w == '\0' || strpbrk(w, "()|?") != NULL) {
 			set_err(err, errlen, file, config_setting_source_line(ns),
-			    "negation words must be strings%s", NULL);
-			buf_free(&re);
+			    "negation words must be plain words%s", NULL);
+			buf_free(&ph);
 			return -1;
 		}
 		f = fold_str(w);
 		if (i > 0)
-			buf_addc(&re, '|');
-		if (phrase_to_regex(f, &re, &dummy, &why) < 0) {
-			set_err(err, errlen, file, config_setting_source_line(ns),
-			    "%s", why);
-			free(f);
-			buf_free(&re);
-			return -1;
-		}
+			buf_addc(&ph, '|');
+		buf_addstr(&ph, f);
 		free(f);
 	}
+	buf_addc(&ph, ')');
+	buf_init(&re, 0);
+	if (phrase_to_regex(ph.data, &re, &dummy, &why) < 0) {
+		set_err(err, errlen, file, config_setting_source_line(ns), "%s",
+		    why);
+		buf_free(&ph);
+		buf_free(&re);
+		return -1;
+	}
+	buf_free(&ph);
 	/* the negator, then at most two words, then the end of the window */
-	buf_addstr(&re, ")(?:\\W++\\w++){0,2}\\W*$");
+	buf_addstr(&re, "(?:\\W++\\w++){0,2}\\W*$");
 	lex->negator = compile(re.data, PHRASE_OPTIONS, msg, sizeof(msg));
 	buf_free(&re);
 	if (lex->negator == NULL) {
@@ -1087,9 +1214,9 @@ load_rule(struct lexicon *lex, config_setting_t *r, const char *file,
 {
 	struct rule *ru = &lex->rules[lex->nrules];
 	config_setting_t *ph, *rx;
-	const char *s = NULL, *lang = NULL, *label = NULL, *fs = NULL;
+	const char *s = NULL, *lang = NULL, *label = NULL, *fs = NULL, *ss = NULL;
 	int line = config_setting_source_line(r), i, n, neg;
-	struct pattern first;
+	struct pattern first, second;
 	size_t total;
 
 	memset(ru, 0, sizeof(*ru));
@@ -1189,6 +1316,26 @@ load_rule(struct lexicon *lex, config_setting_t *r, const char *file,
 		free(f);
 		buf_free(&dummy);
 	}
+	/* "second": a word or group the token after the first must be (one
+	 * byte test per try instead of a regex run) */
+	second.nfkeys = 0;
+	if (config_setting_lookup_string(r, "second", &ss)) {
+		const char *why = NULL;
+		char *f = fold_str(ss);
+		struct buf dummy;
+
+		buf_init(&dummy, 0);
+		if (first.nfkeys == 0 || phrase_to_regex(f, &dummy, &second,
+		    &why) < 0 || !second.anchored) {
+			set_err(err, errlen, file, line, "bad 'second': %s",
+			    why ? why : "needs 'first' and word keys");
+			free(f);
+			buf_free(&dummy);
+			return -1;
+		}
+		free(f);
+		buf_free(&dummy);
+	}
 	n = rx ? config_setting_length(rx) : 0;
 	for (i = 0; i < n; i++) {
 		const char *p = config_setting_get_string_elem(rx, (unsigned)i);
@@ -1202,7 +1349,7 @@ load_rule(struct lexicon *lex, config_setting_t *r, const char *file,
 			    NULL);
 			return -1;
 		}
-		pat->re = compile(p, RE_OPTIONS, msg, sizeof(msg));
+		pat->re = compile(p, regex_options(p), msg, sizeof(msg));
 		if (pat->re == NULL) {
 			set_err(err, errlen, file, pl, "%s", msg);
 			return -1;
@@ -1214,6 +1361,10 @@ load_rule(struct lexicon *lex, config_setting_t *r, const char *file,
 			pat->nkeys = first.nfkeys;
 			pat->anchored = 1;
 		}
+		if (second.nfkeys > 0) {
+			memcpy(pat->skeys, second.fkeys, sizeof(pat->skeys));
+			pat->nskeys = second.nfkeys;
+		}
 		ru->npats++;
 		pcre2_pattern_info(pat->re, PCRE2_INFO_CAPTURECOUNT, &ncap);
 		if (ru->sig == SIG_AGE && ncap < 1) {
@@ -1222,6 +1373,13 @@ load_rule(struct lexicon *lex, config_setting_t *r, const char *file,
 			    NULL);
 			return -1;
 		}
+	}
+	for (i = 0; i < (int)ru->npats; i++) {
+		struct pattern *pat = &ru->pats[i];
+		int k;
+
+		for (k = 0; k < pat->nkeys; k++)
+			pat->kbits[k] = bitmap_bit(pat->keys[k]);
 	}
 	return 0;
 }
@@ -1402,8 +1560,10 @@ detect_lang(const struct lexicon *lex, const char *raw, size_t rawlen,
 	memset(li, 0, sizeof(*li));
 	li->best = -1;
 	for (i = 0; i < rawlen && i < 16384; i += (size_t)len) {
-		len = utf8_decode(p + i, rawlen - i, &c);
-		if (len < 0) {
+		if (p[i] < 0x80) {
+			len = 1;
+			c = p[i];
+		} else if ((len = utf8_decode(p + i, rawlen - i, &c)) < 0) {
 			len = 1;
 			continue;
 		}
@@ -1528,18 +1688,38 @@ struct scan {
 	const char		*subj;
 	const struct tokindex	*tix;		/* of the text being scanned */
 	pcre2_match_data	*md2;		/* for the negation check */
-	uint32_t		*scratch;	/* cursor_best(), owned */
-	size_t			 scratch_cap;
+	uint32_t		*mark;		/* per word: stamp of a best word */
+	size_t			 mark_cap;	/* owned */
+	uint32_t		 nord;		/* words of the text being scanned */
+	uint32_t		 stamp;
 };
 
 static int
 negated(const struct lexicon *lex, pcre2_match_data *md, const char *s,
     size_t start)
 {
-	size_t from = start > NEG_WINDOW ? start - NEG_WINDOW : 0;
+	size_t from = start > NEG_WINDOW ? start - NEG_WINDOW : 0, i, words = 0;
+	int inword = 0, wordy = 0;
 
 	if (lex->negator == NULL)
 		return 0;
+	/* A negation is at most two words followed by at most two words:
+	 * start at the fifth last word (a run without spaces that has a
+	 * letter or digit) rather than searching the whole window. */
+	for (i = start; i > from; i--) {
+		unsigned char c = (unsigned char)s[i - 1];
+
+		if (c == ' ') {
+			if (inword && wordy && ++words == 5)
+				break;
+			inword = wordy = 0;
+			continue;
+		}
+		inword = 1;
+		if (c >= 0x80 || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
+			wordy = 1;
+	}
+	from = i;
 	while (from < start && ((unsigned char)s[from] & 0xc0) == 0x80)
 		from++;
 	return pcre2_match(lex->negator, (PCRE2_SPTR)(s + from), start - from, 0,
@@ -1554,7 +1734,7 @@ pattern_may_match(const struct pattern *pat, const unsigned char *bm)
 	if (pat->nkeys == 0)
 		return 1;
 	for (i = 0; i < pat->nkeys; i++)
-		if (bitmap_has(bm, pat->keys[i]))
+		if ((bm[pat->kbits[i] >> 3] >> (pat->kbits[i] & 7)) & 1)
 			return 1;
 	return 0;
 }
@@ -1597,102 +1777,85 @@ struct cursor {
 	int32_t			 at;		/* anchored: entry in ti, -1 */
 	PCRE2_SIZE		 start;		/* unanchored: next offset */
 	int			 tries;
-	const uint32_t		*bpos;		/* where its best word occurs */
-	size_t			 nbpos;		/* 0: no such check */
+	const uint32_t		*mark;		/* words where its best word is */
+	uint32_t		 stamp;		/* (mark[word] == stamp) */
+	uint32_t		 nord;
+	int			 best;		/* checked */
+	int			 dead;		/* its best word is absent */
 };
 
-/* A phrase never spans more than this many bytes of text. */
-#define PHRASE_SPAN	400
-
-static int
-u32_cmp(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 /*
  * When a phrase's first word is common ("i", "my") but a later word is
  * not, an attempt only makes sense where that later word follows closely:
- * collect its positions once (into the scan's scratch array).
+ * mark the words where it occurs once (in the scan's mark array).
  */
 static void
-cursor_best(struct cursor *c, uint32_t **scratch, size_t *cap)
+cursor_best(struct cursor *c, struct scan *sc)
 {
 	const struct pattern *pat = c->pat;
 	size_t n = 0;
 	int32_t e;
 	int k;
 
-	if (!pat->anchored || pat->nkeys == 0 || (pat->nkeys == pat->nfkeys &&
+	if (!pat->anchored || pat->nkeys == 0 || pat->span <= 0 ||
+	    (pat->nkeys == pat->nfkeys &&
 	    memcmp(pat->keys, pat->fkeys, (size_t)pat->nkeys *
 	    sizeof(pat->keys[0])) == 0))
 		return;
+	sc->stamp++;
 	for (k = 0; k < pat->nkeys; k++) {
 		if (!bitmap_has(c->bm, pat->keys[k]))
 			continue;
 		for (e = tokindex_next(c->ti, pat->keys[k], -1); e >= 0;
 		    e = tokindex_next(c->ti, pat->keys[k], e)) {
-			if (n == *cap) {
-				*cap = *cap ? *cap * 2 : 64;
-				*scratch = xreallocarray(*scratch, *cap,
-				    sizeof(**scratch));
-			}
-			(*scratch)[n++] = c->ti->v[e].pos;
+			sc->mark[c->ti->v[e].ord] = sc->stamp;
+			n++;
 		}
 	}
-	if (n > 1)
-		qsort(*scratch, n, sizeof(**scratch), u32_cmp);
-	c->bpos = *scratch;
-	c->nbpos = n;
+	if (n == 0) {
+		c->dead = 1;
+		return;
+	}
+	c->mark = sc->mark;
+	c->stamp = sc->stamp;
+	c->nord = sc->nord;
+	c->best = 1;
 }
 
-/* Is the token after the one at pos one of the phrase's second words? */
+/* Is the token after the one the attempt starts at one of the phrase's
+ * second words? */
 static int
-cursor_second_ok(const struct cursor *c, uint32_t pos)
+cursor_second_ok(const struct cursor *c)
 {
-	const char *s = c->s;
-	size_t i = pos, j, len = c->len;
-	uint32_t k[4];
-	int nk = 0, a, b;
+	const struct tokindex *ti = c->ti;
+	size_t e = (size_t)c->at;
+	uint32_t pos = ti->v[e].pos;
+	int a;
 
-	while (i < len && key_char((unsigned char)s[i]))
-		i++;
-	while (i < len && !key_char((unsigned char)s[i]))
-		i++;
-	if (i >= len)
+	/* a token's keys are consecutive entries: skip to the next token's */
+	while (e < ti->n && ti->v[e].pos == pos)
+		e++;
+	if (e >= ti->n)
 		return 0;
-	for (j = i; j < len && key_char((unsigned char)s[j]); j++)
-		;
-	k[nk++] = key_of(s + i, 1);
-	if (j - i >= 2)
-		k[nk++] = key_of(s + i, 2);
-	if (j - i >= 3)
-		k[nk++] = key_of(s + i, 3);
-	k[nk++] = j - i <= 3 ? KEY_SPACE + key_of(s + i, (int)(j - i)) :
-	    word_hash(s + i, j - i);
-	for (a = 0; a < c->pat->nskeys; a++)
-		for (b = 0; b < nk; b++)
-			if (c->pat->skeys[a] == k[b])
+	for (pos = ti->v[e].pos; e < ti->n && ti->v[e].pos == pos; e++)
+		for (a = 0; a < c->pat->nskeys; a++)
+			if (c->pat->skeys[a] == ti->v[e].key)
 				return 1;
 	return 0;
 }
 
-/* Does a best word start in [pos, pos + PHRASE_SPAN]? */
+/* Does a best word start within the pattern's span of words from word
+ * ord (where an attempt starts)? */
 static int
-cursor_best_near(const struct cursor *c, uint32_t pos)
+cursor_best_near(const struct cursor *c, uint32_t ord)
 {
-	size_t lo = 0, hi = c->nbpos, mid;
+	uint32_t o, end = ord + (uint32_t)c->pat->span;
 
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if (c->bpos[mid] < pos)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < c->nbpos && c->bpos[lo] - pos <= PHRASE_SPAN;
+	for (o = ord; o < end && o < c->nord; o++)
+		if (c->mark[o] == c->stamp)
+			return 1;
+	return 0;
 }
 
 static void
@@ -1715,6 +1878,8 @@ cursor_next(struct cursor *c, const struct lexicon *lex, pcre2_match_data *md)
 {
 	PCRE2_SIZE *ov;
 
+	if (c->dead)
+		return 0;
 	while (c->tries < MATCH_TRIES * 4) {
 		if (c->pat->anchored) {
 			if (c->key >= 0 && c->at >= 0)
@@ -1728,11 +1893,11 @@ cursor_next(struct cursor *c, const struct lexicon *lex, pcre2_match_data *md)
 					c->at = tokindex_next(c->ti,
 					    c->pat->fkeys[c->key], -1);
 			}
-			if (c->bpos != NULL &&
-			    !cursor_best_near(c, c->ti->v[c->at].pos))
+			if (c->best &&
+			    !cursor_best_near(c, c->ti->v[c->at].ord))
 				continue;
 			if (c->pat->nskeys > 0 &&
-			    !cursor_second_ok(c, c->ti->v[c->at].pos))
+			    !cursor_second_ok(c))
 				continue;
 			c->tries++;
 			if (pcre2_match(c->pat->re, (PCRE2_SPTR)c->s, c->len,
@@ -1775,7 +1940,7 @@ rule_match(struct scan *sc, const struct rule *r, const char *s, size_t len,
 		if (!pattern_may_match(&r->pats[i], bm))
 			continue;
 		cursor_init(&c, &r->pats[i], sc->tix, bm, s, len);
-		cursor_best(&c, &sc->scratch, &sc->scratch_cap);
+		cursor_best(&c, sc);
 		while (cursor_next(&c, sc->lex, sc->md)) {
 			ov = pcre2_get_ovector_pointer(sc->md);
 			if (r->negatable && negated(sc->lex, sc->md2, s, ov[0]))
@@ -1813,7 +1978,7 @@ apply_masks(struct scan *sc, char *s, size_t len, const unsigned char *bm)
 			if (!pattern_may_match(&r->pats[j], bm))
 				continue;
 			cursor_init(&c, &r->pats[j], sc->tix, bm, s, len);
-			cursor_best(&c, &sc->scratch, &sc->scratch_cap);
+			cursor_best(&c, sc);
 			while (cursor_next(&c, sc->lex, sc->md)) {
 				ov = pcre2_get_ovector_pointer(sc->md);
 				memset(s + ov[0], ' ', ov[1] - ov[0]);
@@ -1831,9 +1996,17 @@ scan_text(struct scan *sc, char *s, size_t len, int body)
 	int n;
 
 	memset(bm, 0, sizeof(bm));
-	bitmap_fill(bm, s, len);
-	tokindex_build(&ti, s, len);
+	tokindex_build(&ti, bm, s, len);
 	sc->tix = &ti;
+	sc->nord = ti.n > 0 ? ti.v[ti.n - 1].ord + 1 : 0;
+	if (sc->nord > sc->mark_cap) {
+		sc->mark_cap = sc->nord;
+		sc->mark = xreallocarray(sc->mark, sc->mark_cap,
+		    sizeof(*sc->mark));
+	}
+	if (sc->nord > 0)
+		memset(sc->mark, 0, sc->nord * sizeof(*sc->mark));
+	sc->stamp = 0;
 	apply_masks(sc, s, len, bm);
 	for (i = 0; i < sc->lex->nrules; i++) {
 		const struct rule *r = &sc->lex->rules[i];
@@ -2094,7 +2267,9 @@ decide(struct scan *sc, const struct message *m, struct triage_result *res)
 		    "trafficking"));
 		res->type = CT_RELATED;
 	}
-	res->danger = s[SIG_DANGER] > 0 && s[SIG_DANGER] > s[SIG_SAFE];
+	/* a tie goes to danger: "I got away last month" does not outweigh
+	 * "he is coming to get me tonight" */
+	res->danger = s[SIG_DANGER] > 0 && s[SIG_DANGER] >= s[SIG_SAFE];
 	res->minor = s[SIG_MINOR] >= 6 && res->type != CT_INFO &&
 	    res->type != CT_TTA;
 
@@ -2204,7 +2379,7 @@ triage_classify(const struct lexicon *lex, const struct message *m,
 	free(sc.hits);
 	pcre2_match_data_free(sc.md);
 	pcre2_match_data_free(sc.md2);
-	free(sc.scratch);
+	free(sc.mark);
 	return 0;
 }
 

@@ -277,31 +277,26 @@ utf8_valid(const char *s, size_t n)
 	return 1;
 }
 
-/* Runs of valid bytes are copied whole (one call per character was most
- * of a message's parse time); the result is never shorter than the input. */
 char *
 utf8_sanitize(const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	struct buf b;
-	size_t i = 0, run, k;
+	size_t i = 0, k, run = 0;
 
 	buf_init(&b, 0);
-	b.cap = n < SIZE_MAX ? n + 1 : n;
-	b.data = xmalloc(b.cap);
-	b.data[0] = '\0';
+	buf_add(&b, "", 0);
+	/* valid sequences are copied in runs, not one by one */
 	while (i < n) {
-		run = i;
-		while (i < n && p[i] != 0 && p[i] < 0x80)
-			i++;
-		while (i < n && (k = utf8_seq(p + i, n - i)) != 0)
-			i += k;
-		buf_add(&b, p + run, i - run);
-		if (i < n) {
+		k = utf8_seq(p + i, n - i);
+		if (k == 0) {
+			buf_add(&b, p + run, i - run);
 			buf_add(&b, "\xef\xbf\xbd", 3);
-			i++;
-		}
+			run = ++i;
+		} else
+			i += k;
 	}
+	buf_add(&b, p + run, i - run);
 	return buf_steal(&b);
 }
 

@@ -253,6 +253,8 @@ START_TEST(test_ages)
 		"La niña es menor de edad y la obligan a estar con hombres.",
 		"La nina tiene 12 anos y la obligan a estar con hombres.",
 		"La niña tiene 12 años y la obligan a estar con hombres.",
+		"She's 16 and a 30-year-old sets up dates for her with his friends.",
+		"He posts ads of a girl, 14yo, for men.",
 	};
 	struct triage_result r;
 	size_t i;
@@ -528,6 +530,87 @@ START_TEST(test_own_lexicon)
 }
 END_TEST
 
+/* Classify text with lexicon l; the type. */
+static enum call_type
+own_type(struct lexicon *l, const char *text)
+{
+	struct triage_result r;
+	struct message m;
+	enum call_type t;
+
+	memset(&m, 0, sizeof(m));
+	m.text = (char *)text;
+	m.text_len = strlen(text);
+	ck_assert_int_eq(triage_classify(l, &m, &r), 0);
+	t = r.type;
+	triage_result_free(&r);
+	return t;
+}
+
+/*
+ * The matcher's shortcuts must not change what a phrase matches:
+ * alternatives merged by first letter (took|taken|tok*), the best-word
+ * check over the phrase's span of words (a gap of up to four words, "_"
+ * joining two tokens into one PCRE2 word), the second-word check, and
+ * `second` on regex rules.
+ */
+START_TEST(test_matcher_equivalence)
+{
+	char err[512], *p;
+	struct lexicon *l;
+
+	p = write_tmp("version = 1;\nlanguages = ( { code = \"en\"; full = true;"
+	    " stopwords = [ \"the\", \"he\", \"she\", \"they\", \"a\", \"my\","
+	    " \"what\", \"it\", \"of\", \"our\", \"have\", \"was\" ]; } );\n"
+	    "rules = (\n"
+	    " { signal = \"tta\"; weight = 5; lang = \"en\"; phrases = [ "
+	    "\"(took|taken|tok*|the) ... (passport|papers)\" ]; },\n"
+	    " { signal = \"info\"; weight = 5; lang = \"en\"; phrases = [ "
+	    "\"(what|how) (is|s) (the|a)? (definition|meaning)\" ]; },\n"
+	    " { signal = \"referral\"; weight = 5; lang = \"any\";"
+	    " first = \"(she|he)\"; second = \"(is|s|was)\";"
+	    " regex = [ \"\\\\b(?:she|he)(?:\\\\s*'s|\\\\s+(?:is|was))\\\\s+"
+	    "(?:lost)\" ]; }\n);\n");
+	l = lexicon_load(p, err, sizeof(err));
+	ck_assert_msg(l != NULL, "%s", err);
+	/* every alternative, with the gap from 0 to 4 words */
+	ck_assert_int_eq(own_type(l, "he took my passport"), CT_TTA);
+	ck_assert_int_eq(own_type(l, "they have taken all of our papers"), CT_TTA);
+	ck_assert_int_eq(own_type(l, "a token of a b c passport"), CT_TTA);
+	ck_assert_int_eq(own_type(l, "the passport"), CT_TTA);
+	/* five words in the gap: no match; nor a word that only starts so */
+	ck_assert_int_eq(own_type(l, "he took one two three four five passport"),
+	    CT_RELATED);
+	ck_assert_int_eq(own_type(l, "he mistook my passports"), CT_RELATED);
+	/* "a_b" is one word for PCRE2: four gap words, not five */
+	ck_assert_int_eq(own_type(l, "he took snake_case one two three passport"),
+	    CT_TTA);
+	/* the best word far away, then near */
+	ck_assert_int_eq(own_type(l, "the one two three four five six seven "
+	    "eight nine passport, the x passport"), CT_TTA);
+	/* second word: "what's" is what + s */
+	ck_assert_int_eq(own_type(l, "What's the definition?"), CT_INFO);
+	ck_assert_int_eq(own_type(l, "what was the definition"), CT_RELATED);
+	/* `second` on a regex rule */
+	ck_assert_int_eq(own_type(l, "The dog: she's lost."), CT_REFERRAL);
+	ck_assert_int_eq(own_type(l, "he was lost"), CT_REFERRAL);
+	ck_assert_int_eq(own_type(l, "she lost it"), CT_RELATED);
+	lexicon_free(l);
+	unlink(p);
+	free(p);
+
+	/* `second` needs `first` */
+	p = write_tmp("version = 1;\nlanguages = ( { code = \"en\"; } );\n"
+	    "rules = ( { signal = \"tip\"; second = \"(is)\";"
+	    " regex = [ \"x\" ]; } );\n");
+	l = lexicon_load(p, err, sizeof(err));
+	ck_assert_ptr_null(l);
+	ck_assert_msg(strstr(err, "bad 'second'") != NULL, "%s", err);
+	unlink(p);
+	free(p);
+}
+END_TEST
+
 START_TEST(test_huge_body)
 {
 	struct triage_result r;
@@ -585,6 +668,7 @@ main(void)
 	tcase_add_test(tc, test_empty_and_hostile);
 	tcase_add_test(tc, test_lexicon_errors);
 	tcase_add_test(tc, test_own_lexicon);
+	tcase_add_test(tc, test_matcher_equivalence);
 	tcase_add_test(tc, test_huge_body);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
