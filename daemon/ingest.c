@@ -86,7 +86,7 @@ bind_text_or_null(sqlite3_stmt *s, int i, const char *v)
 /*
  * Look for a stored copy: same (source, source_key); else same Message-ID
  * and sha256; without a Message-ID, the same sha256 among messages that
- * have none; sha NULL: the source key only.  STORE_OK with *ticket set or
+ * have none.  sha NULL: by source_key only.  STORE_OK with *ticket set or
  * not, or an error code.
  */
 static int
@@ -112,9 +112,11 @@ find_duplicate(struct ingest_ctx *ctx, const char *source, const char *key,
 		store_stmt_done(s);
 		if (step != SQLITE_ROW && step != SQLITE_DONE)
 			return store_classify(step);
-		if (*ticket || sha == NULL)
+		if (*ticket)
 			return STORE_OK;
 	}
+	if (sha == NULL)
+		return STORE_OK;
 	if (msgid)
 		s = prepare(ctx, "SELECT ticket_id, id FROM messages WHERE "
 		    "message_id = ? AND sha256 = ? ORDER BY id LIMIT 1", &rc);
@@ -619,7 +621,8 @@ ingest_parsed(struct ingest_ctx *ctx, const struct raw_input *raw,
 	int rc;
 
 	rc = find_duplicate(ctx, raw->source, key_checked ? NULL :
-	    raw->source_key, msg->message_id, sha, &ticket, &message);
+	    raw->source_key, msg->message_id, raw->fetch_error ? NULL : sha,
+	    &ticket, &message);
 	if (rc != STORE_OK)
 		return rc;
 	if (ticket) {
@@ -705,6 +708,12 @@ ingest_raw(struct ingest_ctx *ctx, const struct raw_input *raw,
 		ctx->parse(ctx->parse_arg, raw->data, raw->len, &ctx->limits, &msg);
 	else
 		message_parse(raw->data, raw->len, &ctx->limits, &msg);
+	if (raw->fetch_error) {
+		/* Whatever the header said, the message itself is missing. */
+		msg.status = MSG_PARSE_ERROR;
+		free(msg.parse_error);
+		msg.parse_error = xstrdup(raw->fetch_error);
+	}
 	rc = ingest_parsed(ctx, raw, &msg, 0, raw->source_key != NULL, sha,
 	    res);
 	message_free(&msg);
