@@ -59,13 +59,15 @@ ingest_ctx_init(struct ingest_ctx *ctx, const struct config *cfg,
 	ctx->limits.max_decode_ratio = cfg->max_decode_ratio;
 }
 
+/* The store's prepared-once statement for sql: store_stmt_done() after
+ * use, never finalize. */
 static sqlite3_stmt *
 prepare(struct ingest_ctx *ctx, const char *sql, int *rc)
 {
-	sqlite3_stmt *s = NULL;
+	sqlite3_stmt *s;
 
-	*rc = sqlite3_prepare_v2(store_db(ctx->store), sql, -1, &s, NULL);
-	if (*rc != SQLITE_OK) {
+	s = store_stmt(ctx->store, sql, rc);
+	if (s == NULL) {
 		log_err("ingest: prepare: %s", store_errmsg(ctx->store));
 		return NULL;
 	}
@@ -107,7 +109,7 @@ find_duplicate(struct ingest_ctx *ctx, const char *source, const char *key,
 			*ticket = sqlite3_column_int64(s, 0);
 			*message = sqlite3_column_int64(s, 1);
 		}
-		sqlite3_finalize(s);
+		store_stmt_done(s);
 		if (step != SQLITE_ROW && step != SQLITE_DONE)
 			return store_classify(step);
 		if (*ticket)
@@ -133,7 +135,7 @@ find_duplicate(struct ingest_ctx *ctx, const char *source, const char *key,
 		*ticket = sqlite3_column_int64(s, 0);
 		*message = sqlite3_column_int64(s, 1);
 	}
-	sqlite3_finalize(s);
+	store_stmt_done(s);
 	if (step != SQLITE_ROW && step != SQLITE_DONE)
 		return store_classify(step);
 	return STORE_OK;
@@ -165,7 +167,7 @@ load_ticket(struct ingest_ctx *ctx, long long id, struct ticket_row *t)
 		t->response_due = (time_t)sqlite3_column_int64(s, 3);
 		t->breach_at = (time_t)sqlite3_column_int64(s, 4);
 	}
-	sqlite3_finalize(s);
+	store_stmt_done(s);
 	if (step != SQLITE_ROW && step != SQLITE_DONE)
 		return store_classify(step);
 	return STORE_OK;
@@ -219,7 +221,7 @@ find_thread_by_ids(struct ingest_ctx *ctx, const char *ids, long long *ticket)
 			break;
 	}
 	free(copy);
-	sqlite3_finalize(s);
+	store_stmt_done(s);
 	if (step != SQLITE_ROW && step != SQLITE_DONE)
 		return store_classify(step);
 	return STORE_OK;
@@ -378,7 +380,7 @@ insert_ticket(struct ingest_ctx *ctx, const struct raw_input *raw,
 	sqlite3_bind_int64(s, 19, (sqlite3_int64)now);
 	sqlite3_bind_int64(s, 20, (sqlite3_int64)now);
 	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
+	store_stmt_done(s);
 	free(rat);
 	free(sender);
 	free(subj);
@@ -434,7 +436,7 @@ insert_message(struct ingest_ctx *ctx, const struct raw_input *raw,
 	    "max_message_bytes: left on the server" : msg->parse_error);
 	sqlite3_bind_int64(s, 21, (sqlite3_int64)now);
 	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
+	store_stmt_done(s);
 	free(atts);
 	if (rc != SQLITE_DONE)
 		return store_classify(rc);
@@ -547,7 +549,7 @@ append_to_ticket(struct ingest_ctx *ctx, const struct raw_input *raw,
 	sqlite3_bind_int64(s, 7, (sqlite3_int64)now);
 	sqlite3_bind_int64(s, 8, ticket);
 	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
+	store_stmt_done(s);
 	if (rc != SQLITE_DONE)
 		return store_classify(rc);
 	if (reopen && (rc = event_json(ctx, ticket, now, "reopen",
@@ -606,18 +608,21 @@ alert_new_ticket(struct ingest_ctx *ctx, const struct decision *d,
 	return STORE_OK;
 }
 
+/* key_checked: the caller already looked the source key up in this
+ * transaction (and found nothing), so only the content lookup remains. */
 static int
 ingest_parsed(struct ingest_ctx *ctx, const struct raw_input *raw,
-    const struct message *msg, int prepared, const char *sha,
-    struct ingest_result *res)
+    const struct message *msg, int prepared, int key_checked,
+    const char *sha, struct ingest_result *res)
 {
 	struct decision d;
 	long long ticket = 0, message = 0;
 	time_t now = time(NULL);
 	int rc;
 
-	rc = find_duplicate(ctx, raw->source, raw->source_key, msg->message_id,
-	    raw->fetch_error ? NULL : sha, &ticket, &message);
+	rc = find_duplicate(ctx, raw->source, key_checked ? NULL :
+	    raw->source_key, msg->message_id, raw->fetch_error ? NULL : sha,
+	    &ticket, &message);
 	if (rc != STORE_OK)
 		return rc;
 	if (ticket) {
@@ -671,7 +676,7 @@ ingest_prepared(struct ingest_ctx *ctx, const struct raw_input *raw,
 
 	memset(res, 0, sizeof(*res));
 	sha256_hex(raw->data, raw->len, sha);
-	return ingest_parsed(ctx, raw, msg, 1, sha, res);
+	return ingest_parsed(ctx, raw, msg, 1, 0, sha, res);
 }
 
 int
@@ -688,8 +693,8 @@ ingest_raw(struct ingest_ctx *ctx, const struct raw_input *raw,
 	/* A source-key duplicate needs no parse at all (crash recovery
 	 * re-reads whole batches). */
 	if (raw->source_key) {
-		rc = find_duplicate(ctx, raw->source, raw->source_key, NULL,
-		    raw->fetch_error ? NULL : sha, &ticket, &message);
+		rc = find_duplicate(ctx, raw->source, raw->source_key, NULL, NULL,
+		    &ticket, &message);
 		if (rc != STORE_OK)
 			return rc;
 		if (ticket) {
@@ -709,7 +714,8 @@ ingest_raw(struct ingest_ctx *ctx, const struct raw_input *raw,
 		free(msg.parse_error);
 		msg.parse_error = xstrdup(raw->fetch_error);
 	}
-	rc = ingest_parsed(ctx, raw, &msg, 0, sha, res);
+	rc = ingest_parsed(ctx, raw, &msg, 0, raw->source_key != NULL, sha,
+	    res);
 	message_free(&msg);
 	return rc;
 }

@@ -35,7 +35,7 @@
 #define BACKOFF_MIN	1
 #define BACKOFF_MAX	300
 #define AUTH_RETRY	300
-#define BATCH		50
+#define BATCH		100	/* messages per commit (IMAP: also <= 4 MiB) */
 #define OUTBOX_MAX	100
 
 static volatile sig_atomic_t got_stop;
