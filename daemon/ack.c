@@ -75,15 +75,15 @@ ticket_is_automated(struct store *st, long long ticket, int *automated)
 	int rc;
 
 	*automated = 1;
-	rc = sqlite3_prepare_v2(store_db(st), "SELECT automated FROM tickets "
-	    "WHERE id = ?", -1, &s, NULL);
-	if (rc != SQLITE_OK)
+	s = store_stmt(st, "SELECT automated FROM tickets "
+	    "WHERE id = ?", &rc);
+	if (s == NULL)
 		return store_classify(rc);
 	sqlite3_bind_int64(s, 1, ticket);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
 		*automated = sqlite3_column_int(s, 0) != 0;
-	sqlite3_finalize(s);
+	store_stmt_done(s);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK :
 	    store_classify(rc);
 }
@@ -99,15 +99,15 @@ claim_day(struct store *st, const char *sender, long long ticket, time_t now)
 
 	localtime_r(&now, &tm);
 	strftime(day, sizeof(day), "%Y-%m-%d", &tm);
-	rc = sqlite3_prepare_v2(store_db(st), "INSERT OR IGNORE INTO acks_sent "
-	    "(sender, day, ticket_id) VALUES (?, ?, ?)", -1, &s, NULL);
-	if (rc != SQLITE_OK)
+	s = store_stmt(st, "INSERT OR IGNORE INTO acks_sent "
+	    "(sender, day, ticket_id) VALUES (?, ?, ?)", &rc);
+	if (s == NULL)
 		return store_classify(rc);
 	sqlite3_bind_text(s, 1, sender, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(s, 2, day, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(s, 3, ticket);
 	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
+	store_stmt_done(s);
 	if (rc != SQLITE_DONE)
 		return store_classify(rc);
 	return sqlite3_changes(store_db(st)) > 0;

@@ -60,13 +60,15 @@ ingest_ctx_init(struct ingest_ctx *ctx, const struct config *cfg,
 	ctx->limits.timeout_ms = cfg->parse_timeout * 1000;
 }
 
+/* The store's prepared-once statement for sql: store_stmt_done() after
+ * use, never finalize. */
 static sqlite3_stmt *
 prepare(struct ingest_ctx *ctx, const char *sql, int *rc)
 {
-	sqlite3_stmt *s = NULL;
+	sqlite3_stmt *s;
 
-	*rc = sqlite3_prepare_v2(store_db(ctx->store), sql, -1, &s, NULL);
-	if (*rc != SQLITE_OK) {
+	s = store_stmt(ctx->store, sql, rc);
+	if (s == NULL) {
 		log_err("ingest: prepare: %s", store_errmsg(ctx->store));
 		return NULL;
 	}
@@ -85,7 +87,8 @@ bind_text_or_null(sqlite3_stmt *s, int i, const char *v)
 /*
  * Look for a stored copy: same (source, source_key); else same Message-ID
  * and sha256; without a Message-ID, the same sha256 among messages that
- * have none.  STORE_OK with *found set or not, or an error code.
+ * have none.  sha NULL: by source_key only.  STORE_OK with *ticket set or
+ * not, or an error code.
  */
 static int
 find_duplicate(struct ingest_ctx *ctx, const char *source, const char *key,
@@ -107,12 +110,14 @@ find_duplicate(struct ingest_ctx *ctx, const char *source, const char *key,
 			*ticket = sqlite3_column_int64(s, 0);
 			*message = sqlite3_column_int64(s, 1);
 		}
-		sqlite3_finalize(s);
+		store_stmt_done(s);
 		if (step != SQLITE_ROW && step != SQLITE_DONE)
 			return store_classify(step);
 		if (*ticket)
 			return STORE_OK;
 	}
+	if (sha == NULL)
+		return STORE_OK;
 	if (msgid)
 		s = prepare(ctx, "SELECT ticket_id, id FROM messages WHERE "
 		    "message_id = ? AND sha256 = ? ORDER BY id LIMIT 1", &rc);
@@ -131,7 +136,7 @@ find_duplicate(struct ingest_ctx *ctx, const char *source, const char *key,
 		*ticket = sqlite3_column_int64(s, 0);
 		*message = sqlite3_column_int64(s, 1);
 	}
-	sqlite3_finalize(s);
+	store_stmt_done(s);
 	if (step != SQLITE_ROW && step != SQLITE_DONE)
 		return store_classify(step);
 	return STORE_OK;
@@ -163,7 +168,7 @@ load_ticket(struct ingest_ctx *ctx, long long id, struct ticket_row *t)
 		t->response_due = (time_t)sqlite3_column_int64(s, 3);
 		t->breach_at = (time_t)sqlite3_column_int64(s, 4);
 	}
-	sqlite3_finalize(s);
+	store_stmt_done(s);
 	if (step != SQLITE_ROW && step != SQLITE_DONE)
 		return store_classify(step);
 	return STORE_OK;
@@ -217,7 +222,7 @@ find_thread_by_ids(struct ingest_ctx *ctx, const char *ids, long long *ticket)
 			break;
 	}
 	free(copy);
-	sqlite3_finalize(s);
+	store_stmt_done(s);
 	if (step != SQLITE_ROW && step != SQLITE_DONE)
 		return store_classify(step);
 	return STORE_OK;
@@ -376,7 +381,7 @@ insert_ticket(struct ingest_ctx *ctx, const struct raw_input *raw,
 	sqlite3_bind_int64(s, 19, (sqlite3_int64)now);
 	sqlite3_bind_int64(s, 20, (sqlite3_int64)now);
 	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
+	store_stmt_done(s);
 	free(rat);
 	free(sender);
 	free(subj);
@@ -432,7 +437,7 @@ insert_message(struct ingest_ctx *ctx, const struct raw_input *raw,
 	    "max_message_bytes: left on the server" : msg->parse_error);
 	sqlite3_bind_int64(s, 21, (sqlite3_int64)now);
 	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
+	store_stmt_done(s);
 	free(atts);
 	if (rc != SQLITE_DONE)
 		return store_classify(rc);
@@ -545,7 +550,7 @@ append_to_ticket(struct ingest_ctx *ctx, const struct raw_input *raw,
 	sqlite3_bind_int64(s, 7, (sqlite3_int64)now);
 	sqlite3_bind_int64(s, 8, ticket);
 	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
+	store_stmt_done(s);
 	if (rc != SQLITE_DONE)
 		return store_classify(rc);
 	if (reopen && (rc = event_json(ctx, ticket, now, "reopen",
@@ -604,18 +609,21 @@ alert_new_ticket(struct ingest_ctx *ctx, const struct decision *d,
 	return STORE_OK;
 }
 
+/* key_checked: the caller already looked the source key up in this
+ * transaction (and found nothing), so only the content lookup remains. */
 static int
 ingest_parsed(struct ingest_ctx *ctx, const struct raw_input *raw,
-    const struct message *msg, int prepared, const char *sha,
-    struct ingest_result *res)
+    const struct message *msg, int prepared, int key_checked,
+    const char *sha, struct ingest_result *res)
 {
 	struct decision d;
 	long long ticket = 0, message = 0;
 	time_t now = time(NULL);
 	int rc;
 
-	rc = find_duplicate(ctx, raw->source, raw->source_key, msg->message_id,
-	    sha, &ticket, &message);
+	rc = find_duplicate(ctx, raw->source, key_checked ? NULL :
+	    raw->source_key, msg->message_id, raw->fetch_error ? NULL : sha,
+	    &ticket, &message);
 	if (rc != STORE_OK)
 		return rc;
 	if (ticket) {
@@ -669,7 +677,7 @@ ingest_prepared(struct ingest_ctx *ctx, const struct raw_input *raw,
 
 	memset(res, 0, sizeof(*res));
 	sha256_hex(raw->data, raw->len, sha);
-	return ingest_parsed(ctx, raw, msg, 1, sha, res);
+	return ingest_parsed(ctx, raw, msg, 1, 0, sha, res);
 }
 
 int
@@ -686,7 +694,7 @@ ingest_raw(struct ingest_ctx *ctx, const struct raw_input *raw,
 	/* A source-key duplicate needs no parse at all (crash recovery
 	 * re-reads whole batches). */
 	if (raw->source_key) {
-		rc = find_duplicate(ctx, raw->source, raw->source_key, NULL, sha,
+		rc = find_duplicate(ctx, raw->source, raw->source_key, NULL, NULL,
 		    &ticket, &message);
 		if (rc != STORE_OK)
 			return rc;
@@ -701,7 +709,14 @@ ingest_raw(struct ingest_ctx *ctx, const struct raw_input *raw,
 		ctx->parse(ctx->parse_arg, raw->data, raw->len, &ctx->limits, &msg);
 	else
 		message_parse(raw->data, raw->len, &ctx->limits, &msg);
-	rc = ingest_parsed(ctx, raw, &msg, 0, sha, res);
+	if (raw->fetch_error) {
+		/* Whatever the header said, the message itself is missing. */
+		msg.status = MSG_PARSE_ERROR;
+		free(msg.parse_error);
+		msg.parse_error = xstrdup(raw->fetch_error);
+	}
+	rc = ingest_parsed(ctx, raw, &msg, 0, raw->source_key != NULL, sha,
+	    res);
 	message_free(&msg);
 	return rc;
 }

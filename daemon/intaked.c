@@ -36,7 +36,7 @@
 #define BACKOFF_MIN	1
 #define BACKOFF_MAX	300
 #define AUTH_RETRY	300
-#define BATCH		50
+#define BATCH		100	/* messages per commit (IMAP: also <= 4 MiB) */
 #define OUTBOX_MAX	100
 
 static volatile sig_atomic_t got_stop;
@@ -274,7 +274,7 @@ queue_health(struct service *sv, const char *source, const char *problem,
 
 static void
 after_poll(struct service *sv, size_t i, int rc, const struct source_stats *st,
-    const char *err)
+    const char *err, int once)
 {
 	struct source *src = &sv->sources[i];
 	time_t now = time(NULL);
@@ -304,8 +304,14 @@ after_poll(struct service *sv, size_t i, int rc, const struct source_stats *st,
 	}
 	src->failures++;
 	if (rc == SRC_AUTH) {
-		log_err("source %s: authentication failed: %s (retrying in %d s)",
-		    src->cfg->name, err ? err : "?", AUTH_RETRY);
+		if (once)
+			log_err("source %s: authentication failed: %s (--once: "
+			    "not retried in this run)", src->cfg->name,
+			    err ? err : "?");
+		else
+			log_err("source %s: authentication failed: %s (retrying "
+			    "in %d s)", src->cfg->name, err ? err : "?",
+			    AUTH_RETRY);
 		if (!src->auth_alerted)
 			queue_health(sv, src->cfg->name, "authentication failed", err);
 		src->auth_alerted = 1;
@@ -316,8 +322,12 @@ after_poll(struct service *sv, size_t i, int rc, const struct source_stats *st,
 	if (src->backoff > BACKOFF_MAX)
 		src->backoff = BACKOFF_MAX;
 	src->next_poll = now + jitter(src->backoff);
-	log_warning("source %s: %s (retry in about %d s)", src->cfg->name,
-	    err ? err : "failed", src->backoff);
+	if (once)
+		log_warning("source %s: %s (--once: not retried in this run)",
+		    src->cfg->name, err ? err : "failed");
+	else
+		log_warning("source %s: %s (retry in about %d s)",
+		    src->cfg->name, err ? err : "failed", src->backoff);
 }
 
 /* Between batches of a long fetch: keep systemd's watchdog fed. */
@@ -329,7 +339,7 @@ feed_watchdog(void *arg)
 }
 
 static int
-poll_source(struct service *sv, size_t i)
+poll_source(struct service *sv, size_t i, int once)
 {
 	struct source *src = &sv->sources[i];
 	struct source_stats st;
@@ -349,10 +359,11 @@ poll_source(struct service *sv, size_t i)
 	run.ictx = &ictx;
 	run.stop = &got_stop;
 	run.batch = BATCH;
+	run.once = once;
 	run.progress = feed_watchdog;
 	run.progress_arg = NULL;
 	rc = src->ops->poll(src, &run, &st, &err);
-	after_poll(sv, i, rc, &st, err);
+	after_poll(sv, i, rc, &st, err, once);
 	free(err);
 	return rc;
 }
@@ -474,7 +485,7 @@ run_once(struct service *sv)
 	int rc, worst = 0;
 
 	for (i = 0; i < sv->nsources && !got_stop; i++) {
-		rc = poll_source(sv, i);
+		rc = poll_source(sv, i, 1);
 		if (rc != SRC_OK)
 			worst = rc == SRC_FATAL || rc == SRC_AUTH ? EX_CONFIG :
 			    EX_TEMPFAIL;
@@ -501,7 +512,7 @@ run_loop(struct service *sv, const struct options *o, const char *path)
 		}
 		for (i = 0; i < sv->nsources && !got_stop; i++)
 			if (sv->sources[i].next_poll <= time(NULL))
-				poll_source(sv, i);
+				poll_source(sv, i, 0);
 		if (got_stop)
 			break;
 		deliver_outbox(sv);

@@ -14,10 +14,10 @@ outbox_queue(struct store *st, const char *kind, const char *channel,
 	sqlite3_stmt *s;
 	int rc;
 
-	rc = sqlite3_prepare_v2(store_db(st), "INSERT INTO outbox (kind, "
+	s = store_stmt(st, "INSERT INTO outbox (kind, "
 	    "channel, ticket_id, payload, created_at, next_attempt_at) "
-	    "VALUES (?, ?, ?, ?, ?, ?)", -1, &s, NULL);
-	if (rc != SQLITE_OK)
+	    "VALUES (?, ?, ?, ?, ?, ?)", &rc);
+	if (s == NULL)
 		return store_classify(rc);
 	sqlite3_bind_text(s, 1, kind, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, channel, -1, SQLITE_STATIC);
@@ -29,7 +29,7 @@ outbox_queue(struct store *st, const char *kind, const char *channel,
 	sqlite3_bind_int64(s, 5, (sqlite3_int64)now);
 	sqlite3_bind_int64(s, 6, (sqlite3_int64)now);
 	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
+	store_stmt_done(s);
 	return rc == SQLITE_DONE ? STORE_OK : store_classify(rc);
 }
 
@@ -74,9 +74,11 @@ excerpt(struct store *st, long long ticket)
 	sqlite3_stmt *s;
 	json_t *out = json_null();
 	char *cut;
+	int rc;
 
-	if (sqlite3_prepare_v2(store_db(st), "SELECT text FROM messages WHERE "
-	    "ticket_id = ? ORDER BY id LIMIT 1", -1, &s, NULL) != SQLITE_OK)
+	s = store_stmt(st, "SELECT text FROM messages WHERE "
+	    "ticket_id = ? ORDER BY id LIMIT 1", &rc);
+	if (s == NULL)
 		return out;
 	sqlite3_bind_int64(s, 1, ticket);
 	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0)) {
@@ -85,7 +87,7 @@ excerpt(struct store *st, long long ticket)
 		out = json_string(cut);
 		free(cut);
 	}
-	sqlite3_finalize(s);
+	store_stmt_done(s);
 	return out ? out : json_null();
 }
 
@@ -99,15 +101,15 @@ outbox_queue_alert(struct store *st, const struct config *cfg,
 
 	if (cfg->alerts_webhook == NULL && cfg->alerts_nto == 0)
 		return 0;
-	rc = sqlite3_prepare_v2(store_db(st), "SELECT type, urgency, minor, "
+	s = store_stmt(st, "SELECT type, urgency, minor, "
 	    "danger, needs_interpreter, received_at, response_due, breach_at "
-	    "FROM tickets WHERE id = ?", -1, &s, NULL);
-	if (rc != SQLITE_OK)
+	    "FROM tickets WHERE id = ?", &rc);
+	if (s == NULL)
 		return store_classify(rc);
 	sqlite3_bind_int64(s, 1, ticket);
 	rc = sqlite3_step(s);
 	if (rc != SQLITE_ROW) {
-		sqlite3_finalize(s);
+		store_stmt_done(s);
 		return rc == SQLITE_DONE ? STORE_ERR : store_classify(rc);
 	}
 	p = json_object();
@@ -125,7 +127,7 @@ outbox_queue_alert(struct store *st, const struct config *cfg,
 	json_object_set_new(p, "received", iso_or_null(s, 5));
 	json_object_set_new(p, "response_due", iso_or_null(s, 6));
 	json_object_set_new(p, "breach_at", iso_or_null(s, 7));
-	sqlite3_finalize(s);
+	store_stmt_done(s);
 	if (cfg->alerts_include_excerpt)
 		json_object_set_new(p, "excerpt", excerpt(st, ticket));
 	rc = queue_channels(st, cfg, "alert", ticket, p, now);

@@ -14,16 +14,28 @@
  * "marked=N": every UID up to N is marked.  A poll that finds marked <
  * last_uid marks that range again before fetching (idempotent).
  *
+ * A message the server cannot deliver (it drops the connection on it, or
+ * answers its FETCH without a body) must not block the ones behind it.
+ * The cursor column also remembers the UIDs of the last fetch that failed
+ * ("fail_first=F fail_last=L fail_tries=K"); those are then fetched one at
+ * a time, which finds the culprit, and after POISON_TRIES failures in a
+ * row on that one UID it becomes a ticket for a human with whatever could
+ * be had (its header, or nothing), the cursor moves past it, and it stays
+ * unmarked on the server.  The state is in the database, not in memory,
+ * so `intaked --once` under cron counts across runs too.
+ *
  * With IDLE the session stays open between polls: the poll ends in IDLE and
  * wait_fd() hands the socket to the daemon's loop; the next poll says DONE.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -39,6 +51,7 @@
 #define IDLE_MAX_FAILS	2		/* then poll instead (libetpan #393) */
 #define BATCH_BYTES	((size_t)4 << 20)	/* bodies held per batch */
 #define MARK_CHUNK	500		/* UIDs per STORE/MOVE command */
+#define POISON_TRIES	3		/* failed fetches of one UID, then skip */
 #define TOKEN_MAX	65536
 
 struct imap_state {
@@ -70,6 +83,12 @@ struct imap_cursor {
 	uint32_t	 uidvalidity;
 	uint32_t	 last_uid;	/* highest UID stored */
 	uint32_t	 marked;	/* every UID <= this is marked */
+	/* The last failed fetch (0 0 0: none): its UIDs are fetched one at a
+	 * time until passed; fail_tries counts the failures in a row of
+	 * fetching fail_first alone (then fail_first == fail_last). */
+	uint32_t	 fail_first;
+	uint32_t	 fail_last;
+	uint32_t	 fail_tries;
 };
 
 static int	 is_stream_error(int);
@@ -257,6 +276,171 @@ secret_free(char *s)
 	}
 }
 
+/* ---- end of file in a literal (libetpan < 1.10) -------------------------- */
+
+/*
+ * Debian's libetpan 1.9.4 loops forever, at full CPU, when the server
+ * closes the connection in the middle of a literal: its literal reader
+ * takes only -1, not 0, for an error (fixed upstream in 1.10, commit
+ * 68de795 "Handle EOF while reading IMAP literals").  That is what Dovecot
+ * does when it finds a message corrupted while sending it, so one bad
+ * message would hang the daemon.  The stream's lowest layer is therefore
+ * wrapped: end of file reads as -1, which every caller treats as a stream
+ * error; everything else passes through to the real layer (socket or TLS).
+ */
+/*
+ * The same wrapper keeps a pace: libetpan's timeout is per read, so a
+ * server that trickles a byte a second would hold a command (and the whole
+ * daemon) for ever.  A command may take GUARD_BASE_FACTOR x timeout, plus
+ * one second per GUARD_MIN_RATE bytes received; past that its reads fail
+ * as a stream error and the session is dropped.
+ */
+#define GUARD_BASE_FACTOR	3
+#define GUARD_MIN_RATE		1024	/* bytes per second, on average */
+
+struct guard {
+	mailstream_low	*real;
+	time_t		 since;		/* the last write: a command's start */
+	size_t		 got;		/* bytes read since */
+	time_t		 base;		/* seconds allowed whatever the pace */
+};
+
+static int
+guard_too_slow(const struct guard *g)
+{
+	time_t now = time(NULL);
+
+	return now - g->since > g->base + (time_t)(g->got / GUARD_MIN_RATE);
+}
+
+static ssize_t
+eof_read(mailstream_low *s, void *buf, size_t count)
+{
+	struct guard *g = s->data;
+	ssize_t r;
+
+	if (guard_too_slow(g))
+		return -1;
+	r = mailstream_low_read(g->real, buf, count);
+	if (r > 0)
+		g->got += (size_t)r;
+	return r == 0 && count > 0 ? -1 : r;
+}
+
+static ssize_t
+eof_write(mailstream_low *s, const void *buf, size_t count)
+{
+	struct guard *g = s->data;
+
+	g->since = time(NULL);
+	g->got = 0;
+	return mailstream_low_write(g->real, buf, count);
+}
+
+static int
+eof_close(mailstream_low *s)
+{
+	return mailstream_low_close(((struct guard *)s->data)->real);
+}
+
+static int
+eof_get_fd(mailstream_low *s)
+{
+	return mailstream_low_get_fd(((struct guard *)s->data)->real);
+}
+
+/* Frees the real layer, then the wrapper (as libetpan's own drivers free
+ * their mailstream_low). */
+static void
+eof_free(mailstream_low *s)
+{
+	struct guard *g = s->data;
+
+	mailstream_low_free(g->real);
+	free(g);
+	free(s);
+}
+
+static void
+eof_cancel(mailstream_low *s)
+{
+	mailstream_low_cancel(((struct guard *)s->data)->real);
+}
+
+static struct mailstream_cancel *
+eof_get_cancel(mailstream_low *s)
+{
+	return mailstream_low_get_cancel(((struct guard *)s->data)->real);
+}
+
+static carray *
+eof_certificate_chain(mailstream_low *s)
+{
+	return mailstream_low_get_certificate_chain(((struct guard *)s->data)->real);
+}
+
+static int
+eof_setup_idle(mailstream_low *s)
+{
+	return mailstream_low_setup_idle(((struct guard *)s->data)->real);
+}
+
+static int
+eof_unsetup_idle(mailstream_low *s)
+{
+	return mailstream_low_unsetup_idle(((struct guard *)s->data)->real);
+}
+
+static int
+eof_interrupt_idle(mailstream_low *s)
+{
+	return mailstream_low_interrupt_idle(((struct guard *)s->data)->real);
+}
+
+/* Never written; not const only because mailstream_low_new() wants it so. */
+static mailstream_low_driver eof_driver = {
+	.mailstream_read = eof_read,
+	.mailstream_write = eof_write,
+	.mailstream_close = eof_close,
+	.mailstream_get_fd = eof_get_fd,
+	.mailstream_free = eof_free,
+	.mailstream_cancel = eof_cancel,
+	.mailstream_get_cancel = eof_get_cancel,
+	.mailstream_get_certificate_chain = eof_certificate_chain,
+	.mailstream_setup_idle = eof_setup_idle,
+	.mailstream_unsetup_idle = eof_unsetup_idle,
+	.mailstream_interrupt_idle = eof_interrupt_idle,
+};
+
+/* Wrap the connected (and, with STARTTLS, upgraded) stream.  0 or -1. */
+static int
+guard_stream(mailstream *stream, int timeout)
+{
+	mailstream_low *real, *w;
+	struct guard *g;
+
+	real = mailstream_get_low(stream);
+	if (real == NULL)
+		return -1;
+	g = xcalloc(1, sizeof(*g));
+	g->real = real;
+	g->since = time(NULL);
+	g->base = (time_t)GUARD_BASE_FACTOR * (timeout > 0 ? timeout : 60);
+	if ((w = mailstream_low_new(g, &eof_driver)) == NULL) {
+		free(g);
+		return -1;
+	}
+	mailstream_low_set_timeout(w, mailstream_low_get_timeout(real));
+	mailstream_set_low(stream, w);
+	return 0;
+}
+
+static int
+guard_eof(struct imap_state *st, int timeout)
+{
+	return guard_stream(st->imap->imap_stream, timeout);
+}
+
 /* ---- connecting --------------------------------------------------------- */
 
 static void
@@ -328,43 +512,129 @@ refresh_capabilities(struct imap_state *st, char **err)
 	return 0;
 }
 
+/*
+ * TCP connect with a deadline (libetpan's own connect is not in its public
+ * headers).  Name resolution has no timeout: a glibc limit.  The descriptor,
+ * or -1 with *err.
+ */
 static int
-connect_tls(struct source *src, struct imap_state *st, char **err)
+tcp_connect(const char *host, int port, int timeout, char **err)
+{
+	struct addrinfo hints, *res = NULL, *ai;
+	struct pollfd pfd;
+	char service[16];
+	socklen_t len;
+	int fd = -1, rc, soerr = 0;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	snprintf(service, sizeof(service), "%d", port);
+	if ((rc = getaddrinfo(host, service, &hints, &res)) != 0) {
+		*err = xasprintf("resolving %s: %s", host, gai_strerror(rc));
+		return -1;
+	}
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC |
+		    SOCK_NONBLOCK, ai->ai_protocol);
+		if (fd == -1)
+			continue;
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+			break;
+		if (errno == EINPROGRESS) {
+			pfd.fd = fd;
+			pfd.events = POLLOUT;
+			len = sizeof(soerr);
+			if (poll(&pfd, 1, timeout * 1000) == 1 &&
+			    getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) == 0 &&
+			    soerr == 0)
+				break;
+			errno = soerr ? soerr : ETIMEDOUT;
+		}
+		rc = errno;
+		close(fd);
+		fd = -1;
+		errno = rc;
+	}
+	if (fd == -1)
+		*err = xasprintf("connect to %s port %d: %s", host, port,
+		    strerror(errno));
+	freeaddrinfo(res);
+	/* libetpan's streams expect a blocking descriptor. */
+	if (fd != -1)
+		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	return fd;
+}
+
+static int
+imap_ok(int rc)
+{
+	return rc == MAILIMAP_NO_ERROR || rc == MAILIMAP_NO_ERROR_AUTHENTICATED ||
+	    rc == MAILIMAP_NO_ERROR_NON_AUTHENTICATED;
+}
+
+/*
+ * Open the stream ourselves so that the pace guard is in place before the
+ * greeting: a server that trickles its greeting must not hold the daemon.
+ */
+static int
+open_guarded(struct source *src, struct imap_state *st, char **err)
 {
 	const struct source_config *cfg = src->cfg;
-	uint16_t port = (uint16_t)cfg->port;
-	int rc;
+	mailstream *stream;
+	int fd, rc;
 
-	switch (cfg->tls) {
-	case IMAP_TLS_IMPLICIT:
-		rc = mailimap_ssl_connect_with_callback(st->imap, cfg->host,
-		    port, set_sni, st->host);
-		break;
-	case IMAP_TLS_STARTTLS:
-		rc = mailimap_socket_connect(st->imap, cfg->host, port);
-		if (rc == MAILIMAP_NO_ERROR || rc == MAILIMAP_NO_ERROR_AUTHENTICATED ||
-		    rc == MAILIMAP_NO_ERROR_NON_AUTHENTICATED) {
-			rc = mailimap_socket_starttls_with_callback(st->imap,
-			    set_sni, st->host);
-			if (rc != MAILIMAP_NO_ERROR) {
-				/* Never go on in clear text. */
-				*err = imap_error(st, "STARTTLS", rc);
-				return -1;
-			}
-		}
-		break;
-	default:	/* config allows "none" only to loopback */
-		rc = mailimap_socket_connect(st->imap, cfg->host, port);
-		break;
+	if ((fd = tcp_connect(cfg->host, cfg->port, cfg->timeout, err)) == -1)
+		return -1;
+	if (cfg->tls == IMAP_TLS_IMPLICIT)
+		stream = mailstream_ssl_open_with_callback_timeout(fd,
+		    cfg->timeout, set_sni, st->host);
+	else
+		stream = mailstream_socket_open_timeout(fd, cfg->timeout);
+	if (stream == NULL) {
+		close(fd);
+		*err = xasprintf("connect to %s port %d: %s failed", cfg->host,
+		    cfg->port, cfg->tls == IMAP_TLS_IMPLICIT ? "TLS handshake" :
+		    "stream set-up");
+		return -1;
 	}
-	if (rc != MAILIMAP_NO_ERROR && rc != MAILIMAP_NO_ERROR_AUTHENTICATED &&
-	    rc != MAILIMAP_NO_ERROR_NON_AUTHENTICATED) {
+	if (guard_stream(stream, cfg->timeout) == -1) {
+		mailstream_close(stream);
+		*err = xstrdup("out of memory");
+		return -1;
+	}
+	rc = mailimap_connect(st->imap, stream);
+	if (!imap_ok(rc)) {
 		char *what = xasprintf("connect to %s port %d", cfg->host,
 		    cfg->port);
 
 		*err = imap_error(st, what, rc);
 		free(what);
 		return -1;
+	}
+	return 0;
+}
+
+static int
+connect_tls(struct source *src, struct imap_state *st, char **err)
+{
+	const struct source_config *cfg = src->cfg;
+	int rc;
+
+	if (open_guarded(src, st, err) == -1)
+		return -1;
+	if (cfg->tls == IMAP_TLS_STARTTLS) {
+		rc = mailimap_socket_starttls_with_callback(st->imap, set_sni,
+		    st->host);
+		if (rc != MAILIMAP_NO_ERROR) {
+			/* Never go on in clear text. */
+			*err = imap_error(st, "STARTTLS", rc);
+			return -1;
+		}
+		/* STARTTLS replaced the guarded layer: guard the new one. */
+		if (guard_eof(st, cfg->timeout) == -1) {
+			*err = xstrdup("out of memory");
+			return -1;
+		}
 	}
 	if (cfg->tls != IMAP_TLS_NONE && check_certificate(src, st, err) == -1)
 		return -1;
@@ -470,6 +740,9 @@ session_open(struct source *src, struct imap_state *st, char **err)
 	st->has_move = mailimap_has_extension(st->imap, "MOVE");
 	st->has_uidplus = mailimap_has_uidplus(st->imap);
 	st->has_idle = mailimap_has_idle(st->imap);
+	log_debug("source %s: server capabilities: MOVE %s, UIDPLUS %s, IDLE %s",
+	    src->cfg->name, st->has_move ? "yes" : "no",
+	    st->has_uidplus ? "yes" : "no", st->has_idle ? "yes" : "no");
 	if ((rc = select_mailbox(src, st, err)) != SRC_OK) {
 		session_drop(st);
 		return rc;
@@ -505,12 +778,56 @@ session_ready(struct source *src, struct imap_state *st, char **err)
 
 /* ---- cursor -------------------------------------------------------------- */
 
+/* One "key=N" of the cursor column; unknown keys are ignored (a newer
+ * version's), and so is a value out of range. */
+static void
+cursor_field(struct imap_cursor *c, const char *key, uint32_t v)
+{
+	if (strcmp(key, "marked") == 0) {
+		if (v < c->last_uid)
+			c->marked = v;
+	} else if (strcmp(key, "fail_first") == 0)
+		c->fail_first = v;
+	else if (strcmp(key, "fail_last") == 0)
+		c->fail_last = v;
+	else if (strcmp(key, "fail_tries") == 0)
+		c->fail_tries = v;
+}
+
+/* "marked=N[ fail_first=F fail_last=L fail_tries=K]" (cursor_save). */
+static void
+cursor_parse(const char *text, struct imap_cursor *c)
+{
+	char tok[64], *eq;
+	const char *p = text;
+	unsigned long long v;
+	size_t len;
+
+	while (*p) {
+		len = strcspn(p, " ");
+		if (len > 0 && len < sizeof(tok)) {
+			memcpy(tok, p, len);
+			tok[len] = '\0';
+			if ((eq = strchr(tok, '=')) != NULL) {
+				*eq = '\0';
+				if (parse_uint(eq + 1, 0, UINT32_MAX, &v) == 0)
+					cursor_field(c, tok, (uint32_t)v);
+			}
+		}
+		p += len;
+		p += strspn(p, " ");
+	}
+	/* A half-written failure record is no record. */
+	if (c->fail_first == 0 || c->fail_last < c->fail_first ||
+	    c->fail_last <= c->last_uid)
+		c->fail_first = c->fail_last = c->fail_tries = 0;
+}
+
 static int
 cursor_load(struct source *src, struct source_run *run,
     struct imap_state *st, struct imap_cursor *c, char **err)
 {
 	struct source_cursor sc;
-	unsigned long long m;
 	int rc;
 
 	memset(c, 0, sizeof(*c));
@@ -529,10 +846,8 @@ cursor_load(struct source *src, struct source_run *run,
 	} else if (sc.uidvalidity != 0) {
 		c->last_uid = (uint32_t)sc.last_uid;
 		c->marked = c->last_uid;
-		if (sc.cursor && strncmp(sc.cursor, "marked=", 7) == 0 &&
-		    parse_uint(sc.cursor + 7, 0, UINT32_MAX, &m) == 0 &&
-		    m < c->last_uid)
-			c->marked = (uint32_t)m;
+		if (sc.cursor)
+			cursor_parse(sc.cursor, c);
 	}
 	source_cursor_free(&sc);
 	return SRC_OK;
@@ -544,24 +859,28 @@ cursor_save(struct source_run *run, const char *name,
     const struct imap_cursor *c)
 {
 	struct source_cursor sc;
-	char buf[32];
+	char buf[128];
 
-	snprintf(buf, sizeof(buf), "marked=%u", c->marked);
+	if (c->fail_last > c->last_uid)
+		snprintf(buf, sizeof(buf), "marked=%u fail_first=%u "
+		    "fail_last=%u fail_tries=%u", c->marked, c->fail_first,
+		    c->fail_last, c->fail_tries);
+	else
+		snprintf(buf, sizeof(buf), "marked=%u", c->marked);
 	sc.uidvalidity = c->uidvalidity;
 	sc.last_uid = c->last_uid;
 	sc.cursor = buf;
 	return srcstate_set(run->ictx->store, name, &sc);
 }
 
-/* Record that everything up to last_uid is marked: a short transaction. */
+/* Write the cursor in a short transaction of its own. */
 static int
-cursor_save_marked(struct source *src, struct source_run *run,
-    struct imap_cursor *c, char **err)
+cursor_write(struct source *src, struct source_run *run,
+    const struct imap_cursor *c, char **err)
 {
 	struct store *db = run->ictx->store;
 	int rc;
 
-	c->marked = c->last_uid;
 	if ((rc = store_begin(db)) == STORE_OK) {
 		rc = cursor_save(run, src->cfg->name, c);
 		if (rc == STORE_OK)
@@ -574,6 +893,84 @@ cursor_save_marked(struct source *src, struct source_run *run,
 		return rc == STORE_TEMP ? SRC_STORE : SRC_FATAL;
 	}
 	return SRC_OK;
+}
+
+/* Record that everything up to last_uid is marked. */
+static int
+cursor_save_marked(struct source *src, struct source_run *run,
+    struct imap_cursor *c, char **err)
+{
+	c->marked = c->last_uid;
+	return cursor_write(src, run, c, err);
+}
+
+/* ---- undeliverable messages ---------------------------------------------- */
+
+/*
+ * A fetch of UIDs first..last failed.  One UID alone: count the failure
+ * against it.  Several: the culprit is unknown, so count nothing, and fetch
+ * them one at a time next (pure connection failures before any FETCH never
+ * get here: a server that is down blames no message).
+ */
+static void
+fail_note(struct source *src, struct imap_cursor *c, uint32_t first,
+    uint32_t last)
+{
+	if (first == last && c->fail_first == first && c->fail_last == last)
+		c->fail_tries++;
+	else {
+		c->fail_first = first;
+		c->fail_last = last;
+		c->fail_tries = first == last;
+	}
+	if (first == last)
+		log_warning("source %s: the server failed to deliver uid %u "
+		    "(%u of %d attempts before it is recorded for a human and "
+		    "skipped)", src->cfg->name, first, c->fail_tries,
+		    POISON_TRIES);
+	else
+		log_warning("source %s: fetching uids %u-%u failed: fetching "
+		    "them one at a time to find the cause", src->cfg->name,
+		    first, last);
+}
+
+/* Forget a failure record once the cursor has passed it. */
+static void
+fail_forget_passed(struct imap_cursor *c)
+{
+	if (c->fail_last <= c->last_uid)
+		c->fail_first = c->fail_last = c->fail_tries = 0;
+}
+
+/* Remember a failed fetch in its own transaction (the fetch's error is the
+ * one reported; a database error here is only logged). */
+static void
+fail_save(struct source *src, struct source_run *run, struct imap_cursor *c,
+    uint32_t first, uint32_t last)
+{
+	char *err = NULL;
+
+	fail_note(src, c, first, last);
+	if (cursor_write(src, run, c, &err) != SRC_OK) {
+		log_err("source %s: cannot record the failed fetch: %s",
+		    src->cfg->name, err);
+		free(err);
+	}
+}
+
+/* Is uid a suspect of the last failed fetch (fetch it alone)? */
+static int
+fail_suspect(const struct imap_cursor *c, uint32_t uid)
+{
+	return c->fail_last != 0 && uid >= c->fail_first && uid <= c->fail_last;
+}
+
+/* Has uid alone failed POISON_TRIES times in a row? */
+static int
+fail_poisoned(const struct imap_cursor *c, uint32_t uid)
+{
+	return c->fail_first == uid && c->fail_last == uid &&
+	    c->fail_tries >= POISON_TRIES;
 }
 
 /* ---- listing and fetching ------------------------------------------------ */
@@ -829,22 +1226,29 @@ mark_pending(struct source *src, struct source_run *run,
 
 /* ---- one batch ----------------------------------------------------------- */
 
+/*
+ * Store one message.  ma: the server's response with the body (or header)
+ * section, or NULL when nothing could be had; fetch_error: NULL, or why the
+ * message itself is missing (raw_input.fetch_error).
+ */
 static int
-ingest_one(struct source *src, struct source_run *run, struct imap_state *st,
+ingest_one(struct source *src, struct source_run *run, uint32_t uidvalidity,
     const struct uid_item *u, struct mailimap_msg_att *ma,
-    struct source_stats *stats)
+    const char *fetch_error, struct source_stats *stats, long long *ticket)
 {
-	struct mailimap_msg_att_static *body, *date;
+	struct mailimap_msg_att_static *body = NULL, *date = NULL;
 	struct raw_input raw;
 	struct ingest_result res;
 	char key[32];
 	int rc;
 
-	body = att_find(ma, MAILIMAP_MSG_ATT_BODY_SECTION);
-	date = att_find(ma, MAILIMAP_MSG_ATT_INTERNALDATE);
-	snprintf(key, sizeof(key), "%u:%u", st->uidvalidity, u->uid);
+	if (ma) {
+		body = att_find(ma, MAILIMAP_MSG_ATT_BODY_SECTION);
+		date = att_find(ma, MAILIMAP_MSG_ATT_INTERNALDATE);
+	}
+	snprintf(key, sizeof(key), "%u:%u", uidvalidity, u->uid);
 	memset(&raw, 0, sizeof(raw));
-	if (body->att_data.att_body_section &&
+	if (body && body->att_data.att_body_section &&
 	    body->att_data.att_body_section->sec_body_part) {
 		raw.data = body->att_data.att_body_section->sec_body_part;
 		raw.len = body->att_data.att_body_section->sec_length;
@@ -854,7 +1258,8 @@ ingest_one(struct source *src, struct source_run *run, struct imap_state *st,
 	raw.source_key = key;
 	raw.received_at = date && date->att_data.att_internal_date ?
 	    imap_date_to_time(date->att_data.att_internal_date) : time(NULL);
-	raw.oversize = is_oversize(run, u);
+	raw.fetch_error = fetch_error;
+	raw.oversize = fetch_error == NULL && is_oversize(run, u);
 	raw.real_size = u->size;
 	stats->fetched++;
 	rc = ingest_raw(run->ictx, &raw, &res);
@@ -870,6 +1275,8 @@ ingest_one(struct source *src, struct source_run *run, struct imap_state *st,
 		log_warning("source %s: message uid %u is %u bytes, over "
 		    "max_message_bytes: ticket %lld records it, left unmarked on "
 		    "the server", src->cfg->name, u->uid, u->size, res.ticket);
+	if (ticket)
+		*ticket = res.ticket;
 	return STORE_OK;
 }
 
@@ -888,6 +1295,43 @@ batch_size(const struct source_run *run, const struct uid_item *v, size_t n)
 	return i ? i : 1;
 }
 
+/* Is uid still in the mailbox?  1 yes, 0 no, -1 error (*err). */
+static int
+uid_exists(struct imap_state *st, uint32_t uid, char **err)
+{
+	struct uid_list l = { 0 };
+	int rc;
+
+	rc = list_uids(st, uid, uid, &l, err);
+	if (rc == 0)
+		rc = l.n > 0;
+	free(l.v);
+	return rc;
+}
+
+/*
+ * How many of v[0..n) to store: all, or those before the first UID the
+ * server answered without a body although it still lists it (an expunged
+ * one is skipped, nothing to store).  -1 on a network error (*err).
+ */
+static ssize_t
+bodies_present(struct source_run *run, struct imap_state *st,
+    const struct uid_item *v, size_t n, clist *rw, clist *rh, char **err)
+{
+	size_t i;
+	int ex;
+
+	for (i = 0; i < n; i++) {
+		if (find_body(is_oversize(run, &v[i]) ? rh : rw, v[i].uid))
+			continue;
+		if ((ex = uid_exists(st, v[i].uid, err)) == -1)
+			return -1;
+		if (ex)
+			return (ssize_t)i;
+	}
+	return (ssize_t)n;
+}
+
 /* Fetch, ingest and commit v[0..n), then mark.  SRC_*. */
 static int
 run_batch(struct source *src, struct source_run *run, struct imap_state *st,
@@ -897,6 +1341,7 @@ run_batch(struct source *src, struct source_run *run, struct imap_state *st,
 	struct store *db = run->ictx->store;
 	struct uid_item *whole, *heads;
 	size_t i, nw = 0, nh = 0;
+	ssize_t k;
 	clist *rw = NULL, *rh = NULL;
 	int rc = SRC_OK, src_rc;
 
@@ -910,13 +1355,22 @@ run_batch(struct source *src, struct source_run *run, struct imap_state *st,
 	}
 	/* Network first, so the write transaction stays short. */
 	if ((nw && fetch_bodies(st, whole, nw, 0, &rw, err) == -1) ||
-	    (nh && fetch_bodies(st, heads, nh, 1, &rh, err) == -1)) {
+	    (nh && fetch_bodies(st, heads, nh, 1, &rh, err) == -1) ||
+	    (k = bodies_present(run, st, v, n, rw, rh, err)) == -1) {
+		fail_save(src, run, c, v[0].uid, v[n - 1].uid);
+		rc = SRC_TEMP;
+		goto out;
+	}
+	if (k == 0) {
+		fail_save(src, run, c, v[0].uid, v[0].uid);
+		*err = xasprintf("UID FETCH: the server sent no body for uid %u",
+		    v[0].uid);
 		rc = SRC_TEMP;
 		goto out;
 	}
 	if ((src_rc = store_begin(db)) != STORE_OK)
 		goto dberr;
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < (size_t)k; i++) {
 		struct mailimap_msg_att *ma;
 
 		ma = find_body(is_oversize(run, &v[i]) ? rh : rw, v[i].uid);
@@ -926,13 +1380,17 @@ run_batch(struct source *src, struct source_run *run, struct imap_state *st,
 			    "fetched", src->cfg->name, v[i].uid);
 			continue;
 		}
-		src_rc = ingest_one(src, run, st, &v[i], ma, stats);
+		src_rc = ingest_one(src, run, c->uidvalidity, &v[i], ma, NULL,
+		    stats, NULL);
 		if (src_rc != STORE_OK) {
 			store_rollback(db);
 			goto dberr;
 		}
 	}
-	c->last_uid = v[n - 1].uid;
+	c->last_uid = v[k - 1].uid;
+	fail_forget_passed(c);
+	if ((size_t)k < n)
+		fail_note(src, c, v[k].uid, v[k].uid);
 	if ((src_rc = cursor_save(run, src->cfg->name, c)) != STORE_OK) {
 		store_rollback(db);
 		goto dberr;
@@ -940,10 +1398,16 @@ run_batch(struct source *src, struct source_run *run, struct imap_state *st,
 	if ((src_rc = store_commit(db)) != STORE_OK)
 		goto dberr;
 	/* Committed: only now may the server forget them. */
-	if (mark_uids(src, run, st, v, n, err) == -1)
+	if (mark_uids(src, run, st, v, (size_t)k, err) == -1)
 		rc = SRC_TEMP;
-	else
+	else {
 		c->marked = c->last_uid;
+		if ((size_t)k < n) {
+			*err = xasprintf("UID FETCH: the server sent no body "
+			    "for uid %u", v[k].uid);
+			rc = SRC_TEMP;
+		}
+	}
 	goto out;
 dberr:
 	*err = xasprintf("database: %s", store_errmsg(db));
@@ -956,6 +1420,95 @@ out:
 	free(whole);
 	free(heads);
 	return rc;
+}
+
+/*
+ * The server failed POISON_TRIES times in a row to deliver u.  Store what
+ * can be had (its header, else nothing) as a ticket flagged for a human,
+ * move the cursor past it in the same transaction, and leave it unmarked
+ * on the server (a human must read it there): it no longer blocks the
+ * messages behind it.
+ */
+static int
+run_poison(struct source *src, struct source_run *run, struct imap_state *st,
+    struct imap_cursor *c, const struct uid_item *u,
+    struct source_stats *stats, char **err)
+{
+	struct store *db = run->ictx->store;
+	struct mailimap_msg_att *ma = NULL;
+	clist *rh = NULL;
+	char *why, *herr = NULL;
+	long long ticket = 0;
+	int rc;
+
+	if (fetch_bodies(st, u, 1, 1, &rh, &herr) == -1) {
+		log_warning("source %s: the header of uid %u cannot be fetched "
+		    "either (%s)", src->cfg->name, u->uid, herr);
+		free(herr);
+		session_drop(st);	/* in whatever state: start afresh */
+	} else
+		ma = find_body(rh, u->uid);
+	why = xasprintf("the server could not deliver this message (UID %u, "
+	    "%u bytes; %u failed attempts): it is still in the mailbox %s, "
+	    "unmarked; read it there", u->uid, u->size, c->fail_tries,
+	    src->cfg->mailbox);
+	if ((rc = store_begin(db)) != STORE_OK)
+		goto dberr;
+	if ((rc = ingest_one(src, run, c->uidvalidity, u, ma, why, stats,
+	    &ticket)) != STORE_OK) {
+		store_rollback(db);
+		goto dberr;
+	}
+	/* Everything before it is marked (fetch_new stops at a marking
+	 * failure); there is nothing of it to mark. */
+	if (c->marked == c->last_uid)
+		c->marked = u->uid;
+	c->last_uid = u->uid;
+	fail_forget_passed(c);
+	if ((rc = cursor_save(run, src->cfg->name, c)) != STORE_OK) {
+		store_rollback(db);
+		goto dberr;
+	}
+	if ((rc = store_commit(db)) != STORE_OK)
+		goto dberr;
+	log_err("source %s: uid %u could not be fetched in %u attempts: "
+	    "ticket %lld records it (%s) for a human; left unmarked on the "
+	    "server", src->cfg->name, u->uid, POISON_TRIES, ticket,
+	    ma ? "its header only" : "nothing of it could be read");
+	rc = SRC_OK;
+	if (st->imap == NULL) {
+		rc = session_open(src, st, err);
+		if (rc == SRC_OK && st->uidvalidity != c->uidvalidity) {
+			*err = xstrdup("UIDVALIDITY changed while reconnecting");
+			rc = SRC_TEMP;
+		}
+	}
+	goto out;
+dberr:
+	*err = xasprintf("database: %s", store_errmsg(db));
+	rc = rc == STORE_TEMP ? SRC_STORE : SRC_FATAL;
+out:
+	if (rh)
+		mailimap_fetch_list_free(rh);
+	free(why);
+	return rc;
+}
+
+/* The next batch from v[0..n): a suspect of a failed fetch alone, and a
+ * batch never reaches into the suspects. */
+static size_t
+next_batch(const struct source_run *run, const struct imap_cursor *c,
+    const struct uid_item *v, size_t n)
+{
+	size_t i, k;
+
+	if (fail_suspect(c, v[0].uid))
+		return 1;
+	k = batch_size(run, v, n);
+	for (i = 1; i < k; i++)
+		if (fail_suspect(c, v[i].uid))
+			return i;
+	return k;
 }
 
 /* Everything above last_uid, batch by batch.  *found: how many were new. */
@@ -979,10 +1532,16 @@ fetch_new(struct source *src, struct source_run *run, struct imap_state *st,
 	for (start = 0; start < l.n; start += n) {
 		if (*run->stop)
 			break;
-		n = batch_size(run, l.v + start, l.n - start);
 		saved = *c;
 		before = *stats;
-		rc = run_batch(src, run, st, c, l.v + start, n, stats, err);
+		if (fail_poisoned(c, l.v[start].uid)) {
+			n = 1;
+			rc = run_poison(src, run, st, c, l.v + start, stats, err);
+		} else {
+			n = next_batch(run, c, l.v + start, l.n - start);
+			rc = run_batch(src, run, st, c, l.v + start, n, stats,
+			    err);
+		}
 		if (rc == SRC_STORE || rc == SRC_FATAL) {
 			*c = saved;	/* rolled back: nothing counts */
 			*stats = before;
@@ -1073,7 +1632,8 @@ imap_poll(struct source *src, struct source_run *run,
 			rc = cursor_save_marked(src, run, &c, err);
 		if (rc != SRC_OK)
 			goto fail;
-		if (*run->stop || !idle_wanted(src, st))
+		/* --once: no wait follows, so no IDLE (and no DONE) either. */
+		if (*run->stop || run->once || !idle_wanted(src, st))
 			return SRC_OK;
 		/* Mail may have come while we fetched: look once more before
 		 * IDLE, else it waits for the next event. */

@@ -163,14 +163,14 @@ is_known(struct store *st, const char *source, const char *key)
 	sqlite3_stmt *s;
 	int rc;
 
-	rc = sqlite3_prepare_v2(store_db(st), "SELECT 1 FROM messages WHERE "
-	    "source = ? AND source_key = ?", -1, &s, NULL);
-	if (rc != SQLITE_OK)
+	s = store_stmt(st, "SELECT 1 FROM messages WHERE "
+	    "source = ? AND source_key = ?", &rc);
+	if (s == NULL)
 		return store_classify(rc);
 	sqlite3_bind_text(s, 1, source, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(s, 2, key, -1, SQLITE_TRANSIENT);
 	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
+	store_stmt_done(s);
 	if (rc == SQLITE_ROW)
 		return 1;
 	return rc == SQLITE_DONE ? 0 : store_classify(rc);

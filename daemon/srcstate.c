@@ -12,9 +12,9 @@ srcstate_get(struct store *st, const char *source, struct source_cursor *c)
 	int rc;
 
 	memset(c, 0, sizeof(*c));
-	rc = sqlite3_prepare_v2(store_db(st), "SELECT uidvalidity, last_uid, "
-	    "cursor FROM source_state WHERE source = ?", -1, &s, NULL);
-	if (rc != SQLITE_OK)
+	s = store_stmt(st, "SELECT uidvalidity, last_uid, "
+	    "cursor FROM source_state WHERE source = ?", &rc);
+	if (s == NULL)
 		return store_classify(rc);
 	sqlite3_bind_text(s, 1, source, -1, SQLITE_TRANSIENT);
 	rc = sqlite3_step(s);
@@ -24,7 +24,7 @@ srcstate_get(struct store *st, const char *source, struct source_cursor *c)
 		if (sqlite3_column_text(s, 2))
 			c->cursor = xstrdup((const char *)sqlite3_column_text(s, 2));
 	}
-	sqlite3_finalize(s);
+	store_stmt_done(s);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK :
 	    store_classify(rc);
 }
@@ -35,11 +35,11 @@ srcstate_set(struct store *st, const char *source, const struct source_cursor *c
 	sqlite3_stmt *s;
 	int rc;
 
-	rc = sqlite3_prepare_v2(store_db(st), "INSERT INTO source_state "
+	s = store_stmt(st, "INSERT INTO source_state "
 	    "(source, uidvalidity, last_uid, cursor) VALUES (?, ?, ?, ?) "
 	    "ON CONFLICT(source) DO UPDATE SET uidvalidity = excluded.uidvalidity, "
-	    "last_uid = excluded.last_uid, cursor = excluded.cursor", -1, &s, NULL);
-	if (rc != SQLITE_OK)
+	    "last_uid = excluded.last_uid, cursor = excluded.cursor", &rc);
+	if (s == NULL)
 		return store_classify(rc);
 	sqlite3_bind_text(s, 1, source, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(s, 2, c->uidvalidity);
@@ -49,7 +49,7 @@ srcstate_set(struct store *st, const char *source, const struct source_cursor *c
 	else
 		sqlite3_bind_null(s, 4);
 	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
+	store_stmt_done(s);
 	return rc == SQLITE_DONE ? STORE_OK : store_classify(rc);
 }
 
@@ -60,7 +60,7 @@ srcstate_record_poll(struct store *st, const char *source, int ok,
 	sqlite3_stmt *s;
 	int rc;
 
-	rc = sqlite3_prepare_v2(store_db(st), ok ?
+	s = store_stmt(st, ok ?
 	    "INSERT INTO source_state (source, last_poll_at, last_success_at, "
 	    "consecutive_failures, messages_waiting) VALUES (?1, ?2, ?2, 0, ?4) "
 	    "ON CONFLICT(source) DO UPDATE SET last_poll_at = ?2, "
@@ -70,8 +70,8 @@ srcstate_record_poll(struct store *st, const char *source, int ok,
 	    "last_error_at, consecutive_failures) VALUES (?1, ?2, ?3, ?2, 1) "
 	    "ON CONFLICT(source) DO UPDATE SET last_poll_at = ?2, "
 	    "last_error = ?3, last_error_at = ?2, "
-	    "consecutive_failures = consecutive_failures + 1", -1, &s, NULL);
-	if (rc != SQLITE_OK)
+	    "consecutive_failures = consecutive_failures + 1", &rc);
+	if (s == NULL)
 		return store_classify(rc);
 	sqlite3_bind_text(s, 1, source, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(s, 2, (sqlite3_int64)now);
@@ -84,7 +84,7 @@ srcstate_record_poll(struct store *st, const char *source, int ok,
 	else
 		sqlite3_bind_null(s, 4);
 	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
+	store_stmt_done(s);
 	return rc == SQLITE_DONE ? STORE_OK : store_classify(rc);
 }
 

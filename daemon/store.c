@@ -19,8 +19,18 @@
 
 #define STORE_APPLICATION_ID	0x496e746b	/* "Intk" */
 
+/* Statements prepared once per connection (store_stmt); the store owns
+ * them and finalizes them before closing the connection. */
+struct cached_stmt {
+	char		*sql;
+	sqlite3_stmt	*stmt;
+};
+
 struct store {
-	sqlite3	*db;
+	sqlite3			*db;
+	struct cached_stmt	*cache;
+	size_t			 ncache;
+	size_t			 capcache;
 };
 
 int
@@ -191,6 +201,11 @@ configure(sqlite3 *db, int busy_timeout_ms)
 		return rc;
 	if ((rc = exec(db, "PRAGMA trusted_schema = OFF")) != SQLITE_OK)
 		return rc;
+	/* Most of the bytes are raw messages (2 KB to 300 KB): larger pages
+	 * mean fewer overflow pages and a quarter of the writes.  Takes effect
+	 * only on a new, empty file (before WAL is set); a no-op otherwise. */
+	if ((rc = exec(db, "PRAGMA page_size = 16384")) != SQLITE_OK)
+		return rc;
 	/* WAL persists in the file; setting it needs a moment without
 	 * readers, which busy_timeout gives us. */
 	if ((rc = exec(db, "PRAGMA journal_mode = WAL")) != SQLITE_OK)
@@ -251,10 +266,57 @@ store_open(const char *path, const char *group, int busy_timeout_ms,
 void
 store_close(struct store *st)
 {
+	size_t i;
+
 	if (st == NULL)
 		return;
+	for (i = 0; i < st->ncache; i++) {
+		sqlite3_finalize(st->cache[i].stmt);
+		free(st->cache[i].sql);
+	}
+	free(st->cache);
 	sqlite3_close(st->db);
 	free(st);
+}
+
+/*
+ * Parsing SQL was a tenth of ingesting a message: each statement is
+ * prepared once per connection.  The key is the text (a pointer match
+ * first, the common case of a string literal).
+ */
+sqlite3_stmt *
+store_stmt(struct store *st, const char *sql, int *rc)
+{
+	sqlite3_stmt *s = NULL;
+	size_t i;
+
+	for (i = 0; i < st->ncache; i++)
+		if (st->cache[i].sql == sql || strcmp(st->cache[i].sql, sql) == 0)
+			return st->cache[i].stmt;
+	*rc = sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s,
+	    NULL);
+	if (*rc != SQLITE_OK) {
+		sqlite3_finalize(s);
+		return NULL;
+	}
+	if (st->ncache == st->capcache) {
+		st->capcache = st->capcache ? st->capcache * 2 : 16;
+		st->cache = xreallocarray(st->cache, st->capcache,
+		    sizeof(*st->cache));
+	}
+	st->cache[st->ncache].sql = xstrdup(sql);
+	st->cache[st->ncache].stmt = s;
+	st->ncache++;
+	return s;
+}
+
+void
+store_stmt_done(sqlite3_stmt *s)
+{
+	if (s == NULL)
+		return;
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
 }
 
 sqlite3 *
@@ -319,9 +381,9 @@ store_event(struct store *st, long long ticket, long long at,
 	sqlite3_stmt *s;
 	int rc;
 
-	rc = sqlite3_prepare_v2(st->db, "INSERT INTO events (ticket_id, at, "
-	    "actor, kind, detail) VALUES (?, ?, ?, ?, ?)", -1, &s, NULL);
-	if (rc != SQLITE_OK)
+	s = store_stmt(st, "INSERT INTO events (ticket_id, at, "
+	    "actor, kind, detail) VALUES (?, ?, ?, ?, ?)", &rc);
+	if (s == NULL)
 		return store_classify(rc);
 	sqlite3_bind_int64(s, 1, ticket);
 	sqlite3_bind_int64(s, 2, at);
@@ -330,6 +392,6 @@ store_event(struct store *st, long long ticket, long long at,
 	sqlite3_bind_text(s, 5, detail_json ? detail_json : "{}", -1,
 	    SQLITE_TRANSIENT);
 	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
+	store_stmt_done(s);
 	return rc == SQLITE_DONE ? STORE_OK : store_classify(rc);
 }

@@ -46,6 +46,14 @@ struct raw_input {
 	time_t		 received_at;	/* reached the hotline's mailbox */
 	int		 oversize;	/* too large: data is headers only */
 	size_t		 real_size;	/* with oversize: the size on the server */
+	/* ingest_raw() only.  Set by a source that could not fetch the
+	 * message itself (a server that drops the connection on it every
+	 * time): data is what could be had (its header, or nothing, len 0).
+	 * Stored as a parse error with this text as parse_error (no message
+	 * text in it), so the ticket is flagged needs_human, and never
+	 * matched as a duplicate by content (two empty records are not the
+	 * same message): only by source_key.  NULL normally. */
+	const char	*fetch_error;
 };
 
 struct ingest_result {

@@ -42,6 +42,8 @@ struct source_run {
 	const volatile sig_atomic_t	*stop;	/* set by SIGTERM: finish the
 						   current batch, fetch no more */
 	int				 batch;	/* messages per transaction */
+	int				 once;	/* intaked --once: no wait follows
+						   this poll (IMAP: no IDLE) */
 	/* Called between batches so a long fetch keeps the service's
 	 * watchdog fed; may be NULL. */
 	void				(*progress)(void *);

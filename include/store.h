@@ -39,6 +39,14 @@ void	 store_rollback(struct store *);
 /* Map a SQLite result code to STORE_TEMP (busy, locked, full, I/O,
  * read-only) or STORE_ERR. */
 int	 store_classify(int sqlite_rc);
+/*
+ * A statement prepared once per connection and owned by the store (store_close
+ * finalizes it; never finalize it yourself).  Bind, step, then call
+ * store_stmt_done() (reset and clear bindings) before anything else may use
+ * the same SQL.  NULL on error with *rc the SQLite code.
+ */
+sqlite3_stmt *store_stmt(struct store *, const char *sql, int *rc);
+void	 store_stmt_done(sqlite3_stmt *);
 /* The last error message of the connection, for logs. */
 const char *store_errmsg(struct store *);
 

@@ -69,7 +69,7 @@ rc=$?
 got=$(q 'select count(*) from messages')
 set -- $(cat "$T/intaked.time")
 ik=$(rate "$got" "$1")
-echo "intaked --once (TLS, parse, triage, SLA, FULL-sync commits per batch of 50, \\Seen): $got messages in $1 s = $ik msg/s, exit $rc"
+echo "intaked --once (TLS, parse, triage, SLA, FULL-sync commits per batch of up to 100, \\Seen): $got messages in $1 s = $ik msg/s, exit $rc"
 echo "intaked peak RSS: $(($2 / 1024)) MiB ($2 KiB)"
 [ -n "$mbs" ] && echo "throughput ratio intaked/mbsync: $(awk -v a="$ik" -v b="$mbs" 'BEGIN { printf "%.2f", a / b }')"
 

@@ -4,7 +4,9 @@
 #  - IDLE answered with an untagged EXISTS before "+" (the order that stalls
 #    Debian's libetpan, upstream #393): the stall ends after `timeout`, and
 #    after 2 such failures the source polls instead, still fetching mail;
-#  - LOGINDISABLED: the password is never sent.
+#  - LOGINDISABLED: the password is never sent;
+#  - a refused login is logged as retried in 300 s by the service, and as
+#    not retried by --once (which exits 78).
 . "$(dirname "$0")/../lib.sh"
 [ -x /usr/bin/python3 ] || { echo "skip: /usr/bin/python3 missing"; exit 77; }
 cd "$T" || exit 2
@@ -68,4 +70,16 @@ check "LOGINDISABLED: refused (non-zero exit)" [ "$RC" -ne 0 ]
 check "LOGINDISABLED: says why" grep -q 'LOGINDISABLED: refusing to send the password' "$T/ld.log"
 check "LOGINDISABLED: no LOGIN command reached the server" sh -c "! grep -qi ' LOGIN' '$T/fake.log'"
 check "LOGINDISABLED: the server did see the client" grep -qi 'CAPABILITY' "$T/fake.log"
+kill "$fpid"; wait "$fpid" 2>/dev/null; fpid=
+
+# A refused login: the log says what each mode really does next.
+start_fake --bad-login
+$INTAKED --once -c "$T/f.conf" 2>"$T/auth1.log"; RC=$?
+check "login refused, --once: exit 78" [ "$RC" -eq 78 ]
+check "login refused, --once: 'not retried in this run', no retry promised" sh -c "grep -q 'authentication failed: .*(--once: not retried in this run)' '$T/auth1.log' && ! grep -q 'retrying in' '$T/auth1.log'"
+$INTAKED -c "$T/f.conf" 2>"$T/auth2.log" &
+dpid=$!
+for i in $(seq 50); do grep -q 'authentication failed' "$T/auth2.log" && break; sleep 0.1; done
+kill "$dpid"; wait "$dpid"; dpid=
+check "login refused, service: 'retrying in 300 s'" grep -q 'authentication failed: .*(retrying in 300 s)' "$T/auth2.log"
 finish

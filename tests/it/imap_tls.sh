@@ -81,6 +81,8 @@ CONF_TOP='alerts = { webhook = "http://127.0.0.1:9/hook"; };' \
     run badpass 'password_file = "bad.password"'
 check "wrong password: exit 78 (authentication)" [ "$RC" -eq 78 ]
 check "wrong password: clear error" grep -q 'authentication failed: login as hotline: login refused' "$T/badpass.log"
+check "wrong password, --once: the log says it is not retried in this run" grep -q 'login refused.*(--once: not retried in this run)' "$T/badpass.log"
+check "wrong password, --once: no promise of a retry it will not make" sh -c "! grep -q 'retrying in' '$T/badpass.log'"
 check "wrong password: no password in the log" sh -c "! grep -q -e not-the-password -e test-password '$T/badpass.log'"
 check "wrong password: health alert queued in the outbox" [ "$(q "select count(*) from outbox where kind = 'health' and payload like '%authentication failed%'")" = 1 ]
 check "wrong password: last_error recorded for intake status" [ "$(q "select count(*) from source_state where last_error like '%login refused%'")" = 1 ]

@@ -20,6 +20,8 @@
 # instead of the self-signed one; LISTEN (env, default 127.0.0.1) lists the
 # addresses, comma-separated; XOAUTH2 is offered (Dovecot 2.3 checks the
 # bearer token against the passdb password, enough to exercise the client).
+# EXTRA_CONF (env): lines appended to dovecot.conf (e.g. an imap_capability
+# that hides MOVE).
 #
 # Re-runnable: if the instance is already up it just prints its settings.
 # Prints shell-style KEY=VALUE lines, also written to DIR/env.sh for `source`.
@@ -155,6 +157,7 @@ service imap-login {
   }
 }
 EOF
+[[ -n ${EXTRA_CONF:-} ]] && printf '%s\n' "$EXTRA_CONF" >>"$conf"
 
 doveconf -c "$conf" -n >/dev/null      # fail early on a config error
 dovecot -c "$conf"                     # daemonizes; master writes $pidfile

@@ -1,5 +1,7 @@
 #!/usr/bin/python3
 """fake-imapd.py --port P --maildir DIR --log FILE [--stall-idle] [--logindisabled]
+                [--bad-login] [--drop-uid N]... [--drop-header-uid N]...
+                [--nobody-uid N]...
 
 A deliberately small, plaintext IMAP server on 127.0.0.1 for misbehaviours a
 real Dovecot will not show (tests only; one client at a time):
@@ -7,6 +9,14 @@ real Dovecot will not show (tests only; one client at a time):
                    continuation, the order that stalls Debian's libetpan
                    1.9.4 in mailimap_idle() (upstream issue #393)
   --logindisabled  advertise LOGINDISABLED (a client must not send LOGIN)
+  --bad-login      refuse every LOGIN with NO
+  --drop-uid N     a FETCH of message N's body sends half of it, then closes
+                   the connection, every time (as Dovecot does on a message
+                   it finds corrupted); its header (BODY.PEEK[HEADER]) is
+                   still served
+  --drop-header-uid N  the same for a FETCH of N's header
+  --nobody-uid N   a FETCH of N's body or header answers OK without it
+Message N's header is its bytes up to and including the first blank line.
 Messages are the files of DIR (sorted by name; UID = position + 1, so only
 append names that sort last); \\Seen is remembered in memory and written to
 DIR/../seen as one UID per line.  Every command is appended to FILE with
@@ -74,7 +84,10 @@ class Handler(socketserver.StreamRequestHandler):
                 self.send('* CAPABILITY ' + self.caps())
                 self.send(f'{tag} OK done')
             elif cmd == 'LOGIN':
-                self.send(f'{tag} OK logged in')
+                if A.bad_login:
+                    self.send(f'{tag} NO [AUTHENTICATIONFAILED] bad password')
+                else:
+                    self.send(f'{tag} OK logged in')
             elif cmd == 'SELECT':
                 self.send(f'* {len(msgs)} EXISTS')
                 self.send('* 0 RECENT')
@@ -101,24 +114,42 @@ class Handler(socketserver.StreamRequestHandler):
                         self.send(f'{tag} OK idle done')
                         break
             elif cmd == 'UID':
-                self.uid(tag, arg, msgs)
+                if not self.uid(tag, arg, msgs):
+                    return
             else:
                 self.send(f'{tag} BAD unknown command')
 
     def uid(self, tag, arg, msgs):
+        """One UID command; False when the connection is to be dropped."""
         sub, rest = arg.split(' ', 1)
         sub = sub.upper()
         spec, items = rest.split(' ', 1)
         uids = uid_set(spec, len(msgs))
         if sub == 'FETCH':
+            up = items.upper()
+            section = ('' if 'BODY.PEEK[]' in up else
+                       'HEADER' if 'BODY.PEEK[HEADER]' in up else None)
+            drop = A.drop_uid if section == '' else A.drop_header_uid
             for u in uids:
                 data = open(msgs[u - 1], 'rb').read()
-                if 'BODY.PEEK[]' in items.upper():
-                    self.send(f'* {u} FETCH (UID {u} INTERNALDATE '
-                              f'"20-Nov-2026 18:00:00 -0500" BODY[] '
-                              f'{{{len(data)}}}\r\n'.encode() + data + b')\r\n')
-                else:
+                if section is None:
                     self.send(f'* {u} FETCH (UID {u} RFC822.SIZE {len(data)})')
+                    continue
+                if u in A.nobody_uid:
+                    self.send(f'* {u} FETCH (UID {u} FLAGS ())')
+                    continue
+                if section == 'HEADER':
+                    end, sep = data.find(b'\r\n\r\n'), 4
+                    if end < 0:
+                        end, sep = data.find(b'\n\n'), 2
+                    data = data if end < 0 else data[:end + sep]
+                head = (f'* {u} FETCH (UID {u} INTERNALDATE '
+                        f'"20-Nov-2026 18:00:00 -0500" BODY[{section}] '
+                        f'{{{len(data)}}}\r\n').encode()
+                if u in drop:
+                    self.send(head + data[:len(data) // 2])
+                    return False
+                self.send(head + data + b')\r\n')
             self.send(f'{tag} OK fetch done')
         elif sub == 'STORE':
             if '\\SEEN' in items.upper():
@@ -128,6 +159,7 @@ class Handler(socketserver.StreamRequestHandler):
             self.send(f'{tag} OK store done')
         else:
             self.send(f'{tag} NO not supported here')
+        return True
 
 
 def main():
@@ -138,6 +170,10 @@ def main():
     ap.add_argument('--log', required=True)
     ap.add_argument('--stall-idle', action='store_true')
     ap.add_argument('--logindisabled', action='store_true')
+    ap.add_argument('--bad-login', action='store_true')
+    ap.add_argument('--drop-uid', type=int, action='append', default=[])
+    ap.add_argument('--drop-header-uid', type=int, action='append', default=[])
+    ap.add_argument('--nobody-uid', type=int, action='append', default=[])
     A = ap.parse_args()
     socketserver.ThreadingTCPServer.allow_reuse_address = True
     with socketserver.ThreadingTCPServer(('127.0.0.1', A.port), Handler) as s:

@@ -1,6 +1,7 @@
 # tests/tools/imap-env.sh: a throwaway Dovecot with a test CA for the IMAP
 # integration scripts.  Source after tests/lib.sh (needs $T, $TOP, at_exit).
 # Sets DC (Dovecot dir), IMAP_PORT, IMAPS_PORT, MAILDIR, DCLOG, DB.
+# DOVECOT_EXTRA: lines added to the instance's dovecot.conf.
 TOOLS=$TOP/tests/tools
 DC=$T/dc
 DB=$T/intake.db
@@ -41,7 +42,8 @@ make_certs() {
 }
 
 dovecot_start() {
-	LISTEN="127.0.0.1, 127.0.0.2" TLS_CERT_IN=$T/server.pem \
+	EXTRA_CONF=${DOVECOT_EXTRA:-} \
+	    LISTEN="127.0.0.1, 127.0.0.2" TLS_CERT_IN=$T/server.pem \
 	    TLS_KEY_IN=$T/server.key bash "$TOOLS/dovecot-up.sh" "$DC" \
 	    "$IMAP_PORT" "$IMAPS_PORT" >"$T/dc.env" 2>"$T/dc.start" || {
 		cat "$T/dc.start"; echo "skip: dovecot does not start here"; exit 77; }

@@ -5,6 +5,7 @@
  * 1.9.4 bugs, garbage).  The corpus test covers other projects' messages.
  */
 #include <check.h>
+#include <libetpan/libetpan.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -292,6 +293,78 @@ START_TEST(test_attachments)
 	ck_assert_str_eq(m.attachments[4].filename, "notes.txt");
 	ck_assert_str_eq(m.text, "see attached");
 	message_free(&m);
+}
+END_TEST
+
+/* libetpan's own decoder on the attachment (the second part) of raw. */
+static size_t
+libetpan_part_size(const char *raw, size_t len)
+{
+	struct mailmime *mime = NULL, *part;
+	char *out = NULL;
+	size_t idx = 0, n = 0, i = 0;
+	int enc = MAILMIME_MECHANISM_8BIT;
+
+	ck_assert_int_eq(mailmime_parse(raw, len, &idx, &mime), MAILIMF_NO_ERROR);
+	part = clist_nth_data(mime->mm_data.mm_message.mm_msg_mime->
+	    mm_data.mm_multipart.mm_mp_list, 1);
+	ck_assert_ptr_nonnull(part);
+	if (part->mm_mime_fields)
+		enc = mailmime_transfer_encoding_get(part->mm_mime_fields);
+	if (enc != MAILMIME_MECHANISM_BASE64 &&
+	    enc != MAILMIME_MECHANISM_QUOTED_PRINTABLE)
+		enc = MAILMIME_MECHANISM_8BIT;
+	if (mailmime_part_parse(part->mm_data.mm_single->dt_data.dt_text.dt_data,
+	    part->mm_data.mm_single->dt_data.dt_text.dt_length, &i, enc, &out,
+	    &n) == MAILIMF_NO_ERROR && out)
+		mmap_string_unref(out);
+	else
+		n = 0;
+	mailmime_free(mime);
+	return n;
+}
+
+/* Attachment sizes are counted, not decoded: the count must be what
+ * libetpan's decoder gives, on clean and on damaged bodies. */
+START_TEST(test_attachment_size_matches_libetpan)
+{
+	static const char *const cte[] = { "base64", "7bit", "8bit", "binary",
+	    "quoted-printable", NULL };
+	static const char alpha[] = "ABCXYZabcxyz0189+/=\n\r !*\t\xc3\xa9.";
+	unsigned seed = 12345;
+	struct buf raw;
+	struct message m;
+	size_t body, i, want;
+	int k;
+
+	for (k = 0; k < 600; k++) {
+		buf_init(&raw, 0);
+		buf_addstr(&raw, MIME "Content-Type: multipart/mixed; "
+		    "boundary=\"==b==\"\r\n\r\n--==b==\r\nContent-Type: text/plain"
+		    "\r\n\r\nsee attached\r\n--==b==\r\nContent-Type: "
+		    "application/pdf; name=\"a.pdf\"\r\n");
+		if (cte[k % 6])
+			buf_addf(&raw, "Content-Transfer-Encoding: %s\r\n",
+			    cte[k % 6]);
+		buf_addstr(&raw, "\r\n");
+		seed = seed * 1103515245u + 12345u;
+		body = (seed >> 16) % 200;
+		for (i = 0; i < body; i++) {
+			seed = seed * 1103515245u + 12345u;
+			buf_addc(&raw, alpha[(seed >> 16) % (sizeof(alpha) - 1)]);
+		}
+		if (k % 4)
+			buf_addstr(&raw, k % 4 == 1 ? "\r\n" : "\n");
+		buf_addstr(&raw, "--==b==--\r\n");
+		want = libetpan_part_size(raw.data, raw.len);
+		parse_default(raw.data, raw.len, &m);
+		ck_assert_uint_eq(m.nattachments, 1);
+		ck_assert_msg(m.attachments[0].size == want, "case %d (%s): %zu, "
+		    "libetpan %zu", k, cte[k % 6] ? cte[k % 6] : "none",
+		    m.attachments[0].size, want);
+		message_free(&m);
+		buf_free(&raw);
+	}
 }
 END_TEST
 
@@ -789,6 +862,7 @@ message_suite(void)
 	tcase_add_test(tc, test_ids_date_headers);
 	tcase_add_test(tc, test_date_missing_absurd);
 	tcase_add_test(tc, test_attachments);
+	tcase_add_test(tc, test_attachment_size_matches_libetpan);
 	tcase_add_test(tc, test_report_type);
 	tcase_add_test(tc, test_bad_boundary);
 	tcase_add_loop_test(tc, test_bad_boundary_variants, 0,
