@@ -1,5 +1,5 @@
 #!/bin/sh
-# Disk full under the database (a 1 MiB tmpfs): `intake ingest` exits 75
+# Disk full under the database (a 4 MiB tmpfs): `intake ingest` exits 75
 # with a clear error and stores nothing; intaked leaves the Maildir message
 # unmarked in new/, keeps running and stores it by itself once space
 # returns; nothing is lost and the raw bytes are exact.
@@ -10,7 +10,7 @@ if [ "$(id -u)" -ne 0 ]; then
 	exit 77
 fi
 mkdir -p "$T/fs"
-if ! mount -t tmpfs -o size=1m,mode=0700 tmpfs "$T/fs" 2>/dev/null; then
+if ! mount -t tmpfs -o size=4m,mode=0700 tmpfs "$T/fs" 2>/dev/null; then
 	echo "skip: cannot mount a tmpfs here"
 	exit 77
 fi
@@ -52,7 +52,9 @@ check "nothing partial stored" [ "$(q 'select count(*) from messages')" = "1" ]
 # until it is stored.
 $INTAKED $C 2>"$T/log" &
 pid=$!
-sleep 1
+# up (migrations done) before the disk fills
+for i in $(seq 100); do grep -q "started" "$T/log" && break; sleep 0.1; done
+sleep 0.5
 fill
 cp "$T/big.eml" "$MD/tmp/m1"
 mv "$MD/tmp/m1" "$MD/new/1764000500.M1P1.host"
