@@ -19,12 +19,10 @@ stop_all() {
 }
 at_exit stop_all
 
-# Known failures, reported to the source's owner: the IMAP source bounds
-# each read (libetpan's timeout) but not a whole command, so a greeting
-# trickled one byte a second never ends; the daemon loop (and SIGTERM) wait
-# with it.  Listed cases are run briefly and reported as "xfail", not
-# counted; remove a case here when its source is fixed.
-XFAIL="imap/trickle"
+# Known failures: listed cases ("type/mode") are run briefly and reported as
+# "xfail", not counted.  None now: the IMAP source's pace guard bounds a
+# whole command, so a trickled greeting ends too.
+XFAIL=""
 
 conf() {	# conf TYPE PORT
 	case $1 in
