@@ -163,17 +163,6 @@ load_outbox(struct store *st, time_t now, struct outbox_status *o)
 	return rc == SQLITE_ROW ? STORE_OK : store_classify(rc);
 }
 
-static json_t *
-jtime(time_t t)
-{
-	char iso[40];
-
-	if (t == 0)
-		return json_null();
-	iso8601_local(t, iso, sizeof(iso));
-	return json_string(iso);
-}
-
 static void
 print_json(const struct source_status *ss, size_t n,
     const struct outbox_status *o, time_t now, int healthy)
@@ -186,11 +175,14 @@ print_json(const struct source_status *ss, size_t n,
 		j = json_object();
 		json_object_set_new(j, "name", json_string(ss[i].name));
 		json_object_set_new(j, "type", json_string(ss[i].type));
-		json_object_set_new(j, "last_poll", jtime(ss[i].last_poll));
-		json_object_set_new(j, "last_success", jtime(ss[i].last_success));
+		json_object_set_new(j, "last_poll",
+		    report_json_time(ss[i].last_poll));
+		json_object_set_new(j, "last_success",
+		    report_json_time(ss[i].last_success));
 		json_object_set_new(j, "last_error", ss[i].last_error ?
 		    json_string(ss[i].last_error) : json_null());
-		json_object_set_new(j, "last_error_at", jtime(ss[i].last_error_at));
+		json_object_set_new(j, "last_error_at",
+		    report_json_time(ss[i].last_error_at));
 		json_object_set_new(j, "consecutive_failures",
 		    json_integer(ss[i].failures));
 		json_object_set_new(j, "messages_waiting", ss[i].waiting < 0 ?
@@ -202,7 +194,7 @@ print_json(const struct source_status *ss, size_t n,
 		json_object_set_new(j, "stale", json_boolean(ss[i].stale));
 		json_array_append_new(arr, j);
 	}
-	json_object_set_new(root, "at", jtime(now));
+	json_object_set_new(root, "at", report_json_time(now));
 	json_object_set_new(root, "healthy", json_boolean(healthy));
 	json_object_set_new(root, "sources", arr);
 	j = json_object();

@@ -257,17 +257,6 @@ remind_html(const struct remind_report *r)
 	return buf_steal(&b);
 }
 
-static json_t *
-iso_or_null(time_t t)
-{
-	char iso[40];
-
-	if (t == 0)
-		return json_null();
-	iso8601_local(t, iso, sizeof(iso));
-	return json_string(iso);
-}
-
 char *
 remind_json(const struct remind_report *r)
 {
@@ -277,7 +266,7 @@ remind_json(const struct remind_report *r)
 
 	json_object_set_new(o, "kind", json_string("report"));
 	json_object_set_new(o, "slot", json_string(r->slot));
-	json_object_set_new(o, "generated", iso_or_null(r->now));
+	json_object_set_new(o, "generated", report_json_time(r->now));
 	for (i = 0; i < r->rows.n; i++) {
 		const struct report_row *it = &r->rows.v[i];
 
@@ -291,10 +280,12 @@ remind_json(const struct remind_report *r)
 		    it->urgency : ""));
 		json_object_set_new(t, "minor", json_boolean(it->minor));
 		json_object_set_new(t, "danger", json_boolean(it->danger));
-		json_object_set_new(t, "received", iso_or_null(it->received_at));
+		json_object_set_new(t, "received",
+		    report_json_time(it->received_at));
 		json_object_set_new(t, "response_due",
-		    iso_or_null(it->response_due));
-		json_object_set_new(t, "breach_at", iso_or_null(it->breach_at));
+		    report_json_time(it->response_due));
+		json_object_set_new(t, "breach_at",
+		    report_json_time(it->breach_at));
 		json_array_append_new(a, t);
 	}
 	json_object_set_new(o, "tickets", a);

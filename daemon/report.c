@@ -779,28 +779,6 @@ report_render_csv(const struct report_rows *rows, struct buf *b,
 /* ---- JSON ------------------------------------------------------------ */
 
 static json_t *
-jstr(const char *s)
-{
-	json_t *j;
-
-	if (s == NULL)
-		return json_null();
-	j = json_string(s);
-	return j ? j : json_null();
-}
-
-static json_t *
-jtime(time_t t)
-{
-	char iso[40];
-
-	if (t == 0)
-		return json_null();
-	iso8601_local(t, iso, sizeof(iso));
-	return json_string(iso);
-}
-
-static json_t *
 row_json(const struct report_row *r, time_t now)
 {
 	json_t *o = json_object(), *flags = json_array();
@@ -820,27 +798,29 @@ row_json(const struct report_row *r, time_t now)
 		json_array_append_new(flags, json_string("AUTOMATED"));
 	json_object_set_new(o, "id", json_integer(r->id));
 	json_object_set_new(o, "group", json_string(report_group_name(r->group)));
-	json_object_set_new(o, "type", jstr(r->type));
-	json_object_set_new(o, "urgency", jstr(r->urgency));
+	json_object_set_new(o, "type", report_json_str(r->type));
+	json_object_set_new(o, "urgency", report_json_str(r->urgency));
 	json_object_set_new(o, "minor", json_boolean(r->minor));
 	json_object_set_new(o, "danger", json_boolean(r->danger));
 	json_object_set_new(o, "needs_interpreter",
 	    json_boolean(r->needs_interpreter));
 	json_object_set_new(o, "needs_human", json_boolean(r->needs_human));
 	json_object_set_new(o, "flags", flags);
-	json_object_set_new(o, "received", jtime(r->received_at));
-	json_object_set_new(o, "response_due", jtime(r->response_due));
-	json_object_set_new(o, "breach_at", jtime(r->breach_at));
-	json_object_set_new(o, "acknowledged_at", jtime(r->acknowledged_at));
+	json_object_set_new(o, "received", report_json_time(r->received_at));
+	json_object_set_new(o, "response_due",
+	    report_json_time(r->response_due));
+	json_object_set_new(o, "breach_at", report_json_time(r->breach_at));
+	json_object_set_new(o, "acknowledged_at",
+	    report_json_time(r->acknowledged_at));
 	json_object_set_new(o, "breached", json_boolean(r->breached));
 	json_object_set_new(o, "overdue", json_boolean(r->overdue));
 	json_object_set_new(o, "seconds_left", due && !r->acknowledged_at ?
 	    json_integer((json_int_t)(due - now)) : json_null());
 	json_object_set_new(o, "time_left", json_string(left));
-	json_object_set_new(o, "assignee", jstr(r->assignee));
-	json_object_set_new(o, "sender", jstr(r->sender));
-	json_object_set_new(o, "subject", jstr(r->subject));
-	json_object_set_new(o, "rationale", jstr(r->rationale));
+	json_object_set_new(o, "assignee", report_json_str(r->assignee));
+	json_object_set_new(o, "sender", report_json_str(r->sender));
+	json_object_set_new(o, "subject", report_json_str(r->subject));
+	json_object_set_new(o, "rationale", report_json_str(r->rationale));
 	return o;
 }
 
@@ -865,6 +845,28 @@ report_render_json(const struct report_rows *rows, struct buf *b,
 	if (rc == 0)
 		rc = buf_addc(b, '\n');
 	return rc;
+}
+
+json_t *
+report_json_str(const char *s)
+{
+	json_t *j;
+
+	if (s == NULL)
+		return json_null();
+	j = json_string(s);
+	return j ? j : json_null();
+}
+
+json_t *
+report_json_time(time_t t)
+{
+	char iso[40];
+
+	if (t == 0)
+		return json_null();
+	iso8601_local(t, iso, sizeof(iso));
+	return json_string(iso);
 }
 
 /* ---- HTML ------------------------------------------------------------ */
