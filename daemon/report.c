@@ -871,36 +871,41 @@ report_json_time(time_t t)
 
 /* ---- HTML ------------------------------------------------------------ */
 
+/* The entity for an HTML-special character, or NULL when c is plain. */
+static const char *
+html_entity(char c)
+{
+	switch (c) {
+	case '&':
+		return "&amp;";
+	case '<':
+		return "&lt;";
+	case '>':
+		return "&gt;";
+	case '"':
+		return "&quot;";
+	case '\'':
+		return "&#39;";
+	default:
+		return NULL;
+	}
+}
+
 int
 report_html_escape(struct buf *b, const char *s)
 {
 	char *safe;
-	const char *p;
+	const char *p, *ent;
 	int rc = 0;
 
 	if (s == NULL)
 		return 0;
 	safe = report_terminal_safe(s, 0);
 	for (p = safe; *p; p++) {
-		switch (*p) {
-		case '&':
-			rc |= buf_addstr(b, "&amp;");
-			break;
-		case '<':
-			rc |= buf_addstr(b, "&lt;");
-			break;
-		case '>':
-			rc |= buf_addstr(b, "&gt;");
-			break;
-		case '"':
-			rc |= buf_addstr(b, "&quot;");
-			break;
-		case '\'':
-			rc |= buf_addstr(b, "&#39;");
-			break;
-		default:
+		if ((ent = html_entity(*p)) != NULL)
+			rc |= buf_addstr(b, ent);
+		else
 			rc |= buf_addc(b, *p);
-		}
 	}
 	free(safe);
 	return rc ? -1 : 0;
