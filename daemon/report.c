@@ -275,25 +275,43 @@ report_time_left(const struct report_row *r, time_t now, char *out,
 		snprintf(out, outlen, "%s left", d);
 }
 
+#define REPORT_NFLAGS	5
+
+/* The names of the row's flags, in display order, into names[]; returns
+ * how many.  Text, CSV, HTML and JSON all list them from here. */
+static size_t
+flag_names(const struct report_row *r, const char *names[REPORT_NFLAGS])
+{
+	size_t n = 0;
+
+	if (r->minor)
+		names[n++] = "MINOR";
+	if (r->danger)
+		names[n++] = "DANGER";
+	if (r->needs_interpreter)
+		names[n++] = "INTERPRETER";
+	if (r->needs_human)
+		names[n++] = "HUMAN";
+	if (r->automated)
+		names[n++] = "AUTOMATED";
+	return n;
+}
+
 void
 report_flags(const struct report_row *r, char *out, size_t outlen)
 {
+	const char *names[REPORT_NFLAGS];
 	struct buf b;
+	size_t i, n;
 
+	n = flag_names(r, names);
 	buf_init(&b, 0);
 	buf_add(&b, "", 0);
-	if (r->minor)
-		buf_addstr(&b, "MINOR ");
-	if (r->danger)
-		buf_addstr(&b, "DANGER ");
-	if (r->needs_interpreter)
-		buf_addstr(&b, "INTERPRETER ");
-	if (r->needs_human)
-		buf_addstr(&b, "HUMAN ");
-	if (r->automated)
-		buf_addstr(&b, "AUTOMATED ");
-	if (b.len)
-		b.data[--b.len] = '\0';
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			buf_addc(&b, ' ');
+		buf_addstr(&b, names[i]);
+	}
 	snprintf(out, outlen, "%s", b.data);
 	buf_free(&b);
 }
@@ -782,20 +800,15 @@ static json_t *
 row_json(const struct report_row *r, time_t now)
 {
 	json_t *o = json_object(), *flags = json_array();
+	const char *names[REPORT_NFLAGS];
 	char left[64];
 	time_t due = r->response_due ? r->response_due : r->breach_at;
+	size_t i, n;
 
 	report_time_left(r, now, left, sizeof(left));
-	if (r->minor)
-		json_array_append_new(flags, json_string("MINOR"));
-	if (r->danger)
-		json_array_append_new(flags, json_string("DANGER"));
-	if (r->needs_interpreter)
-		json_array_append_new(flags, json_string("INTERPRETER"));
-	if (r->needs_human)
-		json_array_append_new(flags, json_string("HUMAN"));
-	if (r->automated)
-		json_array_append_new(flags, json_string("AUTOMATED"));
+	n = flag_names(r, names);
+	for (i = 0; i < n; i++)
+		json_array_append_new(flags, json_string(names[i]));
 	json_object_set_new(o, "id", json_integer(r->id));
 	json_object_set_new(o, "group", json_string(report_group_name(r->group)));
 	json_object_set_new(o, "type", report_json_str(r->type));
