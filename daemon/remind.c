@@ -220,41 +220,39 @@ plural(size_t n)
 	return n == 1 ? "" : "s";
 }
 
-static void
-render_opts(const struct remind_report *r, struct report_opts *o,
-    char *title, size_t len)
+/* The reminder rendered by render_fn (report_render_text or _html) under
+ * the reminder's title, then `footer` (may be NULL).  Caller frees. */
+static char *
+render(const struct remind_report *r,
+    int (*render_fn)(const struct report_rows *, struct buf *,
+    const struct report_opts *), const char *footer)
 {
-	snprintf(title, len, "Intake reminder (%s)", r->slot);
-	report_opts_init(o);
-	o->title = title;
-	o->intake_tags = 1;
+	struct report_opts o;
+	struct buf b;
+	char title[64];
+
+	snprintf(title, sizeof(title), "Intake reminder (%s)", r->slot);
+	report_opts_init(&o);
+	o.title = title;
+	o.intake_tags = 1;
+	buf_init(&b, 0);
+	(void)render_fn(&r->rows, &b, &o);
+	if (footer)
+		buf_addstr(&b, footer);
+	return buf_steal(&b);
 }
 
 char *
 remind_text(const struct remind_report *r)
 {
-	struct report_opts o;
-	struct buf b;
-	char title[64];
-
-	render_opts(r, &o, title, sizeof(title));
-	buf_init(&b, 0);
-	(void)report_render_text(&r->rows, &b, &o);
-	buf_addstr(&b, "\nAcknowledge with: intake ack N --by NAME\n");
-	return buf_steal(&b);
+	return render(r, report_render_text,
+	    "\nAcknowledge with: intake ack N --by NAME\n");
 }
 
 char *
 remind_html(const struct remind_report *r)
 {
-	struct report_opts o;
-	struct buf b;
-	char title[64];
-
-	render_opts(r, &o, title, sizeof(title));
-	buf_init(&b, 0);
-	(void)report_render_html(&r->rows, &b, &o);
-	return buf_steal(&b);
+	return render(r, report_render_html, NULL);
 }
 
 char *
