@@ -107,19 +107,6 @@ reminded(sqlite3_stmt *q, long long ticket, const char *kind, time_t deadline,
 	    store_classify(rc);
 }
 
-/* A row report_query() gave us and we do not keep (report.h: the row
- * owns its strings). */
-static void
-row_drop(struct report_row *r)
-{
-	free(r->type);
-	free(r->urgency);
-	free(r->assignee);
-	free(r->sender);
-	free(r->subject);
-	free(r->rationale);
-}
-
 /* Keep the rows with a due reminder not yet sent today; set their bits. */
 static int
 keep_pending(struct store *st, struct remind_report *r, time_t lim)
@@ -156,7 +143,7 @@ keep_pending(struct store *st, struct remind_report *r, time_t lim)
 			r->rows.v[kept] = *row;
 			r->due[kept++] = due;
 		} else
-			row_drop(row);
+			report_row_free(row);
 	}
 	sqlite3_finalize(q);
 	r->rows.n = kept;

@@ -576,20 +576,23 @@ report_query(struct store *st, const struct calendar *cal,
 }
 
 void
+report_row_free(struct report_row *r)
+{
+	free(r->type);
+	free(r->urgency);
+	free(r->assignee);
+	free(r->sender);
+	free(r->subject);
+	free(r->rationale);
+}
+
+void
 report_rows_free(struct report_rows *rows)
 {
 	size_t i;
 
-	for (i = 0; i < rows->n; i++) {
-		struct report_row *r = &rows->v[i];
-
-		free(r->type);
-		free(r->urgency);
-		free(r->assignee);
-		free(r->sender);
-		free(r->subject);
-		free(r->rationale);
-	}
+	for (i = 0; i < rows->n; i++)
+		report_row_free(&rows->v[i]);
 	free(rows->v);
 	memset(rows, 0, sizeof(*rows));
 }

@@ -134,6 +134,9 @@ void	 report_opts_init(struct report_opts *);
 int	 report_query(struct store *, const struct calendar *,
 	    const struct report_filter *, struct report_rows *out);
 void	 report_rows_free(struct report_rows *);
+/* Frees the strings one row owns (not the row itself): for a caller that
+ * drops a row it took out of a list. */
+void	 report_row_free(struct report_row *);
 
 /*
  * Renderers: append to out (which must be initialised; unbounded or large
