@@ -288,13 +288,9 @@ cmd_status(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'f':
-			if (strcmp(optarg, "json") == 0)
-				json = 1;
-			else if (strcmp(optarg, "text") != 0) {
-				fprintf(stderr, "intake status: --format must be "
-				    "text or json\n");
-				return EX_USAGE;
-			}
+			if ((rc = cli_format_text_json("status", optarg,
+			    &json)) != 0)
+				return rc;
 			break;
 		case 'c':
 			cfg_path = optarg;
@@ -308,11 +304,8 @@ cmd_status(int argc, char **argv)
 			return EX_USAGE;
 		}
 	}
-	if (optind != argc) {
-		fprintf(stderr, "intake status: unexpected argument '%s'\n",
-		    argv[optind]);
-		return EX_USAGE;
-	}
+	if ((rc = cli_no_operands("status", argc, argv, optind)) != 0)
+		return rc;
 	if ((rc = cli_env_open(&env, cfg_path, CLI_NEED_STORE)) != 0)
 		return rc;
 	today = start_of_local_day(now);

@@ -403,18 +403,6 @@ out:
 	return rc;
 }
 
-static int
-parse_format(const char *s, int *json)
-{
-	if (strcmp(s, "text") == 0)
-		*json = 0;
-	else if (strcmp(s, "json") == 0)
-		*json = 1;
-	else
-		return -1;
-	return 0;
-}
-
 int
 cmd_show(int argc, char **argv)
 {
@@ -433,11 +421,9 @@ cmd_show(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'f':
-			if (parse_format(optarg, &json) == -1) {
-				fprintf(stderr, "intake show: --format must be "
-				    "text or json\n");
-				return EX_USAGE;
-			}
+			if ((rc = cli_format_text_json("show", optarg,
+			    &json)) != 0)
+				return rc;
 			break;
 		case 'c':
 			cfg_path = optarg;
@@ -614,11 +600,9 @@ cmd_list(int argc, char **argv)
 			}
 			break;
 		case 'f':
-			if (parse_format(optarg, &json) == -1) {
-				fprintf(stderr, "intake list: --format must be "
-				    "text or json\n");
-				return EX_USAGE;
-			}
+			if ((rc = cli_format_text_json("list", optarg,
+			    &json)) != 0)
+				return rc;
 			break;
 		case 'c':
 			cfg_path = optarg;
@@ -634,11 +618,8 @@ cmd_list(int argc, char **argv)
 			return EX_USAGE;
 		}
 	}
-	if (optind != argc) {
-		fprintf(stderr, "intake list: unexpected argument '%s'\n",
-		    argv[optind]);
-		return EX_USAGE;
-	}
+	if ((rc = cli_no_operands("list", argc, argv, optind)) != 0)
+		return rc;
 	if ((rc = cli_env_open(&env, cfg_path, CLI_NEED_STORE)) != 0)
 		return rc;
 	/* After cli_env_open: a bare date is midnight in the office zone. */
