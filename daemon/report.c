@@ -679,6 +679,18 @@ group_count(const struct report_rows *rows, enum report_group g)
 	return n;
 }
 
+/* The list's "now" as its heading shows it ("Mon 2026-03-02 09:00 EST"). */
+static void
+heading_time(time_t now, char *out, size_t outlen)
+{
+	struct tm tm;
+
+	if (localtime_r(&now, &tm) != NULL)
+		strftime(out, outlen, "%a %Y-%m-%d %H:%M %Z", &tm);
+	else
+		snprintf(out, outlen, "?");
+}
+
 int
 report_render_text(const struct report_rows *rows, struct buf *b,
     const struct report_opts *o)
@@ -687,12 +699,8 @@ report_render_text(const struct report_rows *rows, struct buf *b,
 	char *line;
 	size_t i, n, width = o->width > 20 ? (size_t)o->width : DEFAULT_WIDTH;
 	int g, rc = 0;
-	struct tm tm;
 
-	if (localtime_r(&rows->now, &tm) != NULL)
-		strftime(at, sizeof(at), "%a %Y-%m-%d %H:%M %Z", &tm);
-	else
-		snprintf(at, sizeof(at), "?");
+	heading_time(rows->now, at, sizeof(at));
 	line = xasprintf("%s at %s: %zu ticket%s", o->title ? o->title :
 	    "Follow-ups", at, rows->n, rows->n == 1 ? "" : "s");
 	rc |= text_line(b, line, width, o->color ? ANSI_BOLD : NULL);
@@ -1016,12 +1024,8 @@ report_render_html(const struct report_rows *rows, struct buf *b,
 	char at[40];
 	size_t i, n, k;
 	int g, rc = 0;
-	struct tm tm;
 
-	if (localtime_r(&rows->now, &tm) != NULL)
-		strftime(at, sizeof(at), "%a %Y-%m-%d %H:%M %Z", &tm);
-	else
-		snprintf(at, sizeof(at), "?");
+	heading_time(rows->now, at, sizeof(at));
 	rc |= buf_addstr(b, "<!DOCTYPE html>\n<html lang=\"en\"><head>"
 	    "<meta charset=\"utf-8\">"
 	    "<meta name=\"viewport\" content=\"width=device-width\">"
