@@ -89,6 +89,19 @@ slot_done(struct store *st, const char *slot, int *done)
 	    store_classify(rc);
 }
 
+/* Resets s and binds the reminder key (ticket, kind, deadline, day) to its
+ * parameters 1 to 4. */
+static void
+bind_key(sqlite3_stmt *s, long long ticket, const char *kind,
+    time_t deadline, const char *day)
+{
+	sqlite3_reset(s);
+	sqlite3_bind_int64(s, 1, ticket);
+	sqlite3_bind_text(s, 2, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, (sqlite3_int64)deadline);
+	sqlite3_bind_text(s, 4, day, -1, SQLITE_TRANSIENT);
+}
+
 /* Whether (ticket, kind, deadline) was reminded on day. */
 static int
 reminded(sqlite3_stmt *q, long long ticket, const char *kind, time_t deadline,
@@ -96,11 +109,7 @@ reminded(sqlite3_stmt *q, long long ticket, const char *kind, time_t deadline,
 {
 	int rc;
 
-	sqlite3_reset(q);
-	sqlite3_bind_int64(q, 1, ticket);
-	sqlite3_bind_text(q, 2, kind, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(q, 3, (sqlite3_int64)deadline);
-	sqlite3_bind_text(q, 4, day, -1, SQLITE_TRANSIENT);
+	bind_key(q, ticket, kind, deadline, day);
 	rc = sqlite3_step(q);
 	*yes = rc == SQLITE_ROW;
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK :
@@ -323,11 +332,7 @@ insert_reminder(sqlite3_stmt *s, long long ticket, const char *kind,
 {
 	int rc;
 
-	sqlite3_reset(s);
-	sqlite3_bind_int64(s, 1, ticket);
-	sqlite3_bind_text(s, 2, kind, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 3, (sqlite3_int64)deadline);
-	sqlite3_bind_text(s, 4, day, -1, SQLITE_TRANSIENT);
+	bind_key(s, ticket, kind, deadline, day);
 	sqlite3_bind_int64(s, 5, (sqlite3_int64)now);
 	rc = sqlite3_step(s);
 	return rc == SQLITE_DONE ? STORE_OK : store_classify(rc);
