@@ -95,3 +95,28 @@ cli_actor(const char *by)
 		return u;
 	return "unknown";
 }
+
+int
+cli_format_text_json(const char *cmd, const char *arg, int *json)
+{
+	if (strcmp(arg, "text") == 0)
+		*json = 0;
+	else if (strcmp(arg, "json") == 0)
+		*json = 1;
+	else {
+		fprintf(stderr, "intake %s: --format must be text or json\n",
+		    cmd);
+		return EX_USAGE;
+	}
+	return 0;
+}
+
+int
+cli_no_operands(const char *cmd, int argc, char **argv, int first)
+{
+	if (first >= argc)
+		return 0;
+	fprintf(stderr, "intake %s: unexpected argument '%s'\n", cmd,
+	    argv[first]);
+	return EX_USAGE;
+}

@@ -37,36 +37,43 @@ purge_usage(FILE *f)
 	    "Exit 0, 64 usage, 75 database busy, 78 configuration.\n");
 }
 
+/* Runs sql with `before` bound to its one parameter, one step: the
+ * SQLite code of that step (SQLITE_ROW with *first set to column 0, or
+ * SQLITE_DONE), or of the failed prepare.  first may be NULL. */
 static int
-count(struct store *st, const char *sql, time_t before, long long *out)
+step_before(struct store *st, const char *sql, time_t before,
+    long long *first)
 {
 	sqlite3_stmt *s;
 	int rc;
 
-	*out = 0;
 	rc = sqlite3_prepare_v2(store_db(st), sql, -1, &s, NULL);
 	if (rc != SQLITE_OK)
-		return store_classify(rc);
+		return rc;
 	sqlite3_bind_int64(s, 1, (sqlite3_int64)before);
 	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*out = sqlite3_column_int64(s, 0);
+	if (rc == SQLITE_ROW && first)
+		*first = sqlite3_column_int64(s, 0);
 	sqlite3_finalize(s);
+	return rc;
+}
+
+static int
+count(struct store *st, const char *sql, time_t before, long long *out)
+{
+	int rc;
+
+	*out = 0;
+	rc = step_before(st, sql, before, out);
 	return rc == SQLITE_ROW ? STORE_OK : store_classify(rc);
 }
 
 static int
 exec_before(struct store *st, const char *sql, time_t before)
 {
-	sqlite3_stmt *s;
 	int rc;
 
-	rc = sqlite3_prepare_v2(store_db(st), sql, -1, &s, NULL);
-	if (rc != SQLITE_OK)
-		return store_classify(rc);
-	sqlite3_bind_int64(s, 1, (sqlite3_int64)before);
-	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
+	rc = step_before(st, sql, before, NULL);
 	return rc == SQLITE_DONE ? STORE_OK : store_classify(rc);
 }
 

@@ -163,17 +163,6 @@ load_outbox(struct store *st, time_t now, struct outbox_status *o)
 	return rc == SQLITE_ROW ? STORE_OK : store_classify(rc);
 }
 
-static json_t *
-jtime(time_t t)
-{
-	char iso[40];
-
-	if (t == 0)
-		return json_null();
-	iso8601_local(t, iso, sizeof(iso));
-	return json_string(iso);
-}
-
 static void
 print_json(const struct source_status *ss, size_t n,
     const struct outbox_status *o, time_t now, int healthy)
@@ -186,11 +175,14 @@ print_json(const struct source_status *ss, size_t n,
 		j = json_object();
 		json_object_set_new(j, "name", json_string(ss[i].name));
 		json_object_set_new(j, "type", json_string(ss[i].type));
-		json_object_set_new(j, "last_poll", jtime(ss[i].last_poll));
-		json_object_set_new(j, "last_success", jtime(ss[i].last_success));
+		json_object_set_new(j, "last_poll",
+		    report_json_time(ss[i].last_poll));
+		json_object_set_new(j, "last_success",
+		    report_json_time(ss[i].last_success));
 		json_object_set_new(j, "last_error", ss[i].last_error ?
 		    json_string(ss[i].last_error) : json_null());
-		json_object_set_new(j, "last_error_at", jtime(ss[i].last_error_at));
+		json_object_set_new(j, "last_error_at",
+		    report_json_time(ss[i].last_error_at));
 		json_object_set_new(j, "consecutive_failures",
 		    json_integer(ss[i].failures));
 		json_object_set_new(j, "messages_waiting", ss[i].waiting < 0 ?
@@ -202,7 +194,7 @@ print_json(const struct source_status *ss, size_t n,
 		json_object_set_new(j, "stale", json_boolean(ss[i].stale));
 		json_array_append_new(arr, j);
 	}
-	json_object_set_new(root, "at", jtime(now));
+	json_object_set_new(root, "at", report_json_time(now));
 	json_object_set_new(root, "healthy", json_boolean(healthy));
 	json_object_set_new(root, "sources", arr);
 	j = json_object();
@@ -296,13 +288,9 @@ cmd_status(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'f':
-			if (strcmp(optarg, "json") == 0)
-				json = 1;
-			else if (strcmp(optarg, "text") != 0) {
-				fprintf(stderr, "intake status: --format must be "
-				    "text or json\n");
-				return EX_USAGE;
-			}
+			if ((rc = cli_format_text_json("status", optarg,
+			    &json)) != 0)
+				return rc;
 			break;
 		case 'c':
 			cfg_path = optarg;
@@ -316,11 +304,8 @@ cmd_status(int argc, char **argv)
 			return EX_USAGE;
 		}
 	}
-	if (optind != argc) {
-		fprintf(stderr, "intake status: unexpected argument '%s'\n",
-		    argv[optind]);
-		return EX_USAGE;
-	}
+	if ((rc = cli_no_operands("status", argc, argv, optind)) != 0)
+		return rc;
 	if ((rc = cli_env_open(&env, cfg_path, CLI_NEED_STORE)) != 0)
 		return rc;
 	today = start_of_local_day(now);

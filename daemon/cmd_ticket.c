@@ -89,6 +89,57 @@ j_stored(sqlite3_stmt *s, int i)
 	return j ? j : json_null();
 }
 
+/* How a column becomes a JSON value. */
+enum j_kind {
+	J_INT,		/* integer */
+	J_TEXT,		/* j_text() */
+	J_BOOL,		/* 0/1 as false/true */
+	J_BOOL_OR_NULL,	/* like J_BOOL, SQL NULL as null */
+	J_TIME,		/* j_time() */
+	J_STORED,	/* j_stored() */
+};
+
+struct j_field {
+	const char	*key;
+	int		 col;
+	enum j_kind	 kind;
+};
+
+static json_t *
+j_value(sqlite3_stmt *s, int i, enum j_kind kind)
+{
+	switch (kind) {
+	case J_INT:
+		return json_integer(sqlite3_column_int64(s, i));
+	case J_TEXT:
+		return j_text(s, i);
+	case J_BOOL_OR_NULL:
+		if (sqlite3_column_type(s, i) == SQLITE_NULL)
+			return json_null();
+		/* FALLTHROUGH */
+	case J_BOOL:
+		return json_boolean(sqlite3_column_int(s, i));
+	case J_TIME:
+		return j_time(s, i);
+	case J_STORED:
+		return j_stored(s, i);
+	}
+	return json_null();
+}
+
+/* One object with the fields in table order.  New reference. */
+static json_t *
+j_row(sqlite3_stmt *s, const struct j_field *f, size_t n)
+{
+	json_t *o = json_object();
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		json_object_set_new(o, f[i].key,
+		    j_value(s, f[i].col, f[i].kind));
+	return o;
+}
+
 /* ---- show ------------------------------------------------------------ */
 
 #define TICKET_COLS "id, status, disposition, type, urgency, minor, danger, " \
@@ -250,60 +301,71 @@ count_rows(struct store *st, const char *sql, long long id)
 static json_t *
 ticket_json(sqlite3_stmt *t)
 {
-	json_t *o = json_object();
+	static const struct j_field f[] = {
+		{ "id", TC_ID, J_INT },
+		{ "status", TC_STATUS, J_TEXT },
+		{ "disposition", TC_DISP, J_TEXT },
+		{ "type", TC_TYPE, J_TEXT },
+		{ "urgency", TC_URG, J_TEXT },
+		{ "minor", TC_MINOR, J_BOOL },
+		{ "danger", TC_DANGER, J_BOOL },
+		{ "automated", TC_AUTO, J_BOOL },
+		{ "needs_interpreter", TC_INTERP, J_BOOL },
+		{ "needs_human", TC_HUMAN, J_BOOL },
+		{ "lang", TC_LANG, J_TEXT },
+		{ "rationale", TC_RAT, J_STORED },
+		{ "received", TC_RECV, J_TIME },
+		{ "in_business_hours", TC_INHOURS, J_BOOL },
+		{ "response_due", TC_DUE, J_TIME },
+		{ "breach_at", TC_BREACH, J_TIME },
+		{ "acknowledged_at", TC_ACK, J_TIME },
+		{ "acknowledged_by", TC_ACKBY, J_TEXT },
+		{ "sla_met", TC_MET, J_BOOL_OR_NULL },
+		{ "closed_at", TC_CLOSED, J_TIME },
+		{ "assignee", TC_ASSIGNEE, J_TEXT },
+		{ "sender", TC_SENDER, J_TEXT },
+		{ "subject", TC_SUBJECT, J_TEXT },
+		{ "created_at", TC_CREATED, J_TIME },
+		{ "updated_at", TC_UPDATED, J_TIME },
+	};
 
-	json_object_set_new(o, "id", json_integer(sqlite3_column_int64(t, TC_ID)));
-	json_object_set_new(o, "status", j_text(t, TC_STATUS));
-	json_object_set_new(o, "disposition", j_text(t, TC_DISP));
-	json_object_set_new(o, "type", j_text(t, TC_TYPE));
-	json_object_set_new(o, "urgency", j_text(t, TC_URG));
-	json_object_set_new(o, "minor", json_boolean(sqlite3_column_int(t, TC_MINOR)));
-	json_object_set_new(o, "danger", json_boolean(sqlite3_column_int(t, TC_DANGER)));
-	json_object_set_new(o, "automated", json_boolean(sqlite3_column_int(t, TC_AUTO)));
-	json_object_set_new(o, "needs_interpreter",
-	    json_boolean(sqlite3_column_int(t, TC_INTERP)));
-	json_object_set_new(o, "needs_human",
-	    json_boolean(sqlite3_column_int(t, TC_HUMAN)));
-	json_object_set_new(o, "lang", j_text(t, TC_LANG));
-	json_object_set_new(o, "rationale", j_stored(t, TC_RAT));
-	json_object_set_new(o, "received", j_time(t, TC_RECV));
-	json_object_set_new(o, "in_business_hours",
-	    json_boolean(sqlite3_column_int(t, TC_INHOURS)));
-	json_object_set_new(o, "response_due", j_time(t, TC_DUE));
-	json_object_set_new(o, "breach_at", j_time(t, TC_BREACH));
-	json_object_set_new(o, "acknowledged_at", j_time(t, TC_ACK));
-	json_object_set_new(o, "acknowledged_by", j_text(t, TC_ACKBY));
-	json_object_set_new(o, "sla_met", sqlite3_column_type(t, TC_MET) ==
-	    SQLITE_NULL ? json_null() : json_boolean(sqlite3_column_int(t, TC_MET)));
-	json_object_set_new(o, "closed_at", j_time(t, TC_CLOSED));
-	json_object_set_new(o, "assignee", j_text(t, TC_ASSIGNEE));
-	json_object_set_new(o, "sender", j_text(t, TC_SENDER));
-	json_object_set_new(o, "subject", j_text(t, TC_SUBJECT));
-	json_object_set_new(o, "created_at", j_time(t, TC_CREATED));
-	json_object_set_new(o, "updated_at", j_time(t, TC_UPDATED));
-	return o;
+	return j_row(t, f, sizeof(f) / sizeof(f[0]));
 }
 
 static json_t *
 message_json(sqlite3_stmt *m)
 {
-	json_t *o = json_object();
+	static const struct j_field f[] = {
+		{ "id", MC_ID, J_INT },
+		{ "source", MC_SOURCE, J_TEXT },
+		{ "message_id", MC_MSGID, J_TEXT },
+		{ "received", MC_RECV, J_TIME },
+		{ "date", MC_DATE, J_TIME },
+		{ "from_addr", MC_FROM, J_TEXT },
+		{ "from_name", MC_NAME, J_TEXT },
+		{ "to", MC_TO, J_TEXT },
+		{ "subject", MC_SUBJECT, J_TEXT },
+		{ "parse_status", MC_STATUS, J_TEXT },
+		{ "parse_error", MC_ERROR, J_TEXT },
+		{ "size", MC_SIZE, J_INT },
+		{ "attachments", MC_ATTS, J_STORED },
+		{ "text", MC_TEXT, J_TEXT },
+	};
 
-	json_object_set_new(o, "id", json_integer(sqlite3_column_int64(m, MC_ID)));
-	json_object_set_new(o, "source", j_text(m, MC_SOURCE));
-	json_object_set_new(o, "message_id", j_text(m, MC_MSGID));
-	json_object_set_new(o, "received", j_time(m, MC_RECV));
-	json_object_set_new(o, "date", j_time(m, MC_DATE));
-	json_object_set_new(o, "from_addr", j_text(m, MC_FROM));
-	json_object_set_new(o, "from_name", j_text(m, MC_NAME));
-	json_object_set_new(o, "to", j_text(m, MC_TO));
-	json_object_set_new(o, "subject", j_text(m, MC_SUBJECT));
-	json_object_set_new(o, "parse_status", j_text(m, MC_STATUS));
-	json_object_set_new(o, "parse_error", j_text(m, MC_ERROR));
-	json_object_set_new(o, "size", json_integer(sqlite3_column_int64(m, MC_SIZE)));
-	json_object_set_new(o, "attachments", j_stored(m, MC_ATTS));
-	json_object_set_new(o, "text", j_text(m, MC_TEXT));
-	return o;
+	return j_row(m, f, sizeof(f) / sizeof(f[0]));
+}
+
+static json_t *
+event_json(sqlite3_stmt *e)
+{
+	static const struct j_field f[] = {
+		{ "at", 0, J_TIME },
+		{ "actor", 1, J_TEXT },
+		{ "kind", 2, J_TEXT },
+		{ "detail", 3, J_STORED },
+	};
+
+	return j_row(e, f, sizeof(f) / sizeof(f[0]));
 }
 
 /* Prints the ticket; 0, EX_DATAERR when it does not exist, or an error. */
@@ -311,7 +373,7 @@ static int
 show(struct store *st, long long id, int json)
 {
 	sqlite3_stmt *t = NULL, *m = NULL, *e = NULL;
-	json_t *out = NULL, *msgs = NULL, *evs = NULL, *ev;
+	json_t *out = NULL, *msgs = NULL, *evs = NULL;
 	int rc, n = 0, total;
 	char a[40];
 	char *text;
@@ -362,12 +424,7 @@ show(struct store *st, long long id, int json)
 		    "events WHERE ticket_id = ?", id));
 	while ((rc = sqlite3_step(e)) == SQLITE_ROW) {
 		if (json) {
-			ev = json_object();
-			json_object_set_new(ev, "at", j_time(e, 0));
-			json_object_set_new(ev, "actor", j_text(e, 1));
-			json_object_set_new(ev, "kind", j_text(e, 2));
-			json_object_set_new(ev, "detail", j_stored(e, 3));
-			json_array_append_new(evs, ev);
+			json_array_append_new(evs, event_json(e));
 			continue;
 		}
 		fmt_iso(e, 0, a, sizeof(a));
@@ -403,18 +460,6 @@ out:
 	return rc;
 }
 
-static int
-parse_format(const char *s, int *json)
-{
-	if (strcmp(s, "text") == 0)
-		*json = 0;
-	else if (strcmp(s, "json") == 0)
-		*json = 1;
-	else
-		return -1;
-	return 0;
-}
-
 int
 cmd_show(int argc, char **argv)
 {
@@ -433,11 +478,9 @@ cmd_show(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'f':
-			if (parse_format(optarg, &json) == -1) {
-				fprintf(stderr, "intake show: --format must be "
-				    "text or json\n");
-				return EX_USAGE;
-			}
+			if ((rc = cli_format_text_json("show", optarg,
+			    &json)) != 0)
+				return rc;
 			break;
 		case 'c':
 			cfg_path = optarg;
@@ -500,21 +543,22 @@ list_text_row(sqlite3_stmt *s, struct buf *b)
 static json_t *
 list_json_row(sqlite3_stmt *s)
 {
-	json_t *o = json_object();
+	static const struct j_field f[] = {
+		{ "id", 0, J_INT },
+		{ "status", 1, J_TEXT },
+		{ "type", 2, J_TEXT },
+		{ "urgency", 3, J_TEXT },
+		{ "disposition", 4, J_TEXT },
+		{ "received", 5, J_TIME },
+		{ "response_due", 6, J_TIME },
+		{ "assignee", 7, J_TEXT },
+		{ "subject", 8, J_TEXT },
+		{ "sender", 9, J_TEXT },
+		{ "breach_at", 10, J_TIME },
+		{ "acknowledged_at", 11, J_TIME },
+	};
 
-	json_object_set_new(o, "id", json_integer(sqlite3_column_int64(s, 0)));
-	json_object_set_new(o, "status", j_text(s, 1));
-	json_object_set_new(o, "type", j_text(s, 2));
-	json_object_set_new(o, "urgency", j_text(s, 3));
-	json_object_set_new(o, "disposition", j_text(s, 4));
-	json_object_set_new(o, "received", j_time(s, 5));
-	json_object_set_new(o, "response_due", j_time(s, 6));
-	json_object_set_new(o, "assignee", j_text(s, 7));
-	json_object_set_new(o, "subject", j_text(s, 8));
-	json_object_set_new(o, "sender", j_text(s, 9));
-	json_object_set_new(o, "breach_at", j_time(s, 10));
-	json_object_set_new(o, "acknowledged_at", j_time(s, 11));
-	return o;
+	return j_row(s, f, sizeof(f) / sizeof(f[0]));
 }
 
 static int
@@ -614,11 +658,9 @@ cmd_list(int argc, char **argv)
 			}
 			break;
 		case 'f':
-			if (parse_format(optarg, &json) == -1) {
-				fprintf(stderr, "intake list: --format must be "
-				    "text or json\n");
-				return EX_USAGE;
-			}
+			if ((rc = cli_format_text_json("list", optarg,
+			    &json)) != 0)
+				return rc;
 			break;
 		case 'c':
 			cfg_path = optarg;
@@ -634,11 +676,8 @@ cmd_list(int argc, char **argv)
 			return EX_USAGE;
 		}
 	}
-	if (optind != argc) {
-		fprintf(stderr, "intake list: unexpected argument '%s'\n",
-		    argv[optind]);
-		return EX_USAGE;
-	}
+	if ((rc = cli_no_operands("list", argc, argv, optind)) != 0)
+		return rc;
 	if ((rc = cli_env_open(&env, cfg_path, CLI_NEED_STORE)) != 0)
 		return rc;
 	/* After cli_env_open: a bare date is midnight in the office zone. */

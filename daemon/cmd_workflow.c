@@ -241,12 +241,7 @@ parse_action(enum action a, int argc, char **argv, struct action_args *x)
 	default:
 		break;
 	}
-	if (nargs != 0) {
-		fprintf(stderr, "intake %s: unexpected argument '%s'\n", me,
-		    argv[optind]);
-		return EX_USAGE;
-	}
-	return 0;
+	return cli_no_operands(me, argc, argv, optind);
 
 bad_value:
 	fprintf(stderr, "intake %s: bad value '%s'\n", me, optarg);

@@ -89,6 +89,19 @@ slot_done(struct store *st, const char *slot, int *done)
 	    store_classify(rc);
 }
 
+/* Resets s and binds the reminder key (ticket, kind, deadline, day) to its
+ * parameters 1 to 4. */
+static void
+bind_key(sqlite3_stmt *s, long long ticket, const char *kind,
+    time_t deadline, const char *day)
+{
+	sqlite3_reset(s);
+	sqlite3_bind_int64(s, 1, ticket);
+	sqlite3_bind_text(s, 2, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, (sqlite3_int64)deadline);
+	sqlite3_bind_text(s, 4, day, -1, SQLITE_TRANSIENT);
+}
+
 /* Whether (ticket, kind, deadline) was reminded on day. */
 static int
 reminded(sqlite3_stmt *q, long long ticket, const char *kind, time_t deadline,
@@ -96,28 +109,11 @@ reminded(sqlite3_stmt *q, long long ticket, const char *kind, time_t deadline,
 {
 	int rc;
 
-	sqlite3_reset(q);
-	sqlite3_bind_int64(q, 1, ticket);
-	sqlite3_bind_text(q, 2, kind, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(q, 3, (sqlite3_int64)deadline);
-	sqlite3_bind_text(q, 4, day, -1, SQLITE_TRANSIENT);
+	bind_key(q, ticket, kind, deadline, day);
 	rc = sqlite3_step(q);
 	*yes = rc == SQLITE_ROW;
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK :
 	    store_classify(rc);
-}
-
-/* A row report_query() gave us and we do not keep (report.h: the row
- * owns its strings). */
-static void
-row_drop(struct report_row *r)
-{
-	free(r->type);
-	free(r->urgency);
-	free(r->assignee);
-	free(r->sender);
-	free(r->subject);
-	free(r->rationale);
 }
 
 /* Keep the rows with a due reminder not yet sent today; set their bits. */
@@ -156,7 +152,7 @@ keep_pending(struct store *st, struct remind_report *r, time_t lim)
 			r->rows.v[kept] = *row;
 			r->due[kept++] = due;
 		} else
-			row_drop(row);
+			report_row_free(row);
 	}
 	sqlite3_finalize(q);
 	r->rows.n = kept;
@@ -220,52 +216,39 @@ plural(size_t n)
 	return n == 1 ? "" : "s";
 }
 
-static void
-render_opts(const struct remind_report *r, struct report_opts *o,
-    char *title, size_t len)
+/* The reminder rendered by render_fn (report_render_text or _html) under
+ * the reminder's title, then `footer` (may be NULL).  Caller frees. */
+static char *
+render(const struct remind_report *r,
+    int (*render_fn)(const struct report_rows *, struct buf *,
+    const struct report_opts *), const char *footer)
 {
-	snprintf(title, len, "Intake reminder (%s)", r->slot);
-	report_opts_init(o);
-	o->title = title;
-	o->intake_tags = 1;
+	struct report_opts o;
+	struct buf b;
+	char title[64];
+
+	snprintf(title, sizeof(title), "Intake reminder (%s)", r->slot);
+	report_opts_init(&o);
+	o.title = title;
+	o.intake_tags = 1;
+	buf_init(&b, 0);
+	(void)render_fn(&r->rows, &b, &o);
+	if (footer)
+		buf_addstr(&b, footer);
+	return buf_steal(&b);
 }
 
 char *
 remind_text(const struct remind_report *r)
 {
-	struct report_opts o;
-	struct buf b;
-	char title[64];
-
-	render_opts(r, &o, title, sizeof(title));
-	buf_init(&b, 0);
-	(void)report_render_text(&r->rows, &b, &o);
-	buf_addstr(&b, "\nAcknowledge with: intake ack N --by NAME\n");
-	return buf_steal(&b);
+	return render(r, report_render_text,
+	    "\nAcknowledge with: intake ack N --by NAME\n");
 }
 
 char *
 remind_html(const struct remind_report *r)
 {
-	struct report_opts o;
-	struct buf b;
-	char title[64];
-
-	render_opts(r, &o, title, sizeof(title));
-	buf_init(&b, 0);
-	(void)report_render_html(&r->rows, &b, &o);
-	return buf_steal(&b);
-}
-
-static json_t *
-iso_or_null(time_t t)
-{
-	char iso[40];
-
-	if (t == 0)
-		return json_null();
-	iso8601_local(t, iso, sizeof(iso));
-	return json_string(iso);
+	return render(r, report_render_html, NULL);
 }
 
 char *
@@ -277,7 +260,7 @@ remind_json(const struct remind_report *r)
 
 	json_object_set_new(o, "kind", json_string("report"));
 	json_object_set_new(o, "slot", json_string(r->slot));
-	json_object_set_new(o, "generated", iso_or_null(r->now));
+	json_object_set_new(o, "generated", report_json_time(r->now));
 	for (i = 0; i < r->rows.n; i++) {
 		const struct report_row *it = &r->rows.v[i];
 
@@ -291,10 +274,12 @@ remind_json(const struct remind_report *r)
 		    it->urgency : ""));
 		json_object_set_new(t, "minor", json_boolean(it->minor));
 		json_object_set_new(t, "danger", json_boolean(it->danger));
-		json_object_set_new(t, "received", iso_or_null(it->received_at));
+		json_object_set_new(t, "received",
+		    report_json_time(it->received_at));
 		json_object_set_new(t, "response_due",
-		    iso_or_null(it->response_due));
-		json_object_set_new(t, "breach_at", iso_or_null(it->breach_at));
+		    report_json_time(it->response_due));
+		json_object_set_new(t, "breach_at",
+		    report_json_time(it->breach_at));
 		json_array_append_new(a, t);
 	}
 	json_object_set_new(o, "tickets", a);
@@ -347,11 +332,7 @@ insert_reminder(sqlite3_stmt *s, long long ticket, const char *kind,
 {
 	int rc;
 
-	sqlite3_reset(s);
-	sqlite3_bind_int64(s, 1, ticket);
-	sqlite3_bind_text(s, 2, kind, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 3, (sqlite3_int64)deadline);
-	sqlite3_bind_text(s, 4, day, -1, SQLITE_TRANSIENT);
+	bind_key(s, ticket, kind, deadline, day);
 	sqlite3_bind_int64(s, 5, (sqlite3_int64)now);
 	rc = sqlite3_step(s);
 	return rc == SQLITE_DONE ? STORE_OK : store_classify(rc);

@@ -275,25 +275,43 @@ report_time_left(const struct report_row *r, time_t now, char *out,
 		snprintf(out, outlen, "%s left", d);
 }
 
+#define REPORT_NFLAGS	5
+
+/* The names of the row's flags, in display order, into names[]; returns
+ * how many.  Text, CSV, HTML and JSON all list them from here. */
+static size_t
+flag_names(const struct report_row *r, const char *names[REPORT_NFLAGS])
+{
+	size_t n = 0;
+
+	if (r->minor)
+		names[n++] = "MINOR";
+	if (r->danger)
+		names[n++] = "DANGER";
+	if (r->needs_interpreter)
+		names[n++] = "INTERPRETER";
+	if (r->needs_human)
+		names[n++] = "HUMAN";
+	if (r->automated)
+		names[n++] = "AUTOMATED";
+	return n;
+}
+
 void
 report_flags(const struct report_row *r, char *out, size_t outlen)
 {
+	const char *names[REPORT_NFLAGS];
 	struct buf b;
+	size_t i, n;
 
+	n = flag_names(r, names);
 	buf_init(&b, 0);
 	buf_add(&b, "", 0);
-	if (r->minor)
-		buf_addstr(&b, "MINOR ");
-	if (r->danger)
-		buf_addstr(&b, "DANGER ");
-	if (r->needs_interpreter)
-		buf_addstr(&b, "INTERPRETER ");
-	if (r->needs_human)
-		buf_addstr(&b, "HUMAN ");
-	if (r->automated)
-		buf_addstr(&b, "AUTOMATED ");
-	if (b.len)
-		b.data[--b.len] = '\0';
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			buf_addc(&b, ' ');
+		buf_addstr(&b, names[i]);
+	}
 	snprintf(out, outlen, "%s", b.data);
 	buf_free(&b);
 }
@@ -558,20 +576,23 @@ report_query(struct store *st, const struct calendar *cal,
 }
 
 void
+report_row_free(struct report_row *r)
+{
+	free(r->type);
+	free(r->urgency);
+	free(r->assignee);
+	free(r->sender);
+	free(r->subject);
+	free(r->rationale);
+}
+
+void
 report_rows_free(struct report_rows *rows)
 {
 	size_t i;
 
-	for (i = 0; i < rows->n; i++) {
-		struct report_row *r = &rows->v[i];
-
-		free(r->type);
-		free(r->urgency);
-		free(r->assignee);
-		free(r->sender);
-		free(r->subject);
-		free(r->rationale);
-	}
+	for (i = 0; i < rows->n; i++)
+		report_row_free(&rows->v[i]);
 	free(rows->v);
 	memset(rows, 0, sizeof(*rows));
 }
@@ -658,6 +679,18 @@ group_count(const struct report_rows *rows, enum report_group g)
 	return n;
 }
 
+/* The list's "now" as its heading shows it ("Mon 2026-03-02 09:00 EST"). */
+static void
+heading_time(time_t now, char *out, size_t outlen)
+{
+	struct tm tm;
+
+	if (localtime_r(&now, &tm) != NULL)
+		strftime(out, outlen, "%a %Y-%m-%d %H:%M %Z", &tm);
+	else
+		snprintf(out, outlen, "?");
+}
+
 int
 report_render_text(const struct report_rows *rows, struct buf *b,
     const struct report_opts *o)
@@ -666,12 +699,8 @@ report_render_text(const struct report_rows *rows, struct buf *b,
 	char *line;
 	size_t i, n, width = o->width > 20 ? (size_t)o->width : DEFAULT_WIDTH;
 	int g, rc = 0;
-	struct tm tm;
 
-	if (localtime_r(&rows->now, &tm) != NULL)
-		strftime(at, sizeof(at), "%a %Y-%m-%d %H:%M %Z", &tm);
-	else
-		snprintf(at, sizeof(at), "?");
+	heading_time(rows->now, at, sizeof(at));
 	line = xasprintf("%s at %s: %zu ticket%s", o->title ? o->title :
 	    "Follow-ups", at, rows->n, rows->n == 1 ? "" : "s");
 	rc |= text_line(b, line, width, o->color ? ANSI_BOLD : NULL);
@@ -779,68 +808,43 @@ report_render_csv(const struct report_rows *rows, struct buf *b,
 /* ---- JSON ------------------------------------------------------------ */
 
 static json_t *
-jstr(const char *s)
-{
-	json_t *j;
-
-	if (s == NULL)
-		return json_null();
-	j = json_string(s);
-	return j ? j : json_null();
-}
-
-static json_t *
-jtime(time_t t)
-{
-	char iso[40];
-
-	if (t == 0)
-		return json_null();
-	iso8601_local(t, iso, sizeof(iso));
-	return json_string(iso);
-}
-
-static json_t *
 row_json(const struct report_row *r, time_t now)
 {
 	json_t *o = json_object(), *flags = json_array();
+	const char *names[REPORT_NFLAGS];
 	char left[64];
 	time_t due = r->response_due ? r->response_due : r->breach_at;
+	size_t i, n;
 
 	report_time_left(r, now, left, sizeof(left));
-	if (r->minor)
-		json_array_append_new(flags, json_string("MINOR"));
-	if (r->danger)
-		json_array_append_new(flags, json_string("DANGER"));
-	if (r->needs_interpreter)
-		json_array_append_new(flags, json_string("INTERPRETER"));
-	if (r->needs_human)
-		json_array_append_new(flags, json_string("HUMAN"));
-	if (r->automated)
-		json_array_append_new(flags, json_string("AUTOMATED"));
+	n = flag_names(r, names);
+	for (i = 0; i < n; i++)
+		json_array_append_new(flags, json_string(names[i]));
 	json_object_set_new(o, "id", json_integer(r->id));
 	json_object_set_new(o, "group", json_string(report_group_name(r->group)));
-	json_object_set_new(o, "type", jstr(r->type));
-	json_object_set_new(o, "urgency", jstr(r->urgency));
+	json_object_set_new(o, "type", report_json_str(r->type));
+	json_object_set_new(o, "urgency", report_json_str(r->urgency));
 	json_object_set_new(o, "minor", json_boolean(r->minor));
 	json_object_set_new(o, "danger", json_boolean(r->danger));
 	json_object_set_new(o, "needs_interpreter",
 	    json_boolean(r->needs_interpreter));
 	json_object_set_new(o, "needs_human", json_boolean(r->needs_human));
 	json_object_set_new(o, "flags", flags);
-	json_object_set_new(o, "received", jtime(r->received_at));
-	json_object_set_new(o, "response_due", jtime(r->response_due));
-	json_object_set_new(o, "breach_at", jtime(r->breach_at));
-	json_object_set_new(o, "acknowledged_at", jtime(r->acknowledged_at));
+	json_object_set_new(o, "received", report_json_time(r->received_at));
+	json_object_set_new(o, "response_due",
+	    report_json_time(r->response_due));
+	json_object_set_new(o, "breach_at", report_json_time(r->breach_at));
+	json_object_set_new(o, "acknowledged_at",
+	    report_json_time(r->acknowledged_at));
 	json_object_set_new(o, "breached", json_boolean(r->breached));
 	json_object_set_new(o, "overdue", json_boolean(r->overdue));
 	json_object_set_new(o, "seconds_left", due && !r->acknowledged_at ?
 	    json_integer((json_int_t)(due - now)) : json_null());
 	json_object_set_new(o, "time_left", json_string(left));
-	json_object_set_new(o, "assignee", jstr(r->assignee));
-	json_object_set_new(o, "sender", jstr(r->sender));
-	json_object_set_new(o, "subject", jstr(r->subject));
-	json_object_set_new(o, "rationale", jstr(r->rationale));
+	json_object_set_new(o, "assignee", report_json_str(r->assignee));
+	json_object_set_new(o, "sender", report_json_str(r->sender));
+	json_object_set_new(o, "subject", report_json_str(r->subject));
+	json_object_set_new(o, "rationale", report_json_str(r->rationale));
 	return o;
 }
 
@@ -867,38 +871,65 @@ report_render_json(const struct report_rows *rows, struct buf *b,
 	return rc;
 }
 
+json_t *
+report_json_str(const char *s)
+{
+	json_t *j;
+
+	if (s == NULL)
+		return json_null();
+	j = json_string(s);
+	return j ? j : json_null();
+}
+
+json_t *
+report_json_time(time_t t)
+{
+	char iso[40];
+
+	if (t == 0)
+		return json_null();
+	iso8601_local(t, iso, sizeof(iso));
+	return json_string(iso);
+}
+
 /* ---- HTML ------------------------------------------------------------ */
+
+/* The entity for an HTML-special character, or NULL when c is plain. */
+static const char *
+html_entity(char c)
+{
+	switch (c) {
+	case '&':
+		return "&amp;";
+	case '<':
+		return "&lt;";
+	case '>':
+		return "&gt;";
+	case '"':
+		return "&quot;";
+	case '\'':
+		return "&#39;";
+	default:
+		return NULL;
+	}
+}
 
 int
 report_html_escape(struct buf *b, const char *s)
 {
 	char *safe;
-	const char *p;
+	const char *p, *ent;
 	int rc = 0;
 
 	if (s == NULL)
 		return 0;
 	safe = report_terminal_safe(s, 0);
 	for (p = safe; *p; p++) {
-		switch (*p) {
-		case '&':
-			rc |= buf_addstr(b, "&amp;");
-			break;
-		case '<':
-			rc |= buf_addstr(b, "&lt;");
-			break;
-		case '>':
-			rc |= buf_addstr(b, "&gt;");
-			break;
-		case '"':
-			rc |= buf_addstr(b, "&quot;");
-			break;
-		case '\'':
-			rc |= buf_addstr(b, "&#39;");
-			break;
-		default:
+		if ((ent = html_entity(*p)) != NULL)
+			rc |= buf_addstr(b, ent);
+		else
 			rc |= buf_addc(b, *p);
-		}
 	}
 	free(safe);
 	return rc ? -1 : 0;
@@ -993,12 +1024,8 @@ report_render_html(const struct report_rows *rows, struct buf *b,
 	char at[40];
 	size_t i, n, k;
 	int g, rc = 0;
-	struct tm tm;
 
-	if (localtime_r(&rows->now, &tm) != NULL)
-		strftime(at, sizeof(at), "%a %Y-%m-%d %H:%M %Z", &tm);
-	else
-		snprintf(at, sizeof(at), "?");
+	heading_time(rows->now, at, sizeof(at));
 	rc |= buf_addstr(b, "<!DOCTYPE html>\n<html lang=\"en\"><head>"
 	    "<meta charset=\"utf-8\">"
 	    "<meta name=\"viewport\" content=\"width=device-width\">"

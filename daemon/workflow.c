@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "outbox.h"
+#include "report.h"
 #include "sla.h"
 #include "util.h"
 #include "workflow.h"
@@ -154,25 +155,6 @@ event(struct store *st, long long id, time_t now, const char *actor,
 	return rc;
 }
 
-static json_t *
-jtime(time_t t)
-{
-	char iso[40];
-
-	if (t == 0)
-		return json_null();
-	iso8601_local(t, iso, sizeof(iso));
-	return json_string(iso);
-}
-
-static json_t *
-jstr(const char *s)
-{
-	json_t *j = s ? json_string(s) : NULL;
-
-	return j ? j : json_null();
-}
-
 /* BEGIN and load; on WF_NOTFOUND or error the transaction is gone. */
 static int
 begin_load(struct store *st, long long id, struct ticket_state *t)
@@ -232,8 +214,9 @@ workflow_ack(struct store *st, long long id, const char *actor, time_t now,
 	    (long long)now, id);
 	if (rc == STORE_OK)
 		rc = event(st, id, now, actor, "ack", json_pack("{s:o,s:o,s:o}",
-		    "response_due", jtime(t.response_due), "breach_at",
-		    jtime(t.breach_at), "sla_met", *sla_met < 0 ? json_null() :
+		    "response_due", report_json_time(t.response_due),
+		    "breach_at", report_json_time(t.breach_at),
+		    "sla_met", *sla_met < 0 ? json_null() :
 		    json_boolean(*sla_met)));
 	return finish(st, &t, rc);
 }
@@ -256,7 +239,8 @@ workflow_assign(struct store *st, long long id, const char *assignee,
 	    "WHERE id = ?", "tii", assignee, (long long)now, id);
 	if (rc == STORE_OK)
 		rc = event(st, id, now, actor, "assign", json_pack("{s:o,s:o}",
-		    "from", jstr(t.assignee), "to", jstr(assignee)));
+		    "from", report_json_str(t.assignee),
+		    "to", report_json_str(assignee)));
 	return finish(st, &t, rc);
 }
 
@@ -273,7 +257,7 @@ workflow_note(struct store *st, long long id, const char *text,
 	clean = utf8_sanitize(text, strlen(text));
 	cut = utf8_truncate(clean, WORKFLOW_NOTE_MAX);
 	rc = event(st, id, now, actor, "note", json_pack("{s:o}", "text",
-	    jstr(cut)));
+	    report_json_str(cut)));
 	if (rc == STORE_OK)
 		rc = exec_bound(st, "UPDATE tickets SET updated_at = ? WHERE id = ?",
 		    "ii", (long long)now, id);
@@ -345,8 +329,8 @@ class_json(enum call_type type, enum urgency u, int minor, int danger,
 {
 	return json_pack("{s:s,s:s,s:b,s:b,s:o,s:o}", "type",
 	    call_type_name(type), "urgency", urgency_name(u), "minor", minor,
-	    "danger", danger, "response_due", jtime(due), "breach_at",
-	    jtime(breach));
+	    "danger", danger, "response_due", report_json_time(due),
+	    "breach_at", report_json_time(breach));
 }
 
 int

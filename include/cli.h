@@ -42,6 +42,12 @@ int	 cli_env_open(struct cli_env *, const char *cfg_path, int need);
 void	 cli_env_close(struct cli_env *);
 /* --by wins, else $SUDO_USER, else $USER, else "unknown". */
 const char *cli_actor(const char *by);
+/* --format text|json for subcommand `cmd`: 0 with *json set, or EX_USAGE
+ * after "intake CMD: --format must be text or json" on stderr. */
+int	 cli_format_text_json(const char *cmd, const char *arg, int *json);
+/* 0 when argv has nothing left at `first` (getopt's optind), else EX_USAGE
+ * after "intake CMD: unexpected argument 'X'" on stderr. */
+int	 cli_no_operands(const char *cmd, int argc, char **argv, int first);
 
 /* The subcommands (each in its own file, named in the comment). */
 int	 cmd_ingest(int, char **);	/* cmd_ingest.c */

@@ -34,6 +34,8 @@
 #include <stddef.h>
 #include <time.h>
 
+#include <jansson.h>
+
 #include "calendar.h"
 #include "store.h"
 #include "util.h"
@@ -132,6 +134,9 @@ void	 report_opts_init(struct report_opts *);
 int	 report_query(struct store *, const struct calendar *,
 	    const struct report_filter *, struct report_rows *out);
 void	 report_rows_free(struct report_rows *);
+/* Frees the strings one row owns (not the row itself): for a caller that
+ * drops a row it took out of a list. */
+void	 report_row_free(struct report_row *);
 
 /*
  * Renderers: append to out (which must be initialised; unbounded or large
@@ -189,6 +194,12 @@ char	*report_terminal_safe(const char *s, int keep_newlines);
 size_t	 report_display_width(const char *s);
 /* Append s cut to at most cols display columns ("…" when cut). */
 int	 report_add_clipped(struct buf *, const char *s, size_t cols);
+/* JSON string of s, or null when s is NULL (or not valid UTF-8).  New
+ * reference for the caller. */
+json_t	*report_json_str(const char *s);
+/* JSON string of t as local ISO 8601, or null when t is 0.  New reference
+ * for the caller. */
+json_t	*report_json_time(time_t t);
 /* "YYYY-MM-DD" (office-local midnight) or a full ISO 8601 instant:
  * 0 with *out, or -1. */
 int	 report_parse_date(const char *, time_t *out);
