@@ -1,6 +1,8 @@
 #!/bin/sh
 # A DNS server that takes queries and never answers (resolv.conf allows a
-# 30 s wait): the IMAP source gives up after its own timeout, a Maildir
+# 30 s wait): the IMAP source (getaddrinfo_a) and the HTTP source (libcurl's
+# threaded resolver) give up after their own timeout, an urgent alert's
+# webhook gives up after the outbox's 10 s connect timeout and stays queued, a Maildir
 # source in the same configuration keeps working, a second lookup is not
 # piled on while the first still runs, and SIGTERM still ends the daemon at
 # once.  Runs in a private mount namespace with its own /etc/resolv.conf;
@@ -25,8 +27,11 @@ sources = (
   { name = "remote"; type = "imap"; host = "imap.dns-silent.test"; port = 993;
     tls = "implicit"; user = "hotline"; password_file = "pw"; timeout = 2;
     poll_interval = 1; idle = false; },
+  { name = "feed"; type = "http"; url = "https://feed.dns-silent.test/messages";
+    token_file = "pw"; timeout = 2; poll_interval = 1; },
   { name = "box"; type = "maildir"; path = "mail"; poll_interval = 1; }
 );
+alerts = { webhook = "https://hook.dns-silent.test/alert"; };
 CONF
 srv=
 pid=
@@ -49,15 +54,17 @@ in_ns() {
 	    "$T/resolv.conf" "$@"
 }
 
-printf 'From: a@example.net\nSubject: s\nMessage-ID: <dns1@example.net>\n\nWhere is the nearest shelter?\n' > "$MD/new/1764000001.M1P1.dns1"
+printf 'From: a@example.net\nSubject: s\nMessage-ID: <dns1@example.net>\n\nMy boss took my passport and locks me in, please help.\n' > "$MD/new/1764000001.M1P1.dns1"
 start=$(date +%s)
 (in_ns timeout -s KILL 60 $INTAKED --once -c "$T/intake.conf" 2>"$T/once.log"); rc=$?
 secs=$(( $(date +%s) - start ))
 check "--once ends with a temporary failure (exit $rc)" [ "$rc" -eq 75 ]
 check "the lookup reached the silent server ($(cat "$T/queries") queries)" [ "$(cat "$T/queries")" -ge 1 ]
-check "the source's 2 s timeout, not resolv.conf's 30 s, ended it (${secs}s <= 12)" [ "$secs" -le 12 ]
-check "the log names the source and the lookup" grep -q "source remote.*resolving imap.dns-silent.test: no answer within 2 s" "$T/once.log"
+check "2 s + 2 s + 10 s of timeouts, not 3 x resolv.conf's 30 s, ended it (${secs}s <= 22)" [ "$secs" -le 22 ]
+check "the log names the IMAP source and the lookup" grep -q "source remote.*resolving imap.dns-silent.test: no answer within 2 s" "$T/once.log"
+check "the log names the HTTP source and its timeout" grep -qi "source feed.*resol.*timeout\|source feed.*timed out\|source feed.*timeout" "$T/once.log"
 check "the Maildir message is stored" [ "$(q "select count(*) from messages where message_id = 'dns1@example.net'")" = "1" ]
+check "its alert stays queued, with the lookup's failure" [ "$(q "select count(*) from outbox where kind = 'alert' and delivered_at is null and last_error like '%esol%'")" = "1" ]
 
 in_ns $INTAKED -c "$T/intake.conf" 2>"$T/log" &
 pid=$!
