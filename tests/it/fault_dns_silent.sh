@@ -18,7 +18,8 @@ MD=$T/mail
 mkdir -p "$MD/new" "$MD/cur" "$MD/tmp"
 printf 'secret\n' > "$T/pw"
 chmod 600 "$T/pw"
-NS=127.0.0.77
+# A loopback address of our own (parallel runs must not share port 53).
+NS=127.77.$(( $$ % 250 + 1 )).$(( ($$ / 250) % 250 + 1 ))
 printf 'nameserver %s\noptions timeout:30 attempts:1\n' "$NS" > "$T/resolv.conf"
 cat > "$T/intake.conf" <<CONF
 database = "intake.db";
