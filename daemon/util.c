@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -262,6 +263,19 @@ utf8_seq(const unsigned char *p, size_t n)
 	return len;
 }
 
+/* 1 when the 8 bytes at p are ASCII other than NUL. */
+static int
+ascii8(const unsigned char *p)
+{
+	const uint64_t hi = 0x8080808080808080ULL, lo = 0x0101010101010101ULL;
+	uint64_t w;
+
+	memcpy(&w, p, sizeof(w));
+	/* no high bit set, and no zero byte (w - lo sets the high bit of a
+	 * byte that was zero; ~w drops bytes that had it set already) */
+	return (w & hi) == 0 && ((w - lo) & ~w & hi) == 0;
+}
+
 int
 utf8_valid(const char *s, size_t n)
 {
@@ -269,6 +283,12 @@ utf8_valid(const char *s, size_t n)
 	size_t i = 0, k;
 
 	while (i < n) {
+		/* mail is mostly ASCII: skip it a word at a time (the parser
+		 * child's replies are validated here, string by string) */
+		while (n - i >= 8 && ascii8(p + i))
+			i += 8;
+		if (i == n)
+			break;
 		k = utf8_seq(p + i, n - i);
 		if (k == 0)
 			return 0;

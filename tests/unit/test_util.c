@@ -54,6 +54,31 @@ START_TEST(test_utf8)
 	ck_assert(!utf8_valid("caf\xe9", 4));
 	ck_assert(!utf8_valid("\xed\xa0\x80", 3));	/* surrogate */
 	ck_assert(!utf8_valid("\xc0\xaf", 2));		/* overlong */
+	/* the word-at-a-time ASCII path: NUL, high bytes and a cut sequence
+	 * at every offset of a long run */
+	{
+		char t[40];
+		size_t i;
+
+		memset(t, 'a', sizeof(t));
+		ck_assert(utf8_valid(t, sizeof(t)));
+		for (i = 0; i < sizeof(t); i++) {
+			memset(t, 'a', sizeof(t));
+			t[i] = '\0';
+			ck_assert_msg(!utf8_valid(t, sizeof(t)), "NUL at %zu", i);
+			t[i] = (char)0xe9;
+			ck_assert_msg(!utf8_valid(t, sizeof(t)), "0xe9 at %zu", i);
+			t[i] = 0x7f;
+			ck_assert(utf8_valid(t, sizeof(t)));
+			if (i + 1 < sizeof(t)) {
+				t[i] = (char)0xc3;
+				t[i + 1] = (char)0xa9;
+				ck_assert_msg(utf8_valid(t, sizeof(t)),
+				    "e-acute at %zu", i);
+				ck_assert(!utf8_valid(t, i + 1));
+			}
+		}
+	}
 	s = utf8_sanitize("a\xe9" "b\0c", 5);
 	ck_assert_str_eq(s, "a\xef\xbf\xbd" "b\xef\xbf\xbd" "c");
 	free(s);
