@@ -88,6 +88,54 @@ START_TEST(test_utf8)
 }
 END_TEST
 
+/* utf8_valid's fast path gives utf8_sanitize's answer (which keeps a
+ * string unchanged exactly when it is valid): all 1- and 2-byte strings,
+ * 3-byte ones led by 0xe0-0xff, 4-byte ones around each boundary. */
+static int
+sanitize_keeps(const unsigned char *p, size_t n)
+{
+	char *s = utf8_sanitize((const char *)p, n);
+	int same = strlen(s) == n && memcmp(s, p, n) == 0;
+
+	free(s);
+	return same;
+}
+
+START_TEST(test_utf8_valid_matches_sanitize)
+{
+	static const unsigned char tail[] = { 0x00, 0x41, 0x7f, 0x80, 0x8f,
+	    0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xc2, 0xe0, 0xf0, 0xff };
+	unsigned char p[4];
+	unsigned a, b, c, d;
+
+	for (a = 0; a < 256; a++) {
+		p[0] = (unsigned char)a;
+		ck_assert_int_eq(utf8_valid((char *)p, 1), sanitize_keeps(p, 1));
+		for (b = 0; b < 256; b++) {
+			p[1] = (unsigned char)b;
+			ck_assert_int_eq(utf8_valid((char *)p, 2),
+			    sanitize_keeps(p, 2));
+			if (a < 0xe0)
+				continue;
+			for (c = 0; c < 256; c++) {
+				p[2] = (unsigned char)c;
+				ck_assert_int_eq(utf8_valid((char *)p, 3),
+				    sanitize_keeps(p, 3));
+			}
+			if (a < 0xf0)
+				continue;
+			for (c = 0; c < sizeof(tail); c++)
+				for (d = 0; d < sizeof(tail); d++) {
+					p[2] = tail[c];
+					p[3] = tail[d];
+					ck_assert_int_eq(utf8_valid((char *)p, 4),
+					    sanitize_keeps(p, 4));
+				}
+		}
+	}
+}
+END_TEST
+
 START_TEST(test_sha256)
 {
 	char hex[65];
@@ -157,6 +205,7 @@ main(void)
 	tcase_add_test(tc, test_parse_uint);
 	tcase_add_test(tc, test_hhmm);
 	tcase_add_test(tc, test_utf8);
+	tcase_add_test(tc, test_utf8_valid_matches_sanitize);
 	tcase_add_test(tc, test_sha256);
 	tcase_add_test(tc, test_iso8601);
 	tcase_add_test(tc, test_escape);
