@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <check.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -132,6 +133,38 @@ START_TEST(test_utf8_valid_matches_sanitize)
 					    sanitize_keeps(p, 4));
 				}
 		}
+	}
+	/* long strings (the word path, the 16-byte steps): pieces of valid
+	 * and invalid UTF-8 and ASCII runs glued at random */
+	{
+		static const char *const piece[] = { "a", "abcdefgh",
+		    "0123456789abcdef", "\xc3\xa9", "\xe2\x82\xac",
+		    "\xf0\x9f\x98\x80", "\xed\x9f\xbf", "\xf4\x8f\xbf\xbf",
+		    "\xc3", "\xe2\x82", "\x80", "\xed\xa0\x80", "\xc0\xaf",
+		    "\xf4\x90\x80\x80", "\xff", "" };
+		unsigned char buf[24 * 16];
+		uint32_t seed = 1;
+		size_t len, k;
+		int i, j, npieces, valid = 0;
+
+		for (i = 0; i < 20000; i++) {
+			len = 0;
+			npieces = 1 + (int)((seed = seed * 1103515245u + 12345u) >> 16) % 24;
+			for (j = 0; j < npieces; j++) {
+				seed = seed * 1103515245u + 12345u;
+				/* mostly valid pieces, so that some strings are */
+				k = (seed >> 16) % 100 < 97 ? (seed >> 8) % 8 :
+				    (seed >> 8) % (sizeof(piece) / sizeof(piece[0]));
+				memcpy(buf + len, piece[k], strlen(piece[k]));
+				len += strlen(piece[k]);
+			}
+			ck_assert_int_eq(utf8_valid((char *)buf, len),
+			    sanitize_keeps(buf, len));
+			valid += sanitize_keeps(buf, len);
+		}
+		/* both kinds were seen */
+		ck_assert_int_gt(valid, 1000);
+		ck_assert_int_lt(valid, 19000);
 	}
 }
 END_TEST
