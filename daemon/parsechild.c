@@ -65,9 +65,6 @@
 #define NLIMITS			7
 #define WIRE_MAGIC		0x31534d49u	/* "IMS1" */
 #define WIRE_NULL		0xffffffffu
-/* A fresh child now and then bounds what libetpan leaks (it does, in
- * mailimf_fields_parse on some malformed headers) or fragments. */
-#define CHILD_MAX_MESSAGES	1000
 #define PARSER_ARGV0		"intake-parser"
 #define PARSER_ENV		"INTAKE_PARSER_CHILD"	/* "SANDBOX PARENT" */
 
@@ -1042,7 +1039,7 @@ parsechild_parse(void *arg, const char *raw, size_t len,
 		out->status = MSG_PARSE_LIMIT;
 		return -1;
 	}
-	if (pc->pid != -1 && pc->nparsed >= CHILD_MAX_MESSAGES)
+	if (pc->pid != -1 && pc->nparsed >= PARSECHILD_MAX_MESSAGES)
 		reap(pc);
 	for (tries = 0; ; tries++) {
 		if (pc->pid == -1 && spawn(pc, &err) == -1) {

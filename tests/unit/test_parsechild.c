@@ -274,9 +274,42 @@ START_TEST(test_child_matches_in_process)
 			changes++;
 		}
 	}
-	/* nothing crashed or was killed: a new child only every 1000 */
-	ck_assert_uint_eq(changes, (f.n - 1) / 1000);
+	/* nothing crashed or was killed: a new child only every
+	 * PARSECHILD_MAX_MESSAGES */
+	ck_assert_uint_eq(changes, (f.n - 1) / PARSECHILD_MAX_MESSAGES);
 	fixtures_free(&f);
+	parsechild_stop(pc);
+}
+END_TEST
+
+/* The child is replaced after PARSECHILD_MAX_MESSAGES, between two
+ * messages: none of them is lost, the old child is reaped. */
+START_TEST(test_child_recycled)
+{
+	struct parsechild *pc;
+	struct message m;
+	char *err = NULL, msg[128];
+	pid_t first;
+	int i, n;
+
+	pc = parsechild_start(&err);
+	ck_assert_ptr_nonnull(pc);
+	first = parsechild_pid(pc);
+	for (i = 0; i < PARSECHILD_MAX_MESSAGES; i++) {
+		n = snprintf(msg, sizeof(msg), "Message-ID: <r%d@example.org>\n"
+		    "Subject: n%d\n\nbody %d\n", i, i, i);
+		ck_assert_int_eq(parsechild_parse(pc, msg, (size_t)n, NULL, &m), 0);
+		ck_assert_int_eq(atoi(m.subject + 1), i);
+		message_free(&m);
+	}
+	ck_assert_int_eq(parsechild_pid(pc), first);
+	ck_assert_int_eq(parsechild_parse(pc, simple, strlen(simple), NULL, &m), 0);
+	ck_assert_str_eq(m.message_id, "x1@example.org");
+	message_free(&m);
+	ck_assert_int_gt(parsechild_pid(pc), 0);
+	ck_assert_int_ne(parsechild_pid(pc), first);
+	/* reaped: not even a zombie left */
+	ck_assert_int_eq(kill(first, 0), -1);
 	parsechild_stop(pc);
 }
 END_TEST
@@ -569,6 +602,7 @@ parsechild_suite(void)
 	tcase_add_test(tc, test_truncations_rejected);
 	tcase_add_test(tc, test_bad_fields_rejected);
 	tcase_add_test(tc, test_child_matches_in_process);
+	tcase_add_test(tc, test_child_recycled);
 	tcase_add_test(tc, test_killed_child_restarts);
 	tcase_add_test(tc, test_timeout_restarts);
 	tcase_add_test(tc, test_sandbox_active);
