@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "message.h"
@@ -314,7 +315,33 @@ START_TEST(test_child_recycled)
 }
 END_TEST
 
-/* 40 MB of HTML: seconds of work for the child. */
+/*
+ * In a forked helper: SIGKILL pid once it has spent 20 ms of CPU, i.e. in
+ * the middle of reading or parsing the message below (150 ms or more),
+ * whatever the machine's load; a fixed delay would race the parser.
+ */
+static void __attribute__((noreturn))
+kill_when_busy(pid_t pid)
+{
+	struct timespec t0, t;
+	clockid_t id;
+	int i;
+
+	if (clock_getcpuclockid(pid, &id) != 0 || clock_gettime(id, &t0) == -1)
+		_exit(1);
+	for (i = 0; i < 20000; i++) {
+		if (clock_gettime(id, &t) == -1)
+			_exit(1);
+		if ((t.tv_sec - t0.tv_sec) * 1000000000L +
+		    (t.tv_nsec - t0.tv_nsec) >= 20000000L)
+			break;
+		usleep(500);
+	}
+	kill(pid, SIGKILL);
+	_exit(0);
+}
+
+/* 40 MB of HTML: 150 ms or more of work for the child. */
 static void
 slow_message(struct buf *b)
 {
@@ -366,11 +393,8 @@ START_TEST(test_killed_child_restarts)
 	lim.max_message_bytes = 64 << 20;
 	killer = fork();
 	ck_assert_int_ne(killer, -1);
-	if (killer == 0) {
-		usleep(200000);
-		kill(pid, SIGKILL);
-		_exit(0);
-	}
+	if (killer == 0)
+		kill_when_busy(pid);
 	ck_assert_int_eq(parsechild_parse(pc, big.data, big.len, &lim, &m), -1);
 	waitpid(killer, NULL, 0);
 	ck_assert_int_eq(m.status, MSG_PARSE_ERROR);
