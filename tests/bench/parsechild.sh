@@ -14,8 +14,7 @@
 #    same files in process and through one child, interleaved, best of
 #    PARSE_ROUNDS (5), with the CPU of parent and child read apart.
 # 3. Bounded memory: peak RSS of intaked while ingesting BIG messages of SIZE
-#    bytes (issue 7's "50 messages of 20 MB": BIG=50 SIZE=20000000; default
-#    10 x 20 MB; BIG=0 skips it).
+#    bytes (default: issue 7's 50 messages of 20 MB; BIG=0 skips it).
 set -u
 build=${1:-${INTAKE_BUILD:-build}}
 top=${INTAKE_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -23,7 +22,7 @@ case $build in /*) ;; *) build=$(pwd)/$build ;; esac
 COPIES=${COPIES:-1}
 ROUNDS=${ROUNDS:-7}
 PARSE_ROUNDS=${PARSE_ROUNDS:-5}
-BIG=${BIG:-10}
+BIG=${BIG:-50}
 SIZE=${SIZE:-20000000}
 T=$(mktemp -d /tmp/intake-bench.XXXXXX)
 trap 'rm -rf "$T"' EXIT
