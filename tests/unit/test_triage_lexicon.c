@@ -116,6 +116,26 @@ START_TEST(test_small_languages)
 }
 END_TEST
 
+/* A neighbour's report read clearly enough to be a tip, still urgent
+ * (needs_interpreter). */
+START_TEST(test_small_language_tips)
+{
+	struct triage_result r;
+
+	classify("", "Я хочу сообщить о цехе, где рабочих держат взаперти и "
+	    "забрали у них паспорта.", &r);
+	ck_assert_str_eq(r.lang, "ru");
+	ck_assert_int_eq(r.needs_interpreter, 1);
+	EXPECT(r, CT_TIP, URG_URGENT);
+	triage_result_free(&r);
+
+	classify("", "我想举报一家餐馆，老板拿着工人们的证件，他们从不出门。", &r);
+	ck_assert_str_eq(r.lang, "zh");
+	EXPECT(r, CT_TIP, URG_URGENT);
+	triage_result_free(&r);
+}
+END_TEST
+
 START_TEST(test_small_language_minors)
 {
 	struct triage_result r;
@@ -196,6 +216,12 @@ START_TEST(test_minor_exploitation_is_crisis)
 	classify("my cousin", "My little cousin lives with an older man she "
 	    "met on Instagram and grown men come to the apartment at night.",
 	    &r);
+	EXPECT(r, CT_CRISIS, URG_URGENT);
+	ck_assert_int_eq(r.minor, 1);
+	triage_result_free(&r);
+
+	classify("online", "My son (he's 14) chats with a man who sends him "
+	    "gifts and wants to meet him at a motel.", &r);
 	EXPECT(r, CT_CRISIS, URG_URGENT);
 	ck_assert_int_eq(r.minor, 1);
 	triage_result_free(&r);
@@ -292,6 +318,7 @@ triage_lexicon_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_small_languages);
+	tcase_add_test(tc, test_small_language_tips);
 	tcase_add_test(tc, test_small_language_minors);
 	tcase_add_test(tc, test_negation_not_inside_words);
 	tcase_add_test(tc, test_uncovered_latin_languages);
