@@ -310,6 +310,32 @@ START_TEST(test_lists_and_newsletters)
 }
 END_TEST
 
+/* Machine wording only when it says so; a person's acknowledgement and a
+ * voicemail transcript inside a machine notice stay human. */
+START_TEST(test_auto_confirmations)
+{
+	struct triage_result r;
+
+	classify("Request received", "Thank you for contacting us. This is "
+	    "an automated confirmation that your request was logged.", &r);
+	ck_assert_int_eq(r.automated, 1);
+	triage_result_free(&r);
+
+	classify("Re: your client", "Hi, we received your message about the "
+	    "client and will get back to you within two days. Could you send "
+	    "the release form meanwhile?", &r);
+	ck_assert_int_eq(r.automated, 0);
+	triage_result_free(&r);
+
+	classify("New voicemail", "You have a new voicemail. Transcription: "
+	    "please help me, my boss took my passport and I cannot leave the "
+	    "farm. This is an automated message, do not reply.", &r);
+	ck_assert_int_eq(r.automated, 0);
+	EXPECT(r, CT_CRISIS, URG_URGENT);
+	triage_result_free(&r);
+}
+END_TEST
+
 static Suite *
 triage_lexicon_suite(void)
 {
@@ -327,6 +353,7 @@ triage_lexicon_suite(void)
 	tcase_add_test(tc, test_ages_im);
 	tcase_add_test(tc, test_related);
 	tcase_add_test(tc, test_lists_and_newsletters);
+	tcase_add_test(tc, test_auto_confirmations);
 	suite_add_tcase(s, tc);
 	return s;
 }
