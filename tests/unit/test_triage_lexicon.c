@@ -147,6 +147,16 @@ START_TEST(test_small_language_minors)
 	classify("", "제 동생은 16세인데 도와주세요.", &r);
 	ck_assert_int_eq(r.minor, 1);
 	triage_result_free(&r);
+
+	/* short Portuguese that shares "que" and "para" with Spanish: read
+	 * as Portuguese (needs_interpreter), not by the Spanish rules */
+	classify("", "Sou professora e uma aluna de 13 anos me contou que o "
+	    "padrasto a leva para encontrar homens que pagam a ele.", &r);
+	ck_assert_str_eq(r.lang, "pt");
+	ck_assert_int_eq(r.needs_interpreter, 1);
+	ck_assert_int_eq(r.minor, 1);
+	EXPECT(r, CT_CRISIS, URG_URGENT);
+	triage_result_free(&r);
 }
 END_TEST
 
