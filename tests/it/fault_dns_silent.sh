@@ -54,6 +54,15 @@ in_ns() {
 	    "$T/resolv.conf" "$@"
 }
 
+# The machine must resolve names through resolv.conf (nsswitch "dns"), and
+# the bind mount must work: probe with getent before testing intaked.
+(in_ns timeout 3 getent ahosts probe.dns-silent.test) >/dev/null 2>&1
+if [ "$(cat "$T/queries")" -eq 0 ]; then
+	echo "skip: name lookups here do not reach resolv.conf's server (nsswitch or mount)"
+	exit 77
+fi
+echo 0 > "$T/queries"
+
 printf 'From: a@example.net\nSubject: s\nMessage-ID: <dns1@example.net>\n\nMy boss took my passport and locks me in, please help.\n' > "$MD/new/1764000001.M1P1.dns1"
 start=$(date +%s)
 (in_ns timeout -s KILL 60 $INTAKED --once -c "$T/intake.conf" 2>"$T/once.log"); rc=$?
