@@ -197,6 +197,29 @@ else
 	bad "intaked --once created no database"
 fi
 
+# The IMAP source looks its host up in glibc's getaddrinfo_a() thread
+# (resolve.c): creating and running that thread must pass the filter.
+# localhost (from /etc/hosts) on a closed port: the lookup succeeds, the
+# connect is refused.
+printf 'secret\n' >"$tmp/state/pw"
+chown "$uid:$gid" "$tmp/state/pw"
+chmod 0600 "$tmp/state/pw"
+cat >"$tmp/imap.conf" <<EOF
+database = "state/imap.db";
+database_group = "nogroup";
+sources = ( { name = "remote"; type = "imap"; host = "localhost"; port = 9;
+              tls = "implicit"; user = "u"; password_file = "state/pw";
+              timeout = 2; } );
+triage = { lexicon = "triage.conf"; };
+EOF
+chmod 0644 "$tmp/imap.conf"
+(sandboxed "$tmp/intaked" --once -c "$tmp/imap.conf") >"$tmp/imap.log" 2>&1
+if ! grep -q 'connect to localhost port 9' "$tmp/imap.log" ||
+    grep -q 'resolving localhost' "$tmp/imap.log"; then
+	tail -n 5 "$tmp/imap.log"
+	bad "the IMAP source's host lookup (getaddrinfo_a) fails in the sandbox"
+fi
+
 msg three "$tmp/msg3" "Piped message"
 chmod 0644 "$tmp/msg3"
 (sandboxed "$tmp/intake" ingest -c "$tmp/intake.conf") <"$tmp/msg3" >"$tmp/out" 2>&1 ||
