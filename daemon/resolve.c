@@ -51,7 +51,12 @@ now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Wait for r until deadline_ms (monotonic); 0 when finished, -1 if not. */
+/*
+ * Wait for r until deadline_ms (monotonic): 0 when finished, -1 at the
+ * deadline, -2 when a signal handler ran first.  The daemon's handlers are
+ * for SIGTERM and SIGHUP (no SA_RESTART): it has better to do than wait
+ * out the timeout, as when a signal ends tcp_connect's poll.
+ */
 static int
 wait_until(struct resolve_left *r, long long deadline_ms)
 {
@@ -64,9 +69,10 @@ wait_until(struct resolve_left *r, long long deadline_ms)
 			return -1;
 		ts.tv_sec = (time_t)(left_ms / 1000);
 		ts.tv_nsec = (long)(left_ms % 1000) * 1000000;
-		/* EAI_AGAIN (time out), EAI_INTR (a signal) or done:
-		 * the loop's test decides. */
-		(void)gai_suspend(list, 1, &ts);
+		/* EAI_AGAIN (time out) or done: the loop's test decides */
+		if (gai_suspend(list, 1, &ts) == EAI_INTR &&
+		    gai_error(&r->cb) == EAI_INPROGRESS)
+			return -2;
 	}
 	return 0;
 }
@@ -78,7 +84,7 @@ resolve_left_free(struct resolve_left **left, int wait_ms)
 
 	if (r == NULL)
 		return;
-	if (wait_until(r, now_ms() + wait_ms) == -1 &&
+	if (wait_until(r, now_ms() + wait_ms) != 0 &&
 	    gai_cancel(&r->cb) == EAI_NOTCANCELED)
 		return;		/* still glibc's: kept for the process's life */
 	request_free(r);
@@ -110,9 +116,13 @@ resolve_tcp(const char *host, int port, int timeout,
 		request_free(r);
 		return -1;
 	}
-	if (wait_until(r, now_ms() + (long long)timeout * 1000) == -1) {
-		*err = xasprintf("resolving %s: no answer within %d s", host,
-		    timeout);
+	if ((rc = wait_until(r, now_ms() + (long long)timeout * 1000)) != 0) {
+		if (rc == -2)
+			*err = xasprintf("resolving %s: interrupted by a "
+			    "signal", host);
+		else
+			*err = xasprintf("resolving %s: no answer within %d s",
+			    host, timeout);
 		if (gai_cancel(&r->cb) == EAI_NOTCANCELED)
 			*left = r;
 		else

@@ -16,7 +16,8 @@
 struct resolve_left;
 
 /*
- * Addresses of host for a TCP connection to port, within timeout seconds.
+ * Addresses of host for a TCP connection to port, within timeout seconds;
+ * a signal handler that runs meanwhile (SIGTERM, SIGHUP) ends the wait.
  * 0 and *res (free with freeaddrinfo), or -1 and *err (caller frees).
  * *left is the caller's slot for a lookup left running: a previous one is
  * freed here if it has finished; if it is still running, this lookup is

@@ -91,6 +91,22 @@ for i in $(seq 100); do
 done
 check "a retry while the first lookup runs is refused, not piled on" grep -q "earlier lookup of imap.dns-silent.test is still running" "$T/log"
 check "daemon alive" kill -0 "$pid"
+# SIGHUP recreates the sources while that lookup still runs: the old
+# source leaves it to glibc (freeing it under glibc's thread would be a
+# use-after-free), the new source starts a lookup of its own.
+n=$(grep -c "no answer within 2 s" "$T/log")
+kill -HUP "$pid"
+for i in $(seq 50); do
+	grep -q "configuration reloaded" "$T/log" && break
+	sleep 0.2
+done
+check "SIGHUP reloads while a lookup runs" grep -q "configuration reloaded" "$T/log"
+for i in $(seq 50); do
+	[ "$(grep -c "no answer within 2 s" "$T/log")" -gt "$n" ] && break
+	sleep 0.2
+done
+check "the new source looks the host up afresh" [ "$(grep -c "no answer within 2 s" "$T/log")" -gt "$n" ]
+check "daemon alive after the reload" kill -0 "$pid"
 start=$(date +%s)
 kill "$pid"
 for i in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
