@@ -380,6 +380,41 @@ START_TEST(test_stalled_child_times_out)
 }
 END_TEST
 
+/* Never reads: a request larger than the socket buffers blocks the
+ * parent's send, and the deadline must hold there too. */
+static void
+serve_never_read(int fd)
+{
+	pause();
+	(void)fd;
+}
+
+START_TEST(test_child_not_reading_times_out)
+{
+	struct parsechild *pc;
+	struct parse_limits lim;
+	struct message m;
+	struct fake fk;
+	struct buf big;
+	int rc, i;
+
+	buf_init(&big, 0);
+	buf_addstr(&big, "Subject: big\n\n");
+	for (i = 0; i < 200000; i++)
+		buf_addstr(&big, "0123456789012345678901234567890123456789\n");
+	pc = start_with_fake(&fk, serve_never_read);
+	parse_limits_default(&lim);
+	lim.max_message_bytes = 64 << 20;
+	lim.timeout_ms = 300;
+	rc = parsechild_parse(pc, big.data, big.len, &lim, &m);
+	buf_free(&big);
+	kill(fk.pid, SIGKILL);	/* pause() does not see EOF */
+	assert_refused_then_fine(pc, rc, &m, "parser timed out");
+	fake_done(&fk);
+	parsechild_stop(pc);
+}
+END_TEST
+
 /* The reply comes, whole and valid, after the parent's deadline. */
 static void
 serve_late(int fd)
@@ -728,6 +763,7 @@ hostile_suite(void)
 	tcase_add_test(tc, test_partial_reply_then_eof);
 	tcase_add_test(tc, test_garbage_payload);
 	tcase_add_test(tc, test_stalled_child_times_out);
+	tcase_add_test(tc, test_child_not_reading_times_out);
 	tcase_add_test(tc, test_late_reply_never_used);
 	tcase_add_test(tc, test_trickled_reply_under_signals);
 	tcase_add_test(tc, test_hang_up_mid_request_no_sigpipe);
