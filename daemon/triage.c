@@ -31,6 +31,7 @@
 #include <libconfig.h>
 #include <pcre2.h>
 
+#include "phrase.h"
 #include "triage.h"
 #include "util.h"
 
@@ -87,6 +88,7 @@ static const char *const script_lang[SCR__COUNT] = {
 
 struct pattern {
 	pcre2_code	*re;
+	struct phrase	*ph;		/* the same regex, matched by phrase.c */
 	uint32_t	 keys[LEX_MAX_KEYS];	/* token keys, any one must occur */
 	uint32_t	 kbits[LEX_MAX_KEYS];	/* their bits in a text's bitmap */
 	int		 nkeys;			/* 0: no prefilter */
@@ -1289,6 +1291,9 @@ load_rule(struct lexicon *lex, config_setting_t *r, const char *file,
 		}
 		free(f);
 		pat->re = compile(re.data, PHRASE_OPTIONS, msg, sizeof(msg));
+		/* PCRE2 still checks the phrase; phrase.c does the matching */
+		if (pat->re != NULL)
+			pat->ph = phrase_compile(re.data);
 		buf_free(&re);
 		if (pat->re == NULL) {
 			set_err(err, errlen, file, pl, "%s", msg);
@@ -1484,8 +1489,10 @@ lexicon_free(struct lexicon *lex)
 	if (lex == NULL)
 		return;
 	for (i = 0; i < lex->nrules; i++) {
-		for (j = 0; j < lex->rules[i].npats; j++)
+		for (j = 0; j < lex->rules[i].npats; j++) {
 			pcre2_code_free(lex->rules[i].pats[j].re);
+			phrase_free(lex->rules[i].pats[j].ph);
+		}
 		free(lex->rules[i].pats);
 		free(lex->rules[i].label);
 	}
@@ -1782,6 +1789,8 @@ struct cursor {
 	uint32_t		 nord;
 	int			 best;		/* checked */
 	int			 dead;		/* its best word is absent */
+	size_t			 m0, m1;	/* the match found */
+	int			 by_pcre2;	/* in md too (groups) */
 };
 
 
@@ -1877,6 +1886,8 @@ static int
 cursor_next(struct cursor *c, const struct lexicon *lex, pcre2_match_data *md)
 {
 	PCRE2_SIZE *ov;
+	size_t pos;
+	int r;
 
 	if (c->dead)
 		return 0;
@@ -1900,10 +1911,28 @@ cursor_next(struct cursor *c, const struct lexicon *lex, pcre2_match_data *md)
 			    !cursor_second_ok(c))
 				continue;
 			c->tries++;
+			pos = c->ti->v[c->at].pos;
+			if (c->pat->ph != NULL) {
+				r = phrase_match(c->pat->ph, c->s, c->len, pos,
+				    &c->m1);
+				if (r == 0)
+					continue;
+				if (r > 0) {
+					c->m0 = pos;
+					c->by_pcre2 = 0;
+					return 1;
+				}
+				/* over its step budget: PCRE2's limits decide */
+			}
 			if (pcre2_match(c->pat->re, (PCRE2_SPTR)c->s, c->len,
-			    c->ti->v[c->at].pos, PCRE2_ANCHORED |
-			    PCRE2_NO_UTF_CHECK, md, lex->mctx) >= 0)
+			    pos, PCRE2_ANCHORED | PCRE2_NO_UTF_CHECK, md,
+			    lex->mctx) >= 0) {
+				ov = pcre2_get_ovector_pointer(md);
+				c->m0 = ov[0];
+				c->m1 = ov[1];
+				c->by_pcre2 = 1;
 				return 1;
+			}
 			continue;
 		}
 		if (c->start > c->len || c->tries >= MATCH_TRIES)
@@ -1913,6 +1942,9 @@ cursor_next(struct cursor *c, const struct lexicon *lex, pcre2_match_data *md)
 		    PCRE2_NO_UTF_CHECK, md, lex->mctx) < 0)
 			return 0;	/* no match, or a limit: give up */
 		ov = pcre2_get_ovector_pointer(md);
+		c->m0 = ov[0];
+		c->m1 = ov[1];
+		c->by_pcre2 = 1;
 		c->start = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
 		while (c->start < c->len &&
 		    ((unsigned char)c->s[c->start] & 0xc0) == 0x80)
@@ -1932,7 +1964,6 @@ rule_match(struct scan *sc, const struct rule *r, const char *s, size_t len,
     const unsigned char *bm, size_t *off, size_t *mlen)
 {
 	struct cursor c;
-	PCRE2_SIZE *ov;
 	size_t i;
 	int found = 0;
 
@@ -1942,14 +1973,14 @@ rule_match(struct scan *sc, const struct rule *r, const char *s, size_t len,
 		cursor_init(&c, &r->pats[i], sc->tix, bm, s, len);
 		cursor_best(&c, sc);
 		while (cursor_next(&c, sc->lex, sc->md)) {
-			ov = pcre2_get_ovector_pointer(sc->md);
-			if (r->negatable && negated(sc->lex, sc->md2, s, ov[0]))
+			if (r->negatable && negated(sc->lex, sc->md2, s, c.m0))
 				continue;
-			if (r->sig == SIG_AGE)
+			/* (a phrase has no group: only PCRE2 finds an age) */
+			if (r->sig == SIG_AGE && c.by_pcre2)
 				note_age(sc, s, sc->md);
 			if (!found) {
-				*off = ov[0];
-				*mlen = ov[1] - ov[0];
+				*off = c.m0;
+				*mlen = c.m1 - c.m0;
 			}
 			if (r->sig != SIG_AGE || !found)
 				found++;
@@ -1966,7 +1997,6 @@ static void
 apply_masks(struct scan *sc, char *s, size_t len, const unsigned char *bm)
 {
 	struct cursor c;
-	PCRE2_SIZE *ov;
 	size_t i, j;
 
 	for (i = 0; i < sc->lex->nrules; i++) {
@@ -1979,10 +2009,8 @@ apply_masks(struct scan *sc, char *s, size_t len, const unsigned char *bm)
 				continue;
 			cursor_init(&c, &r->pats[j], sc->tix, bm, s, len);
 			cursor_best(&c, sc);
-			while (cursor_next(&c, sc->lex, sc->md)) {
-				ov = pcre2_get_ovector_pointer(sc->md);
-				memset(s + ov[0], ' ', ov[1] - ov[0]);
-			}
+			while (cursor_next(&c, sc->lex, sc->md))
+				memset(s + c.m0, ' ', c.m1 - c.m0);
 		}
 	}
 }
@@ -2381,6 +2409,50 @@ triage_classify(const struct lexicon *lex, const struct message *m,
 	pcre2_match_data_free(sc.md2);
 	free(sc.mark);
 	return 0;
+}
+
+size_t
+lexicon_check_phrases(const struct lexicon *lex, const char *text,
+    size_t len, size_t *tries)
+{
+	pcre2_match_data *md;
+	struct buf b;
+	size_t i, j, pos, end, bad = 0;
+	int rc, r;
+
+	*tries = 0;
+	md = pcre2_match_data_create(4, NULL);
+	if (md == NULL)
+		return 1;
+	buf_init(&b, 0);
+	normalise(&b, text, len, lex->max_text, 1);
+	for (i = 0; i < lex->nrules; i++)
+		for (j = 0; j < lex->rules[i].npats; j++) {
+			const struct pattern *pat = &lex->rules[i].pats[j];
+
+			if (pat->ph == NULL)
+				continue;
+			for (pos = 0; pos < b.len; pos++) {
+				/* a word start: where the cursor tries */
+				if (pos > 0 &&
+				    key_char((unsigned char)b.data[pos - 1]))
+					continue;
+				(*tries)++;
+				rc = pcre2_match(pat->re, (PCRE2_SPTR)b.data,
+				    b.len, pos, PCRE2_ANCHORED |
+				    PCRE2_NO_UTF_CHECK, md, lex->mctx);
+				r = phrase_match(pat->ph, b.data, b.len, pos,
+				    &end);
+				if (r < 0)
+					continue;	/* PCRE2 decides then */
+				if ((rc >= 0) != (r > 0) || (rc >= 0 &&
+				    pcre2_get_ovector_pointer(md)[1] != end))
+					bad++;
+			}
+		}
+	buf_free(&b);
+	pcre2_match_data_free(md);
+	return bad;
 }
 
 void

@@ -38,4 +38,13 @@ int	 triage_classify(const struct lexicon *, const struct message *,
 	    struct triage_result *out);
 void	 triage_result_free(struct triage_result *);
 
+/*
+ * For tests: every phrase of the lexicon tried at every word start of text
+ * (normalised like a body) both by phrase.c and by PCRE2; the number of
+ * attempts where they disagree (match or not, match end).  *tries gets the
+ * number of attempts.
+ */
+size_t	 lexicon_check_phrases(const struct lexicon *, const char *text,
+	    size_t len, size_t *tries);
+
 #endif
