@@ -255,17 +255,22 @@ bm_has(const unsigned char *bm, unsigned char c)
 	return (bm[c >> 3] >> (c & 7)) & 1;
 }
 
-static int	is_word(unsigned char);
 
-/* The bytes of a run's class. */
+/* \w as a byte bitmap: 0-9, A-Z, _, a-z. */
+static const unsigned char word_bm[32] = {
+	0, 0, 0, 0, 0, 0, 0xff, 0x03, 0xfe, 0xff, 0xff, 0x87, 0xfe, 0xff, 0xff,
+	0x07,
+};
+
+/* The bytes of a run's class added to bm. */
 static void
 bm_class(unsigned char *bm, enum pnode_type type)
 {
-	int c;
+	int i;
 
-	for (c = 0; c < 256; c++)
-		if (is_word((unsigned char)c) == (type == PN_WORD))
-			bm_set(bm, (unsigned char)c);
+	for (i = 0; i < 32; i++)
+		bm[i] |= type == PN_WORD ? word_bm[i] :
+		    (unsigned char)~word_bm[i];
 }
 
 static void	seq_prepare(struct pseq *);
