@@ -864,9 +864,12 @@ text_append(struct walk *w, const char *s, size_t n)
 static size_t
 normalise_eol(char *s, size_t n)
 {
-	size_t i, o = 0;
+	const char *cr = memchr(s, '\r', n);
+	size_t i, o;
 
-	for (i = 0; i < n; i++) {
+	/* the bytes before the first CR stay where they are */
+	i = o = cr ? (size_t)(cr - s) : n;
+	for (; i < n; i++) {
 		if (s[i] == '\r') {
 			if (i + 1 < n && s[i + 1] == '\n')
 				continue;

@@ -97,6 +97,7 @@ struct pattern {
 	int		 nfkeys;
 	uint32_t	 skeys[LEX_MAX_KEYS];	/* keys of the word after it */
 	int		 nskeys;		/* 0: no such check */
+	uint64_t	 sbloom;		/* bit (key & 63) of each skey */
 	int		 span;			/* most text tokens it covers */
 };
 
@@ -353,11 +354,28 @@ normalise(struct buf *b, const char *s, size_t len, size_t max, int drop_quoted)
 	o.p = xmalloc(len + 8);
 	o.n = 0;
 	while (i < len) {
-		/* fast path: a plain ASCII letter, digit or punctuation */
+		/* fast path: a run of plain ASCII letters, digits or
+		 * punctuation */
 		if (!at_bol && p[i] > 0x20 && p[i] < 0x7f) {
-			o.p[o.n++] = (char)(p[i] >= 'A' && p[i] <= 'Z' ?
-			    p[i] + ('a' - 'A') : p[i]);
+			/* (locals: stores through o.p could alias o.n) */
+			char *w = o.p + o.n;
+			size_t k = i;
+
+			do {
+				*w++ = (char)(p[k] >= 'A' && p[k] <= 'Z' ?
+				    p[k] + ('a' - 'A') : p[k]);
+				k++;
+			} while (k < len && p[k] > 0x20 && p[k] < 0x7f);
+			o.n += k - i;
+			i = k;
 			space = 0;
+			continue;
+		}
+		/* and a blank within a line (what the slow path does) */
+		if (!at_bol && (p[i] == ' ' || p[i] == '\t')) {
+			if (!space)
+				o.p[o.n++] = ' ';
+			space = 1;
 			i++;
 			continue;
 		}
@@ -496,13 +514,17 @@ static void
 tokindex_build(struct tokindex *ti, unsigned char *bm, const char *s,
     size_t len)
 {
-	size_t i = 0, j, cap = 0, k;
-	uint32_t ord = 0, k1, k2, k3;
+	/* locals, not ti's fields: byte stores into bm could alias those */
+	struct tokpos *v, *t;
+	size_t i = 0, j, cap, k, n = 0;
+	uint32_t ord = 0, k1, k2, k3, slot;
+	int32_t *head;
+	unsigned bits;
 	int joined = 0;
 
-	ti->v = NULL;
-	ti->n = 0;
-	ti->head = NULL;
+	/* about 0.7 entries a byte in prose: rarely grown */
+	cap = len - len / 4 + 16;
+	v = xreallocarray(NULL, cap, sizeof(*v));
 	while (i < len) {
 		if (!key_char((unsigned char)s[i])) {
 			i++;
@@ -511,15 +533,15 @@ tokindex_build(struct tokindex *ti, unsigned char *bm, const char *s,
 		for (j = i; j < len && key_char((unsigned char)s[j]); j++)
 			;
 		/* "a_b" is one \w+ word for PCRE2, two tokens here */
-		for (k = i, joined = ti->n > 0; joined && k > 0 &&
+		for (k = i, joined = n > 0; joined && k > 0 &&
 		    !key_char((unsigned char)s[k - 1]); k--)
 			if (s[k - 1] != '_')
 				joined = 0;
-		if (ti->n > 0 && !joined)
+		if (n > 0 && !joined)
 			ord++;
-		if (ti->n + 4 > cap) {
-			cap = cap ? cap * 2 : 256;
-			ti->v = xreallocarray(ti->v, cap, sizeof(*ti->v));
+		if (n + 4 > cap) {
+			cap *= 2;
+			v = xreallocarray(v, cap, sizeof(*v));
 		}
 		/* the keys of its 1-, 2- and 3-character prefixes (key_of()) */
 		k1 = (uint32_t)key_char((unsigned char)s[i]) * 37 * 37;
@@ -527,45 +549,51 @@ tokindex_build(struct tokindex *ti, unsigned char *bm, const char *s,
 		    37 : k1;
 		k3 = j - i >= 3 ? k2 + (uint32_t)key_char((unsigned char)s[i + 2]) :
 		    k2;
-		ti->v[ti->n].key = k1;
-		ti->v[ti->n].ord = ord;
-		ti->v[ti->n++].pos = (uint32_t)i;
+		t = &v[n++];
+		t->key = k1;
+		t->ord = ord;
+		t->pos = (uint32_t)i;
 		bitmap_set(bm, k1);
 		if (j - i >= 2) {
-			ti->v[ti->n].key = k2;
-			ti->v[ti->n].ord = ord;
-			ti->v[ti->n++].pos = (uint32_t)i;
+			t = &v[n++];
+			t->key = k2;
+			t->ord = ord;
+			t->pos = (uint32_t)i;
 			bitmap_set(bm, k2);
 		}
 		if (j - i >= 3) {
-			ti->v[ti->n].key = k3;
-			ti->v[ti->n].ord = ord;
-			ti->v[ti->n++].pos = (uint32_t)i;
+			t = &v[n++];
+			t->key = k3;
+			t->ord = ord;
+			t->pos = (uint32_t)i;
 			bitmap_set(bm, k3);
 		}
 		/* whole words too: "i" is not "in", "they" not "there" (a
 		 * short one shares its prefix's bit) */
+		t = &v[n++];
 		if (j - i <= 3)
-			ti->v[ti->n].key = KEY_SPACE + k3;
+			t->key = KEY_SPACE + k3;
 		else {
-			ti->v[ti->n].key = word_hash(s + i, j - i);
-			bitmap_set(bm, ti->v[ti->n].key);
+			t->key = word_hash(s + i, j - i);
+			bitmap_set(bm, t->key);
 		}
-		ti->v[ti->n].ord = ord;
-		ti->v[ti->n++].pos = (uint32_t)i;
+		t->ord = ord;
+		t->pos = (uint32_t)i;
 		i = j;
 	}
-	for (ti->bits = 8; ((size_t)1 << ti->bits) < 2 * ti->n &&
-	    ti->bits < 24; ti->bits++)
+	for (bits = 8; ((size_t)1 << bits) < 2 * n && bits < 24; bits++)
 		;
-	ti->head = xreallocarray(NULL, (size_t)1 << ti->bits, sizeof(int32_t));
-	memset(ti->head, 0xff, ((size_t)1 << ti->bits) * sizeof(int32_t));
+	head = xreallocarray(NULL, (size_t)1 << bits, sizeof(int32_t));
+	memset(head, 0xff, ((size_t)1 << bits) * sizeof(int32_t));
+	ti->v = v;
+	ti->n = n;
+	ti->head = head;
+	ti->bits = bits;
 	/* backwards, so that each chain runs in text order */
-	for (i = ti->n; i-- > 0;) {
-		uint32_t slot = tokindex_slot(ti, ti->v[i].key);
-
-		ti->v[i].next = ti->head[slot];
-		ti->head[slot] = (int32_t)i;
+	for (i = n; i-- > 0;) {
+		slot = tokindex_slot(ti, v[i].key);
+		v[i].next = head[slot];
+		head[slot] = (int32_t)i;
 	}
 }
 
@@ -1385,6 +1413,8 @@ load_rule(struct lexicon *lex, config_setting_t *r, const char *file,
 
 		for (k = 0; k < pat->nkeys; k++)
 			pat->kbits[k] = bitmap_bit(pat->keys[k]);
+		for (k = 0, pat->sbloom = 0; k < pat->nskeys; k++)
+			pat->sbloom |= (uint64_t)1 << (pat->skeys[k] & 63);
 	}
 	return 0;
 }
@@ -1568,8 +1598,16 @@ detect_lang(const struct lexicon *lex, const char *raw, size_t rawlen,
 	li->best = -1;
 	for (i = 0; i < rawlen && i < 16384; i += (size_t)len) {
 		if (p[i] < 0x80) {
-			len = 1;
-			c = p[i];
+			/* ASCII letters are Latin, and not Vietnamese */
+			size_t end = rawlen < 16384 ? rawlen : 16384, nl = 0;
+
+			for (; i < end && p[i] < 0x80; i++)
+				if ((unsigned)((p[i] | 0x20) - 'a') < 26)
+					nl++;
+			scr[SCR_LATIN] += nl;
+			total += nl;
+			len = 0;
+			continue;
 		} else if ((len = utf8_decode(p + i, rawlen - i, &c)) < 0) {
 			len = 1;
 			continue;
@@ -1847,10 +1885,13 @@ cursor_second_ok(const struct cursor *c)
 		e++;
 	if (e >= ti->n)
 		return 0;
-	for (pos = ti->v[e].pos; e < ti->n && ti->v[e].pos == pos; e++)
+	for (pos = ti->v[e].pos; e < ti->n && ti->v[e].pos == pos; e++) {
+		if (!((c->pat->sbloom >> (ti->v[e].key & 63)) & 1))
+			continue;	/* none of the skeys, surely */
 		for (a = 0; a < c->pat->nskeys; a++)
 			if (c->pat->skeys[a] == ti->v[e].key)
 				return 1;
+	}
 	return 0;
 }
 
