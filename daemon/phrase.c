@@ -44,6 +44,7 @@ struct pnode {
 	int		 nalts;
 	char		**strs;		/* PN_LITSET, owned; may be "" */
 	size_t		*lens;
+	unsigned char	*firsts;	/* strs[i][0], 0 for "" */
 	int		 nstrs;
 };
 
@@ -83,6 +84,7 @@ node_free(struct pnode *n)
 		free(n->strs[i]);
 	free(n->strs);
 	free(n->lens);
+	free(n->firsts);
 }
 
 static void
@@ -471,6 +473,9 @@ group_to_litset(struct pnode *n)
 	n->strs = all;
 	n->lens = alll;
 	n->nstrs = nall;
+	n->firsts = xcalloc((size_t)nall + 1, 1);
+	for (i = 0; i < nall; i++)
+		n->firsts[i] = (unsigned char)all[i][0];
 	return;
 fail:
 	for (i = 0; i < nall; i++)
@@ -660,6 +665,7 @@ m_seq(struct pmatch *m, const struct pseq *q, int i, size_t pos,
 	size_t run, lim, gap[GAP_MAX + 1];
 	long r;
 	int j;
+	unsigned char c;
 
 	for (;;) {
 		if (++m->steps > PHRASE_STEPS)
@@ -708,10 +714,14 @@ m_seq(struct pmatch *m, const struct pseq *q, int i, size_t pos,
 					return r;
 			}
 		case PN_LITSET:
+			c = pos < m->len ? m->s[pos] : 0;
 			for (j = 0; j < n->nstrs; j++) {
-				if (m->len - pos < n->lens[j] || (n->lens[j] > 0 &&
-				    (m->s[pos] != (unsigned char)n->strs[j][0] ||
-				    memcmp(m->s + pos, n->strs[j], n->lens[j]) != 0)))
+				/* the first byte (or "") first, in a tight loop */
+				if (n->firsts[j] != c && n->firsts[j] != 0)
+					continue;
+				if (m->len - pos < n->lens[j] || (n->lens[j] > 1 &&
+				    memcmp(m->s + pos + 1, n->strs[j] + 1,
+				    n->lens[j] - 1) != 0))
 					continue;
 				r = m_seq(m, q, i + 1, pos + n->lens[j], k);
 				if (r != NOMATCH)
