@@ -87,18 +87,20 @@ static const char *const script_lang[SCR__COUNT] = {
 };
 
 struct pattern {
-	pcre2_code	*re;
-	struct phrase	*ph;		/* the same regex, matched by phrase.c */
-	uint32_t	 keys[LEX_MAX_KEYS];	/* token keys, any one must occur */
-	uint32_t	 kbits[LEX_MAX_KEYS];	/* their bits in a text's bitmap */
+	/* hot fields first: the prefilter reads nkeys and kbits of every
+	 * pattern for every text, and the arrays make this struct 1 KB */
 	int		 nkeys;			/* 0: no prefilter */
 	int		 anchored;		/* tried only at fkeys tokens */
-	uint32_t	 fkeys[LEX_MAX_KEYS];	/* keys of the first word */
 	int		 nfkeys;
-	uint32_t	 skeys[LEX_MAX_KEYS];	/* keys of the word after it */
-	int		 nskeys;		/* 0: no such check */
-	uint64_t	 sbloom;		/* bit (key & 63) of each skey */
+	int		 nskeys;		/* 0: no second-word check */
 	int		 span;			/* most text tokens it covers */
+	uint64_t	 sbloom;		/* bit (key & 63) of each skey */
+	pcre2_code	*re;
+	struct phrase	*ph;		/* the same regex, matched by phrase.c */
+	uint32_t	 kbits[LEX_MAX_KEYS];	/* keys' bits in a text's bitmap */
+	uint32_t	 keys[LEX_MAX_KEYS];	/* token keys, any one must occur */
+	uint32_t	 fkeys[LEX_MAX_KEYS];	/* keys of the first word */
+	uint32_t	 skeys[LEX_MAX_KEYS];	/* keys of the word after it */
 };
 
 struct rule {
@@ -128,6 +130,8 @@ struct stopword {
 struct lexicon {
 	struct stopword	*stops;		/* sorted by word */
 	size_t		 nstops;
+	uint32_t	*stopslot;	/* open addressing: index + 1, 0 free */
+	uint32_t	 stopmask;	/* slots - 1 */
 	struct rule	*rules;
 	size_t		 nrules;
 	struct lang	 langs[LEX_MAX_LANGS];
@@ -1107,6 +1111,33 @@ stops_merge(struct lexicon *lex)
 			lex->stops[j++] = lex->stops[i];
 	}
 	lex->nstops = j;
+	/* a hash table over them: detect_lang() looks up 150 words a text */
+	for (n = 16; n < 2 * lex->nstops; n *= 2)
+		;
+	lex->stopmask = (uint32_t)n - 1;
+	lex->stopslot = xcalloc(n, sizeof(*lex->stopslot));
+	for (i = 0; i < lex->nstops; i++) {
+		const char *w = lex->stops[i].word;
+		uint32_t h = word_hash(w, strlen(w)) & lex->stopmask;
+
+		while (lex->stopslot[h] != 0)
+			h = (h + 1) & lex->stopmask;
+		lex->stopslot[h] = (uint32_t)i + 1;
+	}
+}
+
+/* The stop word w (n bytes, NUL-terminated), or NULL. */
+static const struct stopword *
+stop_find(const struct lexicon *lex, const char *w, size_t n)
+{
+	uint32_t h = word_hash(w, n) & lex->stopmask, k;
+
+	while ((k = lex->stopslot[h]) != 0) {
+		if (strcmp(lex->stops[k - 1].word, w) == 0)
+			return &lex->stops[k - 1];
+		h = (h + 1) & lex->stopmask;
+	}
+	return NULL;
 }
 
 static int
@@ -1528,6 +1559,7 @@ lexicon_free(struct lexicon *lex)
 	}
 	free(lex->rules);
 	free(lex->stops);	/* the words belong to langs[] */
+	free(lex->stopslot);
 	for (i = 0; i < lex->nlangs; i++) {
 		for (j = 0; j < lex->langs[i].nstop; j++)
 			free(lex->langs[i].stop[j]);
@@ -1587,7 +1619,7 @@ detect_lang(const struct lexicon *lex, const char *raw, size_t rawlen,
 {
 	size_t scr[SCR__COUNT] = { 0 }, hits[LEX_MAX_LANGS] = { 0 };
 	size_t i, total = 0, viet = 0, n, most = 0, ntok;
-	struct stopword key, *sw;
+	const struct stopword *sw;
 	const unsigned char *p = (const unsigned char *)raw;
 	int top_latin = -1;
 	enum script top = SCR_LATIN;
@@ -1650,10 +1682,8 @@ detect_lang(const struct lexicon *lex, const char *raw, size_t rawlen,
 		if (n > 8)
 			continue;	/* no stop word is that long */
 		ntok++;
-		key.word = w;
-		sw = bsearch(&key, lex->stops, lex->nstops, sizeof(*sw),
-		    stopword_cmp);
-		if (sw == NULL)
+		if (lex->stopslot == NULL ||
+		    (sw = stop_find(lex, w, n)) == NULL)
 			continue;
 		for (k = 0; k < (int)lex->nlangs; k++)
 			if ((sw->langs >> k) & 1)
