@@ -607,6 +607,18 @@ is_word(unsigned char c)
 	return is_alnum(c) || c == '_';
 }
 
+/* Words are short: a loop beats a call to memcmp(). */
+static int
+bytes_eq(const unsigned char *a, const char *b, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (a[i] != (unsigned char)b[i])
+			return 0;
+	return 1;
+}
+
 static long	m_seq(struct pmatch *, const struct pseq *, int, size_t,
 		    const struct kont *);
 static long	m_rep(struct pmatch *, const struct pnode *, int, size_t,
@@ -676,7 +688,7 @@ m_seq(struct pmatch *m, const struct pseq *q, int i, size_t pos,
 		switch (n->type) {
 		case PN_LIT:
 			if (m->len - pos < n->len ||
-			    memcmp(m->s + pos, n->lit, n->len) != 0)
+			    !bytes_eq(m->s + pos, n->lit, n->len))
 				return NOMATCH;
 			pos += n->len;
 			i++;
@@ -719,9 +731,9 @@ m_seq(struct pmatch *m, const struct pseq *q, int i, size_t pos,
 				/* the first byte (or "") first, in a tight loop */
 				if (n->firsts[j] != c && n->firsts[j] != 0)
 					continue;
-				if (m->len - pos < n->lens[j] || (n->lens[j] > 1 &&
-				    memcmp(m->s + pos + 1, n->strs[j] + 1,
-				    n->lens[j] - 1) != 0))
+				if (m->len - pos < n->lens[j] ||
+				    !bytes_eq(m->s + pos + 1, n->strs[j] + 1,
+				    n->lens[j] > 0 ? n->lens[j] - 1 : 0))
 					continue;
 				r = m_seq(m, q, i + 1, pos + n->lens[j], k);
 				if (r != NOMATCH)

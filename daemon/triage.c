@@ -94,6 +94,7 @@ struct pattern {
 	int		 nfkeys;
 	int		 nskeys;		/* 0: no second-word check */
 	int		 span;			/* most text tokens it covers */
+	int		 keys_first;		/* keys are its fkeys */
 	uint64_t	 sbloom;		/* bit (key & 63) of each skey */
 	pcre2_code	*re;
 	struct phrase	*ph;		/* the same regex, matched by phrase.c */
@@ -1446,6 +1447,9 @@ load_rule(struct lexicon *lex, config_setting_t *r, const char *file,
 			pat->kbits[k] = bitmap_bit(pat->keys[k]);
 		for (k = 0, pat->sbloom = 0; k < pat->nskeys; k++)
 			pat->sbloom |= (uint64_t)1 << (pat->skeys[k] & 63);
+		pat->keys_first = pat->nkeys == pat->nfkeys &&
+		    memcmp(pat->keys, pat->fkeys, (size_t)pat->nkeys *
+		    sizeof(pat->keys[0])) == 0;
 	}
 	return 0;
 }
@@ -1876,9 +1880,7 @@ cursor_best(struct cursor *c, struct scan *sc)
 	int k;
 
 	if (!pat->anchored || pat->nkeys == 0 || pat->span <= 0 ||
-	    (pat->nkeys == pat->nfkeys &&
-	    memcmp(pat->keys, pat->fkeys, (size_t)pat->nkeys *
-	    sizeof(pat->keys[0])) == 0))
+	    pat->keys_first)
 		return;
 	sc->stamp++;
 	for (k = 0; k < pat->nkeys; k++) {
