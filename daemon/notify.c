@@ -96,6 +96,10 @@ handle_defaults(CURL *h, char *ebuf)
 {
 	ebuf[0] = '\0';
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	/* Without it, cleaning up after a timed-out lookup joins the
+	 * resolver thread: a DNS server that never answers would hold the
+	 * daemon for resolv.conf's whole wait.  The thread frees itself. */
+	curl_easy_setopt(h, CURLOPT_QUICK_EXIT, 1L);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, ebuf);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, TRANSFER_TIMEOUT_MS);

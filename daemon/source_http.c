@@ -92,6 +92,9 @@ fetch(struct source *src, struct http_priv *hp, const char *url,
 	curl_easy_reset(h);
 	ebuf[0] = '\0';
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	/* A timed-out lookup's resolver thread is left to finish alone,
+	 * not joined (which would wait for resolv.conf's whole timeout). */
+	curl_easy_setopt(h, CURLOPT_QUICK_EXIT, 1L);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, ebuf);
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR,

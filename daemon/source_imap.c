@@ -43,6 +43,7 @@
 #include <libetpan/libetpan.h>
 
 #include "log.h"
+#include "resolve.h"
 #include "source.h"
 #include "tlsverify.h"
 #include "util.h"
@@ -65,6 +66,7 @@ struct imap_state {
 	time_t		 idle_since;
 	int		 idle_fails;	/* consecutive */
 	int		 idle_off;	/* switched to polling */
+	struct resolve_left *dns_left;	/* a lookup that outlived its timeout */
 };
 
 /* One UID still to fetch. */
@@ -513,26 +515,21 @@ refresh_capabilities(struct imap_state *st, char **err)
 }
 
 /*
- * TCP connect with a deadline (libetpan's own connect is not in its public
- * headers).  Name resolution has no timeout: a glibc limit.  The descriptor,
- * or -1 with *err.
+ * TCP connect with a deadline on the lookup and on each address (libetpan's
+ * own connect is not in its public headers).  The descriptor, or -1 with
+ * *err.
  */
 static int
-tcp_connect(const char *host, int port, int timeout, char **err)
+tcp_connect(struct imap_state *st, const char *host, int port, int timeout,
+    char **err)
 {
-	struct addrinfo hints, *res = NULL, *ai;
+	struct addrinfo *res = NULL, *ai;
 	struct pollfd pfd;
-	char service[16];
 	socklen_t len;
 	int fd = -1, rc, soerr = 0;
 
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_socktype = SOCK_STREAM;
-	snprintf(service, sizeof(service), "%d", port);
-	if ((rc = getaddrinfo(host, service, &hints, &res)) != 0) {
-		*err = xasprintf("resolving %s: %s", host, gai_strerror(rc));
+	if (resolve_tcp(host, port, timeout, &st->dns_left, &res, err) == -1)
 		return -1;
-	}
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
 		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC |
 		    SOCK_NONBLOCK, ai->ai_protocol);
@@ -583,7 +580,8 @@ open_guarded(struct source *src, struct imap_state *st, char **err)
 	mailstream *stream;
 	int fd, rc;
 
-	if ((fd = tcp_connect(cfg->host, cfg->port, cfg->timeout, err)) == -1)
+	if ((fd = tcp_connect(st, cfg->host, cfg->port, cfg->timeout,
+	    err)) == -1)
 		return -1;
 	if (cfg->tls == IMAP_TLS_IMPLICIT)
 		stream = mailstream_ssl_open_with_callback_timeout(fd,
@@ -1678,6 +1676,8 @@ imap_close(struct source *src)
 		(void)mailimap_logout(st->imap);
 	}
 	session_drop(st);
+	/* A lookup still running after a second is left to the exit. */
+	resolve_left_free(&st->dns_left, 1000);
 	free(st->host);
 	free(st);
 	src->priv = NULL;

@@ -2,8 +2,13 @@
 # tests/run.sh BUILD_DIR: runs every Check unit-test program and every
 # integration script (tests/it/*.sh), then prints one closing line
 # "check: N passed, N failed" counting individual checks.
+# tests/run.sh BUILD_DIR unit: the unit-test programs only (the line then
+# starts with "check-unit:").
 set -u
 build=${1:-build}
+only=${2:-all}
+label=check
+[ "$only" = unit ] && label=check-unit
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 2
 export INTAKE_BUILD="$top/$build"
@@ -44,6 +49,7 @@ for t in "$build"/tests/test_*; do
 done
 
 for s in tests/it/*.sh; do
+	[ "$only" = unit ] && break
 	[ -f "$s" ] || continue
 	name=$(basename "$s" .sh)
 	out="$logdir/it-$name.log"
@@ -73,5 +79,5 @@ for s in tests/it/*.sh; do
 done
 
 [ -n "$failed_names" ] && echo "failed:$failed_names"
-echo "check: $passed passed, $failed failed"
+echo "$label: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -10,50 +10,19 @@
 #include "config.h"
 #include "util.h"
 
-static const char *
-top(void)
-{
-	const char *t = getenv("INTAKE_TOP");
-
-	return t != NULL && *t != '\0' ? t : ".";
-}
+#include "testlib.h"
 
 static char *
 fixture(const char *name)
 {
-	return xasprintf("%s/tests/fixtures/%s", top(), name);
-}
-
-/* The office zone, after a machine zone that must not matter. */
-static void
-zone(const char *machine)
-{
-	char err[256];
-
-	setenv("TZ", machine, 1);
-	tzset();
-	ck_assert_int_eq(calendar_set_zone("America/New_York", err, sizeof(err)), 0);
+	return xasprintf("%s/tests/fixtures/%s", test_top(), name);
 }
 
 static struct calendar *
 cal_defaults(struct config *cfg)
 {
-	struct calendar *cal;
-	char err[512];
-
 	config_defaults(cfg);
-	cal = calendar_new(cfg, err, sizeof(err));
-	ck_assert_msg(cal != NULL, "%s", err);
-	return cal;
-}
-
-static time_t
-at(const char *iso)
-{
-	time_t t;
-
-	ck_assert_msg(iso8601_parse(iso, &t) == 0, "bad instant %s", iso);
-	return t;
+	return test_calendar_new(cfg);
 }
 
 static const char *
@@ -88,7 +57,7 @@ START_TEST(test_federal_table)
 	char want[256];
 	size_t len, n, i = 0;
 
-	zone("UTC");
+	test_office_zone("UTC");
 	cal = cal_defaults(&cfg);
 	ck_assert_int_eq(read_file(path, 1 << 20, &data, &len), 0);
 	n = calendar_holidays(cal, 1990, 2100, &h);
@@ -156,7 +125,7 @@ START_TEST(test_business_days)
 	struct config cfg;
 	struct calendar *cal;
 
-	zone("Asia/Kolkata");
+	test_office_zone("Asia/Kolkata");
 	cal = cal_defaults(&cfg);
 	ck_assert(!calendar_is_business_day(cal, 2021, 12, 31));	/* NY 2022 */
 	ck_assert(!calendar_is_business_day(cal, 2027, 12, 31));	/* NY 2028 */
@@ -194,33 +163,33 @@ START_TEST(test_hours_and_walk)
 	char b[40];
 	time_t o, c;
 
-	zone("UTC");
+	test_office_zone("UTC");
 	cal = cal_defaults(&cfg);
-	ck_assert(calendar_in_business_hours(cal, at("2025-06-10T09:00:00-04:00")));
-	ck_assert(!calendar_in_business_hours(cal, at("2025-06-10T08:59:59-04:00")));
-	ck_assert(!calendar_in_business_hours(cal, at("2025-06-10T19:00:00-04:00")));
-	ck_assert(calendar_in_business_hours(cal, at("2025-06-10T22:59:59Z")));
-	ck_assert(!calendar_in_business_hours(cal, at("2025-06-19T12:00:00-04:00")));
-	ck_assert_int_eq(calendar_day_interval(cal, at("2025-06-10T02:00:00Z"), &o, &c), 0);
+	ck_assert(calendar_in_business_hours(cal, test_at("2025-06-10T09:00:00-04:00")));
+	ck_assert(!calendar_in_business_hours(cal, test_at("2025-06-10T08:59:59-04:00")));
+	ck_assert(!calendar_in_business_hours(cal, test_at("2025-06-10T19:00:00-04:00")));
+	ck_assert(calendar_in_business_hours(cal, test_at("2025-06-10T22:59:59Z")));
+	ck_assert(!calendar_in_business_hours(cal, test_at("2025-06-19T12:00:00-04:00")));
+	ck_assert_int_eq(calendar_day_interval(cal, test_at("2025-06-10T02:00:00Z"), &o, &c), 0);
 	/* 02:00Z is still Monday 22:00 in New York */
 	ck_assert_str_eq(fmt(o, b), "2025-06-09T09:00:00-04:00");
 	ck_assert_str_eq(fmt(c, b), "2025-06-09T19:00:00-04:00");
-	ck_assert_int_eq(calendar_day_interval(cal, at("2025-06-14T12:00:00Z"), &o, &c), -1);
+	ck_assert_int_eq(calendar_day_interval(cal, test_at("2025-06-14T12:00:00Z"), &o, &c), -1);
 	/* from outside hours, business time starts at the next opening */
 	ck_assert_str_eq(fmt(calendar_add_business_seconds(cal,
-	    at("2025-06-13T20:00:00-04:00"), 60), b), "2025-06-16T09:01:00-04:00");
+	    test_at("2025-06-13T20:00:00-04:00"), 60), b), "2025-06-16T09:01:00-04:00");
 	ck_assert_str_eq(fmt(calendar_add_business_seconds(cal,
-	    at("2025-06-13T20:00:00-04:00"), 600 * 60), b), "2025-06-16T19:00:00-04:00");
+	    test_at("2025-06-13T20:00:00-04:00"), 600 * 60), b), "2025-06-16T19:00:00-04:00");
 	ck_assert_str_eq(fmt(calendar_close_of_business_day(cal,
-	    at("2025-06-13T20:00:00-04:00"), 1), b), "2025-06-16T19:00:00-04:00");
+	    test_at("2025-06-13T20:00:00-04:00"), 1), b), "2025-06-16T19:00:00-04:00");
 	ck_assert_str_eq(fmt(calendar_end_of_next_business_day(cal,
-	    at("2025-06-18T10:00:00-04:00")), b), "2025-06-20T19:00:00-04:00");
+	    test_at("2025-06-18T10:00:00-04:00")), b), "2025-06-20T19:00:00-04:00");
 	ck_assert_str_eq(fmt(calendar_end_of_next_business_day(cal,
-	    at("2025-06-13T08:00:00-04:00")), b), "2025-06-16T19:00:00-04:00");
+	    test_at("2025-06-13T08:00:00-04:00")), b), "2025-06-16T19:00:00-04:00");
 	/* a year of business time: 250 business days of 600 minutes in 2025
 	 * from Jan 2 (Jan 1 closed) ends on the last business day's close */
 	ck_assert_str_eq(fmt(calendar_add_business_seconds(cal,
-	    at("2025-01-01T00:00:00-05:00"), 250L * 600 * 60), b),
+	    test_at("2025-01-01T00:00:00-05:00"), 250L * 600 * 60), b),
 	    "2025-12-31T19:00:00-05:00");
 	calendar_free(cal);
 	config_free(&cfg);
@@ -236,30 +205,30 @@ START_TEST(test_dst_edges)
 	char b[40], err[256];
 	time_t o, c;
 
-	zone("Asia/Kolkata");
+	test_office_zone("Asia/Kolkata");
 	config_defaults(&cfg);
 	cfg.week[0].open = 150;		/* Sunday 02:30-03:30 */
 	cfg.week[0].close = 210;
 	cal = calendar_new(&cfg, err, sizeof(err));
 	ck_assert_ptr_nonnull(cal);
 	/* 2026-03-08: 02:30 does not exist, it moves forward to 03:00 EDT */
-	ck_assert_int_eq(calendar_day_interval(cal, at("2026-03-08T12:00:00Z"), &o, &c), 0);
+	ck_assert_int_eq(calendar_day_interval(cal, test_at("2026-03-08T12:00:00Z"), &o, &c), 0);
 	ck_assert_str_eq(fmt(o, b), "2026-03-08T03:00:00-04:00");
 	ck_assert_str_eq(fmt(c, b), "2026-03-08T03:30:00-04:00");
 	ck_assert_str_eq(fmt(calendar_next_meeting(cal, &m, 1,
-	    at("2026-03-07T12:00:00Z")), b), "2026-03-08T03:00:00-04:00");
+	    test_at("2026-03-07T12:00:00Z")), b), "2026-03-08T03:00:00-04:00");
 	ck_assert_str_eq(fmt(calendar_add_business_seconds(cal,
-	    at("2026-03-08T00:00:00-05:00"), 1800), b), "2026-03-08T03:30:00-04:00");
+	    test_at("2026-03-08T00:00:00-05:00"), 1800), b), "2026-03-08T03:30:00-04:00");
 	calendar_free(cal);
 	/* 2026-11-01: 01:30 happens twice; the first pass (EDT) is used. */
 	cfg.week[0].open = 90;
 	cfg.week[0].close = 150;	/* 01:30 EDT to 02:30 EST: two hours */
 	cal = calendar_new(&cfg, err, sizeof(err));
-	ck_assert_int_eq(calendar_day_interval(cal, at("2026-11-01T12:00:00Z"), &o, &c), 0);
+	ck_assert_int_eq(calendar_day_interval(cal, test_at("2026-11-01T12:00:00Z"), &o, &c), 0);
 	ck_assert_str_eq(fmt(o, b), "2026-11-01T01:30:00-04:00");
 	ck_assert_str_eq(fmt(c, b), "2026-11-01T02:30:00-05:00");
 	ck_assert_int_eq((int)(c - o), 7200);
-	ck_assert(calendar_in_business_hours(cal, at("2026-11-01T01:10:00-05:00")));
+	ck_assert(calendar_in_business_hours(cal, test_at("2026-11-01T01:10:00-05:00")));
 	calendar_free(cal);
 	config_free(&cfg);
 }
@@ -282,7 +251,7 @@ START_TEST(test_extra_and_ics)
 	};
 	char line[256];
 
-	zone("UTC");
+	test_office_zone("UTC");
 	config_defaults(&cfg);
 	cfg.holidays_extra = extra;
 	cfg.holidays_nextra = 1;
@@ -462,7 +431,7 @@ START_TEST(test_walk_cost)
 	uint64_t t0;
 	int d, i;
 
-	zone("UTC");
+	test_office_zone("UTC");
 	config_defaults(&cfg);
 	for (d = 0; d < 7; d++)
 		cfg.week[d].open = cfg.week[d].close = 0;
@@ -473,11 +442,11 @@ START_TEST(test_walk_cost)
 	t0 = now_ms_monotonic();
 	for (i = 0; i < 2000; i++)
 		ck_assert(calendar_add_business_seconds(cal,
-		    at("2026-01-01T00:00:00Z"), 52L * 3600) != (time_t)-1);
+		    test_at("2026-01-01T00:00:00Z"), 52L * 3600) != (time_t)-1);
 	/* 2000 walks of a year each, well under a second */
 	ck_assert_uint_lt(now_ms_monotonic() - t0, 3000);
 	ck_assert_str_eq(fmt(calendar_add_business_seconds(cal,
-	    at("2026-01-01T00:00:00Z"), 2 * 3600), b), "2026-01-14T10:00:00-05:00");
+	    test_at("2026-01-01T00:00:00Z"), 2 * 3600), b), "2026-01-14T10:00:00-05:00");
 	calendar_free(cal);
 	config_free(&cfg);
 }

@@ -20,6 +20,8 @@
 #include "triage.h"
 #include "util.h"
 
+#include "testlib.h"
+
 /* The HTTP source's reader is static: compiled in here, as in its fuzzer. */
 #include "../../daemon/source_http.c"
 
@@ -35,14 +37,6 @@ const char *
 __lsan_default_suppressions(void)
 {
 	return "leak:libetpan.so\n";
-}
-
-static const char *
-top(void)
-{
-	const char *t = getenv("INTAKE_TOP");
-
-	return t ? t : ".";
 }
 
 static void
@@ -161,7 +155,7 @@ run_dir(const char *name, run_fn fn)
 	size_t len;
 	int n = 0;
 
-	dir = xasprintf("%s/tests/fixtures/fuzz-regress/%s", top(), name);
+	dir = xasprintf("%s/tests/fixtures/fuzz-regress/%s", test_top(), name);
 	d = opendir(dir);
 	if (d == NULL) {
 		free(dir);
@@ -201,7 +195,7 @@ START_TEST(test_regress_in_child)
 
 	pc = parsechild_start(&err);
 	ck_assert_ptr_nonnull(pc);
-	dir = xasprintf("%s/tests/fixtures/fuzz-regress/message", top());
+	dir = xasprintf("%s/tests/fixtures/fuzz-regress/message", test_top());
 	d = opendir(dir);
 	ck_assert_ptr_nonnull(d);
 	while ((e = readdir(d)) != NULL) {

@@ -12,48 +12,12 @@
 #include "sla.h"
 #include "util.h"
 
+#include "testlib.h"
+
 /* Machine zones the results must not depend on. */
 static const char *const machine_zones[] = {
 	"Asia/Kolkata", "UTC", "America/Los_Angeles", "Australia/Lord_Howe"
 };
-
-static const char *
-top(void)
-{
-	const char *t = getenv("INTAKE_TOP");
-
-	return t != NULL && *t != '\0' ? t : ".";
-}
-
-static void
-zone(const char *machine)
-{
-	char err[256];
-
-	setenv("TZ", machine, 1);
-	tzset();
-	ck_assert_int_eq(calendar_set_zone("America/New_York", err, sizeof(err)), 0);
-}
-
-static struct calendar *
-cal_new(struct config *cfg)
-{
-	struct calendar *cal;
-	char err[512];
-
-	cal = calendar_new(cfg, err, sizeof(err));
-	ck_assert_msg(cal != NULL, "%s", err);
-	return cal;
-}
-
-static time_t
-at(const char *iso)
-{
-	time_t t;
-
-	ck_assert_msg(iso8601_parse(iso, &t) == 0, "bad instant %s", iso);
-	return t;
-}
 
 /* Deadlines of one contact as "DUE BREACH" in the office zone. */
 static const char *
@@ -67,7 +31,7 @@ deadlines(const struct calendar *cal, const struct config *cfg,
 
 	ck_assert_int_eq(call_type_parse(type, &t), 0);
 	ck_assert_int_eq(urgency_parse(urg, &u), 0);
-	ck_assert_int_eq(sla_compute(cal, cfg, t, u, at(received), &d), 0);
+	ck_assert_int_eq(sla_compute(cal, cfg, t, u, test_at(received), &d), 0);
 	iso8601_local(d.response_due, a, sizeof(a));
 	iso8601_local(d.breach_at, b, sizeof(b));
 	snprintf(out, 96, "%s %s", a, b);
@@ -84,12 +48,12 @@ START_TEST(test_examples)
 	size_t len, z;
 	int n;
 
-	path = xasprintf("%s/tests/fixtures/sla-examples.txt", top());
+	path = xasprintf("%s/tests/fixtures/sla-examples.txt", test_top());
 	ck_assert_int_eq(read_file(path, 1 << 20, &data, &len), 0);
 	config_defaults(&cfg);
 	for (z = 0; z < NELEM(machine_zones); z++) {
-		zone(machine_zones[z]);
-		cal = cal_new(&cfg);
+		test_office_zone(machine_zones[z]);
+		cal = test_calendar_new(&cfg);
 		n = 0;
 		for (line = data; *line != '\0'; line = nl + 1) {
 			if ((nl = strchr(line, '\n')) == NULL)
@@ -121,24 +85,24 @@ START_TEST(test_issue_example_and_none)
 	struct deadlines d;
 	char got[96];
 
-	zone("UTC");
+	test_office_zone("UTC");
 	config_defaults(&cfg);
-	cal = cal_new(&cfg);
+	cal = test_calendar_new(&cfg);
 	ck_assert_str_eq(deadlines(cal, &cfg, "tip", "routine",
 	    "2026-11-27T20:00:00-05:00", got),
 	    "2026-11-30T10:00:00-05:00 2026-12-02T10:00:00-05:00");
 	ck_assert_int_eq(sla_compute(cal, &cfg, CT_AUTOMATED, URG_URGENT,
-	    at("2026-11-30T12:00:00Z"), &d), 0);
+	    test_at("2026-11-30T12:00:00Z"), &d), 0);
 	ck_assert_int_eq(d.urgency, URG_NONE);
 	ck_assert(d.response_due == 0 && d.breach_at == 0);
 	ck_assert_int_eq(sla_compute(cal, &cfg, CT_UNCLASSIFIED, URG_ROUTINE,
-	    at("2026-11-30T12:00:00Z"), &d), 0);
+	    test_at("2026-11-30T12:00:00Z"), &d), 0);
 	ck_assert(d.response_due == 0 && d.breach_at == 0);
 	ck_assert_int_eq(sla_compute(cal, &cfg, CT_CRISIS, URG_ROUTINE,
-	    at("2026-11-30T12:00:00Z"), &d), 0);
+	    test_at("2026-11-30T12:00:00Z"), &d), 0);
 	ck_assert_int_eq(d.urgency, URG_URGENT);
 	ck_assert_int_eq(sla_compute(cal, &cfg, CT_RELATED, URG_URGENT,
-	    at("2026-11-30T12:00:00Z"), &d), 0);
+	    test_at("2026-11-30T12:00:00Z"), &d), 0);
 	ck_assert_int_eq(d.urgency, URG_ROUTINE);
 	/* fractional seconds are truncated */
 	ck_assert_str_eq(deadlines(cal, &cfg, "tta", "routine",
@@ -204,14 +168,14 @@ run_properties(const char *machine, int brute)
 	struct calendar *cal;
 	struct deadlines d;
 	uint64_t seed = 0x9e3779b97f4a7c15ULL, digest = 1469598103934665603ULL;
-	time_t lo = at("2000-01-01T00:00:00Z"), hi = at("2060-12-31T00:00:00Z");
+	time_t lo = test_at("2000-01-01T00:00:00Z"), hi = test_at("2060-12-31T00:00:00Z");
 	time_t r, o, c;
 	size_t i, k;
 	int u, wd, min, sec, nbrute = 0;
 
-	zone(machine);
+	test_office_zone(machine);
 	config_defaults(&cfg);
-	cal = cal_new(&cfg);
+	cal = test_calendar_new(&cfg);
 	for (i = 0; i < 20000; i++) {
 		r = lo + (time_t)(next_rand(&seed) % (uint64_t)(hi - lo));
 		if (i % 4 == 0)
@@ -308,9 +272,9 @@ START_TEST(test_dst_weeks)
 	char rec[64], want[96], got[96];
 	int y, sp, fb;
 
-	zone("Asia/Kolkata");
+	test_office_zone("Asia/Kolkata");
 	config_defaults(&cfg);
-	cal = cal_new(&cfg);
+	cal = test_calendar_new(&cfg);
 	for (y = 2026; y <= 2030; y++) {
 		sp = sunday(y, 3, 2);
 		fb = sunday(y, 11, 1);
@@ -361,9 +325,9 @@ START_TEST(test_holiday_weeks)
 	struct calendar *cal;
 	char got[96];
 
-	zone("UTC");
+	test_office_zone("UTC");
 	config_defaults(&cfg);
-	cal = cal_new(&cfg);
+	cal = test_calendar_new(&cfg);
 	/* New Year's Day 2028 is a Saturday: closed Friday 2027-12-31 */
 	ck_assert_str_eq(deadlines(cal, &cfg, "referral", "routine",
 	    "2027-12-30T20:00:00-05:00", got),
@@ -401,12 +365,12 @@ START_TEST(test_extra_ics_stretch)
 	struct calendar *cal;
 	char *extra[] = { "2026-12-24" }, got[96];
 
-	zone("Asia/Kolkata");
+	test_office_zone("Asia/Kolkata");
 	config_defaults(&cfg);
 	cfg.holidays_extra = extra;
 	cfg.holidays_nextra = 1;
-	cfg.holidays_ics = xasprintf("%s/tests/fixtures/holidays.ics", top());
-	cal = cal_new(&cfg);
+	cfg.holidays_ics = xasprintf("%s/tests/fixtures/holidays.ics", test_top());
+	cal = test_calendar_new(&cfg);
 	ck_assert_str_eq(deadlines(cal, &cfg, "referral", "routine",
 	    "2026-12-23T20:00:00-05:00", got),
 	    "2027-01-05T19:00:00-05:00 2027-01-06T19:00:00-05:00");

@@ -1,0 +1,38 @@
+#!/bin/sh
+# valgrind over the daemon's libcurl paths (CI): `intaked --once
+# --no-sandbox` polling the HTTP message source (bearer token, JSON page,
+# cursor) and delivering the urgent alert that message raises by webhook and
+# by SMTP, against loopback servers.  Any memory error or definite leak
+# fails.
+. "${INTAKE_TOP:-.}/tests/tools/it-lib.sh"
+command -v valgrind >/dev/null 2>&1 || skip "valgrind is not installed"
+[ -z "${INTAKE_SANITIZER:-}" ] || skip "sanitizer build (valgrind runs the normal build)"
+"$PY" -c 'import aiosmtpd' 2>/dev/null || skip "python3-aiosmtpd missing"
+command -v sqlite3 >/dev/null || skip "sqlite3 missing"
+DB="$tmp/intake.db"
+VG="valgrind -q --suppressions=$top/tests/valgrind.supp --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite"
+
+start_smtp "$tmp/smtp"
+start_http "$tmp/web" tok-9
+printf 'tok-9\n' >"$tmp/token"
+chmod 600 "$tmp/token"
+printf '{"messages":[{"id":"v1","from":"+15550009","received_at":"2026-11-27T10:00:00-05:00","text":"my boss took my passport and locks me in, please help"}],"next_cursor":"c1"}' \
+    >"$tmp/web/page-start.json"
+cat >"$tmp/intake.conf" <<CONF
+database = "$DB";
+timezone = "America/New_York";
+sources = ( { name = "sms"; type = "http"; url = "http://127.0.0.1:$HTTP_PORT/v1/messages";
+    token_file = "$tmp/token"; poll_interval = 60; timeout = 5; } );
+alerts = { webhook = "http://127.0.0.1:$HTTP_PORT/hook"; to = ["oncall@example.org"]; };
+smtp = { url = "smtp://127.0.0.1:$SMTP_PORT"; from = "Intake <intake@example.org>"; };
+CONF
+INTAKE_NO_SANDBOX=1 $VG "$INTAKED" --once -c "$tmp/intake.conf" 2>"$tmp/vg.err"
+rc=$?
+[ "$rc" -eq 0 ] || { head -n 40 "$tmp/vg.err"; fail "valgrind: intaked --once exit $rc"; }
+echo "ok - valgrind clean: intaked --once, HTTP source + webhook + SMTP alerts"
+[ "$(sqlite3 "$DB" 'select count(*) from tickets')" = 1 ] || fail "no ticket from the HTTP source"
+[ "$(sqlite3 "$DB" "select cursor from source_state where source='sms'")" = c1 ] || fail "cursor not c1"
+[ "$(sqlite3 "$DB" "select count(*) from outbox where kind='alert' and delivered_at is not null")" = 2 ] ||
+    fail "alerts not both delivered: $(sqlite3 "$DB" 'select channel, last_error from outbox')"
+echo "ok - ticket stored, cursor advanced, webhook and SMTP alerts delivered"
+echo "2 passed, 0 failed"
