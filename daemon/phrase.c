@@ -380,10 +380,15 @@ seq_prepare(struct pseq *q)
 static int
 seq_strings(const struct pseq *q, char ***strs, size_t **lens, int *n)
 {
-	char **s = xcalloc(1, sizeof(*s)), **t;
-	size_t *l = xcalloc(1, sizeof(*l)), *tl;
+	char **s, **t;
+	size_t *l, *tl;
 	int ns = 1, i, a, b, nt;
 
+	for (i = 0; i < q->n; i++)	/* (before allocating anything) */
+		if (q->items[i].type != PN_LIT && q->items[i].type != PN_LITSET)
+			return -1;
+	s = xcalloc(1, sizeof(*s));
+	l = xcalloc(1, sizeof(*l));
 	s[0] = xstrdup("");
 	for (i = 0; i < q->n; i++) {
 		const struct pnode *it = &q->items[i];
