@@ -98,6 +98,9 @@ struct pattern {
 	uint64_t	 sbloom;		/* bit (key & 63) of each skey */
 	pcre2_code	*re;
 	struct phrase	*ph;		/* the same regex, matched by phrase.c */
+	char		**lits;		/* raw regex: one must occur (owned) */
+	size_t		*litlens;
+	int		 nlits;		/* 0: no such filter */
 	uint32_t	 kbits[LEX_MAX_KEYS];	/* keys' bits in a text's bitmap */
 	uint32_t	 keys[LEX_MAX_KEYS];	/* token keys, any one must occur */
 	uint32_t	 fkeys[LEX_MAX_KEYS];	/* keys of the first word */
@@ -986,6 +989,320 @@ phrase_to_regex(const char *ph, struct buf *re, struct pattern *pat,
 	return 0;
 }
 
+/* ---- required literals of a raw regex ----------------------------------- */
+
+/*
+ * A raw regex without `first` is searched through the whole text, which
+ * costs PCRE2 tens of instructions per character (e.g. an alternation of
+ * Chinese phrases over a Chinese message).  When each top-level branch
+ * holds a run of literal characters outside any group and quantifier, one
+ * of those runs must occur in any match: a text without them is not
+ * searched (PCRE2 would find nothing there).  Conservative: anything this
+ * does not understand (inline options, \x{...}, \Q, backreferences...)
+ * means no filter.  Under PCRE2_CASELESS only characters without case
+ * count (CJK, kana, Hangul, Thai, digits, punctuation): "k" would also
+ * match the Kelvin sign.
+ */
+#define LIT_MAX		32
+
+static int
+caseless_cp(uint32_t c)
+{
+	if (c < 0x80)
+		return !((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+	return (c >= 0x0e00 && c <= 0x0e7f) || (c >= 0x1100 && c <= 0x11ff) ||
+	    (c >= 0x3000 && c <= 0x30ff) || (c >= 0x3130 && c <= 0x318f) ||
+	    (c >= 0x3400 && c <= 0x4dbf) || (c >= 0x4e00 && c <= 0x9fff) ||
+	    (c >= 0xac00 && c <= 0xd7af) || (c >= 0xf900 && c <= 0xfaff);
+}
+
+/* Past a group or class starting at p ('(' or '['), or NULL. */
+static const char *
+skip_bracketed(const char *p)
+{
+	int depth = 0;
+
+	if (*p == '[') {
+		p++;
+		if (*p == '^')
+			p++;
+		if (*p == ']')
+			p++;	/* a literal ']' first */
+		for (; *p != '\0' && *p != ']'; p++) {
+			if (*p == '\\' && p[1] != '\0')
+				p++;
+			else if (*p == '[' && p[1] == ':')
+				return NULL;	/* POSIX class: not worth it */
+		}
+		return *p == ']' ? p + 1 : NULL;
+	}
+	/* (?x), (*VERB), (?(cond), (?P...: not understood */
+	if (p[1] == '*' || (p[1] == '?' && p[2] != ':' && p[2] != '=' &&
+	    p[2] != '!' && p[2] != '<' && p[2] != '>' && p[2] != '|'))
+		return NULL;
+	for (; *p != '\0'; p++) {
+		if (*p == '\\' && p[1] != '\0')
+			p++;
+		else if (*p == '[') {
+			if ((p = skip_bracketed(p)) == NULL)
+				return NULL;
+			p--;
+		} else if (*p == '(')
+			depth++;
+		else if (*p == ')' && --depth == 0)
+			return p + 1;
+	}
+	return NULL;
+}
+
+/* Past a quantifier at p ("?", "*", "+", "{m,n}", with a lazy or
+ * possessive mark), p itself when there is none, NULL if unsure. */
+static const char *
+skip_quantifier(const char *p)
+{
+	if (*p == '?' || *p == '*' || *p == '+')
+		p++;
+	else if (*p == '{') {
+		const char *q = p + 1;
+
+		if (!(*q >= '0' && *q <= '9'))
+			return NULL;	/* a literal '{'? not worth it */
+		while ((*q >= '0' && *q <= '9') || *q == ',')
+			q++;
+		if (*q != '}')
+			return NULL;
+		p = q + 1;
+	} else
+		return p;
+	if (*p == '?' || *p == '+')
+		p++;
+	return p;
+}
+
+static void
+lits_free(struct pattern *pat)
+{
+	int k;
+
+	for (k = 0; k < pat->nlits; k++)
+		free(pat->lits[k]);
+	free(pat->lits);
+	free(pat->litlens);
+	pat->lits = NULL;
+	pat->litlens = NULL;
+	pat->nlits = 0;
+}
+
+/* A set of literal strings, one of which occurs in every match. */
+struct litset {
+	char	**s;
+	size_t	 *l;
+	int	  n;
+};
+
+static void
+litset_free(struct litset *ls)
+{
+	int k;
+
+	for (k = 0; k < ls->n; k++)
+		free(ls->s[k]);
+	free(ls->s);
+	free(ls->l);
+	memset(ls, 0, sizeof(*ls));
+}
+
+static void
+litset_add(struct litset *ls, const char *s, size_t l)
+{
+	ls->s = xreallocarray(ls->s, (size_t)ls->n + 1, sizeof(*ls->s));
+	ls->l = xreallocarray(ls->l, (size_t)ls->n + 1, sizeof(*ls->l));
+	ls->l[ls->n] = l;
+	ls->s[ls->n++] = xstrndup(s, l);
+}
+
+/* a += b (b emptied). */
+static void
+litset_take(struct litset *a, struct litset *b)
+{
+	int k;
+
+	for (k = 0; k < b->n; k++)
+		litset_add(a, b->s[k], b->l[k]);
+	litset_free(b);
+}
+
+/* The run so far becomes the branch's best if it is longer. */
+static void
+run_end(struct buf *run, struct buf *best)
+{
+	if (run->len > best->len) {
+		buf_reset(best);
+		buf_add(best, run->data, run->len);
+	}
+	buf_reset(run);
+}
+
+#define LITS_UNSURE	(-2)	/* syntax not understood: no filter at all */
+#define LITS_NONE	(-1)	/* understood, but a branch has no literal */
+
+/*
+ * The alternation at p, up to its ')' or the end: for each branch, its
+ * longest run of literal characters outside groups and quantifiers, or
+ * else the set of a mandatory plain group inside it.  *endp: where it
+ * stopped (')' or NUL).
+ */
+static int
+alt_lits(const char *p, uint32_t options, int depth, struct litset *out,
+    const char **endp)
+{
+	const char *end, *q, *litp;
+	struct buf run, best;
+	struct litset grp, sub;
+	int utf = (options & PCRE2_UTF) != 0;
+	int caseless = (options & PCRE2_CASELESS) != 0, r, rc = 0;
+
+	memset(out, 0, sizeof(*out));
+	memset(&grp, 0, sizeof(grp));
+	buf_init(&run, 0);
+	buf_init(&best, 0);
+	if (depth > 8) {
+		rc = LITS_UNSURE;
+		goto done;
+	}
+	for (;;) {
+		uint32_t c = (unsigned char)*p;
+		size_t litn = 0;
+
+		if (*p == '|' || *p == '\0' || *p == ')') {
+			/* the end of a branch: its longest run, else the
+			 * smallest set of a mandatory group */
+			run_end(&run, &best);
+			if (best.len > 0) {
+				litset_add(out, best.data, best.len);
+				litset_free(&grp);
+			} else if (grp.n > 0)
+				litset_take(out, &grp);
+			else if (rc == 0)
+				rc = LITS_NONE;
+			buf_reset(&best);
+			if (*p != '|')
+				break;
+			p++;
+			continue;
+		}
+		/* one atom [p, end); litp/litn: its literal bytes, if any */
+		litp = NULL;
+		memset(&sub, 0, sizeof(sub));
+		r = LITS_NONE;
+		if (*p == '(' && (p[1] != '?' || (p[2] == ':'))) {
+			/* a plain group: its own literals may serve */
+			q = p[1] == '?' ? p + 3 : p + 1;
+			r = alt_lits(q, options, depth + 1, &sub, &q);
+			if (r == LITS_UNSURE || *q != ')') {
+				litset_free(&sub);
+				rc = LITS_UNSURE;
+				goto done;
+			}
+			end = q + 1;
+		} else if (*p == '(' || *p == '[') {
+			if ((end = skip_bracketed(p)) == NULL) {
+				rc = LITS_UNSURE;
+				goto done;
+			}
+		} else if (*p == '\\') {
+			c = (unsigned char)p[1];
+			end = p + 2;
+			if (c < 0x80 && c != 0 &&
+			    !((c | 0x20) >= 'a' && (c | 0x20) <= 'z') &&
+			    !(c >= '0' && c <= '9')) {
+				litp = p + 1;	/* an escaped punctuation mark */
+				litn = 1;
+			} else if (c == 0 || strchr("dDsSwWbBhHvV", (int)c) == NULL) {
+				rc = LITS_UNSURE;	/* \x{..}, \p{..}, \1, \Q.. */
+				goto done;
+			}
+		} else if (*p == '.' || *p == '^' || *p == '$') {
+			end = p + 1;
+		} else if (strchr("?*+{}]", *p) != NULL) {
+			rc = LITS_UNSURE;	/* out of place */
+			goto done;
+		} else {
+			litn = 1;
+			if (utf && c >= 0x80) {
+				int n = utf8_decode((const unsigned char *)p,
+				    strlen(p), &c);
+
+				if (n < 0) {
+					rc = LITS_UNSURE;
+					goto done;
+				}
+				litn = (size_t)n;
+			}
+			end = p + litn;
+			if (!caseless || caseless_cp(c))
+				litp = p;
+		}
+		if ((q = skip_quantifier(end)) == NULL) {
+			litset_free(&sub);
+			rc = LITS_UNSURE;
+			goto done;
+		}
+		/* a literal counts unless a quantifier makes it optional; a
+		 * group's set if it is mandatory and smaller than the last */
+		if (litp != NULL && q == end)
+			buf_add(&run, litp, litn);
+		else
+			run_end(&run, &best);
+		if (r == 0 && q == end && sub.n > 0 &&
+		    (grp.n == 0 || sub.n < grp.n)) {
+			litset_free(&grp);
+			grp = sub;
+		} else
+			litset_free(&sub);
+		p = q;
+	}
+done:
+	*endp = p;
+	buf_free(&run);
+	buf_free(&best);
+	litset_free(&grp);
+	if (rc != 0)
+		litset_free(out);
+	return rc;
+}
+
+/* Fill pat->lits from src (compiled with options); none when unsure. */
+static void
+regex_literals(struct pattern *pat, const char *src, uint32_t options)
+{
+	struct litset ls;
+	const char *end;
+
+	if (alt_lits(src, options, 0, &ls, &end) < 0 || *end != '\0' ||
+	    ls.n > LIT_MAX) {
+		litset_free(&ls);
+		return;
+	}
+	pat->lits = ls.s;
+	pat->litlens = ls.l;
+	pat->nlits = ls.n;
+}
+
+/* Can a match of pat lie in s[0..len)? (Its literals, if it has some.) */
+static int
+literals_present(const struct pattern *pat, const char *s, size_t len)
+{
+	int k;
+
+	if (pat->nlits == 0)
+		return 1;
+	for (k = 0; k < pat->nlits; k++)
+		if (memmem(s, len, pat->lits[k], pat->litlens[k]) != NULL)
+			return 1;
+	return 0;
+}
+
 /* ---- loading ------------------------------------------------------------ */
 
 /*
@@ -1419,6 +1736,10 @@ load_rule(struct lexicon *lex, config_setting_t *r, const char *file,
 			set_err(err, errlen, file, pl, "%s", msg);
 			return -1;
 		}
+		/* searched through the whole text: worth a literal check
+		 * (one tried at `first` tokens only is cheap enough) */
+		if (first.nfkeys == 0)
+			regex_literals(pat, p, regex_options(p));
 		if (first.nfkeys > 0) {
 			memcpy(pat->fkeys, first.fkeys, sizeof(pat->fkeys));
 			pat->nfkeys = first.nfkeys;
@@ -1555,8 +1876,11 @@ lexicon_free(struct lexicon *lex)
 		return;
 	for (i = 0; i < lex->nrules; i++) {
 		for (j = 0; j < lex->rules[i].npats; j++) {
-			pcre2_code_free(lex->rules[i].pats[j].re);
-			phrase_free(lex->rules[i].pats[j].ph);
+			struct pattern *pat = &lex->rules[i].pats[j];
+
+			pcre2_code_free(pat->re);
+			phrase_free(pat->ph);
+			lits_free(pat);
 		}
 		free(lex->rules[i].pats);
 		free(lex->rules[i].label);
@@ -2041,7 +2365,8 @@ rule_match(struct scan *sc, const struct rule *r, const char *s, size_t len,
 	int found = 0;
 
 	for (i = 0; i < r->npats; i++) {
-		if (!pattern_may_match(&r->pats[i], bm))
+		if (!pattern_may_match(&r->pats[i], bm) ||
+		    !literals_present(&r->pats[i], s, len))
 			continue;
 		cursor_init(&c, &r->pats[i], sc->tix, bm, s, len);
 		cursor_best(&c, sc);
@@ -2078,7 +2403,8 @@ apply_masks(struct scan *sc, char *s, size_t len, const unsigned char *bm)
 		if (r->sig != SIG_MASK)
 			continue;
 		for (j = 0; j < r->npats; j++) {
-			if (!pattern_may_match(&r->pats[j], bm))
+			if (!pattern_may_match(&r->pats[j], bm) ||
+			    !literals_present(&r->pats[j], s, len))
 				continue;
 			cursor_init(&c, &r->pats[j], sc->tix, bm, s, len);
 			cursor_best(&c, sc);
@@ -2526,6 +2852,30 @@ lexicon_check_phrases(const struct lexicon *lex, const char *text,
 	buf_free(&b);
 	pcre2_match_data_free(md);
 	return bad;
+}
+
+int
+triage_check_regex_literals(const char *re, const char *text, size_t len)
+{
+	struct pattern pat;
+	pcre2_match_data *md;
+	char msg[200];
+	int rc;
+
+	memset(&pat, 0, sizeof(pat));
+	if ((pat.re = compile(re, regex_options(re), msg, sizeof(msg))) == NULL)
+		return -1;
+	regex_literals(&pat, re, regex_options(re));
+	rc = 0;
+	if (!literals_present(&pat, text, len)) {
+		md = pcre2_match_data_create(4, NULL);
+		rc = pcre2_match(pat.re, (PCRE2_SPTR)text, len, 0, 0, md,
+		    NULL) >= 0 ? 2 : 1;
+		pcre2_match_data_free(md);
+	}
+	lits_free(&pat);
+	pcre2_code_free(pat.re);
+	return rc;
 }
 
 void

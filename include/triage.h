@@ -47,4 +47,13 @@ void	 triage_result_free(struct triage_result *);
 size_t	 lexicon_check_phrases(const struct lexicon *, const char *text,
 	    size_t len, size_t *tries);
 
+/*
+ * For tests: the required-literal filter of a raw lexicon regex against
+ * PCRE2 on text (as it is, not normalised): -1 the regex does not compile,
+ * 0 the filter lets the text through, 1 it rejects the text and PCRE2
+ * finds no match either, 2 it rejects a text PCRE2 matches (a bug).
+ */
+int	 triage_check_regex_literals(const char *re, const char *text,
+	    size_t len);
+
 #endif

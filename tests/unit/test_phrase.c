@@ -8,7 +8,9 @@
  * at every word start of the development fixtures and of a word salad
  * made of the lexicon's own words.  Same match or not, same match end.
  * Nothing here pins a lexicon's content: an edited lexicon is checked the
- * same way.
+ * same way.  (3) The required-literal filter of raw regexes (triage.c):
+ * it never turns away a text that PCRE2 matches, on random regexes with
+ * groups, classes, quantifiers, lookarounds, caseless letters and CJK.
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 
@@ -319,6 +321,102 @@ START_TEST(test_lexicon_builtin)
 }
 END_TEST
 
+static const char *const ratoms[] = {
+	"a", "b", "x", "A", "k", "\xe6\x8a\xa4", "\xe7\x85\xa7",
+	"\xec\x97\xac", "\xe0\xb8\x81", "\xc3\xa9", " ", "-", "\\.",
+	"\\d", "\\s", "\\w", "\\b", "[ab]", "[^a]", "[0-9]", ".", "(?<=a)",
+	"(?<!b)", "^", "$",
+};
+static const char *const rquants[] = {
+	"?", "*", "+", "{0,2}", "{1,3}", "+?", "*+", "{2}",
+};
+
+static void
+gen_regex(struct buf *re, int depth)
+{
+	unsigned i, n = 1 + rnd(4), b, nb = 1 + rnd(3);
+
+	for (b = 0; b < nb; b++) {
+		if (b > 0)
+			buf_addc(re, '|');
+		for (i = 0; i < n; i++) {
+			unsigned k = rnd(depth < 2 ? 12 : 9);
+
+			if (k < 9)
+				buf_addstr(re, ratoms[rnd(NELEM(ratoms))]);
+			else {
+				static const char *const open[] = { "(", "(?:",
+				    "(?=", "(?!" };
+
+				buf_addstr(re, open[rnd(NELEM(open))]);
+				gen_regex(re, depth + 1);
+				buf_addc(re, ')');
+			}
+			if (rnd(4) == 0)
+				buf_addstr(re, rquants[rnd(NELEM(rquants))]);
+		}
+	}
+}
+
+START_TEST(test_regex_literals)
+{
+	static const char *const tbits[] = {
+		"a", "b", "x", "A", "B", "k", "K", "\xe2\x84\xaa",
+		"\xe6\x8a\xa4", "\xe7\x85\xa7", "\xec\x97\xac",
+		"\xe0\xb8\x81", "\xc3\xa9", "\xc3\x89", " ", "-", ".", "1",
+		"22", "\n",
+	};
+	static const char *const lexicon_like[] = {
+		"(?<![\\w.,$])(\\d{1,2})\\s*(?:(?:-\\s*)?(?:years?|yrs?|y)\\s*"
+		"(?:-\\s*)?(?:old|o)|yo|anos(?:\\s+de\\s+edad)?)(?!\\w)",
+		"\xe6\x8a\xa4\xe7\x85\xa7.{0,8}(\xe6\x94\xb6|\xe6\x89\xa3)|"
+		"(\xe6\x94\xb6|\xe6\x89\xa3).{0,8}\xe6\x8a\xa4\xe7\x85\xa7",
+		"hindi (binabayaran|sinasahod)|walang sahod",
+	};
+	int r, t, i, n, rejected = 0, agreed = 0;
+
+	rng_state = 77;
+	for (r = 0; r < 4000; r++) {
+		struct buf re;
+
+		buf_init(&re, 0);
+		if (r < (int)NELEM(lexicon_like))
+			buf_addstr(&re, lexicon_like[r]);
+		else
+			gen_regex(&re, 0);
+		for (t = 0; t < 30; t++) {
+			struct buf text;
+			int rc;
+
+			buf_init(&text, 0);
+			buf_addstr(&text, "");
+			for (i = 0, n = (int)rnd(12); i < n; i++)
+				buf_addstr(&text, tbits[rnd(NELEM(tbits))]);
+			rc = triage_check_regex_literals(re.data, text.data,
+			    text.len);
+			ck_assert_msg(rc != 2, "/%s/ matches \"%s\" but its "
+			    "literals were not found", re.data, text.data);
+			if (rc == 1)
+				rejected++;
+			if (rc >= 0)
+				agreed++;
+			buf_free(&text);
+		}
+		buf_free(&re);
+	}
+	/* the filter does turn texts away (it is not vacuous) */
+	ck_assert_int_gt(rejected, 5000);
+	ck_assert_int_gt(agreed, 50000);
+	/* and the lexicon's kind of regex gets a filter */
+	ck_assert_int_eq(triage_check_regex_literals(lexicon_like[1],
+	    "abc", 3), 1);
+	ck_assert_int_eq(triage_check_regex_literals(lexicon_like[2],
+	    "hindi ko alam", 13), 0);
+	ck_assert_int_eq(triage_check_regex_literals(lexicon_like[2],
+	    "nothing here", 12), 1);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -331,6 +429,7 @@ main(void)
 	tcase_add_test(tc, test_hand_picked);
 	tcase_add_test(tc, test_random_patterns);
 	tcase_add_test(tc, test_lexicon_builtin);
+	tcase_add_test(tc, test_regex_literals);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
