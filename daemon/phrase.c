@@ -57,8 +57,88 @@ struct pseq {
 	int		 nullable;
 };
 
+/*
+ * Everything of a phrase lives in its arena: a few chunks instead of
+ * hundreds of small allocations (compiling 600 phrases was mostly malloc
+ * and free), and the nodes a match visits lie together in memory.  What
+ * compiling discards stays there as garbage until phrase_free().
+ */
+struct achunk {
+	struct achunk	*next;
+	size_t		 pad;		/* (keeps what follows 16-aligned) */
+};
+
+struct arena {
+	struct achunk	*head;
+	char		*p;
+	size_t		 left;
+	size_t		 next;		/* size of the next chunk */
+};
+
+/* n zeroed bytes, 16-aligned. */
+static void *
+ar_alloc(struct arena *a, size_t n)
+{
+	struct achunk *c;
+	size_t sz;
+	void *r;
+
+	n = (n + 15) & ~(size_t)15;
+	if (n > a->left) {
+		if (a->next < 512)
+			a->next = 512;
+		sz = n > a->next ? n : a->next;
+		if (a->next < 4096)
+			a->next *= 2;
+		c = xmalloc(sizeof(*c) + sz);
+		c->next = a->head;
+		a->head = c;
+		a->p = (char *)(c + 1);
+		a->left = sz;
+	}
+	r = a->p;
+	a->p += n;
+	a->left -= n;
+	memset(r, 0, n);
+	return r;
+}
+
+/* old (oldn bytes) copied into a new allocation of newn bytes. */
+static void *
+ar_grow(struct arena *a, const void *old, size_t oldn, size_t newn)
+{
+	void *r = ar_alloc(a, newn);
+
+	if (oldn > 0)
+		memcpy(r, old, oldn < newn ? oldn : newn);
+	return r;
+}
+
+/* Room for element n of an array (elements of size sz) that grows one
+ * at a time: doubled when n is 0 or a power of two. */
+static void *
+ar_push(struct arena *a, void *arr, size_t n, size_t sz)
+{
+	if (n == 0 || (n & (n - 1)) == 0)
+		arr = ar_grow(a, arr, n * sz, (n ? 2 * n : 1) * sz);
+	return arr;
+}
+
+static void
+ar_free(struct arena *a)
+{
+	struct achunk *c, *next;
+
+	for (c = a->head; c != NULL; c = next) {
+		next = c->next;
+		free(c);
+	}
+	memset(a, 0, sizeof(*a));
+}
+
 struct phrase {
 	struct pseq	 top;
+	struct arena	 ar;		/* owns everything below top */
 };
 
 /* ---- compiling ---------------------------------------------------------- */
@@ -67,44 +147,15 @@ struct pcomp {
 	const char	*p;
 	int		 depth;
 	int		 bad;
+	struct arena	*ar;
 };
 
-static void	seq_free(struct pseq *);
-
-static void
-node_free(struct pnode *n)
-{
-	int i;
-
-	free(n->lit);
-	for (i = 0; i < n->nalts; i++)
-		seq_free(&n->alts[i]);
-	free(n->alts);
-	for (i = 0; i < n->nstrs; i++)
-		free(n->strs[i]);
-	free(n->strs);
-	free(n->lens);
-	free(n->firsts);
-}
-
-static void
-seq_free(struct pseq *q)
-{
-	int i;
-
-	for (i = 0; i < q->n; i++)
-		node_free(&q->items[i]);
-	free(q->items);
-	q->items = NULL;
-	q->n = 0;
-}
-
 static struct pnode *
-seq_push(struct pseq *q, enum pnode_type type)
+seq_push(struct arena *ar, struct pseq *q, enum pnode_type type)
 {
 	struct pnode *n;
 
-	q->items = xreallocarray(q->items, (size_t)q->n + 1, sizeof(*q->items));
+	q->items = ar_push(ar, q->items, (size_t)q->n, sizeof(*q->items));
 	n = &q->items[q->n++];
 	memset(n, 0, sizeof(*n));
 	n->type = type;
@@ -114,15 +165,15 @@ seq_push(struct pseq *q, enum pnode_type type)
 
 /* Literal bytes, merged into a preceding literal. */
 static void
-seq_lit(struct pseq *q, const char *c, size_t len)
+seq_lit(struct arena *ar, struct pseq *q, const char *c, size_t len)
 {
 	struct pnode *n;
 
 	if (q->n > 0 && q->items[q->n - 1].type == PN_LIT)
 		n = &q->items[q->n - 1];
 	else
-		n = seq_push(q, PN_LIT);
-	n->lit = xrealloc(n->lit, n->len + len);
+		n = seq_push(ar, q, PN_LIT);
+	n->lit = ar_grow(ar, n->lit, n->len, n->len + len);
 	memcpy(n->lit + n->len, c, len);
 	n->len += len;
 }
@@ -140,7 +191,7 @@ static int	comp_alts(struct pcomp *, struct pnode *);
 static void
 comp_run(struct pcomp *pc, struct pseq *q, enum pnode_type type)
 {
-	struct pnode *n = seq_push(q, type);
+	struct pnode *n = seq_push(pc->ar, q, type);
 
 	if (*pc->p == '*') {
 		n->min = 0;
@@ -170,13 +221,13 @@ comp_seq(struct pcomp *pc, struct pseq *q)
 		unsigned char c = (unsigned char)*pc->p;
 
 		if (strncmp(pc->p, nb, sizeof(nb) - 1) == 0) {
-			seq_push(q, PN_NOT_BEFORE);
+			seq_push(pc->ar, q, PN_NOT_BEFORE);
 			pc->p += sizeof(nb) - 1;
 		} else if (strncmp(pc->p, na, sizeof(na) - 1) == 0) {
-			seq_push(q, PN_NOT_AFTER);
+			seq_push(pc->ar, q, PN_NOT_AFTER);
 			pc->p += sizeof(na) - 1;
 		} else if (strncmp(pc->p, "(?:", 3) == 0) {
-			struct pnode *n = seq_push(q, PN_GROUP);
+			struct pnode *n = seq_push(pc->ar, q, PN_GROUP);
 
 			pc->p += 3;
 			if (comp_alts(pc, n) < 0)
@@ -191,13 +242,13 @@ comp_seq(struct pcomp *pc, struct pseq *q)
 			else if (c == '\0' || c >= 0x80 || is_alnum(c))
 				pc->bad = 1;	/* an escape with a meaning */
 			else
-				seq_lit(q, pc->p - 1, 1);
+				seq_lit(pc->ar, q, pc->p - 1, 1);
 		} else if (strchr("()[]{}.^$*+?|", c) != NULL) {
 			pc->bad = 1;
 		} else {
 			size_t n = strcspn(pc->p, "()[]{}.^$*+?|\\");
 
-			seq_lit(q, pc->p, n);
+			seq_lit(pc->ar, q, pc->p, n);
 			pc->p += n;
 		}
 	}
@@ -212,7 +263,7 @@ comp_alts(struct pcomp *pc, struct pnode *n)
 		return -1;
 	}
 	for (;;) {
-		n->alts = xreallocarray(n->alts, (size_t)n->nalts + 1,
+		n->alts = ar_push(pc->ar, n->alts, (size_t)n->nalts,
 		    sizeof(*n->alts));
 		memset(&n->alts[n->nalts], 0, sizeof(n->alts[0]));
 		comp_seq(pc, &n->alts[n->nalts++]);
@@ -378,32 +429,27 @@ seq_prepare(struct pseq *q)
 /* The strings a sequence of LIT and LITSET items matches, in order; -1
  * when it has another item or too many strings. */
 static int
-seq_strings(const struct pseq *q, char ***strs, size_t **lens, int *n)
+seq_strings(struct arena *ar, const struct pseq *q, char ***strs,
+    size_t **lens, int *n)
 {
 	char **s, **t;
 	size_t *l, *tl;
 	int ns = 1, i, a, b, nt;
 
-	for (i = 0; i < q->n; i++)	/* (before allocating anything) */
+	for (i = 0; i < q->n; i++)
 		if (q->items[i].type != PN_LIT && q->items[i].type != PN_LITSET)
 			return -1;
-	s = xcalloc(1, sizeof(*s));
-	l = xcalloc(1, sizeof(*l));
-	s[0] = xstrdup("");
+	s = ar_alloc(ar, sizeof(*s));
+	l = ar_alloc(ar, sizeof(*l));
+	s[0] = ar_alloc(ar, 1);
 	for (i = 0; i < q->n; i++) {
 		const struct pnode *it = &q->items[i];
-		int nopt = it->type == PN_LIT ? 1 : it->type == PN_LITSET ?
-		    it->nstrs : -1;
+		int nopt = it->type == PN_LIT ? 1 : it->nstrs;
 
-		if (nopt < 0 || (long)ns * nopt > LITSET_MAX) {
-			for (a = 0; a < ns; a++)
-				free(s[a]);
-			free(s);
-			free(l);
+		if ((long)ns * nopt > LITSET_MAX)
 			return -1;
-		}
-		t = xcalloc((size_t)ns * (size_t)nopt, sizeof(*t));
-		tl = xcalloc((size_t)ns * (size_t)nopt, sizeof(*tl));
+		t = ar_alloc(ar, (size_t)ns * (size_t)nopt * sizeof(*t));
+		tl = ar_alloc(ar, (size_t)ns * (size_t)nopt * sizeof(*tl));
 		for (a = 0, nt = 0; a < ns; a++) {
 			for (b = 0; b < nopt; b++) {
 				const char *add = it->type == PN_LIT ? it->lit :
@@ -411,16 +457,12 @@ seq_strings(const struct pseq *q, char ***strs, size_t **lens, int *n)
 				size_t alen = it->type == PN_LIT ? it->len :
 				    it->lens[b];
 
-				t[nt] = xmalloc(l[a] + alen + 1);
+				t[nt] = ar_alloc(ar, l[a] + alen + 1);
 				memcpy(t[nt], s[a], l[a]);
 				memcpy(t[nt] + l[a], add, alen);
-				t[nt][l[a] + alen] = '\0';
 				tl[nt++] = l[a] + alen;
 			}
-			free(s[a]);
 		}
-		free(s);
-		free(l);
 		s = t;
 		l = tl;
 		ns = nt;
@@ -431,11 +473,10 @@ seq_strings(const struct pseq *q, char ***strs, size_t **lens, int *n)
 	return 0;
 }
 
-static void	seq_simplify(struct pseq *);
-
-/* Group n as a literal set, if all its alternatives are literal. */
+/* Group n as a literal set, if all its alternatives are literal: worked
+ * out in the scratch arena, the result copied into ar. */
 static void
-group_to_litset(struct pnode *n)
+group_to_litset(struct arena *ar, struct arena *scratch, struct pnode *n)
 {
 	char **all = NULL, **s;
 	size_t *alll = NULL, *l;
@@ -444,49 +485,35 @@ group_to_litset(struct pnode *n)
 	if (n->min != 1 || n->max != 1)
 		return;
 	for (a = 0; a < n->nalts; a++) {
-		if (seq_strings(&n->alts[a], &s, &l, &ns) < 0)
-			goto fail;
-		if (nall + ns > LITSET_MAX) {
-			for (i = 0; i < ns; i++)
-				free(s[i]);
-			free(s);
-			free(l);
-			goto fail;
-		}
-		all = xreallocarray(all, (size_t)(nall + ns), sizeof(*all));
-		alll = xreallocarray(alll, (size_t)(nall + ns), sizeof(*alll));
+		if (seq_strings(scratch, &n->alts[a], &s, &l, &ns) < 0 ||
+		    nall + ns > LITSET_MAX)
+			return;
+		all = ar_grow(scratch, all, (size_t)nall * sizeof(*all),
+		    (size_t)(nall + ns) * sizeof(*all));
+		alll = ar_grow(scratch, alll, (size_t)nall * sizeof(*alll),
+		    (size_t)(nall + ns) * sizeof(*alll));
 		for (i = 0; i < ns; i++) {
 			for (j = 0, dup = 0; j < nall && !dup; j++)
 				dup = alll[j] == l[i] &&
 				    memcmp(all[j], s[i], l[i]) == 0;
-			if (dup) {
-				free(s[i]);
+			if (dup)
 				continue;
-			}
 			all[nall] = s[i];
 			alll[nall++] = l[i];
 		}
-		free(s);
-		free(l);
 	}
-	for (a = 0; a < n->nalts; a++)
-		seq_free(&n->alts[a]);
-	free(n->alts);
 	n->alts = NULL;
 	n->nalts = 0;
 	n->type = PN_LITSET;
-	n->strs = all;
-	n->lens = alll;
+	n->strs = ar_alloc(ar, (size_t)nall * sizeof(*n->strs));
+	n->lens = ar_grow(ar, alll, (size_t)nall * sizeof(*alll),
+	    (size_t)nall * sizeof(*alll));
 	n->nstrs = nall;
-	n->firsts = xcalloc((size_t)nall + 1, 1);
-	for (i = 0; i < nall; i++)
+	n->firsts = ar_alloc(ar, (size_t)nall + 1);
+	for (i = 0; i < nall; i++) {
+		n->strs[i] = ar_grow(ar, all[i], alll[i] + 1, alll[i] + 1);
 		n->firsts[i] = (unsigned char)all[i][0];
-	return;
-fail:
-	for (i = 0; i < nall; i++)
-		free(all[i]);
-	free(all);
-	free(alll);
+	}
 }
 
 static int
@@ -503,7 +530,7 @@ is_gap(const struct pnode *n)
 }
 
 static void
-seq_simplify(struct pseq *q)
+seq_simplify(struct arena *ar, struct arena *scratch, struct pseq *q)
 {
 	int i, a;
 
@@ -513,10 +540,8 @@ seq_simplify(struct pseq *q)
 		if (n->type != PN_GROUP)
 			continue;
 		for (a = 0; a < n->nalts; a++)
-			seq_simplify(&n->alts[a]);
+			seq_simplify(ar, scratch, &n->alts[a]);
 		if (is_gap(n)) {
-			seq_free(&n->alts[0]);
-			free(n->alts);
 			n->alts = NULL;
 			n->nalts = 0;
 			n->type = PN_GAP;
@@ -526,20 +551,19 @@ seq_simplify(struct pseq *q)
 			struct pseq in = n->alts[0];
 
 			/* splice: items i+1.. move after in's items */
-			free(n->alts);
-			q->items = xreallocarray(q->items,
-			    (size_t)(q->n + in.n), sizeof(*q->items));
+			q->items = ar_grow(ar, q->items, (size_t)q->n *
+			    sizeof(*q->items), (size_t)(q->n + in.n) *
+			    sizeof(*q->items));
 			memmove(q->items + i + in.n, q->items + i + 1,
 			    (size_t)(q->n - i - 1) * sizeof(*q->items));
 			if (in.n > 0)
 				memcpy(q->items + i, in.items,
 				    (size_t)in.n * sizeof(*q->items));
 			q->n += in.n - 1;
-			free(in.items);
 			i--;	/* look at the spliced items again */
 			continue;
 		}
-		group_to_litset(n);
+		group_to_litset(ar, scratch, n);
 	}
 	/* adjacent literals: one */
 	for (i = 0; i + 1 < q->n; i++) {
@@ -547,31 +571,81 @@ seq_simplify(struct pseq *q)
 
 		if (n->type != PN_LIT || m->type != PN_LIT)
 			continue;
-		n->lit = xrealloc(n->lit, n->len + m->len);
+		n->lit = ar_grow(ar, n->lit, n->len, n->len + m->len);
 		memcpy(n->lit + n->len, m->lit, m->len);
 		n->len += m->len;
-		free(m->lit);
 		memmove(m, m + 1, (size_t)(q->n - i - 2) * sizeof(*m));
 		q->n--;
 		i--;
 	}
 }
 
+static void	seq_copy(struct arena *, struct pseq *, const struct pseq *);
+
+/* The finished tree copied into ar at its exact size, depth first (the
+ * order a match visits it). */
+static void
+node_copy(struct arena *ar, struct pnode *d, const struct pnode *n)
+{
+	int i;
+
+	*d = *n;
+	if (n->lit != NULL)
+		d->lit = ar_grow(ar, n->lit, n->len, n->len);
+	if (n->nalts > 0) {
+		d->alts = ar_alloc(ar, (size_t)n->nalts * sizeof(*d->alts));
+		for (i = 0; i < n->nalts; i++)
+			seq_copy(ar, &d->alts[i], &n->alts[i]);
+	}
+	if (n->type == PN_LITSET) {
+		d->firsts = ar_grow(ar, n->firsts, (size_t)n->nstrs + 1,
+		    (size_t)n->nstrs + 1);
+		d->lens = ar_grow(ar, n->lens, (size_t)n->nstrs *
+		    sizeof(*n->lens), (size_t)n->nstrs * sizeof(*n->lens));
+		d->strs = ar_alloc(ar, (size_t)n->nstrs * sizeof(*d->strs));
+		for (i = 0; i < n->nstrs; i++)
+			d->strs[i] = ar_grow(ar, n->strs[i], n->lens[i] + 1,
+			    n->lens[i] + 1);
+	}
+}
+
+static void
+seq_copy(struct arena *ar, struct pseq *d, const struct pseq *q)
+{
+	int i;
+
+	*d = *q;
+	d->items = ar_alloc(ar, (size_t)q->n * sizeof(*d->items));
+	for (i = 0; i < q->n; i++)
+		node_copy(ar, &d->items[i], &q->items[i]);
+}
+
 struct phrase *
 phrase_compile(const char *re)
 {
-	struct phrase *ph = xcalloc(1, sizeof(*ph));
+	struct phrase *ph;
+	struct arena work, scratch;
+	struct pseq top;
 	struct pcomp pc;
 
+	/* built and simplified in work (and scratch), then copied */
+	memset(&work, 0, sizeof(work));
+	memset(&scratch, 0, sizeof(scratch));
+	memset(&top, 0, sizeof(top));
 	memset(&pc, 0, sizeof(pc));
 	pc.p = re;
-	comp_seq(&pc, &ph->top);
+	pc.ar = &work;
+	comp_seq(&pc, &top);
 	if (pc.bad || *pc.p != '\0') {
-		phrase_free(ph);
+		ar_free(&work);
 		return NULL;
 	}
-	seq_simplify(&ph->top);
-	seq_prepare(&ph->top);
+	seq_simplify(&work, &scratch, &top);
+	seq_prepare(&top);
+	ph = xcalloc(1, sizeof(*ph));
+	seq_copy(&ph->ar, &ph->top, &top);
+	ar_free(&scratch);
+	ar_free(&work);
 	return ph;
 }
 
@@ -580,7 +654,7 @@ phrase_free(struct phrase *ph)
 {
 	if (ph == NULL)
 		return;
-	seq_free(&ph->top);
+	ar_free(&ph->ar);
 	free(ph);
 }
 
