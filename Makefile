@@ -83,7 +83,11 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/testlib.h $(BUILD)/libintake.a | $(B
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(BUILD)/libintake.a | $(BUILD)/fuzz
 	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer $(LDFLAGS_ALL) -o $@ $< $(BUILD)/libintake.a $(LIBS)
 
-$(BUILD) $(BUILD)/tests $(BUILD)/fuzz:
+# Benchmark drivers (tests/bench/*.c), built by `make bench`.
+$(BUILD)/bench/%: tests/bench/%.c $(BUILD)/libintake.a | $(BUILD)/bench
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS_ALL) -o $@ $< $(BUILD)/libintake.a $(LIBS)
+
+$(BUILD) $(BUILD)/tests $(BUILD)/fuzz $(BUILD)/bench:
 	mkdir -p $@
 
 tests: $(TEST_BINS)
@@ -136,8 +140,11 @@ demo: deps
 	$(MAKE) all
 	sh tools/demo.sh
 
+BENCH_SRCS := $(wildcard tests/bench/*.c)
+BENCH_BINS := $(BENCH_SRCS:tests/bench/%.c=$(BUILD)/bench/%)
+
 bench: deps
-	$(MAKE) all
+	$(MAKE) all $(BENCH_BINS)
 	sh tests/bench/run.sh $(BUILD)
 
 triage-report: all

@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <iconv.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
@@ -32,6 +33,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -57,22 +59,34 @@
 
 #define CHILD_FD		3
 #define CHILD_AS_LIMIT		((rlim_t)1 << 30)	/* 1 GiB */
+#define CHILD_HEAP_KEEP		((size_t)8 << 20)
 #define REQ_MAX			(((uint64_t)1 << 30) + 4096)
 #define REPLY_FIXED_MAX		((uint64_t)64 << 20)
 #define NLIMITS			7
 #define WIRE_MAGIC		0x31534d49u	/* "IMS1" */
 #define WIRE_NULL		0xffffffffu
-/* A fresh child now and then bounds what libetpan leaks (it does, in
- * mailimf_fields_parse on some malformed headers) or fragments. */
-#define CHILD_MAX_MESSAGES	1000
 #define PARSER_ARGV0		"intake-parser"
 #define PARSER_ENV		"INTAKE_PARSER_CHILD"	/* "SANDBOX PARENT" */
+
+/*
+ * A receive buffer kept from one message to the next, so that a message
+ * costs no allocation (and no page faults) on either side.  One larger
+ * than RXBUF_KEEP is let go after its message: RSS stays bounded.
+ */
+struct rxbuf {
+	char	*p;
+	size_t	 cap;
+};
+
+#define RXBUF_MIN	((size_t)64 << 10)
+#define RXBUF_KEEP	((size_t)1 << 20)
 
 struct parsechild {
 	pid_t	 pid;		/* -1: not running (start on next parse) */
 	int	 fd;		/* our end of the socketpair */
 	int	 sandbox;	/* seccomp + RLIMIT_AS in the child */
 	unsigned nparsed;	/* by this child */
+	struct rxbuf reply;	/* the child's last reply; ours */
 };
 
 /* ---- wire format ------------------------------------------------------- */
@@ -97,6 +111,16 @@ put_u64(struct buf *b, uint64_t v)
 	for (i = 0; i < 8; i++)
 		p[i] = (unsigned char)(v >> (8 * i));
 	buf_add(b, p, sizeof(p));
+}
+
+/* Overwrite 8 bytes at p with v, little endian. */
+static void
+put_le(char *p, uint64_t v)
+{
+	int i;
+
+	for (i = 0; i < 8; i++)
+		p[i] = (char)(unsigned char)(v >> (8 * i));
 }
 
 static void
@@ -159,8 +183,8 @@ rd_str(struct rd *r, size_t *lenp)
 		*lenp = 0;
 	if (r->bad || n == WIRE_NULL)
 		return NULL;
-	if (n > r->left || memchr(r->p, '\0', (size_t)n) != NULL ||
-	    !utf8_valid((const char *)r->p, (size_t)n)) {
+	/* utf8_valid refuses NUL too */
+	if (n > r->left || !utf8_valid((const char *)r->p, (size_t)n)) {
 		r->bad = 1;
 		return NULL;
 	}
@@ -172,44 +196,56 @@ rd_str(struct rd *r, size_t *lenp)
 	return s;
 }
 
-int
-message_serialize(const struct message *m, char **out, size_t *outlen)
+/* Append m's wire form to b.  -1 when a length does not fit the format. */
+static int
+serialize_into(struct buf *b, const struct message *m)
 {
-	struct buf b;
 	size_t i;
 
 	if (m->text && m->text_len > UINT32_MAX - 1)
 		return -1;
-	buf_init(&b, 0);
-	put_u32(&b, WIRE_MAGIC);
-	put_str(&b, m->message_id);
-	put_str(&b, m->from_addr);
-	put_str(&b, m->from_name);
-	put_str(&b, m->reply_to);
-	put_str(&b, m->to);
-	put_str(&b, m->subject);
-	put_str(&b, m->in_reply_to);
-	put_str(&b, m->references);
-	put_u64(&b, (uint64_t)(int64_t)m->date);
-	put_str(&b, m->content_type);
-	put_str(&b, m->report_type);
+	put_u32(b, WIRE_MAGIC);
+	put_str(b, m->message_id);
+	put_str(b, m->from_addr);
+	put_str(b, m->from_name);
+	put_str(b, m->reply_to);
+	put_str(b, m->to);
+	put_str(b, m->subject);
+	put_str(b, m->in_reply_to);
+	put_str(b, m->references);
+	put_u64(b, (uint64_t)(int64_t)m->date);
+	put_str(b, m->content_type);
+	put_str(b, m->report_type);
 	if (m->text)
-		put_bytes(&b, m->text, m->text_len);
+		put_bytes(b, m->text, m->text_len);
 	else
-		put_u32(&b, WIRE_NULL);
-	put_u32(&b, m->text_from_html ? 1 : 0);
-	put_u32(&b, (uint32_t)m->status);
-	put_str(&b, m->parse_error);
-	put_u32(&b, (uint32_t)m->nheaders);
+		put_u32(b, WIRE_NULL);
+	put_u32(b, m->text_from_html ? 1 : 0);
+	put_u32(b, (uint32_t)m->status);
+	put_str(b, m->parse_error);
+	put_u32(b, (uint32_t)m->nheaders);
 	for (i = 0; i < m->nheaders; i++) {
-		put_str(&b, m->headers[i].name);
-		put_str(&b, m->headers[i].value);
+		put_str(b, m->headers[i].name);
+		put_str(b, m->headers[i].value);
 	}
-	put_u32(&b, (uint32_t)m->nattachments);
+	put_u32(b, (uint32_t)m->nattachments);
 	for (i = 0; i < m->nattachments; i++) {
-		put_str(&b, m->attachments[i].filename);
-		put_str(&b, m->attachments[i].content_type);
-		put_u64(&b, (uint64_t)m->attachments[i].size);
+		put_str(b, m->attachments[i].filename);
+		put_str(b, m->attachments[i].content_type);
+		put_u64(b, (uint64_t)m->attachments[i].size);
+	}
+	return 0;
+}
+
+int
+message_serialize(const struct message *m, char **out, size_t *outlen)
+{
+	struct buf b;
+
+	buf_init(&b, 0);
+	if (serialize_into(&b, m) == -1) {
+		buf_free(&b);
+		return -1;
 	}
 	*outlen = b.len;
 	*out = buf_steal(&b);
@@ -285,43 +321,209 @@ bad:
 	return -1;
 }
 
+/* ---- transfers, both ends ------------------------------------------ */
+
+enum xfer { XFER_OK, XFER_EOF, XFER_TIMEOUT, XFER_BAD };
+
+/*
+ * One end of the socketpair, for one exchange.  The child's end blocks and
+ * has no deadline: it only ever calls read(2) and write(2), which its
+ * filter allows (no poll, no sendmsg), and a dead parent ends it (EOF).
+ * The parent's end is non-blocking, waits in poll(2) until the deadline and
+ * sends with MSG_NOSIGNAL: a dead child is EPIPE, not SIGPIPE in the daemon.
+ */
+struct chan {
+	int	 fd;
+	int	 parent;
+	int64_t	 deadline;	/* CLOCK_MONOTONIC ms; 0: none */
+	uint64_t sent;		/* bytes the peer's socket accepted */
+};
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Parent only: wait for ev until the deadline. */
+static enum xfer
+chan_wait(struct chan *ch, short ev)
+{
+	struct pollfd p;
+	int64_t left;
+	int r;
+
+	for (;;) {
+		left = -1;
+		if (ch->deadline) {
+			left = ch->deadline - now_ms();
+			if (left <= 0)
+				return XFER_TIMEOUT;
+			if (left > INT32_MAX)
+				left = INT32_MAX;
+		}
+		p.fd = ch->fd;
+		p.events = ev;
+		p.revents = 0;
+		r = poll(&p, 1, (int)left);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1)
+			return XFER_EOF;
+		if (r == 0)
+			return XFER_TIMEOUT;
+		return XFER_OK;
+	}
+}
+
+/* Is this error "try again later" on the parent's non-blocking end? */
+static int
+chan_again(const struct chan *ch)
+{
+	return ch->parent && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+/* Send all of iov[0..n) (which it consumes), in one system call when the
+ * socket buffer takes it. */
+static enum xfer
+chan_write(struct chan *ch, struct iovec *iov, int n)
+{
+	struct msghdr mh;
+	enum xfer x;
+	size_t k;
+	ssize_t r;
+
+	while (n > 0) {
+		if (iov->iov_len == 0) {
+			iov++;
+			n--;
+			continue;
+		}
+		if (ch->parent) {
+			memset(&mh, 0, sizeof(mh));
+			mh.msg_iov = iov;
+			mh.msg_iovlen = (size_t)n;
+			r = sendmsg(ch->fd, &mh, MSG_NOSIGNAL);
+		} else
+			r = write(ch->fd, iov->iov_base, iov->iov_len);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1 && chan_again(ch)) {
+			if ((x = chan_wait(ch, POLLOUT)) != XFER_OK)
+				return x;
+			continue;
+		}
+		if (r <= 0)
+			return XFER_EOF;
+		ch->sent += (uint64_t)r;
+		for (k = (size_t)r; k > 0 && n > 0; ) {
+			if (k < iov->iov_len) {
+				iov->iov_base = (char *)iov->iov_base + k;
+				iov->iov_len -= k;
+				break;
+			}
+			k -= iov->iov_len;
+			iov++;
+			n--;
+		}
+	}
+	return XFER_OK;
+}
+
+/* Read at least min and at most max bytes to p; *got says how many. */
+static enum xfer
+chan_read(struct chan *ch, char *p, size_t min, size_t max, size_t *got)
+{
+	enum xfer x;
+	ssize_t r;
+
+	*got = 0;
+	while (*got < min) {
+		r = read(ch->fd, p + *got, max - *got);
+		if (r > 0) {
+			*got += (size_t)r;
+			continue;
+		}
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1 && chan_again(ch)) {
+			if ((x = chan_wait(ch, POLLIN)) != XFER_OK)
+				return x;
+			continue;
+		}
+		return XFER_EOF;
+	}
+	return XFER_OK;
+}
+
+/* Room for n bytes, what it holds kept.  -1 when memory runs out (the
+ * buffer is then as it was). */
+static int
+rxbuf_reserve(struct rxbuf *b, size_t n)
+{
+	char *p;
+
+	if (n < RXBUF_MIN)
+		n = RXBUF_MIN;
+	if (n <= b->cap)
+		return 0;
+	if ((p = realloc(b->p, n)) == NULL)
+		return -1;
+	b->p = p;
+	b->cap = n;
+	return 0;
+}
+
+/* After a message: a big buffer goes (a 20 MB message must not keep its
+ * 20 MB for the next thousand small ones). */
+static void
+rxbuf_trim(struct rxbuf *b)
+{
+	if (b->cap > RXBUF_KEEP) {
+		free(b->p);
+		b->p = NULL;
+		b->cap = 0;
+	}
+}
+
+/*
+ * Receive one frame (u64 length, then that many bytes, at most max) into
+ * b, usually with one read.  *lenp gets the payload's length; it starts at
+ * b->p + 8 and is followed by a NUL.  XFER_BAD: too long, or more bytes
+ * than the frame (each side sends one frame and waits for the answer).
+ */
+static enum xfer
+chan_read_frame(struct chan *ch, struct rxbuf *b, uint64_t max,
+    uint64_t *lenp)
+{
+	size_t got, more;
+	uint64_t n;
+	enum xfer x;
+
+	if (rxbuf_reserve(b, RXBUF_MIN) == -1)
+		return XFER_BAD;
+	if ((x = chan_read(ch, b->p, 8, b->cap - 1, &got)) != XFER_OK)
+		return x;
+	n = get_le((const unsigned char *)b->p, 8);
+	if (n > max || n > SIZE_MAX - 9 || got > 8 + n)
+		return XFER_BAD;
+	if (rxbuf_reserve(b, (size_t)n + 9) == -1)
+		return XFER_BAD;
+	if (got < 8 + n) {
+		x = chan_read(ch, b->p + got, (size_t)(8 + n) - got,
+		    (size_t)(8 + n) - got, &more);
+		if (x != XFER_OK)
+			return x;
+	}
+	b->p[8 + n] = '\0';
+	*lenp = n;
+	return XFER_OK;
+}
+
 /* ---- the child ------------------------------------------------------- */
-
-static int
-full_read(int fd, void *p, size_t n)
-{
-	char *c = p;
-	ssize_t r;
-
-	while (n > 0) {
-		r = read(fd, c, n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1;
-		c += r;
-		n -= (size_t)r;
-	}
-	return 0;
-}
-
-static int
-full_write(int fd, const void *p, size_t n)
-{
-	const char *c = p;
-	ssize_t r;
-
-	while (n > 0) {
-		r = write(fd, c, n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1;
-		c += r;
-		n -= (size_t)r;
-	}
-	return 0;
-}
 
 /*
  * Pin a converter from each charset mail is written in: iconv loads its
@@ -464,27 +666,33 @@ child_seccomp(void)
 	return rc == 0 ? 0 : -1;
 }
 
-/* Serve requests until the parent closes its end. */
+/*
+ * Serve requests until the parent closes its end.  A request is parsed
+ * where it was read, and the reply is built behind room for its length:
+ * one read and one write per message, no copy, no allocation but the
+ * parser's own.
+ */
 static void __attribute__((noreturn))
 child_loop(int fd)
 {
-	unsigned char hdr[8], lim8[NLIMITS * 8];
+	const unsigned char *lim8;
+	struct chan ch = { fd, 0, 0, 0 };
+	struct rxbuf req = { NULL, 0 };
 	struct parse_limits lim;
 	struct message m;
-	struct buf frame;
+	struct buf reply;
+	struct iovec iov;
 	uint64_t n;
-	char *raw, *out;
-	size_t outlen;
+	enum xfer x;
 
+	buf_init(&reply, 0);
 	for (;;) {
-		if (full_read(fd, hdr, sizeof(hdr)) == -1)
+		x = chan_read_frame(&ch, &req, REQ_MAX, &n);
+		if (x == XFER_EOF)
 			_exit(0);
-		n = get_le(hdr, 8);
-		if (n < sizeof(lim8) || n > REQ_MAX)
+		if (x != XFER_OK || n < NLIMITS * 8)
 			_exit(2);
-		if (full_read(fd, lim8, sizeof(lim8)) == -1)
-			_exit(2);
-		n -= sizeof(lim8);
+		lim8 = (const unsigned char *)req.p + 8;
 		parse_limits_default(&lim);
 		lim.max_message_bytes = (size_t)get_le(lim8, 8);
 		lim.max_depth = (int)get_le(lim8 + 8, 8);
@@ -493,21 +701,21 @@ child_loop(int fd)
 		lim.max_header_bytes = (size_t)get_le(lim8 + 32, 8);
 		lim.max_text_bytes = (size_t)get_le(lim8 + 40, 8);
 		lim.max_decode_ratio = (int)get_le(lim8 + 48, 8);
-		raw = xmalloc((size_t)n + 1);
-		if (full_read(fd, raw, (size_t)n) == -1)
-			_exit(2);
-		message_parse(raw, (size_t)n, &lim, &m);
-		free(raw);
-		if (message_serialize(&m, &out, &outlen) == -1)
+		message_parse(req.p + 8 + NLIMITS * 8, (size_t)n - NLIMITS * 8,
+		    &lim, &m);
+		rxbuf_trim(&req);
+		buf_reset(&reply);
+		put_u64(&reply, 0);	/* the length, once known */
+		if (serialize_into(&reply, &m) == -1)
 			_exit(2);
 		message_free(&m);
-		buf_init(&frame, 0);
-		put_u64(&frame, outlen);
-		if (full_write(fd, frame.data, frame.len) == -1 ||
-		    full_write(fd, out, outlen) == -1)
+		put_le(reply.data, reply.len - 8);
+		iov.iov_base = reply.data;
+		iov.iov_len = reply.len;
+		if (chan_write(&ch, &iov, 1) != XFER_OK)
 			_exit(0);
-		buf_free(&frame);
-		free(out);
+		if (reply.cap > RXBUF_KEEP)
+			buf_free(&reply);
 	}
 }
 
@@ -538,11 +746,40 @@ child_main(int sock, int sandbox, pid_t parent)
 		(void)localtime_r(&t, &tm);
 		(void)mktime(&tm);
 	}
+	/* Keep freed memory for the next message instead of returning it to
+	 * the kernel and faulting it back in (glibc trims above 128 KiB):
+	 * up to CHILD_HEAP_KEEP stays, anything larger is mapped apart and
+	 * given back at once, so a 20 MB message does not stay resident. */
+	(void)mallopt(M_MMAP_THRESHOLD, (int)CHILD_HEAP_KEEP);
+	(void)mallopt(M_TRIM_THRESHOLD, (int)CHILD_HEAP_KEEP);
 	if (child_rlimits(sandbox) == -1)
 		_exit(2);
 	if (sandbox && child_seccomp() == -1)
 		_exit(2);
 	child_loop(CHILD_FD);
+}
+
+/*
+ * What the child executes: /proc/self/exe, the very file we run even if
+ * the package was upgraded since.  Under valgrind (its preload library in
+ * LD_PRELOAD) that is valgrind's own tool binary, which cannot run alone;
+ * valgrind answers readlink(2) of it with our path, so that is executed
+ * instead: the child runs outside valgrind (the environment below has no
+ * LD_PRELOAD) and the parent's side of every exchange is checked.
+ */
+static const char *
+child_path(char *buf, size_t len)
+{
+	const char *pre = getenv("LD_PRELOAD");
+	ssize_t n;
+
+	if (pre == NULL || strstr(pre, "vgpreload") == NULL)
+		return "/proc/self/exe";
+	n = readlink("/proc/self/exe", buf, len - 1);
+	if (n <= 0 || (size_t)n >= len - 1)
+		return "/proc/self/exe";
+	buf[n] = '\0';
+	return buf;
 }
 
 /*
@@ -558,7 +795,7 @@ child_exec(int sock, int sandbox, pid_t parent)
 	static const char *const keep[] = { "TZ", "ASAN_OPTIONS",
 	    "UBSAN_OPTIONS", "LSAN_OPTIONS", "INTAKE_SANITIZER", NULL };
 	char *argv[] = { (char *)PARSER_ARGV0, NULL };
-	char *envp[8], mode[64];
+	char *envp[8], mode[64], exe[4096];
 	const char *v;
 	size_t n = 0, i;
 
@@ -573,7 +810,7 @@ child_exec(int sock, int sandbox, pid_t parent)
 		if ((v = getenv(keep[i])) != NULL)
 			envp[n++] = xasprintf("%s=%s", keep[i], v);
 	envp[n] = NULL;
-	execve("/proc/self/exe", argv, envp);
+	execve(child_path(exe, sizeof(exe)), argv, envp);
 	child_main(CHILD_FD, sandbox, parent);
 }
 
@@ -707,6 +944,7 @@ parsechild_stop(struct parsechild *pc)
 		}
 		pc->pid = -1;
 	}
+	free(pc->reply.p);
 	free(pc);
 }
 
@@ -720,100 +958,6 @@ int
 parsechild_sandboxed(const struct parsechild *pc)
 {
 	return pc ? pc->sandbox : 0;
-}
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-enum xfer { XFER_OK, XFER_EOF, XFER_TIMEOUT };
-
-/* Wait for fd to be ready for ev until deadline (0 = none). */
-static enum xfer
-wait_fd(int fd, short ev, int64_t deadline)
-{
-	struct pollfd p;
-	int64_t left;
-	int r;
-
-	for (;;) {
-		left = -1;
-		if (deadline) {
-			left = deadline - now_ms();
-			if (left <= 0)
-				return XFER_TIMEOUT;
-			if (left > INT32_MAX)
-				left = INT32_MAX;
-		}
-		p.fd = fd;
-		p.events = ev;
-		p.revents = 0;
-		r = poll(&p, 1, (int)left);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1)
-			return XFER_EOF;
-		if (r == 0)
-			return XFER_TIMEOUT;
-		return XFER_OK;
-	}
-}
-
-static enum xfer
-send_all(int fd, const void *p, size_t n, int64_t deadline)
-{
-	const char *c = p;
-	ssize_t r;
-	enum xfer x;
-
-	while (n > 0) {
-		r = send(fd, c, n, MSG_NOSIGNAL);
-		if (r > 0) {
-			c += r;
-			n -= (size_t)r;
-			continue;
-		}
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			if ((x = wait_fd(fd, POLLOUT, deadline)) != XFER_OK)
-				return x;
-			continue;
-		}
-		return XFER_EOF;
-	}
-	return XFER_OK;
-}
-
-static enum xfer
-recv_all(int fd, void *p, size_t n, int64_t deadline)
-{
-	char *c = p;
-	ssize_t r;
-	enum xfer x;
-
-	while (n > 0) {
-		r = read(fd, c, n);
-		if (r > 0) {
-			c += r;
-			n -= (size_t)r;
-			continue;
-		}
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			if ((x = wait_fd(fd, POLLIN, deadline)) != XFER_OK)
-				return x;
-			continue;
-		}
-		return XFER_EOF;
-	}
-	return XFER_OK;
 }
 
 /* What message_parse gives for a message nobody read. */
@@ -839,55 +983,62 @@ reply_max(size_t len, const struct parse_limits *lim)
 	return m;
 }
 
+/* exchange()'s answer when the child was gone before the request. */
+static const char idle_death[] = "parser died while idle";
+
+/*
+ * One request and its reply: a sendmsg, a poll and a read in the common
+ * case.  NULL with *out filled, or why the child cannot be trusted any
+ * more (idle_death: not this message's fault).
+ */
 static const char *
 exchange(struct parsechild *pc, const char *raw, size_t len,
     const struct parse_limits *lim, struct message *out)
 {
-	struct buf req;
-	unsigned char hdr[8];
+	struct chan ch = { pc->fd, 1, 0, 0 };
+	char hdr[8 + NLIMITS * 8];
+	struct iovec iov[2];
 	uint64_t n;
-	int64_t deadline = 0;
 	enum xfer x;
-	char *reply;
 
 	if (lim->timeout_ms > 0)
-		deadline = now_ms() + lim->timeout_ms;
-	buf_init(&req, 0);
-	put_u64(&req, (uint64_t)len + NLIMITS * 8);
-	put_u64(&req, lim->max_message_bytes);
-	put_u64(&req, (uint64_t)lim->max_depth);
-	put_u64(&req, (uint64_t)lim->max_parts);
-	put_u64(&req, (uint64_t)lim->max_headers);
-	put_u64(&req, lim->max_header_bytes);
-	put_u64(&req, lim->max_text_bytes);
-	put_u64(&req, (uint64_t)lim->max_decode_ratio);
-	x = send_all(pc->fd, req.data, req.len, deadline);
-	buf_free(&req);
+		ch.deadline = now_ms() + lim->timeout_ms;
+	put_le(hdr, (uint64_t)len + NLIMITS * 8);
+	put_le(hdr + 8, lim->max_message_bytes);
+	put_le(hdr + 16, (uint64_t)lim->max_depth);
+	put_le(hdr + 24, (uint64_t)lim->max_parts);
+	put_le(hdr + 32, (uint64_t)lim->max_headers);
+	put_le(hdr + 40, lim->max_header_bytes);
+	put_le(hdr + 48, lim->max_text_bytes);
+	put_le(hdr + 56, (uint64_t)lim->max_decode_ratio);
+	iov[0].iov_base = hdr;
+	iov[0].iov_len = sizeof(hdr);
+	iov[1].iov_base = (void *)(uintptr_t)raw;
+	iov[1].iov_len = len;
+	x = chan_write(&ch, iov, 2);
+	/* a socket that takes nothing at all: the child had died before this
+	 * message (the OOM killer, an operator), and its end is closed */
+	if (x == XFER_EOF && ch.sent == 0)
+		return idle_death;
+	/* the reply cannot be there yet: wait before the first read */
 	if (x == XFER_OK)
-		x = send_all(pc->fd, raw, len, deadline);
+		x = chan_wait(&ch, POLLIN);
 	if (x == XFER_OK)
-		x = recv_all(pc->fd, hdr, sizeof(hdr), deadline);
-	if (x == XFER_TIMEOUT)
+		x = chan_read_frame(&ch, &pc->reply, reply_max(len, lim), &n);
+	if (x == XFER_OK && message_deserialize(pc->reply.p + 8, (size_t)n,
+	    out) == -1)
+		x = XFER_BAD;
+	rxbuf_trim(&pc->reply);
+	switch (x) {
+	case XFER_OK:
+		return NULL;
+	case XFER_TIMEOUT:
 		return "parser timed out";
-	if (x != XFER_OK)
+	case XFER_BAD:
+		return "parser reply invalid";
+	default:
 		return "parser crashed";
-	n = get_le(hdr, 8);
-	if (n > reply_max(len, lim))
-		return "parser reply invalid";
-	reply = malloc((size_t)n + 1);
-	if (reply == NULL)
-		return "parser reply invalid";
-	x = recv_all(pc->fd, reply, (size_t)n, deadline);
-	if (x != XFER_OK) {
-		free(reply);
-		return x == XFER_TIMEOUT ? "parser timed out" : "parser crashed";
 	}
-	if (message_deserialize(reply, (size_t)n, out) == -1) {
-		free(reply);
-		return "parser reply invalid";
-	}
-	free(reply);
-	return NULL;
 }
 
 int
@@ -898,6 +1049,7 @@ parsechild_parse(void *arg, const char *raw, size_t len,
 	struct parse_limits deflim;
 	const char *why;
 	char *err = NULL;
+	int tries;
 
 	if (limits == NULL) {
 		parse_limits_default(&deflim);
@@ -910,24 +1062,28 @@ parsechild_parse(void *arg, const char *raw, size_t len,
 		out->status = MSG_PARSE_LIMIT;
 		return -1;
 	}
-	/* a child that died while idle (OOM killer, an operator) is not this
-	 * message's fault: start a new one before sending */
-	if (pc->pid != -1 && waitpid(pc->pid, NULL, WNOHANG) == pc->pid) {
-		close(pc->fd);
-		pc->fd = -1;
-		pc->pid = -1;
+	if (pc->pid != -1 && pc->nparsed >= PARSECHILD_MAX_MESSAGES)
+		reap(pc);
+	for (tries = 0; ; tries++) {
+		if (pc->pid == -1 && spawn(pc, &err) == -1) {
+			log_err("%s", err);
+			free(err);
+			unparsed(out, "parser unavailable");
+			return -1;
+		}
+		pc->nparsed++;
+		why = exchange(pc, raw, len, limits, out);
+		/* a child that died while idle is not this message's fault:
+		 * once, a new one gets it */
+		if (why != idle_death)
+			break;
+		if (tries > 0) {
+			why = "parser crashed";
+			break;
+		}
+		reap(pc);
 		log_warning("parser child died while idle: restarting it");
 	}
-	if (pc->pid != -1 && pc->nparsed >= CHILD_MAX_MESSAGES)
-		reap(pc);
-	if (pc->pid == -1 && spawn(pc, &err) == -1) {
-		log_err("%s", err);
-		free(err);
-		unparsed(out, "parser unavailable");
-		return -1;
-	}
-	pc->nparsed++;
-	why = exchange(pc, raw, len, limits, out);
 	if (why != NULL) {
 		/* the child's state is unknown: never reuse it */
 		reap(pc);

@@ -18,7 +18,8 @@ MD=$T/mail
 mkdir -p "$MD/new" "$MD/cur" "$MD/tmp"
 printf 'secret\n' > "$T/pw"
 chmod 600 "$T/pw"
-NS=127.0.0.77
+# A loopback address of our own (parallel runs must not share port 53).
+NS=127.77.$(( $$ % 250 + 1 )).$(( ($$ / 250) % 250 + 1 ))
 printf 'nameserver %s\noptions timeout:30 attempts:1\n' "$NS" > "$T/resolv.conf"
 cat > "$T/intake.conf" <<CONF
 database = "intake.db";
@@ -53,6 +54,15 @@ in_ns() {
 	exec unshare -m sh -c 'mount --bind "$0" /etc/resolv.conf && exec "$@"' \
 	    "$T/resolv.conf" "$@"
 }
+
+# The machine must resolve names through resolv.conf (nsswitch "dns"), and
+# the bind mount must work: probe with getent before testing intaked.
+(in_ns timeout 3 getent ahosts probe.dns-silent.test) >/dev/null 2>&1
+if [ "$(cat "$T/queries")" -eq 0 ]; then
+	echo "skip: name lookups here do not reach resolv.conf's server (nsswitch or mount)"
+	exit 77
+fi
+echo 0 > "$T/queries"
 
 printf 'From: a@example.net\nSubject: s\nMessage-ID: <dns1@example.net>\n\nMy boss took my passport and locks me in, please help.\n' > "$MD/new/1764000001.M1P1.dns1"
 start=$(date +%s)

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "message.h"
@@ -274,14 +275,73 @@ START_TEST(test_child_matches_in_process)
 			changes++;
 		}
 	}
-	/* nothing crashed or was killed: a new child only every 1000 */
-	ck_assert_uint_eq(changes, (f.n - 1) / 1000);
+	/* nothing crashed or was killed: a new child only every
+	 * PARSECHILD_MAX_MESSAGES */
+	ck_assert_uint_eq(changes, (f.n - 1) / PARSECHILD_MAX_MESSAGES);
 	fixtures_free(&f);
 	parsechild_stop(pc);
 }
 END_TEST
 
-/* 40 MB of HTML: seconds of work for the child. */
+/* The child is replaced after PARSECHILD_MAX_MESSAGES, between two
+ * messages: none of them is lost, the old child is reaped. */
+START_TEST(test_child_recycled)
+{
+	struct parsechild *pc;
+	struct message m;
+	char *err = NULL, msg[128];
+	pid_t first;
+	int i, n;
+
+	pc = parsechild_start(&err);
+	ck_assert_ptr_nonnull(pc);
+	first = parsechild_pid(pc);
+	for (i = 0; i < PARSECHILD_MAX_MESSAGES; i++) {
+		n = snprintf(msg, sizeof(msg), "Message-ID: <r%d@example.org>\n"
+		    "Subject: n%d\n\nbody %d\n", i, i, i);
+		ck_assert_int_eq(parsechild_parse(pc, msg, (size_t)n, NULL, &m), 0);
+		ck_assert_int_eq(atoi(m.subject + 1), i);
+		message_free(&m);
+	}
+	ck_assert_int_eq(parsechild_pid(pc), first);
+	ck_assert_int_eq(parsechild_parse(pc, simple, strlen(simple), NULL, &m), 0);
+	ck_assert_str_eq(m.message_id, "x1@example.org");
+	message_free(&m);
+	ck_assert_int_gt(parsechild_pid(pc), 0);
+	ck_assert_int_ne(parsechild_pid(pc), first);
+	/* reaped: not even a zombie left */
+	ck_assert_int_eq(kill(first, 0), -1);
+	parsechild_stop(pc);
+}
+END_TEST
+
+/*
+ * In a forked helper: SIGKILL pid once it has spent 20 ms of CPU, i.e. in
+ * the middle of reading or parsing the message below (150 ms or more),
+ * whatever the machine's load; a fixed delay would race the parser.
+ */
+static void __attribute__((noreturn))
+kill_when_busy(pid_t pid)
+{
+	struct timespec t0, t;
+	clockid_t id;
+	int i;
+
+	if (clock_getcpuclockid(pid, &id) != 0 || clock_gettime(id, &t0) == -1)
+		_exit(1);
+	for (i = 0; i < 20000; i++) {
+		if (clock_gettime(id, &t) == -1)
+			_exit(1);
+		if ((t.tv_sec - t0.tv_sec) * 1000000000L +
+		    (t.tv_nsec - t0.tv_nsec) >= 20000000L)
+			break;
+		usleep(500);
+	}
+	kill(pid, SIGKILL);
+	_exit(0);
+}
+
+/* 40 MB of HTML: 150 ms or more of work for the child. */
 static void
 slow_message(struct buf *b)
 {
@@ -333,11 +393,8 @@ START_TEST(test_killed_child_restarts)
 	lim.max_message_bytes = 64 << 20;
 	killer = fork();
 	ck_assert_int_ne(killer, -1);
-	if (killer == 0) {
-		usleep(200000);
-		kill(pid, SIGKILL);
-		_exit(0);
-	}
+	if (killer == 0)
+		kill_when_busy(pid);
 	ck_assert_int_eq(parsechild_parse(pc, big.data, big.len, &lim, &m), -1);
 	waitpid(killer, NULL, 0);
 	ck_assert_int_eq(m.status, MSG_PARSE_ERROR);
@@ -569,6 +626,7 @@ parsechild_suite(void)
 	tcase_add_test(tc, test_truncations_rejected);
 	tcase_add_test(tc, test_bad_fields_rejected);
 	tcase_add_test(tc, test_child_matches_in_process);
+	tcase_add_test(tc, test_child_recycled);
 	tcase_add_test(tc, test_killed_child_restarts);
 	tcase_add_test(tc, test_timeout_restarts);
 	tcase_add_test(tc, test_sandbox_active);
