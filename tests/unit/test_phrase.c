@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "phrase.h"
 #include "triage.h"
@@ -218,6 +219,63 @@ START_TEST(test_hand_picked)
 	ck_assert_ptr_null(phrase_compile("a\\w*?"));
 	ck_assert_ptr_null(phrase_compile("(?:a"));
 	ck_assert_ptr_null(phrase_compile("a)"));
+}
+END_TEST
+
+/*
+ * A phrase whose attempts explode (seven words with six gaps, on a run of
+ * the same word) exceeds phrase.c's step budget: phrase_match() says so,
+ * and triage hands that attempt to PCRE2 (whose limits then decide).  In
+ * the text below only the first word starts a match (seven "a", "b", then
+ * more "a"), and only PCRE2 finds it within its limit: without the
+ * hand-over the message would not be classified tta.
+ */
+START_TEST(test_step_budget)
+{
+	char re[1024] = "a", text[512] = "", path[] = "/tmp/test_phrase.XXXXXX";
+	const char *conf = "version = 1;\nlanguages = ( { code = \"en\"; "
+	    "full = true; stopwords = [ \"a\" ]; } );\nrules = ( { signal = "
+	    "\"tta\"; weight = 5; lang = \"any\"; phrases = [ \"a ... a ... a "
+	    "... a ... a ... a ... a b\" ]; } );\n";
+	struct triage_result res;
+	struct message m;
+	struct lexicon *lex;
+	struct phrase *ph;
+	char err[256];
+	size_t end;
+	int i, fd;
+
+	for (i = 0; i < 6; i++)
+		strcat(re, "(?:\\W++\\w++){0,4}\\W+a");
+	strcat(re, "\\W+b");
+	for (i = 0; i < 60; i++)
+		strcat(text, "a ");
+	ph = phrase_compile(re);
+	ck_assert_ptr_nonnull(ph);
+	ck_assert_int_eq(phrase_match(ph, text, strlen(text), 0, &end), -1);
+	phrase_free(ph);
+
+	fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, conf, strlen(conf)), (int)strlen(conf));
+	close(fd);
+	lex = lexicon_load(path, err, sizeof(err));
+	unlink(path);
+	ck_assert_msg(lex != NULL, "%s", err);
+	text[0] = '\0';
+	for (i = 0; i < 7; i++)
+		strcat(text, "a ");
+	strcat(text, "b");
+	for (i = 0; i < 35; i++)
+		strcat(text, " a");
+	memset(&m, 0, sizeof(m));
+	m.text = text;
+	m.text_len = strlen(text);
+	m.subject = (char *)"x";
+	ck_assert_int_eq(triage_classify(lex, &m, &res), 0);
+	ck_assert_int_eq(res.type, CT_TTA);
+	triage_result_free(&res);
+	lexicon_free(lex);
 }
 END_TEST
 
@@ -427,6 +485,7 @@ main(void)
 
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, test_hand_picked);
+	tcase_add_test(tc, test_step_budget);
 	tcase_add_test(tc, test_random_patterns);
 	tcase_add_test(tc, test_lexicon_builtin);
 	tcase_add_test(tc, test_regex_literals);
