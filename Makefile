@@ -149,6 +149,10 @@ bench: deps
 
 triage-report: all
 	sh tools/triage-report.sh
+	@for d in tests/fixtures/labeled tests/fixtures/triage-*; do \
+		echo; echo "== $$d"; \
+		sh tools/triage-report.sh $$d | sed -n '2,3p;5p;/^crisis recall/p'; \
+	done
 
 # ---- install -----------------------------------------------------------
 install: all
