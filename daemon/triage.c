@@ -1279,6 +1279,15 @@ regex_literals(struct pattern *pat, const char *src, uint32_t options)
 	struct litset ls;
 	const char *end;
 
+	/* a leading (?-i) or (?i) sets caselessness for the whole regex
+	 * (other inline options: no filter, they may change the syntax) */
+	if (strncmp(src, "(?-i)", 5) == 0) {
+		options &= ~(uint32_t)PCRE2_CASELESS;
+		src += 5;
+	} else if (strncmp(src, "(?i)", 4) == 0) {
+		options |= PCRE2_CASELESS;
+		src += 4;
+	}
 	if (alt_lits(src, options, 0, &ls, &end) < 0 || *end != '\0' ||
 	    ls.n > LIT_MAX) {
 		litset_free(&ls);

@@ -430,6 +430,7 @@ START_TEST(test_regex_literals)
 		"\xe6\x8a\xa4\xe7\x85\xa7.{0,8}(\xe6\x94\xb6|\xe6\x89\xa3)|"
 		"(\xe6\x94\xb6|\xe6\x89\xa3).{0,8}\xe6\x8a\xa4\xe7\x85\xa7",
 		"hindi (binabayaran|sinasahod)|walang sahod",
+		"(?-i)\xe6\x95\x91\xe6\x95\x91\xe6\x88\x91|Help",
 	};
 	int r, t, i, n, rejected = 0, agreed = 0;
 
@@ -440,8 +441,12 @@ START_TEST(test_regex_literals)
 		buf_init(&re, 0);
 		if (r < (int)NELEM(lexicon_like))
 			buf_addstr(&re, lexicon_like[r]);
-		else
+		else {
+			/* the leading option switches the filter reads */
+			if (rnd(4) == 0)
+				buf_addstr(&re, rnd(2) ? "(?-i)" : "(?i)");
 			gen_regex(&re, 0);
+		}
 		for (t = 0; t < 30; t++) {
 			struct buf text;
 			int rc;
@@ -472,6 +477,8 @@ START_TEST(test_regex_literals)
 	    "hindi ko alam", 13), 0);
 	ck_assert_int_eq(triage_check_regex_literals(lexicon_like[2],
 	    "nothing here", 12), 1);
+	ck_assert_int_eq(triage_check_regex_literals(lexicon_like[3],
+	    "help", 4), 1);	/* (?-i): "Help" is case-sensitive */
 }
 END_TEST
 
