@@ -86,6 +86,8 @@ static const char *const script_lang[SCR__COUNT] = {
 	"und", "zh", "ja", "ko", "th", "ru", "ar", "he", "hi", "am", "el", "und",
 };
 
+struct litset;
+
 struct pattern {
 	/* hot fields first: the prefilter reads nkeys and kbits of every
 	 * pattern for every text, and the arrays make this struct 1 KB */
@@ -101,6 +103,8 @@ struct pattern {
 	char		**lits;		/* raw regex: one must occur (owned) */
 	size_t		*litlens;
 	int		 nlits;		/* 0: no such filter */
+	struct litset	*prefix;	/* raw regex tried at tokens: a match
+					 * starts with one of these (owned) */
 	uint32_t	 kbits[LEX_MAX_KEYS];	/* keys' bits in a text's bitmap */
 	uint32_t	 keys[LEX_MAX_KEYS];	/* token keys, any one must occur */
 	uint32_t	 fkeys[LEX_MAX_KEYS];	/* keys of the first word */
@@ -1079,11 +1083,18 @@ skip_quantifier(const char *p)
 	return p;
 }
 
+static void	litset_free(struct litset *);
+
 static void
 lits_free(struct pattern *pat)
 {
 	int k;
 
+	if (pat->prefix != NULL) {
+		litset_free(pat->prefix);
+		free(pat->prefix);
+		pat->prefix = NULL;
+	}
 	for (k = 0; k < pat->nlits; k++)
 		free(pat->lits[k]);
 	free(pat->lits);
@@ -1270,6 +1281,168 @@ done:
 	if (rc != 0)
 		litset_free(out);
 	return rc;
+}
+
+static int	prefix_lits(const char *, uint32_t, int, struct litset *,
+		    const char **);
+
+/* The prefixes of the alternation at p (up to its ')' or the end, where
+ * *endp is left): each alternative's.  -1 when one has none. */
+static int
+alt_prefix(const char *p, uint32_t options, int depth, struct litset *out,
+    const char **endp)
+{
+	struct litset sub;
+	const char *q = p;
+
+	memset(out, 0, sizeof(*out));
+	for (;;) {
+		if (prefix_lits(q, options, depth, &sub, &q) < 0) {
+			litset_free(out);
+			return -1;
+		}
+		litset_take(out, &sub);
+		/* the rest of the alternative is not needed */
+		while (*q != '\0' && *q != '|' && *q != ')') {
+			if (*q == '\\' && q[1] != '\0')
+				q += 2;
+			else if (*q == '(' || *q == '[') {
+				if ((q = skip_bracketed(q)) == NULL) {
+					litset_free(out);
+					return -1;
+				}
+			} else
+				q++;
+		}
+		if (*q != '|')
+			break;
+		q++;
+	}
+	*endp = q;
+	return out->n > 0 ? 0 : -1;
+}
+
+/*
+ * The literal runs an anchored match of src must start with: after
+ * zero-width atoms (\b, lookarounds), the first atom's literal run, or
+ * each alternative's of a first plain group.  0 with the set, -1 when
+ * unsure or some alternative does not start with a literal.
+ */
+static int
+prefix_lits(const char *p, uint32_t options, int depth, struct litset *out,
+    const char **endp)
+{
+	int caseless = (options & PCRE2_CASELESS) != 0;
+	int utf = (options & PCRE2_UTF) != 0;
+	const char *q, *end;
+	struct buf run;
+	int rc = 0, n;
+
+	memset(out, 0, sizeof(*out));
+	if (depth > 8)
+		return -1;
+	/* zero-width atoms first */
+	for (;;) {
+		if (p[0] == '\\' && (p[1] == 'b' || p[1] == 'B'))
+			p += 2;
+		else if (strncmp(p, "(?=", 3) == 0 || strncmp(p, "(?!", 3) == 0 ||
+		    strncmp(p, "(?<=", 4) == 0 || strncmp(p, "(?<!", 4) == 0) {
+			if ((q = skip_bracketed(p)) == NULL)
+				return -1;
+			p = q;
+		} else
+			break;
+		if (*p == '?' || *p == '*' || *p == '+' || *p == '{')
+			return -1;	/* a quantified assertion: unsure */
+	}
+	if (*p == '(' && (p[1] != '?' || p[2] == ':')) {
+		/* a plain group: each alternative's prefix */
+		q = p[1] == '?' ? p + 3 : p + 1;
+		if (alt_prefix(q, options, depth + 1, out, &end) < 0)
+			return -1;
+		if (*end != ')' || ((q = skip_quantifier(end + 1)) == NULL) ||
+		    q != end + 1) {
+			litset_free(out);	/* unclosed, or quantified */
+			return -1;
+		}
+		*endp = end + 1;
+		return 0;
+	}
+	/* a literal run */
+	buf_init(&run, 0);
+	for (;;) {
+		uint32_t c = (unsigned char)*p;
+		size_t clen = 1;
+		const char *lp = p;
+
+		if (c == '\\') {
+			c = (unsigned char)p[1];
+			if (c == 0 || c >= 0x80 || (c | 0x20) - 'a' < 26u ||
+			    c - '0' < 10u)
+				break;	/* a class or other escape: the run ends */
+			lp = p + 1;
+			clen = 2;
+		} else if (c == 0 || strchr("()[]{}.^$|*+?", (int)c) != NULL)
+			break;
+		else if (utf && c >= 0x80) {
+			if ((n = utf8_decode((const unsigned char *)p, strlen(p),
+			    &c)) < 0)
+				break;
+			clen = (size_t)n;
+		}
+		if (caseless && !caseless_cp(c))
+			break;
+		q = skip_quantifier(p + clen);
+		if (q == NULL || q != p + clen)
+			break;	/* optional or repeated: the run ends before */
+		buf_add(&run, lp, c >= 0x80 ? clen : 1);
+		p += clen;
+	}
+	if (run.len > 0)
+		litset_add(out, run.data, run.len);
+	else
+		rc = -1;
+	buf_free(&run);
+	*endp = p;
+	return rc;
+}
+
+/* Fill pat->prefix for a regex tried at tokens; none when unsure. */
+static void
+regex_prefix(struct pattern *pat, const char *src, uint32_t options)
+{
+	struct litset ls;
+	const char *end;
+
+	if (strncmp(src, "(?-i)", 5) == 0) {
+		options &= ~(uint32_t)PCRE2_CASELESS;
+		src += 5;
+	} else if (strncmp(src, "(?i)", 4) == 0) {
+		options |= PCRE2_CASELESS;
+		src += 4;
+	}
+	if (alt_prefix(src, options, 0, &ls, &end) < 0 || *end != '\0' ||
+	    ls.n > LIT_MAX) {
+		litset_free(&ls);
+		return;
+	}
+	pat->prefix = xcalloc(1, sizeof(*pat->prefix));
+	*pat->prefix = ls;
+}
+
+/* Can a match of pat start at s (len bytes left)? */
+static int
+prefix_present(const struct pattern *pat, const char *s, size_t len)
+{
+	int k;
+
+	if (pat->prefix == NULL)
+		return 1;
+	for (k = 0; k < pat->prefix->n; k++)
+		if (pat->prefix->l[k] <= len &&
+		    memcmp(s, pat->prefix->s[k], pat->prefix->l[k]) == 0)
+			return 1;
+	return 0;
 }
 
 /* Fill pat->lits from src (compiled with options); none when unsure. */
@@ -1749,6 +1922,8 @@ load_rule(struct lexicon *lex, config_setting_t *r, const char *file,
 		 * (one tried at `first` tokens only is cheap enough) */
 		if (first.nfkeys == 0)
 			regex_literals(pat, p, regex_options(p));
+		else
+			regex_prefix(pat, p, regex_options(p));
 		if (first.nfkeys > 0) {
 			memcpy(pat->fkeys, first.fkeys, sizeof(pat->fkeys));
 			pat->nfkeys = first.nfkeys;
@@ -2329,7 +2504,9 @@ cursor_next(struct cursor *c, const struct lexicon *lex, pcre2_match_data *md)
 					return 1;
 				}
 				/* over its step budget: PCRE2's limits decide */
-			}
+			} else if (!prefix_present(c->pat, c->s + pos,
+			    c->len - pos))
+				continue;	/* (what PCRE2 would say) */
 			if (pcre2_match(c->pat->re, (PCRE2_SPTR)c->s, c->len,
 			    pos, PCRE2_ANCHORED | PCRE2_NO_UTF_CHECK, md,
 			    lex->mctx) >= 0) {
@@ -2882,6 +3059,37 @@ triage_check_regex_literals(const char *re, const char *text, size_t len)
 		    NULL) >= 0 ? 2 : 1;
 		pcre2_match_data_free(md);
 	}
+	lits_free(&pat);
+	pcre2_code_free(pat.re);
+	return rc;
+}
+
+int
+triage_check_regex_prefix(const char *re, const char *text, size_t len)
+{
+	struct pattern pat;
+	pcre2_match_data *md;
+	char msg[200];
+	size_t pos;
+	int rc = 0, m;
+
+	memset(&pat, 0, sizeof(pat));
+	if ((pat.re = compile(re, regex_options(re), msg, sizeof(msg))) == NULL)
+		return -1;
+	regex_prefix(&pat, re, regex_options(re));
+	md = pcre2_match_data_create(4, NULL);
+	for (pos = 0; pos <= len; pos++) {
+		if (prefix_present(&pat, text + pos, len - pos))
+			continue;
+		m = pcre2_match(pat.re, (PCRE2_SPTR)text, len, pos,
+		    PCRE2_ANCHORED, md, NULL) >= 0;
+		if (m) {
+			rc = 2;
+			break;
+		}
+		rc = 1;
+	}
+	pcre2_match_data_free(md);
 	lits_free(&pat);
 	pcre2_code_free(pat.re);
 	return rc;

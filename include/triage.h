@@ -55,5 +55,9 @@ size_t	 lexicon_check_phrases(const struct lexicon *, const char *text,
  */
 int	 triage_check_regex_literals(const char *re, const char *text,
 	    size_t len);
+/* The same for the prefix check of a regex tried at tokens, at every
+ * offset of text: 2 when PCRE2 matches at an offset the check refused. */
+int	 triage_check_regex_prefix(const char *re, const char *text,
+	    size_t len);
 
 #endif

@@ -8,9 +8,10 @@
  * at every word start of the development fixtures and of a word salad
  * made of the lexicon's own words.  Same match or not, same match end.
  * Nothing here pins a lexicon's content: an edited lexicon is checked the
- * same way.  (3) The required-literal filter of raw regexes (triage.c):
- * it never turns away a text that PCRE2 matches, on random regexes with
- * groups, classes, quantifiers, lookarounds, caseless letters and CJK.
+ * same way.  (3) The required-literal filter of raw regexes (triage.c)
+ * and the prefix check of those tried at tokens: they never turn away a
+ * text (an offset) that PCRE2 matches, on random regexes with groups,
+ * classes, quantifiers, lookarounds, caseless letters and CJK.
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 
@@ -432,7 +433,7 @@ START_TEST(test_regex_literals)
 		"hindi (binabayaran|sinasahod)|walang sahod",
 		"(?-i)\xe6\x95\x91\xe6\x95\x91\xe6\x88\x91|Help",
 	};
-	int r, t, i, n, rejected = 0, agreed = 0;
+	int r, t, i, n, rejected = 0, agreed = 0, prefix_rejected = 0;
 
 	rng_state = 77;
 	for (r = 0; r < 4000; r++) {
@@ -461,6 +462,12 @@ START_TEST(test_regex_literals)
 			    "literals were not found", re.data, text.data);
 			if (rc == 1)
 				rejected++;
+			rc = triage_check_regex_prefix(re.data, text.data,
+			    text.len);
+			ck_assert_msg(rc != 2, "/%s/ matches \"%s\" where its "
+			    "prefix check said no", re.data, text.data);
+			if (rc == 1)
+				prefix_rejected++;
 			if (rc >= 0)
 				agreed++;
 			buf_free(&text);
@@ -469,6 +476,7 @@ START_TEST(test_regex_literals)
 	}
 	/* the filter does turn texts away (it is not vacuous) */
 	ck_assert_int_gt(rejected, 5000);
+	ck_assert_int_gt(prefix_rejected, 5000);
 	ck_assert_int_gt(agreed, 50000);
 	/* and the lexicon's kind of regex gets a filter */
 	ck_assert_int_eq(triage_check_regex_literals(lexicon_like[1],
