@@ -411,13 +411,28 @@ skip_cfws(const char *s, size_t n, size_t i)
  * heap overflow (upstream commit 3f14913).  Scan the whole input, so nested
  * parts are covered too; a false positive only costs a parse error.
  */
+static size_t
+find_byte(const char *s, size_t n, size_t from, char c)
+{
+	const char *p = from < n ? memchr(s + from, c, n - from) : NULL;
+
+	return p ? (size_t)(p - s) : n;
+}
+
 static int
 has_bad_boundary(const char *s, size_t n)
 {
-	size_t i, j;
+	size_t i, j, lo, up;
 
-	for (i = 0; i + 8 < n; i++) {
-		if ((s[i] | 0x20) != 'b' || strncasecmp(s + i, "boundary", 8))
+	/* every 'b' or 'B' in turn: lo and up are the next of each */
+	lo = find_byte(s, n, 0, 'b');
+	up = find_byte(s, n, 0, 'B');
+	while ((i = lo < up ? lo : up) + 8 < n) {
+		if (i == lo)
+			lo = find_byte(s, n, i + 1, 'b');
+		else
+			up = find_byte(s, n, i + 1, 'B');
+		if (strncasecmp(s + i, "boundary", 8))
 			continue;
 		j = skip_cfws(s, n, i + 8);
 		if (j >= n || s[j] != '=')
@@ -450,9 +465,8 @@ count_containers(const char *s, size_t n, int *delims)
 	int count = 0;
 
 	*delims = 0;
-	for (i = 0; i + 13 < n; i++) {
-		if (i > 0 && s[i - 1] != '\n')
-			continue;
+	/* at each line start (memchr to the next) */
+	for (i = 0; i + 13 < n; i = find_byte(s, n, i, '\n') + 1) {
 		if (s[i] == '-' && s[i + 1] == '-')
 			(*delims)++;
 		if (strncasecmp(s + i, "content-type:", 13) != 0)
@@ -864,9 +878,12 @@ text_append(struct walk *w, const char *s, size_t n)
 static size_t
 normalise_eol(char *s, size_t n)
 {
-	size_t i, o = 0;
+	const char *cr = memchr(s, '\r', n);
+	size_t i, o;
 
-	for (i = 0; i < n; i++) {
+	/* the bytes before the first CR stay where they are */
+	i = o = cr ? (size_t)(cr - s) : n;
+	for (; i < n; i++) {
 		if (s[i] == '\r') {
 			if (i + 1 < n && s[i + 1] == '\n')
 				continue;

@@ -31,6 +31,7 @@
 #include <libconfig.h>
 #include <pcre2.h>
 
+#include "phrase.h"
 #include "triage.h"
 #include "util.h"
 
@@ -85,17 +86,29 @@ static const char *const script_lang[SCR__COUNT] = {
 	"und", "zh", "ja", "ko", "th", "ru", "ar", "he", "hi", "am", "el", "und",
 };
 
+struct litset;
+
 struct pattern {
-	pcre2_code	*re;
-	uint32_t	 keys[LEX_MAX_KEYS];	/* token keys, any one must occur */
-	uint32_t	 kbits[LEX_MAX_KEYS];	/* their bits in a text's bitmap */
+	/* hot fields first: the prefilter reads nkeys and kbits of every
+	 * pattern for every text, and the arrays make this struct 1 KB */
 	int		 nkeys;			/* 0: no prefilter */
 	int		 anchored;		/* tried only at fkeys tokens */
-	uint32_t	 fkeys[LEX_MAX_KEYS];	/* keys of the first word */
 	int		 nfkeys;
-	uint32_t	 skeys[LEX_MAX_KEYS];	/* keys of the word after it */
-	int		 nskeys;		/* 0: no such check */
+	int		 nskeys;		/* 0: no second-word check */
 	int		 span;			/* most text tokens it covers */
+	int		 keys_first;		/* keys are its fkeys */
+	uint64_t	 sbloom;		/* bit (key & 63) of each skey */
+	pcre2_code	*re;
+	struct phrase	*ph;		/* the same regex, matched by phrase.c */
+	char		**lits;		/* raw regex: one must occur (owned) */
+	size_t		*litlens;
+	int		 nlits;		/* 0: no such filter */
+	struct litset	*prefix;	/* raw regex tried at tokens: a match
+					 * starts with one of these (owned) */
+	uint32_t	 kbits[LEX_MAX_KEYS];	/* keys' bits in a text's bitmap */
+	uint32_t	 keys[LEX_MAX_KEYS];	/* token keys, any one must occur */
+	uint32_t	 fkeys[LEX_MAX_KEYS];	/* keys of the first word */
+	uint32_t	 skeys[LEX_MAX_KEYS];	/* keys of the word after it */
 };
 
 struct rule {
@@ -125,6 +138,8 @@ struct stopword {
 struct lexicon {
 	struct stopword	*stops;		/* sorted by word */
 	size_t		 nstops;
+	uint32_t	*stopslot;	/* open addressing: index + 1, 0 free */
+	uint32_t	 stopmask;	/* slots - 1 */
 	struct rule	*rules;
 	size_t		 nrules;
 	struct lang	 langs[LEX_MAX_LANGS];
@@ -351,11 +366,28 @@ normalise(struct buf *b, const char *s, size_t len, size_t max, int drop_quoted)
 	o.p = xmalloc(len + 8);
 	o.n = 0;
 	while (i < len) {
-		/* fast path: a plain ASCII letter, digit or punctuation */
+		/* fast path: a run of plain ASCII letters, digits or
+		 * punctuation */
 		if (!at_bol && p[i] > 0x20 && p[i] < 0x7f) {
-			o.p[o.n++] = (char)(p[i] >= 'A' && p[i] <= 'Z' ?
-			    p[i] + ('a' - 'A') : p[i]);
+			/* (locals: stores through o.p could alias o.n) */
+			char *w = o.p + o.n;
+			size_t k = i;
+
+			do {
+				*w++ = (char)(p[k] >= 'A' && p[k] <= 'Z' ?
+				    p[k] + ('a' - 'A') : p[k]);
+				k++;
+			} while (k < len && p[k] > 0x20 && p[k] < 0x7f);
+			o.n += k - i;
+			i = k;
 			space = 0;
+			continue;
+		}
+		/* and a blank within a line (what the slow path does) */
+		if (!at_bol && (p[i] == ' ' || p[i] == '\t')) {
+			if (!space)
+				o.p[o.n++] = ' ';
+			space = 1;
 			i++;
 			continue;
 		}
@@ -494,13 +526,17 @@ static void
 tokindex_build(struct tokindex *ti, unsigned char *bm, const char *s,
     size_t len)
 {
-	size_t i = 0, j, cap = 0, k;
-	uint32_t ord = 0, k1, k2, k3;
+	/* locals, not ti's fields: byte stores into bm could alias those */
+	struct tokpos *v, *t;
+	size_t i = 0, j, cap, k, n = 0;
+	uint32_t ord = 0, k1, k2, k3, slot;
+	int32_t *head;
+	unsigned bits;
 	int joined = 0;
 
-	ti->v = NULL;
-	ti->n = 0;
-	ti->head = NULL;
+	/* about 0.7 entries a byte in prose: rarely grown */
+	cap = len - len / 4 + 16;
+	v = xreallocarray(NULL, cap, sizeof(*v));
 	while (i < len) {
 		if (!key_char((unsigned char)s[i])) {
 			i++;
@@ -509,15 +545,15 @@ tokindex_build(struct tokindex *ti, unsigned char *bm, const char *s,
 		for (j = i; j < len && key_char((unsigned char)s[j]); j++)
 			;
 		/* "a_b" is one \w+ word for PCRE2, two tokens here */
-		for (k = i, joined = ti->n > 0; joined && k > 0 &&
+		for (k = i, joined = n > 0; joined && k > 0 &&
 		    !key_char((unsigned char)s[k - 1]); k--)
 			if (s[k - 1] != '_')
 				joined = 0;
-		if (ti->n > 0 && !joined)
+		if (n > 0 && !joined)
 			ord++;
-		if (ti->n + 4 > cap) {
-			cap = cap ? cap * 2 : 256;
-			ti->v = xreallocarray(ti->v, cap, sizeof(*ti->v));
+		if (n + 4 > cap) {
+			cap *= 2;
+			v = xreallocarray(v, cap, sizeof(*v));
 		}
 		/* the keys of its 1-, 2- and 3-character prefixes (key_of()) */
 		k1 = (uint32_t)key_char((unsigned char)s[i]) * 37 * 37;
@@ -525,45 +561,51 @@ tokindex_build(struct tokindex *ti, unsigned char *bm, const char *s,
 		    37 : k1;
 		k3 = j - i >= 3 ? k2 + (uint32_t)key_char((unsigned char)s[i + 2]) :
 		    k2;
-		ti->v[ti->n].key = k1;
-		ti->v[ti->n].ord = ord;
-		ti->v[ti->n++].pos = (uint32_t)i;
+		t = &v[n++];
+		t->key = k1;
+		t->ord = ord;
+		t->pos = (uint32_t)i;
 		bitmap_set(bm, k1);
 		if (j - i >= 2) {
-			ti->v[ti->n].key = k2;
-			ti->v[ti->n].ord = ord;
-			ti->v[ti->n++].pos = (uint32_t)i;
+			t = &v[n++];
+			t->key = k2;
+			t->ord = ord;
+			t->pos = (uint32_t)i;
 			bitmap_set(bm, k2);
 		}
 		if (j - i >= 3) {
-			ti->v[ti->n].key = k3;
-			ti->v[ti->n].ord = ord;
-			ti->v[ti->n++].pos = (uint32_t)i;
+			t = &v[n++];
+			t->key = k3;
+			t->ord = ord;
+			t->pos = (uint32_t)i;
 			bitmap_set(bm, k3);
 		}
 		/* whole words too: "i" is not "in", "they" not "there" (a
 		 * short one shares its prefix's bit) */
+		t = &v[n++];
 		if (j - i <= 3)
-			ti->v[ti->n].key = KEY_SPACE + k3;
+			t->key = KEY_SPACE + k3;
 		else {
-			ti->v[ti->n].key = word_hash(s + i, j - i);
-			bitmap_set(bm, ti->v[ti->n].key);
+			t->key = word_hash(s + i, j - i);
+			bitmap_set(bm, t->key);
 		}
-		ti->v[ti->n].ord = ord;
-		ti->v[ti->n++].pos = (uint32_t)i;
+		t->ord = ord;
+		t->pos = (uint32_t)i;
 		i = j;
 	}
-	for (ti->bits = 8; ((size_t)1 << ti->bits) < 2 * ti->n &&
-	    ti->bits < 24; ti->bits++)
+	for (bits = 8; ((size_t)1 << bits) < 2 * n && bits < 24; bits++)
 		;
-	ti->head = xreallocarray(NULL, (size_t)1 << ti->bits, sizeof(int32_t));
-	memset(ti->head, 0xff, ((size_t)1 << ti->bits) * sizeof(int32_t));
+	head = xreallocarray(NULL, (size_t)1 << bits, sizeof(int32_t));
+	memset(head, 0xff, ((size_t)1 << bits) * sizeof(int32_t));
+	ti->v = v;
+	ti->n = n;
+	ti->head = head;
+	ti->bits = bits;
 	/* backwards, so that each chain runs in text order */
-	for (i = ti->n; i-- > 0;) {
-		uint32_t slot = tokindex_slot(ti, ti->v[i].key);
-
-		ti->v[i].next = ti->head[slot];
-		ti->head[slot] = (int32_t)i;
+	for (i = n; i-- > 0;) {
+		slot = tokindex_slot(ti, v[i].key);
+		v[i].next = head[slot];
+		head[slot] = (int32_t)i;
 	}
 }
 
@@ -951,6 +993,498 @@ phrase_to_regex(const char *ph, struct buf *re, struct pattern *pat,
 	return 0;
 }
 
+/* ---- required literals of a raw regex ----------------------------------- */
+
+/*
+ * A raw regex without `first` is searched through the whole text, which
+ * costs PCRE2 tens of instructions per character (e.g. an alternation of
+ * Chinese phrases over a Chinese message).  When each top-level branch
+ * holds a run of literal characters outside any group and quantifier, one
+ * of those runs must occur in any match: a text without them is not
+ * searched (PCRE2 would find nothing there).  Conservative: anything this
+ * does not understand (inline options, \x{...}, \Q, backreferences...)
+ * means no filter.  Under PCRE2_CASELESS only characters without case
+ * count (CJK, kana, Hangul, Thai, digits, punctuation): "k" would also
+ * match the Kelvin sign.
+ */
+#define LIT_MAX		32
+
+static int
+caseless_cp(uint32_t c)
+{
+	if (c < 0x80)
+		return !((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+	return (c >= 0x0e00 && c <= 0x0e7f) || (c >= 0x1100 && c <= 0x11ff) ||
+	    (c >= 0x3000 && c <= 0x30ff) || (c >= 0x3130 && c <= 0x318f) ||
+	    (c >= 0x3400 && c <= 0x4dbf) || (c >= 0x4e00 && c <= 0x9fff) ||
+	    (c >= 0xac00 && c <= 0xd7af) || (c >= 0xf900 && c <= 0xfaff);
+}
+
+/* Past a group or class starting at p ('(' or '['), or NULL. */
+static const char *
+skip_bracketed(const char *p)
+{
+	int depth = 0;
+
+	if (*p == '[') {
+		p++;
+		if (*p == '^')
+			p++;
+		if (*p == ']')
+			p++;	/* a literal ']' first */
+		for (; *p != '\0' && *p != ']'; p++) {
+			if (*p == '\\' && p[1] != '\0')
+				p++;
+			else if (*p == '[' && p[1] == ':')
+				return NULL;	/* POSIX class: not worth it */
+		}
+		return *p == ']' ? p + 1 : NULL;
+	}
+	/* (?x), (*VERB), (?(cond), (?P...: not understood */
+	if (p[1] == '*' || (p[1] == '?' && p[2] != ':' && p[2] != '=' &&
+	    p[2] != '!' && p[2] != '<' && p[2] != '>' && p[2] != '|'))
+		return NULL;
+	for (; *p != '\0'; p++) {
+		if (*p == '\\' && p[1] != '\0')
+			p++;
+		else if (*p == '[') {
+			if ((p = skip_bracketed(p)) == NULL)
+				return NULL;
+			p--;
+		} else if (*p == '(')
+			depth++;
+		else if (*p == ')' && --depth == 0)
+			return p + 1;
+	}
+	return NULL;
+}
+
+/* Past a quantifier at p ("?", "*", "+", "{m,n}", with a lazy or
+ * possessive mark), p itself when there is none, NULL if unsure. */
+static const char *
+skip_quantifier(const char *p)
+{
+	if (*p == '?' || *p == '*' || *p == '+')
+		p++;
+	else if (*p == '{') {
+		const char *q = p + 1;
+
+		if (!(*q >= '0' && *q <= '9'))
+			return NULL;	/* a literal '{'? not worth it */
+		while ((*q >= '0' && *q <= '9') || *q == ',')
+			q++;
+		if (*q != '}')
+			return NULL;
+		p = q + 1;
+	} else
+		return p;
+	if (*p == '?' || *p == '+')
+		p++;
+	return p;
+}
+
+static void	litset_free(struct litset *);
+
+static void
+lits_free(struct pattern *pat)
+{
+	int k;
+
+	if (pat->prefix != NULL) {
+		litset_free(pat->prefix);
+		free(pat->prefix);
+		pat->prefix = NULL;
+	}
+	for (k = 0; k < pat->nlits; k++)
+		free(pat->lits[k]);
+	free(pat->lits);
+	free(pat->litlens);
+	pat->lits = NULL;
+	pat->litlens = NULL;
+	pat->nlits = 0;
+}
+
+/* A set of literal strings, one of which occurs in every match. */
+struct litset {
+	char	**s;
+	size_t	 *l;
+	int	  n;
+};
+
+static void
+litset_free(struct litset *ls)
+{
+	int k;
+
+	for (k = 0; k < ls->n; k++)
+		free(ls->s[k]);
+	free(ls->s);
+	free(ls->l);
+	memset(ls, 0, sizeof(*ls));
+}
+
+static void
+litset_add(struct litset *ls, const char *s, size_t l)
+{
+	ls->s = xreallocarray(ls->s, (size_t)ls->n + 1, sizeof(*ls->s));
+	ls->l = xreallocarray(ls->l, (size_t)ls->n + 1, sizeof(*ls->l));
+	ls->l[ls->n] = l;
+	ls->s[ls->n++] = xstrndup(s, l);
+}
+
+/* a += b (b emptied). */
+static void
+litset_take(struct litset *a, struct litset *b)
+{
+	int k;
+
+	for (k = 0; k < b->n; k++)
+		litset_add(a, b->s[k], b->l[k]);
+	litset_free(b);
+}
+
+/* The run so far becomes the branch's best if it is longer. */
+static void
+run_end(struct buf *run, struct buf *best)
+{
+	if (run->len > best->len) {
+		buf_reset(best);
+		buf_add(best, run->data, run->len);
+	}
+	buf_reset(run);
+}
+
+#define LITS_UNSURE	(-2)	/* syntax not understood: no filter at all */
+#define LITS_NONE	(-1)	/* understood, but a branch has no literal */
+
+/*
+ * The alternation at p, up to its ')' or the end: for each branch, its
+ * longest run of literal characters outside groups and quantifiers, or
+ * else the set of a mandatory plain group inside it.  *endp: where it
+ * stopped (')' or NUL).
+ */
+static int
+alt_lits(const char *p, uint32_t options, int depth, struct litset *out,
+    const char **endp)
+{
+	const char *end, *q, *litp;
+	struct buf run, best;
+	struct litset grp, sub;
+	int utf = (options & PCRE2_UTF) != 0;
+	int caseless = (options & PCRE2_CASELESS) != 0, r, rc = 0;
+
+	memset(out, 0, sizeof(*out));
+	memset(&grp, 0, sizeof(grp));
+	buf_init(&run, 0);
+	buf_init(&best, 0);
+	if (depth > 8) {
+		rc = LITS_UNSURE;
+		goto done;
+	}
+	for (;;) {
+		uint32_t c = (unsigned char)*p;
+		size_t litn = 0;
+
+		if (*p == '|' || *p == '\0' || *p == ')') {
+			/* the end of a branch: its longest run, else the
+			 * smallest set of a mandatory group */
+			run_end(&run, &best);
+			if (best.len > 0) {
+				litset_add(out, best.data, best.len);
+				litset_free(&grp);
+			} else if (grp.n > 0)
+				litset_take(out, &grp);
+			else if (rc == 0)
+				rc = LITS_NONE;
+			buf_reset(&best);
+			if (*p != '|')
+				break;
+			p++;
+			continue;
+		}
+		/* one atom [p, end); litp/litn: its literal bytes, if any */
+		litp = NULL;
+		memset(&sub, 0, sizeof(sub));
+		r = LITS_NONE;
+		if (*p == '(' && (p[1] != '?' || (p[2] == ':'))) {
+			/* a plain group: its own literals may serve */
+			q = p[1] == '?' ? p + 3 : p + 1;
+			r = alt_lits(q, options, depth + 1, &sub, &q);
+			if (r == LITS_UNSURE || *q != ')') {
+				litset_free(&sub);
+				rc = LITS_UNSURE;
+				goto done;
+			}
+			end = q + 1;
+		} else if (*p == '(' || *p == '[') {
+			if ((end = skip_bracketed(p)) == NULL) {
+				rc = LITS_UNSURE;
+				goto done;
+			}
+		} else if (*p == '\\') {
+			c = (unsigned char)p[1];
+			end = p + 2;
+			if (c < 0x80 && c != 0 &&
+			    !((c | 0x20) >= 'a' && (c | 0x20) <= 'z') &&
+			    !(c >= '0' && c <= '9')) {
+				litp = p + 1;	/* an escaped punctuation mark */
+				litn = 1;
+			} else if (c == 0 || strchr("dDsSwWbBhHvV", (int)c) == NULL) {
+				rc = LITS_UNSURE;	/* \x{..}, \p{..}, \1, \Q.. */
+				goto done;
+			}
+		} else if (*p == '.' || *p == '^' || *p == '$') {
+			end = p + 1;
+		} else if (strchr("?*+{}]", *p) != NULL) {
+			rc = LITS_UNSURE;	/* out of place */
+			goto done;
+		} else {
+			litn = 1;
+			if (utf && c >= 0x80) {
+				int n = utf8_decode((const unsigned char *)p,
+				    strlen(p), &c);
+
+				if (n < 0) {
+					rc = LITS_UNSURE;
+					goto done;
+				}
+				litn = (size_t)n;
+			}
+			end = p + litn;
+			if (!caseless || caseless_cp(c))
+				litp = p;
+		}
+		if ((q = skip_quantifier(end)) == NULL) {
+			litset_free(&sub);
+			rc = LITS_UNSURE;
+			goto done;
+		}
+		/* a literal counts unless a quantifier makes it optional; a
+		 * group's set if it is mandatory and smaller than the last */
+		if (litp != NULL && q == end)
+			buf_add(&run, litp, litn);
+		else
+			run_end(&run, &best);
+		if (r == 0 && q == end && sub.n > 0 &&
+		    (grp.n == 0 || sub.n < grp.n)) {
+			litset_free(&grp);
+			grp = sub;
+		} else
+			litset_free(&sub);
+		p = q;
+	}
+done:
+	*endp = p;
+	buf_free(&run);
+	buf_free(&best);
+	litset_free(&grp);
+	if (rc != 0)
+		litset_free(out);
+	return rc;
+}
+
+static int	prefix_lits(const char *, uint32_t, int, struct litset *,
+		    const char **);
+
+/* The prefixes of the alternation at p (up to its ')' or the end, where
+ * *endp is left): each alternative's.  -1 when one has none. */
+static int
+alt_prefix(const char *p, uint32_t options, int depth, struct litset *out,
+    const char **endp)
+{
+	struct litset sub;
+	const char *q = p;
+
+	memset(out, 0, sizeof(*out));
+	for (;;) {
+		if (prefix_lits(q, options, depth, &sub, &q) < 0) {
+			litset_free(out);
+			return -1;
+		}
+		litset_take(out, &sub);
+		/* the rest of the alternative is not needed */
+		while (*q != '\0' && *q != '|' && *q != ')') {
+			if (*q == '\\' && q[1] != '\0')
+				q += 2;
+			else if (*q == '(' || *q == '[') {
+				if ((q = skip_bracketed(q)) == NULL) {
+					litset_free(out);
+					return -1;
+				}
+			} else
+				q++;
+		}
+		if (*q != '|')
+			break;
+		q++;
+	}
+	*endp = q;
+	return out->n > 0 ? 0 : -1;
+}
+
+/*
+ * The literal runs an anchored match of src must start with: after
+ * zero-width atoms (\b, lookarounds), the first atom's literal run, or
+ * each alternative's of a first plain group.  0 with the set, -1 when
+ * unsure or some alternative does not start with a literal.
+ */
+static int
+prefix_lits(const char *p, uint32_t options, int depth, struct litset *out,
+    const char **endp)
+{
+	int caseless = (options & PCRE2_CASELESS) != 0;
+	int utf = (options & PCRE2_UTF) != 0;
+	const char *q, *end;
+	struct buf run;
+	int rc = 0, n;
+
+	memset(out, 0, sizeof(*out));
+	if (depth > 8)
+		return -1;
+	/* zero-width atoms first */
+	for (;;) {
+		if (p[0] == '\\' && (p[1] == 'b' || p[1] == 'B'))
+			p += 2;
+		else if (strncmp(p, "(?=", 3) == 0 || strncmp(p, "(?!", 3) == 0 ||
+		    strncmp(p, "(?<=", 4) == 0 || strncmp(p, "(?<!", 4) == 0) {
+			if ((q = skip_bracketed(p)) == NULL)
+				return -1;
+			p = q;
+		} else
+			break;
+		if (*p == '?' || *p == '*' || *p == '+' || *p == '{')
+			return -1;	/* a quantified assertion: unsure */
+	}
+	if (*p == '(' && (p[1] != '?' || p[2] == ':')) {
+		/* a plain group: each alternative's prefix */
+		q = p[1] == '?' ? p + 3 : p + 1;
+		if (alt_prefix(q, options, depth + 1, out, &end) < 0)
+			return -1;
+		if (*end != ')' || ((q = skip_quantifier(end + 1)) == NULL) ||
+		    q != end + 1) {
+			litset_free(out);	/* unclosed, or quantified */
+			return -1;
+		}
+		*endp = end + 1;
+		return 0;
+	}
+	/* a literal run */
+	buf_init(&run, 0);
+	for (;;) {
+		uint32_t c = (unsigned char)*p;
+		size_t clen = 1;
+		const char *lp = p;
+
+		if (c == '\\') {
+			c = (unsigned char)p[1];
+			if (c == 0 || c >= 0x80 || (c | 0x20) - 'a' < 26u ||
+			    c - '0' < 10u)
+				break;	/* a class or other escape: the run ends */
+			lp = p + 1;
+			clen = 2;
+		} else if (c == 0 || strchr("()[]{}.^$|*+?", (int)c) != NULL)
+			break;
+		else if (utf && c >= 0x80) {
+			if ((n = utf8_decode((const unsigned char *)p, strlen(p),
+			    &c)) < 0)
+				break;
+			clen = (size_t)n;
+		}
+		if (caseless && !caseless_cp(c))
+			break;
+		q = skip_quantifier(p + clen);
+		if (q == NULL || q != p + clen)
+			break;	/* optional or repeated: the run ends before */
+		buf_add(&run, lp, c >= 0x80 ? clen : 1);
+		p += clen;
+	}
+	if (run.len > 0)
+		litset_add(out, run.data, run.len);
+	else
+		rc = -1;
+	buf_free(&run);
+	*endp = p;
+	return rc;
+}
+
+/* Fill pat->prefix for a regex tried at tokens; none when unsure. */
+static void
+regex_prefix(struct pattern *pat, const char *src, uint32_t options)
+{
+	struct litset ls;
+	const char *end;
+
+	if (strncmp(src, "(?-i)", 5) == 0) {
+		options &= ~(uint32_t)PCRE2_CASELESS;
+		src += 5;
+	} else if (strncmp(src, "(?i)", 4) == 0) {
+		options |= PCRE2_CASELESS;
+		src += 4;
+	}
+	if (alt_prefix(src, options, 0, &ls, &end) < 0 || *end != '\0' ||
+	    ls.n > LIT_MAX) {
+		litset_free(&ls);
+		return;
+	}
+	pat->prefix = xcalloc(1, sizeof(*pat->prefix));
+	*pat->prefix = ls;
+}
+
+/* Can a match of pat start at s (len bytes left)? */
+static int
+prefix_present(const struct pattern *pat, const char *s, size_t len)
+{
+	int k;
+
+	if (pat->prefix == NULL)
+		return 1;
+	for (k = 0; k < pat->prefix->n; k++)
+		if (pat->prefix->l[k] <= len &&
+		    memcmp(s, pat->prefix->s[k], pat->prefix->l[k]) == 0)
+			return 1;
+	return 0;
+}
+
+/* Fill pat->lits from src (compiled with options); none when unsure. */
+static void
+regex_literals(struct pattern *pat, const char *src, uint32_t options)
+{
+	struct litset ls;
+	const char *end;
+
+	/* a leading (?-i) or (?i) sets caselessness for the whole regex
+	 * (other inline options: no filter, they may change the syntax) */
+	if (strncmp(src, "(?-i)", 5) == 0) {
+		options &= ~(uint32_t)PCRE2_CASELESS;
+		src += 5;
+	} else if (strncmp(src, "(?i)", 4) == 0) {
+		options |= PCRE2_CASELESS;
+		src += 4;
+	}
+	if (alt_lits(src, options, 0, &ls, &end) < 0 || *end != '\0' ||
+	    ls.n > LIT_MAX) {
+		litset_free(&ls);
+		return;
+	}
+	pat->lits = ls.s;
+	pat->litlens = ls.l;
+	pat->nlits = ls.n;
+}
+
+/* Can a match of pat lie in s[0..len)? (Its literals, if it has some.) */
+static int
+literals_present(const struct pattern *pat, const char *s, size_t len)
+{
+	int k;
+
+	if (pat->nlits == 0)
+		return 1;
+	for (k = 0; k < pat->nlits; k++)
+		if (memmem(s, len, pat->lits[k], pat->litlens[k]) != NULL)
+			return 1;
+	return 0;
+}
+
 /* ---- loading ------------------------------------------------------------ */
 
 /*
@@ -1077,6 +1611,33 @@ stops_merge(struct lexicon *lex)
 			lex->stops[j++] = lex->stops[i];
 	}
 	lex->nstops = j;
+	/* a hash table over them: detect_lang() looks up 150 words a text */
+	for (n = 16; n < 2 * lex->nstops; n *= 2)
+		;
+	lex->stopmask = (uint32_t)n - 1;
+	lex->stopslot = xcalloc(n, sizeof(*lex->stopslot));
+	for (i = 0; i < lex->nstops; i++) {
+		const char *w = lex->stops[i].word;
+		uint32_t h = word_hash(w, strlen(w)) & lex->stopmask;
+
+		while (lex->stopslot[h] != 0)
+			h = (h + 1) & lex->stopmask;
+		lex->stopslot[h] = (uint32_t)i + 1;
+	}
+}
+
+/* The stop word w (n bytes, NUL-terminated), or NULL. */
+static const struct stopword *
+stop_find(const struct lexicon *lex, const char *w, size_t n)
+{
+	uint32_t h = word_hash(w, n) & lex->stopmask, k;
+
+	while ((k = lex->stopslot[h]) != 0) {
+		if (strcmp(lex->stops[k - 1].word, w) == 0)
+			return &lex->stops[k - 1];
+		h = (h + 1) & lex->stopmask;
+	}
+	return NULL;
 }
 
 static int
@@ -1289,6 +1850,9 @@ load_rule(struct lexicon *lex, config_setting_t *r, const char *file,
 		}
 		free(f);
 		pat->re = compile(re.data, PHRASE_OPTIONS, msg, sizeof(msg));
+		/* PCRE2 still checks the phrase; phrase.c does the matching */
+		if (pat->re != NULL)
+			pat->ph = phrase_compile(re.data);
 		buf_free(&re);
 		if (pat->re == NULL) {
 			set_err(err, errlen, file, pl, "%s", msg);
@@ -1354,6 +1918,12 @@ load_rule(struct lexicon *lex, config_setting_t *r, const char *file,
 			set_err(err, errlen, file, pl, "%s", msg);
 			return -1;
 		}
+		/* searched through the whole text: worth a literal check
+		 * (one tried at `first` tokens only is cheap enough) */
+		if (first.nfkeys == 0)
+			regex_literals(pat, p, regex_options(p));
+		else
+			regex_prefix(pat, p, regex_options(p));
 		if (first.nfkeys > 0) {
 			memcpy(pat->fkeys, first.fkeys, sizeof(pat->fkeys));
 			pat->nfkeys = first.nfkeys;
@@ -1380,6 +1950,11 @@ load_rule(struct lexicon *lex, config_setting_t *r, const char *file,
 
 		for (k = 0; k < pat->nkeys; k++)
 			pat->kbits[k] = bitmap_bit(pat->keys[k]);
+		for (k = 0, pat->sbloom = 0; k < pat->nskeys; k++)
+			pat->sbloom |= (uint64_t)1 << (pat->skeys[k] & 63);
+		pat->keys_first = pat->nkeys == pat->nfkeys &&
+		    memcmp(pat->keys, pat->fkeys, (size_t)pat->nkeys *
+		    sizeof(pat->keys[0])) == 0;
 	}
 	return 0;
 }
@@ -1484,13 +2059,19 @@ lexicon_free(struct lexicon *lex)
 	if (lex == NULL)
 		return;
 	for (i = 0; i < lex->nrules; i++) {
-		for (j = 0; j < lex->rules[i].npats; j++)
-			pcre2_code_free(lex->rules[i].pats[j].re);
+		for (j = 0; j < lex->rules[i].npats; j++) {
+			struct pattern *pat = &lex->rules[i].pats[j];
+
+			pcre2_code_free(pat->re);
+			phrase_free(pat->ph);
+			lits_free(pat);
+		}
 		free(lex->rules[i].pats);
 		free(lex->rules[i].label);
 	}
 	free(lex->rules);
 	free(lex->stops);	/* the words belong to langs[] */
+	free(lex->stopslot);
 	for (i = 0; i < lex->nlangs; i++) {
 		for (j = 0; j < lex->langs[i].nstop; j++)
 			free(lex->langs[i].stop[j]);
@@ -1550,7 +2131,7 @@ detect_lang(const struct lexicon *lex, const char *raw, size_t rawlen,
 {
 	size_t scr[SCR__COUNT] = { 0 }, hits[LEX_MAX_LANGS] = { 0 };
 	size_t i, total = 0, viet = 0, n, most = 0, ntok;
-	struct stopword key, *sw;
+	const struct stopword *sw;
 	const unsigned char *p = (const unsigned char *)raw;
 	int top_latin = -1;
 	enum script top = SCR_LATIN;
@@ -1561,8 +2142,16 @@ detect_lang(const struct lexicon *lex, const char *raw, size_t rawlen,
 	li->best = -1;
 	for (i = 0; i < rawlen && i < 16384; i += (size_t)len) {
 		if (p[i] < 0x80) {
-			len = 1;
-			c = p[i];
+			/* ASCII letters are Latin, and not Vietnamese */
+			size_t end = rawlen < 16384 ? rawlen : 16384, nl = 0;
+
+			for (; i < end && p[i] < 0x80; i++)
+				if ((unsigned)((p[i] | 0x20) - 'a') < 26)
+					nl++;
+			scr[SCR_LATIN] += nl;
+			total += nl;
+			len = 0;
+			continue;
 		} else if ((len = utf8_decode(p + i, rawlen - i, &c)) < 0) {
 			len = 1;
 			continue;
@@ -1605,10 +2194,8 @@ detect_lang(const struct lexicon *lex, const char *raw, size_t rawlen,
 		if (n > 8)
 			continue;	/* no stop word is that long */
 		ntok++;
-		key.word = w;
-		sw = bsearch(&key, lex->stops, lex->nstops, sizeof(*sw),
-		    stopword_cmp);
-		if (sw == NULL)
+		if (lex->stopslot == NULL ||
+		    (sw = stop_find(lex, w, n)) == NULL)
 			continue;
 		for (k = 0; k < (int)lex->nlangs; k++)
 			if ((sw->langs >> k) & 1)
@@ -1782,6 +2369,8 @@ struct cursor {
 	uint32_t		 nord;
 	int			 best;		/* checked */
 	int			 dead;		/* its best word is absent */
+	size_t			 m0, m1;	/* the match found */
+	int			 by_pcre2;	/* in md too (groups) */
 };
 
 
@@ -1799,9 +2388,7 @@ cursor_best(struct cursor *c, struct scan *sc)
 	int k;
 
 	if (!pat->anchored || pat->nkeys == 0 || pat->span <= 0 ||
-	    (pat->nkeys == pat->nfkeys &&
-	    memcmp(pat->keys, pat->fkeys, (size_t)pat->nkeys *
-	    sizeof(pat->keys[0])) == 0))
+	    pat->keys_first)
 		return;
 	sc->stamp++;
 	for (k = 0; k < pat->nkeys; k++) {
@@ -1838,10 +2425,13 @@ cursor_second_ok(const struct cursor *c)
 		e++;
 	if (e >= ti->n)
 		return 0;
-	for (pos = ti->v[e].pos; e < ti->n && ti->v[e].pos == pos; e++)
+	for (pos = ti->v[e].pos; e < ti->n && ti->v[e].pos == pos; e++) {
+		if (!((c->pat->sbloom >> (ti->v[e].key & 63)) & 1))
+			continue;	/* none of the skeys, surely */
 		for (a = 0; a < c->pat->nskeys; a++)
 			if (c->pat->skeys[a] == ti->v[e].key)
 				return 1;
+	}
 	return 0;
 }
 
@@ -1877,6 +2467,8 @@ static int
 cursor_next(struct cursor *c, const struct lexicon *lex, pcre2_match_data *md)
 {
 	PCRE2_SIZE *ov;
+	size_t pos;
+	int r;
 
 	if (c->dead)
 		return 0;
@@ -1900,10 +2492,30 @@ cursor_next(struct cursor *c, const struct lexicon *lex, pcre2_match_data *md)
 			    !cursor_second_ok(c))
 				continue;
 			c->tries++;
+			pos = c->ti->v[c->at].pos;
+			if (c->pat->ph != NULL) {
+				r = phrase_match(c->pat->ph, c->s, c->len, pos,
+				    &c->m1);
+				if (r == 0)
+					continue;
+				if (r > 0) {
+					c->m0 = pos;
+					c->by_pcre2 = 0;
+					return 1;
+				}
+				/* over its step budget: PCRE2's limits decide */
+			} else if (!prefix_present(c->pat, c->s + pos,
+			    c->len - pos))
+				continue;	/* (what PCRE2 would say) */
 			if (pcre2_match(c->pat->re, (PCRE2_SPTR)c->s, c->len,
-			    c->ti->v[c->at].pos, PCRE2_ANCHORED |
-			    PCRE2_NO_UTF_CHECK, md, lex->mctx) >= 0)
+			    pos, PCRE2_ANCHORED | PCRE2_NO_UTF_CHECK, md,
+			    lex->mctx) >= 0) {
+				ov = pcre2_get_ovector_pointer(md);
+				c->m0 = ov[0];
+				c->m1 = ov[1];
+				c->by_pcre2 = 1;
 				return 1;
+			}
 			continue;
 		}
 		if (c->start > c->len || c->tries >= MATCH_TRIES)
@@ -1913,6 +2525,9 @@ cursor_next(struct cursor *c, const struct lexicon *lex, pcre2_match_data *md)
 		    PCRE2_NO_UTF_CHECK, md, lex->mctx) < 0)
 			return 0;	/* no match, or a limit: give up */
 		ov = pcre2_get_ovector_pointer(md);
+		c->m0 = ov[0];
+		c->m1 = ov[1];
+		c->by_pcre2 = 1;
 		c->start = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
 		while (c->start < c->len &&
 		    ((unsigned char)c->s[c->start] & 0xc0) == 0x80)
@@ -1932,24 +2547,24 @@ rule_match(struct scan *sc, const struct rule *r, const char *s, size_t len,
     const unsigned char *bm, size_t *off, size_t *mlen)
 {
 	struct cursor c;
-	PCRE2_SIZE *ov;
 	size_t i;
 	int found = 0;
 
 	for (i = 0; i < r->npats; i++) {
-		if (!pattern_may_match(&r->pats[i], bm))
+		if (!pattern_may_match(&r->pats[i], bm) ||
+		    !literals_present(&r->pats[i], s, len))
 			continue;
 		cursor_init(&c, &r->pats[i], sc->tix, bm, s, len);
 		cursor_best(&c, sc);
 		while (cursor_next(&c, sc->lex, sc->md)) {
-			ov = pcre2_get_ovector_pointer(sc->md);
-			if (r->negatable && negated(sc->lex, sc->md2, s, ov[0]))
+			if (r->negatable && negated(sc->lex, sc->md2, s, c.m0))
 				continue;
-			if (r->sig == SIG_AGE)
+			/* (a phrase has no group: only PCRE2 finds an age) */
+			if (r->sig == SIG_AGE && c.by_pcre2)
 				note_age(sc, s, sc->md);
 			if (!found) {
-				*off = ov[0];
-				*mlen = ov[1] - ov[0];
+				*off = c.m0;
+				*mlen = c.m1 - c.m0;
 			}
 			if (r->sig != SIG_AGE || !found)
 				found++;
@@ -1966,7 +2581,6 @@ static void
 apply_masks(struct scan *sc, char *s, size_t len, const unsigned char *bm)
 {
 	struct cursor c;
-	PCRE2_SIZE *ov;
 	size_t i, j;
 
 	for (i = 0; i < sc->lex->nrules; i++) {
@@ -1975,14 +2589,13 @@ apply_masks(struct scan *sc, char *s, size_t len, const unsigned char *bm)
 		if (r->sig != SIG_MASK)
 			continue;
 		for (j = 0; j < r->npats; j++) {
-			if (!pattern_may_match(&r->pats[j], bm))
+			if (!pattern_may_match(&r->pats[j], bm) ||
+			    !literals_present(&r->pats[j], s, len))
 				continue;
 			cursor_init(&c, &r->pats[j], sc->tix, bm, s, len);
 			cursor_best(&c, sc);
-			while (cursor_next(&c, sc->lex, sc->md)) {
-				ov = pcre2_get_ovector_pointer(sc->md);
-				memset(s + ov[0], ' ', ov[1] - ov[0]);
-			}
+			while (cursor_next(&c, sc->lex, sc->md))
+				memset(s + c.m0, ' ', c.m1 - c.m0);
 		}
 	}
 }
@@ -2381,6 +2994,105 @@ triage_classify(const struct lexicon *lex, const struct message *m,
 	pcre2_match_data_free(sc.md2);
 	free(sc.mark);
 	return 0;
+}
+
+size_t
+lexicon_check_phrases(const struct lexicon *lex, const char *text,
+    size_t len, size_t *tries)
+{
+	pcre2_match_data *md;
+	struct buf b;
+	size_t i, j, pos, end, bad = 0;
+	int rc, r;
+
+	*tries = 0;
+	md = pcre2_match_data_create(4, NULL);
+	if (md == NULL)
+		return 1;
+	buf_init(&b, 0);
+	normalise(&b, text, len, lex->max_text, 1);
+	for (i = 0; i < lex->nrules; i++)
+		for (j = 0; j < lex->rules[i].npats; j++) {
+			const struct pattern *pat = &lex->rules[i].pats[j];
+
+			if (pat->ph == NULL)
+				continue;
+			for (pos = 0; pos < b.len; pos++) {
+				/* a word start: where the cursor tries */
+				if (pos > 0 &&
+				    key_char((unsigned char)b.data[pos - 1]))
+					continue;
+				(*tries)++;
+				rc = pcre2_match(pat->re, (PCRE2_SPTR)b.data,
+				    b.len, pos, PCRE2_ANCHORED |
+				    PCRE2_NO_UTF_CHECK, md, lex->mctx);
+				r = phrase_match(pat->ph, b.data, b.len, pos,
+				    &end);
+				if (r < 0)
+					continue;	/* PCRE2 decides then */
+				if ((rc >= 0) != (r > 0) || (rc >= 0 &&
+				    pcre2_get_ovector_pointer(md)[1] != end))
+					bad++;
+			}
+		}
+	buf_free(&b);
+	pcre2_match_data_free(md);
+	return bad;
+}
+
+int
+triage_check_regex_literals(const char *re, const char *text, size_t len)
+{
+	struct pattern pat;
+	pcre2_match_data *md;
+	char msg[200];
+	int rc;
+
+	memset(&pat, 0, sizeof(pat));
+	if ((pat.re = compile(re, regex_options(re), msg, sizeof(msg))) == NULL)
+		return -1;
+	regex_literals(&pat, re, regex_options(re));
+	rc = 0;
+	if (!literals_present(&pat, text, len)) {
+		md = pcre2_match_data_create(4, NULL);
+		rc = pcre2_match(pat.re, (PCRE2_SPTR)text, len, 0, 0, md,
+		    NULL) >= 0 ? 2 : 1;
+		pcre2_match_data_free(md);
+	}
+	lits_free(&pat);
+	pcre2_code_free(pat.re);
+	return rc;
+}
+
+int
+triage_check_regex_prefix(const char *re, const char *text, size_t len)
+{
+	struct pattern pat;
+	pcre2_match_data *md;
+	char msg[200];
+	size_t pos;
+	int rc = 0, m;
+
+	memset(&pat, 0, sizeof(pat));
+	if ((pat.re = compile(re, regex_options(re), msg, sizeof(msg))) == NULL)
+		return -1;
+	regex_prefix(&pat, re, regex_options(re));
+	md = pcre2_match_data_create(4, NULL);
+	for (pos = 0; pos <= len; pos++) {
+		if (prefix_present(&pat, text + pos, len - pos))
+			continue;
+		m = pcre2_match(pat.re, (PCRE2_SPTR)text, len, pos,
+		    PCRE2_ANCHORED, md, NULL) >= 0;
+		if (m) {
+			rc = 2;
+			break;
+		}
+		rc = 1;
+	}
+	pcre2_match_data_free(md);
+	lits_free(&pat);
+	pcre2_code_free(pat.re);
+	return rc;
 }
 
 void

@@ -359,6 +359,10 @@ utf8_sanitize(const char *s, size_t n)
 	buf_add(&b, "", 0);
 	/* valid sequences are copied in runs, not one by one */
 	while (i < n) {
+		if (p[i] - 1u < 0x7fu) {	/* ASCII but NUL: the bulk */
+			i++;
+			continue;
+		}
 		k = utf8_seq(p + i, n - i);
 		if (k == 0) {
 			buf_add(&b, p + run, i - run);
