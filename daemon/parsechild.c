@@ -703,6 +703,9 @@ child_loop(int fd)
 		lim.max_decode_ratio = (int)get_le(lim8 + 48, 8);
 		message_parse(req.p + 8 + NLIMITS * 8, (size_t)n - NLIMITS * 8,
 		    &lim, &m);
+		/* Kept buffers hold no earlier person's words: a parser bug
+		 * that over-reads on a later message finds zeros. */
+		explicit_bzero(req.p, (size_t)n + 8);
 		rxbuf_trim(&req);
 		buf_reset(&reply);
 		put_u64(&reply, 0);	/* the length, once known */
@@ -714,6 +717,7 @@ child_loop(int fd)
 		iov.iov_len = reply.len;
 		if (chan_write(&ch, &iov, 1) != XFER_OK)
 			_exit(0);
+		explicit_bzero(reply.data, reply.len);
 		if (reply.cap > RXBUF_KEEP)
 			buf_free(&reply);
 	}
