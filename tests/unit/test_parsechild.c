@@ -9,6 +9,7 @@
  */
 #include <check.h>
 #include <dirent.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -311,6 +312,31 @@ START_TEST(test_child_recycled)
 	ck_assert_int_ne(parsechild_pid(pc), first);
 	/* reaped: not even a zombie left */
 	ck_assert_int_eq(kill(first, 0), -1);
+	parsechild_stop(pc);
+}
+END_TEST
+
+/* The hand-off runs on one CPU: after a message the child is bound to a
+ * single CPU, and our own affinity is what it was before. */
+START_TEST(test_child_colocated)
+{
+	struct parsechild *pc;
+	struct message m;
+	cpu_set_t before, after, child;
+	char *err = NULL;
+
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		return;		/* nothing to choose between */
+	ck_assert_int_eq(sched_getaffinity(0, sizeof(before), &before), 0);
+	pc = parsechild_start(&err);
+	ck_assert_ptr_nonnull(pc);
+	ck_assert_int_eq(parsechild_parse(pc, simple, strlen(simple), NULL, &m), 0);
+	message_free(&m);
+	ck_assert_int_eq(sched_getaffinity(parsechild_pid(pc), sizeof(child),
+	    &child), 0);
+	ck_assert_int_eq(CPU_COUNT(&child), 1);
+	ck_assert_int_eq(sched_getaffinity(0, sizeof(after), &after), 0);
+	ck_assert(CPU_EQUAL(&before, &after));
 	parsechild_stop(pc);
 }
 END_TEST
@@ -629,6 +655,7 @@ parsechild_suite(void)
 	tcase_add_test(tc, test_child_recycled);
 	tcase_add_test(tc, test_killed_child_restarts);
 	tcase_add_test(tc, test_timeout_restarts);
+	tcase_add_test(tc, test_child_colocated);
 	tcase_add_test(tc, test_sandbox_active);
 	tcase_add_test(tc, test_charsets_inside_filter);
 	tcase_add_test(tc, test_libetpan_bug_input_survives);
