@@ -19,7 +19,8 @@ set -u
 build=${1:-${INTAKE_BUILD:-build}}
 top=${INTAKE_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 case $build in /*) ;; *) build=$(pwd)/$build ;; esac
-COPIES=${COPIES:-1}
+# Three copies: runs of about two seconds, which the VM's noise moves less.
+COPIES=${COPIES:-3}
 ROUNDS=${ROUNDS:-7}
 PARSE_ROUNDS=${PARSE_ROUNDS:-5}
 BIG=${BIG:-50}
