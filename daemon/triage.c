@@ -1407,6 +1407,25 @@ prefix_lits(const char *p, uint32_t options, int depth, struct litset *out,
 	return rc;
 }
 
+/*
+ * A leading (?-i) or (?i) sets caselessness for the whole regex: applied to
+ * *options, the rest of src returned.  Other inline options are left in
+ * place (the filters then give up: they may change the syntax).
+ */
+static const char *
+leading_case(const char *src, uint32_t *options)
+{
+	if (strncmp(src, "(?-i)", 5) == 0) {
+		*options &= ~(uint32_t)PCRE2_CASELESS;
+		return src + 5;
+	}
+	if (strncmp(src, "(?i)", 4) == 0) {
+		*options |= PCRE2_CASELESS;
+		return src + 4;
+	}
+	return src;
+}
+
 /* Fill pat->prefix for a regex tried at tokens; none when unsure. */
 static void
 regex_prefix(struct pattern *pat, const char *src, uint32_t options)
@@ -1414,13 +1433,7 @@ regex_prefix(struct pattern *pat, const char *src, uint32_t options)
 	struct litset ls;
 	const char *end;
 
-	if (strncmp(src, "(?-i)", 5) == 0) {
-		options &= ~(uint32_t)PCRE2_CASELESS;
-		src += 5;
-	} else if (strncmp(src, "(?i)", 4) == 0) {
-		options |= PCRE2_CASELESS;
-		src += 4;
-	}
+	src = leading_case(src, &options);
 	if (alt_prefix(src, options, 0, &ls, &end) < 0 || *end != '\0' ||
 	    ls.n > LIT_MAX) {
 		litset_free(&ls);
@@ -1452,15 +1465,7 @@ regex_literals(struct pattern *pat, const char *src, uint32_t options)
 	struct litset ls;
 	const char *end;
 
-	/* a leading (?-i) or (?i) sets caselessness for the whole regex
-	 * (other inline options: no filter, they may change the syntax) */
-	if (strncmp(src, "(?-i)", 5) == 0) {
-		options &= ~(uint32_t)PCRE2_CASELESS;
-		src += 5;
-	} else if (strncmp(src, "(?i)", 4) == 0) {
-		options |= PCRE2_CASELESS;
-		src += 4;
-	}
+	src = leading_case(src, &options);
 	if (alt_lits(src, options, 0, &ls, &end) < 0 || *end != '\0' ||
 	    ls.n > LIT_MAX) {
 		litset_free(&ls);
