@@ -234,6 +234,23 @@ assert_refused_then_fine(struct parsechild *pc, int rc, struct message *m,
 	message_free(&ok);
 }
 
+/* One message answered by serve (a fake child's lie): refused with why,
+ * then a real child takes over. */
+static void
+expect_refused(void (*serve)(int), const char *why)
+{
+	struct parsechild *pc;
+	struct message m;
+	struct fake fk;
+	int rc;
+
+	pc = start_with_fake(&fk, serve);
+	rc = parsechild_parse(pc, simple, strlen(simple), NULL, &m);
+	assert_refused_then_fine(pc, rc, &m, why);
+	fake_done(&fk);
+	parsechild_stop(pc);
+}
+
 /* ---- the lies ---------------------------------------------------------- */
 
 static void
@@ -250,16 +267,7 @@ serve_huge_length(int fd)
 
 START_TEST(test_announced_length_too_large)
 {
-	struct parsechild *pc;
-	struct message m;
-	struct fake fk;
-	int rc;
-
-	pc = start_with_fake(&fk, serve_huge_length);
-	rc = parsechild_parse(pc, simple, strlen(simple), NULL, &m);
-	assert_refused_then_fine(pc, rc, &m, "parser reply invalid");
-	fake_done(&fk);
-	parsechild_stop(pc);
+	expect_refused(serve_huge_length, "parser reply invalid");
 }
 END_TEST
 
@@ -281,16 +289,7 @@ serve_more_than_announced(int fd)
 
 START_TEST(test_reply_longer_than_announced)
 {
-	struct parsechild *pc;
-	struct message m;
-	struct fake fk;
-	int rc;
-
-	pc = start_with_fake(&fk, serve_more_than_announced);
-	rc = parsechild_parse(pc, simple, strlen(simple), NULL, &m);
-	assert_refused_then_fine(pc, rc, &m, "parser reply invalid");
-	fake_done(&fk);
-	parsechild_stop(pc);
+	expect_refused(serve_more_than_announced, "parser reply invalid");
 }
 END_TEST
 
@@ -310,16 +309,7 @@ serve_partial_then_eof(int fd)
 
 START_TEST(test_partial_reply_then_eof)
 {
-	struct parsechild *pc;
-	struct message m;
-	struct fake fk;
-	int rc;
-
-	pc = start_with_fake(&fk, serve_partial_then_eof);
-	rc = parsechild_parse(pc, simple, strlen(simple), NULL, &m);
-	assert_refused_then_fine(pc, rc, &m, "parser crashed");
-	fake_done(&fk);
-	parsechild_stop(pc);
+	expect_refused(serve_partial_then_eof, "parser crashed");
 }
 END_TEST
 
@@ -341,16 +331,7 @@ serve_garbage_payload(int fd)
 
 START_TEST(test_garbage_payload)
 {
-	struct parsechild *pc;
-	struct message m;
-	struct fake fk;
-	int rc;
-
-	pc = start_with_fake(&fk, serve_garbage_payload);
-	rc = parsechild_parse(pc, simple, strlen(simple), NULL, &m);
-	assert_refused_then_fine(pc, rc, &m, "parser reply invalid");
-	fake_done(&fk);
-	parsechild_stop(pc);
+	expect_refused(serve_garbage_payload, "parser reply invalid");
 }
 END_TEST
 
