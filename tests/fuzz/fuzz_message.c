@@ -14,6 +14,8 @@
 #include "triage.h"
 #include "util.h"
 
+#include "fuzz_limits.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 static void
@@ -35,13 +37,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (lex == NULL)
 		lex = lexicon_builtin();
-	parse_limits_default(&lim);
-	/* small limits so the fuzzer reaches them */
-	lim.max_depth = 8;
-	lim.max_parts = 64;
-	lim.max_headers = 64;
-	lim.max_header_bytes = 2048;
-	lim.max_text_bytes = 65536;
+	fuzz_parse_limits(&lim);
 	message_parse((const char *)data, size, &lim, &m);
 	if (m.text == NULL || m.text_len != strlen(m.text) ||
 	    !utf8_valid(m.text, m.text_len))

@@ -11,6 +11,8 @@
 #include "message.h"
 #include "util.h"
 
+#include "fuzz_limits.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 int
@@ -19,12 +21,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct parse_limits lim;
 	struct message m;
 
-	parse_limits_default(&lim);
-	lim.max_depth = 8;
-	lim.max_parts = 64;
-	lim.max_headers = 64;
-	lim.max_header_bytes = 2048;
-	lim.max_text_bytes = 65536;
+	fuzz_parse_limits(&lim);
 	message_parse((const char *)data, size, &lim, &m);
 	if (m.text == NULL || m.text_len != strlen(m.text) ||
 	    !utf8_valid(m.text, m.text_len))

@@ -20,6 +20,7 @@
 #include "triage.h"
 #include "util.h"
 
+#include "../fuzz/fuzz_limits.h"
 #include "testlib.h"
 
 /* The HTTP source's reader is static: compiled in here, as in its fuzzer. */
@@ -52,12 +53,7 @@ run_message(const char *data, size_t len)
 	if (lex == NULL)
 		lex = lexicon_builtin();
 	/* the fuzz targets' limits, so their crashers reproduce */
-	parse_limits_default(&lim);
-	lim.max_depth = 8;
-	lim.max_parts = 64;
-	lim.max_headers = 64;
-	lim.max_header_bytes = 2048;
-	lim.max_text_bytes = 65536;
+	fuzz_parse_limits(&lim);
 	/* an exact-size copy, so ASan sees a read past the end */
 	exact = xmalloc(len ? len : 1);
 	memcpy(exact, data, len);
