@@ -45,6 +45,7 @@
 
 #include "log.h"
 #include "net.h"
+#include "outbox.h"
 #include "resolve.h"
 #include "source.h"
 #include "tlsverify.h"
@@ -85,6 +86,9 @@ struct imap_state {
 	int		 idle_fails;	/* consecutive */
 	int		 idle_off;	/* switched to polling */
 	int		 again;		/* mail still arriving: poll at once */
+	char		*move_to;	/* after = move: the folder, resolved
+					   against the personal namespace */
+	int		 mark_rc;	/* the last marking command's error */
 	struct resolve_left *dns_left;	/* a lookup that outlived its timeout */
 };
 
@@ -111,6 +115,7 @@ struct imap_cursor {
 	uint32_t	 fail_first;
 	uint32_t	 fail_last;
 	uint32_t	 fail_tries;
+	uint32_t	 mark_failing;	/* 1: marking refused, alert sent */
 };
 
 static int	 is_stream_error(int);
@@ -963,6 +968,42 @@ select_mailbox(struct source *src, struct imap_state *st, char **err)
 	return SRC_OK;
 }
 
+/*
+ * after = "move:F": F is a name in the personal namespace (RFC 2342).  On
+ * a server whose personal namespace has a prefix (Cyrus, Courier:
+ * "INBOX." with "." as separator) "Processed" is "INBOX.Processed"; a name
+ * already under the prefix, or INBOX itself, is kept.  Without NAMESPACE
+ * the name is used as given.
+ */
+static void
+resolve_move_folder(struct source *src, struct imap_state *st)
+{
+	struct mailimap_namespace_data *ns = NULL;
+	struct mailimap_namespace_info *ni = NULL;
+	const char *f = src->cfg->move_to;
+	size_t plen;
+
+	free(st->move_to);
+	st->move_to = xstrdup(f);
+	if (!mailimap_has_namespace(st->imap) ||
+	    mailimap_namespace(st->imap, &ns) != MAILIMAP_NO_ERROR || ns == NULL)
+		return;
+	if (ns->ns_personal && ns->ns_personal->ns_data_list &&
+	    clist_begin(ns->ns_personal->ns_data_list))
+		ni = clist_content(clist_begin(ns->ns_personal->ns_data_list));
+	if (ni && ni->ns_prefix && (plen = strlen(ni->ns_prefix)) > 0 &&
+	    strncasecmp(f, ni->ns_prefix, plen) != 0 &&
+	    strcasecmp(f, "INBOX") != 0) {
+		free(st->move_to);
+		st->move_to = xasprintf("%s%s", ni->ns_prefix, f);
+	}
+	log_debug("source %s: personal namespace \"%s\" (separator %c): "
+	    "processed messages go to the folder %s", src->cfg->name,
+	    ni && ni->ns_prefix ? ni->ns_prefix : "", ni && ni->ns_delimiter ?
+	    ni->ns_delimiter : '?', st->move_to);
+	mailimap_namespace_data_free(ns);
+}
+
 /* A fresh, verified, authenticated session with the mailbox selected. */
 static int
 session_open(struct source *src, struct imap_state *st, char **err)
@@ -996,6 +1037,8 @@ session_open(struct source *src, struct imap_state *st, char **err)
 	log_debug("source %s: server capabilities: MOVE %s, UIDPLUS %s, IDLE %s",
 	    src->cfg->name, st->has_move ? "yes" : "no",
 	    st->has_uidplus ? "yes" : "no", st->has_idle ? "yes" : "no");
+	if (src->cfg->after == IMAP_AFTER_MOVE)
+		resolve_move_folder(src, st);
 	if ((rc = select_mailbox(src, st, err)) != SRC_OK) {
 		session_drop(st);
 		return rc;
@@ -1045,6 +1088,8 @@ cursor_field(struct imap_cursor *c, const char *key, uint32_t v)
 		c->fail_last = v;
 	else if (strcmp(key, "fail_tries") == 0)
 		c->fail_tries = v;
+	else if (strcmp(key, "mark_failing") == 0)
+		c->mark_failing = v != 0;
 }
 
 /* "marked=N[ fail_first=F fail_last=L fail_tries=K]" (cursor_save). */
@@ -1112,14 +1157,17 @@ cursor_save(struct source_run *run, const char *name,
     const struct imap_cursor *c)
 {
 	struct source_cursor sc;
-	char buf[128];
+	char buf[160];
+	int n;
 
 	if (c->fail_last > c->last_uid)
-		snprintf(buf, sizeof(buf), "marked=%u fail_first=%u "
+		n = snprintf(buf, sizeof(buf), "marked=%u fail_first=%u "
 		    "fail_last=%u fail_tries=%u", c->marked, c->fail_first,
 		    c->fail_last, c->fail_tries);
 	else
-		snprintf(buf, sizeof(buf), "marked=%u", c->marked);
+		n = snprintf(buf, sizeof(buf), "marked=%u", c->marked);
+	if (c->mark_failing && n > 0 && (size_t)n < sizeof(buf))
+		snprintf(buf + n, sizeof(buf) - (size_t)n, " mark_failing=1");
 	sc.uidvalidity = c->uidvalidity;
 	sc.last_uid = c->last_uid;
 	sc.cursor = buf;
@@ -1489,7 +1537,7 @@ create_folder(struct source *src, struct imap_state *st, int rc)
 {
 	if (is_stream_error(rc))
 		return 0;
-	if (mailimap_create(st->imap, src->cfg->move_to) != MAILIMAP_NO_ERROR)
+	if (mailimap_create(st->imap, st->move_to) != MAILIMAP_NO_ERROR)
 		return 0;
 	log_notice("source %s: created the folder for after = move",
 	    src->cfg->name);
@@ -1505,22 +1553,23 @@ mark_set(struct source *src, struct imap_state *st, struct mailimap_set *set,
 	int rc;
 
 	if (src->cfg->after == IMAP_AFTER_MOVE && st->has_move) {
-		rc = mailimap_uid_move(st->imap, set, src->cfg->move_to);
+		rc = mailimap_uid_move(st->imap, set, st->move_to);
 		if (rc != MAILIMAP_NO_ERROR && create_folder(src, st, rc))
-			rc = mailimap_uid_move(st->imap, set, src->cfg->move_to);
+			rc = mailimap_uid_move(st->imap, set, st->move_to);
 		if (rc != MAILIMAP_NO_ERROR)
 			goto fail;
 		return 0;
 	}
 	if (src->cfg->after == IMAP_AFTER_MOVE) {
 		if (!st->has_uidplus) {
+			st->mark_rc = MAILIMAP_ERROR_UID_MOVE;
 			*err = xstrdup("after = move needs MOVE or UIDPLUS (UID "
 			    "EXPUNGE); the server has neither");
 			return -1;
 		}
-		rc = mailimap_uid_copy(st->imap, set, src->cfg->move_to);
+		rc = mailimap_uid_copy(st->imap, set, st->move_to);
 		if (rc != MAILIMAP_NO_ERROR && create_folder(src, st, rc))
-			rc = mailimap_uid_copy(st->imap, set, src->cfg->move_to);
+			rc = mailimap_uid_copy(st->imap, set, st->move_to);
 		if (rc != MAILIMAP_NO_ERROR)
 			goto fail;
 	}
@@ -1539,6 +1588,7 @@ mark_set(struct source *src, struct imap_state *st, struct mailimap_set *set,
 		goto fail;
 	return 0;
 fail:
+	st->mark_rc = rc;
 	*err = imap_error(st, src->cfg->after == IMAP_AFTER_MOVE ?
 	    "moving processed messages" : "setting \\Seen", rc);
 	return -1;
@@ -1574,6 +1624,53 @@ mark_uids(struct source *src, struct source_run *run, struct imap_state *st,
 	return rc;
 }
 
+/*
+ * Marking was refused while the session still works (a folder that cannot
+ * be created, a read-only mailbox): the messages are stored, so intake goes
+ * on, and they stay unmarked (marked < last_uid, retried every poll).  The
+ * first refusal of a run of them is logged as an error, alerted and shown
+ * by `intake status`; mark_failing in the cursor keeps it to once.
+ */
+static void
+mark_failed(struct source *src, struct source_run *run,
+    struct imap_cursor *c, const char *why)
+{
+	struct store *db = run->ictx->store;
+	time_t now = time(NULL);
+
+	if (c->mark_failing) {
+		log_warning("source %s: %s (still failing: the messages stay "
+		    "unmarked on the server)", src->cfg->name, why);
+		return;
+	}
+	c->mark_failing = 1;
+	log_err("source %s: %s: the messages are stored and intake goes on; "
+	    "they stay unmarked on the server until marking works",
+	    src->cfg->name, why);
+	if (store_begin(db) == STORE_OK) {
+		if (outbox_queue_health(db, run->ictx->cfg, src->cfg->name,
+		    "marking processed messages failed", why, now) < 0 ||
+		    cursor_save(run, src->cfg->name, c) != STORE_OK ||
+		    store_commit(db) != STORE_OK)
+			store_rollback(db);
+	}
+	srcstate_record_poll(db, src->cfg->name, 0, why, -1, now);
+}
+
+/* Marking failed: 1 when that ends the poll (the session is broken), 0
+ * when intake goes on (mark_failed). *err is consumed in that case. */
+static int
+mark_fatal(struct source *src, struct source_run *run, struct imap_state *st,
+    struct imap_cursor *c, char **err)
+{
+	if (st->imap == NULL || is_stream_error(st->mark_rc))
+		return 1;
+	mark_failed(src, run, c, *err ? *err : "marking failed");
+	free(*err);
+	*err = NULL;
+	return 0;
+}
+
 /* After a crash between commit and marking: mark (marked, last_uid]. */
 static int
 mark_pending(struct source *src, struct source_run *run,
@@ -1584,11 +1681,18 @@ mark_pending(struct source *src, struct source_run *run,
 
 	if (c->marked >= c->last_uid)
 		return SRC_OK;
-	if (list_uids(st, c->marked + 1, c->last_uid, &l, err) != 0 ||
-	    mark_uids(src, run, st, l.v, l.n, err) == -1) {
+	if (list_uids(st, c->marked + 1, c->last_uid, &l, err) != 0) {
 		free(l.v);
 		return SRC_TEMP;
 	}
+	st->mark_rc = 0;
+	if (mark_uids(src, run, st, l.v, l.n, err) == -1) {
+		free(l.v);
+		return mark_fatal(src, run, st, c, err) ? SRC_TEMP : SRC_OK;
+	}
+	if (c->mark_failing)
+		log_notice("source %s: marking works again", src->cfg->name);
+	c->mark_failing = 0;
 	if (l.n)
 		log_notice("source %s: marked %zu messages stored before an "
 		    "interruption", src->cfg->name, l.n);
@@ -1735,7 +1839,7 @@ run_batch(struct source *src, struct source_run *run, struct imap_state *st,
 	size_t i, nw = 0, nh = 0;
 	ssize_t k;
 	clist *rw = NULL, *rh = NULL;
-	int rc = SRC_OK, src_rc;
+	int rc = SRC_OK, src_rc, was_marked;
 
 	whole = xcalloc(n, sizeof(*whole));
 	heads = xcalloc(n, sizeof(*heads));
@@ -1794,6 +1898,7 @@ run_batch(struct source *src, struct source_run *run, struct imap_state *st,
 			goto dberr;
 		}
 	}
+	was_marked = c->marked == c->last_uid;
 	c->last_uid = v[k - 1].uid;
 	fail_forget_passed(c);
 	if ((size_t)k < n)
@@ -1805,10 +1910,18 @@ run_batch(struct source *src, struct source_run *run, struct imap_state *st,
 	if ((src_rc = store_commit(db)) != STORE_OK)
 		goto dberr;
 	/* Committed: only now may the server forget them. */
-	if (mark_uids(src, run, st, v, (size_t)k, err) == -1)
-		rc = SRC_TEMP;
-	else {
+	st->mark_rc = 0;
+	if (mark_uids(src, run, st, v, (size_t)k, err) == -1) {
+		if (mark_fatal(src, run, st, c, err))
+			rc = SRC_TEMP;
+	} else if (was_marked) {
 		c->marked = c->last_uid;
+		if (c->mark_failing)
+			log_notice("source %s: marking works again",
+			    src->cfg->name);
+		c->mark_failing = 0;
+	}
+	if (rc == SRC_OK) {
 		if ((size_t)k < n) {
 			*err = xasprintf("UID FETCH: the server sent no body "
 			    "for uid %u", v[k].uid);
@@ -2144,6 +2257,7 @@ imap_close(struct source *src)
 	session_drop(st);
 	/* A lookup still running after a second is left to the exit. */
 	resolve_left_free(&st->dns_left, 1000);
+	free(st->move_to);
 	free(st->host);
 	free(st);
 	src->priv = NULL;
