@@ -10,14 +10,15 @@
 #  - RFC822.SIZE 100 with a 300 MB literal: refused when the literal is
 #    announced (max_message_bytes 1 MB), recorded as oversize, left on the
 #    server; intaked's peak RSS stays far below the literal;
-#  - a greeting of 200 MB without CRLF is cut (line cap), memory bounded.
+#  - a greeting of 200 MB without CRLF is cut (line cap), memory bounded;
+#  - the service watchdog (NOTIFY_SOCKET) is fed between messages.
 . "$(dirname "$0")/../lib.sh"
 [ -x /usr/bin/python3 ] || { echo "skip: /usr/bin/python3 missing"; exit 77; }
 cd "$T" || exit 2
 TOOLS=$TOP/tests/tools
 DB=$T/intake.db
 fpid=
-stop_fake() { [ -n "$fpid" ] && kill "$fpid" 2>/dev/null; wait 2>/dev/null; fpid=; }
+stop_fake() { [ -n "$fpid" ] && kill "$fpid" 2>/dev/null && wait "$fpid" 2>/dev/null; fpid=; }
 at_exit stop_fake
 printf 'test-password\n' >"$T/pw"; chmod 600 "$T/pw"
 
@@ -104,6 +105,29 @@ check "lie: 3 tickets" [ "$(tickets)" = 3 ]
 check "lie: uid 2 recorded as oversize with the announced size, nothing of its body" [ "$(q "select parse_status || ' ' || size || ' ' || (length(raw) < 4096) from messages where source_key = '7:2'")" = "oversize 314572800 1" ]
 check "lie: uid 2 left on the server (\\Seen only 1 3)" [ "$(sort -n "$T/seen" | tr '\n' ' ')" = "1 3 " ]
 check "lie: its ticket needs a human" [ "$(q "select t.needs_human from messages m join tickets t on t.id = m.ticket_id where m.source_key = '7:2'")" = 1 ]
+
+echo "# the watchdog is fed between messages"
+fake watchdog 6
+# A service manager's notify socket: every datagram, one per line.
+/usr/bin/python3 -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+open(sys.argv[1] + ".up", "w").close()
+with open(sys.argv[2], "a") as f:
+    while True:
+        f.write(s.recv(4096).decode().replace("\n", " ") + "\n")
+        f.flush()' "$T/notify" "$T/notify.log" &
+npid=$!
+stop_notify() { kill "$npid" 2>/dev/null && wait "$npid" 2>/dev/null; }
+at_exit stop_notify
+for i in $(seq 50); do [ -e "$T/notify.up" ] && break; sleep 0.1; done
+NOTIFY_SOCKET=$T/notify $INTAKED --once -c "$T/f.conf" 2>>"$T/d.log"; RC=$?
+sleep 0.5
+stop_notify
+pings=$(grep -c 'WATCHDOG=1' "$T/notify.log" 2>/dev/null)
+echo "WATCHDOG=1 sent: ${pings:-0}"
+check "watchdog: 6 messages in one batch -> 6 tickets" sh -c "[ $RC -eq 0 ] && [ \"\$(sqlite3 '$DB' 'select count(*) from tickets')\" = 6 ]"
+check "watchdog: fed between the messages of a batch (at least 5 pings)" [ "${pings:-0}" -ge 5 ]
 
 echo "# a greeting of 200 MB without CRLF"
 fake endless 1 --endless-greeting --lie-bytes 209715200
