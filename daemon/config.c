@@ -17,6 +17,8 @@
 
 #include "config.h"
 #include "log.h"
+#include "net.h"
+#include "notify.h"
 #include "util.h"
 
 struct cfgctx {
@@ -317,9 +319,40 @@ load_business_hours(struct cfgctx *c, const config_setting_t *g,
 			free(p);
 			continue;
 		}
+		if (close <= open) {
+			char *p = setting_path(s);
+
+			/* calendar.c knows no hours past midnight: the day
+			 * would silently be closed. */
+			cfg_error(c, s, "%s: closes at or before it opens (hours "
+			    "past midnight are not supported; leave a closed day "
+			    "out)", p);
+			free(p);
+			continue;
+		}
 		cfg->week[d].open = open;
 		cfg->week[d].close = close;
 	}
+}
+
+/*
+ * A zone that is not Area/City ("EST", "UTC", "Etc/GMT+5", "EST5EDT") is a
+ * fixed offset or a legacy rule, not the office's local time: deadlines
+ * would be an hour off for half the year.  Only with allow_fixed_zone.
+ */
+static void
+check_zone_kind(struct cfgctx *c, const config_setting_t *root,
+    const config_setting_t *s, const char *zone)
+{
+	int allow = 0;
+
+	get_bool(c, root, "allow_fixed_zone", &allow);
+	if (allow || (strchr(zone, '/') != NULL &&
+	    strncmp(zone, "Etc/", 4) != 0))
+		return;
+	cfg_error(c, s, "timezone '%s' is not an Area/City zone (a fixed "
+	    "offset has no daylight saving time): use e.g. "
+	    "\"America/New_York\", or set allow_fixed_zone = true", zone);
 }
 
 static void
@@ -411,13 +444,6 @@ load_sla(struct cfgctx *c, const config_setting_t *g, struct config *cfg)
 	free(list);
 }
 
-static int
-is_loopback(const char *host)
-{
-	return strcmp(host, "127.0.0.1") == 0 || strcmp(host, "::1") == 0 ||
-	    strcmp(host, "localhost") == 0 || strncmp(host, "127.", 4) == 0;
-}
-
 /* The file must exist and be readable now; secrecy is checked on use. */
 static void
 check_readable(struct cfgctx *c, const config_setting_t *s, const char *what,
@@ -449,9 +475,12 @@ load_source_imap(struct cfgctx *c, const config_setting_t *g,
 	else
 		cfg_error(c, member(g, "tls"), "source '%s': tls must be "
 		    "\"implicit\", \"starttls\" or \"none\"", src->name);
-	if (src->tls == IMAP_TLS_NONE && src->host && !is_loopback(src->host))
+	if (src->tls == IMAP_TLS_NONE && src->host &&
+	    !host_is_loopback(src->host))
 		cfg_error(c, member(g, "tls"), "source '%s': tls = \"none\" is "
-		    "only allowed to 127.0.0.1 or ::1", src->name);
+		    "only allowed to 127.0.0.1, ::1 or another loopback "
+		    "address (a name only if it resolves to loopback alone)",
+		    src->name);
 	port_given = member(g, "port") != NULL;
 	get_intv(c, g, "port", 1, 65535, &src->port);
 	if (!port_given)
@@ -566,9 +595,8 @@ load_source(struct cfgctx *c, const config_setting_t *g,
 		if (src->url == NULL)
 			cfg_error(c, g, "source '%s': http needs url", src->name);
 		else if (strncmp(src->url, "https://", 8) != 0 &&
-		    strncmp(src->url, "http://127.", 11) != 0 &&
-		    strncmp(src->url, "http://localhost", 16) != 0 &&
-		    strncmp(src->url, "http://[::1]", 12) != 0)
+		    (strncmp(src->url, "http://", 7) != 0 ||
+		    !notify_url_is_loopback(src->url)))
 			cfg_error(c, member(g, "url"), "source '%s': url must be "
 			    "https:// (plain http only to loopback)", src->name);
 	} else {
@@ -752,7 +780,7 @@ load_root(struct cfgctx *c, const config_setting_t *root, struct config *cfg)
 	static const char *const keys[] = { "database", "database_group",
 	    "timezone", "business_hours", "holidays", "sla", "sources",
 	    "limits", "triage", "alerts", "smtp", "remind", "ack", "retention",
-	    "log_level", "busy_timeout_ms", NULL };
+	    "log_level", "busy_timeout_ms", "allow_fixed_zone", NULL };
 	const config_setting_t *s;
 	char *zone;
 
@@ -766,6 +794,8 @@ load_root(struct cfgctx *c, const config_setting_t *root, struct config *cfg)
 		if (strstr(cfg->timezone, "..") || access(zone, R_OK) == -1)
 			cfg_error(c, s, "timezone '%s' is not in the tz database",
 			    cfg->timezone);
+		else
+			check_zone_kind(c, root, s, cfg->timezone);
 		free(zone);
 	}
 	load_business_hours(c, member(root, "business_hours"), cfg);
@@ -964,13 +994,10 @@ config_path_choose(const char *from_cli)
 }
 
 int
-config_read_secret(const char *path, char **out, char **err)
+config_secret_mode(const char *path, char **err)
 {
 	struct stat st;
-	char *data;
-	size_t len, n;
 
-	*out = NULL;
 	*err = NULL;
 	if (stat(path, &st) == -1) {
 		*err = xasprintf("%s: %s", path, strerror(errno));
@@ -983,6 +1010,55 @@ config_read_secret(const char *path, char **out, char **err)
 		    "readable by others (chmod 0600 or 0640)", path);
 		return -1;
 	}
+	return 0;
+}
+
+static void
+secret_check(struct buf *b, const char *what, const char *path)
+{
+	char *err = NULL;
+
+	if (path != NULL && config_secret_mode(path, &err) == -1)
+		buf_addf(b, "%s: %s\n", what, err);
+	free(err);
+}
+
+int
+config_check_secrets(const struct config *cfg, char **errors)
+{
+	struct buf b;
+	size_t i;
+
+	buf_init(&b, 0);
+	for (i = 0; i < cfg->nsources; i++) {
+		const struct source_config *src = &cfg->sources[i];
+
+		if (src->type == SOURCE_IMAP && src->auth == IMAP_AUTH_LOGIN)
+			secret_check(&b, "password_file", src->password_file);
+		if (src->type == SOURCE_HTTP ||
+		    (src->type == SOURCE_IMAP && src->auth == IMAP_AUTH_XOAUTH2))
+			secret_check(&b, "token_file", src->token_file);
+	}
+	secret_check(&b, "smtp.password_file", cfg->smtp_password_file);
+	if (b.len == 0) {
+		buf_free(&b);
+		*errors = NULL;
+		return 0;
+	}
+	buf_addc(&b, '\0');
+	*errors = buf_steal(&b);
+	return -1;
+}
+
+int
+config_read_secret(const char *path, char **out, char **err)
+{
+	char *data;
+	size_t len, n;
+
+	*out = NULL;
+	if (config_secret_mode(path, err) == -1)
+		return -1;
 	if (read_file(path, 65536, &data, &len) == -1) {
 		*err = xasprintf("%s: %s", path, strerror(errno));
 		return -1;

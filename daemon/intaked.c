@@ -200,6 +200,21 @@ service_load(struct service *sv, const struct options *o, const char *path,
 		free(errors);
 		return EX_CONFIG;
 	}
+	/* The rule the sources apply at connect time, told now: refused by
+	 * --check-config; a running daemon only logs it (the other sources
+	 * must not stop over one file's mode). */
+	if (config_check_secrets(&sv->cfg, &errors) == -1) {
+		char *line, *save = NULL;
+
+		for (line = strtok_r(errors, "\n", &save); line;
+		    line = strtok_r(NULL, "\n", &save))
+			log_err("%s", line);
+		free(errors);
+		if (o->check_only) {
+			service_free(sv);
+			return EX_CONFIG;
+		}
+	}
 	if (calendar_set_zone(sv->cfg.timezone, err, sizeof(err)) == -1 ||
 	    (sv->cal = calendar_new(&sv->cfg, err, sizeof(err))) == NULL) {
 		log_err("%s", err);

@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include "log.h"
+#include "net.h"
 #include "notify.h"
 #include "util.h"
 
@@ -52,18 +53,6 @@ notify_backoff(int attempts)
 		secs = BACKOFF_CAP;
 	/* Jitter, so rows queued together do not retry in lockstep. */
 	return secs + (long)arc4random_uniform((uint32_t)(secs / 10 + 1));
-}
-
-static int
-host_is_loopback(const char *h)
-{
-	struct in_addr a;
-
-	/* A real address, not a name that merely starts with "127.". */
-	if (inet_pton(AF_INET, h, &a) == 1)
-		return (ntohl(a.s_addr) >> 24) == 127;
-	return strcmp(h, "localhost") == 0 || strcmp(h, "::1") == 0 ||
-	    strcmp(h, "[::1]") == 0;
 }
 
 int

@@ -35,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -43,6 +44,8 @@
 #include <libetpan/libetpan.h>
 
 #include "log.h"
+#include "net.h"
+#include "outbox.h"
 #include "resolve.h"
 #include "source.h"
 #include "tlsverify.h"
@@ -50,13 +53,29 @@
 
 #define IDLE_MAX_SECS	(25 * 60)	/* re-issue IDLE well before 29 min */
 #define IDLE_MAX_FAILS	2		/* then poll instead (libetpan #393) */
+#define ROUNDS_MAX	5		/* listings per poll while mail comes */
 #define BATCH_BYTES	((size_t)4 << 20)	/* bodies held per batch */
 #define MARK_CHUNK	500		/* UIDs per STORE/MOVE command */
 #define POISON_TRIES	3		/* failed fetches of one UID, then skip */
 #define TOKEN_MAX	65536
 
+/* What the pace guard saw of the server's framing (guard_stream()). */
+enum { WIRE_OK = 1, WIRE_NO, WIRE_BAD };
+struct wire {
+	uint64_t	 literal_max;	/* one literal: max_message_bytes */
+	uint64_t	 command_max;	/* all literals of one command */
+	int		 tagged;	/* WIRE_*, 0: no tagged line yet */
+	uint64_t	 over_size;	/* a literal refused as over literal_max */
+	uint32_t	 over_uid;	/* ... in the FETCH of this UID (0: ?) */
+	int		 budget_over;	/* command_max passed */
+	int		 line_over;	/* WIRE_LINE_MAX passed */
+	int		 dropped;	/* end of file or reset */
+	int		 bye;		/* * BYE seen */
+};
+
 struct imap_state {
 	mailimap	*imap;		/* NULL when not connected */
+	struct wire	 wire;		/* of the current session */
 	char		*host;		/* for SNI and name checks; no final dot */
 	uint32_t	 uidvalidity;	/* of the selected mailbox */
 	int		 has_move;
@@ -66,6 +85,10 @@ struct imap_state {
 	time_t		 idle_since;
 	int		 idle_fails;	/* consecutive */
 	int		 idle_off;	/* switched to polling */
+	int		 again;		/* mail still arriving: poll at once */
+	char		*move_to;	/* after = move: the folder, resolved
+					   against the personal namespace */
+	int		 mark_rc;	/* the last marking command's error */
 	struct resolve_left *dns_left;	/* a lookup that outlived its timeout */
 };
 
@@ -73,6 +96,7 @@ struct imap_state {
 struct uid_item {
 	uint32_t	 uid;
 	uint32_t	 size;
+	int		 nosize;	/* listed without RFC822.SIZE: a gap */
 };
 
 struct uid_list {
@@ -91,6 +115,7 @@ struct imap_cursor {
 	uint32_t	 fail_first;
 	uint32_t	 fail_last;
 	uint32_t	 fail_tries;
+	uint32_t	 mark_failing;	/* 1: marking refused, alert sent */
 };
 
 static int	 is_stream_error(int);
@@ -148,7 +173,7 @@ is_stream_error(int rc)
 }
 
 static void
-uid_list_add(struct uid_list *l, uint32_t uid, uint32_t size)
+uid_list_add(struct uid_list *l, uint32_t uid, uint32_t size, int nosize)
 {
 	if (l->n == l->cap) {
 		l->cap = l->cap ? l->cap * 2 : 256;
@@ -156,6 +181,7 @@ uid_list_add(struct uid_list *l, uint32_t uid, uint32_t size)
 	}
 	l->v[l->n].uid = uid;
 	l->v[l->n].size = size;
+	l->v[l->n].nosize = nosize;
 	l->n++;
 }
 
@@ -294,17 +320,45 @@ secret_free(char *s)
  * The same wrapper keeps a pace: libetpan's timeout is per read, so a
  * server that trickles a byte a second would hold a command (and the whole
  * daemon) for ever.  A command may take GUARD_BASE_FACTOR x timeout, plus
- * one second per GUARD_MIN_RATE bytes received; past that its reads fail
- * as a stream error and the session is dropped.
+ * one second per GUARD_MIN_RATE bytes of progress; past that its reads
+ * fail as a stream error and the session is dropped.  Progress is a
+ * complete line or literal data: an endless line earns no time (and is cut
+ * at WIRE_LINE_MAX anyway).
+ *
+ * And it reads the response's framing as it passes (lines, and literals
+ * announced as {N} at a line's end), because libetpan 1.9.4 keeps neither
+ * bound nor verdict: it allocates a literal of whatever size is announced
+ * and holds every line whole, and it reports a non-empty FETCH as success
+ * even when the tagged reply is NO.  So:
+ *   - a literal over wire.literal_max fails the read before libetpan sees
+ *     its {N}, and wire.over_* say which FETCH it belonged to;
+ *   - the literals of one command are bounded by wire.command_max;
+ *   - a line is bounded by WIRE_LINE_MAX;
+ *   - wire.tagged is the status of the last tagged line since the last
+ *     command was written, and wire.dropped/wire.bye say the server went
+ *     away (a drop is not an IDLE stall).
  */
 #define GUARD_BASE_FACTOR	3
 #define GUARD_MIN_RATE		1024	/* bytes per second, on average */
+#define WIRE_LINE_MAX		((size_t)1 << 20)
+#define WIRE_HEAD		256	/* bytes kept of a response's start */
+#define WIRE_TAIL		24	/* ... and of a line's end: {N}CRLF */
 
 struct guard {
 	mailstream_low	*real;
+	struct wire	*w;		/* the session's; outlives it */
+	int		 timeout;	/* seconds, per read */
 	time_t		 since;		/* the last write: a command's start */
-	size_t		 got;		/* bytes read since */
+	size_t		 got;		/* bytes of progress since */
 	time_t		 base;		/* seconds allowed whatever the pace */
+	uint64_t	 lit_left;	/* literal bytes still to pass */
+	uint64_t	 cmd_lits;	/* literal bytes since the last write */
+	size_t		 line_len;	/* of the current line (so far) */
+	int		 cont;		/* the line continues after a literal */
+	char		 head[WIRE_HEAD];
+	size_t		 head_len;
+	char		 tail[WIRE_TAIL];
+	size_t		 tail_len;
 };
 
 static int
@@ -315,17 +369,177 @@ guard_too_slow(const struct guard *g)
 	return now - g->since > g->base + (time_t)(g->got / GUARD_MIN_RATE);
 }
 
+/* "{N}" or "{N+}" before the line's CRLF (or LF): 1 and *n, else 0. */
+static int
+wire_literal(const char *t, size_t len, uint64_t *n)
+{
+	size_t i, end = len;
+	uint64_t v = 0;
+
+	if (end > 0 && t[end - 1] == '\n')
+		end--;
+	if (end > 0 && t[end - 1] == '\r')
+		end--;
+	if (end < 3 || t[end - 1] != '}')
+		return 0;
+	end--;
+	if (t[end - 1] == '+')
+		end--;
+	for (i = end; i > 0 && t[i - 1] >= '0' && t[i - 1] <= '9'; i--)
+		;
+	if (i == end || i == 0 || t[i - 1] != '{' || end - i > 12)
+		return 0;
+	for (; i < end; i++)
+		v = v * 10 + (uint64_t)(t[i] - '0');
+	*n = v;
+	return 1;
+}
+
+/* The UID of a "* n FETCH (... UID u ..." response start, or 0. */
+static uint32_t
+wire_fetch_uid(const char *h, size_t len)
+{
+	size_t i;
+	uint64_t v = 0;
+
+	for (i = 0; i + 5 < len; i++) {
+		if ((h[i] == ' ' || h[i] == '(') && strncasecmp(h + i + 1,
+		    "UID ", 4) == 0) {
+			for (i += 5; i < len && h[i] >= '0' && h[i] <= '9'; i++)
+				if ((v = v * 10 + (uint64_t)(h[i] - '0')) > UINT32_MAX)
+					return 0;
+			return (uint32_t)v;
+		}
+	}
+	return 0;
+}
+
+/* A complete line (not a literal's continuation): a tagged status, BYE. */
+static void
+wire_line_start(struct guard *g)
+{
+	const char *h = g->head, *sp;
+	size_t len = g->head_len;
+
+	if (len >= 6 && strncasecmp(h, "* BYE ", 6) == 0)
+		g->w->bye = 1;
+	if (len == 0 || h[0] == '*' || h[0] == '+')
+		return;
+	if ((sp = memchr(h, ' ', len)) == NULL)
+		return;
+	sp++;
+	len -= (size_t)(sp - h);
+	if (len >= 3 && strncasecmp(sp, "OK ", 3) == 0)
+		g->w->tagged = WIRE_OK;
+	else if (len >= 2 && strncasecmp(sp, "NO", 2) == 0)
+		g->w->tagged = WIRE_NO;
+	else if (len >= 3 && strncasecmp(sp, "BAD", 3) == 0)
+		g->w->tagged = WIRE_BAD;
+}
+
+/* The end of a line; -1 when the literal it announces is refused. */
+static int
+wire_line_end(struct guard *g)
+{
+	uint64_t n;
+
+	g->got += g->line_len;
+	if (wire_literal(g->tail, g->tail_len, &n)) {
+		if (n > g->w->literal_max) {
+			g->w->over_size = n;
+			g->w->over_uid = wire_fetch_uid(g->head, g->head_len);
+			return -1;
+		}
+		if ((g->cmd_lits += n) > g->w->command_max) {
+			g->w->budget_over = 1;
+			return -1;
+		}
+		g->lit_left = n;
+		g->cont = 1;	/* the response goes on after the literal */
+	} else {
+		if (!g->cont)
+			wire_line_start(g);
+		g->cont = 0;
+		g->head_len = 0;
+	}
+	g->line_len = 0;
+	g->tail_len = 0;
+	return 0;
+}
+
+/* Line bytes (no LF inside but maybe at the end). */
+static void
+wire_keep(struct guard *g, const char *p, size_t n)
+{
+	size_t k;
+
+	k = n < WIRE_HEAD - g->head_len ? n : WIRE_HEAD - g->head_len;
+	memcpy(g->head + g->head_len, p, k);
+	g->head_len += k;
+	if (n >= WIRE_TAIL) {
+		memcpy(g->tail, p + n - WIRE_TAIL, WIRE_TAIL);
+		g->tail_len = WIRE_TAIL;
+	} else {
+		if (g->tail_len + n > WIRE_TAIL) {
+			k = g->tail_len + n - WIRE_TAIL;
+			memmove(g->tail, g->tail + k, g->tail_len - k);
+			g->tail_len -= k;
+		}
+		memcpy(g->tail + g->tail_len, p, n);
+		g->tail_len += n;
+	}
+	g->line_len += n;
+}
+
+/* Follow the framing of what was read; -1 when a bound is passed. */
+static int
+wire_scan(struct guard *g, const char *p, size_t n)
+{
+	const char *lf;
+	size_t k;
+
+	while (n > 0) {
+		if (g->lit_left > 0) {
+			k = g->lit_left < n ? (size_t)g->lit_left : n;
+			g->lit_left -= k;
+			g->got += k;
+			p += k;
+			n -= k;
+			continue;
+		}
+		lf = memchr(p, '\n', n);
+		k = lf ? (size_t)(lf - p) + 1 : n;
+		wire_keep(g, p, k);
+		if (g->line_len > WIRE_LINE_MAX) {
+			g->w->line_over = 1;
+			return -1;
+		}
+		if (lf && wire_line_end(g) == -1)
+			return -1;
+		p += k;
+		n -= k;
+	}
+	return 0;
+}
+
 static ssize_t
 eof_read(mailstream_low *s, void *buf, size_t count)
 {
 	struct guard *g = s->data;
+	uint64_t t0;
 	ssize_t r;
 
 	if (guard_too_slow(g))
 		return -1;
+	t0 = now_ms_monotonic();
 	r = mailstream_low_read(g->real, buf, count);
-	if (r > 0)
-		g->got += (size_t)r;
+	if (r > 0 && wire_scan(g, buf, (size_t)r) == -1)
+		return -1;
+	/* End of file, or an error well before the read's timeout: the
+	 * server went away (a timeout is what an IDLE stall looks like). */
+	if ((r == 0 && count > 0) || (r < 0 && now_ms_monotonic() - t0 <
+	    (uint64_t)g->timeout * 500))
+		g->w->dropped = 1;
 	return r == 0 && count > 0 ? -1 : r;
 }
 
@@ -336,6 +550,8 @@ eof_write(mailstream_low *s, const void *buf, size_t count)
 
 	g->since = time(NULL);
 	g->got = 0;
+	g->cmd_lits = 0;
+	g->w->tagged = 0;
 	return mailstream_low_write(g->real, buf, count);
 }
 
@@ -416,7 +632,7 @@ static mailstream_low_driver eof_driver = {
 
 /* Wrap the connected (and, with STARTTLS, upgraded) stream.  0 or -1. */
 static int
-guard_stream(mailstream *stream, int timeout)
+guard_stream(mailstream *stream, struct wire *wire, int timeout)
 {
 	mailstream_low *real, *w;
 	struct guard *g;
@@ -426,6 +642,8 @@ guard_stream(mailstream *stream, int timeout)
 		return -1;
 	g = xcalloc(1, sizeof(*g));
 	g->real = real;
+	g->w = wire;
+	g->timeout = timeout > 0 ? timeout : 60;
 	g->since = time(NULL);
 	g->base = (time_t)GUARD_BASE_FACTOR * (timeout > 0 ? timeout : 60);
 	if ((w = mailstream_low_new(g, &eof_driver)) == NULL) {
@@ -440,7 +658,7 @@ guard_stream(mailstream *stream, int timeout)
 static int
 guard_eof(struct imap_state *st, int timeout)
 {
-	return guard_stream(st->imap->imap_stream, timeout);
+	return guard_stream(st->imap->imap_stream, &st->wire, timeout);
 }
 
 /* ---- connecting --------------------------------------------------------- */
@@ -460,6 +678,39 @@ session_drop(struct imap_state *st)
 	st->imap = NULL;
 	st->idling = 0;
 	st->uidvalidity = 0;
+}
+
+/* A new session: forget what the last one's server did. */
+static void
+wire_reset(struct wire *w)
+{
+	uint64_t lmax = w->literal_max, cmax = w->command_max;
+
+	memset(w, 0, sizeof(*w));
+	w->literal_max = lmax ? lmax : UINT32_MAX;
+	w->command_max = cmax ? cmax : UINT32_MAX;
+}
+
+/*
+ * mailimap_uid_fetch(), failing also when the tagged reply was not OK:
+ * libetpan 1.9.4 returns success for a non-empty FETCH whatever the
+ * tagged reply says, and what it then hands back may be missing messages.
+ */
+static int
+uid_fetch(struct imap_state *st, struct mailimap_set *set,
+    struct mailimap_fetch_type *ft, clist **res)
+{
+	int rc;
+
+	*res = NULL;
+	st->wire.tagged = 0;
+	rc = mailimap_uid_fetch(st->imap, set, ft, res);
+	if (rc == MAILIMAP_NO_ERROR && st->wire.tagged != WIRE_OK) {
+		mailimap_fetch_list_free(*res);
+		*res = NULL;
+		rc = MAILIMAP_ERROR_UID_FETCH;
+	}
+	return rc;
 }
 
 /* Check the certificate chain the server sent, before any credential. */
@@ -521,7 +772,7 @@ refresh_capabilities(struct imap_state *st, char **err)
  */
 static int
 tcp_connect(struct imap_state *st, const char *host, int port, int timeout,
-    char **err)
+    int loopback_only, char **err)
 {
 	struct addrinfo *res = NULL, *ai;
 	struct pollfd pfd;
@@ -530,7 +781,15 @@ tcp_connect(struct imap_state *st, const char *host, int port, int timeout,
 
 	if (resolve_tcp(host, port, timeout, &st->dns_left, &res, err) == -1)
 		return -1;
+	errno = EADDRNOTAVAIL;
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		/* tls = "none": the password goes in clear, so only to an
+		 * address of this machine, whatever the name resolves to now. */
+		if (loopback_only && !net_addr_is_loopback(ai->ai_addr)) {
+			log_err("%s resolves to an address that is not loopback: "
+			    "not connecting without TLS", host);
+			continue;
+		}
 		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC |
 		    SOCK_NONBLOCK, ai->ai_protocol);
 		if (fd == -1)
@@ -581,7 +840,7 @@ open_guarded(struct source *src, struct imap_state *st, char **err)
 	int fd, rc;
 
 	if ((fd = tcp_connect(st, cfg->host, cfg->port, cfg->timeout,
-	    err)) == -1)
+	    cfg->tls == IMAP_TLS_NONE, err)) == -1)
 		return -1;
 	if (cfg->tls == IMAP_TLS_IMPLICIT)
 		stream = mailstream_ssl_open_with_callback_timeout(fd,
@@ -595,7 +854,7 @@ open_guarded(struct source *src, struct imap_state *st, char **err)
 		    "stream set-up");
 		return -1;
 	}
-	if (guard_stream(stream, cfg->timeout) == -1) {
+	if (guard_stream(stream, &st->wire, cfg->timeout) == -1) {
 		mailstream_close(stream);
 		*err = xstrdup("out of memory");
 		return -1;
@@ -709,6 +968,42 @@ select_mailbox(struct source *src, struct imap_state *st, char **err)
 	return SRC_OK;
 }
 
+/*
+ * after = "move:F": F is a name in the personal namespace (RFC 2342).  On
+ * a server whose personal namespace has a prefix (Cyrus, Courier:
+ * "INBOX." with "." as separator) "Processed" is "INBOX.Processed"; a name
+ * already under the prefix, or INBOX itself, is kept.  Without NAMESPACE
+ * the name is used as given.
+ */
+static void
+resolve_move_folder(struct source *src, struct imap_state *st)
+{
+	struct mailimap_namespace_data *ns = NULL;
+	struct mailimap_namespace_info *ni = NULL;
+	const char *f = src->cfg->move_to;
+	size_t plen;
+
+	free(st->move_to);
+	st->move_to = xstrdup(f);
+	if (!mailimap_has_namespace(st->imap) ||
+	    mailimap_namespace(st->imap, &ns) != MAILIMAP_NO_ERROR || ns == NULL)
+		return;
+	if (ns->ns_personal && ns->ns_personal->ns_data_list &&
+	    clist_begin(ns->ns_personal->ns_data_list))
+		ni = clist_content(clist_begin(ns->ns_personal->ns_data_list));
+	if (ni && ni->ns_prefix && (plen = strlen(ni->ns_prefix)) > 0 &&
+	    strncasecmp(f, ni->ns_prefix, plen) != 0 &&
+	    strcasecmp(f, "INBOX") != 0) {
+		free(st->move_to);
+		st->move_to = xasprintf("%s%s", ni->ns_prefix, f);
+	}
+	log_debug("source %s: personal namespace \"%s\" (separator %c): "
+	    "processed messages go to the folder %s", src->cfg->name,
+	    ni && ni->ns_prefix ? ni->ns_prefix : "", ni && ni->ns_delimiter ?
+	    ni->ns_delimiter : '?', st->move_to);
+	mailimap_namespace_data_free(ns);
+}
+
 /* A fresh, verified, authenticated session with the mailbox selected. */
 static int
 session_open(struct source *src, struct imap_state *st, char **err)
@@ -716,6 +1011,7 @@ session_open(struct source *src, struct imap_state *st, char **err)
 	int rc;
 
 	session_drop(st);
+	wire_reset(&st->wire);
 	st->imap = mailimap_new(0, NULL);
 	if (st->imap == NULL) {
 		*err = xstrdup("out of memory");
@@ -741,6 +1037,8 @@ session_open(struct source *src, struct imap_state *st, char **err)
 	log_debug("source %s: server capabilities: MOVE %s, UIDPLUS %s, IDLE %s",
 	    src->cfg->name, st->has_move ? "yes" : "no",
 	    st->has_uidplus ? "yes" : "no", st->has_idle ? "yes" : "no");
+	if (src->cfg->after == IMAP_AFTER_MOVE)
+		resolve_move_folder(src, st);
 	if ((rc = select_mailbox(src, st, err)) != SRC_OK) {
 		session_drop(st);
 		return rc;
@@ -790,6 +1088,8 @@ cursor_field(struct imap_cursor *c, const char *key, uint32_t v)
 		c->fail_last = v;
 	else if (strcmp(key, "fail_tries") == 0)
 		c->fail_tries = v;
+	else if (strcmp(key, "mark_failing") == 0)
+		c->mark_failing = v != 0;
 }
 
 /* "marked=N[ fail_first=F fail_last=L fail_tries=K]" (cursor_save). */
@@ -857,14 +1157,17 @@ cursor_save(struct source_run *run, const char *name,
     const struct imap_cursor *c)
 {
 	struct source_cursor sc;
-	char buf[128];
+	char buf[160];
+	int n;
 
 	if (c->fail_last > c->last_uid)
-		snprintf(buf, sizeof(buf), "marked=%u fail_first=%u "
+		n = snprintf(buf, sizeof(buf), "marked=%u fail_first=%u "
 		    "fail_last=%u fail_tries=%u", c->marked, c->fail_first,
 		    c->fail_last, c->fail_tries);
 	else
-		snprintf(buf, sizeof(buf), "marked=%u", c->marked);
+		n = snprintf(buf, sizeof(buf), "marked=%u", c->marked);
+	if (c->mark_failing && n > 0 && (size_t)n < sizeof(buf))
+		snprintf(buf + n, sizeof(buf) - (size_t)n, " mark_failing=1");
 	sc.uidvalidity = c->uidvalidity;
 	sc.last_uid = c->last_uid;
 	sc.cursor = buf;
@@ -973,6 +1276,60 @@ fail_poisoned(const struct imap_cursor *c, uint32_t uid)
 
 /* ---- listing and fetching ------------------------------------------------ */
 
+/* The mailbox's UIDNEXT now (STATUS), else the one SELECT gave; 0: none. */
+static uint32_t
+uidnext_now(struct source *src, struct imap_state *st)
+{
+	struct mailimap_status_att_list *al;
+	struct mailimap_mailbox_data_status *ds = NULL;
+	clistiter *it;
+	uint32_t next = st->imap->imap_selection_info ?
+	    st->imap->imap_selection_info->sel_uidnext : 0;
+	int rc;
+
+	if ((al = mailimap_status_att_list_new_empty()) == NULL)
+		return next;
+	mailimap_status_att_list_add(al, MAILIMAP_STATUS_ATT_UIDNEXT);
+	rc = mailimap_status(st->imap, src->cfg->mailbox, al, &ds);
+	mailimap_status_att_list_free(al);
+	if (rc != MAILIMAP_NO_ERROR || ds == NULL) {
+		log_debug("source %s: STATUS (UIDNEXT) failed: using SELECT's",
+		    src->cfg->name);
+		return next;
+	}
+	for (it = ds->st_info_list ? clist_begin(ds->st_info_list) : NULL; it;
+	    it = clist_next(it)) {
+		struct mailimap_status_info *si = clist_content(it);
+
+		if (si->st_att == MAILIMAP_STATUS_ATT_UIDNEXT && si->st_value)
+			next = si->st_value;
+	}
+	mailimap_mailbox_data_status_free(ds);
+	return next;
+}
+
+/*
+ * Drop the UIDs at or above UIDNEXT from l: no message has one yet, so a
+ * server listing one lies, and a cursor moved there would pass over the
+ * real messages still to come.  Asked after the listing, so anything that
+ * arrived meanwhile is below it.
+ */
+static void
+uidnext_filter(struct source *src, struct imap_state *st, struct uid_list *l)
+{
+	uint32_t next;
+	size_t n = l->n;
+
+	if (n == 0 || (next = uidnext_now(src, st)) == 0)
+		return;
+	while (l->n > 0 && l->v[l->n - 1].uid >= next)
+		l->n--;
+	if (l->n < n)
+		log_warning("source %s: the server listed %zu UIDs at or above "
+		    "its UIDNEXT %u (up to %u): ignored", src->cfg->name,
+		    n - l->n, next, l->v[n - 1].uid);
+}
+
 static uint32_t
 att_uid(struct mailimap_msg_att *ma)
 {
@@ -1004,7 +1361,9 @@ att_find(struct mailimap_msg_att *ma, int type)
 }
 
 /* UIDs in [first, last] (last 0 = "*") with their sizes, in UID order;
- * IMAP returns the highest message for "n:*" even below n, so filter. */
+ * IMAP returns the highest message for "n:*" even below n, so filter.
+ * 0, -1 (*err), or 1 (*err) when the server refused it (NO or BAD) and
+ * the session is still usable. */
 static int
 list_uids(struct imap_state *st, uint32_t first, uint32_t last,
     struct uid_list *out, char **err)
@@ -1022,21 +1381,24 @@ list_uids(struct imap_state *st, uint32_t first, uint32_t last,
 	mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_uid());
 	mailimap_fetch_type_new_fetch_att_list_add(ft,
 	    mailimap_fetch_att_new_rfc822_size());
-	rc = mailimap_uid_fetch(st->imap, set, ft, &res);
+	rc = uid_fetch(st, set, ft, &res);
 	mailimap_fetch_type_free(ft);
 	mailimap_set_free(set);
 	if (rc != MAILIMAP_NO_ERROR) {
 		*err = imap_error(st, "UID FETCH (list)", rc);
-		return -1;
+		return is_stream_error(rc) ? -1 : 1;
 	}
 	for (it = clist_begin(res); it; it = clist_next(it)) {
 		struct mailimap_msg_att *ma = clist_content(it);
 
 		uid = att_uid(ma);
 		sz = att_find(ma, MAILIMAP_MSG_ATT_RFC822_SIZE);
-		if (uid < first || (last && uid > last) || sz == NULL)
+		if (uid == 0 || uid < first || (last && uid > last))
 			continue;
-		uid_list_add(out, uid, sz->att_data.att_rfc822_size);
+		/* Without its size it cannot be batched or bounded; kept, so
+		 * the cursor stops before it (fetch_new). */
+		uid_list_add(out, uid, sz ? sz->att_data.att_rfc822_size : 0,
+		    sz == NULL);
 	}
 	mailimap_fetch_list_free(res);
 	if (out->n > 1)
@@ -1076,7 +1438,7 @@ fetch_bodies(struct imap_state *st, const struct uid_item *v, size_t n,
 	mailimap_fetch_type_new_fetch_att_list_add(ft,
 	    mailimap_fetch_att_new_body_peek_section(sec));
 	*res = NULL;
-	rc = mailimap_uid_fetch(st->imap, set, ft, res);
+	rc = uid_fetch(st, set, ft, res);
 	mailimap_fetch_type_free(ft);
 	mailimap_set_free(set);
 	if (rc != MAILIMAP_NO_ERROR) {
@@ -1104,6 +1466,67 @@ find_body(clist *res, uint32_t uid)
 	return NULL;
 }
 
+/*
+ * List [first, last] when listing it whole was refused: in halves, down to
+ * the single UIDs the server will not list, which are kept as gaps
+ * (nosize: the cursor stops there, and after POISON_TRIES they become
+ * tickets for a human).  *budget bounds the commands.  0, or -1 (*err).
+ */
+static int
+list_halves(struct imap_state *st, uint32_t first, uint32_t last,
+    struct uid_list *out, int *budget, char **err)
+{
+	uint32_t mid;
+	int rc;
+
+	if (--*budget < 0) {
+		*err = xstrdup("UID FETCH (list): the server refuses to list "
+		    "too many ranges");
+		return -1;
+	}
+	if ((rc = list_uids(st, first, last, out, err)) <= 0)
+		return rc;
+	free(*err);
+	*err = NULL;
+	if (first == last) {
+		uid_list_add(out, first, 0, 1);
+		return 0;
+	}
+	mid = first + (last - first) / 2;
+	if (list_halves(st, first, mid, out, budget, err) == -1)
+		return -1;
+	return list_halves(st, mid + 1, last, out, budget, err);
+}
+
+#define LIST_BUDGET	128	/* listing commands after a refusal */
+
+/* Everything from first on.  A listing that ended in a tagged NO may have
+ * left messages out, so it is listed again in halves up to UIDNEXT-1
+ * (list_halves).  0, or -1 (*err). */
+static int
+list_new(struct source *src, struct imap_state *st, uint32_t first,
+    struct uid_list *out, char **err)
+{
+	uint32_t next;
+	int rc, budget = LIST_BUDGET;
+
+	if ((rc = list_uids(st, first, 0, out, err)) <= 0)
+		return rc;
+	log_warning("source %s: %s: listing again in parts", src->cfg->name,
+	    *err);
+	free(*err);
+	*err = NULL;
+	out->n = 0;
+	if ((next = uidnext_now(src, st)) == 0) {
+		*err = xstrdup("UID FETCH (list) refused, and the server gives "
+		    "no UIDNEXT to list up to");
+		return -1;
+	}
+	if (next <= first)
+		return 0;	/* nothing can be there */
+	return list_halves(st, first, next - 1, out, &budget, err);
+}
+
 /* ---- marking ------------------------------------------------------------- */
 
 /* After a refused MOVE/COPY: the folder may be missing ([TRYCREATE]; the
@@ -1114,7 +1537,7 @@ create_folder(struct source *src, struct imap_state *st, int rc)
 {
 	if (is_stream_error(rc))
 		return 0;
-	if (mailimap_create(st->imap, src->cfg->move_to) != MAILIMAP_NO_ERROR)
+	if (mailimap_create(st->imap, st->move_to) != MAILIMAP_NO_ERROR)
 		return 0;
 	log_notice("source %s: created the folder for after = move",
 	    src->cfg->name);
@@ -1130,22 +1553,23 @@ mark_set(struct source *src, struct imap_state *st, struct mailimap_set *set,
 	int rc;
 
 	if (src->cfg->after == IMAP_AFTER_MOVE && st->has_move) {
-		rc = mailimap_uid_move(st->imap, set, src->cfg->move_to);
+		rc = mailimap_uid_move(st->imap, set, st->move_to);
 		if (rc != MAILIMAP_NO_ERROR && create_folder(src, st, rc))
-			rc = mailimap_uid_move(st->imap, set, src->cfg->move_to);
+			rc = mailimap_uid_move(st->imap, set, st->move_to);
 		if (rc != MAILIMAP_NO_ERROR)
 			goto fail;
 		return 0;
 	}
 	if (src->cfg->after == IMAP_AFTER_MOVE) {
 		if (!st->has_uidplus) {
+			st->mark_rc = MAILIMAP_ERROR_UID_MOVE;
 			*err = xstrdup("after = move needs MOVE or UIDPLUS (UID "
 			    "EXPUNGE); the server has neither");
 			return -1;
 		}
-		rc = mailimap_uid_copy(st->imap, set, src->cfg->move_to);
+		rc = mailimap_uid_copy(st->imap, set, st->move_to);
 		if (rc != MAILIMAP_NO_ERROR && create_folder(src, st, rc))
-			rc = mailimap_uid_copy(st->imap, set, src->cfg->move_to);
+			rc = mailimap_uid_copy(st->imap, set, st->move_to);
 		if (rc != MAILIMAP_NO_ERROR)
 			goto fail;
 	}
@@ -1164,6 +1588,7 @@ mark_set(struct source *src, struct imap_state *st, struct mailimap_set *set,
 		goto fail;
 	return 0;
 fail:
+	st->mark_rc = rc;
 	*err = imap_error(st, src->cfg->after == IMAP_AFTER_MOVE ?
 	    "moving processed messages" : "setting \\Seen", rc);
 	return -1;
@@ -1199,6 +1624,53 @@ mark_uids(struct source *src, struct source_run *run, struct imap_state *st,
 	return rc;
 }
 
+/*
+ * Marking was refused while the session still works (a folder that cannot
+ * be created, a read-only mailbox): the messages are stored, so intake goes
+ * on, and they stay unmarked (marked < last_uid, retried every poll).  The
+ * first refusal of a run of them is logged as an error, alerted and shown
+ * by `intake status`; mark_failing in the cursor keeps it to once.
+ */
+static void
+mark_failed(struct source *src, struct source_run *run,
+    struct imap_cursor *c, const char *why)
+{
+	struct store *db = run->ictx->store;
+	time_t now = time(NULL);
+
+	if (c->mark_failing) {
+		log_warning("source %s: %s (still failing: the messages stay "
+		    "unmarked on the server)", src->cfg->name, why);
+		return;
+	}
+	c->mark_failing = 1;
+	log_err("source %s: %s: the messages are stored and intake goes on; "
+	    "they stay unmarked on the server until marking works",
+	    src->cfg->name, why);
+	if (store_begin(db) == STORE_OK) {
+		if (outbox_queue_health(db, run->ictx->cfg, src->cfg->name,
+		    "marking processed messages failed", why, now) < 0 ||
+		    cursor_save(run, src->cfg->name, c) != STORE_OK ||
+		    store_commit(db) != STORE_OK)
+			store_rollback(db);
+	}
+	srcstate_record_poll(db, src->cfg->name, 0, why, -1, now);
+}
+
+/* Marking failed: 1 when that ends the poll (the session is broken), 0
+ * when intake goes on (mark_failed). *err is consumed in that case. */
+static int
+mark_fatal(struct source *src, struct source_run *run, struct imap_state *st,
+    struct imap_cursor *c, char **err)
+{
+	if (st->imap == NULL || is_stream_error(st->mark_rc))
+		return 1;
+	mark_failed(src, run, c, *err ? *err : "marking failed");
+	free(*err);
+	*err = NULL;
+	return 0;
+}
+
 /* After a crash between commit and marking: mark (marked, last_uid]. */
 static int
 mark_pending(struct source *src, struct source_run *run,
@@ -1209,11 +1681,18 @@ mark_pending(struct source *src, struct source_run *run,
 
 	if (c->marked >= c->last_uid)
 		return SRC_OK;
-	if (list_uids(st, c->marked + 1, c->last_uid, &l, err) == -1 ||
-	    mark_uids(src, run, st, l.v, l.n, err) == -1) {
+	if (list_uids(st, c->marked + 1, c->last_uid, &l, err) != 0) {
 		free(l.v);
 		return SRC_TEMP;
 	}
+	st->mark_rc = 0;
+	if (mark_uids(src, run, st, l.v, l.n, err) == -1) {
+		free(l.v);
+		return mark_fatal(src, run, st, c, err) ? SRC_TEMP : SRC_OK;
+	}
+	if (c->mark_failing)
+		log_notice("source %s: marking works again", src->cfg->name);
+	c->mark_failing = 0;
 	if (l.n)
 		log_notice("source %s: marked %zu messages stored before an "
 		    "interruption", src->cfg->name, l.n);
@@ -1285,6 +1764,8 @@ batch_size(const struct source_run *run, const struct uid_item *v, size_t n)
 	size_t i, bytes = 0, max = run->batch > 0 ? (size_t)run->batch : 1;
 
 	for (i = 0; i < n && i < max; i++) {
+		if (i > 0 && v[i].nosize)
+			break;
 		if (!is_oversize(run, &v[i]))
 			bytes += v[i].size;
 		if (i > 0 && bytes > BATCH_BYTES)
@@ -1303,6 +1784,8 @@ uid_exists(struct imap_state *st, uint32_t uid, char **err)
 	rc = list_uids(st, uid, uid, &l, err);
 	if (rc == 0)
 		rc = l.n > 0;
+	else
+		rc = -1;
 	free(l.v);
 	return rc;
 }
@@ -1330,6 +1813,21 @@ bodies_present(struct source_run *run, struct imap_state *st,
 	return (ssize_t)n;
 }
 
+static int	 run_poison(struct source *, struct source_run *,
+		    struct imap_state *, struct imap_cursor *,
+		    const struct uid_item *, uint64_t, struct source_stats *,
+		    char **);
+
+/* Did the fetch of v[0..n) fail on v[0]'s literal being over the limit? */
+static int
+over_alone(const struct imap_state *st, const struct uid_item *v, size_t n)
+{
+	if (st->wire.over_size == 0)
+		return 0;
+	return st->wire.over_uid ? st->wire.over_uid == v[0].uid &&
+	    n == 1 : n == 1;
+}
+
 /* Fetch, ingest and commit v[0..n), then mark.  SRC_*. */
 static int
 run_batch(struct source *src, struct source_run *run, struct imap_state *st,
@@ -1341,7 +1839,7 @@ run_batch(struct source *src, struct source_run *run, struct imap_state *st,
 	size_t i, nw = 0, nh = 0;
 	ssize_t k;
 	clist *rw = NULL, *rh = NULL;
-	int rc = SRC_OK, src_rc;
+	int rc = SRC_OK, src_rc, was_marked;
 
 	whole = xcalloc(n, sizeof(*whole));
 	heads = xcalloc(n, sizeof(*heads));
@@ -1355,6 +1853,19 @@ run_batch(struct source *src, struct source_run *run, struct imap_state *st,
 	if ((nw && fetch_bodies(st, whole, nw, 0, &rw, err) == -1) ||
 	    (nh && fetch_bodies(st, heads, nh, 1, &rh, err) == -1) ||
 	    (k = bodies_present(run, st, v, n, rw, rh, err)) == -1) {
+		if (over_alone(st, v, n)) {
+			/* Left on the server and recorded, as for oversize. */
+			log_warning("source %s: uid %u was listed as %u bytes "
+			    "but its literal announced %llu (over "
+			    "max_message_bytes)", src->cfg->name, v[0].uid,
+			    v[0].size, (unsigned long long)st->wire.over_size);
+			free(*err);
+			*err = NULL;
+			session_drop(st);
+			rc = run_poison(src, run, st, c, v, st->wire.over_size,
+			    stats, err);
+			goto out;
+		}
 		fail_save(src, run, c, v[0].uid, v[n - 1].uid);
 		rc = SRC_TEMP;
 		goto out;
@@ -1378,6 +1889,8 @@ run_batch(struct source *src, struct source_run *run, struct imap_state *st,
 			    "fetched", src->cfg->name, v[i].uid);
 			continue;
 		}
+		if (i > 0 && run->progress)
+			run->progress(run->progress_arg);
 		src_rc = ingest_one(src, run, c->uidvalidity, &v[i], ma, NULL,
 		    stats, NULL);
 		if (src_rc != STORE_OK) {
@@ -1385,6 +1898,7 @@ run_batch(struct source *src, struct source_run *run, struct imap_state *st,
 			goto dberr;
 		}
 	}
+	was_marked = c->marked == c->last_uid;
 	c->last_uid = v[k - 1].uid;
 	fail_forget_passed(c);
 	if ((size_t)k < n)
@@ -1396,10 +1910,18 @@ run_batch(struct source *src, struct source_run *run, struct imap_state *st,
 	if ((src_rc = store_commit(db)) != STORE_OK)
 		goto dberr;
 	/* Committed: only now may the server forget them. */
-	if (mark_uids(src, run, st, v, (size_t)k, err) == -1)
-		rc = SRC_TEMP;
-	else {
+	st->mark_rc = 0;
+	if (mark_uids(src, run, st, v, (size_t)k, err) == -1) {
+		if (mark_fatal(src, run, st, c, err))
+			rc = SRC_TEMP;
+	} else if (was_marked) {
 		c->marked = c->last_uid;
+		if (c->mark_failing)
+			log_notice("source %s: marking works again",
+			    src->cfg->name);
+		c->mark_failing = 0;
+	}
+	if (rc == SRC_OK) {
 		if ((size_t)k < n) {
 			*err = xasprintf("UID FETCH: the server sent no body "
 			    "for uid %u", v[k].uid);
@@ -1420,8 +1942,24 @@ out:
 	return rc;
 }
 
+/* A new session after a dropped one, on the same mailbox generation. */
+static int
+session_reopen(struct source *src, struct imap_state *st,
+    const struct imap_cursor *c, char **err)
+{
+	int rc;
+
+	rc = session_open(src, st, err);
+	if (rc == SRC_OK && st->uidvalidity != c->uidvalidity) {
+		*err = xstrdup("UIDVALIDITY changed while reconnecting");
+		rc = SRC_TEMP;
+	}
+	return rc;
+}
+
 /*
- * The server failed POISON_TRIES times in a row to deliver u.  Store what
+ * The server failed POISON_TRIES times in a row to deliver u, or (over)
+ * its literal announced more than max_message_bytes.  Store what
  * can be had (its header, else nothing) as a ticket flagged for a human,
  * move the cursor past it in the same transaction, and leave it unmarked
  * on the server (a human must read it there): it no longer blocks the
@@ -1429,16 +1967,25 @@ out:
  */
 static int
 run_poison(struct source *src, struct source_run *run, struct imap_state *st,
-    struct imap_cursor *c, const struct uid_item *u,
+    struct imap_cursor *c, const struct uid_item *u, uint64_t over,
     struct source_stats *stats, char **err)
 {
 	struct store *db = run->ictx->store;
 	struct mailimap_msg_att *ma = NULL;
+	struct uid_item big;
 	clist *rh = NULL;
-	char *why, *herr = NULL;
+	char *why = NULL, *herr = NULL;
 	long long ticket = 0;
 	int rc;
 
+	if (over) {
+		/* Recorded as oversize, with the size its literal announced. */
+		big = *u;
+		big.size = over > UINT32_MAX ? UINT32_MAX : (uint32_t)over;
+		u = &big;
+	}
+	if (st->imap == NULL && (rc = session_reopen(src, st, c, err)) != SRC_OK)
+		return rc;
 	if (fetch_bodies(st, u, 1, 1, &rh, &herr) == -1) {
 		log_warning("source %s: the header of uid %u cannot be fetched "
 		    "either (%s)", src->cfg->name, u->uid, herr);
@@ -1446,10 +1993,11 @@ run_poison(struct source *src, struct source_run *run, struct imap_state *st,
 		session_drop(st);	/* in whatever state: start afresh */
 	} else
 		ma = find_body(rh, u->uid);
-	why = xasprintf("the server could not deliver this message (UID %u, "
-	    "%u bytes; %u failed attempts): it is still in the mailbox %s, "
-	    "unmarked; read it there", u->uid, u->size, c->fail_tries,
-	    src->cfg->mailbox);
+	if (!over)
+		why = xasprintf("the server could not deliver this message (UID "
+		    "%u, %u bytes; %u failed attempts): it is still in the "
+		    "mailbox %s, unmarked; read it there", u->uid, u->size,
+		    c->fail_tries, src->cfg->mailbox);
 	if ((rc = store_begin(db)) != STORE_OK)
 		goto dberr;
 	if ((rc = ingest_one(src, run, c->uidvalidity, u, ma, why, stats,
@@ -1469,18 +2017,14 @@ run_poison(struct source *src, struct source_run *run, struct imap_state *st,
 	}
 	if ((rc = store_commit(db)) != STORE_OK)
 		goto dberr;
-	log_err("source %s: uid %u could not be fetched in %u attempts: "
-	    "ticket %lld records it (%s) for a human; left unmarked on the "
-	    "server", src->cfg->name, u->uid, POISON_TRIES, ticket,
-	    ma ? "its header only" : "nothing of it could be read");
+	if (!over)
+		log_err("source %s: uid %u could not be fetched in %u attempts: "
+		    "ticket %lld records it (%s) for a human; left unmarked on "
+		    "the server", src->cfg->name, u->uid, POISON_TRIES, ticket,
+		    ma ? "its header only" : "nothing of it could be read");
 	rc = SRC_OK;
-	if (st->imap == NULL) {
-		rc = session_open(src, st, err);
-		if (rc == SRC_OK && st->uidvalidity != c->uidvalidity) {
-			*err = xstrdup("UIDVALIDITY changed while reconnecting");
-			rc = SRC_TEMP;
-		}
-	}
+	if (st->imap == NULL)
+		rc = session_reopen(src, st, c, err);
 	goto out;
 dberr:
 	*err = xasprintf("database: %s", store_errmsg(db));
@@ -1522,19 +2066,31 @@ fetch_new(struct source *src, struct source_run *run, struct imap_state *st,
 	int rc = SRC_OK;
 
 	*found = 0;
-	if (list_uids(st, c->last_uid + 1, 0, &l, err) == -1) {
+	if (list_new(src, st, c->last_uid + 1, &l, err) == -1) {
 		free(l.v);
 		return SRC_TEMP;
 	}
+	uidnext_filter(src, st, &l);
 	*found = l.n;
 	for (start = 0; start < l.n; start += n) {
 		if (*run->stop)
 			break;
+		if (start > 0 && run->progress)
+			run->progress(run->progress_arg);
 		saved = *c;
 		before = *stats;
 		if (fail_poisoned(c, l.v[start].uid)) {
 			n = 1;
-			rc = run_poison(src, run, st, c, l.v + start, stats, err);
+			rc = run_poison(src, run, st, c, l.v + start, 0, stats,
+			    err);
+		} else if (l.v[start].nosize) {
+			/* A gap: list it again next time, and after
+			 * POISON_TRIES it is recorded for a human. */
+			n = 1;
+			fail_save(src, run, c, l.v[start].uid, l.v[start].uid);
+			*err = xasprintf("UID FETCH: uid %u listed without "
+			    "RFC822.SIZE", l.v[start].uid);
+			rc = SRC_TEMP;
 		} else {
 			n = next_batch(run, c, l.v + start, l.n - start);
 			rc = run_batch(src, run, st, c, l.v + start, n, stats,
@@ -1562,9 +2118,21 @@ idle_wanted(struct source *src, struct imap_state *st)
 	return src->cfg->idle && st->has_idle && !st->idle_off;
 }
 
+/*
+ * IDLE or DONE failed.  Only a stall counts against IDLE (libetpan #393:
+ * no continuation, the read times out); a server that closed the
+ * connection or said BYE (a restart) is reconnected and IDLE goes on.
+ */
 static void
 idle_failed(struct source *src, struct imap_state *st, int rc)
 {
+	if (rc == MAILIMAP_ERROR_FATAL || st->wire.dropped || st->wire.bye) {
+		log_notice("source %s: the server closed the session during "
+		    "IDLE (%s); reconnecting", src->cfg->name,
+		    etpan_strerror(rc));
+		session_drop(st);
+		return;
+	}
 	st->idle_fails++;
 	log_warning("source %s: IDLE failed (%s); reconnecting",
 	    src->cfg->name, etpan_strerror(rc));
@@ -1618,30 +2186,41 @@ imap_poll(struct source *src, struct source_run *run,
 	int rc, round;
 
 	stats->waiting = -1;
+	st->again = 0;
+	st->wire.literal_max = run->ictx->cfg->max_message_bytes;
+	st->wire.command_max = (st->wire.literal_max > BATCH_BYTES ?
+	    st->wire.literal_max : BATCH_BYTES) + WIRE_LINE_MAX;
 	if ((rc = session_ready(src, st, err)) != SRC_OK)
 		return rc;
 	if ((rc = cursor_load(src, run, st, &c, err)) != SRC_OK)
 		return rc;
 	if ((rc = mark_pending(src, run, st, &c, err)) != SRC_OK)
 		goto fail;
-	for (round = 0; round < 5; round++) {
+	for (round = 0;; round++) {
 		rc = fetch_new(src, run, st, &c, stats, &found, err);
 		if (rc == SRC_OK && c.marked == c.last_uid && found)
 			rc = cursor_save_marked(src, run, &c, err);
 		if (rc != SRC_OK)
 			goto fail;
 		/* --once: no wait follows, so no IDLE (and no DONE) either. */
-		if (*run->stop || run->once || !idle_wanted(src, st))
+		if (*run->stop || run->once)
 			return SRC_OK;
 		/* Mail may have come while we fetched: look once more before
-		 * IDLE, else it waits for the next event. */
+		 * IDLE, else it waits for the next event.  After ROUNDS_MAX
+		 * the other sources get their turn, and this one is polled
+		 * again at once (imap_wait_fd), not after poll_interval. */
+		if (found && (round + 1 >= ROUNDS_MAX || !idle_wanted(src, st))) {
+			st->again = 1;
+			return SRC_OK;
+		}
+		if (!idle_wanted(src, st))
+			return SRC_OK;
 		if (found)
 			continue;
 		rc = idle_enter(src, st);
 		if (rc != 0)
 			return SRC_OK;	/* idling, or fall back to polling */
 	}
-	return SRC_OK;
 fail:
 	if (rc == SRC_TEMP)
 		session_drop(st);
@@ -1659,7 +2238,7 @@ imap_wait_fd(struct source *src, int *max_wait)
 		*max_wait = left > 0 ? (int)left : 1;
 		return mailimap_idle_get_fd(st->imap);
 	}
-	*max_wait = src->cfg->poll_interval;
+	*max_wait = st->again ? 1 : src->cfg->poll_interval;
 	return -1;
 }
 
@@ -1678,6 +2257,7 @@ imap_close(struct source *src)
 	session_drop(st);
 	/* A lookup still running after a second is left to the exit. */
 	resolve_left_free(&st->dns_left, 1000);
+	free(st->move_to);
 	free(st->host);
 	free(st);
 	src->priv = NULL;

@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """fake-imapd.py --port P --maildir DIR --log FILE [--stall-idle] [--logindisabled]
                 [--bad-login] [--drop-uid N]... [--drop-header-uid N]...
-                [--nobody-uid N]...
+                [--nobody-uid N]... [--bogus-uid N] [--nosize-uid N]...
+                [--nolist-uid N]... [--lie-size-uid N --lie-bytes B]
+                [--endless-greeting]
 
 A deliberately small, plaintext IMAP server on 127.0.0.1 for misbehaviours a
 real Dovecot will not show (tests only; one client at a time):
@@ -16,6 +18,16 @@ real Dovecot will not show (tests only; one client at a time):
                    still served
   --drop-header-uid N  the same for a FETCH of N's header
   --nobody-uid N   a FETCH of N's body or header answers OK without it
+  --bogus-uid N    every listing (UID FETCH ... RFC822.SIZE) of a range that
+                   reaches N also lists a message N that does not exist
+                   (N above UIDNEXT); STATUS (UIDNEXT) tells the truth
+  --nosize-uid N   listings show N without its RFC822.SIZE
+  --nolist-uid N   a listing that includes N leaves it out and ends in a
+                   tagged NO (libetpan still reports success)
+  --lie-size-uid N  lists N as RFC822.SIZE 100 but sends --lie-bytes B
+                   (default 300 MB) of body literal, generated as it goes
+  --endless-greeting  greets with "* OK " and a line of --lie-bytes without
+                   CRLF, as fast as it is read, then says nothing
 Message N's header is its bytes up to and including the first blank line.
 Messages are the files of DIR (sorted by name; UID = position + 1, so only
 append names that sort last); \\Seen is remembered in memory and written to
@@ -36,18 +48,20 @@ def messages():
     return [os.path.join(A.maildir, n) for n in sorted(os.listdir(A.maildir))]
 
 
-def uid_set(spec, maxuid):
+def uid_set(spec, maxuid, bogus=None):
     out = set()
     for part in spec.split(','):
         if ':' in part:
             lo, hi = part.split(':')
             lo = maxuid if lo == '*' else int(lo)
-            hi = maxuid if hi == '*' else int(hi)
+            hi = (bogus or maxuid) if hi == '*' else int(hi)
             lo, hi = min(lo, hi), max(lo, hi)
-            out.update(range(lo, hi + 1))
+            out.update(range(max(lo, 1), min(hi, maxuid) + 1))
+            if bogus and lo <= bogus <= hi:
+                out.add(bogus)
         else:
             out.add(maxuid if part == '*' else int(part))
-    return sorted(u for u in out if 1 <= u <= maxuid)
+    return sorted(u for u in out if 1 <= u <= maxuid or u == bogus)
 
 
 class Handler(socketserver.StreamRequestHandler):
@@ -67,6 +81,21 @@ class Handler(socketserver.StreamRequestHandler):
         return c + (' LOGINDISABLED' if A.logindisabled else '')
 
     def handle(self):
+        if A.endless_greeting:
+            # --lie-bytes of one line, as fast as the client reads, then
+            # silence (a client that buffers it all holds that much).
+            chunk, left = b'x' * 65536, A.lie_bytes
+            try:
+                self.wfile.write(b'* OK ')
+                while left > 0:
+                    self.wfile.write(chunk[:min(left, len(chunk))])
+                    left -= len(chunk)
+                self.wfile.flush()
+                while self.rfile.read(1):
+                    pass
+            except OSError:
+                pass
+            return
         self.send('* OK fake-imapd ready')
         while True:
             raw = self.rfile.readline()
@@ -94,6 +123,10 @@ class Handler(socketserver.StreamRequestHandler):
                 self.send('* OK [UIDVALIDITY 7] ok')
                 self.send(f'* OK [UIDNEXT {len(msgs) + 1}] ok')
                 self.send(f'{tag} OK [READ-WRITE] selected')
+            elif cmd == 'STATUS':
+                mbox = arg.split(' ', 1)[0]
+                self.send(f'* STATUS {mbox} (UIDNEXT {len(msgs) + 1})')
+                self.send(f'{tag} OK status done')
             elif cmd == 'NOOP':
                 self.send(f'{tag} OK noop')
             elif cmd == 'LOGOUT':
@@ -129,11 +162,28 @@ class Handler(socketserver.StreamRequestHandler):
             up = items.upper()
             section = ('' if 'BODY.PEEK[]' in up else
                        'HEADER' if 'BODY.PEEK[HEADER]' in up else None)
+            uids = uid_set(spec, len(msgs),
+                           A.bogus_uid if section is None else None)
             drop = A.drop_uid if section == '' else A.drop_header_uid
+            refused = False
             for u in uids:
+                if u == A.bogus_uid:
+                    self.send(f'* {len(msgs)} FETCH (UID {u} RFC822.SIZE 300)')
+                    continue
+                if section is None and u in A.nolist_uid:
+                    refused = True
+                    continue
+                if section is None and u in A.nosize_uid:
+                    self.send(f'* {u} FETCH (UID {u})')
+                    continue
                 data = open(msgs[u - 1], 'rb').read()
                 if section is None:
-                    self.send(f'* {u} FETCH (UID {u} RFC822.SIZE {len(data)})')
+                    size = 100 if u == A.lie_size_uid else len(data)
+                    self.send(f'* {u} FETCH (UID {u} RFC822.SIZE {size})')
+                    continue
+                if section == '' and u == A.lie_size_uid:
+                    if not self.lie(u):
+                        return False
                     continue
                 if u in A.nobody_uid:
                     self.send(f'* {u} FETCH (UID {u} FLAGS ())')
@@ -150,7 +200,10 @@ class Handler(socketserver.StreamRequestHandler):
                     self.send(head + data[:len(data) // 2])
                     return False
                 self.send(head + data + b')\r\n')
-            self.send(f'{tag} OK fetch done')
+            if refused:
+                self.send(f'{tag} NO some messages could not be listed')
+            else:
+                self.send(f'{tag} OK fetch done')
         elif sub == 'STORE':
             if '\\SEEN' in items.upper():
                 self.seen.update(uids)
@@ -159,6 +212,25 @@ class Handler(socketserver.StreamRequestHandler):
             self.send(f'{tag} OK store done')
         else:
             self.send(f'{tag} NO not supported here')
+        return True
+
+    def lie(self, u):
+        """Message u's body as a literal of A.lie_bytes, made as it goes."""
+        head = (f'* {u} FETCH (UID {u} BODY[] {{{A.lie_bytes}}}\r\n').encode()
+        line = b'X' * 1022 + b'\r\n'
+        try:
+            self.wfile.write(head + b'From: big@example.net\r\n\r\n')
+            left = A.lie_bytes - 25
+            while left > 0:
+                n = min(left, len(line))
+                self.wfile.write(line[:n])
+                left -= n
+            self.wfile.write(b')\r\n')
+            self.wfile.flush()
+        except OSError:
+            return False
+        with open(os.path.join(A.maildir, '..', 'lie-sent'), 'w') as f:
+            f.write('whole\n')
         return True
 
 
@@ -174,6 +246,12 @@ def main():
     ap.add_argument('--drop-uid', type=int, action='append', default=[])
     ap.add_argument('--drop-header-uid', type=int, action='append', default=[])
     ap.add_argument('--nobody-uid', type=int, action='append', default=[])
+    ap.add_argument('--bogus-uid', type=int, default=None)
+    ap.add_argument('--nosize-uid', type=int, action='append', default=[])
+    ap.add_argument('--nolist-uid', type=int, action='append', default=[])
+    ap.add_argument('--lie-size-uid', type=int, default=None)
+    ap.add_argument('--lie-bytes', type=int, default=300 * 1024 * 1024)
+    ap.add_argument('--endless-greeting', action='store_true')
     A = ap.parse_args()
     socketserver.ThreadingTCPServer.allow_reuse_address = True
     with socketserver.ThreadingTCPServer(('127.0.0.1', A.port), Handler) as s:

@@ -33,7 +33,8 @@ man_page(void)
 
 /* Every key of include/config.h, as written in the file. */
 static const char *const keys[] = {
-	"database", "database_group", "timezone", "log_level",
+	"database", "database_group", "timezone", "allow_fixed_zone",
+	"log_level",
 	"busy_timeout_ms", "business_hours", "holidays.federal",
 	"holidays.extra", "holidays.ics", "sla.urgent_response_minutes",
 	"sla.urgent_breach_minutes", "sla.in_hours_response_business_minutes",

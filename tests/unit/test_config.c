@@ -8,6 +8,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "util.h"
 
 static char dir[] = "/tmp/intake-cfgtest-XXXXXX";
 
@@ -177,6 +178,124 @@ START_TEST(test_secret_file_mode)
 }
 END_TEST
 
+/* issue 12 item 18: what --check-config used to pass. */
+static char *
+load_errors(const char *name, const char *text)
+{
+	struct config c;
+	char *err = NULL, *p;
+
+	p = write_conf(name, text);
+	if (config_load(p, 0, &c, &err) == 0) {
+		config_free(&c);
+		err = NULL;
+	}
+	free(p);
+	return err;
+}
+
+START_TEST(test_tls_none_needs_loopback_address)
+{
+	char *err, *pw, *conf;
+	const char *hosts[] = { "127.mail.example.net", "127.example.net",
+	    "mail.example.org" };
+	size_t i;
+
+	pw = write_conf("lb.pw", "x\n");
+	chmod(pw, 0600);
+	for (i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++) {
+		conf = xasprintf("sources = ( { name = \"m\"; type = \"imap\"; "
+		    "host = \"%s\"; tls = \"none\"; user = \"u\"; "
+		    "password_file = \"lb.pw\"; } );\n", hosts[i]);
+		err = load_errors("lb.conf", conf);
+		ck_assert_msg(err != NULL && strstr(err, "tls = \"none\" is "
+		    "only allowed") != NULL, "%s accepted: %s", hosts[i],
+		    err ? err : "(no error)");
+		free(err);
+		free(conf);
+	}
+	err = load_errors("lb2.conf", "sources = ( { name = \"m\"; type = "
+	    "\"imap\"; host = \"localhost\"; tls = \"none\"; user = \"u\"; "
+	    "password_file = \"lb.pw\"; } );\n");
+	ck_assert_msg(err == NULL, "localhost refused: %s", err);
+	err = load_errors("lb3.conf", "sources = ( { name = \"h\"; type = "
+	    "\"http\"; url = \"http://127.example.net/x\"; token_file = "
+	    "\"lb.pw\"; } );\n");
+	ck_assert_msg(err != NULL && strstr(err, "url must be https://"),
+	    "plain http to 127.example.net accepted");
+	free(err);
+	err = load_errors("lb4.conf", "sources = ( { name = \"h\"; type = "
+	    "\"http\"; url = \"http://[::1]:8080/x\"; token_file = "
+	    "\"lb.pw\"; } );\n");
+	ck_assert_msg(err == NULL, "plain http to [::1] refused: %s", err);
+	free(pw);
+}
+END_TEST
+
+START_TEST(test_hours_close_before_open)
+{
+	char *err;
+
+	err = load_errors("h.conf", "business_hours = { mon = [\"19:00\", "
+	    "\"09:00\"]; tue = [\"09:00\", \"19:00\"]; };\n");
+	ck_assert_msg(err != NULL && strstr(err, ":1: business_hours.mon: "
+	    "closes at or before it opens"), "got: %s", err ? err : "(none)");
+	free(err);
+	err = load_errors("h2.conf", "business_hours = { mon = [\"09:00\", "
+	    "\"09:00\"]; tue = [\"09:00\", \"19:00\"]; };\n");
+	ck_assert_msg(err != NULL, "an empty day accepted");
+	free(err);
+}
+END_TEST
+
+START_TEST(test_fixed_zone_refused)
+{
+	char *err;
+
+	err = load_errors("z.conf", "timezone = \"EST\";\n");
+	ck_assert_msg(err != NULL && strstr(err, "not an Area/City zone"),
+	    "got: %s", err ? err : "(none)");
+	free(err);
+	err = load_errors("z2.conf", "timezone = \"Etc/GMT+5\";\n");
+	ck_assert_msg(err != NULL && strstr(err, "not an Area/City zone"),
+	    "got: %s", err ? err : "(none)");
+	free(err);
+	err = load_errors("z3.conf", "timezone = \"EST\";\n"
+	    "allow_fixed_zone = true;\n");
+	ck_assert_msg(err == NULL, "allow_fixed_zone ignored: %s", err);
+	err = load_errors("z4.conf", "timezone = \"America/Chicago\";\n");
+	ck_assert_msg(err == NULL, "Area/City refused: %s", err);
+}
+END_TEST
+
+/* --check-config and connecting apply one rule to a secret's mode. */
+START_TEST(test_check_secrets)
+{
+	struct config c;
+	char *err = NULL, *p, *pw;
+
+	pw = write_conf("cs.pw", "x\n");
+	p = write_conf("cs.conf", "sources = ( { name = \"m\"; type = \"imap\"; "
+	    "host = \"localhost\"; tls = \"none\"; user = \"u\"; "
+	    "password_file = \"cs.pw\"; } );\n");
+	ck_assert_int_eq(config_load(p, 0, &c, &err), 0);
+	chmod(pw, 0644);
+	ck_assert_int_eq(config_check_secrets(&c, &err), -1);
+	ck_assert_msg(strstr(err, "password_file: ") && strstr(err,
+	    "readable by others"), "got: %s", err);
+	free(err);
+	chmod(pw, 0620);
+	ck_assert_int_eq(config_check_secrets(&c, &err), -1);
+	free(err);
+	chmod(pw, 0640);
+	ck_assert_int_eq(config_check_secrets(&c, &err), 0);
+	ck_assert_ptr_null(err);
+	config_free(&c);
+	free(p);
+	free(pw);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -192,6 +311,10 @@ main(void)
 	tcase_add_test(tc, test_syntax_error);
 	tcase_add_test(tc, test_inline_password_refused);
 	tcase_add_test(tc, test_secret_file_mode);
+	tcase_add_test(tc, test_tls_none_needs_loopback_address);
+	tcase_add_test(tc, test_hours_close_before_open);
+	tcase_add_test(tc, test_fixed_zone_refused);
+	tcase_add_test(tc, test_check_secrets);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
