@@ -12,11 +12,14 @@ cli_env_open(struct cli_env *env, const char *cfg_path, int need)
 {
 	const char *path = config_path_choose(cfg_path);
 	char err[1024], *errors = NULL, *serr = NULL;
-	int must_exist = (need & (CLI_NEED_CONFIG | CLI_NEED_STORE)) != 0;
+	int must_exist = (need & (CLI_NEED_CONFIG | CLI_NEED_STORE |
+	    CLI_NEED_STORE_RO)) != 0;
 	int rc;
 
 	memset(env, 0, sizeof(*env));
-	if (config_load(path, !must_exist, &env->cfg, &errors) == -1) {
+	if (config_load_flags(path, (must_exist ? 0 : CONFIG_ALLOW_MISSING) |
+	    ((need & CLI_NEED_SECRETS) ? CONFIG_SECRETS : 0), &env->cfg,
+	    &errors) == -1) {
 		fprintf(stderr, "%s", errors);
 		if (must_exist)
 			fprintf(stderr, "intake: no usable configuration (looked "
@@ -54,20 +57,41 @@ cli_env_open(struct cli_env *env, const char *cfg_path, int need)
 			return EX_CONFIG;
 		}
 	}
-	if (need & CLI_NEED_STORE) {
-		rc = store_open(env->cfg.database, env->cfg.database_group,
-		    env->cfg.busy_timeout_ms, &env->store, &serr);
+	if (need & (CLI_NEED_STORE | CLI_NEED_STORE_RO)) {
+		if (need & CLI_NEED_STORE)
+			rc = store_open(env->cfg.database, env->cfg.database_group,
+			    env->cfg.busy_timeout_ms, &env->store, &serr);
+		else
+			rc = store_open_readonly(env->cfg.database,
+			    env->cfg.busy_timeout_ms, &env->store, &serr);
 		if (rc != STORE_OK) {
 			fprintf(stderr, "intake: %s%s\n", serr ? serr : "cannot open "
 			    "the database", rc == STORE_TEMP ?
 			    " (temporary: retry later)" : "");
 			free(serr);
 			cli_env_close(env);
-			return rc == STORE_TEMP ? EX_TEMPFAIL : rc == STORE_NEWER ?
-			    EX_CONFIG : EX_SOFTWARE;
+			return cli_store_exit(rc);
 		}
 	}
 	return 0;
+}
+
+int
+cli_store_exit(int store_rc)
+{
+	switch (store_rc) {
+	case STORE_OK:
+		return 0;
+	case STORE_TEMP:
+		return EX_TEMPFAIL;
+	case STORE_PERM:
+		return EX_NOPERM;
+	case STORE_NEWER:
+	case STORE_OLDER:
+		return EX_CONFIG;
+	default:
+		return EX_SOFTWARE;
+	}
 }
 
 void

@@ -157,7 +157,7 @@ cmd_followups(int argc, char **argv)
 	}
 	if (f.type && strcmp(f.type, "automated") == 0)
 		f.include_automated = 1;
-	if ((rc = cli_env_open(&env, cfg_path, CLI_NEED_STORE |
+	if ((rc = cli_env_open(&env, cfg_path, CLI_NEED_STORE_RO |
 	    CLI_NEED_CALENDAR)) != 0)
 		return rc;
 	if (due_before && report_parse_date(due_before, &f.due_before) == -1) {

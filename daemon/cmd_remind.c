@@ -56,7 +56,8 @@ cmd_remind(int argc, char **argv)
 		usage(stderr);
 		return EX_USAGE;
 	}
-	rc = cli_env_open(&env, cfg_path, CLI_NEED_STORE | CLI_NEED_CALENDAR);
+	rc = cli_env_open(&env, cfg_path, CLI_NEED_STORE | CLI_NEED_CALENDAR |
+	    CLI_NEED_SECRETS);
 	if (rc != 0)
 		return rc;
 	rc = remind_run(env.store, env.cal, &env.cfg, remind_now(), dry_run);

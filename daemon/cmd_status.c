@@ -306,7 +306,7 @@ cmd_status(int argc, char **argv)
 	}
 	if ((rc = cli_no_operands("status", argc, argv, optind)) != 0)
 		return rc;
-	if ((rc = cli_env_open(&env, cfg_path, CLI_NEED_STORE)) != 0)
+	if ((rc = cli_env_open(&env, cfg_path, CLI_NEED_STORE_RO)) != 0)
 		return rc;
 	today = start_of_local_day(now);
 	ss = xcalloc(env.cfg.nsources ? env.cfg.nsources : 1, sizeof(*ss));

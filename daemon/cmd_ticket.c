@@ -504,7 +504,7 @@ cmd_show(int argc, char **argv)
 		fprintf(stderr, "intake show: the ticket is a number\n");
 		return EX_USAGE;
 	}
-	if ((rc = cli_env_open(&env, cfg_path, CLI_NEED_STORE)) != 0)
+	if ((rc = cli_env_open(&env, cfg_path, CLI_NEED_STORE_RO)) != 0)
 		return rc;
 	rc = show(env.store, (long long)id, json);
 	cli_env_close(&env);
@@ -678,7 +678,7 @@ cmd_list(int argc, char **argv)
 	}
 	if ((rc = cli_no_operands("list", argc, argv, optind)) != 0)
 		return rc;
-	if ((rc = cli_env_open(&env, cfg_path, CLI_NEED_STORE)) != 0)
+	if ((rc = cli_env_open(&env, cfg_path, CLI_NEED_STORE_RO)) != 0)
 		return rc;
 	/* After cli_env_open: a bare date is midnight in the office zone. */
 	if (since_arg && report_parse_date(since_arg, &since) == -1) {

@@ -26,6 +26,7 @@ struct cfgctx {
 	const char	*dir;
 	struct buf	 errors;
 	int		 nerrors;
+	int		 secrets;	/* check secret files (CONFIG_SECRETS) */
 };
 
 static void cfg_error(struct cfgctx *, const config_setting_t *, const char *,
@@ -454,6 +455,16 @@ check_readable(struct cfgctx *c, const config_setting_t *s, const char *what,
 		    strerror(errno));
 }
 
+/* Secret files are checked only for the programs that read them (the
+ * daemon, --check-config): staff commands must work without access. */
+static void
+check_secret(struct cfgctx *c, const config_setting_t *s, const char *what,
+    const char *path)
+{
+	if (c->secrets)
+		check_readable(c, s, what, path);
+}
+
 static void
 load_source_imap(struct cfgctx *c, const config_setting_t *g,
     struct source_config *src)
@@ -518,9 +529,9 @@ load_source_imap(struct cfgctx *c, const config_setting_t *g,
 	    src->token_command == NULL)
 		cfg_error(c, g, "source '%s': auth = \"xoauth2\" needs token_file "
 		    "or token_command", src->name);
-	check_readable(c, member(g, "password_file"), "password_file",
+	check_secret(c, member(g, "password_file"), "password_file",
 	    src->password_file);
-	check_readable(c, member(g, "token_file"), "token_file", src->token_file);
+	check_secret(c, member(g, "token_file"), "token_file", src->token_file);
 	get_string(c, g, "mailbox", &src->mailbox);
 	get_string(c, g, "after", &after);
 	if (after == NULL || strcmp(after, "seen") == 0)
@@ -589,7 +600,7 @@ load_source(struct cfgctx *c, const config_setting_t *g,
 		get_string(c, g, "ca_file", &src->ca_file);
 		resolve_path(c, &src->token_file);
 		resolve_path(c, &src->ca_file);
-		check_readable(c, member(g, "token_file"), "token_file",
+		check_secret(c, member(g, "token_file"), "token_file",
 		    src->token_file);
 		check_readable(c, member(g, "ca_file"), "ca_file", src->ca_file);
 		if (src->url == NULL)
@@ -685,7 +696,7 @@ load_smtp(struct cfgctx *c, const config_setting_t *g, struct config *cfg)
 	get_string(c, g, "user", &cfg->smtp_user);
 	get_string(c, g, "password_file", &cfg->smtp_password_file);
 	resolve_path(c, &cfg->smtp_password_file);
-	check_readable(c, member(g, "password_file"), "smtp.password_file",
+	check_secret(c, member(g, "password_file"), "smtp.password_file",
 	    cfg->smtp_password_file);
 	get_string(c, g, "from", &cfg->smtp_from);
 	get_string(c, g, "ca_file", &cfg->smtp_ca_file);
@@ -937,6 +948,15 @@ int
 config_load(const char *path, int allow_missing, struct config *out,
     char **errors)
 {
+	return config_load_flags(path, CONFIG_SECRETS |
+	    (allow_missing ? CONFIG_ALLOW_MISSING : 0), out, errors);
+}
+
+int
+config_load_flags(const char *path, int flags, struct config *out,
+    char **errors)
+{
+	int allow_missing = (flags & CONFIG_ALLOW_MISSING) != 0;
 	struct cfgctx c;
 	config_t lc;
 	struct stat st;
@@ -953,6 +973,7 @@ config_load(const char *path, int allow_missing, struct config *out,
 	memset(&c, 0, sizeof(c));
 	buf_init(&c.errors, 0);
 	c.file = path;
+	c.secrets = (flags & CONFIG_SECRETS) != 0;
 	out->path = xstrdup(path);
 	out->dir = dir_of(path);
 	c.dir = out->dir;

@@ -156,8 +156,8 @@ create_file(const char *path, const char *group, char **err)
 	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, mode);
 	if (fd == -1) {
 		*err = xasprintf("%s: %s", path, strerror(errno));
-		return errno == ENOENT || errno == EACCES || errno == EROFS ||
-		    errno == ENOSPC ? STORE_TEMP : STORE_ERR;
+		return errno == EACCES ? STORE_PERM : errno == ENOENT ||
+		    errno == EROFS || errno == ENOSPC ? STORE_TEMP : STORE_ERR;
 	}
 	if (gr && fchown(fd, (uid_t)-1, gr->gr_gid) == -1) {
 		*err = xasprintf("%s: chgrp %s: %s", path, group, strerror(errno));
@@ -190,7 +190,7 @@ db_error(sqlite3 *db, const char *path)
 static int
 configure(sqlite3 *db, int busy_timeout_ms)
 {
-	int rc;
+	int rc, persist = 1;
 
 	sqlite3_busy_timeout(db, busy_timeout_ms);
 	sqlite3_extended_result_codes(db, 1);
@@ -210,9 +210,123 @@ configure(sqlite3 *db, int busy_timeout_ms)
 	 * readers, which busy_timeout gives us. */
 	if ((rc = exec(db, "PRAGMA journal_mode = WAL")) != SQLITE_OK)
 		return rc;
+	/* Keep -wal and -shm (mode and group as the database) when the last
+	 * writer closes: staff in database_group then read with the daemon
+	 * stopped without write access to the directory.  The size limit
+	 * truncates the kept -wal to nothing at close (no old pages left). */
+	sqlite3_file_control(db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
+	if ((rc = exec(db, "PRAGMA journal_size_limit = 4194304")) != SQLITE_OK)
+		return rc;
 	/* A ticket reported as stored must survive power loss: the message
 	 * is marked on the server right after the commit. */
 	return exec(db, "PRAGMA synchronous = FULL");
+}
+
+/*
+ * After SQLite refused to open, read or write: the file or directory this
+ * user cannot use, or NULL.  A permissions problem is no "retry later"
+ * (SQLite says only "attempt to write a readonly database").  WAL needs
+ * the -wal and -shm files, and the directory to create them in.
+ */
+static char *
+perm_problem(const char *path, int write)
+{
+	static const char *const sfx[] = { "", "-wal", "-shm" };
+	int mode = R_OK | (write ? W_OK : 0), missing = 0;
+	char *f, *dir, *d, *msg = NULL;
+	size_t i;
+
+	for (i = 0; i < NELEM(sfx) && msg == NULL; i++) {
+		f = xasprintf("%s%s", path, sfx[i]);
+		if (access(f, F_OK) == -1)
+			missing = 1;
+		else if (access(f, i == 2 ? R_OK | W_OK : mode) == -1)
+			msg = xasprintf("%s: %s for uid %ld: %s", f, strerror(errno),
+			    (long)getuid(), i == 0 ? "ask the administrator to "
+			    "add you to the database_group" : "a stale file "
+			    "another user left: fix its owner and mode as the "
+			    "database's, or remove it while intaked is stopped");
+		free(f);
+	}
+	if (msg == NULL && missing) {
+		dir = xstrdup(path);
+		d = strrchr(dir, '/');
+		if (d == dir)
+			d[1] = '\0';
+		else if (d)
+			*d = '\0';
+		if (access(d ? dir : ".", W_OK | X_OK) == -1)
+			msg = xasprintf("%s: directory %s for uid %ld: the "
+			    "database's -wal/-shm files cannot be created "
+			    "(start intaked, which keeps them, or make the "
+			    "directory group-writable)", d ? dir : ".",
+			    strerror(errno), (long)getuid());
+		free(dir);
+	}
+	return msg;
+}
+
+/* Replace *err by the permissions problem behind a failed open, if any
+ * (SQLite reports one as read-only, cannot open, I/O or busy). */
+static int
+classify_open(int store_rc, const char *path, int write, char **err)
+{
+	char *p;
+
+	if ((p = perm_problem(path, write)) == NULL)
+		return store_rc;
+	free(*err);
+	*err = p;
+	return STORE_PERM;
+}
+
+int
+store_open_readonly(const char *path, int busy_timeout_ms,
+    struct store **out, char **err)
+{
+	struct store *st;
+	int rc, v = 0;
+
+	*out = NULL;
+	*err = NULL;
+	if (access(path, F_OK) == -1 && errno == ENOENT) {
+		*err = xasprintf("%s: no database yet: intaked creates it when "
+		    "it starts (or the first `intake ingest`)", path);
+		return STORE_OLDER;
+	}
+	st = xcalloc(1, sizeof(*st));
+	rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READONLY |
+	    SQLITE_OPEN_NOFOLLOW, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_busy_timeout(st->db, busy_timeout_ms);
+		sqlite3_extended_result_codes(st->db, 1);
+		sqlite3_db_config(st->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+		rc = exec(st->db, "PRAGMA trusted_schema = OFF");
+	}
+	/* user_version reads the header: a read, never the write lock */
+	if (rc == SQLITE_OK)
+		rc = user_version(st->db, &v);
+	if (rc != SQLITE_OK) {
+		*err = db_error(st->db, path);
+		sqlite3_close(st->db);
+		free(st);
+		return classify_open(store_classify(rc), path, 0, err);
+	}
+	if (v != store_schema_latest()) {
+		*err = v > store_schema_latest() ?
+		    xasprintf("%s: database schema version %d is newer than this "
+		    "program knows (%d): upgrade intake", path, v,
+		    store_schema_latest()) :
+		    xasprintf("%s: database schema version %d is older than this "
+		    "program's (%d): read commands do not migrate; restart "
+		    "intaked (or run any writing command, e.g. `intake purge "
+		    "--dry-run`) to migrate it", path, v, store_schema_latest());
+		sqlite3_close(st->db);
+		free(st);
+		return v > store_schema_latest() ? STORE_NEWER : STORE_OLDER;
+	}
+	*out = st;
+	return STORE_OK;
 }
 
 int
@@ -228,7 +342,7 @@ store_open(const char *path, const char *group, int busy_timeout_ms,
 	if (stat(path, &sb) == -1) {
 		if (errno != ENOENT) {
 			*err = xasprintf("%s: %s", path, strerror(errno));
-			return STORE_TEMP;
+			return errno == EACCES ? STORE_PERM : STORE_TEMP;
 		}
 		if ((rc = create_file(path, group, err)) != STORE_OK)
 			return rc;
@@ -241,14 +355,14 @@ store_open(const char *path, const char *group, int busy_timeout_ms,
 		    sqlite3_errstr(rc));
 		sqlite3_close(st->db);
 		free(st);
-		return store_classify(rc);
+		return classify_open(store_classify(rc), path, 1, err);
 	}
 	rc = configure(st->db, busy_timeout_ms);
 	if (rc != SQLITE_OK) {
 		*err = db_error(st->db, path);
 		sqlite3_close(st->db);
 		free(st);
-		return store_classify(rc);
+		return classify_open(store_classify(rc), path, 1, err);
 	}
 	if ((rc = migrate(st->db, err)) != STORE_OK) {
 		char *e = *err;
@@ -257,7 +371,7 @@ store_open(const char *path, const char *group, int busy_timeout_ms,
 		free(e);
 		sqlite3_close(st->db);
 		free(st);
-		return rc;
+		return rc == STORE_NEWER ? rc : classify_open(rc, path, 1, err);
 	}
 	*out = st;
 	return STORE_OK;

@@ -29,17 +29,23 @@ enum cli_need {
 	CLI_NEED_CONFIG = 1 << 0,	/* exit 78 when the file is missing */
 	CLI_NEED_CALENDAR = 1 << 1,
 	CLI_NEED_LEXICON = 1 << 2,
-	CLI_NEED_STORE = 1 << 3,	/* implies CLI_NEED_CONFIG */
+	CLI_NEED_STORE = 1 << 3,	/* read-write, migrates; implies CONFIG */
+	CLI_NEED_STORE_RO = 1 << 4,	/* read-only, no lock; implies CONFIG */
+	CLI_NEED_SECRETS = 1 << 5,	/* check password/token files too */
 };
 
 /*
  * Load what `need` asks for, from -c FILE (cfg_path, may be NULL),
  * $INTAKE_CONFIG or the default path.  Prints errors on stderr and returns
- * the exit code to use (EX_CONFIG 78, EX_TEMPFAIL 75, EX_SOFTWARE 70), or 0.
+ * the exit code to use (EX_CONFIG 78, EX_NOPERM 77, EX_TEMPFAIL 75,
+ * EX_SOFTWARE 70), or 0.  Secret files are not touched unless
+ * CLI_NEED_SECRETS: a command reads a secret only where it uses it.
  * Sets the process time zone to the office zone.
  */
 int	 cli_env_open(struct cli_env *, const char *cfg_path, int need);
 void	 cli_env_close(struct cli_env *);
+/* The exit code of a store_open*() result: 0, 75, 77, 78 or 70. */
+int	 cli_store_exit(int store_rc);
 /* --by wins, else $SUDO_USER, else $USER, else "unknown". */
 const char *cli_actor(const char *by);
 /* --format text|json for subcommand `cmd`: 0 with *json set, or EX_USAGE

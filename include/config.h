@@ -133,6 +133,15 @@ struct config {
  */
 int	 config_load(const char *path, int allow_missing, struct config *out,
 	    char **errors);
+/*
+ * config_load() with flags: CONFIG_ALLOW_MISSING as allow_missing above;
+ * CONFIG_SECRETS checks that password and token files can be read (the
+ * daemon and --check-config; config_load() sets it).  Without it no secret
+ * file is touched: staff commands, which never read one, do not need it.
+ */
+enum { CONFIG_ALLOW_MISSING = 1 << 0, CONFIG_SECRETS = 1 << 1 };
+int	 config_load_flags(const char *path, int flags, struct config *out,
+	    char **errors);
 /* The built-in defaults, as documented in doc/interfaces.md. */
 void	 config_defaults(struct config *);
 void	 config_free(struct config *);

@@ -18,6 +18,8 @@ enum store_rc {
 	STORE_ERR = -1,		/* a bug or corruption: do not retry blindly */
 	STORE_TEMP = -2,	/* locked, busy, full, unwritable: retry later */
 	STORE_NEWER = -3,	/* the database is newer than this program */
+	STORE_PERM = -4,	/* this user may not read or write a file */
+	STORE_OLDER = -5,	/* read-only open: not migrated yet (or absent) */
 };
 
 /*
@@ -25,6 +27,15 @@ enum store_rc {
  * and migrate to the newest schema.  On failure *err is set (caller frees).
  */
 int	 store_open(const char *path, const char *group, int busy_timeout_ms,
+	    struct store **out, char **err);
+/*
+ * Open for reading only (SQLITE_OPEN_READONLY): never creates, migrates or
+ * takes the write lock; the schema version is read without a transaction.
+ * STORE_OLDER when the file is missing or older than this program (a
+ * writer migrates it), STORE_NEWER, STORE_PERM naming the file or
+ * directory this user cannot use, else as store_open.
+ */
+int	 store_open_readonly(const char *path, int busy_timeout_ms,
 	    struct store **out, char **err);
 void	 store_close(struct store *);
 sqlite3	*store_db(struct store *);
