@@ -40,6 +40,7 @@ static const struct command commands[] = {
 	{ "status", cmd_status, "sources, outbox; non-zero when unhealthy" },
 	{ "purge", cmd_purge, "delete closed tickets past retention" },
 	{ "search", cmd_search, "tickets whose messages or notes hold words" },
+	{ "changes", cmd_changes, "the shift handover: what happened, by ticket" },
 };
 
 static int
