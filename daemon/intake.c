@@ -41,6 +41,7 @@ static const struct command commands[] = {
 	{ "purge", cmd_purge, "delete closed tickets past retention" },
 	{ "search", cmd_search, "tickets whose messages or notes hold words" },
 	{ "changes", cmd_changes, "the shift handover: what happened, by ticket" },
+	{ "attachment", cmd_attachment, "save a ticket's attachments to files" },
 };
 
 static int
