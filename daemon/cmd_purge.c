@@ -78,6 +78,12 @@ exec_before(struct store *st, const char *sql, time_t before)
 }
 
 static int
+store_classify_ok(int rc)
+{
+	return rc == SQLITE_OK ? STORE_OK : store_classify(rc);
+}
+
+static int
 count_all(struct store *st, time_t before, struct purge_counts *c)
 {
 	int rc;
@@ -138,6 +144,14 @@ purge(struct store *st, const char *actor, time_t now, time_t before,
 	if (rc == STORE_OK && c->tickets > 0)
 		rc = exec_before(st, "DELETE FROM tickets WHERE id IN (" DOOMED ")",
 		    before);
+	/* The triggers of 005_search.sql only mark the index's entries
+	 * deleted; merging the segments drops them, so no purged word stays
+	 * in the search tables' pages (secure_delete zeroes the old ones). */
+	if (rc == STORE_OK && c->tickets > 0)
+		rc = store_classify_ok(sqlite3_exec(store_db(st),
+		    "INSERT INTO search_messages (search_messages) "
+		    "VALUES ('optimize'); INSERT INTO search_notes (search_notes) "
+		    "VALUES ('optimize')", NULL, NULL, NULL));
 	if (rc == STORE_OK)
 		rc = log_purge(st, actor, now, before, c);
 	if (rc != STORE_OK) {

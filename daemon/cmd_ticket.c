@@ -221,8 +221,9 @@ show_ticket_text(sqlite3_stmt *t)
 	json_decref(rat);
 }
 
+/* Numbered across the ticket (*k): `intake attachment N PART` takes it. */
 static void
-show_attachments_text(const char *json)
+show_attachments_text(const char *json, int *k)
 {
 	json_error_t err;
 	json_t *a, *o;
@@ -235,7 +236,7 @@ show_attachments_text(const char *json)
 	}
 	printf("Attachments:\n");
 	json_array_foreach(a, i, o) {
-		printf("  - ");
+		printf("  %d. ", ++*k);
 		put_safe(json_string_value(json_object_get(o, "filename")), 0,
 		    "(no name)");
 		printf(" (");
@@ -248,7 +249,7 @@ show_attachments_text(const char *json)
 }
 
 static void
-show_message_text(sqlite3_stmt *m, int n, int total)
+show_message_text(sqlite3_stmt *m, int n, int total, int *natt)
 {
 	char a[40];
 
@@ -277,7 +278,7 @@ show_message_text(sqlite3_stmt *m, int n, int total)
 		printf(")");
 	}
 	printf(", %lld bytes\n", sqlite3_column_int64(m, MC_SIZE));
-	show_attachments_text(col(m, MC_ATTS));
+	show_attachments_text(col(m, MC_ATTS), natt);
 	putchar('\n');
 	put_safe(col(m, MC_TEXT), 1, "(no text)");
 	putchar('\n');
@@ -374,7 +375,7 @@ show(struct store *st, long long id, int json)
 {
 	sqlite3_stmt *t = NULL, *m = NULL, *e = NULL;
 	json_t *out = NULL, *msgs = NULL, *evs = NULL;
-	int rc, n = 0, total;
+	int rc, n = 0, total, natt = 0;
 	char a[40];
 	char *text;
 
@@ -415,7 +416,7 @@ show(struct store *st, long long id, int json)
 		if (json)
 			json_array_append_new(msgs, message_json(m));
 		else
-			show_message_text(m, ++n, total);
+			show_message_text(m, ++n, total, &natt);
 	}
 	if (rc != SQLITE_DONE)
 		goto fail;

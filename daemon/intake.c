@@ -39,6 +39,9 @@ static const struct command commands[] = {
 	{ "reopen", cmd_reopen, "reopen a closed ticket" },
 	{ "status", cmd_status, "sources, outbox; non-zero when unhealthy" },
 	{ "purge", cmd_purge, "delete closed tickets past retention" },
+	{ "search", cmd_search, "tickets whose messages or notes hold words" },
+	{ "changes", cmd_changes, "the shift handover: what happened, by ticket" },
+	{ "attachment", cmd_attachment, "save a ticket's attachments to files" },
 };
 
 static int

@@ -60,6 +60,7 @@ parse_limits_default(struct parse_limits *l)
 	l->max_text_bytes = 1024 * 1024;
 	l->max_decode_ratio = 10;
 	l->timeout_ms = 30 * 1000;
+	l->want_attachment = 0;
 }
 
 static int
@@ -950,10 +951,32 @@ add_text_part(struct walk *w, const struct mailmime *mm, int html)
 	}
 }
 
+/* The bytes of the attachment asked for (parse_limits.want_attachment):
+ * a single part decoded, an embedded message as it is. */
+static void
+keep_attachment_data(struct attachment *a, const struct mailmime *mm)
+{
+	char *d;
+	size_t n;
+
+	if (mm->mm_type == MAILMIME_SINGLE) {
+		if ((d = part_decode(mm, &n, NULL)) == NULL)
+			return;
+		a->data = xmalloc(n + 1);
+		memcpy(a->data, d, n);
+		a->data_len = n;
+		mmap_string_unref(d);
+	} else if (mm->mm_mime_start != NULL) {
+		a->data = xmalloc(mm->mm_length + 1);
+		memcpy(a->data, mm->mm_mime_start, mm->mm_length);
+		a->data_len = mm->mm_length;
+	}
+}
+
 /* Takes ownership of filename (UTF-8 or NULL). */
 static void
-add_attachment(struct walk *w, char *filename, const char *ctype,
-    size_t size)
+add_attachment(struct walk *w, const struct mailmime *mm, char *filename,
+    const char *ctype, size_t size)
 {
 	struct message *m = w->m;
 	struct attachment *a;
@@ -964,9 +987,13 @@ add_attachment(struct walk *w, char *filename, const char *ctype,
 		    sizeof(*m->attachments));
 	}
 	a = &m->attachments[m->nattachments++];
+	memset(a, 0, sizeof(*a));
 	a->filename = filename;
 	a->content_type = xstrdup(ctype);
 	a->size = size;
+	if (w->lim->want_attachment > 0 &&
+	    (size_t)w->lim->want_attachment == m->nattachments)
+		keep_attachment_data(a, mm);
 }
 
 #define RFC2231_SECTIONS	64
@@ -1238,7 +1265,7 @@ single_part(struct walk *w, struct mailmime *mm, int depth)
 	if ((plain || html) && (!attach || depth == 0))
 		add_text_part(w, mm, html);
 	if (!(plain || html) || attach)
-		add_attachment(w, fname, ct, decoded_size(mm));
+		add_attachment(w, mm, fname, ct, decoded_size(mm));
 	else
 		free(fname);
 	free(ct);
@@ -1322,7 +1349,7 @@ embedded_message(struct walk *w, struct mailmime *mm, int depth)
 	char *s;
 	struct buf hdr;
 
-	add_attachment(w, NULL, "message/rfc822", mm->mm_length);
+	add_attachment(w, mm, NULL, "message/rfc822", mm->mm_length);
 	buf_init(&hdr, 4096);
 	buf_addstr(&hdr, "---- attached message ----");
 	if (mm->mm_data.mm_message.mm_fields) {
@@ -1608,6 +1635,7 @@ message_free(struct message *m)
 	for (i = 0; i < m->nattachments; i++) {
 		free(m->attachments[i].filename);
 		free(m->attachments[i].content_type);
+		free(m->attachments[i].data);
 	}
 	free(m->attachments);
 	free(m->parse_error);

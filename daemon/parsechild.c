@@ -15,7 +15,9 @@
  * UTF-8 without NUL.
  *
  * Frames, both directions: u64 length, then that many bytes, little endian.
- * Request: seven u64 limits, then the raw message.  Reply: message_serialize.
+ * Request: eight u64 limits (the last: which attachment's bytes to return,
+ * 1-based, 0 none), then the raw message.  Reply: message_serialize, whose
+ * last field is that one attachment's index and bytes (or WIRE_NULL).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -63,7 +65,7 @@
 #define CHILD_HEAP_KEEP		((size_t)8 << 20)
 #define REQ_MAX			(((uint64_t)1 << 30) + 4096)
 #define REPLY_FIXED_MAX		((uint64_t)64 << 20)
-#define NLIMITS			7
+#define NLIMITS			8
 #define WIRE_MAGIC		0x31534d49u	/* "IMS1" */
 #define WIRE_NULL		0xffffffffu
 #define PARSER_ARGV0		"intake-parser"
@@ -236,6 +238,18 @@ serialize_into(struct buf *b, const struct message *m)
 		put_str(b, m->attachments[i].content_type);
 		put_u64(b, (uint64_t)m->attachments[i].size);
 	}
+	/* at most one attachment carries its bytes (intake attachment) */
+	for (i = 0; i < m->nattachments; i++)
+		if (m->attachments[i].data)
+			break;
+	if (i == m->nattachments) {
+		put_u32(b, WIRE_NULL);
+		return 0;
+	}
+	if (m->attachments[i].data_len > UINT32_MAX - 1)
+		return -1;
+	put_u32(b, (uint32_t)i);
+	put_bytes(b, m->attachments[i].data, m->attachments[i].data_len);
 	return 0;
 }
 
@@ -311,6 +325,20 @@ message_deserialize(const char *data, size_t len, struct message *m)
 		m->attachments[i].content_type = rd_str(&r, NULL);
 		m->attachments[i].size = (size_t)rd_int(&r, 8);
 		m->nattachments = (size_t)i + 1;
+	}
+	/* one attachment's bytes, any bytes, for an index that exists */
+	i = rd_int(&r, 4);
+	if (!r.bad && i != WIRE_NULL) {
+		if (i >= m->nattachments)
+			goto bad;
+		n = rd_int(&r, 4);
+		if (r.bad || n > r.left)
+			goto bad;
+		m->attachments[i].data = xmalloc((size_t)n + 1);
+		memcpy(m->attachments[i].data, r.p, (size_t)n);
+		m->attachments[i].data_len = (size_t)n;
+		r.p += n;
+		r.left -= (size_t)n;
 	}
 	if (r.bad || r.left != 0)
 		goto bad;
@@ -703,6 +731,7 @@ child_loop(int fd)
 		lim.max_header_bytes = (size_t)get_le(lim8 + 32, 8);
 		lim.max_text_bytes = (size_t)get_le(lim8 + 40, 8);
 		lim.max_decode_ratio = (int)get_le(lim8 + 48, 8);
+		lim.want_attachment = (int)get_le(lim8 + 56, 8);
 		message_parse(req.p + 8 + NLIMITS * 8, (size_t)n - NLIMITS * 8,
 		    &lim, &m);
 		/* Kept buffers hold no earlier person's words: a parser bug
@@ -1054,6 +1083,7 @@ exchange(struct parsechild *pc, const char *raw, size_t len,
 	put_le(hdr + 40, lim->max_header_bytes);
 	put_le(hdr + 48, lim->max_text_bytes);
 	put_le(hdr + 56, (uint64_t)lim->max_decode_ratio);
+	put_le(hdr + 64, (uint64_t)lim->want_attachment);
 	iov[0].iov_base = hdr;
 	iov[0].iov_len = sizeof(hdr);
 	iov[1].iov_base = (void *)(uintptr_t)raw;

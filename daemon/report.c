@@ -939,25 +939,52 @@ report_html_escape(struct buf *b, const char *s)
  * the document head. */
 #define CSS_BODY	"font-family:Arial,Helvetica,sans-serif;font-size:14px;" \
 			"color:#222;background:#fff;margin:16px"
-#define CSS_TABLE	"border-collapse:collapse;width:100%;margin-bottom:18px"
+/* Inside 1280 px and the window: the table takes the width it is given,
+ * and a long word or URL (a subject, a sender) breaks anywhere instead of
+ * widening its column. */
+#define CSS_TABLE	"border-collapse:collapse;width:100%;max-width:1280px;" \
+			"margin-bottom:18px"
 #define CSS_TH		"text-align:left;border-bottom:2px solid #888;" \
 			"padding:4px 6px;font-size:12px;color:#444"
 #define CSS_TD		"border-bottom:1px solid #ddd;padding:4px 6px;" \
-			"vertical-align:top"
+			"vertical-align:top;overflow-wrap:anywhere;" \
+			"word-break:break-word"
 #define CSS_H2_BREACHED	"color:#b00020;font-size:17px;margin:18px 0 6px"
 #define CSS_H2_TODAY	"color:#a15c00;font-size:17px;margin:18px 0 6px"
 #define CSS_H2		"color:#222;font-size:17px;margin:18px 0 6px"
-#define CSS_LATE	"color:#b00020;font-weight:bold"
+#define CSS_LATE	"color:#b00020;font-weight:bold;white-space:nowrap"
+/* An urgent ticket's row: tinted, with a red bar before it. */
+#define CSS_URGENT_TR	"background:#fdecea"
+#define CSS_URGENT_TD	"border-left:4px solid #b00020"
+/*
+ * A phone's width (under 760 px): each ticket becomes a block of labelled
+ * lines.  A <style> block, since a media query cannot be inline, with
+ * !important to win over the inline styles; a mail client that drops it
+ * shows the table, which still wraps its long words.
+ */
+#define CSS_NARROW	"<style>@media (max-width:760px){" \
+	"table.fu,table.fu tbody,table.fu tr,table.fu td{display:block" \
+	" !important;width:auto !important}" \
+	"table.fu thead{display:none !important}" \
+	"table.fu tr{border-bottom:2px solid #bbb !important;" \
+	"padding:4px 0 !important}" \
+	"table.fu td{border:0 !important;padding:1px 6px !important}" \
+	"table.fu td[data-l]::before{content:attr(data-l) \": \";" \
+	"color:#666;font-weight:normal}}</style>"
 #define CSS_FLAG	"color:#fff;background:#b00020;padding:0 3px;" \
-			"font-size:11px;border-radius:2px"
+			"font-size:11px;border-radius:2px;white-space:nowrap"
 #define CSS_WHY		"color:#555;font-size:12px"
 
+/* label: the column's heading, shown before the value on a narrow screen
+ * (ours, never message-derived). */
 static int
-html_cell(struct buf *b, const char *text, const char *style)
+html_cell_l(struct buf *b, const char *text, const char *style,
+    const char *label)
 {
 	int rc = 0;
 
-	rc |= buf_addf(b, "<td style=\"%s%s%s\">", CSS_TD, style ? ";" : "",
+	rc |= buf_addf(b, "<td%s%s%s style=\"%s%s%s\">", label ? " data-l=\"" :
+	    "", label ? label : "", label ? "\"" : "", CSS_TD, style ? ";" : "",
 	    style ? style : "");
 	rc |= report_html_escape(b, text ? text : "");
 	rc |= buf_addstr(b, "</td>");
@@ -965,11 +992,17 @@ html_cell(struct buf *b, const char *text, const char *style)
 }
 
 static int
+html_cell(struct buf *b, const char *text, const char *style)
+{
+	return html_cell_l(b, text, style, NULL);
+}
+
+static int
 html_row(struct buf *b, const struct report_row *r, time_t now,
     const struct report_opts *o)
 {
 	char id[40], recv[32], due[32], breach[32], left[64], flags[96];
-	int rc = 0;
+	int rc = 0, urgent;
 	char *p, *tok;
 
 	row_id(r, o, id, sizeof(id));
@@ -978,10 +1011,13 @@ html_row(struct buf *b, const struct report_row *r, time_t now,
 	fmt_short(r->breach_at, breach, sizeof(breach));
 	report_time_left(r, now, left, sizeof(left));
 	report_flags(r, flags, sizeof(flags));
-	rc |= buf_addstr(b, "<tr>");
-	rc |= html_cell(b, id, "white-space:nowrap;font-weight:bold");
-	rc |= html_cell(b, r->type, NULL);
-	rc |= html_cell(b, r->urgency, NULL);
+	urgent = r->urgency && strcmp(r->urgency, "urgent") == 0;
+	rc |= buf_addf(b, "<tr%s>", urgent ? " style=\"" CSS_URGENT_TR "\"" : "");
+	rc |= html_cell(b, id, urgent ? "white-space:nowrap;font-weight:bold;"
+	    CSS_URGENT_TD : "white-space:nowrap;font-weight:bold");
+	rc |= html_cell_l(b, r->type, "white-space:nowrap", "Type");
+	rc |= html_cell_l(b, r->urgency, urgent ? "color:#b00020;"
+	    "font-weight:bold" : NULL, "Urgency");
 	rc |= buf_addf(b, "<td style=\"%s\">", CSS_TD);
 	/* One badge per flag; the flag words are ours, not the sender's. */
 	for (p = flags; *p; p = tok) {
@@ -995,13 +1031,14 @@ html_row(struct buf *b, const struct report_row *r, time_t now,
 		rc |= buf_addstr(b, "</span> ");
 	}
 	rc |= buf_addstr(b, "</td>");
-	rc |= html_cell(b, recv, "white-space:nowrap");
-	rc |= html_cell(b, due, "white-space:nowrap");
-	rc |= html_cell(b, breach, "white-space:nowrap");
-	rc |= html_cell(b, left, r->overdue || r->breached ? CSS_LATE :
-	    "white-space:nowrap");
-	rc |= html_cell(b, r->assignee, NULL);
-	rc |= html_cell(b, r->sender, NULL);
+	rc |= html_cell_l(b, recv, "white-space:nowrap", "Received");
+	rc |= html_cell_l(b, due, "white-space:nowrap", "Response due");
+	rc |= html_cell_l(b, breach, "white-space:nowrap", "Breach at");
+	rc |= html_cell_l(b, left, r->overdue || r->breached ? CSS_LATE :
+	    "white-space:nowrap", "Time left");
+	rc |= html_cell_l(b, r->assignee, NULL, "Assignee");
+	/* a long address breaks, but not into a column of letters */
+	rc |= html_cell_l(b, r->sender, "min-width:11em", "Sender");
 	rc |= buf_addf(b, "<td style=\"%s\">", CSS_TD);
 	rc |= report_html_escape(b, r->subject ? r->subject : "(no subject)");
 	if (r->rationale && *r->rationale) {
@@ -1029,7 +1066,7 @@ report_render_html(const struct report_rows *rows, struct buf *b,
 	rc |= buf_addstr(b, "<!DOCTYPE html>\n<html lang=\"en\"><head>"
 	    "<meta charset=\"utf-8\">"
 	    "<meta name=\"viewport\" content=\"width=device-width\">"
-	    "<title>");
+	    CSS_NARROW "<title>");
 	rc |= report_html_escape(b, title);
 	rc |= buf_addf(b, "</title></head>\n<body style=\"%s\">\n"
 	    "<h1 style=\"font-size:20px;margin:0 0 4px\">", CSS_BODY);
@@ -1044,7 +1081,8 @@ report_render_html(const struct report_rows *rows, struct buf *b,
 		    g == RG_BREACHED ? CSS_H2_BREACHED : g == RG_DUE_TODAY ?
 		    CSS_H2_TODAY : CSS_H2,
 		    report_group_title((enum report_group)g), n);
-		rc |= buf_addf(b, "<table style=\"%s\"><thead><tr>", CSS_TABLE);
+		rc |= buf_addf(b, "<table class=\"fu\" style=\"%s\"><thead><tr>",
+		    CSS_TABLE);
 		for (k = 0; k < NELEM(heads); k++)
 			rc |= buf_addf(b, "<th style=\"%s\">%s</th>", CSS_TH,
 			    heads[k]);

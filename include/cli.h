@@ -72,5 +72,8 @@ int	 cmd_close(int, char **);	/* cmd_workflow.c */
 int	 cmd_reopen(int, char **);	/* cmd_workflow.c */
 int	 cmd_status(int, char **);	/* cmd_status.c */
 int	 cmd_purge(int, char **);	/* cmd_purge.c */
+int	 cmd_search(int, char **);	/* cmd_search.c */
+int	 cmd_changes(int, char **);	/* cmd_changes.c */
+int	 cmd_attachment(int, char **);	/* cmd_attachment.c */
 
 #endif

@@ -29,6 +29,9 @@ struct parse_limits {
 	int	max_decode_ratio;	/* decoded size / encoded size */
 	int	timeout_ms;		/* wall clock per message in the parser
 					 * child (parsechild.h); 0 = none */
+	int	want_attachment;	/* 1-based: keep that attachment's
+					 * decoded bytes (intake attachment);
+					 * 0 = none */
 };
 
 struct header {
@@ -40,6 +43,9 @@ struct attachment {
 	char	*filename;	/* UTF-8 or NULL */
 	char	*content_type;	/* "application/pdf" */
 	size_t	 size;		/* decoded bytes */
+	char	*data;		/* the decoded bytes, only for
+				   parse_limits.want_attachment */
+	size_t	 data_len;
 };
 
 /* Every string is NUL-terminated valid UTF-8 (or NULL) and owned here. */

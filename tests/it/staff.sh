@@ -148,7 +148,7 @@ check "every change is an event" [ "$(q "select group_concat(kind, ',') from (se
 # ---- show, list ----------------------------------------------------------
 t5=$(printf 'From: Ana <ana@example.net>\r\nSubject: flyer\r\nMessage-ID: <c5@x>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nPlease review our outreach flyer.\r\n--b\r\nContent-Type: application/pdf; name="flyer.pdf"\r\nContent-Disposition: attachment; filename="flyer.pdf"\r\nContent-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n--b--\r\n' | ingest)
 out=$($INTAKE show $t5 $C)
-check "show lists attachments" sh -c "echo \"\$1\" | grep -q '  - flyer.pdf (application/pdf, 9 bytes)'" - "$out"
+check "show lists attachments" sh -c "echo \"\$1\" | grep -q '  1. flyer.pdf (application/pdf, 9 bytes)'" - "$out"
 check "show decodes the text part" sh -c "echo \"\$1\" | grep -q 'Please review our outreach flyer.'" - "$out"
 $INTAKE close $t5 --disposition no-action $C >/dev/null
 

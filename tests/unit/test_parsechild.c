@@ -206,6 +206,55 @@ START_TEST(test_truncations_rejected)
 }
 END_TEST
 
+/* intake attachment: the child hands back the bytes of the one attachment
+ * asked for, binary and all, and a reply naming a part that does not
+ * exist is refused. */
+START_TEST(test_attachment_bytes)
+{
+	static const char raw[] = "From: a@example.org\r\nSubject: s\r\n"
+	    "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b"
+	    "\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n--b\r\n"
+	    "Content-Type: application/octet-stream\r\nContent-Disposition: "
+	    "attachment; filename=\"a.bin\"\r\nContent-Transfer-Encoding: "
+	    "base64\r\n\r\nAP8AAQ==\r\n--b\r\nContent-Type: image/png\r\n"
+	    "Content-Disposition: attachment; filename=\"b.png\"\r\n\r\n"
+	    "second\r\n--b--\r\n";
+	struct parse_limits lim;
+	struct parsechild *pc;
+	struct message m, back;
+	char *err = NULL, *ser;
+	size_t slen;
+
+	pc = parsechild_start(&err);
+	ck_assert_msg(pc != NULL, "%s", err ? err : "");
+	parse_limits_default(&lim);
+	lim.want_attachment = 1;
+	ck_assert_int_eq(parsechild_parse(pc, raw, sizeof(raw) - 1, &lim, &m), 0);
+	ck_assert_uint_eq(m.nattachments, 2);
+	ck_assert_uint_eq(m.attachments[0].data_len, 4);
+	ck_assert(memcmp(m.attachments[0].data, "\0\377\0\1", 4) == 0);
+	ck_assert_ptr_null(m.attachments[1].data);
+	message_free(&m);
+	lim.want_attachment = 2;
+	ck_assert_int_eq(parsechild_parse(pc, raw, sizeof(raw) - 1, &lim, &m), 0);
+	ck_assert_ptr_null(m.attachments[0].data);
+	ck_assert_uint_eq(m.attachments[1].data_len, 6);
+	ck_assert(memcmp(m.attachments[1].data, "second", 6) == 0);
+	/* the index on the wire points past the list: refused */
+	ck_assert_int_eq(message_serialize(&m, &ser, &slen), 0);
+	ser[slen - 6 - 4 - 4] = 2;
+	ck_assert_int_eq(message_deserialize(ser, slen, &back), -1);
+	free(ser);
+	message_free(&m);
+	lim.want_attachment = 0;
+	ck_assert_int_eq(parsechild_parse(pc, raw, sizeof(raw) - 1, &lim, &m), 0);
+	ck_assert_ptr_null(m.attachments[0].data);
+	ck_assert_ptr_null(m.attachments[1].data);
+	message_free(&m);
+	parsechild_stop(pc);
+}
+END_TEST
+
 START_TEST(test_bad_fields_rejected)
 {
 	struct message m, back;
@@ -651,6 +700,7 @@ parsechild_suite(void)
 	tcase_add_test(tc, test_roundtrip_fixtures);
 	tcase_add_test(tc, test_truncations_rejected);
 	tcase_add_test(tc, test_bad_fields_rejected);
+	tcase_add_test(tc, test_attachment_bytes);
 	tcase_add_test(tc, test_child_matches_in_process);
 	tcase_add_test(tc, test_child_recycled);
 	tcase_add_test(tc, test_killed_child_restarts);

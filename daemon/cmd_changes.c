@@ -1,0 +1,542 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd_changes.c: `intake changes [--since T] [--until T] [--format ...]`:
+ * the shift handover.  What happened to which ticket since T (default: the
+ * last 12 hours), read from the events table: arrived (created), wrote
+ * again (message), acknowledged, assigned, escalated (raise), reclassified,
+ * closed, reopened, noted.  Grouped by ticket, oldest first.  Read-only.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "cli.h"
+#include "report.h"
+#include "util.h"
+
+#define CHANGES_DEFAULT_SECS	(12 * 3600)
+#define CHANGES_WIDTH		100
+
+enum fmt { FMT_TEXT, FMT_CSV, FMT_JSON, FMT_HTML };
+
+/* The event kinds a handover shows, in summary order, with their words. */
+static const struct kind {
+	const char	*kind;		/* events.kind */
+	const char	*name;		/* machine name (JSON, CSV) */
+	const char	*words;		/* summary */
+} kinds[] = {
+	{ "created", "arrived", "arrived" },
+	{ "message", "wrote_again", "wrote again" },
+	{ "ack", "acknowledged", "acknowledged" },
+	{ "assign", "assigned", "assigned" },
+	{ "raise", "escalated", "escalated" },
+	{ "reclassify", "reclassified", "reclassified" },
+	{ "close", "closed", "closed" },
+	{ "reopen", "reopened", "reopened" },
+	{ "note", "noted", "noted" },
+};
+
+struct change {
+	time_t		 at;
+	const struct kind *k;
+	char		*actor;
+	char		*what;		/* one line, message-derived parts raw */
+	json_t		*detail;	/* the event's detail, parsed */
+};
+
+struct tgroup {
+	long long	 id;
+	char		*type, *urgency, *status, *disposition;
+	char		*assignee, *sender, *subject;
+	struct change	*c;
+	size_t		 n, cap;
+};
+
+struct changes {
+	time_t		 since, until;
+	struct tgroup	*g;
+	size_t		 n, cap;
+	size_t		 count[NELEM(kinds)];
+};
+
+static const struct kind *
+kind_of(const char *k)
+{
+	size_t i;
+
+	for (i = 0; k && i < NELEM(kinds); i++)
+		if (strcmp(k, kinds[i].kind) == 0)
+			return &kinds[i];
+	return NULL;
+}
+
+static const char *
+jstr(json_t *o, const char *key, const char *dflt)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s ? s : dflt;
+}
+
+/* The words for one event, from its detail. */
+static char *
+describe(const struct kind *k, json_t *d)
+{
+	json_t *from, *to, *met;
+
+	if (strcmp(k->kind, "created") == 0)
+		return xasprintf("arrived as %s/%s via %s", jstr(d, "type", "?"),
+		    jstr(d, "urgency", "?"), jstr(d, "source", "?"));
+	if (strcmp(k->kind, "message") == 0)
+		return xasprintf("the contact wrote again (via %s)",
+		    jstr(d, "source", "?"));
+	if (strcmp(k->kind, "ack") == 0) {
+		met = json_object_get(d, "sla_met");
+		return xasprintf("acknowledged%s", json_is_true(met) ?
+		    " (SLA met)" : json_is_false(met) ? " (SLA breached)" : "");
+	}
+	if (strcmp(k->kind, "assign") == 0)
+		return json_string_value(json_object_get(d, "to")) ?
+		    xasprintf("assigned to %s", jstr(d, "to", "?")) :
+		    xstrdup("unassigned");
+	if (strcmp(k->kind, "raise") == 0)
+		return xasprintf("escalated to %s/%s (was %s/%s)",
+		    jstr(d, "to_type", "?"), jstr(d, "to_urgency", "?"),
+		    jstr(d, "from_type", "?"), jstr(d, "from_urgency", "?"));
+	if (strcmp(k->kind, "reclassify") == 0) {
+		from = json_object_get(d, "from");
+		to = json_object_get(d, "to");
+		return xasprintf("reclassified %s/%s -> %s/%s%s",
+		    jstr(from, "type", "?"), jstr(from, "urgency", "?"),
+		    jstr(to, "type", "?"), jstr(to, "urgency", "?"),
+		    json_is_true(json_object_get(d, "reopened")) ?
+		    ", reopened" : "");
+	}
+	if (strcmp(k->kind, "close") == 0)
+		return xasprintf("closed (%s)", jstr(d, "disposition", "?"));
+	if (strcmp(k->kind, "reopen") == 0)
+		return json_object_get(d, "why") ? xasprintf("reopened: %s",
+		    jstr(d, "why", "")) : xstrdup("reopened");
+	return xasprintf("note: %s", jstr(d, "text", ""));
+}
+
+static char *
+dup_col(sqlite3_stmt *s, int i)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+
+	return t ? utf8_sanitize((const char *)t,
+	    (size_t)sqlite3_column_bytes(s, i)) : NULL;
+}
+
+static struct tgroup *
+group_for(struct changes *ch, sqlite3_stmt *s)
+{
+	struct tgroup *g;
+	long long id = sqlite3_column_int64(s, 0);
+
+	if (ch->n > 0 && ch->g[ch->n - 1].id == id)
+		return &ch->g[ch->n - 1];
+	if (ch->n == ch->cap) {
+		ch->cap = ch->cap ? ch->cap * 2 : 16;
+		ch->g = xreallocarray(ch->g, ch->cap, sizeof(*ch->g));
+	}
+	g = &ch->g[ch->n++];
+	memset(g, 0, sizeof(*g));
+	g->id = id;
+	g->type = dup_col(s, 1);
+	g->urgency = dup_col(s, 2);
+	g->status = dup_col(s, 3);
+	g->disposition = dup_col(s, 4);
+	g->assignee = dup_col(s, 5);
+	g->sender = dup_col(s, 6);
+	g->subject = dup_col(s, 7);
+	return g;
+}
+
+/* Tickets in the order their first change in the window happened. */
+static int
+load(struct store *st, struct changes *ch)
+{
+	sqlite3_stmt *s;
+	struct tgroup *g;
+	struct change *c;
+	const struct kind *k;
+	json_error_t err;
+	const char *detail;
+	int rc;
+
+	rc = sqlite3_prepare_v2(store_db(st), "SELECT t.id, t.type, t.urgency, "
+	    "t.status, t.disposition, t.assignee, t.sender, t.subject, e.at, "
+	    "e.kind, e.actor, e.detail FROM events e JOIN tickets t ON "
+	    "t.id = e.ticket_id JOIN (SELECT ticket_id, min(at) AS first, "
+	    "min(id) AS fid FROM events WHERE at >= ?1 AND at < ?2 GROUP BY "
+	    "ticket_id) f ON f.ticket_id = e.ticket_id "
+	    "WHERE e.at >= ?1 AND e.at < ?2 "
+	    "ORDER BY f.first, f.fid, e.at, e.id", -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return store_classify(rc);
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)ch->since);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)ch->until);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if ((k = kind_of((const char *)sqlite3_column_text(s, 9))) == NULL)
+			continue;	/* alerts: the daemon's, not staff work */
+		g = group_for(ch, s);
+		if (g->n == g->cap) {
+			g->cap = g->cap ? g->cap * 2 : 4;
+			g->c = xreallocarray(g->c, g->cap, sizeof(*g->c));
+		}
+		c = &g->c[g->n++];
+		c->at = (time_t)sqlite3_column_int64(s, 8);
+		c->k = k;
+		c->actor = dup_col(s, 10);
+		detail = (const char *)sqlite3_column_text(s, 11);
+		c->detail = detail ? json_loads(detail, 0, &err) : NULL;
+		if (c->detail == NULL)
+			c->detail = json_object();
+		c->what = describe(k, c->detail);
+		ch->count[k - kinds]++;
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? STORE_OK : store_classify(rc);
+}
+
+static void
+changes_free(struct changes *ch)
+{
+	size_t i, j;
+	struct tgroup *g;
+
+	for (i = 0; i < ch->n; i++) {
+		g = &ch->g[i];
+		for (j = 0; j < g->n; j++) {
+			free(g->c[j].actor);
+			free(g->c[j].what);
+			json_decref(g->c[j].detail);
+		}
+		free(g->c);
+		free(g->type);
+		free(g->urgency);
+		free(g->status);
+		free(g->disposition);
+		free(g->assignee);
+		free(g->sender);
+		free(g->subject);
+	}
+	free(ch->g);
+}
+
+static void
+hhmm(time_t t, const char *fmt, char *out, size_t len)
+{
+	struct tm tm;
+
+	if (localtime_r(&t, &tm) == NULL || strftime(out, len, fmt, &tm) == 0)
+		snprintf(out, len, "?");
+}
+
+/* "3 arrived, 1 wrote again, ..." or "nothing". */
+static void
+summary(const struct changes *ch, struct buf *b)
+{
+	size_t i, any = 0;
+
+	for (i = 0; i < NELEM(kinds); i++) {
+		if (ch->count[i] == 0)
+			continue;
+		buf_addf(b, "%s%zu %s", any++ ? ", " : "", ch->count[i],
+		    kinds[i].words);
+	}
+	if (!any)
+		buf_addstr(b, "nothing");
+}
+
+static void
+add_line(struct buf *b, const char *raw)
+{
+	char *safe = report_terminal_safe(raw, 0);
+
+	report_add_clipped(b, safe, CHANGES_WIDTH);
+	buf_addc(b, '\n');
+	free(safe);
+}
+
+static void
+render_text(const struct changes *ch, struct buf *b)
+{
+	char from[32], to[32], at[32], *line;
+	size_t i, j;
+	const struct tgroup *g;
+
+	hhmm(ch->since, "%Y-%m-%d %H:%M", from, sizeof(from));
+	hhmm(ch->until, "%Y-%m-%d %H:%M", to, sizeof(to));
+	buf_addf(b, "Changes %s to %s: %zu ticket%s\n", from, to, ch->n,
+	    ch->n == 1 ? "" : "s");
+	summary(ch, b);
+	buf_addc(b, '\n');
+	for (i = 0; i < ch->n; i++) {
+		g = &ch->g[i];
+		line = xasprintf("#%lld %s/%s %s%s%s  %s  %s", g->id,
+		    g->type ? g->type : "?", g->urgency ? g->urgency : "?",
+		    g->status ? g->status : "?", g->disposition ? " " : "",
+		    g->disposition ? g->disposition : "",
+		    g->sender ? g->sender : "-",
+		    g->subject ? g->subject : "(no subject)");
+		buf_addc(b, '\n');
+		add_line(b, line);
+		free(line);
+		for (j = 0; j < g->n; j++) {
+			hhmm(g->c[j].at, "%m-%d %H:%M", at, sizeof(at));
+			line = xasprintf("  %s  %-13.13s %s", at,
+			    g->c[j].actor ? g->c[j].actor : "?", g->c[j].what);
+			add_line(b, line);
+			free(line);
+		}
+	}
+}
+
+static void
+render_csv(const struct changes *ch, struct buf *b)
+{
+	char at[32];
+	size_t i, j;
+	const struct tgroup *g;
+
+	buf_addstr(b, "ticket,type,urgency,status,sender,subject,at,actor,"
+	    "change,what\r\n");
+	for (i = 0; i < ch->n; i++) {
+		g = &ch->g[i];
+		for (j = 0; j < g->n; j++) {
+			hhmm(g->c[j].at, "%Y-%m-%d %H:%M", at, sizeof(at));
+			buf_addf(b, "%lld,", g->id);
+			report_csv_field(b, g->type, 0);
+			buf_addc(b, ',');
+			report_csv_field(b, g->urgency, 0);
+			buf_addc(b, ',');
+			report_csv_field(b, g->status, 0);
+			buf_addc(b, ',');
+			report_csv_field(b, g->sender, 1);
+			buf_addc(b, ',');
+			report_csv_field(b, g->subject, 1);
+			buf_addc(b, ',');
+			report_csv_field(b, at, 0);
+			buf_addc(b, ',');
+			report_csv_field(b, g->c[j].actor, 1);
+			buf_addc(b, ',');
+			report_csv_field(b, g->c[j].k->name, 0);
+			buf_addc(b, ',');
+			report_csv_field(b, g->c[j].what, 1);
+			buf_addstr(b, "\r\n");
+		}
+	}
+}
+
+static void
+render_json(const struct changes *ch, struct buf *b)
+{
+	json_t *root, *sum, *arr, *o, *cs, *c;
+	size_t i, j;
+	const struct tgroup *g;
+	char *text;
+
+	root = json_object();
+	json_object_set_new(root, "since", report_json_time(ch->since));
+	json_object_set_new(root, "until", report_json_time(ch->until));
+	sum = json_object();
+	for (i = 0; i < NELEM(kinds); i++)
+		json_object_set_new(sum, kinds[i].name,
+		    json_integer((json_int_t)ch->count[i]));
+	json_object_set_new(root, "summary", sum);
+	arr = json_array();
+	for (i = 0; i < ch->n; i++) {
+		g = &ch->g[i];
+		o = json_object();
+		json_object_set_new(o, "id", json_integer(g->id));
+		json_object_set_new(o, "type", report_json_str(g->type));
+		json_object_set_new(o, "urgency", report_json_str(g->urgency));
+		json_object_set_new(o, "status", report_json_str(g->status));
+		json_object_set_new(o, "disposition",
+		    report_json_str(g->disposition));
+		json_object_set_new(o, "assignee", report_json_str(g->assignee));
+		json_object_set_new(o, "sender", report_json_str(g->sender));
+		json_object_set_new(o, "subject", report_json_str(g->subject));
+		cs = json_array();
+		for (j = 0; j < g->n; j++) {
+			c = json_object();
+			json_object_set_new(c, "at", report_json_time(g->c[j].at));
+			json_object_set_new(c, "actor",
+			    report_json_str(g->c[j].actor));
+			json_object_set_new(c, "change",
+			    json_string(g->c[j].k->name));
+			json_object_set_new(c, "what", report_json_str(g->c[j].what));
+			json_object_set(c, "detail", g->c[j].detail);
+			json_array_append_new(cs, c);
+		}
+		json_object_set_new(o, "changes", cs);
+		json_array_append_new(arr, o);
+	}
+	json_object_set_new(root, "tickets", arr);
+	text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(root);
+	if (text) {
+		buf_addstr(b, text);
+		buf_addc(b, '\n');
+	}
+	free(text);
+}
+
+#define CSS_CELL "border-bottom:1px solid #ddd;padding:4px 6px;" \
+	"vertical-align:top;text-align:left;overflow-wrap:anywhere;" \
+	"word-break:break-word"
+
+static void
+render_html(const struct changes *ch, struct buf *b)
+{
+	char from[32], to[32], at[32], head[64];
+	size_t i, j;
+	const struct tgroup *g;
+	struct buf s;
+
+	hhmm(ch->since, "%Y-%m-%d %H:%M", from, sizeof(from));
+	hhmm(ch->until, "%Y-%m-%d %H:%M", to, sizeof(to));
+	buf_addf(b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta "
+	    "charset=\"utf-8\"><meta name=\"viewport\" content=\"width="
+	    "device-width, initial-scale=1\"><title>Changes %s to %s</title>"
+	    "</head>\n<body style=\"font-family:sans-serif;font-size:14px;"
+	    "margin:12px;max-width:1280px;color:#222\">\n<h1 style=\"font-size:"
+	    "20px;margin:0 0 4px\">Changes %s to %s</h1>\n<p style=\"color:#555;"
+	    "margin:0 0 12px\">", from, to, from, to);
+	buf_init(&s, 0);
+	summary(ch, &s);
+	report_html_escape(b, s.data);
+	buf_free(&s);
+	buf_addstr(b, "</p>\n");
+	for (i = 0; i < ch->n; i++) {
+		g = &ch->g[i];
+		snprintf(head, sizeof(head), "#%lld ", g->id);
+		buf_addf(b, "<h2 style=\"font-size:16px;margin:16px 0 4px;"
+		    "overflow-wrap:anywhere;%s\">", g->urgency &&
+		    strcmp(g->urgency, "urgent") == 0 ? "color:#b00020" : "");
+		report_html_escape(b, head);
+		report_html_escape(b, g->subject ? g->subject : "(no subject)");
+		buf_addstr(b, " <span style=\"font-weight:normal;color:#555;"
+		    "font-size:13px\">");
+		report_html_escape(b, g->type ? g->type : "?");
+		buf_addc(b, '/');
+		report_html_escape(b, g->urgency ? g->urgency : "?");
+		buf_addc(b, ' ');
+		report_html_escape(b, g->status ? g->status : "?");
+		buf_addstr(b, ", ");
+		report_html_escape(b, g->sender ? g->sender : "-");
+		buf_addstr(b, "</span></h2>\n<table style=\"border-collapse:"
+		    "collapse;width:100%;table-layout:fixed\"><colgroup><col "
+		    "style=\"width:8em\"><col style=\"width:10em\"><col>"
+		    "</colgroup>\n");
+		for (j = 0; j < g->n; j++) {
+			hhmm(g->c[j].at, "%m-%d %H:%M", at, sizeof(at));
+			buf_addf(b, "<tr><td style=\"%s;white-space:nowrap\">%s"
+			    "</td><td style=\"%s\">", CSS_CELL, at, CSS_CELL);
+			report_html_escape(b, g->c[j].actor ? g->c[j].actor : "?");
+			buf_addf(b, "</td><td style=\"%s\">", CSS_CELL);
+			report_html_escape(b, g->c[j].what);
+			buf_addstr(b, "</td></tr>\n");
+		}
+		buf_addstr(b, "</table>\n");
+	}
+	buf_addstr(b, "</body></html>\n");
+}
+
+int
+cmd_changes(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "since", required_argument, NULL, 'S' },
+		{ "until", required_argument, NULL, 'U' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	static const char *const fmts[] = { "text", "csv", "json", "html" };
+	const char *cfg_path = NULL, *since_arg = NULL, *until_arg = NULL;
+	struct changes ch;
+	struct cli_env env;
+	enum fmt fmt = FMT_TEXT;
+	struct buf out;
+	size_t i;
+	int ch_, rc;
+
+	optind = 1;
+	while ((ch_ = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+		switch (ch_) {
+		case 'S':
+			since_arg = optarg;
+			break;
+		case 'U':
+			until_arg = optarg;
+			break;
+		case 'f':
+			for (i = 0; i < NELEM(fmts); i++)
+				if (strcmp(optarg, fmts[i]) == 0)
+					break;
+			if (i == NELEM(fmts)) {
+				fprintf(stderr, "intake changes: --format must be "
+				    "text, csv, json or html\n");
+				return EX_USAGE;
+			}
+			fmt = (enum fmt)i;
+			break;
+		case 'c':
+			cfg_path = optarg;
+			break;
+		case 'h':
+			printf("usage: intake changes [--since T] [--until T] "
+			    "[--format text|csv|json|html] [-c FILE]\n"
+			    "The shift handover: what arrived, who wrote again, "
+			    "what was acknowledged,\nassigned, escalated, "
+			    "reclassified, closed, by ticket.  T is YYYY-MM-DD or "
+			    "ISO 8601;\n--since defaults to 12 hours ago.\n");
+			return 0;
+		default:
+			return EX_USAGE;
+		}
+	}
+	if ((rc = cli_no_operands("changes", argc, argv, optind)) != 0)
+		return rc;
+	if ((rc = cli_env_open(&env, cfg_path, CLI_NEED_STORE)) != 0)
+		return rc;
+	memset(&ch, 0, sizeof(ch));
+	ch.until = time(NULL) + 1;
+	ch.since = ch.until - 1 - CHANGES_DEFAULT_SECS;
+	if ((since_arg && report_parse_date(since_arg, &ch.since) == -1) ||
+	    (until_arg && report_parse_date(until_arg, &ch.until) == -1)) {
+		fprintf(stderr, "intake changes: --since/--until: not a date "
+		    "(YYYY-MM-DD) or ISO 8601 instant\n");
+		cli_env_close(&env);
+		return EX_USAGE;
+	}
+	if ((rc = load(env.store, &ch)) != STORE_OK) {
+		fprintf(stderr, "intake changes: %s\n", store_errmsg(env.store));
+		changes_free(&ch);
+		cli_env_close(&env);
+		return rc == STORE_TEMP ? EX_TEMPFAIL : EX_SOFTWARE;
+	}
+	buf_init(&out, 0);
+	if (fmt == FMT_TEXT)
+		render_text(&ch, &out);
+	else if (fmt == FMT_CSV)
+		render_csv(&ch, &out);
+	else if (fmt == FMT_JSON)
+		render_json(&ch, &out);
+	else
+		render_html(&ch, &out);
+	fwrite(out.data, 1, out.len, stdout);
+	buf_free(&out);
+	changes_free(&ch);
+	cli_env_close(&env);
+	return 0;
+}

@@ -1,0 +1,382 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd_search.c: `intake search QUERY [filters] [--format ...]`: tickets
+ * whose messages (subject, sender, text, attachment names) or staff notes
+ * hold every word of QUERY, best match first, each with a snippet.
+ * Read-only.  Formats: doc/interfaces.md, "intake search".
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "cli.h"
+#include "report.h"
+#include "search.h"
+#include "util.h"
+
+#define SEARCH_WIDTH	100
+
+enum fmt { FMT_TEXT, FMT_CSV, FMT_JSON, FMT_HTML };
+
+static int
+parse_fmt(const char *s, enum fmt *f)
+{
+	static const char *const names[] = { "text", "csv", "json", "html" };
+	size_t i;
+
+	for (i = 0; i < NELEM(names); i++)
+		if (strcmp(s, names[i]) == 0) {
+			*f = (enum fmt)i;
+			return 0;
+		}
+	return -1;
+}
+
+static void
+local_minutes(time_t t, char *out, size_t len)
+{
+	struct tm tm;
+
+	if (t == 0 || localtime_r(&t, &tm) == NULL ||
+	    strftime(out, len, "%Y-%m-%d %H:%M", &tm) == 0)
+		snprintf(out, len, "-");
+}
+
+static const char *
+or_dash(const char *s)
+{
+	return s ? s : "-";
+}
+
+static void
+render_text(const struct search_hits *hs, const char *query, struct buf *b)
+{
+	char when[32], *line, *safe, *sn;
+	size_t i;
+	const struct search_hit *h;
+
+	safe = report_terminal_safe(query, 0);
+	buf_addf(b, "%zu ticket%s match \"", hs->n, hs->n == 1 ? "" : "s");
+	report_add_clipped(b, safe, 60);
+	buf_addstr(b, "\"\n");
+	free(safe);
+	for (i = 0; i < hs->n; i++) {
+		h = &hs->v[i];
+		local_minutes(h->received_at, when, sizeof(when));
+		line = xasprintf("\n#%-6lld %-6s %s/%s%s%s  %s  %s  %s", h->id,
+		    or_dash(h->status), or_dash(h->type), or_dash(h->urgency),
+		    h->disposition ? " " : "", h->disposition ? h->disposition :
+		    "", when, or_dash(h->sender),
+		    h->subject ? h->subject : "(no subject)");
+		safe = report_terminal_safe(line, 1);
+		report_add_clipped(b, safe + 1, SEARCH_WIDTH);
+		buf_addc(b, '\n');
+		free(safe);
+		free(line);
+		sn = search_snippet_plain(h->snippet);
+		line = xasprintf("        %s%s", strcmp(h->where, "note") == 0 ?
+		    "note: " : "", sn);
+		safe = report_terminal_safe(line, 0);
+		report_add_clipped(b, safe, SEARCH_WIDTH);
+		buf_addc(b, '\n');
+		free(safe);
+		free(line);
+		free(sn);
+	}
+}
+
+static void
+render_csv(const struct search_hits *hs, struct buf *b)
+{
+	static const char hdr[] = "id,status,type,urgency,disposition,received,"
+	    "assignee,sender,subject,score,found_in,snippet\r\n";
+	char when[32], num[32], *sn;
+	size_t i;
+	const struct search_hit *h;
+
+	buf_addstr(b, hdr);
+	for (i = 0; i < hs->n; i++) {
+		h = &hs->v[i];
+		local_minutes(h->received_at, when, sizeof(when));
+		sn = search_snippet_plain(h->snippet);
+		buf_addf(b, "%lld,", h->id);
+		report_csv_field(b, h->status, 0);
+		buf_addc(b, ',');
+		report_csv_field(b, h->type, 0);
+		buf_addc(b, ',');
+		report_csv_field(b, h->urgency, 0);
+		buf_addc(b, ',');
+		report_csv_field(b, h->disposition, 0);
+		buf_addc(b, ',');
+		report_csv_field(b, when, 0);
+		buf_addc(b, ',');
+		report_csv_field(b, h->assignee, 1);
+		buf_addc(b, ',');
+		report_csv_field(b, h->sender, 1);
+		buf_addc(b, ',');
+		report_csv_field(b, h->subject, 1);
+		snprintf(num, sizeof(num), ",%.3f,", -h->score);
+		buf_addstr(b, num);
+		report_csv_field(b, h->where, 0);
+		buf_addc(b, ',');
+		report_csv_field(b, sn, 1);
+		buf_addstr(b, "\r\n");
+		free(sn);
+	}
+}
+
+static void
+render_json(const struct search_hits *hs, struct buf *b)
+{
+	json_t *arr = json_array(), *o;
+	char *text, *sn;
+	size_t i;
+	const struct search_hit *h;
+
+	for (i = 0; i < hs->n; i++) {
+		h = &hs->v[i];
+		sn = search_snippet_plain(h->snippet);
+		o = json_object();
+		json_object_set_new(o, "id", json_integer(h->id));
+		json_object_set_new(o, "status", report_json_str(h->status));
+		json_object_set_new(o, "type", report_json_str(h->type));
+		json_object_set_new(o, "urgency", report_json_str(h->urgency));
+		json_object_set_new(o, "disposition",
+		    report_json_str(h->disposition));
+		json_object_set_new(o, "received",
+		    report_json_time(h->received_at));
+		json_object_set_new(o, "assignee", report_json_str(h->assignee));
+		json_object_set_new(o, "sender", report_json_str(h->sender));
+		json_object_set_new(o, "subject", report_json_str(h->subject));
+		json_object_set_new(o, "score", json_real(-h->score));
+		json_object_set_new(o, "found_in", report_json_str(h->where));
+		json_object_set_new(o, "snippet", report_json_str(sn));
+		json_array_append_new(arr, o);
+		free(sn);
+	}
+	text = json_dumps(arr, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(arr);
+	if (text) {
+		buf_addstr(b, text);
+		buf_addc(b, '\n');
+	}
+	free(text);
+}
+
+#define CSS_CELL "border-bottom:1px solid #ddd;padding:4px 6px;" \
+	"vertical-align:top;text-align:left;overflow-wrap:anywhere;" \
+	"word-break:break-word"
+
+static void
+html_cell(struct buf *b, const char *text, const char *style)
+{
+	buf_addf(b, "<td style=\"%s%s%s\">", CSS_CELL, style ? ";" : "",
+	    style ? style : "");
+	report_html_escape(b, text ? text : "");
+	buf_addstr(b, "</td>");
+}
+
+static void
+render_html(const struct search_hits *hs, const char *query, struct buf *b)
+{
+	static const char *const cols[] = { "Ticket", "Status", "Type",
+	    "Received", "Sender", "Subject and match" };
+	char when[32], id[32];
+	size_t i;
+	const struct search_hit *h;
+
+	buf_addstr(b, "<!DOCTYPE html>\n<html lang=\"en\"><head>"
+	    "<meta charset=\"utf-8\"><meta name=\"viewport\" "
+	    "content=\"width=device-width, initial-scale=1\"><title>Search: ");
+	report_html_escape(b, query);
+	buf_addstr(b, "</title></head>\n<body style=\"font-family:sans-serif;"
+	    "font-size:14px;margin:12px;max-width:1280px;color:#222\">\n"
+	    "<h1 style=\"font-size:20px;margin:0 0 8px;overflow-wrap:anywhere\">"
+	    "Search: ");
+	report_html_escape(b, query);
+	buf_addf(b, "</h1>\n<p style=\"color:#555;margin:0 0 12px\">%zu ticket%s"
+	    "</p>\n", hs->n, hs->n == 1 ? "" : "s");
+	buf_addstr(b, "<table style=\"border-collapse:collapse;width:100%;"
+	    "table-layout:fixed\"><colgroup><col style=\"width:5em\">"
+	    "<col style=\"width:5em\"><col style=\"width:8em\">"
+	    "<col style=\"width:9em\"><col style=\"width:16%\"><col>"
+	    "</colgroup><thead><tr>");
+	for (i = 0; i < NELEM(cols); i++)
+		buf_addf(b, "<th style=\"%s;background:#f3f3f3\">%s</th>",
+		    CSS_CELL, cols[i]);
+	buf_addstr(b, "</tr></thead><tbody>\n");
+	for (i = 0; i < hs->n; i++) {
+		h = &hs->v[i];
+		snprintf(id, sizeof(id), "#%lld", h->id);
+		local_minutes(h->received_at, when, sizeof(when));
+		buf_addf(b, "<tr%s>", h->urgency && strcmp(h->urgency,
+		    "urgent") == 0 ? " style=\"background:#fdecea\"" : "");
+		html_cell(b, id, "white-space:nowrap;font-weight:bold");
+		html_cell(b, h->status, NULL);
+		html_cell(b, h->type, NULL);
+		html_cell(b, when, NULL);
+		html_cell(b, h->sender, NULL);
+		buf_addf(b, "<td style=\"%s\">", CSS_CELL);
+		report_html_escape(b, h->subject ? h->subject : "(no subject)");
+		buf_addstr(b, "<br><span style=\"color:#555\">");
+		if (strcmp(h->where, "note") == 0)
+			buf_addstr(b, "note: ");
+		search_snippet_html(b, h->snippet);
+		buf_addstr(b, "</span></td></tr>\n");
+	}
+	buf_addstr(b, "</tbody></table>\n</body></html>\n");
+}
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: intake search QUERY [--type T] "
+	    "[--status open|closed|all]\n"
+	    "         [--since DATE] [--until DATE] [--assignee NAME] "
+	    "[--sender ADDR]\n"
+	    "         [--format text|csv|json|html] [--limit N] [-c FILE]\n");
+}
+
+int
+cmd_search(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "type", required_argument, NULL, 't' },
+		{ "status", required_argument, NULL, 's' },
+		{ "since", required_argument, NULL, 'S' },
+		{ "until", required_argument, NULL, 'U' },
+		{ "assignee", required_argument, NULL, 'a' },
+		{ "sender", required_argument, NULL, 'r' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "limit", required_argument, NULL, 'l' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *cfg_path = NULL, *since_arg = NULL, *until_arg = NULL;
+	struct search_filter f;
+	struct search_hits hs;
+	struct cli_env env;
+	unsigned long long limit = 50;
+	enum fmt fmt = FMT_TEXT;
+	struct buf out;
+	char *match;
+	int ch, rc;
+
+	memset(&f, 0, sizeof(f));
+	f.since = (time_t)-((long long)1 << 40);
+	f.until = (time_t)((long long)1 << 40);
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 't':
+			f.type = optarg;
+			break;
+		case 's':
+			if (strcmp(optarg, "all") == 0)
+				f.status = NULL;
+			else if (strcmp(optarg, "open") == 0 ||
+			    strcmp(optarg, "closed") == 0)
+				f.status = optarg;
+			else {
+				fprintf(stderr, "intake search: --status must be "
+				    "open, closed or all\n");
+				return EX_USAGE;
+			}
+			break;
+		case 'S':
+			since_arg = optarg;
+			break;
+		case 'U':
+			until_arg = optarg;
+			break;
+		case 'a':
+			f.assignee = optarg;
+			break;
+		case 'r':
+			f.sender = optarg;
+			break;
+		case 'f':
+			if (parse_fmt(optarg, &fmt) == -1) {
+				fprintf(stderr, "intake search: --format must be "
+				    "text, csv, json or html\n");
+				return EX_USAGE;
+			}
+			break;
+		case 'l':
+			if (parse_uint(optarg, 1, 10000, &limit) == -1) {
+				fprintf(stderr, "intake search: --limit is 1 to "
+				    "10000\n");
+				return EX_USAGE;
+			}
+			break;
+		case 'c':
+			cfg_path = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			printf("Tickets whose messages (subject, sender, text, "
+			    "attachment names) or notes\nhold every word, best "
+			    "match first.  Exit 0 (also when nothing matches), "
+			    "64 usage.\n");
+			return 0;
+		default:
+			return EX_USAGE;
+		}
+	}
+	if (argc - optind != 1) {
+		usage(stderr);
+		return EX_USAGE;
+	}
+	if ((match = search_match_expr(argv[optind])) == NULL) {
+		fprintf(stderr, "intake search: the query has no word to "
+		    "search for\n");
+		return EX_USAGE;
+	}
+	f.limit = (long long)limit;
+	if ((rc = cli_env_open(&env, cfg_path, CLI_NEED_STORE)) != 0) {
+		free(match);
+		return rc;
+	}
+	/* After cli_env_open: a bare date is midnight in the office zone. */
+	if ((since_arg && report_parse_date(since_arg, &f.since) == -1) ||
+	    (until_arg && report_parse_date(until_arg, &f.until) == -1)) {
+		fprintf(stderr, "intake search: --since/--until: not a date "
+		    "(YYYY-MM-DD) or ISO 8601 instant\n");
+		rc = EX_USAGE;
+		goto out;
+	}
+	rc = search_run(env.store, match, &f, &hs);
+	if (rc != STORE_OK) {
+		fprintf(stderr, "intake search: %s\n", store_errmsg(env.store));
+		rc = rc == STORE_TEMP ? EX_TEMPFAIL : EX_SOFTWARE;
+		goto out;
+	}
+	buf_init(&out, 0);
+	switch (fmt) {
+	case FMT_TEXT:
+		render_text(&hs, argv[optind], &out);
+		break;
+	case FMT_CSV:
+		render_csv(&hs, &out);
+		break;
+	case FMT_JSON:
+		render_json(&hs, &out);
+		break;
+	case FMT_HTML:
+		render_html(&hs, argv[optind], &out);
+		break;
+	}
+	fwrite(out.data, 1, out.len, stdout);
+	buf_free(&out);
+	search_hits_free(&hs);
+	rc = 0;
+out:
+	free(match);
+	cli_env_close(&env);
+	return rc;
+}
