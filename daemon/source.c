@@ -454,6 +454,24 @@ cursor_next(struct poll_state *ps, const struct source_cursor *c,
 	}
 }
 
+/* The cursor after cand, unless cand would move a numeric cursor back
+ * from cur (a server's listing that regressed): then cur stays. */
+static const struct source_cursor *
+cursor_later(struct poll_state *ps, const struct source_cursor *cur,
+    const struct source_cursor *cand)
+{
+	const struct source_cursor *base = cur ? cur : &ps->cur;
+
+	if (cand->uidvalidity == base->uidvalidity &&
+	    cand->last_uid < base->last_uid) {
+		log_warning("source %s: the listing would move the cursor back "
+		    "from %lld to %lld: kept", ps->src->cfg->name,
+		    base->last_uid, cand->last_uid);
+		return cur;
+	}
+	return cand;
+}
+
 static void
 mark_done(struct poll_state *ps, struct source_item **v, size_t n)
 {
@@ -505,19 +523,24 @@ run_batch(struct poll_state *ps, struct source_listing *l,
 	if ((rc = store_begin(st)) != STORE_OK)
 		return db_error(ps, rc);
 	marks = xcalloc(ntodo ? ntodo : 1, sizeof(*marks));
-	for (; i < ntodo && batch_room(ps, k, start); i++, k++) {
-		if ((rc = one_message(ps, todo[i], &o)) != SRC_OK)
+	for (; i < ntodo && batch_room(ps, k, start); i++) {
+		if (todo[i]->known)	/* stored already: marked, passed */
+			o = DONE_PASSED;
+		else if ((rc = one_message(ps, todo[i], &o)) != SRC_OK)
 			goto rollback;
 		if (o == NOT_DONE)
 			*blocked = 1;
 		else if (!*blocked && todo[i]->has_after)
-			pending = &todo[i]->after;
+			pending = cursor_later(ps, pending, &todo[i]->after);
 		if (o == DONE_STORED)
 			marks[nmarks++] = todo[i];
-		progress(ps->run);
+		if (!todo[i]->known) {
+			k++;
+			progress(ps->run);
+		}
 	}
 	if (i == ntodo && !*blocked && l->has_end)
-		pending = &l->end;
+		pending = cursor_later(ps, pending, &l->end);
 	if (d->flags & SRCDRV_CURSOR) {
 		cursor_next(ps, pending ? pending : &ps->cur, &save);
 		rc = srcstate_set(st, ps->src->cfg->name, &save);
@@ -558,6 +581,7 @@ run_listing(struct poll_state *ps, struct source_listing *l)
 	struct store *st = ps->run->ictx->store;
 	struct source_item **todo, **known;
 	size_t i, ntodo = 0, nknown = 0, next = 0, fetched;
+	size_t nnew;
 	int rc = SRC_OK, blocked = 0, k;
 
 	todo = xcalloc(l->n ? l->n : 1, sizeof(*todo));
@@ -572,21 +596,23 @@ run_listing(struct poll_state *ps, struct source_listing *l)
 		l->v[i].known = k;
 		if (k)	/* stored before a crash or a failed mark: mark it */
 			known[nknown++] = &l->v[i];
-		else
-			todo[ntodo++] = &l->v[i];
+		todo[ntodo++] = &l->v[i];	/* in order: the cursor passes
+						   the known ones too */
 	}
+	nnew = ntodo - nknown;
 	mark_done(ps, known, nknown);
 	fetched = (size_t)ps->stats->fetched + (size_t)ps->stats->not_messages;
-	/* With nothing new a cursor may still move (an empty page). */
-	if (ntodo == 0 && (d->flags & SRCDRV_CURSOR))
-		rc = run_batch(ps, l, todo, 0, &next, &blocked);
-	while (rc == SRC_OK && next < ntodo && !*ps->run->stop) {
+	/* With nothing new a cursor may still move (an empty page, or only
+	 * messages stored before). */
+	if (nnew == 0 && (d->flags & SRCDRV_CURSOR))
+		rc = run_batch(ps, l, todo, ntodo, &next, &blocked);
+	while (rc == SRC_OK && nnew > 0 && next < ntodo && !*ps->run->stop) {
 		rc = run_batch(ps, l, todo, ntodo, &next, &blocked);
 		progress(ps->run);
 	}
 	if (ps->stats->waiting < 0)
 		ps->stats->waiting = 0;
-	ps->stats->waiting += (int)(ntodo - ((size_t)ps->stats->fetched +
+	ps->stats->waiting += (int)(nnew - ((size_t)ps->stats->fetched +
 	    (size_t)ps->stats->not_messages - fetched));
 out:
 	free(todo);

@@ -30,7 +30,9 @@ mem_list_new(struct source *src, struct source_run *run,
 	    cur->last_uid > 0)
 		i = (size_t)cur->last_uid;
 	for (; i < ms->n; i++) {
-		if (ms->v[i].marked)	/* as \Seen: not listed again */
+		/* Without a cursor a marked message is not listed again (as
+		 * cur/ + S); with one, everything after it is (as UIDs). */
+		if (!ms->use_cursor && ms->v[i].marked)
 			continue;
 		it = source_listing_add(out, ms->v[i].key,
 		    (void *)(uintptr_t)(i + 1));
