@@ -100,11 +100,16 @@ deps:
 # The unit tests run twice: under ASan/UBSan first (issue 7: the sanitizer
 # build stays in CI), then the whole suite on the normal build, whose
 # "check: N passed, N failed" is the last line.
-check: deps
+check: deps lint
 	$(MAKE) asan-build
 	$(ASAN_ENV) sh tests/run.sh build-asan unit
 	$(MAKE) all tests
 	sh tests/run.sh $(BUILD)
+
+# The banned-function check (tools/checksrc.sh): sprintf, strcpy, strcat,
+# strtok, atoi, gets and friends fail with FILE:LINE.
+lint:
+	sh tools/checksrc.sh
 
 ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 ASAN_ENV := INTAKE_SANITIZER=1 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
@@ -178,12 +183,13 @@ help:
 	@echo "make            build intaked and intake"
 	@echo "make deps       install missing Debian packages (apt-get)"
 	@echo "make demo       deps + build + run the daemon once over a sample mailbox"
-	@echo "make check      deps + build + every test"
+	@echo "make check      deps + lint + build + every test"
+	@echo "make lint       the banned-function check (tools/checksrc.sh)"
 	@echo "make check-asan the tests under AddressSanitizer/UBSan"
 	@echo "make fuzz       libFuzzer targets, FUZZ_SECONDS=$(FUZZ_SECONDS) each (clang: make deps-fuzz)"
 	@echo "make bench      benchmarks (figures as ratios against peers)"
 	@echo "make install    PREFIX=$(PREFIX) DESTDIR="
 
-.PHONY: asan-build all deps deps-fuzz fuzz fuzz-build fuzz-bins check check-asan demo bench triage-report install clean help tests intaked intake
+.PHONY: lint asan-build all deps deps-fuzz fuzz fuzz-build fuzz-bins check check-asan demo bench triage-report install clean help tests intaked intake
 
 -include $(LIB_OBJS:.o=.d) $(BUILD)/intaked.d $(BUILD)/intake.d

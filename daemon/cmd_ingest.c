@@ -16,6 +16,7 @@
 #include "ingest.h"
 #include "log.h"
 #include "parsechild.h"
+#include "source.h"
 #include "util.h"
 
 /* Beyond max_message_bytes the message is still stored whole (nothing else
@@ -32,6 +33,49 @@ usage(FILE *f)
 	    "The message is parsed in a sandboxed child unless --no-sandbox or\n"
 	    "INTAKE_NO_SANDBOX is set (sanitizer and valgrind runs).\n");
 }
+
+/* The one message read from standard input: a one-message driver of the
+ * source engine (source.h), which does the transaction and the rest. */
+struct stdin_msg {
+	const char	*data;
+	size_t		 len;
+	time_t		 received_at;
+	int		 stored;	/* res is set (printed once committed) */
+	struct ingest_result res;
+};
+
+static int
+stdin_list_new(struct source *src, struct source_run *run,
+    const struct source_cursor *cur, struct source_listing *out, char **err)
+{
+	(void)src;
+	(void)run;
+	(void)cur;
+	(void)err;
+	source_listing_add(out, NULL, NULL);	/* no key: no source_key */
+	return SRC_OK;
+}
+
+static int
+stdin_fetch(struct source *src, struct source_run *run, struct source_item *it,
+    struct source_msg *m, char **err)
+{
+	const struct stdin_msg *in = src->priv;
+
+	(void)run;
+	(void)it;
+	(void)err;
+	m->raw.data = in->data;
+	m->raw.len = in->len;
+	m->raw.received_at = in->received_at;
+	return FETCH_OK;
+}
+
+static const struct source_driver stdin_driver = {
+	.type = "stdin",
+	.list_new = stdin_list_new,
+	.fetch = stdin_fetch,
+};
 
 static void
 print_result(const struct ingest_result *r)
@@ -69,6 +113,15 @@ print_result(const struct ingest_result *r)
 	json_decref(o);
 }
 
+static void
+stored(void *arg, const struct ingest_result *r)
+{
+	struct stdin_msg *in = arg;
+
+	in->stored = 1;
+	in->res = *r;
+}
+
 int
 cmd_ingest(int argc, char **argv)
 {
@@ -84,10 +137,14 @@ cmd_ingest(int argc, char **argv)
 	int no_sandbox = getenv("INTAKE_NO_SANDBOX") != NULL;
 	const char *cfg_path = NULL, *source = "stdin";
 	struct cli_env env;
+	static const volatile sig_atomic_t never;
 	struct ingest_ctx ctx;
-	struct ingest_result res;
-	struct raw_input raw;
-	char *data = NULL;
+	struct source_config sc;
+	struct source_stats stats;
+	struct source_run run;
+	struct source src;
+	struct stdin_msg in;
+	char *data = NULL, *err = NULL;
 	size_t len = 0;
 	int c, rc;
 
@@ -147,30 +204,38 @@ cmd_ingest(int argc, char **argv)
 		ctx.parse = parsechild_parse;
 		ctx.parse_arg = parser;
 	}
-	memset(&raw, 0, sizeof(raw));
-	raw.data = data;
-	raw.len = len;
-	raw.source = source;
-	raw.received_at = time(NULL);
-	rc = store_begin(env.store);
-	if (rc == STORE_OK) {
-		rc = ingest_raw(&ctx, &raw, &res);
-		if (rc == STORE_OK)
-			rc = store_commit(env.store);
-		else
-			store_rollback(env.store);
-	}
+	memset(&in, 0, sizeof(in));
+	in.data = data;
+	in.len = len;
+	in.received_at = time(NULL);
+	memset(&sc, 0, sizeof(sc));
+	sc.name = (char *)source;
+	memset(&src, 0, sizeof(src));
+	src.cfg = &sc;
+	source_set_driver(&src, &stdin_driver, &in);
+	memset(&run, 0, sizeof(run));
+	memset(&stats, 0, sizeof(stats));
+	run.ictx = &ctx;
+	run.stop = &never;
+	run.batch = 1;
+	run.once = 1;
+	run.stored = stored;
+	run.stored_arg = &in;
+	rc = source_engine_poll(&src, &run, &stats, &err);
+	source_close(&src);
 	parsechild_stop(parser);
-	if (rc != STORE_OK) {
+	if (rc != SRC_OK || !in.stored) {
 		fprintf(stderr, "intake ingest: not stored: %s%s\n",
-		    store_errmsg(env.store), rc == STORE_TEMP ?
-		    " (temporary: retry later)" : "");
+		    rc == SRC_OK && err ? err : store_errmsg(env.store),
+		    rc == SRC_STORE ? " (temporary: retry later)" : "");
+		free(err);
 		cli_env_close(&env);
 		free(data);
 		/* Anything but bad input: the MTA keeps the message and retries. */
 		return EX_TEMPFAIL;
 	}
-	print_result(&res);
+	free(err);
+	print_result(&in.res);
 	cli_env_close(&env);
 	free(data);
 	return 0;

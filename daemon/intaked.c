@@ -261,6 +261,8 @@ service_load(struct service *sv, const struct options *o, const char *path,
 			service_free(sv);
 			return EX_CONFIG;
 		}
+		/* staleness counts from here until a success */
+		sv->sources[sv->nsources].last_ok = source_clock();
 		sv->nsources++;
 	}
 	return 0;
@@ -292,11 +294,14 @@ after_poll(struct service *sv, size_t i, int rc, const struct source_stats *st,
     const char *err, int once)
 {
 	struct source *src = &sv->sources[i];
-	time_t now = time(NULL);
+	time_t now = source_clock();
 	int wait;
 
-	srcstate_record_poll(sv->store, src->cfg->name, rc == SRC_OK, err,
-	    st->waiting, now);
+	/* An engine source's successful poll may carry a note (a file that
+	 * is not a message, a message that failed) for intake status. */
+	srcstate_record_poll(sv->store, src->cfg->name, rc == SRC_OK,
+	    rc == SRC_OK && src->drv == NULL ? NULL : err, st->waiting,
+	    time(NULL));
 	if (st->stored || st->duplicates)
 		log_info("source %s: %d new, %d already stored, %d parse errors",
 		    src->cfg->name, st->stored, st->duplicates, st->parse_errors);
@@ -310,6 +315,7 @@ after_poll(struct service *sv, size_t i, int rc, const struct source_stats *st,
 	} else if (st->stored)
 		sv->parse_error_run[i] = 0;
 	if (rc == SRC_OK) {
+		src->last_ok = now;
 		src->failures = 0;
 		src->backoff = 0;
 		src->auth_alerted = 0;
@@ -345,7 +351,7 @@ after_poll(struct service *sv, size_t i, int rc, const struct source_stats *st,
 		    src->cfg->name, err ? err : "failed", src->backoff);
 }
 
-/* Between batches of a long fetch: keep systemd's watchdog fed. */
+/* Between the messages of a long fetch: keep systemd's watchdog fed. */
 static void
 feed_watchdog(void *arg)
 {
@@ -353,8 +359,9 @@ feed_watchdog(void *arg)
 	sd_notify(0, "WATCHDOG=1");
 }
 
+/* budget_ms: the longest one batch may take (the watchdog), 0 none. */
 static int
-poll_source(struct service *sv, size_t i, int once)
+poll_source(struct service *sv, size_t i, int once, long budget_ms)
 {
 	struct source *src = &sv->sources[i];
 	struct source_stats st;
@@ -377,6 +384,9 @@ poll_source(struct service *sv, size_t i, int once)
 	run.once = once;
 	run.progress = feed_watchdog;
 	run.progress_arg = NULL;
+	run.budget_ms = budget_ms;
+	run.clock_ms = NULL;
+	run.stored = NULL;
 	rc = src->ops->poll(src, &run, &st, &err);
 	after_poll(sv, i, rc, &st, err, once);
 	free(err);
@@ -385,32 +395,32 @@ poll_source(struct service *sv, size_t i, int once)
 
 /*
  * Sources with no success for alerts.source_stale_minutes: alert once per
- * outage.  A source that never succeeded counts from the service's start,
- * so a first failed poll is not "stale" yet.
+ * outage (stale_alerted_at, cleared by the next success).  Counted on the
+ * monotonic clock from the last success, or from the service's (re)start
+ * for a source that has none yet, so a first failed poll is not "stale"
+ * yet and a step of the wall clock neither hides nor fakes an outage.
  */
 static void
-check_stale(struct service *sv, time_t started)
+check_stale(struct service *sv)
 {
 	sqlite3_stmt *s;
-	time_t now = time(NULL);
+	time_t mono = source_clock();
 	size_t i;
 
 	if (sqlite3_prepare_v2(store_db(sv->store), "UPDATE source_state SET "
 	    "stale_alerted_at = ?1 WHERE source = ?2 AND stale_alerted_at IS "
-	    "NULL AND max(coalesce(last_success_at, 0), ?4) < ?3", -1, &s,
-	    NULL) != SQLITE_OK)
+	    "NULL", -1, &s, NULL) != SQLITE_OK)
 		return;
 	for (i = 0; i < sv->nsources; i++) {
 		const char *name = sv->sources[i].cfg->name;
 
-		if (sv->sources[i].failures == 0)
+		if (sv->sources[i].failures == 0 || mono -
+		    sv->sources[i].last_ok < sv->cfg.alerts_source_stale_minutes *
+		    60)
 			continue;
 		sqlite3_reset(s);
-		sqlite3_bind_int64(s, 1, (sqlite3_int64)now);
+		sqlite3_bind_int64(s, 1, (sqlite3_int64)time(NULL));
 		sqlite3_bind_text(s, 2, name, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_int64(s, 3, (sqlite3_int64)(now -
-		    sv->cfg.alerts_source_stale_minutes * 60));
-		sqlite3_bind_int64(s, 4, (sqlite3_int64)started);
 		if (sqlite3_step(s) == SQLITE_DONE &&
 		    sqlite3_changes(store_db(sv->store)) > 0)
 			queue_health(sv, name, "source stale",
@@ -440,7 +450,7 @@ wait_for_work(struct service *sv, int max_ms)
 {
 	struct pollfd *pfd;
 	size_t i, n = 0, *who;
-	time_t now = time(NULL), next = now + max_ms / 1000;
+	time_t now = source_clock(), next = now + max_ms / 1000;
 	int wait, fd, timeout;
 
 	pfd = xcalloc(sv->nsources + 1, sizeof(*pfd));
@@ -500,7 +510,7 @@ run_once(struct service *sv)
 	int rc, worst = 0;
 
 	for (i = 0; i < sv->nsources && !got_stop; i++) {
-		rc = poll_source(sv, i, 1);
+		rc = poll_source(sv, i, 1, 0);
 		if (rc != SRC_OK)
 			worst = rc == SRC_FATAL || rc == SRC_AUTH ? EX_CONFIG :
 			    EX_TEMPFAIL;
@@ -513,7 +523,6 @@ static void
 run_loop(struct service *sv, const struct options *o, const char *path)
 {
 	uint64_t wd_usec = 0;
-	time_t started = time(NULL);
 	int wd_ms = 0, max_ms;
 	size_t i;
 
@@ -526,12 +535,12 @@ run_loop(struct service *sv, const struct options *o, const char *path)
 			reload(sv, o, path);
 		}
 		for (i = 0; i < sv->nsources && !got_stop; i++)
-			if (sv->sources[i].next_poll <= time(NULL))
-				poll_source(sv, i, 0);
+			if (sv->sources[i].next_poll <= source_clock())
+				poll_source(sv, i, 0, (long)(wd_usec / 1000));
 		if (got_stop)
 			break;
 		deliver_outbox(sv);
-		check_stale(sv, started);
+		check_stale(sv);
 		if (wd_ms)
 			sd_notify(0, "WATCHDOG=1");
 		max_ms = wd_ms ? wd_ms : 30000;

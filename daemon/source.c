@@ -1,8 +1,53 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * source.c: the source engine (source.h).  Everything the exactly-once
+ * promise rests on is here, once: the cursor, batching, begin -> ingest ->
+ * save cursor -> commit -> mark, the statistics, stop and progress, the
+ * translation of store results into SRC_* codes, per-message errors and
+ * poison counting.  A driver only lists, fetches and marks.
+ */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "log.h"
 #include "source.h"
 #include "util.h"
+
+/* A message that failed, and how many polls in a row it did. */
+struct source_poison {
+	char	*key;
+	int	 tries;
+	int	 listed;	/* listed in this poll */
+};
+
+/* What became of one listed message. */
+enum outcome {
+	DONE_STORED,		/* stored or already there: mark it */
+	DONE_RECORDED,		/* recorded for a human: not marked */
+	DONE_PASSED,		/* gone, or not a message: nothing to mark */
+	NOT_DONE,		/* failed: the cursor stops before it */
+};
+
+/* One poll's working state. */
+struct poll_state {
+	struct source		*src;
+	struct source_run	*run;
+	struct source_stats	*stats;
+	struct source_cursor	 cur;	/* as committed */
+	char			*note;	/* first per-message trouble, for status */
+	char			**err;
+};
+
+static int	engine_wait_fd(struct source *, int *);
+static void	engine_close(struct source *);
+
+static const struct source_ops engine_ops = {
+	.poll = source_engine_poll,
+	.wait_fd = engine_wait_fd,
+	.close = engine_close,
+};
 
 int
 source_init(struct source *src, const struct source_config *cfg, char **err)
@@ -29,4 +74,610 @@ source_close(struct source *src)
 	if (src->ops && src->ops->close)
 		src->ops->close(src);
 	src->ops = NULL;
+}
+
+void
+source_set_driver(struct source *src, const struct source_driver *drv,
+    void *priv)
+{
+	src->drv = drv;
+	src->priv = priv;
+	src->ops = &engine_ops;
+}
+
+time_t
+source_clock(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+long long
+source_clock_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static long long
+now_ms(const struct source_run *run)
+{
+	return run->clock_ms ? run->clock_ms(run->clock_arg) : source_clock_ms();
+}
+
+static void
+progress(const struct source_run *run)
+{
+	if (run->progress)
+		run->progress(run->progress_arg);
+}
+
+/* ---- listings ------------------------------------------------------------ */
+
+struct source_item *
+source_listing_add(struct source_listing *l, const char *key, void *drv)
+{
+	struct source_item *it;
+
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 64;
+		l->v = xreallocarray(l->v, l->cap, sizeof(*l->v));
+	}
+	it = &l->v[l->n++];
+	memset(it, 0, sizeof(*it));
+	it->key = key ? xstrdup(key) : NULL;
+	it->drv = drv;
+	return it;
+}
+
+void
+source_listing_free(const struct source_driver *d, struct source_listing *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		free(l->v[i].key);
+		if (d->item_free && l->v[i].drv)
+			d->item_free(l->v[i].drv);
+		source_cursor_free(&l->v[i].after);
+	}
+	free(l->v);
+	source_cursor_free(&l->end);
+	memset(l, 0, sizeof(*l));
+}
+
+/* ---- poison counting ----------------------------------------------------- */
+
+static struct source_poison *
+poison_find(struct source *src, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < src->npoison; i++)
+		if (strcmp(src->poison[i].key, key) == 0)
+			return &src->poison[i];
+	return NULL;
+}
+
+/* One more failure of key in a row; how many now. */
+static int
+poison_count(struct source *src, const char *key)
+{
+	struct source_poison *p = poison_find(src, key);
+
+	if (p == NULL) {
+		src->poison = xreallocarray(src->poison, src->npoison + 1,
+		    sizeof(*src->poison));
+		p = &src->poison[src->npoison++];
+		p->key = xstrdup(key);
+		p->tries = 0;
+	}
+	p->listed = 1;
+	return ++p->tries;
+}
+
+static void
+poison_drop(struct source *src, size_t i)
+{
+	free(src->poison[i].key);
+	src->poison[i] = src->poison[--src->npoison];
+}
+
+static void
+poison_forget(struct source *src, const char *key)
+{
+	struct source_poison *p = poison_find(src, key);
+
+	if (p)
+		poison_drop(src, (size_t)(p - src->poison));
+}
+
+/* A failure counts "in a row" only while the message is still listed. */
+static void
+poison_sweep(struct source *src)
+{
+	size_t i = 0;
+
+	while (i < src->npoison) {
+		if (!src->poison[i].listed)
+			poison_drop(src, i);
+		else
+			src->poison[i++].listed = 0;
+	}
+}
+
+static void
+poison_listed(struct source *src, const struct source_listing *l)
+{
+	struct source_poison *p;
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (l->v[i].key && (p = poison_find(src, l->v[i].key)) != NULL)
+			p->listed = 1;
+}
+
+static void
+poison_free(struct source *src)
+{
+	while (src->npoison)
+		poison_drop(src, 0);
+	free(src->poison);
+	src->poison = NULL;
+}
+
+/* ---- the store ----------------------------------------------------------- */
+
+/* The one translation of a store result into a poll's outcome. */
+static int
+db_error(struct poll_state *ps, int store_rc)
+{
+	free(*ps->err);
+	*ps->err = xasprintf("database: %s", store_errmsg(ps->run->ictx->store));
+	return store_rc == STORE_TEMP ? SRC_STORE : SRC_FATAL;
+}
+
+static int
+savepoint(struct poll_state *ps, const char *sql)
+{
+	return sqlite3_exec(store_db(ps->run->ictx->store), sql, NULL, NULL,
+	    NULL) == SQLITE_OK ? 0 : -1;
+}
+
+static int
+is_known(struct store *st, const char *source, const char *key)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	s = store_stmt(st, "SELECT 1 FROM messages WHERE "
+	    "source = ? AND source_key = ?", &rc);
+	if (s == NULL)
+		return store_classify(rc);
+	sqlite3_bind_text(s, 1, source, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 2, key, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(s);
+	store_stmt_done(s);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : store_classify(rc);
+}
+
+/* One ingest in its own savepoint: a message the store refuses is rolled
+ * back alone.  STORE_OK, STORE_TEMP (the batch must go) or STORE_ERR (this
+ * message only; *why set). */
+static int
+ingest_one(struct poll_state *ps, struct source_msg *m,
+    struct ingest_result *res, char **why)
+{
+	struct ingest_ctx *ictx = ps->run->ictx;
+	int rc;
+
+	if (savepoint(ps, "SAVEPOINT source_msg") == -1)
+		return store_classify(sqlite3_errcode(store_db(ictx->store)));
+	rc = m->prepared ? ingest_prepared(ictx, &m->raw, &m->msg, res) :
+	    ingest_raw(ictx, &m->raw, res);
+	if (rc == STORE_OK) {
+		if (savepoint(ps, "RELEASE source_msg") == -1)
+			return STORE_TEMP;
+		return STORE_OK;
+	}
+	if (rc == STORE_TEMP)
+		return STORE_TEMP;
+	*why = xasprintf("cannot be stored: %s", store_errmsg(ictx->store));
+	if (savepoint(ps, "ROLLBACK TO source_msg") == -1 ||
+	    savepoint(ps, "RELEASE source_msg") == -1)
+		return STORE_TEMP;
+	return STORE_ERR;
+}
+
+static void
+count_result(struct poll_state *ps, const struct ingest_result *res)
+{
+	if (res->duplicate)
+		ps->stats->duplicates++;
+	else
+		ps->stats->stored++;
+	if (!res->duplicate && res->parse_status == MSG_PARSE_ERROR)
+		ps->stats->parse_errors++;
+	if (ps->run->stored)
+		ps->run->stored(ps->run->stored_arg, res);
+}
+
+static void
+note(struct poll_state *ps, char *text)
+{
+	if (ps->note == NULL)
+		ps->note = text;
+	else
+		free(text);
+}
+
+/*
+ * A message that could not be read or stored (why: the reason, taken).
+ * Under SOURCE_POISON_TRIES failures in a row it is only counted and tried
+ * again next poll; then what can be had (nothing) becomes a ticket for a
+ * human, so it never blocks the messages behind it.  *outcome set, or an
+ * SRC_* error.
+ */
+static int
+message_failed(struct poll_state *ps, struct source_item *it, char *why,
+    enum outcome *outcome)
+{
+	const char *name = ps->src->cfg->name;
+	struct ingest_result res;
+	struct source_msg m;
+	char *rwhy = NULL;
+	int tries, rc;
+
+	*outcome = NOT_DONE;
+	if (it->key == NULL) {	/* nothing to count it against (stdin) */
+		log_warning("source %s: message %s", name, why);
+		ps->stats->failed++;
+		note(ps, xasprintf("message %s", why));
+		free(why);
+		return SRC_OK;
+	}
+	tries = poison_count(ps->src, it->key);
+	if (tries < SOURCE_POISON_TRIES) {
+		log_warning("source %s: message %s %s (%d of %d attempts before "
+		    "it is recorded for a human)", name, it->key, why, tries,
+		    SOURCE_POISON_TRIES);
+		ps->stats->failed++;
+		note(ps, xasprintf("message %s %s", it->key, why));
+		free(why);
+		return SRC_OK;
+	}
+	memset(&m, 0, sizeof(m));
+	m.raw.data = "";
+	m.raw.source = name;
+	m.raw.source_key = it->key;
+	m.raw.received_at = time(NULL);
+	m.raw.fetch_error = xasprintf("this message could not be read or "
+	    "stored in %d attempts (%s): it is still at the source %s; read "
+	    "it there", tries, why, name);
+	rc = ingest_one(ps, &m, &res, &rwhy);
+	free((char *)m.raw.fetch_error);
+	free(rwhy);
+	if (rc != STORE_OK) {
+		free(why);
+		return db_error(ps, rc == STORE_TEMP ? STORE_TEMP : STORE_ERR);
+	}
+	log_err("source %s: message %s could not be read or stored in %d "
+	    "attempts (%s): ticket %lld records it for a human", name, it->key,
+	    tries, why, res.ticket);
+	free(why);
+	poison_forget(ps->src, it->key);
+	ps->stats->poisoned++;
+	count_result(ps, &res);
+	*outcome = DONE_RECORDED;
+	return SRC_OK;
+}
+
+/* Fetch and ingest one listed message.  SRC_OK with *outcome, or the
+ * batch's end (SRC_TEMP, SRC_STORE, SRC_FATAL). */
+static int
+one_message(struct poll_state *ps, struct source_item *it,
+    enum outcome *outcome)
+{
+	const struct source_driver *d = ps->src->drv;
+	struct ingest_result res;
+	struct source_msg m;
+	char *why = NULL;
+	int rc;
+
+	memset(&m, 0, sizeof(m));
+	*outcome = DONE_PASSED;
+	rc = d->fetch(ps->src, ps->run, it, &m, &why);
+	switch (rc) {
+	case FETCH_OK:
+		break;
+	case FETCH_GONE:
+		free(m.buf);
+		free(why);
+		return SRC_OK;
+	case FETCH_NOT_MESSAGE:
+		log_warning("source %s: %s", ps->src->cfg->name,
+		    why ? why : "not a message");
+		ps->stats->not_messages++;
+		note(ps, why ? why : xstrdup("not a message"));
+		free(m.buf);
+		return SRC_OK;
+	case FETCH_FAILED:
+		free(m.buf);
+		return message_failed(ps, it, why ? why : xstrdup("cannot be "
+		    "read"), outcome);
+	default:
+		free(m.buf);
+		free(*ps->err);
+		*ps->err = why ? why : xstrdup("the source failed");
+		return SRC_TEMP;
+	}
+	m.raw.source = ps->src->cfg->name;
+	m.raw.source_key = it->key;
+	ps->stats->fetched++;
+	rc = ingest_one(ps, &m, &res, &why);
+	free(m.buf);
+	if (rc == STORE_TEMP) {
+		free(why);
+		return db_error(ps, STORE_TEMP);
+	}
+	if (rc == STORE_ERR)
+		return message_failed(ps, it, why, outcome);
+	if (it->key)
+		poison_forget(ps->src, it->key);
+	count_result(ps, &res);
+	*outcome = DONE_STORED;
+	return SRC_OK;
+}
+
+/* ---- batches ------------------------------------------------------------- */
+
+/* The cursor to save: c, but a numeric cursor never moves back. */
+static void
+cursor_next(struct poll_state *ps, const struct source_cursor *c,
+    struct source_cursor *out)
+{
+	out->uidvalidity = c->uidvalidity;
+	out->last_uid = c->last_uid;
+	out->cursor = c->cursor ? xstrdup(c->cursor) : NULL;
+	if (c->uidvalidity == ps->cur.uidvalidity &&
+	    c->last_uid < ps->cur.last_uid) {
+		log_warning("source %s: the listing would move the cursor back "
+		    "from %lld to %lld: kept", ps->src->cfg->name,
+		    ps->cur.last_uid, c->last_uid);
+		out->last_uid = ps->cur.last_uid;
+	}
+}
+
+/* The cursor after cand, unless cand would move a numeric cursor back
+ * from cur (a server's listing that regressed): then cur stays. */
+static const struct source_cursor *
+cursor_later(struct poll_state *ps, const struct source_cursor *cur,
+    const struct source_cursor *cand)
+{
+	const struct source_cursor *base = cur ? cur : &ps->cur;
+
+	if (cand->uidvalidity == base->uidvalidity &&
+	    cand->last_uid < base->last_uid) {
+		log_warning("source %s: the listing would move the cursor back "
+		    "from %lld to %lld: kept", ps->src->cfg->name,
+		    base->last_uid, cand->last_uid);
+		return cur;
+	}
+	return cand;
+}
+
+static void
+mark_done(struct poll_state *ps, struct source_item **v, size_t n)
+{
+	char *err = NULL;
+
+	if (n == 0 || ps->src->drv->mark == NULL)
+		return;
+	if (ps->src->drv->mark(ps->src, v, n, &err) == -1)
+		log_warning("source %s: marking stored messages failed: %s (they "
+		    "are stored; marked again next poll)", ps->src->cfg->name,
+		    err ? err : "?");
+	free(err);
+}
+
+/* May the batch that started at start take one more message? */
+static int
+batch_room(const struct poll_state *ps, size_t k, long long start)
+{
+	const struct source_run *run = ps->run;
+
+	if (k == 0)
+		return 1;
+	if (k >= (size_t)run->batch)
+		return 0;
+	return run->budget_ms <= 0 || now_ms(run) - start +
+	    run->ictx->limits.timeout_ms <= run->budget_ms;
+}
+
+/*
+ * One transaction over todo[*next ...]: begin, each message, the cursor,
+ * commit, then mark.  *blocked: a message failed, so the cursor stays
+ * before it for the rest of the listing.
+ */
+static int
+run_batch(struct poll_state *ps, struct source_listing *l,
+    struct source_item **todo, size_t ntodo, size_t *next, int *blocked)
+{
+	const struct source_driver *d = ps->src->drv;
+	struct store *st = ps->run->ictx->store;
+	struct source_stats before = *ps->stats;
+	const struct source_cursor *pending = NULL;
+	struct source_cursor save;
+	struct source_item **marks;
+	long long start = now_ms(ps->run);
+	enum outcome o;
+	size_t k = 0, nmarks = 0, i = *next;
+	int rc;
+
+	if ((rc = store_begin(st)) != STORE_OK)
+		return db_error(ps, rc);
+	marks = xcalloc(ntodo ? ntodo : 1, sizeof(*marks));
+	for (; i < ntodo && batch_room(ps, k, start); i++) {
+		if (todo[i]->known)	/* stored already: marked, passed */
+			o = DONE_PASSED;
+		else if ((rc = one_message(ps, todo[i], &o)) != SRC_OK)
+			goto rollback;
+		if (o == NOT_DONE)
+			*blocked = 1;
+		else if (!*blocked && todo[i]->has_after)
+			pending = cursor_later(ps, pending, &todo[i]->after);
+		if (o == DONE_STORED)
+			marks[nmarks++] = todo[i];
+		if (!todo[i]->known) {
+			k++;
+			progress(ps->run);
+		}
+	}
+	if (i == ntodo && !*blocked && l->has_end)
+		pending = cursor_later(ps, pending, &l->end);
+	if (d->flags & SRCDRV_CURSOR) {
+		cursor_next(ps, pending ? pending : &ps->cur, &save);
+		rc = srcstate_set(st, ps->src->cfg->name, &save);
+		if (rc != STORE_OK) {
+			source_cursor_free(&save);
+			rc = db_error(ps, rc);
+			goto rollback;
+		}
+	} else
+		memset(&save, 0, sizeof(save));
+	if ((rc = store_commit(st)) != STORE_OK) {
+		source_cursor_free(&save);
+		*ps->stats = before;
+		free(marks);
+		return db_error(ps, rc);
+	}
+	ps->stats->batches++;
+	if (d->flags & SRCDRV_CURSOR) {
+		source_cursor_free(&ps->cur);
+		ps->cur = save;
+	}
+	mark_done(ps, marks, nmarks);
+	free(marks);
+	*next = i;
+	return SRC_OK;
+rollback:
+	store_rollback(st);
+	*ps->stats = before;	/* rolled back: nothing counts */
+	free(marks);
+	return rc;
+}
+
+/* Every message of one listing, batch by batch. */
+static int
+run_listing(struct poll_state *ps, struct source_listing *l)
+{
+	const struct source_driver *d = ps->src->drv;
+	struct store *st = ps->run->ictx->store;
+	struct source_item **todo, **known;
+	size_t i, ntodo = 0, nknown = 0, next = 0, fetched;
+	size_t nnew;
+	int rc = SRC_OK, blocked = 0, k;
+
+	todo = xcalloc(l->n ? l->n : 1, sizeof(*todo));
+	known = xcalloc(l->n ? l->n : 1, sizeof(*known));
+	for (i = 0; i < l->n; i++) {
+		k = 0;
+		if ((d->flags & SRCDRV_SKIP_KNOWN) && l->v[i].key &&
+		    (k = is_known(st, ps->src->cfg->name, l->v[i].key)) < 0) {
+			rc = db_error(ps, k);
+			goto out;
+		}
+		l->v[i].known = k;
+		if (k)	/* stored before a crash or a failed mark: mark it */
+			known[nknown++] = &l->v[i];
+		todo[ntodo++] = &l->v[i];	/* in order: the cursor passes
+						   the known ones too */
+	}
+	nnew = ntodo - nknown;
+	mark_done(ps, known, nknown);
+	fetched = (size_t)ps->stats->fetched + (size_t)ps->stats->not_messages;
+	/* With nothing new a cursor may still move (an empty page, or only
+	 * messages stored before). */
+	if (nnew == 0 && (d->flags & SRCDRV_CURSOR))
+		rc = run_batch(ps, l, todo, ntodo, &next, &blocked);
+	while (rc == SRC_OK && nnew > 0 && next < ntodo && !*ps->run->stop) {
+		rc = run_batch(ps, l, todo, ntodo, &next, &blocked);
+		progress(ps->run);
+	}
+	if (ps->stats->waiting < 0)
+		ps->stats->waiting = 0;
+	ps->stats->waiting += (int)(nnew - ((size_t)ps->stats->fetched +
+	    (size_t)ps->stats->not_messages - fetched));
+out:
+	free(todo);
+	free(known);
+	return rc;
+}
+
+int
+source_engine_poll(struct source *src, struct source_run *run,
+    struct source_stats *stats, char **err)
+{
+	const struct source_driver *d = src->drv;
+	struct poll_state ps;
+	struct source_listing l;
+	int rc, round = 0, more;
+
+	*err = NULL;
+	memset(&ps, 0, sizeof(ps));
+	ps.src = src;
+	ps.run = run;
+	ps.stats = stats;
+	ps.err = err;
+	stats->waiting = -1;
+	if ((d->flags & SRCDRV_CURSOR) &&
+	    (rc = srcstate_get(run->ictx->store, src->cfg->name, &ps.cur)) !=
+	    STORE_OK)
+		return db_error(&ps, rc);
+	do {
+		memset(&l, 0, sizeof(l));
+		l.round = round++;
+		rc = d->list_new(src, run, &ps.cur, &l, err);
+		if (rc == SRC_OK) {
+			poison_listed(src, &l);
+			rc = run_listing(&ps, &l);
+		}
+		more = l.more;
+		source_listing_free(d, &l);
+	} while (rc == SRC_OK && more && !*run->stop);
+	if (rc == SRC_OK)
+		poison_sweep(src);
+	if (d->flags & SRCDRV_WAITING_UNKNOWN)
+		stats->waiting = -1;
+	/* A successful poll's note is shown by intake status. */
+	if (rc == SRC_OK && *err == NULL)
+		*err = ps.note;
+	else
+		free(ps.note);
+	source_cursor_free(&ps.cur);
+	return rc;
+}
+
+static int
+engine_wait_fd(struct source *src, int *max_wait)
+{
+	if (src->drv->wait_fd)
+		return src->drv->wait_fd(src, max_wait);
+	*max_wait = src->cfg->poll_interval;
+	return -1;
+}
+
+static void
+engine_close(struct source *src)
+{
+	if (src->drv->close)
+		src->drv->close(src);
+	poison_free(src);
+	src->priv = NULL;
 }

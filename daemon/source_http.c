@@ -7,9 +7,12 @@
  *     "text":"..."}],"next_cursor":"..."}
  *
  * The whole reply is checked before anything is applied, then its messages
- * and the new cursor are committed in one transaction: a malformed reply
+ * and the new cursor are committed (a long reply in several batches, the
+ * cursor with the last): a malformed reply
  * changes nothing and is fetched again next time.  The item's id is the
- * source key, so a reply served twice stores nothing twice.
+ * source key, so a reply served twice stores nothing twice.  A driver of
+ * the source engine (source.c): a listing is one reply, and the reply's
+ * next_cursor is saved with the batch that holds its last message.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -226,93 +229,41 @@ reply_free(struct http_reply *r)
 	memset(r, 0, sizeof(*r));
 }
 
-static int
-ingest_item(struct source *src, struct source_run *run,
-    const struct http_item *it, struct source_stats *stats)
-{
-	struct ingest_result res;
-	struct raw_input raw;
-	struct message msg;
-	char *record;
-	int rc;
+/* ---- the driver ---------------------------------------------------------- */
 
-	record = json_dumps(it->obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	if (record == NULL)
-		return STORE_ERR;
-	memset(&raw, 0, sizeof(raw));
-	raw.data = record;
-	raw.len = strlen(record);
-	raw.source = src->cfg->name;
-	raw.source_key = it->id;
-	raw.received_at = it->received_at;
-	memset(&msg, 0, sizeof(msg));
-	/* Borrowed strings: msg is never freed with message_free(). */
-	msg.from_addr = (char *)it->from;
-	msg.text = (char *)it->text;
-	msg.text_len = it->text_len;
-	msg.content_type = (char *)"text/plain";
-	msg.status = MSG_PARSE_OK;
-	stats->fetched++;
-	rc = ingest_prepared(run->ictx, &raw, &msg, &res);
-	if (rc == STORE_OK) {
-		if (res.duplicate)
-			stats->duplicates++;
-		else
-			stats->stored++;
-	}
-	free(record);
-	return rc;
+/* One listed item, copied out of the reply (which is freed at once). */
+struct http_msg {
+	char	*record;	/* the item as stored: compact JSON */
+	char	*from;
+	char	*text;
+	size_t	 text_len;
+	time_t	 received_at;
+};
+
+static void
+http_item_free(void *p)
+{
+	struct http_msg *hm = p;
+
+	free(hm->record);
+	free(hm->from);
+	free(hm->text);
+	free(hm);
 }
 
-/* Apply one checked reply: its messages and the cursor, one transaction. */
+/* One reply (a page) of items, checked whole before anything is applied;
+ * its cursor goes with its last message. */
 static int
-apply(struct source *src, struct source_run *run, const struct http_reply *r,
-    struct source_cursor *cur, struct source_stats *stats, char **err)
-{
-	struct store *st = run->ictx->store;
-	struct source_stats tmp = *stats;
-	char *old = cur->cursor;
-	size_t i;
-	int rc;
-
-	if ((rc = store_begin(st)) != STORE_OK)
-		goto fail;
-	for (i = 0; i < r->nitems; i++)
-		if ((rc = ingest_item(src, run, &r->items[i], &tmp)) != STORE_OK)
-			goto rollback;
-	if (r->next_cursor)
-		cur->cursor = (char *)r->next_cursor;
-	rc = srcstate_set(st, src->cfg->name, cur);
-	cur->cursor = old;
-	if (rc != STORE_OK)
-		goto rollback;
-	if ((rc = store_commit(st)) != STORE_OK)
-		goto fail;
-	*stats = tmp;
-	if (r->next_cursor) {
-		free(cur->cursor);
-		cur->cursor = xstrdup(r->next_cursor);
-	}
-	return SRC_OK;
-rollback:
-	store_rollback(st);
-fail:
-	*err = xasprintf("database: %s", store_errmsg(st));
-	return rc == STORE_TEMP ? SRC_STORE : SRC_FATAL;
-}
-
-static int
-http_poll(struct source *src, struct source_run *run,
-    struct source_stats *stats, char **err)
+http_list_new(struct source *src, struct source_run *run,
+    const struct source_cursor *cur, struct source_listing *out, char **err)
 {
 	struct http_priv *hp = src->priv;
-	struct source_cursor cur;
 	struct http_reply reply;
 	struct buf body;
 	char *token = NULL, *url, *terr = NULL;
-	int rc, page;
+	size_t i;
+	int rc;
 
-	stats->waiting = -1;
 	*err = NULL;
 	if (src->cfg->token_file == NULL) {
 		*err = xstrdup("no token_file configured");
@@ -322,41 +273,70 @@ http_poll(struct source *src, struct source_run *run,
 		*err = terr;
 		return SRC_FATAL;
 	}
-	if ((rc = srcstate_get(run->ictx->store, src->cfg->name, &cur)) !=
-	    STORE_OK) {
-		*err = xasprintf("database: %s", store_errmsg(run->ictx->store));
-		free(token);
-		return rc == STORE_TEMP ? SRC_STORE : SRC_FATAL;
-	}
-	rc = SRC_OK;
-	/* Follow the cursor while the server has more, a few pages a poll. */
-	for (page = 0; page < PAGES_MAX && !*run->stop; page++) {
-		memset(&reply, 0, sizeof(reply));
-		buf_init(&body, REPLY_MAX);
-		url = request_url(hp->h, src->cfg->url, cur.cursor);
-		rc = fetch(src, hp, url, token, &body, err);
-		free(url);
-		if (rc == SRC_OK && parse_reply(body.data ? body.data : "",
-		    body.len, run->ictx->cfg->max_message_bytes, &reply,
-		    err) == -1) {
-			log_warning("source %s: %s: nothing applied, retrying "
-			    "later", src->cfg->name, *err);
-			rc = SRC_TEMP;
-		} else if (rc == SRC_OK) {
-			rc = apply(src, run, &reply, &cur, stats, err);
-			if (rc == SRC_OK && (reply.nitems == 0 ||
-			    reply.next_cursor == NULL))
-				page = PAGES_MAX;	/* caught up */
-		}
-		reply_free(&reply);
-		buf_free(&body);
-		if (rc != SRC_OK)
-			break;
-	}
+	memset(&reply, 0, sizeof(reply));
+	buf_init(&body, REPLY_MAX);
+	url = request_url(hp->h, src->cfg->url, cur->cursor);
+	rc = fetch(src, hp, url, token, &body, err);
+	free(url);
 	explicit_bzero(token, strlen(token));
 	free(token);
-	source_cursor_free(&cur);
+	if (rc == SRC_OK && parse_reply(body.data ? body.data : "", body.len,
+	    run->ictx->cfg->max_message_bytes, &reply, err) == -1) {
+		log_warning("source %s: %s: nothing applied, retrying later",
+		    src->cfg->name, *err);
+		rc = SRC_TEMP;
+	}
+	for (i = 0; rc == SRC_OK && i < reply.nitems; i++) {
+		const struct http_item *it = &reply.items[i];
+		struct http_msg *hm = xcalloc(1, sizeof(*hm));
+
+		hm->record = json_dumps(it->obj, JSON_COMPACT |
+		    JSON_PRESERVE_ORDER);
+		hm->from = xstrdup(it->from);
+		hm->text = xmalloc(it->text_len + 1);
+		memcpy(hm->text, it->text, it->text_len);
+		hm->text[it->text_len] = '\0';
+		hm->text_len = it->text_len;
+		hm->received_at = it->received_at;
+		source_listing_add(out, it->id, hm);
+	}
+	if (rc == SRC_OK && reply.next_cursor) {
+		out->end.cursor = xstrdup(reply.next_cursor);
+		out->has_end = 1;
+	}
+	/* Follow the cursor while the server has more, a few pages a poll. */
+	out->more = rc == SRC_OK && reply.nitems > 0 &&
+	    reply.next_cursor != NULL && out->round + 1 < PAGES_MAX;
+	reply_free(&reply);
+	buf_free(&body);
 	return rc;
+}
+
+static int
+http_fetch(struct source *src, struct source_run *run, struct source_item *it,
+    struct source_msg *m, char **err)
+{
+	struct http_msg *hm = it->drv;
+
+	(void)src;
+	(void)run;
+	if (hm->record == NULL) {
+		*err = xstrdup("cannot be encoded as JSON");
+		return FETCH_FAILED;
+	}
+	m->buf = hm->record;	/* handed over */
+	hm->record = NULL;
+	m->raw.data = m->buf;
+	m->raw.len = strlen(m->buf);
+	m->raw.received_at = hm->received_at;
+	/* Borrowed strings: msg is never freed with message_free(). */
+	m->msg.from_addr = hm->from;
+	m->msg.text = hm->text;
+	m->msg.text_len = hm->text_len;
+	m->msg.content_type = (char *)"text/plain";
+	m->msg.status = MSG_PARSE_OK;
+	m->prepared = 1;
+	return FETCH_OK;
 }
 
 static int
@@ -378,8 +358,12 @@ http_close(struct source *src)
 	src->priv = NULL;
 }
 
-static const struct source_ops http_ops = {
-	.poll = http_poll,
+static const struct source_driver http_driver = {
+	.type = "http",
+	.flags = SRCDRV_CURSOR | SRCDRV_WAITING_UNKNOWN,
+	.list_new = http_list_new,
+	.fetch = http_fetch,
+	.item_free = http_item_free,
 	.wait_fd = http_wait_fd,
 	.close = http_close,
 };
@@ -401,7 +385,6 @@ source_http_init(struct source *src, char **err)
 		    src->cfg->name);
 		return -1;
 	}
-	src->ops = &http_ops;
-	src->priv = hp;
+	source_set_driver(src, &http_driver, hp);
 	return 0;
 }

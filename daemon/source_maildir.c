@@ -3,11 +3,14 @@
  * source_maildir.c: a local Maildir (the embedded default, and what the
  * demo and many tests use).  A message is new to us when its unique name
  * (the part before ":2,") is not stored yet, whether it sits in new/ or in
- * cur/: a mail client that moved it to cur/ unread must not hide it.  After
- * the commit, new/ messages move to cur/ and every stored one gets the S flag.
+ * cur/, flagged S or not: a mail client that moved it to cur/ (or read it)
+ * must not hide it.  After the commit, new/ messages move to cur/ and every
+ * stored one gets the S flag.  This is a driver of the source engine
+ * (source.c): it lists, reads one file, and marks.
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,7 +83,8 @@ entry_cmp(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
-/* Every file of new/ and of cur/ that is not flagged S yet. */
+/* Every file of new/ and of cur/, flagged S or not: a message is new
+ * to us when its unique name is not stored (the engine asks). */
 static int
 scan(const char *root, struct md_list *out, char **err)
 {
@@ -100,8 +104,6 @@ scan(const char *root, struct md_list *out, char **err)
 		}
 		while ((de = readdir(d)) != NULL) {
 			if (de->d_name[0] == '.')
-				continue;
-			if (i == 1 && has_seen_flag(de->d_name))
 				continue;
 			list_add(out, subdirs[i], de->d_name);
 		}
@@ -146,6 +148,8 @@ mark_seen(const char *root, const struct md_entry *e)
 {
 	char *from, *to, *nn;
 
+	if (strcmp(e->dir, "cur") == 0 && has_seen_flag(e->name))
+		return;		/* already where and what it should be */
 	nn = seen_name(e->name);
 	from = xasprintf("%s/%s/%s", root, e->dir, e->name);
 	to = xasprintf("%s/cur/%s", root, nn);
@@ -157,169 +161,154 @@ mark_seen(const char *root, const struct md_entry *e)
 	free(nn);
 }
 
-static int
-is_known(struct store *st, const char *source, const char *key)
+/* dir/name for messages: control characters shown as '?'. */
+static char *
+shown_name(const struct md_entry *e)
 {
-	sqlite3_stmt *s;
-	int rc;
+	char *s = xasprintf("%s/%s", e->dir, e->name), *p;
 
-	s = store_stmt(st, "SELECT 1 FROM messages WHERE "
-	    "source = ? AND source_key = ?", &rc);
-	if (s == NULL)
-		return store_classify(rc);
-	sqlite3_bind_text(s, 1, source, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(s, 2, key, -1, SQLITE_TRANSIENT);
-	rc = sqlite3_step(s);
-	store_stmt_done(s);
-	if (rc == SQLITE_ROW)
-		return 1;
-	return rc == SQLITE_DONE ? 0 : store_classify(rc);
+	for (p = s; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	return s;
 }
 
-/* Read and ingest one file; STORE_OK also when it vanished meanwhile. */
-static int
-ingest_file(struct source *src, struct source_run *run,
-    const struct md_entry *e, struct source_stats *stats, int *stored)
+static const char *
+file_kind(mode_t m)
 {
-	struct raw_input raw;
-	struct ingest_result res;
-	struct stat sb;
-	char *path, *data = NULL;
-	size_t len = 0;
-	int rc;
+	return S_ISLNK(m) ? "a symbolic link" : S_ISFIFO(m) ? "a FIFO" :
+	    S_ISDIR(m) ? "a directory" : S_ISSOCK(m) ? "a socket" :
+	    S_ISCHR(m) || S_ISBLK(m) ? "a device" : "not a regular file";
+}
 
-	*stored = 0;
+/* ---- the driver ---------------------------------------------------------- */
+
+static int
+md_list_new(struct source *src, struct source_run *run,
+    const struct source_cursor *cur, struct source_listing *out, char **err)
+{
+	struct md_list all = { 0 };
+	size_t i;
+
+	(void)run;
+	(void)cur;
+	if (scan(src->cfg->path, &all, err) == -1) {
+		list_free(&all);
+		return SRC_TEMP;
+	}
+	for (i = 0; i < all.n; i++) {
+		struct md_entry *e = xmalloc(sizeof(*e));
+
+		*e = all.v[i];	/* handed over */
+		source_listing_add(out, e->key, e);
+	}
+	free(all.v);
+	return SRC_OK;
+}
+
+/*
+ * Open without following a symbolic link and without blocking on a FIFO,
+ * and read only a regular file: a link in new/ to a secret, or a FIFO that
+ * blocks open() for ever while the batch holds the write transaction, is
+ * "not a message", left where it is and never read.
+ */
+static int
+md_fetch(struct source *src, struct source_run *run, struct source_item *it,
+    struct source_msg *m, char **err)
+{
+	const struct md_entry *e = it->drv;
+	struct stat sb;
+	char *path, *data = NULL, *shown;
+	size_t len = 0;
+	int fd, rc = FETCH_OK;
+
+	(void)run;
 	path = xasprintf("%s/%s/%s", src->cfg->path, e->dir, e->name);
-	if (stat(path, &sb) == -1 ||
-	    read_file(path, (size_t)1 << 30, &data, &len) == -1) {
-		if (errno != ENOENT)
-			log_warning("maildir %s: cannot read %s/%s: %s",
-			    src->cfg->name, e->dir, e->key, strerror(errno));
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC |
+	    O_NOCTTY);
+	if (fd == -1 && errno == ELOOP)
+		sb.st_mode = S_IFLNK;
+	else if (fd == -1 && errno == ENXIO)	/* a socket */
+		sb.st_mode = S_IFSOCK;
+	if (fd == -1 && errno != ELOOP && errno != ENXIO) {
+		rc = errno == ENOENT ? FETCH_GONE : FETCH_FAILED;
+		if (rc == FETCH_FAILED)
+			*err = xasprintf("cannot be read: %s", strerror(errno));
 		free(path);
-		return STORE_OK;
+		return rc;
 	}
 	free(path);
-	memset(&raw, 0, sizeof(raw));
-	raw.data = data;
-	raw.len = len;
-	raw.source = src->cfg->name;
-	raw.source_key = e->key;
-	raw.received_at = sb.st_mtime;
-	stats->fetched++;
-	rc = ingest_raw(run->ictx, &raw, &res);
-	if (rc == STORE_OK) {
-		*stored = 1;
-		if (res.duplicate)
-			stats->duplicates++;
-		else
-			stats->stored++;
-		if (!res.duplicate && res.parse_status == MSG_PARSE_ERROR)
-			stats->parse_errors++;
+	if (fd != -1 && fstat(fd, &sb) == -1) {
+		*err = xasprintf("cannot be read: %s", strerror(errno));
+		close(fd);
+		return FETCH_FAILED;
 	}
-	free(data);
-	return rc;
+	if (fd == -1 || !S_ISREG(sb.st_mode)) {
+		shown = shown_name(e);
+		*err = xasprintf("%s: not a message (%s): left in place, never "
+		    "read", shown, file_kind(sb.st_mode));
+		free(shown);
+		if (fd != -1)
+			close(fd);
+		return FETCH_NOT_MESSAGE;
+	}
+	if (read_fd(fd, (size_t)1 << 30, &data, &len) == -1) {
+		*err = xasprintf("cannot be read: %s", strerror(errno));
+		close(fd);
+		return FETCH_FAILED;
+	}
+	close(fd);
+	m->buf = data;
+	m->raw.data = data;
+	m->raw.len = len;
+	m->raw.received_at = sb.st_mtime;
+	return FETCH_OK;
 }
 
-/* One batch: ingest in one transaction, commit, then mark. */
 static int
-run_batch(struct source *src, struct source_run *run, struct md_entry *v,
-    size_t n, struct source_stats *stats, char **err)
+md_mark(struct source *src, struct source_item *const *v, size_t n,
+    char **err)
 {
-	struct store *st = run->ictx->store;
-	char *done;
 	size_t i;
-	int rc, stored;
 
-	done = xcalloc(n ? n : 1, 1);
-	if ((rc = store_begin(st)) != STORE_OK)
-		goto fail;
-	for (i = 0; i < n; i++) {
-		rc = ingest_file(src, run, &v[i], stats, &stored);
-		if (rc != STORE_OK) {
-			store_rollback(st);
-			goto fail;
-		}
-		done[i] = (char)stored;
-	}
-	if ((rc = store_commit(st)) != STORE_OK)
-		goto fail;
+	(void)err;
 	for (i = 0; i < n; i++)
-		if (done[i])
-			mark_seen(src->cfg->path, &v[i]);
-	free(done);
-	return SRC_OK;
-fail:
-	*err = xasprintf("database: %s", store_errmsg(st));
-	free(done);
-	return rc == STORE_TEMP ? SRC_STORE : SRC_FATAL;
+		mark_seen(src->cfg->path, v[i]->drv);
+	return 0;
 }
 
-static int
-maildir_poll(struct source *src, struct source_run *run,
-    struct source_stats *stats, char **err)
+static void
+md_item_free(void *p)
 {
-	struct md_list all = { 0 }, todo = { 0 };
-	size_t i, start, n;
-	int rc = SRC_OK, known;
+	struct md_entry *e = p;
 
-	stats->waiting = -1;
-	if (scan(src->cfg->path, &all, err) == -1)
-		return SRC_TEMP;
-	for (i = 0; i < all.n; i++) {
-		known = is_known(run->ictx->store, src->cfg->name, all.v[i].key);
-		if (known < 0) {
-			*err = xasprintf("database: %s", store_errmsg(run->ictx->store));
-			rc = known == STORE_TEMP ? SRC_STORE : SRC_FATAL;
-			goto out;
-		}
-		if (known)	/* stored before a crash: only mark it */
-			mark_seen(src->cfg->path, &all.v[i]);
-		else
-			list_add(&todo, all.v[i].dir, all.v[i].name);
-	}
-	for (start = 0; start < todo.n; start += n) {
-		if (*run->stop)
-			break;
-		n = todo.n - start;
-		if (n > (size_t)run->batch)
-			n = (size_t)run->batch;
-		rc = run_batch(src, run, todo.v + start, n, stats, err);
-		if (rc != SRC_OK)
-			break;
-		if (run->progress)
-			run->progress(run->progress_arg);
-	}
-	stats->waiting = (int)(todo.n - (size_t)stats->fetched);
-out:
-	list_free(&all);
-	list_free(&todo);
-	return rc;
+	free(e->dir);
+	free(e->name);
+	free(e->key);
+	free(e);
 }
 
 static int
-maildir_wait_fd(struct source *src, int *max_wait)
+md_wait_fd(struct source *src, int *max_wait)
 {
 	*max_wait = src->cfg->poll_interval;
 	return -1;
 }
 
-static void
-maildir_close(struct source *src)
-{
-	src->priv = NULL;
-}
-
-static const struct source_ops maildir_ops = {
-	.poll = maildir_poll,
-	.wait_fd = maildir_wait_fd,
-	.close = maildir_close,
+static const struct source_driver maildir_driver = {
+	.type = "maildir",
+	.flags = SRCDRV_SKIP_KNOWN,
+	.list_new = md_list_new,
+	.fetch = md_fetch,
+	.mark = md_mark,
+	.item_free = md_item_free,
+	.wait_fd = md_wait_fd,
 };
 
 int
 source_maildir_init(struct source *src, char **err)
 {
 	*err = NULL;
-	src->ops = &maildir_ops;
-	src->priv = NULL;
+	source_set_driver(src, &maildir_driver, NULL);
 	return 0;
 }

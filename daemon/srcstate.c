@@ -62,10 +62,14 @@ srcstate_record_poll(struct store *st, const char *source, int ok,
 
 	s = store_stmt(st, ok ?
 	    "INSERT INTO source_state (source, last_poll_at, last_success_at, "
-	    "consecutive_failures, messages_waiting) VALUES (?1, ?2, ?2, 0, ?4) "
+	    "consecutive_failures, messages_waiting, last_error, last_error_at) "
+	    "VALUES (?1, ?2, ?2, 0, ?4, ?3, CASE WHEN ?3 IS NULL THEN NULL "
+	    "ELSE ?2 END) "
 	    "ON CONFLICT(source) DO UPDATE SET last_poll_at = ?2, "
 	    "last_success_at = ?2, consecutive_failures = 0, "
-	    "messages_waiting = ?4, stale_alerted_at = NULL" :
+	    "messages_waiting = ?4, stale_alerted_at = NULL, "
+	    "last_error = coalesce(?3, last_error), "
+	    "last_error_at = CASE WHEN ?3 IS NULL THEN last_error_at ELSE ?2 END" :
 	    "INSERT INTO source_state (source, last_poll_at, last_error, "
 	    "last_error_at, consecutive_failures) VALUES (?1, ?2, ?3, ?2, 1) "
 	    "ON CONFLICT(source) DO UPDATE SET last_poll_at = ?2, "

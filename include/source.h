@@ -1,14 +1,28 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * source.h: where messages come from.  Every kind of source (maildir, imap,
- * http) is a table of operations, as isync's struct driver, so the daemon's
- * loop treats them alike and one source's failure never stops another.
+ * source.h: where messages come from.  isync's driver/sync split: a source
+ * DRIVER (source_maildir.c, source_http.c, cmd_ingest.c's stdin driver,
+ * source_mem.c for the tests) only lists, fetches and marks messages; the
+ * ENGINE (source.c) owns everything the exactly-once promise rests on, once
+ * for every source:
  *
- * The exactly-once contract every source keeps: fetch, then ingest a batch
- * and its new cursor (source_state) in ONE transaction, commit, and only
- * then mark the messages on the server (\Seen, move, cur/ + S).  A crash
- * between commit and marking re-reads those messages next time and the
- * ingest stage finds them already stored.
+ *   load cursor -> list_new -> [skip/mark what is already stored] ->
+ *   batch: begin -> fetch + ingest each (one savepoint each) -> save
+ *   cursor -> commit -> mark the stored ones
+ *
+ * A crash between commit and marking re-reads those messages next time and
+ * finds them stored.  A message that cannot be read or stored is a
+ * per-message error: rolled back alone, the rest of the batch goes on, and
+ * after SOURCE_POISON_TRIES failures in a row it becomes a ticket for a
+ * human ("could not be read"), so it never blocks the messages behind it.
+ * The cursor never moves past a message that is neither stored nor
+ * recorded.  Between messages the engine calls run->progress (the
+ * watchdog), and it commits early when the next message could take the
+ * batch past run->budget_ms.
+ *
+ * The daemon's loop sees every source through struct source_ops; the IMAP
+ * source (source_imap.c) still has its own poll there (a compatibility
+ * path until it becomes a driver too).
  */
 #ifndef INTAKE_SOURCE_H
 #define INTAKE_SOURCE_H
@@ -34,6 +48,10 @@ struct source_stats {
 	int	duplicates;	/* already stored (crash recovery, rescans) */
 	int	parse_errors;
 	int	waiting;	/* still on the server, not yet fetched; -1 unknown */
+	int	failed;		/* per-message errors (not stored, retried) */
+	int	poisoned;	/* recorded for a human after repeated failures */
+	int	not_messages;	/* entries that are not messages (left alone) */
+	int	batches;	/* transactions committed */
 };
 
 /* What a poll may use; owned by the daemon. */
@@ -44,10 +62,21 @@ struct source_run {
 	int				 batch;	/* messages per transaction */
 	int				 once;	/* intaked --once: no wait follows
 						   this poll (IMAP: no IDLE) */
-	/* Called between batches so a long fetch keeps the service's
-	 * watchdog fed; may be NULL. */
+	/* Called between messages and between batches so a long fetch
+	 * keeps the service's watchdog fed; may be NULL. */
 	void				(*progress)(void *);
 	void				*progress_arg;
+	/* The longest a batch may take, in ms (0: no limit): before each
+	 * message after the first, a batch that could pass it with one more
+	 * parse (limits.timeout_ms) commits and a new one starts. */
+	long				 budget_ms;
+	/* The engine's clock, ms on CLOCK_MONOTONIC; NULL: source_clock_ms.
+	 * (The unit tests pass a fake one.) */
+	long long			(*clock_ms)(void *);
+	void				*clock_arg;
+	/* Told each stored (or duplicate) message; may be NULL. */
+	void				(*stored)(void *, const struct ingest_result *);
+	void				*stored_arg;
 };
 
 struct source;
@@ -64,12 +93,20 @@ struct source_ops {
 	void	(*close)(struct source *);
 };
 
+struct source_driver;
+struct source_poison;
+
 struct source {
 	const struct source_config	*cfg;
 	const struct source_ops		*ops;
+	const struct source_driver	*drv;	/* NULL: ops->poll of its own */
 	void				*priv;
-	/* scheduling: the daemon loop's */
+	/* the engine's: messages that failed, and how often in a row */
+	struct source_poison		*poison;
+	size_t				 npoison;
+	/* scheduling: the daemon loop's, in source_clock() seconds */
 	time_t				 next_poll;
+	time_t				 last_ok;	/* last success, or start */
 	int				 backoff;	/* seconds */
 	int				 failures;
 	int				 auth_alerted;
@@ -85,17 +122,127 @@ int	 source_maildir_init(struct source *, char **err);
 int	 source_imap_init(struct source *, char **err);
 int	 source_http_init(struct source *, char **err);
 
-/* source_state rows (srcstate.c). */
+/* The scheduler's clock: seconds, and the engine's: milliseconds, both on
+ * CLOCK_MONOTONIC, so a step of the wall clock delays no poll. */
+time_t	 source_clock(void);
+long long source_clock_ms(void);
+
+/* source_state rows (srcstate.c).  A driver's cursor, encoded: what the
+ * engine loads before list_new and saves with each batch. */
 struct source_cursor {
 	long long	 uidvalidity;	/* 0 when unknown */
-	long long	 last_uid;
-	char		*cursor;	/* http; NULL when none; owned */
+	long long	 last_uid;	/* numeric cursors: never moves back */
+	char		*cursor;	/* text cursors (http); NULL: none; owned */
 };
+
+/* ---- drivers ------------------------------------------------------------ */
+
+#define SOURCE_POISON_TRIES	3	/* failures in a row, then a record */
+
+/* One message a driver listed. */
+struct source_item {
+	char			*key;	/* source key; NULL: none (stdin); owned */
+	void			*drv;	/* the driver's; freed by item_free */
+	/* The cursor once this message and every one before it are stored
+	 * (has_after 0: this message does not move it). */
+	struct source_cursor	 after;
+	int			 has_after;
+	int			 known;	/* the engine's: already stored */
+};
+
+struct source_listing {
+	int			 round;	/* in: 0, 1, ... listings this poll */
+	struct source_item	*v;
+	size_t			 n, cap;
+	/* The cursor once the whole listing is stored (has_end 0: none). */
+	struct source_cursor	 end;
+	int			 has_end;
+	int			 more;	/* list again after this one (pages) */
+};
+
+/* What a driver's fetch made of one item. */
+enum source_fetch_rc {
+	FETCH_OK = 0,		/* msg filled */
+	FETCH_GONE,		/* vanished meanwhile: nothing to store */
+	FETCH_NOT_MESSAGE,	/* not a message (FIFO, symlink): never read,
+				   left in place, noted in intake status */
+	FETCH_FAILED,		/* this one could not be read: counted
+				   against it, the rest goes on */
+	FETCH_TEMP,		/* the source is in trouble: end the poll */
+};
+
+struct source_msg {
+	struct raw_input	 raw;	/* source and source_key: the engine's */
+	struct message		 msg;	/* with prepared: borrowed strings */
+	int			 prepared;	/* ingest_prepared(), not _raw() */
+	char			*buf;	/* freed by the engine after ingest */
+};
+
+#define SRCDRV_SKIP_KNOWN	0x1	/* stored items: only marked, not read */
+#define SRCDRV_CURSOR		0x2	/* save the cursor with every batch */
+#define SRCDRV_WAITING_UNKNOWN	0x4	/* cannot tell how many wait */
+
+struct source_driver {
+	const char	*type;
+	unsigned	 flags;
+	/* Everything new after cur into *out.  SRC_OK or an SRC_* error
+	 * with *err. */
+	int	(*list_new)(struct source *, struct source_run *,
+		    const struct source_cursor *cur, struct source_listing *out,
+		    char **err);
+	/* One item.  With FETCH_FAILED, FETCH_NOT_MESSAGE and FETCH_TEMP
+	 * *err says why (never message text). */
+	int	(*fetch)(struct source *, struct source_run *,
+		    struct source_item *, struct source_msg *, char **err);
+	/* After the commit: mark these stored messages (seen, moved); NULL:
+	 * nothing to mark.  -1 with *err: logged; they are found stored and
+	 * marked again next poll. */
+	int	(*mark)(struct source *, struct source_item *const *, size_t,
+		    char **err);
+	void	(*item_free)(void *);
+	int	(*wait_fd)(struct source *, int *max_wait);
+	void	(*close)(struct source *);
+};
+
+/* Point src at drv: ops becomes the engine's. */
+void	 source_set_driver(struct source *, const struct source_driver *,
+	    void *priv);
+/* One poll through the engine (what ops->poll is for a driver). */
+int	 source_engine_poll(struct source *, struct source_run *,
+	    struct source_stats *, char **err);
+/* A driver's list_new: add an item (key copied; drv handed over). */
+struct source_item *source_listing_add(struct source_listing *,
+	    const char *key, void *drv);
+void	 source_listing_free(const struct source_driver *,
+	    struct source_listing *);
+
+/* source_mem.c: a driver over messages in memory, for the tests. */
+struct mem_message {
+	const char	*key;
+	const char	*data;		/* NULL: fetch fails (FETCH_FAILED) */
+	int		 not_message;
+	int		 marked;	/* how often marked */
+};
+struct mem_source {
+	struct mem_message	*v;
+	size_t			 n;
+	int			 use_cursor;	/* last_uid = index + 1 */
+	long long		 regress_to;	/* >0: end cursor this low */
+	int			 fail_mark;	/* mark() fails */
+	int			 abort_in_mark;	/* mark() calls abort() */
+	int			 clock_step_ms;	/* fetch advances *clock */
+	long long		*clock;
+	int			 fetches;
+};
+void	 source_mem_init(struct source *, const struct source_config *,
+	    struct mem_source *);
 int	 srcstate_get(struct store *, const char *source, struct source_cursor *);
 /* Inside the caller's batch transaction. */
 int	 srcstate_set(struct store *, const char *source,
 	    const struct source_cursor *);
-/* Its own short transaction: the outcome of a poll, for `intake status`. */
+/* Its own short transaction: the outcome of a poll, for `intake status`.
+ * With ok, error is a note (an entry that is not a message, a message that
+ * failed) shown as the last error with no failure counted; NULL: none. */
 int	 srcstate_record_poll(struct store *, const char *source, int ok,
 	    const char *error, int waiting, time_t now);
 void	 source_cursor_free(struct source_cursor *);

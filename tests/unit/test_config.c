@@ -19,7 +19,7 @@ write_conf(const char *name, const char *text)
 	FILE *f;
 
 	path = malloc(strlen(dir) + strlen(name) + 2);
-	sprintf(path, "%s/%s", dir, name);
+	snprintf(path, strlen(dir) + strlen(name) + 2, "%s/%s", dir, name);
 	f = fopen(path, "w");
 	ck_assert_ptr_nonnull(f);
 	fputs(text, f);
@@ -116,15 +116,15 @@ START_TEST(test_errors_have_lines)
 	    "timezone = \"Mars/Olympus\";\n");
 	ck_assert_int_eq(config_load(p, 0, &c, &err), -1);
 	expect = malloc(strlen(p) + 64);
-	sprintf(expect, "%s:2: unknown setting 'databse_group'", p);
+	snprintf(expect, strlen(p) + 64, "%s:2: unknown setting 'databse_group'", p);
 	ck_assert_msg(strstr(err, expect) != NULL, "got: %s", err);
-	sprintf(expect, "%s:3:", p);
+	snprintf(expect, strlen(p) + 64, "%s:3:", p);
 	ck_assert_msg(strstr(err, expect) != NULL, "got: %s", err);
-	sprintf(expect, "%s:4:", p);
+	snprintf(expect, strlen(p) + 64, "%s:4:", p);
 	ck_assert_msg(strstr(err, expect) != NULL, "got: %s", err);
 	ck_assert_msg(strstr(err, "only allowed to 127.0.0.1") != NULL, "got: %s", err);
 	ck_assert_msg(strstr(err, "cannot read /nonexistent") != NULL, "got: %s", err);
-	sprintf(expect, "%s:7: timezone", p);
+	snprintf(expect, strlen(p) + 64, "%s:7: timezone", p);
 	ck_assert_msg(strstr(err, expect) != NULL, "got: %s", err);
 	free(err);
 	free(expect);

@@ -350,7 +350,7 @@ START_TEST(test_child_recycled)
 		n = snprintf(msg, sizeof(msg), "Message-ID: <r%d@example.org>\n"
 		    "Subject: n%d\n\nbody %d\n", i, i, i);
 		ck_assert_int_eq(parsechild_parse(pc, msg, (size_t)n, NULL, &m), 0);
-		ck_assert_int_eq(atoi(m.subject + 1), i);
+		ck_assert_int_eq((int)strtol(m.subject + 1, NULL, 10), i);
 		message_free(&m);
 	}
 	ck_assert_int_eq(parsechild_pid(pc), first);
@@ -548,7 +548,7 @@ status_field(pid_t pid, const char *name)
 		return -1;
 	p = strstr(data, name);
 	if (p)
-		v = atoi(p + strlen(name));
+		v = (int)strtol(p + strlen(name), NULL, 10);
 	free(data);
 	return v;
 }
@@ -586,7 +586,7 @@ START_TEST(test_sandbox_active)
 	while ((e = readdir(d)) != NULL) {
 		if (e->d_name[0] == '.')
 			continue;
-		ck_assert_msg(atoi(e->d_name) <= 3, "fd %s inherited", e->d_name);
+		ck_assert_msg(strtol(e->d_name, NULL, 10) <= 3, "fd %s inherited", e->d_name);
 		nfd++;
 	}
 	closedir(d);

@@ -30,6 +30,15 @@
 /* Deterministic: a failure can be replayed. */
 static unsigned long long rng_state;
 
+/* Append s to the string in buf (size bytes), truncating. */
+static void
+append(char *buf, size_t size, const char *s)
+{
+	size_t n = strlen(buf);
+
+	snprintf(buf + n, size - n, "%s", s);
+}
+
 static unsigned
 rnd(unsigned n)
 {
@@ -247,10 +256,10 @@ START_TEST(test_step_budget)
 	int i, fd;
 
 	for (i = 0; i < 6; i++)
-		strcat(re, "(?:\\W++\\w++){0,4}\\W+a");
-	strcat(re, "\\W+b");
+		append(re, sizeof(re), "(?:\\W++\\w++){0,4}\\W+a");
+	append(re, sizeof(re), "\\W+b");
 	for (i = 0; i < 60; i++)
-		strcat(text, "a ");
+		append(text, sizeof(text), "a ");
 	ph = phrase_compile(re);
 	ck_assert_ptr_nonnull(ph);
 	ck_assert_int_eq(phrase_match(ph, text, strlen(text), 0, &end), -1);
@@ -265,10 +274,10 @@ START_TEST(test_step_budget)
 	ck_assert_msg(lex != NULL, "%s", err);
 	text[0] = '\0';
 	for (i = 0; i < 7; i++)
-		strcat(text, "a ");
-	strcat(text, "b");
+		append(text, sizeof(text), "a ");
+	append(text, sizeof(text), "b");
 	for (i = 0; i < 35; i++)
-		strcat(text, " a");
+		append(text, sizeof(text), " a");
 	memset(&m, 0, sizeof(m));
 	m.text = text;
 	m.text_len = strlen(text);

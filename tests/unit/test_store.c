@@ -21,7 +21,7 @@ dbpath(const char *name)
 {
 	char *p = malloc(strlen(dir) + strlen(name) + 2);
 
-	sprintf(p, "%s/%s", dir, name);
+	snprintf(p, strlen(dir) + strlen(name) + 2, "%s/%s", dir, name);
 	return p;
 }
 

@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * source_mem.c: a source driver over messages in memory, for the tests
+ * (isync's drv_proxy.c idea): it can fail a fetch, fail or crash in mark,
+ * move the cursor back, and advance a test clock per fetch, so
+ * tests/unit/test_source.c reaches every path of the engine.  Nothing in
+ * the programs refers to it, so the linker leaves it out of them.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "source.h"
+#include "util.h"
+
+#define MEM_UIDVALIDITY	1
+#define MEM_RECEIVED_AT	1795000000	/* a fixed instant: same tickets */
+
+static int
+mem_list_new(struct source *src, struct source_run *run,
+    const struct source_cursor *cur, struct source_listing *out, char **err)
+{
+	struct mem_source *ms = src->priv;
+	struct source_item *it;
+	size_t i = 0;
+
+	(void)run;
+	(void)err;
+	if (ms->use_cursor && cur->uidvalidity == MEM_UIDVALIDITY &&
+	    cur->last_uid > 0)
+		i = (size_t)cur->last_uid;
+	for (; i < ms->n; i++) {
+		/* Without a cursor a marked message is not listed again (as
+		 * cur/ + S); with one, everything after it is (as UIDs). */
+		if (!ms->use_cursor && ms->v[i].marked)
+			continue;
+		it = source_listing_add(out, ms->v[i].key,
+		    (void *)(uintptr_t)(i + 1));
+		if (ms->use_cursor) {
+			it->after.uidvalidity = MEM_UIDVALIDITY;
+			it->after.last_uid = (long long)i + 1;
+			it->has_after = 1;
+		}
+	}
+	if (ms->regress_to > 0) {
+		out->end.uidvalidity = MEM_UIDVALIDITY;
+		out->end.last_uid = ms->regress_to;
+		out->has_end = 1;
+	}
+	return SRC_OK;
+}
+
+static struct mem_message *
+mem_item(struct source *src, const struct source_item *it)
+{
+	struct mem_source *ms = src->priv;
+
+	return &ms->v[(uintptr_t)it->drv - 1];
+}
+
+static int
+mem_fetch(struct source *src, struct source_run *run, struct source_item *it,
+    struct source_msg *m, char **err)
+{
+	struct mem_source *ms = src->priv;
+	struct mem_message *mm = mem_item(src, it);
+
+	(void)run;
+	ms->fetches++;
+	if (ms->clock)
+		*ms->clock += ms->clock_step_ms;
+	if (mm->not_message) {
+		*err = xasprintf("%s: not a message", mm->key);
+		return FETCH_NOT_MESSAGE;
+	}
+	if (mm->data == NULL) {
+		*err = xstrdup("cannot be read: planted failure");
+		return FETCH_FAILED;
+	}
+	m->raw.data = mm->data;
+	m->raw.len = strlen(mm->data);
+	m->raw.received_at = MEM_RECEIVED_AT;
+	return FETCH_OK;
+}
+
+static int
+mem_mark(struct source *src, struct source_item *const *v, size_t n,
+    char **err)
+{
+	struct mem_source *ms = src->priv;
+	size_t i;
+
+	if (ms->abort_in_mark)
+		abort();	/* a crash between commit and mark */
+	if (ms->fail_mark) {
+		*err = xstrdup("planted mark failure");
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		mem_item(src, v[i])->marked++;
+	return 0;
+}
+
+static const struct source_driver mem_driver = {
+	.type = "mem",
+	.flags = SRCDRV_SKIP_KNOWN,
+	.list_new = mem_list_new,
+	.fetch = mem_fetch,
+	.mark = mem_mark,
+};
+
+static const struct source_driver mem_cursor_driver = {
+	.type = "mem",
+	.flags = SRCDRV_SKIP_KNOWN | SRCDRV_CURSOR,
+	.list_new = mem_list_new,
+	.fetch = mem_fetch,
+	.mark = mem_mark,
+};
+
+void
+source_mem_init(struct source *src, const struct source_config *cfg,
+    struct mem_source *ms)
+{
+	memset(src, 0, sizeof(*src));
+	src->cfg = cfg;
+	source_set_driver(src, ms->use_cursor ? &mem_cursor_driver :
+	    &mem_driver, ms);
+}

@@ -1,0 +1,483 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The source engine (source.c) through the memory driver (source_mem.c):
+ * a crash between commit and mark, a failing mark, a bad message in the
+ * middle of a batch, a poison message, cursor regressions, the watchdog
+ * ping between messages and the per-batch time budget.  Every case checks
+ * exactly once: each message is stored once, whatever happened.
+ */
+#include <check.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "calendar.h"
+#include "config.h"
+#include "ingest.h"
+#include "source.h"
+#include "store.h"
+#include "triage.h"
+
+static char dir[] = "/tmp/intake-sourcetest-XXXXXX";
+static struct config cfg;
+static struct calendar *cal;
+static struct lexicon *lex;
+static struct store *st;
+static struct ingest_ctx ictx;
+static struct source_config scfg;
+static char path[256];
+static const volatile sig_atomic_t no_stop;
+static int pings;
+
+#define MSG(id, body) "From: someone@example.net\nSubject: " id "\n" \
+	"Message-ID: <" id "@example.net>\n\n" body "\n"
+
+static struct mem_message five[] = {
+	{ "k1", MSG("m1", "Where is the nearest shelter?"), 0, 0 },
+	{ "k2", MSG("m2", "What is the legal definition of trafficking?"), 0, 0 },
+	{ "k3", MSG("m3", "Can you send me statistics for Ohio?"), 0, 0 },
+	{ "k4", MSG("m4", "Do you have training materials?"), 0, 0 },
+	{ "k5", MSG("m5", "Who can I call about a job offer?"), 0, 0 },
+};
+
+static void
+setup(void)
+{
+	char err[256], *serr = NULL;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/t.db", dir);
+	config_defaults(&cfg);
+	ck_assert_msg(calendar_set_zone(cfg.timezone, err, sizeof(err)) == 0,
+	    "%s", err);
+	cal = calendar_new(&cfg, err, sizeof(err));
+	ck_assert_msg(cal != NULL, "%s", err);
+	lex = lexicon_builtin();
+	ck_assert_ptr_nonnull(lex);
+	ck_assert_msg(store_open(path, NULL, 1000, &st, &serr) == STORE_OK,
+	    "%s", serr);
+	ingest_ctx_init(&ictx, &cfg, cal, lex, st);
+	memset(&scfg, 0, sizeof(scfg));
+	scfg.name = (char *)"mem";
+	scfg.poll_interval = 60;
+	pings = 0;
+}
+
+static void
+teardown(void)
+{
+	char p[300];
+
+	store_close(st);
+	lexicon_free(lex);
+	calendar_free(cal);
+	config_free(&cfg);
+	unlink(path);
+	snprintf(p, sizeof(p), "%s-wal", path);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-shm", path);
+	unlink(p);
+	rmdir(dir);
+}
+
+static long long
+count(const char *sql)
+{
+	sqlite3_stmt *s;
+	long long n = -1;
+
+	ck_assert_int_eq(sqlite3_prepare_v2(store_db(st), sql, -1, &s, NULL),
+	    SQLITE_OK);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		n = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return n;
+}
+
+/* Exactly once: every key of v stored once, and nothing else. */
+static void
+assert_once(const struct mem_message *v, size_t n)
+{
+	char sql[200];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		snprintf(sql, sizeof(sql), "SELECT count(*) FROM messages WHERE "
+		    "source = 'mem' AND source_key = '%s'", v[i].key);
+		ck_assert_msg(count(sql) == 1, "%s stored %lld times", v[i].key,
+		    count(sql));
+	}
+	ck_assert_int_eq(count("SELECT count(*) FROM messages"), (long long)n);
+	ck_assert_int_eq(count("SELECT count(*) FROM tickets"), (long long)n);
+}
+
+static void
+ping(void *arg)
+{
+	(void)arg;
+	pings++;
+}
+
+static long long
+fake_clock(void *arg)
+{
+	return *(long long *)arg;
+}
+
+static int
+poll_once(struct source *src, int batch, struct source_stats *stats,
+    char **err)
+{
+	struct source_run run;
+
+	memset(&run, 0, sizeof(run));
+	memset(stats, 0, sizeof(*stats));
+	run.ictx = &ictx;
+	run.stop = &no_stop;
+	run.batch = batch;
+	run.progress = ping;
+	*err = NULL;
+	return source_engine_poll(src, &run, stats, err);
+}
+
+/* Poll and expect success; the poll's note is freed. */
+static void
+poll_ok(struct source *src, int batch, struct source_stats *stats)
+{
+	char *err;
+	int rc = poll_once(src, batch, stats, &err);
+
+	ck_assert_msg(rc == SRC_OK, "poll: %d %s", rc, err ? err : "");
+	free(err);
+}
+
+START_TEST(test_plain_poll)
+{
+	struct mem_message v[5];
+	struct mem_source ms = { v, 5, 0, 0, 0, 0, 0, NULL, 0 };
+	struct source_stats stats;
+	struct source src;
+	size_t i;
+
+	memcpy(v, five, sizeof(v));
+	source_mem_init(&src, &scfg, &ms);
+	poll_ok(&src, 2, &stats);
+	ck_assert_int_eq(stats.stored, 5);
+	ck_assert_int_eq(stats.fetched, 5);
+	ck_assert_int_eq(stats.batches, 3);	/* 2 + 2 + 1 */
+	ck_assert_int_eq(stats.waiting, 0);
+	for (i = 0; i < 5; i++)
+		ck_assert_int_eq(v[i].marked, 1);
+	/* the watchdog is fed between messages, not only between batches */
+	ck_assert_int_ge(pings, 5);
+	poll_ok(&src, 2, &stats);
+	ck_assert_int_eq(stats.fetched, 0);
+	assert_once(v, 5);
+	source_close(&src);
+}
+END_TEST
+
+/* A crash after the commit, before the messages are marked: the next poll
+ * finds them stored and only marks them. */
+START_TEST(test_crash_between_commit_and_mark)
+{
+	struct mem_message v[5];
+	struct mem_source ms = { v, 5, 0, 0, 0, 0, 0, NULL, 0 };
+	struct source_stats stats;
+	struct source src;
+	int status;
+	pid_t pid;
+	size_t i;
+
+	memcpy(v, five, sizeof(v));
+	source_mem_init(&src, &scfg, &ms);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		char *err;
+
+		signal(SIGABRT, SIG_DFL);
+		ms.abort_in_mark = 1;
+		(void)poll_once(&src, 100, &stats, &err);
+		_exit(0);	/* not reached: mark() aborts */
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT,
+	    "the child did not crash in mark (status %d)", status);
+	/* committed before the crash; nothing marked in this process */
+	ck_assert_int_eq(count("SELECT count(*) FROM messages"), 5);
+	for (i = 0; i < 5; i++)
+		ck_assert_int_eq(v[i].marked, 0);
+	poll_ok(&src, 100, &stats);
+	ck_assert_int_eq(stats.fetched, 0);	/* known: only marked */
+	ck_assert_int_eq(stats.stored, 0);
+	for (i = 0; i < 5; i++)
+		ck_assert_int_eq(v[i].marked, 1);
+	assert_once(v, 5);
+	source_close(&src);
+}
+END_TEST
+
+START_TEST(test_mark_failure)
+{
+	struct mem_message v[5];
+	struct mem_source ms = { v, 5, 0, 0, 1, 0, 0, NULL, 0 };
+	struct source_stats stats;
+	struct source src;
+	size_t i;
+
+	memcpy(v, five, sizeof(v));
+	source_mem_init(&src, &scfg, &ms);
+	poll_ok(&src, 3, &stats);	/* a marking failure fails no poll */
+	ck_assert_int_eq(stats.stored, 5);
+	poll_ok(&src, 3, &stats);
+	ck_assert_int_eq(stats.fetched, 0);
+	ms.fail_mark = 0;
+	poll_ok(&src, 3, &stats);
+	ck_assert_int_eq(stats.fetched, 0);
+	for (i = 0; i < 5; i++)
+		ck_assert_int_eq(v[i].marked, 1);
+	assert_once(v, 5);
+	source_close(&src);
+}
+END_TEST
+
+/* A message the store refuses (a planted trigger), in the middle of a
+ * batch: rolled back alone, the others stored in the same poll. */
+START_TEST(test_bad_message_mid_batch)
+{
+	struct mem_message v[5];
+	struct mem_source ms = { v, 5, 0, 0, 0, 0, 0, NULL, 0 };
+	struct source_stats stats;
+	struct source src;
+	char *err;
+
+	memcpy(v, five, sizeof(v));
+	ck_assert_int_eq(sqlite3_exec(store_db(st), "CREATE TEMP TRIGGER refuse "
+	    "BEFORE INSERT ON messages WHEN NEW.source_key = 'k3' BEGIN "
+	    "SELECT RAISE(ABORT, 'planted refusal'); END", NULL, NULL, NULL),
+	    SQLITE_OK);
+	source_mem_init(&src, &scfg, &ms);
+	ck_assert_int_eq(poll_once(&src, 100, &stats, &err), SRC_OK);
+	ck_assert_int_eq(stats.stored, 4);
+	ck_assert_int_eq(stats.failed, 1);
+	ck_assert_int_eq(stats.batches, 1);
+	ck_assert_ptr_nonnull(err);	/* the note for intake status */
+	ck_assert_msg(strstr(err, "k3") && strstr(err, "planted refusal"),
+	    "note: %s", err);
+	free(err);
+	ck_assert_int_eq(v[2].marked, 0);
+	ck_assert_int_eq(v[3].marked, 1);
+	ck_assert_int_eq(count("SELECT count(*) FROM messages WHERE "
+	    "source_key = 'k3'"), 0);
+	ck_assert_int_eq(count("SELECT count(*) FROM tickets"), 4);
+	/* fixed: stored next poll, once */
+	ck_assert_int_eq(sqlite3_exec(store_db(st), "DROP TRIGGER refuse", NULL,
+	    NULL, NULL), SQLITE_OK);
+	poll_ok(&src, 100, &stats);
+	ck_assert_int_eq(stats.stored, 1);
+	assert_once(v, 5);
+	source_close(&src);
+}
+END_TEST
+
+/* A message that can never be read: counted per poll, and on the third a
+ * ticket for a human; it never blocks the others, and is recorded once. */
+START_TEST(test_poison_message)
+{
+	struct mem_message v[5];
+	struct mem_source ms = { v, 5, 1, 0, 0, 0, 0, NULL, 0 };
+	struct source_stats stats;
+	struct source src;
+	int i;
+
+	memcpy(v, five, sizeof(v));
+	v[1].data = NULL;	/* k2: every fetch fails */
+	source_mem_init(&src, &scfg, &ms);
+	for (i = 1; i < SOURCE_POISON_TRIES; i++) {
+		poll_ok(&src, 100, &stats);
+		ck_assert_int_eq(stats.failed, 1);
+		ck_assert_int_eq(stats.poisoned, 0);
+		ck_assert_int_eq(count("SELECT count(*) FROM messages"), 4);
+		/* the cursor stays before it (uid 1 stored, 2 not) */
+		ck_assert_int_eq(count("SELECT last_uid FROM source_state"), 1);
+	}
+	poll_ok(&src, 100, &stats);
+	ck_assert_int_eq(stats.poisoned, 1);
+	ck_assert_int_eq(stats.failed, 0);
+	ck_assert_int_eq(count("SELECT count(*) FROM messages WHERE source_key "
+	    "= 'k2' AND parse_status = 'error' AND parse_error LIKE "
+	    "'%could not be read%'"), 1);
+	ck_assert_int_eq(count("SELECT count(*) FROM tickets t JOIN messages m "
+	    "ON m.ticket_id = t.id WHERE m.source_key = 'k2' AND "
+	    "t.needs_human = 1"), 1);
+	ck_assert_int_eq(count("SELECT last_uid FROM source_state"), 5);
+	ck_assert_int_eq(v[1].marked, 0);	/* left for a human */
+	poll_ok(&src, 100, &stats);
+	ck_assert_int_eq(stats.fetched + stats.failed + stats.poisoned, 0);
+	assert_once(v, 5);
+	source_close(&src);
+}
+END_TEST
+
+/* The cursor never moves back, and never past a message not stored. */
+START_TEST(test_cursor_regressions)
+{
+	struct mem_message v[5];
+	struct mem_source ms = { v, 3, 1, 0, 0, 0, 0, NULL, 0 };
+	struct source_stats stats;
+	struct source src;
+
+	memcpy(v, five, sizeof(v));
+	source_mem_init(&src, &scfg, &ms);
+	poll_ok(&src, 100, &stats);
+	ck_assert_int_eq(count("SELECT last_uid FROM source_state"), 3);
+	/* two more arrive; the server's listing claims a cursor of 1 */
+	ms.n = 5;
+	ms.regress_to = 1;
+	poll_ok(&src, 100, &stats);
+	ck_assert_int_eq(stats.stored, 2);
+	ck_assert_int_eq(count("SELECT last_uid FROM source_state"), 5);
+	/* forgotten marks and a cursor that regressed on its own: relisted,
+	 * found stored, nothing twice */
+	ms.regress_to = 0;
+	ck_assert_int_eq(sqlite3_exec(store_db(st), "UPDATE source_state SET "
+	    "last_uid = 0", NULL, NULL, NULL), SQLITE_OK);
+	v[0].marked = v[3].marked = 0;
+	poll_ok(&src, 100, &stats);
+	ck_assert_int_eq(stats.fetched, 0);
+	ck_assert_int_eq(v[0].marked, 1);
+	ck_assert_int_eq(v[3].marked, 1);
+	/* a failure in the middle holds the cursor before it */
+	ck_assert_int_eq(sqlite3_exec(store_db(st), "DELETE FROM tickets; "
+	    "DELETE FROM messages; UPDATE source_state SET last_uid = 0", NULL,
+	    NULL, NULL), SQLITE_OK);
+	memset(v, 0, sizeof(v));
+	memcpy(v, five, sizeof(v));
+	v[2].data = NULL;
+	poll_ok(&src, 2, &stats);	/* batches {k1,k2} {k3,k4} {k5} */
+	ck_assert_int_eq(stats.stored, 4);
+	ck_assert_int_eq(count("SELECT last_uid FROM source_state"), 2);
+	v[2].data = five[2].data;
+	poll_ok(&src, 2, &stats);
+	ck_assert_int_eq(stats.stored, 1);
+	ck_assert_int_eq(count("SELECT last_uid FROM source_state"), 5);
+	assert_once(v, 5);
+	source_close(&src);
+}
+END_TEST
+
+/* Entries that are not messages are never read, noted, and left alone. */
+START_TEST(test_not_a_message)
+{
+	struct mem_message v[5];
+	struct mem_source ms = { v, 5, 0, 0, 0, 0, 0, NULL, 0 };
+	struct source_stats stats;
+	struct source src;
+	char *err;
+
+	memcpy(v, five, sizeof(v));
+	v[3].not_message = 1;
+	source_mem_init(&src, &scfg, &ms);
+	ck_assert_int_eq(poll_once(&src, 100, &stats, &err), SRC_OK);
+	ck_assert_int_eq(stats.not_messages, 1);
+	ck_assert_int_eq(stats.stored, 4);
+	ck_assert_int_eq(stats.waiting, 0);
+	ck_assert_msg(err && strstr(err, "k4: not a message"), "note: %s", err);
+	free(err);
+	ck_assert_int_eq(v[3].marked, 0);
+	ck_assert_int_eq(count("SELECT count(*) FROM messages"), 4);
+	source_close(&src);
+}
+END_TEST
+
+/* No batch may outlast the budget: with parses of up to 10 s and 5 s per
+ * fetch, a 30 s budget closes the batch before the sixth message. */
+START_TEST(test_batch_budget)
+{
+	struct mem_message v[5 + 3];
+	struct mem_source ms = { v, 8, 0, 0, 0, 0, 5000, NULL, 0 };
+	struct source_stats stats;
+	struct source_run run;
+	struct source src;
+	long long clock = 1000000;
+	char *err = NULL;
+	size_t i;
+
+	for (i = 0; i < 8; i++)
+		v[i] = five[i % 5];
+	v[5].key = "k6";
+	v[6].key = "k7";
+	v[7].key = "k8";
+	/* same bytes: duplicates by content, but each key stored once */
+	ms.clock = &clock;
+	source_mem_init(&src, &scfg, &ms);
+	memset(&run, 0, sizeof(run));
+	memset(&stats, 0, sizeof(stats));
+	ictx.limits.timeout_ms = 10000;
+	run.ictx = &ictx;
+	run.stop = &no_stop;
+	run.batch = 100;
+	run.budget_ms = 30000;
+	run.clock_ms = fake_clock;
+	run.clock_arg = &clock;
+	ck_assert_int_eq(source_engine_poll(&src, &run, &stats, &err), SRC_OK);
+	free(err);
+	/* before each message after the first: elapsed + 10 s <= 30 s, so
+	 * 5 messages (at 0, 5, 10, 15, 20 s), then a new batch */
+	ck_assert_int_eq(stats.batches, 2);
+	ck_assert_int_eq(stats.fetched, 8);
+	ck_assert_int_eq(count("SELECT count(*) FROM messages"), 5);
+	ck_assert_int_eq(stats.duplicates, 3);
+	source_close(&src);
+}
+END_TEST
+
+START_TEST(test_monotonic_clock)
+{
+	struct timespec mono;
+	time_t a, b;
+
+	/* the scheduler's clock is CLOCK_MONOTONIC, not the wall clock */
+	a = source_clock();
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	b = source_clock();
+	ck_assert(a <= mono.tv_sec && mono.tv_sec <= b);
+	ck_assert(source_clock_ms() / 1000 >= b);
+}
+END_TEST
+
+static Suite *
+suite(void)
+{
+	Suite *s = suite_create("source");
+	TCase *tc = tcase_create("engine");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_plain_poll);
+	tcase_add_test(tc, test_crash_between_commit_and_mark);
+	tcase_add_test(tc, test_mark_failure);
+	tcase_add_test(tc, test_bad_message_mid_batch);
+	tcase_add_test(tc, test_poison_message);
+	tcase_add_test(tc, test_cursor_regressions);
+	tcase_add_test(tc, test_not_a_message);
+	tcase_add_test(tc, test_batch_budget);
+	tcase_add_test(tc, test_monotonic_clock);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
