@@ -37,6 +37,9 @@ struct ticket_row {
 	int		 open;
 	time_t		 response_due;
 	time_t		 breach_at;
+	time_t		 received_at;
+	time_t		 acknowledged_at;
+	time_t		 awaiting_since;	/* earliest unanswered, or 0 */
 };
 
 void
@@ -149,8 +152,9 @@ load_ticket(struct ingest_ctx *ctx, long long id, struct ticket_row *t)
 	int rc, step;
 
 	memset(t, 0, sizeof(*t));
-	s = prepare(ctx, "SELECT type, urgency, status, response_due, breach_at "
-	    "FROM tickets WHERE id = ?", &rc);
+	s = prepare(ctx, "SELECT type, urgency, status, response_due, breach_at, "
+	    "received_at, acknowledged_at, awaiting_since FROM tickets "
+	    "WHERE id = ?", &rc);
 	if (s == NULL)
 		return store_classify(rc);
 	sqlite3_bind_int64(s, 1, id);
@@ -167,6 +171,9 @@ load_ticket(struct ingest_ctx *ctx, long long id, struct ticket_row *t)
 		    "open") == 0;
 		t->response_due = (time_t)sqlite3_column_int64(s, 3);
 		t->breach_at = (time_t)sqlite3_column_int64(s, 4);
+		t->received_at = (time_t)sqlite3_column_int64(s, 5);
+		t->acknowledged_at = (time_t)sqlite3_column_int64(s, 6);
+		t->awaiting_since = (time_t)sqlite3_column_int64(s, 7);
 	}
 	store_stmt_done(s);
 	if (step != SQLITE_ROW && step != SQLITE_DONE)
@@ -489,7 +496,13 @@ decide(struct ingest_ctx *ctx, const struct raw_input *raw,
 	}
 }
 
-/* Append to an existing ticket: reopen, and raise (never lower) it. */
+/*
+ * Append to an existing ticket: reopen, and raise (never lower) it.  The
+ * new message is unanswered whatever was answered before (doc/sla.md,
+ * "Every contact message"): the ticket's deadlines are those of its
+ * earliest unanswered message, at the ticket's (raised) urgency.  On an
+ * urgent ticket every new message alerts at once.
+ */
 static int
 append_to_ticket(struct ingest_ctx *ctx, const struct raw_input *raw,
     const struct decision *d, long long ticket, time_t now, int *alerted)
@@ -500,7 +513,7 @@ append_to_ticket(struct ingest_ctx *ctx, const struct raw_input *raw,
 	enum urgency u;
 	enum call_type type;
 	int rc, raise, reopen;
-	time_t due, breach;
+	time_t due, breach, pending, from;
 
 	*alerted = 0;
 	if ((rc = load_ticket(ctx, ticket, &t)) != STORE_OK)
@@ -519,15 +532,16 @@ append_to_ticket(struct ingest_ctx *ctx, const struct raw_input *raw,
 	u = urgency_effective(type, u);
 	due = t.response_due;
 	breach = t.breach_at;
-	if (raise || reopen) {
-		/* The new contact needs an answer of its own: its deadlines
-		 * count from its arrival; an earlier open deadline stays. */
-		if (sla_compute(ctx->cal, ctx->cfg, type, u, raw->received_at,
-		    &nd) == 0) {
-			if (reopen || due == 0 || nd.response_due < due)
-				due = nd.response_due;
-			if (reopen || breach == 0 || nd.breach_at < breach)
-				breach = nd.breach_at;
+	/* The earliest message still waiting for a person, if any (a row
+	 * from before awaiting_since existed: its first, until acked). */
+	pending = t.awaiting_since ? t.awaiting_since : (t.open &&
+	    !t.acknowledged_at ? t.received_at : 0);
+	from = pending == 0 || raw->received_at < pending ? raw->received_at :
+	    pending;
+	if (pending == 0 || raise || from != pending) {
+		if (sla_compute(ctx->cal, ctx->cfg, type, u, from, &nd) == 0) {
+			due = nd.response_due;
+			breach = nd.breach_at;
 		}
 	}
 	s = prepare(ctx, "UPDATE tickets SET type = ?, urgency = ?, "
@@ -564,13 +578,38 @@ append_to_ticket(struct ingest_ctx *ctx, const struct raw_input *raw,
 		if (rc != STORE_OK)
 			return rc;
 	}
-	if (u == URG_URGENT && (raise || reopen)) {
-		rc = outbox_queue_alert(ctx->store, ctx->cfg, ticket, "raised", now);
+	if (u == URG_URGENT) {
+		rc = outbox_queue_alert(ctx->store, ctx->cfg, ticket, raise ?
+		    "raised" : "message", now);
 		if (rc < 0)
 			return rc;
 		*alerted = rc > 0;
 	}
 	return STORE_OK;
+}
+
+/* The message just stored waits for a person: it becomes the ticket's
+ * earliest unanswered one unless an earlier one still waits.  Automated
+ * mail waits for nobody. */
+static int
+mark_unanswered(struct ingest_ctx *ctx, long long ticket, long long message,
+    time_t received)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	s = prepare(ctx, "UPDATE tickets SET awaiting_since = ?, "
+	    "awaiting_message = ? WHERE id = ? AND automated = 0 AND "
+	    "(awaiting_since IS NULL OR awaiting_since > ?)", &rc);
+	if (s == NULL)
+		return store_classify(rc);
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)received);
+	sqlite3_bind_int64(s, 2, message);
+	sqlite3_bind_int64(s, 3, ticket);
+	sqlite3_bind_int64(s, 4, (sqlite3_int64)received);
+	rc = sqlite3_step(s);
+	store_stmt_done(s);
+	return rc == SQLITE_DONE ? STORE_OK : store_classify(rc);
 }
 
 static int
@@ -648,6 +687,9 @@ ingest_parsed(struct ingest_ctx *ctx, const struct raw_input *raw,
 	if (rc != STORE_OK)
 		goto out;
 	if ((rc = insert_message(ctx, raw, msg, sha, ticket, now, &message)) !=
+	    STORE_OK)
+		goto out;
+	if ((rc = mark_unanswered(ctx, ticket, message, raw->received_at)) !=
 	    STORE_OK)
 		goto out;
 	if (res->appended)

@@ -41,7 +41,7 @@ sql "$tmp/intake.db" "update tickets set status='open', automated=0,
     where id in (1,3,4);
   update tickets set status='open', automated=0,
     response_due=$(epoch 2026-12-01T14:30:00Z), breach_at=$(epoch 2026-12-01T21:00:00Z) where id=2;
-  update tickets set acknowledged_at=$(epoch 2026-12-01T12:30:00Z) where id=3;
+  update tickets set acknowledged_at=$(epoch 2026-12-01T12:30:00Z), awaiting_since=NULL where id=3;
   update tickets set status='closed', closed_at=1 where id=4;"
 
 run() { INTAKE_NOW=$1 "$INTAKE" remind $C; }
