@@ -578,13 +578,10 @@ append_to_ticket(struct ingest_ctx *ctx, const struct raw_input *raw,
 		if (rc != STORE_OK)
 			return rc;
 	}
-	if (u == URG_URGENT) {
-		rc = outbox_queue_alert(ctx->store, ctx->cfg, ticket, raise ?
-		    "raised" : "message", now);
-		if (rc < 0)
-			return rc;
-		*alerted = rc > 0;
-	}
+	/* Queued by ingest_parsed() once the message is stored: the alert
+	 * names it. */
+	if (u == URG_URGENT)
+		*alerted = raise ? 2 : 1;
 	return STORE_OK;
 }
 
@@ -648,6 +645,22 @@ alert_new_ticket(struct ingest_ctx *ctx, const struct decision *d,
 	return STORE_OK;
 }
 
+/* A new message on an urgent ticket (or one it made urgent) alerts at
+ * once, in the append's transaction: "new message on #N". */
+static int
+alert_appended(struct ingest_ctx *ctx, long long ticket, int raised,
+    time_t now, int *alerted)
+{
+	int rc;
+
+	rc = outbox_queue_alert(ctx->store, ctx->cfg, ticket, raised ?
+	    "raised" : "message", now);
+	if (rc < 0)
+		return rc;
+	*alerted = rc > 0;
+	return STORE_OK;
+}
+
 /* key_checked: the caller already looked the source key up in this
  * transaction (and found nothing), so only the content lookup remains. */
 static int
@@ -692,10 +705,13 @@ ingest_parsed(struct ingest_ctx *ctx, const struct raw_input *raw,
 	if ((rc = mark_unanswered(ctx, ticket, message, raw->received_at)) !=
 	    STORE_OK)
 		goto out;
-	if (res->appended)
+	if (res->appended) {
 		rc = event_json(ctx, ticket, now, "message", json_pack("{s:I,s:s}",
 		    "message", (json_int_t)message, "source", raw->source));
-	else
+		if (rc == STORE_OK && res->alerted)
+			rc = alert_appended(ctx, ticket, res->alerted == 2, now,
+			    &res->alerted);
+	} else
 		rc = alert_new_ticket(ctx, &d, ticket, now, &res->alerted);
 	if (rc != STORE_OK)
 		goto out;

@@ -510,8 +510,11 @@ static char *
 alert_mail_body(const struct outbox_row *r, json_t *p, char **subject)
 {
 	struct buf b;
-	const char *type = jstr(p, "type");
+	const char *type = jstr(p, "type"), *tag, *reason, *step;
+	char flags[40], deftag[48];
+	long long ticket;
 	json_t *ex;
+	int fresh;
 
 	buf_init(&b, 0);
 	if (strcmp(r->kind, "health") == 0) {
@@ -523,21 +526,44 @@ alert_mail_body(const struct outbox_row *r, json_t *p, char **subject)
 		    jstr(p, "at"));
 		return buf_steal(&b);
 	}
-	*subject = xasprintf("[intake #%lld] URGENT %s ticket%s%s",
-	    (long long)json_integer_value(json_object_get(p, "ticket")), type,
-	    jbool(p, "minor") ? " MINOR" : "", jbool(p, "danger") ?
-	    " DANGER" : "");
-	buf_addf(&b, "Ticket: %lld (%s)\nType: %s\nUrgency: %s\nFlags:%s%s%s\n"
-	    "Received: %s\nResponse due: %s\nBreach at: %s\n",
-	    (long long)json_integer_value(json_object_get(p, "ticket")),
-	    jstr(p, "reason"), type, jstr(p, "urgency"),
-	    jbool(p, "minor") ? " MINOR" : "", jbool(p, "danger") ? " DANGER" : "",
-	    jbool(p, "needs_interpreter") ? " INTERPRETER" : "",
-	    jstr(p, "received"), jstr(p, "response_due"), jstr(p, "breach_at"));
+	ticket = (long long)json_integer_value(json_object_get(p, "ticket"));
+	tag = jstr(p, "tag");
+	if (*tag == '\0') {
+		snprintf(deftag, sizeof(deftag), "[intake #%lld]", ticket);
+		tag = deftag;
+	}
+	snprintf(flags, sizeof(flags), "%s%s%s", jbool(p, "minor") ? " MINOR" :
+	    "", jbool(p, "danger") ? " DANGER" : "",
+	    jbool(p, "needs_interpreter") ? " INTERPRETER" : "");
+	reason = jstr(p, "reason");
+	step = jstr(p, "step");
+	fresh = strcmp(reason, "message") == 0 || strcmp(reason, "raised") == 0;
+	if (strncmp(step, "escalation", 10) == 0)
+		*subject = xasprintf("%s URGENT %s: #%lld %s ticket%s not "
+		    "acknowledged", tag, step, ticket, type, flags);
+	else if (fresh)
+		*subject = xasprintf("%s URGENT new message on #%lld: %s ticket%s",
+		    tag, ticket, type, flags);
+	else
+		*subject = xasprintf("%s URGENT %s ticket%s", tag, type, flags);
+	buf_addf(&b, "Ticket:        #%lld %s\nWhy:           %s\n"
+	    "Step:          %s\nType:          %s\nUrgency:       %s\n"
+	    "Flags:         %s\nReceived:      %s\n",
+	    ticket, tag, fresh ? "new message on the ticket" : reason, step,
+	    type, jstr(p, "urgency"), *flags ? flags + 1 : "none",
+	    jstr(p, "received"));
+	if (*jstr(p, "message_received"))
+		buf_addf(&b, "Message:       %s (%lld message%s on the ticket)\n",
+		    jstr(p, "message_received"), (long long)json_integer_value(
+		    json_object_get(p, "messages")), json_integer_value(
+		    json_object_get(p, "messages")) == 1 ? "" : "s");
+	buf_addf(&b, "Response due:  %s\nBreach at:     %s\n",
+	    jstr(p, "response_due"), jstr(p, "breach_at"));
 	/* Present only when alerts.include_excerpt was on when queued. */
 	if ((ex = json_object_get(p, "excerpt")) != NULL && json_is_string(ex))
 		buf_addf(&b, "\nExcerpt:\n%s\n", json_string_value(ex));
-	buf_addstr(&b, "\nRun 'intake show N' for the ticket.\n");
+	buf_addf(&b, "\nAcknowledge: intake ack %lld --by NAME\n"
+	    "Read it:     intake show %lld\n", ticket, ticket);
 	return buf_steal(&b);
 }
 

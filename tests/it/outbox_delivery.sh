@@ -58,7 +58,8 @@ for f in "$tmp"/smtp/mail-*.env; do
 done
 [ -n "${A:-}" ] && [ -n "${K:-}" ] || fail "alert or ack mail missing: $(ls "$tmp/smtp")"
 $CHECK "$A" rcpt=oncall@example.org "subject=[intake #1] URGENT crisis ticket" \
-    header=Auto-Submitted:auto-generated "text_has=Ticket: 1" \
+    header=Auto-Submitted:auto-generated "text_has=Ticket:        #1 [intake #1]" \
+    "text_has=Acknowledge: intake ack 1 --by NAME" "text_lacks=intake show N" \
     body_lacks=passport || fail "alert mail"
 $CHECK "$K" rcpt=ana@example.net "subject=[intake #1] We received your message" \
     header=Auto-Submitted:auto-replied "header=In-Reply-To:<m1@example.net>" \
