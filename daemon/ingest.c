@@ -17,6 +17,7 @@
 #include "log.h"
 #include "outbox.h"
 #include "sla.h"
+#include "tag.h"
 #include "util.h"
 
 #define SUBJECT_MAX	300
@@ -61,6 +62,16 @@ ingest_ctx_init(struct ingest_ctx *ctx, const struct config *cfg,
 	ctx->limits.max_text_bytes = cfg->max_text_bytes;
 	ctx->limits.max_decode_ratio = cfg->max_decode_ratio;
 	ctx->limits.timeout_ms = cfg->parse_timeout * 1000;
+	/* Create the subject-tag key now (tag.h), not on the first reply:
+	 * a failure is logged once, and tags are then ignored. */
+	{
+		char *err = NULL;
+
+		if (tag_key_init(cfg, &err) == -1) {
+			log_err("subject tags: %s", err);
+			free(err);
+		}
+	}
 }
 
 /* The store's prepared-once statement for sql: store_stmt_done() after
@@ -181,27 +192,6 @@ load_ticket(struct ingest_ctx *ctx, long long id, struct ticket_row *t)
 	return STORE_OK;
 }
 
-/* "[intake #123]" anywhere in the subject: the ticket it names, or 0. */
-static long long
-subject_tag(const char *subject)
-{
-	const char *p;
-	long long n;
-
-	if (subject == NULL)
-		return 0;
-	for (p = subject; (p = strstr(p, "[intake #")) != NULL; p++) {
-		const char *q = p + 9;
-
-		n = 0;
-		while (isdigit((unsigned char)*q) && n < 1000000000000LL)
-			n = n * 10 + (*q++ - '0');
-		if (*q == ']' && n > 0)
-			return n;
-	}
-	return 0;
-}
-
 /* The ticket of a stored message named by In-Reply-To or References. */
 static int
 find_thread_by_ids(struct ingest_ctx *ctx, const char *ids, long long *ticket)
@@ -235,7 +225,8 @@ find_thread_by_ids(struct ingest_ctx *ctx, const char *ids, long long *ticket)
 	return STORE_OK;
 }
 
-/* Threading: the subject tag wins, then In-Reply-To, then References. */
+/* Threading: the keyed subject tag wins, then In-Reply-To, then
+ * References. */
 static int
 find_thread(struct ingest_ctx *ctx, const struct message *msg,
     long long *ticket)
@@ -245,7 +236,9 @@ find_thread(struct ingest_ctx *ctx, const struct message *msg,
 	int rc;
 
 	*ticket = 0;
-	tag = subject_tag(msg->subject);
+	/* Only a tag whose MAC verifies (tag.h): a plain or forged
+	 * "[intake #N]" threads nothing. */
+	tag = tag_find(ctx->cfg, msg->subject);
 	if (tag) {
 		if ((rc = load_ticket(ctx, tag, &t)) != STORE_OK)
 			return rc;

@@ -30,6 +30,7 @@
 #include "parsechild.h"
 #include "source.h"
 #include "store.h"
+#include "tag.h"
 #include "triage.h"
 #include "util.h"
 
@@ -534,6 +535,7 @@ main(int argc, char **argv)
 	struct options o;
 	struct service sv;
 	const char *path;
+	char *tagerr = NULL;
 	int rc;
 
 	log_init("intaked", LOG_PRI_INFO);
@@ -557,6 +559,12 @@ main(int argc, char **argv)
 		service_free(&sv);
 		curl_global_cleanup();
 		return 0;
+	}
+	/* The subject-tag key, created 0600 at first start (tag.h).  Without
+	 * it replies still thread by In-Reply-To; tags are ignored. */
+	if (tag_key_init(&sv.cfg, &tagerr) == -1) {
+		log_err("subject tags: %s", tagerr);
+		free(tagerr);
 	}
 	log_set_level(o.debug ? LOG_PRI_DEBUG : sv.cfg.log_level);
 	log_notice("started: %zu sources, database %s", sv.nsources,

@@ -18,6 +18,7 @@
 
 #include "log.h"
 #include "notify.h"
+#include "tag.h"
 #include "util.h"
 
 #define CONNECT_TIMEOUT_MS	10000L
@@ -593,7 +594,7 @@ deliver_email(const struct config *cfg, const struct outbox_row *r, json_t *p,
     char **err)
 {
 	struct buf m;
-	char *subject = NULL, *body = NULL, *lf, *to1[1];
+	char *subject = NULL, *body = NULL, *lf, *to1[1], tag[TAG_MAX];
 	char *const *to;
 	const char *from = cfg->smtp_from, *auto_sub = "auto-generated";
 	const char *irt = NULL;
@@ -608,8 +609,9 @@ deliver_email(const struct config *cfg, const struct outbox_row *r, json_t *p,
 			from = cfg->ack_from;
 		auto_sub = "auto-replied";
 		irt = json_string_value(json_object_get(p, "in_reply_to"));
-		subject = xasprintf("[intake #%lld] We received your message",
-		    r->ticket);
+		/* The keyed tag: the reply threads, a guess does not. */
+		tag_format(cfg, r->ticket, tag, sizeof(tag));
+		subject = xasprintf("%s We received your message", tag);
 		body = notify_crlf(ack_text);
 	} else {
 		to = cfg->alerts_to;

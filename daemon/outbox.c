@@ -6,6 +6,7 @@
 #include <jansson.h>
 
 #include "outbox.h"
+#include "tag.h"
 #include "util.h"
 
 int
@@ -97,7 +98,7 @@ outbox_alert_payload(struct store *st, const struct config *cfg,
 {
 	sqlite3_stmt *s;
 	json_t *p;
-	char cmd[80];
+	char cmd[80], tag[TAG_MAX];
 	long long msg;
 	int rc;
 
@@ -144,6 +145,8 @@ outbox_alert_payload(struct store *st, const struct config *cfg,
 	    10)));
 	store_stmt_done(s);
 	json_object_set_new(p, "step", json_string("alert"));
+	tag_format(cfg, ticket, tag, sizeof(tag));
+	json_object_set_new(p, "tag", json_string(tag));
 	snprintf(cmd, sizeof(cmd), "intake ack %lld --by NAME", ticket);
 	json_object_set_new(p, "ack_command", json_string(cmd));
 	if (cfg->alerts_include_excerpt)

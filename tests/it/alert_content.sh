@@ -36,10 +36,12 @@ sql "$DB" "update tickets set minor = 1, danger = 1, needs_interpreter = 1 where
 "$INTAKE" reclassify 1 --type crisis $C >/dev/null || fail "reclassify"
 [ "$(alerts)" = 1 ] || fail "reclassify: $(alerts) alerts"
 once
+TAG1=$("$PY" "$top/tests/tools/tag.py" "$tmp/tag.key" 1)
+TAG2=$("$PY" "$top/tests/tools/tag.py" "$tmp/tag.key" 2)
 M="$tmp/smtp/mail-1.eml"
 $CHECK "$M" rcpt=oncall@example.org \
-    "subject=[intake #1] URGENT crisis ticket MINOR DANGER INTERPRETER" \
-    "text_has=Ticket:        #1 [intake #1]" "text_has=Type:          crisis" \
+    "subject=$TAG1 URGENT crisis ticket MINOR DANGER INTERPRETER" \
+    "text_has=Ticket:        #1 $TAG1" "text_has=Type:          crisis" \
     "text_has=Urgency:       urgent" "text_has=Flags:         MINOR DANGER INTERPRETER" \
     "text_has=Step:          alert" "text_has=Received:      20" \
     "text_has=Response due:  20" "text_has=Breach at:     20" \
@@ -52,7 +54,7 @@ msg r2@x 'Re: question' 'Please, anything.' r1@x
 [ "$(alerts)" = 2 ] || fail "new message on an urgent ticket: $(alerts) alerts"
 once
 M="$tmp/smtp/mail-2.eml"
-$CHECK "$M" "subject=[intake #1] URGENT new message on #1: crisis ticket MINOR DANGER INTERPRETER" \
+$CHECK "$M" "subject=$TAG1 URGENT new message on #1: crisis ticket MINOR DANGER INTERPRETER" \
     "text_has=Message:       20" "text_has=(2 messages on the ticket)" \
     "body_lacks=anything" || fail "new-message alert"
 
@@ -64,7 +66,7 @@ msg q3@x 'Re: stats' 'My boss took my passport and I cannot leave the house.' q2
 [ "$(alerts)" = 3 ] || fail "a reply that triages urgent: $(alerts) alerts"
 [ "$(sql "$DB" "select json_extract(payload, '\$.reason') from outbox order by id desc limit 1")" = raised ] || fail "reason"
 once
-$CHECK "$tmp/smtp/mail-3.eml" "subject=[intake #2] URGENT new message on #2: crisis ticket" \
+$CHECK "$tmp/smtp/mail-3.eml" "subject=$TAG2 URGENT new message on #2: crisis ticket" \
     "body_lacks=passport" || fail "raised alert"
 
 # include_excerpt: the new message's text, not the first one's.
