@@ -23,11 +23,13 @@
 
 #include "calendar.h"
 #include "config.h"
+#include "escalate.h"
 #include "ingest.h"
 #include "log.h"
 #include "notify.h"
 #include "outbox.h"
 #include "parsechild.h"
+#include "remind.h"
 #include "source.h"
 #include "store.h"
 #include "tag.h"
@@ -405,9 +407,14 @@ check_stale(struct service *sv, time_t started)
 	sqlite3_finalize(s);
 }
 
+/* The escalation's steps due now (escalate.h), then the outbox, so a step
+ * goes out in the same round.  INTAKE_NOW sets the escalation's clock in
+ * tests only (remind_now()). */
 static void
 deliver_outbox(struct service *sv)
 {
+	if (escalate_run(sv->store, &sv->cfg, remind_now()) < 0)
+		log_warning("escalation: retrying next round");
 	notify_deliver_due(sv->store, &sv->cfg, time(NULL), OUTBOX_MAX);
 }
 

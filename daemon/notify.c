@@ -598,7 +598,9 @@ deliver_email(const struct config *cfg, const struct outbox_row *r, json_t *p,
 	char *const *to;
 	const char *from = cfg->smtp_from, *auto_sub = "auto-generated";
 	const char *irt = NULL;
-	size_t nto;
+	char **own = NULL;
+	json_t *list;
+	size_t nto, k;
 	int rc;
 
 	if (strcmp(r->kind, "ack") == 0) {
@@ -613,6 +615,29 @@ deliver_email(const struct config *cfg, const struct outbox_row *r, json_t *p,
 		tag_format(cfg, r->ticket, tag, sizeof(tag));
 		subject = xasprintf("%s We received your message", tag);
 		body = notify_crlf(ack_text);
+	} else if ((list = json_object_get(p, "notify")) != NULL) {
+		/* An escalation step names whom it pages (escalate.h). */
+		nto = json_array_size(list);
+		own = xcalloc(nto + 1, sizeof(*own));
+		for (k = 0; k < nto; k++)
+			own[k] = (char *)json_string_value(json_array_get(list,
+			    k));
+		for (k = 0; k < nto; k++)
+			if (own[k] == NULL) {
+				free(own);
+				*err = xstrdup("escalation: notify is not a "
+				    "list of addresses");
+				return NOTIFY_CONFIG;
+			}
+		to = own;
+		if (nto == 0) {
+			free(own);
+			*err = xstrdup("escalation: nobody to notify");
+			return NOTIFY_CONFIG;
+		}
+		lf = alert_mail_body(r, p, &subject);
+		body = notify_crlf(lf);
+		free(lf);
 	} else {
 		to = cfg->alerts_to;
 		nto = cfg->alerts_nto;
@@ -626,21 +651,20 @@ deliver_email(const struct config *cfg, const struct outbox_row *r, json_t *p,
 	}
 	if (from == NULL) {
 		*err = xstrdup("smtp.from is not configured");
-		free(subject);
-		free(body);
-		return NOTIFY_CONFIG;
+		rc = NOTIFY_CONFIG;
+		goto out;
 	}
 	buf_init(&m, 0);
 	if (notify_mail_head(&m, from, to, nto, subject, auto_sub, irt,
-	    time(NULL), err) == -1) {
-		buf_free(&m);
-		free(subject);
-		free(body);
-		return NOTIFY_CONFIG;
+	    time(NULL), err) == -1)
+		rc = NOTIFY_CONFIG;
+	else {
+		notify_mail_text(&m, body);
+		rc = notify_send_mail(cfg, to, nto, m.data, m.len, err);
 	}
-	notify_mail_text(&m, body);
-	rc = notify_send_mail(cfg, to, nto, m.data, m.len, err);
 	buf_free(&m);
+out:
+	free(own);
 	free(subject);
 	free(body);
 	return rc;
@@ -651,7 +675,7 @@ deliver_row(const struct config *cfg, const struct outbox_row *r, char **err)
 {
 	json_error_t jerr;
 	json_t *p;
-	char key[64];
+	char key[128];
 	int rc;
 
 	*err = NULL;
@@ -662,7 +686,12 @@ deliver_row(const struct config *cfg, const struct outbox_row *r, char **err)
 		return NOTIFY_CONFIG;
 	}
 	if (strcmp(r->channel, "webhook") == 0) {
-		snprintf(key, sizeof(key), "intake-outbox-%lld", r->id);
+		/* An escalation step has its own key (ticket, message, step),
+		 * so a receiver folds a repeat of the same page. */
+		if (*jstr(p, "key"))
+			snprintf(key, sizeof(key), "%s", jstr(p, "key"));
+		else
+			snprintf(key, sizeof(key), "intake-outbox-%lld", r->id);
 		rc = notify_post_json(cfg, cfg->alerts_webhook, r->payload, key,
 		    err);
 	} else if (strcmp(r->channel, "email") == 0)
