@@ -156,10 +156,13 @@ enum {
 
 #define MSG_COLS "id, source, message_id, received_at, date_header, " \
 	"from_addr, from_name, to_addr, subject, parse_status, parse_error, " \
-	"attachments, text, size"
+	"attachments, text, size, responded_at, (direction = 'in' AND " \
+	"responded_at IS NULL AND (SELECT automated FROM tickets WHERE " \
+	"tickets.id = ticket_id) = 0)"
 enum {
 	MC_ID, MC_SOURCE, MC_MSGID, MC_RECV, MC_DATE, MC_FROM, MC_NAME, MC_TO,
-	MC_SUBJECT, MC_STATUS, MC_ERROR, MC_ATTS, MC_TEXT, MC_SIZE
+	MC_SUBJECT, MC_STATUS, MC_ERROR, MC_ATTS, MC_TEXT, MC_SIZE,
+	MC_RESPONDED, MC_UNANSWERED
 };
 
 static void
@@ -253,8 +256,10 @@ show_message_text(sqlite3_stmt *m, int n, int total, int *natt)
 {
 	char a[40];
 
-	printf("\n--- message %d of %d (#%lld, %s) ---\n", n, total,
-	    sqlite3_column_int64(m, MC_ID), col(m, MC_SOURCE));
+	/* A contact message nobody has answered yet (doc/sla.md). */
+	printf("\n--- message %d of %d (#%lld, %s)%s ---\n", n, total,
+	    sqlite3_column_int64(m, MC_ID), col(m, MC_SOURCE),
+	    sqlite3_column_int(m, MC_UNANSWERED) ? " UNANSWERED" : "");
 	printf("From:     ");
 	if (col(m, MC_NAME)) {
 		put_safe(col(m, MC_NAME), 0, "");
@@ -351,6 +356,8 @@ message_json(sqlite3_stmt *m)
 		{ "size", MC_SIZE, J_INT },
 		{ "attachments", MC_ATTS, J_STORED },
 		{ "text", MC_TEXT, J_TEXT },
+		{ "responded_at", MC_RESPONDED, J_TIME },
+		{ "unanswered", MC_UNANSWERED, J_BOOL },
 	};
 
 	return j_row(m, f, sizeof(f) / sizeof(f[0]));

@@ -681,6 +681,106 @@ load_alerts(struct cfgctx *c, const config_setting_t *g, struct config *cfg)
 }
 
 static void
+free_escalation(struct config *cfg)
+{
+	size_t i, k;
+
+	for (i = 0; i < cfg->nescalation; i++) {
+		for (k = 0; k < cfg->escalation[i].nto; k++)
+			free(cfg->escalation[i].to[k]);
+		free(cfg->escalation[i].to);
+	}
+	free(cfg->escalation);
+	cfg->escalation = NULL;
+	cfg->nescalation = 0;
+}
+
+/* notify = "oncall" | "escalation" | "oncall+escalation" | ["a@b", ...] */
+static void
+load_esc_notify(struct cfgctx *c, const config_setting_t *g,
+    struct escalation_step *st)
+{
+	const config_setting_t *s = member(g, "notify");
+	const char *v;
+
+	if (s == NULL) {
+		cfg_error(c, g, "escalation: a step needs notify");
+		return;
+	}
+	if (config_setting_type(s) == CONFIG_TYPE_STRING) {
+		v = config_setting_get_string(s);
+		if (strcmp(v, "oncall") == 0)
+			st->notify = ESC_NOTIFY_ONCALL;
+		else if (strcmp(v, "escalation") == 0)
+			st->notify = ESC_NOTIFY_ESCALATION;
+		else if (strcmp(v, "oncall+escalation") == 0)
+			st->notify = ESC_NOTIFY_ONCALL | ESC_NOTIFY_ESCALATION;
+		else
+			cfg_error(c, s, "escalation: notify '%s' is not "
+			    "\"oncall\", \"escalation\", \"oncall+escalation\" "
+			    "or a list of addresses", v);
+		return;
+	}
+	/* A list of addresses: this step pages them; they are the
+	 * "escalation" targets of the other steps. */
+	get_strings(c, g, "notify", &st->to, &st->nto);
+	if (st->nto == 0)
+		cfg_error(c, s, "escalation: notify lists no address");
+}
+
+static void
+load_escalation(struct cfgctx *c, const config_setting_t *s,
+    struct config *cfg)
+{
+	static const char *const keys[] = { "after", "repeat_minutes", "notify",
+	    NULL };
+	const char *after = NULL;
+	int i, n;
+
+	if (s == NULL)
+		return;
+	if (!config_setting_is_list(s)) {
+		type_error(c, s, "a list of groups ( { ... }, { ... } )");
+		return;
+	}
+	free_escalation(cfg);
+	n = config_setting_length(s);
+	cfg->escalation = xcalloc((size_t)n + 1, sizeof(*cfg->escalation));
+	for (i = 0; i < n; i++) {
+		const config_setting_t *g = config_setting_get_elem(s,
+		    (unsigned)i);
+		struct escalation_step *st = &cfg->escalation[cfg->nescalation++];
+
+		if (open_group(c, g, keys) == -1)
+			continue;
+		after = NULL;
+		if (config_setting_lookup_string(g, "after", &after) ==
+		    CONFIG_TRUE) {
+			if (strcmp(after, "response_due") == 0)
+				st->after = ESC_AFTER_RESPONSE_DUE;
+			else if (strcmp(after, "breach") == 0)
+				st->after = ESC_AFTER_BREACH;
+			else
+				cfg_error(c, g, "escalation: after '%s' is not "
+				    "\"response_due\" or \"breach\"", after);
+		}
+		get_intv(c, g, "repeat_minutes", 1, 10080, &st->repeat_minutes);
+		if (st->repeat_minutes && after)
+			cfg_error(c, g, "escalation: a step has after or "
+			    "repeat_minutes, not both");
+		else if (st->repeat_minutes) {
+			st->after = ESC_REPEAT;
+			if (i == 0)
+				cfg_error(c, g, "escalation: a repeat step "
+				    "repeats the step before it: not first");
+		} else if (after == NULL)
+			cfg_error(c, g, "escalation: a step needs after or "
+			    "repeat_minutes");
+		load_esc_notify(c, g, st);
+	}
+}
+
+static void
 load_smtp(struct cfgctx *c, const config_setting_t *g, struct config *cfg)
 {
 	static const char *const keys[] = { "url", "user", "password_file",
@@ -791,7 +891,8 @@ load_root(struct cfgctx *c, const config_setting_t *root, struct config *cfg)
 	static const char *const keys[] = { "database", "database_group",
 	    "timezone", "business_hours", "holidays", "sla", "sources",
 	    "limits", "triage", "alerts", "smtp", "remind", "ack", "retention",
-	    "log_level", "busy_timeout_ms", "allow_fixed_zone", NULL };
+	    "log_level", "busy_timeout_ms", "allow_fixed_zone", "escalation",
+	    NULL };
 	const config_setting_t *s;
 	char *zone;
 
@@ -817,6 +918,7 @@ load_root(struct cfgctx *c, const config_setting_t *root, struct config *cfg)
 	load_alerts(c, member(root, "alerts"), cfg);
 	load_smtp(c, member(root, "smtp"), cfg);
 	load_remind(c, member(root, "remind"), cfg);
+	load_escalation(c, member(root, "escalation"), cfg);
 	load_misc_group(c, root, cfg);
 	load_log_level(c, root, cfg);
 	get_intv(c, root, "busy_timeout_ms", 0, 3600000, &cfg->busy_timeout_ms);
@@ -860,6 +962,17 @@ config_defaults(struct config *cfg)
 	memcpy(cfg->remind_at, remind_at, sizeof(remind_at));
 	cfg->remind_nat = NELEM(remind_at);
 	cfg->remind_lead_minutes = 120;
+	/* escalation: oncall at response_due, escalation at breach, both
+	 * every 30 minutes after that */
+	cfg->escalation = xcalloc(3, sizeof(*cfg->escalation));
+	cfg->escalation[0].after = ESC_AFTER_RESPONSE_DUE;
+	cfg->escalation[0].notify = ESC_NOTIFY_ONCALL;
+	cfg->escalation[1].after = ESC_AFTER_BREACH;
+	cfg->escalation[1].notify = ESC_NOTIFY_ESCALATION;
+	cfg->escalation[2].after = ESC_REPEAT;
+	cfg->escalation[2].repeat_minutes = 30;
+	cfg->escalation[2].notify = ESC_NOTIFY_ONCALL | ESC_NOTIFY_ESCALATION;
+	cfg->nescalation = 3;
 	cfg->log_level = LOG_PRI_INFO;
 	cfg->busy_timeout_ms = 5000;
 }
@@ -919,6 +1032,7 @@ config_free(struct config *cfg)
 	free_strv(cfg->remind_to, cfg->remind_nto);
 	free(cfg->remind_webhook);
 	free(cfg->ack_from);
+	free_escalation(cfg);
 	memset(cfg, 0, sizeof(*cfg));
 }
 

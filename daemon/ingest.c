@@ -17,6 +17,7 @@
 #include "log.h"
 #include "outbox.h"
 #include "sla.h"
+#include "tag.h"
 #include "util.h"
 
 #define SUBJECT_MAX	300
@@ -37,6 +38,9 @@ struct ticket_row {
 	int		 open;
 	time_t		 response_due;
 	time_t		 breach_at;
+	time_t		 received_at;
+	time_t		 acknowledged_at;
+	time_t		 awaiting_since;	/* earliest unanswered, or 0 */
 };
 
 void
@@ -58,6 +62,16 @@ ingest_ctx_init(struct ingest_ctx *ctx, const struct config *cfg,
 	ctx->limits.max_text_bytes = cfg->max_text_bytes;
 	ctx->limits.max_decode_ratio = cfg->max_decode_ratio;
 	ctx->limits.timeout_ms = cfg->parse_timeout * 1000;
+	/* Create the subject-tag key now (tag.h), not on the first reply:
+	 * a failure is logged once, and tags are then ignored. */
+	{
+		char *err = NULL;
+
+		if (tag_key_init(cfg, &err) == -1) {
+			log_err("subject tags: %s", err);
+			free(err);
+		}
+	}
 }
 
 /* The store's prepared-once statement for sql: store_stmt_done() after
@@ -149,8 +163,9 @@ load_ticket(struct ingest_ctx *ctx, long long id, struct ticket_row *t)
 	int rc, step;
 
 	memset(t, 0, sizeof(*t));
-	s = prepare(ctx, "SELECT type, urgency, status, response_due, breach_at "
-	    "FROM tickets WHERE id = ?", &rc);
+	s = prepare(ctx, "SELECT type, urgency, status, response_due, breach_at, "
+	    "received_at, acknowledged_at, awaiting_since FROM tickets "
+	    "WHERE id = ?", &rc);
 	if (s == NULL)
 		return store_classify(rc);
 	sqlite3_bind_int64(s, 1, id);
@@ -167,32 +182,14 @@ load_ticket(struct ingest_ctx *ctx, long long id, struct ticket_row *t)
 		    "open") == 0;
 		t->response_due = (time_t)sqlite3_column_int64(s, 3);
 		t->breach_at = (time_t)sqlite3_column_int64(s, 4);
+		t->received_at = (time_t)sqlite3_column_int64(s, 5);
+		t->acknowledged_at = (time_t)sqlite3_column_int64(s, 6);
+		t->awaiting_since = (time_t)sqlite3_column_int64(s, 7);
 	}
 	store_stmt_done(s);
 	if (step != SQLITE_ROW && step != SQLITE_DONE)
 		return store_classify(step);
 	return STORE_OK;
-}
-
-/* "[intake #123]" anywhere in the subject: the ticket it names, or 0. */
-static long long
-subject_tag(const char *subject)
-{
-	const char *p;
-	long long n;
-
-	if (subject == NULL)
-		return 0;
-	for (p = subject; (p = strstr(p, "[intake #")) != NULL; p++) {
-		const char *q = p + 9;
-
-		n = 0;
-		while (isdigit((unsigned char)*q) && n < 1000000000000LL)
-			n = n * 10 + (*q++ - '0');
-		if (*q == ']' && n > 0)
-			return n;
-	}
-	return 0;
 }
 
 /* The ticket of a stored message named by In-Reply-To or References. */
@@ -228,7 +225,8 @@ find_thread_by_ids(struct ingest_ctx *ctx, const char *ids, long long *ticket)
 	return STORE_OK;
 }
 
-/* Threading: the subject tag wins, then In-Reply-To, then References. */
+/* Threading: the keyed subject tag wins, then In-Reply-To, then
+ * References. */
 static int
 find_thread(struct ingest_ctx *ctx, const struct message *msg,
     long long *ticket)
@@ -238,7 +236,9 @@ find_thread(struct ingest_ctx *ctx, const struct message *msg,
 	int rc;
 
 	*ticket = 0;
-	tag = subject_tag(msg->subject);
+	/* Only a tag whose MAC verifies (tag.h): a plain or forged
+	 * "[intake #N]" threads nothing. */
+	tag = tag_find(ctx->cfg, msg->subject);
 	if (tag) {
 		if ((rc = load_ticket(ctx, tag, &t)) != STORE_OK)
 			return rc;
@@ -489,7 +489,13 @@ decide(struct ingest_ctx *ctx, const struct raw_input *raw,
 	}
 }
 
-/* Append to an existing ticket: reopen, and raise (never lower) it. */
+/*
+ * Append to an existing ticket: reopen, and raise (never lower) it.  The
+ * new message is unanswered whatever was answered before (doc/sla.md,
+ * "Every contact message"): the ticket's deadlines are those of its
+ * earliest unanswered message, at the ticket's (raised) urgency.  On an
+ * urgent ticket every new message alerts at once.
+ */
 static int
 append_to_ticket(struct ingest_ctx *ctx, const struct raw_input *raw,
     const struct decision *d, long long ticket, time_t now, int *alerted)
@@ -500,7 +506,7 @@ append_to_ticket(struct ingest_ctx *ctx, const struct raw_input *raw,
 	enum urgency u;
 	enum call_type type;
 	int rc, raise, reopen;
-	time_t due, breach;
+	time_t due, breach, pending, from;
 
 	*alerted = 0;
 	if ((rc = load_ticket(ctx, ticket, &t)) != STORE_OK)
@@ -519,15 +525,16 @@ append_to_ticket(struct ingest_ctx *ctx, const struct raw_input *raw,
 	u = urgency_effective(type, u);
 	due = t.response_due;
 	breach = t.breach_at;
-	if (raise || reopen) {
-		/* The new contact needs an answer of its own: its deadlines
-		 * count from its arrival; an earlier open deadline stays. */
-		if (sla_compute(ctx->cal, ctx->cfg, type, u, raw->received_at,
-		    &nd) == 0) {
-			if (reopen || due == 0 || nd.response_due < due)
-				due = nd.response_due;
-			if (reopen || breach == 0 || nd.breach_at < breach)
-				breach = nd.breach_at;
+	/* The earliest message still waiting for a person, if any (a row
+	 * from before awaiting_since existed: its first, until acked). */
+	pending = t.awaiting_since ? t.awaiting_since : (t.open &&
+	    !t.acknowledged_at ? t.received_at : 0);
+	from = pending == 0 || raw->received_at < pending ? raw->received_at :
+	    pending;
+	if (pending == 0 || raise || from != pending) {
+		if (sla_compute(ctx->cal, ctx->cfg, type, u, from, &nd) == 0) {
+			due = nd.response_due;
+			breach = nd.breach_at;
 		}
 	}
 	s = prepare(ctx, "UPDATE tickets SET type = ?, urgency = ?, "
@@ -564,13 +571,35 @@ append_to_ticket(struct ingest_ctx *ctx, const struct raw_input *raw,
 		if (rc != STORE_OK)
 			return rc;
 	}
-	if (u == URG_URGENT && (raise || reopen)) {
-		rc = outbox_queue_alert(ctx->store, ctx->cfg, ticket, "raised", now);
-		if (rc < 0)
-			return rc;
-		*alerted = rc > 0;
-	}
+	/* Queued by ingest_parsed() once the message is stored: the alert
+	 * names it. */
+	if (u == URG_URGENT)
+		*alerted = raise ? 2 : 1;
 	return STORE_OK;
+}
+
+/* The message just stored waits for a person: it becomes the ticket's
+ * earliest unanswered one unless an earlier one still waits.  Automated
+ * mail waits for nobody. */
+static int
+mark_unanswered(struct ingest_ctx *ctx, long long ticket, long long message,
+    time_t received)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	s = prepare(ctx, "UPDATE tickets SET awaiting_since = ?, "
+	    "awaiting_message = ? WHERE id = ? AND automated = 0 AND "
+	    "(awaiting_since IS NULL OR awaiting_since > ?)", &rc);
+	if (s == NULL)
+		return store_classify(rc);
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)received);
+	sqlite3_bind_int64(s, 2, message);
+	sqlite3_bind_int64(s, 3, ticket);
+	sqlite3_bind_int64(s, 4, (sqlite3_int64)received);
+	rc = sqlite3_step(s);
+	store_stmt_done(s);
+	return rc == SQLITE_DONE ? STORE_OK : store_classify(rc);
 }
 
 static int
@@ -603,6 +632,22 @@ alert_new_ticket(struct ingest_ctx *ctx, const struct decision *d,
 	if (d->dl.urgency != URG_URGENT)
 		return STORE_OK;
 	rc = outbox_queue_alert(ctx->store, ctx->cfg, ticket, "new", now);
+	if (rc < 0)
+		return rc;
+	*alerted = rc > 0;
+	return STORE_OK;
+}
+
+/* A new message on an urgent ticket (or one it made urgent) alerts at
+ * once, in the append's transaction: "new message on #N". */
+static int
+alert_appended(struct ingest_ctx *ctx, long long ticket, int raised,
+    time_t now, int *alerted)
+{
+	int rc;
+
+	rc = outbox_queue_alert(ctx->store, ctx->cfg, ticket, raised ?
+	    "raised" : "message", now);
 	if (rc < 0)
 		return rc;
 	*alerted = rc > 0;
@@ -650,10 +695,16 @@ ingest_parsed(struct ingest_ctx *ctx, const struct raw_input *raw,
 	if ((rc = insert_message(ctx, raw, msg, sha, ticket, now, &message)) !=
 	    STORE_OK)
 		goto out;
-	if (res->appended)
+	if ((rc = mark_unanswered(ctx, ticket, message, raw->received_at)) !=
+	    STORE_OK)
+		goto out;
+	if (res->appended) {
 		rc = event_json(ctx, ticket, now, "message", json_pack("{s:I,s:s}",
 		    "message", (json_int_t)message, "source", raw->source));
-	else
+		if (rc == STORE_OK && res->alerted)
+			rc = alert_appended(ctx, ticket, res->alerted == 2, now,
+			    &res->alerted);
+	} else
 		rc = alert_new_ticket(ctx, &d, ticket, now, &res->alerted);
 	if (rc != STORE_OK)
 		goto out;

@@ -23,13 +23,16 @@
 
 #include "calendar.h"
 #include "config.h"
+#include "escalate.h"
 #include "ingest.h"
 #include "log.h"
 #include "notify.h"
 #include "outbox.h"
 #include "parsechild.h"
+#include "remind.h"
 #include "source.h"
 #include "store.h"
+#include "tag.h"
 #include "triage.h"
 #include "util.h"
 
@@ -429,9 +432,14 @@ check_stale(struct service *sv)
 	sqlite3_finalize(s);
 }
 
+/* The escalation's steps due now (escalate.h), then the outbox, so a step
+ * goes out in the same round.  INTAKE_NOW sets the escalation's clock in
+ * tests only (remind_now()). */
 static void
 deliver_outbox(struct service *sv)
 {
+	if (escalate_run(sv->store, &sv->cfg, remind_now()) < 0)
+		log_warning("escalation: retrying next round");
 	notify_deliver_due(sv->store, &sv->cfg, time(NULL), OUTBOX_MAX);
 }
 
@@ -558,6 +566,7 @@ main(int argc, char **argv)
 	struct options o;
 	struct service sv;
 	const char *path;
+	char *tagerr = NULL;
 	int rc;
 
 	log_init("intaked", LOG_PRI_INFO);
@@ -581,6 +590,12 @@ main(int argc, char **argv)
 		service_free(&sv);
 		curl_global_cleanup();
 		return 0;
+	}
+	/* The subject-tag key, created 0600 at first start (tag.h).  Without
+	 * it replies still thread by In-Reply-To; tags are ignored. */
+	if (tag_key_init(&sv.cfg, &tagerr) == -1) {
+		log_err("subject tags: %s", tagerr);
+		free(tagerr);
 	}
 	log_set_level(o.debug ? LOG_PRI_DEBUG : sv.cfg.log_level);
 	log_notice("started: %zu sources, database %s", sv.nsources,

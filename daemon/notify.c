@@ -19,6 +19,7 @@
 #include "log.h"
 #include "net.h"
 #include "notify.h"
+#include "tag.h"
 #include "util.h"
 
 #define CONNECT_TIMEOUT_MS	10000L
@@ -499,8 +500,11 @@ static char *
 alert_mail_body(const struct outbox_row *r, json_t *p, char **subject)
 {
 	struct buf b;
-	const char *type = jstr(p, "type");
+	const char *type = jstr(p, "type"), *tag, *reason, *step;
+	char flags[40], deftag[48];
+	long long ticket;
 	json_t *ex;
+	int fresh;
 
 	buf_init(&b, 0);
 	if (strcmp(r->kind, "health") == 0) {
@@ -512,21 +516,44 @@ alert_mail_body(const struct outbox_row *r, json_t *p, char **subject)
 		    jstr(p, "at"));
 		return buf_steal(&b);
 	}
-	*subject = xasprintf("[intake #%lld] URGENT %s ticket%s%s",
-	    (long long)json_integer_value(json_object_get(p, "ticket")), type,
-	    jbool(p, "minor") ? " MINOR" : "", jbool(p, "danger") ?
-	    " DANGER" : "");
-	buf_addf(&b, "Ticket: %lld (%s)\nType: %s\nUrgency: %s\nFlags:%s%s%s\n"
-	    "Received: %s\nResponse due: %s\nBreach at: %s\n",
-	    (long long)json_integer_value(json_object_get(p, "ticket")),
-	    jstr(p, "reason"), type, jstr(p, "urgency"),
-	    jbool(p, "minor") ? " MINOR" : "", jbool(p, "danger") ? " DANGER" : "",
-	    jbool(p, "needs_interpreter") ? " INTERPRETER" : "",
-	    jstr(p, "received"), jstr(p, "response_due"), jstr(p, "breach_at"));
+	ticket = (long long)json_integer_value(json_object_get(p, "ticket"));
+	tag = jstr(p, "tag");
+	if (*tag == '\0') {
+		snprintf(deftag, sizeof(deftag), "[intake #%lld]", ticket);
+		tag = deftag;
+	}
+	snprintf(flags, sizeof(flags), "%s%s%s", jbool(p, "minor") ? " MINOR" :
+	    "", jbool(p, "danger") ? " DANGER" : "",
+	    jbool(p, "needs_interpreter") ? " INTERPRETER" : "");
+	reason = jstr(p, "reason");
+	step = jstr(p, "step");
+	fresh = strcmp(reason, "message") == 0 || strcmp(reason, "raised") == 0;
+	if (strncmp(step, "escalation", 10) == 0)
+		*subject = xasprintf("%s URGENT %s: #%lld %s ticket%s not "
+		    "acknowledged", tag, step, ticket, type, flags);
+	else if (fresh)
+		*subject = xasprintf("%s URGENT new message on #%lld: %s ticket%s",
+		    tag, ticket, type, flags);
+	else
+		*subject = xasprintf("%s URGENT %s ticket%s", tag, type, flags);
+	buf_addf(&b, "Ticket:        #%lld %s\nWhy:           %s\n"
+	    "Step:          %s\nType:          %s\nUrgency:       %s\n"
+	    "Flags:         %s\nReceived:      %s\n",
+	    ticket, tag, fresh ? "new message on the ticket" : reason, step,
+	    type, jstr(p, "urgency"), *flags ? flags + 1 : "none",
+	    jstr(p, "received"));
+	if (*jstr(p, "message_received"))
+		buf_addf(&b, "Message:       %s (%lld message%s on the ticket)\n",
+		    jstr(p, "message_received"), (long long)json_integer_value(
+		    json_object_get(p, "messages")), json_integer_value(
+		    json_object_get(p, "messages")) == 1 ? "" : "s");
+	buf_addf(&b, "Response due:  %s\nBreach at:     %s\n",
+	    jstr(p, "response_due"), jstr(p, "breach_at"));
 	/* Present only when alerts.include_excerpt was on when queued. */
 	if ((ex = json_object_get(p, "excerpt")) != NULL && json_is_string(ex))
 		buf_addf(&b, "\nExcerpt:\n%s\n", json_string_value(ex));
-	buf_addstr(&b, "\nRun 'intake show N' for the ticket.\n");
+	buf_addf(&b, "\nAcknowledge: intake ack %lld --by NAME\n"
+	    "Read it:     intake show %lld\n", ticket, ticket);
 	return buf_steal(&b);
 }
 
@@ -556,11 +583,13 @@ deliver_email(const struct config *cfg, const struct outbox_row *r, json_t *p,
     char **err)
 {
 	struct buf m;
-	char *subject = NULL, *body = NULL, *lf, *to1[1];
+	char *subject = NULL, *body = NULL, *lf, *to1[1], tag[TAG_MAX];
 	char *const *to;
 	const char *from = cfg->smtp_from, *auto_sub = "auto-generated";
 	const char *irt = NULL;
-	size_t nto;
+	char **own = NULL;
+	json_t *list;
+	size_t nto, k;
 	int rc;
 
 	if (strcmp(r->kind, "ack") == 0) {
@@ -571,9 +600,33 @@ deliver_email(const struct config *cfg, const struct outbox_row *r, json_t *p,
 			from = cfg->ack_from;
 		auto_sub = "auto-replied";
 		irt = json_string_value(json_object_get(p, "in_reply_to"));
-		subject = xasprintf("[intake #%lld] We received your message",
-		    r->ticket);
+		/* The keyed tag: the reply threads, a guess does not. */
+		tag_format(cfg, r->ticket, tag, sizeof(tag));
+		subject = xasprintf("%s We received your message", tag);
 		body = notify_crlf(ack_text);
+	} else if ((list = json_object_get(p, "notify")) != NULL) {
+		/* An escalation step names whom it pages (escalate.h). */
+		nto = json_array_size(list);
+		own = xcalloc(nto + 1, sizeof(*own));
+		for (k = 0; k < nto; k++)
+			own[k] = (char *)json_string_value(json_array_get(list,
+			    k));
+		for (k = 0; k < nto; k++)
+			if (own[k] == NULL) {
+				free(own);
+				*err = xstrdup("escalation: notify is not a "
+				    "list of addresses");
+				return NOTIFY_CONFIG;
+			}
+		to = own;
+		if (nto == 0) {
+			free(own);
+			*err = xstrdup("escalation: nobody to notify");
+			return NOTIFY_CONFIG;
+		}
+		lf = alert_mail_body(r, p, &subject);
+		body = notify_crlf(lf);
+		free(lf);
 	} else {
 		to = cfg->alerts_to;
 		nto = cfg->alerts_nto;
@@ -587,21 +640,20 @@ deliver_email(const struct config *cfg, const struct outbox_row *r, json_t *p,
 	}
 	if (from == NULL) {
 		*err = xstrdup("smtp.from is not configured");
-		free(subject);
-		free(body);
-		return NOTIFY_CONFIG;
+		rc = NOTIFY_CONFIG;
+		goto out;
 	}
 	buf_init(&m, 0);
 	if (notify_mail_head(&m, from, to, nto, subject, auto_sub, irt,
-	    time(NULL), err) == -1) {
-		buf_free(&m);
-		free(subject);
-		free(body);
-		return NOTIFY_CONFIG;
+	    time(NULL), err) == -1)
+		rc = NOTIFY_CONFIG;
+	else {
+		notify_mail_text(&m, body);
+		rc = notify_send_mail(cfg, to, nto, m.data, m.len, err);
 	}
-	notify_mail_text(&m, body);
-	rc = notify_send_mail(cfg, to, nto, m.data, m.len, err);
 	buf_free(&m);
+out:
+	free(own);
 	free(subject);
 	free(body);
 	return rc;
@@ -612,7 +664,7 @@ deliver_row(const struct config *cfg, const struct outbox_row *r, char **err)
 {
 	json_error_t jerr;
 	json_t *p;
-	char key[64];
+	char key[128];
 	int rc;
 
 	*err = NULL;
@@ -623,7 +675,12 @@ deliver_row(const struct config *cfg, const struct outbox_row *r, char **err)
 		return NOTIFY_CONFIG;
 	}
 	if (strcmp(r->channel, "webhook") == 0) {
-		snprintf(key, sizeof(key), "intake-outbox-%lld", r->id);
+		/* An escalation step has its own key (ticket, message, step),
+		 * so a receiver folds a repeat of the same page. */
+		if (*jstr(p, "key"))
+			snprintf(key, sizeof(key), "%s", jstr(p, "key"));
+		else
+			snprintf(key, sizeof(key), "intake-outbox-%lld", r->id);
 		rc = notify_post_json(cfg, cfg->alerts_webhook, r->payload, key,
 		    err);
 	} else if (strcmp(r->channel, "email") == 0)

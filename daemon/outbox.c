@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
 
 #include "outbox.h"
+#include "tag.h"
 #include "util.h"
 
 int
@@ -67,20 +69,19 @@ iso_or_null(sqlite3_stmt *s, int col)
 	return json_string(iso);
 }
 
-/* The first text of the ticket, shortened; only with include_excerpt. */
+/* The text of a message, shortened; only with include_excerpt. */
 static json_t *
-excerpt(struct store *st, long long ticket)
+excerpt(struct store *st, long long message)
 {
 	sqlite3_stmt *s;
 	json_t *out = json_null();
 	char *cut;
 	int rc;
 
-	s = store_stmt(st, "SELECT text FROM messages WHERE "
-	    "ticket_id = ? ORDER BY id LIMIT 1", &rc);
+	s = store_stmt(st, "SELECT text FROM messages WHERE id = ?", &rc);
 	if (s == NULL)
 		return out;
-	sqlite3_bind_int64(s, 1, ticket);
+	sqlite3_bind_int64(s, 1, message);
 	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0)) {
 		cut = utf8_truncate((const char *)sqlite3_column_text(s, 0), 280);
 		json_decref(out);
@@ -91,26 +92,36 @@ excerpt(struct store *st, long long ticket)
 	return out ? out : json_null();
 }
 
-int
-outbox_queue_alert(struct store *st, const struct config *cfg,
-    long long ticket, const char *reason, time_t now)
+json_t *
+outbox_alert_payload(struct store *st, const struct config *cfg,
+    long long ticket, const char *reason, int *rcp)
 {
 	sqlite3_stmt *s;
 	json_t *p;
+	char cmd[80], tag[TAG_MAX];
+	long long msg;
 	int rc;
 
-	if (cfg->alerts_webhook == NULL && cfg->alerts_nto == 0)
-		return 0;
-	s = store_stmt(st, "SELECT type, urgency, minor, "
-	    "danger, needs_interpreter, received_at, response_due, breach_at "
-	    "FROM tickets WHERE id = ?", &rc);
-	if (s == NULL)
-		return store_classify(rc);
+	*rcp = STORE_OK;
+	/* The message the alert is about: the newest unanswered one, else
+	 * the newest (a reclassified, answered ticket). */
+	s = store_stmt(st, "SELECT t.type, t.urgency, t.minor, t.danger, "
+	    "t.needs_interpreter, t.received_at, t.response_due, t.breach_at, "
+	    "m.id, m.received_at, (SELECT count(*) FROM messages c WHERE "
+	    "c.ticket_id = t.id) FROM tickets t LEFT JOIN messages m ON m.id = "
+	    "(SELECT x.id FROM messages x WHERE x.ticket_id = t.id ORDER BY "
+	    "x.responded_at IS NULL DESC, x.id DESC LIMIT 1) WHERE t.id = ?",
+	    &rc);
+	if (s == NULL) {
+		*rcp = store_classify(rc);
+		return NULL;
+	}
 	sqlite3_bind_int64(s, 1, ticket);
 	rc = sqlite3_step(s);
 	if (rc != SQLITE_ROW) {
 		store_stmt_done(s);
-		return rc == SQLITE_DONE ? STORE_ERR : store_classify(rc);
+		*rcp = rc == SQLITE_DONE ? STORE_ERR : store_classify(rc);
+		return NULL;
 	}
 	p = json_object();
 	json_object_set_new(p, "kind", json_string("alert"));
@@ -127,9 +138,34 @@ outbox_queue_alert(struct store *st, const struct config *cfg,
 	json_object_set_new(p, "received", iso_or_null(s, 5));
 	json_object_set_new(p, "response_due", iso_or_null(s, 6));
 	json_object_set_new(p, "breach_at", iso_or_null(s, 7));
+	msg = sqlite3_column_int64(s, 8);
+	json_object_set_new(p, "message", msg ? json_integer(msg) : json_null());
+	json_object_set_new(p, "message_received", iso_or_null(s, 9));
+	json_object_set_new(p, "messages", json_integer(sqlite3_column_int(s,
+	    10)));
 	store_stmt_done(s);
+	json_object_set_new(p, "step", json_string("alert"));
+	tag_format(cfg, ticket, tag, sizeof(tag));
+	json_object_set_new(p, "tag", json_string(tag));
+	snprintf(cmd, sizeof(cmd), "intake ack %lld --by NAME", ticket);
+	json_object_set_new(p, "ack_command", json_string(cmd));
 	if (cfg->alerts_include_excerpt)
-		json_object_set_new(p, "excerpt", excerpt(st, ticket));
+		json_object_set_new(p, "excerpt", msg ? excerpt(st, msg) :
+		    json_null());
+	return p;
+}
+
+int
+outbox_queue_alert(struct store *st, const struct config *cfg,
+    long long ticket, const char *reason, time_t now)
+{
+	json_t *p;
+	int rc;
+
+	if (cfg->alerts_webhook == NULL && cfg->alerts_nto == 0)
+		return 0;
+	if ((p = outbox_alert_payload(st, cfg, ticket, reason, &rc)) == NULL)
+		return rc;
 	rc = queue_channels(st, cfg, "alert", ticket, p, now);
 	json_decref(p);
 	return rc;

@@ -116,7 +116,8 @@ reminded(sqlite3_stmt *q, long long ticket, const char *kind, time_t deadline,
 	    store_classify(rc);
 }
 
-/* Keep the rows with a due reminder not yet sent today; set their bits. */
+/* Keep the rows that are overdue, or due soon and not yet reminded today;
+ * set their bits. */
 static int
 keep_pending(struct store *st, struct remind_report *r, time_t lim)
 {
@@ -148,6 +149,12 @@ keep_pending(struct store *st, struct remind_report *r, time_t lim)
 			    r->day, &yes);
 			pending |= !yes;
 		}
+		/* Overdue or breached: in every slot until answered (nothing
+		 * overdue may be missing from a report); only "due soon" is
+		 * sent once per deadline per day. */
+		if ((row->response_due && row->response_due <= r->now) ||
+		    (row->breach_at && row->breach_at <= r->now))
+			pending = 1;
 		if (rc == STORE_OK && pending) {
 			r->rows.v[kept] = *row;
 			r->due[kept++] = due;

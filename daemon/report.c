@@ -260,7 +260,7 @@ report_time_left(const struct report_row *r, time_t now, char *out,
 	char d[32];
 	time_t due = r->response_due ? r->response_due : r->breach_at;
 
-	if (r->acknowledged_at) {
+	if (r->answered) {
 		snprintf(out, outlen, "acknowledged");
 		return;
 	}
@@ -420,7 +420,7 @@ row_group(const struct report_row *r, time_t now, time_t end_today,
 {
 	time_t due = r->response_due ? r->response_due : r->breach_at;
 
-	if (r->acknowledged_at)
+	if (r->answered)
 		return RG_ACKNOWLEDGED;
 	if (due == 0)
 		return RG_NO_DEADLINE;
@@ -433,22 +433,27 @@ row_group(const struct report_row *r, time_t now, time_t end_today,
 	return RG_LATER;
 }
 
+/* Not acknowledged, or a contact message came after the acknowledgement
+ * and nobody answered it yet. */
+#define UNANSWERED	" AND (acknowledged_at IS NULL OR awaiting_since IS " \
+			    "NOT NULL)"
+
 /* The WHERE clause of a scope; :now and :limit are bound by name. */
 static const char *
 scope_sql(enum report_scope scope)
 {
 	switch (scope) {
 	case REPORT_OVERDUE:
-		return " AND acknowledged_at IS NULL AND (response_due <= :now "
+		return UNANSWERED " AND (response_due <= :now "
 		    "OR breach_at <= :now)";
 	case REPORT_DUE_BEFORE:
-		return " AND acknowledged_at IS NULL AND (response_due < :until "
+		return UNANSWERED " AND (response_due < :until "
 		    "OR breach_at < :until)";
 	case REPORT_ALL_OPEN:
 		return "";
 	case REPORT_DEFAULT:
 	default:
-		return " AND acknowledged_at IS NULL AND (response_due < :until "
+		return UNANSWERED " AND (response_due < :until "
 		    "OR breach_at < :until OR (response_due IS NULL AND "
 		    "breach_at IS NULL))";
 	}
@@ -496,6 +501,10 @@ read_row(sqlite3_stmt *s, struct report_row *r)
 	r->sender = col_text(s, 13);
 	r->subject = col_text(s, 14);
 	r->rationale = rationale_words((const char *)sqlite3_column_text(s, 15));
+	r->answered = r->acknowledged_at && sqlite3_column_type(s, 16) ==
+	    SQLITE_NULL;
+	if (r->acknowledged_at && !r->answered)
+		r->wrote_again = (time_t)sqlite3_column_int64(s, 16);
 }
 
 int
@@ -521,7 +530,8 @@ report_query(struct store *st, const struct calendar *cal,
 	buf_addstr(&sql, "SELECT id, type, urgency, minor, danger, "
 	    "needs_interpreter, needs_human, automated, received_at, "
 	    "response_due, breach_at, acknowledged_at, assignee, sender, "
-	    "subject, rationale FROM tickets WHERE status = 'open'");
+	    "subject, rationale, awaiting_since FROM tickets "
+	    "WHERE status = 'open'");
 	if (!f->include_automated)
 		buf_addstr(&sql, " AND automated = 0");
 	if (f->type)
@@ -560,9 +570,9 @@ report_query(struct store *st, const struct calendar *cal,
 		r = &out->v[out->n++];
 		read_row(s, r);
 		r->breached = r->breach_at && r->breach_at <= f->now &&
-		    !r->acknowledged_at;
+		    !r->answered;
 		r->overdue = r->response_due && r->response_due <= f->now &&
-		    !r->acknowledged_at;
+		    !r->answered;
 		r->group = row_group(r, f->now, end_today, end_next);
 	}
 	sqlite3_finalize(s);
@@ -657,6 +667,12 @@ text_row(struct buf *b, const struct report_row *r, time_t now,
 	    r->assignee ? r->assignee : "");
 	rc |= text_line(b, line, width, NULL);
 	free(line);
+	if (r->wrote_again) {
+		fmt_short(r->wrote_again, recv, sizeof(recv));
+		line = xasprintf(INDENT "contact wrote again %s", recv);
+		rc |= text_line(b, line, width, color);
+		free(line);
+	}
 	line = xasprintf(INDENT "%s -- %s", r->sender ? r->sender : "(no sender)",
 	    r->subject ? r->subject : "(no subject)");
 	rc |= text_line(b, line, width, NULL);
@@ -838,7 +854,8 @@ row_json(const struct report_row *r, time_t now)
 	    report_json_time(r->acknowledged_at));
 	json_object_set_new(o, "breached", json_boolean(r->breached));
 	json_object_set_new(o, "overdue", json_boolean(r->overdue));
-	json_object_set_new(o, "seconds_left", due && !r->acknowledged_at ?
+	json_object_set_new(o, "wrote_again", report_json_time(r->wrote_again));
+	json_object_set_new(o, "seconds_left", due && !r->answered ?
 	    json_integer((json_int_t)(due - now)) : json_null());
 	json_object_set_new(o, "time_left", json_string(left));
 	json_object_set_new(o, "assignee", report_json_str(r->assignee));
@@ -1031,7 +1048,15 @@ html_row(struct buf *b, const struct report_row *r, time_t now,
 		rc |= buf_addstr(b, "</span> ");
 	}
 	rc |= buf_addstr(b, "</td>");
-	rc |= html_cell_l(b, recv, "white-space:nowrap", "Received");
+	if (r->wrote_again) {
+		char again[96], at[32];
+
+		fmt_short(r->wrote_again, at, sizeof(at));
+		snprintf(again, sizeof(again), "%s; contact wrote again %s",
+		    recv, at);
+		rc |= html_cell_l(b, again, CSS_LATE, "Received");
+	} else
+		rc |= html_cell_l(b, recv, "white-space:nowrap", "Received");
 	rc |= html_cell_l(b, due, "white-space:nowrap", "Response due");
 	rc |= html_cell_l(b, breach, "white-space:nowrap", "Breach at");
 	rc |= html_cell_l(b, left, r->overdue || r->breached ? CSS_LATE :

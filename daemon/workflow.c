@@ -23,6 +23,7 @@ struct ticket_state {
 	int		 minor, danger, automated;
 	int		 open;
 	time_t		 received_at, response_due, breach_at, acknowledged_at;
+	time_t		 awaiting_since;	/* earliest unanswered, or 0 */
 	char		*acknowledged_by;
 	char		*assignee;
 	char		*disposition;
@@ -56,8 +57,8 @@ load_state(struct store *st, long long id, struct ticket_state *t, int *found)
 	*found = 0;
 	rc = sqlite3_prepare_v2(store_db(st), "SELECT type, urgency, minor, "
 	    "danger, automated, status, received_at, response_due, breach_at, "
-	    "acknowledged_at, acknowledged_by, assignee, disposition FROM tickets "
-	    "WHERE id = ?",
+	    "acknowledged_at, acknowledged_by, assignee, disposition, "
+	    "awaiting_since FROM tickets WHERE id = ?",
 	    -1, &s, NULL);
 	if (rc != SQLITE_OK)
 		return store_classify(rc);
@@ -83,6 +84,7 @@ load_state(struct store *st, long long id, struct ticket_state *t, int *found)
 		t->acknowledged_by = dup_col(s, 10);
 		t->assignee = dup_col(s, 11);
 		t->disposition = dup_col(s, 12);
+		t->awaiting_since = (time_t)sqlite3_column_int64(s, 13);
 	}
 	sqlite3_finalize(s);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK :
@@ -187,37 +189,71 @@ finish(struct store *st, struct ticket_state *t, int rc)
 	return rc;
 }
 
+/*
+ * A person answered: every contact message stored up to now is answered
+ * (one that arrives a second later is not), and the ticket waits for
+ * nobody.  Returns the number of messages answered, or a STORE_* code.
+ */
+static int
+answer_messages(struct store *st, long long id, time_t now)
+{
+	int rc;
+
+	rc = exec_bound(st, "UPDATE messages SET responded_at = ? WHERE "
+	    "ticket_id = ? AND responded_at IS NULL AND direction = 'in'", "ii",
+	    (long long)now, id);
+	if (rc != STORE_OK)
+		return rc;
+	rc = sqlite3_changes(store_db(st));
+	if (exec_bound(st, "UPDATE tickets SET awaiting_since = NULL, "
+	    "awaiting_message = NULL WHERE id = ?", "i", id) != STORE_OK)
+		return STORE_ERR;
+	return rc;
+}
+
 int
 workflow_ack(struct store *st, long long id, const char *actor, time_t now,
     int *sla_met, time_t *prev_at, char **prev_by)
 {
 	struct ticket_state t;
-	int rc;
+	int rc, first, answered;
 
 	*sla_met = -1;
 	*prev_at = 0;
 	*prev_by = NULL;
 	if ((rc = begin_load(st, id, &t)) != WF_OK)
 		return rc;
-	if (t.acknowledged_at) {
+	/* Acknowledged, and the contact has not written since. */
+	if (t.acknowledged_at && !t.awaiting_since) {
 		*prev_at = t.acknowledged_at;
 		*prev_by = t.acknowledged_by;
 		t.acknowledged_by = NULL;
 		finish(st, &t, STORE_ERR);	/* nothing to write */
 		return WF_NOCHANGE;
 	}
+	first = !t.acknowledged_at;
 	if (t.breach_at)
 		*sla_met = now <= t.breach_at;
-	rc = exec_bound(st, "UPDATE tickets SET acknowledged_at = ?, "
-	    "acknowledged_by = ?, sla_met = ?, updated_at = ? WHERE id = ?",
-	    "itmii", (long long)now, actor, (long long)*sla_met,
-	    (long long)now, id);
+	/* The ticket keeps its first acknowledgement (and sla_met, the
+	 * first response's); a later one answers the messages since. */
+	if (first)
+		rc = exec_bound(st, "UPDATE tickets SET acknowledged_at = ?, "
+		    "acknowledged_by = ?, sla_met = ?, updated_at = ? WHERE id = ?",
+		    "itmii", (long long)now, actor, (long long)*sla_met,
+		    (long long)now, id);
+	else
+		rc = exec_bound(st, "UPDATE tickets SET updated_at = ? WHERE "
+		    "id = ?", "ii", (long long)now, id);
+	answered = 0;
+	if (rc == STORE_OK && (answered = answer_messages(st, id, now)) < 0)
+		rc = answered;
 	if (rc == STORE_OK)
-		rc = event(st, id, now, actor, "ack", json_pack("{s:o,s:o,s:o}",
+		rc = event(st, id, now, actor, "ack", json_pack(
+		    "{s:o,s:o,s:o,s:b,s:i}",
 		    "response_due", report_json_time(t.response_due),
 		    "breach_at", report_json_time(t.breach_at),
 		    "sla_met", *sla_met < 0 ? json_null() :
-		    json_boolean(*sla_met)));
+		    json_boolean(*sla_met), "first", first, "answered", answered));
 	return finish(st, &t, rc);
 }
 
@@ -297,6 +333,9 @@ workflow_close(struct store *st, long long id, const char *disposition,
 	rc = exec_bound(st, "UPDATE tickets SET status = 'closed', "
 	    "disposition = ?, closed_at = ?, updated_at = ? WHERE id = ?",
 	    "tiii", disposition, (long long)now, (long long)now, id);
+	/* Closing is a person's answer too: a reply after it is new. */
+	if (rc == STORE_OK && (rc = answer_messages(st, id, now)) > 0)
+		rc = STORE_OK;
 	if (rc == STORE_OK)
 		rc = event(st, id, now, actor, "close", json_pack("{s:s}",
 		    "disposition", disposition));
@@ -350,7 +389,8 @@ workflow_reclassify(struct store *st, const struct config *cfg,
 	minor = c->minor >= 0 ? c->minor : t.minor;
 	danger = c->danger >= 0 ? c->danger : t.danger;
 	automated = c->type == CT_AUTOMATED;
-	if (sla_compute(cal, cfg, c->type, asked, t.received_at, &dl) == -1) {
+	if (sla_compute(cal, cfg, c->type, asked, t.awaiting_since ?
+	    t.awaiting_since : t.received_at, &dl) == -1) {
 		/* No business day in reach: keep the type, lose no ticket;
 		 * a ticket without deadlines is listed as "No deadline". */
 		memset(&dl, 0, sizeof(dl));
@@ -378,7 +418,9 @@ workflow_reclassify(struct store *st, const struct config *cfg,
 	    t.disposition && strcmp(t.disposition, "automated") == 0;
 	if (rc == STORE_OK && reopen)
 		rc = exec_bound(st, "UPDATE tickets SET status = 'open', "
-		    "disposition = NULL, closed_at = NULL WHERE id = ?", "i", id);
+		    "disposition = NULL, closed_at = NULL, awaiting_since = "
+		    "received_at, awaiting_message = (SELECT min(id) FROM messages "
+		    "WHERE ticket_id = ?) WHERE id = ?", "ii", id, id);
 	if (rc == STORE_OK)
 		rc = event(st, id, now, actor, "reclassify", json_pack(
 		    "{s:o,s:o,s:b}", "from", class_json(t.type, t.urgency, t.minor, t.danger,

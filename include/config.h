@@ -58,6 +58,25 @@ struct source_config {
 	int		 line;		/* where it was defined, for messages */
 };
 
+/* One step of the 24/7 escalation (escalation = ( ... ) in intake.conf). */
+enum esc_after {
+	ESC_AFTER_RESPONSE_DUE = 1,	/* at response_due */
+	ESC_AFTER_BREACH = 2,		/* at breach_at */
+	ESC_REPEAT = 3,			/* every repeat_minutes after the
+					   step before it */
+};
+#define ESC_NOTIFY_ONCALL	1	/* "oncall": alerts.to until a rota
+					   exists */
+#define ESC_NOTIFY_ESCALATION	2	/* "escalation": the addresses the
+					   steps list, else alerts.to */
+struct escalation_step {
+	enum esc_after	 after;
+	int		 repeat_minutes;	/* ESC_REPEAT only */
+	int		 notify;		/* ESC_NOTIFY_* bits */
+	char		**to;			/* a list of addresses given */
+	size_t		 nto;
+};
+
 struct config {
 	char		*path;		/* the file read, or NULL for defaults */
 	char		*dir;		/* its directory */
@@ -115,6 +134,10 @@ struct config {
 	char		**remind_to;
 	size_t		 remind_nto;
 	char		*remind_webhook;
+
+	/* escalation (intaked, 24/7) */
+	struct escalation_step *escalation;
+	size_t		 nescalation;
 
 	/* acknowledgements to senders (off by default) */
 	int		 ack_enabled;

@@ -7,14 +7,20 @@
  *
  * Alert payload (JSON object, compact): {"kind":"alert","reason":R,
  * "ticket":N,"type":T,"urgency":"urgent","minor":B,"danger":B,
- * "needs_interpreter":B,"received":ISO,"response_due":ISO,"breach_at":ISO}
- * plus "excerpt" only when alerts.include_excerpt is true.  R is "new",
- * "reclassified" or "raised".
+ * "needs_interpreter":B,"received":ISO,"response_due":ISO,"breach_at":ISO,
+ * "message":ID,"message_received":ISO,"messages":N,"step":S,
+ * "ack_command":"intake ack N --by NAME"} plus "excerpt" (of that message)
+ * only when alerts.include_excerpt is true.  R is "new", "reclassified",
+ * "raised" or "message" (a new message on an urgent ticket); the message
+ * is the ticket's earliest unanswered one (else its newest).  S is
+ * "alert", or the escalation step (escalate.h).
  */
 #ifndef INTAKE_OUTBOX_H
 #define INTAKE_OUTBOX_H
 
 #include <time.h>
+
+#include <jansson.h>
 
 #include "config.h"
 #include "store.h"
@@ -24,6 +30,10 @@
  * queued (0 when no channel is configured), or a negative STORE_* code. */
 int	 outbox_queue_alert(struct store *, const struct config *,
 	    long long ticket, const char *reason, time_t now);
+/* The alert payload above, for the caller to add to and queue (the
+ * escalation); NULL with *rc a STORE_* code. */
+json_t	*outbox_alert_payload(struct store *, const struct config *,
+	    long long ticket, const char *reason, int *rc);
 /* Queue a health alert (source stale, authentication failure, parse-error
  * run): payload {"kind":"health","source":S,"problem":P,"detail":D,"at":ISO}.
  * Never contains message text. */

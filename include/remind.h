@@ -2,12 +2,12 @@
 /*
  * remind.h: the cron-driven reminder report (`intake remind`).  At each
  * office time of remind.at on a business day, the first run at or after it
- * collects the open tickets whose response_due or breach_at is within
- * remind.lead_minutes or has passed, leaves out what was already reminded
- * today (same ticket, deadline kind and deadline), and sends one report.
- * A breached ticket comes back in each business day's first report until
- * it is acknowledged or closed; a new deadline or a new breach is a new
- * reminder.  Nothing is recorded unless the report went out.
+ * collects the open, not automated tickets with an unanswered message
+ * whose response_due or breach_at is within remind.lead_minutes or has
+ * passed, and sends one report.  An overdue or breached ticket is in every
+ * slot's report until it is answered; one only due soon is reminded once
+ * per deadline per day (same ticket, deadline kind and deadline).  Nothing
+ * is recorded unless the report went out.
  */
 #ifndef INTAKE_REMIND_H
 #define INTAKE_REMIND_H

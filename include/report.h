@@ -42,6 +42,8 @@
 
 /* Which open tickets a list holds. */
 enum report_scope {
+	/* "Unacknowledged" below: not acknowledged, or a contact message
+	 * came after the acknowledgement and is not answered yet. */
 	/* Unacknowledged, with response_due or breach_at before the end of
 	 * the next business day (this covers everything overdue), plus open
 	 * tickets that have no deadline at all (they need a human). */
@@ -99,6 +101,12 @@ struct report_row {
 	enum report_group group;
 	int		 breached;	/* breach_at <= now */
 	int		 overdue;	/* response_due <= now */
+	/* Every contact message answered: acknowledged and nothing new
+	 * since (doc/sla.md, "Every contact message has its own clock"). */
+	int		 answered;
+	/* The contact wrote again after a response (an acknowledgement or a
+	 * close): the received time of the earliest unanswered message. */
+	time_t		 wrote_again;
 };
 
 #define REPORT_RATIONALE_MAX	160

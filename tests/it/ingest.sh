@@ -64,10 +64,23 @@ msg r1@example.net "Re: Training request" "Thanks, one more thing." "In-Reply-To
 " > "$T/r1.eml"
 o=$($INTAKE ingest $C < "$T/r1.eml")
 check "reply is appended to its ticket" sh -c "echo '$o' | grep -q '\"ticket\":$tk,.*\"appended\":true'"
-msg r2@example.net "[intake #$tk] follow up" "Me again." > "$T/r2.eml"
+# The tag's MAC is keyed with DIR/tag.key (created 0600 at first use).
+KEY=$(dirname "$DB")/tag.key
+check "tag key created 0600" [ "$(stat -c %a "$KEY")" = 600 ]
+tag=$(/usr/bin/python3 "$TOP/tests/tools/tag.py" "$KEY" "$tk")
+msg r2@example.net "$tag follow up" "Me again." > "$T/r2.eml"
 o=$($INTAKE ingest $C < "$T/r2.eml")
 check "subject tag joins the ticket" sh -c "echo '$o' | grep -q '\"ticket\":$tk,'"
 check "the ticket has three messages" [ "$(q "select count(*) from messages where ticket_id = $tk")" = "3" ]
+# A stranger who guesses the number: plain, forged or another ticket's
+# MAC: a new ticket each, never an error.
+other=$(/usr/bin/python3 "$TOP/tests/tools/tag.py" "$KEY" 1 | sed 's/.*-\(.*\)]/\1/')
+for subj in "[intake #$tk] hello" "[intake #$tk-aaaaaaaa] hello" "[intake #$tk-$other] hello" "Re: [intake #$tk-${other}x]"; do
+	msg f$$@example.net "$subj" "Let me in." > "$T/f.eml"
+	o=$($INTAKE ingest $C < "$T/f.eml"); rc=$?
+	check "forged tag '$subj': exit 0, a new ticket" sh -c "[ $rc = 0 ] && ! echo '$o' | grep -q '\"ticket\":$tk,'"
+done
+check "forged tags added nothing" [ "$(q "select count(*) from messages where ticket_id = $tk")" = "3" ]
 q "update tickets set status = 'closed', closed_at = 1 where id = $tk"
 msg r3@example.net "Re: Training request" "They locked my cousin in the restaurant and took her passport, she needs help now." "References: <t1@example.net> <r1@example.net>
 " > "$T/r3.eml"

@@ -57,10 +57,13 @@ for f in "$tmp"/smtp/mail-*.env; do
 	grep -q ana@ "$f" && K=${f%.env}.eml
 done
 [ -n "${A:-}" ] && [ -n "${K:-}" ] || fail "alert or ack mail missing: $(ls "$tmp/smtp")"
-$CHECK "$A" rcpt=oncall@example.org "subject=[intake #1] URGENT crisis ticket" \
-    header=Auto-Submitted:auto-generated "text_has=Ticket: 1" \
+TAG1=$("$PY" "$top/tests/tools/tag.py" "$tmp/tag.key" 1)
+$CHECK "$A" rcpt=oncall@example.org "subject=$TAG1 URGENT crisis ticket" \
+    header=Auto-Submitted:auto-generated "text_has=Ticket:        #1 $TAG1" \
+    "text_has=Acknowledge: intake ack 1 --by NAME" "text_lacks=intake show N" \
     body_lacks=passport || fail "alert mail"
-$CHECK "$K" rcpt=ana@example.net "subject=[intake #1] We received your message" \
+# The contact's reply threads by this keyed tag (tag.h).
+$CHECK "$K" rcpt=ana@example.net "subject=$TAG1 We received your message" \
     header=Auto-Submitted:auto-replied "header=In-Reply-To:<m1@example.net>" \
     "header=From:Hotline <hotline@example.org>" body_lacks=passport || fail "ack mail"
 [ "$(count "select count(*) from events where ticket_id=1 and kind='alert'")" = 1 ] ||
@@ -127,11 +130,12 @@ T7=$(count "select ticket_id from messages where message_id='m7@example.net'")
 count "select payload from outbox where kind='alert' and ticket_id=$T7 and channel='email'" |
     grep -q '"excerpt":"He took my passport' || fail "no excerpt in the payload"
 once
-E=$(grep -l "intake #$T7\]" "$tmp"/smtp/mail-*.eml 2>/dev/null | head -n 1)
+TAG7=$("$PY" "$top/tests/tools/tag.py" "$tmp/tag.key" "$T7")
+E=""
 [ -z "$E" ] && for f in "$tmp"/smtp/mail-*.eml; do
-	"$PY" "$top/tests/tools/check_mail.py" "$f" "subject=[intake #$T7] URGENT crisis ticket" \
+	"$PY" "$top/tests/tools/check_mail.py" "$f" "subject=$TAG7 URGENT crisis ticket DANGER" \
 	    >/dev/null 2>&1 && E=$f
 done
-[ -n "$E" ] || fail "no alert mail for ticket $T7"
+[ -n "$E" ] || fail "no alert mail for ticket $T7 $TAG7: $(grep -h "^Subject" "$tmp"/smtp/mail-*.eml)"
 $CHECK "$E" "text_has=Excerpt:" "text_has=He took my passport" || fail "excerpt mail"
 echo ok

@@ -50,7 +50,7 @@ static const char *const keys[] = {
 	"alerts.parse_error_run", "alerts.include_excerpt", "smtp.url",
 	"smtp.user", "smtp.password_file", "smtp.from", "smtp.ca_file",
 	"remind.at", "remind.lead_minutes", "remind.to", "remind.webhook",
-	"ack.enabled", "ack.from", "retention.closed_days",
+	"ack.enabled", "ack.from", "retention.closed_days", "escalation",
 };
 
 START_TEST(test_every_key_documented)

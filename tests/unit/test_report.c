@@ -260,6 +260,7 @@ START_TEST(test_durations)
 	report_time_left(&r, now, out, sizeof(out));
 	ck_assert_str_eq(out, "1h 30m left");
 	r.acknowledged_at = now;
+	r.answered = 1;
 	report_time_left(&r, now, out, sizeof(out));
 	ck_assert_str_eq(out, "acknowledged");
 	memset(&r, 0, sizeof(r));

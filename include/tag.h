@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tag.h: the subject tag "[intake #N-xxxxxxxx]" that threads a contact's
+ * reply to its ticket.  The part after the dash is a keyed MAC of the
+ * ticket number (HMAC-SHA256 with GnuTLS, first 40 bits in lowercase
+ * base32), so a stranger who knows or guesses a ticket number (they are
+ * sequential) cannot write into someone's ticket: a tag that does not
+ * verify is ignored and the message becomes a new ticket.  Old threads
+ * keep working through In-Reply-To / References.
+ *
+ * The key is 32 random bytes in "tag.key" next to the database (the state
+ * directory), created mode 0600 (0640 and database_group when set, like
+ * the database) by the first program that needs it: intaked at start,
+ * `intake ingest` at its first message.  Each process reads it once.
+ */
+#ifndef INTAKE_TAG_H
+#define INTAKE_TAG_H
+
+#include <stddef.h>
+
+#include "config.h"
+
+#define TAG_MAC_CHARS	8
+#define TAG_KEY_BYTES	32
+#define TAG_MAX		64	/* "[intake #N-xxxxxxxx]" and its NUL */
+
+/* The key file of cfg->database: "DIR/tag.key".  Caller frees. */
+char	*tag_key_path(const struct config *);
+/* Load the key, creating the file (0600, atomically: a link of a complete
+ * temporary file) when it does not exist.  0, or -1 with *err (caller
+ * frees).  Cached per process after the first success. */
+int	 tag_key_init(const struct config *, char **err);
+/* The MAC part of ticket's tag into out (TAG_MAC_CHARS + 1).  -1 when no
+ * key could be had (the error is logged once). */
+int	 tag_mac(const struct config *, long long ticket, char *out, size_t len);
+/* "[intake #N-xxxxxxxx]"; without a key "[intake #N]" (never threaded
+ * by tag, but still names the ticket for people). */
+void	 tag_format(const struct config *, long long ticket, char *out,
+	    size_t len);
+/* The ticket named by a verified tag anywhere in subject, or 0: an
+ * untagged subject, a plain "[intake #N]", a wrong or forged MAC. */
+long long tag_find(const struct config *, const char *subject);
+
+#endif
