@@ -32,18 +32,27 @@
 #define TRAIN_C		10.0
 #define MAX_WORDS	4000
 #define MAX_GRAM_CP	32		/* longer words: no character grams */
-#define CRISIS_FLOOR	0.25		/* rules' crisis kept above this */
-#define URGENT_AT	0.5
+/* combine()'s knobs when the trainer has too few sets to choose them */
+#define DEFAULT_KNOBS	{ 0.25, 1.01, 0.5, 1 }
 #define TOP_FEATURES	3
 #define MODEL_MAGIC	"intake-triage-model 1"
 
 enum block { B_WORD, B_CHAR, B__COUNT };
+
+/* How rules and model combine (combine()); in the model file. */
+struct knobs {
+	double	 floor;		/* the rules' crisis kept at model crisis >= */
+	double	 auto_gate;	/* decisive rules lose to model automated >= */
+	double	 urgent_at;	/* urgent at model urgent >= */
+	int	 danger_urgent;	/* the rules' danger makes a tip urgent */
+};
 
 struct triage_model {
 	int32_t		*row;		/* NBUCKET: row or -1 */
 	float		*idf;		/* nrows */
 	float		*w;		/* nrows * NW */
 	float		 bias[NW];
+	struct knobs	 knobs;
 	uint32_t	 nrows;
 };
 
@@ -355,6 +364,22 @@ model_parse(char *text, const char *file, char *err, size_t errlen)
 		    "numbers");
 		goto fail;
 	}
+	{
+		float k[4];
+
+		if ((l = next_line(&p, &lineno)) == NULL ||
+		    strncmp(l, "combine ", 8) || parse_floats(l + 8, k, 4) != 0 ||
+		    k[0] < 0 || k[1] < 0 || k[2] < 0 || k[2] > 1 ||
+		    (k[3] != 0 && k[3] != 1)) {
+			model_err(err, errlen, file, lineno, "expected \"combine "
+			    "FLOOR GATE URGENT DANGER\" (3 probabilities, 0 or 1)");
+			goto fail;
+		}
+		m->knobs.floor = k[0];
+		m->knobs.auto_gate = k[1];
+		m->knobs.urgent_at = k[2];
+		m->knobs.danger_urgent = (int)k[3];
+	}
 	if ((l = next_line(&p, &lineno)) == NULL || strncmp(l, "rows ", 5) ||
 	    (errno = 0, nrows = strtoul(l + 5, &e, 10), errno != 0) ||
 	    *e != '\0' || e == l + 5 || nrows > NBUCKET) {
@@ -552,16 +577,91 @@ sigmoid(double x)
 	return 1.0 / (1.0 + exp(-x));
 }
 
+/* What the combination needs of the rules' decision. */
+struct rview {
+	int	 type;
+	int	 urgent;
+	int	 danger;
+	int	 decisive;
+};
+
+struct verdict {
+	int	 type;
+	int	 urgent;
+	int	 kept;		/* the rules' crisis kept over the model */
+	int	 danger_up;	/* urgent because the rules see danger */
+};
+
+/* Probabilities of the types (one against the rest, normalised as
+ * liblinear's) and of urgent, from the decision values. */
+static void
+probabilities(const double *dec, double *p, double *pu)
+{
+	double sum = 0;
+	int c;
+
+	for (c = 0; c < NTYPE; c++)
+		sum += p[c] = sigmoid(dec[c]);
+	for (c = 0; c < NTYPE; c++)
+		p[c] /= sum;
+	*pu = sigmoid(dec[COL_URGENT]);
+}
+
+/*
+ * Rules and model.  The model's type, except that what the rules call
+ * crisis stays crisis when they are sure (a person in danger or confined
+ * speaking for themselves, or for a child: decisive) unless the model is
+ * sure it is machine mail, or when the model does not rule crisis out.
+ * Urgency: crisis always; a tip, referral or training request when the
+ * urgency model says so, or (a knob) a tip the rules see danger in.  The
+ * knobs are chosen by the trainer, on its own training writers only.
+ */
+static void
+combine(const struct knobs *k, const double *p, double pu,
+    const struct rview *rv, struct verdict *v)
+{
+	int c, best = 0;
+
+	for (c = 1; c < NTYPE; c++)
+		if (p[c] > p[best])
+			best = c;
+	memset(v, 0, sizeof(*v));
+	v->type = best;
+	if (rv->type == CT_CRISIS && best != CT_CRISIS &&
+	    ((rv->decisive && p[CT_AUTOMATED] < k->auto_gate) ||
+	    p[CT_CRISIS] >= k->floor)) {
+		v->type = CT_CRISIS;
+		v->kept = 1;
+	}
+	switch (v->type) {
+	case CT_CRISIS:
+		v->urgent = 1;
+		break;
+	case CT_TIP:
+	case CT_REFERRAL:
+	case CT_TTA:
+		v->urgent = pu >= k->urgent_at;
+		if (!v->urgent && k->danger_urgent && v->type == CT_TIP &&
+		    rv->danger && rv->urgent)
+			v->urgent = v->danger_up = 1;
+		break;
+	default:
+		v->urgent = 0;
+		break;
+	}
+}
+
 void
 triage_model_apply(const struct triage_model *mod,
     const struct triage_evidence *ev, struct triage_result *res)
 {
 	struct contrib top[2 * TOP_FEATURES];
-	double dec[NW], p[NTYPE], sum = 0, pu;
+	struct rview rv;
+	struct verdict v;
+	double dec[NW], p[NTYPE], pu;
 	enum call_type rules_type = res->type, type;
-	enum urgency urg;
 	char *ts;
-	int best, c;
+	int best;
 
 	if (ev->hdr == 2) {
 		rationale_push(res, xstrdup("model: not asked (machine "
@@ -575,32 +675,25 @@ triage_model_apply(const struct triage_model *mod,
 		return;
 	}
 	model_scores(mod, ev, dec, 1, top, &best);
-	for (c = 0; c < NTYPE; c++)
-		sum += p[c] = sigmoid(dec[c]);
-	for (c = 0; c < NTYPE; c++)
-		p[c] /= sum;
-	pu = sigmoid(dec[COL_URGENT]);
-	type = (enum call_type)best;
+	probabilities(dec, p, &pu);
 	ts = top_string(top);
 	rationale_push(res, xasprintf("model: %s %.2f (%s)",
-	    call_type_name(type), p[best], ts));
+	    call_type_name((enum call_type)best), p[best], ts));
 	free(ts);
-
-	/* The safety override: what the rules call crisis stays crisis when
-	 * they are sure (a self-identifying victim, a child with someone
-	 * responsible for them, confinement) or the model does not rule
-	 * it out. */
-	if (rules_type == CT_CRISIS && type != CT_CRISIS &&
-	    (ev->decisive || p[CT_CRISIS] >= CRISIS_FLOOR)) {
+	rv.type = (int)rules_type;
+	rv.urgent = res->urgency == URG_URGENT;
+	rv.danger = res->danger;
+	rv.decisive = ev->decisive;
+	combine(&mod->knobs, p, pu, &rv, &v);
+	type = (enum call_type)v.type;
+	if (v.kept)
 		rationale_push(res, xasprintf("crisis kept: the rules say "
 		    "crisis (%s; model crisis %.2f)", ev->decisive ?
 		    "a person in danger speaking for themselves or a child" :
 		    "not ruled out", p[CT_CRISIS]));
-		type = CT_CRISIS;
-	} else if (type != rules_type)
+	else if (type != rules_type)
 		rationale_push(res, xasprintf("model over rules: %s, not %s",
 		    call_type_name(type), call_type_name(rules_type)));
-
 	res->type = type;
 	res->automated = type == CT_AUTOMATED;
 	if (res->automated) {
@@ -610,33 +703,16 @@ triage_model_apply(const struct triage_model *mod,
 	}
 	if (type == CT_INFO || type == CT_TTA)
 		res->minor = 0;
-	/* urgency: its own model, and the rules' danger on a report */
-	switch (type) {
-	case CT_CRISIS:
-		urg = URG_URGENT;
-		break;
-	case CT_TIP:
-	case CT_REFERRAL:
-	case CT_TTA:
-		urg = pu >= URGENT_AT ? URG_URGENT : URG_ROUTINE;
-		if (urg != URG_URGENT && type == CT_TIP && res->danger &&
-		    res->urgency == URG_URGENT) {
-			urg = URG_URGENT;
-			rationale_push(res, xstrdup("urgent: the rules see danger "
-			    "in a tip"));
-		}
-		break;
-	default:
-		urg = URG_ROUTINE;
-		break;
-	}
-	urg = urgency_effective(type, urg);
+	if (v.danger_up)
+		rationale_push(res, xstrdup("urgent: the rules see danger in "
+		    "a tip"));
 	if (type == CT_TIP || type == CT_REFERRAL || type == CT_TTA) {
 		ts = top_string(top + TOP_FEATURES);
 		rationale_push(res, xasprintf("model: urgent %.2f (%s)", pu, ts));
 		free(ts);
 	}
-	res->urgency = urg;
+	res->urgency = urgency_effective(type, v.urgent ? URG_URGENT :
+	    URG_ROUTINE);
 }
 
 /* ---- training ----------------------------------------------------------- */
@@ -646,13 +722,12 @@ struct doc {
 	float		*tf;
 	unsigned char	*blk;
 	size_t		 n;
-	int		 type;		/* 0..NTYPE-1 */
-	int		 urgent;
-};
-
-struct extract_arg {
-	struct doc	*d;
-	int		 rules_type;
+	int		 type;		/* the label: 0..NTYPE-1 */
+	int		 urgent;	/* the label */
+	int		 writer;	/* which set */
+	int		 rules_only;	/* machine headers, or a language the
+					 * lexicon does not read */
+	struct rview	 rv;		/* the rules' decision */
 };
 
 static int
@@ -663,7 +738,8 @@ u64cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* One message's features as (bucket, tf, block), ascending bucket. */
+/* One message's features as (bucket, tf, block), ascending bucket, and
+ * what the rules decided. */
 static void
 extract_cb(const struct triage_evidence *ev, void *arg)
 {
@@ -690,6 +766,11 @@ extract_cb(const struct triage_evidence *ev, void *arg)
 		d->blk[i] = a.blk[slot];
 	}
 	d->n = k;
+	d->rules_only = ev->hdr == 2 || !ev->lang_full;
+	d->rv.type = (int)ev->rules->type;
+	d->rv.urgent = ev->rules->urgency == URG_URGENT;
+	d->rv.danger = ev->rules->danger;
+	d->rv.decisive = ev->decisive;
 	free(pairs);
 	facc_free(&a);
 }
@@ -755,7 +836,7 @@ tsv_field(const char *line, int i, char *out, size_t outlen)
 
 static int
 load_dir(struct corpus *c, const struct lexicon *lex, const char *dir,
-    char *err, size_t errlen)
+    int writer, char *err, size_t errlen)
 {
 	struct parse_limits lim;
 	char *tsv = NULL, *p, *line, *path;
@@ -810,6 +891,7 @@ load_dir(struct corpus *c, const struct lexicon *lex, const char *dir,
 		d = &c->docs[c->n];
 		memset(d, 0, sizeof(*d));
 		d->type = (int)t;
+		d->writer = writer;
 		d->urgent = strcmp(urg, "urgent") == 0;
 		message_parse(raw, rlen, &lim, &m);
 		free(raw);
@@ -844,7 +926,7 @@ struct lproblem {
 
 static void
 build_problem(struct lproblem *lp, const struct corpus *c, const int32_t *row,
-    const float *idf, uint32_t nrows, int human_only, int urgent)
+    const float *idf, uint32_t nrows, const unsigned char *use, int urgent)
 {
 	size_t i, j, total = 0, k = 0, nd = 0;
 	unsigned char *nblk;
@@ -861,7 +943,7 @@ build_problem(struct lproblem *lp, const struct corpus *c, const int32_t *row,
 		double norm[B__COUNT] = { 0 };
 		size_t start = k;
 
-		if (human_only && d->type == CT_AUTOMATED)
+		if (!use[i] || (urgent && d->type == CT_AUTOMATED))
 			continue;
 		lp->x[nd] = lp->nodes + k;
 		lp->y[nd] = urgent ? d->urgent : d->type;
@@ -977,87 +1059,261 @@ train_into(struct lproblem *lp, int ncols, int col0, float *w,
 	return 0;
 }
 
+/* A model trained in memory. */
+struct fitted {
+	int32_t		*row;		/* NBUCKET */
+	float		*idf;
+	float		*w;		/* (nrows + 1) * NW, bias last */
+	uint32_t	 nrows;
+};
+
+static void
+fitted_free(struct fitted *f)
+{
+	free(f->row);
+	free(f->idf);
+	free(f->w);
+	memset(f, 0, sizeof(*f));
+}
+
+/* Train on the documents marked in use. */
+static int
+fit(const struct corpus *c, const unsigned char *use, struct fitted *f,
+    char *err, size_t errlen)
+{
+	struct lproblem lp;
+	uint32_t *df, b;
+	size_t i, j, n = 0;
+	int human = 0;
+
+	memset(f, 0, sizeof(*f));
+	df = xcalloc(NBUCKET, sizeof(*df));
+	for (i = 0; i < c->n; i++) {
+		if (!use[i])
+			continue;
+		n++;
+		for (j = 0; j < c->docs[i].n; j++)
+			df[c->docs[i].b[j]]++;
+	}
+	f->row = xreallocarray(NULL, NBUCKET, sizeof(*f->row));
+	for (b = 0; b < NBUCKET; b++)
+		f->row[b] = df[b] >= MIN_DF ? (int32_t)f->nrows++ : -1;
+	f->idf = xcalloc(f->nrows + 1, sizeof(*f->idf));
+	for (b = 0; b < NBUCKET; b++)
+		if (f->row[b] >= 0) {
+			/* smooth idf, as scikit-learn's; rounded as the file
+			 * will carry it, so training sees what loading gives */
+			char t[32];
+
+			snprintf(t, sizeof(t), "%.5g",
+			    log((1.0 + (double)n) / (1.0 + df[b])) + 1);
+			f->idf[f->row[b]] = strtof(t, NULL);
+		}
+	free(df);
+	f->w = xcalloc(((size_t)f->nrows + 1) * NW, sizeof(*f->w));
+	build_problem(&lp, c, f->row, f->idf, f->nrows, use, 0);
+	if (train_into(&lp, NTYPE, 0, f->w, f->nrows) != 0) {
+		lproblem_free(&lp);
+		snprintf(err, errlen, "triage train: fewer than two types");
+		return -1;
+	}
+	lproblem_free(&lp);
+	build_problem(&lp, c, f->row, f->idf, f->nrows, use, 1);
+	for (i = 0; i < (size_t)lp.prob.l; i++)
+		human += lp.prob.y[i] > 0;
+	if (human == 0 || human == lp.prob.l ||
+	    train_into(&lp, 1, COL_URGENT, f->w, f->nrows) != 0) {
+		lproblem_free(&lp);
+		snprintf(err, errlen, "triage train: need urgent and "
+		    "non-urgent human messages");
+		return -1;
+	}
+	lproblem_free(&lp);
+	return 0;
+}
+
+/* The decision values of a training document, as the loader's model
+ * would give them (weigh()). */
+static void
+doc_scores(const struct fitted *f, const struct doc *d, double *dec)
+{
+	double norm[B__COUNT] = { 0 };
+	float *val = xcalloc(d->n + 1, sizeof(*val));
+	size_t j;
+	int c;
+
+	for (j = 0; j < d->n; j++) {
+		int32_t r = f->row[d->b[j]];
+
+		if (r < 0)
+			continue;
+		val[j] = (1.0f + logf(d->tf[j])) * f->idf[r];
+		norm[d->blk[j]] += (double)val[j] * val[j];
+	}
+	for (j = 0; j < B__COUNT; j++)
+		norm[j] = norm[j] > 0 ? sqrt(norm[j]) : 1;
+	for (c = 0; c < NW; c++)
+		dec[c] = f->w[(size_t)f->nrows * NW + c];
+	for (j = 0; j < d->n; j++) {
+		int32_t r = f->row[d->b[j]];
+
+		if (r < 0)
+			continue;
+		val[j] = (float)(val[j] / norm[d->blk[j]]);
+		for (c = 0; c < NW; c++)
+			dec[c] += (double)val[j] * f->w[(size_t)r * NW + c];
+	}
+	free(val);
+}
+
+/*
+ * The knobs of combine(), chosen by leave-one-writer-out inside the
+ * training sets: for each training writer a model of the others scores
+ * that writer's messages, and the knobs with the lowest cost over all of
+ * them win (a missed crisis costs 100, a missed urgent 3, a false urgent
+ * 2, a wrong type 1; ties: the first in the grid).  The sets being
+ * measured never take part: a caller leaving a writer out for a figure
+ * leaves it out of dirs.
+ */
+static const double floors[] = { 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 1.01 };
+static const double gates[] = { 0.3, 0.5, 0.7, 0.9, 1.01 };
+static const double urgents[] = { 0.3, 0.4, 0.5, 0.6, 0.7 };
+
+struct scored {
+	double	 p[NTYPE];
+	double	 pu;
+};
+
+static long
+knob_cost(const struct knobs *k, const struct corpus *c,
+    const struct scored *sc)
+{
+	struct verdict v;
+	long cost = 0;
+	size_t i;
+
+	for (i = 0; i < c->n; i++) {
+		const struct doc *d = &c->docs[i];
+		int type, urgent;
+
+		if (d->rules_only) {
+			type = d->rv.type;
+			urgent = d->rv.urgent;
+		} else {
+			combine(k, sc[i].p, sc[i].pu, &d->rv, &v);
+			type = v.type;
+			urgent = v.urgent;
+		}
+		if (d->type == CT_CRISIS && type != CT_CRISIS)
+			cost += 100;
+		if (d->urgent && !urgent)
+			cost += 3;
+		if (!d->urgent && urgent)
+			cost += 2;
+		if (d->type != type)
+			cost += 1;
+	}
+	return cost;
+}
+
+static int
+choose_knobs(const struct corpus *c, int nwriters, struct knobs *best,
+    char *err, size_t errlen)
+{
+	struct scored *sc = xcalloc(c->n + 1, sizeof(*sc));
+	unsigned char *use = xcalloc(c->n + 1, 1);
+	struct fitted f;
+	size_t i, a, b, u;
+	long cost, best_cost = -1;
+	int w, dn;
+
+	for (w = 0; w < nwriters; w++) {
+		for (i = 0; i < c->n; i++)
+			use[i] = c->docs[i].writer != w;
+		if (fit(c, use, &f, err, errlen) != 0) {
+			free(sc);
+			free(use);
+			return -1;
+		}
+		for (i = 0; i < c->n; i++) {
+			double dec[NW];
+
+			if (use[i])
+				continue;
+			doc_scores(&f, &c->docs[i], dec);
+			probabilities(dec, sc[i].p, &sc[i].pu);
+		}
+		fitted_free(&f);
+	}
+	for (a = 0; a < NELEM(floors); a++)
+		for (b = 0; b < NELEM(gates); b++)
+			for (u = 0; u < NELEM(urgents); u++)
+				for (dn = 0; dn <= 1; dn++) {
+					struct knobs k = { floors[a], gates[b],
+					    urgents[u], dn };
+
+					cost = knob_cost(&k, c, sc);
+					if (best_cost < 0 || cost < best_cost) {
+						best_cost = cost;
+						*best = k;
+					}
+				}
+	free(sc);
+	free(use);
+	return 0;
+}
+
 int
 triage_train(const struct lexicon *lex, char *const *dirs, size_t ndirs,
     FILE *out, char *err, size_t errlen)
 {
+	struct knobs k = DEFAULT_KNOBS;
 	struct corpus c;
-	struct lproblem lp;
-	uint32_t *df, nrows = 0, b;
-	int32_t *row;
-	float *idf, *w;
+	struct fitted f;
+	unsigned char *use;
+	uint32_t b;
 	size_t i, j;
-	int rc = -1, human = 0;
+	int rc = -1;
 
 	memset(&c, 0, sizeof(c));
+	memset(&f, 0, sizeof(f));
 	for (i = 0; i < ndirs; i++)
-		if (load_dir(&c, lex, dirs[i], err, errlen) != 0)
-			goto out0;
+		if (load_dir(&c, lex, dirs[i], (int)i, err, errlen) != 0)
+			goto out;
 	if (c.n < 2) {
 		snprintf(err, errlen, "triage train: fewer than 2 labeled "
 		    "messages");
-		goto out0;
+		goto out;
 	}
-	df = xcalloc(NBUCKET, sizeof(*df));
-	row = xreallocarray(NULL, NBUCKET, sizeof(*row));
-	for (i = 0; i < c.n; i++)
-		for (j = 0; j < c.docs[i].n; j++)
-			df[c.docs[i].b[j]]++;
-	for (b = 0; b < NBUCKET; b++)
-		row[b] = df[b] >= MIN_DF ? (int32_t)nrows++ : -1;
-	idf = xcalloc(nrows + 1, sizeof(*idf));
-	for (b = 0; b < NBUCKET; b++)
-		if (row[b] >= 0)
-			/* smooth idf, as scikit-learn's; through text so the
-			 * trainer sees the value the loader will */
-			idf[row[b]] = (float)(log((1.0 + c.n) / (1.0 + df[b])) + 1);
-	for (b = 0; b < nrows; b++) {
-		char t[32];
-
-		snprintf(t, sizeof(t), "%.5g", (double)idf[b]);
-		idf[b] = strtof(t, NULL);
-	}
-	w = xcalloc(((size_t)nrows + 1) * NW, sizeof(*w));
-	build_problem(&lp, &c, row, idf, nrows, 0, 0);
-	if (train_into(&lp, NTYPE, 0, w, nrows) != 0) {
-		lproblem_free(&lp);
-		snprintf(err, errlen, "triage train: fewer than two types");
-		goto out1;
-	}
-	lproblem_free(&lp);
-	build_problem(&lp, &c, row, idf, nrows, 1, 1);
-	for (i = 0; i < (size_t)lp.prob.l; i++)
-		human += lp.prob.y[i] > 0;
-	if (human == 0 || human == lp.prob.l ||
-	    train_into(&lp, 1, COL_URGENT, w, nrows) != 0) {
-		lproblem_free(&lp);
-		snprintf(err, errlen, "triage train: need urgent and "
-		    "non-urgent human messages");
-		goto out1;
-	}
-	lproblem_free(&lp);
+	/* knobs need writers to leave out: three sets at least */
+	if (ndirs >= 3 && choose_knobs(&c, (int)ndirs, &k, err, errlen) != 0)
+		goto out;
+	use = xcalloc(c.n + 1, 1);
+	memset(use, 1, c.n);
+	j = (size_t)fit(&c, use, &f, err, errlen);
+	free(use);
+	if (j != 0)
+		goto out;
 
 	fprintf(out, "%s\nbuckets %u\nclasses crisis tip tta referral info "
 	    "related automated urgent\nbias", MODEL_MAGIC, NBUCKET);
 	for (j = 0; j < NW; j++)
-		fprintf(out, " %.5g", (double)w[(size_t)nrows * NW + j]);
-	fprintf(out, "\nrows %u\n", nrows);
+		fprintf(out, " %.5g", (double)f.w[(size_t)f.nrows * NW + j]);
+	fprintf(out, "\ncombine %.2f %.2f %.2f %d\nrows %u\n", k.floor,
+	    k.auto_gate, k.urgent_at, k.danger_urgent, f.nrows);
 	for (b = 0; b < NBUCKET; b++) {
-		if (row[b] < 0)
+		if (f.row[b] < 0)
 			continue;
-		fprintf(out, "%u %.5g", b, (double)idf[row[b]]);
+		fprintf(out, "%u %.5g", b, (double)f.idf[f.row[b]]);
 		for (j = 0; j < NW; j++)
-			fprintf(out, " %.5g", (double)w[(size_t)row[b] * NW + j]);
+			fprintf(out, " %.5g", (double)f.w[(size_t)f.row[b] * NW +
+			    j]);
 		fputc('\n', out);
 	}
 	fprintf(out, "end\n");
 	rc = 0;
-out1:
-	free(w);
-	free(idf);
-	free(row);
-	free(df);
-out0:
+out:
+	fitted_free(&f);
 	corpus_free(&c);
 	return rc;
 }

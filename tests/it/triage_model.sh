@@ -66,7 +66,7 @@ model() {	# model TYPE-INDEX FILE: every message gets that type
 import sys
 b = ["-20"] * 8
 b[int(sys.argv[1])] = "20"
-print("intake-triage-model 1\nbuckets 262144\nclasses crisis tip tta referral info related automated urgent\nbias " + " ".join(b) + "\nrows 0\nend")' "$1" > "$2"
+print("intake-triage-model 1\nbuckets 262144\nclasses crisis tip tta referral info related automated urgent\nbias " + " ".join(b) + "\ncombine 0.25 1.01 0.5 1\nrows 0\nend")' "$1" > "$2"
 }
 cp "$T/bad.model" "$T/live.model"
 cat > "$T/intake.conf" <<CONF

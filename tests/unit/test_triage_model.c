@@ -21,7 +21,7 @@
 #define ALWAYS_INFO \
 	"intake-triage-model 1\nbuckets 262144\n" \
 	"classes crisis tip tta referral info related automated urgent\n" \
-	"bias -20 -20 -20 -20 20 -20 -20 -20\nrows 0\nend\n"
+	"bias -20 -20 -20 -20 20 -20 -20 -20\ncombine 0.25 1.01 0.5 1\nrows 0\nend\n"
 
 static struct triage_model *
 text_model(const char *text, char *err, size_t errlen)
@@ -51,16 +51,20 @@ START_TEST(test_load_errors)
 		    "t.model:4: expected \"bias\"" },
 		{ "intake-triage-model 1\nbuckets 262144\nclasses crisis tip "
 		    "tta referral info related automated urgent\nbias 0 0 0 0 0 "
-		    "0 0 0\nrows 2\n5 1 0 0 0 0 0 0 0 0\n", "t.model:6: "
-		    "truncated" },
+		    "0 0 0\ncombine 0.25 1.01 0.5 1\nrows 2\n5 1 0 0 0 0 0 0 0 "
+		    "0\n", "t.model:7: truncated" },
 		{ "intake-triage-model 1\nbuckets 262144\nclasses crisis tip "
 		    "tta referral info related automated urgent\nbias 0 0 0 0 0 "
-		    "0 0 0\nrows 1\n5 1 0 0 0 0 nan 0 0 0\nend\n", "t.model:6: "
-		    "bad row" },
+		    "0 0 0\ncombine 0.25 1.01 0.5 1\nrows 1\n5 1 0 0 0 0 nan 0 0 "
+		    "0\nend\n", "t.model:7: bad row" },
 		{ "intake-triage-model 1\nbuckets 262144\nclasses crisis tip "
 		    "tta referral info related automated urgent\nbias 0 0 0 0 0 "
-		    "0 0 0\nrows 1\n5 1 0 0 0 0 0 0 0 0\nextra\n", "t.model:7: "
-		    "expected \"end\"" },
+		    "0 0 0\ncombine 0.25 1.01 0.5 1\nrows 1\n5 1 0 0 0 0 0 0 0 "
+		    "0\nextra\n", "t.model:8: expected \"end\"" },
+		{ "intake-triage-model 1\nbuckets 262144\nclasses crisis tip "
+		    "tta referral info related automated urgent\nbias 0 0 0 0 0 "
+		    "0 0 0\ncombine 0.25 1.01 2 1\n", "t.model:5: expected "
+		    "\"combine" },
 	};
 	size_t i;
 
