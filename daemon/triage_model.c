@@ -29,7 +29,7 @@
 #define NW		(NTYPE + 1)	/* + urgent */
 #define COL_URGENT	NTYPE
 #define MIN_DF		2		/* a feature two training messages share */
-#define TRAIN_C		10.0
+#define DEFAULT_C	10.0		/* the baseline's */
 #define MAX_WORDS	4000
 #define MAX_GRAM_CP	32		/* longer words: no character grams */
 /* combine()'s knobs when the trainer has too few sets to choose them */
@@ -994,7 +994,7 @@ lproblem_free(struct lproblem *lp)
  * large negative bias. */
 static int
 train_into(struct lproblem *lp, int ncols, int col0, float *w,
-    uint32_t nrows)
+    uint32_t nrows, double C)
 {
 	struct parameter par;
 	struct model *md;
@@ -1020,7 +1020,7 @@ train_into(struct lproblem *lp, int ncols, int col0, float *w,
 	memset(&par, 0, sizeof(par));
 	par.solver_type = L2R_LR;
 	par.eps = 0.01;
-	par.C = TRAIN_C;
+	par.C = C;
 	par.nr_weight = nl;
 	par.weight_label = label;
 	par.weight = weight;
@@ -1078,8 +1078,8 @@ fitted_free(struct fitted *f)
 
 /* Train on the documents marked in use. */
 static int
-fit(const struct corpus *c, const unsigned char *use, struct fitted *f,
-    char *err, size_t errlen)
+fit(const struct corpus *c, const unsigned char *use, double C,
+    struct fitted *f, char *err, size_t errlen)
 {
 	struct lproblem lp;
 	uint32_t *df, b;
@@ -1112,7 +1112,7 @@ fit(const struct corpus *c, const unsigned char *use, struct fitted *f,
 	free(df);
 	f->w = xcalloc(((size_t)f->nrows + 1) * NW, sizeof(*f->w));
 	build_problem(&lp, c, f->row, f->idf, f->nrows, use, 0);
-	if (train_into(&lp, NTYPE, 0, f->w, f->nrows) != 0) {
+	if (train_into(&lp, NTYPE, 0, f->w, f->nrows, C) != 0) {
 		lproblem_free(&lp);
 		snprintf(err, errlen, "triage train: fewer than two types");
 		return -1;
@@ -1122,7 +1122,7 @@ fit(const struct corpus *c, const unsigned char *use, struct fitted *f,
 	for (i = 0; i < (size_t)lp.prob.l; i++)
 		human += lp.prob.y[i] > 0;
 	if (human == 0 || human == lp.prob.l ||
-	    train_into(&lp, 1, COL_URGENT, f->w, f->nrows) != 0) {
+	    train_into(&lp, 1, COL_URGENT, f->w, f->nrows, C) != 0) {
 		lproblem_free(&lp);
 		snprintf(err, errlen, "triage train: need urgent and "
 		    "non-urgent human messages");
@@ -1178,6 +1178,7 @@ doc_scores(const struct fitted *f, const struct doc *d, double *dec)
 static const double floors[] = { 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 1.01 };
 static const double gates[] = { 0.3, 0.5, 0.7, 0.9, 1.01 };
 static const double urgents[] = { 0.3, 0.4, 0.5, 0.6, 0.7 };
+static const double costs_c[] = { 1, 10, 100 };	/* liblinear's C */
 
 struct scored {
 	double	 p[NTYPE];
@@ -1218,46 +1219,48 @@ knob_cost(const struct knobs *k, const struct corpus *c,
 
 static int
 choose_knobs(const struct corpus *c, int nwriters, struct knobs *best,
-    char *err, size_t errlen)
+    double *best_c, char *err, size_t errlen)
 {
 	struct scored *sc = xcalloc(c->n + 1, sizeof(*sc));
 	unsigned char *use = xcalloc(c->n + 1, 1);
 	struct fitted f;
-	size_t i, a, b, u;
+	size_t i, a, b, u, ci;
 	long cost, best_cost = -1;
 	int w, dn;
 
-	for (w = 0; w < nwriters; w++) {
-		for (i = 0; i < c->n; i++)
-			use[i] = c->docs[i].writer != w;
-		if (fit(c, use, &f, err, errlen) != 0) {
-			free(sc);
-			free(use);
-			return -1;
-		}
-		for (i = 0; i < c->n; i++) {
-			double dec[NW];
+	for (ci = 0; ci < NELEM(costs_c); ci++) {
+		for (w = 0; w < nwriters; w++) {
+			for (i = 0; i < c->n; i++)
+				use[i] = c->docs[i].writer != w;
+			if (fit(c, use, costs_c[ci], &f, err, errlen) != 0) {
+				free(sc);
+				free(use);
+				return -1;
+			}
+			for (i = 0; i < c->n; i++) {
+				double dec[NW];
 
-			if (use[i])
-				continue;
-			doc_scores(&f, &c->docs[i], dec);
-			probabilities(dec, sc[i].p, &sc[i].pu);
+				if (use[i])
+					continue;
+				doc_scores(&f, &c->docs[i], dec);
+				probabilities(dec, sc[i].p, &sc[i].pu);
+			}
+			fitted_free(&f);
 		}
-		fitted_free(&f);
-	}
-	for (a = 0; a < NELEM(floors); a++)
+		for (a = 0; a < NELEM(floors); a++)
 		for (b = 0; b < NELEM(gates); b++)
-			for (u = 0; u < NELEM(urgents); u++)
-				for (dn = 0; dn <= 1; dn++) {
-					struct knobs k = { floors[a], gates[b],
-					    urgents[u], dn };
+		for (u = 0; u < NELEM(urgents); u++)
+		for (dn = 0; dn <= 1; dn++) {
+			struct knobs k = { floors[a], gates[b], urgents[u], dn };
 
-					cost = knob_cost(&k, c, sc);
-					if (best_cost < 0 || cost < best_cost) {
-						best_cost = cost;
-						*best = k;
-					}
-				}
+			cost = knob_cost(&k, c, sc);
+			if (best_cost < 0 || cost < best_cost) {
+				best_cost = cost;
+				*best = k;
+				*best_c = costs_c[ci];
+			}
+		}
+	}
 	free(sc);
 	free(use);
 	return 0;
@@ -1268,6 +1271,7 @@ triage_train(const struct lexicon *lex, char *const *dirs, size_t ndirs,
     FILE *out, char *err, size_t errlen)
 {
 	struct knobs k = DEFAULT_KNOBS;
+	double C = DEFAULT_C;
 	struct corpus c;
 	struct fitted f;
 	unsigned char *use;
@@ -1286,11 +1290,12 @@ triage_train(const struct lexicon *lex, char *const *dirs, size_t ndirs,
 		goto out;
 	}
 	/* knobs need writers to leave out: three sets at least */
-	if (ndirs >= 3 && choose_knobs(&c, (int)ndirs, &k, err, errlen) != 0)
+	if (ndirs >= 3 && choose_knobs(&c, (int)ndirs, &k, &C, err,
+	    errlen) != 0)
 		goto out;
 	use = xcalloc(c.n + 1, 1);
 	memset(use, 1, c.n);
-	j = (size_t)fit(&c, use, &f, err, errlen);
+	j = (size_t)fit(&c, use, C, &f, err, errlen);
 	free(use);
 	if (j != 0)
 		goto out;
@@ -1301,6 +1306,7 @@ triage_train(const struct lexicon *lex, char *const *dirs, size_t ndirs,
 		fprintf(out, " %.5g", (double)f.w[(size_t)f.nrows * NW + j]);
 	fprintf(out, "\ncombine %.2f %.2f %.2f %d\nrows %u\n", k.floor,
 	    k.auto_gate, k.urgent_at, k.danger_urgent, f.nrows);
+	(void)C;
 	for (b = 0; b < NBUCKET; b++) {
 		if (f.row[b] < 0)
 			continue;
