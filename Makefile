@@ -26,13 +26,14 @@ CFLAGS  ?= -O2 -g
 VERSION := 0.1.0
 ALL_CFLAGS := -std=c17 -D_GNU_SOURCE -DINTAKE_VERSION=\"$(VERSION)\" $(WARN) $(HARDEN) $(CFLAGS) -Iinclude -I$(BUILD) $(PKG_CFLAGS) $(EXTRA_CFLAGS)
 LDFLAGS_ALL := -pie -Wl,-z,relro -Wl,-z,now $(LDFLAGS) $(EXTRA_LDFLAGS)
-LIBS    := $(PKG_LIBS) -lm
+# liblinear (the triage model) has no pkg-config file.
+LIBS    := $(PKG_LIBS) -llinear -lm
 
 # Every daemon/*.c except the two mains is a library module shared by both
 # programs and the tests.
 MAIN_SRCS := daemon/intaked.c daemon/intake.c
 LIB_SRCS  := $(filter-out $(MAIN_SRCS),$(wildcard daemon/*.c))
-LIB_OBJS  := $(LIB_SRCS:daemon/%.c=$(BUILD)/%.o) $(BUILD)/sqlgen.o $(BUILD)/lexgen.o
+LIB_OBJS  := $(LIB_SRCS:daemon/%.c=$(BUILD)/%.o) $(BUILD)/sqlgen.o $(BUILD)/lexgen.o $(BUILD)/modelgen.o
 SQL_FILES := $(sort $(wildcard sql/[0-9][0-9][0-9]_*.sql))
 
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
@@ -64,6 +65,12 @@ $(BUILD)/sqlgen.o: $(BUILD)/sqlgen.c
 $(BUILD)/lexgen.c: conf/triage.conf tools/file2c.sh | $(BUILD)
 	sh tools/file2c.sh lexicon_builtin_text conf/triage.conf > $@.tmp && mv $@.tmp $@
 $(BUILD)/lexgen.o: $(BUILD)/lexgen.c
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# And the triage model (conf/triage.model, `make triage-model`).
+$(BUILD)/modelgen.c: conf/triage.model tools/file2c.sh | $(BUILD)
+	sh tools/file2c.sh triage_model_builtin_text conf/triage.model > $@.tmp && mv $@.tmp $@
+$(BUILD)/modelgen.o: $(BUILD)/modelgen.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/libintake.a: $(LIB_OBJS)
@@ -152,12 +159,23 @@ bench: deps
 	$(MAKE) all $(BENCH_BINS)
 	sh tests/bench/run.sh $(BUILD)
 
+# The model is generated from the labeled sets in tests/fixtures (one
+# writer a folder), reproducibly: the same sets give the same bytes.
+TRIAGE_SETS = $(sort $(dir $(wildcard tests/fixtures/*/labels.tsv)))
+triage-model: all
+	$(BUILD)/intake triage train -c /dev/null -o conf/triage.model $(TRIAGE_SETS:%/=%)
+	$(MAKE) all
+
 triage-report: all
 	sh tools/triage-report.sh
 	@for d in tests/fixtures/labeled tests/fixtures/triage-*; do \
 		echo; echo "== $$d"; \
-		sh tools/triage-report.sh $$d | sed -n '2,3p;5p;/^crisis recall/p'; \
+		sh tools/triage-report.sh $$d | sed -n '2,3p;5p;/^crisis recall/p;/^summary/p'; \
 	done
+	@echo; echo "== leave one writer out (rules + a model trained without that set)"
+	@sh tools/triage-lowo.sh
+	@echo; echo "== plain baseline (../shared/tools/triage-baseline.py), same sets"
+	@sh tools/triage-baseline.sh
 
 # ---- install -----------------------------------------------------------
 install: all
@@ -169,8 +187,9 @@ install: all
 	install -m 0755 $(BUILD)/intake $(DESTDIR)$(PREFIX)/bin/intake
 	install -m 0755 $(BUILD)/intaked $(DESTDIR)$(PREFIX)/sbin/intaked
 	for m in doc/*.[158]; do s=$${m##*.}; install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$s/; done
-	install -m 0644 conf/intake.conf conf/triage.conf conf/intake.cron $(DESTDIR)$(PREFIX)/share/doc/intake/examples/
+	install -m 0644 conf/intake.conf conf/triage.conf conf/triage.model conf/intake.cron $(DESTDIR)$(PREFIX)/share/doc/intake/examples/
 	test -e $(DESTDIR)$(SYSCONFDIR)/intake/triage.conf || install -m 0644 conf/triage.conf $(DESTDIR)$(SYSCONFDIR)/intake/triage.conf
+	test -e $(DESTDIR)$(SYSCONFDIR)/intake/triage.model || install -m 0644 conf/triage.model $(DESTDIR)$(SYSCONFDIR)/intake/triage.model
 	for u in systemd/*.service systemd/*.timer; do \
 	    sed 's|@SBINDIR@|$(PREFIX)/sbin|g; s|@BINDIR@|$(PREFIX)/bin|g; s|@SYSCONFDIR@|$(SYSCONFDIR)|g' $$u \
 	    > $(DESTDIR)$(PREFIX)/lib/systemd/system/$${u##*/}; done
@@ -190,6 +209,6 @@ help:
 	@echo "make bench      benchmarks (figures as ratios against peers)"
 	@echo "make install    PREFIX=$(PREFIX) DESTDIR="
 
-.PHONY: lint asan-build all deps deps-fuzz fuzz fuzz-build fuzz-bins check check-asan demo bench triage-report install clean help tests intaked intake
+.PHONY: lint asan-build all deps deps-fuzz fuzz fuzz-build fuzz-bins check check-asan demo bench triage-model triage-report install clean help tests intaked intake
 
 -include $(LIB_OBJS:.o=.d) $(BUILD)/intaked.d $(BUILD)/intake.d

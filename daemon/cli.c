@@ -56,6 +56,11 @@ cli_env_open(struct cli_env *env, const char *cfg_path, int need)
 			cli_env_close(env);
 			return EX_CONFIG;
 		}
+		/* like the daemon: no model, the rules alone (not silently) */
+		if (triage_model_attach(env->lex, env->cfg.triage_model, err,
+		    sizeof(err)) != 0)
+			fprintf(stderr, "intake: triage model %s; triaging with "
+			    "the rules alone\n", err);
 	}
 	if (need & (CLI_NEED_STORE | CLI_NEED_STORE_RO)) {
 		if (need & CLI_NEED_STORE)

@@ -841,7 +841,7 @@ static void
 load_misc_group(struct cfgctx *c, const config_setting_t *root,
     struct config *cfg)
 {
-	static const char *const tkeys[] = { "lexicon", NULL };
+	static const char *const tkeys[] = { "lexicon", "model", NULL };
 	static const char *const akeys[] = { "enabled", "from", NULL };
 	static const char *const rkeys[] = { "closed_days", NULL };
 	const config_setting_t *g;
@@ -852,6 +852,10 @@ load_misc_group(struct cfgctx *c, const config_setting_t *root,
 		resolve_path(c, &cfg->triage_lexicon);
 		check_readable(c, member(g, "lexicon"), "triage.lexicon",
 		    cfg->triage_lexicon);
+		/* not checked here: a bad model means the rules alone */
+		get_string(c, g, "model", &cfg->triage_model);
+		if (cfg->triage_model && strcmp(cfg->triage_model, "none") != 0)
+			resolve_path(c, &cfg->triage_model);
 	}
 	g = member(root, "ack");
 	if (open_group(c, g, akeys) == 0) {
@@ -1021,6 +1025,7 @@ config_free(struct config *cfg)
 		source_free(&cfg->sources[i]);
 	free(cfg->sources);
 	free(cfg->triage_lexicon);
+	free(cfg->triage_model);
 	free(cfg->alerts_webhook);
 	free_strv(cfg->alerts_to, cfg->alerts_nto);
 	free(cfg->smtp_url);

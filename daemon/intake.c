@@ -27,6 +27,7 @@ static const struct command commands[] = {
 	{ "sla", cmd_sla, "deadlines of a contact (or --batch on stdin)" },
 	{ "holidays", cmd_holidays, "closed dates of a range of years" },
 	{ "classify", cmd_classify, "triage message files, one JSON line each" },
+	{ "triage", cmd_triage, "triage train DIR...: build the triage model" },
 	{ "remind", cmd_remind, "send the reminder report of the current slot" },
 	{ "followups", cmd_followups, "open tickets by deadline (text, csv, json, html)" },
 	{ "list", cmd_list, "tickets, newest first" },

@@ -232,6 +232,11 @@ service_load(struct service *sv, const struct options *o, const char *path,
 		service_free(sv);
 		return EX_CONFIG;
 	}
+	/* a model that does not load costs accuracy, not mail */
+	if (triage_model_attach(sv->lex, sv->cfg.triage_model, err,
+	    sizeof(err)) != 0)
+		log_warning("triage model %s; triaging with the rules alone",
+		    err);
 	if (o->check_only)
 		return 0;
 	if (reuse)

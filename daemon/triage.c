@@ -33,6 +33,7 @@
 
 #include "phrase.h"
 #include "triage.h"
+#include "triage_p.h"
 #include "util.h"
 
 /* Signals; the first six are enum call_type's human types, in order. */
@@ -147,6 +148,7 @@ struct lexicon {
 	pcre2_code	*negator;
 	pcre2_match_context *mctx;
 	size_t		 max_text;
+	struct triage_model *model;	/* NULL: the rules alone */
 };
 
 /* ---- normalisation ---------------------------------------------------- */
@@ -2063,6 +2065,7 @@ lexicon_free(struct lexicon *lex)
 
 	if (lex == NULL)
 		return;
+	triage_model_free(lex->model);
 	for (i = 0; i < lex->nrules; i++) {
 		for (j = 0; j < lex->rules[i].npats; j++) {
 			struct pattern *pat = &lex->rules[i].pats[j];
@@ -2932,9 +2935,39 @@ decide(struct scan *sc, const struct message *m, struct triage_result *res)
 	explain_hits(sc, res, route);
 }
 
-int
-triage_classify(const struct lexicon *lex, const struct message *m,
-    struct triage_result *res)
+/* What the rules saw, for the model (triage_p.h). */
+static void
+evidence(const struct scan *sc, const struct triage_result *res,
+    const struct message *m, const char **hits, struct triage_evidence *ev)
+{
+	const int *s = sc->sig;
+	char why[128];
+	size_t i;
+
+	memset(ev, 0, sizeof(*ev));
+	ev->subj = sc->subj;
+	ev->body = sc->body;
+	ev->sig = sc->sig;
+	ev->sig_names = sig_names;
+	ev->nsig = SIG_AGE;		/* age and mask are not evidence */
+	for (i = 0; i < sc->lex->nrules; i++)
+		if (sc->hits[i].score != 0 && sc->lex->rules[i].sig < SIG_AGE)
+			hits[ev->nhits++] = sc->lex->rules[i].label;
+	ev->hits = hits;
+	ev->hdr = automated_headers(m, why, sizeof(why));
+	ev->lang_full = sc->li->best >= 0 && sc->lex->langs[sc->li->best].full;
+	/* The rules' safety override: a person in danger or confined who
+	 * speaks for themselves, or for a child in their care. */
+	ev->decisive = res->type == CT_CRISIS && (s[SIG_SELF] > 0 ||
+	    (s[SIG_BEHALF] > 0 && s[SIG_MINOR] >= 6)) && (res->danger ||
+	    s[SIG_INDICATOR] >= 6);
+	ev->rules = res;
+}
+
+static int
+classify(const struct lexicon *lex, const struct message *m,
+    struct triage_result *res,
+    void (*cb)(const struct triage_evidence *, void *), void *arg)
 {
 	struct scan sc;
 	struct buf body, subj;
@@ -2990,6 +3023,18 @@ triage_classify(const struct lexicon *lex, const struct message *m,
 			sc.sig[lex->rules[i].sig] += sc.hits[i].score;
 		snprintf(res->lang, sizeof(res->lang), "%s", li.code);
 		decide(&sc, m, res);
+		if (cb != NULL || lex->model != NULL) {
+			struct triage_evidence ev;
+			const char **hits = xcalloc(lex->nrules + 1,
+			    sizeof(*hits));
+
+			evidence(&sc, res, m, hits, &ev);
+			if (cb != NULL)
+				cb(&ev, arg);
+			else
+				triage_model_apply(lex->model, &ev, res);
+			free(hits);
+		}
 		sc.li = NULL;
 	}
 	buf_free(&body);
@@ -2999,6 +3044,38 @@ triage_classify(const struct lexicon *lex, const struct message *m,
 	pcre2_match_data_free(sc.md2);
 	free(sc.mark);
 	return 0;
+}
+
+int
+triage_classify(const struct lexicon *lex, const struct message *m,
+    struct triage_result *res)
+{
+	return classify(lex, m, res, NULL, NULL);
+}
+
+int
+triage_evidence_of(const struct lexicon *lex, const struct message *m,
+    void (*cb)(const struct triage_evidence *, void *), void *arg)
+{
+	struct triage_result res;
+	int rc;
+
+	rc = classify(lex, m, &res, cb, arg);
+	triage_result_free(&res);
+	return rc;
+}
+
+void
+lexicon_set_model(struct lexicon *lex, struct triage_model *model)
+{
+	triage_model_free(lex->model);
+	lex->model = model;
+}
+
+const struct triage_model *
+lexicon_model(const struct lexicon *lex)
+{
+	return lex->model;
 }
 
 size_t

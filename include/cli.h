@@ -60,6 +60,7 @@ int	 cmd_ingest(int, char **);	/* cmd_ingest.c */
 int	 cmd_sla(int, char **);		/* cmd_sla.c */
 int	 cmd_holidays(int, char **);	/* cmd_sla.c */
 int	 cmd_classify(int, char **);	/* cmd_classify.c */
+int	 cmd_triage(int, char **);	/* cmd_triage.c */
 int	 cmd_remind(int, char **);	/* cmd_remind.c */
 int	 cmd_followups(int, char **);	/* cmd_followups.c */
 int	 cmd_show(int, char **);	/* cmd_ticket.c */

@@ -111,6 +111,7 @@ struct config {
 	int		 parse_timeout;		/* seconds per message */
 
 	char		*triage_lexicon;	/* NULL: built-in lexicon */
+	char		*triage_model;	/* NULL: built-in; "none": rules only */
 
 	/* alerts */
 	char		*alerts_webhook;

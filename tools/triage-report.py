@@ -23,6 +23,8 @@ def main():
     n = ok = 0
     conf = {a: {b: 0 for b in TYPES + ["unclassified"]} for a in TYPES}
     urg_n = urg_hit = 0
+    calm_n = calm_urgent = 0
+    by_lang = {}
     minor_ok = danger_ok = lang_ok = 0
     auto_missed, human_auto, crisis_missed, wrong = [], [], [], []
     for fn, lab in sorted(labels.items()):
@@ -41,6 +43,12 @@ def main():
         if lab["urgency"] == "urgent":
             urg_n += 1
             urg_hit += o["urgency"] == "urgent"
+        else:
+            calm_n += 1
+            calm_urgent += o["urgency"] == "urgent"
+        bl = by_lang.setdefault(lab["lang"], [0, 0])
+        bl[0] += t == p
+        bl[1] += 1
         minor_ok += int(lab["minor"]) == int(o["minor"])
         danger_ok += int(lab["danger"]) == int(o["danger"])
         lang_ok += lab["lang"] == o["lang"]
@@ -80,6 +88,13 @@ def main():
     crisis_recall = pct(sum(1 for fn, l in labels.items() if l["type"] == "crisis") - len(crisis_missed),
                         sum(1 for l in labels.values() if l["type"] == "crisis"))
     print("\ncrisis recall: %.1f%%" % crisis_recall)
+    ncrisis = sum(1 for l in labels.values() if l["type"] == "crisis")
+    print("summary: type %.1f%% (%d/%d)  crisis %d/%d  urgent %d/%d  "
+          "false urgent %d/%d (%.1f%%)" % (pct(ok, n), ok, n, ncrisis - len(crisis_missed),
+                                          ncrisis, urg_hit, urg_n, calm_urgent, calm_n,
+                                          100.0 * calm_urgent / calm_n if calm_n else 0.0))
+    print("by language: " + ", ".join("%s %d/%d" % (k, v[0], v[1])
+                                      for k, v in sorted(by_lang.items(), key=lambda kv: -kv[1][1])))
     if os.environ.get("TRIAGE_REPORT_STRICT") == "1":
         bad = []
         if crisis_missed:

@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_triage_model.c: the triage model's loader (its errors name the file
+ * and the line), the built-in model, and how rules and model combine: the
+ * rules' safety override beats any model, the model decides the rest, and
+ * the rationale names the model's features.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "message.h"
+#include "triage.h"
+#include "util.h"
+
+#include "triagelib.h"
+
+/* A model with no features whose biases say "info" whatever the text. */
+#define ALWAYS_INFO \
+	"intake-triage-model 1\nbuckets 262144\n" \
+	"classes crisis tip tta referral info related automated urgent\n" \
+	"bias -20 -20 -20 -20 20 -20 -20 -20\ncombine 0.25 1.01 0.5 1\nrows 0\nend\n"
+
+static struct triage_model *
+text_model(const char *text, char *err, size_t errlen)
+{
+	return triage_model_from_text(text, "t.model", err, errlen);
+}
+
+START_TEST(test_load_good)
+{
+	char err[256] = "";
+	struct triage_model *m = text_model(ALWAYS_INFO, err, sizeof(err));
+
+	ck_assert_msg(m != NULL, "%s", err);
+	triage_model_free(m);
+}
+END_TEST
+
+START_TEST(test_load_errors)
+{
+	static const struct { const char *text, *want; } cases[] = {
+		{ "", "t.model:1: not an intake triage model" },
+		{ "hello\n", "t.model:1: not an intake triage model" },
+		{ "intake-triage-model 1\nbuckets 12\n", "t.model:2: expected "
+		    "\"buckets 262144\"" },
+		{ "intake-triage-model 1\nbuckets 262144\nclasses crisis tip "
+		    "tta referral info related automated urgent\nbias 1 2\n",
+		    "t.model:4: expected \"bias\"" },
+		{ "intake-triage-model 1\nbuckets 262144\nclasses crisis tip "
+		    "tta referral info related automated urgent\nbias 0 0 0 0 0 "
+		    "0 0 0\ncombine 0.25 1.01 0.5 1\nrows 2\n5 1 0 0 0 0 0 0 0 "
+		    "0\n", "t.model:7: truncated" },
+		{ "intake-triage-model 1\nbuckets 262144\nclasses crisis tip "
+		    "tta referral info related automated urgent\nbias 0 0 0 0 0 "
+		    "0 0 0\ncombine 0.25 1.01 0.5 1\nrows 1\n5 1 0 0 0 0 nan 0 0 "
+		    "0\nend\n", "t.model:7: bad row" },
+		{ "intake-triage-model 1\nbuckets 262144\nclasses crisis tip "
+		    "tta referral info related automated urgent\nbias 0 0 0 0 0 "
+		    "0 0 0\ncombine 0.25 1.01 0.5 1\nrows 1\n5 1 0 0 0 0 0 0 0 "
+		    "0\nextra\n", "t.model:8: expected \"end\"" },
+		{ "intake-triage-model 1\nbuckets 262144\nclasses crisis tip "
+		    "tta referral info related automated urgent\nbias 0 0 0 0 0 "
+		    "0 0 0\ncombine 0.25 1.01 2 1\n", "t.model:5: expected "
+		    "\"combine" },
+	};
+	size_t i;
+
+	for (i = 0; i < NELEM(cases); i++) {
+		char err[256] = "";
+		struct triage_model *m = text_model(cases[i].text, err,
+		    sizeof(err));
+
+		ck_assert_msg(m == NULL, "case %zu loaded", i);
+		ck_assert_msg(strstr(err, cases[i].want) != NULL,
+		    "case %zu: '%s', wanted '%s'", i, err, cases[i].want);
+	}
+}
+END_TEST
+
+START_TEST(test_load_missing_file)
+{
+	char err[256] = "";
+
+	ck_assert_ptr_null(triage_model_load("/nonexistent/x.model", err,
+	    sizeof(err)));
+	ck_assert_msg(strstr(err, "/nonexistent/x.model: cannot read") != NULL,
+	    "%s", err);
+	/* attach: -1, and the lexicon keeps the rules alone */
+	ck_assert_int_eq(triage_model_attach(lex, "/nonexistent/x.model", err,
+	    sizeof(err)), -1);
+	ck_assert_int_eq(triage_model_attach(lex, "none", err, sizeof(err)), 0);
+}
+END_TEST
+
+/* The rules' safety override: a self-identifying victim in danger stays
+ * crisis whatever the model says; without it the model's type wins. */
+START_TEST(test_rules_override_model)
+{
+	char err[256] = "";
+	struct triage_result r;
+
+	lexicon_set_model(lex, text_model(ALWAYS_INFO, err, sizeof(err)));
+	classify("please help", "I need help. My boss took my passport and "
+	    "locks me in the room at night. I am scared he will hurt me.", &r);
+	EXPECT(r, CT_CRISIS, URG_URGENT);
+	ck_assert(has_rationale(&r, "model: info 1.00"));
+	ck_assert(has_rationale(&r, "crisis kept: the rules say crisis"));
+	triage_result_free(&r);
+
+	classify("restaurant on Elm", "I do deliveries to a restaurant on Elm "
+	    "St. The cooks seem to live upstairs and the owner drives them to "
+	    "and from work in his van.", &r);
+	EXPECT(r, CT_INFO, URG_ROUTINE);
+	ck_assert(has_rationale(&r, "model over rules: info, not tip"));
+	triage_result_free(&r);
+
+	/* machine headers: the rules decide, the model is not asked */
+	classify_h("Automatic reply: away", "I am out of the office.",
+	    "Auto-Submitted", "auto-replied", NULL, NULL, NULL, &r);
+	EXPECT(r, CT_AUTOMATED, URG_NONE);
+	ck_assert(has_rationale(&r, "model: not asked"));
+	triage_result_free(&r);
+}
+END_TEST
+
+/* The shipped model: loads, decides, and names its strongest features. */
+START_TEST(test_builtin_model_rationale)
+{
+	char err[256] = "";
+	struct triage_model *m = triage_model_builtin(err, sizeof(err));
+	struct triage_result r;
+	size_t i;
+	int found = 0;
+
+	ck_assert_msg(m != NULL, "%s", err);
+	lexicon_set_model(lex, m);
+	classify("training request", "Could your team run a two-hour training "
+	    "for our school counselors on recognizing trafficking? We are "
+	    "flexible on dates this spring.", &r);
+	EXPECT(r, CT_TTA, URG_ROUTINE);
+	for (i = 0; i < r.nrationale; i++)
+		if (strncmp(r.rationale[i], "model: tta ", 11) == 0 &&
+		    strchr(r.rationale[i], '\'') != NULL &&
+		    strstr(r.rationale[i], " +") != NULL)
+			found = 1;
+	ck_assert_msg(found, "no \"model: tta P ('feature' +W ...)\" line");
+	triage_result_free(&r);
+}
+END_TEST
+
+static Suite *
+suite(void)
+{
+	Suite *s = suite_create("triage_model");
+	TCase *tc = tcase_create("model");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_load_good);
+	tcase_add_test(tc, test_load_errors);
+	tcase_add_test(tc, test_load_missing_file);
+	tcase_add_test(tc, test_rules_override_model);
+	tcase_add_test(tc, test_builtin_model_rationale);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
