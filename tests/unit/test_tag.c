@@ -20,6 +20,7 @@ setup(void)
 {
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	config_defaults(&cfg);
+	free(cfg.database);
 	cfg.database = xasprintf("%s/intake.db", dir);
 }
 
@@ -31,6 +32,7 @@ teardown(void)
 	unlink(path);
 	free(path);
 	rmdir(dir);
+	config_free(&cfg);
 }
 
 START_TEST(test_tag_roundtrip)
