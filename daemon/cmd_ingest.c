@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * intake ingest: pipe delivery from an MTA (as rt-mailgate).  Exit codes
- * follow sysexits.h so the MTA retries (75) rather than drops mail.
+ * intake ingest: pipe delivery from an MTA (as rt-mailgate).  Every
+ * failure but bad input (an empty or over-1-GiB message) exits 75: Postfix
+ * and Exim bounce any other code back to the person who wrote in, quoting
+ * our error, while 75 keeps the mail queued until the admin fixes the cause
+ * that stderr (the MTA's log) names.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -166,12 +169,12 @@ cmd_ingest(int argc, char **argv)
 			return 0;
 		default:
 			usage(stderr);
-			return EX_USAGE;
+			return EX_TEMPFAIL;
 		}
 	}
 	if (optind != argc) {
 		usage(stderr);
-		return EX_USAGE;
+		return EX_TEMPFAIL;
 	}
 	/* Read first: a message on a pipe must be taken even if the
 	 * database then turns out to be busy (the MTA keeps it and retries). */
@@ -188,8 +191,11 @@ cmd_ingest(int argc, char **argv)
 	rc = cli_env_open(&env, cfg_path, CLI_NEED_STORE | CLI_NEED_CALENDAR |
 	    CLI_NEED_LEXICON);
 	if (rc != 0) {
+		/* cli_env_open said why; the message stays with the MTA */
+		fprintf(stderr, "intake ingest: not stored (exit %d would bounce "
+		    "it): deferred, exit 75\n", rc);
 		free(data);
-		return rc;
+		return EX_TEMPFAIL;
 	}
 	ingest_ctx_init(&ctx, &env.cfg, env.cal, env.lex, env.store);
 	ctx.actor = "intake-ingest";

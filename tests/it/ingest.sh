@@ -109,13 +109,13 @@ check "locked database: no partial row" [ "$(q 'select count(*) from messages')"
 $INTAKE ingest $C < "$T/l.eml" >/dev/null; rc=$?
 check "after the lock the message is stored" [ "$rc" -eq 0 ]
 
-# Configuration problems: 78 naming the file / FILE:LINE.
+# Configuration problems: 75 (the MTA keeps the mail: issue 12 item 12), naming the file / FILE:LINE.
 $INTAKE ingest -c "$T/missing.conf" < "$T/a.eml" 2>"$T/e1" >/dev/null; rc=$?
-check "missing config exits 78" [ "$rc" -eq 78 ]
+check "missing config exits 75" [ "$rc" -eq 75 ]
 check "missing config is named" grep -q "$T/missing.conf" "$T/e1"
 printf 'database = "x.db";\nsla = { urgent_response_minutes = -3; };\n' > "$T/bad.conf"
 $INTAKE ingest -c "$T/bad.conf" < "$T/a.eml" 2>"$T/e2" >/dev/null; rc=$?
-check "bad config exits 78" [ "$rc" -eq 78 ]
+check "bad config exits 75" [ "$rc" -eq 75 ]
 check "bad config error has FILE:LINE" grep -q "$T/bad.conf:2:" "$T/e2"
 INTAKE_CONFIG=$T/intake.conf $INTAKE ingest < "$T/a.eml" >/dev/null; rc=$?
 check "INTAKE_CONFIG is honoured" [ "$rc" -eq 0 ]
