@@ -3,6 +3,7 @@
  * intake: the staff and cron tool.  A table of subcommands; each parses its
  * own options and returns a sysexits.h exit code.
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,6 +68,32 @@ usage(FILE *f)
 	    "See intake(1).\n", CONFIG_DEFAULT_PATH);
 }
 
+/*
+ * A list written to a full disk or a closed pipe is a list nobody read:
+ * say so and exit 74, never 0 (stdio only reports it at the flush).
+ * ingest is the exception: its message is stored, and the MTA reads only
+ * the exit code, where 74 would bounce it.
+ */
+static int
+output_checked(const char *cmd, int rc)
+{
+	int bad, e;
+
+	errno = 0;
+	bad = fflush(stdout) == EOF || ferror(stdout);
+	e = errno;
+	if (fclose(stdout) == EOF && !bad) {
+		bad = 1;
+		e = errno;
+	}
+	/* a command that failed has said why already */
+	if (!bad || rc != 0 || strcmp(cmd, "ingest") == 0)
+		return rc;
+	fprintf(stderr, "intake %s: writing standard output: %s\n", cmd,
+	    e ? strerror(e) : "write error");
+	return EX_IOERR;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -91,13 +118,14 @@ main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
-	if (strcmp(argv[1], "--version") == 0) {
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
 		printf("intake %s\n", INTAKE_VERSION);
 		return 0;
 	}
 	for (i = 0; i < NELEM(commands); i++)
 		if (strcmp(argv[1], commands[i].name) == 0)
-			return commands[i].fn(argc - 1, argv + 1);
+			return output_checked(commands[i].name,
+			    commands[i].fn(argc - 1, argv + 1));
 	fprintf(stderr, "intake: unknown command '%s'; try 'intake --help'\n",
 	    argv[1]);
 	return EX_USAGE;
