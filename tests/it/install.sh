@@ -49,6 +49,12 @@ for f in bin/intake sbin/intaked share/man/man1/intake.1 \
 	[ -f "$p/$f" ] || bad "not installed: /usr/local/$f"
 done
 [ -f "$root/etc/intake/triage.conf" ] || bad "not installed: /etc/intake/triage.conf"
+# the installed example cites doc/sla.md and doc/interfaces.md (issue 12 item 24)
+for f in sla.md interfaces.md; do
+	[ -f "$p/share/doc/intake/$f" ] || bad "not installed: /usr/local/share/doc/intake/$f"
+done
+grep -q '^  lexicon = "/etc/intake/triage.conf";' "$p/share/doc/intake/examples/intake.conf" ||
+	bad "the example configuration does not use the installed lexicon"
 [ "$fail" -eq 0 ] || exit 1
 
 # Modes: programs 0755, everything else readable, nothing writable by others.
