@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "log.h"
 
@@ -32,21 +33,89 @@ log_level(void)
 	return log_max;
 }
 
+/* U+0080-U+009F (C1) and the bidi embeddings/overrides/isolates, which
+ * reorder or hide the rest of a terminal line, as UTF-8: their length. */
+static size_t
+invisible_utf8(const unsigned char *p)
+{
+	if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+		return 2;
+	if (p[0] == 0xe2 && p[1] == 0x80 && p[2] >= 0xaa && p[2] <= 0xae)
+		return 3;
+	if (p[0] == 0xe2 && p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9)
+		return 3;
+	return 0;
+}
+
+/*
+ * A logged string may come from a message (a file name, a header): no
+ * control character may reach the journal or a terminal raw, where ESC
+ * or OSC sequences could rewrite the screen and a newline forge a line.
+ * Newlines become spaces (one event, one line), other controls \xNN,
+ * C1 and bidi controls \uNNNN.
+ */
+void
+log_sanitize(const char *in, char *out, size_t outsz)
+{
+	const unsigned char *p = (const unsigned char *)in;
+	size_t o = 0, n;
+	char esc[8];
+
+	if (outsz == 0)
+		return;
+	while (*p && o + 1 < outsz) {
+		if (*p == '\n' || *p == '\r') {
+			out[o++] = ' ';
+			p++;
+			continue;
+		}
+		if ((*p < 0x20 && *p != '\t') || *p == 0x7f)
+			snprintf(esc, sizeof(esc), "\\x%02x", *p), n = 1;
+		else if ((n = invisible_utf8(p)) == 2)
+			snprintf(esc, sizeof(esc), "\\u%04x", p[1]);
+		else if (n == 3)
+			snprintf(esc, sizeof(esc), "\\u%02x%02x", 0x20,
+			    (p[1] & 0x3f) << 6 | (p[2] & 0x3f));
+		else {
+			out[o++] = (char)*p++;
+			continue;
+		}
+		if (o + strlen(esc) >= outsz)
+			break;
+		memcpy(out + o, esc, strlen(esc));
+		o += strlen(esc);
+		p += n;
+	}
+	out[o] = '\0';
+}
+
+/* "FILE:LINE: ..." (a configuration error) stands on its own. */
+static int
+starts_with_location(const char *s)
+{
+	const char *c = strchr(s, ':'), *sp = strchr(s, ' ');
+
+	return c != NULL && c > s && c[1] >= '0' && c[1] <= '9' &&
+	    (sp == NULL || sp > c);
+}
+
 static void
 log_vmsg(int pri, const char *fmt, va_list ap)
 {
-	char line[2048];
+	char raw[2048], line[2048 * 6];
 	int saved = errno;
-	size_t i;
 
 	if (pri > log_max)
 		return;
-	vsnprintf(line, sizeof(line), fmt, ap);
-	/* One event, one line: a stray newline must not forge another. */
-	for (i = 0; line[i]; i++)
-		if (line[i] == '\n' || line[i] == '\r')
-			line[i] = ' ';
-	fprintf(stderr, "<%d>%s: %s\n", pri, log_name, line);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	log_sanitize(raw, line, sizeof(line));
+	/* journald reads <N>; a person at a terminal reads the message */
+	if (!isatty(STDERR_FILENO))
+		fprintf(stderr, "<%d>%s: %s\n", pri, log_name, line);
+	else if (starts_with_location(line))
+		fprintf(stderr, "%s\n", line);
+	else
+		fprintf(stderr, "%s: %s\n", log_name, line);
 	errno = saved;
 }
 
