@@ -575,6 +575,7 @@ main(int argc, char **argv)
 	int rc;
 
 	log_init("intaked", LOG_PRI_INFO);
+	(void)log_capture_stray();
 	if (parse_options(argc, argv, &o) == -1)
 		return EX_USAGE;
 	path = config_path_choose(o.config);

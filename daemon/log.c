@@ -119,6 +119,75 @@ log_vmsg(int pri, const char *fmt, va_list ap)
 	errno = saved;
 }
 
+/*
+ * Libraries write to stderr on their own (libetpan's TLS code prints
+ * "GnuTLS error: ..." with fprintf): journald would file such a line at
+ * the default priority with its text unescaped.  The daemon's stderr is
+ * therefore a stream that passes our own "<N>..." lines as they are and
+ * gives every other line a warning prefix and the same cleaning.
+ */
+static char stray[2048];
+static size_t stray_len;
+
+static void
+stray_flush(void)
+{
+	char line[sizeof(stray) * 6];
+	const char *p = stray;
+	int ours;
+
+	stray[stray_len] = '\0';
+	ours = stray[0] == '<' && stray[1] >= '0' && stray[1] <= '7' &&
+	    stray[2] == '>';
+	if (ours)
+		dprintf(STDERR_FILENO, "%s\n", p);
+	else {
+		log_sanitize(p, line, sizeof(line));
+		dprintf(STDERR_FILENO, "<%d>%s: %s\n", LOG_PRI_WARNING,
+		    log_name, line);
+	}
+	stray_len = 0;
+}
+
+static ssize_t
+stray_write(void *cookie, const char *buf, size_t n)
+{
+	size_t i;
+
+	(void)cookie;
+	for (i = 0; i < n; i++) {
+		if (buf[i] == '\n' || stray_len == sizeof(stray) - 1)
+			stray_flush();
+		if (buf[i] != '\n')
+			stray[stray_len++] = buf[i];
+	}
+	return (ssize_t)n;
+}
+
+static int
+stray_close(void *cookie)
+{
+	(void)cookie;
+	if (stray_len > 0)
+		stray_flush();
+	return 0;
+}
+
+int
+log_capture_stray(void)
+{
+	cookie_io_functions_t io = { NULL, stray_write, NULL, stray_close };
+	FILE *f;
+
+	if (isatty(STDERR_FILENO))
+		return 0;	/* a person reads it: leave the terminal be */
+	if ((f = fopencookie(NULL, "w", io)) == NULL)
+		return -1;
+	setvbuf(f, NULL, _IOLBF, 0);
+	stderr = f;
+	return 0;
+}
+
 void
 log_msg(int pri, const char *fmt, ...)
 {

@@ -21,6 +21,8 @@ void	log_init(const char *name, int max_pri);
 void	log_set_level(int max_pri);
 int	log_level(void);
 void	log_msg(int pri, const char *, ...) ATTR_PRINTF(2, 3);
+/* the daemon: stray library lines on stderr get a <4> prefix too */
+int	log_capture_stray(void);
 /* in, with every control character escaped or blanked, into out */
 void	log_sanitize(const char *in, char *out, size_t outsz);
 

@@ -91,7 +91,8 @@ M=$T/old.db
   echo "INSERT INTO messages (ticket_id, source, sha256, raw, size, received_at, parse_status, created_at) VALUES (1, 's', 'a', '', 0, 1000, 'ok', 1000), (1, 's', 'b', '', 0, 3000, 'ok', 3000);"
 } | sqlite3 "$M"
 sed "s|intake.db|old.db|" "$T/intake.conf" > "$T/old.conf"
-$INTAKE followups -c "$T/old.conf" >/dev/null || fail "migrate"
+# a writing command migrates (read commands no longer do: issue 15)
+$INTAKE purge --dry-run -c "$T/old.conf" >/dev/null || fail "migrate"
 DB=$M
 check "migrated: message 1 answered by the ack" [ "$(q 'select responded_at from messages where id = 1')" = 2000 ]
 check "migrated: message 2 unanswered" [ "$(q 'select responded_at is null from messages where id = 2')" = 1 ]

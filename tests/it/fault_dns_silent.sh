@@ -66,11 +66,13 @@ echo 0 > "$T/queries"
 
 printf 'From: a@example.net\nSubject: s\nMessage-ID: <dns1@example.net>\n\nMy boss took my passport and locks me in, please help.\n' > "$MD/new/1764000001.M1P1.dns1"
 start=$(date +%s)
-(in_ns timeout -s KILL 60 $INTAKED --once -c "$T/intake.conf" 2>"$T/once.log"); rc=$?
+(in_ns timeout -s KILL 150 $INTAKED --once -c "$T/intake.conf" 2>"$T/once.log"); rc=$?
 secs=$(( $(date +%s) - start ))
 check "--once ends with a temporary failure (exit $rc)" [ "$rc" -eq 75 ]
 check "the lookup reached the silent server ($(cat "$T/queries") queries)" [ "$(cat "$T/queries")" -ge 1 ]
-check "2 s + 2 s + 10 s of timeouts, not 3 x resolv.conf's 30 s, ended it (${secs}s <= 22)" [ "$secs" -le 22 ]
+# 14 s of timeouts on an idle machine; the bound only has to tell them from
+# resolv.conf's 3 x 30 s, with room for a loaded one (26 s was seen).
+check "2 s + 2 s + 10 s of timeouts, not 3 x resolv.conf's 30 s, ended it (${secs}s < 75)" [ "$secs" -lt 75 ]
 check "the log names the IMAP source and the lookup" grep -q "source remote.*resolving imap.dns-silent.test: no answer within 2 s" "$T/once.log"
 check "the log names the HTTP source and its timeout" grep -qi "source feed.*resol.*timeout\|source feed.*timed out\|source feed.*timeout" "$T/once.log"
 check "the Maildir message is stored" [ "$(q "select count(*) from messages where message_id = 'dns1@example.net'")" = "1" ]

@@ -98,4 +98,5 @@ check "xoauth2, token refused: exit 78, clear error" sh -c "[ $RC -eq 78 ] && gr
 start=$(date +%s)
 run oauth3 'auth = "xoauth2"' 'password_file =' 'token_command = "sleep 30"' 'timeout = 1'
 check "token_command killed after the timeout" sh -c "[ $RC -ne 0 ] && [ $(( $(date +%s) - start )) -lt 5 ] && grep -q 'token_command timed out' '$T/oauth3.log'"
+check "every daemon log line carries a <N> priority (issue 12 item 21)" sh -c "! grep -hv '^<[0-7]>' '$T'/*.log"
 finish

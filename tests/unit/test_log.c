@@ -69,6 +69,42 @@ START_TEST(test_journal_line)
 }
 END_TEST
 
+/* a library's own fprintf(stderr) line gets the prefix, ours do not */
+START_TEST(test_stray_lines)
+{
+	char path[] = "/tmp/intake-logtest-XXXXXX", buf[512];
+	int fd = mkstemp(path), saved = dup(STDERR_FILENO);
+	FILE *f, *orig = stderr;
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_ge(dup2(fd, STDERR_FILENO), 0);
+	log_init("intaked", LOG_PRI_INFO);
+	ck_assert_int_eq(log_capture_stray(), 0);
+	fprintf(stderr, "GnuTLS error: %s\n", "The TLS connection was non-properly terminated.");
+	log_msg(LOG_PRI_ERR, "ours");
+	fprintf(stderr, "two\nlines\033[1m\n");
+	fprintf(stderr, "no newline at exit");
+	fclose(stderr);
+	stderr = orig;
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	f = fdopen(fd, "r");
+	rewind(f);
+	ck_assert_ptr_nonnull(fgets(buf, sizeof(buf), f));
+	ck_assert_str_eq(buf, "<4>intaked: GnuTLS error: The TLS connection was non-properly terminated.\n");
+	ck_assert_ptr_nonnull(fgets(buf, sizeof(buf), f));
+	ck_assert_str_eq(buf, "<3>intaked: ours\n");
+	ck_assert_ptr_nonnull(fgets(buf, sizeof(buf), f));
+	ck_assert_str_eq(buf, "<4>intaked: two\n");
+	ck_assert_ptr_nonnull(fgets(buf, sizeof(buf), f));
+	ck_assert_str_eq(buf, "<4>intaked: lines\\x1b[1m\n");
+	ck_assert_ptr_nonnull(fgets(buf, sizeof(buf), f));
+	ck_assert_str_eq(buf, "<4>intaked: no newline at exit\n");
+	fclose(f);
+	unlink(path);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -80,6 +116,7 @@ main(void)
 	tcase_add_test(tc, test_controls_escaped);
 	tcase_add_test(tc, test_truncates_whole_escapes);
 	tcase_add_test(tc, test_journal_line);
+	tcase_add_test(tc, test_stray_lines);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
