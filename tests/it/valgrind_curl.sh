@@ -32,7 +32,10 @@ rc=$?
 echo "ok - valgrind clean: intaked --once, HTTP source + webhook + SMTP alerts"
 [ "$(sqlite3 "$DB" 'select count(*) from tickets')" = 1 ] || fail "no ticket from the HTTP source"
 [ "$(sqlite3 "$DB" "select cursor from source_state where source='sms'")" = c1 ] || fail "cursor not c1"
-[ "$(sqlite3 "$DB" "select count(*) from outbox where kind='alert' and delivered_at is not null")" = 2 ] ||
+# The message is from 2026-11-27, long overdue: the escalation steps are
+# queued beside the first alert (issue 14), so count channels, not rows.
+[ "$(sqlite3 "$DB" "select count(distinct channel) from outbox where kind='alert' and delivered_at is not null")" = 2 ] &&
+[ "$(sqlite3 "$DB" "select count(*) from outbox where delivered_at is null")" = 0 ] ||
     fail "alerts not both delivered: $(sqlite3 "$DB" 'select channel, last_error from outbox')"
 echo "ok - ticket stored, cursor advanced, webhook and SMTP alerts delivered"
 echo "2 passed, 0 failed"
