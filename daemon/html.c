@@ -27,6 +27,14 @@ struct h2t {
 	int		 pre;		/* inside <pre> */
 	char		*href;		/* open <a>'s shown target, or NULL */
 	size_t		 link_start;	/* output offset of the link text */
+	/*
+	 * Per skip tag: 1 + the offset from which its closer is known to be
+	 * absent (0 = not searched yet).  An unclosed <title> hides nothing,
+	 * so the next <title> would search to the end again: a page of them
+	 * was quadratic (issue 12).  The input is read forward only, so an
+	 * absence found from one offset holds for every later one.
+	 */
+	size_t		 noclose[6];
 };
 
 struct entity {
@@ -84,6 +92,8 @@ static const char *const block_tags[] = {
 static const char *const skip_tags[] = {
 	"script", "style", "title", "noscript", "template", "xml",
 };
+_Static_assert(NELEM(skip_tags) == sizeof(((struct h2t *)0)->noclose) /
+    sizeof(size_t), "one noclose slot per skip tag");
 
 static size_t
 utf8_encode(uint32_t cp, char out[4])
@@ -398,13 +408,56 @@ link_close(struct h2t *h)
 	h->href = NULL;
 }
 
+static size_t
+skip_index(const char *name, size_t n)
+{
+	size_t k;
+
+	for (k = 0; k < NELEM(skip_tags); k++)
+		if (name_eq(name, n, skip_tags[k]))
+			break;
+	return k;
+}
+
+/*
+ * After the opening tag of skip_tags[k]: skip to the end of its closer.
+ * Every byte is searched at most once per skip tag (h->noclose), so the
+ * cost stays linear however many unclosed openers the page repeats.
+ */
+static void
+skip_to_close(struct h2t *h, size_t k, const char *name, size_t nl)
+{
+	const char *s = h->s;
+	char close_pat[16];
+	size_t end, j;
+
+	close_pat[0] = '<';
+	close_pat[1] = '/';
+	for (j = 0; j < nl && j + 3 < sizeof(close_pat); j++)
+		close_pat[j + 2] = (char)tolower((unsigned char)name[j]);
+	close_pat[j + 2] = '\0';
+	if (h->noclose[k] != 0 && h->noclose[k] - 1 <= h->i)
+		end = h->n;
+	else
+		end = find_ci(s, h->n, h->i, close_pat);
+	if (end == h->n && h->noclose[k] == 0)
+		h->noclose[k] = h->i + 1;
+	/* an unclosed <title> hides nothing; others run to the end */
+	if (end == h->n && name_eq(name, nl, "title"))
+		return;
+	h->i = end;
+	while (h->i < h->n && s[h->i] != '>')
+		h->i++;
+	if (h->i < h->n)
+		h->i++;
+}
+
 static void
 tag(struct h2t *h)
 {
 	const char *s = h->s;
-	size_t ns, nl, end;
+	size_t ns, nl, k;
 	int closing = 0;
-	char close_pat[16];
 
 	h->i++;				/* '<' */
 	if (h->i + 2 < h->n && s[h->i] == '!' && s[h->i + 1] == '-' &&
@@ -452,23 +505,8 @@ tag(struct h2t *h)
 		link_close(h);
 		return;
 	}
-	if (!closing && in_list(s + ns, nl, skip_tags, NELEM(skip_tags)) &&
-	    nl < 10) {
-		close_pat[0] = '<';
-		close_pat[1] = '/';
-		memcpy(close_pat + 2, s + ns, nl);
-		close_pat[nl + 2] = '\0';
-		for (size_t k = 0; k < nl + 2; k++)
-			close_pat[k] = (char)tolower((unsigned char)close_pat[k]);
-		end = find_ci(s, h->n, h->i, close_pat);
-		/* an unclosed <title> hides nothing; others run to the end */
-		if (end == h->n && name_eq(s + ns, nl, "title"))
-			return;
-		h->i = end;
-		while (h->i < h->n && s[h->i] != '>')
-			h->i++;
-		if (h->i < h->n)
-			h->i++;
+	if (!closing && (k = skip_index(s + ns, nl)) < NELEM(skip_tags)) {
+		skip_to_close(h, k, s + ns, nl);
 		return;
 	}
 	if (name_eq(s + ns, nl, "br")) {
