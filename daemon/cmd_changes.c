@@ -507,7 +507,7 @@ cmd_changes(int argc, char **argv)
 	}
 	if ((rc = cli_no_operands("changes", argc, argv, optind)) != 0)
 		return rc;
-	if ((rc = cli_env_open(&env, cfg_path, CLI_NEED_STORE)) != 0)
+	if ((rc = cli_env_open(&env, cfg_path, CLI_NEED_STORE_RO)) != 0)
 		return rc;
 	memset(&ch, 0, sizeof(ch));
 	ch.until = time(NULL) + 1;

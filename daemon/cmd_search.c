@@ -338,7 +338,7 @@ cmd_search(int argc, char **argv)
 		return EX_USAGE;
 	}
 	f.limit = (long long)limit;
-	if ((rc = cli_env_open(&env, cfg_path, CLI_NEED_STORE)) != 0) {
+	if ((rc = cli_env_open(&env, cfg_path, CLI_NEED_STORE_RO)) != 0) {
 		free(match);
 		return rc;
 	}

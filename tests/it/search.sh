@@ -96,7 +96,8 @@ check "no query: exit 64" [ "$rc" -eq 64 ]
 $INTAKE search $C passport --format xml 2>/dev/null; rc=$?
 check "bad format: exit 64" [ "$rc" -eq 64 ]
 
-# the back-fill: a database at schema 2 with rows, migrated by a read
+# the back-fill: a database at schema 2 with rows; search, a read, does
+# not migrate it and says which command does
 DB2=$T/old.db
 sqlite3 "$DB2" < "$TOP/sql/001_init.sql"
 sqlite3 "$DB2" < "$TOP/sql/002_staff.sql"
@@ -109,6 +110,10 @@ insert into messages (ticket_id, source, sha256, raw, size, received_at, text, f
     '[{\"filename\":\"contract.pdf\",\"content_type\":\"application/pdf\",\"size\":1}]', 'ok', 1);
 insert into events (ticket_id, at, actor, kind, detail) values (7, 1, 'ann', 'note', '{\"text\":\"spoke to the landlord\"}');"
 printf 'database = "old.db";\ntimezone = "America/New_York";\n' > "$T/old.conf"
+$INTAKE search -c "$T/old.conf" senora >/dev/null 2>"$T/old.err"; rc=$?
+check "search on an old schema: exit 78, names the migrating command" [ "$rc" -eq 78 ] && grep -q "purge --dry-run" "$T/old.err"
+check "search did not migrate" [ "$(sqlite3 "$DB2" 'pragma user_version')" -eq 2 ]
+$INTAKE purge -c "$T/old.conf" --dry-run --closed-before 2000-01-01 >/dev/null 2>&1
 check "back-fill: text, diacritics, phone, attachment, note" [ "$($INTAKE search -c "$T/old.conf" --format csv senora | sed -n 2p | cut -d, -f1)/$($INTAKE search -c "$T/old.conf" --format csv 5550177 | sed -n 2p | cut -d, -f1)/$($INTAKE search -c "$T/old.conf" --format csv contract | sed -n 2p | cut -d, -f1)/$($INTAKE search -c "$T/old.conf" --format csv landlord | sed -n 2p | cut -d, -f1)" = "7/7/7/7" ]
 check "back-fill migrated to 005" [ "$(sqlite3 "$DB2" 'pragma user_version')" -ge 5 ]
 

@@ -48,7 +48,8 @@ check "database is 0660 in the staff group" [ "$(stat -c %a:%G "$DB")" = "660:$G
 
 # Read commands: exit 0 (status may say 1: the source was never polled).
 reads() {	# reads LABEL
-	for cmd in "followups --all-open" "show 1" "list" "status"; do
+	for cmd in "followups --all-open" "show 1" "list" "status" \
+	    "search passport" "changes --since 2000-01-01"; do
 		staff $INTAKE $cmd $C >"$T/out" 2>"$T/err"; rc=$?
 		if [ "$cmd" = status ] && [ "$rc" -eq 1 ]; then rc=0; fi
 		check "$1: $cmd exits 0 (rc $rc: $(head -c 200 "$T/err"))" [ "$rc" -eq 0 ]
