@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "log.h"
@@ -109,20 +111,46 @@ cli_env_close(struct cli_env *env)
 	memset(env, 0, sizeof(*env));
 }
 
+/*
+ * The Unix user running the command, from the kernel's uid (not $USER,
+ * which anyone sets).  Under sudo, root acts for $SUDO_USER: root could
+ * write anything anyway, and the audit trail then names the person.
+ */
 const char *
-cli_actor(const char *by)
+cli_login(char *buf, size_t len)
 {
+	struct passwd *pw;
 	const char *u;
 
-	if (by && *by)
-		return by;
 	u = getenv("SUDO_USER");
-	if (u && *u)
-		return u;
-	u = getenv("USER");
-	if (u && *u)
-		return u;
-	return "unknown";
+	if (getuid() == 0 && u && *u && getpwnam(u) != NULL)
+		snprintf(buf, len, "%s", u);
+	else if ((pw = getpwuid(getuid())) != NULL)
+		snprintf(buf, len, "%s", pw->pw_name);
+	else
+		snprintf(buf, len, "uid %ld", (long)getuid());
+	return buf;
+}
+
+const char *
+cli_actor(const char *by, char *buf, size_t len)
+{
+	char login[256];
+
+	cli_login(login, sizeof(login));
+	if (by == NULL || *by == '\0' || strcmp(by, login) == 0)
+		snprintf(buf, len, "%s", login);
+	else
+		snprintf(buf, len, "%s (%s)", by, login);
+	return buf;
+}
+
+const char *
+cli_assignee(const char *arg, char *buf, size_t len)
+{
+	if (arg == NULL || strcmp(arg, "me") != 0)
+		return arg;
+	return cli_login(buf, len);
 }
 
 int

@@ -87,6 +87,7 @@ cmd_followups(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
+	char me[256];
 	struct report_filter f;
 	struct report_rows rows;
 	struct cli_env env;
@@ -125,7 +126,7 @@ cmd_followups(int argc, char **argv)
 			f.urgent_only = 1;
 			break;
 		case 'A':
-			f.assignee = optarg;
+			f.assignee = cli_assignee(optarg, me, sizeof(me));
 			break;
 		case 'f':
 			if (parse_format(optarg, &fmt) == -1) {

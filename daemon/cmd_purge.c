@@ -181,6 +181,7 @@ cmd_purge(int argc, char **argv)
 	};
 	const char *cfg_path = NULL, *before_arg = NULL, *by = NULL;
 	struct purge_counts c;
+	char actor[512];
 	struct cli_env env;
 	time_t now = time(NULL), before;
 	char iso[40];
@@ -237,7 +238,7 @@ cmd_purge(int argc, char **argv)
 		return EX_SOFTWARE;
 	}
 	memset(&c, 0, sizeof(c));
-	rc = purge(env.store, cli_actor(by), now, before, dry_run, &c);
+	rc = purge(env.store, cli_actor(by, actor, sizeof(actor)), now, before, dry_run, &c);
 	if (rc != STORE_OK) {
 		fprintf(stderr, "intake purge: %s; nothing purged\n",
 		    rc == STORE_TEMP ? "database busy" : store_errmsg(env.store));

@@ -257,6 +257,7 @@ cmd_search(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
+	char me[256];
 	const char *cfg_path = NULL, *since_arg = NULL, *until_arg = NULL;
 	struct search_filter f;
 	struct search_hits hs;
@@ -295,7 +296,7 @@ cmd_search(int argc, char **argv)
 			until_arg = optarg;
 			break;
 		case 'a':
-			f.assignee = optarg;
+			f.assignee = cli_assignee(optarg, me, sizeof(me));
 			break;
 		case 'r':
 			f.sender = optarg;

@@ -14,6 +14,7 @@
 
 #include <jansson.h>
 
+#include "calltype.h"
 #include "cli.h"
 #include "report.h"
 #include "util.h"
@@ -525,6 +526,7 @@ static void
 list_text_row(sqlite3_stmt *s, struct buf *b)
 {
 	char recv[32], due[32], *line, *safe;
+	const char *st;
 	time_t t;
 	struct tm tm;
 
@@ -537,8 +539,12 @@ list_text_row(sqlite3_stmt *s, struct buf *b)
 	    localtime_r(&t, &tm) == NULL ||
 	    strftime(due, sizeof(due), "%m-%d %H:%M", &tm) == 0)
 		snprintf(due, sizeof(due), "-");
-	line = xasprintf("%-7lld %-6s %-9s %-7s %-16s %-11s %-10.10s %s",
-	    sqlite3_column_int64(s, 0), col(s, 1), col(s, 2), col(s, 3), recv,
+	/* a closed ticket shows how it was closed; the JSON has both */
+	st = col(s, 1);
+	if (st && strcmp(st, "closed") == 0 && col(s, 4))
+		st = col(s, 4);
+	line = xasprintf("%-7lld %-9s %-9s %-7s %-16s %-11s %-10.10s %s",
+	    sqlite3_column_int64(s, 0), st ? st : "?", col(s, 2), col(s, 3), recv,
 	    due, col(s, 7) ? col(s, 7) : "-",
 	    col(s, 8) ? col(s, 8) : "(no subject)");
 	safe = report_terminal_safe(line, 0);
@@ -569,9 +575,18 @@ list_json_row(sqlite3_stmt *s)
 	return j_row(s, f, sizeof(f) / sizeof(f[0]));
 }
 
+/* What `intake list` selects; NULL fields do not filter. */
+struct list_filter {
+	const char	*status;
+	const char	*type;
+	const char	*assignee;
+	const char	*sender;
+	time_t		 since;
+	long long	 limit;
+};
+
 static int
-list(struct store *st, const char *status, time_t since, long long limit,
-    int json)
+list(struct store *st, const struct list_filter *f, int json)
 {
 	sqlite3_stmt *s;
 	struct buf b;
@@ -581,22 +596,32 @@ list(struct store *st, const char *status, time_t since, long long limit,
 
 	rc = sqlite3_prepare_v2(store_db(st), "SELECT id, status, type, urgency, "
 	    "disposition, received_at, response_due, assignee, subject, sender, "
-	    "breach_at, acknowledged_at FROM tickets "
+	    "breach_at, acknowledged_at FROM tickets t "
 	    "WHERE (?1 IS NULL OR status = ?1) AND received_at >= ?2 "
+	    "AND (?4 IS NULL OR type = ?4) AND (?5 IS NULL OR assignee = ?5) "
+	    "AND (?6 IS NULL OR sender = ?6 COLLATE NOCASE OR EXISTS (SELECT 1 "
+	    "FROM messages m WHERE m.ticket_id = t.id AND m.from_addr = ?6 "
+	    "COLLATE NOCASE)) "
 	    "ORDER BY received_at DESC, id DESC LIMIT ?3", -1, &s, NULL);
 	if (rc != SQLITE_OK) {
 		fprintf(stderr, "intake list: %s\n", store_errmsg(st));
 		return EX_SOFTWARE;
 	}
-	if (status)
-		sqlite3_bind_text(s, 1, status, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, (sqlite3_int64)since);
-	sqlite3_bind_int64(s, 3, limit > 0 ? limit : -1);
+	if (f->status)
+		sqlite3_bind_text(s, 1, f->status, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)f->since);
+	sqlite3_bind_int64(s, 3, f->limit > 0 ? f->limit : -1);
+	if (f->type)
+		sqlite3_bind_text(s, 4, f->type, -1, SQLITE_STATIC);
+	if (f->assignee)
+		sqlite3_bind_text(s, 5, f->assignee, -1, SQLITE_STATIC);
+	if (f->sender)
+		sqlite3_bind_text(s, 6, f->sender, -1, SQLITE_STATIC);
 	buf_init(&b, 0);
 	if (json)
 		arr = json_array();
 	else
-		buf_addstr(&b, "ID      STATUS TYPE      URGENCY RECEIVED         "
+		buf_addstr(&b, "ID      STATUS    TYPE      URGENCY RECEIVED         "
 		    "DUE         ASSIGNEE   SUBJECT\n");
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		if (json)
@@ -623,11 +648,23 @@ list(struct store *st, const char *status, time_t since, long long limit,
 	return 0;
 }
 
+static void
+list_usage(FILE *fp)
+{
+	fprintf(fp, "usage: intake list [--status open|closed|all] [--type T] "
+	    "[--assignee NAME|me]\n"
+	    "         [--sender ADDR] [--since DATE] [--limit N] "
+	    "[--format text|json] [-c FILE]\n");
+}
+
 int
 cmd_list(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "status", required_argument, NULL, 's' },
+		{ "type", required_argument, NULL, 't' },
+		{ "assignee", required_argument, NULL, 'a' },
+		{ "sender", required_argument, NULL, 'r' },
 		{ "since", required_argument, NULL, 'S' },
 		{ "limit", required_argument, NULL, 'l' },
 		{ "format", required_argument, NULL, 'f' },
@@ -635,26 +672,45 @@ cmd_list(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *cfg_path = NULL, *status = NULL, *since_arg = NULL;
+	const char *cfg_path = NULL, *since_arg = NULL;
+	struct list_filter f;
 	struct cli_env env;
+	enum call_type ct;
 	unsigned long long limit = 0;
-	time_t since = (time_t)-((long long)1 << 40);
+	char me[256];
 	int ch, rc, json = 0;
 
+	memset(&f, 0, sizeof(f));
+	f.since = (time_t)-((long long)1 << 40);
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
 			if (strcmp(optarg, "all") == 0)
-				status = NULL;
+				f.status = NULL;
 			else if (strcmp(optarg, "open") == 0 ||
 			    strcmp(optarg, "closed") == 0)
-				status = optarg;
+				f.status = optarg;
 			else {
 				fprintf(stderr, "intake list: --status must be "
 				    "open, closed or all\n");
 				return EX_USAGE;
 			}
+			break;
+		case 't':
+			if (call_type_parse(optarg, &ct) == -1) {
+				fprintf(stderr, "intake list: --type must be a "
+				    "call type (crisis, tip, tta, referral, info, "
+				    "related, automated, unclassified)\n");
+				return EX_USAGE;
+			}
+			f.type = call_type_name(ct);
+			break;
+		case 'a':
+			f.assignee = cli_assignee(optarg, me, sizeof(me));
+			break;
+		case 'r':
+			f.sender = optarg;
 			break;
 		case 'S':
 			since_arg = optarg;
@@ -674,28 +730,29 @@ cmd_list(int argc, char **argv)
 			cfg_path = optarg;
 			break;
 		case 'h':
-			printf("usage: intake list [--status open|closed|all] "
-			    "[--since DATE] [--limit N]\n"
-			    "         [--format text|json] [-c FILE]\n"
-			    "Tickets received at or after DATE (YYYY-MM-DD, office "
-			    "midnight, or ISO 8601),\nnewest first.\n");
+			list_usage(stdout);
+			printf("Tickets received at or after DATE (YYYY-MM-DD, office "
+			    "midnight, or ISO 8601),\nnewest first; a closed "
+			    "ticket's status shows its disposition.\n");
 			return 0;
 		default:
+			list_usage(stderr);
 			return EX_USAGE;
 		}
 	}
+	f.limit = (long long)limit;
 	if ((rc = cli_no_operands("list", argc, argv, optind)) != 0)
 		return rc;
 	if ((rc = cli_env_open(&env, cfg_path, CLI_NEED_STORE_RO)) != 0)
 		return rc;
 	/* After cli_env_open: a bare date is midnight in the office zone. */
-	if (since_arg && report_parse_date(since_arg, &since) == -1) {
+	if (since_arg && report_parse_date(since_arg, &f.since) == -1) {
 		fprintf(stderr, "intake list: --since: '%s' is not a date "
 		    "(YYYY-MM-DD) or ISO 8601 instant\n", since_arg);
 		cli_env_close(&env);
 		return EX_USAGE;
 	}
-	rc = list(env.store, status, since, (long long)limit, json);
+	rc = list(env.store, &f, json);
 	cli_env_close(&env);
 	return rc;
 }

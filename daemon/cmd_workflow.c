@@ -318,6 +318,8 @@ run_action(enum action a, int argc, char **argv)
 	struct action_args x;
 	struct cli_env env;
 	const char *actor, *me = specs[a].name;
+	const char *who;
+	char abuf[512], nbuf[256];
 	time_t now = time(NULL);
 	int rc, need = CLI_NEED_STORE;
 
@@ -331,7 +333,7 @@ run_action(enum action a, int argc, char **argv)
 		free(x.text);
 		return rc;
 	}
-	actor = cli_actor(x.by);
+	actor = cli_actor(x.by, abuf, sizeof(abuf));
 	switch (a) {
 	case A_ACK:
 		rc = do_ack(&env, &x, actor, now);
@@ -340,14 +342,15 @@ run_action(enum action a, int argc, char **argv)
 		rc = do_reclassify(&env, &x, actor, now);
 		break;
 	case A_ASSIGN:
-		rc = workflow_assign(env.store, x.ticket, x.text, actor, now);
+		who = cli_assignee(x.text, nbuf, sizeof(nbuf));
+		rc = workflow_assign(env.store, x.ticket, who, actor, now);
 		if (rc == WF_NOCHANGE) {
 			fprintf(stderr, "intake assign: ticket #%lld: no change\n",
 			    x.ticket);
 			rc = 0;
 		} else if (rc == WF_OK)
-			printf("ticket #%lld %s%s\n", x.ticket, x.text ?
-			    "assigned to " : "unassigned", x.text ? x.text : "");
+			printf("ticket #%lld %s%s\n", x.ticket, who ?
+			    "assigned to " : "unassigned", who ? who : "");
 		rc = report_rc(me, x.ticket, rc, env.store);
 		break;
 	case A_NOTE:

@@ -46,8 +46,13 @@ int	 cli_env_open(struct cli_env *, const char *cfg_path, int need);
 void	 cli_env_close(struct cli_env *);
 /* The exit code of a store_open*() result: 0, 75, 77, 78 or 70. */
 int	 cli_store_exit(int store_rc);
-/* --by wins, else $SUDO_USER, else $USER, else "unknown". */
-const char *cli_actor(const char *by);
+/* The Unix user of the real uid (root under sudo: $SUDO_USER), into buf. */
+const char *cli_login(char *buf, size_t len);
+/* The actor an event records: the login, or "BY (login)" when --by names
+ * someone else (a display name beside the login, never instead of it). */
+const char *cli_actor(const char *by, char *buf, size_t len);
+/* --assignee ARG: "me" is the login (into buf); anything else is ARG. */
+const char *cli_assignee(const char *arg, char *buf, size_t len);
 /* --format text|json for subcommand `cmd`: 0 with *json set, or EX_USAGE
  * after "intake CMD: --format must be text or json" on stderr. */
 int	 cli_format_text_json(const char *cmd, const char *arg, int *json);

@@ -12,7 +12,7 @@ sources = ( { name = "local"; type = "maildir"; path = "mail"; } );
 CONF
 C="-c $T/intake.conf"
 unset SUDO_USER
-export USER=tester
+export USER=tester	# not the actor: the login is
 
 msg() {	# msg ID SUBJECT BODY [HEADER]
 	printf 'From: Someone <someone@example.net>\r\nTo: help@example.org\r\nSubject: %s\r\nMessage-ID: <%s>\r\n%s\r\n\r\n%s\r\n' \
@@ -53,8 +53,8 @@ assert k == ["arrived", "acknowledged", "assigned", "noted", "closed"], k
 k2 = [c["change"] for c in d["tickets"][1]["changes"]]
 assert "wrote_again" in k2 and "reclassified" in k2, k2
 assert d["summary"]["arrived"] == 2 and d["summary"]["closed"] == 1, d["summary"]
-assert d["tickets"][0]["changes"][1]["actor"] == "tester"
-' "$T/c.json" "$t1" "$t2"
+assert d["tickets"][0]["changes"][1]["actor"] == sys.argv[4]
+' "$T/c.json" "$t1" "$t2" "$(id -un)"
 $INTAKE changes $C --format csv > "$T/c.csv"
 check "csv: one row a change, CRLF" $PY -c '
 import csv, sys

@@ -16,7 +16,11 @@ alerts = { webhook = "http://127.0.0.1:9/never"; };
 CONF
 C="-c $T/intake.conf"
 unset SUDO_USER
+# $USER is anyone's to set: the actor is the login of the real uid
 export USER=tester
+ME=$(id -un)
+# root acts for $SUDO_USER when that user exists
+if [ "$(id -u)" -eq 0 ]; then SU=nobody; else SU=$ME; fi
 
 msg() {	# msg ID SUBJECT BODY [FROM]
 	printf 'From: %s\r\nTo: help@example.org\r\nSubject: %s\r\nMessage-ID: <%s>\r\n\r\n%s\r\n' \
@@ -93,21 +97,21 @@ done
 # ---- ack -----------------------------------------------------------------
 $INTAKE ack $t1 --by alice $C >/dev/null; rc=$?
 check "ack exits 0" [ "$rc" -eq 0 ]
-check "ack recorded with actor and SLA met" [ "$(q "select acknowledged_by, sla_met, acknowledged_at is not null from tickets where id = $t1")" = "alice|1|1" ]
-check "ack event by alice" [ "$(q "select actor from events where ticket_id = $t1 and kind = 'ack'")" = "alice" ]
+check "ack recorded with actor and SLA met" [ "$(q "select acknowledged_by, sla_met, acknowledged_at is not null from tickets where id = $t1")" = "alice ($ME)|1|1" ]
+check "ack event by alice, beside the login" [ "$(q "select actor from events where ticket_id = $t1 and kind = 'ack'")" = "alice ($ME)" ]
 $INTAKE ack $t1 --by bob $C >/dev/null 2>&1; rc=$?
-check "second ack changes nothing" [ "$rc/$(q "select acknowledged_by from tickets where id = $t1")/$(q "select count(*) from events where ticket_id = $t1 and kind = 'ack'")" = "0/alice/1" ]
+check "second ack changes nothing" [ "$rc/$(q "select acknowledged_by from tickets where id = $t1")/$(q "select count(*) from events where ticket_id = $t1 and kind = 'ack'")" = "0/alice ($ME)/1" ]
 # A breached ticket acknowledged late: SLA breached.
 q "update tickets set response_due = 100, breach_at = 200 where id = $t3"
 $INTAKE ack $t3 $C >/dev/null
-check "late ack: sla_met = 0, actor from \$USER" [ "$(q "select sla_met, acknowledged_by from tickets where id = $t3")" = "0|tester" ]
+check "late ack: sla_met = 0, actor the login, not \$USER" [ "$(q "select sla_met, acknowledged_by from tickets where id = $t3")" = "0|$ME" ]
 
 # ---- assign, note; actor from SUDO_USER ------------------------------------
-SUDO_USER=dana $INTAKE assign $t2 bob $C >/dev/null
+SUDO_USER=nobody $INTAKE assign $t2 bob $C >/dev/null
 check "assign sets the assignee" [ "$(q "select assignee from tickets where id = $t2")" = "bob" ]
-check "assign event: actor from SUDO_USER" [ "$(q "select actor || ' ' || detail from events where ticket_id = $t2 and kind = 'assign'")" = 'dana {"from":null,"to":"bob"}' ]
-SUDO_USER=dana $INTAKE note $t2 --by erin called back, left a voicemail $C >/dev/null
-check "note stored; --by wins" [ "$(q "select actor || ' ' || detail from events where ticket_id = $t2 and kind = 'note'")" = 'erin {"text":"called back, left a voicemail"}' ]
+check "assign event: actor from SUDO_USER (root only)" [ "$(q "select actor || ' ' || detail from events where ticket_id = $t2 and kind = 'assign'")" = "$SU {\"from\":null,\"to\":\"bob\"}" ]
+SUDO_USER=nosuchuser $INTAKE note $t2 --by erin called back, left a voicemail $C >/dev/null
+check "note stored; --by beside the login; unknown SUDO_USER ignored" [ "$(q "select actor || ' ' || detail from events where ticket_id = $t2 and kind = 'note'")" = "erin ($ME) {\"text\":\"called back, left a voicemail\"}" ]
 out=$($INTAKE followups $C --assignee bob --all-open --format json)
 check "followups --assignee" sh -c "echo \"\$1\" | $PY -c 'import json,sys; a=json.load(sys.stdin); assert [o[\"id\"] for o in a] == [2], a'" - "$out"
 
@@ -126,7 +130,7 @@ import json, sys
 d = json.load(sys.stdin)
 print("tip urgent True", d["response_due"], d["breach_at"])')
 check "reclassify recomputes deadlines as intake sla does" [ "$got" = "$exp" ]
-check "reclassify event by carol, from tta to tip" [ "$(q "select actor, json_extract(detail, '\$.from.type'), json_extract(detail, '\$.to.type'), json_extract(detail, '\$.to.urgency') from events where ticket_id = $t2 and kind = 'reclassify'")" = "carol|tta|tip|urgent" ]
+check "reclassify event by carol, from tta to tip" [ "$(q "select actor, json_extract(detail, '\$.from.type'), json_extract(detail, '\$.to.type'), json_extract(detail, '\$.to.urgency') from events where ticket_id = $t2 and kind = 'reclassify'")" = "carol ($ME)|tta|tip|urgent" ]
 check "becoming urgent queues one alert" [ "$(q "select count(*) from outbox where kind = 'alert'")" = "$((alerts_before + 1))" ]
 check "the alert says reclassified" [ "$(q "select json_extract(payload, '\$.reason') || ' ' || json_extract(payload, '\$.ticket') from outbox order by id desc limit 1")" = "reclassified $t2" ]
 $INTAKE reclassify $t2 --type tip --urgency urgent --minor 1 $C >/dev/null 2>&1; rc=$?
@@ -155,8 +159,17 @@ $INTAKE close $t5 --disposition no-action $C >/dev/null
 out=$($INTAKE show $t1 $C); rc=$?
 check "show exits 0" [ "$rc" -eq 0 ]
 check "show has the decoded text" sh -c "echo \"\$1\" | grep -q 'they took my passport and I cannot leave'" - "$out"
-check "show has the events" sh -c "echo \"\$1\" | grep -q ' alice  ack '" - "$out"
+check "show has the events" sh -c "echo \"\$1\" | grep -q ' alice ($ME) *ack '" - "$out"
 check "list --status closed" [ "$($INTAKE list --status closed --format json $C | $PY -c 'import json,sys; print(sorted(o["id"] for o in json.load(sys.stdin)))')" = "[3, 4, 5]" ]
+check "list --type tip --status all" [ "$($INTAKE list --type tip --format json $C | $PY -c 'import json,sys; print(sorted(o["id"] for o in json.load(sys.stdin)))')" = "[$t2]" ]
+check "list --type nonsense: 64" sh -c "$INTAKE list --type nonsense $C 2>/dev/null; [ \$? -eq 64 ]"
+check "list --assignee bob" [ "$($INTAKE list --assignee bob --format json $C | $PY -c 'import json,sys; print([o["id"] for o in json.load(sys.stdin)])')" = "[$t2]" ]
+check "list --sender (any message's From, any case)" [ "$($INTAKE list --sender EVE@example.net --format json $C | $PY -c 'import json,sys; print([o["id"] for o in json.load(sys.stdin)])')" = "[$t1]" ]
+check "list shows a closed ticket's disposition" sh -c "$INTAKE list --status closed $C | grep -q '^$t5 *no-action '"
+$INTAKE assign $t1 me $C >/dev/null
+check "assign me: the login" [ "$(q "select assignee from tickets where id = $t1")" = "$ME" ]
+check "list --assignee me" [ "$($INTAKE list --assignee me --format json $C | $PY -c 'import json,sys; print([o["id"] for o in json.load(sys.stdin)])')" = "[$t1]" ]
+check "followups --assignee me" [ "$($INTAKE followups --all-open --assignee me --format json $C | $PY -c 'import json,sys; print([o["id"] for o in json.load(sys.stdin)])')" = "[$t1]" ]
 check "list --since tomorrow is empty" [ "$($INTAKE list --since 2099-01-01 --format json $C)" = "[]" ]
 $INTAKE list --since yesterday $C >/dev/null 2>&1; rc=$?
 check "list --since garbage: 64" [ "$rc" -eq 64 ]
@@ -198,7 +211,7 @@ $INTAKE purge --closed-before 2001-01-01 --by admin $C >/dev/null; rc=$?
 check "purge exits 0" [ "$rc" -eq 0 ]
 check "purge removed the closed ticket, its messages and events" [ "$(q "select count(*) from tickets where id = $t3")/$(q "select count(*) from messages where ticket_id = $t3")/$(q "select count(*) from events where ticket_id = $t3")" = "0/0/0" ]
 check "purge never touches an open ticket" [ "$(q "select status from tickets where id = $t1")/$(q "select count(*) from messages where ticket_id = $t1")" = "open/1" ]
-check "purge_log has the counts" [ "$(q 'select actor, tickets, messages, events from purge_log')" = "admin|1|$msgs3|$evs3" ]
+check "purge_log has the counts" [ "$(q 'select actor, tickets, messages, events from purge_log')" = "admin ($ME)|1|$msgs3|$evs3" ]
 check "no message text in the purge log" [ "$(q "select count(*) from purge_log where actor like '%passport%'")" = "0" ]
 printf 'database = "intake.db";\nretention = { closed_days = 30; };\n' > "$T/ret.conf"
 q "update tickets set closed_at = strftime('%s','now') - 40 * 86400 where id = $t4"
