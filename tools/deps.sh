@@ -6,7 +6,7 @@ PKGS="make gcc pkg-config libetpan-dev libcurl4-gnutls-dev libsqlite3-dev sqlite
 libconfig-dev libjansson-dev libsystemd-dev check libsubunit-dev libgnutls28-dev
 libpcre2-dev libseccomp-dev tzdata openssl file dovecot-imapd dovecot-core
 python3 python3-aiosmtpd valgrind curl ca-certificates systemd man-db groff-base
-chromium libfaketime liblinear-dev python3-sklearn"
+chromium libfaketime liblinear-dev python3-sklearn postfix"
 # `tools/deps.sh fuzz`: only what `make fuzz` needs (clang with libFuzzer).
 if [ "${1:-}" = fuzz ]; then
 	PKGS="clang libclang-rt-14-dev"
@@ -32,5 +32,11 @@ if [ ! -e /usr/sbin/policy-rc.d ]; then
 	$SUDO chmod 755 /usr/sbin/policy-rc.d
 	trap '$SUDO rm -f /usr/sbin/policy-rc.d' EXIT
 fi
+# Postfix only for tests/it/postfix_pipe.sh's private instance: no system
+# mail configuration (and policy-rc.d keeps the packaged one stopped).
+case "$missing" in
+*postfix*) echo "postfix postfix/main_mailer_type select No configuration" |
+	$SUDO debconf-set-selections ;;
+esac
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -q --no-install-recommends $missing
