@@ -455,7 +455,7 @@ show(struct store *st, long long id, int json)
 		json_object_set_new(out, "messages", msgs);
 		json_object_set_new(out, "events", evs);
 		msgs = evs = NULL;
-		text = json_dumps(out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		text = report_json_dumps(out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		if (text)
 			puts(text);
 		free(text);
@@ -619,7 +619,7 @@ list(struct store *st, const char *status, time_t since, long long limit,
 		return store_classify(rc) == STORE_TEMP ? EX_TEMPFAIL : EX_SOFTWARE;
 	}
 	if (json) {
-		text = json_dumps(arr, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		text = report_json_dumps(arr, JSON_COMPACT | JSON_PRESERVE_ORDER);
 		json_decref(arr);
 		if (text)
 			puts(text);
