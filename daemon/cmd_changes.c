@@ -380,7 +380,7 @@ render_json(const struct changes *ch, struct buf *b)
 		json_array_append_new(arr, o);
 	}
 	json_object_set_new(root, "tickets", arr);
-	text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	text = report_json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(root);
 	if (text) {
 		buf_addstr(b, text);

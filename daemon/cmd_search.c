@@ -158,7 +158,7 @@ render_json(const struct search_hits *hs, struct buf *b)
 		json_array_append_new(arr, o);
 		free(sn);
 	}
-	text = json_dumps(arr, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	text = report_json_dumps(arr, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(arr);
 	if (text) {
 		buf_addstr(b, text);

@@ -204,7 +204,7 @@ print_json(const struct source_status *ss, size_t n,
 	json_object_set_new(j, "max_attempts", json_integer(o->max_attempts));
 	json_object_set_new(j, "stuck", json_boolean(o->stuck));
 	json_object_set_new(root, "outbox", j);
-	text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	text = report_json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(root);
 	if (text)
 		puts(text);

@@ -159,11 +159,11 @@ enum {
 	"from_addr, from_name, to_addr, subject, parse_status, parse_error, " \
 	"attachments, text, size, responded_at, (direction = 'in' AND " \
 	"responded_at IS NULL AND (SELECT automated FROM tickets WHERE " \
-	"tickets.id = ticket_id) = 0)"
+	"tickets.id = ticket_id) = 0), received_claimed"
 enum {
 	MC_ID, MC_SOURCE, MC_MSGID, MC_RECV, MC_DATE, MC_FROM, MC_NAME, MC_TO,
 	MC_SUBJECT, MC_STATUS, MC_ERROR, MC_ATTS, MC_TEXT, MC_SIZE,
-	MC_RESPONDED, MC_UNANSWERED
+	MC_RESPONDED, MC_UNANSWERED, MC_CLAIMED
 };
 
 static void
@@ -274,7 +274,13 @@ show_message_text(sqlite3_stmt *m, int n, int total, int *natt)
 	fmt_iso(m, MC_DATE, a, sizeof(a));
 	printf("\nDate:     %s\n", a);
 	fmt_iso(m, MC_RECV, a, sizeof(a));
-	printf("Received: %s\n", a);
+	printf("Received: %s", a);
+	/* The source's own received time, not believed (ingest.h). */
+	if (sqlite3_column_type(m, MC_CLAIMED) != SQLITE_NULL) {
+		fmt_iso(m, MC_CLAIMED, a, sizeof(a));
+		printf(" (the source said %s, in the future)", a);
+	}
+	putchar('\n');
 	printf("Subject:  ");
 	put_safe(col(m, MC_SUBJECT), 0, "-");
 	printf("\nParse:    %s", col(m, MC_STATUS));
@@ -359,6 +365,7 @@ message_json(sqlite3_stmt *m)
 		{ "text", MC_TEXT, J_TEXT },
 		{ "responded_at", MC_RESPONDED, J_TIME },
 		{ "unanswered", MC_UNANSWERED, J_BOOL },
+		{ "received_claimed", MC_CLAIMED, J_TIME },
 	};
 
 	return j_row(m, f, sizeof(f) / sizeof(f[0]));
@@ -449,7 +456,7 @@ show(struct store *st, long long id, int json)
 		json_object_set_new(out, "messages", msgs);
 		json_object_set_new(out, "events", evs);
 		msgs = evs = NULL;
-		text = json_dumps(out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		text = report_json_dumps(out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		if (text)
 			puts(text);
 		free(text);
@@ -637,7 +644,7 @@ list(struct store *st, const struct list_filter *f, int json)
 		return store_classify(rc) == STORE_TEMP ? EX_TEMPFAIL : EX_SOFTWARE;
 	}
 	if (json) {
-		text = json_dumps(arr, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		text = report_json_dumps(arr, JSON_COMPACT | JSON_PRESERVE_ORDER);
 		json_decref(arr);
 		if (text)
 			puts(text);

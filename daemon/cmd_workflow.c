@@ -231,6 +231,23 @@ parse_action(enum action a, int argc, char **argv, struct action_args *x)
 			fprintf(stderr, "intake reclassify: --type is required\n");
 			return EX_USAGE;
 		}
+		/* The contract fixes some types' urgency: asking another is
+		 * a mistake to name, not "nothing changed". */
+		if (x->cls.urgency >= 0 && urgency_effective(x->cls.type,
+		    (enum urgency)x->cls.urgency) != (enum urgency)x->cls.urgency) {
+			enum urgency fixed = urgency_effective(x->cls.type,
+			    (enum urgency)x->cls.urgency);
+
+			if (fixed == URG_NONE)
+				fprintf(stderr, "intake reclassify: %s has no "
+				    "urgency (no deadlines); drop --urgency\n",
+				    call_type_name(x->cls.type));
+			else
+				fprintf(stderr, "intake reclassify: %s is always "
+				    "%s\n", call_type_name(x->cls.type),
+				    urgency_name(fixed));
+			return EX_USAGE;
+		}
 		break;
 	case A_CLOSE:
 		if (x->disposition == NULL) {

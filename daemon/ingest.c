@@ -654,6 +654,51 @@ alert_appended(struct ingest_ctx *ctx, long long ticket, int raised,
 	return STORE_OK;
 }
 
+/*
+ * A received time in the future (a wrong clock, a forged mtime or
+ * INTERNALDATE) would put the deadlines there too, and an urgent ticket
+ * would vanish from followups and remind until then: beyond
+ * RECEIVED_FUTURE_MAX it becomes now.  Returns the time the source stated
+ * when it was replaced, else 0.
+ */
+static time_t
+received_not_future(const struct raw_input *raw, struct raw_input *fixed,
+    time_t now, const struct raw_input **use)
+{
+	char stated[40];
+
+	*use = raw;
+	if (raw->received_at <= now + RECEIVED_FUTURE_MAX)
+		return 0;
+	iso8601_utc(raw->received_at, stated, sizeof(stated));
+	log_warning("source %s: received time %s is in the future; using the "
+	    "time it was read", raw->source, stated);
+	*fixed = *raw;
+	fixed->received_at = now;
+	*use = fixed;
+	return raw->received_at;
+}
+
+/* Keeps the received time a source stated, where it was not believed. */
+static int
+note_claimed_time(struct ingest_ctx *ctx, long long message, time_t claimed)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (claimed == 0)
+		return STORE_OK;
+	s = prepare(ctx, "UPDATE messages SET received_claimed = ? WHERE id = ?",
+	    &rc);
+	if (s == NULL)
+		return store_classify(rc);
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)claimed);
+	sqlite3_bind_int64(s, 2, message);
+	rc = sqlite3_step(s);
+	store_stmt_done(s);
+	return rc == SQLITE_DONE ? STORE_OK : store_classify(rc);
+}
+
 /* key_checked: the caller already looked the source key up in this
  * transaction (and found nothing), so only the content lookup remains. */
 static int
@@ -662,8 +707,9 @@ ingest_parsed(struct ingest_ctx *ctx, const struct raw_input *raw,
     const char *sha, struct ingest_result *res)
 {
 	struct decision d;
+	struct raw_input fixed;
 	long long ticket = 0, message = 0;
-	time_t now = time(NULL);
+	time_t now = time(NULL), claimed;
 	int rc;
 
 	rc = find_duplicate(ctx, raw->source, key_checked ? NULL :
@@ -677,6 +723,7 @@ ingest_parsed(struct ingest_ctx *ctx, const struct raw_input *raw,
 		res->duplicate = 1;
 		return STORE_OK;
 	}
+	claimed = received_not_future(raw, &fixed, now, &raw);
 	decide(ctx, raw, msg, prepared, &d);
 	/* Automated mail never joins a conversation: an out-of-office reply
 	 * must not reopen or raise a ticket. */
@@ -693,6 +740,7 @@ ingest_parsed(struct ingest_ctx *ctx, const struct raw_input *raw,
 	if (rc != STORE_OK)
 		goto out;
 	if ((rc = insert_message(ctx, raw, msg, sha, ticket, now, &message)) !=
+	    STORE_OK || (rc = note_claimed_time(ctx, message, claimed)) !=
 	    STORE_OK)
 		goto out;
 	if ((rc = mark_unanswered(ctx, ticket, message, raw->received_at)) !=

@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sysexits.h>
 #include <unistd.h>
 
@@ -95,6 +97,24 @@ setup_signals(void)
 	sigaction(SIGHUP, &sa, NULL);
 	/* libetpan writes with send() without MSG_NOSIGNAL. */
 	signal(SIGPIPE, SIG_IGN);
+}
+
+/*
+ * No core dumps, ever: a watchdog SIGABRT or a crash would otherwise write
+ * the process image (message text, IMAP and SMTP passwords, tokens) to a
+ * core file or to systemd-coredump.  Not dumpable also keeps other
+ * processes of the same user from ptrace and /proc/PID/mem.  The parser
+ * child inherits RLIMIT_CORE 0 (and sets it again itself, parsechild.c).
+ */
+static void
+no_core_dumps(void)
+{
+	struct rlimit rl = { 0, 0 };
+
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
+		log_warning("prctl(PR_SET_DUMPABLE): %s", strerror(errno));
+	if (setrlimit(RLIMIT_CORE, &rl) == -1)
+		log_warning("setrlimit(RLIMIT_CORE): %s", strerror(errno));
 }
 
 static void
@@ -576,6 +596,7 @@ main(int argc, char **argv)
 
 	log_init("intaked", LOG_PRI_INFO);
 	(void)log_capture_stray();
+	no_core_dumps();
 	if (parse_options(argc, argv, &o) == -1)
 		return EX_USAGE;
 	path = config_path_choose(o.config);

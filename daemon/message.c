@@ -673,6 +673,64 @@ take_fields(struct walk *w, struct mailimf_fields *f)
 		m->date = date_value(sf.fld_orig_date->dt_date_time);
 }
 
+/* The display name before lt in a decoded From, without its quotes. */
+static char *
+from_name_part(const char *v, const char *lt)
+{
+	char *s = unfold(v, (size_t)(lt - v));
+	size_t n = strlen(s);
+
+	if (n >= 2 && s[0] == '"' && s[n - 1] == '"') {
+		memmove(s, s + 1, n - 2);
+		s[n - 2] = '\0';
+	}
+	return s;
+}
+
+/*
+ * The From address where libetpan's parse has none, from the decoded
+ * header.  libetpan reads an encoded word as a display name, or (Q
+ * encoding: all atext) as an addr-spec, so a From whose whole `Name
+ * <addr>` is inside one RFC 2047 word (malformed, but mailers write it)
+ * arrives with no address or with the raw word as one.  Then the decoded
+ * value is read as `Name <addr>` or a bare address.  An address libetpan
+ * found outside encoded words is kept: a word cannot forge it.
+ */
+static void
+from_fallback(struct message *m)
+{
+	const char *v, *lt;
+	char *s;
+	int word = m->from_addr != NULL && strstr(m->from_addr, "=?") != NULL;
+
+	if (m->from_addr != NULL && strchr(m->from_addr, '@') != NULL &&
+	    !word)
+		return;
+	if ((v = message_header(m, "From")) == NULL)
+		return;
+	lt = strrchr(v, '<');
+	s = strip_brackets(lt ? lt : v);
+	if (s == NULL || strchr(s, '@') == NULL) {
+		free(s);
+		if (word) {
+			/* no address even decoded: the decoded words are
+			 * the name, never the raw =?...?= */
+			free(m->from_addr);
+			m->from_addr = NULL;
+			free(m->from_name);
+			m->from_name = xstrdup(v);
+		}
+		return;
+	}
+	free(m->from_addr);
+	m->from_addr = s;
+	if (m->from_name == NULL || strstr(m->from_name, "=?") != NULL ||
+	    (lt && lt > v)) {
+		free(m->from_name);
+		m->from_name = lt && lt > v ? from_name_part(v, lt) : NULL;
+	}
+}
+
 /*
  * What libetpan could not give, from the raw header list: the subject
  * always (decoded the same way), and a From address or Message-ID when its
@@ -681,28 +739,14 @@ take_fields(struct walk *w, struct mailimf_fields *f)
 static void
 fields_from_headers(struct message *m)
 {
-	const char *v, *lt;
-	char *s;
+	const char *v;
 
 	free(m->subject);
 	m->subject = NULL;
 	v = message_header(m, "Subject");
 	if (v)
 		m->subject = xstrdup(v);
-	if (m->from_addr == NULL && (v = message_header(m, "From")) != NULL) {
-		lt = strrchr(v, '<');
-		s = strip_brackets(lt ? lt : v);
-		if (s && strchr(s, '@')) {
-			m->from_addr = s;
-			if (lt && lt > v) {
-				m->from_name = xstrndup(v, (size_t)(lt - v));
-				s = unfold(m->from_name, strlen(m->from_name));
-				free(m->from_name);
-				m->from_name = s;
-			}
-		} else
-			free(s);
-	}
+	from_fallback(m);
 	if (m->from_addr && strchr(m->from_addr, '@') == NULL &&
 	    m->from_name == NULL) {
 		/* "From: Someone": a name, not an address */

@@ -6,6 +6,7 @@
 #include <jansson.h>
 
 #include "outbox.h"
+#include "report.h"
 #include "tag.h"
 #include "util.h"
 
@@ -43,7 +44,9 @@ queue_channels(struct store *st, const struct config *cfg, const char *kind,
 	char *text;
 	int n = 0, rc = STORE_OK;
 
-	text = json_dumps(payload, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	/* The webhook posts this text as it is: no raw C1 or bidi override
+	 * from an excerpt (report_json_dumps). */
+	text = report_json_dumps(payload, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	if (text == NULL)
 		return STORE_ERR;
 	if (cfg->alerts_webhook) {

@@ -127,8 +127,10 @@ cp_width(long cp)
 }
 
 /* Characters that must never reach a terminal or a page as themselves:
- * controls (C0, DEL, C1) and the bidirectional overrides that can make a
- * line read differently from what it holds. */
+ * controls (C0, DEL, C1) and the bidirectional overrides and isolates that
+ * can make a line read differently from what it holds.  The one rule of
+ * every output: text (report_terminal_safe), HTML (report_html_escape),
+ * CSV (report_csv_field) and JSON (report_json_dumps). */
 static int
 cp_unsafe(long cp)
 {
@@ -747,7 +749,9 @@ report_render_text(const struct report_rows *rows, struct buf *b,
 int
 report_csv_field(struct buf *b, const char *s, int defuse)
 {
-	const char *p;
+	const unsigned char *p;
+	size_t len;
+	long cp;
 	int quote, rc = 0;
 
 	if (s == NULL)
@@ -761,10 +765,19 @@ report_csv_field(struct buf *b, const char *s, int defuse)
 		rc |= buf_addc(b, '"');
 	if (defuse)
 		rc |= buf_addc(b, '\'');
-	for (p = s; *p; p++) {
-		if (*p == '"')
+	/* RFC 4180 carries TAB, CR and LF (quoted); any other control or a
+	 * bidirectional override would drive the terminal or the viewer the
+	 * file is opened in: U+FFFD, as on the terminal. */
+	for (p = (const unsigned char *)s; *p; p += len) {
+		cp = utf8_decode(p, &len);
+		if (cp == -1 || (cp_unsafe(cp) && cp != '\t' && cp != '\r' &&
+		    cp != '\n')) {
+			rc |= buf_addstr(b, REPLACEMENT);
+			continue;
+		}
+		if (cp == '"')
 			rc |= buf_addc(b, '"');
-		rc |= buf_addc(b, *p);
+		rc |= buf_add(b, p, len);
 	}
 	if (quote)
 		rc |= buf_addc(b, '"');
@@ -877,7 +890,7 @@ report_render_json(const struct report_rows *rows, struct buf *b,
 	(void)o;
 	for (i = 0; i < rows->n; i++)
 		json_array_append_new(a, row_json(&rows->v[i], rows->now));
-	text = json_dumps(a, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	text = report_json_dumps(a, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(a);
 	if (text == NULL)
 		return -1;
@@ -886,6 +899,39 @@ report_render_json(const struct report_rows *rows, struct buf *b,
 	if (rc == 0)
 		rc = buf_addc(b, '\n');
 	return rc;
+}
+
+/*
+ * json_dumps(), then every DEL, C1 control and bidirectional override or
+ * isolate as a \u escape: Jansson escapes only C0, and a U+009B (CSI) or
+ * U+202E passed through raw drives a terminal or reorders a line wherever
+ * the JSON is looked at.  Such characters can only stand inside strings,
+ * so the text stays the same JSON.  NULL when json_dumps() fails.
+ */
+char *
+report_json_dumps(const json_t *j, size_t flags)
+{
+	const unsigned char *p;
+	char *text, esc[8];
+	struct buf b;
+	size_t len;
+	long cp;
+
+	if ((text = json_dumps(j, flags)) == NULL)
+		return NULL;
+	buf_init(&b, 0);
+	buf_add(&b, "", 0);
+	for (p = (const unsigned char *)text; *p; p += len) {
+		cp = utf8_decode(p, &len);
+		if (cp >= 0x7f && cp_unsafe(cp)) {
+			snprintf(esc, sizeof(esc), "\\u%04X",
+			    (unsigned)cp & 0xffffu);
+			buf_addstr(&b, esc);
+		} else
+			buf_add(&b, p, len);
+	}
+	free(text);
+	return buf_steal(&b);
 }
 
 json_t *

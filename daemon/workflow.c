@@ -372,6 +372,73 @@ class_json(enum call_type type, enum urgency u, int minor, int danger,
 	    "breach_at", report_json_time(breach));
 }
 
+/* "staff (carol) reclassified: tip, urgent, minor (was tta, routine)" */
+static char *
+reclassified_line(const char *actor, enum call_type type, enum urgency u,
+    int minor, int danger, const struct ticket_state *t)
+{
+	char *clean, *who, *line;
+
+	clean = utf8_sanitize(actor ? actor : "?", strlen(actor ? actor : "?"));
+	who = utf8_truncate(clean, WORKFLOW_ACTOR_MAX);
+	line = xasprintf("%s (%s) reclassified: %s, %s%s%s (was %s, %s)",
+	    WORKFLOW_RATIONALE_STAFF, who, call_type_name(type),
+	    urgency_name(u), minor ? ", minor" : "", danger ? ", danger" : "",
+	    call_type_name(t->type), urgency_name(t->urgency));
+	free(clean);
+	free(who);
+	return line;
+}
+
+/*
+ * The rationale ("why:" in every list) follows a reclassification: the
+ * staff line first, so a cut list still names the new type and who set
+ * it; triage's own reasons stay after it, an earlier staff line goes.
+ */
+static int
+update_rationale(struct store *st, long long id, const char *line)
+{
+	static const char prefix[] = WORKFLOW_RATIONALE_STAFF " (";
+	sqlite3_stmt *s;
+	json_error_t err;
+	json_t *old = NULL, *neu, *v;
+	const char *str;
+	char *text;
+	size_t i;
+	int rc;
+
+	rc = sqlite3_prepare_v2(store_db(st), "SELECT rationale FROM tickets "
+	    "WHERE id = ?", -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return store_classify(rc);
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW && sqlite3_column_text(s, 0))
+		old = json_loads((const char *)sqlite3_column_text(s, 0), 0,
+		    &err);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_classify(rc);
+	neu = json_array();
+	json_array_append_new(neu, report_json_str(line));
+	json_array_foreach(old, i, v) {
+		str = json_string_value(v);
+		if (str && strncmp(str, prefix, sizeof(prefix) - 1) == 0 &&
+		    strstr(str, ") reclassified: ") != NULL)
+			continue;
+		json_array_append(neu, v);
+	}
+	json_decref(old);
+	text = json_dumps(neu, JSON_COMPACT);
+	json_decref(neu);
+	if (text == NULL)
+		return STORE_ERR;
+	rc = exec_bound(st, "UPDATE tickets SET rationale = ? WHERE id = ?",
+	    "ti", text, id);
+	free(text);
+	return rc;
+}
+
 int
 workflow_reclassify(struct store *st, const struct config *cfg,
     const struct calendar *cal, long long id, const struct workflow_class *c,
@@ -421,6 +488,13 @@ workflow_reclassify(struct store *st, const struct config *cfg,
 		    "disposition = NULL, closed_at = NULL, awaiting_since = "
 		    "received_at, awaiting_message = (SELECT min(id) FROM messages "
 		    "WHERE ticket_id = ?) WHERE id = ?", "ii", id, id);
+	if (rc == STORE_OK) {
+		char *line = reclassified_line(actor, c->type, dl.urgency, minor,
+		    danger, &t);
+
+		rc = update_rationale(st, id, line);
+		free(line);
+	}
 	if (rc == STORE_OK)
 		rc = event(st, id, now, actor, "reclassify", json_pack(
 		    "{s:o,s:o,s:b}", "from", class_json(t.type, t.urgency, t.minor, t.danger,

@@ -38,6 +38,16 @@ struct ingest_ctx {
 	const char		*actor;		/* for events: "intaked", "intake" */
 };
 
+/*
+ * A received time (Maildir mtime, HTTP received_at, IMAP INTERNALDATE)
+ * more than this many seconds after the clock when the message is stored
+ * is not believed: the message is stored as received at that moment, and
+ * the stated time is kept in messages.received_claimed (shown by intake
+ * show).  Five minutes leaves room for a mail server's clock a little
+ * ahead of ours.
+ */
+#define RECEIVED_FUTURE_MAX	300
+
 struct raw_input {
 	const char	*data;		/* verbatim bytes, kept as the record */
 	size_t		 len;

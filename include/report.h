@@ -193,7 +193,8 @@ void	 report_flags(const struct report_row *, char *out, size_t outlen);
 /* Append s HTML-escaped (& < > " ' and control characters). */
 int	 report_html_escape(struct buf *, const char *s);
 /* Append s as one CSV field (quoted as needed); `defuse` adds the
- * apostrophe before a formula-like start. */
+ * apostrophe before a formula-like start.  Controls but TAB, CR and LF,
+ * and bidirectional overrides and isolates, become U+FFFD. */
 int	 report_csv_field(struct buf *, const char *s, int defuse);
 /* Copy of s safe for a terminal: C0/C1 controls (but \n and \t when
  * keep_newlines) and invalid UTF-8 become U+FFFD.  Caller frees. */
@@ -202,6 +203,11 @@ char	*report_terminal_safe(const char *s, int keep_newlines);
 size_t	 report_display_width(const char *s);
 /* Append s cut to at most cols display columns ("…" when cut). */
 int	 report_add_clipped(struct buf *, const char *s, size_t cols);
+/* json_dumps() for every JSON the programs print or post: DEL, C1 controls
+ * (U+0080-U+009F) and the bidirectional overrides and isolates
+ * (U+202A-U+202E, U+2066-U+2069) as \u escapes (Jansson escapes C0).
+ * Caller frees; NULL on failure. */
+char	*report_json_dumps(const json_t *, size_t flags);
 /* JSON string of s, or null when s is NULL (or not valid UTF-8).  New
  * reference for the caller. */
 json_t	*report_json_str(const char *s);

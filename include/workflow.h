@@ -54,6 +54,12 @@ int	 workflow_reopen(struct store *, long long ticket, const char *actor,
 /* 1 when s is one of the dispositions above. */
 int	 workflow_disposition_valid(const char *s);
 
+/* The rationale line a reclassification puts first (workflow_reclassify):
+ * "staff (NAME) reclassified: TYPE, URGENCY[, minor][, danger] (was TYPE,
+ * URGENCY)", NAME cut to WORKFLOW_ACTOR_MAX bytes. */
+#define WORKFLOW_RATIONALE_STAFF	"staff"
+#define WORKFLOW_ACTOR_MAX		64
+
 /* A correction; urgency/minor/danger < 0 keep the ticket's value. */
 struct workflow_class {
 	enum call_type	 type;
@@ -71,7 +77,8 @@ struct workflow_class {
  * "reclassify" with {"from":{...},"to":{...},"reopened":B}.  When the
  * ticket becomes urgent (was not before; open or closed), an alert
  * ("reclassified") is queued in the same transaction; *alerted says whether
- * a row was queued (none when no alert channel is configured).
+ * a row was queued (none when no alert channel is configured).  The
+ * rationale gets the staff line first (WORKFLOW_RATIONALE_STAFF).
  * WF_NOCHANGE when nothing differs.
  */
 int	 workflow_reclassify(struct store *, const struct config *,

@@ -68,10 +68,10 @@ for d in Type=notify NotifyAccess=main WatchdogSec=60 Restart=on-failure \
     UMask=0077 ProtectSystem=strict NoNewPrivileges=yes CapabilityBoundingSet= \
     'RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX' \
     SystemCallFilter=@system-service MemoryDenyWriteExecute=yes \
-    'ExecReload=/bin/kill -HUP $MAINPID'; do
+    'ExecReload=/bin/kill -HUP $MAINPID' LimitCORE=0; do
 	grep -qxF "$d" "$units/intaked.service" || bad "intaked.service lacks $d"
 done
-for d in Type=oneshot User=intake; do
+for d in Type=oneshot User=intake LimitCORE=0; do
 	grep -qxF "$d" "$units/intake-remind.service" || bad "intake-remind.service lacks $d"
 done
 

@@ -196,6 +196,69 @@ parse_default(const char *raw, size_t len, struct message *m)
 	message_parse(raw, len, &l, m);
 }
 
+/*
+ * issue 12 item 22: a From whose whole `Name <addr>` is inside one RFC 2047
+ * encoded word (malformed: an encoded word cannot hold an address, but
+ * mailers write it) is decoded and then read as an address, as long as the
+ * header has no address outside encoded words.
+ */
+static const struct {
+	const char	*from;		/* the From header's value */
+	const char	*addr;		/* expected, or NULL */
+	const char	*name;		/* expected, or NULL */
+} from_words[] = {
+	/* the reported case: base64, "Ana Pérez <ana@example.net>" */
+	{ "=?utf-8?b?QW5hIFDDqXJleiA8YW5hQGV4YW1wbGUubmV0Pg==?=",
+	  "ana@example.net", "Ana P\xc3\xa9rez" },
+	{ "=?UTF-8?B?QW5hIFDDqXJleiA8YW5hQGV4YW1wbGUubmV0Pg==?=",
+	  "ana@example.net", "Ana P\xc3\xa9rez" },
+	/* Q encoding, folded */
+	{ "=?utf-8?q?Ana_P=C3=A9rez_=3Cana@example.net=3E?=",
+	  "ana@example.net", "Ana P\xc3\xa9rez" },
+	{ "=?iso-8859-1?q?Ren=E9e_<renee@example.org>?=",
+	  "renee@example.org", "Ren\xc3\xa9" "e" },
+	/* the address alone, encoded */
+	{ "=?utf-8?b?YW5hQGV4YW1wbGUubmV0?=", "ana@example.net", NULL },
+	/* an address outside the encoded words wins: the decoded
+	 * "Ana <fake@example.com>" is only the name */
+	{ "=?utf-8?b?QW5hIDxmYWtlQGV4YW1wbGUuY29tPg==?= <real@example.org>",
+	  "real@example.org", "Ana <fake@example.com>" },
+	/* decoded, still no address: the name, no invented address */
+	{ "=?utf-8?b?QW5hIFDDqXJleiA8bm90IGFuIGFkZHJlc3M=?=", NULL,
+	  "Ana P\xc3\xa9rez <not an address" },
+};
+
+START_TEST(test_from_whole_encoded_word)
+{
+	char raw[512];
+	struct message m;
+	struct parse_limits l;
+
+	snprintf(raw, sizeof(raw), "From: %s\nSubject: s\nMessage-ID: <w@x>\n"
+	    "\nhelp\n", from_words[_i].from);
+	parse_limits_default(&l);
+	message_parse(raw, strlen(raw), &l, &m);
+	if (from_words[_i].addr) {
+		ck_assert_msg(m.from_addr != NULL, "%s: no address",
+		    from_words[_i].from);
+		ck_assert_str_eq(m.from_addr, from_words[_i].addr);
+	} else
+		ck_assert_msg(m.from_addr == NULL, "%s: address %s",
+		    from_words[_i].from, m.from_addr);
+	if (from_words[_i].name) {
+		ck_assert_msg(m.from_name != NULL, "%s: no name",
+		    from_words[_i].from);
+		ck_assert_str_eq(m.from_name, from_words[_i].name);
+	} else
+		ck_assert_msg(m.from_name == NULL, "%s: name %s",
+		    from_words[_i].from, m.from_name);
+	/* never the raw encoded word anywhere */
+	ck_assert(m.from_name == NULL || strstr(m.from_name, "=?") == NULL);
+	ck_assert(m.from_addr == NULL || strstr(m.from_addr, "=?") == NULL);
+	message_free(&m);
+}
+END_TEST
+
 START_TEST(test_ids_date_headers)
 {
 	static const char raw[] =
@@ -859,6 +922,8 @@ message_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_set_timeout(th, 120);
 	tcase_add_loop_test(tc, test_cases, 0, NELEM(cases));
+	tcase_add_loop_test(tc, test_from_whole_encoded_word, 0,
+	    NELEM(from_words));
 	tcase_add_test(tc, test_ids_date_headers);
 	tcase_add_test(tc, test_date_missing_absurd);
 	tcase_add_test(tc, test_attachments);

@@ -540,6 +540,45 @@ START_TEST(test_terminal_safe)
 }
 END_TEST
 
+/* issue 12 item 19: CSV and JSON carry no raw C0, DEL, C1 or bidi
+ * override/isolate. */
+START_TEST(test_csv_json_controls)
+{
+	static const char hostile[] = "a\x1b]0;x\x07" "b\xc2\x9b" "c\xe2\x80\xae"
+	    "d\xe2\x81\xa9" "e\x7f" "f,\"g\"\r\nh\ti";
+	json_t *j, *back;
+	json_error_t err;
+	struct buf b;
+	char *text;
+
+	buf_init(&b, 0);
+	ck_assert_int_eq(report_csv_field(&b, hostile, 1), 0);
+	ck_assert_str_eq(b.data, "\"a\xef\xbf\xbd]0;x\xef\xbf\xbd" "b\xef\xbf\xbd"
+	    "c\xef\xbf\xbd" "d\xef\xbf\xbd" "e\xef\xbf\xbd" "f,\"\"g\"\"\r\nh\ti\"");
+	buf_reset(&b);
+	/* a control first: U+FFFD, and no formula either */
+	ck_assert_int_eq(report_csv_field(&b, "\x1b=cmd", 1), 0);
+	ck_assert_str_eq(b.data, "\xef\xbf\xbd=cmd");
+	buf_free(&b);
+
+	j = json_pack("{s:s,s:[s]}", "subject", hostile, "list", "\xe2\x80\xaa"
+	    "\xe2\x81\xa6\xc2\x80\xc2\x9f ok \xe2\x80\xaf");
+	ck_assert_ptr_nonnull(j);
+	text = report_json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	ck_assert_ptr_nonnull(text);
+	ck_assert_str_eq(text, "{\"subject\":\"a\\u001B]0;x\\u0007b\\u009Bc\\u202E"
+	    "d\\u2069e\\u007Ff,\\\"g\\\"\\r\\nh\\ti\",\"list\":[\"\\u202A\\u2066"
+	    "\\u0080\\u009F ok \xe2\x80\xaf\"]}");
+	/* the same JSON: it reads back to the very strings */
+	back = json_loads(text, 0, &err);
+	ck_assert_ptr_nonnull(back);
+	ck_assert(json_equal(j, back));
+	json_decref(back);
+	json_decref(j);
+	free(text);
+}
+END_TEST
+
 START_TEST(test_parse_date)
 {
 	time_t t, u;
@@ -714,6 +753,7 @@ main(void)
 	tcase_add_test(tc, test_text_width);
 	tcase_add_test(tc, test_html_escaped);
 	tcase_add_test(tc, test_terminal_safe);
+	tcase_add_test(tc, test_csv_json_controls);
 	tcase_add_test(tc, test_parse_date);
 	tcase_add_test(tc, test_workflow_ack);
 	tcase_add_test(tc, test_workflow_reclassify);
