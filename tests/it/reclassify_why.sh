@@ -5,6 +5,7 @@
 # An urgency the contract forbids for the type is a usage error (64) that
 # names the rule ("info is always routine"), not "nothing changed".
 . "$(dirname "$0")/../lib.sh"
+ME=$(id -un)	# the actor: --by beside the login
 
 DB=$T/intake.db
 cat > "$T/intake.conf" <<CONF
@@ -20,17 +21,17 @@ why0=$(q "select json_extract(rationale, '\$[0]') from tickets where id = $t")
 
 $INTAKE reclassify "$t" --type tip --urgency routine --by carol $C >/dev/null 2>"$T/e1"; rc=$?
 check "reclassify exits 0" [ "$rc" -eq 0 ]
-check "rationale[0] names the new type and carol" [ "$(q "select json_extract(rationale, '\$[0]') from tickets where id = $t")" = "staff (carol) reclassified: tip, routine (was crisis, urgent)" ]
+check "rationale[0] names the new type and carol" [ "$(q "select json_extract(rationale, '\$[0]') from tickets where id = $t")" = "staff (carol ($ME)) reclassified: tip, routine (was crisis, urgent)" ]
 check "triage's reasons stay after it" [ "$(q "select json_extract(rationale, '\$[1]') from tickets where id = $t")" = "$why0" ]
 fu=$($INTAKE followups --all-open --format json $C)
-check "followups JSON: rationale starts with the staff line" sh -c "echo \"\$1\" | grep -q '\"rationale\":\"staff (carol) reclassified: tip, routine (was crisis, urgent); '" sh "$fu"
+check "followups JSON: rationale starts with the staff line" sh -c "echo \"\$1\" | grep -q '\"rationale\":\"staff (carol ($ME)) reclassified: tip, routine (was crisis, urgent); '" sh "$fu"
 fut=$($INTAKE followups --all-open $C)
-check "followups text: why: names tip and carol" sh -c "echo \"\$1\" | grep -q 'why: staff (carol) reclassified: tip, routine'" sh "$fut"
+check "followups text: why: names tip and carol" sh -c "echo \"\$1\" | grep -q 'why: staff (carol ($ME)) reclassified: tip, routine'" sh "$fut"
 show=$($INTAKE show "$t" $C)
-check "show: Why: starts with the staff line" sh -c "echo \"\$1\" | grep -q '^Why:           - staff (carol) reclassified: tip, routine (was crisis, urgent)'" sh "$show"
+check "show: Why: starts with the staff line" sh -c "echo \"\$1\" | grep -q '^Why:           - staff (carol ($ME)) reclassified: tip, routine (was crisis, urgent)'" sh "$show"
 
 $INTAKE reclassify "$t" --type referral --urgency urgent --minor 1 --by dana $C >/dev/null 2>&1
-check "again: one staff line, naming dana and referral" [ "$(q "select json_extract(rationale, '\$[0]') || '|' || (select count(*) from json_each(rationale) where value like 'staff (%') from tickets where id = $t")" = "staff (dana) reclassified: referral, urgent, minor (was tip, routine)|1" ]
+check "again: one staff line, naming dana and referral" [ "$(q "select json_extract(rationale, '\$[0]') || '|' || (select count(*) from json_each(rationale) where value like 'staff (%') from tickets where id = $t")" = "staff (dana ($ME)) reclassified: referral, urgent, minor (was tip, routine)|1" ]
 
 # The contract's fixed urgencies.
 $INTAKE reclassify "$t" --type info --by dana $C >/dev/null 2>&1
