@@ -902,6 +902,12 @@ load_root(struct cfgctx *c, const config_setting_t *root, struct config *cfg)
 
 	check_keys(c, root, keys);
 	get_string(c, root, "database", &cfg->database);
+	/* Not yet a path to a file named "postgresql:" (issue 18). */
+	if (cfg->database && (strncmp(cfg->database, "postgresql://", 13) == 0
+	    || strncmp(cfg->database, "postgres://", 11) == 0))
+		cfg_error(c, member(root, "database"), "database: PostgreSQL is "
+		    "not supported by intaked and the staff commands yet (only by "
+		    "`intake db copy`): give the SQLite file's path");
 	resolve_path(c, &cfg->database);
 	get_string(c, root, "database_group", &cfg->database_group);
 	s = get_string(c, root, "timezone", &cfg->timezone);

@@ -1,0 +1,140 @@
+#!/bin/sh
+# Issue 18: `intake db copy` moves a SQLite installation made by the real
+# pipeline into a real PostgreSQL 15 (tests/tools/pg.sh): every table and
+# row, ids kept, raw bytes byte for byte, sequences past the ids; --verify
+# agrees; a second copy into the now non-empty database is refused; a
+# changed raw message is found by `intake db verify`; the roles of
+# sql/pg/roles.sql allow and refuse what they say.
+. "$(dirname "$0")/../lib.sh"
+. "$TOP/tests/tools/pg.sh"
+
+# sql/pg/ must translate every migration of sql/: otherwise a copy is
+# refused (exit 78), which is this test's failure, not a skip.
+for f in "$TOP"/sql/[0-9][0-9][0-9]_*.sql; do
+	n=$(basename "$f" | cut -c1-3)
+	check "sql/pg/ has migration $n of sql/" sh -c "ls '$TOP'/sql/pg/${n}_*.sql >/dev/null 2>&1"
+done
+
+pg_start
+
+DB=$T/intake.db
+cat > "$T/intake.conf" <<CONF
+database = "intake.db";
+timezone = "America/New_York";
+CONF
+C="-c $T/intake.conf"
+export INTAKE_NO_SANDBOX=1
+
+# The real pipeline: corpus messages, a message of raw bytes (NUL, invalid
+# UTF-8, CR, tab, backslash: everything COPY must escape), workflow actions.
+n=0
+for f in "$TOP"/tests/fixtures/labeled/d00[1-6].eml; do
+	$INTAKE ingest $C < "$f" >/dev/null && n=$((n + 1))
+done
+check "six corpus messages ingested" [ "$n" -eq 6 ]
+{
+	printf 'From: x@example.net\r\nSubject: bytes \\ and\ttab\r\nMessage-ID: <raw1@x>\r\n\r\n'
+	head -c 4000 /dev/urandom
+	printf '\000\377\r\n\\N\\.\n'
+} > "$T/raw.eml"
+$INTAKE ingest $C < "$T/raw.eml" >/dev/null
+check "raw-bytes message ingested" [ "$(q 'select count(*) from messages')" = 7 ]
+$INTAKE ack 1 --by alice $C >/dev/null
+$INTAKE note 2 "Called back on 555-0142, niña safe" --by bob $C >/dev/null
+$INTAKE assign 3 carol --by bob $C >/dev/null
+$INTAKE close 4 --disposition resolved --by alice $C >/dev/null
+check "workflow events recorded" [ "$(q "select count(*) from events where kind in ('ack','note','close')")" -ge 3 ]
+
+# A postgresql:// database is refused by the programs (not yet a driver),
+# rather than taken for a file name.
+printf 'database = "%s";\n' "$PG_URL" > "$T/pg.conf"
+$INTAKE list -c "$T/pg.conf" >/dev/null 2>"$T/err"; rc=$?
+check "database = postgresql://...: exit 78 (rc $rc)" [ "$rc" -eq 78 ]
+check "... saying it is not supported yet" grep -q "not supported" "$T/err"
+check "... and no file made" [ ! -e "$T/postgresql:" ]
+
+# Nothing to copy from / to.
+$INTAKE db copy --from "$T/none.db" --to "$PG_URL" 2>/dev/null; rc=$?
+check "missing SQLite file: exit 66 (rc $rc)" [ "$rc" -eq 66 ]
+$INTAKE db copy --from "$DB" 2>/dev/null; rc=$?
+check "no --to: exit 64 (rc $rc)" [ "$rc" -eq 64 ]
+$INTAKE db copy --from "$DB" --to "postgresql:///intake?host=$T/nowhere&port=1" 2>"$T/err"; rc=$?
+check "unreachable server: exit 69 (rc $rc)" [ "$rc" -eq 69 ]
+
+# The copy.
+$INTAKE db copy --from "$DB" --to "$PG_URL" --verify >"$T/out" 2>"$T/err"; rc=$?
+check "copy --verify exits 0 (rc $rc: $(head -c 300 "$T/err"))" [ "$rc" -eq 0 ]
+check "copy says committed" grep -q "committed" "$T/out"
+check "verify says same" grep -q "^verify: same" "$T/out"
+check "schema_version 1,2,4,5" [ "$(pg_psql -c 'select string_agg(version::text, $$,$$ order by version) from schema_version')" = "1,2,4,5" ]
+for t in tickets messages events outbox source_state reminders remind_runs acks_sent escalations purge_log; do
+	check "$t: same rows in PostgreSQL" [ "$(q "select count(*) from $t")" = "$(pg_psql -c "select count(*) from $t")" ]
+done
+check "ids kept (tickets)" [ "$(q "select group_concat(id, ',') from (select id from tickets order by id)")" = "$(pg_psql -c 'select string_agg(id::text, $$,$$ order by id) from tickets')" ]
+check "ids kept (events)" [ "$(q "select group_concat(id || kind || actor, ',') from (select * from events order by id)")" = "$(pg_psql -c 'select string_agg(id::text || kind || actor, $$,$$ order by id) from events')" ]
+# The raw bytes, out of PostgreSQL through psql (hex), equal the file.
+id=$(q "select id from messages where message_id = 'raw1@x'")
+pg_psql -c "select encode(raw, 'hex') from messages where id = $id" |
+    python3 -c 'import sys; sys.stdout.buffer.write(bytes.fromhex(sys.stdin.read().strip()))' > "$T/raw.out"
+check "raw bytes equal, byte for byte" cmp -s "$T/raw.eml" "$T/raw.out"
+check "sha256 column equals PostgreSQL's sha256(raw)" [ "$(pg_psql -c "select count(*) from messages where sha256 <> encode(sha256(raw), 'hex')")" = 0 ]
+check "subject with tab and backslash kept" [ "$(q "select hex(subject) from messages where id = $id")" = "$(pg_psql -c "select upper(encode(convert_to(subject, 'UTF8'), 'hex')) from messages where id = $id")" ]
+check "ticket columns kept (ack, close, assignee)" [ "$(q "select group_concat(coalesce(acknowledged_by,'') || '|' || coalesce(closed_at,'') || '|' || coalesce(assignee,'') || '|' || status || '|' || response_due, ';') from (select * from tickets order by id)")" = "$(pg_psql -c "select string_agg(coalesce(acknowledged_by,'') || '|' || coalesce(closed_at::text,'') || '|' || coalesce(assignee,'') || '|' || status || '|' || response_due, ';' order by id) from tickets")" ]
+# Sequences past the largest id: a new row gets the next id.
+max=$(q 'select max(id) from tickets')
+nid=$(pg_psql -c "insert into tickets (type, urgency, received_at, created_at, updated_at) values ('info', 'none', 1, 1, 1) returning id")
+check "next ticket id is max + 1 ($nid after $max)" [ "$nid" -eq $((max + 1)) ]
+pg_psql -c "delete from tickets where id = $nid"
+# Search: the generated tsvector finds the note and a message word.
+check "note found by its word, diacritics folded" [ "$(pg_psql -c "select count(*) from events where search @@ plainto_tsquery('intake_search', 'nina')")" = 1 ]
+check "note found by its digits" [ "$(pg_psql -c "select count(*) from events where search @@ plainto_tsquery('simple', '5550142')")" = 1 ]
+
+# A second copy into the non-empty database: refused, nothing changes.
+before=$(pg_psql -c 'select count(*) from messages')
+$INTAKE db copy --from "$DB" --to "$PG_URL" >"$T/out" 2>"$T/err"; rc=$?
+check "second copy refused: exit 65 (rc $rc)" [ "$rc" -eq 65 ]
+check "... saying it holds rows" grep -q "holds rows already" "$T/err"
+check "... and nothing added" [ "$(pg_psql -c 'select count(*) from messages')" = "$before" ]
+
+# verify alone agrees; then one changed byte of one raw message is found.
+$INTAKE db verify --from "$DB" --to "$PG_URL" >"$T/out" 2>"$T/err"; rc=$?
+check "db verify of the copy: exit 0 (rc $rc)" [ "$rc" -eq 0 ]
+pg_psql -c "update messages set raw = set_byte(raw, 10, (get_byte(raw, 10) + 1) % 256) where id = $id"
+$INTAKE db verify --from "$DB" --to "$PG_URL" >"$T/out" 2>"$T/err"; rc=$?
+check "changed raw byte: verify exits 1 (rc $rc)" [ "$rc" -eq 1 ]
+check "... naming message $id" grep -q "message $id: raw bytes differ" "$T/out"
+pg_psql -c "update messages set raw = set_byte(raw, 10, (get_byte(raw, 10) + 255) % 256) where id = $id"
+pg_psql -c "delete from events where id = (select max(id) from events)"
+$INTAKE db verify --from "$DB" --to "$PG_URL" >"$T/out" 2>"$T/err"; rc=$?
+check "a missing event row: verify exits 1 (rc $rc)" [ "$rc" -eq 1 ]
+check "... naming the events count" grep -q "^verify: events: .*DIFFERENT" "$T/out"
+
+# A copy that fails half-way leaves PostgreSQL as it was: invalid UTF-8
+# in a text column is refused before COMMIT (a fresh database).
+pg_psql -c 'create database intake2'
+cp "$DB" "$T/bad.db"
+sqlite3 "$T/bad.db" "update tickets set subject = cast(x'48ff49' as text) where id = 2"
+URL2=$(echo "$PG_URL" | sed 's|///intake?|///intake2?|')
+$INTAKE db copy --from "$T/bad.db" --to "$URL2" >"$T/out" 2>"$T/err"; rc=$?
+check "invalid UTF-8 in text: exit 65 (rc $rc)" [ "$rc" -eq 65 ]
+check "... naming table, row and column" grep -q "tickets row .* column subject" "$T/err"
+check "... nothing left behind (not even the schema)" [ "$(pg_psql -d intake2 -c "select count(*) from pg_tables where schemaname = 'public'")" = 0 ]
+
+# The roles (sql/pg/roles.sql), twice (idempotent).
+pg_psql -f "$TOP/sql/pg/roles.sql" >/dev/null 2>&1 &&
+    pg_psql -f "$TOP/sql/pg/roles.sql" >/dev/null 2>"$T/err"; rc=$?
+check "roles.sql applies twice (rc $rc: $(head -c 200 "$T/err"))" [ "$rc" -eq 0 ]
+pg_psql -c "create role st1 login in role intake_staff; create role dm1 login in role intake_daemon"
+as() { u=$1; shift; pg_psql -U "$u" -c "$*" >/dev/null 2>&1; }
+refused() { ! as "$@"; }
+check "staff reads tickets" as st1 "select count(*) from tickets"
+check "staff writes a note" as st1 "insert into events (ticket_id, at, actor, kind, detail) values (1, 1, 'st1', 'note', '{}')"
+check "staff assigns" as st1 "update tickets set assignee = 'st1' where id = 1"
+check "staff cannot purge (delete)" refused st1 "delete from tickets"
+check "staff cannot change raw bytes" refused st1 "update messages set raw = ''::bytea"
+check "staff cannot drop" refused st1 "drop table events"
+check "daemon inserts a ticket" as dm1 "insert into tickets (type, urgency, received_at, created_at, updated_at) values ('info', 'none', 1, 1, 1)"
+check "daemon cannot delete" refused dm1 "delete from outbox"
+check "intake_admin owns the tables" [ "$(pg_psql -c "select count(*) from pg_tables where schemaname = 'public' and tableowner <> 'intake_admin'")" = 0 ]
+
+finish
