@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "calltype.h"
 #include "cli.h"
 #include "log.h"
 #include "util.h"
@@ -165,6 +166,36 @@ cli_format_text_json(const char *cmd, const char *arg, int *json)
 		    cmd);
 		return EX_USAGE;
 	}
+	return 0;
+}
+
+int
+cli_opt_status(const char *cmd, const char *arg, const char **status)
+{
+	if (strcmp(arg, "all") == 0)
+		*status = NULL;
+	else if (strcmp(arg, "open") == 0 || strcmp(arg, "closed") == 0)
+		*status = arg;
+	else {
+		fprintf(stderr, "intake %s: --status must be open, closed or "
+		    "all\n", cmd);
+		return EX_USAGE;
+	}
+	return 0;
+}
+
+int
+cli_opt_type(const char *cmd, const char *arg, const char **type)
+{
+	enum call_type ct;
+
+	if (call_type_parse(arg, &ct) == -1) {
+		fprintf(stderr, "intake %s: unknown type '%s' (crisis, tip, tta, "
+		    "referral, info, related, automated, unclassified)\n", cmd,
+		    arg);
+		return EX_USAGE;
+	}
+	*type = call_type_name(ct);
 	return 0;
 }
 

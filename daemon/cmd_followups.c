@@ -92,7 +92,6 @@ cmd_followups(int argc, char **argv)
 	struct report_rows rows;
 	struct cli_env env;
 	struct buf out;
-	enum call_type ct;
 	enum fmt fmt = FMT_TEXT;
 	const char *cfg_path = NULL, *due_before = NULL;
 	int ch, rc, scopes = 0;
@@ -115,12 +114,9 @@ cmd_followups(int argc, char **argv)
 			scopes++;
 			break;
 		case 't':
-			if (call_type_parse(optarg, &ct) == -1) {
-				fprintf(stderr, "intake followups: unknown type "
-				    "'%s'\n", optarg);
-				return EX_USAGE;
-			}
-			f.type = call_type_name(ct);
+			if ((rc = cli_opt_type("followups", optarg,
+			    &f.type)) != 0)
+				return rc;
 			break;
 		case 'u':
 			f.urgent_only = 1;

@@ -275,19 +275,13 @@ cmd_search(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 't':
-			f.type = optarg;
+			if ((rc = cli_opt_type("search", optarg, &f.type)) != 0)
+				return rc;
 			break;
 		case 's':
-			if (strcmp(optarg, "all") == 0)
-				f.status = NULL;
-			else if (strcmp(optarg, "open") == 0 ||
-			    strcmp(optarg, "closed") == 0)
-				f.status = optarg;
-			else {
-				fprintf(stderr, "intake search: --status must be "
-				    "open, closed or all\n");
-				return EX_USAGE;
-			}
+			if ((rc = cli_opt_status("search", optarg,
+			    &f.status)) != 0)
+				return rc;
 			break;
 		case 'S':
 			since_arg = optarg;

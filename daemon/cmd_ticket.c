@@ -682,7 +682,6 @@ cmd_list(int argc, char **argv)
 	const char *cfg_path = NULL, *since_arg = NULL;
 	struct list_filter f;
 	struct cli_env env;
-	enum call_type ct;
 	unsigned long long limit = 0;
 	char me[256];
 	int ch, rc, json = 0;
@@ -693,25 +692,13 @@ cmd_list(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
-			if (strcmp(optarg, "all") == 0)
-				f.status = NULL;
-			else if (strcmp(optarg, "open") == 0 ||
-			    strcmp(optarg, "closed") == 0)
-				f.status = optarg;
-			else {
-				fprintf(stderr, "intake list: --status must be "
-				    "open, closed or all\n");
-				return EX_USAGE;
-			}
+			if ((rc = cli_opt_status("list", optarg,
+			    &f.status)) != 0)
+				return rc;
 			break;
 		case 't':
-			if (call_type_parse(optarg, &ct) == -1) {
-				fprintf(stderr, "intake list: --type must be a "
-				    "call type (crisis, tip, tta, referral, info, "
-				    "related, automated, unclassified)\n");
-				return EX_USAGE;
-			}
-			f.type = call_type_name(ct);
+			if ((rc = cli_opt_type("list", optarg, &f.type)) != 0)
+				return rc;
 			break;
 		case 'a':
 			f.assignee = cli_assignee(optarg, me, sizeof(me));

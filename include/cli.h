@@ -51,6 +51,10 @@ const char *cli_login(char *buf, size_t len);
 /* The actor an event records: the login, or "BY (login)" when --by names
  * someone else (a display name beside the login, never instead of it). */
 const char *cli_actor(const char *by, char *buf, size_t len);
+/* --status open|closed|all (all: *status NULL) and --type NAME (*type the
+ * canonical name): 0, or EX_USAGE after "intake CMD: ..." on stderr. */
+int	 cli_opt_status(const char *cmd, const char *arg, const char **status);
+int	 cli_opt_type(const char *cmd, const char *arg, const char **type);
 /* --assignee ARG: "me" is the login (into buf); anything else is ARG. */
 const char *cli_assignee(const char *arg, char *buf, size_t len);
 /* --format text|json for subcommand `cmd`: 0 with *json set, or EX_USAGE

@@ -163,6 +163,7 @@ check "show has the events" sh -c "echo \"\$1\" | grep -q ' alice ($ME) *ack '" 
 check "list --status closed" [ "$($INTAKE list --status closed --format json $C | $PY -c 'import json,sys; print(sorted(o["id"] for o in json.load(sys.stdin)))')" = "[3, 4, 5]" ]
 check "list --type tip --status all" [ "$($INTAKE list --type tip --format json $C | $PY -c 'import json,sys; print(sorted(o["id"] for o in json.load(sys.stdin)))')" = "[$t2]" ]
 check "list --type nonsense: 64" sh -c "$INTAKE list --type nonsense $C 2>/dev/null; [ \$? -eq 64 ]"
+check "search --type nonsense: 64" sh -c "$INTAKE search x --type nonsense $C 2>/dev/null; [ \$? -eq 64 ]"
 check "list --assignee bob" [ "$($INTAKE list --assignee bob --format json $C | $PY -c 'import json,sys; print([o["id"] for o in json.load(sys.stdin)])')" = "[$t2]" ]
 check "list --sender (any message's From, any case)" [ "$($INTAKE list --sender EVE@example.net --format json $C | $PY -c 'import json,sys; print([o["id"] for o in json.load(sys.stdin)])')" = "[$t1]" ]
 check "list shows a closed ticket's disposition" sh -c "$INTAKE list --status closed $C | grep -q '^$t5 *no-action '"
