@@ -37,7 +37,7 @@
 #define TOP_FEATURES	3
 #define MODEL_MAGIC	"intake-triage-model 1"
 
-enum block { B_WORD, B_CHAR, B__COUNT };
+enum block { B_WORD, B_CHAR, B_META, B__COUNT };
 
 /* How rules and model combine (combine()); in the model file. */
 struct knobs {
@@ -248,6 +248,10 @@ features(struct facc *a, const struct triage_evidence *ev)
 	text_features(a, ev->subj, &nwords, &prev, &prevlen);
 	prev = NULL;
 	text_features(a, ev->body, &nwords, &prev, &prevlen);
+	/* mailing-list headers (Precedence: bulk, List-Id, List-Unsubscribe):
+	 * structure, not wording, so no lexicon tuning leaks in */
+	if (ev->hdr == 1)
+		facc_add(a, 'h', B_META, "header: list", 12);
 }
 
 /* TF-IDF values, each block of unit length; val[i] for slot i. */
