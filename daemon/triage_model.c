@@ -33,7 +33,7 @@
 #define MAX_WORDS	4000
 #define MAX_GRAM_CP	32		/* longer words: no character grams */
 /* combine()'s knobs when the trainer has too few sets to choose them */
-#define DEFAULT_KNOBS	{ 0.25, 1.01, 0.5, 1 }
+#define DEFAULT_KNOBS	{ 0.25, 1.01, 0.5, 1, 0 }
 #define TOP_FEATURES	3
 #define MODEL_MAGIC	"intake-triage-model 1"
 
@@ -45,6 +45,7 @@ struct knobs {
 	double	 auto_gate;	/* decisive rules lose to model automated >= */
 	double	 urgent_at;	/* urgent at model urgent >= */
 	int	 danger_urgent;	/* the rules' danger makes a tip urgent */
+	double	 crisis_gate;	/* the model's crisis alone needs crisis >= */
 };
 
 struct triage_model {
@@ -369,20 +370,24 @@ model_parse(char *text, const char *file, char *err, size_t errlen)
 		goto fail;
 	}
 	{
-		float k[4];
+		float k[5] = { 0 };
 
+		/* CRISIS_GATE is new: a file without it has 0 (off) */
 		if ((l = next_line(&p, &lineno)) == NULL ||
-		    strncmp(l, "combine ", 8) || parse_floats(l + 8, k, 4) != 0 ||
+		    strncmp(l, "combine ", 8) || (parse_floats(l + 8, k, 5) != 0 &&
+		    (k[4] = 0, parse_floats(l + 8, k, 4) != 0)) ||
 		    k[0] < 0 || k[1] < 0 || k[2] < 0 || k[2] > 1 ||
-		    (k[3] != 0 && k[3] != 1)) {
+		    (k[3] != 0 && k[3] != 1) || k[4] < 0 || k[4] > 1.01f) {
 			model_err(err, errlen, file, lineno, "expected \"combine "
-			    "FLOOR GATE URGENT DANGER\" (3 probabilities, 0 or 1)");
+			    "FLOOR GATE URGENT DANGER [CRISIS_GATE]\" (3 "
+			    "probabilities, 0 or 1, a probability)");
 			goto fail;
 		}
 		m->knobs.floor = k[0];
 		m->knobs.auto_gate = k[1];
 		m->knobs.urgent_at = k[2];
 		m->knobs.danger_urgent = (int)k[3];
+		m->knobs.crisis_gate = k[4];
 	}
 	if ((l = next_line(&p, &lineno)) == NULL || strncmp(l, "rows ", 5) ||
 	    (errno = 0, nrows = strtoul(l + 5, &e, 10), errno != 0) ||
@@ -593,6 +598,7 @@ struct verdict {
 	int	 type;
 	int	 urgent;
 	int	 kept;		/* the rules' crisis kept over the model */
+	int	 demoted;	/* the model's crisis alone, too weak */
 	int	 danger_up;	/* urgent because the rules see danger */
 };
 
@@ -630,6 +636,16 @@ combine(const struct knobs *k, const double *p, double pu,
 		if (p[c] > p[best])
 			best = c;
 	memset(v, 0, sizeof(*v));
+	/* A crisis pages someone at night: the model alone (the rules do not
+	 * say crisis) makes one only when sure; else its next best type. */
+	if (best == CT_CRISIS && rv->type != CT_CRISIS &&
+	    p[CT_CRISIS] < k->crisis_gate) {
+		best = CT_CRISIS == 0 ? 1 : 0;
+		for (c = 0; c < NTYPE; c++)
+			if (c != CT_CRISIS && p[c] > p[best])
+				best = c;
+		v->demoted = 1;
+	}
 	v->type = best;
 	if (rv->type == CT_CRISIS && best != CT_CRISIS &&
 	    ((rv->decisive && p[CT_AUTOMATED] < k->auto_gate) ||
@@ -690,6 +706,10 @@ triage_model_apply(const struct triage_model *mod,
 	rv.decisive = ev->decisive;
 	combine(&mod->knobs, p, pu, &rv, &v);
 	type = (enum call_type)v.type;
+	if (v.demoted)
+		rationale_push(res, xasprintf("model crisis %.2f below %.2f "
+		    "and the rules do not say crisis: %s", p[CT_CRISIS],
+		    mod->knobs.crisis_gate, call_type_name(type)));
 	if (v.kept)
 		rationale_push(res, xasprintf("crisis kept: the rules say "
 		    "crisis (%s; model crisis %.2f)", ev->decisive ?
@@ -1182,6 +1202,9 @@ doc_scores(const struct fitted *f, const struct doc *d, double *dec)
 static const double floors[] = { 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 1.01 };
 static const double gates[] = { 0.3, 0.5, 0.7, 0.9, 1.01 };
 static const double urgents[] = { 0.3, 0.4, 0.5, 0.6, 0.7 };
+/* at most 0.7: the rules miss a crisis now and then on a stranger's
+ * writing, and a sure model must still catch it */
+static const double cgates[] = { 0, 0.5, 0.6, 0.7 };
 static const double costs_c[] = { 1, 10, 100 };	/* liblinear's C */
 
 struct scored {
@@ -1228,7 +1251,7 @@ choose_knobs(const struct corpus *c, int nwriters, struct knobs *best,
 	struct scored *sc = xcalloc(c->n + 1, sizeof(*sc));
 	unsigned char *use = xcalloc(c->n + 1, 1);
 	struct fitted f;
-	size_t i, a, b, u, ci;
+	size_t i, a, b, u, g, ci;
 	long cost, best_cost = -1;
 	int w, dn;
 
@@ -1254,8 +1277,10 @@ choose_knobs(const struct corpus *c, int nwriters, struct knobs *best,
 		for (a = 0; a < NELEM(floors); a++)
 		for (b = 0; b < NELEM(gates); b++)
 		for (u = 0; u < NELEM(urgents); u++)
-		for (dn = 0; dn <= 1; dn++) {
-			struct knobs k = { floors[a], gates[b], urgents[u], dn };
+		for (dn = 0; dn <= 1; dn++)
+		for (g = 0; g < NELEM(cgates); g++) {
+			struct knobs k = { floors[a], gates[b], urgents[u], dn,
+			    cgates[g] };
 
 			cost = knob_cost(&k, c, sc);
 			if (best_cost < 0 || cost < best_cost) {
@@ -1308,8 +1333,8 @@ triage_train(const struct lexicon *lex, char *const *dirs, size_t ndirs,
 	    "related automated urgent\nbias", MODEL_MAGIC, NBUCKET);
 	for (j = 0; j < NW; j++)
 		fprintf(out, " %.5g", (double)f.w[(size_t)f.nrows * NW + j]);
-	fprintf(out, "\ncombine %.2f %.2f %.2f %d\nrows %u\n", k.floor,
-	    k.auto_gate, k.urgent_at, k.danger_urgent, f.nrows);
+	fprintf(out, "\ncombine %.2f %.2f %.2f %d %.2f\nrows %u\n", k.floor,
+	    k.auto_gate, k.urgent_at, k.danger_urgent, k.crisis_gate, f.nrows);
 	(void)C;
 	for (b = 0; b < NBUCKET; b++) {
 		if (f.row[b] < 0)
