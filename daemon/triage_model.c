@@ -82,6 +82,12 @@ fnv1a(char kind, const char *s, size_t len)
 	return h & (NBUCKET - 1);
 }
 
+uint32_t
+triage_model_bucket(char kind, const char *s, size_t len)
+{
+	return fnv1a(kind, s, len);
+}
+
 static void
 facc_init(struct facc *a, const struct triage_model *filter)
 {
