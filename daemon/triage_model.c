@@ -35,6 +35,7 @@
 /* combine()'s knobs when the trainer has too few sets to choose them */
 #define DEFAULT_KNOBS	{ 0.25, 1.01, 0.5, 1, 0 }
 #define TOP_FEATURES	3
+#define FALSE_URGENT_PCT 4		/* knobs keep false urgents under */
 #define MODEL_MAGIC	"intake-triage-model 1"
 
 enum block { B_WORD, B_CHAR, B_META, B__COUNT };
@@ -1220,11 +1221,11 @@ struct scored {
 
 static long
 knob_cost(const struct knobs *k, const struct corpus *c,
-    const struct scored *sc)
+    const struct scored *sc, int *over)
 {
 	struct verdict v;
 	long cost = 0;
-	size_t i;
+	size_t i, calm = 0, alarms = 0;
 
 	for (i = 0; i < c->n; i++) {
 		const struct doc *d = &c->docs[i];
@@ -1246,7 +1247,13 @@ knob_cost(const struct knobs *k, const struct corpus *c,
 			cost += 2;
 		if (d->type != type)
 			cost += 1;
+		if (!d->rules_only && !d->urgent && d->type != CT_AUTOMATED) {
+			calm++;
+			alarms += urgent;
+		}
 	}
+	/* the false-urgent bound, on what the model decides */
+	*over = alarms * 100 > calm * FALSE_URGENT_PCT;
 	return cost;
 }
 
@@ -1259,7 +1266,7 @@ choose_knobs(const struct corpus *c, int nwriters, struct knobs *best,
 	struct fitted f;
 	size_t i, a, b, u, g, ci;
 	long cost, best_cost = -1;
-	int w, dn;
+	int w, dn, over, best_over = 1;
 
 	for (ci = 0; ci < NELEM(costs_c); ci++) {
 		for (w = 0; w < nwriters; w++) {
@@ -1288,8 +1295,10 @@ choose_knobs(const struct corpus *c, int nwriters, struct knobs *best,
 			struct knobs k = { floors[a], gates[b], urgents[u], dn,
 			    cgates[g] };
 
-			cost = knob_cost(&k, c, sc);
-			if (best_cost < 0 || cost < best_cost) {
+			cost = knob_cost(&k, c, sc, &over);
+			if (best_cost < 0 || over < best_over ||
+			    (over == best_over && cost < best_cost)) {
+				best_over = over;
 				best_cost = cost;
 				*best = k;
 				*best_c = costs_c[ci];
