@@ -33,11 +33,12 @@
 #define MAX_WORDS	4000
 #define MAX_GRAM_CP	32		/* longer words: no character grams */
 /* combine()'s knobs when the trainer has too few sets to choose them */
-#define DEFAULT_KNOBS	{ 0.25, 1.01, 0.5, 1 }
+#define DEFAULT_KNOBS	{ 0.25, 1.01, 0.5, 1, 0 }
 #define TOP_FEATURES	3
+#define FALSE_URGENT_PCT 4		/* knobs keep false urgents under */
 #define MODEL_MAGIC	"intake-triage-model 1"
 
-enum block { B_WORD, B_CHAR, B__COUNT };
+enum block { B_WORD, B_CHAR, B_META, B__COUNT };
 
 /* How rules and model combine (combine()); in the model file. */
 struct knobs {
@@ -45,6 +46,7 @@ struct knobs {
 	double	 auto_gate;	/* decisive rules lose to model automated >= */
 	double	 urgent_at;	/* urgent at model urgent >= */
 	int	 danger_urgent;	/* the rules' danger makes a tip urgent */
+	double	 crisis_gate;	/* the model's crisis alone needs crisis >= */
 };
 
 struct triage_model {
@@ -79,6 +81,12 @@ fnv1a(char kind, const char *s, size_t len)
 	for (i = 0; i < len; i++)
 		h = (h ^ (unsigned char)s[i]) * 16777619u;
 	return h & (NBUCKET - 1);
+}
+
+uint32_t
+triage_model_bucket(char kind, const char *s, size_t len)
+{
+	return fnv1a(kind, s, len);
 }
 
 static void
@@ -248,6 +256,10 @@ features(struct facc *a, const struct triage_evidence *ev)
 	text_features(a, ev->subj, &nwords, &prev, &prevlen);
 	prev = NULL;
 	text_features(a, ev->body, &nwords, &prev, &prevlen);
+	/* mailing-list headers (Precedence: bulk, List-Id, List-Unsubscribe):
+	 * structure, not wording, so no lexicon tuning leaks in */
+	if (ev->hdr == 1)
+		facc_add(a, 'h', B_META, "header: list", 12);
 }
 
 /* TF-IDF values, each block of unit length; val[i] for slot i. */
@@ -365,20 +377,24 @@ model_parse(char *text, const char *file, char *err, size_t errlen)
 		goto fail;
 	}
 	{
-		float k[4];
+		float k[5] = { 0 };
 
+		/* CRISIS_GATE is new: a file without it has 0 (off) */
 		if ((l = next_line(&p, &lineno)) == NULL ||
-		    strncmp(l, "combine ", 8) || parse_floats(l + 8, k, 4) != 0 ||
+		    strncmp(l, "combine ", 8) || (parse_floats(l + 8, k, 5) != 0 &&
+		    (k[4] = 0, parse_floats(l + 8, k, 4) != 0)) ||
 		    k[0] < 0 || k[1] < 0 || k[2] < 0 || k[2] > 1 ||
-		    (k[3] != 0 && k[3] != 1)) {
+		    (k[3] != 0 && k[3] != 1) || k[4] < 0 || k[4] > 1.01f) {
 			model_err(err, errlen, file, lineno, "expected \"combine "
-			    "FLOOR GATE URGENT DANGER\" (3 probabilities, 0 or 1)");
+			    "FLOOR GATE URGENT DANGER [CRISIS_GATE]\" (3 "
+			    "probabilities, 0 or 1, a probability)");
 			goto fail;
 		}
 		m->knobs.floor = k[0];
 		m->knobs.auto_gate = k[1];
 		m->knobs.urgent_at = k[2];
 		m->knobs.danger_urgent = (int)k[3];
+		m->knobs.crisis_gate = k[4];
 	}
 	if ((l = next_line(&p, &lineno)) == NULL || strncmp(l, "rows ", 5) ||
 	    (errno = 0, nrows = strtoul(l + 5, &e, 10), errno != 0) ||
@@ -589,6 +605,7 @@ struct verdict {
 	int	 type;
 	int	 urgent;
 	int	 kept;		/* the rules' crisis kept over the model */
+	int	 demoted;	/* the model's crisis alone, too weak */
 	int	 danger_up;	/* urgent because the rules see danger */
 };
 
@@ -626,6 +643,16 @@ combine(const struct knobs *k, const double *p, double pu,
 		if (p[c] > p[best])
 			best = c;
 	memset(v, 0, sizeof(*v));
+	/* A crisis pages someone at night: the model alone (the rules do not
+	 * say crisis) makes one only when sure; else its next best type. */
+	if (best == CT_CRISIS && rv->type != CT_CRISIS &&
+	    p[CT_CRISIS] < k->crisis_gate) {
+		best = CT_CRISIS == 0 ? 1 : 0;
+		for (c = 0; c < NTYPE; c++)
+			if (c != CT_CRISIS && p[c] > p[best])
+				best = c;
+		v->demoted = 1;
+	}
 	v->type = best;
 	if (rv->type == CT_CRISIS && best != CT_CRISIS &&
 	    ((rv->decisive && p[CT_AUTOMATED] < k->auto_gate) ||
@@ -686,6 +713,10 @@ triage_model_apply(const struct triage_model *mod,
 	rv.decisive = ev->decisive;
 	combine(&mod->knobs, p, pu, &rv, &v);
 	type = (enum call_type)v.type;
+	if (v.demoted)
+		rationale_push(res, xasprintf("model crisis %.2f below %.2f "
+		    "and the rules do not say crisis: %s", p[CT_CRISIS],
+		    mod->knobs.crisis_gate, call_type_name(type)));
 	if (v.kept)
 		rationale_push(res, xasprintf("crisis kept: the rules say "
 		    "crisis (%s; model crisis %.2f)", ev->decisive ?
@@ -1178,6 +1209,9 @@ doc_scores(const struct fitted *f, const struct doc *d, double *dec)
 static const double floors[] = { 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 1.01 };
 static const double gates[] = { 0.3, 0.5, 0.7, 0.9, 1.01 };
 static const double urgents[] = { 0.3, 0.4, 0.5, 0.6, 0.7 };
+/* at most 0.7: the rules miss a crisis now and then on a stranger's
+ * writing, and a sure model must still catch it */
+static const double cgates[] = { 0, 0.5, 0.6, 0.7 };
 static const double costs_c[] = { 1, 10, 100 };	/* liblinear's C */
 
 struct scored {
@@ -1187,11 +1221,11 @@ struct scored {
 
 static long
 knob_cost(const struct knobs *k, const struct corpus *c,
-    const struct scored *sc)
+    const struct scored *sc, int *over)
 {
 	struct verdict v;
 	long cost = 0;
-	size_t i;
+	size_t i, calm = 0, alarms = 0;
 
 	for (i = 0; i < c->n; i++) {
 		const struct doc *d = &c->docs[i];
@@ -1213,7 +1247,13 @@ knob_cost(const struct knobs *k, const struct corpus *c,
 			cost += 2;
 		if (d->type != type)
 			cost += 1;
+		if (!d->rules_only && !d->urgent && d->type != CT_AUTOMATED) {
+			calm++;
+			alarms += urgent;
+		}
 	}
+	/* the false-urgent bound, on what the model decides */
+	*over = alarms * 100 > calm * FALSE_URGENT_PCT;
 	return cost;
 }
 
@@ -1224,9 +1264,9 @@ choose_knobs(const struct corpus *c, int nwriters, struct knobs *best,
 	struct scored *sc = xcalloc(c->n + 1, sizeof(*sc));
 	unsigned char *use = xcalloc(c->n + 1, 1);
 	struct fitted f;
-	size_t i, a, b, u, ci;
+	size_t i, a, b, u, g, ci;
 	long cost, best_cost = -1;
-	int w, dn;
+	int w, dn, over, best_over = 1;
 
 	for (ci = 0; ci < NELEM(costs_c); ci++) {
 		for (w = 0; w < nwriters; w++) {
@@ -1250,11 +1290,15 @@ choose_knobs(const struct corpus *c, int nwriters, struct knobs *best,
 		for (a = 0; a < NELEM(floors); a++)
 		for (b = 0; b < NELEM(gates); b++)
 		for (u = 0; u < NELEM(urgents); u++)
-		for (dn = 0; dn <= 1; dn++) {
-			struct knobs k = { floors[a], gates[b], urgents[u], dn };
+		for (dn = 0; dn <= 1; dn++)
+		for (g = 0; g < NELEM(cgates); g++) {
+			struct knobs k = { floors[a], gates[b], urgents[u], dn,
+			    cgates[g] };
 
-			cost = knob_cost(&k, c, sc);
-			if (best_cost < 0 || cost < best_cost) {
+			cost = knob_cost(&k, c, sc, &over);
+			if (best_cost < 0 || over < best_over ||
+			    (over == best_over && cost < best_cost)) {
+				best_over = over;
 				best_cost = cost;
 				*best = k;
 				*best_c = costs_c[ci];
@@ -1304,8 +1348,8 @@ triage_train(const struct lexicon *lex, char *const *dirs, size_t ndirs,
 	    "related automated urgent\nbias", MODEL_MAGIC, NBUCKET);
 	for (j = 0; j < NW; j++)
 		fprintf(out, " %.5g", (double)f.w[(size_t)f.nrows * NW + j]);
-	fprintf(out, "\ncombine %.2f %.2f %.2f %d\nrows %u\n", k.floor,
-	    k.auto_gate, k.urgent_at, k.danger_urgent, f.nrows);
+	fprintf(out, "\ncombine %.2f %.2f %.2f %d %.2f\nrows %u\n", k.floor,
+	    k.auto_gate, k.urgent_at, k.danger_urgent, k.crisis_gate, f.nrows);
 	(void)C;
 	for (b = 0; b < NBUCKET; b++) {
 		if (f.row[b] < 0)

@@ -43,4 +43,8 @@ void	 triage_model_apply(const struct triage_model *,
 int	 triage_evidence_of(const struct lexicon *, const struct message *,
 	    void (*cb)(const struct triage_evidence *, void *), void *arg);
 
+/* Test hook: the model file's bucket of a feature ('w' word, 'b' word
+ * pair, 'c' character gram, 'h' header); the same on every machine. */
+uint32_t triage_model_bucket(char kind, const char *, size_t);
+
 #endif

@@ -4,8 +4,8 @@
 # writer's set.  For each, `intake triage train` builds a model from all the
 # other sets (never from the held-out one), `intake classify` runs rules +
 # that model over the held-out set and tools/triage-report.py scores it.
-# Prints one "summary:" and one "by language:" line per set, then the
-# totals.  The figures are computed here, every run: nothing is stored.
+# Prints one "summary:" and one "by language:" line per set and its
+# confusion matrix.  The figures are computed here, every run: nothing is stored.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${INTAKE_BUILD:-$top/build}
@@ -32,5 +32,7 @@ for held in "$@"; do
 	    "$tmp/out" > "$tmp/rep"
 	printf '%-16s %s\n' "$name" "$(sed -n 's/^summary: //p' "$tmp/rep")"
 	printf '%-16s %s\n' "" "$(sed -n 's/^by language: //p' "$tmp/rep")"
+	# the confusion matrix of the held-out set (rows: label)
+	sed -n '/^confusion/,/^automated /s/^/                 /p' "$tmp/rep"
 	cat "$tmp/out" >> "$tmp/all.jsonl"
 done

@@ -16,6 +16,7 @@
 #include "util.h"
 
 #include "triagelib.h"
+#include "../../daemon/triage_p.h"
 
 /* A model with no features whose biases say "info" whatever the text. */
 #define ALWAYS_INFO \
@@ -151,6 +152,87 @@ START_TEST(test_builtin_model_rationale)
 }
 END_TEST
 
+/* Feature buckets are fixed by the text alone (FNV-1a), so a model file
+ * means the same on every machine. */
+START_TEST(test_bucket_deterministic)
+{
+	ck_assert_uint_eq(triage_model_bucket('w', "tonight", 7),
+	    triage_model_bucket('w', "tonight", 7));
+	ck_assert_uint_ne(triage_model_bucket('w', "tonight", 7),
+	    triage_model_bucket('c', "tonight", 7));
+	ck_assert_uint_eq(triage_model_bucket('h', "header: list", 12),
+	    triage_model_bucket('h', "header: list", 12));
+	ck_assert_uint_lt(triage_model_bucket('h', "header: list", 12), 262144);
+	/* FNV-1a of "w" then "tonight", low 18 bits: pins the hash */
+	ck_assert_uint_eq(triage_model_bucket('w', "tonight", 7), 0x3d493);
+}
+END_TEST
+
+/* Mailing-list headers are a model feature of their own: a model whose
+ * only feature is that one calls list mail automated, and says why. */
+START_TEST(test_list_header_feature)
+{
+	char err[256] = "", *text;
+	struct triage_result r;
+	struct triage_model *m;
+
+	text = xasprintf("intake-triage-model 1\nbuckets 262144\n"
+	    "classes crisis tip tta referral info related automated urgent\n"
+	    "bias -20 -20 -20 -20 5 -20 -20 -20\ncombine 0.25 1.01 0.5 1\n"
+	    "rows 1\n%u 1 0 0 0 0 0 0 40 0\nend\n",
+	    triage_model_bucket('h', "header: list", 12));
+	m = text_model(text, err, sizeof(err));
+	free(text);
+	ck_assert_msg(m != NULL, "%s", err);
+	lexicon_set_model(lex, m);
+	classify("statistics", "How many people are trafficked in Ohio each "
+	    "year? I need figures for a report.", &r);
+	EXPECT(r, CT_INFO, URG_ROUTINE);
+	triage_result_free(&r);
+	classify_h("statistics", "How many people are trafficked in Ohio each "
+	    "year? I need figures for a report.", "List-Id",
+	    "<news.example.org>", NULL, NULL, NULL, &r);
+	EXPECT(r, CT_AUTOMATED, URG_NONE);
+	ck_assert(has_rationale(&r, "model: automated "));
+	ck_assert(has_rationale(&r, "('header: list' +"));
+	triage_result_free(&r);
+}
+END_TEST
+
+/* The model alone (the rules do not say crisis) makes a crisis only at
+ * crisis >= the file's gate; below it, its next best type. */
+START_TEST(test_crisis_gate)
+{
+	/* crisis sigmoid(0) = .5 and tip sigmoid(-.5) = .38: crisis 0.57 */
+	static const char *const fmt = "intake-triage-model 1\nbuckets "
+	    "262144\nclasses crisis tip tta referral info related automated "
+	    "urgent\nbias 0 -0.5 -20 -20 -20 -20 -20 -20\n"
+	    "combine 0.25 1.01 0.5 1 %s\nrows 0\nend\n";
+	const char *body = "How many people are trafficked in Ohio each year? "
+	    "I need figures for a report.";
+	char err[256] = "", *text;
+	struct triage_result r;
+
+	text = xasprintf(fmt, "0.6");
+	lexicon_set_model(lex, text_model(text, err, sizeof(err)));
+	free(text);
+	ck_assert_msg(lexicon_model(lex) != NULL, "%s", err);
+	classify("statistics", body, &r);
+	EXPECT(r, CT_TIP, URG_ROUTINE);
+	ck_assert(has_rationale(&r, "model crisis 0.57 below 0.60 and the "
+	    "rules do not say crisis: tip"));
+	triage_result_free(&r);
+
+	text = xasprintf(fmt, "0");
+	lexicon_set_model(lex, text_model(text, err, sizeof(err)));
+	free(text);
+	ck_assert_msg(lexicon_model(lex) != NULL, "%s", err);
+	classify("statistics", body, &r);
+	EXPECT(r, CT_CRISIS, URG_URGENT);
+	triage_result_free(&r);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -163,6 +245,9 @@ suite(void)
 	tcase_add_test(tc, test_load_missing_file);
 	tcase_add_test(tc, test_rules_override_model);
 	tcase_add_test(tc, test_builtin_model_rationale);
+	tcase_add_test(tc, test_bucket_deterministic);
+	tcase_add_test(tc, test_list_header_feature);
+	tcase_add_test(tc, test_crisis_gate);
 	suite_add_tcase(s, tc);
 	return s;
 }
