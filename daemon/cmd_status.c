@@ -53,6 +53,12 @@ source_type_name(enum source_type t)
 		return "imap";
 	case SOURCE_HTTP:
 		return "http";
+	case SOURCE_TWILIO:
+		return "twilio";
+	case SOURCE_WHATSAPP:
+		return "whatsapp";
+	case SOURCE_WEBHOOK:
+		return "webhook";
 	default:
 		return "stdin";
 	}
