@@ -602,17 +602,21 @@ mark_unanswered(struct ingest_ctx *ctx, long long ticket, long long message,
 	return rc == SQLITE_DONE ? STORE_OK : store_classify(rc);
 }
 
+/* prepared: not mail (SMS, WhatsApp, a web form, the http source), so
+ * never acknowledged: a text to a victim's phone may be read by the
+ * trafficker who holds it, and a form contact may give no address. */
 static int
 store_new_ticket(struct ingest_ctx *ctx, const struct raw_input *raw,
-    const struct message *msg, const struct decision *d, time_t now,
-    long long *ticket, int *alerted)
+    const struct message *msg, int prepared, const struct decision *d,
+    time_t now, long long *ticket, int *alerted)
 {
 	int rc;
 
 	*alerted = 0;
 	if ((rc = insert_ticket(ctx, raw, msg, d, now, ticket)) != STORE_OK)
 		return rc;
-	if ((rc = ack_maybe_queue(ctx->store, ctx->cfg, *ticket, msg, now)) < 0)
+	if (!prepared &&
+	    (rc = ack_maybe_queue(ctx->store, ctx->cfg, *ticket, msg, now)) < 0)
 		return rc;
 	rc = event_json(ctx, *ticket, now, "created", json_pack(
 	    "{s:s,s:s,s:s,s:b,s:b}", "type", call_type_name(d->tri.type),
@@ -688,7 +692,7 @@ ingest_parsed(struct ingest_ctx *ctx, const struct raw_input *raw,
 		rc = append_to_ticket(ctx, raw, &d, ticket, now, &res->alerted);
 		res->appended = 1;
 	} else
-		rc = store_new_ticket(ctx, raw, msg, &d, now, &ticket,
+		rc = store_new_ticket(ctx, raw, msg, prepared, &d, now, &ticket,
 		    &res->alerted);
 	if (rc != STORE_OK)
 		goto out;

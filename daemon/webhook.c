@@ -423,7 +423,7 @@ wh_check(const struct source_config *sc, const struct wh_secrets *sec,
 	}
 	if (!ok) {
 		*why = "bad signature";
-		return 403;
+		return 401;
 	}
 	*why = NULL;
 	return 0;

@@ -136,7 +136,7 @@ START_TEST(test_check_order)
 	rq.body_len = strlen(TW_FORM);
 	ck_assert_int_eq(wh_check(&sc, &sec, &rq, 0, &why), 0);
 	rq.signature = "1/KCTR6DLpKmkAf8muzZqo1nDgQ=";
-	ck_assert_int_eq(wh_check(&sc, &sec, &rq, 0, &why), 403);
+	ck_assert_int_eq(wh_check(&sc, &sec, &rq, 0, &why), 401);
 	rq.signature = NULL;
 	ck_assert_int_eq(wh_check(&sc, &sec, &rq, 0, &why), 401);
 	rq.content_type = "application/json";
