@@ -982,7 +982,7 @@ load_root(struct cfgctx *c, const config_setting_t *root, struct config *cfg)
 	    "timezone", "business_hours", "holidays", "sla", "sources",
 	    "limits", "triage", "alerts", "smtp", "remind", "ack", "retention",
 	    "log_level", "busy_timeout_ms", "allow_fixed_zone", "escalation",
-	    "listen", NULL };
+	    "listen", "conversation_hours", NULL };
 	const config_setting_t *s;
 	char *zone;
 
@@ -1013,6 +1013,8 @@ load_root(struct cfgctx *c, const config_setting_t *root, struct config *cfg)
 	load_misc_group(c, root, cfg);
 	load_log_level(c, root, cfg);
 	get_intv(c, root, "busy_timeout_ms", 0, 3600000, &cfg->busy_timeout_ms);
+	get_intv(c, root, "conversation_hours", 0, 8760,
+	    &cfg->conversation_hours);
 }
 
 void
@@ -1069,6 +1071,7 @@ config_defaults(struct config *cfg)
 	cfg->listen_max_body = 1u << 20;
 	cfg->listen_timeout = 10;
 	cfg->listen_max_connections = 64;
+	cfg->conversation_hours = 72;
 }
 
 static void

@@ -523,8 +523,9 @@ parse_twilio(const struct wh_request *rq, size_t text_max,
 	v = wh_form_value(f, n, "To", &len);
 	m->to = clean(v, v ? len : 0, 1, WH_FROM_MAX);
 	free(v);
-	m->subject = m->from ? xasprintf("SMS from %s", m->from) :
-	    xstrdup("SMS (no sender)");
+	/* Only the channel and the number: a synthesized subject must not
+	 * sway triage ("message from" reads as automated mail to it). */
+	m->subject = m->from ? xasprintf("SMS %s", m->from) : xstrdup("SMS");
 	buf_init(&t, 0);
 	v = wh_form_value(f, n, "Body", &len);
 	if (v)
@@ -613,8 +614,8 @@ wa_message(json_t *value, json_t *msg, size_t text_max, struct wh_batch *out)
 	}
 	if ((s = jstr(jget(value, "metadata"), "display_phone_number", &len)))
 		m->to = clean(s, len, 1, WH_FROM_MAX);
-	m->subject = m->from ? xasprintf("WhatsApp message from %s", m->from) :
-	    xstrdup("WhatsApp message");
+	m->subject = m->from ? xasprintf("WhatsApp %s", m->from) :
+	    xstrdup("WhatsApp");
 	buf_init(&t, 0);
 	type = jstr(msg, "type", &len);
 	if (type && strcmp(type, "text") == 0) {

@@ -114,6 +114,9 @@ struct config {
 	size_t		 listen_max_body;
 	int		 listen_timeout;	/* seconds a connection may idle */
 	int		 listen_max_connections;
+	/* push channels: a sender's texts join their last ticket while it
+	 * is open or closed less than this long ago; 0: never */
+	int		 conversation_hours;
 
 	/* limits (the hardening issue) */
 	size_t		 max_message_bytes;

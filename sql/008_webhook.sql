@@ -3,3 +3,5 @@
 -- signature, a stale timestamp, a wrong content type or an oversize body.
 ALTER TABLE source_state ADD COLUMN refused INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE source_state ADD COLUMN refused_at INTEGER;
+-- Conversations: a push channel's sender's latest message, found fast.
+CREATE INDEX messages_source_from ON messages(source, from_addr, id);

@@ -72,7 +72,7 @@ check "twilio reply is text/xml" [ "$(sed -n 2p "$tmp/out")" = "text/xml" ]
 check "twilio reply body is <Response/>" [ "$(sed -n 3p "$tmp/out")" = "<Response/>" ]
 check "twilio ticket" [ "$(tickets sms)" = 1 ]
 check "twilio sender" [ "$(q "select t.sender from tickets t join messages m on m.ticket_id = t.id where m.source_key = 'SM0001'")" = +15551234567 ]
-check "twilio subject" [ "$(q "select subject from messages where source_key = 'SM0001'")" = "SMS from +15551234567" ]
+check "twilio subject" [ "$(q "select subject from messages where source_key = 'SM0001'")" = "SMS +15551234567" ]
 check "twilio text" [ "$(q "select text from messages where source_key = 'SM0001'")" = "my boss took my passport" ]
 check "raw record is the request" sh -c "sqlite3 '$DB' \"select raw from messages where source_key = 'SM0001'\" | head -n 1 | grep -q '^POST /twilio?tenant=1'"
 sha_db=$(q "select sha256 from messages where source_key = 'SM0001'")
@@ -183,6 +183,36 @@ stop $LPID
 sms SM0100 >"$tmp/out"
 check "retry after busy: 200" status_is 200
 check "retry after busy: stored once" [ "$(q "select count(*) from messages where source_key = 'SM0100'")" = 1 ]
+
+# Conversations: a sender's texts on one channel are one ticket while it
+# is open or closed less than conversation_hours (72) ago.
+tix() { q "select count(distinct ticket_id) from messages where source = '$1'"; }
+check "two texts of one sender: one ticket" [ "$(tickets sms)/$(tix sms)" = 2/1 ]
+check "one WhatsApp burst: one ticket" [ "$(tickets wa)/$(tix wa)" = 2/1 ]
+check "a WhatsApp 'help' is not automated mail" [ "$(q "select t.automated from tickets t join messages m on m.ticket_id = t.id where m.source_key = 'wamid.X1'")" = 0 ]
+form msg_c1 '{"text":"another anonymous tip"}' >"$tmp/out"
+check "anonymous forms never join: two tickets" [ "$(q "select count(distinct ticket_id) from messages where source = 'form' and from_addr is null")" = 2 ]
+now=$(date +%s)
+q "update tickets set status = 'closed', closed_at = $((now - 73 * 3600)) where id in (select ticket_id from messages where source = 'sms')"
+sms SM0200 >"$tmp/out"
+check "closed 73 h ago: a new ticket" [ "$(tix sms)" = 2 ]
+t2=$(q "select ticket_id from messages where source_key = 'SM0200'")
+q "update tickets set status = 'closed', closed_at = $((now - 3600)) where id = $t2"
+sms SM0201 >"$tmp/out"
+check "closed 1 h ago: appended" [ "$(q "select ticket_id from messages where source_key = 'SM0201'")" = "$t2" ]
+check "closed 1 h ago: reopened" [ "$(q "select status from tickets where id = $t2")" = open ]
+
+# SIGHUP: the listener stops, the configuration reloads, it serves again.
+kill -HUP $DPID
+i=0
+until grep -q 'configuration reloaded' "$tmp/intaked.log"; do
+	i=$((i + 1))
+	[ $i -gt 300 ] && break
+	sleep 0.1
+done
+sms SM0300 >"$tmp/out"
+check "after SIGHUP: 200" status_is 200
+check "after SIGHUP: stored" [ "$(q "select count(*) from messages where source_key = 'SM0300'")" = 1 ]
 
 # intake status: the push sources, with their refusals.
 "$INTAKE" status --format json -c "$tmp/intake.conf" >"$tmp/status.json" 2>/dev/null

@@ -53,7 +53,7 @@ static const char *const keys[] = {
 	"ack.enabled", "ack.from", "retention.closed_days", "escalation",
 	"secret_file", "public_url", "verify_token_file", "listen",
 	"listen.address", "listen.port", "listen.max_body_bytes",
-	"listen.timeout", "listen.max_connections",
+	"listen.timeout", "listen.max_connections", "conversation_hours",
 };
 
 START_TEST(test_every_key_documented)
@@ -95,6 +95,7 @@ START_TEST(test_defaults_match)
 	check_int_default(text, "listen.max_body_bytes",
 	    (long long)c.listen_max_body);
 	check_int_default(text, "listen.timeout", c.listen_timeout);
+	check_int_default(text, "conversation_hours", c.conversation_hours);
 	check_int_default(text, "listen.max_connections",
 	    c.listen_max_connections);
 	check_int_default(text, "sla.urgent_response_minutes",

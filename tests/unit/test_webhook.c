@@ -165,7 +165,7 @@ START_TEST(test_twilio_message)
 	ck_assert_str_eq(b.v[0].key, "SM123");
 	ck_assert_str_eq(b.v[0].from, "+15551234567");
 	ck_assert_str_eq(b.v[0].to, "+15557654321");
-	ck_assert_str_eq(b.v[0].subject, "SMS from +15551234567");
+	ck_assert_str_eq(b.v[0].subject, "SMS +15551234567");
 	/* the NUL and the invalid byte become U+FFFD */
 	ck_assert_str_eq(b.v[0].text, "help me\r\nnow\xef\xbf\xbd\xef\xbf\xbd"
 	    "\n\n[media 0: image/jpeg https://api.twilio.com/m/1]");
