@@ -202,6 +202,28 @@ sms SM0201 >"$tmp/out"
 check "closed 1 h ago: appended" [ "$(q "select ticket_id from messages where source_key = 'SM0201'")" = "$t2" ]
 check "closed 1 h ago: reopened" [ "$(q "select status from tickets where id = $t2")" = open ]
 
+# Slow clients (slowloris): 20 connections that never finish their
+# headers do not keep a signed request from being served.
+$PY - "$PORT" "$tmp/slow" <<'PY' &
+import socket, sys, time, os
+ss = []
+for i in range(20):
+    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+    s.sendall(b"POST /twilio HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+    ss.append(s)
+open(sys.argv[2], "w").write("1")
+t = time.time()
+while os.path.exists(sys.argv[2]) and time.time() - t < 60:
+    time.sleep(0.05)
+PY
+SPID=$!
+pids="$pids $SPID"
+wait_file "$tmp/slow"
+sms SM0250 >"$tmp/out"
+check "served beside slow clients" status_is 200
+rm -f "$tmp/slow"
+stop $SPID
+
 # SIGHUP: the listener stops, the configuration reloads, it serves again.
 kill -HUP $DPID
 i=0
@@ -224,5 +246,6 @@ sys.exit(0 if s['sms']['type']=='twilio' and s['sms']['refused']>=4 and s['form'
 
 check "intaked still running" kill -0 $DPID
 stop $DPID
+check "no sanitizer report" sh -c "! grep -q 'Sanitizer' '$tmp/intaked.log'"
 echo "$npass passed, $nfail failed"
 [ $nfail = 0 ]
