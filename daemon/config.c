@@ -1005,6 +1005,12 @@ load_root(struct cfgctx *c, const config_setting_t *root, struct config *cfg)
 	load_sla(c, member(root, "sla"), cfg);
 	load_sources(c, member(root, "sources"), cfg);
 	load_listen(c, member(root, "listen"), cfg);
+	/* a push channel nobody listens for would stay silent for ever */
+	for (size_t i = 0; i < cfg->nsources && cfg->listen_port == 0; i++)
+		if (SOURCE_IS_PUSH(cfg->sources[i].type))
+			cfg_error(c, member(root, "sources"), "source '%s': a push "
+			    "channel needs listen = ( { port = ...; } )",
+			    cfg->sources[i].name);
 	load_limits(c, member(root, "limits"), cfg);
 	load_alerts(c, member(root, "alerts"), cfg);
 	load_smtp(c, member(root, "smtp"), cfg);

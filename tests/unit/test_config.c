@@ -249,16 +249,23 @@ START_TEST(test_push_sources)
 	    "{ name = \"f\"; type = \"webhook\"; path = \"/f\"; "
 	    "secret_file = \"push.secret\"; } );\n");
 	ck_assert_msg(err == NULL, "push sources refused: %s", err);
-	err = load_errors("p2.conf", "sources = ( { name = \"t\"; type = "
+	err = load_errors("p9.conf", "sources = ( { name = \"f\"; type = "
+	    "\"webhook\"; path = \"/f\"; secret_file = \"push.secret\"; } );\n");
+	ck_assert_msg(err && strstr(err, "needs listen"), "%s", err);
+	free(err);
+	err = load_errors("p2.conf", "listen = ( { port = 1; } );\n"
+	    "sources = ( { name = \"t\"; type = "
 	    "\"twilio\"; path = \"/t\"; secret_file = \"push.secret\"; } );\n");
 	ck_assert_msg(err && strstr(err, "twilio needs public_url"), "%s", err);
 	free(err);
-	err = load_errors("p3.conf", "sources = ( { name = \"w\"; type = "
+	err = load_errors("p3.conf", "listen = ( { port = 1; } );\n"
+	    "sources = ( { name = \"w\"; type = "
 	    "\"whatsapp\"; path = \"/w\"; secret_file = \"push.secret\"; } );\n");
 	ck_assert_msg(err && strstr(err, "whatsapp needs verify_token_file"),
 	    "%s", err);
 	free(err);
-	err = load_errors("p4.conf", "sources = ( { name = \"a\"; type = "
+	err = load_errors("p4.conf", "listen = ( { port = 1; } );\n"
+	    "sources = ( { name = \"a\"; type = "
 	    "\"webhook\"; path = \"/f\"; secret_file = \"push.secret\"; },\n"
 	    "{ name = \"b\"; type = \"webhook\"; path = \"/f\"; "
 	    "secret_file = \"push.secret\"; } );\n");
@@ -279,11 +286,13 @@ START_TEST(test_push_sources)
 	free(err);
 	/* a secret others can read is refused */
 	ck_assert_int_eq(chmod(sec, 0644), 0);
-	err = load_errors("p8.conf", "sources = ( { name = \"f\"; type = "
+	err = load_errors("p8.conf", "listen = ( { port = 1; } );\n"
+	    "sources = ( { name = \"f\"; type = "
 	    "\"webhook\"; path = \"/f\"; secret_file = \"push.secret\"; } );\n");
 	if (err == NULL) {
 		struct config c;
-		char *p = write_conf("p8.conf", "sources = ( { name = \"f\"; "
+		char *p = write_conf("p8.conf", "listen = ( { port = 1; } );\n"
+		    "sources = ( { name = \"f\"; "
 		    "type = \"webhook\"; path = \"/f\"; secret_file = "
 		    "\"push.secret\"; } );\n");
 
