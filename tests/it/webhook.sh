@@ -160,6 +160,8 @@ check "whatsapp signed with another secret: 401" status_is 401
 # Unknown path, wrong method.
 $POST --port "$PORT" --kind webhook --secret-file "$tmp/wh" --path /nowhere --body '{"text":"x"}' >"$tmp/out"
 check "unknown path: 404" status_is 404
+$POST --port "$PORT" --kind twilio --path /twilio --get 'x=1' >"$tmp/out"
+check "GET on twilio: 405" status_is 405
 
 # The database busy: 503 with Retry-After, nothing stored; then the retry.
 $PY - "$DB" "$tmp/locked" <<'PY' &
