@@ -543,7 +543,9 @@ listener_start(const struct config *cfg, const struct calendar *cal,
 	const char *addr = cfg->listen_address ? cfg->listen_address :
 	    "127.0.0.1";
 	struct listener *L;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+	/* poll() or epoll, not select(): no FD_SETSIZE ceiling */
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO |
+	    MHD_USE_ERROR_LOG;
 	char *serr = NULL;
 	size_t i;
 	int rc;
