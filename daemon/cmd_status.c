@@ -33,6 +33,8 @@ struct source_status {
 	long long	 waiting;	/* -1 unknown */
 	long long	 tickets_today, parse_errors_today;
 	int		 stale;
+	long long	 refused;	/* push sources: requests refused */
+	time_t		 refused_at;
 };
 
 struct outbox_status {
@@ -53,6 +55,12 @@ source_type_name(enum source_type t)
 		return "imap";
 	case SOURCE_HTTP:
 		return "http";
+	case SOURCE_TWILIO:
+		return "twilio";
+	case SOURCE_WHATSAPP:
+		return "whatsapp";
+	case SOURCE_WEBHOOK:
+		return "webhook";
 	default:
 		return "stdin";
 	}
@@ -103,7 +111,8 @@ load_source(struct store *st, const struct source_config *src, time_t now,
 	ss->waiting = -1;
 	rc = sqlite3_prepare_v2(store_db(st), "SELECT last_poll_at, "
 	    "last_success_at, last_error, last_error_at, consecutive_failures, "
-	    "messages_waiting FROM source_state WHERE source = ?", -1, &s, NULL);
+	    "messages_waiting, refused, refused_at FROM source_state "
+	    "WHERE source = ?", -1, &s, NULL);
 	if (rc != SQLITE_OK)
 		return store_classify(rc);
 	sqlite3_bind_text(s, 1, src->name, -1, SQLITE_TRANSIENT);
@@ -119,6 +128,8 @@ load_source(struct store *st, const struct source_config *src, time_t now,
 		ss->failures = sqlite3_column_int(s, 4);
 		if (sqlite3_column_type(s, 5) != SQLITE_NULL)
 			ss->waiting = sqlite3_column_int64(s, 5);
+		ss->refused = sqlite3_column_int64(s, 6);
+		ss->refused_at = (time_t)sqlite3_column_int64(s, 7);
 	}
 	sqlite3_finalize(s);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
@@ -192,6 +203,9 @@ print_json(const struct source_status *ss, size_t n,
 		json_object_set_new(j, "parse_errors_today",
 		    json_integer(ss[i].parse_errors_today));
 		json_object_set_new(j, "stale", json_boolean(ss[i].stale));
+		json_object_set_new(j, "refused", json_integer(ss[i].refused));
+		json_object_set_new(j, "refused_at",
+		    report_json_time(ss[i].refused_at));
 		json_array_append_new(arr, j);
 	}
 	json_object_set_new(root, "at", report_json_time(now));
@@ -254,6 +268,11 @@ print_text(const struct source_status *ss, size_t n,
 		printf("  %-20s %lld\n", "tickets today:", ss[i].tickets_today);
 		printf("  %-20s %lld\n", "parse errors today:",
 		    ss[i].parse_errors_today);
+		if (ss[i].refused) {
+			printf("  %-20s %lld\n", "requests refused:",
+			    ss[i].refused);
+			print_when("last refused:", ss[i].refused_at, now);
+		}
 	}
 	printf("outbox: %s\n", o->stuck ? "STUCK" : "ok");
 	printf("  %-20s %lld\n", "undelivered:", o->undelivered);

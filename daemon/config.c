@@ -5,6 +5,7 @@
  * here and every value is checked; all problems are collected as
  * "FILE:LINE: message" lines so one run reports every mistake.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <libconfig.h>
 #include <libgen.h>
@@ -549,6 +550,38 @@ load_source_imap(struct cfgctx *c, const config_setting_t *g,
 	free(after);
 }
 
+/* A push channel (listen.h): a path the listener serves and the secret
+ * its requests are signed with. */
+static void
+load_source_push(struct cfgctx *c, const config_setting_t *g,
+    struct source_config *src)
+{
+	get_string(c, g, "path", &src->path);
+	if (src->path == NULL || src->path[0] != '/' ||
+	    strpbrk(src->path, "?# \t\r\n") != NULL)
+		cfg_error(c, g, "source '%s': needs a path starting with / "
+		    "(no query)", src->name);
+	get_string(c, g, "secret_file", &src->secret_file);
+	resolve_path(c, &src->secret_file);
+	if (src->secret_file == NULL)
+		cfg_error(c, g, "source '%s': needs secret_file", src->name);
+	check_secret(c, member(g, "secret_file"), "secret_file",
+	    src->secret_file);
+	get_string(c, g, "public_url", &src->public_url);
+	if (src->type == SOURCE_TWILIO && (src->public_url == NULL ||
+	    (strncmp(src->public_url, "https://", 8) != 0 &&
+	    strncmp(src->public_url, "http://", 7) != 0)))
+		cfg_error(c, g, "source '%s': twilio needs public_url, the "
+		    "http(s):// URL Twilio requests", src->name);
+	get_string(c, g, "verify_token_file", &src->verify_token_file);
+	resolve_path(c, &src->verify_token_file);
+	if (src->type == SOURCE_WHATSAPP && src->verify_token_file == NULL)
+		cfg_error(c, g, "source '%s': whatsapp needs verify_token_file",
+		    src->name);
+	check_secret(c, member(g, "verify_token_file"), "verify_token_file",
+	    src->verify_token_file);
+}
+
 static void
 load_source(struct cfgctx *c, const config_setting_t *g,
     struct source_config *src)
@@ -556,7 +589,8 @@ load_source(struct cfgctx *c, const config_setting_t *g,
 	static const char *const keys[] = { "name", "type", "path", "host",
 	    "port", "tls", "ca_file", "tls_verify", "pin_sha256", "user",
 	    "auth", "password_file", "token_file", "token_command", "mailbox",
-	    "after", "idle", "poll_interval", "timeout", "url", NULL };
+	    "after", "idle", "poll_interval", "timeout", "url", "secret_file",
+	    "public_url", "verify_token_file", NULL };
 	char *type = NULL;
 
 	memset(src, 0, sizeof(*src));
@@ -610,9 +644,16 @@ load_source(struct cfgctx *c, const config_setting_t *g,
 		    !notify_url_is_loopback(src->url)))
 			cfg_error(c, member(g, "url"), "source '%s': url must be "
 			    "https:// (plain http only to loopback)", src->name);
+	} else if (strcmp(type, "twilio") == 0 ||
+	    strcmp(type, "whatsapp") == 0 || strcmp(type, "webhook") == 0) {
+		src->type = strcmp(type, "twilio") == 0 ? SOURCE_TWILIO :
+		    strcmp(type, "whatsapp") == 0 ? SOURCE_WHATSAPP :
+		    SOURCE_WEBHOOK;
+		load_source_push(c, g, src);
 	} else {
 		cfg_error(c, member(g, "type"), "source '%s': unknown type '%s' "
-		    "(maildir, imap, http)", src->name, type);
+		    "(maildir, imap, http, twilio, whatsapp, webhook)",
+		    src->name, type);
 	}
 	free(type);
 }
@@ -641,6 +682,51 @@ load_sources(struct cfgctx *c, const config_setting_t *s, struct config *cfg)
 			if (strcmp(cfg->sources[j].name, cfg->sources[k].name) == 0)
 				cfg_error(c, config_setting_get_elem(s, (unsigned)k),
 				    "source name '%s' used twice", cfg->sources[k].name);
+	for (j = 0; j < cfg->nsources; j++)
+		for (k = j + 1; k < cfg->nsources; k++)
+			if (SOURCE_IS_PUSH(cfg->sources[j].type) &&
+			    SOURCE_IS_PUSH(cfg->sources[k].type) &&
+			    cfg->sources[j].path && cfg->sources[k].path &&
+			    strcmp(cfg->sources[j].path, cfg->sources[k].path) == 0)
+				cfg_error(c, config_setting_get_elem(s, (unsigned)k),
+				    "source '%s': path %s used twice",
+				    cfg->sources[k].name, cfg->sources[k].path);
+}
+
+/* listen = ( { address = "127.0.0.1"; port = 8025; } ): one listener. */
+static void
+load_listen(struct cfgctx *c, const config_setting_t *s, struct config *cfg)
+{
+	static const char *const keys[] = { "address", "port",
+	    "max_body_bytes", "timeout", "max_connections", NULL };
+	const config_setting_t *g;
+	unsigned char a[16];
+
+	if (s == NULL)
+		return;
+	if (!config_setting_is_list(s)) {
+		type_error(c, s, "a list of groups ( { address = ...; port = ...; } )");
+		return;
+	}
+	if (config_setting_length(s) == 0)
+		return;
+	if (config_setting_length(s) > 1)
+		cfg_error(c, s, "listen: only one address is served");
+	g = config_setting_get_elem(s, 0);
+	if (open_group(c, g, keys) == -1)
+		return;
+	get_string(c, g, "address", &cfg->listen_address);
+	if (cfg->listen_address && inet_pton(AF_INET, cfg->listen_address, a) != 1 &&
+	    inet_pton(AF_INET6, cfg->listen_address, a) != 1)
+		cfg_error(c, member(g, "address"), "listen.address '%s' is not "
+		    "an IPv4 or IPv6 address", cfg->listen_address);
+	if (member(g, "port") == NULL)
+		cfg_error(c, g, "listen needs port");
+	get_intv(c, g, "port", 1, 65535, &cfg->listen_port);
+	get_sizev(c, g, "max_body_bytes", 1024, 1LL << 30, &cfg->listen_max_body);
+	get_intv(c, g, "timeout", 1, 3600, &cfg->listen_timeout);
+	get_intv(c, g, "max_connections", 1, 10000,
+	    &cfg->listen_max_connections);
 }
 
 static void
@@ -896,7 +982,7 @@ load_root(struct cfgctx *c, const config_setting_t *root, struct config *cfg)
 	    "timezone", "business_hours", "holidays", "sla", "sources",
 	    "limits", "triage", "alerts", "smtp", "remind", "ack", "retention",
 	    "log_level", "busy_timeout_ms", "allow_fixed_zone", "escalation",
-	    NULL };
+	    "listen", "conversation_hours", NULL };
 	const config_setting_t *s;
 	char *zone;
 
@@ -924,6 +1010,13 @@ load_root(struct cfgctx *c, const config_setting_t *root, struct config *cfg)
 	load_holidays(c, member(root, "holidays"), cfg);
 	load_sla(c, member(root, "sla"), cfg);
 	load_sources(c, member(root, "sources"), cfg);
+	load_listen(c, member(root, "listen"), cfg);
+	/* a push channel nobody listens for would stay silent for ever */
+	for (size_t i = 0; i < cfg->nsources && cfg->listen_port == 0; i++)
+		if (SOURCE_IS_PUSH(cfg->sources[i].type))
+			cfg_error(c, member(root, "sources"), "source '%s': a push "
+			    "channel needs listen = ( { port = ...; } )",
+			    cfg->sources[i].name);
 	load_limits(c, member(root, "limits"), cfg);
 	load_alerts(c, member(root, "alerts"), cfg);
 	load_smtp(c, member(root, "smtp"), cfg);
@@ -932,6 +1025,8 @@ load_root(struct cfgctx *c, const config_setting_t *root, struct config *cfg)
 	load_misc_group(c, root, cfg);
 	load_log_level(c, root, cfg);
 	get_intv(c, root, "busy_timeout_ms", 0, 3600000, &cfg->busy_timeout_ms);
+	get_intv(c, root, "conversation_hours", 0, 8760,
+	    &cfg->conversation_hours);
 }
 
 void
@@ -985,6 +1080,10 @@ config_defaults(struct config *cfg)
 	cfg->nescalation = 3;
 	cfg->log_level = LOG_PRI_INFO;
 	cfg->busy_timeout_ms = 5000;
+	cfg->listen_max_body = 1u << 20;
+	cfg->listen_timeout = 10;
+	cfg->listen_max_connections = 64;
+	cfg->conversation_hours = 72;
 }
 
 static void
@@ -1012,6 +1111,9 @@ source_free(struct source_config *s)
 	free(s->mailbox);
 	free(s->move_to);
 	free(s->url);
+	free(s->secret_file);
+	free(s->public_url);
+	free(s->verify_token_file);
 }
 
 void
@@ -1043,6 +1145,7 @@ config_free(struct config *cfg)
 	free_strv(cfg->remind_to, cfg->remind_nto);
 	free(cfg->remind_webhook);
 	free(cfg->ack_from);
+	free(cfg->listen_address);
 	free_escalation(cfg);
 	memset(cfg, 0, sizeof(*cfg));
 }
@@ -1184,6 +1287,11 @@ config_check_secrets(const struct config *cfg, char **errors)
 		if (src->type == SOURCE_HTTP ||
 		    (src->type == SOURCE_IMAP && src->auth == IMAP_AUTH_XOAUTH2))
 			secret_check(&b, "token_file", src->token_file);
+		if (SOURCE_IS_PUSH(src->type)) {
+			secret_check(&b, "secret_file", src->secret_file);
+			secret_check(&b, "verify_token_file",
+			    src->verify_token_file);
+		}
 	}
 	secret_check(&b, "smtp.password_file", cfg->smtp_password_file);
 	if (b.len == 0) {

@@ -254,6 +254,45 @@ find_thread(struct ingest_ctx *ctx, const struct message *msg,
 	return rc;
 }
 
+/*
+ * Conversations: texts are short and come in bursts, so a push channel's
+ * message joins its sender's last ticket on that channel while that
+ * ticket is open or was closed less than conversation_hours ago.  Mail
+ * threads by its headers instead; an anonymous contact never joins.
+ */
+static int
+find_conversation(struct ingest_ctx *ctx, const struct raw_input *raw,
+    const struct message *msg, long long *ticket)
+{
+	const struct source_config *sc;
+	sqlite3_stmt *s;
+	time_t since;
+	int rc, step;
+
+	*ticket = 0;
+	sc = config_source(ctx->cfg, raw->source);
+	if (sc == NULL || !SOURCE_IS_PUSH(sc->type) || msg->from_addr == NULL ||
+	    ctx->cfg->conversation_hours <= 0)
+		return STORE_OK;
+	since = raw->received_at - (time_t)ctx->cfg->conversation_hours * 3600;
+	s = prepare(ctx, "SELECT t.id, t.status = 'open' OR t.closed_at >= ?3 "
+	    "FROM messages m JOIN tickets t ON t.id = m.ticket_id "
+	    "WHERE m.source = ?1 AND m.from_addr = ?2 AND t.automated = 0 "
+	    "ORDER BY m.id DESC LIMIT 1", &rc);
+	if (s == NULL)
+		return store_classify(rc);
+	sqlite3_bind_text(s, 1, raw->source, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 2, msg->from_addr, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 3, (sqlite3_int64)since);
+	step = sqlite3_step(s);
+	if (step == SQLITE_ROW && sqlite3_column_int(s, 1))
+		*ticket = sqlite3_column_int64(s, 0);
+	store_stmt_done(s);
+	if (step != SQLITE_ROW && step != SQLITE_DONE)
+		return store_classify(step);
+	return STORE_OK;
+}
+
 static char *
 rationale_json(const struct triage_result *tri, const struct message *msg)
 {
@@ -602,17 +641,21 @@ mark_unanswered(struct ingest_ctx *ctx, long long ticket, long long message,
 	return rc == SQLITE_DONE ? STORE_OK : store_classify(rc);
 }
 
+/* prepared: not mail (SMS, WhatsApp, a web form, the http source), so
+ * never acknowledged: a text to a victim's phone may be read by the
+ * trafficker who holds it, and a form contact may give no address. */
 static int
 store_new_ticket(struct ingest_ctx *ctx, const struct raw_input *raw,
-    const struct message *msg, const struct decision *d, time_t now,
-    long long *ticket, int *alerted)
+    const struct message *msg, int prepared, const struct decision *d,
+    time_t now, long long *ticket, int *alerted)
 {
 	int rc;
 
 	*alerted = 0;
 	if ((rc = insert_ticket(ctx, raw, msg, d, now, ticket)) != STORE_OK)
 		return rc;
-	if ((rc = ack_maybe_queue(ctx->store, ctx->cfg, *ticket, msg, now)) < 0)
+	if (!prepared &&
+	    (rc = ack_maybe_queue(ctx->store, ctx->cfg, *ticket, msg, now)) < 0)
 		return rc;
 	rc = event_json(ctx, *ticket, now, "created", json_pack(
 	    "{s:s,s:s,s:s,s:b,s:b}", "type", call_type_name(d->tri.type),
@@ -730,12 +773,15 @@ ingest_parsed(struct ingest_ctx *ctx, const struct raw_input *raw,
 	if (d.tri.type != CT_AUTOMATED &&
 	    (rc = find_thread(ctx, msg, &d.thread)) != STORE_OK)
 		goto out;
+	if (d.tri.type != CT_AUTOMATED && d.thread == 0 && prepared &&
+	    (rc = find_conversation(ctx, raw, msg, &d.thread)) != STORE_OK)
+		goto out;
 	if (d.thread) {
 		ticket = d.thread;
 		rc = append_to_ticket(ctx, raw, &d, ticket, now, &res->alerted);
 		res->appended = 1;
 	} else
-		rc = store_new_ticket(ctx, raw, msg, &d, now, &ticket,
+		rc = store_new_ticket(ctx, raw, msg, prepared, &d, now, &ticket,
 		    &res->alerted);
 	if (rc != STORE_OK)
 		goto out;

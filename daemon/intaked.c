@@ -27,6 +27,7 @@
 #include "config.h"
 #include "escalate.h"
 #include "ingest.h"
+#include "listen.h"
 #include "log.h"
 #include "notify.h"
 #include "outbox.h"
@@ -58,6 +59,8 @@ struct service {
 	size_t		 nsources;
 	int		*parse_error_run;	/* per source */
 	struct parsechild *parser;	/* NULL: parse in process (--no-sandbox) */
+	struct listener	*listener;	/* the webhook listener, or NULL */
+	time_t		 heartbeat;	/* push sources' last, source_clock() */
 };
 
 struct options {
@@ -189,6 +192,8 @@ service_free(struct service *sv)
 {
 	size_t i;
 
+	/* first: its thread reads the configuration freed below */
+	listener_stop(sv->listener);
 	for (i = 0; i < sv->nsources; i++)
 		source_close(&sv->sources[i]);
 	free(sv->sources);
@@ -282,6 +287,9 @@ service_load(struct service *sv, const struct options *o, const char *path,
 	sv->sources = xcalloc(sv->cfg.nsources + 1, sizeof(*sv->sources));
 	sv->parse_error_run = xcalloc(sv->cfg.nsources + 1, sizeof(int));
 	for (i = 0; i < sv->cfg.nsources; i++) {
+		/* push sources are served by the listener, never polled */
+		if (SOURCE_IS_PUSH(sv->cfg.sources[i].type))
+			continue;
 		if (source_init(&sv->sources[sv->nsources], &sv->cfg.sources[i],
 		    &serr) == -1) {
 			log_err("%s", serr);
@@ -518,19 +526,68 @@ wait_for_work(struct service *sv, int max_ms)
 	free(who);
 }
 
+/*
+ * The webhook listener of sv, when its configuration asks for one: 0, or
+ * -1 (logged; the heartbeat tries again).
+ */
+static int
+listener_up(struct service *sv)
+{
+	char *err = NULL;
+
+	if (sv->listener || !listener_wanted(&sv->cfg))
+		return 0;
+	sv->listener = listener_start(&sv->cfg, sv->cal, sv->lex, &err);
+	if (sv->listener == NULL) {
+		log_err("%s", err ? err : "listener: cannot start");
+		free(err);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Push sources are never polled: while the listener runs, each is marked
+ * polled successfully once a minute, so intake status tells a listener
+ * that is down (stale) from a channel that is only quiet.
+ */
+static void
+push_heartbeat(struct service *sv)
+{
+	time_t now = source_clock();
+	size_t i;
+
+	if (!listener_wanted(&sv->cfg) || now - sv->heartbeat < 60)
+		return;
+	sv->heartbeat = now;
+	if (listener_up(sv) == -1)
+		return;
+	for (i = 0; i < sv->cfg.nsources; i++)
+		if (SOURCE_IS_PUSH(sv->cfg.sources[i].type))
+			srcstate_record_poll(sv->store, sv->cfg.sources[i].name, 1,
+			    NULL, 0, time(NULL));
+}
+
 static void
 reload(struct service *sv, const struct options *o, const char *path)
 {
 	struct service next;
 
 	log_notice("reloading %s", path);
+	/* The listener's thread reads the configuration and the zone that
+	 * service_load() replaces: stopped first, started again after. */
+	listener_stop(sv->listener);
+	sv->listener = NULL;
 	if (service_load(&next, o, path, NULL) != 0) {
 		log_err("reload refused: keeping the running configuration");
 		calendar_set_zone(sv->cfg.timezone, NULL, 0);
+		sv->heartbeat = 0;
+		push_heartbeat(sv);
 		return;
 	}
 	service_free(sv);
 	*sv = next;
+	push_heartbeat(sv);
 	log_set_level(o->debug ? LOG_PRI_DEBUG : sv->cfg.log_level);
 	sd_notify(0, "READY=1\nSTATUS=configuration reloaded");
 	log_notice("configuration reloaded: %zu sources", sv->nsources);
@@ -561,6 +618,7 @@ run_loop(struct service *sv, const struct options *o, const char *path)
 
 	if (sd_watchdog_enabled(0, &wd_usec) > 0)
 		wd_ms = (int)(wd_usec / 2000);
+	push_heartbeat(sv);
 	sd_notifyf(0, "READY=1\nSTATUS=watching %zu sources", sv->nsources);
 	while (!got_stop) {
 		if (got_reload) {
@@ -574,6 +632,7 @@ run_loop(struct service *sv, const struct options *o, const char *path)
 			break;
 		deliver_outbox(sv);
 		check_stale(sv);
+		push_heartbeat(sv);
 		if (wd_ms)
 			sd_notify(0, "WATCHDOG=1");
 		max_ms = wd_ms ? wd_ms : 30000;
@@ -630,6 +689,8 @@ main(int argc, char **argv)
 	rc = 0;
 	if (o.once)
 		rc = run_once(&sv);
+	else if (listener_up(&sv) == -1)
+		rc = EX_TEMPFAIL;	/* systemd restarts us */
 	else
 		run_loop(&sv, &o, path);
 	service_free(&sv);

@@ -26,7 +26,11 @@ struct tip_meeting {
 	int	minute;		/* minutes after midnight */
 };
 
-enum source_type { SOURCE_MAILDIR, SOURCE_IMAP, SOURCE_HTTP, SOURCE_STDIN };
+enum source_type { SOURCE_MAILDIR, SOURCE_IMAP, SOURCE_HTTP, SOURCE_STDIN,
+	/* push channels, served by the webhook listener (listen.h) */
+	SOURCE_TWILIO, SOURCE_WHATSAPP, SOURCE_WEBHOOK };
+#define SOURCE_IS_PUSH(t)	((t) == SOURCE_TWILIO || (t) == SOURCE_WHATSAPP || \
+				 (t) == SOURCE_WEBHOOK)
 enum imap_tls { IMAP_TLS_IMPLICIT, IMAP_TLS_STARTTLS, IMAP_TLS_NONE };
 enum imap_auth { IMAP_AUTH_LOGIN, IMAP_AUTH_XOAUTH2 };
 enum imap_after { IMAP_AFTER_SEEN, IMAP_AFTER_MOVE };
@@ -55,6 +59,10 @@ struct source_config {
 	int		 timeout;	/* seconds, per network read */
 	/* http */
 	char		*url;
+	/* push channels (twilio, whatsapp, webhook); path is the URL path */
+	char		*secret_file;
+	char		*public_url;	/* twilio: the URL Twilio signs */
+	char		*verify_token_file;	/* whatsapp: GET handshake */
 	int		 line;		/* where it was defined, for messages */
 };
 
@@ -99,6 +107,16 @@ struct config {
 
 	struct source_config *sources;
 	size_t		 nsources;
+
+	/* the webhook listener (listen = ( { ... } )); port 0: none */
+	char		*listen_address;
+	int		 listen_port;
+	size_t		 listen_max_body;
+	int		 listen_timeout;	/* seconds a connection may idle */
+	int		 listen_max_connections;
+	/* push channels: a sender's texts join their last ticket while it
+	 * is open or closed less than this long ago; 0: never */
+	int		 conversation_hours;
 
 	/* limits (the hardening issue) */
 	size_t		 max_message_bytes;

@@ -51,6 +51,9 @@ static const char *const keys[] = {
 	"smtp.user", "smtp.password_file", "smtp.from", "smtp.ca_file",
 	"remind.at", "remind.lead_minutes", "remind.to", "remind.webhook",
 	"ack.enabled", "ack.from", "retention.closed_days", "escalation",
+	"secret_file", "public_url", "verify_token_file", "listen",
+	"listen.address", "listen.port", "listen.max_body_bytes",
+	"listen.timeout", "listen.max_connections", "conversation_hours",
 };
 
 START_TEST(test_every_key_documented)
@@ -89,6 +92,12 @@ START_TEST(test_defaults_match)
 
 	config_defaults(&c);
 	check_int_default(text, "busy_timeout_ms", c.busy_timeout_ms);
+	check_int_default(text, "listen.max_body_bytes",
+	    (long long)c.listen_max_body);
+	check_int_default(text, "listen.timeout", c.listen_timeout);
+	check_int_default(text, "conversation_hours", c.conversation_hours);
+	check_int_default(text, "listen.max_connections",
+	    c.listen_max_connections);
 	check_int_default(text, "sla.urgent_response_minutes",
 	    c.urgent_response_minutes);
 	check_int_default(text, "sla.urgent_breach_minutes",
@@ -217,11 +226,12 @@ START_TEST(test_example_loads)
 	write_file(dir, "imap.pass", "secret\n", 0600);
 	write_file(dir, "sms.token", "token\n", 0600);
 	write_file(dir, "smtp.pass", "secret\n", 0600);
+	write_file(dir, "twilio.token", "secret\n", 0600);
 	write_file(dir, "triage.conf", "# lexicon\n", 0644);
 	path = xasprintf("%s/intake.conf", dir);
 	ck_assert_msg(config_load(path, 0, &c, &err) == 0,
 	    "the EXAMPLE of intake.conf.5 does not load:\n%s", err ? err : "");
-	ck_assert_int_eq((int)c.nsources, 2);
+	ck_assert_int_eq((int)c.nsources, 3);
 	ck_assert_str_eq(c.sources[0].name, "hotline");
 	ck_assert_int_eq(c.sources[0].type, SOURCE_IMAP);
 	ck_assert_int_eq(c.sources[0].port, 993);
@@ -231,6 +241,8 @@ START_TEST(test_example_loads)
 	ck_assert_ptr_nonnull(strstr(c.sources[0].password_file, dir));
 	ck_assert_int_eq(c.sources[1].type, SOURCE_HTTP);
 	ck_assert_int_eq(c.sources[1].poll_interval, 30);
+	ck_assert_int_eq(c.sources[2].type, SOURCE_TWILIO);
+	ck_assert_int_eq(c.listen_port, 8025);
 	ck_assert_str_eq(c.database_group, "intake");
 	ck_assert_int_eq((int)c.holidays_nextra, 1);
 	config_free(&c);

@@ -232,6 +232,81 @@ START_TEST(test_tls_none_needs_loopback_address)
 }
 END_TEST
 
+/* The push channels: what each needs, one path each, a real address. */
+START_TEST(test_push_sources)
+{
+	char *err, *sec;
+
+	sec = write_conf("push.secret", "s3cret\n");
+	ck_assert_int_eq(chmod(sec, 0600), 0);
+	err = load_errors("p1.conf", "listen = ( { port = 8025; } );\n"
+	    "sources = ( { name = \"t\"; type = \"twilio\"; path = \"/t\"; "
+	    "secret_file = \"push.secret\"; public_url = "
+	    "\"https://h.example.org/t\"; },\n"
+	    "{ name = \"w\"; type = \"whatsapp\"; path = \"/w\"; "
+	    "secret_file = \"push.secret\"; verify_token_file = "
+	    "\"push.secret\"; },\n"
+	    "{ name = \"f\"; type = \"webhook\"; path = \"/f\"; "
+	    "secret_file = \"push.secret\"; } );\n");
+	ck_assert_msg(err == NULL, "push sources refused: %s", err);
+	err = load_errors("p9.conf", "sources = ( { name = \"f\"; type = "
+	    "\"webhook\"; path = \"/f\"; secret_file = \"push.secret\"; } );\n");
+	ck_assert_msg(err && strstr(err, "needs listen"), "%s", err);
+	free(err);
+	err = load_errors("p2.conf", "listen = ( { port = 1; } );\n"
+	    "sources = ( { name = \"t\"; type = "
+	    "\"twilio\"; path = \"/t\"; secret_file = \"push.secret\"; } );\n");
+	ck_assert_msg(err && strstr(err, "twilio needs public_url"), "%s", err);
+	free(err);
+	err = load_errors("p3.conf", "listen = ( { port = 1; } );\n"
+	    "sources = ( { name = \"w\"; type = "
+	    "\"whatsapp\"; path = \"/w\"; secret_file = \"push.secret\"; } );\n");
+	ck_assert_msg(err && strstr(err, "whatsapp needs verify_token_file"),
+	    "%s", err);
+	free(err);
+	err = load_errors("p4.conf", "listen = ( { port = 1; } );\n"
+	    "sources = ( { name = \"a\"; type = "
+	    "\"webhook\"; path = \"/f\"; secret_file = \"push.secret\"; },\n"
+	    "{ name = \"b\"; type = \"webhook\"; path = \"/f\"; "
+	    "secret_file = \"push.secret\"; } );\n");
+	ck_assert_msg(err && strstr(err, "path /f used twice"), "%s", err);
+	free(err);
+	err = load_errors("p5.conf", "sources = ( { name = \"a\"; type = "
+	    "\"webhook\"; path = \"f?x\"; } );\n");
+	ck_assert_msg(err && strstr(err, "path starting with /") &&
+	    strstr(err, "needs secret_file"), "%s", err);
+	free(err);
+	err = load_errors("p6.conf", "listen = ( { address = \"localhost\"; "
+	    "port = 8025; } );\n");
+	ck_assert_msg(err && strstr(err, "not an IPv4 or IPv6 address"), "%s",
+	    err);
+	free(err);
+	err = load_errors("p7.conf", "listen = ( { address = \"::1\"; } );\n");
+	ck_assert_msg(err && strstr(err, "listen needs port"), "%s", err);
+	free(err);
+	/* a secret others can read is refused */
+	ck_assert_int_eq(chmod(sec, 0644), 0);
+	err = load_errors("p8.conf", "listen = ( { port = 1; } );\n"
+	    "sources = ( { name = \"f\"; type = "
+	    "\"webhook\"; path = \"/f\"; secret_file = \"push.secret\"; } );\n");
+	if (err == NULL) {
+		struct config c;
+		char *p = write_conf("p8.conf", "listen = ( { port = 1; } );\n"
+		    "sources = ( { name = \"f\"; "
+		    "type = \"webhook\"; path = \"/f\"; secret_file = "
+		    "\"push.secret\"; } );\n");
+
+		ck_assert_int_eq(config_load(p, 0, &c, &err), 0);
+		ck_assert_int_eq(config_check_secrets(&c, &err), -1);
+		ck_assert_ptr_nonnull(strstr(err, "secret_file"));
+		config_free(&c);
+		free(p);
+	}
+	free(err);
+	free(sec);
+}
+END_TEST
+
 START_TEST(test_hours_close_before_open)
 {
 	char *err;
@@ -312,6 +387,7 @@ main(void)
 	tcase_add_test(tc, test_inline_password_refused);
 	tcase_add_test(tc, test_secret_file_mode);
 	tcase_add_test(tc, test_tls_none_needs_loopback_address);
+	tcase_add_test(tc, test_push_sources);
 	tcase_add_test(tc, test_hours_close_before_open);
 	tcase_add_test(tc, test_fixed_zone_refused);
 	tcase_add_test(tc, test_check_secrets);

@@ -1,0 +1,283 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_webhook: the push channels' signature schemes against the values
+ * their providers publish (not values we computed ourselves), the checks
+ * a request passes before it is parsed, and the mapping to messages.
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "util.h"
+#include "webhook.h"
+
+/* Twilio's webhook-security documentation: the worked example. */
+#define TW_URL	"https://mycompany.com/myapp.php?foo=1&bar=2"
+#define TW_FORM	"CallSid=CA1234567890ABCDE&Caller=%2B12349013030&Digits=1234&" \
+		"From=%2B12349013030&To=%2B18005551212"
+#define TW_SIG	"0/KCTR6DLpKmkAf8muzZqo1nDgQ="
+
+/* The Standard Webhooks specification's example. */
+#define SW_SECRET	"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+#define SW_ID		"msg_p5jXN8AQM9LWM0D4loKWxJek"
+#define SW_TS		"1614265330"
+#define SW_BODY		"{\"test\": 2432232314}"
+#define SW_SIG		"v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+
+START_TEST(test_twilio_published_example)
+{
+	char out[29];
+	/* the same parameters in another order sign the same */
+	const char *shuffled = "To=%2B18005551212&Digits=1234&From=%2B12349013030"
+	    "&Caller=%2B12349013030&CallSid=CA1234567890ABCDE";
+
+	ck_assert_int_eq(wh_twilio_sign((const unsigned char *)"12345", 5,
+	    TW_URL, TW_FORM, strlen(TW_FORM), out), 0);
+	ck_assert_str_eq(out, TW_SIG);
+	ck_assert(wh_twilio_verify((const unsigned char *)"12345", 5, TW_URL,
+	    shuffled, strlen(shuffled), TW_SIG));
+	/* another token, another URL, a changed parameter: refused */
+	ck_assert(!wh_twilio_verify((const unsigned char *)"12346", 5, TW_URL,
+	    TW_FORM, strlen(TW_FORM), TW_SIG));
+	ck_assert(!wh_twilio_verify((const unsigned char *)"12345", 5,
+	    "https://mycompany.com/myapp.php?foo=1&bar=3", TW_FORM,
+	    strlen(TW_FORM), TW_SIG));
+	ck_assert(!wh_twilio_verify((const unsigned char *)"12345", 5, TW_URL,
+	    "CallSid=CA1234567890ABCDE&Caller=%2B12349013030&Digits=1235&"
+	    "From=%2B12349013030&To=%2B18005551212", strlen(TW_FORM), TW_SIG));
+	ck_assert(!wh_twilio_verify((const unsigned char *)"12345", 5, TW_URL,
+	    TW_FORM, strlen(TW_FORM), NULL));
+	ck_assert(!wh_twilio_verify((const unsigned char *)"12345", 5, TW_URL,
+	    TW_FORM, strlen(TW_FORM), "0/KCTR6DLpKmkAf8muzZqo1nDgQ"));
+}
+END_TEST
+
+START_TEST(test_standard_webhooks_published_example)
+{
+	unsigned char *key;
+	size_t klen;
+	time_t now = 1614265330;
+
+	ck_assert_int_eq(wh_std_key(SW_SECRET, &key, &klen), 0);
+	ck_assert_uint_eq(klen, 24);
+	ck_assert_int_eq(wh_std_verify(key, klen, SW_ID, SW_TS, SW_BODY,
+	    strlen(SW_BODY), SW_SIG, now), WH_OK);
+	/* several signatures (key rotation): one good one suffices */
+	ck_assert_int_eq(wh_std_verify(key, klen, SW_ID, SW_TS, SW_BODY,
+	    strlen(SW_BODY), "v1,Zm9vYmFy v2,xyz " SW_SIG, now), WH_OK);
+	/* the window: 5 minutes either way */
+	ck_assert_int_eq(wh_std_verify(key, klen, SW_ID, SW_TS, SW_BODY,
+	    strlen(SW_BODY), SW_SIG, now + 300), WH_OK);
+	ck_assert_int_eq(wh_std_verify(key, klen, SW_ID, SW_TS, SW_BODY,
+	    strlen(SW_BODY), SW_SIG, now + 301), WH_STALE);
+	ck_assert_int_eq(wh_std_verify(key, klen, SW_ID, SW_TS, SW_BODY,
+	    strlen(SW_BODY), SW_SIG, now - 301), WH_STALE);
+	/* one byte of the body, the id or the timestamp changed */
+	ck_assert_int_eq(wh_std_verify(key, klen, SW_ID, SW_TS,
+	    "{\"test\": 2432232315}", strlen(SW_BODY), SW_SIG, now), WH_BADSIG);
+	ck_assert_int_eq(wh_std_verify(key, klen, "msg_p5jXN8AQM9LWM0D4loKWxJeK",
+	    SW_TS, SW_BODY, strlen(SW_BODY), SW_SIG, now), WH_BADSIG);
+	ck_assert_int_eq(wh_std_verify(key, klen, SW_ID, "1614265331", SW_BODY,
+	    strlen(SW_BODY), SW_SIG, now), WH_BADSIG);
+	ck_assert_int_eq(wh_std_verify(key, klen, SW_ID, SW_TS, SW_BODY,
+	    strlen(SW_BODY), "v2,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=",
+	    now), WH_BADSIG);
+	ck_assert_int_eq(wh_std_verify(key, klen, NULL, SW_TS, SW_BODY,
+	    strlen(SW_BODY), SW_SIG, now), WH_NOSIG);
+	ck_assert_int_eq(wh_std_verify(key, klen, SW_ID, "soon", SW_BODY,
+	    strlen(SW_BODY), SW_SIG, now), WH_NOSIG);
+	free(key);
+	ck_assert_int_eq(wh_std_key("whsec_!!!!", &key, &klen), -1);
+}
+END_TEST
+
+/* X-Hub-Signature-256: Meta documents the scheme, not a worked value;
+ * this one is RFC 4231's test case 2 (HMAC-SHA256, key "Jefe"). */
+START_TEST(test_hub_signature)
+{
+	const char *body = "what do ya want for nothing?";
+	const char *sig = "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739"
+	    "839dec58b964ec3843";
+
+	ck_assert(wh_hub_verify((const unsigned char *)"Jefe", 4, body,
+	    strlen(body), sig));
+	ck_assert(wh_hub_verify((const unsigned char *)"Jefe", 4, body,
+	    strlen(body), "sha256=5BDCC146BF60754E6A042426089575C75A003F089D2739"
+	    "839DEC58B964EC3843"));
+	ck_assert(!wh_hub_verify((const unsigned char *)"Jefe", 4, body,
+	    strlen(body) - 1, sig));
+	ck_assert(!wh_hub_verify((const unsigned char *)"Jefe", 4, body,
+	    strlen(body), sig + 7));
+	ck_assert(!wh_hub_verify((const unsigned char *)"Jefe", 4, body,
+	    strlen(body), "sha1=5bdcc146bf60754e6a042426089575c75a003f08"));
+}
+END_TEST
+
+START_TEST(test_check_order)
+{
+	struct source_config sc;
+	struct wh_secrets sec;
+	struct wh_request rq;
+	const char *why;
+
+	memset(&sc, 0, sizeof(sc));
+	sc.type = SOURCE_TWILIO;
+	sc.public_url = (char *)"https://mycompany.com/myapp.php";
+	memset(&sec, 0, sizeof(sec));
+	sec.key = (unsigned char *)"12345";
+	sec.keylen = 5;
+	memset(&rq, 0, sizeof(rq));
+	rq.method = "POST";
+	rq.query = "foo=1&bar=2";
+	rq.content_type = "application/x-www-form-urlencoded; charset=utf-8";
+	rq.signature = TW_SIG;
+	rq.body = TW_FORM;
+	rq.body_len = strlen(TW_FORM);
+	ck_assert_int_eq(wh_check(&sc, &sec, &rq, 0, &why), 0);
+	rq.signature = "1/KCTR6DLpKmkAf8muzZqo1nDgQ=";
+	ck_assert_int_eq(wh_check(&sc, &sec, &rq, 0, &why), 401);
+	rq.signature = NULL;
+	ck_assert_int_eq(wh_check(&sc, &sec, &rq, 0, &why), 401);
+	rq.content_type = "application/json";
+	ck_assert_int_eq(wh_check(&sc, &sec, &rq, 0, &why), 415);
+	rq.content_type = "application/x-www-form-urlencodedX";
+	ck_assert_int_eq(wh_check(&sc, &sec, &rq, 0, &why), 415);
+	rq.method = "PUT";
+	ck_assert_int_eq(wh_check(&sc, &sec, &rq, 0, &why), 405);
+}
+END_TEST
+
+START_TEST(test_twilio_message)
+{
+	const char *form = "MessageSid=SM123&From=%2B15551234567&To=%2B15557654321"
+	    "&Body=help+me%0D%0Anow%00%FF&NumMedia=1&MediaUrl0=https%3A%2F%2F"
+	    "api.twilio.com%2Fm%2F1&MediaContentType0=image%2Fjpeg";
+	struct wh_request rq;
+	struct wh_batch b;
+	const char *why;
+
+	memset(&rq, 0, sizeof(rq));
+	rq.body = form;
+	rq.body_len = strlen(form);
+	ck_assert_int_eq(wh_parse(SOURCE_TWILIO, &rq, 1 << 20, &b, &why), 0);
+	ck_assert_uint_eq(b.n, 1);
+	ck_assert_str_eq(b.v[0].key, "SM123");
+	ck_assert_str_eq(b.v[0].from, "+15551234567");
+	ck_assert_str_eq(b.v[0].to, "+15557654321");
+	ck_assert_str_eq(b.v[0].subject, "SMS +15551234567");
+	/* the NUL and the invalid byte become U+FFFD */
+	ck_assert_str_eq(b.v[0].text, "help me\r\nnow\xef\xbf\xbd\xef\xbf\xbd"
+	    "\n\n[media 0: image/jpeg https://api.twilio.com/m/1]");
+	wh_batch_free(&b);
+	rq.body = "From=%2B1555&Body=x";
+	rq.body_len = strlen(rq.body);
+	ck_assert_int_eq(wh_parse(SOURCE_TWILIO, &rq, 1 << 20, &b, &why), -1);
+	/* CR/LF in From cannot forge a line */
+	rq.body = "MessageSid=SM1&From=%2B1%0D%0AX-Evil%3A+1&Body=";
+	rq.body_len = strlen(rq.body);
+	ck_assert_int_eq(wh_parse(SOURCE_TWILIO, &rq, 1 << 20, &b, &why), 0);
+	ck_assert_str_eq(b.v[0].from, "+1  X-Evil: 1");
+	ck_assert_str_eq(b.v[0].text, "");
+	wh_batch_free(&b);
+}
+END_TEST
+
+START_TEST(test_whatsapp_messages)
+{
+	const char *body = "{\"object\":\"whatsapp_business_account\",\"entry\":"
+	    "[{\"id\":\"1\",\"changes\":[{\"field\":\"messages\",\"value\":"
+	    "{\"messaging_product\":\"whatsapp\",\"metadata\":"
+	    "{\"display_phone_number\":\"15550001111\",\"phone_number_id\":\"9\"},"
+	    "\"contacts\":[{\"profile\":{\"name\":\"Ana\"},\"wa_id\":\"15551234567\"}],"
+	    "\"messages\":[{\"from\":\"15551234567\",\"id\":\"wamid.A1\","
+	    "\"timestamp\":\"1700000000\",\"type\":\"text\",\"text\":{\"body\":"
+	    "\"I need help\"}},{\"from\":\"15551234567\",\"id\":\"wamid.A2\","
+	    "\"type\":\"image\",\"image\":{\"caption\":\"where I am\",\"id\":\"7\"}}]}}]},"
+	    "{\"changes\":[{\"value\":{\"statuses\":[{\"id\":\"wamid.S\"}]}}]}]}";
+	struct wh_request rq;
+	struct wh_batch b;
+	const char *why;
+
+	memset(&rq, 0, sizeof(rq));
+	rq.body = body;
+	rq.body_len = strlen(body);
+	ck_assert_int_eq(wh_parse(SOURCE_WHATSAPP, &rq, 1 << 20, &b, &why), 0);
+	ck_assert_uint_eq(b.n, 2);
+	ck_assert_str_eq(b.v[0].key, "wamid.A1");
+	ck_assert_str_eq(b.v[0].from, "+15551234567");
+	ck_assert_str_eq(b.v[0].name, "Ana");
+	ck_assert_str_eq(b.v[0].to, "15550001111");
+	ck_assert_str_eq(b.v[0].text, "I need help");
+	ck_assert_str_eq(b.v[1].text, "[image message]\n\nwhere I am");
+	wh_batch_free(&b);
+	rq.body = "{\"entry\":[{\"changes\":[{\"value\":{\"statuses\":[]}}]}]}";
+	rq.body_len = strlen(rq.body);
+	ck_assert_int_eq(wh_parse(SOURCE_WHATSAPP, &rq, 1 << 20, &b, &why), 0);
+	ck_assert_uint_eq(b.n, 0);
+	wh_batch_free(&b);
+	rq.body = "[1,2";
+	rq.body_len = strlen(rq.body);
+	ck_assert_int_eq(wh_parse(SOURCE_WHATSAPP, &rq, 1 << 20, &b, &why), -1);
+}
+END_TEST
+
+START_TEST(test_form_anonymous)
+{
+	struct wh_request rq;
+	struct wh_batch b;
+	const char *why;
+	char *rec;
+	size_t len;
+
+	memset(&rq, 0, sizeof(rq));
+	rq.method = "POST";
+	rq.path = "/form";
+	rq.content_type = "application/json";
+	rq.wh_id = "msg_1";
+	rq.wh_timestamp = "1700000000";
+	rq.signature = "v1,xx";
+	rq.body = "{\"text\":\"they took my passport\",\"from\":\"\"}";
+	rq.body_len = strlen(rq.body);
+	ck_assert_int_eq(wh_parse(SOURCE_WEBHOOK, &rq, 1 << 20, &b, &why), 0);
+	ck_assert_uint_eq(b.n, 1);
+	ck_assert_str_eq(b.v[0].key, "msg_1");
+	ck_assert_ptr_null(b.v[0].from);
+	ck_assert_str_eq(b.v[0].subject, "Web form");
+	ck_assert_str_eq(b.v[0].text, "they took my passport");
+	wh_batch_free(&b);
+	rec = wh_raw_record(SOURCE_WEBHOOK, &rq, &len);
+	ck_assert_str_eq(rec, "POST /form\r\nContent-Type: application/json\r\n"
+	    "webhook-signature: v1,xx\r\nwebhook-id: msg_1\r\n"
+	    "webhook-timestamp: 1700000000\r\n\r\n"
+	    "{\"text\":\"they took my passport\",\"from\":\"\"}");
+	ck_assert_uint_eq(len, strlen(rec));
+	free(rec);
+	rq.body = "{\"from\":\"a@b\"}";
+	rq.body_len = strlen(rq.body);
+	ck_assert_int_eq(wh_parse(SOURCE_WEBHOOK, &rq, 1 << 20, &b, &why), -1);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("webhook");
+	TCase *tc = tcase_create("core");
+	SRunner *sr;
+	int nf;
+
+	tcase_add_test(tc, test_twilio_published_example);
+	tcase_add_test(tc, test_standard_webhooks_published_example);
+	tcase_add_test(tc, test_hub_signature);
+	tcase_add_test(tc, test_check_order);
+	tcase_add_test(tc, test_twilio_message);
+	tcase_add_test(tc, test_whatsapp_messages);
+	tcase_add_test(tc, test_form_anonymous);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	nf = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return nf == 0 ? 0 : 1;
+}
