@@ -811,7 +811,7 @@ verify_raw(struct job *j)
 	if (rc != 0)
 		return rc;
 	printf("verify: messages.raw: %lld compared by SHA-256, %lld "
-	    "different\n", n, bad);
+	    "different or missing\n", n, bad);
 	return bad ? 1 : 0;
 }
 

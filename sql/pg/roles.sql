@@ -95,7 +95,7 @@ GRANT SELECT ON tickets, messages, events, outbox, source_state, reminders,
 GRANT INSERT ON events, outbox TO intake_staff;
 GRANT UPDATE (type, urgency, minor, danger, automated, needs_interpreter,
     needs_human, lang, rationale, status, disposition, response_due,
-    breach_at, acknowledged_at, acknowledged_by, sla_met, closed_at,
-    assignee, updated_at, awaiting_since, awaiting_message)
+    in_business_hours, breach_at, acknowledged_at, acknowledged_by, sla_met,
+    closed_at, assignee, updated_at, awaiting_since, awaiting_message)
     ON tickets TO intake_staff;
 GRANT UPDATE (responded_at) ON messages TO intake_staff;
