@@ -117,27 +117,6 @@ fk_check(sqlite3 *db, char **err)
  * foreign keys on would delete or null every row naming it.
  */
 static int
-migrate_fk_off(sqlite3 *db, char **err);
-
-static int
-migrate(sqlite3 *db, char **err)
-{
-	int rc;
-
-	if ((rc = exec(db, "PRAGMA foreign_keys = OFF")) != SQLITE_OK) {
-		*err = xasprintf("migrating: %s", sqlite3_errmsg(db));
-		return store_classify(rc);
-	}
-	rc = migrate_fk_off(db, err);
-	if (exec(db, "PRAGMA foreign_keys = ON") != SQLITE_OK &&
-	    rc == STORE_OK) {
-		*err = xasprintf("migrating: %s", sqlite3_errmsg(db));
-		return STORE_ERR;
-	}
-	return rc;
-}
-
-static int
 migrate_fk_off(sqlite3 *db, char **err)
 {
 	int v, rc, ran = 0;
@@ -193,6 +172,24 @@ fail_rollback:
 fail:
 	*err = xasprintf("migrating: %s", sqlite3_errmsg(db));
 	return store_classify(rc);
+}
+
+static int
+migrate(sqlite3 *db, char **err)
+{
+	int rc;
+
+	if ((rc = exec(db, "PRAGMA foreign_keys = OFF")) != SQLITE_OK) {
+		*err = xasprintf("migrating: %s", sqlite3_errmsg(db));
+		return store_classify(rc);
+	}
+	rc = migrate_fk_off(db, err);
+	if (exec(db, "PRAGMA foreign_keys = ON") != SQLITE_OK &&
+	    rc == STORE_OK) {
+		*err = xasprintf("migrating: %s", sqlite3_errmsg(db));
+		return STORE_ERR;
+	}
+	return rc;
 }
 
 /* Create the file with the right mode first, so no window exists in which
