@@ -88,9 +88,13 @@ print_result(const struct ingest_result *r)
 	char iso[40];
 	char *s;
 
-	json_object_set_new(o, "ticket", json_integer(r->ticket));
-	json_object_set_new(o, "message", json_integer(r->message));
+	json_object_set_new(o, "ticket", r->purged ? json_null() :
+	    json_integer(r->ticket));
+	json_object_set_new(o, "message", r->purged ? json_null() :
+	    json_integer(r->message));
 	json_object_set_new(o, "duplicate", json_boolean(r->duplicate));
+	if (r->purged)
+		json_object_set_new(o, "purged", json_true());
 	if (!r->duplicate) {
 		json_object_set_new(o, "appended", json_boolean(r->appended));
 		json_object_set_new(o, "type", json_string(call_type_name(r->type)));

@@ -138,6 +138,22 @@ purge(struct store *st, const char *actor, time_t now, time_t before,
 	if (rc == STORE_OK && c->tickets > 0)
 		rc = exec_before(st, "DELETE FROM outbox WHERE ticket_id IN ("
 		    DOOMED ")", before);
+	/* What it removes stays known by hashes alone (no content; the
+	 * Message-ID only as its SHA-256), so a rescan of the source does not
+	 * bring it back (ingest.c find_purged).  Records without the message
+	 * (empty raw) are left out: they match nothing. */
+	if (rc == STORE_OK && c->tickets > 0)
+		rc = exec_before(st, "INSERT OR IGNORE INTO purged (sha256, "
+		    "norm_sha256, msgid_sha256, purged_at) SELECT sha256, "
+		    "norm_sha256, intake_sha256(message_id), strftime('%s','now') "
+		    "FROM messages WHERE length(raw) > 0 AND ticket_id IN ("
+		    DOOMED ")", before);
+	if (rc == STORE_OK && c->tickets > 0)
+		rc = exec_before(st, "INSERT OR IGNORE INTO purged (sha256, "
+		    "norm_sha256, msgid_sha256, purged_at) SELECT c.sha256, "
+		    "m.norm_sha256, intake_sha256(m.message_id), "
+		    "strftime('%s','now') FROM message_copies c JOIN messages m "
+		    "ON m.id = c.message WHERE m.ticket_id IN (" DOOMED ")", before);
 	if (rc == STORE_OK && c->tickets > 0)
 		rc = exec_before(st, "DELETE FROM acks_sent WHERE ticket_id IN ("
 		    DOOMED ")", before);

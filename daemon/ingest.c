@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "ack.h"
+#include "dedup.h"
 #include "ingest.h"
 #include "log.h"
 #include "outbox.h"
@@ -98,15 +99,105 @@ bind_text_or_null(sqlite3_stmt *s, int i, const char *v)
 		sqlite3_bind_null(s, i);
 }
 
+/* A further copy of a stored message (message_copies) by its source key. */
+static int
+find_copy_by_key(struct ingest_ctx *ctx, const char *source, const char *key,
+    long long *ticket, long long *message)
+{
+	sqlite3_stmt *s;
+	int rc, step;
+
+	s = prepare(ctx, "SELECT m.ticket_id, m.id FROM message_copies c JOIN "
+	    "messages m ON m.id = c.message WHERE c.source = ? AND "
+	    "c.source_key = ?", &rc);
+	if (s == NULL)
+		return store_classify(rc);
+	sqlite3_bind_text(s, 1, source, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 2, key, -1, SQLITE_TRANSIENT);
+	step = sqlite3_step(s);
+	if (step == SQLITE_ROW) {
+		*ticket = sqlite3_column_int64(s, 0);
+		*message = sqlite3_column_int64(s, 1);
+	}
+	store_stmt_done(s);
+	return step == SQLITE_ROW || step == SQLITE_DONE ? STORE_OK :
+	    store_classify(step);
+}
+
 /*
- * Look for a stored copy: same (source, source_key); else same Message-ID
- * and sha256; without a Message-ID, the same sha256 among messages that
- * have none.  sha NULL: by source_key only.  STORE_OK with *ticket set or
+ * Another raw copy of stored message `message` (same Message-ID and
+ * normalised hash, other bytes): its own sha256, source key and recipient
+ * are recorded (message_copies), once per sha256; its bytes are not kept.
+ */
+static int
+record_copy(struct ingest_ctx *ctx, const struct raw_input *raw,
+    const char *sha, const struct dedup_info *di, long long message,
+    time_t now)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	s = prepare(ctx, "INSERT INTO message_copies (message, source, "
+	    "source_key, sha256, recipient, received_at, created_at) "
+	    "SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE NOT EXISTS (SELECT 1 FROM "
+	    "messages WHERE id = ?1 AND sha256 = ?4) ON CONFLICT DO NOTHING",
+	    &rc);
+	if (s == NULL)
+		return store_classify(rc);
+	sqlite3_bind_int64(s, 1, message);
+	sqlite3_bind_text(s, 2, raw->source, -1, SQLITE_TRANSIENT);
+	bind_text_or_null(s, 3, raw->source_key);
+	sqlite3_bind_text(s, 4, sha, -1, SQLITE_TRANSIENT);
+	bind_text_or_null(s, 5, di->recipient[0] ? di->recipient : NULL);
+	sqlite3_bind_int64(s, 6, (sqlite3_int64)raw->received_at);
+	sqlite3_bind_int64(s, 7, (sqlite3_int64)now);
+	rc = sqlite3_step(s);
+	store_stmt_done(s);
+	return rc == SQLITE_DONE ? STORE_OK : store_classify(rc);
+}
+
+/*
+ * Was this message purged (`intake purge` keeps hashes in `purged`)?  The
+ * same raw sha256, or the same Message-ID and normalised message.
+ */
+static int
+find_purged(struct ingest_ctx *ctx, const char *msgid, const char *sha,
+    const char *norm, int *purged)
+{
+	sqlite3_stmt *s;
+	char idsha[65];
+	int rc, step;
+
+	*purged = 0;
+	s = prepare(ctx, "SELECT 1 FROM purged WHERE sha256 = ?1 UNION ALL "
+	    "SELECT 1 FROM purged WHERE ?2 IS NOT NULL AND msgid_sha256 = ?2 "
+	    "AND norm_sha256 = ?3 LIMIT 1", &rc);
+	if (s == NULL)
+		return store_classify(rc);
+	sqlite3_bind_text(s, 1, sha, -1, SQLITE_TRANSIENT);
+	if (msgid) {
+		sha256_hex(msgid, strlen(msgid), idsha);
+		sqlite3_bind_text(s, 2, idsha, -1, SQLITE_TRANSIENT);
+	} else
+		sqlite3_bind_null(s, 2);
+	sqlite3_bind_text(s, 3, norm, -1, SQLITE_TRANSIENT);
+	step = sqlite3_step(s);
+	*purged = step == SQLITE_ROW;
+	store_stmt_done(s);
+	return step == SQLITE_ROW || step == SQLITE_DONE ? STORE_OK :
+	    store_classify(step);
+}
+
+/*
+ * Look for a stored copy: same (source, source_key), of the message or of
+ * a recorded copy; else same Message-ID and normalised sha256 (dedup.h);
+ * without a Message-ID, the same sha256 among messages that have none.  sha NULL: by source_key only.  STORE_OK with *ticket set or
  * not, or an error code.
  */
 static int
 find_duplicate(struct ingest_ctx *ctx, const char *source, const char *key,
-    const char *msgid, const char *sha, long long *ticket, long long *message)
+    const char *msgid, const char *sha, const char *norm, long long *ticket,
+    long long *message)
 {
 	sqlite3_stmt *s;
 	int rc, step;
@@ -129,12 +220,17 @@ find_duplicate(struct ingest_ctx *ctx, const char *source, const char *key,
 			return store_classify(step);
 		if (*ticket)
 			return STORE_OK;
+		if ((rc = find_copy_by_key(ctx, source, key, ticket, message)) !=
+		    STORE_OK || *ticket)
+			return rc;
 	}
 	if (sha == NULL)
 		return STORE_OK;
+	/* With a Message-ID: the same normalised message (dedup.h), so a
+	 * copy delivered another way or to another address is found. */
 	if (msgid)
 		s = prepare(ctx, "SELECT ticket_id, id FROM messages WHERE "
-		    "message_id = ? AND sha256 = ? ORDER BY id LIMIT 1", &rc);
+		    "message_id = ? AND norm_sha256 = ? ORDER BY id LIMIT 1", &rc);
 	else
 		s = prepare(ctx, "SELECT ticket_id, id FROM messages WHERE "
 		    "sha256 = ? AND message_id IS NULL ORDER BY id LIMIT 1", &rc);
@@ -142,7 +238,7 @@ find_duplicate(struct ingest_ctx *ctx, const char *source, const char *key,
 		return store_classify(rc);
 	if (msgid) {
 		sqlite3_bind_text(s, 1, msgid, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(s, 2, sha, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(s, 2, norm, -1, SQLITE_TRANSIENT);
 	} else
 		sqlite3_bind_text(s, 1, sha, -1, SQLITE_TRANSIENT);
 	step = sqlite3_step(s);
@@ -432,8 +528,8 @@ insert_ticket(struct ingest_ctx *ctx, const struct raw_input *raw,
 
 static int
 insert_message(struct ingest_ctx *ctx, const struct raw_input *raw,
-    const struct message *msg, const char *sha, long long ticket, time_t now,
-    long long *id)
+    const struct message *msg, const char *sha, const struct dedup_info *di,
+    long long ticket, time_t now, long long *id)
 {
 	sqlite3_stmt *s;
 	char *atts;
@@ -442,8 +538,9 @@ insert_message(struct ingest_ctx *ctx, const struct raw_input *raw,
 	s = prepare(ctx, "INSERT INTO messages (ticket_id, source, source_key, "
 	    "message_id, sha256, raw, size, received_at, date_header, from_addr, "
 	    "from_name, reply_to, to_addr, subject, in_reply_to, refs, text, "
-	    "attachments, parse_status, parse_error, created_at) "
-	    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", &rc);
+	    "attachments, parse_status, parse_error, created_at, norm_sha256, "
+	    "recipient) "
+	    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", &rc);
 	if (s == NULL)
 		return store_classify(rc);
 	atts = attachments_json(msg);
@@ -475,6 +572,8 @@ insert_message(struct ingest_ctx *ctx, const struct raw_input *raw,
 	bind_text_or_null(s, 20, raw->oversize ? "message larger than "
 	    "max_message_bytes: left on the server" : msg->parse_error);
 	sqlite3_bind_int64(s, 21, (sqlite3_int64)now);
+	bind_text_or_null(s, 22, raw->fetch_error ? NULL : di->norm_sha256);
+	bind_text_or_null(s, 23, di->recipient[0] ? di->recipient : NULL);
 	rc = sqlite3_step(s);
 	store_stmt_done(s);
 	free(atts);
@@ -751,19 +850,34 @@ ingest_parsed(struct ingest_ctx *ctx, const struct raw_input *raw,
 {
 	struct decision d;
 	struct raw_input fixed;
+	struct dedup_info di;
 	long long ticket = 0, message = 0;
 	time_t now = time(NULL), claimed;
-	int rc;
+	int rc, purged = 0;
 
+	dedup_info(raw->data, raw->len, &di);
 	rc = find_duplicate(ctx, raw->source, key_checked ? NULL :
 	    raw->source_key, msg->message_id, raw->fetch_error ? NULL : sha,
-	    &ticket, &message);
+	    di.norm_sha256, &ticket, &message);
 	if (rc != STORE_OK)
 		return rc;
 	if (ticket) {
 		res->ticket = ticket;
 		res->message = message;
 		res->duplicate = 1;
+		return raw->fetch_error ? STORE_OK : record_copy(ctx, raw, sha,
+		    &di, message, now);
+	}
+	/* Purged before: not stored again, counted as a duplicate; the log
+	 * names the source and key only. */
+	if (raw->fetch_error == NULL && (rc = find_purged(ctx, msg->message_id,
+	    sha, di.norm_sha256, &purged)) != STORE_OK)
+		return rc;
+	if (purged) {
+		log_info("ingest: source %s: message %s was purged before: not "
+		    "stored again", raw->source, raw->source_key ?
+		    raw->source_key : "(no key)");
+		res->duplicate = res->purged = 1;
 		return STORE_OK;
 	}
 	claimed = received_not_future(raw, &fixed, now, &raw);
@@ -785,9 +899,9 @@ ingest_parsed(struct ingest_ctx *ctx, const struct raw_input *raw,
 		    &res->alerted);
 	if (rc != STORE_OK)
 		goto out;
-	if ((rc = insert_message(ctx, raw, msg, sha, ticket, now, &message)) !=
-	    STORE_OK || (rc = note_claimed_time(ctx, message, claimed)) !=
-	    STORE_OK)
+	if ((rc = insert_message(ctx, raw, msg, sha, &di, ticket, now,
+	    &message)) != STORE_OK || (rc = note_claimed_time(ctx, message,
+	    claimed)) != STORE_OK)
 		goto out;
 	if ((rc = mark_unanswered(ctx, ticket, message, raw->received_at)) !=
 	    STORE_OK)
@@ -840,7 +954,7 @@ ingest_raw(struct ingest_ctx *ctx, const struct raw_input *raw,
 	 * re-reads whole batches). */
 	if (raw->source_key) {
 		rc = find_duplicate(ctx, raw->source, raw->source_key, NULL, NULL,
-		    &ticket, &message);
+		    NULL, &ticket, &message);
 		if (rc != STORE_OK)
 			return rc;
 		if (ticket) {

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "dedup.h"
 #include "migrations.h"
 #include "search.h"
 #include "store.h"
@@ -82,15 +83,43 @@ store_schema_latest(void)
 	return migrations_count ? migrations[migrations_count - 1].version : 0;
 }
 
+/* After migrations ran with foreign_keys OFF: any row whose parent is
+ * gone fails the migration (SQLite's table-rebuild procedure, step 10).
+ * SQLITE_OK, or an error with *err set. */
+static int
+fk_check(sqlite3 *db, char **err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	rc = sqlite3_prepare_v2(db, "PRAGMA foreign_key_check", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return rc;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*err = xasprintf("migrating: table %s row %lld names a missing "
+		    "%s: nothing migrated", sqlite3_column_text(st, 0),
+		    (long long)sqlite3_column_int64(st, 1),
+		    sqlite3_column_text(st, 2));
+		rc = SQLITE_CONSTRAINT;
+	} else if (rc == SQLITE_DONE)
+		rc = SQLITE_OK;
+	sqlite3_finalize(st);
+	return rc;
+}
+
 /*
  * Apply every migration newer than the file, in one IMMEDIATE transaction:
  * a concurrent opener waits on the lock and then finds the work done; a
  * crash half-way leaves the old version (DDL is transactional).
+ * foreign_keys is OFF meanwhile (it cannot change inside a transaction):
+ * a migration that rebuilds a table (006) drops the old one, which with
+ * foreign keys on would delete or null every row naming it.
  */
 static int
-migrate(sqlite3 *db, char **err)
+migrate_fk_off(sqlite3 *db, char **err)
 {
-	int v, rc;
+	int v, rc, ran = 0;
 	size_t i;
 	char pragma[64];
 
@@ -109,6 +138,7 @@ migrate(sqlite3 *db, char **err)
 	for (i = 0; i < migrations_count; i++) {
 		if (migrations[i].version <= v)
 			continue;
+		ran = 1;
 		rc = exec(db, migrations[i].sql);
 		if (rc != SQLITE_OK) {
 			*err = xasprintf("migration %s failed: %s", migrations[i].name,
@@ -120,6 +150,12 @@ migrate(sqlite3 *db, char **err)
 		    migrations[i].version);
 		if ((rc = exec(db, pragma)) != SQLITE_OK)
 			goto fail_rollback;
+	}
+	if (ran && (rc = fk_check(db, err)) != SQLITE_OK) {
+		if (*err == NULL)
+			*err = xasprintf("migrating: %s", sqlite3_errmsg(db));
+		exec(db, "ROLLBACK");
+		return STORE_ERR;
 	}
 	snprintf(pragma, sizeof(pragma), "PRAGMA application_id = %d",
 	    STORE_APPLICATION_ID);
@@ -136,6 +172,24 @@ fail_rollback:
 fail:
 	*err = xasprintf("migrating: %s", sqlite3_errmsg(db));
 	return store_classify(rc);
+}
+
+static int
+migrate(sqlite3 *db, char **err)
+{
+	int rc;
+
+	if ((rc = exec(db, "PRAGMA foreign_keys = OFF")) != SQLITE_OK) {
+		*err = xasprintf("migrating: %s", sqlite3_errmsg(db));
+		return store_classify(rc);
+	}
+	rc = migrate_fk_off(db, err);
+	if (exec(db, "PRAGMA foreign_keys = ON") != SQLITE_OK &&
+	    rc == STORE_OK) {
+		*err = xasprintf("migrating: %s", sqlite3_errmsg(db));
+		return STORE_ERR;
+	}
+	return rc;
 }
 
 /* Create the file with the right mode first, so no window exists in which
@@ -207,6 +261,8 @@ configure(sqlite3 *db, int busy_timeout_ms)
 	if ((rc = exec(db, "PRAGMA trusted_schema = ON")) != SQLITE_OK)
 		return rc;
 	if ((rc = search_register(db)) != SQLITE_OK)
+		return rc;
+	if ((rc = dedup_register(db)) != SQLITE_OK)
 		return rc;
 	/* Most of the bytes are raw messages (2 KB to 300 KB): larger pages
 	 * mean fewer overflow pages and a quarter of the writes.  Takes effect

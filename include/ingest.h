@@ -3,8 +3,10 @@
  * ingest.h: one message's way: raw bytes -> parse -> triage -> threading ->
  * SLA -> store (ticket, message, events, urgent alert in the outbox).
  * Exactly once: a message already stored (same source key; or same
- * Message-ID and sha256; without Message-ID, the same sha256) returns the
- * ticket it belongs to, flagged duplicate.
+ * Message-ID and normalised sha256, dedup.h, its other raw copy recorded;
+ * without Message-ID, the same sha256) returns the ticket it belongs to,
+ * flagged duplicate.  One `intake purge` removed is flagged duplicate and
+ * purged, with no ticket, and not stored again.
  *
  * ingest_message() runs inside the caller's transaction (store_begin), so a
  * source commits a batch together with its cursor; it never commits.
@@ -70,6 +72,7 @@ struct ingest_result {
 	long long	 ticket;
 	long long	 message;
 	int		 duplicate;
+	int		 purged;	/* with duplicate: purged before, not stored */
 	int		 appended;	/* added to an existing ticket */
 	int		 alerted;	/* an urgent alert was queued */
 	enum call_type	 type;
