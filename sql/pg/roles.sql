@@ -84,11 +84,14 @@ GRANT SELECT, INSERT, UPDATE ON tickets, messages, events, outbox,
     source_state, reminders, remind_runs, acks_sent, escalations
     TO intake_daemon;
 GRANT SELECT ON purge_log, schema_version TO intake_daemon;
+-- 006: the daemon records a second copy and checks what was purged.
+GRANT SELECT, INSERT ON message_copies TO intake_daemon;
+GRANT SELECT ON purged TO intake_daemon;
 
 -- Staff: read everything the staff commands show ...
 GRANT SELECT ON tickets, messages, events, outbox, source_state, reminders,
-    remind_runs, acks_sent, escalations, purge_log, schema_version
-    TO intake_staff;
+    remind_runs, acks_sent, escalations, purge_log, schema_version,
+    message_copies TO intake_staff;
 -- ... and write the workflow actions (workflow.c): an event, the ticket's
 -- workflow columns, the answered time of messages, an alert a reclassify
 -- queues.  No DELETE anywhere: purge is intake_admin's.
