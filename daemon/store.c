@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "dedup.h"
@@ -319,14 +320,150 @@ perm_problem(const char *path, int write)
 		else if (d)
 			*d = '\0';
 		if (access(d ? dir : ".", W_OK | X_OK) == -1)
-			msg = xasprintf("%s: directory %s for uid %ld: the "
-			    "database's -wal/-shm files cannot be created "
-			    "(start intaked, which keeps them, or make the "
-			    "directory group-writable)", d ? dir : ".",
-			    strerror(errno), (long)getuid());
+			msg = xasprintf("%s: %s for uid %ld: the directory "
+			    "is not writable, so the database's -wal/-shm "
+			    "files cannot be created (start intaked, which "
+			    "keeps them, or make the directory group-writable)",
+			    d ? dir : ".", strerror(errno), (long)getuid());
 		free(dir);
 	}
 	return msg;
+}
+
+/* SQLite's lock bytes (os_unix.c, wal.c): the WAL write, checkpoint and
+ * recovery locks in -shm, and the database file's PENDING and RESERVED
+ * bytes (rollback journal, or WAL in exclusive locking mode).  Readers'
+ * locks (WAL read marks, SHARED) are left out: they do not block a
+ * writer. */
+#define SHM_WRITE_LOCK		120
+#define SHM_WRITE_LOCKS		3
+#define DB_PENDING_BYTE		0x40000000
+#define DB_WRITE_LOCKS		2
+
+/* In the child: the PID holding a lock on [start, start+len) of path, 0
+ * for none, -1 for one not owned by a process (an OFD lock). */
+static long
+probe_lock(const char *path, off_t start, off_t len)
+{
+	struct flock fl;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+		return 0;
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	fl.l_start = start;
+	fl.l_len = len;
+	if (fcntl(fd, F_GETLK, &fl) == -1 || fl.l_type == F_UNLCK)
+		fl.l_pid = 0;
+	else if (fl.l_pid <= 0)
+		fl.l_pid = -1;
+	close(fd);
+	return (long)fl.l_pid;
+}
+
+/*
+ * Who holds the write lock SQLite waited busy_timeout for: a PID, 0 when
+ * no lock can be seen, -1 when the holder has no PID (an OFD lock), or our
+ * own PID.  Asked from a child: closing a descriptor of the file here would
+ * drop every POSIX lock this process holds on it (another connection's,
+ * during a reload), and SQLite's own descriptors are out of reach.
+ */
+static long
+lock_holder(const char *path)
+{
+	char *shm = xasprintf("%s-shm", path);
+	long who = 0;
+	pid_t child;
+	int p[2], status;
+
+	if (pipe2(p, O_CLOEXEC) == -1) {
+		free(shm);
+		return 0;
+	}
+	child = fork();
+	if (child == 0) {
+		/* only async-signal-safe calls: the daemon has threads */
+		close(p[0]);
+		who = probe_lock(shm, SHM_WRITE_LOCK, SHM_WRITE_LOCKS);
+		if (who == 0)
+			who = probe_lock(path, DB_PENDING_BYTE, DB_WRITE_LOCKS);
+		(void)!write(p[1], &who, sizeof(who));
+		_exit(0);
+	}
+	close(p[1]);
+	if (child > 0) {
+		if (read(p[0], &who, sizeof(who)) != (ssize_t)sizeof(who))
+			who = 0;
+		while (waitpid(child, &status, 0) == -1 && errno == EINTR)
+			;
+	}
+	close(p[0]);
+	free(shm);
+	return who;
+}
+
+/* The name of process pid from /proc, or "" (hidden, or gone). */
+static void
+process_name(long pid, char *out, size_t len)
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	out[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return;
+	n = read(fd, out, len - 1);
+	close(fd);
+	if (n <= 0) {
+		out[0] = '\0';
+		return;
+	}
+	out[n] = '\0';
+	out[strcspn(out, "\n")] = '\0';
+	for (n = 0; out[n]; n++)
+		if ((unsigned char)out[n] < 0x20 || (unsigned char)out[n] >= 0x7f)
+			out[n] = '?';
+}
+
+/*
+ * Replace *err after SQLite gave up waiting for the lock ("migrating:
+ * database is locked" read like a migration in progress): say that the
+ * database is locked, by whom where the kernel can tell, for how long we
+ * waited.  The caller has closed its connection (a probe must not see our
+ * own lock).
+ */
+static void
+explain_locked(const char *path, int busy_timeout_ms, char **err)
+{
+	char who[96], name[32];
+	long pid = lock_holder(path);
+
+	if (pid > 0 && pid == (long)getpid())
+		snprintf(who, sizeof(who), "this process (PID %ld) holds it on "
+		    "another connection", pid);
+	else if (pid > 0) {
+		process_name(pid, name, sizeof(name));
+		snprintf(who, sizeof(who), "held by another process: PID %ld%s%s%s",
+		    pid, *name ? " (" : "", name, *name ? ")" : "");
+	} else
+		snprintf(who, sizeof(who), "held by another process%s", pid < 0 ?
+		    " (an open-file-description lock: no PID)" : "");
+	free(*err);
+	*err = xasprintf("%s: the database is locked: its write lock is %s, "
+	    "still after busy_timeout_ms (%d ms); nothing was written",
+	    path, who, busy_timeout_ms);
+}
+
+/* SQLite gave up on a lock (SQLITE_BUSY, or the migration's BEGIN
+ * IMMEDIATE that said so). */
+static int
+busy_error(sqlite3 *db)
+{
+	return (sqlite3_errcode(db) & 0xff) == SQLITE_BUSY;
 }
 
 /* Replace *err by the permissions problem behind a failed open, if any
@@ -427,18 +564,25 @@ store_open(const char *path, const char *group, int busy_timeout_ms,
 	}
 	rc = configure(st->db, busy_timeout_ms);
 	if (rc != SQLITE_OK) {
+		int busy = busy_error(st->db);
+
 		*err = db_error(st->db, path);
 		sqlite3_close(st->db);
 		free(st);
+		if (busy)
+			explain_locked(path, busy_timeout_ms, err);
 		return classify_open(store_classify(rc), path, 1, err);
 	}
 	if ((rc = migrate(st->db, err)) != STORE_OK) {
 		char *e = *err;
+		int busy = rc == STORE_TEMP && busy_error(st->db);
 
 		*err = xasprintf("%s: %s", path, e);
 		free(e);
 		sqlite3_close(st->db);
 		free(st);
+		if (busy)
+			explain_locked(path, busy_timeout_ms, err);
 		return rc == STORE_NEWER ? rc : classify_open(rc, path, 1, err);
 	}
 	*out = st;
