@@ -10,7 +10,7 @@ CC      ?= cc
 # A build directory may carry its own flags (check-asan writes them), so a
 # later `make BUILD=build-asan ...` (e.g. from the install test) keeps them.
 -include $(BUILD)/flags.mk
-PKGS    := libetpan libcurl sqlite3 libconfig jansson libsystemd gnutls libpcre2-8 libseccomp
+PKGS    := libetpan libcurl sqlite3 libconfig jansson libsystemd gnutls libpcre2-8 libseccomp libical
 
 # Debian's libetpan.pc carries a dpkg -specs= flag that silently links a
 # non-PIE executable: drop it, and force PIE ourselves.
