@@ -681,8 +681,10 @@ deliver_row(const struct config *cfg, const struct outbox_row *r, char **err)
 			snprintf(key, sizeof(key), "%s", jstr(p, "key"));
 		else
 			snprintf(key, sizeof(key), "intake-outbox-%lld", r->id);
-		rc = notify_post_json(cfg, cfg->alerts_webhook, r->payload, key,
-		    err);
+		/* An on-call person's own webhook (escalate.c) names its url;
+		 * it was taken from the configuration when queued. */
+		rc = notify_post_json(cfg, *jstr(p, "url") ? jstr(p, "url") :
+		    cfg->alerts_webhook, r->payload, key, err);
 	} else if (strcmp(r->channel, "email") == 0)
 		rc = deliver_email(cfg, r, p, err);
 	else {
