@@ -44,6 +44,7 @@ static const struct command commands[] = {
 	{ "search", cmd_search, "tickets whose messages or notes hold words" },
 	{ "changes", cmd_changes, "the shift handover: what happened, by ticket" },
 	{ "attachment", cmd_attachment, "save a ticket's attachments to files" },
+	{ "oncall", cmd_oncall, "who is on call now and the next shifts" },
 };
 
 static int

@@ -76,5 +76,6 @@ int	 cmd_purge(int, char **);	/* cmd_purge.c */
 int	 cmd_search(int, char **);	/* cmd_search.c */
 int	 cmd_changes(int, char **);	/* cmd_changes.c */
 int	 cmd_attachment(int, char **);	/* cmd_attachment.c */
+int	 cmd_oncall(int, char **);	/* cmd_oncall.c */
 
 #endif
