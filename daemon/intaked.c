@@ -484,7 +484,7 @@ static void
 check_rota_gaps(struct service *sv, time_t now)
 {
 	sqlite3_stmt *s;
-	time_t from = now, to = now + GAP_DAYS * 86400, gs, ge;
+	time_t from, to = now + GAP_DAYS * 86400, gs, ge;
 	char a[40], b[40], day[16], *problem;
 	struct tm tm;
 	int n = 0;
@@ -493,9 +493,17 @@ check_rota_gaps(struct service *sv, time_t now)
 		return;
 	localtime_r(&now, &tm);
 	strftime(day, sizeof(day), "%Y-%m-%d", &tm);
+	/* From a fixed instant of the day (midnight a week ago), so a gap
+	 * under way keeps its start, and its key, all day. */
+	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+	tm.tm_mday -= GAP_DAYS;
+	tm.tm_isdst = -1;
+	from = mktime(&tm);
 	while (n++ < GAP_MAX && from < to &&
 	    rota_gap(sv->rota, from, to, &gs, &ge) == 1) {
 		from = ge;
+		if (ge <= now)
+			continue;	/* past */
 		if (sqlite3_prepare_v2(store_db(sv->store), "INSERT OR IGNORE "
 		    "INTO oncall_gaps (gap_start, gap_end, day, alerted_at) "
 		    "VALUES (?, ?, ?, ?)", -1, &s, NULL) != SQLITE_OK)
