@@ -187,7 +187,7 @@ install: all
 	install -m 0755 $(BUILD)/intake $(DESTDIR)$(PREFIX)/bin/intake
 	install -m 0755 $(BUILD)/intaked $(DESTDIR)$(PREFIX)/sbin/intaked
 	for m in doc/*.[158]; do s=$${m##*.}; install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$s/; done
-	install -m 0644 conf/intake.conf conf/triage.conf conf/triage.model conf/intake.cron $(DESTDIR)$(PREFIX)/share/doc/intake/examples/
+	install -m 0644 conf/intake.conf conf/triage.conf conf/triage.model conf/intake.cron conf/oncall.ics $(DESTDIR)$(PREFIX)/share/doc/intake/examples/
 	install -m 0644 doc/sla.md doc/interfaces.md README.md $(DESTDIR)$(PREFIX)/share/doc/intake/
 	test -e $(DESTDIR)$(SYSCONFDIR)/intake/triage.conf || install -m 0644 conf/triage.conf $(DESTDIR)$(SYSCONFDIR)/intake/triage.conf
 	test -e $(DESTDIR)$(SYSCONFDIR)/intake/triage.model || install -m 0644 conf/triage.model $(DESTDIR)$(SYSCONFDIR)/intake/triage.model

@@ -198,25 +198,6 @@ record_step(struct store *st, const struct pending *p, size_t step, long seq,
 	return rc == SQLITE_DONE ? STORE_OK : store_classify(rc);
 }
 
-/* The step's mail: one row for every recipient. */
-static int
-queue_mail(struct store *st, const struct config *cfg, json_t *pl, json_t *to,
-    const struct pending *p, size_t step, long seq, time_t now)
-{
-	char *text;
-	int rc;
-
-	(void)cfg;
-	(void)step;
-	(void)seq;
-	text = json_dumps(pl, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	(void)to;
-	rc = text ? outbox_queue(st, "alert", "email", p->ticket, text, now) :
-	    STORE_ERR;
-	free(text);
-	return rc;
-}
-
 /* One step: escalations row, outbox rows, event; one transaction. */
 static int
 take_step(struct store *st, const struct config *cfg, const struct rota *rota,
@@ -272,7 +253,7 @@ take_step(struct store *st, const struct config *cfg, const struct rota *rota,
 	if (rc == STORE_OK)
 		rc = queue_person_hooks(st, pl, oncall, p->ticket, now);
 	if (rc == STORE_OK && json_array_size(to) > 0)
-		rc = queue_mail(st, cfg, pl, to, p, step, seq, now);
+		rc = outbox_queue(st, "alert", "email", p->ticket, text, now);
 	ev = json_pack("{s:s,s:i,s:i,s:I,s:O,s:O,s:b}", "step", step_name(es),
 	    "index", (int)step, "repeat", (int)seq, "message",
 	    (json_int_t)p->message, "notify", to, "oncall", names,

@@ -4,19 +4,10 @@
 -- the first day it is within 7 days, so neither a restart nor a cron
 -- `intaked --once` run repeats it the same day.  gap_end is as told then
 -- (the end of the 7 days when the gap runs on).
--- mail_acks: the alert tokens used to acknowledge by mail (notify.c puts
--- one per recipient in each alert's subject): a token acknowledges once;
--- a replay finds its row and is ignored.
 CREATE TABLE IF NOT EXISTS oncall_gaps (
 	gap_start	INTEGER NOT NULL,
 	gap_end		INTEGER NOT NULL,
 	day		TEXT NOT NULL,
 	alerted_at	INTEGER NOT NULL,
 	PRIMARY KEY (gap_start, day)
-);
-CREATE TABLE IF NOT EXISTS mail_acks (
-	token		TEXT PRIMARY KEY,
-	ticket_id	INTEGER NOT NULL,
-	actor		TEXT NOT NULL,
-	used_at		INTEGER NOT NULL
 );
