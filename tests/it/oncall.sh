@@ -141,4 +141,27 @@ grep -q "$tmp/oncall.ics:2: SUMMARY 'nobody-we-know' names nobody in oncall.peop
 once 13:20
 [ -n "$(mailwith 'HEALTH source oncall: rota refused')" ] || fail "no health alert for a refused rota"
 ok
+
+# 5. SIGHUP with a broken rota: the last good one stays, a health alert.
+cp "$tmp/good.ics" "$tmp/oncall.ics"
+INTAKE_NOW=$(at 13:30) "$INTAKED" --no-sandbox $C 2>>"$tmp/daemon.log" &
+D=$!
+pids="$pids $D"
+i=0
+until grep -q 'started' "$tmp/daemon.log" 2>/dev/null; do
+	i=$((i + 1)); [ $i -gt 300 ] && fail "daemon did not start: $(tail -n 3 "$tmp/daemon.log")"
+	sleep 0.1
+done
+sed -i 's/^RRULE:FREQ=WEEKLY;BYDAY=FR,SA$/RRULE:FREQ=FORTNIGHTLY/' "$tmp/oncall.ics"
+kill -HUP "$D"
+i=0
+until [ -n "$(mailwith 'keeping the last good rota')" ]; do
+	i=$((i + 1)); [ $i -gt 300 ] && fail "no health alert on reload: $(tail -n 5 "$tmp/daemon.log")"
+	sleep 0.1
+done
+grep -q "oncall.rota refused: keeping the last good rota" "$tmp/daemon.log" || fail "reload log"
+grep -q "configuration reloaded" "$tmp/daemon.log" || fail "the rest of the configuration was not reloaded"
+kill -TERM "$D"; wait "$D" 2>/dev/null
+stop "$D"
+ok
 echo "$passed passed, 0 failed"
