@@ -571,7 +571,6 @@ rota_parse(const char *buf, size_t len, const char *file, const char *zone,
 		goto fail;
 	}
 	if (memchr(buf, '\0', len) != NULL) {
-		p.text = "";
 		perr(&p, 1, "holds a NUL byte: not an iCalendar text file");
 		goto fail;
 	}
@@ -624,8 +623,7 @@ rota_parse(const char *buf, size_t len, const char *file, const char *zone,
 fail:
 	*err = buf_steal(&p.err);
 	free(p.vevent_line);
-	if (p.text && *p.text)
-		free((char *)p.text);
+	free((char *)p.text);
 	if (r->cal == NULL && p.cal)
 		icalcomponent_free(p.cal);
 	rota_free(r);
