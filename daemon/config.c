@@ -808,12 +808,13 @@ load_person(struct cfgctx *c, const config_setting_t *g,
 		    p->name ? p->name : "?");
 }
 
-/* oncall = { rota = "FILE.ics"; people = ( { name; email; webhook; } ); }.
- * The rota itself is read by rota.c. */
+/* oncall = { rota = "FILE.ics"; people = ( { name; email; webhook; } );
+ * reply_to = "ADDRESS"; }.  The rota itself is read by rota.c. */
 static void
 load_oncall(struct cfgctx *c, const config_setting_t *g, struct config *cfg)
 {
-	static const char *const keys[] = { "rota", "people", NULL };
+	static const char *const keys[] = { "rota", "people", "reply_to",
+	    NULL };
 	const config_setting_t *s;
 	int i, n;
 	size_t j, k;
@@ -828,6 +829,11 @@ load_oncall(struct cfgctx *c, const config_setting_t *g, struct config *cfg)
 	resolve_path(c, &cfg->oncall_rota);
 	if (s)
 		cfg->oncall_rota_line = (int)config_setting_source_line(s);
+	get_string(c, g, "reply_to", &cfg->oncall_reply_to);
+	if (cfg->oncall_reply_to && (!notify_header_ok(cfg->oncall_reply_to) ||
+	    strchr(cfg->oncall_reply_to, '@') == NULL))
+		cfg_error(c, member(g, "reply_to"), "oncall.reply_to is not an "
+		    "address");
 	if ((s = member(g, "people")) == NULL)
 		return;
 	if (!config_setting_is_list(s)) {
@@ -1117,6 +1123,7 @@ config_free(struct config *cfg)
 		free(cfg->oncall_people[i].webhook);
 	}
 	free(cfg->oncall_people);
+	free(cfg->oncall_reply_to);
 	memset(cfg, 0, sizeof(*cfg));
 }
 

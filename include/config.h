@@ -152,6 +152,7 @@ struct config {
 	int		 oncall_rota_line;	/* where it was set */
 	struct oncall_person *oncall_people;
 	size_t		 oncall_npeople;
+	char		*oncall_reply_to;	/* ack by mail; NULL: off */
 
 	/* acknowledgements to senders (off by default) */
 	int		 ack_enabled;

@@ -11,3 +11,12 @@ CREATE TABLE IF NOT EXISTS oncall_gaps (
 	alerted_at	INTEGER NOT NULL,
 	PRIMARY KEY (gap_start, day)
 );
+-- mail_acks: the tokens of escalation mails used to acknowledge by mail
+-- (oncall.reply_to; tag.h): a token acknowledges once, a replay finds its
+-- row and is ignored.
+CREATE TABLE IF NOT EXISTS mail_acks (
+	token		TEXT PRIMARY KEY,
+	ticket_id	INTEGER NOT NULL,
+	actor		TEXT NOT NULL,
+	used_at		INTEGER NOT NULL
+);

@@ -51,7 +51,7 @@ static const char *const keys[] = {
 	"smtp.user", "smtp.password_file", "smtp.from", "smtp.ca_file",
 	"remind.at", "remind.lead_minutes", "remind.to", "remind.webhook",
 	"ack.enabled", "ack.from", "retention.closed_days", "escalation",
-	"oncall.rota", "oncall.people",
+	"oncall.rota", "oncall.people", "oncall.reply_to",
 };
 
 START_TEST(test_every_key_documented)
