@@ -10,7 +10,7 @@ CC      ?= cc
 # A build directory may carry its own flags (check-asan writes them), so a
 # later `make BUILD=build-asan ...` (e.g. from the install test) keeps them.
 -include $(BUILD)/flags.mk
-PKGS    := libetpan libcurl sqlite3 libconfig jansson libsystemd gnutls libpcre2-8 libseccomp libmicrohttpd
+PKGS    := libetpan libcurl sqlite3 libconfig jansson libsystemd gnutls libpcre2-8 libseccomp libmicrohttpd libical
 # libpq (PostgreSQL) is linked into `intake` only, for `intake db`
 # (daemon/cmd_db.c): intaked does not load it until the store has a
 # PostgreSQL driver (issue 18).
@@ -204,7 +204,7 @@ install: all
 	install -m 0755 $(BUILD)/intake $(DESTDIR)$(PREFIX)/bin/intake
 	install -m 0755 $(BUILD)/intaked $(DESTDIR)$(PREFIX)/sbin/intaked
 	for m in doc/*.[158]; do s=$${m##*.}; install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$s/; done
-	install -m 0644 conf/intake.conf conf/triage.conf conf/triage.model conf/intake.cron $(DESTDIR)$(PREFIX)/share/doc/intake/examples/
+	install -m 0644 conf/intake.conf conf/triage.conf conf/triage.model conf/intake.cron conf/oncall.ics $(DESTDIR)$(PREFIX)/share/doc/intake/examples/
 	install -m 0644 doc/sla.md doc/interfaces.md doc/reverse-proxy.md README.md $(DESTDIR)$(PREFIX)/share/doc/intake/
 	test -e $(DESTDIR)$(SYSCONFDIR)/intake/triage.conf || install -m 0644 conf/triage.conf $(DESTDIR)$(SYSCONFDIR)/intake/triage.conf
 	test -e $(DESTDIR)$(SYSCONFDIR)/intake/triage.model || install -m 0644 conf/triage.model $(DESTDIR)$(SYSCONFDIR)/intake/triage.model

@@ -867,6 +867,83 @@ load_escalation(struct cfgctx *c, const config_setting_t *s,
 }
 
 static void
+load_person(struct cfgctx *c, const config_setting_t *g,
+    struct oncall_person *p)
+{
+	static const char *const keys[] = { "name", "email", "webhook", NULL };
+
+	if (open_group(c, g, keys) == -1)
+		return;
+	get_string(c, g, "name", &p->name);
+	get_string(c, g, "email", &p->email);
+	get_string(c, g, "webhook", &p->webhook);
+	if (p->name == NULL || *p->name == '\0')
+		cfg_error(c, g, "oncall.people: a person needs a name");
+	if (p->email == NULL && p->webhook == NULL)
+		cfg_error(c, g, "oncall.people: '%s' needs an email or a "
+		    "webhook", p->name ? p->name : "?");
+	if (p->email && (!notify_header_ok(p->email) ||
+	    strchr(p->email, '@') == NULL))
+		cfg_error(c, member(g, "email"), "oncall.people: '%s': email "
+		    "is not an address", p->name ? p->name : "?");
+	if (p->webhook && strncmp(p->webhook, "https://", 8) != 0 &&
+	    (strncmp(p->webhook, "http://", 7) != 0 ||
+	    !notify_url_is_loopback(p->webhook)))
+		cfg_error(c, member(g, "webhook"), "oncall.people: '%s': "
+		    "webhook must be https:// (plain http only to loopback)",
+		    p->name ? p->name : "?");
+}
+
+/* oncall = { rota = "FILE.ics"; people = ( { name; email; webhook; } );
+ * reply_to = "ADDRESS"; }.  The rota itself is read by rota.c. */
+static void
+load_oncall(struct cfgctx *c, const config_setting_t *g, struct config *cfg)
+{
+	static const char *const keys[] = { "rota", "people", "reply_to",
+	    NULL };
+	const config_setting_t *s;
+	int i, n;
+	size_t j, k;
+
+	if (open_group(c, g, keys) == -1)
+		return;
+	s = get_string(c, g, "rota", &cfg->oncall_rota);
+	if (cfg->oncall_rota && *cfg->oncall_rota == '\0') {
+		free(cfg->oncall_rota);
+		cfg->oncall_rota = NULL;
+	}
+	resolve_path(c, &cfg->oncall_rota);
+	if (s)
+		cfg->oncall_rota_line = (int)config_setting_source_line(s);
+	get_string(c, g, "reply_to", &cfg->oncall_reply_to);
+	if (cfg->oncall_reply_to && (!notify_header_ok(cfg->oncall_reply_to) ||
+	    strchr(cfg->oncall_reply_to, '@') == NULL))
+		cfg_error(c, member(g, "reply_to"), "oncall.reply_to is not an "
+		    "address");
+	if ((s = member(g, "people")) == NULL)
+		return;
+	if (!config_setting_is_list(s)) {
+		type_error(c, s, "a list of groups ( { name = ...; email = "
+		    "...; }, ... )");
+		return;
+	}
+	n = config_setting_length(s);
+	cfg->oncall_people = xcalloc((size_t)n + 1, sizeof(*cfg->oncall_people));
+	for (i = 0; i < n; i++)
+		load_person(c, config_setting_get_elem(s, (unsigned)i),
+		    &cfg->oncall_people[cfg->oncall_npeople++]);
+	for (j = 0; j < cfg->oncall_npeople; j++)
+		for (k = j + 1; k < cfg->oncall_npeople; k++)
+			if (cfg->oncall_people[j].name &&
+			    cfg->oncall_people[k].name &&
+			    strcasecmp(cfg->oncall_people[j].name,
+			    cfg->oncall_people[k].name) == 0)
+				cfg_error(c, config_setting_get_elem(s,
+				    (unsigned)k), "oncall.people: '%s' listed "
+				    "twice", cfg->oncall_people[k].name);
+}
+
+static void
 load_smtp(struct cfgctx *c, const config_setting_t *g, struct config *cfg)
 {
 	static const char *const keys[] = { "url", "user", "password_file",
@@ -982,7 +1059,7 @@ load_root(struct cfgctx *c, const config_setting_t *root, struct config *cfg)
 	    "timezone", "business_hours", "holidays", "sla", "sources",
 	    "limits", "triage", "alerts", "smtp", "remind", "ack", "retention",
 	    "log_level", "busy_timeout_ms", "allow_fixed_zone", "escalation",
-	    "listen", "conversation_hours", NULL };
+	    "listen", "conversation_hours", "oncall", NULL };
 	const config_setting_t *s;
 	char *zone;
 
@@ -1022,6 +1099,7 @@ load_root(struct cfgctx *c, const config_setting_t *root, struct config *cfg)
 	load_smtp(c, member(root, "smtp"), cfg);
 	load_remind(c, member(root, "remind"), cfg);
 	load_escalation(c, member(root, "escalation"), cfg);
+	load_oncall(c, member(root, "oncall"), cfg);
 	load_misc_group(c, root, cfg);
 	load_log_level(c, root, cfg);
 	get_intv(c, root, "busy_timeout_ms", 0, 3600000, &cfg->busy_timeout_ms);
@@ -1147,6 +1225,14 @@ config_free(struct config *cfg)
 	free(cfg->ack_from);
 	free(cfg->listen_address);
 	free_escalation(cfg);
+	free(cfg->oncall_rota);
+	for (i = 0; i < cfg->oncall_npeople; i++) {
+		free(cfg->oncall_people[i].name);
+		free(cfg->oncall_people[i].email);
+		free(cfg->oncall_people[i].webhook);
+	}
+	free(cfg->oncall_people);
+	free(cfg->oncall_reply_to);
 	memset(cfg, 0, sizeof(*cfg));
 }
 

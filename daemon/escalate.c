@@ -8,12 +8,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <jansson.h>
 
 #include "escalate.h"
 #include "log.h"
+#include "notify.h"
 #include "outbox.h"
+#include "rota.h"
+#include "tag.h"
 #include "util.h"
 
 struct pending {
@@ -54,35 +58,103 @@ step_name(const struct escalation_step *st)
 	}
 }
 
-/* The addresses a step pages: its own list, "oncall" (alerts.to), the
- * "escalation" targets (every list the steps give, else alerts.to). */
+static void
+add_addr(json_t *a, const char *addr)
+{
+	size_t i;
+
+	for (i = 0; i < json_array_size(a); i++)
+		if (strcasecmp(json_string_value(json_array_get(a, i)), addr) == 0)
+			return;
+	json_array_append_new(a, json_string(addr));
+}
+
+static void
+add_fallback(json_t *a, const struct config *cfg)
+{
+	size_t k;
+
+	for (k = 0; k < cfg->alerts_nto; k++)
+		add_addr(a, cfg->alerts_to[k]);
+}
+
+/*
+ * The addresses a step pages: its own list; "oncall": everyone the rota
+ * has on shift at now (rota.h), else (no rota, a gap) alerts.to; the
+ * "escalation" targets (every list the steps give, else alerts.to).  The
+ * people on call go to *oncall ({name, email, webhook}), and *fallback
+ * is set when "oncall" found nobody in the rota.
+ */
 static json_t *
-step_recipients(const struct config *cfg, const struct escalation_step *st)
+step_recipients(const struct config *cfg, const struct rota *rota,
+    const struct escalation_step *st, time_t now, json_t *oncall,
+    int *fallback)
 {
 	json_t *a = json_array();
-	size_t i, k, n = 0;
+	struct rota_shift *v;
+	size_t i, k, n = 0, non;
 
+	*fallback = 0;
 	for (k = 0; k < st->nto; k++)
-		json_array_append_new(a, json_string(st->to[k]));
+		add_addr(a, st->to[k]);
 	if (st->notify & ESC_NOTIFY_ESCALATION) {
 		for (i = 0; i < cfg->nescalation; i++)
 			for (k = 0; k < cfg->escalation[i].nto; k++, n++)
-				json_array_append_new(a, json_string(
-				    cfg->escalation[i].to[k]));
+				add_addr(a, cfg->escalation[i].to[k]);
+		if (n == 0)
+			add_fallback(a, cfg);
 	}
-	if ((st->notify & ESC_NOTIFY_ONCALL) ||
-	    ((st->notify & ESC_NOTIFY_ESCALATION) && n == 0))
-		for (k = 0; k < cfg->alerts_nto; k++)
-			json_array_append_new(a, json_string(cfg->alerts_to[k]));
-	/* One page per person, whatever the lists say. */
-	for (i = 0; i < json_array_size(a); i++)
-		for (k = i + 1; k < json_array_size(a); )
-			if (strcasecmp(json_string_value(json_array_get(a, i)),
-			    json_string_value(json_array_get(a, k))) == 0)
-				json_array_remove(a, k);
-			else
-				k++;
+	if (st->notify & ESC_NOTIFY_ONCALL) {
+		non = rota ? rota_on_call(rota, now, &v) : 0;
+		for (i = 0; i < non; i++) {
+			if (v[i].email)
+				add_addr(a, v[i].email);
+			json_array_append_new(oncall, json_pack("{s:s,s:s?,s:s?}",
+			    "name", v[i].name, "email", v[i].email, "webhook",
+			    v[i].webhook));
+		}
+		if (non == 0) {
+			*fallback = rota != NULL;
+			add_fallback(a, cfg);
+		}
+		if (non)
+			free(v);
+	}
 	return a;
+}
+
+/* The on-call people's own webhooks: one row each, the payload with
+ * "url" (notify.c posts there instead of alerts.webhook). */
+static int
+queue_person_hooks(struct store *st, json_t *pl, json_t *oncall,
+    long long ticket, time_t now)
+{
+	const char *url;
+	json_t *p;
+	char *text;
+	size_t i;
+	int rc = STORE_OK;
+
+	for (i = 0; i < json_array_size(oncall) && rc == STORE_OK; i++) {
+		url = json_string_value(json_object_get(json_array_get(oncall,
+		    i), "webhook"));
+		if (url == NULL)
+			continue;
+		p = json_deep_copy(pl);
+		json_object_set_new(p, "url", json_string(url));
+		json_object_set_new(p, "person", json_string(json_string_value(
+		    json_object_get(json_array_get(oncall, i), "name"))));
+		/* its own idempotency key: one page per person */
+		json_object_set_new(p, "key", json_sprintf("%s-%s",
+		    json_string_value(json_object_get(pl, "key")),
+		    json_string_value(json_object_get(p, "person"))));
+		text = json_dumps(p, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		rc = text ? outbox_queue(st, "alert", "webhook", ticket, text,
+		    now) : STORE_ERR;
+		free(text);
+		json_decref(p);
+	}
+	return rc;
 }
 
 /* 1 when (ticket, message, step, seq) is recorded; <0 on error. */
@@ -128,15 +200,49 @@ record_step(struct store *st, const struct pending *p, size_t step, long seq,
 	return rc == SQLITE_DONE ? STORE_OK : store_classify(rc);
 }
 
+/* Acknowledging by mail (oncall.reply_to): one mail a recipient, each
+ * with its own token (tag.h) and the Reply-To. */
+static int
+queue_ack_mails(struct store *st, const struct config *cfg, json_t *pl,
+    json_t *to, const struct pending *p, size_t step, long seq, time_t now)
+{
+	char token[TAG_ACK_MAX], *addr, *text;
+	const char *rcpt;
+	json_t *one;
+	size_t i;
+	int rc = STORE_OK;
+
+	for (i = 0; i < json_array_size(to) && rc == STORE_OK; i++) {
+		rcpt = json_string_value(json_array_get(to, i));
+		one = json_deep_copy(pl);
+		json_object_set_new(one, "notify", json_pack("[s]", rcpt));
+		addr = notify_addr_spec(rcpt);
+		if (addr && tag_ack_token(cfg, p->ticket, p->message,
+		    (long)step, seq, addr, token, sizeof(token)) == 0) {
+			json_object_set_new(one, "ack_token", json_string(token));
+			json_object_set_new(one, "reply_to",
+			    json_string(cfg->oncall_reply_to));
+		}
+		free(addr);
+		text = json_dumps(one, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		rc = text ? outbox_queue(st, "alert", "email", p->ticket, text,
+		    now) : STORE_ERR;
+		free(text);
+		json_decref(one);
+	}
+	return rc;
+}
+
 /* One step: escalations row, outbox rows, event; one transaction. */
 static int
-take_step(struct store *st, const struct config *cfg, const struct pending *p,
-    size_t step, long seq, time_t now)
+take_step(struct store *st, const struct config *cfg, const struct rota *rota,
+    const struct pending *p, size_t step, long seq, time_t now)
 {
 	const struct escalation_step *es = &cfg->escalation[step];
-	json_t *pl, *to, *ev;
+	json_t *pl, *to, *ev, *oncall, *names;
 	char name[96], key[128], *text, *evtext;
-	int rc, taken;
+	int rc, taken, fallback;
+	size_t i;
 
 	if ((rc = store_begin(st)) != STORE_OK)
 		return rc;
@@ -161,19 +267,34 @@ take_step(struct store *st, const struct config *cfg, const struct pending *p,
 		store_rollback(st);
 		return rc != STORE_OK ? rc : STORE_ERR;
 	}
-	to = step_recipients(cfg, es);
+	oncall = json_array();
+	to = step_recipients(cfg, rota, es, now, oncall, &fallback);
+	names = json_array();
+	for (i = 0; i < json_array_size(oncall); i++)
+		json_array_append(names, json_object_get(json_array_get(oncall,
+		    i), "name"));
 	json_object_set_new(pl, "step", json_string(name));
 	json_object_set_new(pl, "notify", json_incref(to));
 	json_object_set_new(pl, "key", json_string(key));
+	if (es->notify & ESC_NOTIFY_ONCALL) {
+		json_object_set(pl, "oncall", names);
+		if (fallback)
+			json_object_set_new(pl, "oncall_gap", json_true());
+	}
 	text = json_dumps(pl, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	rc = text ? STORE_OK : STORE_ERR;
 	if (rc == STORE_OK && cfg->alerts_webhook)
 		rc = outbox_queue(st, "alert", "webhook", p->ticket, text, now);
+	if (rc == STORE_OK)
+		rc = queue_person_hooks(st, pl, oncall, p->ticket, now);
 	if (rc == STORE_OK && json_array_size(to) > 0)
-		rc = outbox_queue(st, "alert", "email", p->ticket, text, now);
-	ev = json_pack("{s:s,s:i,s:i,s:I,s:O}", "step", step_name(es),
+		rc = cfg->oncall_reply_to ? queue_ack_mails(st, cfg, pl, to, p,
+		    step, seq, now) : outbox_queue(st, "alert", "email",
+		    p->ticket, text, now);
+	ev = json_pack("{s:s,s:i,s:i,s:I,s:O,s:O,s:b}", "step", step_name(es),
 	    "index", (int)step, "repeat", (int)seq, "message",
-	    (json_int_t)p->message, "notify", to);
+	    (json_int_t)p->message, "notify", to, "oncall", names,
+	    "oncall_gap", fallback);
 	evtext = json_dumps(ev, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	if (rc == STORE_OK)
 		rc = store_event(st, p->ticket, (long long)now, "intaked",
@@ -182,6 +303,8 @@ take_step(struct store *st, const struct config *cfg, const struct pending *p,
 	json_decref(ev);
 	free(text);
 	json_decref(to);
+	json_decref(names);
+	json_decref(oncall);
 	json_decref(pl);
 	if (rc != STORE_OK) {
 		store_rollback(st);
@@ -196,7 +319,7 @@ take_step(struct store *st, const struct config *cfg, const struct pending *p,
 /* The due steps of one ticket, in order. */
 static int
 escalate_ticket(struct store *st, const struct config *cfg,
-    const struct pending *p, time_t now)
+    const struct rota *rota, const struct pending *p, time_t now)
 {
 	const struct escalation_step *es;
 	time_t base;
@@ -219,7 +342,7 @@ escalate_ticket(struct store *st, const struct config *cfg,
 			return rc;
 		if (rc == 1)
 			continue;
-		if ((rc = take_step(st, cfg, p, i, seq, now)) < 0)
+		if ((rc = take_step(st, cfg, rota, p, i, seq, now)) < 0)
 			return rc;
 		n += rc;
 	}
@@ -235,7 +358,7 @@ anyone_to_page(const struct config *cfg)
 
 	if (cfg->nescalation == 0)
 		return 0;
-	if (cfg->alerts_webhook || cfg->alerts_nto)
+	if (cfg->alerts_webhook || cfg->alerts_nto || cfg->oncall_npeople)
 		return 1;
 	for (i = 0; i < cfg->nescalation; i++)
 		if (cfg->escalation[i].nto)
@@ -244,7 +367,8 @@ anyone_to_page(const struct config *cfg)
 }
 
 int
-escalate_run(struct store *st, const struct config *cfg, time_t now)
+escalate_run(struct store *st, const struct config *cfg,
+    const struct rota *rota, time_t now)
 {
 	sqlite3_stmt *s;
 	struct pending *v = NULL;
@@ -280,7 +404,7 @@ escalate_run(struct store *st, const struct config *cfg, time_t now)
 		return store_classify(rc);
 	}
 	for (i = 0; i < n; i++) {
-		if ((rc = escalate_ticket(st, cfg, &v[i], now)) < 0) {
+		if ((rc = escalate_ticket(st, cfg, rota, &v[i], now)) < 0) {
 			log_err("escalation: ticket %lld: %s", v[i].ticket,
 			    store_errmsg(st));
 			free(v);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <jansson.h>
 
@@ -16,10 +17,13 @@
 #include "dedup.h"
 #include "ingest.h"
 #include "log.h"
+#include "notify.h"
 #include "outbox.h"
+#include "remind.h"
 #include "sla.h"
 #include "tag.h"
 #include "util.h"
+#include "workflow.h"
 
 #define SUBJECT_MAX	300
 #define SENDER_MAX	300
@@ -841,6 +845,127 @@ note_claimed_time(struct ingest_ctx *ctx, long long message, time_t claimed)
 	return rc == SQLITE_DONE ? STORE_OK : store_classify(rc);
 }
 
+/* The first word of the reply's text ("ack"), and a name after it. */
+static int
+ack_words(const char *text, char *name, size_t len)
+{
+	const char *p = text ? text : "", *q;
+	size_t n;
+
+	*name = '\0';
+	while (isspace((unsigned char)*p))
+		p++;
+	if (strncasecmp(p, "ack", 3) != 0 || (p[3] && !isspace((unsigned char)
+	    p[3])))
+		return 0;
+	for (p += 3; *p == ' ' || *p == '\t'; p++)
+		;
+	for (q = p; isalnum((unsigned char)*q) || *q == '.' || *q == '_' ||
+	    *q == '-'; q++)
+		;
+	n = (size_t)(q - p);
+	if (n > 0 && n < len && (*q == '\0' || isspace((unsigned char)*q))) {
+		memcpy(name, p, n);
+		name[n] = '\0';
+	}
+	return 1;
+}
+
+/* Who acknowledges: "ack NAME", else the oncall.people entry of the
+ * sender's address, else the address. */
+static char *
+ack_actor(const struct config *cfg, const char *addr, const char *name)
+{
+	size_t i;
+	char *a;
+
+	if (*name)
+		return xasprintf("%s via mail", name);
+	for (i = 0; i < cfg->oncall_npeople; i++) {
+		if (cfg->oncall_people[i].email == NULL)
+			continue;
+		a = notify_addr_spec(cfg->oncall_people[i].email);
+		if (a && strcasecmp(a, addr) == 0) {
+			free(a);
+			return xasprintf("%s via mail", cfg->oncall_people[i].name);
+		}
+		free(a);
+	}
+	return xasprintf("%s via mail", addr);
+}
+
+/*
+ * Acknowledging by mail (oncall.reply_to): a reply carrying a token that
+ * verifies for its sender, whose first word is "ack", acknowledges the
+ * ticket and is not stored (*handled).  A token used before is ignored
+ * and the mail not stored either (the same person's second reply, or the
+ * same mail fetched again).  A token that does not verify for the sender
+ * is logged and the mail goes on as any other.  Nothing of the content is
+ * logged.
+ */
+static int
+ack_by_mail(struct ingest_ctx *ctx, const struct message *msg,
+    struct ingest_result *res, int *handled)
+{
+	char token[TAG_ACK_MAX], name[65], *actor;
+	sqlite3_stmt *s;
+	long long ticket;
+	int forged, rc;
+	time_t now = remind_now();
+
+	*handled = 0;
+	if (ctx->cfg->oncall_reply_to == NULL || msg->from_addr == NULL)
+		return STORE_OK;
+	ticket = tag_ack_find(ctx->cfg, msg->subject, msg->from_addr, token,
+	    sizeof(token), &forged);
+	if (ticket == 0) {
+		if (forged)
+			log_warning("ack by mail: a token that does not verify "
+			    "for its sender: handled as a message");
+		return STORE_OK;
+	}
+	if (!ack_words(msg->text, name, sizeof(name))) {
+		log_notice("ack by mail: ticket %lld: a reply not starting with "
+		    "\"ack\": handled as a message", ticket);
+		return STORE_OK;
+	}
+	if ((s = prepare(ctx, "INSERT OR IGNORE INTO mail_acks (token, "
+	    "ticket_id, actor, used_at) VALUES (?, ?, ?, ?)", &rc)) == NULL)
+		return rc;
+	actor = ack_actor(ctx->cfg, msg->from_addr, name);
+	sqlite3_bind_text(s, 1, token, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 2, ticket);
+	sqlite3_bind_text(s, 3, actor, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 4, (sqlite3_int64)now);
+	rc = sqlite3_step(s);
+	store_stmt_done(s);
+	if (rc != SQLITE_DONE) {
+		free(actor);
+		return store_classify(rc);
+	}
+	*handled = 1;
+	res->ticket = ticket;
+	res->duplicate = 1;	/* nothing stored */
+	if (sqlite3_changes(store_db(ctx->store)) == 0) {
+		log_warning("ack by mail: ticket %lld: token already used: "
+		    "ignored", ticket);
+		free(actor);
+		return STORE_OK;
+	}
+	rc = workflow_ack_in(ctx->store, ticket, actor, now);
+	if (rc == WF_OK || rc == WF_NOCHANGE || rc == WF_NOTFOUND) {
+		char *esc = str_escape(actor, 100);
+
+		log_notice("ack by mail: ticket %lld acknowledged by %s%s",
+		    ticket, esc, rc == WF_NOCHANGE ? " (already answered)" :
+		    rc == WF_NOTFOUND ? " (no such ticket)" : "");
+		free(esc);
+		rc = STORE_OK;
+	}
+	free(actor);
+	return rc;
+}
+
 /* key_checked: the caller already looked the source key up in this
  * transaction (and found nothing), so only the content lookup remains. */
 static int
@@ -853,7 +978,7 @@ ingest_parsed(struct ingest_ctx *ctx, const struct raw_input *raw,
 	struct dedup_info di;
 	long long ticket = 0, message = 0;
 	time_t now = time(NULL), claimed;
-	int rc, purged = 0;
+	int rc, purged = 0, handled;
 
 	dedup_info(raw->data, raw->len, &di);
 	rc = find_duplicate(ctx, raw->source, key_checked ? NULL :
@@ -881,6 +1006,8 @@ ingest_parsed(struct ingest_ctx *ctx, const struct raw_input *raw,
 		return STORE_OK;
 	}
 	claimed = received_not_future(raw, &fixed, now, &raw);
+	if ((rc = ack_by_mail(ctx, msg, res, &handled)) != STORE_OK || handled)
+		return rc;
 	decide(ctx, raw, msg, prepared, &d);
 	/* Automated mail never joins a conversation: an out-of-office reply
 	 * must not reopen or raise a ticket. */

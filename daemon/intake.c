@@ -45,6 +45,7 @@ static const struct command commands[] = {
 	{ "changes", cmd_changes, "the shift handover: what happened, by ticket" },
 	{ "attachment", cmd_attachment, "save a ticket's attachments to files" },
 	{ "db", cmd_db, "db copy: move the SQLite database to PostgreSQL" },
+	{ "oncall", cmd_oncall, "who is on call now and the next shifts" },
 };
 
 static int

@@ -33,6 +33,7 @@
 #include "outbox.h"
 #include "parsechild.h"
 #include "remind.h"
+#include "rota.h"
 #include "source.h"
 #include "store.h"
 #include "tag.h"
@@ -61,6 +62,8 @@ struct service {
 	struct parsechild *parser;	/* NULL: parse in process (--no-sandbox) */
 	struct listener	*listener;	/* the webhook listener, or NULL */
 	time_t		 heartbeat;	/* push sources' last, source_clock() */
+	struct rota	*rota;		/* NULL: "oncall" pages alerts.to */
+	char		*rota_err;	/* why oncall.rota was refused */
 };
 
 struct options {
@@ -199,6 +202,8 @@ service_free(struct service *sv)
 	free(sv->sources);
 	free(sv->parse_error_run);
 	parsechild_stop(sv->parser);
+	rota_free(sv->rota);
+	free(sv->rota_err);
 	store_close(sv->store);
 	lexicon_free(sv->lex);
 	calendar_free(sv->cal);
@@ -262,6 +267,21 @@ service_load(struct service *sv, const struct options *o, const char *path,
 	    sizeof(err)) != 0)
 		log_warning("triage model %s; triaging with the rules alone",
 		    err);
+	/* The rota: refused by --check-config; a running daemon pages
+	 * alerts.to (or keeps the last good rota, reload()) and says so. */
+	if (sv->cfg.oncall_rota &&
+	    (sv->rota = rota_load(&sv->cfg, &sv->rota_err)) == NULL) {
+		char *line, *save = NULL, *copy = xstrdup(sv->rota_err);
+
+		for (line = strtok_r(copy, "\n", &save); line;
+		    line = strtok_r(NULL, "\n", &save))
+			log_err("oncall.rota: %s", line);
+		free(copy);
+		if (o->check_only) {
+			service_free(sv);
+			return EX_CONFIG;
+		}
+	}
 	if (o->check_only)
 		return 0;
 	if (reuse)
@@ -465,13 +485,84 @@ check_stale(struct service *sv)
 	sqlite3_finalize(s);
 }
 
+/* A rota refused at start or reload: a health alert (the first line of
+ * the error: FILE:LINE and what). */
+static void
+rota_health(struct service *sv)
+{
+	char *first;
+
+	if (sv->rota_err == NULL)
+		return;
+	first = xstrndup(sv->rota_err, strcspn(sv->rota_err, "\n"));
+	queue_health(sv, "oncall", sv->rota ? "rota refused on reload: "
+	    "keeping the last good rota" : "rota refused: paging alerts.to",
+	    first);
+	free(first);
+}
+
+/*
+ * Gaps in the rota within the next 7 days: a health alert "nobody on call
+ * from A to B" for each, once per office day (oncall_gaps), so at start
+ * and daily until it is filled or past.  Checked each round; cheap.
+ */
+#define GAP_DAYS	7
+#define GAP_MAX		20
+static void
+check_rota_gaps(struct service *sv, time_t now)
+{
+	sqlite3_stmt *s;
+	time_t from, to = now + GAP_DAYS * 86400, gs, ge;
+	char a[40], b[40], day[16], *problem;
+	struct tm tm;
+	int n = 0;
+
+	if (sv->rota == NULL)
+		return;
+	localtime_r(&now, &tm);
+	strftime(day, sizeof(day), "%Y-%m-%d", &tm);
+	/* From a fixed instant of the day (midnight a week ago), so a gap
+	 * under way keeps its start, and its key, all day. */
+	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+	tm.tm_mday -= GAP_DAYS;
+	tm.tm_isdst = -1;
+	from = mktime(&tm);
+	while (n++ < GAP_MAX && from < to &&
+	    rota_gap(sv->rota, from, to, &gs, &ge) == 1) {
+		from = ge;
+		if (ge <= now)
+			continue;	/* past */
+		if (sqlite3_prepare_v2(store_db(sv->store), "INSERT OR IGNORE "
+		    "INTO oncall_gaps (gap_start, gap_end, day, alerted_at) "
+		    "VALUES (?, ?, ?, ?)", -1, &s, NULL) != SQLITE_OK)
+			return;
+		sqlite3_bind_int64(s, 1, (sqlite3_int64)gs);
+		sqlite3_bind_int64(s, 2, (sqlite3_int64)ge);
+		sqlite3_bind_text(s, 3, day, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 4, (sqlite3_int64)now);
+		if (sqlite3_step(s) != SQLITE_DONE ||
+		    sqlite3_changes(store_db(sv->store)) == 0) {
+			sqlite3_finalize(s);
+			continue;
+		}
+		sqlite3_finalize(s);
+		iso8601_local(gs, a, sizeof(a));
+		iso8601_local(ge, b, sizeof(b));
+		problem = xasprintf("nobody on call from %s to %s", a, b);
+		queue_health(sv, "oncall", problem, "escalations in this time "
+		    "page alerts.to; fill the gap in oncall.rota");
+		free(problem);
+	}
+}
+
 /* The escalation's steps due now (escalate.h), then the outbox, so a step
  * goes out in the same round.  INTAKE_NOW sets the escalation's clock in
  * tests only (remind_now()). */
 static void
 deliver_outbox(struct service *sv)
 {
-	if (escalate_run(sv->store, &sv->cfg, remind_now()) < 0)
+	check_rota_gaps(sv, remind_now());
+	if (escalate_run(sv->store, &sv->cfg, sv->rota, remind_now()) < 0)
 		log_warning("escalation: retrying next round");
 	notify_deliver_due(sv->store, &sv->cfg, time(NULL), OUTBOX_MAX);
 }
@@ -585,9 +676,15 @@ reload(struct service *sv, const struct options *o, const char *path)
 		push_heartbeat(sv);
 		return;
 	}
+	if (next.rota == NULL && next.rota_err && sv->rota) {
+		next.rota = sv->rota;
+		sv->rota = NULL;
+		log_err("oncall.rota refused: keeping the last good rota");
+	}
 	service_free(sv);
 	*sv = next;
 	push_heartbeat(sv);
+	rota_health(sv);
 	log_set_level(o->debug ? LOG_PRI_DEBUG : sv->cfg.log_level);
 	sd_notify(0, "READY=1\nSTATUS=configuration reloaded");
 	log_notice("configuration reloaded: %zu sources", sv->nsources);
@@ -684,6 +781,7 @@ main(int argc, char **argv)
 		free(tagerr);
 	}
 	log_set_level(o.debug ? LOG_PRI_DEBUG : sv.cfg.log_level);
+	rota_health(&sv);
 	log_notice("started: %zu sources, database %s", sv.nsources,
 	    sv.cfg.database);
 	rc = 0;

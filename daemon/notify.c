@@ -528,7 +528,11 @@ alert_mail_body(const struct outbox_row *r, json_t *p, char **subject)
 	reason = jstr(p, "reason");
 	step = jstr(p, "step");
 	fresh = strcmp(reason, "message") == 0 || strcmp(reason, "raised") == 0;
-	if (strncmp(step, "escalation", 10) == 0)
+	if (strncmp(step, "escalation", 10) == 0 && *jstr(p, "ack_token"))
+		*subject = xasprintf("%s URGENT %s: #%lld %s ticket%s not "
+		    "acknowledged [ack %s]", tag, step, ticket, type, flags,
+		    jstr(p, "ack_token"));
+	else if (strncmp(step, "escalation", 10) == 0)
 		*subject = xasprintf("%s URGENT %s: #%lld %s ticket%s not "
 		    "acknowledged", tag, step, ticket, type, flags);
 	else if (fresh)
@@ -554,6 +558,9 @@ alert_mail_body(const struct outbox_row *r, json_t *p, char **subject)
 		buf_addf(&b, "\nExcerpt:\n%s\n", json_string_value(ex));
 	buf_addf(&b, "\nAcknowledge: intake ack %lld --by NAME\n"
 	    "Read it:     intake show %lld\n", ticket, ticket);
+	if (*jstr(p, "ack_token"))
+		buf_addf(&b, "From a phone: reply to this mail with \"ack\" (or "
+		    "\"ack NAME\") as its first word.\n");
 	return buf_steal(&b);
 }
 
@@ -647,7 +654,13 @@ deliver_email(const struct config *cfg, const struct outbox_row *r, json_t *p,
 	if (notify_mail_head(&m, from, to, nto, subject, auto_sub, irt,
 	    time(NULL), err) == -1)
 		rc = NOTIFY_CONFIG;
-	else {
+	else if (*jstr(p, "reply_to") && !notify_header_ok(jstr(p, "reply_to"))) {
+		*err = xstrdup("reply_to holds a line break");
+		rc = NOTIFY_CONFIG;
+	} else {
+		/* acknowledging by mail: the reply goes to the intake */
+		if (*jstr(p, "reply_to"))
+			buf_addf(&m, "Reply-To: %s\r\n", jstr(p, "reply_to"));
 		notify_mail_text(&m, body);
 		rc = notify_send_mail(cfg, to, nto, m.data, m.len, err);
 	}
@@ -681,8 +694,10 @@ deliver_row(const struct config *cfg, const struct outbox_row *r, char **err)
 			snprintf(key, sizeof(key), "%s", jstr(p, "key"));
 		else
 			snprintf(key, sizeof(key), "intake-outbox-%lld", r->id);
-		rc = notify_post_json(cfg, cfg->alerts_webhook, r->payload, key,
-		    err);
+		/* An on-call person's own webhook (escalate.c) names its url;
+		 * it was taken from the configuration when queued. */
+		rc = notify_post_json(cfg, *jstr(p, "url") ? jstr(p, "url") :
+		    cfg->alerts_webhook, r->payload, key, err);
 	} else if (strcmp(r->channel, "email") == 0)
 		rc = deliver_email(cfg, r, p, err);
 	else {

@@ -212,3 +212,97 @@ tag_find(const struct config *cfg, const char *subject)
 	}
 	return 0;
 }
+
+/* ---- acknowledgement tokens ---------------------------------------- */
+
+static void
+lower_addr(const char *addr, char *out, size_t len)
+{
+	size_t i;
+
+	for (i = 0; addr[i] && i + 1 < len; i++)
+		out[i] = (char)tolower((unsigned char)addr[i]);
+	out[i] = '\0';
+}
+
+/* The MAC part of a token for (what, recipient) into out. */
+static int
+ack_mac(const struct config *cfg, const char *what, const char *addr,
+    char *out)
+{
+	static const char b32[] = "abcdefghijklmnopqrstuvwxyz234567";
+	unsigned char mac[32];
+	char low[320], *msg, *err;
+	unsigned long long bits;
+	int i, rc;
+
+	if (tag_key_init(cfg, &err) == -1) {
+		free(err);
+		return -1;
+	}
+	lower_addr(addr, low, sizeof(low));
+	msg = xasprintf("intake-ack:%s:%s", what, low);
+	rc = gnutls_hmac_fast(GNUTLS_MAC_SHA256, tagkey.key, sizeof(tagkey.key),
+	    msg, strlen(msg), mac);
+	free(msg);
+	if (rc != 0)
+		return -1;
+	bits = 0;
+	for (i = 0; i < 8; i++)
+		bits = bits << 8 | mac[i];
+	for (i = 0; i < TAG_ACK_MAC_CHARS; i++)
+		out[i] = b32[(bits >> (59 - 5 * i)) & 31];
+	out[TAG_ACK_MAC_CHARS] = '\0';
+	return 0;
+}
+
+int
+tag_ack_token(const struct config *cfg, long long ticket, long long message,
+    long step, long seq, const char *addr, char *out, size_t len)
+{
+	char what[96], mac[TAG_ACK_MAC_CHARS + 1];
+
+	snprintf(what, sizeof(what), "%lld-%lld-%ld-%ld", ticket, message,
+	    step, seq);
+	if (ack_mac(cfg, what, addr, mac) == -1)
+		return -1;
+	if ((size_t)snprintf(out, len, "%s-%s", what, mac) >= len)
+		return -1;
+	return 0;
+}
+
+long long
+tag_ack_find(const struct config *cfg, const char *subject, const char *addr,
+    char *token, size_t len, int *forged)
+{
+	char what[96], want[TAG_ACK_MAC_CHARS + 1];
+	const char *p, *q, *dash;
+	long long ticket;
+	size_t n;
+
+	*forged = 0;
+	if (subject == NULL || (p = strstr(subject, "[ack ")) == NULL)
+		return 0;
+	p += 5;
+	for (q = p; *q && *q != ']' && (isalnum((unsigned char)*q) || *q == '-');
+	    q++)
+		;
+	if (*q != ']' || (n = (size_t)(q - p)) >= len || n < 8 + TAG_ACK_MAC_CHARS)
+		return 0;
+	*forged = 1;
+	dash = p + n - TAG_ACK_MAC_CHARS - 1;
+	if (*dash != '-' || (size_t)(dash - p) >= sizeof(what))
+		return 0;
+	memcpy(what, p, (size_t)(dash - p));
+	what[dash - p] = '\0';
+	if (addr == NULL || ack_mac(cfg, what, addr, want) == -1 ||
+	    !mac_equal(dash + 1, want, TAG_ACK_MAC_CHARS))
+		return 0;
+	ticket = strtoll(what, NULL, 10);
+	if (ticket <= 0)
+		return 0;
+	*forged = 0;
+	memcpy(token, p, n);
+	token[n] = '\0';
+	return ticket;
+}

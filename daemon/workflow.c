@@ -211,29 +211,28 @@ answer_messages(struct store *st, long long id, time_t now)
 	return rc;
 }
 
-int
-workflow_ack(struct store *st, long long id, const char *actor, time_t now,
-    int *sla_met, time_t *prev_at, char **prev_by)
+/* The acknowledgement on a loaded ticket, inside the caller's
+ * transaction: STORE_OK, WF_NOCHANGE or a STORE_* code. */
+static int
+ack_loaded(struct store *st, long long id, struct ticket_state *t,
+    const char *actor, time_t now, int *sla_met, time_t *prev_at,
+    char **prev_by)
 {
-	struct ticket_state t;
 	int rc, first, answered;
 
 	*sla_met = -1;
 	*prev_at = 0;
 	*prev_by = NULL;
-	if ((rc = begin_load(st, id, &t)) != WF_OK)
-		return rc;
 	/* Acknowledged, and the contact has not written since. */
-	if (t.acknowledged_at && !t.awaiting_since) {
-		*prev_at = t.acknowledged_at;
-		*prev_by = t.acknowledged_by;
-		t.acknowledged_by = NULL;
-		finish(st, &t, STORE_ERR);	/* nothing to write */
+	if (t->acknowledged_at && !t->awaiting_since) {
+		*prev_at = t->acknowledged_at;
+		*prev_by = t->acknowledged_by;
+		t->acknowledged_by = NULL;
 		return WF_NOCHANGE;
 	}
-	first = !t.acknowledged_at;
-	if (t.breach_at)
-		*sla_met = now <= t.breach_at;
+	first = !t->acknowledged_at;
+	if (t->breach_at)
+		*sla_met = now <= t->breach_at;
 	/* The ticket keeps its first acknowledgement (and sla_met, the
 	 * first response's); a later one answers the messages since. */
 	if (first)
@@ -250,11 +249,52 @@ workflow_ack(struct store *st, long long id, const char *actor, time_t now,
 	if (rc == STORE_OK)
 		rc = event(st, id, now, actor, "ack", json_pack(
 		    "{s:o,s:o,s:o,s:b,s:i}",
-		    "response_due", report_json_time(t.response_due),
-		    "breach_at", report_json_time(t.breach_at),
+		    "response_due", report_json_time(t->response_due),
+		    "breach_at", report_json_time(t->breach_at),
 		    "sla_met", *sla_met < 0 ? json_null() :
 		    json_boolean(*sla_met), "first", first, "answered", answered));
+	return rc;
+}
+
+int
+workflow_ack(struct store *st, long long id, const char *actor, time_t now,
+    int *sla_met, time_t *prev_at, char **prev_by)
+{
+	struct ticket_state t;
+	int rc;
+
+	*sla_met = -1;
+	*prev_at = 0;
+	*prev_by = NULL;
+	if ((rc = begin_load(st, id, &t)) != WF_OK)
+		return rc;
+	rc = ack_loaded(st, id, &t, actor, now, sla_met, prev_at, prev_by);
+	if (rc == WF_NOCHANGE) {
+		finish(st, &t, STORE_ERR);	/* nothing to write */
+		return WF_NOCHANGE;
+	}
 	return finish(st, &t, rc);
+}
+
+int
+workflow_ack_in(struct store *st, long long id, const char *actor, time_t now)
+{
+	struct ticket_state t;
+	time_t prev_at;
+	char *prev_by = NULL;
+	int rc, found, sla_met;
+
+	memset(&t, 0, sizeof(t));
+	if ((rc = load_state(st, id, &t, &found)) != STORE_OK)
+		return rc;
+	if (!found) {
+		state_free(&t);
+		return WF_NOTFOUND;
+	}
+	rc = ack_loaded(st, id, &t, actor, now, &sla_met, &prev_at, &prev_by);
+	free(prev_by);
+	state_free(&t);
+	return rc;
 }
 
 int

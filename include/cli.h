@@ -86,5 +86,6 @@ int	 cmd_search(int, char **);	/* cmd_search.c */
 int	 cmd_changes(int, char **);	/* cmd_changes.c */
 int	 cmd_attachment(int, char **);	/* cmd_attachment.c */
 int	 cmd_db(int, char **);		/* cmd_db.c (libpq) */
+int	 cmd_oncall(int, char **);	/* cmd_oncall.c */
 
 #endif

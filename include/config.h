@@ -73,8 +73,8 @@ enum esc_after {
 	ESC_REPEAT = 3,			/* every repeat_minutes after the
 					   step before it */
 };
-#define ESC_NOTIFY_ONCALL	1	/* "oncall": alerts.to until a rota
-					   exists */
+#define ESC_NOTIFY_ONCALL	1	/* "oncall": whoever the rota has on
+					   shift (rota.h), else alerts.to */
 #define ESC_NOTIFY_ESCALATION	2	/* "escalation": the addresses the
 					   steps list, else alerts.to */
 struct escalation_step {
@@ -83,6 +83,13 @@ struct escalation_step {
 	int		 notify;		/* ESC_NOTIFY_* bits */
 	char		**to;			/* a list of addresses given */
 	size_t		 nto;
+};
+
+/* One person the on-call rota may name (oncall.people). */
+struct oncall_person {
+	char		*name;
+	char		*email;		/* NULL: paged by webhook only */
+	char		*webhook;	/* NULL: by mail only */
 };
 
 struct config {
@@ -157,6 +164,13 @@ struct config {
 	/* escalation (intaked, 24/7) */
 	struct escalation_step *escalation;
 	size_t		 nescalation;
+
+	/* the on-call rota (rota.h); NULL: "oncall" pages alerts.to */
+	char		*oncall_rota;
+	int		 oncall_rota_line;	/* where it was set */
+	struct oncall_person *oncall_people;
+	size_t		 oncall_npeople;
+	char		*oncall_reply_to;	/* ack by mail; NULL: off */
 
 	/* acknowledgements to senders (off by default) */
 	int		 ack_enabled;

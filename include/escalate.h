@@ -18,7 +18,10 @@
  * row).  A repeat that fell due while the daemon was down is sent once,
  * as the latest repeat due, not once per missed interval.
  *
- * Until an on-call rota exists, "oncall" means alerts.to.
+ * "oncall" is whoever the rota (rota.h) has on shift at the step's time,
+ * each at their oncall.people address (and webhook, one row with "url"
+ * each); with no rota, or nobody on shift (a gap), it is alerts.to and the
+ * payload says "oncall_gap": true.  The payload's "oncall" lists the names.
  */
 #ifndef INTAKE_ESCALATE_H
 #define INTAKE_ESCALATE_H
@@ -26,10 +29,12 @@
 #include <time.h>
 
 #include "config.h"
+#include "rota.h"
 #include "store.h"
 
 /* Take every step due at now.  Returns the number of steps taken (>= 0)
  * or a negative STORE_* code (nothing of the failed step is written). */
-int	 escalate_run(struct store *, const struct config *, time_t now);
+int	 escalate_run(struct store *, const struct config *,
+	    const struct rota *, time_t now);
 
 #endif

@@ -41,4 +41,22 @@ void	 tag_format(const struct config *, long long ticket, char *out,
  * untagged subject, a plain "[intake #N]", a wrong or forged MAC. */
 long long tag_find(const struct config *, const char *subject);
 
+/*
+ * Acknowledging by mail (oncall.reply_to): each escalation mail carries
+ * "[ack T-M-S-Q-xxxxxxxxxxxx]" in its subject: ticket, message, step and
+ * repeat, and a keyed MAC (60 bits) of those and the recipient's address,
+ * with the same key.  tag_ack_token() writes "T-M-S-Q-mac" (at most
+ * TAG_ACK_MAX with its NUL).  tag_ack_find() returns the ticket of a
+ * token in subject that verifies for addr (the reply's sender), the token
+ * into token; 0 when there is none, or (*forged set) when one is there but
+ * does not verify for that sender.
+ */
+#define TAG_ACK_MAC_CHARS	12
+#define TAG_ACK_MAX		112
+int	 tag_ack_token(const struct config *, long long ticket,
+	    long long message, long step, long seq, const char *addr,
+	    char *out, size_t len);
+long long tag_ack_find(const struct config *, const char *subject,
+	    const char *addr, char *token, size_t len, int *forged);
+
 #endif

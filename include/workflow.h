@@ -35,6 +35,10 @@ enum workflow_rc {
  */
 int	 workflow_ack(struct store *, long long ticket, const char *actor,
 	    time_t now, int *sla_met, time_t *prev_at, char **prev_by);
+/* workflow_ack() inside the caller's transaction (acknowledging by mail,
+ * during an ingest): WF_OK, WF_NOTFOUND, WF_NOCHANGE or a STORE_* code. */
+int	 workflow_ack_in(struct store *, long long ticket, const char *actor,
+	    time_t now);
 /* Set the assignee, or clear it (assignee NULL).  WF_NOCHANGE when equal. */
 int	 workflow_assign(struct store *, long long ticket, const char *assignee,
 	    const char *actor, time_t now);

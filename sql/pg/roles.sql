@@ -87,6 +87,8 @@ GRANT SELECT ON purge_log, schema_version TO intake_daemon;
 -- 006: the daemon records a second copy and checks what was purged.
 GRANT SELECT, INSERT ON message_copies TO intake_daemon;
 GRANT SELECT ON purged TO intake_daemon;
+-- 007: the rota's gap alerts and the tokens of acks by mail.
+GRANT SELECT, INSERT, UPDATE ON oncall_gaps, mail_acks TO intake_daemon;
 
 -- Staff: read everything the staff commands show ...
 GRANT SELECT ON tickets, messages, events, outbox, source_state, reminders,

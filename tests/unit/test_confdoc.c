@@ -54,6 +54,7 @@ static const char *const keys[] = {
 	"secret_file", "public_url", "verify_token_file", "listen",
 	"listen.address", "listen.port", "listen.max_body_bytes",
 	"listen.timeout", "listen.max_connections", "conversation_hours",
+	"oncall.rota", "oncall.people", "oncall.reply_to",
 };
 
 START_TEST(test_every_key_documented)
