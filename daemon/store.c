@@ -184,9 +184,11 @@ migrate(sqlite3 *db, char **err)
 		*err = xasprintf("migrating: %s", sqlite3_errmsg(db));
 		return store_classify(rc);
 	}
-	rc = migrate_fk_off(db, err);
-	if (exec(db, "PRAGMA foreign_keys = ON") != SQLITE_OK &&
-	    rc == STORE_OK) {
+	/* on failure the caller closes the connection; leave SQLite's error
+	 * code (busy_error() reads it) as the migration left it */
+	if ((rc = migrate_fk_off(db, err)) != STORE_OK)
+		return rc;
+	if (exec(db, "PRAGMA foreign_keys = ON") != SQLITE_OK) {
 		*err = xasprintf("migrating: %s", sqlite3_errmsg(db));
 		return STORE_ERR;
 	}
