@@ -706,11 +706,40 @@ run_once(struct service *sv)
 	return worst;
 }
 
-static void
+/*
+ * The database file was replaced under the open connection (a backup
+ * restored with `mv`; source.h SRC_REPLACED): nothing was marked.  Close
+ * everything first, so SQLite checkpoints its WAL into the old file and
+ * removes the -wal and -shm it shares by name with the new one, then load
+ * the service again on the file now at the path.  -1: it does not load;
+ * the caller exits EX_TEMPFAIL and systemd starts it again.
+ */
+static int
+reopen(struct service *sv, const struct options *o, const char *path)
+{
+	char *db = xstrdup(sv->cfg.database), *msg = NULL;
+	int rc;
+
+	log_err("database %s was replaced while open: reopening it", db);
+	service_free(sv);
+	rc = store_set_aside_wal(db, &msg);
+	if (msg)
+		log_warning("database: %s", msg);
+	free(msg);
+	free(db);
+	if (rc == -1 || service_load(sv, o, path, NULL) != 0) {
+		log_err("database: reopening failed: exiting for a restart");
+		return -1;
+	}
+	log_notice("database reopened: %zu sources", sv->nsources);
+	return 0;
+}
+
+static int
 run_loop(struct service *sv, const struct options *o, const char *path)
 {
 	uint64_t wd_usec = 0;
-	int wd_ms = 0, max_ms;
+	int wd_ms = 0, max_ms, replaced;
 	size_t i;
 
 	if (sd_watchdog_enabled(0, &wd_usec) > 0)
@@ -722,11 +751,20 @@ run_loop(struct service *sv, const struct options *o, const char *path)
 			got_reload = 0;
 			reload(sv, o, path);
 		}
-		for (i = 0; i < sv->nsources && !got_stop; i++)
-			if (sv->sources[i].next_poll <= source_clock())
-				poll_source(sv, i, 0, (long)(wd_usec / 1000));
+		replaced = 0;
+		for (i = 0; i < sv->nsources && !got_stop && !replaced; i++)
+			if (sv->sources[i].next_poll <= source_clock() &&
+			    poll_source(sv, i, 0, (long)(wd_usec / 1000)) ==
+			    SRC_REPLACED)
+				replaced = 1;
+		if (replaced && reopen(sv, o, path) == -1) {
+			sd_notify(0, "STOPPING=1\nSTATUS=database replaced");
+			return EX_TEMPFAIL;
+		}
 		if (got_stop)
 			break;
+		if (replaced)
+			continue;	/* poll the sources again at once */
 		deliver_outbox(sv);
 		check_stale(sv);
 		push_heartbeat(sv);
@@ -739,6 +777,7 @@ run_loop(struct service *sv, const struct options *o, const char *path)
 	}
 	sd_notify(0, "STOPPING=1\nSTATUS=stopping");
 	log_notice("stopping");
+	return 0;
 }
 
 int
@@ -790,7 +829,7 @@ main(int argc, char **argv)
 	else if (listener_up(&sv) == -1)
 		rc = EX_TEMPFAIL;	/* systemd restarts us */
 	else
-		run_loop(&sv, &o, path);
+		rc = run_loop(&sv, &o, path);
 	service_free(&sv);
 	curl_global_cleanup();
 	return rc;

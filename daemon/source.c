@@ -472,18 +472,44 @@ cursor_later(struct poll_state *ps, const struct source_cursor *cur,
 	return cand;
 }
 
-static void
+/*
+ * Before anything is marked (issue 12 item 4): is the database still the
+ * file at its path?  A backup restored with `mv` leaves this connection
+ * committing into the deleted inode; marking those messages would lose
+ * them.  Nothing is marked, the poll stops with SRC_REPLACED, and the
+ * daemon reopens the database (intaked.c), where they are stored again.
+ */
+static int
+db_replaced(struct poll_state *ps)
+{
+	struct store *st = ps->run->ictx->store;
+
+	if (!store_identity_changed(st))
+		return 0;
+	log_err("source %s: database %s was replaced or removed while open: "
+	    "nothing marked; reopening it", ps->src->cfg->name,
+	    store_path(st));
+	free(*ps->err);
+	*ps->err = xasprintf("database %s was replaced while open: nothing "
+	    "marked", store_path(st));
+	return 1;
+}
+
+static int
 mark_done(struct poll_state *ps, struct source_item **v, size_t n)
 {
 	char *err = NULL;
 
+	if (db_replaced(ps))
+		return SRC_REPLACED;
 	if (n == 0 || ps->src->drv->mark == NULL)
-		return;
+		return SRC_OK;
 	if (ps->src->drv->mark(ps->src, v, n, &err) == -1)
 		log_warning("source %s: marking stored messages failed: %s (they "
 		    "are stored; marked again next poll)", ps->src->cfg->name,
 		    err ? err : "?");
 	free(err);
+	return SRC_OK;
 }
 
 /* May the batch that started at start take one more message? */
@@ -562,8 +588,12 @@ run_batch(struct poll_state *ps, struct source_listing *l,
 		source_cursor_free(&ps->cur);
 		ps->cur = save;
 	}
-	mark_done(ps, marks, nmarks);
+	rc = mark_done(ps, marks, nmarks);
 	free(marks);
+	if (rc != SRC_OK) {
+		*ps->stats = before;	/* not in the visible database */
+		return rc;
+	}
 	*next = i;
 	return SRC_OK;
 rollback:
@@ -600,7 +630,8 @@ run_listing(struct poll_state *ps, struct source_listing *l)
 						   the known ones too */
 	}
 	nnew = ntodo - nknown;
-	mark_done(ps, known, nknown);
+	if ((rc = mark_done(ps, known, nknown)) != SRC_OK)
+		goto out;
 	fetched = (size_t)ps->stats->fetched + (size_t)ps->stats->not_messages;
 	/* With nothing new a cursor may still move (an empty page, or only
 	 * messages stored before). */

@@ -1594,6 +1594,24 @@ fail:
 	return -1;
 }
 
+/* Before marking: the database file replaced under the connection (the
+ * engine's rule, source.h SRC_REPLACED): mark nothing, the daemon
+ * reopens it.  1 with *err set. */
+static int
+db_replaced(struct source *src, struct source_run *run, char **err)
+{
+	struct store *db = run->ictx->store;
+
+	if (!store_identity_changed(db))
+		return 0;
+	log_err("source %s: database %s was replaced or removed while open: "
+	    "nothing marked; reopening it", src->cfg->name, store_path(db));
+	free(*err);
+	*err = xasprintf("database %s was replaced while open: nothing "
+	    "marked", store_path(db));
+	return 1;
+}
+
 /* Mark the UIDs of v that are not oversized, MARK_CHUNK at a time. */
 static int
 mark_uids(struct source *src, struct source_run *run, struct imap_state *st,
@@ -1684,6 +1702,10 @@ mark_pending(struct source *src, struct source_run *run,
 	if (list_uids(st, c->marked + 1, c->last_uid, &l, err) != 0) {
 		free(l.v);
 		return SRC_TEMP;
+	}
+	if (db_replaced(src, run, err)) {
+		free(l.v);
+		return SRC_REPLACED;
 	}
 	st->mark_rc = 0;
 	if (mark_uids(src, run, st, l.v, l.n, err) == -1) {
@@ -1910,6 +1932,10 @@ run_batch(struct source *src, struct source_run *run, struct imap_state *st,
 	if ((src_rc = store_commit(db)) != STORE_OK)
 		goto dberr;
 	/* Committed: only now may the server forget them. */
+	if (db_replaced(src, run, err)) {
+		rc = SRC_REPLACED;
+		goto out;
+	}
 	st->mark_rc = 0;
 	if (mark_uids(src, run, st, v, (size_t)k, err) == -1) {
 		if (mark_fatal(src, run, st, c, err))
@@ -2096,7 +2122,8 @@ fetch_new(struct source *src, struct source_run *run, struct imap_state *st,
 			rc = run_batch(src, run, st, c, l.v + start, n, stats,
 			    err);
 		}
-		if (rc == SRC_STORE || rc == SRC_FATAL) {
+		if (rc == SRC_STORE || rc == SRC_FATAL ||
+		    rc == SRC_REPLACED) {
 			*c = saved;	/* rolled back: nothing counts */
 			*stats = before;
 		}

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "dedup.h"
@@ -34,7 +35,89 @@ struct store {
 	struct cached_stmt	*cache;
 	size_t			 ncache;
 	size_t			 capcache;
+	/* The file the connection opened (store_identity_changed): its path
+	 * and the device and inode the path named right after the open. */
+	char			*path;
+	dev_t			 dev;
+	ino_t			 ino;
+	int			 has_id;
 };
+
+/* Remember which file the path names now, the one SQLite just opened. */
+static void
+remember_identity(struct store *st, const char *path)
+{
+	struct stat sb;
+
+	st->path = xstrdup(path);
+	if (stat(path, &sb) == 0) {
+		st->dev = sb.st_dev;
+		st->ino = sb.st_ino;
+		st->has_id = 1;
+	}
+}
+
+int
+store_identity_changed(struct store *st)
+{
+	struct stat sb;
+	int moved = 0;
+
+	if (st == NULL)
+		return 0;
+	/* The open handle's own answer (the unix VFS compares the inode it
+	 * holds with the path's, and sees a link count of 0). */
+	if (sqlite3_file_control(st->db, "main", SQLITE_FCNTL_HAS_MOVED,
+	    &moved) == SQLITE_OK && moved)
+		return 1;
+	if (!st->has_id)
+		return 0;
+	if (stat(st->path, &sb) == -1)
+		return errno == ENOENT || errno == ENOTDIR;
+	return sb.st_dev != st->dev || sb.st_ino != st->ino;
+}
+
+/* Rename path+suffix to path+suffix.replaced-<time>; 0 when absent. */
+static int
+aside(const char *path, const char *suffix, time_t now, char **msg)
+{
+	char *from, *to;
+	int rc = 0;
+
+	from = xasprintf("%s%s", path, suffix);
+	to = xasprintf("%s%s.replaced-%lld", path, suffix, (long long)now);
+	if (rename(from, to) == 0) {
+		char *prev = *msg;
+
+		*msg = prev ? xasprintf("%s; set aside %s as %s", prev, from,
+		    to) : xasprintf("set aside %s as %s", from, to);
+		free(prev);
+	} else if (errno != ENOENT) {
+		free(*msg);
+		*msg = xasprintf("%s: %s", from, strerror(errno));
+		rc = -1;
+	}
+	free(from);
+	free(to);
+	return rc;
+}
+
+int
+store_set_aside_wal(const char *path, char **msg)
+{
+	time_t now = time(NULL);
+
+	*msg = NULL;
+	if (aside(path, "-wal", now, msg) == -1)
+		return -1;
+	return aside(path, "-shm", now, msg);
+}
+
+const char *
+store_path(struct store *st)
+{
+	return st && st->path ? st->path : "?";
+}
 
 int
 store_classify(int rc)
@@ -532,6 +615,7 @@ store_open_readonly(const char *path, int busy_timeout_ms,
 		free(st);
 		return v > store_schema_latest() ? STORE_NEWER : STORE_OLDER;
 	}
+	remember_identity(st, path);
 	*out = st;
 	return STORE_OK;
 }
@@ -587,6 +671,7 @@ store_open(const char *path, const char *group, int busy_timeout_ms,
 			explain_locked(path, busy_timeout_ms, err);
 		return rc == STORE_NEWER ? rc : classify_open(rc, path, 1, err);
 	}
+	remember_identity(st, path);
 	*out = st;
 	return STORE_OK;
 }
@@ -604,6 +689,7 @@ store_close(struct store *st)
 	}
 	free(st->cache);
 	sqlite3_close(st->db);
+	free(st->path);
 	free(st);
 }
 

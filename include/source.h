@@ -40,6 +40,9 @@ enum source_rc {
 	SRC_AUTH = -2,		/* credentials refused: alert, retry slowly */
 	SRC_STORE = -3,		/* database busy/full: nothing marked, retry */
 	SRC_FATAL = -4,		/* misconfigured: retry only after reload */
+	SRC_REPLACED = -5,	/* the database file was replaced under the
+				   open connection (store_identity_changed):
+				   nothing marked; reopen the database */
 };
 
 struct source_stats {

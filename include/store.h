@@ -58,6 +58,25 @@ int	 store_classify(int sqlite_rc);
  */
 sqlite3_stmt *store_stmt(struct store *, const char *sql, int *rc);
 void	 store_stmt_done(sqlite3_stmt *);
+/*
+ * Is the database path no longer the file this connection opened (a backup
+ * restored with `mv` over it, the file deleted)?  1: the connection writes
+ * into a file nobody will see again; nothing it stored may be acted on
+ * (source.h: the engine marks nothing and the daemon reopens).  Compares the
+ * device and inode the path names now with those it named at the open; 0
+ * when unchanged or unknown.
+ */
+int	 store_identity_changed(struct store *);
+/*
+ * After store_close() of a store whose file was replaced: SQLite leaves the
+ * old file's -wal and -shm (it does not checkpoint a moved database), and
+ * they carry that file's pages, which would be read as the new file's.
+ * Rename them to PATH-wal.replaced-<time> (kept, never deleted) before the
+ * new file is opened.  0 (*msg: what was done, or NULL), or -1 with *msg.
+ */
+int	 store_set_aside_wal(const char *path, char **msg);
+/* The path the store was opened with, for messages. */
+const char *store_path(struct store *);
 /* The last error message of the connection, for logs. */
 const char *store_errmsg(struct store *);
 
