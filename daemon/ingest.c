@@ -103,21 +103,24 @@ bind_text_or_null(sqlite3_stmt *s, int i, const char *v)
 		sqlite3_bind_null(s, i);
 }
 
-/* A further copy of a stored message (message_copies) by its source key. */
+/*
+ * The (ticket, message) of the first row of `sql`, which selects those two
+ * columns and takes text parameters a and b (b NULL: one parameter); both
+ * stay 0 when there is no row.
+ */
 static int
-find_copy_by_key(struct ingest_ctx *ctx, const char *source, const char *key,
-    long long *ticket, long long *message)
+find_pair(struct ingest_ctx *ctx, const char *sql, const char *a,
+    const char *b, long long *ticket, long long *message)
 {
 	sqlite3_stmt *s;
 	int rc, step;
 
-	s = prepare(ctx, "SELECT m.ticket_id, m.id FROM message_copies c JOIN "
-	    "messages m ON m.id = c.message WHERE c.source = ? AND "
-	    "c.source_key = ?", &rc);
-	if (s == NULL)
+	*ticket = *message = 0;
+	if ((s = prepare(ctx, sql, &rc)) == NULL)
 		return store_classify(rc);
-	sqlite3_bind_text(s, 1, source, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(s, 2, key, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 1, a, -1, SQLITE_TRANSIENT);
+	if (b)
+		sqlite3_bind_text(s, 2, b, -1, SQLITE_TRANSIENT);
 	step = sqlite3_step(s);
 	if (step == SQLITE_ROW) {
 		*ticket = sqlite3_column_int64(s, 0);
@@ -126,6 +129,16 @@ find_copy_by_key(struct ingest_ctx *ctx, const char *source, const char *key,
 	store_stmt_done(s);
 	return step == SQLITE_ROW || step == SQLITE_DONE ? STORE_OK :
 	    store_classify(step);
+}
+
+/* A further copy of a stored message (message_copies) by its source key. */
+static int
+find_copy_by_key(struct ingest_ctx *ctx, const char *source, const char *key,
+    long long *ticket, long long *message)
+{
+	return find_pair(ctx, "SELECT m.ticket_id, m.id FROM message_copies c "
+	    "JOIN messages m ON m.id = c.message WHERE c.source = ? AND "
+	    "c.source_key = ?", source, key, ticket, message);
 }
 
 /*
@@ -203,27 +216,14 @@ find_duplicate(struct ingest_ctx *ctx, const char *source, const char *key,
     const char *msgid, const char *sha, const char *norm, long long *ticket,
     long long *message)
 {
-	sqlite3_stmt *s;
-	int rc, step;
+	int rc;
 
 	*ticket = *message = 0;
 	if (key) {
-		s = prepare(ctx, "SELECT ticket_id, id FROM messages WHERE "
-		    "source = ? AND source_key = ?", &rc);
-		if (s == NULL)
-			return store_classify(rc);
-		sqlite3_bind_text(s, 1, source, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(s, 2, key, -1, SQLITE_TRANSIENT);
-		step = sqlite3_step(s);
-		if (step == SQLITE_ROW) {
-			*ticket = sqlite3_column_int64(s, 0);
-			*message = sqlite3_column_int64(s, 1);
-		}
-		store_stmt_done(s);
-		if (step != SQLITE_ROW && step != SQLITE_DONE)
-			return store_classify(step);
-		if (*ticket)
-			return STORE_OK;
+		rc = find_pair(ctx, "SELECT ticket_id, id FROM messages WHERE "
+		    "source = ? AND source_key = ?", source, key, ticket, message);
+		if (rc != STORE_OK || *ticket)
+			return rc;
 		if ((rc = find_copy_by_key(ctx, source, key, ticket, message)) !=
 		    STORE_OK || *ticket)
 			return rc;
@@ -233,27 +233,12 @@ find_duplicate(struct ingest_ctx *ctx, const char *source, const char *key,
 	/* With a Message-ID: the same normalised message (dedup.h), so a
 	 * copy delivered another way or to another address is found. */
 	if (msgid)
-		s = prepare(ctx, "SELECT ticket_id, id FROM messages WHERE "
-		    "message_id = ? AND norm_sha256 = ? ORDER BY id LIMIT 1", &rc);
-	else
-		s = prepare(ctx, "SELECT ticket_id, id FROM messages WHERE "
-		    "sha256 = ? AND message_id IS NULL ORDER BY id LIMIT 1", &rc);
-	if (s == NULL)
-		return store_classify(rc);
-	if (msgid) {
-		sqlite3_bind_text(s, 1, msgid, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(s, 2, norm, -1, SQLITE_TRANSIENT);
-	} else
-		sqlite3_bind_text(s, 1, sha, -1, SQLITE_TRANSIENT);
-	step = sqlite3_step(s);
-	if (step == SQLITE_ROW) {
-		*ticket = sqlite3_column_int64(s, 0);
-		*message = sqlite3_column_int64(s, 1);
-	}
-	store_stmt_done(s);
-	if (step != SQLITE_ROW && step != SQLITE_DONE)
-		return store_classify(step);
-	return STORE_OK;
+		return find_pair(ctx, "SELECT ticket_id, id FROM messages WHERE "
+		    "message_id = ? AND norm_sha256 = ? ORDER BY id LIMIT 1",
+		    msgid, norm, ticket, message);
+	return find_pair(ctx, "SELECT ticket_id, id FROM messages WHERE "
+	    "sha256 = ? AND message_id IS NULL ORDER BY id LIMIT 1", sha, NULL,
+	    ticket, message);
 }
 
 static int
