@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -47,6 +48,67 @@ struct ticket_row {
 	time_t		 acknowledged_at;
 	time_t		 awaiting_since;	/* earliest unanswered, or 0 */
 };
+
+/* ---- stage times (ingest.h) --------------------------------------------- */
+
+static const char *const stage_names[STAGE_NSTAGES] = {
+	"list", "fetch", "hash", "parse", "triage", "store", "commit", "mark",
+	"alert",
+};
+
+const char *
+ingest_stage_name(enum ingest_stage s)
+{
+	return s < STAGE_NSTAGES ? stage_names[s] : "?";
+}
+
+long long
+ingest_times_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+void
+ingest_times_add(struct ingest_times *t, enum ingest_stage s, long long start)
+{
+	if (t == NULL || s >= STAGE_NSTAGES)
+		return;
+	t->ns[s] += ingest_times_now() - start;
+	t->n[s]++;
+}
+
+/* A stage's start: no clock read when nothing is timed. */
+static long long
+tstart(const struct ingest_ctx *ctx)
+{
+	return ctx->times ? ingest_times_now() : 0;
+}
+
+/* The stages timed inside one ingest, so STORE is what remains. */
+static long long
+inner_ns(const struct ingest_ctx *ctx)
+{
+	const struct ingest_times *t = ctx->times;
+
+	return t ? t->ns[STAGE_HASH] + t->ns[STAGE_PARSE] +
+	    t->ns[STAGE_TRIAGE] : 0;
+}
+
+/* STORE: the time of one ingest since start, less its inner stages. */
+static void
+store_time(struct ingest_ctx *ctx, long long start, long long inner)
+{
+	struct ingest_times *t = ctx->times;
+
+	if (t == NULL)
+		return;
+	t->ns[STAGE_STORE] += ingest_times_now() - start -
+	    (inner_ns(ctx) - inner);
+	t->n[STAGE_STORE]++;
+}
 
 void
 ingest_ctx_init(struct ingest_ctx *ctx, const struct config *cfg,
@@ -597,6 +659,7 @@ decide(struct ingest_ctx *ctx, const struct raw_input *raw,
     const struct message *msg, int prepared, struct decision *d)
 {
 	enum urgency u;
+	long long t0 = tstart(ctx);
 
 	memset(d, 0, sizeof(*d));
 	triage_classify(ctx->lex, msg, &d->tri);
@@ -614,6 +677,8 @@ decide(struct ingest_ctx *ctx, const struct raw_input *raw,
 		memset(&d->dl, 0, sizeof(d->dl));
 		d->dl.urgency = u;
 	}
+	if (ctx->times)
+		ingest_times_add(ctx->times, STAGE_TRIAGE, t0);
 }
 
 /*
@@ -963,9 +1028,12 @@ ingest_parsed(struct ingest_ctx *ctx, const struct raw_input *raw,
 	struct dedup_info di;
 	long long ticket = 0, message = 0;
 	time_t now = time(NULL), claimed;
+	long long t0 = tstart(ctx);
 	int rc, purged = 0, handled;
 
 	dedup_info(raw->data, raw->len, &di);
+	if (ctx->times)
+		ingest_times_add(ctx->times, STAGE_HASH, t0);
 	rc = find_duplicate(ctx, raw->source, key_checked ? NULL :
 	    raw->source_key, msg->message_id, raw->fetch_error ? NULL : sha,
 	    di.norm_sha256, &ticket, &message);
@@ -1045,10 +1113,16 @@ ingest_prepared(struct ingest_ctx *ctx, const struct raw_input *raw,
     const struct message *msg, struct ingest_result *res)
 {
 	char sha[65];
+	long long t0 = tstart(ctx), inner = inner_ns(ctx);
+	int rc;
 
 	memset(res, 0, sizeof(*res));
 	sha256_hex(raw->data, raw->len, sha);
-	return ingest_parsed(ctx, raw, msg, 1, 0, sha, res);
+	if (ctx->times)
+		ingest_times_add(ctx->times, STAGE_HASH, t0);
+	rc = ingest_parsed(ctx, raw, msg, 1, 0, sha, res);
+	store_time(ctx, t0, inner);
+	return rc;
 }
 
 int
@@ -1058,28 +1132,35 @@ ingest_raw(struct ingest_ctx *ctx, const struct raw_input *raw,
 	struct message msg;
 	char sha[65];
 	long long ticket = 0, message = 0;
+	long long t0 = tstart(ctx), inner = inner_ns(ctx), tp;
 	int rc;
 
 	memset(res, 0, sizeof(*res));
 	sha256_hex(raw->data, raw->len, sha);
+	if (ctx->times)
+		ingest_times_add(ctx->times, STAGE_HASH, t0);
 	/* A source-key duplicate needs no parse at all (crash recovery
 	 * re-reads whole batches). */
 	if (raw->source_key) {
 		rc = find_duplicate(ctx, raw->source, raw->source_key, NULL, NULL,
 		    NULL, &ticket, &message);
-		if (rc != STORE_OK)
-			return rc;
-		if (ticket) {
+		if (rc != STORE_OK || ticket) {
+			store_time(ctx, t0, inner);
+			if (rc != STORE_OK)
+				return rc;
 			res->ticket = ticket;
 			res->message = message;
 			res->duplicate = 1;
 			return STORE_OK;
 		}
 	}
+	tp = tstart(ctx);
 	if (ctx->parse)
 		ctx->parse(ctx->parse_arg, raw->data, raw->len, &ctx->limits, &msg);
 	else
 		message_parse(raw->data, raw->len, &ctx->limits, &msg);
+	if (ctx->times)
+		ingest_times_add(ctx->times, STAGE_PARSE, tp);
 	if (raw->fetch_error) {
 		/* Whatever the header said, the message itself is missing. */
 		msg.status = MSG_PARSE_ERROR;
@@ -1089,5 +1170,6 @@ ingest_raw(struct ingest_ctx *ctx, const struct raw_input *raw,
 	rc = ingest_parsed(ctx, raw, &msg, 0, raw->source_key != NULL, sha,
 	    res);
 	message_free(&msg);
+	store_time(ctx, t0, inner);
 	return rc;
 }

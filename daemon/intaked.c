@@ -64,6 +64,7 @@ struct service {
 	time_t		 heartbeat;	/* push sources' last, source_clock() */
 	struct rota	*rota;		/* NULL: "oncall" pages alerts.to */
 	char		*rota_err;	/* why oncall.rota was refused */
+	int		 stages;	/* --stages: print each poll's stages */
 };
 
 struct options {
@@ -72,6 +73,7 @@ struct options {
 	int		 once;
 	int		 debug;
 	int		 no_sandbox;
+	int		 stages;
 };
 
 static void
@@ -127,12 +129,13 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: intaked [-c FILE] [--once] [--check-config] [-d]\n"
+	    "usage: intaked [-c FILE] [--once] [--check-config] [-d] [--stages]\n"
 	    "  -c, --config FILE   configuration (default $INTAKE_CONFIG, else %s)\n"
 	    "      --check-config  validate the configuration and exit (0 or 78)\n"
 	    "      --once          poll every source once, deliver the outbox, exit\n"
 	    "  -d, --debug         log at debug level\n"
 	    "      --no-sandbox    parse in process (sanitizer and valgrind runs)\n"
+	    "      --stages        print where each poll's time went (stdout)\n"
 	    "  -h, --help          this text\n"
 	    "  -V, --version       print the version\n"
 	    "Exit: 0 ok, 64 usage, 75 temporary failure (retry), 78 configuration.\n"
@@ -148,6 +151,7 @@ parse_options(int argc, char **argv, struct options *o)
 		{ "once", no_argument, NULL, '1' },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "no-sandbox", no_argument, NULL, 'S' },
+		{ "stages", no_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -171,6 +175,9 @@ parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'S':
 			o->no_sandbox = 1;
+			break;
+		case 's':
+			o->stages = 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -415,6 +422,46 @@ feed_watchdog(void *arg)
 	sd_notify(0, "WATCHDOG=1");
 }
 
+/*
+ * Where one poll's time went (ingest.h): at debug level, and on standard
+ * output with --stages (the bench reads it).  One line; no message data.
+ */
+static void
+report_stages(const struct service *sv, const struct source *src,
+    const struct source_stats *st, const struct ingest_times *t,
+    const struct parsechild_times *p0, long long start)
+{
+	struct parsechild_times p1;
+	struct buf b;
+	int i;
+
+	if (!sv->stages && log_level() < LOG_PRI_DEBUG)
+		return;
+	buf_init(&b, 0);
+	buf_addf(&b, "stages: source %s: %d messages in %.1f ms:",
+	    src->cfg->name, st->fetched, (double)(ingest_times_now() - start) /
+	    1e6);
+	for (i = 0; i < STAGE_NSTAGES; i++)
+		buf_addf(&b, "%s %s %.1f ms/%ld", i ? "," : "",
+		    ingest_stage_name(i), (double)t->ns[i] / 1e6, t->n[i]);
+	if (sv->parser) {
+		parsechild_times(sv->parser, &p1);
+		buf_addf(&b, "; parser child: send %.1f ms, wait %.1f ms, "
+		    "receive %.1f ms, child cpu %.1f ms over %ld",
+		    (double)(p1.send_ns - p0->send_ns) / 1e6,
+		    (double)(p1.wait_ns - p0->wait_ns) / 1e6,
+		    (double)(p1.recv_ns - p0->recv_ns) / 1e6,
+		    (double)(p1.child_cpu_ns - p0->child_cpu_ns) / 1e6,
+		    p1.n - p0->n);
+	}
+	log_debug("%s", b.data);
+	if (sv->stages) {
+		printf("%s\n", b.data);
+		fflush(stdout);
+	}
+	buf_free(&b);
+}
+
 /* budget_ms: the longest one batch may take (the watchdog), 0 none. */
 static int
 poll_source(struct service *sv, size_t i, int once, long budget_ms)
@@ -423,13 +470,19 @@ poll_source(struct service *sv, size_t i, int once, long budget_ms)
 	struct source_stats st;
 	struct source_run run;
 	struct ingest_ctx ictx;
+	struct ingest_times times;
+	struct parsechild_times pt;
+	long long start = ingest_times_now();
 	char *err = NULL;
 	int rc;
 
 	memset(&st, 0, sizeof(st));
 	st.waiting = -1;
+	memset(&times, 0, sizeof(times));
+	parsechild_times(sv->parser, &pt);
 	ingest_ctx_init(&ictx, &sv->cfg, sv->cal, sv->lex, sv->store);
 	ictx.actor = "intaked";
+	ictx.times = &times;
 	if (sv->parser) {
 		ictx.parse = parsechild_parse;
 		ictx.parse_arg = sv->parser;
@@ -444,6 +497,7 @@ poll_source(struct service *sv, size_t i, int once, long budget_ms)
 	run.clock_ms = NULL;
 	run.stored = NULL;
 	rc = src->ops->poll(src, &run, &st, &err);
+	report_stages(sv, src, &st, &times, &pt, start);
 	after_poll(sv, i, rc, &st, err, once);
 	free(err);
 	return rc;
@@ -820,6 +874,7 @@ main(int argc, char **argv)
 		free(tagerr);
 	}
 	log_set_level(o.debug ? LOG_PRI_DEBUG : sv.cfg.log_level);
+	sv.stages = o.stages;
 	rota_health(&sv);
 	log_notice("started: %zu sources, database %s", sv.nsources,
 	    sv.cfg.database);

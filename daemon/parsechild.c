@@ -91,7 +91,17 @@ struct parsechild {
 	unsigned nparsed;	/* by this child */
 	int	 cpu;		/* the child is kept on it; -1: not yet */
 	struct rxbuf reply;	/* the child's last reply; ours */
+	struct parsechild_times t;	/* child_cpu_ns: reaped children's */
 };
+
+static long long
+mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
 
 /* ---- wire format ------------------------------------------------------- */
 
@@ -961,16 +971,29 @@ colocate_end(int pinned, const cpu_set_t *mine)
 		(void)sched_setaffinity(0, sizeof(*mine), mine);
 }
 
+/* The CPU a child used, from its rusage once reaped. */
+static long long
+rusage_ns(const struct rusage *ru)
+{
+	return ((long long)ru->ru_utime.tv_sec + ru->ru_stime.tv_sec) *
+	    1000000000LL + ((long long)ru->ru_utime.tv_usec +
+	    ru->ru_stime.tv_usec) * 1000;
+}
+
 static void
 reap(struct parsechild *pc)
 {
+	struct rusage ru;
+
 	if (pc->pid == -1)
 		return;
 	close(pc->fd);
 	pc->fd = -1;
 	kill(pc->pid, SIGKILL);
-	while (waitpid(pc->pid, NULL, 0) == -1 && errno == EINTR)
+	memset(&ru, 0, sizeof(ru));
+	while (wait4(pc->pid, NULL, 0, &ru) == -1 && errno == EINTR)
 		;
+	pc->t.child_cpu_ns += rusage_ns(&ru);
 	pc->pid = -1;
 }
 
@@ -1018,6 +1041,23 @@ parsechild_stop(struct parsechild *pc)
 	}
 	free(pc->reply.p);
 	free(pc);
+}
+
+void
+parsechild_times(const struct parsechild *pc, struct parsechild_times *out)
+{
+	struct timespec ts;
+	clockid_t cid;
+
+	memset(out, 0, sizeof(*out));
+	if (pc == NULL)
+		return;
+	*out = pc->t;
+	/* the running child's CPU clock (same user: readable) */
+	if (pc->pid != -1 && clock_getcpuclockid(pc->pid, &cid) == 0 &&
+	    clock_gettime(cid, &ts) == 0)
+		out->child_cpu_ns += (long long)ts.tv_sec * 1000000000LL +
+		    ts.tv_nsec;
 }
 
 pid_t
@@ -1071,6 +1111,7 @@ exchange(struct parsechild *pc, const char *raw, size_t len,
 	char hdr[8 + NLIMITS * 8];
 	struct iovec iov[2];
 	uint64_t n;
+	long long t0, t1;
 	enum xfer x;
 
 	if (lim->timeout_ms > 0)
@@ -1088,7 +1129,11 @@ exchange(struct parsechild *pc, const char *raw, size_t len,
 	iov[0].iov_len = sizeof(hdr);
 	iov[1].iov_base = (void *)(uintptr_t)raw;
 	iov[1].iov_len = len;
+	t0 = mono_ns();
 	x = chan_write(&ch, iov, 2);
+	t1 = mono_ns();
+	pc->t.send_ns += t1 - t0;
+	pc->t.n++;
 	/* a socket that takes nothing at all: the child had died before this
 	 * message (the OOM killer, an operator), and its end is closed */
 	if (x == XFER_EOF && ch.sent == 0)
@@ -1096,11 +1141,14 @@ exchange(struct parsechild *pc, const char *raw, size_t len,
 	/* the reply cannot be there yet: wait before the first read */
 	if (x == XFER_OK)
 		x = chan_wait(&ch, POLLIN);
+	t0 = mono_ns();
+	pc->t.wait_ns += t0 - t1;
 	if (x == XFER_OK)
 		x = chan_read_frame(&ch, &pc->reply, reply_max(len, lim), &n);
 	if (x == XFER_OK && message_deserialize(pc->reply.p + 8, (size_t)n,
 	    out) == -1)
 		x = XFER_BAD;
+	pc->t.recv_ns += mono_ns() - t0;
 	rxbuf_trim(&pc->reply);
 	switch (x) {
 	case XFER_OK:

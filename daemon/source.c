@@ -116,6 +116,13 @@ progress(const struct source_run *run)
 		run->progress(run->progress_arg);
 }
 
+/* Where the poll's stage times go (ingest.h), or NULL. */
+static struct ingest_times *
+times(const struct source_run *run)
+{
+	return run->ictx ? run->ictx->times : NULL;
+}
+
 /* ---- listings ------------------------------------------------------------ */
 
 struct source_item *
@@ -388,11 +395,14 @@ one_message(struct poll_state *ps, struct source_item *it,
 	struct ingest_result res;
 	struct source_msg m;
 	char *why = NULL;
+	long long t0;
 	int rc;
 
 	memset(&m, 0, sizeof(m));
 	*outcome = DONE_PASSED;
+	t0 = ingest_times_now();
 	rc = d->fetch(ps->src, ps->run, it, &m, &why);
+	ingest_times_add(times(ps->run), STAGE_FETCH, t0);
 	switch (rc) {
 	case FETCH_OK:
 		break;
@@ -499,12 +509,16 @@ static int
 mark_done(struct poll_state *ps, struct source_item **v, size_t n)
 {
 	char *err = NULL;
+	long long t0 = ingest_times_now();
+	int rc;
 
 	if (db_replaced(ps))
 		return SRC_REPLACED;
 	if (n == 0 || ps->src->drv->mark == NULL)
 		return SRC_OK;
-	if (ps->src->drv->mark(ps->src, v, n, &err) == -1)
+	rc = ps->src->drv->mark(ps->src, v, n, &err);
+	ingest_times_add(times(ps->run), STAGE_MARK, t0);
+	if (rc == -1)
 		log_warning("source %s: marking stored messages failed: %s (they "
 		    "are stored; marked again next poll)", ps->src->cfg->name,
 		    err ? err : "?");
@@ -541,7 +555,7 @@ run_batch(struct poll_state *ps, struct source_listing *l,
 	const struct source_cursor *pending = NULL;
 	struct source_cursor save;
 	struct source_item **marks;
-	long long start = now_ms(ps->run);
+	long long start = now_ms(ps->run), t0;
 	enum outcome o;
 	size_t k = 0, nmarks = 0, i = *next;
 	int rc;
@@ -577,7 +591,10 @@ run_batch(struct poll_state *ps, struct source_listing *l,
 		}
 	} else
 		memset(&save, 0, sizeof(save));
-	if ((rc = store_commit(st)) != STORE_OK) {
+	t0 = ingest_times_now();
+	rc = store_commit(st);
+	ingest_times_add(times(ps->run), STAGE_COMMIT, t0);
+	if (rc != STORE_OK) {
 		source_cursor_free(&save);
 		*ps->stats = before;
 		free(marks);
@@ -658,6 +675,7 @@ source_engine_poll(struct source *src, struct source_run *run,
 	const struct source_driver *d = src->drv;
 	struct poll_state ps;
 	struct source_listing l;
+	long long t0;
 	int rc, round = 0, more;
 
 	*err = NULL;
@@ -674,7 +692,9 @@ source_engine_poll(struct source *src, struct source_run *run,
 	do {
 		memset(&l, 0, sizeof(l));
 		l.round = round++;
+		t0 = ingest_times_now();
 		rc = d->list_new(src, run, &ps.cur, &l, err);
+		ingest_times_add(times(run), STAGE_LIST, t0);
 		if (rc == SRC_OK) {
 			poison_listed(src, &l);
 			rc = run_listing(&ps, &l);

@@ -1861,6 +1861,7 @@ run_batch(struct source *src, struct source_run *run, struct imap_state *st,
 	size_t i, nw = 0, nh = 0;
 	ssize_t k;
 	clist *rw = NULL, *rh = NULL;
+	long long t0;
 	int rc = SRC_OK, src_rc, was_marked;
 
 	whole = xcalloc(n, sizeof(*whole));
@@ -1872,9 +1873,11 @@ run_batch(struct source *src, struct source_run *run, struct imap_state *st,
 			whole[nw++] = v[i];
 	}
 	/* Network first, so the write transaction stays short. */
+	t0 = ingest_times_now();
 	if ((nw && fetch_bodies(st, whole, nw, 0, &rw, err) == -1) ||
 	    (nh && fetch_bodies(st, heads, nh, 1, &rh, err) == -1) ||
 	    (k = bodies_present(run, st, v, n, rw, rh, err)) == -1) {
+		ingest_times_add(run->ictx->times, STAGE_FETCH, t0);
 		if (over_alone(st, v, n)) {
 			/* Left on the server and recorded, as for oversize. */
 			log_warning("source %s: uid %u was listed as %u bytes "
@@ -1892,6 +1895,7 @@ run_batch(struct source *src, struct source_run *run, struct imap_state *st,
 		rc = SRC_TEMP;
 		goto out;
 	}
+	ingest_times_add(run->ictx->times, STAGE_FETCH, t0);
 	if (k == 0) {
 		fail_save(src, run, c, v[0].uid, v[0].uid);
 		*err = xasprintf("UID FETCH: the server sent no body for uid %u",
@@ -1929,7 +1933,10 @@ run_batch(struct source *src, struct source_run *run, struct imap_state *st,
 		store_rollback(db);
 		goto dberr;
 	}
-	if ((src_rc = store_commit(db)) != STORE_OK)
+	t0 = ingest_times_now();
+	src_rc = store_commit(db);
+	ingest_times_add(run->ictx->times, STAGE_COMMIT, t0);
+	if (src_rc != STORE_OK)
 		goto dberr;
 	/* Committed: only now may the server forget them. */
 	if (db_replaced(src, run, err)) {
@@ -1937,7 +1944,10 @@ run_batch(struct source *src, struct source_run *run, struct imap_state *st,
 		goto out;
 	}
 	st->mark_rc = 0;
-	if (mark_uids(src, run, st, v, (size_t)k, err) == -1) {
+	t0 = ingest_times_now();
+	src_rc = mark_uids(src, run, st, v, (size_t)k, err);
+	ingest_times_add(run->ictx->times, STAGE_MARK, t0);
+	if (src_rc == -1) {
 		if (mark_fatal(src, run, st, c, err))
 			rc = SRC_TEMP;
 	} else if (was_marked) {
@@ -2089,13 +2099,16 @@ fetch_new(struct source *src, struct source_run *run, struct imap_state *st,
 	struct imap_cursor saved;
 	struct source_stats before;
 	size_t start, n;
+	long long t0;
 	int rc = SRC_OK;
 
 	*found = 0;
+	t0 = ingest_times_now();
 	if (list_new(src, st, c->last_uid + 1, &l, err) == -1) {
 		free(l.v);
 		return SRC_TEMP;
 	}
+	ingest_times_add(run->ictx->times, STAGE_LIST, t0);
 	uidnext_filter(src, st, &l);
 	*found = l.n;
 	for (start = 0; start < l.n; start += n) {

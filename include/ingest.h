@@ -29,6 +29,37 @@
 typedef int (*ingest_parse_fn)(void *arg, const char *raw, size_t len,
     const struct parse_limits *, struct message *out);
 
+/*
+ * Where a poll's time goes (issue 19): nanoseconds on CLOCK_MONOTONIC,
+ * summed over the poll, with how many times each stage ran.  Cheap (two
+ * clock reads a stage), so always kept when a caller gives somewhere to
+ * keep them; shown at debug level and by intaked --once --stages.
+ *   LIST    the driver's list_new (IMAP: UID FETCH of UIDs and sizes)
+ *   FETCH   the driver's fetch (IMAP: UID FETCH of bodies, TLS, libetpan)
+ *   HASH    sha256 and the normalised digest of dedup
+ *   PARSE   the parse: in process, or the round trip to the parser child
+ *   TRIAGE  triage_classify and the SLA deadlines
+ *   STORE   the rest of ingest: lookups, inserts, events, outbox (SQLite)
+ *   COMMIT  store_commit: the fsync of the batch (synchronous = FULL)
+ *   MARK    the driver's mark (IMAP: STORE \Seen or MOVE)
+ *   ALERT   urgent alerts delivered between batches (crisis first)
+ */
+enum ingest_stage {
+	STAGE_LIST, STAGE_FETCH, STAGE_HASH, STAGE_PARSE, STAGE_TRIAGE,
+	STAGE_STORE, STAGE_COMMIT, STAGE_MARK, STAGE_ALERT, STAGE_NSTAGES
+};
+struct ingest_times {
+	long long	 ns[STAGE_NSTAGES];
+	long		 n[STAGE_NSTAGES];
+};
+/* The stage names above, lower case, for logs and --stages. */
+const char	*ingest_stage_name(enum ingest_stage);
+/* CLOCK_MONOTONIC in ns: a stage's start, for ingest_times_add(). */
+long long	 ingest_times_now(void);
+/* Add the time since start (ingest_times_now()) to stage; t may be NULL. */
+void		 ingest_times_add(struct ingest_times *t, enum ingest_stage,
+		    long long start);
+
 struct ingest_ctx {
 	const struct config	*cfg;
 	const struct calendar	*cal;
@@ -38,6 +69,7 @@ struct ingest_ctx {
 	ingest_parse_fn		 parse;		/* NULL: message_parse */
 	void			*parse_arg;
 	const char		*actor;		/* for events: "intaked", "intake" */
+	struct ingest_times	*times;		/* NULL: not timed */
 };
 
 /*

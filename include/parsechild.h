@@ -38,6 +38,16 @@ void	 parsechild_stop(struct parsechild *);
  */
 int	 parsechild_parse(void *arg, const char *raw, size_t len,
 	    const struct parse_limits *, struct message *out);
+/* Where the parse's time goes (issue 19), summed since start, in ns on
+ * CLOCK_MONOTONIC: sending the request, waiting for the reply (the child's
+ * parse and the hand-off), reading and decoding it; and the CPU time the
+ * children used (the running one's CPU clock plus the reaped ones').  n:
+ * exchanges. */
+struct parsechild_times {
+	long long	 send_ns, wait_ns, recv_ns, child_cpu_ns;
+	long		 n;
+};
+void	 parsechild_times(const struct parsechild *, struct parsechild_times *);
 /* The running child's pid, or -1 (for tests and logs). */
 pid_t	 parsechild_pid(const struct parsechild *);
 /* 1 when the child runs under seccomp and RLIMIT_AS, 0 when the sandbox

@@ -180,6 +180,38 @@ START_TEST(test_plain_poll)
 }
 END_TEST
 
+/* The stage times (issue 19): each stage counted as often as it ran. */
+START_TEST(test_stage_times)
+{
+	struct mem_message v[5];
+	struct mem_source ms = { v, 5, 0, 0, 0, 0, 0, NULL, 0 };
+	struct source_stats stats;
+	struct ingest_times t;
+	struct source src;
+	int i;
+
+	memcpy(v, five, sizeof(v));
+	memset(&t, 0, sizeof(t));
+	ictx.times = &t;
+	source_mem_init(&src, &scfg, &ms);
+	poll_ok(&src, 2, &stats);
+	ck_assert_int_eq(t.n[STAGE_LIST], 1);
+	ck_assert_int_eq(t.n[STAGE_FETCH], 5);
+	ck_assert_int_eq(t.n[STAGE_PARSE], 5);
+	ck_assert_int_eq(t.n[STAGE_TRIAGE], 5);
+	ck_assert_int_eq(t.n[STAGE_STORE], 5);
+	ck_assert_int_eq(t.n[STAGE_COMMIT], 3);	/* 2 + 2 + 1 */
+	ck_assert_int_eq(t.n[STAGE_MARK], 3);
+	for (i = 0; i < STAGE_NSTAGES; i++)
+		ck_assert_int_ge(t.ns[i], 0);
+	ck_assert_int_gt(t.ns[STAGE_PARSE], 0);
+	ck_assert_str_eq(ingest_stage_name(STAGE_COMMIT), "commit");
+	ictx.times = NULL;
+	assert_once(v, 5);
+	source_close(&src);
+}
+END_TEST
+
 /* A crash after the commit, before the messages are marked: the next poll
  * finds them stored and only marks them. */
 START_TEST(test_crash_between_commit_and_mark)
@@ -458,6 +490,7 @@ suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_plain_poll);
+	tcase_add_test(tc, test_stage_times);
 	tcase_add_test(tc, test_crash_between_commit_and_mark);
 	tcase_add_test(tc, test_mark_failure);
 	tcase_add_test(tc, test_bad_message_mid_batch);
