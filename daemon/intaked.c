@@ -423,6 +423,46 @@ feed_watchdog(void *arg)
 }
 
 /*
+ * Crisis first (issue 19): the urgent tickets of a batch are alerted right
+ * after its commit, not after the whole backlog behind them.  stored
+ * collects the tickets that queued an alert; batch_done delivers their
+ * alerts once the batch is committed, or forgets them when it rolled back
+ * (its outbox rows are gone with it).  The rest of the outbox waits for
+ * the end of the poll (deliver_outbox).
+ */
+struct urgent_batch {
+	struct service	*sv;
+	long long	*v;
+	size_t		 n, cap;
+};
+
+static void
+urgent_note(void *arg, const struct ingest_result *res)
+{
+	struct urgent_batch *ub = arg;
+
+	if (!res->alerted || res->duplicate)
+		return;
+	if (ub->n == ub->cap) {
+		ub->cap = ub->cap ? ub->cap * 2 : 8;
+		ub->v = xreallocarray(ub->v, ub->cap, sizeof(*ub->v));
+	}
+	ub->v[ub->n++] = res->ticket;
+}
+
+static void
+urgent_deliver(void *arg, int committed)
+{
+	struct urgent_batch *ub = arg;
+	struct service *sv = ub->sv;
+
+	if (committed && ub->n > 0 && notify_deliver_tickets(sv->store,
+	    &sv->cfg, time(NULL), ub->v, ub->n) < 0)
+		log_warning("outbox: urgent alerts left for the end of the poll");
+	ub->n = 0;
+}
+
+/*
  * Where one poll's time went (ingest.h): at debug level, and on standard
  * output with --stages (the bench reads it).  One line; no message data.
  */
@@ -472,6 +512,7 @@ poll_source(struct service *sv, size_t i, int once, long budget_ms)
 	struct ingest_ctx ictx;
 	struct ingest_times times;
 	struct parsechild_times pt;
+	struct urgent_batch ub;
 	long long start = ingest_times_now();
 	char *err = NULL;
 	int rc;
@@ -479,6 +520,8 @@ poll_source(struct service *sv, size_t i, int once, long budget_ms)
 	memset(&st, 0, sizeof(st));
 	st.waiting = -1;
 	memset(&times, 0, sizeof(times));
+	memset(&ub, 0, sizeof(ub));
+	ub.sv = sv;
 	parsechild_times(sv->parser, &pt);
 	ingest_ctx_init(&ictx, &sv->cfg, sv->cal, sv->lex, sv->store);
 	ictx.actor = "intaked";
@@ -495,8 +538,12 @@ poll_source(struct service *sv, size_t i, int once, long budget_ms)
 	run.progress_arg = NULL;
 	run.budget_ms = budget_ms;
 	run.clock_ms = NULL;
-	run.stored = NULL;
+	run.stored = urgent_note;
+	run.stored_arg = &ub;
+	run.batch_done = urgent_deliver;
+	run.batch_done_arg = &ub;
 	rc = src->ops->poll(src, &run, &st, &err);
+	free(ub.v);
 	report_stages(sv, src, &st, &times, &pt, start);
 	after_poll(sv, i, rc, &st, err, once);
 	free(err);

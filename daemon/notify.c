@@ -724,6 +724,8 @@ col_dup(sqlite3_stmt *s, int i)
 	return xstrdup(t ? (const char *)t : "");
 }
 
+static int	load_rows(sqlite3_stmt *, struct outbox_row **, size_t *);
+
 /* Copy the due rows out, so no statement stays open across transfers.
  * Alerts first: an acknowledgement can wait, a crisis cannot. */
 static int
@@ -731,8 +733,6 @@ load_due(struct store *st, time_t now, int max, struct outbox_row **out,
     size_t *n)
 {
 	sqlite3_stmt *s;
-	struct outbox_row *v = NULL;
-	size_t cap = 0;
 	int rc;
 
 	*out = NULL;
@@ -746,6 +746,17 @@ load_due(struct store *st, time_t now, int max, struct outbox_row **out,
 		return store_classify(rc);
 	sqlite3_bind_int64(s, 1, (sqlite3_int64)now);
 	sqlite3_bind_int(s, 2, max);
+	return load_rows(s, out, n);
+}
+
+/* The rows of s appended to *out (*n of them); s finalized. */
+static int
+load_rows(sqlite3_stmt *s, struct outbox_row **out, size_t *n)
+{
+	struct outbox_row *v = *out;
+	size_t cap = *n;
+	int rc;
+
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		if (*n == cap) {
 			cap = cap ? cap * 2 : 16;
@@ -820,20 +831,78 @@ record(struct store *st, const struct outbox_row *r, int ok,
 	return store_commit(st);
 }
 
+/* The due alerts of these tickets (crisis first), appended to *out. */
+static int
+load_ticket_alerts(struct store *st, time_t now, const long long *tickets,
+    size_t ntickets, struct outbox_row **out, size_t *n)
+{
+	sqlite3_stmt *s;
+	size_t i;
+	int rc = STORE_OK;
+
+	*out = NULL;
+	*n = 0;
+	for (i = 0; i < ntickets && rc == STORE_OK; i++) {
+		rc = sqlite3_prepare_v2(store_db(st), "SELECT id, kind, channel, "
+		    "ticket_id, payload, attempts FROM outbox WHERE delivered_at "
+		    "IS NULL AND next_attempt_at <= ? AND kind = 'alert' AND "
+		    "ticket_id = ? ORDER BY id", -1, &s, NULL);
+		if (rc != SQLITE_OK)
+			return store_classify(rc);
+		sqlite3_bind_int64(s, 1, (sqlite3_int64)now);
+		sqlite3_bind_int64(s, 2, (sqlite3_int64)tickets[i]);
+		rc = load_rows(s, out, n);
+	}
+	return rc;
+}
+
+static int	deliver_rows(struct store *, const struct config *, time_t,
+		    struct outbox_row *, size_t);
+
 int
 notify_deliver_due(struct store *st, const struct config *cfg, time_t now,
     int max)
 {
 	struct outbox_row *rows;
-	size_t n, i;
-	char *err, *short_err;
-	uint64_t start;
-	int rc, delivered = 0, sent;
+	size_t n;
+	int rc;
 
 	if ((rc = load_due(st, now, max, &rows, &n)) != STORE_OK) {
 		log_err("outbox: %s", store_errmsg(st));
 		return rc;
 	}
+	return deliver_rows(st, cfg, now, rows, n);
+}
+
+int
+notify_deliver_tickets(struct store *st, const struct config *cfg,
+    time_t now, const long long *tickets, size_t ntickets)
+{
+	struct outbox_row *rows;
+	size_t n, i;
+	int rc;
+
+	if ((rc = load_ticket_alerts(st, now, tickets, ntickets, &rows, &n)) !=
+	    STORE_OK) {
+		log_err("outbox: %s", store_errmsg(st));
+		for (i = 0; i < n; i++)
+			row_free(&rows[i]);
+		free(rows);
+		return rc;
+	}
+	return deliver_rows(st, cfg, now, rows, n);
+}
+
+/* Try rows[0..n) and record each outcome; the rows are freed. */
+static int
+deliver_rows(struct store *st, const struct config *cfg, time_t now,
+    struct outbox_row *rows, size_t n)
+{
+	size_t i;
+	char *err, *short_err;
+	uint64_t start;
+	int rc = STORE_OK, delivered = 0, sent;
+
 	start = now_ms_monotonic();
 	for (i = 0; i < n; i++) {
 		struct outbox_row *r = &rows[i];

@@ -123,6 +123,18 @@ times(const struct source_run *run)
 	return run->ictx ? run->ictx->times : NULL;
 }
 
+static void
+batch_done(const struct source_run *run, int committed)
+{
+	long long t0 = ingest_times_now();
+
+	if (run->batch_done == NULL)
+		return;
+	run->batch_done(run->batch_done_arg, committed);
+	if (committed)
+		ingest_times_add(times(run), STAGE_ALERT, t0);
+}
+
 /* ---- listings ------------------------------------------------------------ */
 
 struct source_item *
@@ -598,6 +610,7 @@ run_batch(struct poll_state *ps, struct source_listing *l,
 		source_cursor_free(&save);
 		*ps->stats = before;
 		free(marks);
+		batch_done(ps->run, 0);
 		return db_error(ps, rc);
 	}
 	ps->stats->batches++;
@@ -609,14 +622,17 @@ run_batch(struct poll_state *ps, struct source_listing *l,
 	free(marks);
 	if (rc != SRC_OK) {
 		*ps->stats = before;	/* not in the visible database */
+		batch_done(ps->run, 0);
 		return rc;
 	}
 	*next = i;
+	batch_done(ps->run, 1);
 	return SRC_OK;
 rollback:
 	store_rollback(st);
 	*ps->stats = before;	/* rolled back: nothing counts */
 	free(marks);
+	batch_done(ps->run, 0);
 	return rc;
 }
 

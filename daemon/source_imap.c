@@ -1770,6 +1770,8 @@ ingest_one(struct source *src, struct source_run *run, uint32_t uidvalidity,
 		stats->stored++;
 	if (!res.duplicate && res.parse_status == MSG_PARSE_ERROR)
 		stats->parse_errors++;
+	if (run->stored)
+		run->stored(run->stored_arg, &res);
 	if (raw.oversize)
 		log_warning("source %s: message uid %u is %u bytes, over "
 		    "max_message_bytes: ticket %lld records it, left unmarked on "
@@ -2139,6 +2141,12 @@ fetch_new(struct source *src, struct source_run *run, struct imap_state *st,
 		    rc == SRC_REPLACED) {
 			*c = saved;	/* rolled back: nothing counts */
 			*stats = before;
+		}
+		if (run->batch_done) {	/* crisis first (source.h) */
+			t0 = ingest_times_now();
+			run->batch_done(run->batch_done_arg, rc != SRC_STORE &&
+			    rc != SRC_FATAL && rc != SRC_REPLACED);
+			ingest_times_add(run->ictx->times, STAGE_ALERT, t0);
 		}
 		if (rc != SRC_OK)
 			break;

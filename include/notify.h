@@ -27,6 +27,12 @@
 int	 notify_deliver_due(struct store *, const struct config *, time_t now,
 	    int max);
 
+/* The same for the urgent alerts (kind "alert") of these tickets only:
+ * intaked's crisis first, right after the batch that queued them was
+ * committed (issue 19). */
+int	 notify_deliver_tickets(struct store *, const struct config *,
+	    time_t now, const long long *tickets, size_t ntickets);
+
 /* Outcome of one transfer. */
 enum notify_rc {
 	NOTIFY_OK = 0,

@@ -80,6 +80,12 @@ struct source_run {
 	/* Told each stored (or duplicate) message; may be NULL. */
 	void				(*stored)(void *, const struct ingest_result *);
 	void				*stored_arg;
+	/* After each batch: committed 1 (committed and marked), or 0 when it
+	 * rolled back, so what stored was told of it never happened (crisis
+	 * first: intaked alerts a batch's urgent tickets here); may be NULL.
+	 * Timed as STAGE_ALERT when run->ictx->times is set. */
+	void				(*batch_done)(void *, int committed);
+	void				*batch_done_arg;
 };
 
 struct source;

@@ -5,8 +5,11 @@
 # {"from": ..., "rcpt": [...]}.  The chosen port goes to PORT_FILE.
 # With --auth USER:PASS it requires AUTH (PLAIN/LOGIN, allowed without TLS
 # on loopback) and records the login in the .env file as "auth".
+# With --hold FILE it answers DATA only once FILE exists (the message is
+# written first): a test can look at the sender's state while it waits.
 # Usage: smtp_sink.py --dir DIR --port-file F [--port N] [--auth U:P]
-import argparse, json, os, signal, socket, threading
+#        [--hold FILE]
+import argparse, asyncio, json, os, signal, socket, threading
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
@@ -15,6 +18,7 @@ ap.add_argument("--dir", required=True)
 ap.add_argument("--port", type=int, default=0)
 ap.add_argument("--port-file", required=True)
 ap.add_argument("--auth")
+ap.add_argument("--hold")
 args = ap.parse_args()
 
 
@@ -39,6 +43,8 @@ class Sink:
                        "rcpt": envelope.rcpt_tos,
                        "auth": session.auth_data.login.decode()
                        if session.authenticated else None}, f)
+        while args.hold and not os.path.exists(args.hold):
+            await asyncio.sleep(0.05)
         return "250 OK"
 
 

@@ -212,6 +212,86 @@ START_TEST(test_stage_times)
 }
 END_TEST
 
+/* Crisis first (issue 19): batch_done after each batch, told whether it
+ * was committed, so what stored reported of a rolled-back batch is
+ * dropped.  The third message's callback makes the connection read-only:
+ * the fourth cannot be stored, and the second batch rolls back. */
+struct batch_log {
+	int	 stored;	/* told since the last batch_done */
+	int	 calls;
+	int	 committed[8];
+	int	 told[8];
+};
+
+static void
+log_stored(void *arg, const struct ingest_result *res)
+{
+	struct batch_log *b = arg;
+
+	(void)res;
+	if (++b->stored == 1 && b->calls == 1)
+		ck_assert_int_eq(sqlite3_exec(store_db(st), "PRAGMA query_only "
+		    "= 1", NULL, NULL, NULL), SQLITE_OK);
+}
+
+static void
+log_batch(void *arg, int committed)
+{
+	struct batch_log *b = arg;
+
+	ck_assert_int_lt(b->calls, 8);
+	b->committed[b->calls] = committed;
+	b->told[b->calls++] = b->stored;
+	b->stored = 0;
+}
+
+START_TEST(test_batch_done)
+{
+	struct mem_message v[5];
+	struct mem_source ms = { v, 5, 0, 0, 0, 0, 0, NULL, 0 };
+	struct source_stats stats;
+	struct source_run run;
+	struct batch_log b;
+	struct source src;
+	char *err = NULL;
+
+	memcpy(v, five, sizeof(v));
+	memset(&b, 0, sizeof(b));
+	source_mem_init(&src, &scfg, &ms);
+	memset(&run, 0, sizeof(run));
+	memset(&stats, 0, sizeof(stats));
+	run.ictx = &ictx;
+	run.stop = &no_stop;
+	run.batch = 2;
+	run.stored = log_stored;
+	run.stored_arg = &b;
+	run.batch_done = log_batch;
+	run.batch_done_arg = &b;
+	ck_assert_int_eq(source_engine_poll(&src, &run, &stats, &err),
+	    SRC_STORE);
+	free(err);
+	err = NULL;
+	ck_assert_int_eq(b.calls, 2);
+	ck_assert_int_eq(b.committed[0], 1);	/* k1 k2 */
+	ck_assert_int_eq(b.told[0], 2);
+	ck_assert_int_eq(b.committed[1], 0);	/* k3 told, then rolled back */
+	ck_assert_int_eq(b.told[1], 1);
+	ck_assert_int_eq(count("SELECT count(*) FROM messages"), 2);
+	ck_assert_int_eq(sqlite3_exec(store_db(st), "PRAGMA query_only = 0",
+	    NULL, NULL, NULL), SQLITE_OK);
+	memset(&stats, 0, sizeof(stats));
+	ck_assert_int_eq(source_engine_poll(&src, &run, &stats, &err), SRC_OK);
+	free(err);
+	ck_assert_int_eq(b.calls, 4);
+	ck_assert_int_eq(b.committed[2], 1);	/* k3 k4 */
+	ck_assert_int_eq(b.told[2], 2);
+	ck_assert_int_eq(b.committed[3], 1);	/* k5 */
+	ck_assert_int_eq(b.told[3], 1);
+	assert_once(v, 5);
+	source_close(&src);
+}
+END_TEST
+
 /* A crash after the commit, before the messages are marked: the next poll
  * finds them stored and only marks them. */
 START_TEST(test_crash_between_commit_and_mark)
@@ -491,6 +571,7 @@ suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_plain_poll);
 	tcase_add_test(tc, test_stage_times);
+	tcase_add_test(tc, test_batch_done);
 	tcase_add_test(tc, test_crash_between_commit_and_mark);
 	tcase_add_test(tc, test_mark_failure);
 	tcase_add_test(tc, test_bad_message_mid_batch);
