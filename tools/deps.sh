@@ -7,7 +7,7 @@ libconfig-dev libjansson-dev libsystemd-dev check libsubunit-dev libgnutls28-dev
 libpcre2-dev libseccomp-dev tzdata openssl file dovecot-imapd dovecot-core
 python3 python3-aiosmtpd valgrind curl ca-certificates systemd man-db groff-base
 chromium libfaketime liblinear-dev python3-sklearn postfix postgresql-15 libpq-dev
-libmicrohttpd-dev libical-dev"
+libmicrohttpd-dev libical-dev isync"
 # `tools/deps.sh fuzz`: only what `make fuzz` needs (clang with libFuzzer).
 if [ "${1:-}" = fuzz ]; then
 	PKGS="clang libclang-rt-14-dev"
