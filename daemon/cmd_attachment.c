@@ -22,8 +22,8 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "fmt.h"
 #include "parsechild.h"
-#include "report.h"
 #include "util.h"
 
 #define NAME_MAX_BYTES	200

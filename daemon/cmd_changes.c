@@ -15,7 +15,7 @@
 #include <jansson.h>
 
 #include "cli.h"
-#include "report.h"
+#include "fmt.h"
 #include "util.h"
 
 #define CHANGES_DEFAULT_SECS	(12 * 3600)

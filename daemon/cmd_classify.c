@@ -14,8 +14,8 @@
 
 #include "calltype.h"
 #include "cli.h"
+#include "fmt.h"
 #include "message.h"
-#include "report.h"
 #include "triage.h"
 #include "util.h"
 

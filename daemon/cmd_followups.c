@@ -13,6 +13,7 @@
 
 #include "calltype.h"
 #include "cli.h"
+#include "fmt.h"
 #include "report.h"
 #include "util.h"
 

@@ -14,7 +14,7 @@
 #include <time.h>
 
 #include "cli.h"
-#include "report.h"
+#include "fmt.h"
 #include "util.h"
 
 /* The doomed set, written once so every statement agrees on it. */

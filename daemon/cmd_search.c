@@ -14,7 +14,7 @@
 #include <jansson.h>
 
 #include "cli.h"
-#include "report.h"
+#include "fmt.h"
 #include "search.h"
 #include "util.h"
 

@@ -15,7 +15,7 @@
 #include <jansson.h>
 
 #include "cli.h"
-#include "report.h"
+#include "fmt.h"
 #include "util.h"
 
 /* An undelivered outbox row this old, or retried this often, is stuck. */

@@ -16,6 +16,7 @@
 
 #include "calltype.h"
 #include "cli.h"
+#include "fmt.h"
 #include "report.h"
 #include "util.h"
 

@@ -5,8 +5,8 @@
 
 #include <jansson.h>
 
+#include "fmt.h"
 #include "outbox.h"
-#include "report.h"
 #include "tag.h"
 #include "util.h"
 

@@ -16,6 +16,7 @@
 
 #include <jansson.h>
 
+#include "fmt.h"
 #include "log.h"
 #include "notify.h"
 #include "remind.h"

@@ -14,7 +14,7 @@
 
 #include <jansson.h>
 
-#include "report.h"
+#include "fmt.h"
 #include "search.h"
 
 /* Digit groups looked at in one run: bounds the windows of a hostile

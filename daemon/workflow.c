@@ -10,8 +10,8 @@
 
 #include <jansson.h>
 
+#include "fmt.h"
 #include "outbox.h"
-#include "report.h"
 #include "sla.h"
 #include "util.h"
 #include "workflow.h"

@@ -16,6 +16,7 @@
 
 #include "calendar.h"
 #include "config.h"
+#include "fmt.h"
 #include "report.h"
 #include "sla.h"
 #include "store.h"
