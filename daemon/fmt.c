@@ -86,8 +86,8 @@ cp_width(long cp)
 /* Characters that must never reach a terminal or a page as themselves:
  * controls (C0, DEL, C1) and the bidirectional overrides and isolates that
  * can make a line read differently from what it holds.  The one rule of
- * every output: text (report_terminal_safe), HTML (report_html_escape),
- * CSV (report_csv_field) and JSON (report_json_dumps). */
+ * every output: text (fmt_terminal_safe), HTML (fmt_html_escape),
+ * CSV (fmt_csv_field) and JSON (fmt_json_dumps). */
 static int
 cp_unsafe(long cp)
 {
@@ -96,7 +96,7 @@ cp_unsafe(long cp)
 }
 
 char *
-report_terminal_safe(const char *s, int keep_newlines)
+fmt_terminal_safe(const char *s, int keep_newlines)
 {
 	const unsigned char *p = (const unsigned char *)(s ? s : "");
 	struct buf b;
@@ -122,7 +122,7 @@ report_terminal_safe(const char *s, int keep_newlines)
 }
 
 size_t
-report_display_width(const char *s)
+fmt_display_width(const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t w = 0, len;
@@ -137,14 +137,14 @@ report_display_width(const char *s)
 }
 
 int
-report_add_clipped(struct buf *b, const char *s, size_t cols)
+fmt_add_clipped(struct buf *b, const char *s, size_t cols)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t w = 0, len, cut = 0;
 	long cp;
 	int cw;
 
-	if (report_display_width(s) <= cols)
+	if (fmt_display_width(s) <= cols)
 		return buf_addstr(b, s);
 	if (cols == 0)
 		return 0;
@@ -166,7 +166,7 @@ report_add_clipped(struct buf *b, const char *s, size_t cols)
 /* ---- dates and durations ------------------------------------------- */
 
 int
-report_parse_date(const char *s, time_t *out)
+fmt_parse_date(const char *s, time_t *out)
 {
 	struct tm tm;
 	int y, m, d;
@@ -194,7 +194,7 @@ report_parse_date(const char *s, time_t *out)
 }
 
 void
-report_duration(long long secs, char *out, size_t outlen)
+fmt_duration(long long secs, char *out, size_t outlen)
 {
 	long long m, h, d;
 
@@ -215,7 +215,7 @@ report_duration(long long secs, char *out, size_t outlen)
 /* ---- CSV ------------------------------------------------------------- */
 
 int
-report_csv_field(struct buf *b, const char *s, int defuse)
+fmt_csv_field(struct buf *b, const char *s, int defuse)
 {
 	const unsigned char *p;
 	size_t len;
@@ -262,7 +262,7 @@ report_csv_field(struct buf *b, const char *s, int defuse)
  * so the text stays the same JSON.  NULL when json_dumps() fails.
  */
 char *
-report_json_dumps(const json_t *j, size_t flags)
+fmt_json_dumps(const json_t *j, size_t flags)
 {
 	const unsigned char *p;
 	char *text, esc[8];
@@ -288,7 +288,7 @@ report_json_dumps(const json_t *j, size_t flags)
 }
 
 json_t *
-report_json_str(const char *s)
+fmt_json_str(const char *s)
 {
 	json_t *j;
 
@@ -299,7 +299,7 @@ report_json_str(const char *s)
 }
 
 json_t *
-report_json_time(time_t t)
+fmt_json_time(time_t t)
 {
 	char iso[40];
 
@@ -332,7 +332,7 @@ html_entity(char c)
 }
 
 int
-report_html_escape(struct buf *b, const char *s)
+fmt_html_escape(struct buf *b, const char *s)
 {
 	char *safe;
 	const char *p, *ent;
@@ -340,7 +340,7 @@ report_html_escape(struct buf *b, const char *s)
 
 	if (s == NULL)
 		return 0;
-	safe = report_terminal_safe(s, 0);
+	safe = fmt_terminal_safe(s, 0);
 	for (p = safe; *p; p++) {
 		if ((ent = html_entity(*p)) != NULL)
 			rc |= buf_addstr(b, ent);

@@ -76,7 +76,7 @@ report_time_left(const struct report_row *r, time_t now, char *out,
 		snprintf(out, outlen, "-");
 		return;
 	}
-	report_duration((long long)(due - now), d, sizeof(d));
+	fmt_duration((long long)(due - now), d, sizeof(d));
 	if (due <= now)
 		snprintf(out, outlen, "overdue by %s", d);
 	else
@@ -422,12 +422,12 @@ report_rows_free(struct report_rows *rows)
 static int
 text_line(struct buf *b, const char *text, size_t width, const char *color)
 {
-	char *safe = report_terminal_safe(text, 0);
+	char *safe = fmt_terminal_safe(text, 0);
 	int rc = 0;
 
 	if (color)
 		rc |= buf_addstr(b, color);
-	rc |= report_add_clipped(b, safe, width);
+	rc |= fmt_add_clipped(b, safe, width);
 	if (color)
 		rc |= buf_addstr(b, ANSI_RESET);
 	rc |= buf_addc(b, '\n');
@@ -572,31 +572,31 @@ report_render_csv(const struct report_rows *rows, struct buf *b,
 		fmt_sheet(r->breach_at, breach, sizeof(breach));
 		report_time_left(r, rows->now, left, sizeof(left));
 		report_flags(r, flags, sizeof(flags));
-		rc |= report_csv_field(b, id, 0);
+		rc |= fmt_csv_field(b, id, 0);
 		rc |= buf_addc(b, ',');
-		rc |= report_csv_field(b, report_group_name(r->group), 0);
+		rc |= fmt_csv_field(b, report_group_name(r->group), 0);
 		rc |= buf_addc(b, ',');
-		rc |= report_csv_field(b, r->type, 0);
+		rc |= fmt_csv_field(b, r->type, 0);
 		rc |= buf_addc(b, ',');
-		rc |= report_csv_field(b, r->urgency, 0);
+		rc |= fmt_csv_field(b, r->urgency, 0);
 		rc |= buf_addc(b, ',');
-		rc |= report_csv_field(b, flags, 0);
+		rc |= fmt_csv_field(b, flags, 0);
 		rc |= buf_addc(b, ',');
-		rc |= report_csv_field(b, recv, 0);
+		rc |= fmt_csv_field(b, recv, 0);
 		rc |= buf_addc(b, ',');
-		rc |= report_csv_field(b, due, 0);
+		rc |= fmt_csv_field(b, due, 0);
 		rc |= buf_addc(b, ',');
-		rc |= report_csv_field(b, breach, 0);
+		rc |= fmt_csv_field(b, breach, 0);
 		rc |= buf_addc(b, ',');
-		rc |= report_csv_field(b, left, 0);
+		rc |= fmt_csv_field(b, left, 0);
 		rc |= buf_addc(b, ',');
-		rc |= report_csv_field(b, r->assignee, 1);
+		rc |= fmt_csv_field(b, r->assignee, 1);
 		rc |= buf_addc(b, ',');
-		rc |= report_csv_field(b, r->sender, 1);
+		rc |= fmt_csv_field(b, r->sender, 1);
 		rc |= buf_addc(b, ',');
-		rc |= report_csv_field(b, r->subject, 1);
+		rc |= fmt_csv_field(b, r->subject, 1);
 		rc |= buf_addc(b, ',');
-		rc |= report_csv_field(b, r->rationale, 1);
+		rc |= fmt_csv_field(b, r->rationale, 1);
 		rc |= buf_addstr(b, "\r\n");
 	}
 	return rc ? -1 : 0;
@@ -619,30 +619,30 @@ row_json(const struct report_row *r, time_t now)
 		json_array_append_new(flags, json_string(names[i]));
 	json_object_set_new(o, "id", json_integer(r->id));
 	json_object_set_new(o, "group", json_string(report_group_name(r->group)));
-	json_object_set_new(o, "type", report_json_str(r->type));
-	json_object_set_new(o, "urgency", report_json_str(r->urgency));
+	json_object_set_new(o, "type", fmt_json_str(r->type));
+	json_object_set_new(o, "urgency", fmt_json_str(r->urgency));
 	json_object_set_new(o, "minor", json_boolean(r->minor));
 	json_object_set_new(o, "danger", json_boolean(r->danger));
 	json_object_set_new(o, "needs_interpreter",
 	    json_boolean(r->needs_interpreter));
 	json_object_set_new(o, "needs_human", json_boolean(r->needs_human));
 	json_object_set_new(o, "flags", flags);
-	json_object_set_new(o, "received", report_json_time(r->received_at));
+	json_object_set_new(o, "received", fmt_json_time(r->received_at));
 	json_object_set_new(o, "response_due",
-	    report_json_time(r->response_due));
-	json_object_set_new(o, "breach_at", report_json_time(r->breach_at));
+	    fmt_json_time(r->response_due));
+	json_object_set_new(o, "breach_at", fmt_json_time(r->breach_at));
 	json_object_set_new(o, "acknowledged_at",
-	    report_json_time(r->acknowledged_at));
+	    fmt_json_time(r->acknowledged_at));
 	json_object_set_new(o, "breached", json_boolean(r->breached));
 	json_object_set_new(o, "overdue", json_boolean(r->overdue));
-	json_object_set_new(o, "wrote_again", report_json_time(r->wrote_again));
+	json_object_set_new(o, "wrote_again", fmt_json_time(r->wrote_again));
 	json_object_set_new(o, "seconds_left", due && !r->answered ?
 	    json_integer((json_int_t)(due - now)) : json_null());
 	json_object_set_new(o, "time_left", json_string(left));
-	json_object_set_new(o, "assignee", report_json_str(r->assignee));
-	json_object_set_new(o, "sender", report_json_str(r->sender));
-	json_object_set_new(o, "subject", report_json_str(r->subject));
-	json_object_set_new(o, "rationale", report_json_str(r->rationale));
+	json_object_set_new(o, "assignee", fmt_json_str(r->assignee));
+	json_object_set_new(o, "sender", fmt_json_str(r->sender));
+	json_object_set_new(o, "subject", fmt_json_str(r->subject));
+	json_object_set_new(o, "rationale", fmt_json_str(r->rationale));
 	return o;
 }
 
@@ -658,7 +658,7 @@ report_render_json(const struct report_rows *rows, struct buf *b,
 	(void)o;
 	for (i = 0; i < rows->n; i++)
 		json_array_append_new(a, row_json(&rows->v[i], rows->now));
-	text = report_json_dumps(a, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	text = fmt_json_dumps(a, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(a);
 	if (text == NULL)
 		return -1;
@@ -722,7 +722,7 @@ html_cell_l(struct buf *b, const char *text, const char *style,
 	rc |= buf_addf(b, "<td%s%s%s style=\"%s%s%s\">", label ? " data-l=\"" :
 	    "", label ? label : "", label ? "\"" : "", CSS_TD, style ? ";" : "",
 	    style ? style : "");
-	rc |= report_html_escape(b, text ? text : "");
+	rc |= fmt_html_escape(b, text ? text : "");
 	rc |= buf_addstr(b, "</td>");
 	return rc;
 }
@@ -763,7 +763,7 @@ html_row(struct buf *b, const struct report_row *r, time_t now,
 		else
 			tok = p + strlen(p);
 		rc |= buf_addf(b, "<span style=\"%s\">", CSS_FLAG);
-		rc |= report_html_escape(b, p);
+		rc |= fmt_html_escape(b, p);
 		rc |= buf_addstr(b, "</span> ");
 	}
 	rc |= buf_addstr(b, "</td>");
@@ -784,10 +784,10 @@ html_row(struct buf *b, const struct report_row *r, time_t now,
 	/* a long address breaks, but not into a column of letters */
 	rc |= html_cell_l(b, r->sender, "min-width:11em", "Sender");
 	rc |= buf_addf(b, "<td style=\"%s\">", CSS_TD);
-	rc |= report_html_escape(b, r->subject ? r->subject : "(no subject)");
+	rc |= fmt_html_escape(b, r->subject ? r->subject : "(no subject)");
 	if (r->rationale && *r->rationale) {
 		rc |= buf_addf(b, "<br><span style=\"%s\">", CSS_WHY);
-		rc |= report_html_escape(b, r->rationale);
+		rc |= fmt_html_escape(b, r->rationale);
 		rc |= buf_addstr(b, "</span>");
 	}
 	rc |= buf_addstr(b, "</td></tr>\n");
@@ -811,12 +811,12 @@ report_render_html(const struct report_rows *rows, struct buf *b,
 	    "<meta charset=\"utf-8\">"
 	    "<meta name=\"viewport\" content=\"width=device-width\">"
 	    CSS_NARROW "<title>");
-	rc |= report_html_escape(b, title);
+	rc |= fmt_html_escape(b, title);
 	rc |= buf_addf(b, "</title></head>\n<body style=\"%s\">\n"
 	    "<h1 style=\"font-size:20px;margin:0 0 4px\">", CSS_BODY);
-	rc |= report_html_escape(b, title);
+	rc |= fmt_html_escape(b, title);
 	rc |= buf_addstr(b, "</h1>\n<p style=\"color:#555;margin:0 0 12px\">");
-	rc |= report_html_escape(b, at);
+	rc |= fmt_html_escape(b, at);
 	rc |= buf_addf(b, ": %zu ticket%s</p>\n", rows->n, rows->n == 1 ? "" : "s");
 	for (g = 0; g < RG__COUNT; g++) {
 		if ((n = group_count(rows, (enum report_group)g)) == 0)

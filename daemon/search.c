@@ -465,7 +465,7 @@ search_snippet_html(struct buf *b, const char *sn)
 			char *part = xstrndup(p, (size_t)(q - p));
 			char *clean = snippet_plain(part, 1);
 
-			rc |= report_html_escape(b, clean);
+			rc |= fmt_html_escape(b, clean);
 			free(clean);
 			free(part);
 		}
