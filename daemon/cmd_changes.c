@@ -389,10 +389,6 @@ render_json(const struct changes *ch, struct buf *b)
 	free(text);
 }
 
-#define CSS_CELL "border-bottom:1px solid #ddd;padding:4px 6px;" \
-	"vertical-align:top;text-align:left;overflow-wrap:anywhere;" \
-	"word-break:break-word"
-
 static void
 render_html(const struct changes *ch, struct buf *b)
 {
@@ -438,12 +434,13 @@ render_html(const struct changes *ch, struct buf *b)
 		    "</colgroup>\n");
 		for (j = 0; j < g->n; j++) {
 			hhmm(g->c[j].at, "%m-%d %H:%M", at, sizeof(at));
-			buf_addf(b, "<tr><td style=\"%s;white-space:nowrap\">%s"
-			    "</td><td style=\"%s\">", CSS_CELL, at, CSS_CELL);
-			fmt_html_escape(b, g->c[j].actor ? g->c[j].actor : "?");
-			buf_addf(b, "</td><td style=\"%s\">", CSS_CELL);
-			fmt_html_escape(b, g->c[j].what);
-			buf_addstr(b, "</td></tr>\n");
+			buf_addstr(b, "<tr>");
+			fmt_html_cell(b, at, FMT_CSS_CELL, "white-space:nowrap",
+			    NULL);
+			fmt_html_cell(b, g->c[j].actor ? g->c[j].actor : "?",
+			    FMT_CSS_CELL, NULL, NULL);
+			fmt_html_cell(b, g->c[j].what, FMT_CSS_CELL, NULL, NULL);
+			buf_addstr(b, "</tr>\n");
 		}
 		buf_addstr(b, "</table>\n");
 	}

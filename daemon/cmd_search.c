@@ -167,19 +167,6 @@ render_json(const struct search_hits *hs, struct buf *b)
 	free(text);
 }
 
-#define CSS_CELL "border-bottom:1px solid #ddd;padding:4px 6px;" \
-	"vertical-align:top;text-align:left;overflow-wrap:anywhere;" \
-	"word-break:break-word"
-
-static void
-html_cell(struct buf *b, const char *text, const char *style)
-{
-	buf_addf(b, "<td style=\"%s%s%s\">", CSS_CELL, style ? ";" : "",
-	    style ? style : "");
-	fmt_html_escape(b, text ? text : "");
-	buf_addstr(b, "</td>");
-}
-
 static void
 render_html(const struct search_hits *hs, const char *query, struct buf *b)
 {
@@ -207,7 +194,7 @@ render_html(const struct search_hits *hs, const char *query, struct buf *b)
 	    "</colgroup><thead><tr>");
 	for (i = 0; i < NELEM(cols); i++)
 		buf_addf(b, "<th style=\"%s;background:#f3f3f3\">%s</th>",
-		    CSS_CELL, cols[i]);
+		    FMT_CSS_CELL, cols[i]);
 	buf_addstr(b, "</tr></thead><tbody>\n");
 	for (i = 0; i < hs->n; i++) {
 		h = &hs->v[i];
@@ -215,12 +202,13 @@ render_html(const struct search_hits *hs, const char *query, struct buf *b)
 		local_minutes(h->received_at, when, sizeof(when));
 		buf_addf(b, "<tr%s>", h->urgency && strcmp(h->urgency,
 		    "urgent") == 0 ? " style=\"background:#fdecea\"" : "");
-		html_cell(b, id, "white-space:nowrap;font-weight:bold");
-		html_cell(b, h->status, NULL);
-		html_cell(b, h->type, NULL);
-		html_cell(b, when, NULL);
-		html_cell(b, h->sender, NULL);
-		buf_addf(b, "<td style=\"%s\">", CSS_CELL);
+		fmt_html_cell(b, id, FMT_CSS_CELL,
+		    "white-space:nowrap;font-weight:bold", NULL);
+		fmt_html_cell(b, h->status, FMT_CSS_CELL, NULL, NULL);
+		fmt_html_cell(b, h->type, FMT_CSS_CELL, NULL, NULL);
+		fmt_html_cell(b, when, FMT_CSS_CELL, NULL, NULL);
+		fmt_html_cell(b, h->sender, FMT_CSS_CELL, NULL, NULL);
+		buf_addf(b, "<td style=\"%s\">", FMT_CSS_CELL);
 		fmt_html_escape(b, h->subject ? h->subject : "(no subject)");
 		buf_addstr(b, "<br><span style=\"color:#555\">");
 		if (strcmp(h->where, "note") == 0)

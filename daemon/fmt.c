@@ -350,3 +350,17 @@ fmt_html_escape(struct buf *b, const char *s)
 	free(safe);
 	return rc ? -1 : 0;
 }
+
+int
+fmt_html_cell(struct buf *b, const char *text, const char *base,
+    const char *style, const char *label)
+{
+	int rc = 0;
+
+	rc |= buf_addf(b, "<td%s%s%s style=\"%s%s%s\">", label ? " data-l=\"" :
+	    "", label ? label : "", label ? "\"" : "", base, style ? ";" : "",
+	    style ? style : "");
+	rc |= fmt_html_escape(b, text ? text : "");
+	rc |= buf_addstr(b, "</td>");
+	return rc ? -1 : 0;
+}

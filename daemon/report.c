@@ -711,26 +711,18 @@ report_render_json(const struct report_rows *rows, struct buf *b,
 			"font-size:11px;border-radius:2px;white-space:nowrap"
 #define CSS_WHY		"color:#555;font-size:12px"
 
-/* label: the column's heading, shown before the value on a narrow screen
- * (ours, never message-derived). */
+/* label: the column's heading, shown before the value on a narrow screen. */
 static int
 html_cell_l(struct buf *b, const char *text, const char *style,
     const char *label)
 {
-	int rc = 0;
-
-	rc |= buf_addf(b, "<td%s%s%s style=\"%s%s%s\">", label ? " data-l=\"" :
-	    "", label ? label : "", label ? "\"" : "", CSS_TD, style ? ";" : "",
-	    style ? style : "");
-	rc |= fmt_html_escape(b, text ? text : "");
-	rc |= buf_addstr(b, "</td>");
-	return rc;
+	return fmt_html_cell(b, text, CSS_TD, style, label);
 }
 
 static int
 html_cell(struct buf *b, const char *text, const char *style)
 {
-	return html_cell_l(b, text, style, NULL);
+	return fmt_html_cell(b, text, CSS_TD, style, NULL);
 }
 
 static int

@@ -25,6 +25,16 @@
 void	 fmt_duration(long long secs, char *out, size_t outlen);
 /* Append s HTML-escaped (& < > " ' and control characters). */
 int	 fmt_html_escape(struct buf *, const char *s);
+/* Append one table cell: <td style="BASE;STYLE">TEXT</td>, text escaped
+ * (NULL as empty), style optional.  label, when not NULL, becomes a data-l
+ * attribute (the column's name on a narrow screen; ours, never
+ * message-derived). */
+int	 fmt_html_cell(struct buf *, const char *text, const char *base,
+	    const char *style, const char *label);
+/* The cell style of the search and changes pages. */
+#define FMT_CSS_CELL	"border-bottom:1px solid #ddd;padding:4px 6px;" \
+			"vertical-align:top;text-align:left;" \
+			"overflow-wrap:anywhere;word-break:break-word"
 /* Append s as one CSV field (quoted as needed); `defuse` adds the
  * apostrophe before a formula-like start.  Controls but TAB, CR and LF,
  * and bidirectional overrides and isolates, become U+FFFD. */
