@@ -13,6 +13,7 @@
 
 #include "fmt.h"
 #include "report.h"
+#include "report_p.h"
 #include "util.h"
 
 #define ELLIPSIS	"\xe2\x80\xa6"	/* U+2026 */

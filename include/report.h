@@ -171,13 +171,8 @@ int	 report_render_json(const struct report_rows *, struct buf *out,
 int	 report_render_html(const struct report_rows *, struct buf *out,
 	    const struct report_opts *);
 
-/* Pieces of a row, for the renderers here and for tests. */
+/* Pieces of a row (report_time_left: report_p.h). */
 
-/* "overdue by 3h 20m" when response_due <= now, else "3h 20m left";
- * "breached, overdue by ..." is not used: the group says it.
- * "acknowledged" for acknowledged rows, "-" without a deadline. */
-void	 report_time_left(const struct report_row *, time_t now, char *out,
-	    size_t outlen);
 /* The heading of a group: "Breached", "Due today", ... */
 const char *report_group_title(enum report_group);
 /* Its machine name: "breached", "due_today", "due_next_business_day",

@@ -23,6 +23,8 @@
 #include "util.h"
 #include "workflow.h"
 
+#include "../../daemon/report_p.h"
+
 #define HOUR	3600
 
 static char dir[] = "/tmp/intake-reporttest-XXXXXX";
