@@ -2,6 +2,8 @@
 /*
  * calendar.c: the office calendar of doc/sla.md.
  *
+ * The holidays.ics file is read here and parsed by ics.c.
+ *
  * Dates are handled as day numbers (days since 1970-01-01, proleptic
  * Gregorian), so walking and weekday arithmetic never touch the time-zone
  * code.  Only the steps "local wall time of a date -> instant" and
@@ -21,7 +23,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
