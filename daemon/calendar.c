@@ -2,6 +2,8 @@
 /*
  * calendar.c: the office calendar of doc/sla.md.
  *
+ * The holidays.ics file is read here and parsed by ics.c.
+ *
  * Dates are handled as day numbers (days since 1970-01-01, proleptic
  * Gregorian), so walking and weekday arithmetic never touch the time-zone
  * code.  Only the steps "local wall time of a date -> instant" and
@@ -21,21 +23,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "calendar.h"
+#include "ics.h"
 #include "util.h"
 
 #define DAY_SECS		86400L
 #define MAX_WALK_DAYS		(366L * 10)	/* give up after ten years */
-#define ICS_MAX_BYTES		(4u << 20)
-#define ICS_MAX_LINE		8192
-#define ICS_MAX_EVENTS		10000
-#define ICS_MAX_DEPTH		16
-#define ICS_MAX_EVENT_DAYS	366
-#define ICS_MAX_SUMMARY		200
 #define YEAR_MIN		1000
 #define YEAR_MAX		9999
 
@@ -76,36 +72,6 @@ struct calendar {
 
 /* ---- day numbers ------------------------------------------------------ */
 
-/* H. Hinnant's days_from_civil: valid for the whole proleptic calendar. */
-static long
-days_from_civil(int y, int m, int d)
-{
-	long era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-static void
-civil_from_days(long z, int *y, int *m, int *d)
-{
-	long era, doe, yoe, doy, mp;
-
-	z += 719468;
-	era = (z >= 0 ? z : z - 146096) / 146097;
-	doe = z - era * 146097;
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
-	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
-	*y = (int)(yoe + era * 400 + (*m <= 2));
-}
-
 /* 0 = Sunday, as struct tm; 1970-01-01 was a Thursday. */
 static int
 weekday(long dn)
@@ -113,24 +79,6 @@ weekday(long dn)
 	long w = (dn + 4) % 7;
 
 	return (int)(w < 0 ? w + 7 : w);
-}
-
-static int
-leap_year(int y)
-{
-	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-static int
-valid_date(int y, int m, int d)
-{
-	static const int dm[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-
-	if (m < 1 || m > 12 || d < 1)
-		return 0;
-	if (m == 2 && leap_year(y))
-		return d <= 29;
-	return d <= dm[m - 1];
 }
 
 static long
@@ -485,7 +433,7 @@ rule_covers(const struct yearly_rule *r, long dn, int y)
 		if (yy < r->first_year || yy > r->last_year ||
 		    (yy - r->first_year) % r->interval != 0)
 			continue;
-		if (!valid_date(yy, r->month, r->day))
+		if (!civil_valid(yy, r->month, r->day))
 			continue;	/* RFC 5545: invalid instances are skipped */
 		start = days_from_civil(yy, r->month, r->day);
 		if (dn < start || dn >= start + r->ndays || start > r->until)
@@ -572,7 +520,7 @@ day_bounds(const struct calendar *cal, long dn, time_t *open, time_t *close)
 static int
 in_range_date(int y, int m, int d)
 {
-	return y >= 1 && y <= YEAR_MAX && valid_date(y, m, d);
+	return y >= 1 && y <= YEAR_MAX && civil_valid(y, m, d);
 }
 
 int
@@ -764,7 +712,7 @@ calendar_holidays(const struct calendar *cal, int from, int to,
 
 		for (y = from - 1 > r->first_year ? from - 1 : r->first_year;
 		    y <= to; y++) {
-			if (!valid_date(y, r->month, r->day))
+			if (!civil_valid(y, r->month, r->day))
 				continue;
 			start = days_from_civil(y, r->month, r->day);
 			for (j = 0; j < r->ndays; j++) {
@@ -837,419 +785,59 @@ parse_ymd_dash(const char *s, long *dn)
 	y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
 	m = (s[5] - '0') * 10 + (s[6] - '0');
 	d = (s[8] - '0') * 10 + (s[9] - '0');
-	if (y < YEAR_MIN || !valid_date(y, m, d))
+	if (y < YEAR_MIN || !civil_valid(y, m, d))
 		return -1;
 	*dn = days_from_civil(y, m, d);
 	return 0;
 }
 
-/* ---- iCalendar (RFC 5545), the all-day subset ------------------------- */
+/* ---- holidays.ics ----------------------------------------------------- */
 
-struct ics_event {
-	int		 line;		/* of BEGIN:VEVENT */
-	int		 has_start, timed, has_end, cancelled, yearly;
-	long		 start, end;	/* day numbers, end exclusive */
-	long		 duration;	/* days, from DURATION; -1 none */
-	int		 interval, count;
-	int		 bymonth, bymonthday;
-	long		 until;
-	char		*summary;
-};
-
-struct ics_parser {
-	struct calendar	*cal;
-	size_t		*cap;
-	const char	*file;
-	int		 line;		/* line where the logical line starts */
-	int		 seq;
-	int		 nevents;
-	char		*err;
-	size_t		 errlen;
-	char		 stack[ICS_MAX_DEPTH][32];
-	int		 depth;
-	int		 seen_calendar;
-	struct ics_event ev;
-};
-
-static int
-ics_fail(struct ics_parser *p, const char *what)
-{
-	snprintf(p->err, p->errlen, "%s:%d: %s", p->file, p->line, what);
-	return -1;
-}
-
-/* YYYYMMDD (a DATE, or the date part of a DATE-TIME when timed != NULL). */
-static int
-ics_date(const char *v, long *dn, int *timed)
-{
-	int y, m, d, i;
-
-	for (i = 0; i < 8; i++)
-		if (v[i] < '0' || v[i] > '9')
-			return -1;
-	y = (v[0] - '0') * 1000 + (v[1] - '0') * 100 + (v[2] - '0') * 10 + (v[3] - '0');
-	m = (v[4] - '0') * 10 + (v[5] - '0');
-	d = (v[6] - '0') * 10 + (v[7] - '0');
-	if (y < YEAR_MIN || !valid_date(y, m, d))
-		return -1;
-	*dn = days_from_civil(y, m, d);
-	if (v[8] == '\0') {
-		if (timed != NULL)
-			*timed = 0;
-		return 0;
-	}
-	if (v[8] != 'T' || timed == NULL)
-		return -1;
-	*timed = 1;
-	return 0;
-}
-
-/* Unescape a TEXT value into a name fit for one TSV line. */
-static char *
-ics_text(const char *v)
-{
-	struct buf b;
-	char *clean, *s;
-
-	buf_init(&b, 0);
-	for (; *v != '\0' && b.len < ICS_MAX_SUMMARY * 2; v++) {
-		if (*v == '\\' && v[1] != '\0') {
-			v++;
-			buf_addc(&b, (*v == 'n' || *v == 'N') ? ' ' : *v);
-		} else if ((unsigned char)*v < 0x20 || *v == 0x7f)
-			buf_addc(&b, ' ');
-		else
-			buf_addc(&b, *v);
-	}
-	s = buf_steal(&b);
-	clean = utf8_sanitize(s, strlen(s));
-	free(s);
-	s = utf8_truncate(clean, ICS_MAX_SUMMARY);
-	free(clean);
-	return s;
-}
-
-static int
-ics_number(const char *v, size_t len, int max, int *out)
-{
-	int n = 0;
-	size_t i;
-
-	if (len == 0 || len > 6)
-		return -1;
-	for (i = 0; i < len; i++) {
-		if (v[i] < '0' || v[i] > '9')
-			return -1;
-		n = n * 10 + (v[i] - '0');
-	}
-	if (n < 1 || n > max)
-		return -1;
-	*out = n;
-	return 0;
-}
-
-static int
-ics_rrule(struct ics_parser *p, const char *v)
-{
-	const char *part, *eq, *end;
-	char date[9];
-	size_t klen, vlen;
-	int n, freq = 0, bymonth = 0, bymonthday = 0, timed;
-	long dn;
-
-	p->ev.interval = 1;
-	p->ev.count = 0;
-	p->ev.until = LONG_MAX;
-	for (part = v; *part != '\0'; part = *end ? end + 1 : end) {
-		end = strchr(part, ';');
-		if (end == NULL)
-			end = part + strlen(part);
-		eq = memchr(part, '=', (size_t)(end - part));
-		if (eq == NULL)
-			return ics_fail(p, "RRULE: malformed");
-		klen = (size_t)(eq - part);
-		vlen = (size_t)(end - eq - 1);
-		eq++;
-#define KEY(k) (klen == sizeof(k) - 1 && strncasecmp(part, k, klen) == 0)
-		if (KEY("FREQ")) {
-			if (vlen != 6 || strncasecmp(eq, "YEARLY", 6) != 0)
-				return ics_fail(p, "RRULE: only FREQ=YEARLY is supported");
-			freq = 1;
-		} else if (KEY("INTERVAL")) {
-			if (ics_number(eq, vlen, 100, &p->ev.interval) == -1)
-				return ics_fail(p, "RRULE: bad INTERVAL");
-		} else if (KEY("COUNT")) {
-			if (ics_number(eq, vlen, 10000, &p->ev.count) == -1)
-				return ics_fail(p, "RRULE: bad COUNT");
-		} else if (KEY("UNTIL")) {
-			if (vlen < 8 || vlen > 16)
-				return ics_fail(p, "RRULE: bad UNTIL");
-			memcpy(date, eq, 8);
-			date[8] = '\0';
-			if (ics_date(date, &dn, &timed) == -1 ||
-			    (vlen > 8 && eq[8] != 'T'))
-				return ics_fail(p, "RRULE: bad UNTIL");
-			p->ev.until = dn;
-		} else if (KEY("BYMONTH")) {
-			if (ics_number(eq, vlen, 12, &n) == -1)
-				return ics_fail(p, "RRULE: bad BYMONTH");
-			bymonth = n;
-		} else if (KEY("BYMONTHDAY")) {
-			if (ics_number(eq, vlen, 31, &n) == -1)
-				return ics_fail(p, "RRULE: bad BYMONTHDAY");
-			bymonthday = n;
-		} else if (KEY("WKST")) {
-			/* no effect on a yearly fixed date */
-		} else
-			return ics_fail(p, "RRULE: only FREQ=YEARLY on a fixed date "
-			    "is supported (no BYDAY, BYWEEKNO, ...)");
-#undef KEY
-	}
-	if (!freq)
-		return ics_fail(p, "RRULE: FREQ missing");
-	p->ev.yearly = 1;
-	/* Checked against DTSTART when the event ends (order is free). */
-	p->ev.bymonth = bymonth;
-	p->ev.bymonthday = bymonthday;
-	return 0;
-}
-
-/* PnD or PnW. */
-static int
-ics_duration(struct ics_parser *p, const char *v)
-{
-	size_t len = strlen(v);
-	int n;
-
-	if (len < 3 || v[0] != 'P' || (v[len - 1] != 'D' && v[len - 1] != 'W') ||
-	    ics_number(v + 1, len - 2, ICS_MAX_EVENT_DAYS, &n) == -1)
-		return ics_fail(p, "DURATION: only PnD or PnW is supported");
-	p->ev.duration = v[len - 1] == 'W' ? 7L * n : n;
-	return 0;
-}
-
-static int
-ics_event_end(struct ics_parser *p)
-{
-	struct ics_event *e = &p->ev;
-	struct calendar *cal = p->cal;
-	const char *name;
-	long ndays, dn;
-	int y, m, d, seq;
-
-	if (!e->has_start)
-		return ics_fail(p, "VEVENT without DTSTART");
-	if (e->timed || e->cancelled) {
-		free(e->summary);
-		e->summary = NULL;
-		return 0;	/* not an all-day closure */
-	}
-	if (e->has_end)
-		ndays = e->end - e->start;
-	else if (e->duration > 0)
-		ndays = e->duration;
-	else
-		ndays = 1;
-	if (ndays < 1)
-		return ics_fail(p, "DTEND must be after DTSTART");
-	if (ndays > ICS_MAX_EVENT_DAYS)
-		return ics_fail(p, "event longer than 366 days");
-	if (++p->nevents > ICS_MAX_EVENTS)
-		return ics_fail(p, "too many events");
-	name = calendar_keep_name(cal, e->summary != NULL ? e->summary :
-	    xstrdup("Closure"));
-	e->summary = NULL;
-	seq = p->seq++;
-	if (e->yearly) {
-		int last, k, n;
-
-		civil_from_days(e->start, &y, &m, &d);
-		/* COUNT as a last year, once: instances on invalid dates (Feb 29
-		 * in other years) are not counted (RFC 5545 3.3.10). */
-		last = YEAR_MAX;
-		for (k = y, n = 0; e->count > 0 && k <= YEAR_MAX; k += e->interval)
-			if (valid_date(k, m, d) && ++n == e->count) {
-				last = k;
-				break;
-			}
-		if ((e->bymonth && e->bymonth != m) ||
-		    (e->bymonthday && e->bymonthday != d))
-			return ics_fail(p, "RRULE: BYMONTH/BYMONTHDAY must match "
-			    "DTSTART");
-		cal->rules = xreallocarray(cal->rules, cal->nrules + 1,
-		    sizeof(*cal->rules));
-		cal->rules[cal->nrules++] = (struct yearly_rule){
-			.month = m, .day = d, .first_year = y, .ndays = (int)ndays,
-			.interval = e->interval, .last_year = last,
-			.until = e->until, .seq = seq, .name = name };
-		return 0;
-	}
-	for (dn = e->start; dn < e->start + ndays; dn++)
-		calendar_add_date(cal, p->cap, dn, seq, name);
-	return 0;
-}
-
-/* Split "NAME;PARAMS:VALUE"; quoted parameter values may hold ':'. */
-static int
-ics_split(char *line, char **name, char **params, char **value)
-{
-	char *s;
-	int quoted = 0;
-
-	*name = line;
-	*params = NULL;
-	for (s = line; *s != '\0'; s++) {
-		if (*s == '"')
-			quoted = !quoted;
-		else if (!quoted && *s == ';' && *params == NULL) {
-			*s = '\0';
-			*params = s + 1;
-		} else if (!quoted && *s == ':') {
-			*s = '\0';
-			*value = s + 1;
-			return 0;
-		}
-	}
-	return -1;
-}
-
-static int
-ics_property(struct ics_parser *p, char *line)
-{
-	char *name, *params, *value;
-	int timed;
-	long dn;
-
-	if (ics_split(line, &name, &params, &value) == -1)
-		return ics_fail(p, "malformed content line (no ':')");
-	if (strcasecmp(name, "BEGIN") == 0) {
-		if (p->depth >= ICS_MAX_DEPTH || strlen(value) >= 32)
-			return ics_fail(p, "components nested too deep");
-		if (p->depth == 0 && strcasecmp(value, "VCALENDAR") != 0)
-			return ics_fail(p, "expected BEGIN:VCALENDAR");
-		snprintf(p->stack[p->depth++], 32, "%s", value);
-		if (strcasecmp(value, "VCALENDAR") == 0)
-			p->seen_calendar = 1;
-		if (strcasecmp(value, "VEVENT") == 0) {
-			free(p->ev.summary);
-			memset(&p->ev, 0, sizeof(p->ev));
-			p->ev.line = p->line;
-			p->ev.duration = -1;
-			p->ev.interval = 1;
-			p->ev.until = LONG_MAX;
-		}
-		return 0;
-	}
-	if (strcasecmp(name, "END") == 0) {
-		if (p->depth == 0 || strcasecmp(p->stack[p->depth - 1], value) != 0)
-			return ics_fail(p, "END does not match BEGIN");
-		p->depth--;
-		if (strcasecmp(value, "VEVENT") == 0)
-			return ics_event_end(p);
-		return 0;
-	}
-	if (p->depth == 0)
-		return ics_fail(p, "content outside BEGIN:VCALENDAR");
-	if (strcasecmp(p->stack[p->depth - 1], "VEVENT") != 0)
-		return 0;	/* VTIMEZONE, VALARM, calendar properties */
-	if (strcasecmp(name, "DTSTART") == 0) {
-		if (ics_date(value, &dn, &timed) == -1)
-			return ics_fail(p, "DTSTART: bad date");
-		p->ev.has_start = 1;
-		p->ev.timed = timed;
-		p->ev.start = dn;
-	} else if (strcasecmp(name, "DTEND") == 0) {
-		if (ics_date(value, &dn, &timed) == -1)
-			return ics_fail(p, "DTEND: bad date");
-		p->ev.has_end = 1;
-		p->ev.end = dn;
-		if (timed && p->ev.has_start && !p->ev.timed)
-			return ics_fail(p, "DTEND must be a DATE when DTSTART is");
-	} else if (strcasecmp(name, "DURATION") == 0) {
-		if (!p->ev.timed)
-			return ics_duration(p, value);
-	} else if (strcasecmp(name, "SUMMARY") == 0) {
-		free(p->ev.summary);
-		p->ev.summary = ics_text(value);
-	} else if (strcasecmp(name, "STATUS") == 0) {
-		p->ev.cancelled = strcasecmp(value, "CANCELLED") == 0;
-	} else if (strcasecmp(name, "RRULE") == 0) {
-		return ics_rrule(p, value);
-	}
-	(void)params;
-	return 0;
-}
-
+/* Read the file, then its closures (ics.c) into dates and yearly rules, in
+ * file order after holidays.extra (first_seq). */
 static int
 calendar_load_ics(struct calendar *cal, size_t *cap, const char *file,
     int first_seq, char *err, size_t errlen)
 {
-	struct ics_parser p;
-	struct buf logical;
-	char *data, *s, *eol;
-	size_t len, plen;
-	int lineno = 0, rc = 0;
+	struct ics_closures c;
+	const struct ics_closure *e;
+	const char *name;
+	char *data;
+	size_t len, i;
+	long dn;
+	int y, m, d, seq;
 
 	if (read_file(file, ICS_MAX_BYTES, &data, &len) == -1) {
 		snprintf(err, errlen, "%s:0: cannot read: %s", file,
 		    errno == EFBIG ? "larger than 4 MiB" : strerror(errno));
 		return -1;
 	}
-	memset(&p, 0, sizeof(p));
-	p.cal = cal;
-	p.cap = cap;
-	p.file = file;
-	p.seq = first_seq;
-	p.err = err;
-	p.errlen = errlen;
-	buf_init(&logical, ICS_MAX_LINE);
-	buf_addstr(&logical, "");
-	s = data;
-	if (len >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0)
-		s += 3;		/* a UTF-8 byte order mark, as some exporters write */
-	for (; rc == 0 && s < data + len; s = eol + 1) {
-		eol = memchr(s, '\n', (size_t)(data + len - s));
-		if (eol == NULL)
-			eol = data + len;
-		plen = (size_t)(eol - s);
-		if (plen > 0 && s[plen - 1] == '\r')
-			plen--;
-		lineno++;
-		if (memchr(s, '\0', plen) != NULL) {
-			p.line = lineno;
-			rc = ics_fail(&p, "NUL byte");
-			break;
-		}
-		/* Unfolding: a line starting with a space or tab continues. */
-		if (plen > 0 && (s[0] == ' ' || s[0] == '\t') && logical.len > 0) {
-			if (buf_add(&logical, s + 1, plen - 1) == -1) {
-				rc = ics_fail(&p, "line too long");
-				break;
-			}
+	if (ics_parse(data, len, file, &c, err, errlen) == -1) {
+		free(data);
+		return -1;
+	}
+	free(data);
+	for (i = 0; i < c.n; i++) {
+		e = &c.v[i];
+		name = calendar_keep_name(cal, e->name);
+		c.v[i].name = NULL;
+		seq = first_seq + (int)i;
+		if (!e->yearly) {
+			for (dn = e->start; dn < e->start + e->ndays; dn++)
+				calendar_add_date(cal, cap, dn, seq, name);
 			continue;
 		}
-		if (logical.len > 0)
-			rc = ics_property(&p, logical.data);
-		buf_reset(&logical);
-		buf_addstr(&logical, "");
-		p.line = lineno;
-		if (rc == 0 && buf_add(&logical, s, plen) == -1)
-			rc = ics_fail(&p, "line too long");
+		civil_from_days(e->start, &y, &m, &d);
+		cal->rules = xreallocarray(cal->rules, cal->nrules + 1,
+		    sizeof(*cal->rules));
+		cal->rules[cal->nrules++] = (struct yearly_rule){
+			.month = m, .day = d, .first_year = y, .ndays = e->ndays,
+			.interval = e->interval, .last_year = e->last_year ?
+			e->last_year : YEAR_MAX, .until = e->until, .seq = seq,
+			.name = name };
 	}
-	if (rc == 0 && logical.len > 0)
-		rc = ics_property(&p, logical.data);
-	if (rc == 0 && !p.seen_calendar) {
-		p.line = lineno;
-		rc = ics_fail(&p, "not an iCalendar file (no BEGIN:VCALENDAR)");
-	}
-	if (rc == 0 && p.depth != 0) {
-		p.line = lineno;
-		rc = ics_fail(&p, "missing END:VCALENDAR");
-	}
-	free(p.ev.summary);
-	buf_free(&logical);
-	free(data);
-	return rc;
+	ics_closures_free(&c);
+	return 0;
 }
 
 struct calendar *

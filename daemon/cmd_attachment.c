@@ -22,8 +22,8 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "fmt.h"
 #include "parsechild.h"
-#include "report.h"
 #include "util.h"
 
 #define NAME_MAX_BYTES	200
@@ -262,7 +262,7 @@ write_new(const char *path, const char *data, size_t len)
 		    O_CLOEXEC, 0600);
 	if (fd == -1) {
 		e = errno;
-		safe = report_terminal_safe(path, 0);
+		safe = fmt_terminal_safe(path, 0);
 		fprintf(stderr, "intake attachment: %s: %s%s\n", safe,
 		    strerror(e), e == EEXIST ? " (not overwritten)" : "");
 		free(safe);
@@ -274,7 +274,7 @@ write_new(const char *path, const char *data, size_t len)
 			continue;
 		if (w <= 0) {
 			e = errno;
-			safe = report_terminal_safe(path, 0);
+			safe = fmt_terminal_safe(path, 0);
 			fprintf(stderr, "intake attachment: %s: %s\n", safe,
 			    strerror(e));
 			free(safe);
@@ -344,7 +344,7 @@ save(struct cli_env *env, long long ticket, unsigned long long part,
 		rc = write_new(path, data, len);
 		free(data);
 		if (rc == 0 && strcmp(path, "-") != 0) {
-			safe = report_terminal_safe(path, 0);
+			safe = fmt_terminal_safe(path, 0);
 			printf("%zu %s (%zu bytes)\n", i + 1, safe, len);
 			free(safe);
 		}

@@ -15,7 +15,7 @@
 #include <jansson.h>
 
 #include "cli.h"
-#include "report.h"
+#include "fmt.h"
 #include "util.h"
 
 #define CHANGES_DEFAULT_SECS	(12 * 3600)
@@ -258,9 +258,9 @@ summary(const struct changes *ch, struct buf *b)
 static void
 add_line(struct buf *b, const char *raw)
 {
-	char *safe = report_terminal_safe(raw, 0);
+	char *safe = fmt_terminal_safe(raw, 0);
 
-	report_add_clipped(b, safe, CHANGES_WIDTH);
+	fmt_add_clipped(b, safe, CHANGES_WIDTH);
 	buf_addc(b, '\n');
 	free(safe);
 }
@@ -313,23 +313,23 @@ render_csv(const struct changes *ch, struct buf *b)
 		for (j = 0; j < g->n; j++) {
 			hhmm(g->c[j].at, "%Y-%m-%d %H:%M", at, sizeof(at));
 			buf_addf(b, "%lld,", g->id);
-			report_csv_field(b, g->type, 0);
+			fmt_csv_field(b, g->type, 0);
 			buf_addc(b, ',');
-			report_csv_field(b, g->urgency, 0);
+			fmt_csv_field(b, g->urgency, 0);
 			buf_addc(b, ',');
-			report_csv_field(b, g->status, 0);
+			fmt_csv_field(b, g->status, 0);
 			buf_addc(b, ',');
-			report_csv_field(b, g->sender, 1);
+			fmt_csv_field(b, g->sender, 1);
 			buf_addc(b, ',');
-			report_csv_field(b, g->subject, 1);
+			fmt_csv_field(b, g->subject, 1);
 			buf_addc(b, ',');
-			report_csv_field(b, at, 0);
+			fmt_csv_field(b, at, 0);
 			buf_addc(b, ',');
-			report_csv_field(b, g->c[j].actor, 1);
+			fmt_csv_field(b, g->c[j].actor, 1);
 			buf_addc(b, ',');
-			report_csv_field(b, g->c[j].k->name, 0);
+			fmt_csv_field(b, g->c[j].k->name, 0);
 			buf_addc(b, ',');
-			report_csv_field(b, g->c[j].what, 1);
+			fmt_csv_field(b, g->c[j].what, 1);
 			buf_addstr(b, "\r\n");
 		}
 	}
@@ -344,8 +344,8 @@ render_json(const struct changes *ch, struct buf *b)
 	char *text;
 
 	root = json_object();
-	json_object_set_new(root, "since", report_json_time(ch->since));
-	json_object_set_new(root, "until", report_json_time(ch->until));
+	json_object_set_new(root, "since", fmt_json_time(ch->since));
+	json_object_set_new(root, "until", fmt_json_time(ch->until));
 	sum = json_object();
 	for (i = 0; i < NELEM(kinds); i++)
 		json_object_set_new(sum, kinds[i].name,
@@ -356,23 +356,23 @@ render_json(const struct changes *ch, struct buf *b)
 		g = &ch->g[i];
 		o = json_object();
 		json_object_set_new(o, "id", json_integer(g->id));
-		json_object_set_new(o, "type", report_json_str(g->type));
-		json_object_set_new(o, "urgency", report_json_str(g->urgency));
-		json_object_set_new(o, "status", report_json_str(g->status));
+		json_object_set_new(o, "type", fmt_json_str(g->type));
+		json_object_set_new(o, "urgency", fmt_json_str(g->urgency));
+		json_object_set_new(o, "status", fmt_json_str(g->status));
 		json_object_set_new(o, "disposition",
-		    report_json_str(g->disposition));
-		json_object_set_new(o, "assignee", report_json_str(g->assignee));
-		json_object_set_new(o, "sender", report_json_str(g->sender));
-		json_object_set_new(o, "subject", report_json_str(g->subject));
+		    fmt_json_str(g->disposition));
+		json_object_set_new(o, "assignee", fmt_json_str(g->assignee));
+		json_object_set_new(o, "sender", fmt_json_str(g->sender));
+		json_object_set_new(o, "subject", fmt_json_str(g->subject));
 		cs = json_array();
 		for (j = 0; j < g->n; j++) {
 			c = json_object();
-			json_object_set_new(c, "at", report_json_time(g->c[j].at));
+			json_object_set_new(c, "at", fmt_json_time(g->c[j].at));
 			json_object_set_new(c, "actor",
-			    report_json_str(g->c[j].actor));
+			    fmt_json_str(g->c[j].actor));
 			json_object_set_new(c, "change",
 			    json_string(g->c[j].k->name));
-			json_object_set_new(c, "what", report_json_str(g->c[j].what));
+			json_object_set_new(c, "what", fmt_json_str(g->c[j].what));
 			json_object_set(c, "detail", g->c[j].detail);
 			json_array_append_new(cs, c);
 		}
@@ -380,7 +380,7 @@ render_json(const struct changes *ch, struct buf *b)
 		json_array_append_new(arr, o);
 	}
 	json_object_set_new(root, "tickets", arr);
-	text = report_json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	text = fmt_json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(root);
 	if (text) {
 		buf_addstr(b, text);
@@ -388,10 +388,6 @@ render_json(const struct changes *ch, struct buf *b)
 	}
 	free(text);
 }
-
-#define CSS_CELL "border-bottom:1px solid #ddd;padding:4px 6px;" \
-	"vertical-align:top;text-align:left;overflow-wrap:anywhere;" \
-	"word-break:break-word"
 
 static void
 render_html(const struct changes *ch, struct buf *b)
@@ -412,7 +408,7 @@ render_html(const struct changes *ch, struct buf *b)
 	    "margin:0 0 12px\">", from, to, from, to);
 	buf_init(&s, 0);
 	summary(ch, &s);
-	report_html_escape(b, s.data);
+	fmt_html_escape(b, s.data);
 	buf_free(&s);
 	buf_addstr(b, "</p>\n");
 	for (i = 0; i < ch->n; i++) {
@@ -421,29 +417,30 @@ render_html(const struct changes *ch, struct buf *b)
 		buf_addf(b, "<h2 style=\"font-size:16px;margin:16px 0 4px;"
 		    "overflow-wrap:anywhere;%s\">", g->urgency &&
 		    strcmp(g->urgency, "urgent") == 0 ? "color:#b00020" : "");
-		report_html_escape(b, head);
-		report_html_escape(b, g->subject ? g->subject : "(no subject)");
+		fmt_html_escape(b, head);
+		fmt_html_escape(b, g->subject ? g->subject : "(no subject)");
 		buf_addstr(b, " <span style=\"font-weight:normal;color:#555;"
 		    "font-size:13px\">");
-		report_html_escape(b, g->type ? g->type : "?");
+		fmt_html_escape(b, g->type ? g->type : "?");
 		buf_addc(b, '/');
-		report_html_escape(b, g->urgency ? g->urgency : "?");
+		fmt_html_escape(b, g->urgency ? g->urgency : "?");
 		buf_addc(b, ' ');
-		report_html_escape(b, g->status ? g->status : "?");
+		fmt_html_escape(b, g->status ? g->status : "?");
 		buf_addstr(b, ", ");
-		report_html_escape(b, g->sender ? g->sender : "-");
+		fmt_html_escape(b, g->sender ? g->sender : "-");
 		buf_addstr(b, "</span></h2>\n<table style=\"border-collapse:"
 		    "collapse;width:100%;table-layout:fixed\"><colgroup><col "
 		    "style=\"width:8em\"><col style=\"width:10em\"><col>"
 		    "</colgroup>\n");
 		for (j = 0; j < g->n; j++) {
 			hhmm(g->c[j].at, "%m-%d %H:%M", at, sizeof(at));
-			buf_addf(b, "<tr><td style=\"%s;white-space:nowrap\">%s"
-			    "</td><td style=\"%s\">", CSS_CELL, at, CSS_CELL);
-			report_html_escape(b, g->c[j].actor ? g->c[j].actor : "?");
-			buf_addf(b, "</td><td style=\"%s\">", CSS_CELL);
-			report_html_escape(b, g->c[j].what);
-			buf_addstr(b, "</td></tr>\n");
+			buf_addstr(b, "<tr>");
+			fmt_html_cell(b, at, FMT_CSS_CELL, "white-space:nowrap",
+			    NULL);
+			fmt_html_cell(b, g->c[j].actor ? g->c[j].actor : "?",
+			    FMT_CSS_CELL, NULL, NULL);
+			fmt_html_cell(b, g->c[j].what, FMT_CSS_CELL, NULL, NULL);
+			buf_addstr(b, "</tr>\n");
 		}
 		buf_addstr(b, "</table>\n");
 	}
@@ -512,8 +509,8 @@ cmd_changes(int argc, char **argv)
 	memset(&ch, 0, sizeof(ch));
 	ch.until = time(NULL) + 1;
 	ch.since = ch.until - 1 - CHANGES_DEFAULT_SECS;
-	if ((since_arg && report_parse_date(since_arg, &ch.since) == -1) ||
-	    (until_arg && report_parse_date(until_arg, &ch.until) == -1)) {
+	if ((since_arg && fmt_parse_date(since_arg, &ch.since) == -1) ||
+	    (until_arg && fmt_parse_date(until_arg, &ch.until) == -1)) {
 		fprintf(stderr, "intake changes: --since/--until: not a date "
 		    "(YYYY-MM-DD) or ISO 8601 instant\n");
 		cli_env_close(&env);

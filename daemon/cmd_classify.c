@@ -14,8 +14,8 @@
 
 #include "calltype.h"
 #include "cli.h"
+#include "fmt.h"
 #include "message.h"
-#include "report.h"
 #include "triage.h"
 #include "util.h"
 
@@ -55,7 +55,7 @@ result_json(const char *file, const struct triage_result *res)
 		free(t);
 	}
 	json_object_set_new(o, "rationale", r);
-	s = report_json_dumps(o, JSON_PRESERVE_ORDER | JSON_COMPACT);
+	s = fmt_json_dumps(o, JSON_PRESERVE_ORDER | JSON_COMPACT);
 	json_decref(o);
 	return s;
 }

@@ -14,7 +14,7 @@
 #include <time.h>
 
 #include "cli.h"
-#include "report.h"
+#include "fmt.h"
 #include "util.h"
 
 /* The doomed set, written once so every statement agrees on it. */
@@ -233,7 +233,7 @@ cmd_purge(int argc, char **argv)
 	if ((rc = cli_env_open(&env, cfg_path, CLI_NEED_STORE)) != 0)
 		return rc;
 	if (before_arg) {
-		if (report_parse_date(before_arg, &before) == -1) {
+		if (fmt_parse_date(before_arg, &before) == -1) {
 			fprintf(stderr, "intake purge: --closed-before: '%s' is not "
 			    "a date (YYYY-MM-DD) or ISO 8601 instant\n", before_arg);
 			cli_env_close(&env);

@@ -14,7 +14,7 @@
 #include <jansson.h>
 
 #include "cli.h"
-#include "report.h"
+#include "fmt.h"
 #include "search.h"
 #include "util.h"
 
@@ -59,9 +59,9 @@ render_text(const struct search_hits *hs, const char *query, struct buf *b)
 	size_t i;
 	const struct search_hit *h;
 
-	safe = report_terminal_safe(query, 0);
+	safe = fmt_terminal_safe(query, 0);
 	buf_addf(b, "%zu ticket%s match \"", hs->n, hs->n == 1 ? "" : "s");
-	report_add_clipped(b, safe, 60);
+	fmt_add_clipped(b, safe, 60);
 	buf_addstr(b, "\"\n");
 	free(safe);
 	for (i = 0; i < hs->n; i++) {
@@ -72,16 +72,16 @@ render_text(const struct search_hits *hs, const char *query, struct buf *b)
 		    h->disposition ? " " : "", h->disposition ? h->disposition :
 		    "", when, or_dash(h->sender),
 		    h->subject ? h->subject : "(no subject)");
-		safe = report_terminal_safe(line, 1);
-		report_add_clipped(b, safe + 1, SEARCH_WIDTH);
+		safe = fmt_terminal_safe(line, 1);
+		fmt_add_clipped(b, safe + 1, SEARCH_WIDTH);
 		buf_addc(b, '\n');
 		free(safe);
 		free(line);
 		sn = search_snippet_plain(h->snippet);
 		line = xasprintf("        %s%s", strcmp(h->where, "note") == 0 ?
 		    "note: " : "", sn);
-		safe = report_terminal_safe(line, 0);
-		report_add_clipped(b, safe, SEARCH_WIDTH);
+		safe = fmt_terminal_safe(line, 0);
+		fmt_add_clipped(b, safe, SEARCH_WIDTH);
 		buf_addc(b, '\n');
 		free(safe);
 		free(line);
@@ -104,26 +104,26 @@ render_csv(const struct search_hits *hs, struct buf *b)
 		local_minutes(h->received_at, when, sizeof(when));
 		sn = search_snippet_plain(h->snippet);
 		buf_addf(b, "%lld,", h->id);
-		report_csv_field(b, h->status, 0);
+		fmt_csv_field(b, h->status, 0);
 		buf_addc(b, ',');
-		report_csv_field(b, h->type, 0);
+		fmt_csv_field(b, h->type, 0);
 		buf_addc(b, ',');
-		report_csv_field(b, h->urgency, 0);
+		fmt_csv_field(b, h->urgency, 0);
 		buf_addc(b, ',');
-		report_csv_field(b, h->disposition, 0);
+		fmt_csv_field(b, h->disposition, 0);
 		buf_addc(b, ',');
-		report_csv_field(b, when, 0);
+		fmt_csv_field(b, when, 0);
 		buf_addc(b, ',');
-		report_csv_field(b, h->assignee, 1);
+		fmt_csv_field(b, h->assignee, 1);
 		buf_addc(b, ',');
-		report_csv_field(b, h->sender, 1);
+		fmt_csv_field(b, h->sender, 1);
 		buf_addc(b, ',');
-		report_csv_field(b, h->subject, 1);
+		fmt_csv_field(b, h->subject, 1);
 		snprintf(num, sizeof(num), ",%.3f,", -h->score);
 		buf_addstr(b, num);
-		report_csv_field(b, h->where, 0);
+		fmt_csv_field(b, h->where, 0);
 		buf_addc(b, ',');
-		report_csv_field(b, sn, 1);
+		fmt_csv_field(b, sn, 1);
 		buf_addstr(b, "\r\n");
 		free(sn);
 	}
@@ -142,42 +142,29 @@ render_json(const struct search_hits *hs, struct buf *b)
 		sn = search_snippet_plain(h->snippet);
 		o = json_object();
 		json_object_set_new(o, "id", json_integer(h->id));
-		json_object_set_new(o, "status", report_json_str(h->status));
-		json_object_set_new(o, "type", report_json_str(h->type));
-		json_object_set_new(o, "urgency", report_json_str(h->urgency));
+		json_object_set_new(o, "status", fmt_json_str(h->status));
+		json_object_set_new(o, "type", fmt_json_str(h->type));
+		json_object_set_new(o, "urgency", fmt_json_str(h->urgency));
 		json_object_set_new(o, "disposition",
-		    report_json_str(h->disposition));
+		    fmt_json_str(h->disposition));
 		json_object_set_new(o, "received",
-		    report_json_time(h->received_at));
-		json_object_set_new(o, "assignee", report_json_str(h->assignee));
-		json_object_set_new(o, "sender", report_json_str(h->sender));
-		json_object_set_new(o, "subject", report_json_str(h->subject));
+		    fmt_json_time(h->received_at));
+		json_object_set_new(o, "assignee", fmt_json_str(h->assignee));
+		json_object_set_new(o, "sender", fmt_json_str(h->sender));
+		json_object_set_new(o, "subject", fmt_json_str(h->subject));
 		json_object_set_new(o, "score", json_real(-h->score));
-		json_object_set_new(o, "found_in", report_json_str(h->where));
-		json_object_set_new(o, "snippet", report_json_str(sn));
+		json_object_set_new(o, "found_in", fmt_json_str(h->where));
+		json_object_set_new(o, "snippet", fmt_json_str(sn));
 		json_array_append_new(arr, o);
 		free(sn);
 	}
-	text = report_json_dumps(arr, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	text = fmt_json_dumps(arr, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(arr);
 	if (text) {
 		buf_addstr(b, text);
 		buf_addc(b, '\n');
 	}
 	free(text);
-}
-
-#define CSS_CELL "border-bottom:1px solid #ddd;padding:4px 6px;" \
-	"vertical-align:top;text-align:left;overflow-wrap:anywhere;" \
-	"word-break:break-word"
-
-static void
-html_cell(struct buf *b, const char *text, const char *style)
-{
-	buf_addf(b, "<td style=\"%s%s%s\">", CSS_CELL, style ? ";" : "",
-	    style ? style : "");
-	report_html_escape(b, text ? text : "");
-	buf_addstr(b, "</td>");
 }
 
 static void
@@ -192,12 +179,12 @@ render_html(const struct search_hits *hs, const char *query, struct buf *b)
 	buf_addstr(b, "<!DOCTYPE html>\n<html lang=\"en\"><head>"
 	    "<meta charset=\"utf-8\"><meta name=\"viewport\" "
 	    "content=\"width=device-width, initial-scale=1\"><title>Search: ");
-	report_html_escape(b, query);
+	fmt_html_escape(b, query);
 	buf_addstr(b, "</title></head>\n<body style=\"font-family:sans-serif;"
 	    "font-size:14px;margin:12px;max-width:1280px;color:#222\">\n"
 	    "<h1 style=\"font-size:20px;margin:0 0 8px;overflow-wrap:anywhere\">"
 	    "Search: ");
-	report_html_escape(b, query);
+	fmt_html_escape(b, query);
 	buf_addf(b, "</h1>\n<p style=\"color:#555;margin:0 0 12px\">%zu ticket%s"
 	    "</p>\n", hs->n, hs->n == 1 ? "" : "s");
 	buf_addstr(b, "<table style=\"border-collapse:collapse;width:100%;"
@@ -207,7 +194,7 @@ render_html(const struct search_hits *hs, const char *query, struct buf *b)
 	    "</colgroup><thead><tr>");
 	for (i = 0; i < NELEM(cols); i++)
 		buf_addf(b, "<th style=\"%s;background:#f3f3f3\">%s</th>",
-		    CSS_CELL, cols[i]);
+		    FMT_CSS_CELL, cols[i]);
 	buf_addstr(b, "</tr></thead><tbody>\n");
 	for (i = 0; i < hs->n; i++) {
 		h = &hs->v[i];
@@ -215,13 +202,14 @@ render_html(const struct search_hits *hs, const char *query, struct buf *b)
 		local_minutes(h->received_at, when, sizeof(when));
 		buf_addf(b, "<tr%s>", h->urgency && strcmp(h->urgency,
 		    "urgent") == 0 ? " style=\"background:#fdecea\"" : "");
-		html_cell(b, id, "white-space:nowrap;font-weight:bold");
-		html_cell(b, h->status, NULL);
-		html_cell(b, h->type, NULL);
-		html_cell(b, when, NULL);
-		html_cell(b, h->sender, NULL);
-		buf_addf(b, "<td style=\"%s\">", CSS_CELL);
-		report_html_escape(b, h->subject ? h->subject : "(no subject)");
+		fmt_html_cell(b, id, FMT_CSS_CELL,
+		    "white-space:nowrap;font-weight:bold", NULL);
+		fmt_html_cell(b, h->status, FMT_CSS_CELL, NULL, NULL);
+		fmt_html_cell(b, h->type, FMT_CSS_CELL, NULL, NULL);
+		fmt_html_cell(b, when, FMT_CSS_CELL, NULL, NULL);
+		fmt_html_cell(b, h->sender, FMT_CSS_CELL, NULL, NULL);
+		buf_addf(b, "<td style=\"%s\">", FMT_CSS_CELL);
+		fmt_html_escape(b, h->subject ? h->subject : "(no subject)");
 		buf_addstr(b, "<br><span style=\"color:#555\">");
 		if (strcmp(h->where, "note") == 0)
 			buf_addstr(b, "note: ");
@@ -338,8 +326,8 @@ cmd_search(int argc, char **argv)
 		return rc;
 	}
 	/* After cli_env_open: a bare date is midnight in the office zone. */
-	if ((since_arg && report_parse_date(since_arg, &f.since) == -1) ||
-	    (until_arg && report_parse_date(until_arg, &f.until) == -1)) {
+	if ((since_arg && fmt_parse_date(since_arg, &f.since) == -1) ||
+	    (until_arg && fmt_parse_date(until_arg, &f.until) == -1)) {
 		fprintf(stderr, "intake search: --since/--until: not a date "
 		    "(YYYY-MM-DD) or ISO 8601 instant\n");
 		rc = EX_USAGE;

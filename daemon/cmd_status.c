@@ -15,7 +15,7 @@
 #include <jansson.h>
 
 #include "cli.h"
-#include "report.h"
+#include "fmt.h"
 #include "util.h"
 
 /* An undelivered outbox row this old, or retried this often, is stuck. */
@@ -187,13 +187,13 @@ print_json(const struct source_status *ss, size_t n,
 		json_object_set_new(j, "name", json_string(ss[i].name));
 		json_object_set_new(j, "type", json_string(ss[i].type));
 		json_object_set_new(j, "last_poll",
-		    report_json_time(ss[i].last_poll));
+		    fmt_json_time(ss[i].last_poll));
 		json_object_set_new(j, "last_success",
-		    report_json_time(ss[i].last_success));
+		    fmt_json_time(ss[i].last_success));
 		json_object_set_new(j, "last_error", ss[i].last_error ?
 		    json_string(ss[i].last_error) : json_null());
 		json_object_set_new(j, "last_error_at",
-		    report_json_time(ss[i].last_error_at));
+		    fmt_json_time(ss[i].last_error_at));
 		json_object_set_new(j, "consecutive_failures",
 		    json_integer(ss[i].failures));
 		json_object_set_new(j, "messages_waiting", ss[i].waiting < 0 ?
@@ -205,10 +205,10 @@ print_json(const struct source_status *ss, size_t n,
 		json_object_set_new(j, "stale", json_boolean(ss[i].stale));
 		json_object_set_new(j, "refused", json_integer(ss[i].refused));
 		json_object_set_new(j, "refused_at",
-		    report_json_time(ss[i].refused_at));
+		    fmt_json_time(ss[i].refused_at));
 		json_array_append_new(arr, j);
 	}
-	json_object_set_new(root, "at", report_json_time(now));
+	json_object_set_new(root, "at", fmt_json_time(now));
 	json_object_set_new(root, "healthy", json_boolean(healthy));
 	json_object_set_new(root, "sources", arr);
 	j = json_object();
@@ -218,7 +218,7 @@ print_json(const struct source_status *ss, size_t n,
 	json_object_set_new(j, "max_attempts", json_integer(o->max_attempts));
 	json_object_set_new(j, "stuck", json_boolean(o->stuck));
 	json_object_set_new(root, "outbox", j);
-	text = report_json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	text = fmt_json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(root);
 	if (text)
 		puts(text);
@@ -235,7 +235,7 @@ print_when(const char *label, time_t t, time_t now)
 		return;
 	}
 	iso8601_local(t, iso, sizeof(iso));
-	report_duration((long long)(now - t), ago, sizeof(ago));
+	fmt_duration((long long)(now - t), ago, sizeof(ago));
 	printf("  %-20s %s (%s ago)\n", label, iso, ago);
 }
 
@@ -254,7 +254,7 @@ print_text(const struct source_status *ss, size_t n,
 		print_when("last poll:", ss[i].last_poll, now);
 		print_when("last success:", ss[i].last_success, now);
 		if (ss[i].last_error) {
-			safe = report_terminal_safe(ss[i].last_error, 0);
+			safe = fmt_terminal_safe(ss[i].last_error, 0);
 			print_when("last error:", ss[i].last_error_at, now);
 			printf("  %-20s %s (%d failure%s in a row)\n", "", safe,
 			    ss[i].failures, ss[i].failures == 1 ? "" : "s");
@@ -277,7 +277,7 @@ print_text(const struct source_status *ss, size_t n,
 	printf("outbox: %s\n", o->stuck ? "STUCK" : "ok");
 	printf("  %-20s %lld\n", "undelivered:", o->undelivered);
 	if (o->undelivered) {
-		report_duration((long long)(now - o->oldest), age, sizeof(age));
+		fmt_duration((long long)(now - o->oldest), age, sizeof(age));
 		printf("  %-20s %s\n", "oldest:", age);
 		printf("  %-20s %lld\n", "most attempts:", o->max_attempts);
 	}

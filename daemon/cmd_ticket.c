@@ -3,7 +3,7 @@
  * cmd_ticket.c: `intake show N` (one ticket with its messages, attachments
  * and events) and `intake list` (tickets, newest first).  Read-only.
  * Everything that came in a message is passed through
- * report_terminal_safe() before it reaches the terminal: a subject can
+ * fmt_terminal_safe() before it reaches the terminal: a subject can
  * carry escape sequences.
  */
 #include <getopt.h>
@@ -16,6 +16,7 @@
 
 #include "calltype.h"
 #include "cli.h"
+#include "fmt.h"
 #include "report.h"
 #include "util.h"
 
@@ -31,7 +32,7 @@ put_safe(const char *s, int keep_newlines, const char *none)
 		fputs(none, stdout);
 		return;
 	}
-	safe = report_terminal_safe(s, keep_newlines);
+	safe = fmt_terminal_safe(s, keep_newlines);
 	fputs(safe, stdout);
 	free(safe);
 }
@@ -456,7 +457,7 @@ show(struct store *st, long long id, int json)
 		json_object_set_new(out, "messages", msgs);
 		json_object_set_new(out, "events", evs);
 		msgs = evs = NULL;
-		text = report_json_dumps(out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		text = fmt_json_dumps(out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		if (text)
 			puts(text);
 		free(text);
@@ -554,8 +555,8 @@ list_text_row(sqlite3_stmt *s, struct buf *b)
 	    sqlite3_column_int64(s, 0), st ? st : "?", col(s, 2), col(s, 3), recv,
 	    due, col(s, 7) ? col(s, 7) : "-",
 	    col(s, 8) ? col(s, 8) : "(no subject)");
-	safe = report_terminal_safe(line, 0);
-	report_add_clipped(b, safe, LIST_WIDTH);
+	safe = fmt_terminal_safe(line, 0);
+	fmt_add_clipped(b, safe, LIST_WIDTH);
 	buf_addc(b, '\n');
 	free(safe);
 	free(line);
@@ -644,7 +645,7 @@ list(struct store *st, const struct list_filter *f, int json)
 		return store_classify(rc) == STORE_TEMP ? EX_TEMPFAIL : EX_SOFTWARE;
 	}
 	if (json) {
-		text = report_json_dumps(arr, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		text = fmt_json_dumps(arr, JSON_COMPACT | JSON_PRESERVE_ORDER);
 		json_decref(arr);
 		if (text)
 			puts(text);
@@ -740,7 +741,7 @@ cmd_list(int argc, char **argv)
 	if ((rc = cli_env_open(&env, cfg_path, CLI_NEED_STORE_RO)) != 0)
 		return rc;
 	/* After cli_env_open: a bare date is midnight in the office zone. */
-	if (since_arg && report_parse_date(since_arg, &f.since) == -1) {
+	if (since_arg && fmt_parse_date(since_arg, &f.since) == -1) {
 		fprintf(stderr, "intake list: --since: '%s' is not a date "
 		    "(YYYY-MM-DD) or ISO 8601 instant\n", since_arg);
 		cli_env_close(&env);

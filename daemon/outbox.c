@@ -5,8 +5,8 @@
 
 #include <jansson.h>
 
+#include "fmt.h"
 #include "outbox.h"
-#include "report.h"
 #include "tag.h"
 #include "util.h"
 
@@ -45,8 +45,8 @@ queue_channels(struct store *st, const struct config *cfg, const char *kind,
 	int n = 0, rc = STORE_OK;
 
 	/* The webhook posts this text as it is: no raw C1 or bidi override
-	 * from an excerpt (report_json_dumps). */
-	text = report_json_dumps(payload, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	 * from an excerpt (fmt_json_dumps). */
+	text = fmt_json_dumps(payload, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	if (text == NULL)
 		return STORE_ERR;
 	if (cfg->alerts_webhook) {

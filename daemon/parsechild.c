@@ -45,6 +45,7 @@
 
 #include "log.h"
 #include "parsechild.h"
+#include "parsechild_p.h"
 #include "util.h"
 
 /* Sanitizer builds: the sanitizer runtime needs syscalls the filter

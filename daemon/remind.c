@@ -16,6 +16,7 @@
 
 #include <jansson.h>
 
+#include "fmt.h"
 #include "log.h"
 #include "notify.h"
 #include "remind.h"
@@ -267,7 +268,7 @@ remind_json(const struct remind_report *r)
 
 	json_object_set_new(o, "kind", json_string("report"));
 	json_object_set_new(o, "slot", json_string(r->slot));
-	json_object_set_new(o, "generated", report_json_time(r->now));
+	json_object_set_new(o, "generated", fmt_json_time(r->now));
 	for (i = 0; i < r->rows.n; i++) {
 		const struct report_row *it = &r->rows.v[i];
 
@@ -282,11 +283,11 @@ remind_json(const struct remind_report *r)
 		json_object_set_new(t, "minor", json_boolean(it->minor));
 		json_object_set_new(t, "danger", json_boolean(it->danger));
 		json_object_set_new(t, "received",
-		    report_json_time(it->received_at));
+		    fmt_json_time(it->received_at));
 		json_object_set_new(t, "response_due",
-		    report_json_time(it->response_due));
+		    fmt_json_time(it->response_due));
 		json_object_set_new(t, "breach_at",
-		    report_json_time(it->breach_at));
+		    fmt_json_time(it->breach_at));
 		json_array_append_new(a, t);
 	}
 	json_object_set_new(o, "tickets", a);

@@ -11,10 +11,11 @@
 
 #include <jansson.h>
 
+#include "fmt.h"
 #include "report.h"
+#include "report_p.h"
 #include "util.h"
 
-#define REPLACEMENT	"\xef\xbf\xbd"	/* U+FFFD */
 #define ELLIPSIS	"\xe2\x80\xa6"	/* U+2026 */
 #define DEFAULT_WIDTH	100
 #define INDENT		"           "	/* under the ticket number */
@@ -61,200 +62,6 @@ report_opts_init(struct report_opts *o)
 	o->width = DEFAULT_WIDTH;
 }
 
-/* ---- UTF-8 ----------------------------------------------------------- */
-
-/*
- * Decode one code point at s (NUL-terminated).  *len gets the bytes used
- * (at least 1); invalid or overlong sequences decode as -1, one byte long.
- */
-static long
-utf8_decode(const unsigned char *s, size_t *len)
-{
-	long cp;
-	size_t n, i;
-
-	if (s[0] < 0x80) {
-		*len = 1;
-		return s[0];
-	}
-	if ((s[0] & 0xe0) == 0xc0) {
-		n = 2;
-		cp = s[0] & 0x1f;
-	} else if ((s[0] & 0xf0) == 0xe0) {
-		n = 3;
-		cp = s[0] & 0x0f;
-	} else if ((s[0] & 0xf8) == 0xf0) {
-		n = 4;
-		cp = s[0] & 0x07;
-	} else {
-		*len = 1;
-		return -1;
-	}
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80) {
-			*len = 1;
-			return -1;
-		}
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) ||
-	    (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
-	    (cp >= 0xd800 && cp <= 0xdfff)) {
-		*len = 1;
-		return -1;
-	}
-	*len = n;
-	return cp;
-}
-
-/* Width of one code point on a terminal: a small, fixed table (no locale). */
-static int
-cp_width(long cp)
-{
-	if ((cp >= 0x0300 && cp <= 0x036f) || (cp >= 0x200b && cp <= 0x200f) ||
-	    (cp >= 0xfe00 && cp <= 0xfe0f) || (cp >= 0x1ab0 && cp <= 0x1aff) ||
-	    (cp >= 0x20d0 && cp <= 0x20ff))
-		return 0;
-	if ((cp >= 0x1100 && cp <= 0x115f) || (cp >= 0x2e80 && cp <= 0x303e) ||
-	    (cp >= 0x3041 && cp <= 0x33ff) || (cp >= 0x3400 && cp <= 0x4dbf) ||
-	    (cp >= 0x4e00 && cp <= 0x9fff) || (cp >= 0xa000 && cp <= 0xa4cf) ||
-	    (cp >= 0xac00 && cp <= 0xd7a3) || (cp >= 0xf900 && cp <= 0xfaff) ||
-	    (cp >= 0xfe30 && cp <= 0xfe4f) || (cp >= 0xff00 && cp <= 0xff60) ||
-	    (cp >= 0xffe0 && cp <= 0xffe6) || (cp >= 0x1f300 && cp <= 0x1f64f) ||
-	    (cp >= 0x1f900 && cp <= 0x1f9ff) || (cp >= 0x20000 && cp <= 0x3fffd))
-		return 2;
-	return 1;
-}
-
-/* Characters that must never reach a terminal or a page as themselves:
- * controls (C0, DEL, C1) and the bidirectional overrides and isolates that
- * can make a line read differently from what it holds.  The one rule of
- * every output: text (report_terminal_safe), HTML (report_html_escape),
- * CSV (report_csv_field) and JSON (report_json_dumps). */
-static int
-cp_unsafe(long cp)
-{
-	return cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f) ||
-	    (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
-}
-
-char *
-report_terminal_safe(const char *s, int keep_newlines)
-{
-	const unsigned char *p = (const unsigned char *)(s ? s : "");
-	struct buf b;
-	size_t len;
-	long cp;
-
-	buf_init(&b, 0);
-	buf_add(&b, "", 0);
-	while (*p) {
-		cp = utf8_decode(p, &len);
-		if (cp == '\n' || cp == '\t' || cp == '\r') {
-			if (keep_newlines && cp != '\r')
-				buf_addc(&b, (char)cp);
-			else if (!keep_newlines)
-				buf_addc(&b, ' ');
-		} else if (cp == -1 || cp_unsafe(cp))
-			buf_addstr(&b, REPLACEMENT);
-		else
-			buf_add(&b, p, len);
-		p += len;
-	}
-	return buf_steal(&b);
-}
-
-size_t
-report_display_width(const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t w = 0, len;
-	long cp;
-
-	while (*p) {
-		cp = utf8_decode(p, &len);
-		w += cp == -1 ? 1 : (size_t)cp_width(cp);
-		p += len;
-	}
-	return w;
-}
-
-int
-report_add_clipped(struct buf *b, const char *s, size_t cols)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t w = 0, len, cut = 0;
-	long cp;
-	int cw;
-
-	if (report_display_width(s) <= cols)
-		return buf_addstr(b, s);
-	if (cols == 0)
-		return 0;
-	/* Keep what fits in cols - 1, then the ellipsis. */
-	while (*p) {
-		cp = utf8_decode(p, &len);
-		cw = cp == -1 ? 1 : cp_width(cp);
-		if (w + (size_t)cw > cols - 1)
-			break;
-		w += (size_t)cw;
-		p += len;
-		cut += len;
-	}
-	if (buf_add(b, s, cut) == -1)
-		return -1;
-	return buf_addstr(b, ELLIPSIS);
-}
-
-/* ---- dates and durations ------------------------------------------- */
-
-int
-report_parse_date(const char *s, time_t *out)
-{
-	struct tm tm;
-	int y, m, d;
-	char tail;
-
-	if (s == NULL)
-		return -1;
-	if (strlen(s) == 10 && s[4] == '-' && s[7] == '-' &&
-	    strspn(s, "0123456789") == 4 && strspn(s + 5, "0123456789") == 2 &&
-	    strspn(s + 8, "0123456789") == 2 &&
-	    sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) == 3) {
-		if (y < 1900 || m < 1 || m > 12 || d < 1 || d > 31)
-			return -1;
-		memset(&tm, 0, sizeof(tm));
-		tm.tm_year = y - 1900;
-		tm.tm_mon = m - 1;
-		tm.tm_mday = d;
-		tm.tm_isdst = -1;
-		*out = mktime(&tm);
-		if (*out == (time_t)-1 || tm.tm_mday != d)
-			return -1;
-		return 0;
-	}
-	return iso8601_parse(s, out);
-}
-
-void
-report_duration(long long secs, char *out, size_t outlen)
-{
-	long long m, h, d;
-
-	if (secs < 0)
-		secs = -secs;
-	m = secs / 60;
-	d = m / 1440;
-	h = (m % 1440) / 60;
-	m %= 60;
-	if (d > 0)
-		snprintf(out, outlen, "%lldd %lldh", d, h);
-	else if (h > 0)
-		snprintf(out, outlen, "%lldh %lldm", h, m);
-	else
-		snprintf(out, outlen, "%lldm", m);
-}
-
 void
 report_time_left(const struct report_row *r, time_t now, char *out,
     size_t outlen)
@@ -270,7 +77,7 @@ report_time_left(const struct report_row *r, time_t now, char *out,
 		snprintf(out, outlen, "-");
 		return;
 	}
-	report_duration((long long)(due - now), d, sizeof(d));
+	fmt_duration((long long)(due - now), d, sizeof(d));
 	if (due <= now)
 		snprintf(out, outlen, "overdue by %s", d);
 	else
@@ -616,12 +423,12 @@ report_rows_free(struct report_rows *rows)
 static int
 text_line(struct buf *b, const char *text, size_t width, const char *color)
 {
-	char *safe = report_terminal_safe(text, 0);
+	char *safe = fmt_terminal_safe(text, 0);
 	int rc = 0;
 
 	if (color)
 		rc |= buf_addstr(b, color);
-	rc |= report_add_clipped(b, safe, width);
+	rc |= fmt_add_clipped(b, safe, width);
 	if (color)
 		rc |= buf_addstr(b, ANSI_RESET);
 	rc |= buf_addc(b, '\n');
@@ -747,44 +554,6 @@ report_render_text(const struct report_rows *rows, struct buf *b,
 /* ---- CSV ------------------------------------------------------------- */
 
 int
-report_csv_field(struct buf *b, const char *s, int defuse)
-{
-	const unsigned char *p;
-	size_t len;
-	long cp;
-	int quote, rc = 0;
-
-	if (s == NULL)
-		return 0;
-	quote = strpbrk(s, ",\"\r\n") != NULL;
-	/* A spreadsheet runs a cell that starts like a formula: a subject
-	 * such as =HYPERLINK(...) must stay text. */
-	defuse = defuse && (*s == '=' || *s == '+' || *s == '-' || *s == '@' ||
-	    *s == '\t' || *s == '\r');
-	if (quote)
-		rc |= buf_addc(b, '"');
-	if (defuse)
-		rc |= buf_addc(b, '\'');
-	/* RFC 4180 carries TAB, CR and LF (quoted); any other control or a
-	 * bidirectional override would drive the terminal or the viewer the
-	 * file is opened in: U+FFFD, as on the terminal. */
-	for (p = (const unsigned char *)s; *p; p += len) {
-		cp = utf8_decode(p, &len);
-		if (cp == -1 || (cp_unsafe(cp) && cp != '\t' && cp != '\r' &&
-		    cp != '\n')) {
-			rc |= buf_addstr(b, REPLACEMENT);
-			continue;
-		}
-		if (cp == '"')
-			rc |= buf_addc(b, '"');
-		rc |= buf_add(b, p, len);
-	}
-	if (quote)
-		rc |= buf_addc(b, '"');
-	return rc ? -1 : 0;
-}
-
-int
 report_render_csv(const struct report_rows *rows, struct buf *b,
     const struct report_opts *o)
 {
@@ -804,31 +573,31 @@ report_render_csv(const struct report_rows *rows, struct buf *b,
 		fmt_sheet(r->breach_at, breach, sizeof(breach));
 		report_time_left(r, rows->now, left, sizeof(left));
 		report_flags(r, flags, sizeof(flags));
-		rc |= report_csv_field(b, id, 0);
+		rc |= fmt_csv_field(b, id, 0);
 		rc |= buf_addc(b, ',');
-		rc |= report_csv_field(b, report_group_name(r->group), 0);
+		rc |= fmt_csv_field(b, report_group_name(r->group), 0);
 		rc |= buf_addc(b, ',');
-		rc |= report_csv_field(b, r->type, 0);
+		rc |= fmt_csv_field(b, r->type, 0);
 		rc |= buf_addc(b, ',');
-		rc |= report_csv_field(b, r->urgency, 0);
+		rc |= fmt_csv_field(b, r->urgency, 0);
 		rc |= buf_addc(b, ',');
-		rc |= report_csv_field(b, flags, 0);
+		rc |= fmt_csv_field(b, flags, 0);
 		rc |= buf_addc(b, ',');
-		rc |= report_csv_field(b, recv, 0);
+		rc |= fmt_csv_field(b, recv, 0);
 		rc |= buf_addc(b, ',');
-		rc |= report_csv_field(b, due, 0);
+		rc |= fmt_csv_field(b, due, 0);
 		rc |= buf_addc(b, ',');
-		rc |= report_csv_field(b, breach, 0);
+		rc |= fmt_csv_field(b, breach, 0);
 		rc |= buf_addc(b, ',');
-		rc |= report_csv_field(b, left, 0);
+		rc |= fmt_csv_field(b, left, 0);
 		rc |= buf_addc(b, ',');
-		rc |= report_csv_field(b, r->assignee, 1);
+		rc |= fmt_csv_field(b, r->assignee, 1);
 		rc |= buf_addc(b, ',');
-		rc |= report_csv_field(b, r->sender, 1);
+		rc |= fmt_csv_field(b, r->sender, 1);
 		rc |= buf_addc(b, ',');
-		rc |= report_csv_field(b, r->subject, 1);
+		rc |= fmt_csv_field(b, r->subject, 1);
 		rc |= buf_addc(b, ',');
-		rc |= report_csv_field(b, r->rationale, 1);
+		rc |= fmt_csv_field(b, r->rationale, 1);
 		rc |= buf_addstr(b, "\r\n");
 	}
 	return rc ? -1 : 0;
@@ -851,30 +620,30 @@ row_json(const struct report_row *r, time_t now)
 		json_array_append_new(flags, json_string(names[i]));
 	json_object_set_new(o, "id", json_integer(r->id));
 	json_object_set_new(o, "group", json_string(report_group_name(r->group)));
-	json_object_set_new(o, "type", report_json_str(r->type));
-	json_object_set_new(o, "urgency", report_json_str(r->urgency));
+	json_object_set_new(o, "type", fmt_json_str(r->type));
+	json_object_set_new(o, "urgency", fmt_json_str(r->urgency));
 	json_object_set_new(o, "minor", json_boolean(r->minor));
 	json_object_set_new(o, "danger", json_boolean(r->danger));
 	json_object_set_new(o, "needs_interpreter",
 	    json_boolean(r->needs_interpreter));
 	json_object_set_new(o, "needs_human", json_boolean(r->needs_human));
 	json_object_set_new(o, "flags", flags);
-	json_object_set_new(o, "received", report_json_time(r->received_at));
+	json_object_set_new(o, "received", fmt_json_time(r->received_at));
 	json_object_set_new(o, "response_due",
-	    report_json_time(r->response_due));
-	json_object_set_new(o, "breach_at", report_json_time(r->breach_at));
+	    fmt_json_time(r->response_due));
+	json_object_set_new(o, "breach_at", fmt_json_time(r->breach_at));
 	json_object_set_new(o, "acknowledged_at",
-	    report_json_time(r->acknowledged_at));
+	    fmt_json_time(r->acknowledged_at));
 	json_object_set_new(o, "breached", json_boolean(r->breached));
 	json_object_set_new(o, "overdue", json_boolean(r->overdue));
-	json_object_set_new(o, "wrote_again", report_json_time(r->wrote_again));
+	json_object_set_new(o, "wrote_again", fmt_json_time(r->wrote_again));
 	json_object_set_new(o, "seconds_left", due && !r->answered ?
 	    json_integer((json_int_t)(due - now)) : json_null());
 	json_object_set_new(o, "time_left", json_string(left));
-	json_object_set_new(o, "assignee", report_json_str(r->assignee));
-	json_object_set_new(o, "sender", report_json_str(r->sender));
-	json_object_set_new(o, "subject", report_json_str(r->subject));
-	json_object_set_new(o, "rationale", report_json_str(r->rationale));
+	json_object_set_new(o, "assignee", fmt_json_str(r->assignee));
+	json_object_set_new(o, "sender", fmt_json_str(r->sender));
+	json_object_set_new(o, "subject", fmt_json_str(r->subject));
+	json_object_set_new(o, "rationale", fmt_json_str(r->rationale));
 	return o;
 }
 
@@ -890,7 +659,7 @@ report_render_json(const struct report_rows *rows, struct buf *b,
 	(void)o;
 	for (i = 0; i < rows->n; i++)
 		json_array_append_new(a, row_json(&rows->v[i], rows->now));
-	text = report_json_dumps(a, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	text = fmt_json_dumps(a, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(a);
 	if (text == NULL)
 		return -1;
@@ -901,102 +670,7 @@ report_render_json(const struct report_rows *rows, struct buf *b,
 	return rc;
 }
 
-/*
- * json_dumps(), then every DEL, C1 control and bidirectional override or
- * isolate as a \u escape: Jansson escapes only C0, and a U+009B (CSI) or
- * U+202E passed through raw drives a terminal or reorders a line wherever
- * the JSON is looked at.  Such characters can only stand inside strings,
- * so the text stays the same JSON.  NULL when json_dumps() fails.
- */
-char *
-report_json_dumps(const json_t *j, size_t flags)
-{
-	const unsigned char *p;
-	char *text, esc[8];
-	struct buf b;
-	size_t len;
-	long cp;
-
-	if ((text = json_dumps(j, flags)) == NULL)
-		return NULL;
-	buf_init(&b, 0);
-	buf_add(&b, "", 0);
-	for (p = (const unsigned char *)text; *p; p += len) {
-		cp = utf8_decode(p, &len);
-		if (cp >= 0x7f && cp_unsafe(cp)) {
-			snprintf(esc, sizeof(esc), "\\u%04X",
-			    (unsigned)cp & 0xffffu);
-			buf_addstr(&b, esc);
-		} else
-			buf_add(&b, p, len);
-	}
-	free(text);
-	return buf_steal(&b);
-}
-
-json_t *
-report_json_str(const char *s)
-{
-	json_t *j;
-
-	if (s == NULL)
-		return json_null();
-	j = json_string(s);
-	return j ? j : json_null();
-}
-
-json_t *
-report_json_time(time_t t)
-{
-	char iso[40];
-
-	if (t == 0)
-		return json_null();
-	iso8601_local(t, iso, sizeof(iso));
-	return json_string(iso);
-}
-
 /* ---- HTML ------------------------------------------------------------ */
-
-/* The entity for an HTML-special character, or NULL when c is plain. */
-static const char *
-html_entity(char c)
-{
-	switch (c) {
-	case '&':
-		return "&amp;";
-	case '<':
-		return "&lt;";
-	case '>':
-		return "&gt;";
-	case '"':
-		return "&quot;";
-	case '\'':
-		return "&#39;";
-	default:
-		return NULL;
-	}
-}
-
-int
-report_html_escape(struct buf *b, const char *s)
-{
-	char *safe;
-	const char *p, *ent;
-	int rc = 0;
-
-	if (s == NULL)
-		return 0;
-	safe = report_terminal_safe(s, 0);
-	for (p = safe; *p; p++) {
-		if ((ent = html_entity(*p)) != NULL)
-			rc |= buf_addstr(b, ent);
-		else
-			rc |= buf_addc(b, *p);
-	}
-	free(safe);
-	return rc ? -1 : 0;
-}
 
 /* Styles are attributes, not a <style> block: several mail clients drop
  * the document head. */
@@ -1038,26 +712,18 @@ report_html_escape(struct buf *b, const char *s)
 			"font-size:11px;border-radius:2px;white-space:nowrap"
 #define CSS_WHY		"color:#555;font-size:12px"
 
-/* label: the column's heading, shown before the value on a narrow screen
- * (ours, never message-derived). */
+/* label: the column's heading, shown before the value on a narrow screen. */
 static int
 html_cell_l(struct buf *b, const char *text, const char *style,
     const char *label)
 {
-	int rc = 0;
-
-	rc |= buf_addf(b, "<td%s%s%s style=\"%s%s%s\">", label ? " data-l=\"" :
-	    "", label ? label : "", label ? "\"" : "", CSS_TD, style ? ";" : "",
-	    style ? style : "");
-	rc |= report_html_escape(b, text ? text : "");
-	rc |= buf_addstr(b, "</td>");
-	return rc;
+	return fmt_html_cell(b, text, CSS_TD, style, label);
 }
 
 static int
 html_cell(struct buf *b, const char *text, const char *style)
 {
-	return html_cell_l(b, text, style, NULL);
+	return fmt_html_cell(b, text, CSS_TD, style, NULL);
 }
 
 static int
@@ -1090,7 +756,7 @@ html_row(struct buf *b, const struct report_row *r, time_t now,
 		else
 			tok = p + strlen(p);
 		rc |= buf_addf(b, "<span style=\"%s\">", CSS_FLAG);
-		rc |= report_html_escape(b, p);
+		rc |= fmt_html_escape(b, p);
 		rc |= buf_addstr(b, "</span> ");
 	}
 	rc |= buf_addstr(b, "</td>");
@@ -1111,10 +777,10 @@ html_row(struct buf *b, const struct report_row *r, time_t now,
 	/* a long address breaks, but not into a column of letters */
 	rc |= html_cell_l(b, r->sender, "min-width:11em", "Sender");
 	rc |= buf_addf(b, "<td style=\"%s\">", CSS_TD);
-	rc |= report_html_escape(b, r->subject ? r->subject : "(no subject)");
+	rc |= fmt_html_escape(b, r->subject ? r->subject : "(no subject)");
 	if (r->rationale && *r->rationale) {
 		rc |= buf_addf(b, "<br><span style=\"%s\">", CSS_WHY);
-		rc |= report_html_escape(b, r->rationale);
+		rc |= fmt_html_escape(b, r->rationale);
 		rc |= buf_addstr(b, "</span>");
 	}
 	rc |= buf_addstr(b, "</td></tr>\n");
@@ -1138,12 +804,12 @@ report_render_html(const struct report_rows *rows, struct buf *b,
 	    "<meta charset=\"utf-8\">"
 	    "<meta name=\"viewport\" content=\"width=device-width\">"
 	    CSS_NARROW "<title>");
-	rc |= report_html_escape(b, title);
+	rc |= fmt_html_escape(b, title);
 	rc |= buf_addf(b, "</title></head>\n<body style=\"%s\">\n"
 	    "<h1 style=\"font-size:20px;margin:0 0 4px\">", CSS_BODY);
-	rc |= report_html_escape(b, title);
+	rc |= fmt_html_escape(b, title);
 	rc |= buf_addstr(b, "</h1>\n<p style=\"color:#555;margin:0 0 12px\">");
-	rc |= report_html_escape(b, at);
+	rc |= fmt_html_escape(b, at);
 	rc |= buf_addf(b, ": %zu ticket%s</p>\n", rows->n, rows->n == 1 ? "" : "s");
 	for (g = 0; g < RG__COUNT; g++) {
 		if ((n = group_count(rows, (enum report_group)g)) == 0)

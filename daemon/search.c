@@ -14,7 +14,7 @@
 
 #include <jansson.h>
 
-#include "report.h"
+#include "fmt.h"
 #include "search.h"
 
 /* Digit groups looked at in one run: bounds the windows of a hostile
@@ -465,7 +465,7 @@ search_snippet_html(struct buf *b, const char *sn)
 			char *part = xstrndup(p, (size_t)(q - p));
 			char *clean = snippet_plain(part, 1);
 
-			rc |= report_html_escape(b, clean);
+			rc |= fmt_html_escape(b, clean);
 			free(clean);
 			free(part);
 		}

@@ -19,6 +19,7 @@
 
 #include "log.h"
 #include "tag.h"
+#include "tag_p.h"
 #include "util.h"
 
 /* The one key of this process (one database per process). */

@@ -10,8 +10,8 @@
 
 #include <jansson.h>
 
+#include "fmt.h"
 #include "outbox.h"
-#include "report.h"
 #include "sla.h"
 #include "util.h"
 #include "workflow.h"
@@ -249,8 +249,8 @@ ack_loaded(struct store *st, long long id, struct ticket_state *t,
 	if (rc == STORE_OK)
 		rc = event(st, id, now, actor, "ack", json_pack(
 		    "{s:o,s:o,s:o,s:b,s:i}",
-		    "response_due", report_json_time(t->response_due),
-		    "breach_at", report_json_time(t->breach_at),
+		    "response_due", fmt_json_time(t->response_due),
+		    "breach_at", fmt_json_time(t->breach_at),
 		    "sla_met", *sla_met < 0 ? json_null() :
 		    json_boolean(*sla_met), "first", first, "answered", answered));
 	return rc;
@@ -315,8 +315,8 @@ workflow_assign(struct store *st, long long id, const char *assignee,
 	    "WHERE id = ?", "tii", assignee, (long long)now, id);
 	if (rc == STORE_OK)
 		rc = event(st, id, now, actor, "assign", json_pack("{s:o,s:o}",
-		    "from", report_json_str(t.assignee),
-		    "to", report_json_str(assignee)));
+		    "from", fmt_json_str(t.assignee),
+		    "to", fmt_json_str(assignee)));
 	return finish(st, &t, rc);
 }
 
@@ -333,7 +333,7 @@ workflow_note(struct store *st, long long id, const char *text,
 	clean = utf8_sanitize(text, strlen(text));
 	cut = utf8_truncate(clean, WORKFLOW_NOTE_MAX);
 	rc = event(st, id, now, actor, "note", json_pack("{s:o}", "text",
-	    report_json_str(cut)));
+	    fmt_json_str(cut)));
 	if (rc == STORE_OK)
 		rc = exec_bound(st, "UPDATE tickets SET updated_at = ? WHERE id = ?",
 		    "ii", (long long)now, id);
@@ -408,8 +408,8 @@ class_json(enum call_type type, enum urgency u, int minor, int danger,
 {
 	return json_pack("{s:s,s:s,s:b,s:b,s:o,s:o}", "type",
 	    call_type_name(type), "urgency", urgency_name(u), "minor", minor,
-	    "danger", danger, "response_due", report_json_time(due),
-	    "breach_at", report_json_time(breach));
+	    "danger", danger, "response_due", fmt_json_time(due),
+	    "breach_at", fmt_json_time(breach));
 }
 
 /* "staff (carol) reclassified: tip, urgent, minor (was tta, routine)" */
@@ -460,7 +460,7 @@ update_rationale(struct store *st, long long id, const char *line)
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return store_classify(rc);
 	neu = json_array();
-	json_array_append_new(neu, report_json_str(line));
+	json_array_append_new(neu, fmt_json_str(line));
 	json_array_foreach(old, i, v) {
 		str = json_string_value(v);
 		if (str && strncmp(str, prefix, sizeof(prefix) - 1) == 0 &&

@@ -48,15 +48,9 @@ struct parsechild_times {
 	long		 n;
 };
 void	 parsechild_times(const struct parsechild *, struct parsechild_times *);
-/* The running child's pid, or -1 (for tests and logs). */
-pid_t	 parsechild_pid(const struct parsechild *);
 /* 1 when the child runs under seccomp and RLIMIT_AS, 0 when the sandbox
  * is off: built with a sanitizer, -DINTAKE_NO_SECCOMP, or run with
  * INTAKE_SANITIZER=1 in the environment. */
 int	 parsechild_sandboxed(const struct parsechild *);
-
-/* The wire format, exposed for tests and the fuzzer. */
-int	 message_serialize(const struct message *, char **out, size_t *outlen);
-int	 message_deserialize(const char *, size_t, struct message *);
 
 #endif

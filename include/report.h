@@ -34,8 +34,6 @@
 #include <stddef.h>
 #include <time.h>
 
-#include <jansson.h>
-
 #include "calendar.h"
 #include "store.h"
 #include "util.h"
@@ -173,16 +171,8 @@ int	 report_render_json(const struct report_rows *, struct buf *out,
 int	 report_render_html(const struct report_rows *, struct buf *out,
 	    const struct report_opts *);
 
-/* Helpers the renderers use, exposed for other reports and for tests. */
+/* Pieces of a row (report_time_left: report_p.h). */
 
-/* "3h 20m", "2d 4h", "45m", "0m" (seconds rounded down to minutes; a
- * negative value is taken as its absolute value). */
-void	 report_duration(long long secs, char *out, size_t outlen);
-/* "overdue by 3h 20m" when response_due <= now, else "3h 20m left";
- * "breached, overdue by ..." is not used: the group says it.
- * "acknowledged" for acknowledged rows, "-" without a deadline. */
-void	 report_time_left(const struct report_row *, time_t now, char *out,
-	    size_t outlen);
 /* The heading of a group: "Breached", "Due today", ... */
 const char *report_group_title(enum report_group);
 /* Its machine name: "breached", "due_today", "due_next_business_day",
@@ -190,32 +180,5 @@ const char *report_group_title(enum report_group);
 const char *report_group_name(enum report_group);
 /* Flags of a row, space-separated: "MINOR DANGER INTERPRETER HUMAN" or "". */
 void	 report_flags(const struct report_row *, char *out, size_t outlen);
-/* Append s HTML-escaped (& < > " ' and control characters). */
-int	 report_html_escape(struct buf *, const char *s);
-/* Append s as one CSV field (quoted as needed); `defuse` adds the
- * apostrophe before a formula-like start.  Controls but TAB, CR and LF,
- * and bidirectional overrides and isolates, become U+FFFD. */
-int	 report_csv_field(struct buf *, const char *s, int defuse);
-/* Copy of s safe for a terminal: C0/C1 controls (but \n and \t when
- * keep_newlines) and invalid UTF-8 become U+FFFD.  Caller frees. */
-char	*report_terminal_safe(const char *s, int keep_newlines);
-/* Display columns of UTF-8 s (East Asian wide = 2, combining = 0). */
-size_t	 report_display_width(const char *s);
-/* Append s cut to at most cols display columns ("…" when cut). */
-int	 report_add_clipped(struct buf *, const char *s, size_t cols);
-/* json_dumps() for every JSON the programs print or post: DEL, C1 controls
- * (U+0080-U+009F) and the bidirectional overrides and isolates
- * (U+202A-U+202E, U+2066-U+2069) as \u escapes (Jansson escapes C0).
- * Caller frees; NULL on failure. */
-char	*report_json_dumps(const json_t *, size_t flags);
-/* JSON string of s, or null when s is NULL (or not valid UTF-8).  New
- * reference for the caller. */
-json_t	*report_json_str(const char *s);
-/* JSON string of t as local ISO 8601, or null when t is 0.  New reference
- * for the caller. */
-json_t	*report_json_time(time_t t);
-/* "YYYY-MM-DD" (office-local midnight) or a full ISO 8601 instant:
- * 0 with *out, or -1. */
-int	 report_parse_date(const char *, time_t *out);
 
 #endif

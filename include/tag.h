@@ -24,8 +24,6 @@
 #define TAG_KEY_BYTES	32
 #define TAG_MAX		64	/* "[intake #N-xxxxxxxx]" and its NUL */
 
-/* The key file of cfg->database: "DIR/tag.key".  Caller frees. */
-char	*tag_key_path(const struct config *);
 /* Load the key, creating the file (0600, atomically: a link of a complete
  * temporary file) when it does not exist.  0, or -1 with *err (caller
  * frees).  Cached per process after the first success. */

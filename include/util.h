@@ -83,6 +83,13 @@ void	 iso8601_local(time_t, char *out, size_t outlen);
 /* Format t in UTC with Z. */
 void	 iso8601_utc(time_t, char *out, size_t outlen);
 
+/* Day numbers: days since 1970-01-01 in the proleptic Gregorian calendar,
+ * no time zone (calendar.c, ics.c). */
+long	 days_from_civil(int y, int m, int d);
+void	 civil_from_days(long dn, int *y, int *m, int *d);
+/* 1 when y-m-d is a real date (month 1-12, day within the month). */
+int	 civil_valid(int y, int m, int d);
+
 /* Monotonic milliseconds, for timeouts and benchmarks. */
 uint64_t now_ms_monotonic(void);
 

@@ -31,6 +31,8 @@
 #include "parsechild.h"
 #include "util.h"
 
+#include "../../daemon/parsechild_p.h"
+
 struct msgs {
 	char	**raw;
 	size_t	 *len;

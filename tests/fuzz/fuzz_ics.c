@@ -1,17 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libFuzzer: the iCalendar holiday reader (calendar.c), through
- * calendar_new with holidays.ics pointing at a temporary file holding the
- * input (the reader takes a path, not a buffer).
+ * libFuzzer: the iCalendar holiday reader (ics.c), on the input buffer
+ * itself.  Every closure it accepts must be one calendar.c can use, and an
+ * error must say what is wrong.
  */
+#include <limits.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "calendar.h"
-#include "config.h"
+#include "ics.h"
 #include "util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
@@ -19,31 +17,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static char path[64];
-	struct config cfg;
-	struct calendar *cal;
-	struct holiday *h = NULL;
+	struct ics_closures c;
+	const struct ics_closure *e;
 	char err[512] = "";
-	FILE *f;
+	size_t i;
 
-	if (path[0] == '\0')
-		snprintf(path, sizeof(path), "/tmp/fuzz_ics.%d.ics", (int)getpid());
-	f = fopen(path, "w");
-	if (f == NULL)
+	if (ics_parse((const char *)data, size, "fuzz.ics", &c, err,
+	    sizeof(err)) == -1) {
+		if (err[0] == '\0' || c.n != 0 || c.v != NULL)
+			abort();	/* an error must say what is wrong */
 		return 0;
-	if (size)
-		fwrite(data, 1, size, f);
-	fclose(f);
-	config_defaults(&cfg);
-	cfg.holidays_ics = xstrdup(path);
-	cal = calendar_new(&cfg, err, sizeof(err));
-	if (cal != NULL) {
-		(void)calendar_holidays(cal, 2025, 2027, &h);
-		free(h);
-		(void)calendar_is_business_day(cal, 2026, 12, 25);
-		calendar_free(cal);
-	} else if (err[0] == '\0')
-		abort();	/* an error must say what is wrong */
-	config_free(&cfg);
+	}
+	for (i = 0; i < c.n; i++) {
+		e = &c.v[i];
+		if (e->name == NULL || e->ndays < 1 || e->ndays > 366 ||
+		    !utf8_valid(e->name, strlen(e->name)))
+			abort();
+		if (e->yearly && (e->interval < 1 || e->last_year < 0))
+			abort();
+	}
+	ics_closures_free(&c);
 	return 0;
 }

@@ -15,6 +15,7 @@
 #include "util.h"
 
 #include "fuzz_limits.h"
+#include "../../daemon/parsechild_p.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

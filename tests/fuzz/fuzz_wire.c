@@ -11,6 +11,8 @@
 #include "parsechild.h"
 #include "util.h"
 
+#include "../../daemon/parsechild_p.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 int

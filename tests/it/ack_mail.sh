@@ -6,13 +6,9 @@
 # ticket as "maria via mail", stops the escalation and is not stored; the
 # same token from another sender, a token altered, or a token used again
 # do not acknowledge.  INTAKE_NOW sets the clock (test hook only).
-. "${INTAKE_TOP:-.}/tests/tools/it-lib.sh"
-"$PY" -c 'import aiosmtpd' 2>/dev/null || skip "python3-aiosmtpd missing"
-command -v sqlite3 >/dev/null || skip "sqlite3 missing"
-CHECK="$PY $top/tests/tools/check_mail.py"
-DB="$tmp/intake.db"
-start_smtp "$tmp/smtp"
-cat >"$tmp/oncall.ics" <<'ICS'
+. "$(dirname "$0")/../lib.sh"
+escalation_env
+cat >"$T/oncall.ics" <<'ICS'
 BEGIN:VCALENDAR
 VERSION:2.0
 PRODID:-//intake test//EN
@@ -25,7 +21,7 @@ RRULE:FREQ=DAILY
 END:VEVENT
 END:VCALENDAR
 ICS
-cat >"$tmp/c.conf" <<CONF
+cat >"$T/c.conf" <<CONF
 database = "$DB";
 timezone = "America/New_York";
 alerts = { to = ["fallback@example.org"]; };
@@ -36,59 +32,51 @@ oncall = {
     people = ( { name = "maria"; email = "Maria <maria@example.org>"; } );
 };
 CONF
-C="-c $tmp/c.conf"
-export USER=tester
-unset SUDO_USER
-at() { echo "2026-12-05T$1:00-05:00"; }		# Saturday, EST
-once() { INTAKE_NOW=$(at "$1") "$INTAKED" --once --no-sandbox $C 2>>"$tmp/intaked.log" ||
-    fail "intaked --once at $1: $(tail -n 3 "$tmp/intaked.log")"; }
-ingest() { INTAKE_NOW=$(at "$1") "$INTAKE" ingest $C >/dev/null 2>>"$tmp/ingest.log" || fail "ingest at $1: $(tail -n 3 "$tmp/ingest.log")"; }
+ingest() { INTAKE_NOW=$(at "$1") "$INTAKE" ingest $C >/dev/null 2>>"$T/ingest.log" || die "ingest at $1: $(tail -n 3 "$T/ingest.log")"; }
 steps() { sql "$DB" "select count(*) from escalations where ticket_id = 1"; }
 msgs() { sql "$DB" "select count(*) from messages"; }
 acked() { sql "$DB" "select coalesce(acknowledged_by, '') from tickets where id = 1"; }
-passed=0
-ok() { passed=$((passed + 1)); }
 
-printf 'From: Ana <ana@example.net>\r\nSubject: help\r\nMessage-ID: <e1@x>\r\n\r\nMy boss took my passport and I cannot leave the house.\r\n' >"$tmp/in.eml"; ingest 02:00 <"$tmp/in.eml"
+printf 'From: Ana <ana@example.net>\r\nSubject: help\r\nMessage-ID: <e1@x>\r\n\r\nMy boss took my passport and I cannot leave the house.\r\n' >"$T/in.eml"; ingest 02:00 <"$T/in.eml"
 once 02:16
-[ "$(steps)" = 1 ] || fail "no step 1"
-M=$(grep -l 'escalation 1 of 1\|escalation 1 of 3' "$tmp"/smtp/mail-*.eml | tail -n 1)
-[ -n "$M" ] || fail "no escalation mail"
+[ "$(steps)" = 1 ] || die "no step 1"
+M=$(grep -l 'escalation 1 of 1\|escalation 1 of 3' "$T"/smtp/mail-*.eml | tail -n 1)
+[ -n "$M" ] || die "no escalation mail"
 $CHECK "$M" rcpt=maria@example.org "header=Reply-To:Hotline <hotline@example.org>" \
-    "subject_raw_has=[ack 1-1-0-0-" "text_has=reply to this mail with \"ack\"" || fail "escalation mail"
+    "subject_raw_has=[ack 1-1-0-0-" "text_has=reply to this mail with \"ack\"" || die "escalation mail"
 SUBJ=$("$PY" -c 'import email,sys; print(email.message_from_binary_file(open(sys.argv[1],"rb"))["Subject"])' "$M")
 TOKEN=$(printf '%s\n' "$SUBJ" | sed -n 's/.*\[ack \([^]]*\)\].*/\1/p')
-[ -n "$TOKEN" ] || fail "no token in '$SUBJ'"
-ok
+[ -n "$TOKEN" ] || die "no token in '$SUBJ'"
+ok "escalation mail with Reply-To and an ack token"
 
 # Forged: the same token from another address: not an ack.
-printf 'From: Eve <eve@example.net>\r\nSubject: Re: %s\r\nMessage-ID: <f1@x>\r\n\r\nack\r\n' "$SUBJ" >"$tmp/in.eml"; ingest 02:20 <"$tmp/in.eml"
-[ "$(acked)" = "" ] || fail "forged sender acknowledged"
-grep -q 'does not verify for its sender' "$tmp/ingest.log" || fail "forged: not logged"
-grep -q 'passport' "$tmp/ingest.log" && fail "content logged"
+printf 'From: Eve <eve@example.net>\r\nSubject: Re: %s\r\nMessage-ID: <f1@x>\r\n\r\nack\r\n' "$SUBJ" >"$T/in.eml"; ingest 02:20 <"$T/in.eml"
+[ "$(acked)" = "" ] || die "forged sender acknowledged"
+grep -q 'does not verify for its sender' "$T/ingest.log" || die "forged: not logged"
+grep -q 'passport' "$T/ingest.log" && die "content logged"
 # Altered token from maria: not an ack.
 BAD=$(printf '%s' "$TOKEN" | sed 's/.$/a/;t' | sed 's/a$/b/')
 [ "$BAD" != "$TOKEN" ] || BAD="${TOKEN%?}c"
-printf 'From: Maria <maria@example.org>\r\nSubject: Re: [ack %s]\r\nMessage-ID: <f2@x>\r\n\r\nack\r\n' "$BAD" >"$tmp/in.eml"; ingest 02:21 <"$tmp/in.eml"
-[ "$(acked)" = "" ] || fail "altered token acknowledged"
-ok
+printf 'From: Maria <maria@example.org>\r\nSubject: Re: [ack %s]\r\nMessage-ID: <f2@x>\r\n\r\nack\r\n' "$BAD" >"$T/in.eml"; ingest 02:21 <"$T/in.eml"
+[ "$(acked)" = "" ] || die "altered token acknowledged"
+ok "a forged sender or an altered token does not acknowledge"
 
 n=$(msgs)
-printf 'From: Maria <maria@example.org>\r\nSubject: Re: %s\r\nMessage-ID: <a1@x>\r\nIn-Reply-To: <whatever@x>\r\n\r\nack\r\n\r\n> quoted alert\r\n' "$SUBJ" >"$tmp/in.eml"; ingest 02:25 <"$tmp/in.eml"
-[ "$(acked)" = "maria via mail" ] || fail "valid ack: acknowledged_by '$(acked)'"
-[ "$(msgs)" = "$n" ] || fail "the ack was stored as a message"
+printf 'From: Maria <maria@example.org>\r\nSubject: Re: %s\r\nMessage-ID: <a1@x>\r\nIn-Reply-To: <whatever@x>\r\n\r\nack\r\n\r\n> quoted alert\r\n' "$SUBJ" >"$T/in.eml"; ingest 02:25 <"$T/in.eml"
+[ "$(acked)" = "maria via mail" ] || die "valid ack: acknowledged_by '$(acked)'"
+[ "$(msgs)" = "$n" ] || die "the ack was stored as a message"
 [ "$(sql "$DB" "select count(*) from events where ticket_id = 1 and kind = 'ack' and actor = 'maria via mail'")" = 1 ] ||
-    fail "no ack event by 'maria via mail'"
-ok
+    die "no ack event by 'maria via mail'"
+ok "a valid ack by mail acknowledges, not stored"
 # Escalation stops.
 once 03:01
 once 03:31
-[ "$(steps)" = 1 ] || fail "paged after the ack by mail: $(steps) steps"
-ok
+[ "$(steps)" = 1 ] || die "paged after the ack by mail: $(steps) steps"
+ok "the escalation stops after the ack"
 # Replayed: ignored, not stored, no second ack.
-printf 'From: Maria <maria@example.org>\r\nSubject: Re: %s\r\nMessage-ID: <a2@x>\r\n\r\nack bob\r\n' "$SUBJ" >"$tmp/in.eml"; ingest 03:40 <"$tmp/in.eml"
-[ "$(msgs)" = "$n" ] || fail "replay stored"
-[ "$(sql "$DB" "select count(*) from events where kind = 'ack'")" = 1 ] || fail "replay acknowledged again"
-grep -q 'token already used: ignored' "$tmp/ingest.log" || fail "replay not logged"
-ok
-echo "$passed passed, 0 failed"
+printf 'From: Maria <maria@example.org>\r\nSubject: Re: %s\r\nMessage-ID: <a2@x>\r\n\r\nack bob\r\n' "$SUBJ" >"$T/in.eml"; ingest 03:40 <"$T/in.eml"
+[ "$(msgs)" = "$n" ] || die "replay stored"
+[ "$(sql "$DB" "select count(*) from events where kind = 'ack'")" = 1 ] || die "replay acknowledged again"
+grep -q 'token already used: ignored' "$T/ingest.log" || die "replay not logged"
+ok "a replayed token is ignored"
+finish

@@ -4,16 +4,7 @@
 # collisions numbered, 0600, never overwriting; intake show numbers them.
 . "$(dirname "$0")/../lib.sh"
 
-PY=/usr/bin/python3
-DB=$T/intake.db
-cat > "$T/intake.conf" <<CONF
-database = "intake.db";
-timezone = "America/New_York";
-sources = ( { name = "local"; type = "maildir"; path = "mail"; } );
-CONF
-C="-c $T/intake.conf"
-unset SUDO_USER
-export USER=tester
+maildir_conf
 umask 022
 
 # a PNG-ish binary with every byte value, base64; a QP text; hostile names
@@ -23,7 +14,7 @@ sys.stdout.buffer.write(bytes(range(256)) * 4 + b"\x89PNG\r\n\x1a\n")
 PY
 b64=$(base64 -w 76 "$T/bin")
 printf 'From: Dee <dee@example.net>\r\nSubject: evidence\r\nMessage-ID: <a1@x>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nthe advert is attached\r\n--b\r\nContent-Type: image/png\r\nContent-Disposition: attachment; filename="advert.png"\r\nContent-Transfer-Encoding: base64\r\n\r\n%s\r\n--b\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Disposition: attachment; filename="../../etc/.bashrc"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nna=C3=AFve caf=C3=A9 =3D ok\r\n--b\r\nContent-Type: image/png\r\nContent-Disposition: attachment; filename="advert.png"\r\nContent-Transfer-Encoding: base64\r\n\r\naGVsbG8=\r\n--b\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename="=?utf-8?b?ZXZpbBtbMzFtLmV4ZQ==?="\r\n\r\nraw bytes\r\n--b--\r\n' "$b64" > "$T/m1.eml"
-tk=$($INTAKE ingest $C < "$T/m1.eml" | sed 's/^{"ticket":\([0-9]*\),.*/\1/')
+tk=$(ingest_id < "$T/m1.eml")
 check "ingested" [ "$tk" = 1 ]
 
 out=$($INTAKE show $tk $C)

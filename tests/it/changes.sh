@@ -3,30 +3,20 @@
 # ticket, in four formats, with the window's bounds and escaping.
 . "$(dirname "$0")/../lib.sh"
 
-PY=/usr/bin/python3
-DB=$T/intake.db
-cat > "$T/intake.conf" <<CONF
-database = "intake.db";
-timezone = "America/New_York";
-sources = ( { name = "local"; type = "maildir"; path = "mail"; } );
-CONF
-C="-c $T/intake.conf"
-unset SUDO_USER
-export USER=tester	# not the actor: the login is
+maildir_conf
 
 msg() {	# msg ID SUBJECT BODY [HEADER]
 	printf 'From: Someone <someone@example.net>\r\nTo: help@example.org\r\nSubject: %s\r\nMessage-ID: <%s>\r\n%s\r\n\r\n%s\r\n' \
 	    "$2" "$1" "${4:-X-None: 1}" "$3"
 }
-ingest() { $INTAKE ingest $C | sed 's/^{"ticket":\([0-9]*\),.*/\1/'; }
 
 # An old ticket whose events all fall before the window.
-t0=$(msg c0@x 'old business' 'Could you send a leaflet?' | ingest)
+t0=$(msg c0@x 'old business' 'Could you send a leaflet?' | ingest_id)
 q "update events set at = at - 86400 where ticket_id = $t0"
-t1=$(msg c1@x 'training request <b>' 'Could you give a training to our staff?' | ingest)
-t2=$(msg c2@x 'statistics' 'What are the statistics in Ohio?' | ingest)
+t1=$(msg c1@x 'training request <b>' 'Could you give a training to our staff?' | ingest_id)
+t2=$(msg c2@x 'statistics' 'What are the statistics in Ohio?' | ingest_id)
 msg c3@x 'Re: statistics' 'Also for Texas, and they are holding my sister now, she cannot leave' \
-    'In-Reply-To: <c2@x>' | ingest >/dev/null
+    'In-Reply-To: <c2@x>' | ingest_id >/dev/null
 $INTAKE ack $t1 $C >/dev/null
 $INTAKE assign $t1 maria $C >/dev/null
 $INTAKE note $t1 "$(printf 'called back \033[2J <script>')" $C >/dev/null

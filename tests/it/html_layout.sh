@@ -23,27 +23,18 @@ if ! chrome "file://$T/probe.html" | grep -q 'data-ok="yes"'; then
 	exit 77
 fi
 
-DB=$T/intake.db
-cat > "$T/intake.conf" <<CONF
-database = "intake.db";
-timezone = "America/New_York";
-sources = ( { name = "local"; type = "maildir"; path = "mail"; } );
-CONF
-C="-c $T/intake.conf"
-unset SUDO_USER
-export USER=tester
+maildir_conf
 
 msg() {	# msg ID SUBJECT BODY [FROM]
 	printf 'From: %s\r\nTo: help@example.org\r\nSubject: %s\r\nMessage-ID: <%s>\r\n\r\n%s\r\n' \
 	    "${4:-Someone <someone@example.net>}" "$2" "$1" "$3"
 }
-ingest() { $INTAKE ingest $C | sed 's/^{"ticket":\([0-9]*\),.*/\1/'; }
 
 url="https://ads.example.com/$(printf 'x%.0s' $(seq 1 240))?id=$(printf '9%.0s' $(seq 1 60))"
-t1=$(msg h1@x "see $url now" 'they hold my passport and I cannot leave, please help' | ingest)
+t1=$(msg h1@x "see $url now" 'they hold my passport and I cannot leave, please help' | ingest_id)
 t2=$(msg h2@x 'training request' 'Could you give a training to our staff?' \
-    "Averyveryveryverylongdisplaynamewithoutanyspaces <$(printf 'a%.0s' $(seq 1 120))@example.net>" | ingest)
-t3=$(msg h3@x "$(printf 'word%.0s' $(seq 1 80))" 'What are the statistics for Ohio?' | ingest)
+    "Averyveryveryverylongdisplaynamewithoutanyspaces <$(printf 'a%.0s' $(seq 1 120))@example.net>" | ingest_id)
+t3=$(msg h3@x "$(printf 'word%.0s' $(seq 1 80))" 'What are the statistics for Ohio?' | ingest_id)
 now=$(date +%s)
 # #1 overdue by 18h 27m (and not breached, so it stays in the due-today group)
 q "update tickets set urgency = 'urgent', response_due = $now - 66420 - 30, breach_at = $now + 86400 where id = $t1"

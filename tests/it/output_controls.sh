@@ -7,19 +7,14 @@
 # the JSON still reads back to the stored text.
 . "$(dirname "$0")/../lib.sh"
 
-DB=$T/intake.db
-cat > "$T/intake.conf" <<CONF
-database = "$DB";
-timezone = "America/New_York";
-CONF
-C="-c $T/intake.conf"
+office_conf
 
 # ESC ] 0 ; x BEL, U+009B 3 1 m, U+202E gnp., U+2066, DEL: base64 UTF-8.
 enc() { printf '%b' "$1" | base64 -w0; }
 subj=$(enc 'help \033]0;pwned\007 now \302\2331m red \342\200\256gnp.exe \342\201\246iso\177 end')
 name=$(enc 'Ana \033[2J\302\233H \342\200\256reversed')
-printf 'From: =?utf-8?b?%s?= <ana@example.net>\nSubject: =?utf-8?b?%s?=\nMessage-ID: <ctl1@example.net>\n\nMy boss took my passport and I cannot leave the house.\n' \
-    "$name" "$subj" | $INTAKE ingest $C >/dev/null 2>"$T/ingest.err"
+crisis_mail "=?utf-8?b?$name?= <ana@example.net>" "=?utf-8?b?$subj?=" \
+    ctl1@example.net | $INTAKE ingest $C >/dev/null 2>"$T/ingest.err"
 check "ingested" [ "$(q 'select count(*) from tickets')" = 1 ]
 check "the stored subject holds the raw controls (the test means something)" \
     [ "$(q "select instr(subject, char(27)) > 0 and instr(subject, char(155)) > 0 and instr(subject, char(8238)) > 0 from tickets")" = 1 ]

@@ -7,13 +7,8 @@
 . "$(dirname "$0")/../lib.sh"
 ME=$(id -un)	# the actor: --by beside the login
 
-DB=$T/intake.db
-cat > "$T/intake.conf" <<CONF
-database = "$DB";
-timezone = "America/New_York";
-CONF
-C="-c $T/intake.conf"
-printf 'From: Ana <ana@example.net>\nSubject: help\nMessage-ID: <rw1@example.net>\n\nMy boss took my passport and I cannot leave the house.\n' |
+office_conf
+crisis_mail 'Ana <ana@example.net>' help rw1@example.net |
     $INTAKE ingest $C >/dev/null
 t=$(q 'select id from tickets')
 check "triage: crisis" [ "$(q "select type from tickets where id = $t")" = crisis ]

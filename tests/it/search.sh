@@ -5,22 +5,12 @@
 # purge taking its words out of the FTS5 tables.
 . "$(dirname "$0")/../lib.sh"
 
-PY=/usr/bin/python3
-DB=$T/intake.db
-cat > "$T/intake.conf" <<CONF
-database = "intake.db";
-timezone = "America/New_York";
-sources = ( { name = "local"; type = "maildir"; path = "mail"; } );
-CONF
-C="-c $T/intake.conf"
-unset SUDO_USER
-export USER=tester
+maildir_conf
 
 msg() {	# msg ID SUBJECT BODY [FROM]
 	printf 'From: %s\r\nTo: help@example.org\r\nSubject: %s\r\nMessage-ID: <%s>\r\n\r\n%s\r\n' \
 	    "${4:-Someone <someone@example.net>}" "$2" "$1" "$3"
 }
-ingest() { $INTAKE ingest $C | sed 's/^{"ticket":\([0-9]*\),.*/\1/'; }
 ids() {	# ids QUERY [OPTIONS...]: the ticket ids found, space-separated
 	$INTAKE search $C --format json "$@" | $PY -c '
 import json, sys
@@ -28,11 +18,11 @@ print(" ".join(str(o["id"]) for o in json.load(sys.stdin)))'
 }
 
 t1=$(msg s1@x 'ayuda por favor' 'La niña no puede salir de la casa. Llame al (555) 0142.' \
-    'Ana <ana@example.net>' | ingest)
+    'Ana <ana@example.net>' | ingest_id)
 t2=$(msg s2@x 'passport taken' 'They took my cousin passport; my number is 555-0142 <script>x</script>' \
-    'Bob <bob@example.net>' | ingest)
-t3=$(printf 'From: carol@example.net\r\nSubject: screenshot\r\nMessage-ID: <s3@x>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nsee the advert\r\n--b\r\nContent-Type: image/png\r\nContent-Disposition: attachment; filename="massage-parlour-advert.png"\r\nContent-Transfer-Encoding: base64\r\n\r\niVBORw0KGgo=\r\n--b--\r\n' | ingest)
-t4=$(msg s4@x 'statistics' 'What are the numbers for Ohio? Call +1 555 555 0199.' | ingest)
+    'Bob <bob@example.net>' | ingest_id)
+t3=$(printf 'From: carol@example.net\r\nSubject: screenshot\r\nMessage-ID: <s3@x>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nsee the advert\r\n--b\r\nContent-Type: image/png\r\nContent-Disposition: attachment; filename="massage-parlour-advert.png"\r\nContent-Transfer-Encoding: base64\r\n\r\niVBORw0KGgo=\r\n--b--\r\n' | ingest_id)
+t4=$(msg s4@x 'statistics' 'What are the numbers for Ohio? Call +1 555 555 0199.' | ingest_id)
 check "four tickets" [ "$t1/$t2/$t3/$t4" = "1/2/3/4" ]
 
 check "text word" [ "$(ids passport)" = "$t2" ]
@@ -53,7 +43,7 @@ out=$($INTAKE search $C 'elm street')
 check "text says the match is in a note" sh -c "echo \"\$1\" | grep -q 'note: .*\\[Elm\\] \\[Street\\]'" - "$out"
 
 # ranking: a ticket with the word in its subject and text beats one with it once
-t5=$(msg s5@x 'passport passport' 'passport, passport again' | ingest)
+t5=$(msg s5@x 'passport passport' 'passport, passport again' | ingest_id)
 check "bm25: more matches first" [ "$(ids passport)" = "$t5 $t2" ]
 
 # filters
@@ -74,7 +64,7 @@ for qq in '"' 'NEAR(' 'a:b' 'passport OR' '*' '-x' "$(printf 'pass\033[31mport')
 	$INTAKE search $C "$qq" >/dev/null 2>&1; rc=$?
 	check "query '$(printf '%s' "$qq" | tr -d '\033')' exits 0 or 64" [ "$rc" -eq 0 -o "$rc" -eq 64 ]
 done
-t6=$(msg s6@x "$(printf 'evil\033]0;title\007 subject')" "$(printf 'zorblax \033[2J cleared')" | ingest)
+t6=$(msg s6@x "$(printf 'evil\033]0;title\007 subject')" "$(printf 'zorblax \033[2J cleared')" | ingest_id)
 out=$($INTAKE search $C zorblax)
 check "text output has no control characters" sh -c "! printf '%s' \"\$1\" | LC_ALL=C grep -q '[[:cntrl:]]'" - "$(printf '%s' "$out" | tr -d '\n')"
 check "text output highlights the word" sh -c "echo \"\$1\" | grep -q '\\[zorblax\\]'" - "$out"

@@ -7,26 +7,20 @@
 # an anonymous form is a ticket; Twilio gets <Response/>; the WhatsApp
 # handshake; a busy database is 503 with Retry-After; nothing is ever
 # acknowledged to a push contact; refusals are counted for intake status.
-. "${INTAKE_TOP:-.}/tests/tools/it-lib.sh"
+. "$(dirname "$0")/../lib.sh"
+need_py
 command -v sqlite3 >/dev/null || skip "sqlite3 missing"
-DB="$tmp/intake.db"
-POST="$PY $top/tests/tools/wh_post.py"
-npass=0
-nfail=0
-check() {	# WHAT COMMAND...
-	what=$1
-	shift
-	if "$@"; then npass=$((npass + 1)); else nfail=$((nfail + 1)); echo "FAIL: $what"; fi
-}
+DB="$T/intake.db"
+POST="$PY $TOP/tests/tools/wh_post.py"
 q() { sql "$DB" "$1"; }
 PORT=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-printf 'tw-token-123\n' >"$tmp/tw"
-printf 'wa-app-secret\n' >"$tmp/wa"
-printf 'wa-verify\n' >"$tmp/wav"
-printf 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n' >"$tmp/wh"
-chmod 600 "$tmp/tw" "$tmp/wa" "$tmp/wav" "$tmp/wh"
+printf 'tw-token-123\n' >"$T/tw"
+printf 'wa-app-secret\n' >"$T/wa"
+printf 'wa-verify\n' >"$T/wav"
+printf 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n' >"$T/wh"
+chmod 600 "$T/tw" "$T/wa" "$T/wav" "$T/wh"
 PUB=https://hotline.example.org/intake/twilio
-cat >"$tmp/intake.conf" <<CONF
+cat >"$T/intake.conf" <<CONF
 database = "$DB";
 timezone = "America/New_York";
 busy_timeout_ms = 200;
@@ -34,137 +28,137 @@ listen = ( { address = "127.0.0.1"; port = $PORT; max_body_bytes = 4096; } );
 smtp = { url = "smtp://127.0.0.1:9"; from = "hotline@example.org"; };
 ack = { enabled = true; };
 sources = (
-  { name = "sms"; type = "twilio"; path = "/twilio"; secret_file = "$tmp/tw";
+  { name = "sms"; type = "twilio"; path = "/twilio"; secret_file = "$T/tw";
     public_url = "$PUB"; },
-  { name = "wa"; type = "whatsapp"; path = "/whatsapp"; secret_file = "$tmp/wa";
-    verify_token_file = "$tmp/wav"; },
-  { name = "form"; type = "webhook"; path = "/form"; secret_file = "$tmp/wh"; }
+  { name = "wa"; type = "whatsapp"; path = "/whatsapp"; secret_file = "$T/wa";
+    verify_token_file = "$T/wav"; },
+  { name = "form"; type = "webhook"; path = "/form"; secret_file = "$T/wh"; }
 );
 CONF
-"$INTAKED" --check-config -c "$tmp/intake.conf" >/dev/null 2>"$tmp/check.log" ||
-    fail "check-config: $(cat "$tmp/check.log")"
-INTAKE_NO_SANDBOX=1 "$INTAKED" -c "$tmp/intake.conf" 2>"$tmp/intaked.log" &
+"$INTAKED" --check-config -c "$T/intake.conf" >/dev/null 2>"$T/check.log" ||
+    die "check-config: $(cat "$T/check.log")"
+INTAKE_NO_SANDBOX=1 "$INTAKED" -c "$T/intake.conf" 2>"$T/intaked.log" &
 DPID=$!
-pids="$pids $DPID"
+track $DPID
 i=0
 until $PY -c "import socket; socket.create_connection(('127.0.0.1',$PORT),1)" 2>/dev/null; do
 	i=$((i + 1))
-	[ $i -gt 300 ] && fail "listener not up: $(cat "$tmp/intaked.log")"
-	kill -0 $DPID 2>/dev/null || fail "intaked died: $(cat "$tmp/intaked.log")"
+	[ $i -gt 300 ] && die "listener not up: $(cat "$T/intaked.log")"
+	kill -0 $DPID 2>/dev/null || die "intaked died: $(cat "$T/intaked.log")"
 	sleep 0.1
 done
 
 sms() {	# SID [extra wh_post args]: a Twilio SMS, signed
 	sid=$1
 	shift
-	$POST --port "$PORT" --kind twilio --secret-file "$tmp/tw" --path /twilio \
+	$POST --port "$PORT" --kind twilio --secret-file "$T/tw" --path /twilio \
 	    --public-url "$PUB" --query "tenant=1" --form "MessageSid=$sid" \
 	    --form "From=+15551234567" --form "To=+15557654321" \
 	    --form "Body=my boss took my passport" --form NumMedia=0 "$@"
 }
 tickets() { q "select count(*) from messages where source = '$1'"; }
-status_is() { [ "$(head -n 1 "$tmp/out")" = "$1" ]; }
+status_is() { [ "$(head -n 1 "$T/out")" = "$1" ]; }
 
 # Twilio: good, replayed, forged, unsigned, wrong type.
-sms SM0001 >"$tmp/out"
+sms SM0001 >"$T/out"
 check "twilio good: 200" status_is 200
-check "twilio reply is text/xml" [ "$(sed -n 2p "$tmp/out")" = "text/xml" ]
-check "twilio reply body is <Response/>" [ "$(sed -n 3p "$tmp/out")" = "<Response/>" ]
+check "twilio reply is text/xml" [ "$(sed -n 2p "$T/out")" = "text/xml" ]
+check "twilio reply body is <Response/>" [ "$(sed -n 3p "$T/out")" = "<Response/>" ]
 check "twilio ticket" [ "$(tickets sms)" = 1 ]
 check "twilio sender" [ "$(q "select t.sender from tickets t join messages m on m.ticket_id = t.id where m.source_key = 'SM0001'")" = +15551234567 ]
 check "twilio subject" [ "$(q "select subject from messages where source_key = 'SM0001'")" = "SMS +15551234567" ]
 check "twilio text" [ "$(q "select text from messages where source_key = 'SM0001'")" = "my boss took my passport" ]
 check "raw record is the request" sh -c "sqlite3 '$DB' \"select raw from messages where source_key = 'SM0001'\" | head -n 1 | grep -q '^POST /twilio?tenant=1'"
 sha_db=$(q "select sha256 from messages where source_key = 'SM0001'")
-sha_raw=$(q "select writefile('$tmp/raw1', raw) from messages where source_key = 'SM0001'" >/dev/null; sha256sum "$tmp/raw1" | cut -d' ' -f1)
+sha_raw=$(q "select writefile('$T/raw1', raw) from messages where source_key = 'SM0001'" >/dev/null; sha256sum "$T/raw1" | cut -d' ' -f1)
 check "messages.sha256 is the raw record's" [ "$sha_db" = "$sha_raw" ]
-sms SM0001 >"$tmp/out"
+sms SM0001 >"$T/out"
 check "twilio replay: 200" status_is 200
 check "twilio replay: nothing stored" [ "$(tickets sms)" = 1 ]
-sms SM0002 --forge >"$tmp/out"
+sms SM0002 --forge >"$T/out"
 check "twilio forged: 401" status_is 401
-sms SM0003 --no-sig >"$tmp/out"
+sms SM0003 --no-sig >"$T/out"
 check "twilio unsigned: 401" status_is 401
-sms SM0004 --content-type application/json >"$tmp/out"
+sms SM0004 --content-type application/json >"$T/out"
 check "twilio wrong content type: 415" status_is 415
-sms SM0005 --query "tenant=2" --public-url https://evil.example/x >"$tmp/out"
+sms SM0005 --query "tenant=2" --public-url https://evil.example/x >"$T/out"
 check "twilio signed for another URL: 401" status_is 401
 check "refused twilio requests stored nothing" [ "$(tickets sms)" = 1 ]
 check "refusals counted" [ "$(q "select refused from source_state where source = 'sms'")" = 4 ]
-check "refusals logged without content" sh -c "! grep -q 'passport' '$tmp/intaked.log'"
+check "refusals logged without content" sh -c "! grep -q 'passport' '$T/intaked.log'"
 
 # Oversize: by Content-Length and chunked.
 big=$($PY -c 'print("x" * 5000)')
-sms SM0006 --form "Pad=$big" >"$tmp/out"
-check "oversize: 413" sh -c "head -n 1 '$tmp/out' | grep -qx '413\|reset'"
-sms SM0007 --form "Pad=$big" --chunked >"$tmp/out"
-check "oversize chunked: 413" sh -c "head -n 1 '$tmp/out' | grep -qx '413\|reset'"
+sms SM0006 --form "Pad=$big" >"$T/out"
+check "oversize: 413" sh -c "head -n 1 '$T/out' | grep -qx '413\|reset'"
+sms SM0007 --form "Pad=$big" --chunked >"$T/out"
+check "oversize chunked: 413" sh -c "head -n 1 '$T/out' | grep -qx '413\|reset'"
 check "oversize stored nothing" [ "$(tickets sms)" = 1 ]
 
 # Standard Webhooks: an anonymous form, a replay, stale, forged.
 form() {	# ID BODY [args]
 	id=$1 body=$2
 	shift 2
-	$POST --port "$PORT" --kind webhook --secret-file "$tmp/wh" --path /form \
+	$POST --port "$PORT" --kind webhook --secret-file "$T/wh" --path /form \
 	    --id "$id" --body "$body" "$@"
 }
-form msg_a1 '{"text":"I want to report a farm that keeps workers locked in"}' >"$tmp/out"
+form msg_a1 '{"text":"I want to report a farm that keeps workers locked in"}' >"$T/out"
 check "anonymous form: 200" status_is 200
-check "anonymous form reply" [ "$(sed -n 3p "$tmp/out")" = '{"ok":true}' ]
+check "anonymous form reply" [ "$(sed -n 3p "$T/out")" = '{"ok":true}' ]
 check "anonymous form: ticket" [ "$(tickets form)" = 1 ]
 check "anonymous form: no sender" [ "$(q "select coalesce(t.sender, 'NULL') || '|' || coalesce(m.from_addr, 'NULL') from tickets t join messages m on m.ticket_id = t.id where m.source_key = 'msg_a1'")" = "NULL|NULL" ]
 check "anonymous form: subject" [ "$(q "select subject from messages where source_key = 'msg_a1'")" = "Web form" ]
-form msg_a1 '{"text":"I want to report a farm that keeps workers locked in"}' >"$tmp/out"
+form msg_a1 '{"text":"I want to report a farm that keeps workers locked in"}' >"$T/out"
 check "form replay: 200" status_is 200
 check "form replay: one ticket" [ "$(tickets form)" = 1 ]
-form msg_a2 '{"text":"late"}' --ts-offset -600 >"$tmp/out"
+form msg_a2 '{"text":"late"}' --ts-offset -600 >"$T/out"
 check "stale timestamp: 403" status_is 403
-form msg_a3 '{"text":"future"}' --ts-offset 600 >"$tmp/out"
+form msg_a3 '{"text":"future"}' --ts-offset 600 >"$T/out"
 check "future timestamp: 403" status_is 403
-form msg_a4 '{"text":"forged"}' --forge >"$tmp/out"
+form msg_a4 '{"text":"forged"}' --forge >"$T/out"
 check "forged form: 401" status_is 401
-form msg_a5 '{"text":"typed"}' --content-type text/plain >"$tmp/out"
+form msg_a5 '{"text":"typed"}' --content-type text/plain >"$T/out"
 check "form wrong content type: 415" status_is 415
-form msg_a6 '{"nottext":1}' >"$tmp/out"
+form msg_a6 '{"nottext":1}' >"$T/out"
 check "form without text: 400" status_is 400
 check "refused forms stored nothing" [ "$(tickets form)" = 1 ]
 # A sender with an e-mail address, ack enabled: still no acknowledgement.
-form msg_b1 '{"text":"please call me","from":"ana@example.net","name":"Ana"}' >"$tmp/out"
+form msg_b1 '{"text":"please call me","from":"ana@example.net","name":"Ana"}' >"$T/out"
 check "form with sender: 200" status_is 200
 check "form with sender: stored" [ "$(q "select from_addr || '|' || from_name from messages where source_key = 'msg_b1'")" = "ana@example.net|Ana" ]
 check "no ack to a push contact" [ "$(q "select count(*) from outbox where kind = 'ack'")" = 0 ]
 
 # WhatsApp: the handshake, two messages in one delivery, statuses, replay.
 $POST --port "$PORT" --kind whatsapp --path /whatsapp \
-    --get 'hub.mode=subscribe&hub.verify_token=wa-verify&hub.challenge=1158201444' >"$tmp/out"
+    --get 'hub.mode=subscribe&hub.verify_token=wa-verify&hub.challenge=1158201444' >"$T/out"
 check "whatsapp handshake: 200" status_is 200
-check "whatsapp handshake: challenge" [ "$(sed -n 3p "$tmp/out")" = 1158201444 ]
+check "whatsapp handshake: challenge" [ "$(sed -n 3p "$T/out")" = 1158201444 ]
 $POST --port "$PORT" --kind whatsapp --path /whatsapp \
-    --get 'hub.mode=subscribe&hub.verify_token=wrong&hub.challenge=1158201444' >"$tmp/out"
+    --get 'hub.mode=subscribe&hub.verify_token=wrong&hub.challenge=1158201444' >"$T/out"
 check "whatsapp handshake, wrong token: 403" status_is 403
 WA='{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550001111","phone_number_id":"9"},"contacts":[{"profile":{"name":"Ana"},"wa_id":"15551230000"}],"messages":[{"from":"15551230000","id":"wamid.X1","timestamp":"1700000000","type":"text","text":{"body":"help"}},{"from":"15551230000","id":"wamid.X2","timestamp":"1700000001","type":"text","text":{"body":"they watch me"}}]}}]}]}'
-wa() { b=$1; shift; $POST --port "$PORT" --kind whatsapp --secret-file "$tmp/wa" --path /whatsapp --body "$b" "$@"; }
-wa "$WA" >"$tmp/out"
+wa() { b=$1; shift; $POST --port "$PORT" --kind whatsapp --secret-file "$T/wa" --path /whatsapp --body "$b" "$@"; }
+wa "$WA" >"$T/out"
 check "whatsapp: 200" status_is 200
 check "whatsapp: both messages stored" [ "$(tickets wa)" = 2 ]
 check "whatsapp: sender E.164" [ "$(q "select from_addr from messages where source_key = 'wamid.X2'")" = +15551230000 ]
-wa "$WA" >"$tmp/out"
+wa "$WA" >"$T/out"
 check "whatsapp replay: 200" status_is 200
 check "whatsapp replay: nothing stored" [ "$(tickets wa)" = 2 ]
-wa '{"entry":[{"changes":[{"value":{"statuses":[{"id":"wamid.X1","status":"read"}]}}]}]}' >"$tmp/out"
+wa '{"entry":[{"changes":[{"value":{"statuses":[{"id":"wamid.X1","status":"read"}]}}]}]}' >"$T/out"
 check "whatsapp statuses: 200" status_is 200
 check "whatsapp statuses: nothing stored" [ "$(tickets wa)" = 2 ]
-$POST --port "$PORT" --kind whatsapp --secret-file "$tmp/wav" --path /whatsapp --body "$WA" >"$tmp/out"
+$POST --port "$PORT" --kind whatsapp --secret-file "$T/wav" --path /whatsapp --body "$WA" >"$T/out"
 check "whatsapp signed with another secret: 401" status_is 401
 
 # Unknown path, wrong method.
-$POST --port "$PORT" --kind webhook --secret-file "$tmp/wh" --path /nowhere --body '{"text":"x"}' >"$tmp/out"
+$POST --port "$PORT" --kind webhook --secret-file "$T/wh" --path /nowhere --body '{"text":"x"}' >"$T/out"
 check "unknown path: 404" status_is 404
-$POST --port "$PORT" --kind twilio --path /twilio --get 'x=1' >"$tmp/out"
+$POST --port "$PORT" --kind twilio --path /twilio --get 'x=1' >"$T/out"
 check "GET on twilio: 405" status_is 405
 
 # The database busy: 503 with Retry-After, nothing stored; then the retry.
-$PY - "$DB" "$tmp/locked" <<'PY' &
+$PY - "$DB" "$T/locked" <<'PY' &
 import sqlite3, sys, time, os
 c = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=30)
 c.execute("BEGIN IMMEDIATE")
@@ -175,14 +169,14 @@ while os.path.exists(sys.argv[2]) and time.time() - t < 60:
 c.execute("ROLLBACK")
 PY
 LPID=$!
-pids="$pids $LPID"
-wait_file "$tmp/locked"
-sms SM0100 >"$tmp/out"
+track $LPID
+wait_file "$T/locked"
+sms SM0100 >"$T/out"
 check "busy database: 503" status_is 503
-check "busy database: Retry-After" grep -qx 'Retry-After: 30' "$tmp/out"
-rm -f "$tmp/locked"
+check "busy database: Retry-After" grep -qx 'Retry-After: 30' "$T/out"
+rm -f "$T/locked"
 stop $LPID
-sms SM0100 >"$tmp/out"
+sms SM0100 >"$T/out"
 check "retry after busy: 200" status_is 200
 check "retry after busy: stored once" [ "$(q "select count(*) from messages where source_key = 'SM0100'")" = 1 ]
 
@@ -192,21 +186,21 @@ tix() { q "select count(distinct ticket_id) from messages where source = '$1'"; 
 check "two texts of one sender: one ticket" [ "$(tickets sms)/$(tix sms)" = 2/1 ]
 check "one WhatsApp burst: one ticket" [ "$(tickets wa)/$(tix wa)" = 2/1 ]
 check "a WhatsApp 'help' is not automated mail" [ "$(q "select t.automated from tickets t join messages m on m.ticket_id = t.id where m.source_key = 'wamid.X1'")" = 0 ]
-form msg_c1 '{"text":"another anonymous tip"}' >"$tmp/out"
+form msg_c1 '{"text":"another anonymous tip"}' >"$T/out"
 check "anonymous forms never join: two tickets" [ "$(q "select count(distinct ticket_id) from messages where source = 'form' and from_addr is null")" = 2 ]
 now=$(date +%s)
 q "update tickets set status = 'closed', closed_at = $((now - 73 * 3600)) where id in (select ticket_id from messages where source = 'sms')"
-sms SM0200 >"$tmp/out"
+sms SM0200 >"$T/out"
 check "closed 73 h ago: a new ticket" [ "$(tix sms)" = 2 ]
 t2=$(q "select ticket_id from messages where source_key = 'SM0200'")
 q "update tickets set status = 'closed', closed_at = $((now - 3600)) where id = $t2"
-sms SM0201 >"$tmp/out"
+sms SM0201 >"$T/out"
 check "closed 1 h ago: appended" [ "$(q "select ticket_id from messages where source_key = 'SM0201'")" = "$t2" ]
 check "closed 1 h ago: reopened" [ "$(q "select status from tickets where id = $t2")" = open ]
 
 # Slow clients (slowloris): 20 connections that never finish their
 # headers do not keep a signed request from being served.
-$PY - "$PORT" "$tmp/slow" <<'PY' &
+$PY - "$PORT" "$T/slow" <<'PY' &
 import socket, sys, time, os
 ss = []
 for i in range(20):
@@ -219,35 +213,34 @@ while os.path.exists(sys.argv[2]) and time.time() - t < 60:
     time.sleep(0.05)
 PY
 SPID=$!
-pids="$pids $SPID"
-wait_file "$tmp/slow"
-sms SM0250 >"$tmp/out"
+track $SPID
+wait_file "$T/slow"
+sms SM0250 >"$T/out"
 check "served beside slow clients" status_is 200
-rm -f "$tmp/slow"
+rm -f "$T/slow"
 stop $SPID
 
 # SIGHUP: the listener stops, the configuration reloads, it serves again.
 kill -HUP $DPID
 i=0
-until grep -q 'configuration reloaded' "$tmp/intaked.log"; do
+until grep -q 'configuration reloaded' "$T/intaked.log"; do
 	i=$((i + 1))
 	[ $i -gt 300 ] && break
 	sleep 0.1
 done
-sms SM0300 >"$tmp/out"
+sms SM0300 >"$T/out"
 check "after SIGHUP: 200" status_is 200
 check "after SIGHUP: stored" [ "$(q "select count(*) from messages where source_key = 'SM0300'")" = 1 ]
 
 # intake status: the push sources, with their refusals.
-"$INTAKE" status --format json -c "$tmp/intake.conf" >"$tmp/status.json" 2>/dev/null
+"$INTAKE" status --format json -c "$T/intake.conf" >"$T/status.json" 2>/dev/null
 check "status: refusals shown" $PY -c "
 import json,sys
-d=json.load(open('$tmp/status.json'))
+d=json.load(open('$T/status.json'))
 s={x['name']:x for x in d['sources']}
 sys.exit(0 if s['sms']['type']=='twilio' and s['sms']['refused']>=4 and s['form']['refused']>=4 and not s['sms']['stale'] else 1)"
 
 check "intaked still running" kill -0 $DPID
 stop $DPID
-check "no sanitizer report" sh -c "! grep -q 'Sanitizer' '$tmp/intaked.log'"
-echo "$npass passed, $nfail failed"
-[ $nfail = 0 ]
+check "no sanitizer report" sh -c "! grep -q 'Sanitizer' '$T/intaked.log'"
+finish

@@ -8,6 +8,7 @@
 
 #include "calendar.h"
 #include "config.h"
+#include "ics.h"
 #include "util.h"
 
 #include "testlib.h"
@@ -323,6 +324,41 @@ ics_error(const char *text, char *err, size_t errlen, char **path)
 	return -1;
 }
 
+/* The reader on a buffer (no file): NULs and a missing final newline are
+ * its input, and the closures come in file order. */
+START_TEST(test_ics_buffer)
+{
+	static const char text[] = "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\n"
+	    "DTSTART;VALUE=DATE:20261224\r\nDTEND;VALUE=DATE:20261226\r\n"
+	    "SUMMARY:Winter\\, break\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\n"
+	    "DTSTART:20250704\r\nRRULE:FREQ=YEARLY;INTERVAL=2;COUNT=3\r\n"
+	    "END:VEVENT\r\nEND:VCALENDAR";
+	struct ics_closures c;
+	char err[256] = "";
+
+	ck_assert_int_eq(ics_parse(text, sizeof(text) - 1, "x.ics", &c, err,
+	    sizeof(err)), 0);
+	ck_assert_uint_eq(c.n, 2);
+	ck_assert_int_eq(c.v[0].start, days_from_civil(2026, 12, 24));
+	ck_assert_int_eq(c.v[0].ndays, 2);
+	ck_assert_int_eq(c.v[0].yearly, 0);
+	ck_assert_str_eq(c.v[0].name, "Winter, break");
+	ck_assert_int_eq(c.v[1].yearly, 1);
+	ck_assert_int_eq(c.v[1].interval, 2);
+	ck_assert_int_eq(c.v[1].last_year, 2029);
+	ck_assert_str_eq(c.v[1].name, "Closure");
+	ics_closures_free(&c);
+	/* the same text cut before its END:VCALENDAR, and with a NUL */
+	ck_assert_int_eq(ics_parse(text, sizeof(text) - 14, "x.ics", &c, err,
+	    sizeof(err)), -1);
+	ck_assert_str_eq(err, "x.ics:10: missing END:VCALENDAR");
+	ck_assert_ptr_null(c.v);
+	ck_assert_int_eq(ics_parse("BEGIN:VCALENDAR\n\0", 17, "y", &c, err,
+	    sizeof(err)), -1);
+	ck_assert_str_eq(err, "y:2: NUL byte");
+}
+END_TEST
+
 START_TEST(test_ics_errors)
 {
 	static const struct {
@@ -510,6 +546,7 @@ main(void)
 	tcase_add_test(tc, test_dst_edges);
 	tcase_add_test(tc, test_extra_and_ics);
 	tcase_add_test(tc, test_ics_errors);
+	tcase_add_test(tc, test_ics_buffer);
 	tcase_add_test(tc, test_bad_config);
 	tcase_add_test(tc, test_walk_cost);
 	tcase_add_test(tc, test_zone_table);

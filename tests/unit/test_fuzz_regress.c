@@ -22,6 +22,7 @@
 
 #include "../fuzz/fuzz_limits.h"
 #include "testlib.h"
+#include "../../daemon/parsechild_p.h"
 
 /* The HTTP source's reader is static: compiled in here, as in its fuzzer. */
 #include "../../daemon/source_http.c"

@@ -22,6 +22,8 @@
 #include "parsechild.h"
 #include "util.h"
 
+#include "../../daemon/parsechild_p.h"
+
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 
 static const char *

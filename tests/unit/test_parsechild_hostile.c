@@ -30,6 +30,8 @@
 #include "parsechild.h"
 #include "util.h"
 
+#include "../../daemon/parsechild_p.h"
+
 /* parsechild.c lets a reply buffer up to this size live on (RXBUF_KEEP) */
 #define KEEP	((size_t)1 << 20)
 

@@ -16,11 +16,14 @@
 
 #include "calendar.h"
 #include "config.h"
+#include "fmt.h"
 #include "report.h"
 #include "sla.h"
 #include "store.h"
 #include "util.h"
 #include "workflow.h"
+
+#include "../../daemon/report_p.h"
 
 #define HOUR	3600
 
@@ -240,15 +243,15 @@ START_TEST(test_durations)
 	struct report_row r;
 	char out[64];
 
-	report_duration(3 * HOUR + 20 * 60 + 59, out, sizeof(out));
+	fmt_duration(3 * HOUR + 20 * 60 + 59, out, sizeof(out));
 	ck_assert_str_eq(out, "3h 20m");
-	report_duration(45 * 60, out, sizeof(out));
+	fmt_duration(45 * 60, out, sizeof(out));
 	ck_assert_str_eq(out, "45m");
-	report_duration(0, out, sizeof(out));
+	fmt_duration(0, out, sizeof(out));
 	ck_assert_str_eq(out, "0m");
-	report_duration(2 * 86400 + 4 * HOUR + 59 * 60, out, sizeof(out));
+	fmt_duration(2 * 86400 + 4 * HOUR + 59 * 60, out, sizeof(out));
 	ck_assert_str_eq(out, "2d 4h");
-	report_duration(-(3 * HOUR + 20 * 60), out, sizeof(out));
+	fmt_duration(-(3 * HOUR + 20 * 60), out, sizeof(out));
 	ck_assert_str_eq(out, "3h 20m");
 
 	memset(&r, 0, sizeof(r));
@@ -364,13 +367,13 @@ START_TEST(test_csv_quoting)
 	ck_assert(utf8_valid(out.data, out.len));
 
 	buf_init(&b, 0);
-	report_csv_field(&b, "plain", 0);
+	fmt_csv_field(&b, "plain", 0);
 	ck_assert_str_eq(b.data, "plain");
 	buf_reset(&b);
-	report_csv_field(&b, "a\"b", 0);
+	fmt_csv_field(&b, "a\"b", 0);
 	ck_assert_str_eq(b.data, "\"a\"\"b\"");
 	buf_reset(&b);
-	report_csv_field(&b, "-5", 0);
+	fmt_csv_field(&b, "-5", 0);
 	ck_assert_str_eq(b.data, "-5");
 	buf_free(&b);
 	buf_free(&out);
@@ -464,8 +467,8 @@ START_TEST(test_text_width)
 	ck_assert(strstr(out.data, "Breached (") < strstr(out.data, "Due today ("));
 	for (line = strtok_r(out.data, "\n", &save); line;
 	    line = strtok_r(NULL, "\n", &save)) {
-		ck_assert_msg(report_display_width(line) <= 100, "%zu columns: %s",
-		    report_display_width(line), line);
+		ck_assert_msg(fmt_display_width(line) <= 100, "%zu columns: %s",
+		    fmt_display_width(line), line);
 		lines++;
 	}
 	ck_assert_int_gt(lines, 20);
@@ -522,20 +525,20 @@ START_TEST(test_terminal_safe)
 	char *s;
 	struct buf b;
 
-	s = report_terminal_safe("a\x1b[2Jb\x07\tc\n\xc2\x9b" "d\xff", 0);
+	s = fmt_terminal_safe("a\x1b[2Jb\x07\tc\n\xc2\x9b" "d\xff", 0);
 	ck_assert_str_eq(s, "a\xef\xbf\xbd[2Jb\xef\xbf\xbd c \xef\xbf\xbd"
 	    "d\xef\xbf\xbd");
 	free(s);
-	s = report_terminal_safe("line1\nline2\t\xe2\x80\xae" "evil", 1);
+	s = fmt_terminal_safe("line1\nline2\t\xe2\x80\xae" "evil", 1);
 	ck_assert_str_eq(s, "line1\nline2\t\xef\xbf\xbd" "evil");
 	free(s);
-	ck_assert_uint_eq(report_display_width("ab\xe4\xbd\xa0"), 4);
+	ck_assert_uint_eq(fmt_display_width("ab\xe4\xbd\xa0"), 4);
 	buf_init(&b, 0);
-	report_add_clipped(&b, "abcdef", 4);
+	fmt_add_clipped(&b, "abcdef", 4);
 	ck_assert_str_eq(b.data, "abc\xe2\x80\xa6");
 	buf_reset(&b);
-	report_add_clipped(&b, "\xe4\xbd\xa0\xe5\xa5\xbd\xe4\xbd\xa0", 4);
-	ck_assert_uint_le(report_display_width(b.data), 4);
+	fmt_add_clipped(&b, "\xe4\xbd\xa0\xe5\xa5\xbd\xe4\xbd\xa0", 4);
+	ck_assert_uint_le(fmt_display_width(b.data), 4);
 	buf_free(&b);
 }
 END_TEST
@@ -552,19 +555,19 @@ START_TEST(test_csv_json_controls)
 	char *text;
 
 	buf_init(&b, 0);
-	ck_assert_int_eq(report_csv_field(&b, hostile, 1), 0);
+	ck_assert_int_eq(fmt_csv_field(&b, hostile, 1), 0);
 	ck_assert_str_eq(b.data, "\"a\xef\xbf\xbd]0;x\xef\xbf\xbd" "b\xef\xbf\xbd"
 	    "c\xef\xbf\xbd" "d\xef\xbf\xbd" "e\xef\xbf\xbd" "f,\"\"g\"\"\r\nh\ti\"");
 	buf_reset(&b);
 	/* a control first: U+FFFD, and no formula either */
-	ck_assert_int_eq(report_csv_field(&b, "\x1b=cmd", 1), 0);
+	ck_assert_int_eq(fmt_csv_field(&b, "\x1b=cmd", 1), 0);
 	ck_assert_str_eq(b.data, "\xef\xbf\xbd=cmd");
 	buf_free(&b);
 
 	j = json_pack("{s:s,s:[s]}", "subject", hostile, "list", "\xe2\x80\xaa"
 	    "\xe2\x81\xa6\xc2\x80\xc2\x9f ok \xe2\x80\xaf");
 	ck_assert_ptr_nonnull(j);
-	text = report_json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	text = fmt_json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	ck_assert_ptr_nonnull(text);
 	ck_assert_str_eq(text, "{\"subject\":\"a\\u001B]0;x\\u0007b\\u009Bc\\u202E"
 	    "d\\u2069e\\u007Ff,\\\"g\\\"\\r\\nh\\ti\",\"list\":[\"\\u202A\\u2066"
@@ -583,19 +586,19 @@ START_TEST(test_parse_date)
 {
 	time_t t, u;
 
-	ck_assert_int_eq(report_parse_date("2026-12-02", &t), 0);
+	ck_assert_int_eq(fmt_parse_date("2026-12-02", &t), 0);
 	ck_assert_int_eq(iso8601_parse("2026-12-02T00:00:00-05:00", &u), 0);
 	ck_assert_int_eq(t, u);
-	ck_assert_int_eq(report_parse_date("2026-07-04", &t), 0);
+	ck_assert_int_eq(fmt_parse_date("2026-07-04", &t), 0);
 	ck_assert_int_eq(iso8601_parse("2026-07-04T00:00:00-04:00", &u), 0);
 	ck_assert_int_eq(t, u);
-	ck_assert_int_eq(report_parse_date(NOW_ISO, &t), 0);
+	ck_assert_int_eq(fmt_parse_date(NOW_ISO, &t), 0);
 	ck_assert_int_eq(t, now);
-	ck_assert_int_eq(report_parse_date("2026-02-30", &t), -1);
-	ck_assert_int_eq(report_parse_date("yesterday", &t), -1);
-	ck_assert_int_eq(report_parse_date("2026-12-2", &t), -1);
-	ck_assert_int_eq(report_parse_date("2026- 1-02", &t), -1);
-	ck_assert_int_eq(report_parse_date("2026-12-02x", &t), -1);
+	ck_assert_int_eq(fmt_parse_date("2026-02-30", &t), -1);
+	ck_assert_int_eq(fmt_parse_date("yesterday", &t), -1);
+	ck_assert_int_eq(fmt_parse_date("2026-12-2", &t), -1);
+	ck_assert_int_eq(fmt_parse_date("2026- 1-02", &t), -1);
+	ck_assert_int_eq(fmt_parse_date("2026-12-02x", &t), -1);
 }
 END_TEST
 

@@ -12,6 +12,8 @@
 #include "tag.h"
 #include "util.h"
 
+#include "../../daemon/tag_p.h"
+
 static char dir[] = "/tmp/intake-tagtest-XXXXXX";
 static struct config cfg;
 
