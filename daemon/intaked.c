@@ -428,12 +428,16 @@ feed_watchdog(void *arg)
  * collects the tickets that queued an alert; batch_done delivers their
  * alerts once the batch is committed, or forgets them when it rolled back
  * (its outbox rows are gone with it).  The rest of the outbox waits for
- * the end of the poll (deliver_outbox).
+ * the end of the poll (deliver_outbox).  When nothing could be delivered
+ * (the endpoint is down or slow) the poll stops trying, so a backlog is not
+ * held up by a connect timeout per batch: the alerts wait for the end of
+ * the poll and the outbox's retries as before.
  */
 struct urgent_batch {
 	struct service	*sv;
 	long long	*v;
 	size_t		 n, cap;
+	int		 given_up;
 };
 
 static void
@@ -456,9 +460,13 @@ urgent_deliver(void *arg, int committed)
 	struct urgent_batch *ub = arg;
 	struct service *sv = ub->sv;
 
-	if (committed && ub->n > 0 && notify_deliver_tickets(sv->store,
-	    &sv->cfg, time(NULL), ub->v, ub->n) < 0)
-		log_warning("outbox: urgent alerts left for the end of the poll");
+	if (committed && ub->n > 0 && !ub->given_up &&
+	    notify_deliver_tickets(sv->store, &sv->cfg, time(NULL), ub->v,
+	    ub->n) <= 0) {
+		log_warning("outbox: urgent alerts not delivered: left for the "
+		    "end of the poll");
+		ub->given_up = 1;
+	}
 	ub->n = 0;
 }
 
