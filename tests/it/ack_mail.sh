@@ -5,7 +5,10 @@
 # reply from that recipient whose first word is "ack" acknowledges the
 # ticket as "maria via mail", stops the escalation and is not stored; the
 # same token from another sender, a token altered, or a token used again
-# do not acknowledge.  INTAKE_NOW sets the clock (test hook only).
+# do not acknowledge.  The first alert of a ticket carries a token too
+# (step "a"), one mail per alerts.to address: the person it reaches first
+# can answer it, and the escalation never starts.  INTAKE_NOW sets the
+# clock (test hook only).
 . "${INTAKE_TOP:-.}/tests/tools/it-lib.sh"
 "$PY" -c 'import aiosmtpd' 2>/dev/null || skip "python3-aiosmtpd missing"
 command -v sqlite3 >/dev/null || skip "sqlite3 missing"
@@ -28,7 +31,7 @@ ICS
 cat >"$tmp/c.conf" <<CONF
 database = "$DB";
 timezone = "America/New_York";
-alerts = { to = ["fallback@example.org"]; };
+alerts = { to = ["fallback@example.org", "Duty <duty@example.org>"]; };
 smtp = { url = "smtp://127.0.0.1:$SMTP_PORT"; from = "Intake <intake@example.org>"; };
 oncall = {
     rota = "oncall.ics";
@@ -90,5 +93,40 @@ printf 'From: Maria <maria@example.org>\r\nSubject: Re: %s\r\nMessage-ID: <a2@x>
 [ "$(msgs)" = "$n" ] || fail "replay stored"
 [ "$(sql "$DB" "select count(*) from events where kind = 'ack'")" = 1 ] || fail "replay acknowledged again"
 grep -q 'token already used: ignored' "$tmp/ingest.log" || fail "replay not logged"
+ok
+
+# The first alert: one mail per alerts.to address, each with its token.
+printf 'From: Bea <bea@example.net>\r\nSubject: please\r\nMessage-ID: <e2@x>\r\n\r\nMy boss took my passport and I cannot leave the apartment.\r\n' >"$tmp/in.eml"; ingest 04:00 <"$tmp/in.eml"
+T=$(sql "$DB" "select ticket_id from messages where message_id = 'e2@x'")
+[ "$(sql "$DB" "select urgency from tickets where id = $T")" = urgent ] || fail "ticket $T is not urgent"
+once 04:01
+first() { for f in $(grep -l "^Subject: \[intake #$T-.* URGENT" "$tmp"/smtp/mail-*.eml); do
+    ! grep -q '^Subject: .*escalation' "$f" && $CHECK "$f" "rcpt=$1" >/dev/null && echo "$f"; done | head -n 1; }
+F=$(first fallback@example.org); D=$(first duty@example.org)
+[ -n "$F" ] && [ -n "$D" ] && [ "$F" != "$D" ] ||
+    fail "first alert of #$T: not one mail per alerts.to address ($F, $D)"
+for f in "$F" "$D"; do
+	$CHECK "$f" "header=Reply-To:Hotline <hotline@example.org>" \
+	    "subject_raw_has=[ack $T-" "subject_raw_has=-a-0-" \
+	    "text_has=reply to this mail with \"ack\"" || fail "first alert mail"
+done
+subj() { "$PY" -c 'import email,sys; print(email.message_from_binary_file(open(sys.argv[1],"rb"))["Subject"])' "$1"; }
+SF=$(subj "$F"); SD=$(subj "$D")
+[ "$SF" != "$SD" ] || fail "the two recipients got the same token"
+ok
+# Duty's token from fallback's address: not an ack.
+acked2() { sql "$DB" "select coalesce(acknowledged_by, '') from tickets where id = $T"; }
+printf 'From: fallback@example.org\r\nSubject: Re: %s\r\nMessage-ID: <b0@x>\r\n\r\nack\r\n' "$SD" >"$tmp/in.eml"; ingest 04:04 <"$tmp/in.eml"
+[ "$(acked2)" = "" ] || fail "another recipient's first-alert token acknowledged"
+n=$(msgs)
+printf 'From: Duty <duty@example.org>\r\nSubject: Re: %s\r\nMessage-ID: <b1@x>\r\n\r\nack\r\n' "$SD" >"$tmp/in.eml"; ingest 04:05 <"$tmp/in.eml"
+[ "$(acked2)" = "duty@example.org via mail" ] || fail "first alert ack: acknowledged_by '$(acked2)'"
+[ "$(msgs)" = "$n" ] || fail "the first-alert ack was stored as a message"
+ok
+# Answered before its response deadline: never escalated.
+once 04:20
+once 05:10
+[ "$(sql "$DB" "select count(*) from escalations where ticket_id = $T")" = 0 ] ||
+    fail "ticket $T escalated after the ack of its first alert"
 ok
 echo "$passed passed, 0 failed"
