@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <jansson.h>
@@ -238,8 +239,9 @@ changes_free(struct changes *ch)
 
 /*
  * The default start of the window: the start of the current shift of the
- * on-call rota (oncall.rota), the earliest of the shifts on at now when
- * they overlap, so nothing anyone on call now saw is left out; with no
+ * on-call rota (oncall.rota): the caller's own when their login
+ * (oncall.people) is on call now, else the earliest of the shifts on at
+ * now, so nothing anyone on call now saw is left out; with no
  * rota, nobody on call (a gap) or a rota refused (said on stderr), the
  * last 12 hours.
  */
@@ -248,8 +250,9 @@ default_since(const struct config *cfg, time_t now, struct changes *ch)
 {
 	struct rota_shift *v;
 	struct rota *r;
+	const struct oncall_person *me;
 	size_t n, i, first = 0;
-	char *err;
+	char *err, login[256];
 
 	ch->since = now - CHANGES_DEFAULT_SECS;
 	if (cfg->oncall_rota == NULL)
@@ -260,9 +263,20 @@ default_since(const struct config *cfg, time_t now, struct changes *ch)
 		free(err);
 		return;
 	}
+	me = rota_person(cfg, cli_login(login, sizeof(login)));
 	if ((n = rota_on_call(r, now, &v)) > 0) {
+		/* Your own shift when you are on call (oncall.people login),
+		 * else the earliest of those on now. */
+		for (i = 0; me && i < n; i++)
+			if (strcasecmp(v[i].name, me->name) == 0)
+				break;
+		if (me && i < n)
+			first = i;
+		else
+			me = NULL;
 		for (i = 1; i < n; i++)
-			if (v[i].start < v[first].start)
+			if (v[i].start < v[first].start && (me == NULL ||
+			    strcasecmp(v[i].name, me->name) == 0))
 				first = i;
 		ch->since = v[first].start;
 		ch->shift = xstrdup(v[first].name);

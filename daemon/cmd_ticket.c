@@ -739,6 +739,7 @@ cmd_list(int argc, char **argv)
 		return rc;
 	if ((rc = cli_env_open(&env, cfg_path, CLI_NEED_STORE_RO)) != 0)
 		return rc;
+	f.assignee = cli_person(&env.cfg, f.assignee);	/* oncall.people */
 	/* After cli_env_open: a bare date is midnight in the office zone. */
 	if (since_arg && report_parse_date(since_arg, &f.since) == -1) {
 		fprintf(stderr, "intake list: --since: '%s' is not a date "

@@ -36,7 +36,7 @@ smtp = { url = "smtp://127.0.0.1:$SMTP_PORT"; from = "Intake <intake@example.org
 oncall = {
     rota = "oncall.ics";
     reply_to = "Hotline <hotline@example.org>";
-    people = ( { name = "maria"; email = "Maria <maria@example.org>"; } );
+    people = ( { name = "maria"; email = "Maria <maria@example.org>"; login = "mgarcia"; } );
 };
 CONF
 C="-c $tmp/c.conf"
@@ -119,8 +119,9 @@ acked2() { sql "$DB" "select coalesce(acknowledged_by, '') from tickets where id
 printf 'From: fallback@example.org\r\nSubject: Re: %s\r\nMessage-ID: <b0@x>\r\n\r\nack\r\n' "$SD" >"$tmp/in.eml"; ingest 04:04 <"$tmp/in.eml"
 [ "$(acked2)" = "" ] || fail "another recipient's first-alert token acknowledged"
 n=$(msgs)
-printf 'From: Duty <duty@example.org>\r\nSubject: Re: %s\r\nMessage-ID: <b1@x>\r\n\r\nack\r\n' "$SD" >"$tmp/in.eml"; ingest 04:05 <"$tmp/in.eml"
-[ "$(acked2)" = "duty@example.org via mail" ] || fail "first alert ack: acknowledged_by '$(acked2)'"
+# "ack LOGIN": the person oncall.people gives that login (the rota's name).
+printf 'From: Duty <duty@example.org>\r\nSubject: Re: %s\r\nMessage-ID: <b1@x>\r\n\r\nack mgarcia\r\n' "$SD" >"$tmp/in.eml"; ingest 04:05 <"$tmp/in.eml"
+[ "$(acked2)" = "maria via mail" ] || fail "first alert ack by login: acknowledged_by '$(acked2)'"
 [ "$(msgs)" = "$n" ] || fail "the first-alert ack was stored as a message"
 ok
 # Answered before its response deadline: never escalated.

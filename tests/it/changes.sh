@@ -105,6 +105,14 @@ check "shift: text says whose shift" sh -c "$INTAKE changes $R | head -n 1 | gre
 check "shift: html says whose shift" sh -c "$INTAKE changes $R --format html | grep -q \"Since the start of maria&#39;s shift\|Since the start of maria's shift\""
 check "no rota: still the last 12 hours" [ "$($INTAKE changes $C --format json | $PY -c 'import json,sys; d=json.load(sys.stdin); print(len(d["tickets"]), d["shift"])')" = "2 None" ]
 check "--since overrides the shift" [ "$($INTAKE changes $R --since 2000-01-01 --format json | $PY -c 'import json,sys; d=json.load(sys.stdin); print(len(d["tickets"]), d["shift"])')" = "3 None" ]
+# Overlapping shifts: the caller's own (oncall.people login), else the
+# earliest.
+ics -14400 10800 | sed 's/^SUMMARY:maria/SUMMARY:bob/; s/^UID:shift/UID:bob/' | sed '$d' > "$T/oncall.ics"
+ics -10800 10800 | sed '1,3d' >> "$T/oncall.ics"
+{ cat "$T/intake.conf"; echo 'oncall = { rota = "oncall.ics"; people = ( { name = "maria"; email = "maria@example.org"; }, { name = "bob"; email = "bob@example.org"; } ); };'; } > "$T/rota.conf"
+check "overlap: the earliest shift" [ "$($INTAKE changes $R --format json | $PY -c 'import json,sys; print(json.load(sys.stdin)["shift"])')" = bob ]
+{ cat "$T/intake.conf"; echo "oncall = { rota = \"oncall.ics\"; people = ( { name = \"maria\"; email = \"maria@example.org\"; login = \"$(id -un)\"; }, { name = \"bob\"; email = \"bob@example.org\"; } ); };"; } > "$T/rota.conf"
+check "overlap: the caller's own shift" [ "$($INTAKE changes $R --format json | $PY -c 'import json,sys; print(json.load(sys.stdin)["shift"])')" = maria ]
 ics 3600 7200 > "$T/oncall.ics"
 check "a gap in the rota: the last 12 hours" [ "$($INTAKE changes $R --format json | $PY -c 'import json,sys; d=json.load(sys.stdin); print(len(d["tickets"]), d["shift"])')" = "2 None" ]
 finish
