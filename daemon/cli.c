@@ -8,6 +8,7 @@
 #include "calltype.h"
 #include "cli.h"
 #include "log.h"
+#include "rota.h"
 #include "util.h"
 
 int
@@ -152,6 +153,14 @@ cli_assignee(const char *arg, char *buf, size_t len)
 	if (arg == NULL || strcmp(arg, "me") != 0)
 		return arg;
 	return cli_login(buf, len);
+}
+
+const char *
+cli_person(const struct config *cfg, const char *who)
+{
+	const struct oncall_person *p = rota_person(cfg, who);
+
+	return p ? p->name : who;
 }
 
 int

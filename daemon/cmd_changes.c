@@ -2,7 +2,8 @@
 /*
  * cmd_changes.c: `intake changes [--since T] [--until T] [--format ...]`:
  * the shift handover.  What happened to which ticket since T (default: the
- * last 12 hours), read from the events table: arrived (created), wrote
+ * start of the current shift of the on-call rota, else the last 12 hours),
+ * read from the events table: arrived (created), wrote
  * again (message), acknowledged, assigned, escalated (raise), reclassified,
  * closed, reopened, noted.  Grouped by ticket, oldest first.  Read-only.
  */
@@ -10,12 +11,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <jansson.h>
 
 #include "cli.h"
 #include "fmt.h"
+#include "remind.h"
+#include "report.h"
+#include "rota.h"
 #include "util.h"
 
 #define CHANGES_DEFAULT_SECS	(12 * 3600)
@@ -58,6 +63,8 @@ struct tgroup {
 
 struct changes {
 	time_t		 since, until;
+	char		*shift;		/* whose shift since is the start of;
+					   NULL: --since or the last 12 h */
 	struct tgroup	*g;
 	size_t		 n, cap;
 	size_t		 count[NELEM(kinds)];
@@ -228,6 +235,55 @@ changes_free(struct changes *ch)
 		free(g->subject);
 	}
 	free(ch->g);
+	free(ch->shift);
+}
+
+/*
+ * The default start of the window: the start of the current shift of the
+ * on-call rota (oncall.rota): the caller's own when their login
+ * (oncall.people) is on call now, else the earliest of the shifts on at
+ * now, so nothing anyone on call now saw is left out; with no
+ * rota, nobody on call (a gap) or a rota refused (said on stderr), the
+ * last 12 hours.
+ */
+static void
+default_since(const struct config *cfg, time_t now, struct changes *ch)
+{
+	struct rota_shift *v;
+	struct rota *r;
+	const struct oncall_person *me;
+	size_t n, i, first = 0;
+	char *err, login[256];
+
+	ch->since = now - CHANGES_DEFAULT_SECS;
+	if (cfg->oncall_rota == NULL)
+		return;
+	if ((r = rota_load(cfg, &err)) == NULL) {
+		fprintf(stderr, "%s\nintake changes: oncall.rota refused: since "
+		    "12 hours ago\n", err);
+		free(err);
+		return;
+	}
+	me = rota_person(cfg, cli_login(login, sizeof(login)));
+	if ((n = rota_on_call(r, now, &v)) > 0) {
+		/* Your own shift when you are on call (oncall.people login),
+		 * else the earliest of those on now. */
+		for (i = 0; me && i < n; i++)
+			if (strcasecmp(v[i].name, me->name) == 0)
+				break;
+		if (me && i < n)
+			first = i;
+		else
+			me = NULL;
+		for (i = 1; i < n; i++)
+			if (v[i].start < v[first].start && (me == NULL ||
+			    strcasecmp(v[i].name, me->name) == 0))
+				first = i;
+		ch->since = v[first].start;
+		ch->shift = xstrdup(v[first].name);
+		free(v);
+	}
+	rota_free(r);
 }
 
 static void
@@ -274,8 +330,15 @@ render_text(const struct changes *ch, struct buf *b)
 
 	hhmm(ch->since, "%Y-%m-%d %H:%M", from, sizeof(from));
 	hhmm(ch->until, "%Y-%m-%d %H:%M", to, sizeof(to));
-	buf_addf(b, "Changes %s to %s: %zu ticket%s\n", from, to, ch->n,
-	    ch->n == 1 ? "" : "s");
+	if (ch->shift) {
+		line = xasprintf("Changes %s to %s (since the start of %s's "
+		    "shift): %zu ticket%s", from, to, ch->shift, ch->n,
+		    ch->n == 1 ? "" : "s");
+		add_line(b, line);
+		free(line);
+	} else
+		buf_addf(b, "Changes %s to %s: %zu ticket%s\n", from, to, ch->n,
+		    ch->n == 1 ? "" : "s");
 	summary(ch, b);
 	buf_addc(b, '\n');
 	for (i = 0; i < ch->n; i++) {
@@ -346,6 +409,8 @@ render_json(const struct changes *ch, struct buf *b)
 	root = json_object();
 	json_object_set_new(root, "since", fmt_json_time(ch->since));
 	json_object_set_new(root, "until", fmt_json_time(ch->until));
+	json_object_set_new(root, "shift", ch->shift ?
+	    json_string(ch->shift) : json_null());
 	sum = json_object();
 	for (i = 0; i < NELEM(kinds); i++)
 		json_object_set_new(sum, kinds[i].name,
@@ -406,6 +471,11 @@ render_html(const struct changes *ch, struct buf *b)
 	    "margin:12px;max-width:1280px;color:#222\">\n<h1 style=\"font-size:"
 	    "20px;margin:0 0 4px\">Changes %s to %s</h1>\n<p style=\"color:#555;"
 	    "margin:0 0 12px\">", from, to, from, to);
+	if (ch->shift) {
+		buf_addstr(b, "Since the start of ");
+		fmt_html_escape(b, ch->shift);
+		buf_addstr(b, "'s shift. ");
+	}
 	buf_init(&s, 0);
 	summary(ch, &s);
 	fmt_html_escape(b, s.data);
@@ -496,7 +566,8 @@ cmd_changes(int argc, char **argv)
 			    "The shift handover: what arrived, who wrote again, "
 			    "what was acknowledged,\nassigned, escalated, "
 			    "reclassified, closed, by ticket.  T is YYYY-MM-DD or "
-			    "ISO 8601;\n--since defaults to 12 hours ago.\n");
+			    "ISO 8601;\n--since defaults to the start of the "
+			    "current on-call shift, else 12 hours ago.\n");
 			return 0;
 		default:
 			return EX_USAGE;
@@ -507,8 +578,9 @@ cmd_changes(int argc, char **argv)
 	if ((rc = cli_env_open(&env, cfg_path, CLI_NEED_STORE_RO)) != 0)
 		return rc;
 	memset(&ch, 0, sizeof(ch));
-	ch.until = time(NULL) + 1;
-	ch.since = ch.until - 1 - CHANGES_DEFAULT_SECS;
+	ch.until = remind_now() + 1;
+	if (since_arg == NULL)
+		default_since(&env.cfg, ch.until - 1, &ch);
 	if ((since_arg && fmt_parse_date(since_arg, &ch.since) == -1) ||
 	    (until_arg && fmt_parse_date(until_arg, &ch.until) == -1)) {
 		fprintf(stderr, "intake changes: --since/--until: not a date "

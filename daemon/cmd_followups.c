@@ -158,6 +158,7 @@ cmd_followups(int argc, char **argv)
 	if ((rc = cli_env_open(&env, cfg_path, CLI_NEED_STORE_RO |
 	    CLI_NEED_CALENDAR)) != 0)
 		return rc;
+	f.assignee = cli_person(&env.cfg, f.assignee);	/* oncall.people */
 	if (due_before && fmt_parse_date(due_before, &f.due_before) == -1) {
 		fprintf(stderr, "intake followups: --due-before: '%s' is not an "
 		    "ISO 8601 instant or a date (YYYY-MM-DD)\n", due_before);

@@ -325,6 +325,7 @@ cmd_search(int argc, char **argv)
 		free(match);
 		return rc;
 	}
+	f.assignee = cli_person(&env.cfg, f.assignee);	/* oncall.people */
 	/* After cli_env_open: a bare date is midnight in the office zone. */
 	if ((since_arg && fmt_parse_date(since_arg, &f.since) == -1) ||
 	    (until_arg && fmt_parse_date(until_arg, &f.until) == -1)) {

@@ -160,12 +160,16 @@ enum {
 	"from_addr, from_name, to_addr, subject, parse_status, parse_error, " \
 	"attachments, text, size, responded_at, (direction = 'in' AND " \
 	"responded_at IS NULL AND (SELECT automated FROM tickets WHERE " \
-	"tickets.id = ticket_id) = 0), received_claimed"
+	"tickets.id = ticket_id) = 0), received_claimed, recipient"
 enum {
 	MC_ID, MC_SOURCE, MC_MSGID, MC_RECV, MC_DATE, MC_FROM, MC_NAME, MC_TO,
 	MC_SUBJECT, MC_STATUS, MC_ERROR, MC_ATTS, MC_TEXT, MC_SIZE,
-	MC_RESPONDED, MC_UNANSWERED, MC_CLAIMED
+	MC_RESPONDED, MC_UNANSWERED, MC_CLAIMED, MC_RCPT
 };
+/* The other deliveries of one message (message_copies: the same message
+ * to several hotline addresses, or by two sources), oldest first. */
+#define COPY_SQL "SELECT source, recipient, received_at FROM message_copies " \
+	"WHERE message = ? ORDER BY received_at, id"
 
 static void
 show_ticket_text(sqlite3_stmt *t)
@@ -254,7 +258,50 @@ show_attachments_text(const char *json, int *k)
 }
 
 static void
-show_message_text(sqlite3_stmt *m, int n, int total, int *natt)
+delivered_line(int first, const char *addr, const char *how, const char *src)
+{
+	printf("%s", first ? "Delivered: " : "           ");
+	put_safe(addr, 0, "-");
+	printf(" (%s", how);
+	put_safe(src, 0, "?");
+	printf(")\n");
+}
+
+/* "Delivered: ADDR (source)" and a line a copy (message_copies); nothing
+ * when neither a delivery address nor a copy is known. */
+static void
+show_recipients_text(sqlite3_stmt *m, sqlite3_stmt *c)
+{
+	int n = 0;
+
+	if (col(m, MC_RCPT))
+		delivered_line(n++ == 0, col(m, MC_RCPT), "", col(m, MC_SOURCE));
+	sqlite3_reset(c);
+	sqlite3_bind_int64(c, 1, sqlite3_column_int64(m, MC_ID));
+	while (sqlite3_step(c) == SQLITE_ROW) {
+		if (n == 0)
+			delivered_line(n++ == 0, NULL, "", col(m, MC_SOURCE));
+		delivered_line(0, col(c, 1), "copy via ", col(c, 0));
+	}
+}
+
+static json_t *
+copies_json(sqlite3_stmt *m, sqlite3_stmt *c)
+{
+	json_t *a = json_array();
+
+	sqlite3_reset(c);
+	sqlite3_bind_int64(c, 1, sqlite3_column_int64(m, MC_ID));
+	while (sqlite3_step(c) == SQLITE_ROW)
+		json_array_append_new(a, json_pack("{s:o,s:o,s:o}", "source",
+		    j_text(c, 0), "recipient", j_text(c, 1), "received",
+		    j_time(c, 2)));
+	return a;
+}
+
+static void
+show_message_text(sqlite3_stmt *m, sqlite3_stmt *c, int n, int total,
+    int *natt)
 {
 	char a[40];
 
@@ -272,8 +319,10 @@ show_message_text(sqlite3_stmt *m, int n, int total, int *natt)
 		put_safe(col(m, MC_FROM), 0, "-");
 	printf("\nTo:       ");
 	put_safe(col(m, MC_TO), 0, "-");
+	putchar('\n');
+	show_recipients_text(m, c);
 	fmt_iso(m, MC_DATE, a, sizeof(a));
-	printf("\nDate:     %s\n", a);
+	printf("Date:     %s\n", a);
 	fmt_iso(m, MC_RECV, a, sizeof(a));
 	printf("Received: %s", a);
 	/* The source's own received time, not believed (ingest.h). */
@@ -367,6 +416,7 @@ message_json(sqlite3_stmt *m)
 		{ "responded_at", MC_RESPONDED, J_TIME },
 		{ "unanswered", MC_UNANSWERED, J_BOOL },
 		{ "received_claimed", MC_CLAIMED, J_TIME },
+		{ "recipient", MC_RCPT, J_TEXT },
 	};
 
 	return j_row(m, f, sizeof(f) / sizeof(f[0]));
@@ -389,7 +439,8 @@ event_json(sqlite3_stmt *e)
 static int
 show(struct store *st, long long id, int json)
 {
-	sqlite3_stmt *t = NULL, *m = NULL, *e = NULL;
+	sqlite3_stmt *t = NULL, *m = NULL, *e = NULL, *c = NULL;
+	json_t *mj;
 	json_t *out = NULL, *msgs = NULL, *evs = NULL;
 	int rc, n = 0, total, natt = 0;
 	char a[40];
@@ -405,6 +456,8 @@ show(struct store *st, long long id, int json)
 		rc = sqlite3_prepare_v2(store_db(st), "SELECT at, actor, kind, "
 		    "detail FROM events WHERE ticket_id = ? ORDER BY at, id", -1,
 		    &e, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(store_db(st), COPY_SQL, -1, &c, NULL);
 	if (rc != SQLITE_OK)
 		goto fail;
 	sqlite3_bind_int64(t, 1, id);
@@ -429,10 +482,12 @@ show(struct store *st, long long id, int json)
 		printf("\nMessages (%d)\n", total);
 	}
 	while ((rc = sqlite3_step(m)) == SQLITE_ROW) {
-		if (json)
-			json_array_append_new(msgs, message_json(m));
-		else
-			show_message_text(m, ++n, total, &natt);
+		if (json) {
+			mj = message_json(m);
+			json_object_set_new(mj, "copies", copies_json(m, c));
+			json_array_append_new(msgs, mj);
+		} else
+			show_message_text(m, c, ++n, total, &natt);
 	}
 	if (rc != SQLITE_DONE)
 		goto fail;
@@ -474,6 +529,7 @@ out:
 	sqlite3_finalize(t);
 	sqlite3_finalize(m);
 	sqlite3_finalize(e);
+	sqlite3_finalize(c);
 	return rc;
 }
 
@@ -740,6 +796,7 @@ cmd_list(int argc, char **argv)
 		return rc;
 	if ((rc = cli_env_open(&env, cfg_path, CLI_NEED_STORE_RO)) != 0)
 		return rc;
+	f.assignee = cli_person(&env.cfg, f.assignee);	/* oncall.people */
 	/* After cli_env_open: a bare date is midnight in the office zone. */
 	if (since_arg && fmt_parse_date(since_arg, &f.since) == -1) {
 		fprintf(stderr, "intake list: --since: '%s' is not a date "

@@ -359,7 +359,8 @@ run_action(enum action a, int argc, char **argv)
 		rc = do_reclassify(&env, &x, actor, now);
 		break;
 	case A_ASSIGN:
-		who = cli_assignee(x.text, nbuf, sizeof(nbuf));
+		who = cli_person(&env.cfg, cli_assignee(x.text, nbuf,
+		    sizeof(nbuf)));
 		rc = workflow_assign(env.store, x.ticket, who, actor, now);
 		if (rc == WF_NOCHANGE) {
 			fprintf(stderr, "intake assign: ticket #%lld: no change\n",

@@ -870,13 +870,18 @@ static void
 load_person(struct cfgctx *c, const config_setting_t *g,
     struct oncall_person *p)
 {
-	static const char *const keys[] = { "name", "email", "webhook", NULL };
+	static const char *const keys[] = { "name", "email", "webhook", "login",
+	    NULL };
 
 	if (open_group(c, g, keys) == -1)
 		return;
 	get_string(c, g, "name", &p->name);
 	get_string(c, g, "email", &p->email);
 	get_string(c, g, "webhook", &p->webhook);
+	get_string(c, g, "login", &p->login);
+	if (p->login && (*p->login == '\0' || strpbrk(p->login, " \t\r\n:")))
+		cfg_error(c, member(g, "login"), "oncall.people: '%s': login "
+		    "is not a user name", p->name ? p->name : "?");
 	if (p->name == NULL || *p->name == '\0')
 		cfg_error(c, g, "oncall.people: a person needs a name");
 	if (p->email == NULL && p->webhook == NULL)
@@ -1230,6 +1235,7 @@ config_free(struct config *cfg)
 		free(cfg->oncall_people[i].name);
 		free(cfg->oncall_people[i].email);
 		free(cfg->oncall_people[i].webhook);
+		free(cfg->oncall_people[i].login);
 	}
 	free(cfg->oncall_people);
 	free(cfg->oncall_reply_to);

@@ -200,39 +200,6 @@ record_step(struct store *st, const struct pending *p, size_t step, long seq,
 	return rc == SQLITE_DONE ? STORE_OK : store_classify(rc);
 }
 
-/* Acknowledging by mail (oncall.reply_to): one mail a recipient, each
- * with its own token (tag.h) and the Reply-To. */
-static int
-queue_ack_mails(struct store *st, const struct config *cfg, json_t *pl,
-    json_t *to, const struct pending *p, size_t step, long seq, time_t now)
-{
-	char token[TAG_ACK_MAX], *addr, *text;
-	const char *rcpt;
-	json_t *one;
-	size_t i;
-	int rc = STORE_OK;
-
-	for (i = 0; i < json_array_size(to) && rc == STORE_OK; i++) {
-		rcpt = json_string_value(json_array_get(to, i));
-		one = json_deep_copy(pl);
-		json_object_set_new(one, "notify", json_pack("[s]", rcpt));
-		addr = notify_addr_spec(rcpt);
-		if (addr && tag_ack_token(cfg, p->ticket, p->message,
-		    (long)step, seq, addr, token, sizeof(token)) == 0) {
-			json_object_set_new(one, "ack_token", json_string(token));
-			json_object_set_new(one, "reply_to",
-			    json_string(cfg->oncall_reply_to));
-		}
-		free(addr);
-		text = json_dumps(one, JSON_COMPACT | JSON_PRESERVE_ORDER);
-		rc = text ? outbox_queue(st, "alert", "email", p->ticket, text,
-		    now) : STORE_ERR;
-		free(text);
-		json_decref(one);
-	}
-	return rc;
-}
-
 /* One step: escalations row, outbox rows, event; one transaction. */
 static int
 take_step(struct store *st, const struct config *cfg, const struct rota *rota,
@@ -288,9 +255,11 @@ take_step(struct store *st, const struct config *cfg, const struct rota *rota,
 	if (rc == STORE_OK)
 		rc = queue_person_hooks(st, pl, oncall, p->ticket, now);
 	if (rc == STORE_OK && json_array_size(to) > 0)
-		rc = cfg->oncall_reply_to ? queue_ack_mails(st, cfg, pl, to, p,
-		    step, seq, now) : outbox_queue(st, "alert", "email",
-		    p->ticket, text, now);
+		rc = cfg->oncall_reply_to ? outbox_queue_ack_mails(st, cfg,
+		    pl, to, p->ticket, p->message, (long)step, seq, now) :
+		    outbox_queue(st, "alert", "email", p->ticket, text, now);
+	if (rc > 0)
+		rc = STORE_OK;
 	ev = json_pack("{s:s,s:i,s:i,s:I,s:O,s:O,s:b}", "step", step_name(es),
 	    "index", (int)step, "repeat", (int)seq, "message",
 	    (json_int_t)p->message, "notify", to, "oncall", names,

@@ -21,6 +21,7 @@
 #include "notify.h"
 #include "outbox.h"
 #include "remind.h"
+#include "rota.h"
 #include "sla.h"
 #include "tag.h"
 #include "util.h"
@@ -929,8 +930,11 @@ ack_actor(const struct config *cfg, const char *addr, const char *name)
 	size_t i;
 	char *a;
 
-	if (*name)
-		return xasprintf("%s via mail", name);
+	if (*name) {
+		const struct oncall_person *p = rota_person(cfg, name);
+
+		return xasprintf("%s via mail", p ? p->name : name);
+	}
 	for (i = 0; i < cfg->oncall_npeople; i++) {
 		if (cfg->oncall_people[i].email == NULL)
 			continue;

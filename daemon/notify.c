@@ -501,7 +501,7 @@ alert_mail_body(const struct outbox_row *r, json_t *p, char **subject)
 {
 	struct buf b;
 	const char *type = jstr(p, "type"), *tag, *reason, *step;
-	char flags[40], deftag[48];
+	char flags[40], deftag[48], *head;
 	long long ticket;
 	json_t *ex;
 	int fresh;
@@ -528,18 +528,20 @@ alert_mail_body(const struct outbox_row *r, json_t *p, char **subject)
 	reason = jstr(p, "reason");
 	step = jstr(p, "step");
 	fresh = strcmp(reason, "message") == 0 || strcmp(reason, "raised") == 0;
-	if (strncmp(step, "escalation", 10) == 0 && *jstr(p, "ack_token"))
-		*subject = xasprintf("%s URGENT %s: #%lld %s ticket%s not "
-		    "acknowledged [ack %s]", tag, step, ticket, type, flags,
-		    jstr(p, "ack_token"));
-	else if (strncmp(step, "escalation", 10) == 0)
-		*subject = xasprintf("%s URGENT %s: #%lld %s ticket%s not "
+	if (strncmp(step, "escalation", 10) == 0)
+		head = xasprintf("%s URGENT %s: #%lld %s ticket%s not "
 		    "acknowledged", tag, step, ticket, type, flags);
 	else if (fresh)
-		*subject = xasprintf("%s URGENT new message on #%lld: %s ticket%s",
+		head = xasprintf("%s URGENT new message on #%lld: %s ticket%s",
 		    tag, ticket, type, flags);
 	else
-		*subject = xasprintf("%s URGENT %s ticket%s", tag, type, flags);
+		head = xasprintf("%s URGENT %s ticket%s", tag, type, flags);
+	/* acknowledging by mail: the first alert as every step */
+	if (*jstr(p, "ack_token")) {
+		*subject = xasprintf("%s [ack %s]", head, jstr(p, "ack_token"));
+		free(head);
+	} else
+		*subject = head;
 	buf_addf(&b, "Ticket:        #%lld %s\nWhy:           %s\n"
 	    "Step:          %s\nType:          %s\nUrgency:       %s\n"
 	    "Flags:         %s\nReceived:      %s\n",

@@ -6,6 +6,7 @@
 #include <jansson.h>
 
 #include "fmt.h"
+#include "notify.h"
 #include "outbox.h"
 #include "tag.h"
 #include "util.h"
@@ -159,6 +160,76 @@ outbox_alert_payload(struct store *st, const struct config *cfg,
 }
 
 int
+outbox_queue_ack_mails(struct store *st, const struct config *cfg,
+    json_t *payload, json_t *to, long long ticket, long long message,
+    long step, long seq, time_t now)
+{
+	char token[TAG_ACK_MAX], *addr, *text;
+	const char *rcpt;
+	json_t *one;
+	size_t i;
+	int rc = STORE_OK, n = 0;
+
+	for (i = 0; i < json_array_size(to) && rc == STORE_OK; i++) {
+		rcpt = json_string_value(json_array_get(to, i));
+		if (rcpt == NULL)
+			continue;
+		one = json_deep_copy(payload);
+		json_object_set_new(one, "notify", json_pack("[s]", rcpt));
+		/* No key (a staff tool that cannot read tag.key), or an
+		 * address that is none: the mail goes without a token. */
+		addr = notify_addr_spec(rcpt);
+		if (addr && tag_ack_token(cfg, ticket, message, step, seq, addr,
+		    token, sizeof(token)) == 0) {
+			json_object_set_new(one, "ack_token", json_string(token));
+			json_object_set_new(one, "reply_to",
+			    json_string(cfg->oncall_reply_to));
+		}
+		free(addr);
+		text = fmt_json_dumps(one, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		rc = text ? outbox_queue(st, "alert", "email", ticket, text,
+		    now) : STORE_ERR;
+		n += rc == STORE_OK;
+		free(text);
+		json_decref(one);
+	}
+	return rc == STORE_OK ? n : rc;
+}
+
+/* With oncall.reply_to, the first alert is answered from a phone like an
+ * escalation (the person it reaches first may be the only one awake): one
+ * mail per alerts.to address, each with its own token (step "a"). */
+static int
+queue_alert_ack_mails(struct store *st, const struct config *cfg,
+    long long ticket, json_t *p, time_t now)
+{
+	json_t *to = json_array(), *hook;
+	char *text;
+	size_t k;
+	int n = 0, rc = STORE_OK;
+
+	if (cfg->alerts_webhook) {
+		hook = json_deep_copy(p);
+		text = fmt_json_dumps(hook, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		rc = text ? outbox_queue(st, "alert", "webhook", ticket, text,
+		    now) : STORE_ERR;
+		n += rc == STORE_OK;
+		free(text);
+		json_decref(hook);
+	}
+	for (k = 0; k < cfg->alerts_nto; k++)
+		json_array_append_new(to, json_string(cfg->alerts_to[k]));
+	if (rc == STORE_OK && (rc = outbox_queue_ack_mails(st, cfg, p, to,
+	    ticket, (long long)json_integer_value(json_object_get(p,
+	    "message")), -1, 0, now)) >= 0) {
+		n += rc;
+		rc = STORE_OK;
+	}
+	json_decref(to);
+	return rc == STORE_OK ? n : rc;
+}
+
+int
 outbox_queue_alert(struct store *st, const struct config *cfg,
     long long ticket, const char *reason, time_t now)
 {
@@ -169,7 +240,10 @@ outbox_queue_alert(struct store *st, const struct config *cfg,
 		return 0;
 	if ((p = outbox_alert_payload(st, cfg, ticket, reason, &rc)) == NULL)
 		return rc;
-	rc = queue_channels(st, cfg, "alert", ticket, p, now);
+	if (cfg->oncall_reply_to && cfg->alerts_nto > 0)
+		rc = queue_alert_ack_mails(st, cfg, ticket, p, now);
+	else
+		rc = queue_channels(st, cfg, "alert", ticket, p, now);
 	json_decref(p);
 	return rc;
 }

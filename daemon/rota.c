@@ -849,3 +849,21 @@ rota_gap(const struct rota *r, time_t from, time_t to, time_t *gs, time_t *ge)
 	}
 	return 0;
 }
+
+const struct oncall_person *
+rota_person(const struct config *cfg, const char *who)
+{
+	size_t i;
+
+	if (who == NULL || *who == '\0')
+		return NULL;
+	for (i = 0; i < cfg->oncall_npeople; i++)
+		if (cfg->oncall_people[i].login &&
+		    strcmp(cfg->oncall_people[i].login, who) == 0)
+			return &cfg->oncall_people[i];
+	for (i = 0; i < cfg->oncall_npeople; i++)
+		if (cfg->oncall_people[i].name &&
+		    strcasecmp(cfg->oncall_people[i].name, who) == 0)
+			return &cfg->oncall_people[i];
+	return NULL;
+}

@@ -263,8 +263,13 @@ tag_ack_token(const struct config *cfg, long long ticket, long long message,
 {
 	char what[96], mac[TAG_ACK_MAC_CHARS + 1];
 
-	snprintf(what, sizeof(what), "%lld-%lld-%ld-%ld", ticket, message,
-	    step, seq);
+	/* "a": the first alert, apart from every escalation step's token */
+	if (step < 0)
+		snprintf(what, sizeof(what), "%lld-%lld-a-%ld", ticket,
+		    message, seq);
+	else
+		snprintf(what, sizeof(what), "%lld-%lld-%ld-%ld", ticket,
+		    message, step, seq);
 	if (ack_mac(cfg, what, addr, mac) == -1)
 		return -1;
 	if ((size_t)snprintf(out, len, "%s-%s", what, mac) >= len)

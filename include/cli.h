@@ -57,6 +57,10 @@ int	 cli_opt_status(const char *cmd, const char *arg, const char **status);
 int	 cli_opt_type(const char *cmd, const char *arg, const char **type);
 /* --assignee ARG: "me" is the login (into buf); anything else is ARG. */
 const char *cli_assignee(const char *arg, char *buf, size_t len);
+/* The name an assignee is recorded and matched as: a login (or name) of
+ * oncall.people is that person's name (rota_person()); anything else,
+ * and NULL, as it is.  After cli_env_open (it needs the configuration). */
+const char *cli_person(const struct config *, const char *who);
 /* --format text|json for subcommand `cmd`: 0 with *json set, or EX_USAGE
  * after "intake CMD: --format must be text or json" on stderr. */
 int	 cli_format_text_json(const char *cmd, const char *arg, int *json);

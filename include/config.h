@@ -90,6 +90,7 @@ struct oncall_person {
 	char		*name;
 	char		*email;		/* NULL: paged by webhook only */
 	char		*webhook;	/* NULL: by mail only */
+	char		*login;		/* the Unix login; NULL: the name */
 };
 
 struct config {

@@ -13,7 +13,8 @@
  * only when alerts.include_excerpt is true.  R is "new", "reclassified",
  * "raised" or "message" (a new message on an urgent ticket); the message
  * is the ticket's earliest unanswered one (else its newest).  S is
- * "alert", or the escalation step (escalate.h).
+ * "alert", or the escalation step (escalate.h).  With oncall.reply_to the
+ * mail goes one row per alerts.to address (outbox_queue_ack_mails).
  */
 #ifndef INTAKE_OUTBOX_H
 #define INTAKE_OUTBOX_H
@@ -34,6 +35,14 @@ int	 outbox_queue_alert(struct store *, const struct config *,
  * escalation); NULL with *rc a STORE_* code. */
 json_t	*outbox_alert_payload(struct store *, const struct config *,
 	    long long ticket, const char *reason, int *rc);
+/* Acknowledging by mail (oncall.reply_to): one alert mail row per address
+ * of the JSON array to, each the payload with "notify":[ADDR] and, when a
+ * token can be made, "ack_token" (tag_ack_token(ticket, message, step,
+ * seq, ADDR); step < 0: the first alert) and "reply_to".  Returns the
+ * rows queued, or a negative STORE_* code. */
+int	 outbox_queue_ack_mails(struct store *, const struct config *,
+	    json_t *payload, json_t *to, long long ticket, long long message,
+	    long step, long seq, time_t now);
 /* Queue a health alert (source stale, authentication failure, parse-error
  * run): payload {"kind":"health","source":S,"problem":P,"detail":D,"at":ISO}.
  * Never contains message text. */

@@ -76,6 +76,14 @@ size_t		 rota_on_call(const struct rota *, time_t t,
  */
 int		 rota_gap(const struct rota *, time_t from, time_t to,
 		    time_t *gap_start, time_t *gap_end);
+/*
+ * The person of oncall.people a staff login (or a name) stands for: the
+ * one whose login is who, else the one named who (case-insensitive), so
+ * `--assignee me`, `intake assign N me` and an "ack NAME" by mail name the
+ * person as the rota does.  NULL: nobody.
+ */
+const struct oncall_person *rota_person(const struct config *,
+		    const char *who);
 /* Number of VEVENTs (shifts) in the rota. */
 size_t		 rota_nevents(const struct rota *);
 

@@ -40,10 +40,10 @@ void	 tag_format(const struct config *, long long ticket, char *out,
 long long tag_find(const struct config *, const char *subject);
 
 /*
- * Acknowledging by mail (oncall.reply_to): each escalation mail carries
- * "[ack T-M-S-Q-xxxxxxxxxxxx]" in its subject: ticket, message, step and
- * repeat, and a keyed MAC (60 bits) of those and the recipient's address,
- * with the same key.  tag_ack_token() writes "T-M-S-Q-mac" (at most
+ * Acknowledging by mail (oncall.reply_to): each alert and escalation mail
+ * carries "[ack T-M-S-Q-xxxxxxxxxxxx]" in its subject: ticket, message,
+ * step ("a" for the first alert: step < 0) and repeat, and a keyed MAC (60
+ * bits) of those and the recipient's address, with the same key.  tag_ack_token() writes "T-M-S-Q-mac" (at most
  * TAG_ACK_MAX with its NUL).  tag_ack_find() returns the ticket of a
  * token in subject that verifies for addr (the reply's sender), the token
  * into token; 0 when there is none, or (*forged set) when one is there but

@@ -5,7 +5,10 @@
 # reply from that recipient whose first word is "ack" acknowledges the
 # ticket as "maria via mail", stops the escalation and is not stored; the
 # same token from another sender, a token altered, or a token used again
-# do not acknowledge.  INTAKE_NOW sets the clock (test hook only).
+# do not acknowledge.  The first alert of a ticket carries a token too
+# (step "a"), one mail per alerts.to address: the person it reaches first
+# can answer it, and the escalation never starts.  INTAKE_NOW sets the
+# clock (test hook only).
 . "$(dirname "$0")/../lib.sh"
 escalation_env
 cat >"$T/oncall.ics" <<'ICS'
@@ -24,12 +27,12 @@ ICS
 cat >"$T/c.conf" <<CONF
 database = "$DB";
 timezone = "America/New_York";
-alerts = { to = ["fallback@example.org"]; };
+alerts = { to = ["fallback@example.org", "Duty <duty@example.org>"]; };
 smtp = { url = "smtp://127.0.0.1:$SMTP_PORT"; from = "Intake <intake@example.org>"; };
 oncall = {
     rota = "oncall.ics";
     reply_to = "Hotline <hotline@example.org>";
-    people = ( { name = "maria"; email = "Maria <maria@example.org>"; } );
+    people = ( { name = "maria"; email = "Maria <maria@example.org>"; login = "mgarcia"; } );
 };
 CONF
 ingest() { INTAKE_NOW=$(at "$1") "$INTAKE" ingest $C >/dev/null 2>>"$T/ingest.log" || die "ingest at $1: $(tail -n 3 "$T/ingest.log")"; }
@@ -79,4 +82,40 @@ printf 'From: Maria <maria@example.org>\r\nSubject: Re: %s\r\nMessage-ID: <a2@x>
 [ "$(sql "$DB" "select count(*) from events where kind = 'ack'")" = 1 ] || die "replay acknowledged again"
 grep -q 'token already used: ignored' "$T/ingest.log" || die "replay not logged"
 ok "a replayed token is ignored"
+
+# The first alert: one mail per alerts.to address, each with its token.
+printf 'From: Bea <bea@example.net>\r\nSubject: please\r\nMessage-ID: <e2@x>\r\n\r\nMy boss took my passport and I cannot leave the apartment.\r\n' >"$T/in.eml"; ingest 04:00 <"$T/in.eml"
+TK=$(sql "$DB" "select ticket_id from messages where message_id = 'e2@x'")
+[ "$(sql "$DB" "select urgency from tickets where id = $TK")" = urgent ] || die "ticket $TK is not urgent"
+once 04:01
+first() { for f in $(grep -l "^Subject: \[intake #$TK-.* URGENT" "$T"/smtp/mail-*.eml); do
+    ! grep -q '^Subject: .*escalation' "$f" && $CHECK "$f" "rcpt=$1" >/dev/null && echo "$f"; done | head -n 1; }
+F=$(first fallback@example.org); D=$(first duty@example.org)
+[ -n "$F" ] && [ -n "$D" ] && [ "$F" != "$D" ] ||
+    die "first alert of #$TK: not one mail per alerts.to address ($F, $D)"
+for f in "$F" "$D"; do
+	$CHECK "$f" "header=Reply-To:Hotline <hotline@example.org>" \
+	    "subject_raw_has=[ack $TK-" "subject_raw_has=-a-0-" \
+	    "text_has=reply to this mail with \"ack\"" || die "first alert mail"
+done
+subj() { "$PY" -c 'import email,sys; print(email.message_from_binary_file(open(sys.argv[1],"rb"))["Subject"])' "$1"; }
+SF=$(subj "$F"); SD=$(subj "$D")
+[ "$SF" != "$SD" ] || die "the two recipients got the same token"
+ok "the first alert: one mail and token per alerts.to address"
+# Duty's token from fallback's address: not an ack.
+acked2() { sql "$DB" "select coalesce(acknowledged_by, '') from tickets where id = $TK"; }
+printf 'From: fallback@example.org\r\nSubject: Re: %s\r\nMessage-ID: <b0@x>\r\n\r\nack\r\n' "$SD" >"$T/in.eml"; ingest 04:04 <"$T/in.eml"
+[ "$(acked2)" = "" ] || die "another recipient's first-alert token acknowledged"
+n=$(msgs)
+# "ack LOGIN": the person oncall.people gives that login (the rota's name).
+printf 'From: Duty <duty@example.org>\r\nSubject: Re: %s\r\nMessage-ID: <b1@x>\r\n\r\nack mgarcia\r\n' "$SD" >"$T/in.eml"; ingest 04:05 <"$T/in.eml"
+[ "$(acked2)" = "maria via mail" ] || die "first alert ack by login: acknowledged_by '$(acked2)'"
+[ "$(msgs)" = "$n" ] || die "the first-alert ack was stored as a message"
+ok "another recipient's token refused; ack LOGIN acknowledges as the rota's person"
+# Answered before its response deadline: never escalated.
+once 04:20
+once 05:10
+[ "$(sql "$DB" "select count(*) from escalations where ticket_id = $TK")" = 0 ] ||
+    die "ticket $TK escalated after the ack of its first alert"
+ok "a ticket acknowledged from its first alert is never escalated"
 finish

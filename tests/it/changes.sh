@@ -60,4 +60,49 @@ check "--since takes the old ticket in" [ "$($INTAKE changes $C --since 2000-01-
 check "--until before everything: nothing" sh -c "$INTAKE changes $C --since 2000-01-01 --until 2000-01-02 | grep -q '^nothing'"
 $INTAKE changes $C --since yesterday >/dev/null 2>&1; rc=$?
 check "bad --since: exit 64" [ "$rc" -eq 64 ]
+
+# The default window starts at the current on-call shift (oncall.rota):
+# maria's shift began 3 hours ago, so #t2's changes 5 hours ago are out.
+q "update events set at = at - 5 * 3600 where ticket_id = $t2"
+now=$(date +%s)
+ics() {	# ics START_OFFSET END_OFFSET (seconds from now)
+	cat <<ICS
+BEGIN:VCALENDAR
+VERSION:2.0
+PRODID:-//intake test//EN
+BEGIN:VEVENT
+UID:shift
+SUMMARY:maria
+DTSTART:$(date -u -d "@$((now + $1))" +%Y%m%dT%H%M%SZ)
+DTEND:$(date -u -d "@$((now + $2))" +%Y%m%dT%H%M%SZ)
+END:VEVENT
+END:VCALENDAR
+ICS
+}
+ics -10800 10800 > "$T/oncall.ics"
+{ cat "$T/intake.conf"; echo 'oncall = { rota = "oncall.ics"; people = ( { name = "maria"; email = "maria@example.org"; } ); };'; } > "$T/rota.conf"
+R="-c $T/rota.conf"
+$INTAKE changes $R --format json > "$T/s.json"
+check "shift: only #t1 since the shift's start" $PY -c '
+import json, sys, datetime
+d = json.load(open(sys.argv[1]))
+assert [t["id"] for t in d["tickets"]] == [int(sys.argv[2])], d["tickets"]
+assert d["shift"] == "maria", d.get("shift")
+since = datetime.datetime.fromisoformat(d["since"]).timestamp()
+assert abs(since - (int(sys.argv[3]) - 10800)) < 1, (d["since"], sys.argv[3])
+' "$T/s.json" "$t1" "$now"
+check "shift: text says whose shift" sh -c "$INTAKE changes $R | head -n 1 | grep -q \"since the start of maria's shift): 1 ticket\""
+check "shift: html says whose shift" sh -c "$INTAKE changes $R --format html | grep -q \"Since the start of maria&#39;s shift\|Since the start of maria's shift\""
+check "no rota: still the last 12 hours" [ "$($INTAKE changes $C --format json | $PY -c 'import json,sys; d=json.load(sys.stdin); print(len(d["tickets"]), d["shift"])')" = "2 None" ]
+check "--since overrides the shift" [ "$($INTAKE changes $R --since 2000-01-01 --format json | $PY -c 'import json,sys; d=json.load(sys.stdin); print(len(d["tickets"]), d["shift"])')" = "3 None" ]
+# Overlapping shifts: the caller's own (oncall.people login), else the
+# earliest.
+ics -14400 10800 | sed 's/^SUMMARY:maria/SUMMARY:bob/; s/^UID:shift/UID:bob/' | sed '$d' > "$T/oncall.ics"
+ics -10800 10800 | sed '1,3d' >> "$T/oncall.ics"
+{ cat "$T/intake.conf"; echo 'oncall = { rota = "oncall.ics"; people = ( { name = "maria"; email = "maria@example.org"; }, { name = "bob"; email = "bob@example.org"; } ); };'; } > "$T/rota.conf"
+check "overlap: the earliest shift" [ "$($INTAKE changes $R --format json | $PY -c 'import json,sys; print(json.load(sys.stdin)["shift"])')" = bob ]
+{ cat "$T/intake.conf"; echo "oncall = { rota = \"oncall.ics\"; people = ( { name = \"maria\"; email = \"maria@example.org\"; login = \"$(id -un)\"; }, { name = \"bob\"; email = \"bob@example.org\"; } ); };"; } > "$T/rota.conf"
+check "overlap: the caller's own shift" [ "$($INTAKE changes $R --format json | $PY -c 'import json,sys; print(json.load(sys.stdin)["shift"])')" = maria ]
+ics 3600 7200 > "$T/oncall.ics"
+check "a gap in the rota: the last 12 hours" [ "$($INTAKE changes $R --format json | $PY -c 'import json,sys; d=json.load(sys.stdin); print(len(d["tickets"]), d["shift"])')" = "2 None" ]
 finish

@@ -73,6 +73,28 @@ check "both raw copies' hashes kept" [ "$(q "select count(*) from message_copies
 check "both recipients recorded" [ "$(q "select recipient from messages where id = $mid union all select recipient from message_copies where message = $mid" | tr '\n' ' ')" = "help@example.org urgent@example.org " ]
 o3=$($INTAKE ingest $C < "$T/d1pipe.eml")
 check "the same copy a third time records nothing more" [ "$(q "select count(*) from message_copies where message = $mid")" = 1 ]
+# intake show names every address the message reached, escaped.
+{ printf 'From someone@example.net  Mon Dec  7 08:00:09 2026\n'
+  printf 'Return-Path: <someone@example.net>\nX-Original-To: tips\033[2J<b>@example.org\n'
+  printf 'Received: from mx.example.net by pipe; Mon, 7 Dec 2026 08:00:08 +0000\n'
+  tr -d '\r' < "$T/d1.eml"; } > "$T/d1evil.eml"
+$INTAKE ingest $C < "$T/d1evil.eml" >/dev/null
+tid=$(q "select ticket_id from messages where id = $mid")
+out=$($INTAKE show $tid $C)
+check "show: the delivery address" sh -c "echo \"\$1\" | grep -q '^Delivered: help@example.org (stdin)'" - "$out"
+check "show: the copy's address" sh -c "echo \"\$1\" | grep -q '^ *urgent@example.org (copy via stdin)'" - "$out"
+check "show: a hostile address without control characters" sh -c "echo \"\$1\" | grep -q '(copy via stdin)' && ! printf '%s' \"\$1\" | tr -d '\n' | LC_ALL=C grep -q '[[:cntrl:]]'" - "$out"
+$INTAKE show $tid --format json $C > "$T/show.json"
+check "show json: recipient and copies" /usr/bin/python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+m = [m for m in d["messages"] if m["id"] == int(sys.argv[2])][0]
+assert m["recipient"] == "help@example.org", m["recipient"]
+r = [c["recipient"] for c in m["copies"]]
+assert r[0] == "urgent@example.org" and len(r) == 2, r
+assert all(c["source"] == "stdin" and c["received"] for c in m["copies"]), m["copies"]
+assert "\x1b" not in open(sys.argv[1]).read()
+' "$T/show.json" "$mid"
 # Same Message-ID, a word changed below the trace fields: two messages.
 sed 's/passport/papers/' "$T/d1.eml" > "$T/d1x.eml"
 $INTAKE ingest $C < "$T/d1x.eml" >/dev/null

@@ -171,6 +171,18 @@ $INTAKE assign $t1 me $C >/dev/null
 check "assign me: the login" [ "$(q "select assignee from tickets where id = $t1")" = "$ME" ]
 check "list --assignee me" [ "$($INTAKE list --assignee me --format json $C | $PY -c 'import json,sys; print([o["id"] for o in json.load(sys.stdin)])')" = "[$t1]" ]
 check "followups --assignee me" [ "$($INTAKE followups --all-open --assignee me --format json $C | $PY -c 'import json,sys; print([o["id"] for o in json.load(sys.stdin)])')" = "[$t1]" ]
+# oncall.people maps the login to the person the rota names (login key).
+{ cat "$T/intake.conf"; echo "oncall = { people = ( { name = \"Maria\"; email = \"maria@example.org\"; login = \"$ME\"; } ); };"; } > "$T/people.conf"
+P="-c $T/people.conf"
+$INTAKE assign $t1 me $P >/dev/null
+check "assign me with oncall.people: the person's name" [ "$(q "select assignee from tickets where id = $t1")" = "Maria" ]
+check "list --assignee me: the person" [ "$($INTAKE list --assignee me --format json $P | $PY -c 'import json,sys; print([o["id"] for o in json.load(sys.stdin)])')" = "[$t1]" ]
+check "followups --assignee me: the person" [ "$($INTAKE followups --all-open --assignee me --format json $P | $PY -c 'import json,sys; print([o["id"] for o in json.load(sys.stdin)])')" = "[$t1]" ]
+check "search --assignee me: the person" [ "$($INTAKE search passport --status all --assignee me --format json $P | $PY -c 'import json,sys; print([o["id"] for o in json.load(sys.stdin)])')" = "[$t1]" ]
+check "the actor stays the login" [ "$(q "select actor from events where ticket_id = $t1 and kind = 'assign' order by id desc limit 1")" = "$ME" ]
+printf 'oncall = { people = ( { name = "x"; email = "x@example.org"; login = "a b"; } ); };\n' > "$T/badlogin.conf"
+check "a login with a blank: 78 naming the key" sh -c "$INTAKE list -c $T/badlogin.conf 2>&1 | grep -q 'login is not a user name'"
+$INTAKE assign $t1 me $C >/dev/null
 check "list --since tomorrow is empty" [ "$($INTAKE list --since 2099-01-01 --format json $C)" = "[]" ]
 $INTAKE list --since yesterday $C >/dev/null 2>&1; rc=$?
 check "list --since garbage: 64" [ "$rc" -eq 64 ]

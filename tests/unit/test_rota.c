@@ -19,8 +19,8 @@
 #include "testlib.h"
 
 static const struct oncall_person people[] = {
-	{ "maria", "Maria Lopez <maria@example.org>", NULL },
-	{ "bob", "bob@example.org", "https://hooks.example.org/bob" },
+	{ "maria", "Maria Lopez <maria@example.org>", NULL, "mgarcia" },
+	{ "bob", "bob@example.org", "https://hooks.example.org/bob", NULL },
 };
 
 static struct rota *
@@ -362,6 +362,27 @@ START_TEST(test_shifts_listing)
 }
 END_TEST
 
+/* A staff login names the person of oncall.people (login, else name). */
+START_TEST(test_person_of_login)
+{
+	struct config cfg;
+	const struct oncall_person *p;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.oncall_people = (struct oncall_person *)people;
+	cfg.oncall_npeople = NELEM(people);
+	p = rota_person(&cfg, "mgarcia");
+	ck_assert_ptr_nonnull(p);
+	ck_assert_str_eq(p->name, "maria");
+	p = rota_person(&cfg, "Bob");	/* no login: the name */
+	ck_assert_ptr_nonnull(p);
+	ck_assert_str_eq(p->name, "bob");
+	ck_assert_ptr_null(rota_person(&cfg, "MGARCIA"));	/* logins exact */
+	ck_assert_ptr_null(rota_person(&cfg, "eve"));
+	ck_assert_ptr_null(rota_person(&cfg, NULL));
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -377,6 +398,7 @@ suite(void)
 	tcase_add_test(tc, test_malformed);
 	tcase_add_test(tc, test_truncated_and_flipped);
 	tcase_add_test(tc, test_shifts_listing);
+	tcase_add_test(tc, test_person_of_login);
 	suite_add_tcase(s, tc);
 	return s;
 }
