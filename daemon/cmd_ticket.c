@@ -477,54 +477,22 @@ out:
 }
 
 int
-cmd_show(int argc, char **argv)
+cmd_show(struct cmd_ctx *ctx)
 {
-	static const struct option opts[] = {
-		{ "format", required_argument, NULL, 'f' },
-		{ "config", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	const char *cfg_path = NULL, *arg;
-	struct cli_env env;
 	unsigned long long id;
-	int ch, rc, json = 0;
+	const char *arg;
+	int rc;
 
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'f':
-			if ((rc = cli_format_text_json("show", optarg,
-			    &json)) != 0)
-				return rc;
-			break;
-		case 'c':
-			cfg_path = optarg;
-			break;
-		case 'h':
-			printf("usage: intake show N [--format text|json] [-c FILE]\n"
-			    "The ticket, its messages as decoded text, attachments, "
-			    "events.\nExit 0, 64 usage, 65 no such ticket.\n");
-			return 0;
-		default:
-			return EX_USAGE;
-		}
-	}
-	if (argc - optind != 1) {
-		fprintf(stderr, "usage: intake show N [--format text|json] "
-		    "[-c FILE]\n");
-		return EX_USAGE;
-	}
-	arg = argv[optind][0] == '#' ? argv[optind] + 1 : argv[optind];
+	if (ctx->argc != 1)
+		return cmd_usage_error(ctx);
+	arg = ctx->argv[0][0] == '#' ? ctx->argv[0] + 1 : ctx->argv[0];
 	if (parse_uint(arg, 1, (unsigned long long)1 << 62, &id) == -1) {
 		fprintf(stderr, "intake show: the ticket is a number\n");
 		return EX_USAGE;
 	}
-	if ((rc = cli_env_open(&env, cfg_path, CLI_NEED_STORE_RO)) != 0)
+	if ((rc = cmd_open(ctx)) != 0)
 		return rc;
-	rc = show(env.store, (long long)id, json);
-	cli_env_close(&env);
-	return rc;
+	return show(ctx->env.store, (long long)id, ctx->format == 1);
 }
 
 /* ---- list ------------------------------------------------------------ */
