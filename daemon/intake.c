@@ -21,105 +21,246 @@
 static int cmd_help(struct cmd_ctx *);
 
 static const char *const fmt_text_json[] = { "text", "json", NULL };
+static const char *const fmt_all[] = { "text", "csv", "json", "html", NULL };
 
-static const struct option remind_opts[] = {
-	{ "dry-run", no_argument, NULL, 'n' },
-	{ NULL, 0, NULL, 0 }
+#define END	{ NULL, 0, NULL, 0 }
+#define ARG	required_argument
+#define NOARG	no_argument
+
+static const struct option ingest_opts[] = {
+	{ "source", ARG, NULL, 's' }, { "no-sandbox", NOARG, NULL, 'S' }, END
 };
-static const char remind_help[] =
-    "Sends the reminder report of the current remind.at slot (office\n"
-    "zone, business days; the first run at or after each time sends it)\n"
-    "to remind.to by SMTP and/or remind.webhook as JSON.\n"
-    "  -n, --dry-run     print the report instead of sending it\n"
-    "  -c, --config FILE configuration file\n"
-    "Exit: 0 sent or nothing to send, 75 the server failed (nothing\n"
-    "recorded: the next run sends it), 78 configuration.\n";
+static const struct option sla_opts[] = {
+	{ "type", ARG, NULL, 't' }, { "urgency", ARG, NULL, 'u' },
+	{ "received", ARG, NULL, 'r' }, { "batch", NOARG, NULL, 'b' }, END
+};
+static const struct option train_opts[] = {
+	{ "output", ARG, NULL, 'o' }, END
+};
+static const struct option remind_opts[] = {
+	{ "dry-run", NOARG, NULL, 'n' }, END
+};
+static const struct option followups_opts[] = {
+	{ "overdue", NOARG, NULL, 'o' }, { "due-before", ARG, NULL, 'd' },
+	{ "all-open", NOARG, NULL, 'a' }, { "type", ARG, NULL, 't' },
+	{ "urgent", NOARG, NULL, 'u' }, { "assignee", ARG, NULL, 'A' },
+	{ "include-automated", NOARG, NULL, 'I' }, END
+};
+static const struct option list_opts[] = {
+	{ "status", ARG, NULL, 's' }, { "type", ARG, NULL, 't' },
+	{ "assignee", ARG, NULL, 'a' }, { "sender", ARG, NULL, 'r' },
+	{ "since", ARG, NULL, 'S' }, { "limit", ARG, NULL, 'l' }, END
+};
+static const struct option search_opts[] = {
+	{ "type", ARG, NULL, 't' }, { "status", ARG, NULL, 's' },
+	{ "since", ARG, NULL, 'S' }, { "until", ARG, NULL, 'U' },
+	{ "assignee", ARG, NULL, 'a' }, { "sender", ARG, NULL, 'r' },
+	{ "limit", ARG, NULL, 'l' }, END
+};
+static const struct option changes_opts[] = {
+	{ "since", ARG, NULL, 'S' }, { "until", ARG, NULL, 'U' }, END
+};
+static const struct option by_opts[] = {
+	{ "by", ARG, NULL, 'b' }, END
+};
+static const struct option assign_opts[] = {
+	{ "by", ARG, NULL, 'b' }, { "clear", NOARG, NULL, 'C' }, END
+};
+static const struct option reclassify_opts[] = {
+	{ "by", ARG, NULL, 'b' }, { "type", ARG, NULL, 't' },
+	{ "urgency", ARG, NULL, 'u' }, { "minor", ARG, NULL, 'm' },
+	{ "danger", ARG, NULL, 'd' }, END
+};
+static const struct option close_opts[] = {
+	{ "by", ARG, NULL, 'b' }, { "disposition", ARG, NULL, 'D' }, END
+};
+static const struct option purge_opts[] = {
+	{ "closed-before", ARG, NULL, 'b' }, { "dry-run", NOARG, NULL, 'n' },
+	{ "by", ARG, NULL, 'B' }, END
+};
+static const struct option attachment_opts[] = {
+	{ "output", ARG, NULL, 'o' }, { "dir", ARG, NULL, 'd' }, END
+};
+static const struct option db_opts[] = {
+	{ "from", ARG, NULL, 'f' }, { "to", ARG, NULL, 't' },
+	{ "verify", NOARG, NULL, 'v' }, END
+};
+static const struct option oncall_opts[] = {
+	{ "at", ARG, NULL, 'a' }, { "next", ARG, NULL, 'n' }, END
+};
+
+#define WORKFLOW_EXIT	"Exit 0 done, 64 usage, 65 unknown ticket or wrong " \
+	"state, 75 database busy,\n78 configuration.\n"
+#define DB_HELP	"copy: applies the PostgreSQL schema and copies every " \
+	"table and row of the SQLite\ndatabase into an empty PostgreSQL " \
+	"database, in one transaction.  verify (or\ncopy --verify): compares " \
+	"the row counts of every table and the SHA-256 of\nevery raw " \
+	"message.  CONNINFO: a libpq connection string or postgresql:// URI.\n" \
+	"Exit 0; 1 verify found a difference; 64 usage; 65 the target holds " \
+	"rows, or a\nvalue PostgreSQL cannot store; 66 no SQLite file; 69 " \
+	"PostgreSQL unreachable;\n75 connection lost or database busy " \
+	"(nothing written); 77 permission denied;\n78 schema versions differ.\n"
 
 #define RO	CLI_NEED_STORE_RO
 #define RW	CLI_NEED_STORE
 #define CAL	CLI_NEED_CALENDAR
+#define LEX	CLI_NEED_LEXICON
+#define OPT	CLI_NEED_CONFIG_OPTIONAL
 
+/* In the order of `intake help`; the usage is intake(1)'s synopsis
+ * (tests/it/cli_table.sh checks both ways). */
 static const struct cmd_entry commands[] = {
 	{ "help", "this list, or the usage of COMMAND",
-	  "help [command]", NULL, "", NULL, 0, NULL, CMD_NO_CONFIG, 0,
-	  cmd_help, NULL },
+	  "help [command]", NULL, NULL, NULL, 0, NULL, CMD_NO_CONFIG, 0,
+	  cmd_help },
 	{ "ingest", "store one message read on standard input",
-	  "ingest [--source name] [--no-sandbox]", NULL, "", NULL, 0, NULL,
-	  CMD_NO_OUTCHECK, 0, NULL, cmd_ingest },
+	  "ingest [--source name] [--no-sandbox]",
+	  "Reads one RFC 5322 message on standard input, stores it as a ticket\n"
+	  "and prints the ticket as JSON.  Exit 0 stored or duplicate, 65 empty\n"
+	  "input, 75 anything else (database busy/full/unwritable, a bad\n"
+	  "configuration or command line: the MTA retries), never 64 or 78.\n"
+	  "The message is parsed in a sandboxed child unless --no-sandbox or\n"
+	  "INTAKE_NO_SANDBOX is set (sanitizer and valgrind runs).\n",
+	  "s:", ingest_opts, RW | CAL | LEX, NULL, CMD_NO_OUTCHECK,
+	  EX_TEMPFAIL, cmd_ingest },
 	{ "sla", "deadlines of a contact (or --batch on stdin)",
-	  "sla --type T [--urgency U] --received instant\nsla --batch", NULL,
-	  "", NULL, 0, NULL, 0, 0, NULL, cmd_sla },
+	  "sla --type T [--urgency U] --received instant\nsla --batch",
+	  "  T: crisis, tip, tta, referral, info, related\n"
+	  "  U: urgent or routine (may be left out for crisis, info, related)\n"
+	  "  instant: YYYY-MM-DDTHH:MM:SS[.fff] with Z or +HH:MM / -HH:MM\n"
+	  "  --batch reads lines \"TYPE URGENCY RECEIVED\" on standard input.\n"
+	  "Exit 0, 64 usage, 65 a bad instant or batch line, 78 configuration.\n",
+	  "t:u:r:b", sla_opts, OPT | CAL, NULL, 0, 0, cmd_sla },
 	{ "holidays", "closed dates of a range of years",
-	  "holidays from_year [to_year]", NULL, "", NULL, 0, NULL, 0, 0, NULL,
-	  cmd_holidays },
+	  "holidays from_year [to_year]",
+	  "  one closed date per line: YYYY-MM-DD<TAB>Name (years 1000-9999)\n",
+	  NULL, NULL, OPT | CAL, NULL, 0, 0, cmd_holidays },
 	{ "classify", "triage message files, one JSON line each",
-	  "classify [file...]", NULL, "", NULL, 0, NULL, 0, 0, NULL,
-	  cmd_classify },
+	  "classify [file...]",
+	  "  Triages each RFC 5322 message file (standard input when no FILE,\n"
+	  "  or \"-\") and prints one JSON object per line:\n"
+	  "  {\"file\",\"type\",\"urgency\",\"minor\",\"danger\",\"automated\","
+	  "\"lang\",\"needs_interpreter\",\"rationale\"}\n",
+	  NULL, NULL, OPT | LEX, NULL, 0, 0, cmd_classify },
 	{ "triage train", "build the triage model from labeled sets",
-	  "triage train [-o FILE] DIR...", NULL, "", NULL, 0, NULL, 0, 0,
-	  NULL, cmd_triage },
+	  "triage train [-o FILE] DIR...",
+	  "  Trains the triage model from labeled sets (DIR/labels.tsv:\n"
+	  "  file, type, urgency columns; the messages beside it) and writes\n"
+	  "  the model file to FILE (standard output without -o).\n"
+	  "Exit 0, 64 usage, 65 bad labels, 73 FILE cannot be created.\n",
+	  "o:", train_opts, OPT | LEX, NULL, 0, 0, cmd_triage_train },
 	{ "remind", "send the reminder report of the current slot",
-	  "remind [-n|--dry-run]", remind_help, "n", remind_opts,
-	  RW | CAL | CLI_NEED_SECRETS, NULL, 0, 0, cmd_remind, NULL },
+	  "remind [-n|--dry-run]",
+	  "Sends the reminder report of the current remind.at slot (office\n"
+	  "zone, business days; the first run at or after each time sends it)\n"
+	  "to remind.to by SMTP and/or remind.webhook as JSON.\n"
+	  "  -n, --dry-run     print the report instead of sending it\n"
+	  "  -c, --config FILE configuration file\n"
+	  "Exit: 0 sent or nothing to send, 75 the server failed (nothing\n"
+	  "recorded: the next run sends it), 78 configuration.\n",
+	  "n", remind_opts, RW | CAL | CLI_NEED_SECRETS, NULL, 0, 0,
+	  cmd_remind },
 	{ "followups", "open tickets by deadline (text, csv, json, html)",
 	  "followups [--overdue | --due-before instant | --all-open] "
 	  "[--type T] [--urgent] [--assignee name] [--include-automated] "
-	  "[--format fmt]", NULL, "", NULL, 0, NULL, 0, 0, NULL,
-	  cmd_followups },
+	  "[--format fmt]",
+	  "Open tickets by deadline.  Default: unacknowledged tickets due "
+	  "(response or\nbreach) before the end of the next business day, "
+	  "everything overdue, and open\ntickets without a deadline.  fmt: "
+	  "text, csv, json or html.\nExit 0, 64 usage, 75 database busy, 78 "
+	  "configuration.\n",
+	  NULL, followups_opts, RO | CAL, fmt_all, 0, 0, cmd_followups },
 	{ "list", "tickets, newest first",
 	  "list [--status status] [--type T] [--assignee name|me] "
 	  "[--sender addr] [--since date] [--limit n] [--format text|json]",
-	  NULL, "", NULL, 0, NULL, 0, 0, NULL, cmd_list },
+	  "Tickets received at or after DATE (YYYY-MM-DD, office midnight, or "
+	  "ISO 8601),\nnewest first; a closed ticket's status shows its "
+	  "disposition.  status: open,\nclosed or all.  Exit 0, 64 usage, 75 "
+	  "database busy, 78 configuration.\n",
+	  NULL, list_opts, RO, fmt_text_json, 0, 0, cmd_list },
 	{ "show", "one ticket: messages, attachments, events",
 	  "show N [--format text|json]",
 	  "The ticket, its messages as decoded text, attachments, events.\n"
-	  "Exit 0, 64 usage, 65 no such ticket.\n", "", NULL, RO,
-	  fmt_text_json, 0, 0, cmd_show, NULL },
+	  "Exit 0, 64 usage, 65 no such ticket, 75 database busy, 78 "
+	  "configuration.\n",
+	  NULL, NULL, RO, fmt_text_json, 0, 0, cmd_show },
 	{ "ack", "record the first response to a ticket",
-	  "ack N [--by name]", NULL, "", NULL, 0, NULL, 0, 0, NULL, cmd_ack },
+	  "ack N [--by name]",
+	  "Records the first response: acknowledged_at/by, and sla_met = 1 "
+	  "when at or\nbefore breach_at, else 0.  A second ack changes "
+	  "nothing (exit 0).\n" WORKFLOW_EXIT,
+	  NULL, by_opts, RW, NULL, 0, 0, cmd_ack },
 	{ "assign", "assign a ticket to a staff member",
-	  "assign N name|--clear [--by name]", NULL, "", NULL, 0, NULL, 0, 0,
-	  NULL, cmd_assign },
+	  "assign N name|--clear [--by name]", WORKFLOW_EXIT,
+	  NULL, assign_opts, RW, NULL, 0, 0, cmd_assign },
 	{ "note", "add a note to a ticket",
-	  "note N text... [--by name]", NULL, "", NULL, 0, NULL, 0, 0, NULL,
-	  cmd_note },
+	  "note N text... [--by name]",
+	  "Use -- before a TEXT that starts with '-'.\n" WORKFLOW_EXIT,
+	  NULL, by_opts, RW, NULL, 0, 0, cmd_note },
 	{ "reclassify", "correct type, urgency, flags; new deadlines",
 	  "reclassify N --type T [--urgency U] [--minor 0|1] [--danger 0|1] "
-	  "[--by name]", NULL, "", NULL, 0, NULL, 0, 0, NULL, cmd_reclassify },
+	  "[--by name]",
+	  "  T: crisis tip tta referral info related automated unclassified\n"
+	  "  U: urgent routine (crisis is always urgent; info, related "
+	  "routine)\nDeadlines are recomputed from the received time; a ticket "
+	  "that becomes urgent\nis alerted.\n" WORKFLOW_EXIT,
+	  NULL, reclassify_opts, RW | CAL, NULL, 0, 0, cmd_reclassify },
 	{ "close", "close a ticket with a disposition",
-	  "close N --disposition disposition [--by name]", NULL, "", NULL, 0,
-	  NULL, 0, 0, NULL, cmd_close },
+	  "close N --disposition disposition [--by name]",
+	  "  disposition: referred, resolved, duplicate, no-action or "
+	  "automated\n" WORKFLOW_EXIT,
+	  NULL, close_opts, RW, NULL, 0, 0, cmd_close },
 	{ "reopen", "reopen a closed ticket",
-	  "reopen N [--by name]", NULL, "", NULL, 0, NULL, 0, 0, NULL,
-	  cmd_reopen },
+	  "reopen N [--by name]", WORKFLOW_EXIT,
+	  NULL, by_opts, RW, NULL, 0, 0, cmd_reopen },
 	{ "status", "sources, outbox; non-zero when unhealthy",
 	  "status [--format text|json]",
 	  "Exit 0 healthy, 1 a source is stale or the outbox is stuck, 75 "
-	  "database\nbusy, 78 configuration.\n", "", NULL, RO, fmt_text_json,
-	  0, 0, cmd_status, NULL },
+	  "database\nbusy, 78 configuration.\n",
+	  NULL, NULL, RO, fmt_text_json, 0, 0, cmd_status },
 	{ "purge", "delete closed tickets past retention",
-	  "purge [--closed-before date] [-n|--dry-run] [--by name]", NULL, "",
-	  NULL, 0, NULL, 0, 0, NULL, cmd_purge },
+	  "purge [--closed-before date] [-n|--dry-run] [--by name]",
+	  "Deletes tickets closed before DATE (YYYY-MM-DD, office midnight, "
+	  "or ISO 8601),\nwith their messages and events.  Default DATE: now "
+	  "minus retention.closed_days\n(0 = keep forever: nothing is "
+	  "purged).  Open tickets are never purged.\n"
+	  "Exit 0, 64 usage, 75 database busy, 78 configuration.\n",
+	  "n", purge_opts, RW, NULL, 0, 0, cmd_purge },
 	{ "search", "tickets whose messages or notes hold words",
 	  "search QUERY [--type T] [--status open|closed|all] [--since DATE] "
 	  "[--until DATE] [--assignee NAME] [--sender ADDR] "
-	  "[--format text|csv|json|html] [--limit N]", NULL, "", NULL, 0, NULL,
-	  0, 0, NULL, cmd_search },
+	  "[--format text|csv|json|html] [--limit N]",
+	  "Tickets whose messages (subject, sender, text, attachment names) or "
+	  "notes\nhold every word, best match first.  Exit 0 (also when "
+	  "nothing matches),\n64 usage, 75 database busy, 78 configuration.\n",
+	  NULL, search_opts, RO, fmt_all, 0, 0, cmd_search },
 	{ "changes", "the shift handover: what happened, by ticket",
 	  "changes [--since T] [--until T] [--format text|csv|json|html]",
-	  NULL, "", NULL, 0, NULL, 0, 0, NULL, cmd_changes },
+	  "The shift handover: what arrived, who wrote again, what was "
+	  "acknowledged,\nassigned, escalated, reclassified, closed, by "
+	  "ticket.  T is YYYY-MM-DD or ISO 8601;\n--since defaults to 12 hours "
+	  "ago.  Exit 0, 64 usage, 75 database busy, 78 configuration.\n",
+	  NULL, changes_opts, RO, fmt_all, 0, 0, cmd_changes },
 	{ "attachment", "save a ticket's attachments to files",
-	  "attachment N [PART] [-o FILE | --dir DIR]", NULL, "", NULL, 0, NULL,
-	  0, 0, NULL, cmd_attachment },
+	  "attachment N [PART] [-o FILE | --dir DIR]",
+	  "Saves ticket N's attachments (or only PART, numbered as intake show "
+	  "lists\nthem) into DIR (default: .) or FILE (- for standard output), "
+	  "mode 0600,\nnever overwriting.  Exit 0, 64 usage, 65 no such "
+	  "attachment, 73 file exists.\n",
+	  "o:", attachment_opts, RW, NULL, 0, 0, cmd_attachment },
 	{ "db copy", "move the SQLite database to PostgreSQL",
-	  "db copy --from sqlite-path --to conninfo [--verify]", NULL, "", NULL,
-	  0, NULL, CMD_NO_CONFIG, 0, NULL, cmd_db },
+	  "db copy --from sqlite-path --to conninfo [--verify]", DB_HELP,
+	  NULL, db_opts, 0, NULL, CMD_NO_CONFIG, 0, cmd_db_copy },
 	{ "db verify", "compare the SQLite and PostgreSQL databases",
-	  "db verify --from sqlite-path --to conninfo", NULL, "", NULL, 0, NULL,
-	  CMD_NO_CONFIG, 0, NULL, cmd_db },
+	  "db verify --from sqlite-path --to conninfo", DB_HELP,
+	  NULL, db_opts, 0, NULL, CMD_NO_CONFIG, 0, cmd_db_verify },
 	{ "oncall", "who is on call now and the next shifts",
-	  "oncall [--at ISO8601] [--next N] [--format text|json]", NULL, "",
-	  NULL, 0, NULL, 0, 0, NULL, cmd_oncall },
+	  "oncall [--at ISO8601] [--next N] [--format text|json]",
+	  "Who the rota (oncall.rota) has on call at ISO8601 (default now) and "
+	  "the next N\nshifts (0-1000) that start after it, in the office "
+	  "zone.  Exit 0, 64 usage,\n78 the configuration or the rota is "
+	  "refused.\n",
+	  NULL, oncall_opts, OPT | CAL, fmt_text_json, 0, 0, cmd_oncall },
 };
 
 /* The number of words of argv[0..argc) that name entry e (1 or 2), or 0. */
@@ -186,7 +327,8 @@ usage(FILE *f)
 	    "See intake(1).\n", CONFIG_DEFAULT_PATH);
 }
 
-/* Usage of every entry of the group `word` on f; 0 when there is none. */
+/* Usage of every entry of the group `word` on f (the help too on
+ * stdout); 0 when there is none. */
 static int
 group_usage(FILE *f, const char *word)
 {
@@ -195,7 +337,10 @@ group_usage(FILE *f, const char *word)
 
 	for (i = 0; i < NELEM(commands); i++)
 		if (group_matches(&commands[i], word)) {
-			entry_help(f, &commands[i]);
+			if (f == stdout)
+				entry_help(f, &commands[i]);
+			else
+				usage_lines(f, &commands[i]);
 			n++;
 		}
 	return n;
@@ -421,9 +566,6 @@ main(int argc, char **argv)
 	}
 	for (i = 0; i < NELEM(commands); i++)
 		if ((n = entry_matches(&commands[i], argc - 1, argv + 1)) > 0) {
-			if (commands[i].legacy)
-				return output_checked(&commands[i],
-				    commands[i].legacy(argc - 1, argv + 1));
 			return run(&commands[i], config, argc - n, argv + n);
 		}
 	/* "intake db --help", "intake db", "intake triage bogus" */

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * cli.h: what the `intake` subcommands share: exit codes (sysexits.h), the
- * configuration and database set-up, the actor name.  Each subcommand is a
- * function `int cmd_NAME(int argc, char **argv)` (argv[0] is the subcommand)
- * listed in intake.c's table; it parses its own options with getopt_long and
- * returns the process exit code.
+ * configuration and database set-up, the actor name, and the command
+ * table.  Each subcommand is a handler `int cmd_NAME(struct cmd_ctx *)`
+ * listed in intake.c's table with its usage, options and needs; the
+ * dispatcher parses the command line and the handler returns the process
+ * exit code.
  */
 #ifndef INTAKE_CLI_H
 #define INTAKE_CLI_H
@@ -98,7 +99,6 @@ struct cmd_entry {
 #define CMD_NO_OUTCHECK	(1 << 1)	/* stdout failure is not an error */
 	int		 usage_rc;	/* exit code of a bad command line (0: 64) */
 	int		(*exec)(struct cmd_ctx *);
-	int		(*legacy)(int, char **);	/* own getopt (moving) */
 };
 
 struct cmd_ctx {
@@ -123,28 +123,29 @@ int	 cmd_store_fail(struct cmd_ctx *, int store_rc);
 /* The last value of option id, or NULL. */
 const char *cmd_opt(const struct cmd_ctx *, int id);
 
-/* The subcommands (each in its own file, named in the comment). */
-int	 cmd_ingest(int, char **);	/* cmd_ingest.c */
-int	 cmd_sla(int, char **);		/* cmd_sla.c */
-int	 cmd_holidays(int, char **);	/* cmd_sla.c */
-int	 cmd_classify(int, char **);	/* cmd_classify.c */
-int	 cmd_triage(int, char **);	/* cmd_triage.c */
-int	 cmd_remind(struct cmd_ctx *);	/* cmd_remind.c */
-int	 cmd_followups(int, char **);	/* cmd_followups.c */
-int	 cmd_show(struct cmd_ctx *);	/* cmd_ticket.c */
-int	 cmd_list(int, char **);	/* cmd_ticket.c */
-int	 cmd_ack(int, char **);		/* cmd_workflow.c */
-int	 cmd_assign(int, char **);	/* cmd_workflow.c */
-int	 cmd_note(int, char **);	/* cmd_workflow.c */
-int	 cmd_reclassify(int, char **);	/* cmd_workflow.c */
-int	 cmd_close(int, char **);	/* cmd_workflow.c */
-int	 cmd_reopen(int, char **);	/* cmd_workflow.c */
-int	 cmd_status(struct cmd_ctx *);	/* cmd_status.c */
-int	 cmd_purge(int, char **);	/* cmd_purge.c */
-int	 cmd_search(int, char **);	/* cmd_search.c */
-int	 cmd_changes(int, char **);	/* cmd_changes.c */
-int	 cmd_attachment(int, char **);	/* cmd_attachment.c */
-int	 cmd_db(int, char **);		/* cmd_db.c (libpq) */
-int	 cmd_oncall(int, char **);	/* cmd_oncall.c */
+/* The handlers of intake.c's table (each in its own file). */
+int	 cmd_ingest(struct cmd_ctx *);		/* cmd_ingest.c */
+int	 cmd_sla(struct cmd_ctx *);		/* cmd_sla.c */
+int	 cmd_holidays(struct cmd_ctx *);	/* cmd_sla.c */
+int	 cmd_classify(struct cmd_ctx *);	/* cmd_classify.c */
+int	 cmd_triage_train(struct cmd_ctx *);	/* cmd_triage.c */
+int	 cmd_remind(struct cmd_ctx *);		/* cmd_remind.c */
+int	 cmd_followups(struct cmd_ctx *);	/* cmd_followups.c */
+int	 cmd_show(struct cmd_ctx *);		/* cmd_ticket.c */
+int	 cmd_list(struct cmd_ctx *);		/* cmd_ticket.c */
+int	 cmd_ack(struct cmd_ctx *);		/* cmd_workflow.c */
+int	 cmd_assign(struct cmd_ctx *);		/* cmd_workflow.c */
+int	 cmd_note(struct cmd_ctx *);		/* cmd_workflow.c */
+int	 cmd_reclassify(struct cmd_ctx *);	/* cmd_workflow.c */
+int	 cmd_close(struct cmd_ctx *);		/* cmd_workflow.c */
+int	 cmd_reopen(struct cmd_ctx *);		/* cmd_workflow.c */
+int	 cmd_status(struct cmd_ctx *);		/* cmd_status.c */
+int	 cmd_purge(struct cmd_ctx *);		/* cmd_purge.c */
+int	 cmd_search(struct cmd_ctx *);		/* cmd_search.c */
+int	 cmd_changes(struct cmd_ctx *);		/* cmd_changes.c */
+int	 cmd_attachment(struct cmd_ctx *);	/* cmd_attachment.c */
+int	 cmd_db_copy(struct cmd_ctx *);		/* cmd_db.c (libpq) */
+int	 cmd_db_verify(struct cmd_ctx *);	/* cmd_db.c (libpq) */
+int	 cmd_oncall(struct cmd_ctx *);		/* cmd_oncall.c */
 
 #endif
