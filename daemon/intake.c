@@ -111,8 +111,7 @@ static const struct option oncall_opts[] = {
  * (tests/it/cli_table.sh checks both ways). */
 static const struct cmd_entry commands[] = {
 	{ "help", "this list, or the usage of COMMAND",
-	  "help [command]", NULL, NULL, NULL, 0, NULL, CMD_NO_CONFIG, 0,
-	  cmd_help },
+	  "help [command]", NULL, NULL, NULL, 0, NULL, 0, 0, cmd_help },
 	{ "ingest", "store one message read on standard input",
 	  "ingest [--source name] [--no-sandbox]",
 	  "Reads one RFC 5322 message on standard input, stores it as a ticket\n"

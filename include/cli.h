@@ -59,9 +59,6 @@ int	 cli_opt_status(const char *cmd, const char *arg, const char **status);
 int	 cli_opt_type(const char *cmd, const char *arg, const char **type);
 /* --assignee ARG: "me" is the login (into buf); anything else is ARG. */
 const char *cli_assignee(const char *arg, char *buf, size_t len);
-/* --format text|json for subcommand `cmd`: 0 with *json set, or EX_USAGE
- * after "intake CMD: --format must be text or json" on stderr. */
-int	 cli_format_text_json(const char *cmd, const char *arg, int *json);
 /* 0 when argv has nothing left at `first` (getopt's optind), else EX_USAGE
  * after "intake CMD: unexpected argument 'X'" on stderr. */
 int	 cli_no_operands(const char *cmd, int argc, char **argv, int first);
