@@ -20,6 +20,7 @@
 
 static int cmd_help(struct cmd_ctx *);
 
+/* ctx->format indexes these: the handlers' enum fmt follows the order. */
 static const char *const fmt_text_json[] = { "text", "json", NULL };
 static const char *const fmt_all[] = { "text", "csv", "json", "html", NULL };
 
