@@ -164,21 +164,6 @@ cli_person(const struct config *cfg, const char *who)
 }
 
 int
-cli_format_text_json(const char *cmd, const char *arg, int *json)
-{
-	if (strcmp(arg, "text") == 0)
-		*json = 0;
-	else if (strcmp(arg, "json") == 0)
-		*json = 1;
-	else {
-		fprintf(stderr, "intake %s: --format must be text or json\n",
-		    cmd);
-		return EX_USAGE;
-	}
-	return 0;
-}
-
-int
 cli_opt_status(const char *cmd, const char *arg, const char **status)
 {
 	if (strcmp(arg, "all") == 0)

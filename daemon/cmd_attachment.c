@@ -12,7 +12,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -358,61 +357,23 @@ save(struct cli_env *env, long long ticket, unsigned long long part,
 }
 
 int
-cmd_attachment(int argc, char **argv)
+cmd_attachment(struct cmd_ctx *ctx)
 {
-	static const struct option opts[] = {
-		{ "output", required_argument, NULL, 'o' },
-		{ "dir", required_argument, NULL, 'd' },
-		{ "config", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	const char *cfg_path = NULL, *outfile = NULL, *dir = NULL, *arg;
+	const char *outfile = cmd_opt(ctx, 'o'), *dir = cmd_opt(ctx, 'd'), *arg;
 	unsigned long long id, part = 0;
-	struct cli_env env;
-	int ch, rc;
+	int rc;
 
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "o:c:h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'o':
-			outfile = optarg;
-			break;
-		case 'd':
-			dir = optarg;
-			break;
-		case 'c':
-			cfg_path = optarg;
-			break;
-		case 'h':
-			printf("usage: intake attachment N [PART] [-o FILE | --dir "
-			    "DIR] [-c FILE]\n"
-			    "Saves ticket N's attachments (or only PART, numbered "
-			    "as intake show lists\nthem) into DIR (default: .) "
-			    "or FILE (- for standard output), mode 0600,\nnever "
-			    "overwriting.  Exit 0, 64 usage, 65 no such "
-			    "attachment, 73 file exists.\n");
-			return 0;
-		default:
-			return EX_USAGE;
-		}
-	}
-	if (argc - optind < 1 || argc - optind > 2 || (outfile && dir)) {
-		fprintf(stderr, "usage: intake attachment N [PART] [-o FILE | "
-		    "--dir DIR] [-c FILE]\n");
-		return EX_USAGE;
-	}
-	arg = argv[optind][0] == '#' ? argv[optind] + 1 : argv[optind];
+	if (ctx->argc < 1 || ctx->argc > 2 || (outfile && dir))
+		return cmd_usage_error(ctx);
+	arg = ctx->argv[0][0] == '#' ? ctx->argv[0] + 1 : ctx->argv[0];
 	if (parse_uint(arg, 1, (unsigned long long)1 << 62, &id) == -1 ||
-	    (argc - optind == 2 && parse_uint(argv[optind + 1], 1, 100000,
+	    (ctx->argc == 2 && parse_uint(ctx->argv[1], 1, 100000,
 	    &part) == -1)) {
 		fprintf(stderr, "intake attachment: the ticket and PART are "
 		    "numbers\n");
 		return EX_USAGE;
 	}
-	if ((rc = cli_env_open(&env, cfg_path, CLI_NEED_STORE)) != 0)
+	if ((rc = cmd_open(ctx)) != 0)
 		return rc;
-	rc = save(&env, (long long)id, part, outfile, dir);
-	cli_env_close(&env);
-	return rc;
+	return save(&ctx->env, (long long)id, part, outfile, dir);
 }

@@ -7,7 +7,6 @@
  * again (message), acknowledged, assigned, escalated (raise), reclassified,
  * closed, reopened, noted.  Grouped by ticket, oldest first.  Read-only.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -518,81 +517,31 @@ render_html(const struct changes *ch, struct buf *b)
 }
 
 int
-cmd_changes(int argc, char **argv)
+cmd_changes(struct cmd_ctx *ctx)
 {
-	static const struct option opts[] = {
-		{ "since", required_argument, NULL, 'S' },
-		{ "until", required_argument, NULL, 'U' },
-		{ "format", required_argument, NULL, 'f' },
-		{ "config", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	static const char *const fmts[] = { "text", "csv", "json", "html" };
-	const char *cfg_path = NULL, *since_arg = NULL, *until_arg = NULL;
+	const char *since_arg = cmd_opt(ctx, 'S'), *until_arg = cmd_opt(ctx, 'U');
 	struct changes ch;
-	struct cli_env env;
-	enum fmt fmt = FMT_TEXT;
+	enum fmt fmt = (enum fmt)ctx->format;
 	struct buf out;
-	size_t i;
-	int ch_, rc;
+	int rc;
 
-	optind = 1;
-	while ((ch_ = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
-		switch (ch_) {
-		case 'S':
-			since_arg = optarg;
-			break;
-		case 'U':
-			until_arg = optarg;
-			break;
-		case 'f':
-			for (i = 0; i < NELEM(fmts); i++)
-				if (strcmp(optarg, fmts[i]) == 0)
-					break;
-			if (i == NELEM(fmts)) {
-				fprintf(stderr, "intake changes: --format must be "
-				    "text, csv, json or html\n");
-				return EX_USAGE;
-			}
-			fmt = (enum fmt)i;
-			break;
-		case 'c':
-			cfg_path = optarg;
-			break;
-		case 'h':
-			printf("usage: intake changes [--since T] [--until T] "
-			    "[--format text|csv|json|html] [-c FILE]\n"
-			    "The shift handover: what arrived, who wrote again, "
-			    "what was acknowledged,\nassigned, escalated, "
-			    "reclassified, closed, by ticket.  T is YYYY-MM-DD or "
-			    "ISO 8601;\n--since defaults to the start of the "
-			    "current on-call shift, else 12 hours ago.\n");
-			return 0;
-		default:
-			return EX_USAGE;
-		}
-	}
-	if ((rc = cli_no_operands("changes", argc, argv, optind)) != 0)
+	if ((rc = cli_no_operands("changes", ctx->argc, ctx->argv, 0)) != 0)
 		return rc;
-	if ((rc = cli_env_open(&env, cfg_path, CLI_NEED_STORE_RO)) != 0)
+	if ((rc = cmd_open(ctx)) != 0)
 		return rc;
 	memset(&ch, 0, sizeof(ch));
 	ch.until = remind_now() + 1;
 	if (since_arg == NULL)
-		default_since(&env.cfg, ch.until - 1, &ch);
+		default_since(&ctx->env.cfg, ch.until - 1, &ch);
 	if ((since_arg && fmt_parse_date(since_arg, &ch.since) == -1) ||
 	    (until_arg && fmt_parse_date(until_arg, &ch.until) == -1)) {
 		fprintf(stderr, "intake changes: --since/--until: not a date "
 		    "(YYYY-MM-DD) or ISO 8601 instant\n");
-		cli_env_close(&env);
 		return EX_USAGE;
 	}
-	if ((rc = load(env.store, &ch)) != STORE_OK) {
-		fprintf(stderr, "intake changes: %s\n", store_errmsg(env.store));
+	if ((rc = load(ctx->env.store, &ch)) != STORE_OK) {
 		changes_free(&ch);
-		cli_env_close(&env);
-		return rc == STORE_TEMP ? EX_TEMPFAIL : EX_SOFTWARE;
+		return cmd_store_fail(ctx, rc);
 	}
 	buf_init(&out, 0);
 	if (fmt == FMT_TEXT)
@@ -606,6 +555,5 @@ cmd_changes(int argc, char **argv)
 	fwrite(out.data, 1, out.len, stdout);
 	buf_free(&out);
 	changes_free(&ch);
-	cli_env_close(&env);
 	return 0;
 }

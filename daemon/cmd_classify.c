@@ -5,7 +5,6 @@
  * per line.  No database.  Format in doc/interfaces.md, "intake classify and
  * the triage lexicon".
  */
-#include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,16 +17,6 @@
 #include "message.h"
 #include "triage.h"
 #include "util.h"
-
-static void
-classify_usage(FILE *f)
-{
-	fprintf(f, "usage: intake classify [FILE...] [-c FILE]\n"
-	    "  Triages each RFC 5322 message file (standard input when no FILE,\n"
-	    "  or \"-\") and prints one JSON object per line:\n"
-	    "  {\"file\",\"type\",\"urgency\",\"minor\",\"danger\",\"automated\","
-	    "\"lang\",\"needs_interpreter\",\"rationale\"}\n");
-}
 
 /* The JSON line for one result; caller frees. */
 static char *
@@ -103,46 +92,28 @@ classify_one(const struct lexicon *lex, const char *path,
 }
 
 int
-cmd_classify(int argc, char **argv)
+cmd_classify(struct cmd_ctx *ctx)
 {
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct parse_limits lim;
-	struct cli_env env;
-	const char *cfg = NULL;
-	int ch, rc, worst = 0, i;
+	const struct config *cfg = &ctx->env.cfg;
+	int rc, worst = 0, i;
 
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'c': cfg = optarg; break;
-		case 'h': classify_usage(stdout); return 0;
-		default: classify_usage(stderr); return EX_USAGE;
-		}
-	}
-	if ((rc = cli_env_open(&env, cfg, CLI_NEED_CONFIG_OPTIONAL |
-	    CLI_NEED_LEXICON)) != 0)
+	if ((rc = cmd_open(ctx)) != 0)
 		return rc;
 	parse_limits_default(&lim);
-	lim.max_message_bytes = env.cfg.max_message_bytes;
-	lim.max_depth = env.cfg.max_mime_depth;
-	lim.max_parts = env.cfg.max_mime_parts;
-	lim.max_headers = env.cfg.max_headers;
-	lim.max_header_bytes = env.cfg.max_header_bytes;
-	lim.max_text_bytes = env.cfg.max_text_bytes;
-	lim.max_decode_ratio = env.cfg.max_decode_ratio;
-	if (optind == argc)
-		worst = classify_one(env.lex, "-", &lim);
-	for (i = optind; i < argc; i++) {
-		rc = classify_one(env.lex, argv[i], &lim);
+	lim.max_message_bytes = cfg->max_message_bytes;
+	lim.max_depth = cfg->max_mime_depth;
+	lim.max_parts = cfg->max_mime_parts;
+	lim.max_headers = cfg->max_headers;
+	lim.max_header_bytes = cfg->max_header_bytes;
+	lim.max_text_bytes = cfg->max_text_bytes;
+	lim.max_decode_ratio = cfg->max_decode_ratio;
+	if (ctx->argc == 0)
+		worst = classify_one(ctx->env.lex, "-", &lim);
+	for (i = 0; i < ctx->argc; i++) {
+		rc = classify_one(ctx->env.lex, ctx->argv[i], &lim);
 		if (rc != 0 && worst == 0)
 			worst = rc;
 	}
-	if (fflush(stdout) == EOF && worst == 0)
-		worst = EX_IOERR;
-	cli_env_close(&env);
 	return worst;
 }

@@ -25,7 +25,6 @@
  * libpq until the store has a PostgreSQL driver.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,24 +65,6 @@ struct job {
 	struct table	*tabs;
 	size_t		 ntabs;
 };
-
-static void
-db_usage(FILE *f)
-{
-	fprintf(f, "usage: intake db copy --from SQLITE_PATH --to CONNINFO "
-	    "[--verify]\n"
-	    "       intake db verify --from SQLITE_PATH --to CONNINFO\n"
-	    "copy: applies the PostgreSQL schema and copies every table and "
-	    "row of the SQLite\ndatabase into an empty PostgreSQL database, "
-	    "in one transaction.  verify (or\ncopy --verify): compares the "
-	    "row counts of every table and the SHA-256 of\nevery raw message.  "
-	    "CONNINFO: a libpq connection string or postgresql:// URI.\n"
-	    "Exit 0; 1 verify found a difference; 64 usage; 65 the target "
-	    "holds rows, or a\nvalue PostgreSQL cannot store; 66 no SQLite "
-	    "file; 69 PostgreSQL unreachable;\n75 connection lost or database "
-	    "busy (nothing written); 77 permission denied;\n78 schema versions "
-	    "differ.\n");
-}
 
 static int
 ident_ok(const char *s)
@@ -903,38 +884,21 @@ fail:
 	return rc;
 }
 
+/* intake db copy / db verify: usage and options in intake.c's table. */
 static int
-db_run(const char *cmd, int argc, char **argv)
+db_run(struct cmd_ctx *ctx, const char *cmd)
 {
-	static const struct option opts[] = {
-		{ "from", required_argument, NULL, 'f' },
-		{ "to", required_argument, NULL, 't' },
-		{ "verify", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct job j = { .cmd = cmd };
 	struct store *st = NULL;
-	const char *from = NULL, *to = NULL;
+	const char *from = cmd_opt(ctx, 'f'), *to = cmd_opt(ctx, 't');
 	char *err = NULL;
 	struct stat sb;
-	int ch, rc, want_verify = strcmp(cmd, "verify") == 0, v, pv;
+	int rc, v, pv;
+	int want_verify = strcmp(cmd, "verify") == 0 || cmd_opt(ctx, 'v');
 
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'f': from = optarg; break;
-		case 't': to = optarg; break;
-		case 'v': want_verify = 1; break;
-		case 'h': db_usage(stdout); return 0;
-		default: db_usage(stderr); return EX_USAGE;
-		}
-	}
 	if (from == NULL || to == NULL || *to == '\0' ||
-	    (rc = cli_no_operands("db", argc, argv, optind)) != 0) {
-		db_usage(stderr);
-		return EX_USAGE;
-	}
+	    cli_no_operands("db", ctx->argc, ctx->argv, 0) != 0)
+		return cmd_usage_error(ctx);
 	if (stat(from, &sb) == -1) {
 		fprintf(stderr, "intake db %s: %s: %s\n", cmd, from,
 		    strerror(errno));
@@ -989,16 +953,13 @@ out:
 }
 
 int
-cmd_db(int argc, char **argv)
+cmd_db_copy(struct cmd_ctx *ctx)
 {
-	if (argc >= 2 && (strcmp(argv[1], "copy") == 0 ||
-	    strcmp(argv[1], "verify") == 0))
-		return db_run(argv[1], argc - 1, argv + 1);
-	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 ||
-	    strcmp(argv[1], "-h") == 0)) {
-		db_usage(stdout);
-		return 0;
-	}
-	db_usage(stderr);
-	return EX_USAGE;
+	return db_run(ctx, "copy");
+}
+
+int
+cmd_db_verify(struct cmd_ctx *ctx)
+{
+	return db_run(ctx, "verify");
 }

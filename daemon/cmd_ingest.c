@@ -6,7 +6,6 @@
  * our error, while 75 keeps the mail queued until the admin fixes the cause
  * that stderr (the MTA's log) names.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,17 +25,6 @@
 /* Beyond max_message_bytes the message is still stored whole (nothing else
  * keeps it) and flagged for a human; past this hard cap it is refused. */
 #define INGEST_HARD_CAP	((size_t)1 << 30)
-
-static void
-usage(FILE *f)
-{
-	fprintf(f, "usage: intake ingest [--source NAME] [-c FILE] [--no-sandbox]\n"
-	    "Reads one RFC 5322 message on standard input, stores it as a ticket\n"
-	    "and prints the ticket as JSON.  Exit 0 stored or duplicate, 65 empty\n"
-	    "input, 75 database busy/full/unwritable (retry), 78 configuration.\n"
-	    "The message is parsed in a sandboxed child unless --no-sandbox or\n"
-	    "INTAKE_NO_SANDBOX is set (sanitizer and valgrind runs).\n");
-}
 
 /* The one message read from standard input: a one-message driver of the
  * source engine (source.h), which does the transaction and the rest. */
@@ -130,23 +118,19 @@ stored(void *arg, const struct ingest_result *r)
 	in->res = *r;
 }
 
+/* Usage and options in intake.c's table: a bad command line exits 75
+ * there too (usage_rc), so the MTA keeps the message. */
 int
-cmd_ingest(int argc, char **argv)
+cmd_ingest(struct cmd_ctx *ctx)
 {
-	static const struct option opts[] = {
-		{ "source", required_argument, NULL, 's' },
-		{ "config", required_argument, NULL, 'c' },
-		{ "no-sandbox", no_argument, NULL, 'S' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct parsechild *parser = NULL;
 	char *perr = NULL;
-	int no_sandbox = getenv("INTAKE_NO_SANDBOX") != NULL;
-	const char *cfg_path = NULL, *source = "stdin";
-	struct cli_env env;
+	int no_sandbox = getenv("INTAKE_NO_SANDBOX") != NULL ||
+	    cmd_opt(ctx, 'S') != NULL;
+	const char *source = cmd_opt(ctx, 's') ? cmd_opt(ctx, 's') : "stdin";
+	struct cli_env *envp = &ctx->env;
 	static const volatile sig_atomic_t never;
-	struct ingest_ctx ctx;
+	struct ingest_ctx ictx;
 	struct source_config sc;
 	struct source_stats stats;
 	struct source_run run;
@@ -154,32 +138,10 @@ cmd_ingest(int argc, char **argv)
 	struct stdin_msg in;
 	char *data = NULL, *err = NULL;
 	size_t len = 0;
-	int c, rc;
+	int rc;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "s:c:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 's':
-			source = optarg;
-			break;
-		case 'c':
-			cfg_path = optarg;
-			break;
-		case 'S':
-			no_sandbox = 1;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return EX_TEMPFAIL;
-		}
-	}
-	if (optind != argc) {
-		usage(stderr);
-		return EX_TEMPFAIL;
-	}
+	if (ctx->argc != 0)
+		return cmd_usage_error(ctx);
 	/* Read first: a message on a pipe must be taken even if the
 	 * database then turns out to be busy (the MTA keeps it and retries). */
 	if (read_fd(STDIN_FILENO, INGEST_HARD_CAP, &data, &len) == -1) {
@@ -192,28 +154,25 @@ cmd_ingest(int argc, char **argv)
 		free(data);
 		return EX_DATAERR;
 	}
-	rc = cli_env_open(&env, cfg_path, CLI_NEED_STORE | CLI_NEED_CALENDAR |
-	    CLI_NEED_LEXICON);
-	if (rc != 0) {
+	if ((rc = cmd_open(ctx)) != 0) {
 		/* cli_env_open said why; the message stays with the MTA */
 		fprintf(stderr, "intake ingest: not stored (exit %d would bounce "
 		    "it): deferred, exit 75\n", rc);
 		free(data);
 		return EX_TEMPFAIL;
 	}
-	ingest_ctx_init(&ctx, &env.cfg, env.cal, env.lex, env.store);
-	ctx.actor = "intake-ingest";
+	ingest_ctx_init(&ictx, &envp->cfg, envp->cal, envp->lex, envp->store);
+	ictx.actor = "intake-ingest";
 	/* mail from the MTA is as hostile as mail from IMAP */
 	if (!no_sandbox) {
 		if ((parser = parsechild_start(&perr)) == NULL) {
 			fprintf(stderr, "intake ingest: %s\n", perr);
 			free(perr);
-			cli_env_close(&env);
 			free(data);
 			return EX_TEMPFAIL;
 		}
-		ctx.parse = parsechild_parse;
-		ctx.parse_arg = parser;
+		ictx.parse = parsechild_parse;
+		ictx.parse_arg = parser;
 	}
 	memset(&in, 0, sizeof(in));
 	in.data = data;
@@ -226,7 +185,7 @@ cmd_ingest(int argc, char **argv)
 	source_set_driver(&src, &stdin_driver, &in);
 	memset(&run, 0, sizeof(run));
 	memset(&stats, 0, sizeof(stats));
-	run.ictx = &ctx;
+	run.ictx = &ictx;
 	run.stop = &never;
 	run.batch = 1;
 	run.once = 1;
@@ -237,17 +196,15 @@ cmd_ingest(int argc, char **argv)
 	parsechild_stop(parser);
 	if (rc != SRC_OK || !in.stored) {
 		fprintf(stderr, "intake ingest: not stored: %s%s\n",
-		    rc == SRC_OK && err ? err : store_errmsg(env.store),
+		    rc == SRC_OK && err ? err : store_errmsg(envp->store),
 		    rc == SRC_STORE ? " (temporary: retry later)" : "");
 		free(err);
-		cli_env_close(&env);
 		free(data);
 		/* Anything but bad input: the MTA keeps the message and retries. */
 		return EX_TEMPFAIL;
 	}
 	free(err);
 	print_result(&in.res);
-	cli_env_close(&env);
 	free(data);
 	return 0;
 }

@@ -6,7 +6,6 @@
  * Without a rota, or in a gap, it says alerts.to is paged.  Exit 78 when
  * oncall.rota is refused (FILE:LINE on stderr).
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,13 +19,6 @@
 
 #define NEXT_MAX	1000
 #define LOOKAHEAD	(366L * 86400)	/* the next shifts: within a year */
-
-static void
-oncall_usage(FILE *f)
-{
-	fprintf(f, "usage: intake oncall [-c FILE] [--at ISO8601] [--next N] "
-	    "[--format text|json]\n");
-}
 
 static json_t *
 shift_json(const struct rota_shift *v)
@@ -126,44 +118,24 @@ oncall_output(const struct config *cfg, const struct rota *r, time_t at,
 }
 
 int
-cmd_oncall(int argc, char **argv)
+cmd_oncall(struct cmd_ctx *ctx)
 {
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "at", required_argument, NULL, 'a' },
-		{ "next", required_argument, NULL, 'n' },
-		{ "format", required_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	const char *cfgpath = NULL, *atarg = NULL, *fmt = NULL;
+	const char *atarg = cmd_opt(ctx, 'a');
 	unsigned long long next = 0;
-	struct cli_env env;
 	struct rota *r = NULL;
 	char *err = NULL;
+	size_t i;
 	time_t at;
-	int ch, rc, json = 0;
+	int rc;
 
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'c': cfgpath = optarg; break;
-		case 'a': atarg = optarg; break;
-		case 'f': fmt = optarg; break;
-		case 'n':
-			if (parse_uint(optarg, 0, NEXT_MAX, &next) == -1) {
-				fprintf(stderr, "intake oncall: --next is 0-%d\n",
-				    NEXT_MAX);
-				return EX_USAGE;
-			}
-			break;
-		case 'h': oncall_usage(stdout); return 0;
-		default: oncall_usage(stderr); return EX_USAGE;
+	for (i = 0; i < ctx->nopts; i++)
+		if (ctx->opts[i].id == 'n' && parse_uint(ctx->opts[i].arg, 0,
+		    NEXT_MAX, &next) == -1) {
+			fprintf(stderr, "intake oncall: --next is 0-%d\n",
+			    NEXT_MAX);
+			return EX_USAGE;
 		}
-	}
-	if ((rc = cli_no_operands("oncall", argc, argv, optind)) != 0)
-		return rc;
-	if (fmt && (rc = cli_format_text_json("oncall", fmt, &json)) != 0)
+	if ((rc = cli_no_operands("oncall", ctx->argc, ctx->argv, 0)) != 0)
 		return rc;
 	at = remind_now();
 	if (atarg && iso8601_parse(atarg, &at) == -1) {
@@ -171,21 +143,15 @@ cmd_oncall(int argc, char **argv)
 		    "with its offset, e.g. 2026-12-05T02:00:00-05:00\n");
 		return EX_USAGE;
 	}
-	if ((rc = cli_env_open(&env, cfgpath, CLI_NEED_CONFIG_OPTIONAL |
-	    CLI_NEED_CALENDAR)) != 0)
+	if ((rc = cmd_open(ctx)) != 0)
 		return rc;
-	if (env.cfg.oncall_rota && (r = rota_load(&env.cfg, &err)) == NULL) {
+	if (ctx->env.cfg.oncall_rota &&
+	    (r = rota_load(&ctx->env.cfg, &err)) == NULL) {
 		fprintf(stderr, "%s\nintake oncall: oncall.rota refused\n", err);
 		free(err);
-		cli_env_close(&env);
 		return EX_CONFIG;
 	}
-	rc = oncall_output(&env.cfg, r, at, next, json);
+	rc = oncall_output(&ctx->env.cfg, r, at, next, ctx->format == 1);
 	rota_free(r);
-	cli_env_close(&env);
-	if (fflush(stdout) == EOF || ferror(stdout)) {
-		fprintf(stderr, "intake oncall: write error\n");
-		return EX_IOERR;
-	}
 	return rc;
 }

@@ -7,7 +7,6 @@
  * readable in the file, and logs the counts (never content) in purge_log.
  * Open tickets are never touched: every statement names status = 'closed'.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,18 +23,6 @@
 struct purge_counts {
 	long long	tickets, messages, events;
 };
-
-static void
-purge_usage(FILE *f)
-{
-	fprintf(f, "usage: intake purge [--closed-before DATE] [--dry-run] "
-	    "[--by NAME] [-c FILE]\n"
-	    "Deletes tickets closed before DATE (YYYY-MM-DD, office midnight, "
-	    "or ISO 8601),\nwith their messages and events.  Default DATE: now "
-	    "minus retention.closed_days\n(0 = keep forever: nothing is "
-	    "purged).  Open tickets are never purged.\n"
-	    "Exit 0, 64 usage, 75 database busy, 78 configuration.\n");
-}
 
 /* Runs sql with `before` bound to its one parameter, one step: the
  * SQLite code of that step (SQLITE_ROW with *first set to column 0, or
@@ -185,86 +172,49 @@ purge(struct store *st, const char *actor, time_t now, time_t before,
 }
 
 int
-cmd_purge(int argc, char **argv)
+cmd_purge(struct cmd_ctx *ctx)
 {
-	static const struct option opts[] = {
-		{ "closed-before", required_argument, NULL, 'b' },
-		{ "dry-run", no_argument, NULL, 'n' },
-		{ "by", required_argument, NULL, 'B' },
-		{ "config", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	const char *cfg_path = NULL, *before_arg = NULL, *by = NULL;
+	const char *before_arg = cmd_opt(ctx, 'b'), *by = cmd_opt(ctx, 'B');
 	struct purge_counts c;
 	char actor[512];
-	struct cli_env env;
+	struct cli_env *env = &ctx->env;
 	time_t now = time(NULL), before;
 	char iso[40];
-	int ch, rc, dry_run = 0;
+	int rc, dry_run = cmd_opt(ctx, 'n') != NULL;
 
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:hn", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'b':
-			before_arg = optarg;
-			break;
-		case 'n':
-			dry_run = 1;
-			break;
-		case 'B':
-			by = optarg;
-			break;
-		case 'c':
-			cfg_path = optarg;
-			break;
-		case 'h':
-			purge_usage(stdout);
-			return 0;
-		default:
-			purge_usage(stderr);
-			return EX_USAGE;
-		}
-	}
-	if (optind != argc) {
-		purge_usage(stderr);
-		return EX_USAGE;
-	}
-	if ((rc = cli_env_open(&env, cfg_path, CLI_NEED_STORE)) != 0)
+	if (ctx->argc != 0)
+		return cmd_usage_error(ctx);
+	if ((rc = cmd_open(ctx)) != 0)
 		return rc;
 	if (before_arg) {
 		if (fmt_parse_date(before_arg, &before) == -1) {
 			fprintf(stderr, "intake purge: --closed-before: '%s' is not "
 			    "a date (YYYY-MM-DD) or ISO 8601 instant\n", before_arg);
-			cli_env_close(&env);
 			return EX_USAGE;
 		}
-	} else if (env.cfg.retention_closed_days == 0) {
+	} else if (env->cfg.retention_closed_days == 0) {
 		printf("retention.closed_days is 0 (keep forever) and no "
 		    "--closed-before: nothing purged\n");
-		cli_env_close(&env);
 		return 0;
 	} else
-		before = now - (time_t)env.cfg.retention_closed_days * 86400;
-	if (!dry_run && sqlite3_exec(store_db(env.store),
+		before = now - (time_t)env->cfg.retention_closed_days * 86400;
+	if (!dry_run && sqlite3_exec(store_db(env->store),
 	    "PRAGMA secure_delete = ON", NULL, NULL, NULL) != SQLITE_OK) {
 		fprintf(stderr, "intake purge: cannot turn on secure_delete: %s\n",
-		    store_errmsg(env.store));
-		cli_env_close(&env);
+		    store_errmsg(env->store));
 		return EX_SOFTWARE;
 	}
 	memset(&c, 0, sizeof(c));
-	rc = purge(env.store, cli_actor(by, actor, sizeof(actor)), now, before, dry_run, &c);
+	rc = purge(env->store, cli_actor(by, actor, sizeof(actor)), now, before,
+	    dry_run, &c);
 	if (rc != STORE_OK) {
 		fprintf(stderr, "intake purge: %s; nothing purged\n",
-		    rc == STORE_TEMP ? "database busy" : store_errmsg(env.store));
-		cli_env_close(&env);
-		return rc == STORE_TEMP ? EX_TEMPFAIL : EX_SOFTWARE;
+		    rc == STORE_TEMP ? "database busy" : store_errmsg(env->store));
+		return cli_store_exit(rc);
 	}
 	iso8601_local(before, iso, sizeof(iso));
 	printf("%s %lld closed ticket%s (%lld messages, %lld events) closed "
 	    "before %s\n", dry_run ? "would purge" : "purged", c.tickets,
 	    c.tickets == 1 ? "" : "s", c.messages, c.events, iso);
-	cli_env_close(&env);
 	return 0;
 }

@@ -5,7 +5,6 @@
  * hold every word of QUERY, best match first, each with a snippet.
  * Read-only.  Formats: doc/interfaces.md, "intake search".
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,20 +20,6 @@
 #define SEARCH_WIDTH	100
 
 enum fmt { FMT_TEXT, FMT_CSV, FMT_JSON, FMT_HTML };
-
-static int
-parse_fmt(const char *s, enum fmt *f)
-{
-	static const char *const names[] = { "text", "csv", "json", "html" };
-	size_t i;
-
-	for (i = 0; i < NELEM(names); i++)
-		if (strcmp(s, names[i]) == 0) {
-			*f = (enum fmt)i;
-			return 0;
-		}
-	return -1;
-}
 
 static void
 local_minutes(time_t t, char *out, size_t len)
@@ -219,114 +204,71 @@ render_html(const struct search_hits *hs, const char *query, struct buf *b)
 	buf_addstr(b, "</tbody></table>\n</body></html>\n");
 }
 
-static void
-usage(FILE *f)
-{
-	fprintf(f, "usage: intake search QUERY [--type T] "
-	    "[--status open|closed|all]\n"
-	    "         [--since DATE] [--until DATE] [--assignee NAME] "
-	    "[--sender ADDR]\n"
-	    "         [--format text|csv|json|html] [--limit N] [-c FILE]\n");
-}
-
 int
-cmd_search(int argc, char **argv)
+cmd_search(struct cmd_ctx *ctx)
 {
-	static const struct option opts[] = {
-		{ "type", required_argument, NULL, 't' },
-		{ "status", required_argument, NULL, 's' },
-		{ "since", required_argument, NULL, 'S' },
-		{ "until", required_argument, NULL, 'U' },
-		{ "assignee", required_argument, NULL, 'a' },
-		{ "sender", required_argument, NULL, 'r' },
-		{ "format", required_argument, NULL, 'f' },
-		{ "limit", required_argument, NULL, 'l' },
-		{ "config", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
 	char me[256];
-	const char *cfg_path = NULL, *since_arg = NULL, *until_arg = NULL;
+	const char *since_arg = NULL, *until_arg = NULL;
+	const struct cmd_opt *o;
 	struct search_filter f;
 	struct search_hits hs;
-	struct cli_env env;
 	unsigned long long limit = 50;
-	enum fmt fmt = FMT_TEXT;
+	enum fmt fmt = (enum fmt)ctx->format;
 	struct buf out;
 	char *match;
-	int ch, rc;
+	size_t i;
+	int rc;
 
 	memset(&f, 0, sizeof(f));
 	f.since = (time_t)-((long long)1 << 40);
 	f.until = (time_t)((long long)1 << 40);
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
-		switch (ch) {
+	for (i = 0; i < ctx->nopts; i++) {
+		o = &ctx->opts[i];
+		switch (o->id) {
 		case 't':
-			if ((rc = cli_opt_type("search", optarg, &f.type)) != 0)
+			if ((rc = cli_opt_type("search", o->arg, &f.type)) != 0)
 				return rc;
 			break;
 		case 's':
-			if ((rc = cli_opt_status("search", optarg,
+			if ((rc = cli_opt_status("search", o->arg,
 			    &f.status)) != 0)
 				return rc;
 			break;
 		case 'S':
-			since_arg = optarg;
+			since_arg = o->arg;
 			break;
 		case 'U':
-			until_arg = optarg;
+			until_arg = o->arg;
 			break;
 		case 'a':
-			f.assignee = cli_assignee(optarg, me, sizeof(me));
+			f.assignee = cli_assignee(o->arg, me, sizeof(me));
 			break;
 		case 'r':
-			f.sender = optarg;
-			break;
-		case 'f':
-			if (parse_fmt(optarg, &fmt) == -1) {
-				fprintf(stderr, "intake search: --format must be "
-				    "text, csv, json or html\n");
-				return EX_USAGE;
-			}
+			f.sender = o->arg;
 			break;
 		case 'l':
-			if (parse_uint(optarg, 1, 10000, &limit) == -1) {
+			if (parse_uint(o->arg, 1, 10000, &limit) == -1) {
 				fprintf(stderr, "intake search: --limit is 1 to "
 				    "10000\n");
 				return EX_USAGE;
 			}
 			break;
-		case 'c':
-			cfg_path = optarg;
-			break;
-		case 'h':
-			usage(stdout);
-			printf("Tickets whose messages (subject, sender, text, "
-			    "attachment names) or notes\nhold every word, best "
-			    "match first.  Exit 0 (also when nothing matches), "
-			    "64 usage.\n");
-			return 0;
-		default:
-			return EX_USAGE;
 		}
 	}
-	if (argc - optind != 1) {
-		usage(stderr);
-		return EX_USAGE;
-	}
-	if ((match = search_match_expr(argv[optind])) == NULL) {
+	if (ctx->argc != 1)
+		return cmd_usage_error(ctx);
+	if ((match = search_match_expr(ctx->argv[0])) == NULL) {
 		fprintf(stderr, "intake search: the query has no word to "
 		    "search for\n");
 		return EX_USAGE;
 	}
 	f.limit = (long long)limit;
-	if ((rc = cli_env_open(&env, cfg_path, CLI_NEED_STORE_RO)) != 0) {
+	if ((rc = cmd_open(ctx)) != 0) {
 		free(match);
 		return rc;
 	}
-	f.assignee = cli_person(&env.cfg, f.assignee);	/* oncall.people */
-	/* After cli_env_open: a bare date is midnight in the office zone. */
+	f.assignee = cli_person(&ctx->env.cfg, f.assignee);	/* oncall.people */
+	/* After cmd_open: a bare date is midnight in the office zone. */
 	if ((since_arg && fmt_parse_date(since_arg, &f.since) == -1) ||
 	    (until_arg && fmt_parse_date(until_arg, &f.until) == -1)) {
 		fprintf(stderr, "intake search: --since/--until: not a date "
@@ -334,16 +276,15 @@ cmd_search(int argc, char **argv)
 		rc = EX_USAGE;
 		goto out;
 	}
-	rc = search_run(env.store, match, &f, &hs);
+	rc = search_run(ctx->env.store, match, &f, &hs);
 	if (rc != STORE_OK) {
-		fprintf(stderr, "intake search: %s\n", store_errmsg(env.store));
-		rc = rc == STORE_TEMP ? EX_TEMPFAIL : EX_SOFTWARE;
+		rc = cmd_store_fail(ctx, rc);
 		goto out;
 	}
 	buf_init(&out, 0);
 	switch (fmt) {
 	case FMT_TEXT:
-		render_text(&hs, argv[optind], &out);
+		render_text(&hs, ctx->argv[0], &out);
 		break;
 	case FMT_CSV:
 		render_csv(&hs, &out);
@@ -352,7 +293,7 @@ cmd_search(int argc, char **argv)
 		render_json(&hs, &out);
 		break;
 	case FMT_HTML:
-		render_html(&hs, argv[optind], &out);
+		render_html(&hs, ctx->argv[0], &out);
 		break;
 	}
 	fwrite(out.data, 1, out.len, stdout);
@@ -361,6 +302,5 @@ cmd_search(int argc, char **argv)
 	rc = 0;
 out:
 	free(match);
-	cli_env_close(&env);
 	return rc;
 }

@@ -4,7 +4,6 @@
  * input) and `intake holidays` (the closed dates of a range of years).
  * Formats in doc/interfaces.md, "intake sla / intake holidays".
  */
-#include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,18 +21,6 @@
 /* Received instants outside these years are refused (1900-01-01, 9000-01-01). */
 #define RECEIVED_MIN	((time_t)-2208988800LL)
 #define RECEIVED_MAX	((time_t)221845392000LL)
-
-static void
-sla_usage(FILE *f)
-{
-	fprintf(f, "usage: intake sla --type T [--urgency U] --received ISO8601 "
-	    "[-c FILE]\n"
-	    "       intake sla --batch [-c FILE]\n"
-	    "  T: crisis, tip, tta, referral, info, related\n"
-	    "  U: urgent or routine (may be left out for crisis, info, related)\n"
-	    "  ISO8601: YYYY-MM-DDTHH:MM:SS[.fff] with Z or +HH:MM / -HH:MM\n"
-	    "  --batch reads lines \"TYPE URGENCY RECEIVED\" on standard input.\n");
-}
 
 /* The types a staff member may ask about: not automated/unclassified. */
 static int
@@ -209,41 +196,19 @@ sla_batch(const struct cli_env *env)
 }
 
 int
-cmd_sla(int argc, char **argv)
+cmd_sla(struct cmd_ctx *ctx)
 {
-	static const struct option opts[] = {
-		{ "type", required_argument, NULL, 't' },
-		{ "urgency", required_argument, NULL, 'u' },
-		{ "received", required_argument, NULL, 'r' },
-		{ "batch", no_argument, NULL, 'b' },
-		{ "config", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	const char *type_s = NULL, *urg_s = NULL, *rec_s = NULL, *cfg = NULL;
-	struct cli_env env;
+	const char *type_s = cmd_opt(ctx, 't'), *urg_s = cmd_opt(ctx, 'u');
+	const char *rec_s = cmd_opt(ctx, 'r');
 	struct deadlines d;
 	enum call_type t = CT_INFO;
 	enum urgency u = URG_ROUTINE;
 	time_t received = 0;
-	int ch, batch = 0, rc;
+	int batch = cmd_opt(ctx, 'b') != NULL, rc;
 
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "t:u:r:bc:h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 't': type_s = optarg; break;
-		case 'u': urg_s = optarg; break;
-		case 'r': rec_s = optarg; break;
-		case 'b': batch = 1; break;
-		case 'c': cfg = optarg; break;
-		case 'h': sla_usage(stdout); return 0;
-		default: sla_usage(stderr); return EX_USAGE;
-		}
-	}
-	if (optind != argc) {
+	if (ctx->argc != 0) {
 		fprintf(stderr, "intake sla: unexpected argument\n");
-		sla_usage(stderr);
-		return EX_USAGE;
+		return cmd_usage_error(ctx);
 	}
 	if (batch && (type_s || urg_s || rec_s)) {
 		fprintf(stderr, "intake sla: --batch takes no --type, --urgency "
@@ -254,8 +219,7 @@ cmd_sla(int argc, char **argv)
 		if (type_s == NULL || rec_s == NULL) {
 			fprintf(stderr, "intake sla: --type and --received are "
 			    "required\n");
-			sla_usage(stderr);
-			return EX_USAGE;
+			return cmd_usage_error(ctx);
 		}
 		if (parse_type(type_s, &t) == -1) {
 			fprintf(stderr, "intake sla: unknown type (crisis, tip, "
@@ -279,60 +243,33 @@ cmd_sla(int argc, char **argv)
 			return EX_DATAERR;
 		}
 	}
-	if ((rc = cli_env_open(&env, cfg, CLI_NEED_CONFIG_OPTIONAL |
-	    CLI_NEED_CALENDAR)) != 0)
+	if ((rc = cmd_open(ctx)) != 0)
 		return rc;
 	if (batch)
-		rc = sla_batch(&env);
-	else if (sla_compute(env.cal, &env.cfg, t, u, received, &d) == -1) {
+		return sla_batch(&ctx->env);
+	if (sla_compute(ctx->env.cal, &ctx->env.cfg, t, u, received, &d) == -1) {
 		fprintf(stderr, "intake sla: no deadline: the calendar has no "
 		    "business day in reach\n");
-		rc = EX_DATAERR;
-	} else if (print_deadlines(env.cal, t, received, &d) == -1 ||
-	    fflush(stdout) == EOF)
-		rc = EX_IOERR;
-	cli_env_close(&env);
-	return rc;
-}
-
-static void
-holidays_usage(FILE *f)
-{
-	fprintf(f, "usage: intake holidays FROM_YEAR [TO_YEAR] [-c FILE]\n"
-	    "  one closed date per line: YYYY-MM-DD<TAB>Name (years %d-%d)\n",
-	    YEAR_FIRST, YEAR_LAST);
+		return EX_DATAERR;
+	}
+	if (print_deadlines(ctx->env.cal, t, received, &d) == -1)
+		return EX_IOERR;
+	return 0;
 }
 
 int
-cmd_holidays(int argc, char **argv)
+cmd_holidays(struct cmd_ctx *ctx)
 {
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
 	unsigned long long from, to;
 	struct holiday *h;
-	struct cli_env env;
-	const char *cfg = NULL;
 	size_t i, n;
-	int ch, rc;
+	int rc;
 
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'c': cfg = optarg; break;
-		case 'h': holidays_usage(stdout); return 0;
-		default: holidays_usage(stderr); return EX_USAGE;
-		}
-	}
-	if (argc - optind < 1 || argc - optind > 2) {
-		holidays_usage(stderr);
-		return EX_USAGE;
-	}
-	if (parse_uint(argv[optind], YEAR_FIRST, YEAR_LAST, &from) == -1 ||
-	    parse_uint(argc - optind == 2 ? argv[optind + 1] : argv[optind],
-	    YEAR_FIRST, YEAR_LAST, &to) == -1) {
+	if (ctx->argc < 1 || ctx->argc > 2)
+		return cmd_usage_error(ctx);
+	if (parse_uint(ctx->argv[0], YEAR_FIRST, YEAR_LAST, &from) == -1 ||
+	    parse_uint(ctx->argv[ctx->argc - 1], YEAR_FIRST, YEAR_LAST,
+	    &to) == -1) {
 		fprintf(stderr, "intake holidays: a year is %d-%d\n", YEAR_FIRST,
 		    YEAR_LAST);
 		return EX_USAGE;
@@ -341,18 +278,12 @@ cmd_holidays(int argc, char **argv)
 		fprintf(stderr, "intake holidays: TO_YEAR is before FROM_YEAR\n");
 		return EX_USAGE;
 	}
-	if ((rc = cli_env_open(&env, cfg, CLI_NEED_CONFIG_OPTIONAL |
-	    CLI_NEED_CALENDAR)) != 0)
+	if ((rc = cmd_open(ctx)) != 0)
 		return rc;
-	n = calendar_holidays(env.cal, (int)from, (int)to, &h);
+	n = calendar_holidays(ctx->env.cal, (int)from, (int)to, &h);
 	for (i = 0; i < n; i++)
 		printf("%04d-%02d-%02d\t%s\n", h[i].year, h[i].month, h[i].day,
 		    h[i].name);
 	free(h);
-	cli_env_close(&env);
-	if (fflush(stdout) == EOF || ferror(stdout)) {
-		fprintf(stderr, "intake holidays: write error\n");
-		return EX_IOERR;
-	}
 	return 0;
 }

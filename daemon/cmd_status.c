@@ -6,7 +6,6 @@
  * Exit 1 when a source is stale or the outbox is stuck, so a monitoring
  * system (or cron's mail) notices that mail has stopped flowing.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -287,70 +286,41 @@ print_text(const struct source_status *ss, size_t n,
 }
 
 int
-cmd_status(int argc, char **argv)
+cmd_status(struct cmd_ctx *ctx)
 {
-	static const struct option opts[] = {
-		{ "format", required_argument, NULL, 'f' },
-		{ "config", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct source_status *ss;
 	struct outbox_status ob;
-	struct cli_env env;
-	const char *cfg_path = NULL;
+	const struct cli_env *env = &ctx->env;
 	time_t now = time(NULL), today;
 	size_t i;
-	int ch, rc = STORE_OK, json = 0, healthy;
+	int rc = STORE_OK, json = ctx->format == 1, healthy;
 
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'f':
-			if ((rc = cli_format_text_json("status", optarg,
-			    &json)) != 0)
-				return rc;
-			break;
-		case 'c':
-			cfg_path = optarg;
-			break;
-		case 'h':
-			printf("usage: intake status [--format text|json] [-c FILE]\n"
-			    "Exit 0 healthy, 1 a source is stale or the outbox is "
-			    "stuck, 75 database\nbusy, 78 configuration.\n");
-			return 0;
-		default:
-			return EX_USAGE;
-		}
-	}
-	if ((rc = cli_no_operands("status", argc, argv, optind)) != 0)
+	if ((rc = cli_no_operands("status", ctx->argc, ctx->argv, 0)) != 0)
 		return rc;
-	if ((rc = cli_env_open(&env, cfg_path, CLI_NEED_STORE_RO)) != 0)
+	if ((rc = cmd_open(ctx)) != 0)
 		return rc;
 	today = start_of_local_day(now);
-	ss = xcalloc(env.cfg.nsources ? env.cfg.nsources : 1, sizeof(*ss));
-	for (i = 0; i < env.cfg.nsources && rc == STORE_OK; i++)
-		rc = load_source(env.store, &env.cfg.sources[i], now, today,
-		    env.cfg.alerts_source_stale_minutes, &ss[i]);
+	ss = xcalloc(env->cfg.nsources ? env->cfg.nsources : 1, sizeof(*ss));
+	for (i = 0; i < env->cfg.nsources && rc == STORE_OK; i++)
+		rc = load_source(env->store, &env->cfg.sources[i], now, today,
+		    env->cfg.alerts_source_stale_minutes, &ss[i]);
 	if (rc == STORE_OK)
-		rc = load_outbox(env.store, now, &ob);
-	if (rc != STORE_OK) {
-		fprintf(stderr, "intake status: %s\n", store_errmsg(env.store));
-		rc = rc == STORE_TEMP ? EX_TEMPFAIL : EX_SOFTWARE;
-	} else {
+		rc = load_outbox(env->store, now, &ob);
+	if (rc != STORE_OK)
+		rc = cmd_store_fail(ctx, rc);
+	else {
 		healthy = !ob.stuck;
-		for (i = 0; i < env.cfg.nsources; i++)
+		for (i = 0; i < env->cfg.nsources; i++)
 			healthy &= !ss[i].stale;
 		if (json)
-			print_json(ss, env.cfg.nsources, &ob, now, healthy);
+			print_json(ss, env->cfg.nsources, &ob, now, healthy);
 		else
-			print_text(ss, env.cfg.nsources, &ob, now,
-			    env.cfg.alerts_source_stale_minutes);
+			print_text(ss, env->cfg.nsources, &ob, now,
+			    env->cfg.alerts_source_stale_minutes);
 		rc = healthy ? 0 : STATUS_UNHEALTHY;
 	}
-	for (i = 0; i < env.cfg.nsources; i++)
+	for (i = 0; i < env->cfg.nsources; i++)
 		free(ss[i].last_error);
 	free(ss);
-	cli_env_close(&env);
 	return rc;
 }

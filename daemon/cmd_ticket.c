@@ -6,7 +6,6 @@
  * fmt_terminal_safe() before it reaches the terminal: a subject can
  * carry escape sequences.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -534,54 +533,22 @@ out:
 }
 
 int
-cmd_show(int argc, char **argv)
+cmd_show(struct cmd_ctx *ctx)
 {
-	static const struct option opts[] = {
-		{ "format", required_argument, NULL, 'f' },
-		{ "config", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	const char *cfg_path = NULL, *arg;
-	struct cli_env env;
 	unsigned long long id;
-	int ch, rc, json = 0;
+	const char *arg;
+	int rc;
 
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'f':
-			if ((rc = cli_format_text_json("show", optarg,
-			    &json)) != 0)
-				return rc;
-			break;
-		case 'c':
-			cfg_path = optarg;
-			break;
-		case 'h':
-			printf("usage: intake show N [--format text|json] [-c FILE]\n"
-			    "The ticket, its messages as decoded text, attachments, "
-			    "events.\nExit 0, 64 usage, 65 no such ticket.\n");
-			return 0;
-		default:
-			return EX_USAGE;
-		}
-	}
-	if (argc - optind != 1) {
-		fprintf(stderr, "usage: intake show N [--format text|json] "
-		    "[-c FILE]\n");
-		return EX_USAGE;
-	}
-	arg = argv[optind][0] == '#' ? argv[optind] + 1 : argv[optind];
+	if (ctx->argc != 1)
+		return cmd_usage_error(ctx);
+	arg = ctx->argv[0][0] == '#' ? ctx->argv[0] + 1 : ctx->argv[0];
 	if (parse_uint(arg, 1, (unsigned long long)1 << 62, &id) == -1) {
 		fprintf(stderr, "intake show: the ticket is a number\n");
 		return EX_USAGE;
 	}
-	if ((rc = cli_env_open(&env, cfg_path, CLI_NEED_STORE_RO)) != 0)
+	if ((rc = cmd_open(ctx)) != 0)
 		return rc;
-	rc = show(env.store, (long long)id, json);
-	cli_env_close(&env);
-	return rc;
+	return show(ctx->env.store, (long long)id, ctx->format == 1);
 }
 
 /* ---- list ------------------------------------------------------------ */
@@ -712,99 +679,59 @@ list(struct store *st, const struct list_filter *f, int json)
 	return 0;
 }
 
-static void
-list_usage(FILE *fp)
-{
-	fprintf(fp, "usage: intake list [--status open|closed|all] [--type T] "
-	    "[--assignee NAME|me]\n"
-	    "         [--sender ADDR] [--since DATE] [--limit N] "
-	    "[--format text|json] [-c FILE]\n");
-}
-
 int
-cmd_list(int argc, char **argv)
+cmd_list(struct cmd_ctx *ctx)
 {
-	static const struct option opts[] = {
-		{ "status", required_argument, NULL, 's' },
-		{ "type", required_argument, NULL, 't' },
-		{ "assignee", required_argument, NULL, 'a' },
-		{ "sender", required_argument, NULL, 'r' },
-		{ "since", required_argument, NULL, 'S' },
-		{ "limit", required_argument, NULL, 'l' },
-		{ "format", required_argument, NULL, 'f' },
-		{ "config", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	const char *cfg_path = NULL, *since_arg = NULL;
+	const char *since_arg = NULL;
+	const struct cmd_opt *o;
 	struct list_filter f;
-	struct cli_env env;
 	unsigned long long limit = 0;
 	char me[256];
-	int ch, rc, json = 0;
+	size_t i;
+	int rc;
 
 	memset(&f, 0, sizeof(f));
 	f.since = (time_t)-((long long)1 << 40);
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
-		switch (ch) {
+	for (i = 0; i < ctx->nopts; i++) {
+		o = &ctx->opts[i];
+		switch (o->id) {
 		case 's':
-			if ((rc = cli_opt_status("list", optarg,
+			if ((rc = cli_opt_status("list", o->arg,
 			    &f.status)) != 0)
 				return rc;
 			break;
 		case 't':
-			if ((rc = cli_opt_type("list", optarg, &f.type)) != 0)
+			if ((rc = cli_opt_type("list", o->arg, &f.type)) != 0)
 				return rc;
 			break;
 		case 'a':
-			f.assignee = cli_assignee(optarg, me, sizeof(me));
+			f.assignee = cli_assignee(o->arg, me, sizeof(me));
 			break;
 		case 'r':
-			f.sender = optarg;
+			f.sender = o->arg;
 			break;
 		case 'S':
-			since_arg = optarg;
+			since_arg = o->arg;
 			break;
 		case 'l':
-			if (parse_uint(optarg, 1, 100000000, &limit) == -1) {
+			if (parse_uint(o->arg, 1, 100000000, &limit) == -1) {
 				fprintf(stderr, "intake list: bad --limit\n");
 				return EX_USAGE;
 			}
 			break;
-		case 'f':
-			if ((rc = cli_format_text_json("list", optarg,
-			    &json)) != 0)
-				return rc;
-			break;
-		case 'c':
-			cfg_path = optarg;
-			break;
-		case 'h':
-			list_usage(stdout);
-			printf("Tickets received at or after DATE (YYYY-MM-DD, office "
-			    "midnight, or ISO 8601),\nnewest first; a closed "
-			    "ticket's status shows its disposition.\n");
-			return 0;
-		default:
-			list_usage(stderr);
-			return EX_USAGE;
 		}
 	}
 	f.limit = (long long)limit;
-	if ((rc = cli_no_operands("list", argc, argv, optind)) != 0)
+	if ((rc = cli_no_operands("list", ctx->argc, ctx->argv, 0)) != 0)
 		return rc;
-	if ((rc = cli_env_open(&env, cfg_path, CLI_NEED_STORE_RO)) != 0)
+	if ((rc = cmd_open(ctx)) != 0)
 		return rc;
-	f.assignee = cli_person(&env.cfg, f.assignee);	/* oncall.people */
-	/* After cli_env_open: a bare date is midnight in the office zone. */
+	f.assignee = cli_person(&ctx->env.cfg, f.assignee);	/* oncall.people */
+	/* After cmd_open: a bare date is midnight in the office zone. */
 	if (since_arg && fmt_parse_date(since_arg, &f.since) == -1) {
 		fprintf(stderr, "intake list: --since: '%s' is not a date "
 		    "(YYYY-MM-DD) or ISO 8601 instant\n", since_arg);
-		cli_env_close(&env);
 		return EX_USAGE;
 	}
-	rc = list(env.store, &f, json);
-	cli_env_close(&env);
-	return rc;
+	return list(ctx->env.store, &f, ctx->format == 1);
 }

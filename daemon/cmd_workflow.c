@@ -4,7 +4,6 @@
  * reopen`: the command lines of workflow.c's actions.  They share one
  * option parser; each command accepts only its own options.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,61 +16,23 @@
 
 enum action { A_ACK, A_ASSIGN, A_NOTE, A_RECLASSIFY, A_CLOSE, A_REOPEN };
 
-/* Options, as a bit each, so a command can refuse the others'. */
-#define O_BY		(1 << 0)
-#define O_TYPE		(1 << 1)
-#define O_URGENCY	(1 << 2)
-#define O_MINOR		(1 << 3)
-#define O_DANGER	(1 << 4)
-#define O_DISP		(1 << 5)
-#define O_CLEAR		(1 << 6)
-
-struct action_spec {
-	const char	*name;
-	int		 allowed;
-	const char	*usage;
-};
-
-static const struct action_spec specs[] = {
-	[A_ACK] = { "ack", O_BY, "intake ack N [--by NAME] [-c FILE]\n"
-	    "Records the first response: acknowledged_at/by, and sla_met = 1 "
-	    "when at or\nbefore breach_at, else 0.  A second ack changes "
-	    "nothing (exit 0)." },
-	[A_ASSIGN] = { "assign", O_BY | O_CLEAR,
-	    "intake assign N NAME [--by NAME] [-c FILE]\n"
-	    "       intake assign N --clear [--by NAME] [-c FILE]" },
-	[A_NOTE] = { "note", O_BY, "intake note N TEXT... [--by NAME] [-c FILE]\n"
-	    "Use -- before a TEXT that starts with '-'." },
-	[A_RECLASSIFY] = { "reclassify", O_BY | O_TYPE | O_URGENCY | O_MINOR |
-	    O_DANGER, "intake reclassify N --type T [--urgency U] [--minor 0|1] "
-	    "[--danger 0|1]\n         [--by NAME] [-c FILE]\n"
-	    "  T: crisis tip tta referral info related automated unclassified\n"
-	    "  U: urgent routine (crisis is always urgent; info, related "
-	    "routine)\nDeadlines are recomputed from the received time; a ticket "
-	    "that becomes urgent\nis alerted." },
-	[A_CLOSE] = { "close", O_BY | O_DISP, "intake close N --disposition "
-	    "referred|resolved|duplicate|no-action|automated\n"
-	    "         [--by NAME] [-c FILE]" },
-	[A_REOPEN] = { "reopen", O_BY, "intake reopen N [--by NAME] [-c FILE]" },
+/* The name in messages; usage and options: intake.c's table (each
+ * command there lists only the options it accepts). */
+static const char *const names[] = {
+	[A_ACK] = "ack", [A_ASSIGN] = "assign", [A_NOTE] = "note",
+	[A_RECLASSIFY] = "reclassify", [A_CLOSE] = "close",
+	[A_REOPEN] = "reopen",
 };
 
 struct action_args {
 	long long	 ticket;
 	const char	*by;
-	const char	*cfg_path;
 	struct workflow_class cls;
 	int		 have_type;
 	const char	*disposition;
 	int		 clear;
 	char		*text;		/* assign NAME or note TEXT; owned */
 };
-
-static void
-action_usage(enum action a, FILE *f)
-{
-	fprintf(f, "usage: %s\nExit 0 done, 64 usage, 65 unknown ticket or "
-	    "wrong state, 75 database busy,\n78 configuration.\n", specs[a].usage);
-}
 
 /* "N" or "#N": 0 or -1. */
 static int
@@ -117,108 +78,76 @@ join_args(int argc, char **argv)
 	return buf_steal(&b);
 }
 
-/* Parse; 0, or the exit code (64 usage, or -1 for --help done). */
+/* Parse; 0, or the exit code (64 usage). */
 static int
-parse_action(enum action a, int argc, char **argv, struct action_args *x)
+parse_action(enum action a, struct cmd_ctx *ctx, struct action_args *x)
 {
-	static const struct option opts[] = {
-		{ "by", required_argument, NULL, 'b' },
-		{ "type", required_argument, NULL, 't' },
-		{ "urgency", required_argument, NULL, 'u' },
-		{ "minor", required_argument, NULL, 'm' },
-		{ "danger", required_argument, NULL, 'd' },
-		{ "disposition", required_argument, NULL, 'D' },
-		{ "clear", no_argument, NULL, 'C' },
-		{ "config", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	const char *me = specs[a].name;
+	const char *me = names[a], *arg = NULL;
+	char **argv = ctx->argv;
 	enum urgency u;
-	int ch, seen = 0, nargs;
+	size_t i;
+	int nargs, first = 0, argc = ctx->argc;
 
 	memset(x, 0, sizeof(*x));
 	x->cls.urgency = x->cls.minor = x->cls.danger = -1;
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
-		switch (ch) {
+	for (i = 0; i < ctx->nopts; i++) {
+		arg = ctx->opts[i].arg;
+		switch (ctx->opts[i].id) {
 		case 'b':
-			seen |= O_BY;
-			x->by = optarg;
+			x->by = arg;
 			break;
 		case 't':
-			seen |= O_TYPE;
-			if (call_type_parse(optarg, &x->cls.type) == -1)
+			if (call_type_parse(arg, &x->cls.type) == -1)
 				goto bad_value;
 			x->have_type = 1;
 			break;
 		case 'u':
-			seen |= O_URGENCY;
-			if (urgency_parse(optarg, &u) == -1 || u == URG_NONE)
+			if (urgency_parse(arg, &u) == -1 || u == URG_NONE)
 				goto bad_value;
 			x->cls.urgency = (int)u;
 			break;
 		case 'm':
-			seen |= O_MINOR;
-			if (parse_flag(optarg, &x->cls.minor) == -1)
+			if (parse_flag(arg, &x->cls.minor) == -1)
 				goto bad_value;
 			break;
 		case 'd':
-			seen |= O_DANGER;
-			if (parse_flag(optarg, &x->cls.danger) == -1)
+			if (parse_flag(arg, &x->cls.danger) == -1)
 				goto bad_value;
 			break;
 		case 'D':
-			seen |= O_DISP;
-			if (!workflow_disposition_valid(optarg))
+			if (!workflow_disposition_valid(arg))
 				goto bad_value;
-			x->disposition = optarg;
+			x->disposition = arg;
 			break;
 		case 'C':
-			seen |= O_CLEAR;
 			x->clear = 1;
 			break;
-		case 'c':
-			x->cfg_path = optarg;
-			break;
-		case 'h':
-			action_usage(a, stdout);
-			return -1;
-		default:
-			action_usage(a, stderr);
-			return EX_USAGE;
 		}
 	}
-	if (seen & ~specs[a].allowed) {
-		fprintf(stderr, "intake %s: option not accepted here\n", me);
-		action_usage(a, stderr);
-		return EX_USAGE;
-	}
-	nargs = argc - optind;
-	if (nargs < 1 || parse_ticket(argv[optind], &x->ticket) == -1) {
+	nargs = argc - first;
+	if (nargs < 1 || parse_ticket(argv[first], &x->ticket) == -1) {
 		fprintf(stderr, "intake %s: %s\n", me, nargs < 1 ?
 		    "which ticket? (a number)" : "the ticket is a number");
-		action_usage(a, stderr);
-		return EX_USAGE;
+		return cmd_usage_error(ctx);
 	}
-	optind++;
+	first++;
 	nargs--;
 	switch (a) {
 	case A_ASSIGN:
 		if ((x->clear && nargs != 0) || (!x->clear && nargs != 1) ||
-		    (!x->clear && argv[optind][0] == '\0')) {
+		    (!x->clear && argv[first][0] == '\0')) {
 			fprintf(stderr, "intake assign: give one NAME or --clear\n");
 			return EX_USAGE;
 		}
 		if (!x->clear)
-			x->text = xstrdup(argv[optind]);
+			x->text = xstrdup(argv[first]);
 		return 0;
 	case A_NOTE:
 		if (nargs < 1) {
 			fprintf(stderr, "intake note: the note's TEXT is missing\n");
 			return EX_USAGE;
 		}
-		x->text = join_args(nargs, argv + optind);
+		x->text = join_args(nargs, argv + first);
 		if (x->text[0] == '\0') {
 			free(x->text);
 			x->text = NULL;
@@ -258,12 +187,11 @@ parse_action(enum action a, int argc, char **argv, struct action_args *x)
 	default:
 		break;
 	}
-	return cli_no_operands(me, argc, argv, optind);
+	return cli_no_operands(me, argc, argv, first);
 
 bad_value:
-	fprintf(stderr, "intake %s: bad value '%s'\n", me, optarg);
-	action_usage(a, stderr);
-	return EX_USAGE;
+	fprintf(stderr, "intake %s: bad value '%s'\n", me, arg);
+	return cmd_usage_error(ctx);
 }
 
 /* The exit code of a workflow result; prints what went wrong. */
@@ -330,38 +258,32 @@ do_reclassify(struct cli_env *env, const struct action_args *x,
 }
 
 static int
-run_action(enum action a, int argc, char **argv)
+run_action(enum action a, struct cmd_ctx *ctx)
 {
 	struct action_args x;
-	struct cli_env env;
-	const char *actor, *me = specs[a].name;
+	struct cli_env *envp = &ctx->env;
+	const char *actor, *me = names[a];
 	const char *who;
 	char abuf[512], nbuf[256];
 	time_t now = time(NULL);
-	int rc, need = CLI_NEED_STORE;
+	int rc;
 
-	if ((rc = parse_action(a, argc, argv, &x)) != 0) {
-		free(x.text);
-		return rc == -1 ? 0 : rc;
-	}
-	if (a == A_RECLASSIFY)
-		need |= CLI_NEED_CALENDAR;
-	if ((rc = cli_env_open(&env, x.cfg_path, need)) != 0) {
+	if ((rc = parse_action(a, ctx, &x)) != 0 || (rc = cmd_open(ctx)) != 0) {
 		free(x.text);
 		return rc;
 	}
 	actor = cli_actor(x.by, abuf, sizeof(abuf));
 	switch (a) {
 	case A_ACK:
-		rc = do_ack(&env, &x, actor, now);
+		rc = do_ack(envp, &x, actor, now);
 		break;
 	case A_RECLASSIFY:
-		rc = do_reclassify(&env, &x, actor, now);
+		rc = do_reclassify(envp, &x, actor, now);
 		break;
 	case A_ASSIGN:
-		who = cli_person(&env.cfg, cli_assignee(x.text, nbuf,
+		who = cli_person(&envp->cfg, cli_assignee(x.text, nbuf,
 		    sizeof(nbuf)));
-		rc = workflow_assign(env.store, x.ticket, who, actor, now);
+		rc = workflow_assign(envp->store, x.ticket, who, actor, now);
 		if (rc == WF_NOCHANGE) {
 			fprintf(stderr, "intake assign: ticket #%lld: no change\n",
 			    x.ticket);
@@ -369,16 +291,16 @@ run_action(enum action a, int argc, char **argv)
 		} else if (rc == WF_OK)
 			printf("ticket #%lld %s%s\n", x.ticket, who ?
 			    "assigned to " : "unassigned", who ? who : "");
-		rc = report_rc(me, x.ticket, rc, env.store);
+		rc = report_rc(me, x.ticket, rc, envp->store);
 		break;
 	case A_NOTE:
-		rc = workflow_note(env.store, x.ticket, x.text, actor, now);
+		rc = workflow_note(envp->store, x.ticket, x.text, actor, now);
 		if (rc == WF_OK)
 			printf("ticket #%lld: note added\n", x.ticket);
-		rc = report_rc(me, x.ticket, rc, env.store);
+		rc = report_rc(me, x.ticket, rc, envp->store);
 		break;
 	case A_CLOSE:
-		rc = workflow_close(env.store, x.ticket, x.disposition, actor, now);
+		rc = workflow_close(envp->store, x.ticket, x.disposition, actor, now);
 		if (rc == WF_NOCHANGE) {
 			fprintf(stderr, "intake close: ticket #%lld is already "
 			    "closed (reopen it first)\n", x.ticket);
@@ -388,10 +310,10 @@ run_action(enum action a, int argc, char **argv)
 		if (rc == WF_OK)
 			printf("ticket #%lld closed (%s)\n", x.ticket,
 			    x.disposition);
-		rc = report_rc(me, x.ticket, rc, env.store);
+		rc = report_rc(me, x.ticket, rc, envp->store);
 		break;
 	case A_REOPEN:
-		rc = workflow_reopen(env.store, x.ticket, actor, now);
+		rc = workflow_reopen(envp->store, x.ticket, actor, now);
 		if (rc == WF_NOCHANGE) {
 			fprintf(stderr, "intake reopen: ticket #%lld is open\n",
 			    x.ticket);
@@ -400,46 +322,45 @@ run_action(enum action a, int argc, char **argv)
 		}
 		if (rc == WF_OK)
 			printf("ticket #%lld reopened\n", x.ticket);
-		rc = report_rc(me, x.ticket, rc, env.store);
+		rc = report_rc(me, x.ticket, rc, envp->store);
 		break;
 	}
 	free(x.text);
-	cli_env_close(&env);
 	return rc;
 }
 
 int
-cmd_ack(int argc, char **argv)
+cmd_ack(struct cmd_ctx *ctx)
 {
-	return run_action(A_ACK, argc, argv);
+	return run_action(A_ACK, ctx);
 }
 
 int
-cmd_assign(int argc, char **argv)
+cmd_assign(struct cmd_ctx *ctx)
 {
-	return run_action(A_ASSIGN, argc, argv);
+	return run_action(A_ASSIGN, ctx);
 }
 
 int
-cmd_note(int argc, char **argv)
+cmd_note(struct cmd_ctx *ctx)
 {
-	return run_action(A_NOTE, argc, argv);
+	return run_action(A_NOTE, ctx);
 }
 
 int
-cmd_reclassify(int argc, char **argv)
+cmd_reclassify(struct cmd_ctx *ctx)
 {
-	return run_action(A_RECLASSIFY, argc, argv);
+	return run_action(A_RECLASSIFY, ctx);
 }
 
 int
-cmd_close(int argc, char **argv)
+cmd_close(struct cmd_ctx *ctx)
 {
-	return run_action(A_CLOSE, argc, argv);
+	return run_action(A_CLOSE, ctx);
 }
 
 int
-cmd_reopen(int argc, char **argv)
+cmd_reopen(struct cmd_ctx *ctx)
 {
-	return run_action(A_REOPEN, argc, argv);
+	return run_action(A_REOPEN, ctx);
 }
