@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "conftab.h"
 #include "log.h"
 #include "util.h"
 
@@ -371,6 +372,139 @@ START_TEST(test_check_secrets)
 }
 END_TEST
 
+/*
+ * The table's ranges, every integer row: just outside either end is an
+ * error naming the file, the line and the range; the ends themselves load.
+ */
+static char *
+range_conf(const struct conf_key *k, long long v)
+{
+	const char *suffix = v > 2147483647LL || v < -2147483647LL ? "L" : "";
+
+	if (strcmp(k->section, "") == 0)
+		return xasprintf("\n%s = %lld%s;\n", k->name, v, suffix);
+	if (strcmp(k->section, "listen") == 0)
+		return xasprintf("listen = ( { %s\n%s = %lld%s; } );\n",
+		    strcmp(k->name, "port") ? "port = 8025;" : "", k->name, v,
+		    suffix);
+	if (strcmp(k->section, "sources") == 0 && k->types == ST(SOURCE_IMAP))
+		return xasprintf("sources = ( { name = \"m\"; type = \"imap\"; "
+		    "host = \"127.0.0.1\"; user = \"u\"; auth = \"xoauth2\"; "
+		    "token_command = \"true\";\n%s = %lld%s; } );\n", k->name, v,
+		    suffix);
+	if (strcmp(k->section, "sources") == 0)
+		return xasprintf("sources = ( { name = \"m\"; type = \"maildir\"; "
+		    "path = \"m\";\n%s = %lld%s; } );\n", k->name, v, suffix);
+	if (strcmp(k->section, "escalation") == 0)
+		return xasprintf("escalation = ( { after = \"breach\"; notify = "
+		    "\"oncall\"; }, { notify = \"oncall\";\n%s = %lld%s; } );\n",
+		    k->name, v, suffix);
+	return xasprintf("%s = {\n%s = %lld%s; };\n", k->section, k->name, v,
+	    suffix);
+}
+
+START_TEST(test_table_ranges)
+{
+	size_t i, checked = 0;
+
+	for (i = 0; i < conf_nkeys; i++) {
+		const struct conf_key *k = &conf_keys[i];
+		long long bad[2] = { k->min - 1, k->max + 1 };
+		char *text, *err, *want, *doc;
+		int j;
+
+		if (k->type != CT_INT && k->type != CT_SIZE)
+			continue;
+		/* sla: the breach must not be less than the response */
+		if (strcmp(k->section, "sla") == 0)
+			continue;
+		doc = conf_key_docname(k);
+		for (j = 0; j < 2; j++) {
+			text = range_conf(k, bad[j]);
+			err = load_errors("range.conf", text);
+			ck_assert_msg(err != NULL, "%s = %lld loaded", doc, bad[j]);
+			want = xasprintf("range.conf:2: ");
+			ck_assert_msg(strstr(err, want) != NULL, "%s: %s", doc, err);
+			free(want);
+			want = xasprintf("%s must be between %lld and %lld", k->name,
+			    k->min, k->max);
+			ck_assert_msg(strstr(err, want) != NULL, "%s: %s", doc, err);
+			free(want);
+			free(err);
+			free(text);
+		}
+		text = range_conf(k, k->max);
+		err = load_errors("range.conf", text);
+		ck_assert_msg(err == NULL, "%s = %lld refused: %s", doc, k->max, err);
+		free(text);
+		checked++;
+		free(doc);
+	}
+	ck_assert_uint_ge(checked, 20);
+	/* and the sla ones, which need their pair */
+	{
+		char *err = load_errors("range.conf", "sla = {\n"
+		    "urgent_response_minutes = 0; };\n");
+
+		ck_assert_ptr_nonnull(err);
+		ck_assert_ptr_nonnull(strstr(err, "range.conf:2: sla."
+		    "urgent_response_minutes must be between 1 and 100000"));
+		free(err);
+	}
+}
+END_TEST
+
+/* Enums: a value not among the choices names them, word for word as
+ * before the table; the choices load and land as the enum's values. */
+START_TEST(test_table_enums)
+{
+	char *err, *pw, *conf;
+	struct config c;
+
+	err = load_errors("enum.conf", "\nlog_level = \"loud\";\n");
+	ck_assert_ptr_nonnull(err);
+	ck_assert_msg(strstr(err, "enum.conf:2: log_level must be one of err, "
+	    "warning, notice, info, debug") != NULL, "got: %s", err);
+	free(err);
+	err = load_errors("enum.conf", "log_level = 3;\n");
+	ck_assert_msg(err && strstr(err, "log_level must be a string"),
+	    "got: %s", err);
+	free(err);
+	pw = write_conf("enum.pw", "pw\n");
+	chmod(pw, 0600);
+	conf = xasprintf("sources = ( { name = \"m\"; type = \"imap\"; "
+	    "host = \"127.0.0.1\"; user = \"u\"; password_file = \"%s\";\n"
+	    "tls = \"ssl\";\nauth = \"plain\"; } );\n", pw);
+	err = load_errors("enum.conf", conf);
+	ck_assert_ptr_nonnull(err);
+	ck_assert_msg(strstr(err, "enum.conf:2: source 'm': tls must be "
+	    "\"implicit\", \"starttls\" or \"none\"") != NULL, "got: %s", err);
+	ck_assert_msg(strstr(err, "enum.conf:3: source 'm': auth must be "
+	    "\"login\" or \"xoauth2\"") != NULL, "got: %s", err);
+	free(err);
+	free(conf);
+	conf = xasprintf("sources = ( { name = \"m\"; type = \"imap\"; "
+	    "host = \"127.0.0.1\"; user = \"u\"; password_file = \"%s\"; "
+	    "tls = \"starttls\"; } );\nlog_level = \"warning\";\n", pw);
+	free(write_conf("enum.conf", conf));
+	{
+		char *p = xasprintf("%s/enum.conf", dir);
+
+		ck_assert_msg(config_load(p, 0, &c, &err) == 0, "%s", err);
+		ck_assert_int_eq(c.sources[0].tls, IMAP_TLS_STARTTLS);
+		ck_assert_int_eq(c.sources[0].port, 143);
+		ck_assert_int_eq(c.sources[0].auth, IMAP_AUTH_LOGIN);
+		ck_assert_int_eq(c.log_level, LOG_PRI_WARNING);
+		config_free(&c);
+		free(p);
+	}
+	free(conf);
+	free(pw);
+}
+END_TEST
+
+
+
 int
 main(void)
 {
@@ -391,6 +525,8 @@ main(void)
 	tcase_add_test(tc, test_hours_close_before_open);
 	tcase_add_test(tc, test_fixed_zone_refused);
 	tcase_add_test(tc, test_check_secrets);
+	tcase_add_test(tc, test_table_ranges);
+	tcase_add_test(tc, test_table_enums);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
