@@ -663,11 +663,7 @@ load_source(struct cfgctx *c, const config_setting_t *g,
 	char *type = NULL;
 
 	memset(src, 0, sizeof(*src));
-	src->tls_verify = 1;
-	src->idle = 1;
-	src->poll_interval = 60;
-	src->timeout = 60;
-	src->mailbox = xstrdup("INBOX");
+	conf_defaults("sources", src);
 	src->line = (int)config_setting_source_line(g);
 	if (!config_setting_is_group(g)) {
 		type_error(c, g, "a group { name = ...; type = ...; }");
@@ -1119,34 +1115,19 @@ config_defaults(struct config *cfg)
 	int d;
 
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->database = xstrdup("/var/lib/intake/intake.db");
-	cfg->timezone = xstrdup("America/New_York");
+	/* every key of the table that has a default */
+	conf_defaults(NULL, cfg);
+	/* and what a row cannot hold: */
 	for (d = 1; d <= 5; d++) {
 		cfg->week[d].open = 9 * 60;
 		cfg->week[d].close = 19 * 60;
 	}
-	cfg->holidays_federal = 1;
-	cfg->urgent_response_minutes = 15;
-	cfg->urgent_breach_minutes = 60;
-	cfg->in_hours_response_business_minutes = 600;
-	cfg->in_hours_breach_business_minutes = 1200;
 	cfg->tip_meetings = xmalloc(sizeof(meetings));
 	memcpy(cfg->tip_meetings, meetings, sizeof(meetings));
 	cfg->ntip_meetings = NELEM(meetings);
-	cfg->max_message_bytes = 50u * 1024 * 1024;
-	cfg->max_mime_depth = 20;
-	cfg->max_mime_parts = 500;
-	cfg->max_headers = 1000;
-	cfg->max_header_bytes = 65536;
-	cfg->max_text_bytes = 4u * 1024 * 1024;
-	cfg->max_decode_ratio = 4;
-	cfg->parse_timeout = 30;
-	cfg->alerts_source_stale_minutes = 15;
-	cfg->alerts_parse_error_run = 5;
 	cfg->remind_at = xmalloc(sizeof(remind_at));
 	memcpy(cfg->remind_at, remind_at, sizeof(remind_at));
 	cfg->remind_nat = NELEM(remind_at);
-	cfg->remind_lead_minutes = 120;
 	/* escalation: oncall at response_due, escalation at breach, both
 	 * every 30 minutes after that */
 	cfg->escalation = xcalloc(3, sizeof(*cfg->escalation));
@@ -1158,12 +1139,6 @@ config_defaults(struct config *cfg)
 	cfg->escalation[2].repeat_minutes = 30;
 	cfg->escalation[2].notify = ESC_NOTIFY_ONCALL | ESC_NOTIFY_ESCALATION;
 	cfg->nescalation = 3;
-	cfg->log_level = LOG_PRI_INFO;
-	cfg->busy_timeout_ms = 5000;
-	cfg->listen_max_body = 1u << 20;
-	cfg->listen_timeout = 10;
-	cfg->listen_max_connections = 64;
-	cfg->conversation_hours = 72;
 }
 
 static void

@@ -276,3 +276,55 @@ conf_enum_name(const struct conf_key *k, int index, size_t *len)
 	*len = strcspn(p, "|");
 	return p;
 }
+
+int
+conf_in_config(const struct conf_key *k)
+{
+	return strcmp(k->section, "sources") != 0 &&
+	    strcmp(k->section, "escalation") != 0 &&
+	    strcmp(k->section, "oncall.people") != 0;
+}
+
+void
+conf_defaults(const char *section, void *base)
+{
+	char *b = base;
+	size_t i;
+
+	for (i = 0; i < conf_nkeys; i++) {
+		const struct conf_key *k = &conf_keys[i];
+
+		if (section ? strcmp(k->section, section) != 0 :
+		    !conf_in_config(k))
+			continue;
+		if (k->def == NULL || k->off == CONF_NOFF)
+			continue;
+		switch (k->type) {
+		case CT_INT:
+			*(int *)(b + k->off) = (int)strtoll(k->def, NULL, 10);
+			break;
+		case CT_SIZE:
+			*(size_t *)(b + k->off) =
+			    (size_t)strtoull(k->def, NULL, 10);
+			break;
+		case CT_BOOL:
+			*(int *)(b + k->off) = strcmp(k->def, "true") == 0;
+			break;
+		case CT_ENUM:
+			*(int *)(b + k->off) = (int)k->min +
+			    conf_enum_index(k, k->def);
+			break;
+		case CT_STRING:
+		case CT_PATH:
+		case CT_SECRET_FILE:
+		case CT_SECRET_COMMAND:
+			free(*(char **)(b + k->off));
+			*(char **)(b + k->off) = xstrdup(k->def);
+			break;
+		case CT_STRLIST:
+		case CT_SPECIAL:
+			break;
+		}
+	}
+}
+

@@ -67,5 +67,10 @@ char	*conf_key_docname(const struct conf_key *);
  * reverse (NULL when out of range). */
 int	 conf_enum_index(const struct conf_key *, const char *value);
 const char *conf_enum_name(const struct conf_key *, int index, size_t *len);
+/* Is k a member of struct config (else of a source, step or person)? */
+int	 conf_in_config(const struct conf_key *);
+/* Apply the table's defaults of section to base (a struct of it); section
+ * NULL: every row of struct config. */
+void	 conf_defaults(const char *section, void *base);
 
 #endif

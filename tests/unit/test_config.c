@@ -503,6 +503,46 @@ START_TEST(test_table_enums)
 }
 END_TEST
 
+/* Every row with a default: config_defaults() sets it (the table is the
+ * one place of the defaults). */
+START_TEST(test_table_defaults)
+{
+	struct config c;
+	struct source_config src;
+	size_t i;
+
+	config_defaults(&c);
+	memset(&src, 0, sizeof(src));
+	conf_defaults("sources", &src);
+	ck_assert_int_eq(c.max_headers, 1000);
+	ck_assert_uint_eq(c.max_message_bytes, 52428800);
+	ck_assert_uint_eq(c.listen_max_body, 1048576);
+	ck_assert_int_eq(c.log_level, LOG_PRI_INFO);
+	ck_assert_int_eq(c.holidays_federal, 1);
+	ck_assert_str_eq(c.database, "/var/lib/intake/intake.db");
+	ck_assert_int_eq(src.poll_interval, 60);
+	ck_assert_int_eq(src.tls_verify, 1);
+	ck_assert_int_eq(src.idle, 1);
+	ck_assert_str_eq(src.mailbox, "INBOX");
+	for (i = 0; i < conf_nkeys; i++) {
+		const struct conf_key *k = &conf_keys[i];
+		const char *base = strcmp(k->section, "sources") == 0 ?
+		    (const char *)&src : (const char *)&c;
+
+		if (k->def == NULL || k->off == CONF_NOFF ||
+		    (!conf_in_config(k) && base != (const char *)&src))
+			continue;
+		if (k->type == CT_INT)
+			ck_assert_int_eq(*(const int *)(base + k->off),
+			    strtoll(k->def, NULL, 10));
+		else if (k->type == CT_SIZE)
+			ck_assert_uint_eq(*(const size_t *)(base + k->off),
+			    strtoull(k->def, NULL, 10));
+	}
+	free(src.mailbox);
+	config_free(&c);
+}
+END_TEST
 
 
 int
@@ -527,6 +567,7 @@ main(void)
 	tcase_add_test(tc, test_check_secrets);
 	tcase_add_test(tc, test_table_ranges);
 	tcase_add_test(tc, test_table_enums);
+	tcase_add_test(tc, test_table_defaults);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
