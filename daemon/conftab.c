@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * conftab.c: the table of configuration keys (conftab.h) and the dump of
- * an effective configuration.  The rows are in the order config.c reads
- * them, so errors come out in the order they always did.
+ * an effective configuration.  A section's rows are in the order
+ * config.c reads them (get_section()), so errors come out in the order
+ * they always did; a source's rows are in the order of the dump (its keys
+ * are read by the code of its type).
  */
 #include <limits.h>
 #include <stdio.h>
@@ -328,3 +330,335 @@ conf_defaults(const char *section, void *base)
 	}
 }
 
+/*
+ * The dump.  A libconfig string: every byte outside printable ASCII, the
+ * quote and the backslash escaped, so a value with a newline reads back
+ * the same and cannot forge a line.
+ */
+static void
+dump_string(FILE *f, const char *s)
+{
+	const unsigned char *p;
+
+	fputc('"', f);
+	for (p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p);
+		else if (*p == '\n')
+			fputs("\\n", f);
+		else if (*p == '\t')
+			fputs("\\t", f);
+		else if (*p < 0x20 || *p >= 0x7f)
+			fprintf(f, "\\x%02x", *p);
+		else
+			fputc(*p, f);
+	}
+	fputc('"', f);
+}
+
+static void
+dump_strv(FILE *f, char *const *v, size_t n)
+{
+	size_t i;
+
+	fputc('[', f);
+	for (i = 0; i < n; i++) {
+		if (i)
+			fputs(", ", f);
+		dump_string(f, v[i]);
+	}
+	fputc(']', f);
+}
+
+static void
+dump_hhmm(FILE *f, int minute)
+{
+	fprintf(f, "\"%02d:%02d\"", minute / 60, minute % 60);
+}
+
+/* One row's value at base, as "  name = value;\n"; nothing when unset. */
+static void
+dump_key(FILE *f, const struct conf_key *k, const void *base,
+    const char *indent)
+{
+	const char *b = base, *name;
+	char *s;
+	size_t len;
+
+	if (k->off == CONF_NOFF)
+		return;
+	if (k->type == CT_STRING || k->type == CT_PATH ||
+	    k->type == CT_SECRET_FILE || k->type == CT_SECRET_COMMAND) {
+		s = *(char *const *)(b + k->off);
+		if (s == NULL)
+			return;
+	}
+	fprintf(f, "%s%s = ", indent, k->name);
+	switch (k->type) {
+	case CT_INT:
+		fprintf(f, "%d", *(const int *)(b + k->off));
+		break;
+	case CT_SIZE:
+		/* libconfig reads an integer past 32 bits only with L */
+		fprintf(f, "%zu%s", *(const size_t *)(b + k->off),
+		    *(const size_t *)(b + k->off) > INT_MAX ? "L" : "");
+		break;
+	case CT_BOOL:
+		fputs(*(const int *)(b + k->off) ? "true" : "false", f);
+		break;
+	case CT_ENUM:
+		name = conf_enum_name(k, *(const int *)(b + k->off) -
+		    (int)k->min, &len);
+		fprintf(f, "\"%.*s\"", name ? (int)len : 1, name ? name : "?");
+		break;
+	case CT_STRING:
+	case CT_PATH:
+		dump_string(f, *(char *const *)(b + k->off));
+		break;
+	case CT_SECRET_FILE:
+		fputs("\"<file>\"", f);	/* never the path's secret */
+		break;
+	case CT_SECRET_COMMAND:
+		fputs("\"<command>\"", f);	/* may carry a secret */
+		break;
+	case CT_STRLIST:
+		dump_strv(f, *(char **const *)(b + k->off),
+		    *(const size_t *)(b + k->off_n));
+		break;
+	case CT_SPECIAL:
+		break;
+	}
+	fputs(";\n", f);
+}
+
+/* Every plain row of section, in table order. */
+static void
+dump_section(FILE *f, const char *section, const void *base,
+    const char *indent)
+{
+	size_t i;
+
+	for (i = 0; i < conf_nkeys; i++)
+		if (strcmp(conf_keys[i].section, section) == 0)
+			dump_key(f, &conf_keys[i], base, indent);
+}
+
+static const char *const day_names[7] = {
+	"sun", "mon", "tue", "wed", "thu", "fri", "sat"
+};
+
+static void
+dump_business_hours(FILE *f, const struct config *cfg)
+{
+	int d;
+
+	fputs("business_hours = {\n", f);
+	for (d = 0; d < 7; d++) {
+		if (cfg->week[d].open >= cfg->week[d].close)
+			continue;	/* closed: left out */
+		fprintf(f, "  %s = [", day_names[d]);
+		dump_hhmm(f, cfg->week[d].open);
+		fputs(", ", f);
+		dump_hhmm(f, cfg->week[d].close);
+		fputs("];\n", f);
+	}
+	fputs("};\n", f);
+}
+
+static void
+dump_sla(FILE *f, const struct config *cfg)
+{
+	size_t i;
+
+	fputs("sla = {\n", f);
+	dump_section(f, "sla", cfg, "  ");
+	fputs("  tip_meetings = [", f);
+	for (i = 0; i < cfg->ntip_meetings; i++)
+		fprintf(f, "%s\"%s %02d:%02d\"", i ? ", " : "",
+		    day_names[cfg->tip_meetings[i].wday],
+		    cfg->tip_meetings[i].minute / 60,
+		    cfg->tip_meetings[i].minute % 60);
+	fputs("];\n};\n", f);
+}
+
+static const char *const source_types[] = {
+	[SOURCE_MAILDIR] = "maildir", [SOURCE_IMAP] = "imap",
+	[SOURCE_HTTP] = "http", [SOURCE_STDIN] = "stdin",
+	[SOURCE_TWILIO] = "twilio", [SOURCE_WHATSAPP] = "whatsapp",
+	[SOURCE_WEBHOOK] = "webhook",
+};
+
+/* A source: the rows of its type, in table order. */
+static void
+dump_source(FILE *f, const struct source_config *src)
+{
+	size_t i;
+
+	fputs("  {\n", f);
+	for (i = 0; i < conf_nkeys; i++) {
+		const struct conf_key *k = &conf_keys[i];
+
+		if (strcmp(k->section, "sources") != 0 ||
+		    (k->types && !(k->types & ST(src->type))))
+			continue;
+		if (strcmp(k->name, "type") == 0)
+			fprintf(f, "    type = \"%s\";\n",
+			    source_types[src->type]);
+		else if (strcmp(k->name, "after") == 0 &&
+		    src->after == IMAP_AFTER_MOVE) {
+			char *v = xasprintf("move:%s", src->move_to);
+
+			fputs("    after = ", f);
+			dump_string(f, v);
+			fputs(";\n", f);
+			free(v);
+		} else if (strcmp(k->name, "after") == 0)
+			fputs("    after = \"seen\";\n", f);
+		else
+			dump_key(f, k, src, "    ");
+	}
+	fputs("  }", f);
+}
+
+static void
+dump_sources(FILE *f, const struct config *cfg)
+{
+	size_t i;
+
+	fputs("sources = (\n", f);
+	for (i = 0; i < cfg->nsources; i++) {
+		dump_source(f, &cfg->sources[i]);
+		fputs(i + 1 < cfg->nsources ? ",\n" : "\n", f);
+	}
+	fputs(");\n", f);
+}
+
+/* Without a port there is no listener: nothing of it is in effect. */
+static void
+dump_listen(FILE *f, const struct config *cfg)
+{
+	if (cfg->listen_port == 0)
+		return;
+	fputs("listen = (\n  {\n", f);
+	dump_section(f, "listen", cfg, "    ");
+	fputs("  }\n);\n", f);
+}
+
+static void
+dump_escalation(FILE *f, const struct config *cfg)
+{
+	size_t i;
+
+	fputs("escalation = (\n", f);
+	for (i = 0; i < cfg->nescalation; i++) {
+		const struct escalation_step *st = &cfg->escalation[i];
+
+		fputs("  {\n", f);
+		if (st->after == ESC_AFTER_RESPONSE_DUE)
+			fputs("    after = \"response_due\";\n", f);
+		else if (st->after == ESC_AFTER_BREACH)
+			fputs("    after = \"breach\";\n", f);
+		else
+			dump_key(f, conf_key_find("escalation",
+			    "repeat_minutes"), st, "    ");
+		fputs("    notify = ", f);
+		if (st->nto)
+			dump_strv(f, st->to, st->nto);
+		else if (st->notify == (ESC_NOTIFY_ONCALL | ESC_NOTIFY_ESCALATION))
+			fputs("\"oncall+escalation\"", f);
+		else if (st->notify == ESC_NOTIFY_ESCALATION)
+			fputs("\"escalation\"", f);
+		else
+			fputs("\"oncall\"", f);
+		fputs(";\n", f);
+		fputs(i + 1 < cfg->nescalation ? "  },\n" : "  }\n", f);
+	}
+	fputs(");\n", f);
+}
+
+static void
+dump_oncall(FILE *f, const struct config *cfg)
+{
+	size_t i;
+
+	fputs("oncall = {\n", f);
+	dump_section(f, "oncall", cfg, "  ");
+	fputs("  people = (\n", f);
+	for (i = 0; i < cfg->oncall_npeople; i++) {
+		fputs("    {\n", f);
+		dump_section(f, "oncall.people", &cfg->oncall_people[i],
+		    "      ");
+		fputs(i + 1 < cfg->oncall_npeople ? "    },\n" : "    }\n", f);
+	}
+	fputs("  );\n};\n", f);
+}
+
+static void
+dump_remind(FILE *f, const struct config *cfg)
+{
+	size_t i;
+
+	fputs("remind = {\n  at = [", f);
+	for (i = 0; i < cfg->remind_nat; i++) {
+		if (i)
+			fputs(", ", f);
+		dump_hhmm(f, cfg->remind_at[i]);
+	}
+	fputs("];\n", f);
+	dump_section(f, "remind", cfg, "  ");
+	fputs("};\n", f);
+}
+
+static void
+dump_group(FILE *f, const char *section, const struct config *cfg)
+{
+	fprintf(f, "%s = {\n", section);
+	dump_section(f, section, cfg, "  ");
+	fputs("};\n", f);
+}
+
+int
+config_dump(const struct config *cfg, FILE *f)
+{
+	dump_section(f, "", cfg, "");
+	dump_business_hours(f, cfg);
+	dump_group(f, "holidays", cfg);
+	dump_sla(f, cfg);
+	dump_sources(f, cfg);
+	dump_listen(f, cfg);
+	dump_group(f, "limits", cfg);
+	dump_group(f, "alerts", cfg);
+	dump_group(f, "smtp", cfg);
+	dump_remind(f, cfg);
+	dump_escalation(f, cfg);
+	dump_oncall(f, cfg);
+	dump_group(f, "triage", cfg);
+	dump_group(f, "ack", cfg);
+	dump_group(f, "retention", cfg);
+	if (fflush(f) == EOF || ferror(f))
+		return -1;
+	return 0;
+}
+
+int
+config_dump_main(const char *path)
+{
+	struct config cfg;
+	char *errors = NULL, *line, *save = NULL;
+
+	if (config_load(path, 0, &cfg, &errors) == -1) {
+		for (line = strtok_r(errors, "\n", &save); line;
+		    line = strtok_r(NULL, "\n", &save))
+			log_err("%s", line);
+		free(errors);
+		log_err("configuration %s refused", path);
+		return EX_CONFIG_CODE;
+	}
+	if (config_dump(&cfg, stdout) == -1) {
+		config_free(&cfg);
+		log_err("standard output: cannot write");
+		return 74;
+	}
+	config_free(&cfg);
+	return 0;
+}

@@ -73,4 +73,12 @@ int	 conf_in_config(const struct conf_key *);
  * NULL: every row of struct config. */
 void	 conf_defaults(const char *section, void *base);
 
+/* The effective configuration in libconfig syntax, one "key = value;" a
+ * line; secrets as "<file>" or "<command>".  Read back, it dumps the
+ * same.  0, or -1 when f could not be written. */
+int	 config_dump(const struct config *, FILE *f);
+/* intaked --dump-config: load path (as the daemon does) and dump it to
+ * stdout.  0, 78 (errors logged as FILE:LINE: ...) or 74. */
+int	 config_dump_main(const char *path);
+
 #endif

@@ -544,6 +544,125 @@ START_TEST(test_table_defaults)
 }
 END_TEST
 
+static char *
+dump_of(const struct config *c)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(config_dump(c, f), 0);
+	ck_assert_int_eq(fclose(f), 0);
+	return text;
+}
+
+/* The dump, loaded again (without the secret files, which it does not
+ * name), dumps the same text. */
+static void
+check_round_trip(const char *dump, const char *name)
+{
+	struct config c;
+	char *p, *err = NULL, *again;
+
+	p = write_conf(name, dump);
+	ck_assert_msg(config_load_flags(p, 0, &c, &err) == 0,
+	    "the dump does not load:\n%s\n%s", err, dump);
+	again = dump_of(&c);
+	ck_assert_msg(strcmp(dump, again) == 0, "dump changed on reading "
+	    "back:\n--- first\n%s--- again\n%s", dump, again);
+	free(again);
+	config_free(&c);
+	free(p);
+}
+
+START_TEST(test_dump_round_trip)
+{
+	struct config c;
+	char *p, *err = NULL, *dump, *pw, *tok, *ics;
+
+	pw = write_conf("dump-imap.pass", "hunter2-imap\n");
+	tok = write_conf("dump-smtp.pass", "hunter2-smtp\n");
+	chmod(pw, 0600);
+	chmod(tok, 0600);
+	ics = write_conf("dump.ics", "BEGIN:VCALENDAR\nEND:VCALENDAR\n");
+	/* the built-in defaults */
+	ck_assert_int_eq(config_load("/nonexistent/intake.conf", 1, &c, &err), 0);
+	dump = dump_of(&c);
+	ck_assert_ptr_nonnull(strstr(dump, "\nlimits = {\n  max_message_bytes = "
+	    "52428800;\n"));
+	check_round_trip(dump, "dump-defaults.conf");
+	free(dump);
+	config_free(&c);
+	/* a file with every kind of section */
+	p = write_conf("dump.conf",
+	    "database = \"var/x.db\";\n"
+	    "timezone = \"UTC\"; allow_fixed_zone = true;\n"
+	    "business_hours = { sat = [\"10:00\", \"24:00\"]; };\n"
+	    "holidays = { federal = false; extra = [\"2026-12-24\", \"2026-12-31\"];"
+	    " ics = \"dump.ics\"; };\n"
+	    "sla = { urgent_response_minutes = 5; tip_meetings = [\"tue 09:05\"]; };\n"
+	    "sources = (\n"
+	    " { name = \"a \\\"quoted\\\" name\"; type = \"imap\"; host = \"::1\";\n"
+	    "   tls = \"none\"; user = \"u\\\\v\"; password_file = \"dump-imap.pass\";\n"
+	    "   after = \"move:Done/ok\"; idle = false; port = 1143; },\n"
+	    " { name = \"oauth\"; type = \"imap\"; host = \"imap.example.org\";\n"
+	    "   user = \"u\"; auth = \"xoauth2\";\n"
+	    "   token_command = \"echo hunter2-token\"; pin_sha256 = \""
+	    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\"; },\n"
+	    " { name = \"md\"; type = \"maildir\"; path = \"mail\"; poll_interval = 7; },\n"
+	    " { name = \"hook\"; type = \"webhook\"; path = \"/form\";\n"
+	    "   secret_file = \"dump-imap.pass\"; }\n"
+	    ");\n"
+	    "listen = ( { port = 8025; max_body_bytes = 4096; } );\n"
+	    "limits = { max_message_bytes = 2147483648L; };\n"
+	    "alerts = { to = [\"a@example.org\"]; include_excerpt = true; };\n"
+	    "smtp = { url = \"smtps://smtp.example.org\"; password_file = \"dump-smtp.pass\";\n"
+	    "         from = \"Hotline \\\"24/7\\\" <h@example.org>\"; };\n"
+	    "remind = { at = [\"07:00\"]; webhook = \"https://r.example.org/\"; };\n"
+	    "escalation = ( { after = \"response_due\"; notify = [\"x@example.org\"]; },\n"
+	    "               { repeat_minutes = 15; notify = \"escalation\"; } );\n"
+	    "oncall = { reply_to = \"in@example.org\";\n"
+	    "  people = ( { name = \"maria\"; webhook = \"https://p.example.org/m\"; } ); };\n"
+	    "triage = { model = \"none\"; };\n"
+	    "ack = { enabled = true; from = \"ack@example.org\"; };\n"
+	    "retention = { closed_days = 30; };\n"
+	    "log_level = \"debug\";\n");
+	ck_assert_msg(config_load(p, 0, &c, &err) == 0, "errors: %s", err);
+	dump = dump_of(&c);
+	/* secrets: neither the files nor the command, nor what they hold */
+	ck_assert_msg(strstr(dump, "dump-imap.pass") == NULL, "%s", dump);
+	ck_assert_msg(strstr(dump, "dump-smtp.pass") == NULL, "%s", dump);
+	ck_assert_msg(strstr(dump, "hunter2") == NULL, "%s", dump);
+	ck_assert_ptr_nonnull(strstr(dump, "    password_file = \"<file>\";\n"));
+	ck_assert_ptr_nonnull(strstr(dump, "    token_command = \"<command>\";\n"));
+	ck_assert_ptr_nonnull(strstr(dump, "    secret_file = \"<file>\";\n"));
+	ck_assert_ptr_nonnull(strstr(dump, "\n  password_file = \"<file>\";\n"));
+	/* effective values: defaults filled in, paths resolved */
+	ck_assert_ptr_nonnull(strstr(dump, "\n    port = 1143;\n"));
+	ck_assert_ptr_nonnull(strstr(dump, "\n    port = 993;\n"));
+	ck_assert_ptr_nonnull(strstr(dump, "\n    mailbox = \"INBOX\";\n"));
+	ck_assert_ptr_nonnull(strstr(dump, "\n  max_message_bytes = 2147483648L;\n"));
+	ck_assert_ptr_nonnull(strstr(dump, "\n    after = \"move:Done/ok\";\n"));
+	ck_assert_ptr_nonnull(strstr(dump, "\n  sat = [\"10:00\", \"24:00\"];\n"));
+	ck_assert_ptr_nonnull(strstr(dump, "\nallow_fixed_zone = true;\n"));
+	ck_assert_ptr_nonnull(strstr(dump, "\n  from = \"Hotline \\\"24/7\\\" "
+	    "<h@example.org>\";\n"));
+	{
+		char *want = xasprintf("database = \"%s/var/x.db\";\n", dir);
+
+		ck_assert_msg(strncmp(dump, want, strlen(want)) == 0, "%s", dump);
+		free(want);
+	}
+	check_round_trip(dump, "dump-again.conf");
+	free(dump);
+	config_free(&c);
+	free(p);
+	free(pw);
+	free(tok);
+	free(ics);
+}
+END_TEST
 
 int
 main(void)
@@ -568,6 +687,7 @@ main(void)
 	tcase_add_test(tc, test_table_ranges);
 	tcase_add_test(tc, test_table_enums);
 	tcase_add_test(tc, test_table_defaults);
+	tcase_add_test(tc, test_dump_round_trip);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
