@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "conftab.h"
 #include "log.h"
 #include "net.h"
 #include "notify.h"
@@ -75,23 +76,37 @@ setting_path(const config_setting_t *s)
 	return out;
 }
 
-/* Report every member of group whose name is not in keys (NULL-ended). */
+/* Is name a key of section in the table?  At the top level the name of
+ * a group or list of keys ("limits", "sources") is one too. */
+static int
+known_key(const char *section, const char *name)
+{
+	size_t i, n = strlen(name);
+
+	if (conf_key_find(section, name) != NULL)
+		return 1;
+	if (*section != '\0')
+		return 0;
+	for (i = 0; i < conf_nkeys; i++)
+		if (strncmp(conf_keys[i].section, name, n) == 0 &&
+		    (conf_keys[i].section[n] == '\0' ||
+		    conf_keys[i].section[n] == '.'))
+			return 1;
+	return 0;
+}
+
+/* Report every member of group that is not a key of section. */
 static void
 check_keys(struct cfgctx *c, const config_setting_t *group,
-    const char *const *keys)
+    const char *section)
 {
 	int i, n = config_setting_length(group);
-	size_t k;
 
 	for (i = 0; i < n; i++) {
 		const config_setting_t *m = config_setting_get_elem(group, (unsigned)i);
 		const char *name = config_setting_name(m);
-		int known = 0;
 
-		for (k = 0; keys[k] != NULL; k++)
-			if (name && strcmp(name, keys[k]) == 0)
-				known = 1;
-		if (!known) {
+		if (name == NULL || !known_key(section, name)) {
 			char *p = setting_path(m);
 
 			cfg_error(c, m, "unknown setting '%s'", p);
@@ -121,7 +136,7 @@ type_error(struct cfgctx *c, const config_setting_t *s, const char *want)
  * the caller should read it. */
 static int
 open_group(struct cfgctx *c, const config_setting_t *g,
-    const char *const *keys)
+    const char *section)
 {
 	if (g == NULL)
 		return -1;
@@ -129,7 +144,7 @@ open_group(struct cfgctx *c, const config_setting_t *g,
 		type_error(c, g, "a group { ... }");
 		return -1;
 	}
-	check_keys(c, g, keys);
+	check_keys(c, g, section);
 	return 0;
 }
 
@@ -179,39 +194,20 @@ get_int(struct cfgctx *c, const config_setting_t *g, const char *name,
 	return s;
 }
 
-static void
-get_intv(struct cfgctx *c, const config_setting_t *g, const char *name,
-    long long min, long long max, int *dst)
-{
-	long long v;
-
-	if (get_int(c, g, name, min, max, &v))
-		*dst = (int)v;
-}
-
-static void
-get_sizev(struct cfgctx *c, const config_setting_t *g, const char *name,
-    long long min, long long max, size_t *dst)
-{
-	long long v;
-
-	if (get_int(c, g, name, min, max, &v))
-		*dst = (size_t)v;
-}
-
-static void
+static const config_setting_t *
 get_bool(struct cfgctx *c, const config_setting_t *g, const char *name,
     int *dst)
 {
 	const config_setting_t *s = member(g, name);
 
 	if (s == NULL)
-		return;
+		return NULL;
 	if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
 		type_error(c, s, "true or false");
-		return;
+		return NULL;
 	}
 	*dst = config_setting_get_bool(s);
+	return s;
 }
 
 /* Optional array/list of strings; replaces *dst when present. */
@@ -246,6 +242,112 @@ get_strings(struct cfgctx *c, const config_setting_t *g, const char *name,
 		(*dst)[(*n)++] = xstrdup(config_setting_get_string(e));
 	}
 	return s;
+}
+
+/*
+ * The table's row section.name, read from g into base (the struct of the
+ * section): its type, its range, its offset.  The setting, or NULL when
+ * absent or refused (the default stays).
+ */
+static const config_setting_t *
+get_key(struct cfgctx *c, const config_setting_t *g, const char *section,
+    const char *name, void *base)
+{
+	const struct conf_key *k = conf_key_find(section, name);
+	const config_setting_t *s = NULL;
+	char *b = base;
+	long long v;
+
+	if (k == NULL || k->off == CONF_NOFF)
+		abort();	/* a key config.c reads is in the table */
+	switch (k->type) {
+	case CT_INT:
+		if ((s = get_int(c, g, name, k->min, k->max, &v)) != NULL)
+			*(int *)(b + k->off) = (int)v;
+		break;
+	case CT_SIZE:
+		if ((s = get_int(c, g, name, k->min, k->max, &v)) != NULL)
+			*(size_t *)(b + k->off) = (size_t)v;
+		break;
+	case CT_BOOL:
+		s = get_bool(c, g, name, (int *)(b + k->off));
+		break;
+	case CT_STRING:
+	case CT_PATH:
+	case CT_SECRET_FILE:
+	case CT_SECRET_COMMAND:
+		s = get_string(c, g, name, (char **)(b + k->off));
+		break;
+	case CT_STRLIST:
+		s = get_strings(c, g, name, (char ***)(b + k->off),
+		    (size_t *)(b + k->off_n));
+		break;
+	case CT_ENUM:
+	case CT_SPECIAL:
+		abort();	/* get_enum(); code of its own */
+	}
+	return s;
+}
+
+/* Every row of section that is no more than its type says, in table
+ * order (the order of the messages). */
+static void
+get_section(struct cfgctx *c, const config_setting_t *g, const char *section,
+    void *base)
+{
+	size_t i;
+
+	for (i = 0; i < conf_nkeys; i++)
+		if (strcmp(conf_keys[i].section, section) == 0)
+			get_key(c, g, section, conf_keys[i].name, base);
+}
+
+/*
+ * A CT_ENUM row: a string, one of its choices.  who: the source the key
+ * belongs to ("source 'x': tls must be \"a\" or \"b\""), or NULL ("log_level
+ * must be one of a, b").
+ */
+static const config_setting_t *
+get_enum(struct cfgctx *c, const config_setting_t *g, const char *section,
+    const char *name, const char *who, void *base)
+{
+	const struct conf_key *k = conf_key_find(section, name);
+	const config_setting_t *s;
+	char *v = NULL, *doc;
+	const char *choice;
+	struct buf list;
+	size_t len;
+	int i, n;
+
+	if (k == NULL || k->type != CT_ENUM)
+		abort();
+	if ((s = get_string(c, g, name, &v)) == NULL)
+		return NULL;
+	if ((i = conf_enum_index(k, v)) >= 0) {
+		*(int *)((char *)base + k->off) = (int)k->min + i;
+		free(v);
+		return s;
+	}
+	free(v);
+	buf_init(&list, 0);
+	for (n = 0; conf_enum_name(k, n, &len) != NULL; n++)
+		;
+	for (i = 0; (choice = conf_enum_name(k, i, &len)) != NULL; i++) {
+		if (who)
+			buf_addf(&list, "%s\"%.*s\"", i == 0 ? "" : i + 1 == n ?
+			    " or " : ", ", (int)len, choice);
+		else
+			buf_addf(&list, "%s%.*s", i ? ", " : "", (int)len, choice);
+	}
+	buf_addc(&list, '\0');
+	doc = conf_key_docname(k);
+	if (who)
+		cfg_error(c, s, "source '%s': %s must be %s", who, doc, list.data);
+	else
+		cfg_error(c, s, "%s must be one of %s", doc, list.data);
+	free(doc);
+	buf_free(&list);
+	return NULL;
 }
 
 /* Relative paths are relative to the configuration file's directory. */
@@ -284,8 +386,6 @@ static void
 load_business_hours(struct cfgctx *c, const config_setting_t *g,
     struct config *cfg)
 {
-	static const char *const keys[] = { "sun", "mon", "tue", "wed", "thu",
-	    "fri", "sat", NULL };
 	int d;
 
 	if (g == NULL)
@@ -294,7 +394,7 @@ load_business_hours(struct cfgctx *c, const config_setting_t *g,
 		type_error(c, g, "a group { mon = [\"09:00\",\"19:00\"]; ... }");
 		return;
 	}
-	check_keys(c, g, keys);
+	check_keys(c, g, "business_hours");
 	/* Given at all: a day left out is closed. */
 	for (d = 0; d < 7; d++) {
 		const config_setting_t *s = member(g, day_keys[d]);
@@ -344,11 +444,12 @@ load_business_hours(struct cfgctx *c, const config_setting_t *g,
  */
 static void
 check_zone_kind(struct cfgctx *c, const config_setting_t *root,
-    const config_setting_t *s, const char *zone)
+    const config_setting_t *s, const char *zone, struct config *cfg)
 {
 	int allow = 0;
 
-	get_bool(c, root, "allow_fixed_zone", &allow);
+	get_key(c, root, "", "allow_fixed_zone", cfg);
+	allow = cfg->allow_fixed_zone;
 	if (allow || (strchr(zone, '/') != NULL &&
 	    strncmp(zone, "Etc/", 4) != 0))
 		return;
@@ -360,20 +461,18 @@ check_zone_kind(struct cfgctx *c, const config_setting_t *root,
 static void
 load_holidays(struct cfgctx *c, const config_setting_t *g, struct config *cfg)
 {
-	static const char *const keys[] = { "federal", "extra", "ics", NULL };
 	const config_setting_t *s;
 	size_t i;
 
-	if (open_group(c, g, keys) == -1)
+	if (open_group(c, g, "holidays") == -1)
 		return;
-	get_bool(c, g, "federal", &cfg->holidays_federal);
-	s = get_strings(c, g, "extra", &cfg->holidays_extra,
-	    &cfg->holidays_nextra);
+	get_key(c, g, "holidays", "federal", cfg);
+	s = get_key(c, g, "holidays", "extra", cfg);
 	for (i = 0; i < cfg->holidays_nextra; i++)
 		if (!valid_date(cfg->holidays_extra[i]))
 			cfg_error(c, s, "holidays.extra: '%s' is not a date "
 			    "YYYY-MM-DD", cfg->holidays_extra[i]);
-	s = get_string(c, g, "ics", &cfg->holidays_ics);
+	s = get_key(c, g, "holidays", "ics", cfg);
 	if (cfg->holidays_ics && *cfg->holidays_ics == '\0') {
 		free(cfg->holidays_ics);
 		cfg->holidays_ics = NULL;
@@ -403,23 +502,16 @@ parse_meeting(const char *s, struct tip_meeting *m)
 static void
 load_sla(struct cfgctx *c, const config_setting_t *g, struct config *cfg)
 {
-	static const char *const keys[] = { "urgent_response_minutes",
-	    "urgent_breach_minutes", "in_hours_response_business_minutes",
-	    "in_hours_breach_business_minutes", "tip_meetings", NULL };
 	const config_setting_t *s;
 	char **list = NULL;
 	size_t n = 0, i;
 
-	if (open_group(c, g, keys) == -1)
+	if (open_group(c, g, "sla") == -1)
 		return;
-	get_intv(c, g, "urgent_response_minutes", 1, 100000,
-	    &cfg->urgent_response_minutes);
-	get_intv(c, g, "urgent_breach_minutes", 1, 100000,
-	    &cfg->urgent_breach_minutes);
-	get_intv(c, g, "in_hours_response_business_minutes", 1, 1000000,
-	    &cfg->in_hours_response_business_minutes);
-	get_intv(c, g, "in_hours_breach_business_minutes", 1, 1000000,
-	    &cfg->in_hours_breach_business_minutes);
+	get_key(c, g, "sla", "urgent_response_minutes", cfg);
+	get_key(c, g, "sla", "urgent_breach_minutes", cfg);
+	get_key(c, g, "sla", "in_hours_response_business_minutes", cfg);
+	get_key(c, g, "sla", "in_hours_breach_business_minutes", cfg);
 	if (cfg->urgent_breach_minutes < cfg->urgent_response_minutes)
 		cfg_error(c, g, "sla.urgent_breach_minutes must not be less "
 		    "than sla.urgent_response_minutes");
@@ -471,22 +563,13 @@ load_source_imap(struct cfgctx *c, const config_setting_t *g,
     struct source_config *src)
 {
 	const config_setting_t *s;
-	char *tls = NULL, *auth = NULL, *after = NULL;
+	char *after = NULL;
 	int port_given;
 
-	s = get_string(c, g, "host", &src->host);
+	s = get_key(c, g, "sources", "host", src);
 	if (src->host == NULL || *src->host == '\0')
 		cfg_error(c, g, "source '%s': imap needs host", src->name);
-	get_string(c, g, "tls", &tls);
-	if (tls == NULL || strcmp(tls, "implicit") == 0)
-		src->tls = IMAP_TLS_IMPLICIT;
-	else if (strcmp(tls, "starttls") == 0)
-		src->tls = IMAP_TLS_STARTTLS;
-	else if (strcmp(tls, "none") == 0)
-		src->tls = IMAP_TLS_NONE;
-	else
-		cfg_error(c, member(g, "tls"), "source '%s': tls must be "
-		    "\"implicit\", \"starttls\" or \"none\"", src->name);
+	get_enum(c, g, "sources", "tls", src->name, src);
 	if (src->tls == IMAP_TLS_NONE && src->host &&
 	    !host_is_loopback(src->host))
 		cfg_error(c, member(g, "tls"), "source '%s': tls = \"none\" is "
@@ -494,31 +577,24 @@ load_source_imap(struct cfgctx *c, const config_setting_t *g,
 		    "address (a name only if it resolves to loopback alone)",
 		    src->name);
 	port_given = member(g, "port") != NULL;
-	get_intv(c, g, "port", 1, 65535, &src->port);
+	get_key(c, g, "sources", "port", src);
 	if (!port_given)
 		src->port = src->tls == IMAP_TLS_IMPLICIT ? 993 : 143;
-	get_string(c, g, "ca_file", &src->ca_file);
+	get_key(c, g, "sources", "ca_file", src);
 	resolve_path(c, &src->ca_file);
 	check_readable(c, member(g, "ca_file"), "ca_file", src->ca_file);
-	get_bool(c, g, "tls_verify", &src->tls_verify);
-	get_string(c, g, "pin_sha256", &src->pin_sha256);
+	get_key(c, g, "sources", "tls_verify", src);
+	get_key(c, g, "sources", "pin_sha256", src);
 	if (src->pin_sha256 && strlen(src->pin_sha256) != 64)
 		cfg_error(c, member(g, "pin_sha256"), "source '%s': pin_sha256 "
 		    "must be 64 hex digits", src->name);
-	get_string(c, g, "user", &src->user);
+	get_key(c, g, "sources", "user", src);
 	if (src->user == NULL)
 		cfg_error(c, g, "source '%s': imap needs user", src->name);
-	get_string(c, g, "auth", &auth);
-	if (auth == NULL || strcmp(auth, "login") == 0)
-		src->auth = IMAP_AUTH_LOGIN;
-	else if (strcmp(auth, "xoauth2") == 0)
-		src->auth = IMAP_AUTH_XOAUTH2;
-	else
-		cfg_error(c, member(g, "auth"), "source '%s': auth must be "
-		    "\"login\" or \"xoauth2\"", src->name);
-	get_string(c, g, "password_file", &src->password_file);
-	get_string(c, g, "token_file", &src->token_file);
-	get_string(c, g, "token_command", &src->token_command);
+	get_enum(c, g, "sources", "auth", src->name, src);
+	get_key(c, g, "sources", "password_file", src);
+	get_key(c, g, "sources", "token_file", src);
+	get_key(c, g, "sources", "token_command", src);
 	resolve_path(c, &src->password_file);
 	resolve_path(c, &src->token_file);
 	if (member(g, "password"))
@@ -533,7 +609,7 @@ load_source_imap(struct cfgctx *c, const config_setting_t *g,
 	check_secret(c, member(g, "password_file"), "password_file",
 	    src->password_file);
 	check_secret(c, member(g, "token_file"), "token_file", src->token_file);
-	get_string(c, g, "mailbox", &src->mailbox);
+	get_key(c, g, "sources", "mailbox", src);
 	get_string(c, g, "after", &after);
 	if (after == NULL || strcmp(after, "seen") == 0)
 		src->after = IMAP_AFTER_SEEN;
@@ -543,10 +619,8 @@ load_source_imap(struct cfgctx *c, const config_setting_t *g,
 	} else
 		cfg_error(c, member(g, "after"), "source '%s': after must be "
 		    "\"seen\" or \"move:FOLDER\"", src->name);
-	get_bool(c, g, "idle", &src->idle);
+	get_key(c, g, "sources", "idle", src);
 	(void)s;
-	free(tls);
-	free(auth);
 	free(after);
 }
 
@@ -556,24 +630,24 @@ static void
 load_source_push(struct cfgctx *c, const config_setting_t *g,
     struct source_config *src)
 {
-	get_string(c, g, "path", &src->path);
+	get_key(c, g, "sources", "path", src);
 	if (src->path == NULL || src->path[0] != '/' ||
 	    strpbrk(src->path, "?# \t\r\n") != NULL)
 		cfg_error(c, g, "source '%s': needs a path starting with / "
 		    "(no query)", src->name);
-	get_string(c, g, "secret_file", &src->secret_file);
+	get_key(c, g, "sources", "secret_file", src);
 	resolve_path(c, &src->secret_file);
 	if (src->secret_file == NULL)
 		cfg_error(c, g, "source '%s': needs secret_file", src->name);
 	check_secret(c, member(g, "secret_file"), "secret_file",
 	    src->secret_file);
-	get_string(c, g, "public_url", &src->public_url);
+	get_key(c, g, "sources", "public_url", src);
 	if (src->type == SOURCE_TWILIO && (src->public_url == NULL ||
 	    (strncmp(src->public_url, "https://", 8) != 0 &&
 	    strncmp(src->public_url, "http://", 7) != 0)))
 		cfg_error(c, g, "source '%s': twilio needs public_url, the "
 		    "http(s):// URL Twilio requests", src->name);
-	get_string(c, g, "verify_token_file", &src->verify_token_file);
+	get_key(c, g, "sources", "verify_token_file", src);
 	resolve_path(c, &src->verify_token_file);
 	if (src->type == SOURCE_WHATSAPP && src->verify_token_file == NULL)
 		cfg_error(c, g, "source '%s': whatsapp needs verify_token_file",
@@ -586,41 +660,32 @@ static void
 load_source(struct cfgctx *c, const config_setting_t *g,
     struct source_config *src)
 {
-	static const char *const keys[] = { "name", "type", "path", "host",
-	    "port", "tls", "ca_file", "tls_verify", "pin_sha256", "user",
-	    "auth", "password_file", "token_file", "token_command", "mailbox",
-	    "after", "idle", "poll_interval", "timeout", "url", "secret_file",
-	    "public_url", "verify_token_file", NULL };
 	char *type = NULL;
 
 	memset(src, 0, sizeof(*src));
-	src->tls_verify = 1;
-	src->idle = 1;
-	src->poll_interval = 60;
-	src->timeout = 60;
-	src->mailbox = xstrdup("INBOX");
+	conf_defaults("sources", src);
 	src->line = (int)config_setting_source_line(g);
 	if (!config_setting_is_group(g)) {
 		type_error(c, g, "a group { name = ...; type = ...; }");
 		src->name = xstrdup("?");
 		return;
 	}
-	check_keys(c, g, keys);
-	get_string(c, g, "name", &src->name);
+	check_keys(c, g, "sources");
+	get_key(c, g, "sources", "name", src);
 	if (src->name == NULL || *src->name == '\0') {
 		cfg_error(c, g, "a source needs a name");
 		free(src->name);
 		src->name = xstrdup("?");
 	}
-	get_intv(c, g, "poll_interval", 1, 86400, &src->poll_interval);
-	get_intv(c, g, "timeout", 1, 3600, &src->timeout);
+	get_key(c, g, "sources", "poll_interval", src);
+	get_key(c, g, "sources", "timeout", src);
 	get_string(c, g, "type", &type);
 	if (type == NULL) {
 		cfg_error(c, g, "source '%s' needs a type (maildir, imap, http)",
 		    src->name);
 	} else if (strcmp(type, "maildir") == 0) {
 		src->type = SOURCE_MAILDIR;
-		get_string(c, g, "path", &src->path);
+		get_key(c, g, "sources", "path", src);
 		resolve_path(c, &src->path);
 		if (src->path == NULL)
 			cfg_error(c, g, "source '%s': maildir needs path", src->name);
@@ -629,9 +694,9 @@ load_source(struct cfgctx *c, const config_setting_t *g,
 		load_source_imap(c, g, src);
 	} else if (strcmp(type, "http") == 0) {
 		src->type = SOURCE_HTTP;
-		get_string(c, g, "url", &src->url);
-		get_string(c, g, "token_file", &src->token_file);
-		get_string(c, g, "ca_file", &src->ca_file);
+		get_key(c, g, "sources", "url", src);
+		get_key(c, g, "sources", "token_file", src);
+		get_key(c, g, "sources", "ca_file", src);
 		resolve_path(c, &src->token_file);
 		resolve_path(c, &src->ca_file);
 		check_secret(c, member(g, "token_file"), "token_file",
@@ -697,8 +762,6 @@ load_sources(struct cfgctx *c, const config_setting_t *s, struct config *cfg)
 static void
 load_listen(struct cfgctx *c, const config_setting_t *s, struct config *cfg)
 {
-	static const char *const keys[] = { "address", "port",
-	    "max_body_bytes", "timeout", "max_connections", NULL };
 	const config_setting_t *g;
 	unsigned char a[16];
 
@@ -713,57 +776,33 @@ load_listen(struct cfgctx *c, const config_setting_t *s, struct config *cfg)
 	if (config_setting_length(s) > 1)
 		cfg_error(c, s, "listen: only one address is served");
 	g = config_setting_get_elem(s, 0);
-	if (open_group(c, g, keys) == -1)
+	if (open_group(c, g, "listen") == -1)
 		return;
-	get_string(c, g, "address", &cfg->listen_address);
+	get_key(c, g, "listen", "address", cfg);
 	if (cfg->listen_address && inet_pton(AF_INET, cfg->listen_address, a) != 1 &&
 	    inet_pton(AF_INET6, cfg->listen_address, a) != 1)
 		cfg_error(c, member(g, "address"), "listen.address '%s' is not "
 		    "an IPv4 or IPv6 address", cfg->listen_address);
 	if (member(g, "port") == NULL)
 		cfg_error(c, g, "listen needs port");
-	get_intv(c, g, "port", 1, 65535, &cfg->listen_port);
-	get_sizev(c, g, "max_body_bytes", 1024, 1LL << 30, &cfg->listen_max_body);
-	get_intv(c, g, "timeout", 1, 3600, &cfg->listen_timeout);
-	get_intv(c, g, "max_connections", 1, 10000,
-	    &cfg->listen_max_connections);
+	get_key(c, g, "listen", "port", cfg);
+	get_key(c, g, "listen", "max_body_bytes", cfg);
+	get_key(c, g, "listen", "timeout", cfg);
+	get_key(c, g, "listen", "max_connections", cfg);
 }
 
 static void
 load_limits(struct cfgctx *c, const config_setting_t *g, struct config *cfg)
 {
-	static const char *const keys[] = { "max_message_bytes",
-	    "max_mime_depth", "max_mime_parts", "max_headers",
-	    "max_header_bytes", "max_text_bytes", "max_decode_ratio",
-	    "parse_timeout", NULL };
-
-	if (open_group(c, g, keys) == -1)
-		return;
-	get_sizev(c, g, "max_message_bytes", 1024, 1LL << 31,
-	    &cfg->max_message_bytes);
-	get_intv(c, g, "max_mime_depth", 1, 1000, &cfg->max_mime_depth);
-	get_intv(c, g, "max_mime_parts", 1, 100000, &cfg->max_mime_parts);
-	get_intv(c, g, "max_headers", 10, 100000, &cfg->max_headers);
-	get_sizev(c, g, "max_header_bytes", 256, 1 << 24, &cfg->max_header_bytes);
-	get_sizev(c, g, "max_text_bytes", 1024, 1LL << 31, &cfg->max_text_bytes);
-	get_intv(c, g, "max_decode_ratio", 1, 1000, &cfg->max_decode_ratio);
-	get_intv(c, g, "parse_timeout", 1, 3600, &cfg->parse_timeout);
+	if (open_group(c, g, "limits") == 0)
+		get_section(c, g, "limits", cfg);
 }
 
 static void
 load_alerts(struct cfgctx *c, const config_setting_t *g, struct config *cfg)
 {
-	static const char *const keys[] = { "webhook", "to",
-	    "source_stale_minutes", "parse_error_run", "include_excerpt", NULL };
-
-	if (open_group(c, g, keys) == -1)
-		return;
-	get_string(c, g, "webhook", &cfg->alerts_webhook);
-	get_strings(c, g, "to", &cfg->alerts_to, &cfg->alerts_nto);
-	get_intv(c, g, "source_stale_minutes", 1, 100000,
-	    &cfg->alerts_source_stale_minutes);
-	get_intv(c, g, "parse_error_run", 1, 100000, &cfg->alerts_parse_error_run);
-	get_bool(c, g, "include_excerpt", &cfg->alerts_include_excerpt);
+	if (open_group(c, g, "alerts") == 0)
+		get_section(c, g, "alerts", cfg);
 }
 
 static void
@@ -818,8 +857,6 @@ static void
 load_escalation(struct cfgctx *c, const config_setting_t *s,
     struct config *cfg)
 {
-	static const char *const keys[] = { "after", "repeat_minutes", "notify",
-	    NULL };
 	const char *after = NULL;
 	int i, n;
 
@@ -837,7 +874,7 @@ load_escalation(struct cfgctx *c, const config_setting_t *s,
 		    (unsigned)i);
 		struct escalation_step *st = &cfg->escalation[cfg->nescalation++];
 
-		if (open_group(c, g, keys) == -1)
+		if (open_group(c, g, "escalation") == -1)
 			continue;
 		after = NULL;
 		if (config_setting_lookup_string(g, "after", &after) ==
@@ -850,7 +887,7 @@ load_escalation(struct cfgctx *c, const config_setting_t *s,
 				cfg_error(c, g, "escalation: after '%s' is not "
 				    "\"response_due\" or \"breach\"", after);
 		}
-		get_intv(c, g, "repeat_minutes", 1, 10080, &st->repeat_minutes);
+		get_key(c, g, "escalation", "repeat_minutes", st);
 		if (st->repeat_minutes && after)
 			cfg_error(c, g, "escalation: a step has after or "
 			    "repeat_minutes, not both");
@@ -870,15 +907,12 @@ static void
 load_person(struct cfgctx *c, const config_setting_t *g,
     struct oncall_person *p)
 {
-	static const char *const keys[] = { "name", "email", "webhook", "login",
-	    NULL };
-
-	if (open_group(c, g, keys) == -1)
+	if (open_group(c, g, "oncall.people") == -1)
 		return;
-	get_string(c, g, "name", &p->name);
-	get_string(c, g, "email", &p->email);
-	get_string(c, g, "webhook", &p->webhook);
-	get_string(c, g, "login", &p->login);
+	get_key(c, g, "oncall.people", "name", p);
+	get_key(c, g, "oncall.people", "email", p);
+	get_key(c, g, "oncall.people", "webhook", p);
+	get_key(c, g, "oncall.people", "login", p);
 	if (p->login && (*p->login == '\0' || strpbrk(p->login, " \t\r\n:")))
 		cfg_error(c, member(g, "login"), "oncall.people: '%s': login "
 		    "is not a user name", p->name ? p->name : "?");
@@ -904,15 +938,13 @@ load_person(struct cfgctx *c, const config_setting_t *g,
 static void
 load_oncall(struct cfgctx *c, const config_setting_t *g, struct config *cfg)
 {
-	static const char *const keys[] = { "rota", "people", "reply_to",
-	    NULL };
 	const config_setting_t *s;
 	int i, n;
 	size_t j, k;
 
-	if (open_group(c, g, keys) == -1)
+	if (open_group(c, g, "oncall") == -1)
 		return;
-	s = get_string(c, g, "rota", &cfg->oncall_rota);
+	s = get_key(c, g, "oncall", "rota", cfg);
 	if (cfg->oncall_rota && *cfg->oncall_rota == '\0') {
 		free(cfg->oncall_rota);
 		cfg->oncall_rota = NULL;
@@ -920,7 +952,7 @@ load_oncall(struct cfgctx *c, const config_setting_t *g, struct config *cfg)
 	resolve_path(c, &cfg->oncall_rota);
 	if (s)
 		cfg->oncall_rota_line = (int)config_setting_source_line(s);
-	get_string(c, g, "reply_to", &cfg->oncall_reply_to);
+	get_key(c, g, "oncall", "reply_to", cfg);
 	if (cfg->oncall_reply_to && (!notify_header_ok(cfg->oncall_reply_to) ||
 	    strchr(cfg->oncall_reply_to, '@') == NULL))
 		cfg_error(c, member(g, "reply_to"), "oncall.reply_to is not an "
@@ -951,23 +983,20 @@ load_oncall(struct cfgctx *c, const config_setting_t *g, struct config *cfg)
 static void
 load_smtp(struct cfgctx *c, const config_setting_t *g, struct config *cfg)
 {
-	static const char *const keys[] = { "url", "user", "password_file",
-	    "from", "ca_file", NULL };
-
-	if (open_group(c, g, keys) == -1)
+	if (open_group(c, g, "smtp") == -1)
 		return;
-	get_string(c, g, "url", &cfg->smtp_url);
+	get_key(c, g, "smtp", "url", cfg);
 	if (cfg->smtp_url && strncmp(cfg->smtp_url, "smtp://", 7) != 0 &&
 	    strncmp(cfg->smtp_url, "smtps://", 8) != 0)
 		cfg_error(c, member(g, "url"), "smtp.url must start with smtp:// "
 		    "or smtps://");
-	get_string(c, g, "user", &cfg->smtp_user);
-	get_string(c, g, "password_file", &cfg->smtp_password_file);
+	get_key(c, g, "smtp", "user", cfg);
+	get_key(c, g, "smtp", "password_file", cfg);
 	resolve_path(c, &cfg->smtp_password_file);
 	check_secret(c, member(g, "password_file"), "smtp.password_file",
 	    cfg->smtp_password_file);
-	get_string(c, g, "from", &cfg->smtp_from);
-	get_string(c, g, "ca_file", &cfg->smtp_ca_file);
+	get_key(c, g, "smtp", "from", cfg);
+	get_key(c, g, "smtp", "ca_file", cfg);
 	resolve_path(c, &cfg->smtp_ca_file);
 	check_readable(c, member(g, "ca_file"), "smtp.ca_file", cfg->smtp_ca_file);
 }
@@ -975,13 +1004,11 @@ load_smtp(struct cfgctx *c, const config_setting_t *g, struct config *cfg)
 static void
 load_remind(struct cfgctx *c, const config_setting_t *g, struct config *cfg)
 {
-	static const char *const keys[] = { "at", "lead_minutes", "to",
-	    "webhook", NULL };
 	const config_setting_t *s;
 	char **list = NULL;
 	size_t n = 0, i;
 
-	if (open_group(c, g, keys) == -1)
+	if (open_group(c, g, "remind") == -1)
 		return;
 	s = get_strings(c, g, "at", &list, &n);
 	if (s) {
@@ -1000,76 +1027,47 @@ load_remind(struct cfgctx *c, const config_setting_t *g, struct config *cfg)
 		}
 		free(list);
 	}
-	get_intv(c, g, "lead_minutes", 0, 100000, &cfg->remind_lead_minutes);
-	get_strings(c, g, "to", &cfg->remind_to, &cfg->remind_nto);
-	get_string(c, g, "webhook", &cfg->remind_webhook);
+	get_key(c, g, "remind", "lead_minutes", cfg);
+	get_key(c, g, "remind", "to", cfg);
+	get_key(c, g, "remind", "webhook", cfg);
 }
 
 static void
 load_misc_group(struct cfgctx *c, const config_setting_t *root,
     struct config *cfg)
 {
-	static const char *const tkeys[] = { "lexicon", "model", NULL };
-	static const char *const akeys[] = { "enabled", "from", NULL };
-	static const char *const rkeys[] = { "closed_days", NULL };
 	const config_setting_t *g;
 
 	g = member(root, "triage");
-	if (open_group(c, g, tkeys) == 0) {
-		get_string(c, g, "lexicon", &cfg->triage_lexicon);
+	if (open_group(c, g, "triage") == 0) {
+		get_key(c, g, "triage", "lexicon", cfg);
 		resolve_path(c, &cfg->triage_lexicon);
 		check_readable(c, member(g, "lexicon"), "triage.lexicon",
 		    cfg->triage_lexicon);
 		/* not checked here: a bad model means the rules alone */
-		get_string(c, g, "model", &cfg->triage_model);
+		get_key(c, g, "triage", "model", cfg);
 		if (cfg->triage_model && strcmp(cfg->triage_model, "none") != 0)
 			resolve_path(c, &cfg->triage_model);
 	}
 	g = member(root, "ack");
-	if (open_group(c, g, akeys) == 0) {
-		get_bool(c, g, "enabled", &cfg->ack_enabled);
-		get_string(c, g, "from", &cfg->ack_from);
+	if (open_group(c, g, "ack") == 0) {
+		get_key(c, g, "ack", "enabled", cfg);
+		get_key(c, g, "ack", "from", cfg);
 	}
 	g = member(root, "retention");
-	if (open_group(c, g, rkeys) == 0)
-		get_intv(c, g, "closed_days", 0, 100000,
-		    &cfg->retention_closed_days);
+	if (open_group(c, g, "retention") == 0)
+		get_key(c, g, "retention", "closed_days", cfg);
 }
 
-static void
-load_log_level(struct cfgctx *c, const config_setting_t *root,
-    struct config *cfg)
-{
-	static const char *const names[] = { "err", "warning", "notice", "info",
-	    "debug" };
-	char *lvl = NULL;
-	size_t i;
-
-	if (get_string(c, root, "log_level", &lvl) == NULL)
-		return;
-	for (i = 0; i < NELEM(names); i++)
-		if (strcmp(lvl, names[i]) == 0)
-			cfg->log_level = LOG_PRI_ERR + (int)i;
-	if (cfg->log_level < LOG_PRI_ERR || strcmp(lvl, names[cfg->log_level -
-	    LOG_PRI_ERR]) != 0)
-		cfg_error(c, member(root, "log_level"), "log_level must be one of "
-		    "err, warning, notice, info, debug");
-	free(lvl);
-}
 
 static void
 load_root(struct cfgctx *c, const config_setting_t *root, struct config *cfg)
 {
-	static const char *const keys[] = { "database", "database_group",
-	    "timezone", "business_hours", "holidays", "sla", "sources",
-	    "limits", "triage", "alerts", "smtp", "remind", "ack", "retention",
-	    "log_level", "busy_timeout_ms", "allow_fixed_zone", "escalation",
-	    "listen", "conversation_hours", "oncall", NULL };
 	const config_setting_t *s;
 	char *zone;
 
-	check_keys(c, root, keys);
-	get_string(c, root, "database", &cfg->database);
+	check_keys(c, root, "");
+	get_key(c, root, "", "database", cfg);
 	/* Not yet a path to a file named "postgresql:" (issue 18). */
 	if (cfg->database && (strncmp(cfg->database, "postgresql://", 13) == 0
 	    || strncmp(cfg->database, "postgres://", 11) == 0))
@@ -1077,15 +1075,15 @@ load_root(struct cfgctx *c, const config_setting_t *root, struct config *cfg)
 		    "not supported by intaked and the staff commands yet (only by "
 		    "`intake db copy`): give the SQLite file's path");
 	resolve_path(c, &cfg->database);
-	get_string(c, root, "database_group", &cfg->database_group);
-	s = get_string(c, root, "timezone", &cfg->timezone);
+	get_key(c, root, "", "database_group", cfg);
+	s = get_key(c, root, "", "timezone", cfg);
 	if (s) {
 		zone = xasprintf("/usr/share/zoneinfo/%s", cfg->timezone);
 		if (strstr(cfg->timezone, "..") || access(zone, R_OK) == -1)
 			cfg_error(c, s, "timezone '%s' is not in the tz database",
 			    cfg->timezone);
 		else
-			check_zone_kind(c, root, s, cfg->timezone);
+			check_zone_kind(c, root, s, cfg->timezone, cfg);
 		free(zone);
 	}
 	load_business_hours(c, member(root, "business_hours"), cfg);
@@ -1106,10 +1104,9 @@ load_root(struct cfgctx *c, const config_setting_t *root, struct config *cfg)
 	load_escalation(c, member(root, "escalation"), cfg);
 	load_oncall(c, member(root, "oncall"), cfg);
 	load_misc_group(c, root, cfg);
-	load_log_level(c, root, cfg);
-	get_intv(c, root, "busy_timeout_ms", 0, 3600000, &cfg->busy_timeout_ms);
-	get_intv(c, root, "conversation_hours", 0, 8760,
-	    &cfg->conversation_hours);
+	get_enum(c, root, "", "log_level", NULL, cfg);
+	get_key(c, root, "", "busy_timeout_ms", cfg);
+	get_key(c, root, "", "conversation_hours", cfg);
 }
 
 void
@@ -1122,34 +1119,19 @@ config_defaults(struct config *cfg)
 	int d;
 
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->database = xstrdup("/var/lib/intake/intake.db");
-	cfg->timezone = xstrdup("America/New_York");
+	/* every key of the table that has a default */
+	conf_defaults(NULL, cfg);
+	/* and what a row cannot hold: */
 	for (d = 1; d <= 5; d++) {
 		cfg->week[d].open = 9 * 60;
 		cfg->week[d].close = 19 * 60;
 	}
-	cfg->holidays_federal = 1;
-	cfg->urgent_response_minutes = 15;
-	cfg->urgent_breach_minutes = 60;
-	cfg->in_hours_response_business_minutes = 600;
-	cfg->in_hours_breach_business_minutes = 1200;
 	cfg->tip_meetings = xmalloc(sizeof(meetings));
 	memcpy(cfg->tip_meetings, meetings, sizeof(meetings));
 	cfg->ntip_meetings = NELEM(meetings);
-	cfg->max_message_bytes = 50u * 1024 * 1024;
-	cfg->max_mime_depth = 20;
-	cfg->max_mime_parts = 500;
-	cfg->max_headers = 1000;
-	cfg->max_header_bytes = 65536;
-	cfg->max_text_bytes = 4u * 1024 * 1024;
-	cfg->max_decode_ratio = 4;
-	cfg->parse_timeout = 30;
-	cfg->alerts_source_stale_minutes = 15;
-	cfg->alerts_parse_error_run = 5;
 	cfg->remind_at = xmalloc(sizeof(remind_at));
 	memcpy(cfg->remind_at, remind_at, sizeof(remind_at));
 	cfg->remind_nat = NELEM(remind_at);
-	cfg->remind_lead_minutes = 120;
 	/* escalation: oncall at response_due, escalation at breach, both
 	 * every 30 minutes after that */
 	cfg->escalation = xcalloc(3, sizeof(*cfg->escalation));
@@ -1161,12 +1143,6 @@ config_defaults(struct config *cfg)
 	cfg->escalation[2].repeat_minutes = 30;
 	cfg->escalation[2].notify = ESC_NOTIFY_ONCALL | ESC_NOTIFY_ESCALATION;
 	cfg->nescalation = 3;
-	cfg->log_level = LOG_PRI_INFO;
-	cfg->busy_timeout_ms = 5000;
-	cfg->listen_max_body = 1u << 20;
-	cfg->listen_timeout = 10;
-	cfg->listen_max_connections = 64;
-	cfg->conversation_hours = 72;
 }
 
 static void

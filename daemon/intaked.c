@@ -25,6 +25,7 @@
 
 #include "calendar.h"
 #include "config.h"
+#include "conftab.h"
 #include "escalate.h"
 #include "ingest.h"
 #include "listen.h"
@@ -70,6 +71,7 @@ struct service {
 struct options {
 	const char	*config;
 	int		 check_only;
+	int		 dump_config;
 	int		 once;
 	int		 debug;
 	int		 no_sandbox;
@@ -129,9 +131,10 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: intaked [-c FILE] [--once] [--check-config] [-d] [--stages]\n"
+	    "usage: intaked [-c FILE] [--once] [--check-config] [--dump-config] [-d] [--stages]\n"
 	    "  -c, --config FILE   configuration (default $INTAKE_CONFIG, else %s)\n"
 	    "      --check-config  validate the configuration and exit (0 or 78)\n"
+	    "      --dump-config   print the effective configuration (secrets hidden)\n"
 	    "      --once          poll every source once, deliver the outbox, exit\n"
 	    "  -d, --debug         log at debug level\n"
 	    "      --no-sandbox    parse in process (sanitizer and valgrind runs)\n"
@@ -148,6 +151,7 @@ parse_options(int argc, char **argv, struct options *o)
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "check-config", no_argument, NULL, 'n' },
+		{ "dump-config", no_argument, NULL, 'D' },
 		{ "once", no_argument, NULL, '1' },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "no-sandbox", no_argument, NULL, 'S' },
@@ -166,6 +170,9 @@ parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'n':
 			o->check_only = 1;
+			break;
+		case 'D':
+			o->dump_config = 1;
 			break;
 		case '1':
 			o->once = 1;
@@ -906,6 +913,8 @@ main(int argc, char **argv)
 	path = config_path_choose(o.config);
 	if (o.debug)
 		log_set_level(LOG_PRI_DEBUG);
+	if (o.dump_config)
+		return config_dump_main(path);
 	setup_signals();
 	srand((unsigned)(time(NULL) ^ getpid()));
 	curl_global_init(CURL_GLOBAL_DEFAULT);

@@ -99,6 +99,7 @@ struct config {
 	char		*database;
 	char		*database_group;	/* NULL: 0600 */
 	char		*timezone;
+	int		 allow_fixed_zone;	/* timezone need not be Area/City */
 	struct day_hours week[7];	/* index 0 = Sunday */
 	int		 holidays_federal;
 	char		**holidays_extra;	/* "YYYY-MM-DD" */

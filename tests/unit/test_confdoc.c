@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * test_confdoc: doc/intake.conf.5 tells the truth about the configuration.
- * Every key the loader accepts is documented; each documented numeric or
- * string default is the one config_defaults() sets; the EXAMPLE section
- * loads without an error.
+ * Every key of the key table (daemon/conftab.c) is documented there and in
+ * doc/interfaces.md, and every key they document is in the table; each
+ * documented numeric or string default is the one config_defaults() sets;
+ * the EXAMPLE section loads without an error.
  */
 #include <check.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include <sys/stat.h>
 
 #include "config.h"
+#include "conftab.h"
 #include "log.h"
 #include "util.h"
 
@@ -31,44 +33,137 @@ man_page(void)
 	return text;
 }
 
-/* Every key of include/config.h, as written in the file. */
-static const char *const keys[] = {
-	"database", "database_group", "timezone", "allow_fixed_zone",
-	"log_level",
-	"busy_timeout_ms", "business_hours", "holidays.federal",
-	"holidays.extra", "holidays.ics", "sla.urgent_response_minutes",
-	"sla.urgent_breach_minutes", "sla.in_hours_response_business_minutes",
-	"sla.in_hours_breach_business_minutes", "sla.tip_meetings", "sources",
-	"name", "type", "path", "host", "port", "tls", "ca_file", "tls_verify",
-	"pin_sha256", "user", "auth", "password_file", "token_file",
-	"token_command", "mailbox", "after", "idle", "poll_interval", "timeout",
-	"url", "limits.max_message_bytes", "limits.max_mime_depth",
-	"limits.max_mime_parts", "limits.max_headers",
-	"limits.max_header_bytes", "limits.max_text_bytes",
-	"limits.max_decode_ratio", "limits.parse_timeout", "triage.lexicon",
-	"alerts.webhook", "alerts.to", "alerts.source_stale_minutes",
-	"alerts.parse_error_run", "alerts.include_excerpt", "smtp.url",
-	"smtp.user", "smtp.password_file", "smtp.from", "smtp.ca_file",
-	"remind.at", "remind.lead_minutes", "remind.to", "remind.webhook",
-	"ack.enabled", "ack.from", "retention.closed_days", "escalation",
-	"secret_file", "public_url", "verify_token_file", "listen",
-	"listen.address", "listen.port", "listen.max_body_bytes",
-	"listen.timeout", "listen.max_connections", "conversation_hours",
-	"oncall.rota", "oncall.people", "oncall.reply_to",
-};
+/* not inlined: GCC 12 then sees a dangling pointer that is not there */
+static __attribute__((noinline)) char *
+interfaces_md(void)
+{
+	const char *top = getenv("INTAKE_TOP");
+	char *path, *text = NULL;
+	size_t len;
 
+	path = xasprintf("%s/doc/interfaces.md", top && *top ? top : ".");
+	ck_assert_msg(read_file(path, 1 << 22, &text, &len) == 0,
+	    "cannot read %s", path);
+	free(path);
+	return text;
+}
+
+/* Is name the documentation name of a row of the key table? */
+static int
+is_table_key(const char *name)
+{
+	size_t i;
+	int found = 0;
+
+	for (i = 0; i < conf_nkeys && !found; i++) {
+		char *doc;
+
+		if (conf_keys[i].flags & CF_UNDER)
+			continue;
+		doc = conf_key_docname(&conf_keys[i]);
+		found = strcmp(doc, name) == 0;
+		free(doc);
+	}
+	return found;
+}
+
+/* Every row of the key table (daemon/conftab.c) has its own tagged
+ * paragraph: ".BR key " (...". */
 START_TEST(test_every_key_documented)
 {
-	char *text = man_page(), *want;
+	char *text = man_page(), *want, *doc;
 	size_t i;
 
-	for (i = 0; i < NELEM(keys); i++) {
-		/* Each key has its own tagged paragraph: ".BR key " (...". */
-		want = xasprintf("\n.BR %s \" (", keys[i]);
+	for (i = 0; i < conf_nkeys; i++) {
+		if (conf_keys[i].flags & CF_UNDER)
+			continue;	/* in its parent's paragraph */
+		doc = conf_key_docname(&conf_keys[i]);
+		want = xasprintf("\n.BR %s \" (", doc);
 		ck_assert_msg(strstr(text, want) != NULL,
-		    "intake.conf.5 does not document '%s'", keys[i]);
+		    "intake.conf.5 does not document '%s'", doc);
 		free(want);
+		free(doc);
 	}
+	free(text);
+}
+END_TEST
+
+/* ... and the other way round: every key intake.conf.5 documents is a
+ * row of the table (a key the loader would refuse is not documented). */
+START_TEST(test_every_documented_key_exists)
+{
+	char *text = man_page(), *p, *name;
+	size_t n, count = 0;
+
+	for (p = text; (p = strstr(p, "\n.BR ")) != NULL; p += 5) {
+		n = strcspn(p + 5, " \n");
+		if (strncmp(p + 5 + n, " \" (", 4) != 0)
+			continue;	/* ".BR intaked (8)" and the like */
+		name = xasprintf("%.*s", (int)n, p + 5);
+		ck_assert_msg(is_table_key(name), "intake.conf.5 documents "
+		    "'%s', which is not a key of daemon/conftab.c", name);
+		free(name);
+		count++;
+	}
+	ck_assert_uint_ge(count, 60);
+	free(text);
+}
+END_TEST
+
+/*
+ * doc/interfaces.md, "## Configuration": the first cell of each row of
+ * its tables names keys in backquotes ("`smtp.user`, `smtp.from`");
+ * `business_hours.{sun..sat}` is business_hours.  Each is a row of the
+ * key table and each row of the table is one of them.
+ */
+START_TEST(test_interfaces_md_keys)
+{
+	char *text = interfaces_md(), *sect, *line, *doc;
+	const char *start, *end, *q, *close, *cend;
+	struct buf names;
+	size_t i, n;
+
+	start = strstr(text, "\n## Configuration\n");
+	ck_assert_ptr_nonnull(start);
+	end = strstr(start + 1, "\n## ");
+	ck_assert_ptr_nonnull(end);
+	sect = xasprintf("%.*s", (int)(end - start), start);
+	buf_init(&names, 0);
+	buf_addc(&names, '\n');
+	for (line = sect; (line = strstr(line, "\n| `")) != NULL; line++) {
+		n = strcspn(line + 2, "|");
+		cend = line + 2 + n;	/* the first cell */
+		for (q = line + 2; (q = memchr(q, '`', (size_t)(cend - q))) != NULL;
+		    q = close + 1) {
+			char *name, *brace;
+
+			close = memchr(q + 1, '`', (size_t)(cend - q - 1));
+			ck_assert_ptr_nonnull(close);
+			name = xasprintf("%.*s", (int)(close - q - 1), q + 1);
+			if ((brace = strstr(name, ".{")) != NULL)
+				*brace = '\0';
+			ck_assert_msg(is_table_key(name), "interfaces.md "
+			    "documents '%s', which is not a key of "
+			    "daemon/conftab.c", name);
+			buf_addf(&names, "%s\n", name);
+			free(name);
+		}
+	}
+	buf_addc(&names, '\0');
+	for (i = 0; i < conf_nkeys; i++) {
+		char *want;
+
+		if (conf_keys[i].flags & CF_UNDER)
+			continue;
+		doc = conf_key_docname(&conf_keys[i]);
+		want = xasprintf("\n%s\n", doc);
+		ck_assert_msg(strstr(names.data, want) != NULL, "interfaces.md, "
+		    "Configuration, does not document '%s'", doc);
+		free(want);
+		free(doc);
+	}
+	buf_free(&names);
+	free(sect);
 	free(text);
 }
 END_TEST
@@ -265,6 +360,8 @@ main(void)
 	int failed;
 
 	tcase_add_test(tc, test_every_key_documented);
+	tcase_add_test(tc, test_every_documented_key_exists);
+	tcase_add_test(tc, test_interfaces_md_keys);
 	tcase_add_test(tc, test_defaults_match);
 	tcase_add_test(tc, test_example_loads);
 	suite_add_tcase(s, tc);
