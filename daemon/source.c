@@ -538,6 +538,31 @@ mark_done(struct poll_state *ps, struct source_item **v, size_t n)
 	return SRC_OK;
 }
 
+/*
+ * The driver's look ahead (source.h, prefetch): the new messages this batch
+ * may take, before its transaction begins, so a driver can read them in
+ * one round trip instead of one per message.  SRC_OK, or an SRC_* error
+ * that ends the poll with nothing begun.
+ */
+static int
+prefetch(struct poll_state *ps, struct source_item **todo, size_t ntodo,
+    size_t i)
+{
+	size_t n = 0, max = ps->run->batch > 1 ? (size_t)ps->run->batch : 1;
+	struct source_item **v;
+	int rc = SRC_OK;
+
+	v = xcalloc(max, sizeof(*v));
+	for (; i < ntodo && n < max; i++)
+		if (!todo[i]->known)
+			v[n++] = todo[i];
+	if (n > 0 && (rc = ps->src->drv->prefetch(ps->src, ps->run, v, n,
+	    ps->err)) != SRC_OK && *ps->err == NULL)
+		*ps->err = xstrdup("the source failed");
+	free(v);
+	return rc;
+}
+
 /* May the batch that started at start take one more message? */
 static int
 batch_room(const struct poll_state *ps, size_t k, long long start)
@@ -572,6 +597,8 @@ run_batch(struct poll_state *ps, struct source_listing *l,
 	size_t k = 0, nmarks = 0, i = *next;
 	int rc;
 
+	if (d->prefetch && (rc = prefetch(ps, todo, ntodo, i)) != SRC_OK)
+		return rc;
 	if ((rc = store_begin(st)) != STORE_OK)
 		return db_error(ps, rc);
 	marks = xcalloc(ntodo ? ntodo : 1, sizeof(*marks));

@@ -77,6 +77,10 @@ mem_fetch(struct source *src, struct source_run *run, struct source_item *it,
 		*err = xstrdup("cannot be read: planted failure");
 		return FETCH_FAILED;
 	}
+	if (mm->held) {
+		mm->held = 0;
+		ms->from_prefetch++;
+	}
 	m->raw.data = mm->data;
 	m->raw.len = strlen(mm->data);
 	m->raw.received_at = MEM_RECEIVED_AT;
@@ -101,20 +105,41 @@ mem_mark(struct source *src, struct source_item *const *v, size_t n,
 	return 0;
 }
 
-static const struct source_driver mem_driver = {
-	.type = "mem",
-	.flags = SRCDRV_SKIP_KNOWN,
-	.list_new = mem_list_new,
-	.fetch = mem_fetch,
-	.mark = mem_mark,
-};
+/* What the engine hands over for one batch: held until fetched; what an
+ * earlier batch left unfetched is dropped. */
+static int
+mem_prefetch(struct source *src, struct source_run *run,
+    struct source_item *const *v, size_t n, char **err)
+{
+	struct mem_source *ms = src->priv;
+	size_t i;
 
-static const struct source_driver mem_cursor_driver = {
-	.type = "mem",
-	.flags = SRCDRV_SKIP_KNOWN | SRCDRV_CURSOR,
-	.list_new = mem_list_new,
-	.fetch = mem_fetch,
-	.mark = mem_mark,
+	(void)run;
+	ms->prefetches++;
+	if (ms->fail_prefetch) {
+		*err = xstrdup("planted prefetch failure");
+		return SRC_TEMP;
+	}
+	for (i = 0; i < ms->n; i++)
+		ms->v[i].held = 0;
+	for (i = 0; i < n; i++)
+		mem_item(src, v[i])->held = 1;
+	ms->prefetched += (int)n;
+	if ((int)n > ms->prefetch_max)
+		ms->prefetch_max = (int)n;
+	return SRC_OK;
+}
+
+#define MEM_DRIVER(fl, pre) { .type = "mem", .flags = (fl), \
+	.list_new = mem_list_new, .fetch = mem_fetch, .mark = mem_mark, \
+	.prefetch = (pre) }
+
+/* [use_cursor][use_prefetch] */
+static const struct source_driver mem_drivers[2][2] = {
+	{ MEM_DRIVER(SRCDRV_SKIP_KNOWN, NULL),
+	  MEM_DRIVER(SRCDRV_SKIP_KNOWN, mem_prefetch) },
+	{ MEM_DRIVER(SRCDRV_SKIP_KNOWN | SRCDRV_CURSOR, NULL),
+	  MEM_DRIVER(SRCDRV_SKIP_KNOWN | SRCDRV_CURSOR, mem_prefetch) },
 };
 
 void
@@ -123,6 +148,6 @@ source_mem_init(struct source *src, const struct source_config *cfg,
 {
 	memset(src, 0, sizeof(*src));
 	src->cfg = cfg;
-	source_set_driver(src, ms->use_cursor ? &mem_cursor_driver :
-	    &mem_driver, ms);
+	source_set_driver(src, &mem_drivers[ms->use_cursor != 0]
+	    [ms->use_prefetch != 0], ms);
 }

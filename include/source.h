@@ -209,6 +209,17 @@ struct source_driver {
 	int	(*mark)(struct source *, struct source_item *const *, size_t,
 		    char **err);
 	void	(*item_free)(void *);
+	/* May be NULL.  Called once before each batch's transaction with
+	 * the new (not known) messages it may take, in order, at most
+	 * run->batch: a driver reads them in one round trip (IMAP: one UID
+	 * FETCH) and its fetch() then takes each from what it holds.  It may
+	 * read only a prefix (its own memory bound), and the batch may end
+	 * before the last (run->budget_ms): fetch() reads what it does not
+	 * hold itself, and the driver frees what it holds at the next
+	 * prefetch or close.  SRC_OK, or an SRC_* error with *err: the poll
+	 * ends before the batch begins. */
+	int	(*prefetch)(struct source *, struct source_run *,
+		    struct source_item *const *, size_t, char **err);
 	int	(*wait_fd)(struct source *, int *max_wait);
 	void	(*close)(struct source *);
 };
@@ -231,6 +242,7 @@ struct mem_message {
 	const char	*data;		/* NULL: fetch fails (FETCH_FAILED) */
 	int		 not_message;
 	int		 marked;	/* how often marked */
+	int		 held;		/* prefetched, not yet fetched */
 };
 struct mem_source {
 	struct mem_message	*v;
@@ -242,6 +254,12 @@ struct mem_source {
 	int			 clock_step_ms;	/* fetch advances *clock */
 	long long		*clock;
 	int			 fetches;
+	int			 use_prefetch;	/* a driver with prefetch */
+	int			 fail_prefetch;	/* prefetch() fails (SRC_TEMP) */
+	int			 prefetches;	/* prefetch() calls */
+	int			 prefetched;	/* items handed to them */
+	int			 prefetch_max;	/* most items in one call */
+	int			 from_prefetch;	/* fetches served from them */
 };
 void	 source_mem_init(struct source *, const struct source_config *,
 	    struct mem_source *);

@@ -36,11 +36,11 @@ static int pings;
 	"Message-ID: <" id "@example.net>\n\n" body "\n"
 
 static struct mem_message five[] = {
-	{ "k1", MSG("m1", "Where is the nearest shelter?"), 0, 0 },
-	{ "k2", MSG("m2", "What is the legal definition of trafficking?"), 0, 0 },
-	{ "k3", MSG("m3", "Can you send me statistics for Ohio?"), 0, 0 },
-	{ "k4", MSG("m4", "Do you have training materials?"), 0, 0 },
-	{ "k5", MSG("m5", "Who can I call about a job offer?"), 0, 0 },
+	{ "k1", MSG("m1", "Where is the nearest shelter?"), 0, 0, 0 },
+	{ "k2", MSG("m2", "What is the legal definition of trafficking?"), 0, 0, 0 },
+	{ "k3", MSG("m3", "Can you send me statistics for Ohio?"), 0, 0, 0 },
+	{ "k4", MSG("m4", "Do you have training materials?"), 0, 0, 0 },
+	{ "k5", MSG("m5", "Who can I call about a job offer?"), 0, 0, 0 },
 };
 
 static void
@@ -157,7 +157,7 @@ poll_ok(struct source *src, int batch, struct source_stats *stats)
 START_TEST(test_plain_poll)
 {
 	struct mem_message v[5];
-	struct mem_source ms = { v, 5, 0, 0, 0, 0, 0, NULL, 0 };
+	struct mem_source ms = { .v = v, .n = 5 };
 	struct source_stats stats;
 	struct source src;
 	size_t i;
@@ -297,7 +297,7 @@ END_TEST
 START_TEST(test_crash_between_commit_and_mark)
 {
 	struct mem_message v[5];
-	struct mem_source ms = { v, 5, 0, 0, 0, 0, 0, NULL, 0 };
+	struct mem_source ms = { .v = v, .n = 5 };
 	struct source_stats stats;
 	struct source src;
 	int status;
@@ -336,7 +336,7 @@ END_TEST
 START_TEST(test_mark_failure)
 {
 	struct mem_message v[5];
-	struct mem_source ms = { v, 5, 0, 0, 1, 0, 0, NULL, 0 };
+	struct mem_source ms = { .v = v, .n = 5, .fail_mark = 1 };
 	struct source_stats stats;
 	struct source src;
 	size_t i;
@@ -362,7 +362,7 @@ END_TEST
 START_TEST(test_bad_message_mid_batch)
 {
 	struct mem_message v[5];
-	struct mem_source ms = { v, 5, 0, 0, 0, 0, 0, NULL, 0 };
+	struct mem_source ms = { .v = v, .n = 5 };
 	struct source_stats stats;
 	struct source src;
 	char *err;
@@ -401,7 +401,7 @@ END_TEST
 START_TEST(test_poison_message)
 {
 	struct mem_message v[5];
-	struct mem_source ms = { v, 5, 1, 0, 0, 0, 0, NULL, 0 };
+	struct mem_source ms = { .v = v, .n = 5, .use_cursor = 1 };
 	struct source_stats stats;
 	struct source src;
 	int i;
@@ -439,7 +439,7 @@ END_TEST
 START_TEST(test_cursor_regressions)
 {
 	struct mem_message v[5];
-	struct mem_source ms = { v, 3, 1, 0, 0, 0, 0, NULL, 0 };
+	struct mem_source ms = { .v = v, .n = 3, .use_cursor = 1 };
 	struct source_stats stats;
 	struct source src;
 
@@ -486,7 +486,7 @@ END_TEST
 START_TEST(test_not_a_message)
 {
 	struct mem_message v[5];
-	struct mem_source ms = { v, 5, 0, 0, 0, 0, 0, NULL, 0 };
+	struct mem_source ms = { .v = v, .n = 5 };
 	struct source_stats stats;
 	struct source src;
 	char *err;
@@ -511,7 +511,7 @@ END_TEST
 START_TEST(test_batch_budget)
 {
 	struct mem_message v[5 + 3];
-	struct mem_source ms = { v, 8, 0, 0, 0, 0, 5000, NULL, 0 };
+	struct mem_source ms = { .v = v, .n = 8, .clock_step_ms = 5000 };
 	struct source_stats stats;
 	struct source_run run;
 	struct source src;
@@ -548,6 +548,55 @@ START_TEST(test_batch_budget)
 }
 END_TEST
 
+/* A driver's prefetch: called once per batch, before its transaction,
+ * with only the batch's new messages; a failing one ends the poll with
+ * nothing stored or marked. */
+START_TEST(test_prefetch)
+{
+	struct mem_message v[5];
+	struct mem_source ms = { .v = v, .n = 2, .fail_mark = 1 };
+	struct source_stats stats;
+	struct source src;
+	char *err;
+	size_t i;
+
+	memcpy(v, five, sizeof(v));
+	ms.use_prefetch = 1;
+	source_mem_init(&src, &scfg, &ms);
+	ms.fail_prefetch = 1;
+	ck_assert_int_eq(poll_once(&src, 2, &stats, &err), SRC_TEMP);
+	ck_assert_str_eq(err, "planted prefetch failure");
+	free(err);
+	ck_assert_int_eq(ms.fetches, 0);
+	ck_assert_int_eq(count("SELECT count(*) FROM messages"), 0);
+	ms.fail_prefetch = 0;
+	poll_ok(&src, 2, &stats);	/* k1, k2 stored; marking fails */
+	ck_assert_int_eq(stats.stored, 2);
+	ck_assert_int_eq(ms.prefetches, 2);
+	ck_assert_int_eq(ms.from_prefetch, 2);
+	ms.fail_mark = 0;
+	ms.n = 5;
+	ms.prefetches = ms.prefetched = ms.prefetch_max = 0;
+	ms.from_prefetch = ms.fetches = 0;
+	poll_ok(&src, 2, &stats);	/* k1, k2 known: only marked */
+	ck_assert_int_eq(stats.stored, 3);
+	ck_assert_int_eq(stats.batches, 2);	/* k3 k4, k5 */
+	ck_assert_int_eq(ms.prefetches, 2);
+	ck_assert_int_eq(ms.prefetched, 3);
+	ck_assert_int_eq(ms.prefetch_max, 2);
+	ck_assert_int_eq(ms.fetches, 3);
+	ck_assert_int_eq(ms.from_prefetch, 3);
+	for (i = 0; i < 5; i++) {
+		ck_assert_int_eq(v[i].marked, 1);
+		ck_assert_int_eq(v[i].held, 0);
+	}
+	poll_ok(&src, 2, &stats);	/* nothing new: no prefetch */
+	ck_assert_int_eq(ms.prefetches, 2);
+	assert_once(v, 5);
+	source_close(&src);
+}
+END_TEST
+
 START_TEST(test_monotonic_clock)
 {
 	struct timespec mono;
@@ -579,6 +628,7 @@ suite(void)
 	tcase_add_test(tc, test_cursor_regressions);
 	tcase_add_test(tc, test_not_a_message);
 	tcase_add_test(tc, test_batch_budget);
+	tcase_add_test(tc, test_prefetch);
 	tcase_add_test(tc, test_monotonic_clock);
 	suite_add_tcase(s, tc);
 	return s;
