@@ -184,7 +184,7 @@ END_TEST
 START_TEST(test_stage_times)
 {
 	struct mem_message v[5];
-	struct mem_source ms = { v, 5, 0, 0, 0, 0, 0, NULL, 0 };
+	struct mem_source ms = { .v = v, .n = 5 };
 	struct source_stats stats;
 	struct ingest_times t;
 	struct source src;
@@ -248,7 +248,7 @@ log_batch(void *arg, int committed)
 START_TEST(test_batch_done)
 {
 	struct mem_message v[5];
-	struct mem_source ms = { v, 5, 0, 0, 0, 0, 0, NULL, 0 };
+	struct mem_source ms = { .v = v, .n = 5 };
 	struct source_stats stats;
 	struct source_run run;
 	struct batch_log b;
