@@ -498,12 +498,52 @@ set_text(struct wh_msg *m, struct buf *t, size_t text_max)
 	m->text_len = strlen(m->text);
 }
 
+static const char *const keywords[] = {
+	"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE",
+	"OPTOUT", "START", "UNSTOP", "HELP", "INFO",
+};
+
+/* The keyword that w[0..n) is (any case), or NULL. */
+static const char *
+keyword_of(const char *w, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(keywords) / sizeof(keywords[0]); i++)
+		if (strlen(keywords[i]) == n && strncasecmp(w, keywords[i], n) == 0)
+			return keywords[i];
+	return NULL;
+}
+
+const char *
+wh_carrier_keyword(const char *text, size_t len, const char *opt_out)
+{
+	const char *k = NULL;
+	size_t b = 0, e = len;
+
+	if (text != NULL) {
+		while (b < e && isspace((unsigned char)text[b]))
+			b++;
+		while (e > b && isspace((unsigned char)text[e - 1]))
+			e--;
+		if (e > b && (text[e - 1] == '.' || text[e - 1] == '!'))
+			e--;
+		k = keyword_of(text + b, e - b);
+	}
+	/* Twilio's Advanced Opt-Out names the class of a word it was told
+	 * to treat as one (YES for START...): flag that too. */
+	if (k == NULL && opt_out != NULL && (strcasecmp(opt_out, "STOP") == 0 ||
+	    strcasecmp(opt_out, "START") == 0 || strcasecmp(opt_out, "HELP") == 0))
+		k = keyword_of(opt_out, strlen(opt_out));
+	return k;
+}
+
 static int
 parse_twilio(const struct wh_request *rq, size_t text_max,
     struct wh_batch *out, const char **why)
 {
 	const char *f = rq->body;
-	size_t n = rq->body_len, len, i;
+	size_t n = rq->body_len, len, blen, i;
 	char *sid, *v, name[32], *url, *type;
 	unsigned long long nmedia = 0;
 	struct wh_msg *m;
@@ -530,6 +570,10 @@ parse_twilio(const struct wh_request *rq, size_t text_max,
 	v = wh_form_value(f, n, "Body", &len);
 	if (v)
 		buf_add(&t, v, len);
+	blen = v ? len : 0;
+	type = wh_form_value(f, n, "OptOutType", &len);
+	m->keyword = wh_carrier_keyword(v, blen, type);
+	free(type);
 	free(v);
 	v = wh_form_value(f, n, "NumMedia", &len);
 	if (v && parse_uint(v, 0, 1000, &nmedia) == -1)

@@ -66,6 +66,9 @@ struct raw_input {
 	 * matched as a duplicate by content (two empty records are not the
 	 * same message): only by source_key.  NULL normally. */
 	const char	*fetch_error;
+	/* Push channels: the carrier keyword the text is (STOP, HELP...;
+	 * webhook.h), flagged on the message and its ticket; NULL: none. */
+	const char	*keyword;
 };
 
 struct ingest_result {

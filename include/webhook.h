@@ -47,6 +47,7 @@ struct wh_msg {
 	char	*subject;
 	char	*text;
 	size_t	 text_len;
+	const char *keyword;	/* carrier keyword (static), or NULL */
 };
 
 struct wh_batch {
@@ -90,6 +91,17 @@ int	 wh_check(const struct source_config *, const struct wh_secrets *,
 int	 wh_parse(enum source_type, const struct wh_request *,
 	    size_t text_max, struct wh_batch *, const char **why);
 void	 wh_batch_free(struct wh_batch *);
+
+/*
+ * The carrier keyword an SMS is, or NULL: its whole text, blanks and a
+ * final "." or "!" aside, in any case, is one of Twilio's default opt-out
+ * (STOP STOPALL UNSUBSCRIBE CANCEL END QUIT REVOKE OPTOUT), opt-in (START
+ * UNSTOP) or help (HELP INFO) words; or Twilio's OptOutType parameter
+ * (opt_out, may be NULL: STOP, START or HELP) names one.  The word is
+ * returned in upper case (a static string).
+ */
+const char *wh_carrier_keyword(const char *text, size_t len,
+	    const char *opt_out);
 
 /* The raw record of a request: "METHOD PATH\r\n", the headers that
  * matter, an empty line, the body.  Caller frees; *len set. */

@@ -204,6 +204,21 @@ sms SM0201 >"$tmp/out"
 check "closed 1 h ago: appended" [ "$(q "select ticket_id from messages where source_key = 'SM0201'")" = "$t2" ]
 check "closed 1 h ago: reopened" [ "$(q "select status from tickets where id = $t2")" = open ]
 
+# Carrier keywords: a STOP from a new number is stored, flagged on the
+# message and the ticket (with an event), answered with an empty
+# <Response/> and nothing queued to anyone but staff.
+$POST --port "$PORT" --kind twilio --secret-file "$tmp/tw" --path /twilio \
+    --public-url "$PUB" --form MessageSid=SMK1 --form From=+15550009999 \
+    --form Body=Stop --form NumMedia=0 >"$tmp/out"
+check "keyword: 200" status_is 200
+check "keyword: empty TwiML" [ "$(sed -n 3p "$tmp/out")" = "<Response/>" ]
+check "keyword: stored with its text" [ "$(q "select text from messages where source_key = 'SMK1'")" = Stop ]
+check "keyword: flagged on the message" [ "$(q "select carrier_keyword from messages where source_key = 'SMK1'")" = STOP ]
+check "keyword: flagged on the ticket, open" [ "$(q "select t.carrier_keyword || '|' || t.status || '|' || t.automated from tickets t join messages m on m.ticket_id = t.id where m.source_key = 'SMK1'")" = "STOP|open|0" ]
+check "keyword: event" [ "$(q "select count(*) from events e join messages m on m.ticket_id = e.ticket_id where m.source_key = 'SMK1' and e.kind = 'keyword'")" = 1 ]
+check "keyword: not on a sentence" [ "$(q "select coalesce(carrier_keyword, 'NULL') from messages where source_key = 'SM0001'")" = NULL ]
+check "keyword: nothing sent back" [ "$(q "select count(*) from outbox where kind = 'ack'")" = 0 ]
+
 # Slow clients (slowloris): 20 connections that never finish their
 # headers do not keep a signed request from being served.
 $PY - "$PORT" "$tmp/slow" <<'PY' &

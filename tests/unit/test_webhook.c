@@ -259,6 +259,58 @@ START_TEST(test_form_anonymous)
 }
 END_TEST
 
+/* Carrier keywords: a whole text that is one, in any case, flagged;
+ * a keyword inside a sentence is not one. */
+START_TEST(test_carrier_keywords)
+{
+	static const struct { const char *body, *opt, *want; } t[] = {
+		{ "STOP", NULL, "STOP" },
+		{ "  stop.\r\n", NULL, "STOP" },
+		{ "Unsubscribe!", NULL, "UNSUBSCRIBE" },
+		{ "help", NULL, "HELP" },
+		{ "Start", NULL, "START" },
+		{ "please stop", NULL, NULL },
+		{ "help me", NULL, NULL },
+		{ "stopp", NULL, NULL },
+		{ "", NULL, NULL },
+		{ "yes", "START", "START" },
+		{ "ok", "BOGUS", NULL },
+	};
+	struct wh_request rq;
+	struct wh_batch b;
+	const char *why;
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		const char *k = wh_carrier_keyword(t[i].body, strlen(t[i].body),
+		    t[i].opt);
+
+		if (t[i].want == NULL)
+			ck_assert_msg(k == NULL, "%s: %s", t[i].body, k);
+		else
+			ck_assert_msg(k && strcmp(k, t[i].want) == 0, "%s", t[i].body);
+	}
+	memset(&rq, 0, sizeof(rq));
+	rq.body = "MessageSid=SM9&From=%2B15551234567&Body=STOP";
+	rq.body_len = strlen(rq.body);
+	ck_assert_int_eq(wh_parse(SOURCE_TWILIO, &rq, 1 << 20, &b, &why), 0);
+	ck_assert_str_eq(b.v[0].keyword, "STOP");
+	/* never dropped: the text is kept as sent */
+	ck_assert_str_eq(b.v[0].text, "STOP");
+	wh_batch_free(&b);
+	rq.body = "MessageSid=SM9&From=%2B15551234567&Body=stop+it+now";
+	rq.body_len = strlen(rq.body);
+	ck_assert_int_eq(wh_parse(SOURCE_TWILIO, &rq, 1 << 20, &b, &why), 0);
+	ck_assert(b.v[0].keyword == NULL);
+	wh_batch_free(&b);
+	rq.body = "MessageSid=SM9&Body=Yes&OptOutType=START";
+	rq.body_len = strlen(rq.body);
+	ck_assert_int_eq(wh_parse(SOURCE_TWILIO, &rq, 1 << 20, &b, &why), 0);
+	ck_assert_str_eq(b.v[0].keyword, "START");
+	wh_batch_free(&b);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -274,6 +326,7 @@ main(void)
 	tcase_add_test(tc, test_twilio_message);
 	tcase_add_test(tc, test_whatsapp_messages);
 	tcase_add_test(tc, test_form_anonymous);
+	tcase_add_test(tc, test_carrier_keywords);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
