@@ -742,6 +742,23 @@ flag_keyword(struct ingest_ctx *ctx, const char *keyword, long long ticket,
 	    "message", (json_int_t)message, "keyword", keyword));
 }
 
+/* A multi-part SMS the provider joined: how many segments it was. */
+static int
+note_segments(struct ingest_ctx *ctx, long long message, int segments)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	s = prepare(ctx, "UPDATE messages SET segments = ?1 WHERE id = ?2", &rc);
+	if (s == NULL)
+		return store_classify(rc);
+	sqlite3_bind_int(s, 1, segments);
+	sqlite3_bind_int64(s, 2, message);
+	rc = sqlite3_step(s);
+	store_stmt_done(s);
+	return rc == SQLITE_DONE ? STORE_OK : store_classify(rc);
+}
+
 /* The message just stored waits for a person: it becomes the ticket's
  * earliest unanswered one unless an earlier one still waits.  Automated
  * mail waits for nobody. */
@@ -1057,6 +1074,9 @@ ingest_parsed(struct ingest_ctx *ctx, const struct raw_input *raw,
 		goto out;
 	if (raw->keyword && (rc = flag_keyword(ctx, raw->keyword, ticket,
 	    message, now)) != STORE_OK)
+		goto out;
+	if (raw->segments > 1 && (rc = note_segments(ctx, message,
+	    raw->segments)) != STORE_OK)
 		goto out;
 	if (res->appended) {
 		rc = event_json(ctx, ticket, now, "message", json_pack("{s:I,s:s}",

@@ -96,6 +96,7 @@ push_fetch(struct source *src, struct source_run *run, struct source_item *it,
 	m->raw.len = pr->rawlen;
 	m->raw.received_at = pr->received_at;
 	m->raw.keyword = w->keyword;
+	m->raw.segments = w->segments;
 	/* Borrowed strings: msg is never freed with message_free().  The
 	 * provider's id doubles as Message-ID, so the messages of one
 	 * request (one raw record) are not duplicates of each other. */

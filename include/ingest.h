@@ -69,6 +69,9 @@ struct raw_input {
 	/* Push channels: the carrier keyword the text is (STOP, HELP...;
 	 * webhook.h), flagged on the message and its ticket; NULL: none. */
 	const char	*keyword;
+	/* Push channels: the SMS segments the provider joined into this
+	 * message (kept in messages.segments when more than one). */
+	int		 segments;
 };
 
 struct ingest_result {

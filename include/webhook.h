@@ -48,6 +48,7 @@ struct wh_msg {
 	char	*text;
 	size_t	 text_len;
 	const char *keyword;	/* carrier keyword (static), or NULL */
+	int	 segments;	/* Twilio NumSegments (SMS joined), or 0 */
 };
 
 struct wh_batch {
@@ -64,6 +65,10 @@ int	 wh_twilio_sign(const unsigned char *token, size_t tlen,
 	    const char *url, const char *form, size_t flen, char out[29]);
 int	 wh_twilio_verify(const unsigned char *token, size_t tlen,
 	    const char *url, const char *form, size_t flen, const char *sig);
+/* Twilio's JSON variant: url carries bodySHA256 = hex(SHA-256(body)) in
+ * its query, and the signature is over the url alone (no parameters). */
+int	 wh_twilio_verify_json(const unsigned char *token, size_t tlen,
+	    const char *url, const char *body, size_t blen, const char *sig);
 /* "sha256=" + hex(HMAC-SHA256(secret, body)). */
 int	 wh_hub_verify(const unsigned char *secret, size_t slen,
 	    const char *body, size_t blen, const char *sig);

@@ -6,3 +6,6 @@
 -- back may be blocked.  NULL: no keyword.
 ALTER TABLE messages ADD COLUMN carrier_keyword TEXT;
 ALTER TABLE tickets ADD COLUMN carrier_keyword TEXT;
+-- Multi-part SMS: the number of segments the provider joined into this
+-- one message (Twilio's NumSegments, when more than one); NULL otherwise.
+ALTER TABLE messages ADD COLUMN segments INTEGER;

@@ -85,12 +85,14 @@ sms SM0002 --forge >"$tmp/out"
 check "twilio forged: 401" status_is 401
 sms SM0003 --no-sig >"$tmp/out"
 check "twilio unsigned: 401" status_is 401
-sms SM0004 --content-type application/json >"$tmp/out"
+sms SM0004 --content-type text/plain >"$tmp/out"
 check "twilio wrong content type: 415" status_is 415
+sms SM0004 --content-type application/json >"$tmp/out"
+check "twilio form signed, sent as JSON: 401" status_is 401
 sms SM0005 --query "tenant=2" --public-url https://evil.example/x >"$tmp/out"
 check "twilio signed for another URL: 401" status_is 401
 check "refused twilio requests stored nothing" [ "$(tickets sms)" = 1 ]
-check "refusals counted" [ "$(q "select refused from source_state where source = 'sms'")" = 4 ]
+check "refusals counted" [ "$(q "select refused from source_state where source = 'sms'")" = 5 ]
 check "refusals logged without content" sh -c "! grep -q 'passport' '$tmp/intaked.log'"
 
 # Oversize: by Content-Length and chunked.
@@ -218,6 +220,24 @@ check "keyword: flagged on the ticket, open" [ "$(q "select t.carrier_keyword ||
 check "keyword: event" [ "$(q "select count(*) from events e join messages m on m.ticket_id = e.ticket_id where m.source_key = 'SMK1' and e.kind = 'keyword'")" = 1 ]
 check "keyword: not on a sentence" [ "$(q "select coalesce(carrier_keyword, 'NULL') from messages where source_key = 'SM0001'")" = NULL ]
 check "keyword: nothing sent back" [ "$(q "select count(*) from outbox where kind = 'ack'")" = 0 ]
+
+# Twilio's JSON variant: bodySHA256 in the signed URL; a multi-part SMS
+# Twilio joined is one message with its segment count.
+tj() {	# BODY [args]
+	b=$1
+	shift
+	$POST --port "$PORT" --kind twilio --json --secret-file "$tmp/tw" \
+	    --path /twilio --public-url "$PUB" --query "tenant=1" --body "$b" "$@"
+}
+tj '{"MessageSid":"SMJ1","From":"+15550007777","Body":"a long text in three parts","NumSegments":"3","NumMedia":"0"}' >"$tmp/out"
+check "twilio JSON: 200" status_is 200
+check "twilio JSON: stored" [ "$(q "select from_addr || '|' || text from messages where source_key = 'SMJ1'")" = "+15550007777|a long text in three parts" ]
+check "multi-part SMS: one message, 3 segments" [ "$(q "select count(*) || '|' || max(segments) from messages where source_key = 'SMJ1'")" = "1|3" ]
+check "single SMS: no segment count" [ "$(q "select coalesce(segments, 'NULL') from messages where source_key = 'SM0001'")" = NULL ]
+tj '{"MessageSid":"SMJ2","Body":"x"}' --body-hash 0a1ff7634d9ab3b95db5c9a2dfe9416e41502b283a80c7cf19632632f96e6620 >"$tmp/out"
+check "twilio JSON, body not the hashed one: 401" status_is 401
+tj '{"MessageSid":"SMJ1","From":"+15550007777","Body":"a long text in three parts","NumSegments":"3","NumMedia":"0"}' >"$tmp/out"
+check "twilio JSON replay: 200, once" [ "$(head -n 1 "$tmp/out")/$(q "select count(*) from messages where source_key = 'SMJ1'")" = 200/1 ]
 
 # Slow clients (slowloris): 20 connections that never finish their
 # headers do not keep a signed request from being served.
