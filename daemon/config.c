@@ -698,7 +698,8 @@ static void
 load_listen(struct cfgctx *c, const config_setting_t *s, struct config *cfg)
 {
 	static const char *const keys[] = { "address", "port",
-	    "max_body_bytes", "timeout", "max_connections", NULL };
+	    "max_body_bytes", "timeout", "max_connections", "refusal_burst",
+	    "refusal_window", NULL };
 	const config_setting_t *g;
 	unsigned char a[16];
 
@@ -727,6 +728,9 @@ load_listen(struct cfgctx *c, const config_setting_t *s, struct config *cfg)
 	get_intv(c, g, "timeout", 1, 3600, &cfg->listen_timeout);
 	get_intv(c, g, "max_connections", 1, 10000,
 	    &cfg->listen_max_connections);
+	get_intv(c, g, "refusal_burst", 0, 10000, &cfg->listen_refusal_burst);
+	get_intv(c, g, "refusal_window", 1, 86400,
+	    &cfg->listen_refusal_window);
 }
 
 static void
@@ -1161,6 +1165,8 @@ config_defaults(struct config *cfg)
 	cfg->listen_max_body = 1u << 20;
 	cfg->listen_timeout = 10;
 	cfg->listen_max_connections = 64;
+	cfg->listen_refusal_burst = 20;
+	cfg->listen_refusal_window = 300;
 	cfg->conversation_hours = 72;
 }
 

@@ -23,6 +23,7 @@
 #include "ingest.h"
 #include "listen.h"
 #include "log.h"
+#include "outbox.h"
 #include "source.h"
 #include "store.h"
 #include "util.h"
@@ -36,6 +37,9 @@ struct push {
 	const struct source_config	*sc;
 	struct wh_secrets		 sec;
 	struct source			 src;	/* the engine's view */
+	time_t				*burst;	/* the last refusals' times, a ring
+						 * of listen_refusal_burst */
+	int				 burst_n, burst_head;
 };
 
 struct listener {
@@ -181,6 +185,92 @@ reply_error(struct MHD_Connection *c, unsigned status)
 	return reply(c, status, "text/plain", text);
 }
 
+/* The burst's health alert, unless one went out less than a window ago
+ * (source_state.refused_alerted_at: a restart does not repeat it). */
+static void
+burst_alert(struct listener *L, const struct push *p, unsigned status,
+    const char *why, time_t now)
+{
+	const struct config *cfg = L->cfg;
+	sqlite3_stmt *s;
+	char *detail;
+	int rc, step, due = 1;
+
+	if (store_begin(L->store) != STORE_OK)
+		return;
+	if ((s = store_stmt(L->store, "SELECT refused_alerted_at FROM "
+	    "source_state WHERE source = ?1", &rc)) == NULL)
+		goto fail;
+	sqlite3_bind_text(s, 1, p->sc->name, -1, SQLITE_TRANSIENT);
+	step = sqlite3_step(s);
+	if (step == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL &&
+	    now - (time_t)sqlite3_column_int64(s, 0) <
+	    (time_t)cfg->listen_refusal_window && now >=
+	    (time_t)sqlite3_column_int64(s, 0))
+		due = 0;
+	store_stmt_done(s);
+	if (step != SQLITE_ROW && step != SQLITE_DONE)
+		goto fail;
+	if (!due) {
+		store_rollback(L->store);
+		return;
+	}
+	if ((s = store_stmt(L->store, "UPDATE source_state SET "
+	    "refused_alerted_at = ?2 WHERE source = ?1", &rc)) == NULL)
+		goto fail;
+	sqlite3_bind_text(s, 1, p->sc->name, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)now);
+	step = sqlite3_step(s);
+	store_stmt_done(s);
+	if (step != SQLITE_DONE)
+		goto fail;
+	/* counts and the last (static) reason: never request content */
+	detail = xasprintf("%d requests refused within %d s; the last: %u %s",
+	    cfg->listen_refusal_burst, cfg->listen_refusal_window, status,
+	    why ? why : "refused");
+	rc = outbox_queue_health(L->store, cfg, p->sc->name,
+	    "requests refused", detail, now);
+	free(detail);
+	if (rc < 0 || store_commit(L->store) != STORE_OK)
+		goto fail;
+	log_warning("health alert queued: source %s: requests refused",
+	    p->sc->name);
+	return;
+fail:
+	store_rollback(L->store);
+	log_warning("listener: source %s: the refusal alert could not be "
+	    "queued: %s", p->sc->name, store_errmsg(L->store));
+}
+
+/*
+ * A burst of refusals (a flood of forged requests, a provider whose secret
+ * changed, a proxy that rewrites bodies) is one health alert: when the
+ * last listen.refusal_burst refusals of a source all fall within
+ * listen.refusal_window seconds.  Then the count starts again, so the
+ * database is asked once per burst, not once per request of a flood.
+ */
+static void
+note_refusal(struct listener *L, struct push *p, unsigned status,
+    const char *why)
+{
+	int n = L->cfg->listen_refusal_burst;
+	time_t now = time(NULL), oldest;
+
+	if (n <= 0 || p->burst == NULL)
+		return;
+	p->burst[p->burst_head] = now;
+	p->burst_head = (p->burst_head + 1) % n;
+	if (p->burst_n < n)
+		p->burst_n++;
+	if (p->burst_n < n)
+		return;
+	oldest = p->burst[p->burst_head];	/* the oldest of the last n */
+	if (now - oldest >= (time_t)L->cfg->listen_refusal_window)
+		return;
+	p->burst_n = 0;
+	burst_alert(L, p, status, why, now);
+}
+
 /* A refused request: logged without content, counted for intake status. */
 static enum MHD_Result
 refuse(struct listener *L, struct MHD_Connection *c, const struct push *p,
@@ -202,6 +292,8 @@ refuse(struct listener *L, struct MHD_Connection *c, const struct push *p,
 			    store_errmsg(L->store));
 		store_stmt_done(s);
 	}
+	if (p != NULL && status != 404)
+		note_refusal(L, (struct push *)p, status, why);
 	return reply_error(c, status);
 }
 
@@ -517,6 +609,7 @@ push_free(struct push *p)
 		free(p->sec.verify_token);
 	}
 	source_close(&p->src);
+	free(p->burst);
 }
 
 void
@@ -590,6 +683,9 @@ listener_start(const struct config *cfg, const struct calendar *cal,
 		p->sc = &cfg->sources[i];
 		p->src.cfg = p->sc;
 		source_set_driver(&p->src, &push_driver, NULL);
+		if (cfg->listen_refusal_burst > 0)
+			p->burst = xcalloc((size_t)cfg->listen_refusal_burst,
+			    sizeof(*p->burst));
 		if (load_secrets(p, &serr) == -1) {
 			*err = xasprintf("source '%s': %s", p->sc->name, serr);
 			free(serr);

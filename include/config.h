@@ -121,6 +121,10 @@ struct config {
 	size_t		 listen_max_body;
 	int		 listen_timeout;	/* seconds a connection may idle */
 	int		 listen_max_connections;
+	/* a health alert when this many requests are refused within
+	 * listen_refusal_window seconds (0: never), at most one a window */
+	int		 listen_refusal_burst;
+	int		 listen_refusal_window;
 	/* push channels: a sender's texts join their last ticket while it
 	 * is open or closed less than this long ago; 0: never */
 	int		 conversation_hours;

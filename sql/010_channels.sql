@@ -9,3 +9,6 @@ ALTER TABLE tickets ADD COLUMN carrier_keyword TEXT;
 -- Multi-part SMS: the number of segments the provider joined into this
 -- one message (Twilio's NumSegments, when more than one); NULL otherwise.
 ALTER TABLE messages ADD COLUMN segments INTEGER;
+-- The webhook listener's refusal bursts: when the last health alert for
+-- one was queued for this push source (at most one a listen.refusal_window).
+ALTER TABLE source_state ADD COLUMN refused_alerted_at INTEGER;

@@ -2,3 +2,4 @@
 ALTER TABLE messages ADD COLUMN carrier_keyword text;
 ALTER TABLE tickets ADD COLUMN carrier_keyword text;
 ALTER TABLE messages ADD COLUMN segments bigint;
+ALTER TABLE source_state ADD COLUMN refused_alerted_at bigint;

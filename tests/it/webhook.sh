@@ -30,7 +30,9 @@ cat >"$tmp/intake.conf" <<CONF
 database = "$DB";
 timezone = "America/New_York";
 busy_timeout_ms = 200;
-listen = ( { address = "127.0.0.1"; port = $PORT; max_body_bytes = 4096; } );
+listen = ( { address = "127.0.0.1"; port = $PORT; max_body_bytes = 4096;
+    refusal_burst = 6; refusal_window = 3600; } );
+alerts = { to = [ "oncall@example.org" ]; };
 smtp = { url = "smtp://127.0.0.1:9"; from = "hotline@example.org"; };
 ack = { enabled = true; };
 sources = (
@@ -38,7 +40,8 @@ sources = (
     public_url = "$PUB"; },
   { name = "wa"; type = "whatsapp"; path = "/whatsapp"; secret_file = "$tmp/wa";
     verify_token_file = "$tmp/wav"; },
-  { name = "form"; type = "webhook"; path = "/form"; secret_file = "$tmp/wh"; }
+  { name = "form"; type = "webhook"; path = "/form"; secret_file = "$tmp/wh"; },
+  { name = "burst"; type = "webhook"; path = "/burst"; secret_file = "$tmp/wh"; }
 );
 CONF
 "$INTAKED" --check-config -c "$tmp/intake.conf" >/dev/null 2>"$tmp/check.log" ||
@@ -238,6 +241,28 @@ tj '{"MessageSid":"SMJ2","Body":"x"}' --body-hash 0a1ff7634d9ab3b95db5c9a2dfe941
 check "twilio JSON, body not the hashed one: 401" status_is 401
 tj '{"MessageSid":"SMJ1","From":"+15550007777","Body":"a long text in three parts","NumSegments":"3","NumMedia":"0"}' >"$tmp/out"
 check "twilio JSON replay: 200, once" [ "$(head -n 1 "$tmp/out")/$(q "select count(*) from messages where source_key = 'SMJ1'")" = 200/1 ]
+
+# A burst of refusals: refusal_burst (6) refused requests within
+# refusal_window raise one health alert for that source, without request
+# content; the next burst within the window raises none.
+health() { q "select count(*) from outbox where kind = 'health' and json_extract(payload, '$.source') = 'burst' and json_extract(payload, '$.problem') = 'requests refused'"; }
+burst() {	# N: forged requests
+	n=$1
+	while [ "$n" -gt 0 ]; do
+		$POST --port "$PORT" --kind webhook --secret-file "$tmp/wh" --path /burst \
+		    --id "msg_burst$n" --body '{"text":"BURSTSECRET words"}' --forge >/dev/null
+		n=$((n - 1))
+	done
+}
+burst 5
+check "5 refusals: no health alert" [ "$(health)" = 0 ]
+burst 1
+check "6 refusals: one health alert" [ "$(health)" = 1 ]
+burst 12
+check "more bursts in the window: still one" [ "$(health)" = 1 ]
+check "burst alert without content" [ "$(q "select count(*) from outbox where payload like '%BURSTSECRET%'")" = 0 ]
+check "burst alert names the reason" [ "$(q "select json_extract(payload, '$.detail') from outbox where kind = 'health' and json_extract(payload, '$.source') = 'burst'")" = "6 requests refused within 3600 s; the last: 401 bad signature" ]
+check "burst alert logged" grep -q 'health alert queued: source burst: requests refused' "$tmp/intaked.log"
 
 # Slow clients (slowloris): 20 connections that never finish their
 # headers do not keep a signed request from being served.
