@@ -699,9 +699,11 @@ load_listen(struct cfgctx *c, const config_setting_t *s, struct config *cfg)
 {
 	static const char *const keys[] = { "address", "port",
 	    "max_body_bytes", "timeout", "max_connections", "refusal_burst",
-	    "refusal_window", NULL };
-	const config_setting_t *g;
+	    "refusal_window", "socket", "socket_mode", "socket_group", NULL };
+	const config_setting_t *g, *m;
 	unsigned char a[16];
+	char *mode = NULL, *end;
+	unsigned long v;
 
 	if (s == NULL)
 		return;
@@ -721,9 +723,34 @@ load_listen(struct cfgctx *c, const config_setting_t *s, struct config *cfg)
 	    inet_pton(AF_INET6, cfg->listen_address, a) != 1)
 		cfg_error(c, member(g, "address"), "listen.address '%s' is not "
 		    "an IPv4 or IPv6 address", cfg->listen_address);
-	if (member(g, "port") == NULL)
-		cfg_error(c, g, "listen needs port");
-	get_intv(c, g, "port", 1, 65535, &cfg->listen_port);
+	/* a unix socket, for a reverse proxy on the same machine */
+	if ((m = get_string(c, g, "socket", &cfg->listen_socket)) != NULL) {
+		if (cfg->listen_socket[0] != '/' ||
+		    strlen(cfg->listen_socket) >= 108)
+			cfg_error(c, m, "listen.socket must be an absolute path "
+			    "of fewer than 108 bytes");
+		if (member(g, "port") || member(g, "address"))
+			cfg_error(c, m, "listen: socket, or address and port, "
+			    "not both");
+	} else if (member(g, "socket_mode") || member(g, "socket_group"))
+		cfg_error(c, g, "listen.socket_mode and socket_group need "
+		    "listen.socket");
+	if ((m = get_string(c, g, "socket_mode", &mode)) != NULL) {
+		errno = 0;
+		v = strtoul(mode, &end, 8);
+		if (errno || *mode == '\0' || *end != '\0' || v > 0777)
+			cfg_error(c, m, "listen.socket_mode '%s' is not an octal "
+			    "mode such as \"0660\"", mode);
+		else
+			cfg->listen_socket_mode = (int)v;
+		free(mode);
+	}
+	get_string(c, g, "socket_group", &cfg->listen_socket_group);
+	if (cfg->listen_socket == NULL) {
+		if (member(g, "port") == NULL)
+			cfg_error(c, g, "listen needs port (or socket)");
+		get_intv(c, g, "port", 1, 65535, &cfg->listen_port);
+	}
 	get_sizev(c, g, "max_body_bytes", 1024, 1LL << 30, &cfg->listen_max_body);
 	get_intv(c, g, "timeout", 1, 3600, &cfg->listen_timeout);
 	get_intv(c, g, "max_connections", 1, 10000,
@@ -1093,10 +1120,11 @@ load_root(struct cfgctx *c, const config_setting_t *root, struct config *cfg)
 	load_sources(c, member(root, "sources"), cfg);
 	load_listen(c, member(root, "listen"), cfg);
 	/* a push channel nobody listens for would stay silent for ever */
-	for (size_t i = 0; i < cfg->nsources && cfg->listen_port == 0; i++)
+	for (size_t i = 0; i < cfg->nsources && cfg->listen_port == 0 &&
+	    cfg->listen_socket == NULL; i++)
 		if (SOURCE_IS_PUSH(cfg->sources[i].type))
 			cfg_error(c, member(root, "sources"), "source '%s': a push "
-			    "channel needs listen = ( { port = ...; } )",
+			    "channel needs listen = ( { port = ...; } ) (or socket)",
 			    cfg->sources[i].name);
 	load_limits(c, member(root, "limits"), cfg);
 	load_alerts(c, member(root, "alerts"), cfg);
@@ -1166,6 +1194,7 @@ config_defaults(struct config *cfg)
 	cfg->listen_timeout = 10;
 	cfg->listen_max_connections = 64;
 	cfg->listen_refusal_burst = 20;
+	cfg->listen_socket_mode = 0660;
 	cfg->listen_refusal_window = 300;
 	cfg->conversation_hours = 72;
 }
@@ -1230,6 +1259,8 @@ config_free(struct config *cfg)
 	free(cfg->remind_webhook);
 	free(cfg->ack_from);
 	free(cfg->listen_address);
+	free(cfg->listen_socket);
+	free(cfg->listen_socket_group);
 	free_escalation(cfg);
 	free(cfg->oncall_rota);
 	for (i = 0; i < cfg->oncall_npeople; i++) {

@@ -17,6 +17,11 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <errno.h>
+#include <grp.h>
+#include <unistd.h>
 
 #include <microhttpd.h>
 
@@ -49,6 +54,7 @@ struct listener {
 	struct push		*push;
 	size_t			 npush;
 	struct MHD_Daemon	*mhd;
+	char			*sock_path;	/* the unix socket we made */
 };
 
 /* One request while it is read. */
@@ -562,7 +568,7 @@ listener_wanted(const struct config *cfg)
 {
 	size_t i;
 
-	if (cfg->listen_port == 0)
+	if (cfg->listen_port == 0 && cfg->listen_socket == NULL)
 		return 0;
 	for (i = 0; i < cfg->nsources; i++)
 		if (SOURCE_IS_PUSH(cfg->sources[i].type))
@@ -612,6 +618,73 @@ push_free(struct push *p)
 	free(p->burst);
 }
 
+/*
+ * The unix socket of listen.socket, listening, with listen.socket_mode
+ * and socket_group (the reverse proxy's, so it may connect and nobody
+ * else).  A socket left by a dead intaked is replaced; one that answers
+ * belongs to a running one, and anything that is not a socket is left
+ * alone.  -1 with *err.
+ */
+static int
+unix_listen(const struct config *cfg, char **err)
+{
+	const char *path = cfg->listen_socket;
+	struct sockaddr_un sun;
+	struct group *gr = NULL;
+	struct stat st;
+	int fd, probe;
+
+	if (cfg->listen_socket_group &&
+	    (gr = getgrnam(cfg->listen_socket_group)) == NULL) {
+		*err = xasprintf("listen.socket_group '%s': no such group",
+		    cfg->listen_socket_group);
+		return -1;
+	}
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		*err = xasprintf("listen.socket %s: path too long", path);
+		return -1;
+	}
+	memcpy(sun.sun_path, path, strlen(path));
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			*err = xasprintf("listen.socket %s exists and is not a "
+			    "socket", path);
+			return -1;
+		}
+		probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (probe != -1 && connect(probe, (struct sockaddr *)&sun,
+		    sizeof(sun)) == 0) {
+			close(probe);
+			*err = xasprintf("listen.socket %s: another intaked "
+			    "serves it", path);
+			return -1;
+		}
+		if (probe != -1)
+			close(probe);
+		unlink(path);
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
+	    bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		*err = xasprintf("listen.socket %s: %s", path, strerror(errno));
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	/* before listen(): nobody can connect while the mode is the
+	 * umask's */
+	if (chmod(path, (mode_t)cfg->listen_socket_mode) == -1 ||
+	    (gr && chown(path, (uid_t)-1, gr->gr_gid) == -1) ||
+	    listen(fd, 64) == -1) {
+		*err = xasprintf("listen.socket %s: %s", path, strerror(errno));
+		close(fd);
+		unlink(path);
+		return -1;
+	}
+	return fd;
+}
+
 void
 listener_stop(struct listener *L)
 {
@@ -621,6 +694,10 @@ listener_stop(struct listener *L)
 		return;
 	if (L->mhd)
 		MHD_stop_daemon(L->mhd);
+	if (L->sock_path) {
+		unlink(L->sock_path);
+		free(L->sock_path);
+	}
 	for (i = 0; i < L->npush; i++)
 		push_free(&L->push[i]);
 	free(L->push);
@@ -643,7 +720,7 @@ listener_start(const struct config *cfg, const struct calendar *cal,
 	    MHD_USE_ERROR_LOG;
 	char *serr = NULL;
 	size_t i;
-	int rc;
+	int rc, fd;
 
 	*err = NULL;
 	if (!listener_wanted(cfg))
@@ -692,6 +769,34 @@ listener_start(const struct config *cfg, const struct calendar *cal,
 			listener_stop(L);
 			return NULL;
 		}
+	}
+	if (cfg->listen_socket) {
+		if ((fd = unix_listen(cfg, &serr)) == -1) {
+			*err = serr;
+			listener_stop(L);
+			return NULL;
+		}
+		L->sock_path = xstrdup(cfg->listen_socket);
+		L->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, L,
+		    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
+		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->listen_timeout,
+		    MHD_OPTION_CONNECTION_LIMIT,
+		    (unsigned)cfg->listen_max_connections,
+		    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)65536,
+		    MHD_OPTION_URI_LOG_CALLBACK, on_uri, (void *)L,
+		    MHD_OPTION_NOTIFY_COMPLETED, on_done, (void *)L,
+		    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, (void *)L,
+		    MHD_OPTION_END);
+		if (L->mhd == NULL) {
+			close(fd);
+			*err = xasprintf("listener: cannot serve the socket %s",
+			    cfg->listen_socket);
+			listener_stop(L);
+			return NULL;
+		}
+		log_notice("listener: serving %zu push sources on %s",
+		    L->npush, cfg->listen_socket);
+		return L;
 	}
 	L->mhd = MHD_start_daemon(flags, (uint16_t)cfg->listen_port, NULL, NULL,
 	    on_request, L,

@@ -118,6 +118,9 @@ struct config {
 	/* the webhook listener (listen = ( { ... } )); port 0: none */
 	char		*listen_address;
 	int		 listen_port;
+	char		*listen_socket;		/* a unix socket path instead */
+	int		 listen_socket_mode;	/* its mode (default 0660) */
+	char		*listen_socket_group;	/* its group, or NULL */
 	size_t		 listen_max_body;
 	int		 listen_timeout;	/* seconds a connection may idle */
 	int		 listen_max_connections;
