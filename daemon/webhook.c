@@ -635,9 +635,10 @@ parse_twilio(const struct wh_request *rq, size_t text_max,
 	struct wh_msg *m;
 	struct buf t;
 
+	/* json_is_object() is a macro that evaluates its argument twice */
 	if (media_type_is(rq->content_type, "application/json") &&
-	    !json_is_object(root = json_loadb(rq->body, rq->body_len,
-	    JSON_REJECT_DUPLICATES, &jerr))) {
+	    (root = json_loadb(rq->body, rq->body_len, JSON_REJECT_DUPLICATES,
+	    &jerr), !json_is_object(root))) {
 		json_decref(root);
 		*why = "not a JSON object";
 		return -1;

@@ -182,6 +182,10 @@ START_TEST(test_twilio_json_segments)
 	rq.body = "[1]";
 	rq.body_len = 3;
 	ck_assert_int_eq(wh_parse(SOURCE_TWILIO, &rq, 1 << 20, &b, &why), -1);
+	/* an object without MessageSid (found leaking by fuzz_webhook) */
+	rq.body = "{\"text\":\"e_om\"}";
+	rq.body_len = strlen(rq.body);
+	ck_assert_int_eq(wh_parse(SOURCE_TWILIO, &rq, 1 << 20, &b, &why), -1);
 	rq.content_type = NULL;
 	rq.body = "MessageSid=SM2&Body=x&NumSegments=1";
 	rq.body_len = strlen(rq.body);
