@@ -109,6 +109,7 @@ i=0
 while kill -0 $P3 2>/dev/null && [ $i -lt 300 ]; do i=$((i + 1)); sleep 0.1; done
 check "not a socket: refused" grep -q 'exists and is not a socket' "$tmp/notsock.log"
 check "not a socket: file kept" [ "$(cat "$SOCK")" = keep ]
+check "no sanitizer report" sh -c "! cat '$tmp/intaked.log' '$tmp/second.log' '$tmp/notsock.log' | grep -q Sanitizer"
 check "stored exactly once each" [ "$(q "select count(*) || '/' || count(distinct source_key) from messages")" = 4/4 ]
 echo "$npass passed, $nfail failed"
 [ $nfail = 0 ]
