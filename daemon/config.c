@@ -762,8 +762,10 @@ load_sources(struct cfgctx *c, const config_setting_t *s, struct config *cfg)
 static void
 load_listen(struct cfgctx *c, const config_setting_t *s, struct config *cfg)
 {
-	const config_setting_t *g;
+	const config_setting_t *g, *m;
 	unsigned char a[16];
+	char *mode = NULL, *end;
+	unsigned long v;
 
 	if (s == NULL)
 		return;
@@ -783,12 +785,40 @@ load_listen(struct cfgctx *c, const config_setting_t *s, struct config *cfg)
 	    inet_pton(AF_INET6, cfg->listen_address, a) != 1)
 		cfg_error(c, member(g, "address"), "listen.address '%s' is not "
 		    "an IPv4 or IPv6 address", cfg->listen_address);
-	if (member(g, "port") == NULL)
-		cfg_error(c, g, "listen needs port");
-	get_key(c, g, "listen", "port", cfg);
+	/* a unix socket, for a reverse proxy on the same machine */
+	get_key(c, g, "listen", "socket", cfg);
+	if ((m = member(g, "socket")) != NULL) {
+		if (cfg->listen_socket[0] != '/' ||
+		    strlen(cfg->listen_socket) >= 108)
+			cfg_error(c, m, "listen.socket must be an absolute path "
+			    "of fewer than 108 bytes");
+		if (member(g, "port") || member(g, "address"))
+			cfg_error(c, m, "listen: socket, or address and port, "
+			    "not both");
+	} else if (member(g, "socket_mode") || member(g, "socket_group"))
+		cfg_error(c, g, "listen.socket_mode and socket_group need "
+		    "listen.socket");
+	if ((m = get_string(c, g, "socket_mode", &mode)) != NULL) {
+		errno = 0;
+		v = strtoul(mode, &end, 8);
+		if (errno || *mode == '\0' || *end != '\0' || v > 0777)
+			cfg_error(c, m, "listen.socket_mode '%s' is not an octal "
+			    "mode such as \"0660\"", mode);
+		else
+			cfg->listen_socket_mode = (int)v;
+		free(mode);
+	}
+	get_key(c, g, "listen", "socket_group", cfg);
+	if (cfg->listen_socket == NULL) {
+		if (member(g, "port") == NULL)
+			cfg_error(c, g, "listen needs port (or socket)");
+		get_key(c, g, "listen", "port", cfg);
+	}
 	get_key(c, g, "listen", "max_body_bytes", cfg);
 	get_key(c, g, "listen", "timeout", cfg);
 	get_key(c, g, "listen", "max_connections", cfg);
+	get_key(c, g, "listen", "refusal_burst", cfg);
+	get_key(c, g, "listen", "refusal_window", cfg);
 }
 
 static void
@@ -1092,10 +1122,11 @@ load_root(struct cfgctx *c, const config_setting_t *root, struct config *cfg)
 	load_sources(c, member(root, "sources"), cfg);
 	load_listen(c, member(root, "listen"), cfg);
 	/* a push channel nobody listens for would stay silent for ever */
-	for (size_t i = 0; i < cfg->nsources && cfg->listen_port == 0; i++)
+	for (size_t i = 0; i < cfg->nsources && cfg->listen_port == 0 &&
+	    cfg->listen_socket == NULL; i++)
 		if (SOURCE_IS_PUSH(cfg->sources[i].type))
 			cfg_error(c, member(root, "sources"), "source '%s': a push "
-			    "channel needs listen = ( { port = ...; } )",
+			    "channel needs listen = ( { port = ...; } ) (or socket)",
 			    cfg->sources[i].name);
 	load_limits(c, member(root, "limits"), cfg);
 	load_alerts(c, member(root, "alerts"), cfg);
@@ -1143,6 +1174,7 @@ config_defaults(struct config *cfg)
 	cfg->escalation[2].repeat_minutes = 30;
 	cfg->escalation[2].notify = ESC_NOTIFY_ONCALL | ESC_NOTIFY_ESCALATION;
 	cfg->nescalation = 3;
+	cfg->listen_socket_mode = 0660;	/* CT_SPECIAL: not in the table's defaults */
 }
 
 static void
@@ -1205,6 +1237,8 @@ config_free(struct config *cfg)
 	free(cfg->remind_webhook);
 	free(cfg->ack_from);
 	free(cfg->listen_address);
+	free(cfg->listen_socket);
+	free(cfg->listen_socket_group);
 	free_escalation(cfg);
 	free(cfg->oncall_rota);
 	for (i = 0; i < cfg->oncall_npeople; i++) {

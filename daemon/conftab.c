@@ -141,6 +141,15 @@ const struct conf_key conf_keys[] = {
 	    "seconds a connection may stay idle"),
 	INT("listen", "max_connections", C(listen_max_connections), 1, 10000,
 	    "64", "connections served at once"),
+	INT("listen", "refusal_burst", C(listen_refusal_burst), 0, 10000, "20",
+	    "refused requests in a window that raise a health alert (0: never)"),
+	INT("listen", "refusal_window", C(listen_refusal_window), 1, 86400,
+	    "300", "the window of refusal_burst, seconds"),
+	STR("listen", "socket", CT_STRING, C(listen_socket), NULL,
+	    "a unix socket path instead of address and port"),
+	SPECIAL("listen", "socket_mode", 0, "the socket's mode, octal (\"0660\")"),
+	STR("listen", "socket_group", CT_STRING, C(listen_socket_group), NULL,
+	    "the socket's group"),
 	SIZE("limits", "max_message_bytes", C(max_message_bytes), 1024,
 	    1LL << 31, "52428800", "the largest message fetched and parsed"),
 	INT("limits", "max_mime_depth", C(max_mime_depth), 1, 1000, "20",
@@ -535,14 +544,30 @@ dump_sources(FILE *f, const struct config *cfg)
 	fputs(");\n", f);
 }
 
-/* Without a port there is no listener: nothing of it is in effect. */
+/* Without a port or a socket there is no listener: nothing of it is in
+ * effect. */
 static void
 dump_listen(FILE *f, const struct config *cfg)
 {
-	if (cfg->listen_port == 0)
+	size_t i;
+
+	if (cfg->listen_port == 0 && cfg->listen_socket == NULL)
 		return;
 	fputs("listen = (\n  {\n", f);
-	dump_section(f, "listen", cfg, "    ");
+	for (i = 0; i < conf_nkeys; i++) {
+		const struct conf_key *k = &conf_keys[i];
+
+		if (strcmp(k->section, "listen") != 0)
+			continue;
+		/* a socket, or address and port: never both */
+		if (cfg->listen_socket && (strcmp(k->name, "address") == 0 ||
+		    strcmp(k->name, "port") == 0))
+			continue;
+		dump_key(f, k, cfg, "    ");
+	}
+	if (cfg->listen_socket)
+		fprintf(f, "    socket_mode = \"%04o\";\n",
+		    (unsigned)cfg->listen_socket_mode);
 	fputs("  }\n);\n", f);
 }
 

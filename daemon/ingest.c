@@ -771,6 +771,60 @@ append_to_ticket(struct ingest_ctx *ctx, const struct raw_input *raw,
 	return STORE_OK;
 }
 
+/*
+ * A carrier keyword (STOP, HELP...: a whole SMS that the carrier or Twilio
+ * may have answered itself) is flagged on the message and on its ticket,
+ * with an event, and nothing else: the message is a contact like any
+ * other, never dropped, never answered by intake.
+ */
+static int
+flag_keyword(struct ingest_ctx *ctx, const char *keyword, long long ticket,
+    long long message, time_t now)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	s = prepare(ctx, "UPDATE messages SET carrier_keyword = ?1 WHERE id = ?2",
+	    &rc);
+	if (s == NULL)
+		return store_classify(rc);
+	sqlite3_bind_text(s, 1, keyword, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 2, message);
+	rc = sqlite3_step(s);
+	store_stmt_done(s);
+	if (rc != SQLITE_DONE)
+		return store_classify(rc);
+	s = prepare(ctx, "UPDATE tickets SET carrier_keyword = ?1 WHERE id = ?2",
+	    &rc);
+	if (s == NULL)
+		return store_classify(rc);
+	sqlite3_bind_text(s, 1, keyword, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 2, ticket);
+	rc = sqlite3_step(s);
+	store_stmt_done(s);
+	if (rc != SQLITE_DONE)
+		return store_classify(rc);
+	return event_json(ctx, ticket, now, "keyword", json_pack("{s:I,s:s}",
+	    "message", (json_int_t)message, "keyword", keyword));
+}
+
+/* A multi-part SMS the provider joined: how many segments it was. */
+static int
+note_segments(struct ingest_ctx *ctx, long long message, int segments)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	s = prepare(ctx, "UPDATE messages SET segments = ?1 WHERE id = ?2", &rc);
+	if (s == NULL)
+		return store_classify(rc);
+	sqlite3_bind_int(s, 1, segments);
+	sqlite3_bind_int64(s, 2, message);
+	rc = sqlite3_step(s);
+	store_stmt_done(s);
+	return rc == SQLITE_DONE ? STORE_OK : store_classify(rc);
+}
+
 /* The message just stored waits for a person: it becomes the ticket's
  * earliest unanswered one unless an earlier one still waits.  Automated
  * mail waits for nobody. */
@@ -1089,6 +1143,12 @@ ingest_parsed(struct ingest_ctx *ctx, const struct raw_input *raw,
 		goto out;
 	if ((rc = mark_unanswered(ctx, ticket, message, raw->received_at)) !=
 	    STORE_OK)
+		goto out;
+	if (raw->keyword && (rc = flag_keyword(ctx, raw->keyword, ticket,
+	    message, now)) != STORE_OK)
+		goto out;
+	if (raw->segments > 1 && (rc = note_segments(ctx, message,
+	    raw->segments)) != STORE_OK)
 		goto out;
 	if (res->appended) {
 		rc = event_json(ctx, ticket, now, "message", json_pack("{s:I,s:s}",

@@ -17,12 +17,18 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <errno.h>
+#include <grp.h>
+#include <unistd.h>
 
 #include <microhttpd.h>
 
 #include "ingest.h"
 #include "listen.h"
 #include "log.h"
+#include "outbox.h"
 #include "source.h"
 #include "store.h"
 #include "util.h"
@@ -36,6 +42,9 @@ struct push {
 	const struct source_config	*sc;
 	struct wh_secrets		 sec;
 	struct source			 src;	/* the engine's view */
+	time_t				*burst;	/* the last refusals' times, a ring
+						 * of listen_refusal_burst */
+	int				 burst_n, burst_head;
 };
 
 struct listener {
@@ -45,6 +54,7 @@ struct listener {
 	struct push		*push;
 	size_t			 npush;
 	struct MHD_Daemon	*mhd;
+	char			*sock_path;	/* the unix socket we made */
 };
 
 /* One request while it is read. */
@@ -95,6 +105,8 @@ push_fetch(struct source *src, struct source_run *run, struct source_item *it,
 	m->raw.data = pr->raw;
 	m->raw.len = pr->rawlen;
 	m->raw.received_at = pr->received_at;
+	m->raw.keyword = w->keyword;
+	m->raw.segments = w->segments;
 	/* Borrowed strings: msg is never freed with message_free().  The
 	 * provider's id doubles as Message-ID, so the messages of one
 	 * request (one raw record) are not duplicates of each other. */
@@ -179,6 +191,92 @@ reply_error(struct MHD_Connection *c, unsigned status)
 	return reply(c, status, "text/plain", text);
 }
 
+/* The burst's health alert, unless one went out less than a window ago
+ * (source_state.refused_alerted_at: a restart does not repeat it). */
+static void
+burst_alert(struct listener *L, const struct push *p, unsigned status,
+    const char *why, time_t now)
+{
+	const struct config *cfg = L->cfg;
+	sqlite3_stmt *s;
+	char *detail;
+	int rc, step, due = 1;
+
+	if (store_begin(L->store) != STORE_OK)
+		return;
+	if ((s = store_stmt(L->store, "SELECT refused_alerted_at FROM "
+	    "source_state WHERE source = ?1", &rc)) == NULL)
+		goto fail;
+	sqlite3_bind_text(s, 1, p->sc->name, -1, SQLITE_TRANSIENT);
+	step = sqlite3_step(s);
+	if (step == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL &&
+	    now - (time_t)sqlite3_column_int64(s, 0) <
+	    (time_t)cfg->listen_refusal_window && now >=
+	    (time_t)sqlite3_column_int64(s, 0))
+		due = 0;
+	store_stmt_done(s);
+	if (step != SQLITE_ROW && step != SQLITE_DONE)
+		goto fail;
+	if (!due) {
+		store_rollback(L->store);
+		return;
+	}
+	if ((s = store_stmt(L->store, "UPDATE source_state SET "
+	    "refused_alerted_at = ?2 WHERE source = ?1", &rc)) == NULL)
+		goto fail;
+	sqlite3_bind_text(s, 1, p->sc->name, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)now);
+	step = sqlite3_step(s);
+	store_stmt_done(s);
+	if (step != SQLITE_DONE)
+		goto fail;
+	/* counts and the last (static) reason: never request content */
+	detail = xasprintf("%d requests refused within %d s; the last: %u %s",
+	    cfg->listen_refusal_burst, cfg->listen_refusal_window, status,
+	    why ? why : "refused");
+	rc = outbox_queue_health(L->store, cfg, p->sc->name,
+	    "requests refused", detail, now);
+	free(detail);
+	if (rc < 0 || store_commit(L->store) != STORE_OK)
+		goto fail;
+	log_warning("health alert queued: source %s: requests refused",
+	    p->sc->name);
+	return;
+fail:
+	store_rollback(L->store);
+	log_warning("listener: source %s: the refusal alert could not be "
+	    "queued: %s", p->sc->name, store_errmsg(L->store));
+}
+
+/*
+ * A burst of refusals (a flood of forged requests, a provider whose secret
+ * changed, a proxy that rewrites bodies) is one health alert: when the
+ * last listen.refusal_burst refusals of a source all fall within
+ * listen.refusal_window seconds.  Then the count starts again, so the
+ * database is asked once per burst, not once per request of a flood.
+ */
+static void
+note_refusal(struct listener *L, struct push *p, unsigned status,
+    const char *why)
+{
+	int n = L->cfg->listen_refusal_burst;
+	time_t now = time(NULL), oldest;
+
+	if (n <= 0 || p->burst == NULL)
+		return;
+	p->burst[p->burst_head] = now;
+	p->burst_head = (p->burst_head + 1) % n;
+	if (p->burst_n < n)
+		p->burst_n++;
+	if (p->burst_n < n)
+		return;
+	oldest = p->burst[p->burst_head];	/* the oldest of the last n */
+	if (now - oldest >= (time_t)L->cfg->listen_refusal_window)
+		return;
+	p->burst_n = 0;
+	burst_alert(L, p, status, why, now);
+}
+
 /* A refused request: logged without content, counted for intake status. */
 static enum MHD_Result
 refuse(struct listener *L, struct MHD_Connection *c, const struct push *p,
@@ -200,6 +298,8 @@ refuse(struct listener *L, struct MHD_Connection *c, const struct push *p,
 			    store_errmsg(L->store));
 		store_stmt_done(s);
 	}
+	if (p != NULL && status != 404)
+		note_refusal(L, (struct push *)p, status, why);
 	return reply_error(c, status);
 }
 
@@ -468,7 +568,7 @@ listener_wanted(const struct config *cfg)
 {
 	size_t i;
 
-	if (cfg->listen_port == 0)
+	if (cfg->listen_port == 0 && cfg->listen_socket == NULL)
 		return 0;
 	for (i = 0; i < cfg->nsources; i++)
 		if (SOURCE_IS_PUSH(cfg->sources[i].type))
@@ -515,6 +615,74 @@ push_free(struct push *p)
 		free(p->sec.verify_token);
 	}
 	source_close(&p->src);
+	free(p->burst);
+}
+
+/*
+ * The unix socket of listen.socket, listening, with listen.socket_mode
+ * and socket_group (the reverse proxy's, so it may connect and nobody
+ * else).  A socket left by a dead intaked is replaced; one that answers
+ * belongs to a running one, and anything that is not a socket is left
+ * alone.  -1 with *err.
+ */
+static int
+unix_listen(const struct config *cfg, char **err)
+{
+	const char *path = cfg->listen_socket;
+	struct sockaddr_un sun;
+	struct group *gr = NULL;
+	struct stat st;
+	int fd, probe;
+
+	if (cfg->listen_socket_group &&
+	    (gr = getgrnam(cfg->listen_socket_group)) == NULL) {
+		*err = xasprintf("listen.socket_group '%s': no such group",
+		    cfg->listen_socket_group);
+		return -1;
+	}
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		*err = xasprintf("listen.socket %s: path too long", path);
+		return -1;
+	}
+	memcpy(sun.sun_path, path, strlen(path));
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			*err = xasprintf("listen.socket %s exists and is not a "
+			    "socket", path);
+			return -1;
+		}
+		probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (probe != -1 && connect(probe, (struct sockaddr *)&sun,
+		    sizeof(sun)) == 0) {
+			close(probe);
+			*err = xasprintf("listen.socket %s: another intaked "
+			    "serves it", path);
+			return -1;
+		}
+		if (probe != -1)
+			close(probe);
+		unlink(path);
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
+	    bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		*err = xasprintf("listen.socket %s: %s", path, strerror(errno));
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	/* before listen(): nobody can connect while the mode is the
+	 * umask's */
+	if (chmod(path, (mode_t)cfg->listen_socket_mode) == -1 ||
+	    (gr && chown(path, (uid_t)-1, gr->gr_gid) == -1) ||
+	    listen(fd, 64) == -1) {
+		*err = xasprintf("listen.socket %s: %s", path, strerror(errno));
+		close(fd);
+		unlink(path);
+		return -1;
+	}
+	return fd;
 }
 
 void
@@ -526,6 +694,10 @@ listener_stop(struct listener *L)
 		return;
 	if (L->mhd)
 		MHD_stop_daemon(L->mhd);
+	if (L->sock_path) {
+		unlink(L->sock_path);
+		free(L->sock_path);
+	}
 	for (i = 0; i < L->npush; i++)
 		push_free(&L->push[i]);
 	free(L->push);
@@ -548,7 +720,7 @@ listener_start(const struct config *cfg, const struct calendar *cal,
 	    MHD_USE_ERROR_LOG;
 	char *serr = NULL;
 	size_t i;
-	int rc;
+	int rc, fd;
 
 	*err = NULL;
 	if (!listener_wanted(cfg))
@@ -588,12 +760,43 @@ listener_start(const struct config *cfg, const struct calendar *cal,
 		p->sc = &cfg->sources[i];
 		p->src.cfg = p->sc;
 		source_set_driver(&p->src, &push_driver, NULL);
+		if (cfg->listen_refusal_burst > 0)
+			p->burst = xcalloc((size_t)cfg->listen_refusal_burst,
+			    sizeof(*p->burst));
 		if (load_secrets(p, &serr) == -1) {
 			*err = xasprintf("source '%s': %s", p->sc->name, serr);
 			free(serr);
 			listener_stop(L);
 			return NULL;
 		}
+	}
+	if (cfg->listen_socket) {
+		if ((fd = unix_listen(cfg, &serr)) == -1) {
+			*err = serr;
+			listener_stop(L);
+			return NULL;
+		}
+		L->sock_path = xstrdup(cfg->listen_socket);
+		L->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, L,
+		    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
+		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->listen_timeout,
+		    MHD_OPTION_CONNECTION_LIMIT,
+		    (unsigned)cfg->listen_max_connections,
+		    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)65536,
+		    MHD_OPTION_URI_LOG_CALLBACK, on_uri, (void *)L,
+		    MHD_OPTION_NOTIFY_COMPLETED, on_done, (void *)L,
+		    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, (void *)L,
+		    MHD_OPTION_END);
+		if (L->mhd == NULL) {
+			close(fd);
+			*err = xasprintf("listener: cannot serve the socket %s",
+			    cfg->listen_socket);
+			listener_stop(L);
+			return NULL;
+		}
+		log_notice("listener: serving %zu push sources on %s",
+		    L->npush, cfg->listen_socket);
+		return L;
 	}
 	L->mhd = MHD_start_daemon(flags, (uint16_t)cfg->listen_port, NULL, NULL,
 	    on_request, L,

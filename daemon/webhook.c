@@ -274,6 +274,45 @@ wh_twilio_verify(const unsigned char *token, size_t tlen, const char *url,
 	return wh_memeq(want, sig, 28);
 }
 
+/* The value of parameter name in query (not decoded), or NULL. */
+static const char *
+query_param(const char *query, const char *name, size_t *len)
+{
+	size_t n = strlen(name);
+	const char *p = query, *e;
+
+	while (p && *p) {
+		e = p + strcspn(p, "&");
+		if ((size_t)(e - p) > n && strncmp(p, name, n) == 0 && p[n] == '=') {
+			*len = (size_t)(e - p) - n - 1;
+			return p + n + 1;
+		}
+		p = *e ? e + 1 : e;
+	}
+	return NULL;
+}
+
+int
+wh_twilio_verify_json(const unsigned char *token, size_t tlen,
+    const char *url, const char *body, size_t blen, const char *sig)
+{
+	const char *q = strchr(url, '?'), *h;
+	char want[65], got[65];
+	size_t hlen, i;
+	int body_ok;
+
+	if (q == NULL || (h = query_param(q + 1, "bodySHA256", &hlen)) == NULL ||
+	    hlen != 64)
+		return 0;
+	sha256_hex(blen ? body : "", blen, want);
+	for (i = 0; i < 64; i++)
+		got[i] = (char)tolower((unsigned char)h[i]);
+	got[64] = '\0';
+	body_ok = wh_memeq(want, got, 64);
+	/* both checked, whatever the first says: no early exit */
+	return wh_twilio_verify(token, tlen, url, "", 0, sig) & body_ok;
+}
+
 int
 wh_hub_verify(const unsigned char *secret, size_t slen, const char *body,
     size_t blen, const char *sig)
@@ -372,14 +411,15 @@ wh_check(const struct source_config *sc, const struct wh_secrets *sec,
     const struct wh_request *rq, time_t now, const char **why)
 {
 	char *url;
-	int ok;
+	int ok, json;
 
 	if (rq->method == NULL || strcmp(rq->method, "POST") != 0) {
 		*why = "method not allowed";
 		return 405;
 	}
-	if (!media_type_is(rq->content_type, sc->type == SOURCE_TWILIO ?
-	    "application/x-www-form-urlencoded" : "application/json")) {
+	json = media_type_is(rq->content_type, "application/json");
+	if (!json && !(sc->type == SOURCE_TWILIO && media_type_is(
+	    rq->content_type, "application/x-www-form-urlencoded"))) {
 		*why = "wrong content type";
 		return 415;
 	}
@@ -391,7 +431,9 @@ wh_check(const struct source_config *sc, const struct wh_secrets *sec,
 	case SOURCE_TWILIO:
 		url = rq->query ? xasprintf("%s?%s", sc->public_url, rq->query) :
 		    xstrdup(sc->public_url);
-		ok = wh_twilio_verify(sec->key, sec->keylen, url, rq->body,
+		ok = json ? wh_twilio_verify_json(sec->key, sec->keylen, url,
+		    rq->body, rq->body_len, rq->signature) :
+		    wh_twilio_verify(sec->key, sec->keylen, url, rq->body,
 		    rq->body_len, rq->signature);
 		free(url);
 		break;
@@ -498,63 +540,44 @@ set_text(struct wh_msg *m, struct buf *t, size_t text_max)
 	m->text_len = strlen(m->text);
 }
 
-static int
-parse_twilio(const struct wh_request *rq, size_t text_max,
-    struct wh_batch *out, const char **why)
+static const char *const keywords[] = {
+	"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE",
+	"OPTOUT", "START", "UNSTOP", "HELP", "INFO",
+};
+
+/* The keyword that w[0..n) is (any case), or NULL. */
+static const char *
+keyword_of(const char *w, size_t n)
 {
-	const char *f = rq->body;
-	size_t n = rq->body_len, len, i;
-	char *sid, *v, name[32], *url, *type;
-	unsigned long long nmedia = 0;
-	struct wh_msg *m;
-	struct buf t;
+	size_t i;
 
-	sid = wh_form_value(f, n, "MessageSid", &len);
-	if (!id_ok(sid, sid ? len : 0)) {
-		free(sid);
-		*why = "no MessageSid";
-		return -1;
-	}
-	m = batch_add(out);
-	m->key = sid;
-	v = wh_form_value(f, n, "From", &len);
-	m->from = clean(v, v ? len : 0, 1, WH_FROM_MAX);
-	free(v);
-	v = wh_form_value(f, n, "To", &len);
-	m->to = clean(v, v ? len : 0, 1, WH_FROM_MAX);
-	free(v);
-	/* Only the channel and the number: a synthesized subject must not
-	 * sway triage ("message from" reads as automated mail to it). */
-	m->subject = m->from ? xasprintf("SMS %s", m->from) : xstrdup("SMS");
-	buf_init(&t, 0);
-	v = wh_form_value(f, n, "Body", &len);
-	if (v)
-		buf_add(&t, v, len);
-	free(v);
-	v = wh_form_value(f, n, "NumMedia", &len);
-	if (v && parse_uint(v, 0, 1000, &nmedia) == -1)
-		nmedia = 0;
-	free(v);
-	for (i = 0; i < nmedia && i < MEDIA_MAX; i++) {
-		snprintf(name, sizeof(name), "MediaUrl%zu", i);
-		url = wh_form_value(f, n, name, &len);
-		snprintf(name, sizeof(name), "MediaContentType%zu", i);
-		type = wh_form_value(f, n, name, &len);
-		if (url) {
-			char *cu = clean(url, strlen(url), 1, 2048);
-			char *ctype = clean(type, type ? strlen(type) : 0, 1, 200);
+	for (i = 0; i < sizeof(keywords) / sizeof(keywords[0]); i++)
+		if (strlen(keywords[i]) == n && strncasecmp(w, keywords[i], n) == 0)
+			return keywords[i];
+	return NULL;
+}
 
-			buf_addf(&t, "%s[media %zu: %s %s]", t.len ? "\n\n" : "",
-			    i, ctype ? ctype : "unknown", cu ? cu : "");
-			free(cu);
-			free(ctype);
-		}
-		free(url);
-		free(type);
+const char *
+wh_carrier_keyword(const char *text, size_t len, const char *opt_out)
+{
+	const char *k = NULL;
+	size_t b = 0, e = len;
+
+	if (text != NULL) {
+		while (b < e && isspace((unsigned char)text[b]))
+			b++;
+		while (e > b && isspace((unsigned char)text[e - 1]))
+			e--;
+		if (e > b && (text[e - 1] == '.' || text[e - 1] == '!'))
+			e--;
+		k = keyword_of(text + b, e - b);
 	}
-	set_text(m, &t, text_max);
-	buf_free(&t);
-	return 0;
+	/* Twilio's Advanced Opt-Out names the class of a word it was told
+	 * to treat as one (YES for START...): flag that too. */
+	if (k == NULL && opt_out != NULL && (strcasecmp(opt_out, "STOP") == 0 ||
+	    strcasecmp(opt_out, "START") == 0 || strcasecmp(opt_out, "HELP") == 0))
+		k = keyword_of(opt_out, strlen(opt_out));
+	return k;
 }
 
 static json_t *
@@ -572,6 +595,112 @@ jstr(json_t *o, const char *key, size_t *len)
 		return NULL;
 	*len = json_string_length(v);
 	return json_string_value(v);
+}
+
+/* One Twilio parameter: from the form, or from the object of the JSON
+ * variant (a number as its digits).  Caller frees; may hold NULs. */
+static char *
+tw_value(const struct wh_request *rq, json_t *root, const char *name,
+    size_t *len)
+{
+	json_t *v;
+	char *d;
+
+	if (root == NULL)
+		return wh_form_value(rq->body, rq->body_len, name, len);
+	v = jget(root, name);
+	if (json_is_integer(v)) {
+		d = xasprintf("%lld", (long long)json_integer_value(v));
+		*len = strlen(d);
+		return d;
+	}
+	if (!json_is_string(v))
+		return NULL;
+	*len = json_string_length(v);
+	d = xmalloc(*len + 1);
+	memcpy(d, json_string_value(v), *len);
+	d[*len] = '\0';
+	return d;
+}
+
+static int
+parse_twilio(const struct wh_request *rq, size_t text_max,
+    struct wh_batch *out, const char **why)
+{
+	size_t len, blen, i;
+	char *sid, *v, name[32], *url, *type;
+	unsigned long long nmedia = 0, nseg = 0;
+	json_t *root = NULL;
+	json_error_t jerr;
+	struct wh_msg *m;
+	struct buf t;
+
+	/* json_is_object() is a macro that evaluates its argument twice */
+	if (media_type_is(rq->content_type, "application/json") &&
+	    (root = json_loadb(rq->body, rq->body_len, JSON_REJECT_DUPLICATES,
+	    &jerr), !json_is_object(root))) {
+		json_decref(root);
+		*why = "not a JSON object";
+		return -1;
+	}
+	sid = tw_value(rq, root, "MessageSid", &len);
+	if (!id_ok(sid, sid ? len : 0)) {
+		free(sid);
+		json_decref(root);
+		*why = "no MessageSid";
+		return -1;
+	}
+	m = batch_add(out);
+	m->key = sid;
+	v = tw_value(rq, root, "From", &len);
+	m->from = clean(v, v ? len : 0, 1, WH_FROM_MAX);
+	free(v);
+	v = tw_value(rq, root, "To", &len);
+	m->to = clean(v, v ? len : 0, 1, WH_FROM_MAX);
+	free(v);
+	/* Only the channel and the number: a synthesized subject must not
+	 * sway triage ("message from" reads as automated mail to it). */
+	m->subject = m->from ? xasprintf("SMS %s", m->from) : xstrdup("SMS");
+	buf_init(&t, 0);
+	v = tw_value(rq, root, "Body", &len);
+	if (v)
+		buf_add(&t, v, len);
+	blen = v ? len : 0;
+	type = tw_value(rq, root, "OptOutType", &len);
+	m->keyword = wh_carrier_keyword(v, blen, type);
+	free(type);
+	free(v);
+	/* A long SMS is sent as segments; Twilio joins them before the
+	 * webhook and says how many there were: one message. */
+	v = tw_value(rq, root, "NumSegments", &len);
+	if (v && parse_uint(v, 1, 1000, &nseg) == 0 && nseg > 1)
+		m->segments = (int)nseg;
+	free(v);
+	v = tw_value(rq, root, "NumMedia", &len);
+	if (v && parse_uint(v, 0, 1000, &nmedia) == -1)
+		nmedia = 0;
+	free(v);
+	for (i = 0; i < nmedia && i < MEDIA_MAX; i++) {
+		snprintf(name, sizeof(name), "MediaUrl%zu", i);
+		url = tw_value(rq, root, name, &len);
+		snprintf(name, sizeof(name), "MediaContentType%zu", i);
+		type = tw_value(rq, root, name, &len);
+		if (url) {
+			char *cu = clean(url, strlen(url), 1, 2048);
+			char *ctype = clean(type, type ? strlen(type) : 0, 1, 200);
+
+			buf_addf(&t, "%s[media %zu: %s %s]", t.len ? "\n\n" : "",
+			    i, ctype ? ctype : "unknown", cu ? cu : "");
+			free(cu);
+			free(ctype);
+		}
+		free(url);
+		free(type);
+	}
+	set_text(m, &t, text_max);
+	buf_free(&t);
+	json_decref(root);
+	return 0;
 }
 
 /* The profile name WhatsApp sends for wa id `from`, or NULL. */

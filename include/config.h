@@ -120,9 +120,16 @@ struct config {
 	/* the webhook listener (listen = ( { ... } )); port 0: none */
 	char		*listen_address;
 	int		 listen_port;
+	char		*listen_socket;		/* a unix socket path instead */
+	int		 listen_socket_mode;	/* its mode (default 0660) */
+	char		*listen_socket_group;	/* its group, or NULL */
 	size_t		 listen_max_body;
 	int		 listen_timeout;	/* seconds a connection may idle */
 	int		 listen_max_connections;
+	/* a health alert when this many requests are refused within
+	 * listen_refusal_window seconds (0: never), at most one a window */
+	int		 listen_refusal_burst;
+	int		 listen_refusal_window;
 	/* push channels: a sender's texts join their last ticket while it
 	 * is open or closed less than this long ago; 0: never */
 	int		 conversation_hours;

@@ -98,6 +98,12 @@ struct raw_input {
 	 * matched as a duplicate by content (two empty records are not the
 	 * same message): only by source_key.  NULL normally. */
 	const char	*fetch_error;
+	/* Push channels: the carrier keyword the text is (STOP, HELP...;
+	 * webhook.h), flagged on the message and its ticket; NULL: none. */
+	const char	*keyword;
+	/* Push channels: the SMS segments the provider joined into this
+	 * message (kept in messages.segments when more than one). */
+	int		 segments;
 };
 
 struct ingest_result {

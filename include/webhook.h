@@ -47,6 +47,8 @@ struct wh_msg {
 	char	*subject;
 	char	*text;
 	size_t	 text_len;
+	const char *keyword;	/* carrier keyword (static), or NULL */
+	int	 segments;	/* Twilio NumSegments (SMS joined), or 0 */
 };
 
 struct wh_batch {
@@ -63,6 +65,10 @@ int	 wh_twilio_sign(const unsigned char *token, size_t tlen,
 	    const char *url, const char *form, size_t flen, char out[29]);
 int	 wh_twilio_verify(const unsigned char *token, size_t tlen,
 	    const char *url, const char *form, size_t flen, const char *sig);
+/* Twilio's JSON variant: url carries bodySHA256 = hex(SHA-256(body)) in
+ * its query, and the signature is over the url alone (no parameters). */
+int	 wh_twilio_verify_json(const unsigned char *token, size_t tlen,
+	    const char *url, const char *body, size_t blen, const char *sig);
 /* "sha256=" + hex(HMAC-SHA256(secret, body)). */
 int	 wh_hub_verify(const unsigned char *secret, size_t slen,
 	    const char *body, size_t blen, const char *sig);
@@ -90,6 +96,17 @@ int	 wh_check(const struct source_config *, const struct wh_secrets *,
 int	 wh_parse(enum source_type, const struct wh_request *,
 	    size_t text_max, struct wh_batch *, const char **why);
 void	 wh_batch_free(struct wh_batch *);
+
+/*
+ * The carrier keyword an SMS is, or NULL: its whole text, blanks and a
+ * final "." or "!" aside, in any case, is one of Twilio's default opt-out
+ * (STOP STOPALL UNSUBSCRIBE CANCEL END QUIT REVOKE OPTOUT), opt-in (START
+ * UNSTOP) or help (HELP INFO) words; or Twilio's OptOutType parameter
+ * (opt_out, may be NULL: STOP, START or HELP) names one.  The word is
+ * returned in upper case (a static string).
+ */
+const char *wh_carrier_keyword(const char *text, size_t len,
+	    const char *opt_out);
 
 /* The raw record of a request: "METHOD PATH\r\n", the headers that
  * matter, an empty line, the body.  Caller frees; *len set. */

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * libFuzzer: the webhook listener's request reader (webhook.c): the first
- * byte picks the channel, the rest is the body.  Whatever is accepted is
+ * byte picks the channel (and, for Twilio, form or JSON body), the rest
+ * is the body.  Whatever is accepted is
  * what ingest relies on: every message has a printable provider id, valid
  * UTF-8 text without NUL, one-line sender fields; the signature schemes
  * never crash on any body or header.
@@ -53,6 +54,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rq.signature = body;	/* any header value */
 	rq.body = body;
 	rq.body_len = size - 1;
+	if (data[0] & 0x80)	/* Twilio's JSON variant */
+		rq.content_type = "application/json";
 	if (wh_parse(types[data[0] % 3], &rq, 4096, &b, &why) == 0) {
 		for (i = 0; i < b.n; i++) {
 			if (b.v[i].key == NULL || b.v[i].text == NULL ||
@@ -72,6 +75,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)wh_twilio_sign((const unsigned char *)"k", 1, "https://x/",
 	    body, size - 1, out);
 	(void)wh_hub_verify((const unsigned char *)"k", 1, body, size - 1, body);
+	(void)wh_twilio_verify_json((const unsigned char *)"k", 1, body, body,
+	    size - 1, body);
+	(void)wh_carrier_keyword(body, size - 1, body);
 	(void)wh_std_verify((const unsigned char *)"k", 1, "id", "1700000000",
 	    body, size - 1, body, 1700000000);
 	rec = wh_raw_record(types[data[0] % 3], &rq, &len);

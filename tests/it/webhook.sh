@@ -24,7 +24,9 @@ cat >"$T/intake.conf" <<CONF
 database = "$DB";
 timezone = "America/New_York";
 busy_timeout_ms = 200;
-listen = ( { address = "127.0.0.1"; port = $PORT; max_body_bytes = 4096; } );
+listen = ( { address = "127.0.0.1"; port = $PORT; max_body_bytes = 4096;
+    refusal_burst = 6; refusal_window = 3600; } );
+alerts = { to = [ "oncall@example.org" ]; };
 smtp = { url = "smtp://127.0.0.1:9"; from = "hotline@example.org"; };
 ack = { enabled = true; };
 sources = (
@@ -32,7 +34,8 @@ sources = (
     public_url = "$PUB"; },
   { name = "wa"; type = "whatsapp"; path = "/whatsapp"; secret_file = "$T/wa";
     verify_token_file = "$T/wav"; },
-  { name = "form"; type = "webhook"; path = "/form"; secret_file = "$T/wh"; }
+  { name = "form"; type = "webhook"; path = "/form"; secret_file = "$T/wh"; },
+  { name = "burst"; type = "webhook"; path = "/burst"; secret_file = "$T/wh"; }
 );
 CONF
 "$INTAKED" --check-config -c "$T/intake.conf" >/dev/null 2>"$T/check.log" ||
@@ -79,12 +82,14 @@ sms SM0002 --forge >"$T/out"
 check "twilio forged: 401" status_is 401
 sms SM0003 --no-sig >"$T/out"
 check "twilio unsigned: 401" status_is 401
-sms SM0004 --content-type application/json >"$T/out"
+sms SM0004 --content-type text/plain >"$T/out"
 check "twilio wrong content type: 415" status_is 415
+sms SM0004 --content-type application/json >"$T/out"
+check "twilio form signed, sent as JSON: 401" status_is 401
 sms SM0005 --query "tenant=2" --public-url https://evil.example/x >"$T/out"
 check "twilio signed for another URL: 401" status_is 401
 check "refused twilio requests stored nothing" [ "$(tickets sms)" = 1 ]
-check "refusals counted" [ "$(q "select refused from source_state where source = 'sms'")" = 4 ]
+check "refusals counted" [ "$(q "select refused from source_state where source = 'sms'")" = 5 ]
 check "refusals logged without content" sh -c "! grep -q 'passport' '$T/intaked.log'"
 
 # Oversize: by Content-Length and chunked.
@@ -197,6 +202,61 @@ q "update tickets set status = 'closed', closed_at = $((now - 3600)) where id = 
 sms SM0201 >"$T/out"
 check "closed 1 h ago: appended" [ "$(q "select ticket_id from messages where source_key = 'SM0201'")" = "$t2" ]
 check "closed 1 h ago: reopened" [ "$(q "select status from tickets where id = $t2")" = open ]
+
+# Carrier keywords: a STOP from a new number is stored, flagged on the
+# message and the ticket (with an event), answered with an empty
+# <Response/> and nothing queued to anyone but staff.
+$POST --port "$PORT" --kind twilio --secret-file "$T/tw" --path /twilio \
+    --public-url "$PUB" --form MessageSid=SMK1 --form From=+15550009999 \
+    --form Body=Stop --form NumMedia=0 >"$T/out"
+check "keyword: 200" status_is 200
+check "keyword: empty TwiML" [ "$(sed -n 3p "$T/out")" = "<Response/>" ]
+check "keyword: stored with its text" [ "$(q "select text from messages where source_key = 'SMK1'")" = Stop ]
+check "keyword: flagged on the message" [ "$(q "select carrier_keyword from messages where source_key = 'SMK1'")" = STOP ]
+check "keyword: flagged on the ticket, open" [ "$(q "select t.carrier_keyword || '|' || t.status || '|' || t.automated from tickets t join messages m on m.ticket_id = t.id where m.source_key = 'SMK1'")" = "STOP|open|0" ]
+check "keyword: event" [ "$(q "select count(*) from events e join messages m on m.ticket_id = e.ticket_id where m.source_key = 'SMK1' and e.kind = 'keyword'")" = 1 ]
+check "keyword: not on a sentence" [ "$(q "select coalesce(carrier_keyword, 'NULL') from messages where source_key = 'SM0001'")" = NULL ]
+check "keyword: nothing sent back" [ "$(q "select count(*) from outbox where kind = 'ack'")" = 0 ]
+
+# Twilio's JSON variant: bodySHA256 in the signed URL; a multi-part SMS
+# Twilio joined is one message with its segment count.
+tj() {	# BODY [args]
+	b=$1
+	shift
+	$POST --port "$PORT" --kind twilio --json --secret-file "$T/tw" \
+	    --path /twilio --public-url "$PUB" --query "tenant=1" --body "$b" "$@"
+}
+tj '{"MessageSid":"SMJ1","From":"+15550007777","Body":"a long text in three parts","NumSegments":"3","NumMedia":"0"}' >"$T/out"
+check "twilio JSON: 200" status_is 200
+check "twilio JSON: stored" [ "$(q "select from_addr || '|' || text from messages where source_key = 'SMJ1'")" = "+15550007777|a long text in three parts" ]
+check "multi-part SMS: one message, 3 segments" [ "$(q "select count(*) || '|' || max(segments) from messages where source_key = 'SMJ1'")" = "1|3" ]
+check "single SMS: no segment count" [ "$(q "select coalesce(segments, 'NULL') from messages where source_key = 'SM0001'")" = NULL ]
+tj '{"MessageSid":"SMJ2","Body":"x"}' --body-hash 0a1ff7634d9ab3b95db5c9a2dfe9416e41502b283a80c7cf19632632f96e6620 >"$T/out"
+check "twilio JSON, body not the hashed one: 401" status_is 401
+tj '{"MessageSid":"SMJ1","From":"+15550007777","Body":"a long text in three parts","NumSegments":"3","NumMedia":"0"}' >"$T/out"
+check "twilio JSON replay: 200, once" [ "$(head -n 1 "$T/out")/$(q "select count(*) from messages where source_key = 'SMJ1'")" = 200/1 ]
+
+# A burst of refusals: refusal_burst (6) refused requests within
+# refusal_window raise one health alert for that source, without request
+# content; the next burst within the window raises none.
+health() { q "select count(*) from outbox where kind = 'health' and json_extract(payload, '$.source') = 'burst' and json_extract(payload, '$.problem') = 'requests refused'"; }
+burst() {	# N: forged requests
+	n=$1
+	while [ "$n" -gt 0 ]; do
+		$POST --port "$PORT" --kind webhook --secret-file "$T/wh" --path /burst \
+		    --id "msg_burst$n" --body '{"text":"BURSTSECRET words"}' --forge >/dev/null
+		n=$((n - 1))
+	done
+}
+burst 5
+check "5 refusals: no health alert" [ "$(health)" = 0 ]
+burst 1
+check "6 refusals: one health alert" [ "$(health)" = 1 ]
+burst 12
+check "more bursts in the window: still one" [ "$(health)" = 1 ]
+check "burst alert without content" [ "$(q "select count(*) from outbox where payload like '%BURSTSECRET%'")" = 0 ]
+check "burst alert names the reason" [ "$(q "select json_extract(payload, '$.detail') from outbox where kind = 'health' and json_extract(payload, '$.source') = 'burst'")" = "6 requests refused within 3600 s; the last: 401 bad signature" ]
+check "burst alert logged" grep -q 'health alert queued: source burst: requests refused' "$T/intaked.log"
 
 # Slow clients (slowloris): 20 connections that never finish their
 # headers do not keep a signed request from being served.

@@ -7,6 +7,7 @@ Content-Type, then the body.
              [--path /x] [--query q] [--public-url U] [--form k=v ...]
              [--body TEXT] [--id ID] [--ts N|--ts-offset S] [--forge]
              [--no-sig] [--content-type T] [--chunked] [--get QUERY]
+             [--json [--body-hash H]]   (twilio: the bodySHA256 variant)
 """
 import argparse, base64, hashlib, hmac, http.client, sys, time, urllib.parse
 
@@ -27,6 +28,8 @@ ap.add_argument("--no-sig", action="store_true")
 ap.add_argument("--content-type", default=None)
 ap.add_argument("--chunked", action="store_true")
 ap.add_argument("--get", default=None)
+ap.add_argument("--json", action="store_true")   # twilio: the bodySHA256 variant
+ap.add_argument("--body-hash", default=None)     # twilio --json: this bodySHA256
 a = ap.parse_args()
 
 c = http.client.HTTPConnection("127.0.0.1", a.port, timeout=60)
@@ -40,7 +43,15 @@ if a.get is not None:
 
 secret = open(a.secret_file).readline().rstrip("\r\n")
 headers = {}
-if a.kind == "twilio":
+if a.kind == "twilio" and a.json:
+    body = a.body.encode()
+    h = a.body_hash or hashlib.sha256(body).hexdigest()
+    a.query = (a.query + "&" if a.query else "") + "bodySHA256=" + h
+    url = a.public_url + "?" + a.query
+    sig = base64.b64encode(hmac.new(secret.encode(), url.encode(), hashlib.sha1).digest()).decode()
+    headers["Content-Type"] = "application/json"
+    headers["X-Twilio-Signature"] = sig
+elif a.kind == "twilio":
     pairs = [tuple(f.split("=", 1)) for f in a.form]
     body = urllib.parse.urlencode(pairs).encode() if a.body is None else a.body.encode()
     url = a.public_url + ("?" + a.query if a.query else "")

@@ -18,6 +18,13 @@
 		"From=%2B12349013030&To=%2B18005551212"
 #define TW_SIG	"0/KCTR6DLpKmkAf8muzZqo1nDgQ="
 
+/* Twilio's JSON variant (bodySHA256): the test vector of Twilio's own
+ * helper library (twilio-node, spec/validation.spec.js). */
+#define TWJ_BODY	"{\"property\": \"value\", \"boolean\": true}"
+#define TWJ_HASH	"0a1ff7634d9ab3b95db5c9a2dfe9416e41502b283a80c7cf19632632f96e6620"
+#define TWJ_URL		TW_URL "&bodySHA256=" TWJ_HASH
+#define TWJ_SIG		"a9nBmqA0ju/hNViExpshrM61xv4="
+
 /* The Standard Webhooks specification's example. */
 #define SW_SECRET	"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 #define SW_ID		"msg_p5jXN8AQM9LWM0D4loKWxJek"
@@ -114,6 +121,85 @@ START_TEST(test_hub_signature)
 }
 END_TEST
 
+START_TEST(test_twilio_json_published_example)
+{
+	const unsigned char *tok = (const unsigned char *)"12345";
+	struct source_config sc;
+	struct wh_secrets sec;
+	struct wh_request rq;
+	const char *why;
+
+	ck_assert(wh_twilio_verify_json(tok, 5, TWJ_URL, TWJ_BODY,
+	    strlen(TWJ_BODY), TWJ_SIG));
+	/* another body: its hash is not the URL's */
+	ck_assert(!wh_twilio_verify_json(tok, 5, TWJ_URL, TWJ_BODY,
+	    strlen(TWJ_BODY) - 1, TWJ_SIG));
+	ck_assert(!wh_twilio_verify_json(tok, 4, TWJ_URL, TWJ_BODY,
+	    strlen(TWJ_BODY), TWJ_SIG));
+	/* no bodySHA256: not the JSON scheme */
+	ck_assert(!wh_twilio_verify_json(tok, 5, TW_URL, TWJ_BODY,
+	    strlen(TWJ_BODY), TWJ_SIG));
+	/* through the checks, with the query as received */
+	memset(&sc, 0, sizeof(sc));
+	sc.type = SOURCE_TWILIO;
+	sc.public_url = (char *)"https://mycompany.com/myapp.php";
+	memset(&sec, 0, sizeof(sec));
+	sec.key = (unsigned char *)"12345";
+	sec.keylen = 5;
+	memset(&rq, 0, sizeof(rq));
+	rq.method = "POST";
+	rq.query = "foo=1&bar=2&bodySHA256=" TWJ_HASH;
+	rq.content_type = "application/json";
+	rq.signature = TWJ_SIG;
+	rq.body = TWJ_BODY;
+	rq.body_len = strlen(TWJ_BODY);
+	ck_assert_int_eq(wh_check(&sc, &sec, &rq, 0, &why), 0);
+	rq.body = "{\"property\": \"value\", \"boolean\": false}";
+	rq.body_len = strlen(rq.body);
+	ck_assert_int_eq(wh_check(&sc, &sec, &rq, 0, &why), 401);
+}
+END_TEST
+
+/* The JSON variant's message, and a multi-part SMS Twilio joined. */
+START_TEST(test_twilio_json_segments)
+{
+	struct wh_request rq;
+	struct wh_batch b;
+	const char *why;
+
+	memset(&rq, 0, sizeof(rq));
+	rq.content_type = "application/json";
+	rq.body = "{\"MessageSid\":\"SMJ1\",\"From\":\"+15551234567\","
+	    "\"Body\":\"part one and part two\",\"NumSegments\":\"2\","
+	    "\"NumMedia\":0}";
+	rq.body_len = strlen(rq.body);
+	ck_assert_int_eq(wh_parse(SOURCE_TWILIO, &rq, 1 << 20, &b, &why), 0);
+	ck_assert_str_eq(b.v[0].key, "SMJ1");
+	ck_assert_str_eq(b.v[0].from, "+15551234567");
+	ck_assert_str_eq(b.v[0].text, "part one and part two");
+	ck_assert_int_eq(b.v[0].segments, 2);
+	wh_batch_free(&b);
+	rq.body = "[1]";
+	rq.body_len = 3;
+	ck_assert_int_eq(wh_parse(SOURCE_TWILIO, &rq, 1 << 20, &b, &why), -1);
+	/* an object without MessageSid (found leaking by fuzz_webhook) */
+	rq.body = "{\"text\":\"e_om\"}";
+	rq.body_len = strlen(rq.body);
+	ck_assert_int_eq(wh_parse(SOURCE_TWILIO, &rq, 1 << 20, &b, &why), -1);
+	rq.content_type = NULL;
+	rq.body = "MessageSid=SM2&Body=x&NumSegments=1";
+	rq.body_len = strlen(rq.body);
+	ck_assert_int_eq(wh_parse(SOURCE_TWILIO, &rq, 1 << 20, &b, &why), 0);
+	ck_assert_int_eq(b.v[0].segments, 0);
+	wh_batch_free(&b);
+	rq.body = "MessageSid=SM2&Body=x&NumSegments=3";
+	rq.body_len = strlen(rq.body);
+	ck_assert_int_eq(wh_parse(SOURCE_TWILIO, &rq, 1 << 20, &b, &why), 0);
+	ck_assert_int_eq(b.v[0].segments, 3);
+	wh_batch_free(&b);
+}
+END_TEST
+
 START_TEST(test_check_order)
 {
 	struct source_config sc;
@@ -139,7 +225,7 @@ START_TEST(test_check_order)
 	ck_assert_int_eq(wh_check(&sc, &sec, &rq, 0, &why), 401);
 	rq.signature = NULL;
 	ck_assert_int_eq(wh_check(&sc, &sec, &rq, 0, &why), 401);
-	rq.content_type = "application/json";
+	rq.content_type = "text/plain";
 	ck_assert_int_eq(wh_check(&sc, &sec, &rq, 0, &why), 415);
 	rq.content_type = "application/x-www-form-urlencodedX";
 	ck_assert_int_eq(wh_check(&sc, &sec, &rq, 0, &why), 415);
@@ -259,6 +345,58 @@ START_TEST(test_form_anonymous)
 }
 END_TEST
 
+/* Carrier keywords: a whole text that is one, in any case, flagged;
+ * a keyword inside a sentence is not one. */
+START_TEST(test_carrier_keywords)
+{
+	static const struct { const char *body, *opt, *want; } t[] = {
+		{ "STOP", NULL, "STOP" },
+		{ "  stop.\r\n", NULL, "STOP" },
+		{ "Unsubscribe!", NULL, "UNSUBSCRIBE" },
+		{ "help", NULL, "HELP" },
+		{ "Start", NULL, "START" },
+		{ "please stop", NULL, NULL },
+		{ "help me", NULL, NULL },
+		{ "stopp", NULL, NULL },
+		{ "", NULL, NULL },
+		{ "yes", "START", "START" },
+		{ "ok", "BOGUS", NULL },
+	};
+	struct wh_request rq;
+	struct wh_batch b;
+	const char *why;
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		const char *k = wh_carrier_keyword(t[i].body, strlen(t[i].body),
+		    t[i].opt);
+
+		if (t[i].want == NULL)
+			ck_assert_msg(k == NULL, "%s: %s", t[i].body, k);
+		else
+			ck_assert_msg(k && strcmp(k, t[i].want) == 0, "%s", t[i].body);
+	}
+	memset(&rq, 0, sizeof(rq));
+	rq.body = "MessageSid=SM9&From=%2B15551234567&Body=STOP";
+	rq.body_len = strlen(rq.body);
+	ck_assert_int_eq(wh_parse(SOURCE_TWILIO, &rq, 1 << 20, &b, &why), 0);
+	ck_assert_str_eq(b.v[0].keyword, "STOP");
+	/* never dropped: the text is kept as sent */
+	ck_assert_str_eq(b.v[0].text, "STOP");
+	wh_batch_free(&b);
+	rq.body = "MessageSid=SM9&From=%2B15551234567&Body=stop+it+now";
+	rq.body_len = strlen(rq.body);
+	ck_assert_int_eq(wh_parse(SOURCE_TWILIO, &rq, 1 << 20, &b, &why), 0);
+	ck_assert(b.v[0].keyword == NULL);
+	wh_batch_free(&b);
+	rq.body = "MessageSid=SM9&Body=Yes&OptOutType=START";
+	rq.body_len = strlen(rq.body);
+	ck_assert_int_eq(wh_parse(SOURCE_TWILIO, &rq, 1 << 20, &b, &why), 0);
+	ck_assert_str_eq(b.v[0].keyword, "START");
+	wh_batch_free(&b);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -274,6 +412,9 @@ main(void)
 	tcase_add_test(tc, test_twilio_message);
 	tcase_add_test(tc, test_whatsapp_messages);
 	tcase_add_test(tc, test_form_anonymous);
+	tcase_add_test(tc, test_carrier_keywords);
+	tcase_add_test(tc, test_twilio_json_published_example);
+	tcase_add_test(tc, test_twilio_json_segments);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
