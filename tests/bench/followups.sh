@@ -13,7 +13,8 @@ command -v sqlite3 >/dev/null || { echo "sqlite3 CLI missing: skipped"; exit 0; 
 T=$(mktemp -d /tmp/intake-bench.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 printf 'database = "b.db";\ntimezone = "America/New_York";\n' > "$T/b.conf"
-"$INTAKE" list --limit 1 -c "$T/b.conf" >/dev/null	# creates and migrates
+# intake reads only: intaked --once with no sources creates and migrates
+"$build/intaked" --once --no-sandbox -c "$T/b.conf" 2>/dev/null
 
 ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
