@@ -590,8 +590,8 @@ load_source(struct cfgctx *c, const config_setting_t *g,
 	    "port", "tls", "ca_file", "tls_verify", "pin_sha256", "user",
 	    "auth", "password_file", "token_file", "token_command", "mailbox",
 	    "after", "idle", "poll_interval", "timeout", "url", "secret_file",
-	    "public_url", "verify_token_file", NULL };
-	char *type = NULL;
+	    "public_url", "verify_token_file", "direction", "staff", NULL };
+	char *type = NULL, *dir = NULL;
 
 	memset(src, 0, sizeof(*src));
 	src->tls_verify = 1;
@@ -614,6 +614,14 @@ load_source(struct cfgctx *c, const config_setting_t *g,
 	}
 	get_intv(c, g, "poll_interval", 1, 86400, &src->poll_interval);
 	get_intv(c, g, "timeout", 1, 3600, &src->timeout);
+	get_string(c, g, "direction", &dir);
+	if (dir && strcmp(dir, "outbound") == 0)
+		src->outbound = 1;
+	else if (dir && strcmp(dir, "inbound") != 0)
+		cfg_error(c, member(g, "direction"), "source '%s': direction "
+		    "must be \"inbound\" or \"outbound\"", src->name);
+	free(dir);
+	get_string(c, g, "staff", &src->staff);
 	get_string(c, g, "type", &type);
 	if (type == NULL) {
 		cfg_error(c, g, "source '%s' needs a type (maildir, imap, http)",
@@ -1188,6 +1196,7 @@ source_free(struct source_config *s)
 	free(s->token_command);
 	free(s->mailbox);
 	free(s->move_to);
+	free(s->staff);
 	free(s->url);
 	free(s->secret_file);
 	free(s->public_url);
