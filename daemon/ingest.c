@@ -1118,7 +1118,8 @@ ingest_parsed(struct ingest_ctx *ctx, const struct raw_input *raw,
 	    claimed)) != STORE_OK)
 		goto out;
 	if ((rc = mark_unanswered(ctx, ticket, message, raw->received_at)) !=
-	    STORE_OK)
+	    STORE_OK || (res->appended && (rc = reply_late_message(ctx, ticket,
+	    raw->received_at, now)) != STORE_OK))
 		goto out;
 	if (res->appended) {
 		rc = event_json(ctx, ticket, now, "message", json_pack("{s:I,s:s}",

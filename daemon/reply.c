@@ -212,6 +212,41 @@ respond(struct ingest_ctx *ctx, long long ticket, long long message,
 	    "message", (json_int_t)message));
 }
 
+int
+reply_late_message(struct ingest_ctx *ctx, long long ticket, time_t received,
+    time_t now)
+{
+	sqlite3_stmt *s;
+	long long reply = 0;
+	time_t at = 0;
+	char *actor = NULL;
+	int rc, step;
+
+	s = store_stmt(ctx->store, "SELECT m.id, m.received_at, (SELECT e.actor "
+	    "FROM events e WHERE e.ticket_id = m.ticket_id AND e.kind = 'reply' "
+	    "AND json_valid(e.detail) AND json_extract(e.detail, '$.message') = "
+	    "m.id) FROM messages m WHERE m.ticket_id = ? AND m.direction = 'out' "
+	    "AND m.received_at >= ? ORDER BY m.received_at, m.id LIMIT 1", &rc);
+	if (s == NULL)
+		return store_classify(rc);
+	sqlite3_bind_int64(s, 1, ticket);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)received);
+	if ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		reply = sqlite3_column_int64(s, 0);
+		at = (time_t)sqlite3_column_int64(s, 1);
+		actor = xstrdup(sqlite3_column_text(s, 2) ?
+		    (const char *)sqlite3_column_text(s, 2) : "staff");
+	}
+	store_stmt_done(s);
+	if (step != SQLITE_ROW && step != SQLITE_DONE)
+		return store_classify(step);
+	if (reply == 0)
+		return STORE_OK;
+	rc = respond(ctx, ticket, reply, actor, at, now);
+	free(actor);
+	return rc;
+}
+
 /* A reply already kept as unmatched (the same source key, or the same
  * Message-ID and normalised message)? */
 static int

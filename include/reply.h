@@ -32,4 +32,10 @@ int	 reply_store(struct ingest_ctx *, const struct source_config *,
 	    const struct dedup_info *, long long ticket, time_t now,
 	    time_t claimed, struct ingest_result *);
 
+/* A contact message received at `received`, stored on ticket after a staff
+ * reply written later (the Sent folder read first): that reply answers it
+ * too.  STORE_OK or a STORE_* code. */
+int	 reply_late_message(struct ingest_ctx *, long long ticket,
+	    time_t received, time_t now);
+
 #endif

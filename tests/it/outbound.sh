@@ -78,6 +78,14 @@ once
 check "an earlier reply leaves the later message unanswered" [ "$(q "select responded_at is null from messages where message_id = 'c2@example.net'")" = 1 ]
 check "the first acknowledgement is kept" [ "$(q 'select acknowledged_at from tickets where id = 1')" = "$reply_at" ]
 
+# A contact message written before the first reply but read after it (its
+# mailbox polled late): that reply answered it too; c2 still waits.
+printf 'From: Ana <ana@example.net>\nTo: help@example.org\nSubject: Re: help\nMessage-ID: <c3@example.net>\nIn-Reply-To: <c1@example.net>\n\nI am at the bus station.\n' |
+    put mail 1764000006.M6P6.host 9
+once
+check "a late contact message before the reply is answered by it" [ "$(q "select responded_at from messages where message_id = 'c3@example.net'")" = "$reply_at" ]
+check "the later message still waits" [ "$(q 'select awaiting_message = (select id from messages where message_id = '"'c2@example.net'"') from tickets where id = 1')" = 1 ]
+
 # Threads to nothing: kept as unmatched, listed by status, no ticket.
 printf 'From: Hotline <help@example.org>\nTo: someone@example.net\nSubject: Re: your \033]0;x\007question\nMessage-ID: <s9@example.org>\nIn-Reply-To: <nowhere@example.net>\n\nThanks for writing.\n' |
     put sent 1764000005.M5P5.host 2
@@ -98,6 +106,6 @@ done
 once
 check "the reply is not stored twice" [ "$(q "select count(*) from messages where message_id = 's1@example.org'")" = 1 ]
 check "the unmatched reply is not kept twice" [ "$(q 'select count(*) from unmatched_replies')" = 1 ]
-check "one alert more: the contact's new message" [ "$(alerts)" = 2 ]
+check "alerts: the ticket, then each new contact message (c2, c3)" [ "$(alerts)" = 3 ]
 check "no message text in the log" sh -c "! grep -qi -e passport -e 'are you safe' -e thanks '$T/log'"
 finish
