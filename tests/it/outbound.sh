@@ -108,4 +108,8 @@ check "the reply is not stored twice" [ "$(q "select count(*) from messages wher
 check "the unmatched reply is not kept twice" [ "$(q 'select count(*) from unmatched_replies')" = 1 ]
 check "alerts: the ticket, then each new contact message (c2, c3)" [ "$(alerts)" = 3 ]
 check "no message text in the log" sh -c "! grep -qi -e passport -e 'are you safe' -e thanks '$T/log'"
+
+printf 'database = "x.db";\nsources = ( { name = "s"; type = "maildir"; path = "sent";\n  direction = "sideways"; } );\n' > "$T/bad.conf"
+$INTAKED --check-config -c "$T/bad.conf" 2>"$T/e" >/dev/null; rc=$?
+check "a bad direction: --check-config exits 78 naming FILE:LINE" sh -c "[ $rc -eq 78 ] && grep -q 'bad.conf:3: .*direction' '$T/e'"
 finish
