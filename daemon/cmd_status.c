@@ -21,6 +21,10 @@
 #define OUTBOX_STUCK_SECONDS	(15 * 60)
 #define OUTBOX_STUCK_ATTEMPTS	5
 #define STATUS_UNHEALTHY	1
+/* Unmatched staff replies listed per outbound source, and their fields'
+ * bytes (UTF-8, cut on a character). */
+#define STATUS_UNMATCHED_SHOWN	10
+#define STATUS_FIELD_MAX	121
 
 struct source_status {
 	const char	*name;
@@ -34,6 +38,17 @@ struct source_status {
 	int		 stale;
 	long long	 refused;	/* push sources: requests refused */
 	time_t		 refused_at;
+	/* outbound sources: staff replies that threaded to no ticket
+	 * (reply.h), how many and the newest few */
+	int		 outbound;
+	long long	 unmatched;
+	size_t		 nshown;
+	struct unmatched_row {
+		long long	 id;
+		time_t		 at;
+		char		 to[STATUS_FIELD_MAX];
+		char		 subject[STATUS_FIELD_MAX];
+	}		 shown[STATUS_UNMATCHED_SHOWN];
 };
 
 struct outbox_status {
@@ -97,6 +112,54 @@ one_count(struct store *st, const char *sql, const char *source, time_t since,
 	return rc == SQLITE_ROW ? STORE_OK : store_classify(rc);
 }
 
+/* Copy a stored string into a fixed field, cut on a UTF-8 character. */
+static void
+copy_field(char *dst, sqlite3_stmt *s, int i)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+	char *clean, *cut;
+
+	*dst = '\0';
+	if (t == NULL)
+		return;
+	clean = utf8_sanitize((const char *)t, (size_t)sqlite3_column_bytes(s, i));
+	cut = utf8_truncate(clean, STATUS_FIELD_MAX - 1);
+	snprintf(dst, STATUS_FIELD_MAX, "%s", cut);
+	free(cut);
+	free(clean);
+}
+
+/* An outbound source's unmatched replies: the count and the newest. */
+static int
+load_unmatched(struct store *st, const struct source_config *src,
+    struct source_status *ss)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	ss->outbound = 1;
+	rc = sqlite3_prepare_v2(store_db(st), "SELECT id, received_at, to_addr, "
+	    "subject, count(*) OVER () FROM unmatched_replies WHERE source = ? "
+	    "ORDER BY id DESC LIMIT ?", -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return store_classify(rc);
+	sqlite3_bind_text(s, 1, src->name, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(s, 2, STATUS_UNMATCHED_SHOWN);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW &&
+	    ss->nshown < STATUS_UNMATCHED_SHOWN) {
+		struct unmatched_row *u = &ss->shown[ss->nshown++];
+
+		u->id = sqlite3_column_int64(s, 0);
+		u->at = (time_t)sqlite3_column_int64(s, 1);
+		copy_field(u->to, s, 2);
+		copy_field(u->subject, s, 3);
+		ss->unmatched = sqlite3_column_int64(s, 4);
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? STORE_OK :
+	    store_classify(rc);
+}
+
 static int
 load_source(struct store *st, const struct source_config *src, time_t now,
     time_t today, int stale_minutes, struct source_status *ss)
@@ -144,6 +207,8 @@ load_source(struct store *st, const struct source_config *src, time_t now,
 		rc = one_count(st, "SELECT count(*) FROM messages WHERE source = ?1 "
 		    "AND created_at >= ?2 AND parse_status IN ('error', 'limit')",
 		    src->name, today, &ss->parse_errors_today);
+	if (rc == STORE_OK && src->outbound)
+		rc = load_unmatched(st, src, ss);
 	return rc;
 }
 
@@ -171,6 +236,28 @@ load_outbox(struct store *st, time_t now, struct outbox_status *o)
 	sqlite3_finalize(s);
 	o->stuck = o->stuck_rows > 0;
 	return rc == SQLITE_ROW ? STORE_OK : store_classify(rc);
+}
+
+/* {"count": N, "newest": [{"id","received","to","subject"}, ...]} */
+static json_t *
+unmatched_json(const struct source_status *ss)
+{
+	json_t *o = json_object(), *a = json_array(), *u;
+	size_t k;
+
+	for (k = 0; k < ss->nshown; k++) {
+		u = json_object();
+		json_object_set_new(u, "id", json_integer(ss->shown[k].id));
+		json_object_set_new(u, "received", fmt_json_time(ss->shown[k].at));
+		json_object_set_new(u, "to", *ss->shown[k].to ?
+		    json_string(ss->shown[k].to) : json_null());
+		json_object_set_new(u, "subject", *ss->shown[k].subject ?
+		    json_string(ss->shown[k].subject) : json_null());
+		json_array_append_new(a, u);
+	}
+	json_object_set_new(o, "count", json_integer(ss->unmatched));
+	json_object_set_new(o, "newest", a);
+	return o;
 }
 
 static void
@@ -205,6 +292,9 @@ print_json(const struct source_status *ss, size_t n,
 		json_object_set_new(j, "refused", json_integer(ss[i].refused));
 		json_object_set_new(j, "refused_at",
 		    fmt_json_time(ss[i].refused_at));
+		if (ss[i].outbound)
+			json_object_set_new(j, "unmatched_replies",
+			    unmatched_json(&ss[i]));
 		json_array_append_new(arr, j);
 	}
 	json_object_set_new(root, "at", fmt_json_time(now));
@@ -236,6 +326,26 @@ print_when(const char *label, time_t t, time_t now)
 	iso8601_local(t, iso, sizeof(iso));
 	fmt_duration((long long)(now - t), ago, sizeof(ago));
 	printf("  %-20s %s (%s ago)\n", label, iso, ago);
+}
+
+/* Staff replies kept because they threaded to no ticket (reply.h). */
+static void
+print_unmatched(const struct source_status *ss)
+{
+	char iso[40], *to, *subj;
+	size_t k;
+
+	printf("  %-20s %lld\n", "unmatched replies:", ss->unmatched);
+	for (k = 0; k < ss->nshown; k++) {
+		iso8601_local(ss->shown[k].at, iso, sizeof(iso));
+		to = fmt_terminal_safe(*ss->shown[k].to ? ss->shown[k].to : "-", 0);
+		subj = fmt_terminal_safe(*ss->shown[k].subject ?
+		    ss->shown[k].subject : "-", 0);
+		printf("  %-20s unmatched #%lld %s to %s: %s\n", "", ss->shown[k].id,
+		    iso, to, subj);
+		free(to);
+		free(subj);
+	}
 }
 
 static void
@@ -272,6 +382,8 @@ print_text(const struct source_status *ss, size_t n,
 			    ss[i].refused);
 			print_when("last refused:", ss[i].refused_at, now);
 		}
+		if (ss[i].outbound)
+			print_unmatched(&ss[i]);
 	}
 	printf("outbox: %s\n", o->stuck ? "STUCK" : "ok");
 	printf("  %-20s %lld\n", "undelivered:", o->undelivered);

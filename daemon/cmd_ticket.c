@@ -159,11 +159,11 @@ enum {
 	"from_addr, from_name, to_addr, subject, parse_status, parse_error, " \
 	"attachments, text, size, responded_at, (direction = 'in' AND " \
 	"responded_at IS NULL AND (SELECT automated FROM tickets WHERE " \
-	"tickets.id = ticket_id) = 0), received_claimed, recipient"
+	"tickets.id = ticket_id) = 0), received_claimed, recipient, direction"
 enum {
 	MC_ID, MC_SOURCE, MC_MSGID, MC_RECV, MC_DATE, MC_FROM, MC_NAME, MC_TO,
 	MC_SUBJECT, MC_STATUS, MC_ERROR, MC_ATTS, MC_TEXT, MC_SIZE,
-	MC_RESPONDED, MC_UNANSWERED, MC_CLAIMED, MC_RCPT
+	MC_RESPONDED, MC_UNANSWERED, MC_CLAIMED, MC_RCPT, MC_DIRECTION
 };
 /* The other deliveries of one message (message_copies: the same message
  * to several hotline addresses, or by two sources), oldest first. */
@@ -304,9 +304,13 @@ show_message_text(sqlite3_stmt *m, sqlite3_stmt *c, int n, int total,
 {
 	char a[40];
 
-	/* A contact message nobody has answered yet (doc/sla.md). */
-	printf("\n--- message %d of %d (#%lld, %s)%s ---\n", n, total,
-	    sqlite3_column_int64(m, MC_ID), col(m, MC_SOURCE),
+	/* A contact message nobody has answered yet (doc/sla.md); what
+	 * staff wrote (an outbound source, reply.h). */
+	printf("\n--- message %d of %d (#%lld, ", n, total,
+	    sqlite3_column_int64(m, MC_ID));
+	put_safe(col(m, MC_SOURCE), 0, "?");
+	printf(")%s%s ---\n", col(m, MC_DIRECTION) &&
+	    strcmp(col(m, MC_DIRECTION), "out") == 0 ? " STAFF REPLY" : "",
 	    sqlite3_column_int(m, MC_UNANSWERED) ? " UNANSWERED" : "");
 	printf("From:     ");
 	if (col(m, MC_NAME)) {
@@ -416,6 +420,7 @@ message_json(sqlite3_stmt *m)
 		{ "unanswered", MC_UNANSWERED, J_BOOL },
 		{ "received_claimed", MC_CLAIMED, J_TIME },
 		{ "recipient", MC_RCPT, J_TEXT },
+		{ "direction", MC_DIRECTION, J_TEXT },
 	};
 
 	return j_row(m, f, sizeof(f) / sizeof(f[0]));

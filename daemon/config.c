@@ -679,6 +679,8 @@ load_source(struct cfgctx *c, const config_setting_t *g,
 	}
 	get_key(c, g, "sources", "poll_interval", src);
 	get_key(c, g, "sources", "timeout", src);
+	get_enum(c, g, "sources", "direction", src->name, src);
+	get_key(c, g, "sources", "staff", src);
 	get_string(c, g, "type", &type);
 	if (type == NULL) {
 		cfg_error(c, g, "source '%s' needs a type (maildir, imap, http)",
@@ -1201,6 +1203,7 @@ source_free(struct source_config *s)
 	free(s->token_command);
 	free(s->mailbox);
 	free(s->move_to);
+	free(s->staff);
 	free(s->url);
 	free(s->secret_file);
 	free(s->public_url);

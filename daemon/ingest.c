@@ -17,10 +17,12 @@
 #include "ack.h"
 #include "dedup.h"
 #include "ingest.h"
+#include "ingest_p.h"
 #include "log.h"
 #include "notify.h"
 #include "outbox.h"
 #include "remind.h"
+#include "reply.h"
 #include "rota.h"
 #include "sla.h"
 #include "tag.h"
@@ -1074,6 +1076,35 @@ ack_by_mail(struct ingest_ctx *ctx, const struct message *msg,
 	return rc;
 }
 
+int
+ingest_store_message(struct ingest_ctx *ctx, const struct raw_input *raw,
+    const struct message *msg, const char *sha, const struct dedup_info *di,
+    long long ticket, time_t now, time_t claimed, long long *id)
+{
+	int rc;
+
+	if ((rc = insert_message(ctx, raw, msg, sha, di, ticket, now, id)) !=
+	    STORE_OK)
+		return rc;
+	return note_claimed_time(ctx, *id, claimed);
+}
+
+/* A staff reply (an outbound source, reply.h): threaded by the subject tag,
+ * In-Reply-To and References as any mail, then never triaged. */
+static int
+ingest_reply(struct ingest_ctx *ctx, const struct source_config *sc,
+    const struct raw_input *raw, const struct message *msg, const char *sha,
+    const struct dedup_info *di, time_t now, time_t claimed,
+    struct ingest_result *res)
+{
+	long long ticket;
+	int rc;
+
+	if ((rc = find_thread(ctx, msg, &ticket)) != STORE_OK)
+		return rc;
+	return reply_store(ctx, sc, raw, msg, sha, di, ticket, now, claimed, res);
+}
+
 /* key_checked: the caller already looked the source key up in this
  * transaction (and found nothing), so only the content lookup remains. */
 static int
@@ -1084,6 +1115,7 @@ ingest_parsed(struct ingest_ctx *ctx, const struct raw_input *raw,
 	struct decision d;
 	struct raw_input fixed;
 	struct dedup_info di;
+	const struct source_config *sc;
 	long long ticket = 0, message = 0;
 	time_t now = time(NULL), claimed;
 	long long t0 = tstart(ctx);
@@ -1117,6 +1149,8 @@ ingest_parsed(struct ingest_ctx *ctx, const struct raw_input *raw,
 		return STORE_OK;
 	}
 	claimed = received_not_future(raw, &fixed, now, &raw);
+	if ((sc = reply_source(ctx->cfg, raw->source)) != NULL)
+		return ingest_reply(ctx, sc, raw, msg, sha, &di, now, claimed, res);
 	if ((rc = ack_by_mail(ctx, msg, res, &handled)) != STORE_OK || handled)
 		return rc;
 	decide(ctx, raw, msg, prepared, &d);
@@ -1142,7 +1176,8 @@ ingest_parsed(struct ingest_ctx *ctx, const struct raw_input *raw,
 	    claimed)) != STORE_OK)
 		goto out;
 	if ((rc = mark_unanswered(ctx, ticket, message, raw->received_at)) !=
-	    STORE_OK)
+	    STORE_OK || (res->appended && (rc = reply_late_message(ctx, ticket,
+	    raw->received_at, now)) != STORE_OK))
 		goto out;
 	if (raw->keyword && (rc = flag_keyword(ctx, raw->keyword, ticket,
 	    message, now)) != STORE_OK)

@@ -63,6 +63,9 @@ struct source_config {
 	char		*secret_file;
 	char		*public_url;	/* twilio: the URL Twilio signs */
 	char		*verify_token_file;	/* whatsapp: GET handshake */
+	/* direction = "outbound": staff replies (a Sent folder), reply.h */
+	int		 outbound;
+	char		*staff;		/* the staff name its replies ack as */
 	int		 line;		/* where it was defined, for messages */
 };
 

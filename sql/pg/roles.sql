@@ -89,6 +89,9 @@ GRANT SELECT, INSERT ON message_copies TO intake_daemon;
 GRANT SELECT ON purged TO intake_daemon;
 -- 007: the rota's gap alerts and the tokens of acks by mail.
 GRANT SELECT, INSERT, UPDATE ON oncall_gaps, mail_acks TO intake_daemon;
+-- 012: staff replies that threaded to no ticket (intake status lists them).
+GRANT SELECT, INSERT ON unmatched_replies TO intake_daemon;
+GRANT SELECT ON unmatched_replies TO intake_staff;
 
 -- Staff: read everything the staff commands show ...
 GRANT SELECT ON tickets, messages, events, outbox, source_state, reminders,
