@@ -5,7 +5,8 @@
 # other sets (never from the held-out one), `intake classify` runs rules +
 # that model over the held-out set and tools/triage-report.py scores it.
 # Prints one "summary:" and one "by language:" line per set and its
-# confusion matrix.  The figures are computed here, every run: nothing is stored.
+# confusion matrix, then the summary of all held-out sets pooled.
+# The figures are computed here, every run: nothing is stored.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${INTAKE_BUILD:-$top/build}
@@ -35,4 +36,10 @@ for held in "$@"; do
 	# the confusion matrix of the held-out set (rows: label)
 	sed -n '/^confusion/,/^automated /s/^/                 /p' "$tmp/rep"
 	cat "$tmp/out" >> "$tmp/all.jsonl"
+	# the held-out sets pooled (file names differ between sets)
+	[ -f "$tmp/all.tsv" ] || head -n 1 "$held/labels.tsv" > "$tmp/all.tsv"
+	tail -n +2 "$held/labels.tsv" >> "$tmp/all.tsv"
 done
+/usr/bin/python3 "$top/tools/triage-report.py" "$tmp/all.tsv" \
+    "$tmp/all.jsonl" > "$tmp/rep"
+printf '%-16s %s\n' "all held out" "$(sed -n 's/^summary: //p' "$tmp/rep")"
