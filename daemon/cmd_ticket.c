@@ -93,6 +93,7 @@ j_stored(sqlite3_stmt *s, int i)
 /* How a column becomes a JSON value. */
 enum j_kind {
 	J_INT,		/* integer */
+	J_INT_OR_NULL,
 	J_TEXT,		/* j_text() */
 	J_BOOL,		/* 0/1 as false/true */
 	J_BOOL_OR_NULL,	/* like J_BOOL, SQL NULL as null */
@@ -110,6 +111,10 @@ static json_t *
 j_value(sqlite3_stmt *s, int i, enum j_kind kind)
 {
 	switch (kind) {
+	case J_INT_OR_NULL:
+		if (sqlite3_column_type(s, i) == SQLITE_NULL)
+			return json_null();
+		/* FALLTHROUGH */
 	case J_INT:
 		return json_integer(sqlite3_column_int64(s, i));
 	case J_TEXT:
@@ -159,11 +164,13 @@ enum {
 	"from_addr, from_name, to_addr, subject, parse_status, parse_error, " \
 	"attachments, text, size, responded_at, (direction = 'in' AND " \
 	"responded_at IS NULL AND (SELECT automated FROM tickets WHERE " \
-	"tickets.id = ticket_id) = 0), received_claimed, recipient, direction"
+	"tickets.id = ticket_id) = 0), received_claimed, recipient, direction, " \
+	"carrier_keyword, segments"
 enum {
 	MC_ID, MC_SOURCE, MC_MSGID, MC_RECV, MC_DATE, MC_FROM, MC_NAME, MC_TO,
 	MC_SUBJECT, MC_STATUS, MC_ERROR, MC_ATTS, MC_TEXT, MC_SIZE,
-	MC_RESPONDED, MC_UNANSWERED, MC_CLAIMED, MC_RCPT, MC_DIRECTION
+	MC_RESPONDED, MC_UNANSWERED, MC_CLAIMED, MC_RCPT, MC_DIRECTION, MC_KEYWORD,
+	MC_SEGMENTS
 };
 /* The other deliveries of one message (message_copies: the same message
  * to several hotline addresses, or by two sources), oldest first. */
@@ -342,7 +349,18 @@ show_message_text(sqlite3_stmt *m, sqlite3_stmt *c, int n, int total,
 		put_safe(col(m, MC_ERROR), 0, "");
 		printf(")");
 	}
-	printf(", %lld bytes\n", sqlite3_column_int64(m, MC_SIZE));
+	printf(", %lld bytes", sqlite3_column_int64(m, MC_SIZE));
+	if (sqlite3_column_type(m, MC_SEGMENTS) != SQLITE_NULL)
+		printf(", %d SMS segments joined",
+		    sqlite3_column_int(m, MC_SEGMENTS));
+	putchar('\n');
+	/* STOP, HELP...: the contact may have opted out at the carrier; intake
+	 * never replies to a texting contact anyway (webhook.h). */
+	if (col(m, MC_KEYWORD)) {
+		printf("Keyword:  ");
+		put_safe(col(m, MC_KEYWORD), 0, "");
+		printf(" (a carrier keyword)\n");
+	}
 	show_attachments_text(col(m, MC_ATTS), natt);
 	putchar('\n');
 	put_safe(col(m, MC_TEXT), 1, "(no text)");
@@ -421,6 +439,8 @@ message_json(sqlite3_stmt *m)
 		{ "received_claimed", MC_CLAIMED, J_TIME },
 		{ "recipient", MC_RCPT, J_TEXT },
 		{ "direction", MC_DIRECTION, J_TEXT },
+		{ "carrier_keyword", MC_KEYWORD, J_TEXT },
+		{ "segments", MC_SEGMENTS, J_INT_OR_NULL },
 	};
 
 	return j_row(m, f, sizeof(f) / sizeof(f[0]));

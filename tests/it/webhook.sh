@@ -217,6 +217,11 @@ check "keyword: flagged on the ticket, open" [ "$(q "select t.carrier_keyword ||
 check "keyword: event" [ "$(q "select count(*) from events e join messages m on m.ticket_id = e.ticket_id where m.source_key = 'SMK1' and e.kind = 'keyword'")" = 1 ]
 check "keyword: not on a sentence" [ "$(q "select coalesce(carrier_keyword, 'NULL') from messages where source_key = 'SM0001'")" = NULL ]
 check "keyword: nothing sent back" [ "$(q "select count(*) from outbox where kind = 'ack'")" = 0 ]
+TK=$(q "select ticket_id from messages where source_key = 'SMK1'")
+"$INTAKE" show "$TK" -c "$T/intake.conf" >"$T/show.txt" 2>&1
+check "keyword: intake show names it" grep -q '^Keyword:  STOP (a carrier keyword)$' "$T/show.txt"
+"$INTAKE" show "$TK" --format json -c "$T/intake.conf" >"$T/show.json" 2>&1
+check "keyword: show json" [ "$($PY -c 'import json,sys; m=json.load(open(sys.argv[1]))["messages"][0]; print(m["carrier_keyword"], m["segments"])' "$T/show.json")" = "STOP None" ]
 
 # Twilio's JSON variant: bodySHA256 in the signed URL; a multi-part SMS
 # Twilio joined is one message with its segment count.
@@ -231,6 +236,8 @@ check "twilio JSON: 200" status_is 200
 check "twilio JSON: stored" [ "$(q "select from_addr || '|' || text from messages where source_key = 'SMJ1'")" = "+15550007777|a long text in three parts" ]
 check "multi-part SMS: one message, 3 segments" [ "$(q "select count(*) || '|' || max(segments) from messages where source_key = 'SMJ1'")" = "1|3" ]
 check "single SMS: no segment count" [ "$(q "select coalesce(segments, 'NULL') from messages where source_key = 'SM0001'")" = NULL ]
+"$INTAKE" show "$(q "select ticket_id from messages where source_key = 'SMJ1'")" -c "$T/intake.conf" >"$T/show.txt" 2>&1
+check "multi-part SMS: intake show gives the count" grep -q 'bytes, 3 SMS segments joined$' "$T/show.txt"
 tj '{"MessageSid":"SMJ2","Body":"x"}' --body-hash 0a1ff7634d9ab3b95db5c9a2dfe9416e41502b283a80c7cf19632632f96e6620 >"$T/out"
 check "twilio JSON, body not the hashed one: 401" status_is 401
 tj '{"MessageSid":"SMJ1","From":"+15550007777","Body":"a long text in three parts","NumSegments":"3","NumMedia":"0"}' >"$T/out"
