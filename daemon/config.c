@@ -513,9 +513,11 @@ load_source_imap(struct cfgctx *c, const config_setting_t *g,
 		src->auth = IMAP_AUTH_LOGIN;
 	else if (strcmp(auth, "xoauth2") == 0)
 		src->auth = IMAP_AUTH_XOAUTH2;
+	else if (strcmp(auth, "oauthbearer") == 0)
+		src->auth = IMAP_AUTH_OAUTHBEARER;
 	else
 		cfg_error(c, member(g, "auth"), "source '%s': auth must be "
-		    "\"login\" or \"xoauth2\"", src->name);
+		    "\"login\", \"xoauth2\" or \"oauthbearer\"", src->name);
 	get_string(c, g, "password_file", &src->password_file);
 	get_string(c, g, "token_file", &src->token_file);
 	get_string(c, g, "token_command", &src->token_command);
@@ -526,10 +528,10 @@ load_source_imap(struct cfgctx *c, const config_setting_t *g,
 		    "never inline: use password_file", src->name);
 	if (src->auth == IMAP_AUTH_LOGIN && src->password_file == NULL)
 		cfg_error(c, g, "source '%s': imap needs password_file", src->name);
-	if (src->auth == IMAP_AUTH_XOAUTH2 && src->token_file == NULL &&
+	if (src->auth != IMAP_AUTH_LOGIN && src->token_file == NULL &&
 	    src->token_command == NULL)
-		cfg_error(c, g, "source '%s': auth = \"xoauth2\" needs token_file "
-		    "or token_command", src->name);
+		cfg_error(c, g, "source '%s': auth = \"%s\" needs token_file "
+		    "or token_command", src->name, auth);
 	check_secret(c, member(g, "password_file"), "password_file",
 	    src->password_file);
 	check_secret(c, member(g, "token_file"), "token_file", src->token_file);

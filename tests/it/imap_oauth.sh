@@ -83,5 +83,20 @@ check "xoauth2, revoked token: nothing fetched" [ "$(tickets)" = 3 ]
 run xagain 'auth = "xoauth2"' 'password_file =' 'token_file = "good.tok"'
 check "nothing lost: a valid token again fetches the 2 waiting (5 tickets)" sh -c "[ $RC -eq 0 ] && [ $(tickets) = 5 ] && [ $(seen_count) = 5 ]"
 check "nothing twice: one message per Message-ID" [ "$(q 'select count(*) || " " || count(distinct message_id) from messages')" = "5 5" ]
+# OAUTHBEARER (RFC 7628), sent by intake itself: libetpan has XOAUTH2 only.
+gen_mail 2 23
+run bgood 'auth = "oauthbearer"' 'password_file =' 'token_file = "good.tok"'
+check "oauthbearer, active token: exit 0, 2 more tickets" sh -c "[ $RC -eq 0 ] && [ $(tickets) = 7 ]"
+check "oauthbearer: Dovecot logged the OAUTHBEARER login" grep -q 'Login: user=<hotline>.*method=OAUTHBEARER' "$DCLOG"
+check "oauthbearer: the token is not in the log" sh -c "! grep -q good-1 '$T/bgood.log'"
+gen_mail 1 24
+run bold 'auth = "oauthbearer"' 'password_file =' 'token_file = "old.tok"'
+check "oauthbearer, expired token: exit 78, the documented error" sh -c "[ $RC -eq 78 ] && grep -q 'authentication failed: oauthbearer (token expired or revoked?) as hotline' '$T/bold.log'"
+run bgone 'auth = "oauthbearer"' 'password_file =' 'token_file = "gone.tok"'
+check "oauthbearer, revoked token: exit 78 (the %x01 reply to the error challenge got the tagged NO)" sh -c "[ $RC -eq 78 ] && grep -q 'oauthbearer (token expired or revoked?)' '$T/bgone.log'"
+check "oauthbearer, refused: nothing fetched" [ "$(tickets)" = 7 ]
+run bagain 'auth = "oauthbearer"' 'password_file =' 'token_file = "good.tok"'
+check "oauthbearer: nothing lost, the waiting message comes in" sh -c "[ $RC -eq 0 ] && [ $(tickets) = 8 ] && [ $(seen_count) = 8 ]"
+
 check "every daemon log line carries a <N> priority" sh -c "! grep -hv '^<[0-7]>' '$T'/*.log"
 finish
