@@ -20,6 +20,7 @@
 #include "log.h"
 #include "net.h"
 #include "notify.h"
+#include "oauth.h"
 #include "util.h"
 
 struct cfgctx {
@@ -466,6 +467,43 @@ check_secret(struct cfgctx *c, const config_setting_t *s, const char *what,
 		check_readable(c, s, what, path);
 }
 
+/* oauth = { token_url; client_id; client_secret_file; refresh_token_file;
+ * scope; } (oauth.h): intake refreshes the access token itself. */
+static void
+load_source_oauth(struct cfgctx *c, const config_setting_t *g,
+    struct source_config *src)
+{
+	static const char *const keys[] = { "token_url", "client_id",
+	    "client_secret_file", "refresh_token_file", "scope", NULL };
+	struct oauth_config *o;
+
+	if (open_group(c, g, keys) == -1)
+		return;
+	o = src->oauth = xcalloc(1, sizeof(*o));
+	get_string(c, g, "token_url", &o->token_url);
+	get_string(c, g, "client_id", &o->client_id);
+	get_string(c, g, "client_secret_file", &o->client_secret_file);
+	get_string(c, g, "refresh_token_file", &o->refresh_token_file);
+	get_string(c, g, "scope", &o->scope);
+	resolve_path(c, &o->client_secret_file);
+	resolve_path(c, &o->refresh_token_file);
+	if (o->token_url == NULL || o->client_id == NULL)
+		cfg_error(c, g, "source '%s': oauth needs token_url and "
+		    "client_id", src->name);
+	else if (strncmp(o->token_url, "https://", 8) != 0 &&
+	    (strncmp(o->token_url, "http://", 7) != 0 ||
+	    !notify_url_is_loopback(o->token_url)))
+		cfg_error(c, member(g, "token_url"), "source '%s': token_url "
+		    "must be https:// (plain http only to loopback)", src->name);
+	if (o->refresh_token_file == NULL && o->client_secret_file == NULL)
+		cfg_error(c, g, "source '%s': oauth needs refresh_token_file "
+		    "or (client credentials) client_secret_file", src->name);
+	check_secret(c, member(g, "client_secret_file"), "client_secret_file",
+	    o->client_secret_file);
+	check_secret(c, member(g, "refresh_token_file"), "refresh_token_file",
+	    o->refresh_token_file);
+}
+
 static void
 load_source_imap(struct cfgctx *c, const config_setting_t *g,
     struct source_config *src)
@@ -528,10 +566,12 @@ load_source_imap(struct cfgctx *c, const config_setting_t *g,
 		    "never inline: use password_file", src->name);
 	if (src->auth == IMAP_AUTH_LOGIN && src->password_file == NULL)
 		cfg_error(c, g, "source '%s': imap needs password_file", src->name);
+	if (member(g, "oauth"))
+		load_source_oauth(c, member(g, "oauth"), src);
 	if (src->auth != IMAP_AUTH_LOGIN && src->token_file == NULL &&
-	    src->token_command == NULL)
-		cfg_error(c, g, "source '%s': auth = \"%s\" needs token_file "
-		    "or token_command", src->name, auth);
+	    src->token_command == NULL && src->oauth == NULL)
+		cfg_error(c, g, "source '%s': auth = \"%s\" needs token_file, "
+		    "token_command or oauth", src->name, auth);
 	check_secret(c, member(g, "password_file"), "password_file",
 	    src->password_file);
 	check_secret(c, member(g, "token_file"), "token_file", src->token_file);
@@ -592,7 +632,7 @@ load_source(struct cfgctx *c, const config_setting_t *g,
 	    "port", "tls", "ca_file", "tls_verify", "pin_sha256", "user",
 	    "auth", "password_file", "token_file", "token_command", "mailbox",
 	    "after", "idle", "poll_interval", "timeout", "url", "secret_file",
-	    "public_url", "verify_token_file", NULL };
+	    "public_url", "verify_token_file", "oauth", NULL };
 	char *type = NULL;
 
 	memset(src, 0, sizeof(*src));
@@ -1188,6 +1228,7 @@ source_free(struct source_config *s)
 	free(s->password_file);
 	free(s->token_file);
 	free(s->token_command);
+	oauth_config_free(s->oauth);
 	free(s->mailbox);
 	free(s->move_to);
 	free(s->url);

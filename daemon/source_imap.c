@@ -910,7 +910,10 @@ authenticate(struct source *src, struct imap_state *st, char **err)
 	int rc;
 
 	if (cfg->auth != IMAP_AUTH_LOGIN) {
-		if (cfg->token_file)
+		if (cfg->oauth)
+			rc = oauth_access_token(cfg->oauth, cfg->timeout, 0,
+			    &secret, &serr);
+		else if (cfg->token_file)
 			rc = config_read_secret(cfg->token_file, &secret, &serr);
 		else
 			rc = run_token_command(cfg->token_command, cfg->timeout,
@@ -926,6 +929,22 @@ authenticate(struct source *src, struct imap_state *st, char **err)
 		else
 			rc = oauth_imap_bearer(st->imap, cfg->user, cfg->host,
 			    cfg->port, secret);
+		/* The cached token refused (revoked early): a new one, once;
+		 * the session is still unauthenticated, so on the same one. */
+		if (rc == MAILIMAP_ERROR_LOGIN && cfg->oauth) {
+			secret_free(secret);
+			secret = NULL;
+			if (oauth_access_token(cfg->oauth, cfg->timeout, 1,
+			    &secret, &serr) == -1) {
+				*err = xasprintf("%s token: %s", mech, serr);
+				free(serr);
+				return SRC_AUTH;
+			}
+			rc = cfg->auth == IMAP_AUTH_XOAUTH2 ?
+			    mailimap_oauth2_authenticate(st->imap, cfg->user,
+			    secret) : oauth_imap_bearer(st->imap, cfg->user,
+			    cfg->host, cfg->port, secret);
+		}
 	} else {
 		if (mailimap_has_extension(st->imap, "LOGINDISABLED")) {
 			*err = xstrdup("server advertises LOGINDISABLED: refusing "

@@ -35,6 +35,8 @@ enum imap_tls { IMAP_TLS_IMPLICIT, IMAP_TLS_STARTTLS, IMAP_TLS_NONE };
 enum imap_auth { IMAP_AUTH_LOGIN, IMAP_AUTH_XOAUTH2, IMAP_AUTH_OAUTHBEARER };
 enum imap_after { IMAP_AFTER_SEEN, IMAP_AFTER_MOVE };
 
+struct oauth_config;
+
 struct source_config {
 	char		*name;
 	enum source_type type;
@@ -51,6 +53,7 @@ struct source_config {
 	char		*password_file;
 	char		*token_file;	/* xoauth2 (imap) or bearer (http) */
 	char		*token_command;
+	struct oauth_config *oauth;	/* oauth = { ... } (oauth.h), or NULL */
 	char		*mailbox;
 	enum imap_after	 after;
 	char		*move_to;	/* after = "move:FOLDER" */

@@ -25,6 +25,26 @@ char	*oauth_bearer_ir(const char *user, const char *host, int port,
 int	 oauth_imap_bearer(struct mailimap *, const char *user,
 	    const char *host, int port, const char *token);
 
+/* oauth = { ... } of an IMAP source: intake gets the access token itself. */
+struct oauth_config {
+	char	*token_url;		/* https://, or http:// to loopback */
+	char	*client_id;
+	char	*client_secret_file;	/* NULL: a public client */
+	char	*refresh_token_file;	/* NULL: client-credentials grant */
+	char	*scope;			/* NULL: none sent */
+};
+
+/* An access token for cfg: the one cached in this process while it has
+ * more than 60 s left, else a new one from token_url (force: always a new
+ * one, after the server refused the cached one).  When the server rotates
+ * the refresh token, refresh_token_file is replaced atomically (mode 0600).
+ * 0 with *token (caller wipes and frees), or -1 with *err (never holding a
+ * secret). */
+int	 oauth_access_token(const struct oauth_config *, int timeout, int force,
+	    char **token, char **err);
+
+void	 oauth_config_free(struct oauth_config *);
+
 /* base64 (RFC 4648, with padding) of len bytes; caller frees. */
 char	*oauth_base64(const void *, size_t len);
 

@@ -98,5 +98,52 @@ check "oauthbearer, refused: nothing fetched" [ "$(tickets)" = 7 ]
 run bagain 'auth = "oauthbearer"' 'password_file =' 'token_file = "good.tok"'
 check "oauthbearer: nothing lost, the waiting message comes in" sh -c "[ $RC -eq 0 ] && [ $(tickets) = 8 ] && [ $(seen_count) = 8 ]"
 
+# intake's own refresh (oauth = { }): the token endpoint of the same server.
+tokfile client.secret s3cret
+tokfile refresh.tok rt-0
+admin 'refresh=rt-0&rotate=1'
+OA="oauth = { token_url = \"$OURL/token\"; client_id = \"intake\"; client_secret_file = \"client.secret\"; refresh_token_file = \"refresh.tok\"; scope = \"imap offline_access\"; }"
+calls() { grep -c "^token $1" "$T/oauth/log" 2>/dev/null || echo 0; }
+gen_mail 1 25
+run rot 'auth = "xoauth2"' 'password_file =' "$OA"
+check "oauth refresh grant: exit 0, the message fetched" sh -c "[ $RC -eq 0 ] && [ $(tickets) = 9 ]"
+check "oauth: one refresh_token grant, scope sent, rotated" [ "$(grep -c '^token refresh_token ok rotated scope=imap offline_access' "$T/oauth/log")" = 1 ]
+new_rt=$(cat "$T/refresh.tok")
+check "rotation: refresh_token_file now holds the new refresh token" sh -c "[ '$new_rt' != rt-0 ] && grep -qx 'rt-[0-9]*' '$T/refresh.tok'"
+check "rotation: the file is mode 0600, no temporary left" sh -c "[ \"\$(stat -c %a '$T/refresh.tok')\" = 600 ] && ! ls '$T'/refresh.tok.tmp* 2>/dev/null"
+check "oauth: no token of any kind in the log" sh -c "! grep -q -e 'at-[0-9]' -e 'rt-[0-9]' -e s3cret '$T/rot.log'"
+run rot2 'auth = "oauthbearer"' 'password_file =' "$OA"
+check "the rotated refresh token works the next time (oauthbearer): exit 0" [ "$RC" -eq 0 ]
+check "  and was rotated again" sh -c "[ \"\$(cat '$T/refresh.tok')\" != '$new_rt' ]"
+admin 'rotate=0'
+ino=$(stat -c %i "$T/refresh.tok"); rt=$(cat "$T/refresh.tok")
+run norot 'auth = "xoauth2"' 'password_file =' "$OA"
+check "no rotation: exit 0, the file not rewritten (same inode, same token)" sh -c "[ $RC -eq 0 ] && [ $(stat -c %i "$T/refresh.tok") = $ino ] && [ \"\$(cat '$T/refresh.tok')\" = '$rt' ]"
+n0=$(calls refresh_token)
+admin 'revoke_next=1'
+gen_mail 1 26
+run once 'auth = "xoauth2"' 'password_file =' "$OA"
+check "a token the server refuses: refreshed once, then fetched (exit 0)" sh -c "[ $RC -eq 0 ] && [ $(tickets) = 10 ] && [ $(calls refresh_token) = $((n0 + 2)) ]"
+admin 'revoke_next=5'
+n0=$(calls refresh_token)
+run twice 'auth = "xoauth2"' 'password_file =' "$OA"
+check "refused again after the refresh: exit 78, exactly one refresh (no loop)" sh -c "[ $RC -eq 78 ] && [ $(calls refresh_token) = $((n0 + 2)) ] && grep -q 'xoauth2 (token expired or revoked?)' '$T/twice.log'"
+admin 'revoke_next=0'
+OC="oauth = { token_url = \"$OURL/token\"; client_id = \"intake\"; client_secret_file = \"client.secret\"; }"
+run cc 'auth = "xoauth2"' 'password_file =' "$OC"
+check "client-credentials grant (no refresh_token_file): exit 0" sh -c "[ $RC -eq 0 ] && [ $(calls 'client_credentials ok') = 1 ] && [ $(tickets) = 10 ]"
+tokfile refresh.tok rt-bogus
+run bad 'auth = "xoauth2"' 'password_file =' "$OA"
+check "unknown refresh token: exit 78, the server's error code" sh -c "[ $RC -eq 78 ] && grep -q 'xoauth2 token: token_url: HTTP 400 invalid_grant' '$T/bad.log'"
+imap_conf "$T/chk.conf" 'auth = "xoauth2"' 'password_file =' "$OA"
+$INTAKED --check-config -c "$T/chk.conf" >"$T/chk.out" 2>"$T/chk.log"; RC=$?
+check "--check-config: a token that cannot be obtained is reported (exit 78)" sh -c "[ $RC -eq 78 ] && grep -q 'source hotline: no access token: token_url: HTTP 400 invalid_grant' '$T/chk.log'"
+imap_conf "$T/chk2.conf" 'auth = "xoauth2"' 'password_file =' "$OC"
+$INTAKED --check-config -c "$T/chk2.conf" >"$T/chk2.out" 2>"$T/chk2.log"; RC=$?
+check "--check-config: a token that can be obtained: exit 0" [ "$RC" -eq 0 ]
+imap_conf "$T/chk3.conf" 'auth = "xoauth2"' 'password_file =' 'oauth = { token_url = "http://192.0.2.1/token"; client_id = "intake"; client_secret_file = "client.secret"; }'
+$INTAKED --check-config -c "$T/chk3.conf" >"$T/chk3.out" 2>"$T/chk3.log"; RC=$?
+check "token_url: plain http refused unless loopback" sh -c "[ $RC -eq 78 ] && grep -q 'token_url must be https://' '$T/chk3.log'"
+
 check "every daemon log line carries a <N> priority" sh -c "! grep -hv '^<[0-7]>' '$T'/*.log"
 finish

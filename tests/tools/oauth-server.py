@@ -23,6 +23,9 @@ Binds 127.0.0.1 on a free port, writes the port to PORTFILE, and serves:
                      issue_ttl=SECS       expires_in of issued access tokens
                      client=ID:SECRET     the accepted client credentials
                      fail=N               the next N /token calls answer 500
+                     revoke_next=N        the next N access tokens issued are
+                                          revoked from birth (the IMAP server
+                                          refuses them)
 
 Each request appends one line to LOGFILE ("introspect active",
 "token refresh_token ok", ...), so a test can count calls.  Runs until
@@ -44,6 +47,7 @@ state = {
     "issue_ttl": 3600,
     "client": ("intake", "s3cret"),
     "fail": 0,
+    "revoke_next": 0,
     "n": 0,
 }
 
@@ -136,7 +140,9 @@ class Handler(BaseHTTPRequestHandler):
         state["n"] += 1
         at = "at-%d" % state["n"]
         state["access"][at] = {"exp": time.time() + state["issue_ttl"],
-                               "revoked": False}
+                               "revoked": state["revoke_next"] > 0}
+        if state["revoke_next"] > 0:
+            state["revoke_next"] -= 1
         out.update({"access_token": at, "token_type": "Bearer",
                     "expires_in": state["issue_ttl"]})
         if "scope" in f:
@@ -161,6 +167,8 @@ class Handler(BaseHTTPRequestHandler):
             state["client"] = tuple(f["client"].split(":", 1))
         if "fail" in f:
             state["fail"] = int(f["fail"])
+        if "revoke_next" in f:
+            state["revoke_next"] = int(f["revoke_next"])
         self.reply(200, {"ok": True})
 
 
