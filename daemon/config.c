@@ -21,6 +21,7 @@
 #include "log.h"
 #include "net.h"
 #include "notify.h"
+#include "oauth.h"
 #include "util.h"
 
 struct cfgctx {
@@ -558,6 +559,41 @@ check_secret(struct cfgctx *c, const config_setting_t *s, const char *what,
 		check_readable(c, s, what, path);
 }
 
+/* oauth = { token_url; client_id; client_secret_file; refresh_token_file;
+ * scope; } (oauth.h): intake refreshes the access token itself. */
+static void
+load_source_oauth(struct cfgctx *c, const config_setting_t *g,
+    struct source_config *src)
+{
+	struct oauth_config *o;
+
+	if (open_group(c, g, "sources.oauth") == -1)
+		return;
+	o = src->oauth = xcalloc(1, sizeof(*o));
+	get_key(c, g, "sources.oauth", "token_url", o);
+	get_key(c, g, "sources.oauth", "client_id", o);
+	get_key(c, g, "sources.oauth", "client_secret_file", o);
+	get_key(c, g, "sources.oauth", "refresh_token_file", o);
+	get_key(c, g, "sources.oauth", "scope", o);
+	resolve_path(c, &o->client_secret_file);
+	resolve_path(c, &o->refresh_token_file);
+	if (o->token_url == NULL || o->client_id == NULL)
+		cfg_error(c, g, "source '%s': oauth needs token_url and "
+		    "client_id", src->name);
+	else if (strncmp(o->token_url, "https://", 8) != 0 &&
+	    (strncmp(o->token_url, "http://", 7) != 0 ||
+	    !notify_url_is_loopback(o->token_url)))
+		cfg_error(c, member(g, "token_url"), "source '%s': token_url "
+		    "must be https:// (plain http only to loopback)", src->name);
+	if (o->refresh_token_file == NULL && o->client_secret_file == NULL)
+		cfg_error(c, g, "source '%s': oauth needs refresh_token_file "
+		    "or (client credentials) client_secret_file", src->name);
+	check_secret(c, member(g, "client_secret_file"), "client_secret_file",
+	    o->client_secret_file);
+	check_secret(c, member(g, "refresh_token_file"), "refresh_token_file",
+	    o->refresh_token_file);
+}
+
 static void
 load_source_imap(struct cfgctx *c, const config_setting_t *g,
     struct source_config *src)
@@ -602,10 +638,13 @@ load_source_imap(struct cfgctx *c, const config_setting_t *g,
 		    "never inline: use password_file", src->name);
 	if (src->auth == IMAP_AUTH_LOGIN && src->password_file == NULL)
 		cfg_error(c, g, "source '%s': imap needs password_file", src->name);
-	if (src->auth == IMAP_AUTH_XOAUTH2 && src->token_file == NULL &&
-	    src->token_command == NULL)
-		cfg_error(c, g, "source '%s': auth = \"xoauth2\" needs token_file "
-		    "or token_command", src->name);
+	if (member(g, "oauth"))
+		load_source_oauth(c, member(g, "oauth"), src);
+	if (src->auth != IMAP_AUTH_LOGIN && src->token_file == NULL &&
+	    src->token_command == NULL && src->oauth == NULL)
+		cfg_error(c, g, "source '%s': auth = \"%s\" needs token_file, "
+		    "token_command or oauth", src->name,
+		    src->auth == IMAP_AUTH_XOAUTH2 ? "xoauth2" : "oauthbearer");
 	check_secret(c, member(g, "password_file"), "password_file",
 	    src->password_file);
 	check_secret(c, member(g, "token_file"), "token_file", src->token_file);
@@ -1201,6 +1240,7 @@ source_free(struct source_config *s)
 	free(s->password_file);
 	free(s->token_file);
 	free(s->token_command);
+	oauth_config_free(s->oauth);
 	free(s->mailbox);
 	free(s->move_to);
 	free(s->staff);

@@ -14,12 +14,14 @@
 
 #include "conftab.h"
 #include "log.h"
+#include "oauth.h"
 #include "util.h"
 
 #define C(f)	offsetof(struct config, f)
 #define S(f)	offsetof(struct source_config, f)
 #define E(f)	offsetof(struct escalation_step, f)
 #define P(f)	offsetof(struct oncall_person, f)
+#define O(f)	offsetof(struct oauth_config, f)
 #define NO	CONF_NOFF
 
 #define INT(sec, name, off, lo, hi, def, doc) \
@@ -112,14 +114,29 @@ const struct conf_key conf_keys[] = {
 	    "SHA-256 of the server's certificate, 64 hex digits"),
 	SRC("user", CT_STRING, S(user), 0, 0, NULL, NULL, IMAP,
 	    "the login name"),
-	SRC("auth", CT_ENUM, S(auth), IMAP_AUTH_LOGIN, 0, "login|xoauth2",
-	    "login", IMAP, "login or xoauth2"),
+	SRC("auth", CT_ENUM, S(auth), IMAP_AUTH_LOGIN, 0,
+	    "login|xoauth2|oauthbearer", "login", IMAP,
+	    "login, xoauth2 or oauthbearer"),
 	SRC("password_file", CT_SECRET_FILE, S(password_file), 0, 0, NULL,
 	    NULL, IMAP, "the file holding the password"),
 	SRC("token_file", CT_SECRET_FILE, S(token_file), 0, 0, NULL, NULL,
 	    IMAP | HTTP, "the file holding the OAuth2 or bearer token"),
 	SRC("token_command", CT_SECRET_COMMAND, S(token_command), 0, 0, NULL,
 	    NULL, IMAP, "a command printing a fresh OAuth2 token"),
+	SRC("oauth", CT_SPECIAL, NO, 0, 0, NULL, NULL, IMAP,
+	    "intake's own token refresh { token_url; client_id; ... }"),
+	{ "sources.oauth", "token_url", CT_STRING, O(token_url), 0, 0, 0, NULL,
+	    NULL, 0, CF_UNDER, "the token endpoint, https:// (http to loopback)" },
+	{ "sources.oauth", "client_id", CT_STRING, O(client_id), 0, 0, 0, NULL,
+	    NULL, 0, CF_UNDER, "the OAuth client id" },
+	{ "sources.oauth", "client_secret_file", CT_SECRET_FILE,
+	    O(client_secret_file), 0, 0, 0, NULL, NULL, 0, CF_UNDER,
+	    "the file holding the client secret" },
+	{ "sources.oauth", "refresh_token_file", CT_SECRET_FILE,
+	    O(refresh_token_file), 0, 0, 0, NULL, NULL, 0, CF_UNDER,
+	    "the file holding the refresh token (rewritten when rotated)" },
+	{ "sources.oauth", "scope", CT_STRING, O(scope), 0, 0, 0, NULL, NULL, 0,
+	    CF_UNDER, "the scope asked for" },
 	SRC("mailbox", CT_STRING, S(mailbox), 0, 0, NULL, "INBOX", IMAP,
 	    "the mailbox to read"),
 	SRC("after", CT_SPECIAL, NO, 0, 0, NULL, "seen", IMAP,
@@ -529,7 +546,13 @@ dump_source(FILE *f, const struct source_config *src)
 			free(v);
 		} else if (strcmp(k->name, "after") == 0)
 			fputs("    after = \"seen\";\n", f);
-		else
+		else if (strcmp(k->name, "oauth") == 0) {
+			if (src->oauth == NULL)
+				continue;
+			fputs("    oauth = {\n", f);
+			dump_section(f, "sources.oauth", src->oauth, "      ");
+			fputs("    };\n", f);
+		} else
 			dump_key(f, k, src, "    ");
 	}
 	fputs("  }", f);

@@ -31,6 +31,7 @@
 #include "listen.h"
 #include "log.h"
 #include "notify.h"
+#include "oauth.h"
 #include "outbox.h"
 #include "parsechild.h"
 #include "remind.h"
@@ -229,6 +230,34 @@ service_free(struct service *sv)
  * Build a complete service from the configuration file: every part must
  * load, or nothing replaces what runs.  Returns 0, or the exit code.
  */
+/* --check-config: every oauth = { } source can get an access token now
+ * (the token itself stays in memory and is not shown). */
+static int
+check_oauth(const struct config *cfg)
+{
+	char *tok, *err = NULL;
+	size_t i;
+	int bad = 0;
+
+	for (i = 0; i < cfg->nsources; i++) {
+		const struct source_config *s = &cfg->sources[i];
+
+		if (s->oauth == NULL)
+			continue;
+		if (oauth_access_token(s->oauth, s->timeout, 0, &tok,
+		    &err) == -1) {
+			log_err("source %s: no access token: %s", s->name, err);
+			free(err);
+			err = NULL;
+			bad = 1;
+			continue;
+		}
+		explicit_bzero(tok, strlen(tok));
+		free(tok);
+	}
+	return bad ? -1 : 0;
+}
+
 static int
 service_load(struct service *sv, const struct options *o, const char *path,
     struct store *reuse)
@@ -295,6 +324,10 @@ service_load(struct service *sv, const struct options *o, const char *path,
 			service_free(sv);
 			return EX_CONFIG;
 		}
+	}
+	if (o->check_only && check_oauth(&sv->cfg) == -1) {
+		service_free(sv);
+		return EX_CONFIG;
 	}
 	if (o->check_only)
 		return 0;

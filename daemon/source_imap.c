@@ -45,6 +45,7 @@
 
 #include "log.h"
 #include "net.h"
+#include "oauth.h"
 #include "outbox.h"
 #include "resolve.h"
 #include "source.h"
@@ -903,21 +904,47 @@ static int
 authenticate(struct source *src, struct imap_state *st, char **err)
 {
 	const struct source_config *cfg = src->cfg;
+	const char *mech = cfg->auth == IMAP_AUTH_XOAUTH2 ? "xoauth2" :
+	    "oauthbearer";
 	char *secret = NULL, *serr = NULL;
 	int rc;
 
-	if (cfg->auth == IMAP_AUTH_XOAUTH2) {
-		if (cfg->token_file)
+	if (cfg->auth != IMAP_AUTH_LOGIN) {
+		if (cfg->oauth)
+			rc = oauth_access_token(cfg->oauth, cfg->timeout, 0,
+			    &secret, &serr);
+		else if (cfg->token_file)
 			rc = config_read_secret(cfg->token_file, &secret, &serr);
 		else
 			rc = run_token_command(cfg->token_command, cfg->timeout,
 			    &secret, &serr);
 		if (rc == -1) {
-			*err = xasprintf("xoauth2 token: %s", serr);
+			*err = xasprintf("%s token: %s", mech, serr);
 			free(serr);
 			return SRC_AUTH;
 		}
-		rc = mailimap_oauth2_authenticate(st->imap, cfg->user, secret);
+		if (cfg->auth == IMAP_AUTH_XOAUTH2)
+			rc = mailimap_oauth2_authenticate(st->imap, cfg->user,
+			    secret);
+		else
+			rc = oauth_imap_bearer(st->imap, cfg->user, cfg->host,
+			    cfg->port, secret);
+		/* The cached token refused (revoked early): a new one, once;
+		 * the session is still unauthenticated, so on the same one. */
+		if (rc == MAILIMAP_ERROR_LOGIN && cfg->oauth) {
+			secret_free(secret);
+			secret = NULL;
+			if (oauth_access_token(cfg->oauth, cfg->timeout, 1,
+			    &secret, &serr) == -1) {
+				*err = xasprintf("%s token: %s", mech, serr);
+				free(serr);
+				return SRC_AUTH;
+			}
+			rc = cfg->auth == IMAP_AUTH_XOAUTH2 ?
+			    mailimap_oauth2_authenticate(st->imap, cfg->user,
+			    secret) : oauth_imap_bearer(st->imap, cfg->user,
+			    cfg->host, cfg->port, secret);
+		}
 	} else {
 		if (mailimap_has_extension(st->imap, "LOGINDISABLED")) {
 			*err = xstrdup("server advertises LOGINDISABLED: refusing "
@@ -935,8 +962,10 @@ authenticate(struct source *src, struct imap_state *st, char **err)
 	if (rc == MAILIMAP_NO_ERROR)
 		return SRC_OK;
 	if (rc == MAILIMAP_ERROR_LOGIN) {
-		char *what = xasprintf("%s as %s", cfg->auth == IMAP_AUTH_XOAUTH2 ?
-		    "xoauth2 (token expired or revoked?)" : "login", cfg->user);
+		char *what = cfg->auth == IMAP_AUTH_LOGIN ?
+		    xasprintf("login as %s", cfg->user) :
+		    xasprintf("%s (token expired or revoked?) as %s", mech,
+		    cfg->user);
 
 		*err = imap_error(st, what, rc);
 		free(what);

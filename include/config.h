@@ -32,8 +32,10 @@ enum source_type { SOURCE_MAILDIR, SOURCE_IMAP, SOURCE_HTTP, SOURCE_STDIN,
 #define SOURCE_IS_PUSH(t)	((t) == SOURCE_TWILIO || (t) == SOURCE_WHATSAPP || \
 				 (t) == SOURCE_WEBHOOK)
 enum imap_tls { IMAP_TLS_IMPLICIT, IMAP_TLS_STARTTLS, IMAP_TLS_NONE };
-enum imap_auth { IMAP_AUTH_LOGIN, IMAP_AUTH_XOAUTH2 };
+enum imap_auth { IMAP_AUTH_LOGIN, IMAP_AUTH_XOAUTH2, IMAP_AUTH_OAUTHBEARER };
 enum imap_after { IMAP_AFTER_SEEN, IMAP_AFTER_MOVE };
+
+struct oauth_config;
 
 struct source_config {
 	char		*name;
@@ -51,6 +53,7 @@ struct source_config {
 	char		*password_file;
 	char		*token_file;	/* xoauth2 (imap) or bearer (http) */
 	char		*token_command;
+	struct oauth_config *oauth;	/* oauth = { ... } (oauth.h), or NULL */
 	char		*mailbox;
 	enum imap_after	 after;
 	char		*move_to;	/* after = "move:FOLDER" */

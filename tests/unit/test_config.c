@@ -480,7 +480,7 @@ START_TEST(test_table_enums)
 	ck_assert_msg(strstr(err, "enum.conf:2: source 'm': tls must be "
 	    "\"implicit\", \"starttls\" or \"none\"") != NULL, "got: %s", err);
 	ck_assert_msg(strstr(err, "enum.conf:3: source 'm': auth must be "
-	    "\"login\" or \"xoauth2\"") != NULL, "got: %s", err);
+	    "\"login\", \"xoauth2\" or \"oauthbearer\"") != NULL, "got: %s", err);
 	free(err);
 	free(conf);
 	conf = xasprintf("sources = ( { name = \"m\"; type = \"imap\"; "
