@@ -55,7 +55,10 @@ printf 'triage = { model = "%s/b2.model"; };\n' "$T" > "$T/b2.conf"
 want=$(/usr/bin/python3 "$TOP/tools/triage-report.py" "$FX/labeled/labels.tsv" "$T/cl" | sed -n 's/^summary: //p')
 got=$(sed -n 's/^labeled  *//p' "$T/lowo" | head -n 1)
 check "LOWO figure is computed: '$got'" [ -n "$want" -a "$got" = "$want" ]
-check "two sets, two summary lines" [ "$(grep -c 'type [0-9.]*% ' "$T/lowo")" -eq 2 ]
+check "two sets, two summary lines" [ "$(grep -v '^all held out' "$T/lowo" | grep -c 'type [0-9.]*% ')" -eq 2 ]
+# and the pooled line: every held-out message once (70 + the second set's)
+n2=$(grep -v '^all held out' "$T/lowo" | sed -n 's/.*type [0-9.]*% ([0-9]*\/\([0-9]*\)).*/\1/p' | awk '{ s += $1 } END { print s }')
+check "the pooled line counts both sets ($n2)" sh -c "grep '^all held out' '$T/lowo' | grep -q '/$n2)'"
 
 # The daemon: a corrupt model at start, then SIGHUP with a good one.
 DB=$T/intake.db
