@@ -19,6 +19,7 @@
 #include "log.h"
 #include "net.h"
 #include "notify.h"
+#include "notify_p.h"
 #include "tag.h"
 #include "util.h"
 

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "source.h"
+#include "source_mem_p.h"
 #include "util.h"
 
 #define MEM_UIDVALIDITY	1

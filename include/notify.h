@@ -40,9 +40,6 @@ enum notify_rc {
 	NOTIFY_CONFIG = -2,	/* missing or refused settings: retry, loudly */
 };
 
-/* Seconds to wait after a failed attempt: min(2^attempts * 30, 3600) plus
- * up to a tenth of jitter.  attempts counts the failures before this one. */
-long	 notify_backoff(int attempts);
 
 /* Whether the URL's host is 127.0.0.0/8, ::1 or localhost. */
 int	 notify_url_is_loopback(const char *url);
@@ -63,9 +60,6 @@ int	 notify_send_mail(const struct config *, char *const *rcpt,
 int	 notify_header_ok(const char *);
 /* The addr-spec in "Name <a@b>" or "a@b"; NULL when none; caller frees. */
 char	*notify_addr_spec(const char *);
-/* RFC 2047 encoded words (UTF-8, base64) when s is not plain printable
- * ASCII, else a copy; caller frees. */
-char	*notify_rfc2047(const char *s);
 /* Append base64 of data in 76-column lines ending CRLF. */
 void	 notify_base64_lines(struct buf *, const char *data, size_t len);
 /*

@@ -236,33 +236,7 @@ struct source_item *source_listing_add(struct source_listing *,
 void	 source_listing_free(const struct source_driver *,
 	    struct source_listing *);
 
-/* source_mem.c: a driver over messages in memory, for the tests. */
-struct mem_message {
-	const char	*key;
-	const char	*data;		/* NULL: fetch fails (FETCH_FAILED) */
-	int		 not_message;
-	int		 marked;	/* how often marked */
-	int		 held;		/* prefetched, not yet fetched */
-};
-struct mem_source {
-	struct mem_message	*v;
-	size_t			 n;
-	int			 use_cursor;	/* last_uid = index + 1 */
-	long long		 regress_to;	/* >0: end cursor this low */
-	int			 fail_mark;	/* mark() fails */
-	int			 abort_in_mark;	/* mark() calls abort() */
-	int			 clock_step_ms;	/* fetch advances *clock */
-	long long		*clock;
-	int			 fetches;
-	int			 use_prefetch;	/* a driver with prefetch */
-	int			 fail_prefetch;	/* prefetch() fails (SRC_TEMP) */
-	int			 prefetches;	/* prefetch() calls */
-	int			 prefetched;	/* items handed to them */
-	int			 prefetch_max;	/* most items in one call */
-	int			 from_prefetch;	/* fetches served from them */
-};
-void	 source_mem_init(struct source *, const struct source_config *,
-	    struct mem_source *);
+/* source_mem.c, the engine's test driver: daemon/source_mem_p.h. */
 int	 srcstate_get(struct store *, const char *source, struct source_cursor *);
 /* Inside the caller's batch transaction. */
 int	 srcstate_set(struct store *, const char *source,

@@ -11,6 +11,7 @@
 #include "ack.h"
 #include "calendar.h"
 #include "notify.h"
+#include "../../daemon/notify_p.h"
 #include "remind.h"
 #include "util.h"
 

@@ -18,6 +18,7 @@
 #include "config.h"
 #include "ingest.h"
 #include "source.h"
+#include "../../daemon/source_mem_p.h"
 #include "store.h"
 #include "triage.h"
 

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * source_mem_p.h: private to source_mem.c and the engine's unit tests
+ * (tests/unit/test_source.c): a source driver over messages in memory,
+ * with knobs that make it fail where a real source can (isync's
+ * drv_proxy.c idea).  Never linked into a configured source.
+ */
+#ifndef INTAKE_SOURCE_MEM_P_H
+#define INTAKE_SOURCE_MEM_P_H
+
+#include "source.h"
+
+struct mem_message {
+	const char	*key;
+	const char	*data;		/* NULL: fetch fails (FETCH_FAILED) */
+	int		 not_message;
+	int		 marked;	/* how often marked */
+	int		 held;		/* prefetched, not yet fetched */
+};
+struct mem_source {
+	struct mem_message	*v;
+	size_t			 n;
+	int			 use_cursor;	/* last_uid = index + 1 */
+	long long		 regress_to;	/* >0: end cursor this low */
+	int			 fail_mark;	/* mark() fails */
+	int			 abort_in_mark;	/* mark() calls abort() */
+	int			 clock_step_ms;	/* fetch advances *clock */
+	long long		*clock;
+	int			 fetches;
+	int			 use_prefetch;	/* a driver with prefetch */
+	int			 fail_prefetch;	/* prefetch() fails (SRC_TEMP) */
+	int			 prefetches;	/* prefetch() calls */
+	int			 prefetched;	/* items handed to them */
+	int			 prefetch_max;	/* most items in one call */
+	int			 from_prefetch;	/* fetches served from them */
+};
+void	 source_mem_init(struct source *, const struct source_config *,
+	    struct mem_source *);
+
+#endif
