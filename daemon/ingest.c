@@ -159,7 +159,7 @@ prepare(struct ingest_ctx *ctx, const char *sql, int *rc)
 	return s;
 }
 
-static void
+void
 bind_text_or_null(sqlite3_stmt *s, int i, const char *v)
 {
 	if (v)
@@ -637,18 +637,25 @@ insert_message(struct ingest_ctx *ctx, const struct raw_input *raw,
 	return STORE_OK;
 }
 
-static int
-event_json(struct ingest_ctx *ctx, long long ticket, time_t now,
-    const char *kind, json_t *detail)
+int
+ingest_event(struct ingest_ctx *ctx, long long ticket, time_t now,
+    const char *actor, const char *kind, json_t *detail)
 {
 	char *text = json_dumps(detail, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	int rc;
 
 	json_decref(detail);
-	rc = store_event(ctx->store, ticket, (long long)now, ctx->actor, kind,
+	rc = store_event(ctx->store, ticket, (long long)now, actor, kind,
 	    text ? text : "{}");
 	free(text);
 	return rc;
+}
+
+static int
+event_json(struct ingest_ctx *ctx, long long ticket, time_t now,
+    const char *kind, json_t *detail)
+{
+	return ingest_event(ctx, ticket, now, ctx->actor, kind, detail);
 }
 
 /*

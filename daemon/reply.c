@@ -28,15 +28,6 @@ reply_source(const struct config *cfg, const char *source)
 	return sc && sc->outbound ? sc : NULL;
 }
 
-static void
-bind_text_or_null(sqlite3_stmt *s, int i, const char *v)
-{
-	if (v)
-		sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
-	else
-		sqlite3_bind_null(s, i);
-}
-
 /* Run sql with integer parameters a, b, c (those after n unused). */
 static int
 exec_ints(struct ingest_ctx *ctx, const char *sql, int n, long long a,
@@ -56,20 +47,6 @@ exec_ints(struct ingest_ctx *ctx, const char *sql, int n, long long a,
 	rc = sqlite3_step(s);
 	store_stmt_done(s);
 	return rc == SQLITE_DONE ? STORE_OK : store_classify(rc);
-}
-
-static int
-event(struct ingest_ctx *ctx, long long ticket, time_t now, const char *actor,
-    const char *kind, json_t *detail)
-{
-	char *text = json_dumps(detail, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	int rc;
-
-	json_decref(detail);
-	rc = store_event(ctx->store, ticket, (long long)now, actor, kind,
-	    text ? text : "{}");
-	free(text);
-	return rc;
 }
 
 /* Who answered: the source's staff name, else the reply's From address. */
@@ -203,7 +180,7 @@ respond(struct ingest_ctx *ctx, long long ticket, long long message,
 	}
 	if ((rc = rewait(ctx, ticket, now)) != STORE_OK)
 		return rc;
-	return event(ctx, ticket, now, actor, "ack", json_pack(
+	return ingest_event(ctx, ticket, now, actor, "ack", json_pack(
 	    "{s:o,s:o,s:o,s:b,s:i,s:s,s:I}",
 	    "response_due", fmt_json_time(due),
 	    "breach_at", fmt_json_time(breach),
@@ -345,7 +322,7 @@ reply_store(struct ingest_ctx *ctx, const struct source_config *sc,
 	    message, 0)) != STORE_OK)
 		return rc;
 	actor = reply_actor(sc, msg);
-	rc = event(ctx, ticket, now, actor, "reply", json_pack("{s:I,s:s}",
+	rc = ingest_event(ctx, ticket, now, actor, "reply", json_pack("{s:I,s:s}",
 	    "message", (json_int_t)message, "source", raw->source));
 	if (rc == STORE_OK)
 		rc = respond(ctx, ticket, message, actor, raw->received_at, now);
