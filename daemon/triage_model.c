@@ -10,6 +10,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <float.h>
 #include <limits.h>
 #include <linear.h>
 #include <math.h>
@@ -555,6 +556,71 @@ next_line(char **p, size_t *lineno)
 	return s;
 }
 
+/*
+ * strtod() for the numbers the trainer writes ("%.5g": "-0.09904",
+ * "2.8232e-05"), which are most of a model's load time: [-+]digits[.digits]
+ * [e[-+]digits] followed by a space or the end, at most 15 significant
+ * digits and a power of ten up to 22 away.  Then the digits (an integer
+ * below 2^53) and the power of ten are exact doubles and one
+ * multiplication or division gives the correctly rounded value, the one
+ * strtod() returns (Clinger's fast path; with double arithmetic in
+ * double precision, FLT_EVAL_METHOD 0).  Anything else: strtod().  More
+ * digits than 19 wrap m, but then sig > 15 and strtod() decides.
+ */
+static double
+fast_strtod(char *s, char **end)
+{
+	static const double p10[] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7,
+	    1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18,
+	    1e19, 1e20, 1e21, 1e22 };
+	const char *p = s;
+	uint64_t m = 0;
+	int neg = 0, digits = 0, sig = 0, frac = 0, ex = 0, eneg = 0, edig = 0;
+	double d;
+
+	if (FLT_EVAL_METHOD != 0)
+		return strtod(s, end);
+	while (*p == ' ')
+		p++;
+	if (*p == '-' || *p == '+')
+		neg = *p++ == '-';
+	for (; *p >= '0' && *p <= '9'; p++, digits++)
+		if (m != 0 || *p != '0') {
+			m = m * 10 + (uint64_t)(*p - '0');
+			sig++;
+		}
+	if (*p == '.')
+		for (p++; *p >= '0' && *p <= '9'; p++, digits++, frac++)
+			if (m != 0 || *p != '0') {
+				m = m * 10 + (uint64_t)(*p - '0');
+				sig++;
+			}
+	if (digits > 0 && (*p == 'e' || *p == 'E')) {
+		p++;
+		if (*p == '-' || *p == '+')
+			eneg = *p++ == '-';
+		for (; *p >= '0' && *p <= '9' && edig < 4; p++, edig++)
+			ex = ex * 10 + (*p - '0');
+		if (edig == 0)
+			return strtod(s, end);
+	}
+	if (digits == 0 || sig > 15 || (*p != ' ' && *p != '\0') ||
+	    (*p >= '0' && *p <= '9'))
+		return strtod(s, end);
+	ex = (eneg ? -ex : ex) - frac;
+	if (ex < -22 || ex > 22)
+		return strtod(s, end);
+	d = ex < 0 ? (double)m / p10[-ex] : (double)m * p10[ex];
+	*end = (char *)p;
+	return neg ? -d : d;
+}
+
+double
+triage_model_strtod(char *s, char **end)
+{
+	return fast_strtod(s, end);
+}
+
 static int
 parse_floats(char *s, float *out, size_t n)
 {
@@ -565,7 +631,7 @@ parse_floats(char *s, float *out, size_t n)
 		double d;
 
 		errno = 0;
-		d = strtod(s, &e);
+		d = fast_strtod(s, &e);
 		if (e == s || errno != 0 || !isfinite(d) || fabs(d) > 1e6)
 			return -1;
 		out[i] = (float)d;

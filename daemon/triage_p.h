@@ -321,6 +321,10 @@ int	 triage_evidence_of(const struct lexicon *, const struct message *,
  * pair, 'c' character gram, 'h' header); the same on every machine. */
 uint32_t triage_model_bucket(char kind, const char *, size_t);
 
+/* Test hook: the model loader's strtod(): the same value and end as
+ * strtod() for any s (a fast path for the trainer's "%.5g" numbers). */
+double	 triage_model_strtod(char *s, char **end);
+
 
 /*
  * For tests: every phrase of the lexicon tried at every word start of text
