@@ -10,6 +10,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <float.h>
 #include <limits.h>
 #include <linear.h>
 #include <math.h>
@@ -51,6 +52,8 @@ struct knobs {
 
 struct triage_model {
 	int32_t		*row;		/* NBUCKET: row or -1 */
+	uint64_t	*known;		/* NBUCKET bits: row[b] >= 0 (32 KB,
+					 * read for every gram of a text) */
 	float		*idf;		/* nrows */
 	float		*w;		/* nrows * NW */
 	float		 bias[NW];
@@ -60,14 +63,22 @@ struct triage_model {
 
 /* ---- features ----------------------------------------------------------- */
 
-/* Features of one message, accumulated by bucket (open addressing). */
+/*
+ * Features of one message, accumulated by bucket: an open-addressing table
+ * of (bucket + 1) << 32 | entry, the entries in the order they came.  The
+ * table's slot order is the order the scores are summed in (float sums:
+ * the same order, the same bits), so its sizes and probing are fixed:
+ * from 1024 slots, doubled when half full, linear probing.
+ */
 struct facc {
-	uint32_t	*key;		/* bucket + 1, 0 free */
+	uint64_t	*tab;		/* cap slots, 0 free */
+	size_t		 cap, n;
+	uint32_t	*key;		/* per entry: bucket + 1 */
 	float		*tf;
 	unsigned char	*blk;
 	const char	**s;		/* first occurrence, for the rationale */
 	uint32_t	*len;
-	size_t		 cap, n;
+	size_t		 ecap;		/* entries allocated */
 	const struct triage_model *filter;	/* keep known buckets only */
 };
 
@@ -99,6 +110,7 @@ facc_init(struct facc *a, const struct triage_model *filter)
 static void
 facc_free(struct facc *a)
 {
+	free(a->tab);
 	free(a->key);
 	free(a->tf);
 	free(a->blk);
@@ -110,58 +122,97 @@ facc_free(struct facc *a)
 static void
 facc_grow(struct facc *a)
 {
-	struct facc b;
-	size_t i;
+	uint64_t *tab;
+	size_t cap = a->cap ? a->cap * 2 : 1024, i, j;
 
-	memset(&b, 0, sizeof(b));
-	b.cap = a->cap ? a->cap * 2 : 1024;
-	b.key = xcalloc(b.cap, sizeof(*b.key));
-	b.tf = xcalloc(b.cap, sizeof(*b.tf));
-	b.blk = xcalloc(b.cap, sizeof(*b.blk));
-	b.s = xcalloc(b.cap, sizeof(*b.s));
-	b.len = xcalloc(b.cap, sizeof(*b.len));
+	tab = xcalloc(cap, sizeof(*tab));
+	/* in the old slots' order */
 	for (i = 0; i < a->cap; i++) {
-		size_t j;
+		uint32_t k = (uint32_t)(a->tab[i] >> 32);
 
-		if (a->key[i] == 0)
+		if (k == 0)
 			continue;
-		for (j = (a->key[i] * 2654435761u) & (b.cap - 1); b.key[j];
-		    j = (j + 1) & (b.cap - 1))
+		for (j = (k * 2654435761u) & (cap - 1); tab[j];
+		    j = (j + 1) & (cap - 1))
 			;
-		b.key[j] = a->key[i];
-		b.tf[j] = a->tf[i];
-		b.blk[j] = a->blk[i];
-		b.s[j] = a->s[i];
-		b.len[j] = a->len[i];
+		tab[j] = a->tab[i];
 	}
-	b.n = a->n;
-	b.filter = a->filter;
-	facc_free(a);
-	*a = b;
+	free(a->tab);
+	a->tab = tab;
+	a->cap = cap;
+}
+
+/* The slot of key k (bucket + 1): its own or the free one it would take. */
+static size_t
+facc_slot(const struct facc *a, uint32_t k)
+{
+	size_t j;
+
+	for (j = (k * 2654435761u) & (a->cap - 1); a->tab[j] &&
+	    (uint32_t)(a->tab[j] >> 32) != k; j = (j + 1) & (a->cap - 1))
+		;
+	return j;
 }
 
 static void
+facc_insert(struct facc *a, size_t j, uint32_t k, enum block blk,
+    const char *s, size_t len)
+{
+	size_t e = a->n++;
+
+	if (e == a->ecap) {
+		a->ecap = a->ecap ? a->ecap * 2 : 512;
+		a->key = xreallocarray(a->key, a->ecap, sizeof(*a->key));
+		a->tf = xreallocarray(a->tf, a->ecap, sizeof(*a->tf));
+		a->blk = xreallocarray(a->blk, a->ecap, sizeof(*a->blk));
+		a->s = xreallocarray(a->s, a->ecap, sizeof(*a->s));
+		a->len = xreallocarray(a->len, a->ecap, sizeof(*a->len));
+	}
+	a->key[e] = k;
+	a->tf[e] = 0;
+	a->blk[e] = (unsigned char)blk;
+	a->s[e] = s;
+	a->len[e] = (uint32_t)len;
+	a->tab[j] = (uint64_t)k << 32 | e;
+}
+
+/* The entries in slot order (the summing order); n of them. */
+static uint32_t *
+facc_order(const struct facc *a)
+{
+	uint32_t *ord = xreallocarray(NULL, a->n + 1, sizeof(*ord));
+	size_t i, r = 0;
+
+	for (i = 0; i < a->cap; i++)
+		if (a->tab[i])
+			ord[r++] = (uint32_t)a->tab[i];
+	return ord;
+}
+
+static int
+model_knows(const struct triage_model *m, uint32_t h)
+{
+	return (int)((m->known[h >> 6] >> (h & 63)) & 1);
+}
+
+/* The count of bucket h + 1; its entry, or -1 when the filter drops it. */
+static long
 facc_add_h(struct facc *a, uint32_t h, enum block blk, const char *s,
     size_t len)
 {
-	uint32_t k = h + 1;
+	uint32_t k = h + 1, e;
 	size_t j;
 
-	if (a->filter != NULL && a->filter->row[h] < 0)
-		return;
+	if (a->filter != NULL && !model_knows(a->filter, h))
+		return -1;
 	if (2 * (a->n + 1) > a->cap)
 		facc_grow(a);
-	for (j = (k * 2654435761u) & (a->cap - 1); a->key[j] && a->key[j] != k;
-	    j = (j + 1) & (a->cap - 1))
-		;
-	if (a->key[j] == 0) {
-		a->key[j] = k;
-		a->blk[j] = (unsigned char)blk;
-		a->s[j] = s;
-		a->len[j] = (uint32_t)len;
-		a->n++;
-	}
-	a->tf[j] += 1.0f;
+	j = facc_slot(a, k);
+	if (a->tab[j] == 0)
+		facc_insert(a, j, k, blk, s, len);
+	e = (uint32_t)a->tab[j];
+	a->tf[e] += 1.0f;
+	return e;
 }
 
 static void
@@ -176,47 +227,193 @@ word_byte(unsigned char c)
 	return c >= 0x80 || isalnum(c);
 }
 
-/* Character 2-5 grams of " word " (code points), hashed with the padding;
- * the quoted string (for the rationale) is the part inside the word. */
+/*
+ * What facc_add_h() does to a table before counting a bucket it already
+ * holds: grow when half full.  The table grows at the first count after
+ * it is half full, and its size decides the slot order, so a count that
+ * is deferred (wcache) still makes this check in its place; between two
+ * insertions the check is idempotent.
+ */
 static void
-char_grams(struct facc *a, const char *w, size_t wl, struct buf *pad)
+facc_check(struct facc *a)
 {
-	size_t cp[MAX_GRAM_CP + 3], ncp = 0, i, n;
+	if (2 * (a->n + 1) > a->cap)
+		facc_grow(a);
+}
 
-	buf_reset(pad);
-	buf_addc(pad, ' ');
-	buf_add(pad, w, wl);
-	buf_addc(pad, ' ');
-	for (i = 0; i < pad->len && ncp <= MAX_GRAM_CP + 1; i++)
-		if (((unsigned char)pad->data[i] & 0xc0) != 0x80)
-			cp[ncp++] = i;
+/*
+ * The distinct words of one message with the entries (in a; entries never
+ * move) of the word and of its character grams, those a's filter kept, in
+ * facc_add_h() order.  A word seen again is only counted (rep); its grams'
+ * counts get rep at the end (wcache_flush(): counts are whole numbers in
+ * floats, exact in any order).  Hashing every gram of every word, the
+ * filter's look-ups and the probes were most of the model's time.
+ */
+struct wcache {
+	const char	**w;
+	uint32_t	 *wl;
+	uint32_t	 *hw;		/* fnv1a('w', word) */
+	int32_t		 *ew;		/* the word's entry, -1: none */
+	uint32_t	 *first;	/* its grams: grams[first..first+ngr) */
+	uint32_t	 *ngr;
+	uint32_t	 *rep;		/* times seen again */
+	uint32_t	 *slot;		/* open addressing: index + 1, 0 free */
+	size_t		  n, cap;	/* cap: slots, a power of two */
+	uint32_t	 *grams;
+	size_t		  ngrams, gcap;
+};
+
+static void
+wcache_free(struct wcache *c)
+{
+	free(c->w);
+	free(c->wl);
+	free(c->hw);
+	free(c->ew);
+	free(c->first);
+	free(c->ngr);
+	free(c->rep);
+	free(c->slot);
+	free(c->grams);
+	memset(c, 0, sizeof(*c));
+}
+
+static size_t
+wcache_home(const struct wcache *c, uint32_t hw)
+{
+	return (hw * 2654435761u >> 8) & (c->cap - 1);
+}
+
+static void
+wcache_grow(struct wcache *c)
+{
+	size_t cap = c->cap ? c->cap * 2 : 256, i, j;
+
+	free(c->slot);
+	c->slot = xcalloc(cap, sizeof(*c->slot));
+	c->cap = cap;
+	c->w = xreallocarray(c->w, cap / 2, sizeof(*c->w));
+	c->wl = xreallocarray(c->wl, cap / 2, sizeof(*c->wl));
+	c->hw = xreallocarray(c->hw, cap / 2, sizeof(*c->hw));
+	c->ew = xreallocarray(c->ew, cap / 2, sizeof(*c->ew));
+	c->first = xreallocarray(c->first, cap / 2, sizeof(*c->first));
+	c->ngr = xreallocarray(c->ngr, cap / 2, sizeof(*c->ngr));
+	c->rep = xreallocarray(c->rep, cap / 2, sizeof(*c->rep));
+	for (i = 0; i < c->n; i++) {
+		for (j = wcache_home(c, c->hw[i]); c->slot[j];
+		    j = (j + 1) & (cap - 1))
+			;
+		c->slot[j] = (uint32_t)i + 1;
+	}
+}
+
+/* The word's index, or -1 with *slotp where it would go. */
+static long
+wcache_find(const struct wcache *c, const char *w, size_t wl, uint32_t hw,
+    size_t *slotp)
+{
+	size_t j;
+
+	for (j = wcache_home(c, hw); c->slot[j]; j = (j + 1) & (c->cap - 1)) {
+		uint32_t e = c->slot[j] - 1;
+
+		if (c->hw[e] == hw && c->wl[e] == wl &&
+		    memcmp(c->w[e], w, wl) == 0)
+			return (long)e;
+	}
+	*slotp = j;
+	return -1;
+}
+
+static void
+wcache_gram(struct wcache *c, uint32_t e)
+{
+	if (c->ngrams == c->gcap) {
+		c->gcap = c->gcap ? c->gcap * 2 : 1024;
+		c->grams = xreallocarray(c->grams, c->gcap, sizeof(*c->grams));
+	}
+	c->grams[c->ngrams++] = e;
+}
+
+/* The deferred counts of the grams of words seen again. */
+static void
+wcache_flush(struct wcache *c, struct facc *a)
+{
+	size_t i, g;
+
+	for (i = 0; i < c->n; i++)
+		if (c->rep[i] > 0)
+			for (g = 0; g < c->ngr[i]; g++)
+				a->tf[c->grams[c->first[i] + g]] +=
+				    (float)c->rep[i];
+}
+
+/* Character 2-5 grams of " word " (code points), hashed with the padding;
+ * the quoted string (for the rationale) is the part inside the word.  The
+ * entries of those a kept go to c. */
+static void
+char_grams(struct facc *a, const char *w, size_t wl, struct wcache *c)
+{
+	size_t cp[MAX_GRAM_CP + 3], ncp = 1, i, n, k, plen = wl + 2;
+	uint32_t hv[MAX_GRAM_CP + 3][4];	/* [start][n - 2] */
+	unsigned char buf[4 * (MAX_GRAM_CP + 2)], *pad = buf;
+
+	/* " word ": at most MAX_GRAM_CP + 2 code points, or no grams */
+	cp[0] = 0;
+	for (i = 0; i < wl && ncp <= MAX_GRAM_CP + 1; i++)
+		if (((unsigned char)w[i] & 0xc0) != 0x80)
+			cp[ncp++] = i + 1;
+	if (ncp <= MAX_GRAM_CP + 1)
+		cp[ncp++] = wl + 1;
 	if (ncp > MAX_GRAM_CP + 1)
 		return;
-	cp[ncp] = pad->len;
+	cp[ncp] = plen;
+	if (plen > sizeof(buf))		/* not UTF-8 (normalised text is) */
+		pad = xmalloc(plen);
+	pad[0] = ' ';
+	memcpy(pad + 1, w, wl);
+	pad[wl + 1] = ' ';
+	/* fnv1a('c', gram) of the grams starting at cp[i], each one the
+	 * one before extended by a code point */
+	for (i = 0; i + 2 <= ncp; i++) {
+		uint32_t h = (2166136261u ^ (unsigned char)'c') * 16777619u;
+
+		for (n = 1, k = cp[i]; n <= 5 && i + n <= ncp; n++) {
+			for (; k < cp[i + n]; k++)
+				h = (h ^ pad[k]) * 16777619u;
+			if (n >= 2)
+				hv[i][n - 2] = h & (NBUCKET - 1);
+		}
+	}
 	for (n = 2; n <= 5; n++)
 		for (i = 0; i + n <= ncp; i++) {
 			size_t from = cp[i], to = cp[i + n];
 			size_t qs = from ? from - 1 : 0;
 			size_t qe = to - 1 > wl ? wl : to - 1;
+			long e = facc_add_h(a, hv[i][n - 2], B_CHAR, w + qs,
+			    qe > qs ? qe - qs : 0);
 
-			facc_add_h(a, fnv1a('c', pad->data + from, to - from),
-			    B_CHAR, w + qs, qe > qs ? qe - qs : 0);
+			if (e >= 0)
+				wcache_gram(c, (uint32_t)e);
 		}
+	if (pad != buf)
+		free(pad);
 }
 
 /* Words, word pairs and character grams of text; the strings point into
  * it (for the rationale). */
 static void
 text_features(struct facc *a, const char *text, size_t *nwords,
-    const char **prev, size_t *prevlen)
+    const char **prev, size_t *prevlen, struct wcache *wc)
 {
 	const char *p = text;
-	struct buf pad;
 
-	buf_init(&pad, 0);
 	while (*p != '\0' && *nwords < MAX_WORDS) {
 		const char *w;
-		size_t wl;
+		size_t wl, slot = 0;
+		uint32_t hw;
+		long e;
+		int seen;
 
 		while (*p != '\0' && !word_byte((unsigned char)*p))
 			p++;
@@ -227,15 +424,44 @@ text_features(struct facc *a, const char *text, size_t *nwords,
 			p++;
 		wl = (size_t)(p - w);
 		(*nwords)++;
-		facc_add(a, 'w', B_WORD, w, wl);
+		/* the word, the pair, the grams (in that order: it decides
+		 * the slots); a word seen before in this message is only
+		 * counted again */
+		hw = fnv1a('w', w, wl);
+		if (2 * (wc->n + 1) > wc->cap)
+			wcache_grow(wc);
+		e = wcache_find(wc, w, wl, hw, &slot);
+		seen = e >= 0;
+		if (seen) {
+			if (wc->ew[e] >= 0) {
+				facc_check(a);
+				a->tf[wc->ew[e]] += 1.0f;
+			}
+		} else {
+			e = (long)wc->n++;
+			wc->slot[slot] = (uint32_t)e + 1;
+			wc->w[e] = w;
+			wc->wl[e] = (uint32_t)wl;
+			wc->hw[e] = hw;
+			wc->ew[e] = (int32_t)facc_add_h(a, hw, B_WORD, w, wl);
+			wc->rep[e] = 0;
+		}
 		if (*prev != NULL && (size_t)(w - *prev) < 64 + *prevlen)
 			/* "a b": the bytes from the first word's start */
 			facc_add(a, 'b', B_WORD, *prev, (size_t)(w - *prev) + wl);
 		*prev = w;
 		*prevlen = wl;
-		char_grams(a, w, wl, &pad);
+		if (seen) {
+			if (wc->ngr[e] > 0) {
+				facc_check(a);
+				wc->rep[e]++;
+			}
+			continue;
+		}
+		wc->first[e] = (uint32_t)wc->ngrams;
+		char_grams(a, w, wl, wc);
+		wc->ngr[e] = (uint32_t)(wc->ngrams - wc->first[e]);
 	}
-	buf_free(&pad);
 }
 
 /*
@@ -252,34 +478,39 @@ features(struct facc *a, const struct triage_evidence *ev)
 {
 	const char *prev = NULL;
 	size_t prevlen = 0, nwords = 0;
+	struct wcache wc;
 
-	text_features(a, ev->subj, &nwords, &prev, &prevlen);
+	memset(&wc, 0, sizeof(wc));
+	text_features(a, ev->subj, &nwords, &prev, &prevlen, &wc);
 	prev = NULL;
-	text_features(a, ev->body, &nwords, &prev, &prevlen);
+	text_features(a, ev->body, &nwords, &prev, &prevlen, &wc);
+	wcache_flush(&wc, a);
+	wcache_free(&wc);
 	/* mailing-list headers (Precedence: bulk, List-Id, List-Unsubscribe):
 	 * structure, not wording, so no lexicon tuning leaks in */
 	if (ev->hdr == 1)
 		facc_add(a, 'h', B_META, "header: list", 12);
 }
 
-/* TF-IDF values, each block of unit length; val[i] for slot i. */
+/* TF-IDF values, each block of unit length; val[r] and idf[r] for the
+ * entry ord[r] (slot order). */
 static void
-weigh(const struct facc *a, const float *idf_of_slot, float *val)
+weigh(const struct facc *a, const uint32_t *ord, const float *idf,
+    float *val)
 {
 	double norm[B__COUNT] = { 0 };
-	size_t i;
+	size_t r;
 
-	for (i = 0; i < a->cap; i++) {
-		if (a->key[i] == 0)
-			continue;
-		val[i] = (1.0f + logf(a->tf[i])) * idf_of_slot[i];
-		norm[a->blk[i]] += (double)val[i] * val[i];
+	for (r = 0; r < a->n; r++) {
+		uint32_t e = ord[r];
+
+		val[r] = (1.0f + logf(a->tf[e])) * idf[r];
+		norm[a->blk[e]] += (double)val[r] * val[r];
 	}
-	for (i = 0; i < B__COUNT; i++)
-		norm[i] = norm[i] > 0 ? sqrt(norm[i]) : 1;
-	for (i = 0; i < a->cap; i++)
-		if (a->key[i] != 0)
-			val[i] = (float)(val[i] / norm[a->blk[i]]);
+	for (r = 0; r < B__COUNT; r++)
+		norm[r] = norm[r] > 0 ? sqrt(norm[r]) : 1;
+	for (r = 0; r < a->n; r++)
+		val[r] = (float)(val[r] / norm[a->blk[ord[r]]]);
 }
 
 /* ---- loading ------------------------------------------------------------ */
@@ -290,6 +521,7 @@ triage_model_free(struct triage_model *m)
 	if (m == NULL)
 		return;
 	free(m->row);
+	free(m->known);
 	free(m->idf);
 	free(m->w);
 	free(m);
@@ -324,6 +556,71 @@ next_line(char **p, size_t *lineno)
 	return s;
 }
 
+/*
+ * strtod() for the numbers the trainer writes ("%.5g": "-0.09904",
+ * "2.8232e-05"), which are most of a model's load time: [-+]digits[.digits]
+ * [e[-+]digits] followed by a space or the end, at most 15 significant
+ * digits and a power of ten up to 22 away.  Then the digits (an integer
+ * below 2^53) and the power of ten are exact doubles and one
+ * multiplication or division gives the correctly rounded value, the one
+ * strtod() returns (Clinger's fast path; with double arithmetic in
+ * double precision, FLT_EVAL_METHOD 0).  Anything else: strtod().  More
+ * digits than 19 wrap m, but then sig > 15 and strtod() decides.
+ */
+static double
+fast_strtod(char *s, char **end)
+{
+	static const double p10[] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7,
+	    1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18,
+	    1e19, 1e20, 1e21, 1e22 };
+	const char *p = s;
+	uint64_t m = 0;
+	int neg = 0, digits = 0, sig = 0, frac = 0, ex = 0, eneg = 0, edig = 0;
+	double d;
+
+	if (FLT_EVAL_METHOD != 0)
+		return strtod(s, end);
+	while (*p == ' ')
+		p++;
+	if (*p == '-' || *p == '+')
+		neg = *p++ == '-';
+	for (; *p >= '0' && *p <= '9'; p++, digits++)
+		if (m != 0 || *p != '0') {
+			m = m * 10 + (uint64_t)(*p - '0');
+			sig++;
+		}
+	if (*p == '.')
+		for (p++; *p >= '0' && *p <= '9'; p++, digits++, frac++)
+			if (m != 0 || *p != '0') {
+				m = m * 10 + (uint64_t)(*p - '0');
+				sig++;
+			}
+	if (digits > 0 && (*p == 'e' || *p == 'E')) {
+		p++;
+		if (*p == '-' || *p == '+')
+			eneg = *p++ == '-';
+		for (; *p >= '0' && *p <= '9' && edig < 4; p++, edig++)
+			ex = ex * 10 + (*p - '0');
+		if (edig == 0)
+			return strtod(s, end);
+	}
+	if (digits == 0 || sig > 15 || (*p != ' ' && *p != '\0') ||
+	    (*p >= '0' && *p <= '9'))
+		return strtod(s, end);
+	ex = (eneg ? -ex : ex) - frac;
+	if (ex < -22 || ex > 22)
+		return strtod(s, end);
+	d = ex < 0 ? (double)m / p10[-ex] : (double)m * p10[ex];
+	*end = (char *)p;
+	return neg ? -d : d;
+}
+
+double
+triage_model_strtod(char *s, char **end)
+{
+	return fast_strtod(s, end);
+}
+
 static int
 parse_floats(char *s, float *out, size_t n)
 {
@@ -334,7 +631,7 @@ parse_floats(char *s, float *out, size_t n)
 		double d;
 
 		errno = 0;
-		d = strtod(s, &e);
+		d = fast_strtod(s, &e);
 		if (e == s || errno != 0 || !isfinite(d) || fabs(d) > 1e6)
 			return -1;
 		out[i] = (float)d;
@@ -407,6 +704,7 @@ model_parse(char *text, const char *file, char *err, size_t errlen)
 	m->row = xreallocarray(NULL, NBUCKET, sizeof(*m->row));
 	for (i = 0; i < NBUCKET; i++)
 		m->row[i] = -1;
+	m->known = xcalloc(NBUCKET / 64, sizeof(*m->known));
 	m->idf = xcalloc(nrows + 1, sizeof(*m->idf));
 	m->w = xcalloc((nrows + 1) * NW, sizeof(*m->w));
 	for (i = 0; i < nrows; i++) {
@@ -426,6 +724,7 @@ model_parse(char *text, const char *file, char *err, size_t errlen)
 			goto fail;
 		}
 		m->row[b] = (int32_t)i;
+		m->known[b >> 6] |= (uint64_t)1 << (b & 63);
 		m->idf[i] = f[0];
 		memcpy(m->w + i * NW, f + 1, sizeof(float) * NW);
 	}
@@ -541,27 +840,27 @@ model_scores(const struct triage_model *mod, const struct triage_evidence *ev,
 {
 	struct facc a;
 	float *idf, *val;
+	uint32_t *ord;
+	int32_t *row;
 	size_t i;
 	int c, best;
 
 	facc_init(&a, mod);
 	features(&a, ev);
-	if (a.cap == 0)
-		facc_grow(&a);
-	idf = xcalloc(a.cap, sizeof(*idf));
-	val = xcalloc(a.cap, sizeof(*val));
-	for (i = 0; i < a.cap; i++)
-		if (a.key[i])
-			idf[i] = mod->idf[mod->row[a.key[i] - 1]];
-	weigh(&a, idf, val);
+	ord = facc_order(&a);
+	idf = xreallocarray(NULL, a.n + 1, sizeof(*idf));
+	val = xreallocarray(NULL, a.n + 1, sizeof(*val));
+	row = xreallocarray(NULL, a.n + 1, sizeof(*row));
+	for (i = 0; i < a.n; i++) {
+		row[i] = mod->row[a.key[ord[i]] - 1];
+		idf[i] = mod->idf[row[i]];
+	}
+	weigh(&a, ord, idf, val);
 	for (c = 0; c < NW; c++)
 		dec[c] = mod->bias[c];
-	for (i = 0; i < a.cap; i++) {
-		const float *w;
+	for (i = 0; i < a.n; i++) {
+		const float *w = mod->w + (size_t)row[i] * NW;
 
-		if (a.key[i] == 0)
-			continue;
-		w = mod->w + (size_t)mod->row[a.key[i] - 1] * NW;
 		for (c = 0; c < NW; c++)
 			dec[c] += (double)val[i] * w[c];
 	}
@@ -571,17 +870,17 @@ model_scores(const struct triage_model *mod, const struct triage_evidence *ev,
 			best = c;
 	*best_out = best;
 	memset(top, 0, sizeof(*top) * TOP_FEATURES * 2);
-	for (i = 0; i < a.cap; i++) {
-		const float *w;
+	for (i = 0; i < a.n; i++) {
+		const float *w = mod->w + (size_t)row[i] * NW;
+		uint32_t e = ord[i];
 
-		if (a.key[i] == 0)
-			continue;
-		w = mod->w + (size_t)mod->row[a.key[i] - 1] * NW;
-		top_add(top, val[i] * w[best], a.s[i], a.len[i]);
+		top_add(top, val[i] * w[best], a.s[e], a.len[e]);
 		if (want_urgent)
 			top_add(top + TOP_FEATURES, val[i] * w[COL_URGENT],
-			    a.s[i], a.len[i]);
+			    a.s[e], a.len[e]);
 	}
+	free(row);
+	free(ord);
 	free(idf);
 	free(val);
 	facc_free(&a);
@@ -782,19 +1081,18 @@ extract_cb(const struct triage_evidence *ev, void *arg)
 	facc_init(&a, NULL);
 	features(&a, ev);
 	pairs = xcalloc(a.n + 1, sizeof(*pairs));
-	for (i = 0; i < a.cap; i++)
-		if (a.key[i])
-			pairs[k++] = ((uint64_t)(a.key[i] - 1) << 32) | i;
+	for (i = 0; i < a.n; i++)
+		pairs[k++] = ((uint64_t)(a.key[i] - 1) << 32) | i;
 	qsort(pairs, k, sizeof(*pairs), u64cmp);
 	d->b = xcalloc(k + 1, sizeof(*d->b));
 	d->tf = xcalloc(k + 1, sizeof(*d->tf));
 	d->blk = xcalloc(k + 1, sizeof(*d->blk));
 	for (i = 0; i < k; i++) {
-		size_t slot = (size_t)(pairs[i] & 0xffffffffu);
+		size_t e = (size_t)(pairs[i] & 0xffffffffu);
 
 		d->b[i] = (uint32_t)(pairs[i] >> 32);
-		d->tf[i] = a.tf[slot];
-		d->blk[i] = a.blk[slot];
+		d->tf[i] = a.tf[e];
+		d->blk[i] = a.blk[e];
 	}
 	d->n = k;
 	d->rules_only = ev->hdr == 2 || !ev->lang_full;

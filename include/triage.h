@@ -64,26 +64,4 @@ int	 triage_model_attach(struct lexicon *, const char *model, char *err,
 int	 triage_train(const struct lexicon *, char *const *dirs, size_t ndirs,
 	    FILE *out, char *err, size_t errlen);
 
-/*
- * For tests: every phrase of the lexicon tried at every word start of text
- * (normalised like a body) both by phrase.c and by PCRE2; the number of
- * attempts where they disagree (match or not, match end).  *tries gets the
- * number of attempts.
- */
-size_t	 lexicon_check_phrases(const struct lexicon *, const char *text,
-	    size_t len, size_t *tries);
-
-/*
- * For tests: the required-literal filter of a raw lexicon regex against
- * PCRE2 on text (as it is, not normalised): -1 the regex does not compile,
- * 0 the filter lets the text through, 1 it rejects the text and PCRE2
- * finds no match either, 2 it rejects a text PCRE2 matches (a bug).
- */
-int	 triage_check_regex_literals(const char *re, const char *text,
-	    size_t len);
-/* The same for the prefix check of a regex tried at tokens, at every
- * offset of text: 2 when PCRE2 matches at an offset the check refused. */
-int	 triage_check_regex_prefix(const char *re, const char *text,
-	    size_t len);
-
 #endif

@@ -1,17 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * test_phrase.c: the phrase matcher (daemon/phrase.c) against PCRE2, which
- * it replaces for lexicon phrases.  Differential: (1) random patterns of
- * the generated subset on random texts over a tiny alphabet (so that
+ * test_phrase.c: the phrase matcher (daemon/triage_phrase.c) against PCRE2,
+ * which it replaces for lexicon phrases.  Differential: (1) random patterns
+ * of the generated subset on random texts over a tiny alphabet (so that
  * partial matches, backtracking and word edges are frequent), at every
- * start; (2) every phrase of the built-in lexicon (conf/triage.conf)
- * at every word start of the development fixtures and of a word salad
- * made of the lexicon's own words.  Same match or not, same match end.
- * Nothing here pins a lexicon's content: an edited lexicon is checked the
- * same way.  (3) The required-literal filter of raw regexes (triage.c)
- * and the prefix check of those tried at tokens: they never turn away a
- * text (an offset) that PCRE2 matches, on random regexes with groups,
- * classes, quantifiers, lookarounds, caseless letters and CJK.
+ * start; (2) every phrase of the built-in lexicon (conf/triage.conf) at
+ * every word start of the development fixtures and of a word salad made of
+ * the lexicon's own words.  Same match or not, same match end.  Nothing here
+ * pins a lexicon's content: an edited lexicon is checked the same way.  (3)
+ * The required-literal filter of raw regexes (triage_regex.c) and the prefix
+ * check of those tried at tokens: they never turn away a text (an offset)
+ * that PCRE2 matches, on random regexes with groups, classes, quantifiers,
+ * lookarounds, caseless letters and CJK.
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 
@@ -23,7 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "phrase.h"
+#include "../../daemon/triage_p.h"
 #include "triage.h"
 #include "util.h"
 

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * phrase.c: an anchored backtracking matcher for the regex subset that
- * triage.c generates from lexicon phrases (see phrase.h).  The search
+ * triage_phrase.c: the phrase compiler.  A lexicon phrase is translated
+ * to a regex (PCRE2 syntax) with its token keys (phrase_to_regex(), at the
+ * end), and that regex, of a small subset, to the anchored backtracking
+ * matcher below (phrase_compile(), phrase_match(); triage_p.h).  The search
  * order is PCRE2's: alternatives left to right, greedy quantifiers longest
  * first, possessive ones never given back, so the first match found ends
  * where PCRE2's does.  Character classes are PCRE2's without UTF or UCP:
@@ -13,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "phrase.h"
+#include "triage_p.h"
 #include "util.h"
 
 /* Work bound of one attempt: far above what a lexicon phrase needs on any
@@ -871,3 +873,370 @@ phrase_match(const struct phrase *ph, const char *s, size_t len,
 	*end = (size_t)r;
 	return 1;
 }
+
+/* ---- phrase -> regex ---------------------------------------------------- */
+
+/*
+ * Phrase syntax (folded text): items separated by spaces; an item is a word
+ * ("word", "word*" = prefix), a group "(seq|seq|...)" of alternatives, each
+ * a sequence itself, "..." (up to four other words), and a trailing "?"
+ * makes a word or group optional.  Translated to PCRE2; separators between
+ * items match any run of non-word characters.
+ *
+ * The prefilter: every phrase needs at least one of its "keys" (the first
+ * 1-3 ASCII letters of a word) among the message's token prefixes.  A
+ * sequence's keys are those of its most selective mandatory item; a group's
+ * the union of its alternatives' keys.
+ */
+struct keyset {
+	uint32_t	 keys[LEX_MAX_KEYS];
+	int		 n;		/* -1: unusable (no key) */
+	int		 quality;	/* shortest key length */
+};
+
+struct pparse {
+	const char	*p;
+	struct buf	*re;
+	const char	*why;
+	int		 depth;
+	int		 simple;	/* last item: one plain word (or group of) */
+	int		 nitems;	/* items of the last sequence parsed */
+	int		 first_simple;	/* top level: first item is simple */
+	int		 span;		/* last item or sequence: most words */
+	struct keyset	 second;	/* top level: second item's first keys */
+};
+
+/* a += b; unusable when either is, or when too many. */
+static void
+keyset_union(struct keyset *a, const struct keyset *b)
+{
+	if (b->n < 0 || a->n < 0 || a->n + b->n > LEX_MAX_KEYS) {
+		a->n = -1;
+		a->quality = 0;
+		return;
+	}
+	memcpy(a->keys + a->n, b->keys, (size_t)b->n * sizeof(b->keys[0]));
+	a->n += b->n;
+	if (b->quality < a->quality)
+		a->quality = b->quality;
+}
+
+static int
+is_special(char c)
+{
+	return c == ' ' || c == '(' || c == ')' || c == '|' || c == '?' ||
+	    c == '\0';
+}
+
+static int parse_seq(struct pparse *, struct keyset *, struct keyset *);
+
+static int
+factor_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+/*
+ * Emit the alternatives alts[0..n) (regex text) with those that start with
+ * the same letter merged: "took|taken|keep" becomes "t(?:ook|aken)|keep".
+ * PCRE2's interpreter tries alternatives one by one, each a backtracking
+ * frame; at one position only the branch of the right first letter can
+ * match, so this keeps the matches (and which one is found first: the
+ * order within a letter is kept) and saves most of the tries.
+ */
+static void
+factor_alts(struct buf *out, char **alts, size_t n)
+{
+	char **sub;
+	size_t i, j, m;
+	int *used, any = 0;
+
+	used = xcalloc(n + 1, sizeof(*used));
+	sub = xcalloc(n + 1, sizeof(*sub));
+	for (i = 0; i < n; i++) {
+		if (used[i])
+			continue;
+		if (any++)
+			buf_addc(out, '|');
+		used[i] = 1;
+		if (!factor_char(alts[i][0])) {
+			buf_addstr(out, alts[i]);
+			continue;
+		}
+		sub[0] = alts[i] + 1;
+		for (j = i + 1, m = 1; j < n; j++)
+			if (!used[j] && alts[j][0] == alts[i][0]) {
+				used[j] = 1;
+				sub[m++] = alts[j] + 1;
+			}
+		if (m == 1) {
+			buf_addstr(out, alts[i]);
+			continue;
+		}
+		buf_addc(out, alts[i][0]);
+		buf_addstr(out, "(?:");
+		{
+			char **copy = xcalloc(m, sizeof(*copy));
+
+			memcpy(copy, sub, m * sizeof(*copy));
+			factor_alts(out, copy, m);
+			free(copy);
+		}
+		buf_addc(out, ')');
+	}
+	free(sub);
+	free(used);
+}
+
+static int
+parse_word(struct pparse *pp, struct keyset *ks)
+{
+	const char *w = pp->p;
+	size_t len, i;
+	int star = 0, nkey = 0;
+
+	while (!is_special(*pp->p))
+		pp->p++;
+	len = (size_t)(pp->p - w);
+	if (len > 0 && w[len - 1] == '*') {
+		star = 1;
+		len--;
+	}
+	for (i = 0, pp->simple = 1; i < len; i++)
+		if (!key_char((unsigned char)w[i]))
+			pp->simple = 0;
+	if (len == 0) {
+		pp->why = "empty word";
+		return -1;
+	}
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)w[i];
+
+		if (nkey == (int)i && key_char(c))
+			nkey++;
+		if (c < 0x80 && !((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')))
+			buf_addc(pp->re, '\\');
+		buf_addc(pp->re, (char)c);
+	}
+	if (star)
+		buf_addstr(pp->re, "\\w*");
+	/* words of text it can cover: its letter runs, one more for "*" */
+	for (i = 0, pp->span = star; i < len; i++)
+		if (key_char((unsigned char)w[i]) && (i == 0 ||
+		    !key_char((unsigned char)w[i - 1])))
+			pp->span++;
+	if (pp->span == 0)
+		pp->span = 1;
+	if (nkey > 3)
+		nkey = 3;
+	ks->n = nkey > 0 ? 1 : -1;
+	ks->quality = nkey;
+	if (nkey > 0)
+		ks->keys[0] = key_of(w, nkey);
+	for (i = 0; i < len && key_char((unsigned char)w[i]); i++)
+		;
+	/* The whole text token ("i" of "i'm", "can" of "can't"): exact. */
+	if (i <= 3 && i > 0 && (i < len || !star)) {
+		ks->keys[0] = KEY_SPACE + key_of(w, (int)i);
+		ks->quality = 3;
+	} else if (i > 3 && (i < len || !star)) {
+		ks->keys[0] = word_hash(w, i);
+		ks->quality = 4;
+	}
+	return 0;
+}
+
+static int
+parse_group(struct pparse *pp, struct keyset *ks, struct keyset *first)
+{
+	struct keyset alt, altfirst;
+	int simple, span = 0;
+	size_t gstart, astart, nalts = 0, i;
+	size_t *aoff = NULL;
+	char **alts;
+
+	if (++pp->depth > 4) {
+		pp->why = "groups nested too deep";
+		return -1;
+	}
+	pp->p++;	/* '(' */
+	buf_addstr(pp->re, "(?:");
+	gstart = astart = pp->re->len;
+	ks->n = first->n = 0;
+	ks->quality = first->quality = 4;	/* the union: its weakest key */
+	simple = 1;
+	for (;;) {
+		if (parse_seq(pp, &alt, &altfirst) < 0) {
+			free(aoff);
+			return -1;
+		}
+		aoff = xreallocarray(aoff, nalts + 1, 2 * sizeof(*aoff));
+		aoff[2 * nalts] = astart;
+		aoff[2 * nalts++ + 1] = pp->re->len;
+		if (pp->nitems != 1 || !pp->simple)
+			simple = 0;
+		if (pp->span > span)
+			span = pp->span;
+		keyset_union(ks, &alt);
+		keyset_union(first, &altfirst);
+		if (*pp->p == '|') {
+			pp->p++;
+			buf_addc(pp->re, '|');
+			astart = pp->re->len;
+			continue;
+		}
+		if (*pp->p != ')') {
+			free(aoff);
+			pp->why = "unbalanced ( )";
+			return -1;
+		}
+		pp->p++;
+		break;
+	}
+	alts = xcalloc(nalts, sizeof(*alts));
+	for (i = 0; i < nalts; i++)
+		alts[i] = xstrndup(pp->re->data + aoff[2 * i],
+		    aoff[2 * i + 1] - aoff[2 * i]);
+	pp->re->len = gstart;
+	factor_alts(pp->re, alts, nalts);
+	for (i = 0; i < nalts; i++)
+		free(alts[i]);
+	free(alts);
+	free(aoff);
+	buf_addc(pp->re, ')');
+	if (ks->n <= 0) {
+		ks->n = -1;
+		ks->quality = 0;
+	}
+	if (first->n <= 0) {
+		first->n = -1;
+		first->quality = 0;
+	}
+	pp->depth--;
+	pp->simple = simple;
+	pp->span = span;
+	return 0;
+}
+
+/* A sequence of items up to ')', '|' or the end. */
+static int
+parse_seq(struct pparse *pp, struct keyset *ks, struct keyset *firstks)
+{
+	int first = 1, items = 0, gap = 0, depth = pp->depth, span = 0;
+
+	ks->n = firstks->n = -1;
+	ks->quality = firstks->quality = 0;
+	for (;;) {
+		struct keyset item, itemfirst;
+		int optional = 0, bare;
+
+		while (*pp->p == ' ')
+			pp->p++;
+		if (*pp->p == '\0' || *pp->p == ')' || *pp->p == '|')
+			break;
+		if (strncmp(pp->p, "...", 3) == 0 && is_special(pp->p[3])) {
+			pp->p += 3;
+			buf_addstr(pp->re, "(?:\\W++\\w++){0,4}");
+			gap = 1;
+			span += 4;
+			continue;
+		}
+		/* a leading word needs no group: "took|taken" can then be
+		 * merged by its first letter (factor_alts()) */
+		bare = first && *pp->p != '(';
+		if (!bare)
+			buf_addstr(pp->re, first ? "(?:" : "(?:\\W+");
+		if (*pp->p == '(') {
+			if (parse_group(pp, &item, &itemfirst) < 0)
+				return -1;
+			if (*pp->p == '*') {
+				pp->p++;
+				buf_addstr(pp->re, "\\w*");
+				pp->simple = 0;
+				pp->span++;
+			}
+		} else if (parse_word(pp, &item) < 0)
+			return -1;
+		else
+			itemfirst = item;
+		if (*pp->p == '?') {
+			if (first) {
+				pp->why = "the first item cannot be optional";
+				return -1;
+			}
+			optional = 1;
+			pp->p++;
+		}
+		if (!bare)
+			buf_addstr(pp->re, optional ? ")?" : ")");
+		span += pp->span;
+		if (first)
+			*firstks = itemfirst;
+		/* what must follow the first word, for a cheap check */
+		if (depth == 0 && first)
+			pp->first_simple = pp->simple;
+		if (depth == 0 && items == 1 && !gap && !optional)
+			pp->second = itemfirst;
+		items++;
+		if (!optional && item.n > 0 && (ks->n < 0 ||
+		    item.quality > ks->quality ||
+		    (item.quality == ks->quality && item.n < ks->n)))
+			*ks = item;
+		first = 0;
+	}
+	if (first) {
+		pp->why = "empty phrase or alternative";
+		return -1;
+	}
+	pp->nitems = items;
+	pp->span = span;
+	return 0;
+}
+
+/* Translate a folded phrase; fill pat's keys.  -1 with *why on error. */
+int
+phrase_to_regex(const char *ph, struct buf *re, struct pattern *pat,
+    const char **why)
+{
+	struct pparse pp;
+	struct keyset ks, first;
+	const char *q = ph;
+	size_t n = strlen(ph);
+
+	while (*q == ' ' || *q == '(')
+		q++;
+	if (key_char((unsigned char)*q) || *q == '\'')
+		buf_addstr(re, "(?<![\\w'])");
+	memset(&pp, 0, sizeof(pp));
+	pp.p = ph;
+	pp.re = re;
+	pp.second.n = -1;
+	if (parse_seq(&pp, &ks, &first) < 0 || *pp.p != '\0') {
+		*why = pp.why ? pp.why : "unbalanced ( )";
+		return -1;
+	}
+	while (n > 0 && (ph[n - 1] == ' ' || ph[n - 1] == ')' ||
+	    ph[n - 1] == '?'))
+		n--;
+	if (n > 0 && (key_char((unsigned char)ph[n - 1]) || ph[n - 1] == '*'))
+		buf_addstr(re, "(?![\\w'])");
+	/* The most selective keys decide whether to try the pattern at all;
+	 * the keys of the first word, where (anchored). */
+	pat->nkeys = ks.n > 0 ? ks.n : 0;
+	if (ks.n > 0)
+		memcpy(pat->keys, ks.keys, (size_t)ks.n * sizeof(ks.keys[0]));
+	pat->anchored = first.n > 0;
+	pat->span = pp.span;
+	pat->nskeys = 0;
+	if (pat->anchored && pp.first_simple && pp.second.n > 0) {
+		pat->nskeys = pp.second.n;
+		memcpy(pat->skeys, pp.second.keys,
+		    (size_t)pp.second.n * sizeof(pp.second.keys[0]));
+	}
+	pat->nfkeys = first.n > 0 ? first.n : 0;
+	if (first.n > 0)
+		memcpy(pat->fkeys, first.keys,
+		    (size_t)first.n * sizeof(first.keys[0]));
+	return 0;
+}
+
