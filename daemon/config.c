@@ -1387,7 +1387,9 @@ config_path_choose(const char *from_cli)
 	return CONFIG_DEFAULT_PATH;
 }
 
-int
+/* The rule config_read_secret() applies to a secret file's mode (no group
+ * write, nothing for others), without reading it.  0, or -1 and *err. */
+static int
 config_secret_mode(const char *path, char **err)
 {
 	struct stat st;

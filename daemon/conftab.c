@@ -463,15 +463,24 @@ dump_key(FILE *f, const struct conf_key *k, const void *base,
 	fputs(";\n", f);
 }
 
-/* Every plain row of section, in table order. */
+/*
+ * Asked about each row of a section before it is dumped: nonzero leaves
+ * the row out, because it does not apply to what is at base or because
+ * the predicate wrote it itself (a value the table cannot express).
+ */
+typedef int (*dump_skip_fn)(FILE *, const struct conf_key *, const void *base);
+
+/* Every plain row of section, in table order, but those skip (may be
+ * NULL) leaves out. */
 static void
 dump_section(FILE *f, const char *section, const void *base,
-    const char *indent)
+    const char *indent, dump_skip_fn skip)
 {
 	size_t i;
 
 	for (i = 0; i < conf_nkeys; i++)
-		if (strcmp(conf_keys[i].section, section) == 0)
+		if (strcmp(conf_keys[i].section, section) == 0 &&
+		    (skip == NULL || !skip(f, &conf_keys[i], base)))
 			dump_key(f, &conf_keys[i], base, indent);
 }
 
@@ -503,7 +512,7 @@ dump_sla(FILE *f, const struct config *cfg)
 	size_t i;
 
 	fputs("sla = {\n", f);
-	dump_section(f, "sla", cfg, "  ");
+	dump_section(f, "sla", cfg, "  ", NULL);
 	fputs("  tip_meetings = [", f);
 	for (i = 0; i < cfg->ntip_meetings; i++)
 		fprintf(f, "%s\"%s %02d:%02d\"", i ? ", " : "",
@@ -520,41 +529,44 @@ static const char *const source_types[] = {
 	[SOURCE_WEBHOOK] = "webhook",
 };
 
+/* A source's rows not of its type are left out; type, after and oauth
+ * are written here. */
+static int
+source_skip(FILE *f, const struct conf_key *k, const void *base)
+{
+	const struct source_config *src = base;
+
+	if (k->types && !(k->types & ST(src->type)))
+		return 1;
+	if (strcmp(k->name, "type") == 0)
+		fprintf(f, "    type = \"%s\";\n", source_types[src->type]);
+	else if (strcmp(k->name, "after") == 0 &&
+	    src->after == IMAP_AFTER_MOVE) {
+		char *v = xasprintf("move:%s", src->move_to);
+
+		fputs("    after = ", f);
+		dump_string(f, v);
+		fputs(";\n", f);
+		free(v);
+	} else if (strcmp(k->name, "after") == 0)
+		fputs("    after = \"seen\";\n", f);
+	else if (strcmp(k->name, "oauth") == 0) {
+		if (src->oauth == NULL)
+			return 1;
+		fputs("    oauth = {\n", f);
+		dump_section(f, "sources.oauth", src->oauth, "      ", NULL);
+		fputs("    };\n", f);
+	} else
+		return 0;
+	return 1;
+}
+
 /* A source: the rows of its type, in table order. */
 static void
 dump_source(FILE *f, const struct source_config *src)
 {
-	size_t i;
-
 	fputs("  {\n", f);
-	for (i = 0; i < conf_nkeys; i++) {
-		const struct conf_key *k = &conf_keys[i];
-
-		if (strcmp(k->section, "sources") != 0 ||
-		    (k->types && !(k->types & ST(src->type))))
-			continue;
-		if (strcmp(k->name, "type") == 0)
-			fprintf(f, "    type = \"%s\";\n",
-			    source_types[src->type]);
-		else if (strcmp(k->name, "after") == 0 &&
-		    src->after == IMAP_AFTER_MOVE) {
-			char *v = xasprintf("move:%s", src->move_to);
-
-			fputs("    after = ", f);
-			dump_string(f, v);
-			fputs(";\n", f);
-			free(v);
-		} else if (strcmp(k->name, "after") == 0)
-			fputs("    after = \"seen\";\n", f);
-		else if (strcmp(k->name, "oauth") == 0) {
-			if (src->oauth == NULL)
-				continue;
-			fputs("    oauth = {\n", f);
-			dump_section(f, "sources.oauth", src->oauth, "      ");
-			fputs("    };\n", f);
-		} else
-			dump_key(f, k, src, "    ");
-	}
+	dump_section(f, "sources", src, "    ", source_skip);
 	fputs("  }", f);
 }
 
@@ -571,27 +583,26 @@ dump_sources(FILE *f, const struct config *cfg)
 	fputs(");\n", f);
 }
 
+/* A socket, or address and port: never both. */
+static int
+listen_skip(FILE *f, const struct conf_key *k, const void *base)
+{
+	const struct config *cfg = base;
+
+	(void)f;
+	return cfg->listen_socket && (strcmp(k->name, "address") == 0 ||
+	    strcmp(k->name, "port") == 0);
+}
+
 /* Without a port or a socket there is no listener: nothing of it is in
  * effect. */
 static void
 dump_listen(FILE *f, const struct config *cfg)
 {
-	size_t i;
-
 	if (cfg->listen_port == 0 && cfg->listen_socket == NULL)
 		return;
 	fputs("listen = (\n  {\n", f);
-	for (i = 0; i < conf_nkeys; i++) {
-		const struct conf_key *k = &conf_keys[i];
-
-		if (strcmp(k->section, "listen") != 0)
-			continue;
-		/* a socket, or address and port: never both */
-		if (cfg->listen_socket && (strcmp(k->name, "address") == 0 ||
-		    strcmp(k->name, "port") == 0))
-			continue;
-		dump_key(f, k, cfg, "    ");
-	}
+	dump_section(f, "listen", cfg, "    ", listen_skip);
 	if (cfg->listen_socket)
 		fprintf(f, "    socket_mode = \"%04o\";\n",
 		    (unsigned)cfg->listen_socket_mode);
@@ -636,12 +647,12 @@ dump_oncall(FILE *f, const struct config *cfg)
 	size_t i;
 
 	fputs("oncall = {\n", f);
-	dump_section(f, "oncall", cfg, "  ");
+	dump_section(f, "oncall", cfg, "  ", NULL);
 	fputs("  people = (\n", f);
 	for (i = 0; i < cfg->oncall_npeople; i++) {
 		fputs("    {\n", f);
 		dump_section(f, "oncall.people", &cfg->oncall_people[i],
-		    "      ");
+		    "      ", NULL);
 		fputs(i + 1 < cfg->oncall_npeople ? "    },\n" : "    }\n", f);
 	}
 	fputs("  );\n};\n", f);
@@ -659,7 +670,7 @@ dump_remind(FILE *f, const struct config *cfg)
 		dump_hhmm(f, cfg->remind_at[i]);
 	}
 	fputs("];\n", f);
-	dump_section(f, "remind", cfg, "  ");
+	dump_section(f, "remind", cfg, "  ", NULL);
 	fputs("};\n", f);
 }
 
@@ -667,14 +678,14 @@ static void
 dump_group(FILE *f, const char *section, const struct config *cfg)
 {
 	fprintf(f, "%s = {\n", section);
-	dump_section(f, section, cfg, "  ");
+	dump_section(f, section, cfg, "  ", NULL);
 	fputs("};\n", f);
 }
 
 int
 config_dump(const struct config *cfg, FILE *f)
 {
-	dump_section(f, "", cfg, "");
+	dump_section(f, "", cfg, "", NULL);
 	dump_business_hours(f, cfg);
 	dump_group(f, "holidays", cfg);
 	dump_sla(f, cfg);

@@ -296,7 +296,8 @@ remind_json(const struct remind_report *r)
 	return out;
 }
 
-int
+/* The whole multipart/alternative mail to remind.to.  -1 with *err. */
+static int
 remind_mail(const struct config *cfg, const struct remind_report *r,
     struct buf *m, char **err)
 {

@@ -41,7 +41,9 @@ report_group_title(enum report_group g)
 	return g < RG__COUNT ? group_titles[g] : "?";
 }
 
-const char *
+/* Its machine name: "breached", "due_today", "due_next_business_day",
+ * "later", "no_deadline", "acknowledged". */
+static const char *
 report_group_name(enum report_group g)
 {
 	return g < RG__COUNT ? group_names[g] : "?";

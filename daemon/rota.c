@@ -17,6 +17,7 @@
 #include <libical/ical.h>
 
 #include "rota.h"
+#include "rota_p.h"
 #include "util.h"
 
 #define ROTA_MAX_EVENTS		10000

@@ -79,7 +79,15 @@ add_groups(struct buf *out, const char *s, const struct digit_run *r, int a,
 	}
 }
 
-void
+/*
+ * Append to out, space-separated, the digit strings of every phone-like
+ * run in s (digits joined by at most two of " -.()/+"): with `windows`, every
+ * run of consecutive digit groups holding 7 to 15 digits and the last 7 and
+ * 10 digits of each (what the index holds); without, each whole run of 7
+ * to 15 digits (what a query asks).  *rest, when not NULL, gets a copy of s
+ * with those runs blanked (caller frees).
+ */
+static void
 search_digits(const char *s, struct buf *out, int windows, char **rest)
 {
 	struct digit_run r;

@@ -129,7 +129,9 @@ tag_key_init(const struct config *cfg, char **err)
 	return 0;
 }
 
-int
+/* The MAC part of ticket's tag into out (TAG_MAC_CHARS + 1).  -1 when no
+ * key could be had (the error is logged once). */
+static int
 tag_mac(const struct config *cfg, long long ticket, char *out, size_t len)
 {
 	static const char b32[] = "abcdefghijklmnopqrstuvwxyz234567";

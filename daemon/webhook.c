@@ -210,7 +210,9 @@ pair_cmp(const void *x, const void *y)
 	return c ? c : bytes_cmp(a->value, a->vlen, b->value, b->vlen);
 }
 
-char *
+/* One value of an application/x-www-form-urlencoded body, decoded (the
+ * first of that name), or NULL.  Caller frees; *len its length. */
+static char *
 wh_form_value(const char *form, size_t flen, const char *name, size_t *len)
 {
 	struct pair *v;

@@ -221,9 +221,6 @@ const char *config_path_choose(const char *from_cli);
 /* Read a secret file (password, token): its first line, without newline.
  * Refuses files readable by others.  0, or -1 with *err set (caller frees). */
 int	 config_read_secret(const char *path, char **out, char **err);
-/* The rule config_read_secret() applies to a secret file's mode (no group
- * write, nothing for others), without reading it.  0, or -1 and *err. */
-int	 config_secret_mode(const char *path, char **err);
 /* Every secret file cfg names, against config_secret_mode() (for
  * intaked --check-config): 0, or -1 and *errors, one line per file. */
 int	 config_check_secrets(const struct config *cfg, char **errors);

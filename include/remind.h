@@ -61,9 +61,6 @@ char	*remind_text(const struct remind_report *);
 char	*remind_html(const struct remind_report *);
 /* The webhook payload: ids, states and deadlines, no message text. */
 char	*remind_json(const struct remind_report *);
-/* The whole multipart/alternative mail to remind.to.  -1 with *err. */
-int	 remind_mail(const struct config *, const struct remind_report *,
-	    struct buf *out, char **err);
 
 /* After a successful send: the reminders and the slot, one transaction.
  * Also used with an empty report to close a slot with nothing due. */

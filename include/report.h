@@ -175,9 +175,6 @@ int	 report_render_html(const struct report_rows *, struct buf *out,
 
 /* The heading of a group: "Breached", "Due today", ... */
 const char *report_group_title(enum report_group);
-/* Its machine name: "breached", "due_today", "due_next_business_day",
- * "later", "no_deadline", "acknowledged". */
-const char *report_group_name(enum report_group);
 /* Flags of a row, space-separated: "MINOR DANGER INTERPRETER HUMAN" or "". */
 void	 report_flags(const struct report_row *, char *out, size_t outlen);
 

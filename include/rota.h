@@ -84,7 +84,5 @@ int		 rota_gap(const struct rota *, time_t from, time_t to,
  */
 const struct oncall_person *rota_person(const struct config *,
 		    const char *who);
-/* Number of VEVENTs (shifts) in the rota. */
-size_t		 rota_nevents(const struct rota *);
 
 #endif

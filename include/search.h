@@ -28,17 +28,6 @@
 /* Register intake_digits() on a connection (the 005 views call it). */
 int	 search_register(sqlite3 *);
 
-/*
- * Append to out, space-separated, the digit strings of every phone-like
- * run in s (digits joined by at most two of " -.()/+"): with `windows`, every
- * run of consecutive digit groups holding 7 to 15 digits and the last 7 and
- * 10 digits of each (what the index holds); without, each whole run of 7
- * to 15 digits (what a query asks).  *rest, when not NULL, gets a copy of s
- * with those runs blanked (caller frees).
- */
-void	 search_digits(const char *s, struct buf *out, int windows,
-	    char **rest);
-
 /* The FTS5 MATCH expression for what a person typed: words quoted (a
  * trailing * kept as a prefix search), phone numbers as digit tokens, all
  * required.  NULL when nothing searchable is left. */

@@ -28,9 +28,6 @@
  * temporary file) when it does not exist.  0, or -1 with *err (caller
  * frees).  Cached per process after the first success. */
 int	 tag_key_init(const struct config *, char **err);
-/* The MAC part of ticket's tag into out (TAG_MAC_CHARS + 1).  -1 when no
- * key could be had (the error is logged once). */
-int	 tag_mac(const struct config *, long long ticket, char *out, size_t len);
 /* "[intake #N-xxxxxxxx]"; without a key "[intake #N]" (never threaded
  * by tag, but still names the ticket for people). */
 void	 tag_format(const struct config *, long long ticket, char *out,

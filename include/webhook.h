@@ -112,9 +112,4 @@ const char *wh_carrier_keyword(const char *text, size_t len,
  * matter, an empty line, the body.  Caller frees; *len set. */
 char	*wh_raw_record(enum source_type, const struct wh_request *, size_t *len);
 
-/* One value of an application/x-www-form-urlencoded body, decoded (the
- * first of that name), or NULL.  Caller frees; *len its length. */
-char	*wh_form_value(const char *form, size_t flen, const char *name,
-	    size_t *len);
-
 #endif

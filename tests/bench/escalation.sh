@@ -1,6 +1,7 @@
 #!/bin/sh
 # The escalation pass over 1,000,000 tickets, 50,000 of them open (issue
-# 14): builds the database with one recursive-CTE INSERT (sqlite3 CLI),
+# 14): builds the database with one recursive-CTE INSERT (bench_tickets,
+# tickets.subr),
 # then times escalate_run() (tests/bench/escscan.c: the first pass taking
 # the due steps, then the steady-state pass a running intaked repeats every
 # round), beside `intake followups` on the same database in the same run,
@@ -15,6 +16,7 @@ build=${1:-${INTAKE_BUILD:-build}}
 n=${2:-1000000}
 INTAKE=$build/intake
 SCAN=$build/bench/escscan
+. "$(dirname "$0")/tickets.subr"
 command -v sqlite3 >/dev/null || { echo "sqlite3 CLI missing: skipped"; exit 0; }
 [ -x "$SCAN" ] || { echo "$SCAN missing (make bench builds it): skipped"; exit 0; }
 T=$(mktemp -d /tmp/intake-bench.XXXXXX)
@@ -22,47 +24,23 @@ trap 'rm -rf "$T"' EXIT
 printf 'database = "b.db";\ntimezone = "America/New_York";\nalerts = { to = ["oncall@example.org"]; };\n' > "$T/b.conf"
 "$SCAN" "$T/b.conf" 0	# creates and migrates
 
-ms() { echo $(( $(date +%s%N) / 1000000 )); }
-
 t0=$(ms)
-sqlite3 "$T/b.db" >/dev/null <<SQL
-PRAGMA journal_mode = OFF;
-PRAGMA cache_size = -262144;
-PRAGMA synchronous = OFF;
-BEGIN;
-WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < $n),
-p(i, now, open, urgent, acked, due) AS (SELECT i,
-    CAST(strftime('%s', 'now') AS INTEGER), i % 20 = 0,
-    i % 60 = 0 OR i % 220 = 0, (i / 20) % 3 = 1, i % 12000 = 0 FROM seq)
-INSERT INTO tickets (id, type, urgency, minor, danger, status, disposition,
-    received_at, response_due, breach_at, acknowledged_at, closed_at, sender,
-    subject, rationale, created_at, updated_at, awaiting_since,
-    awaiting_message)
-SELECT i,
-    CASE WHEN urgent THEN 'crisis' ELSE 'tip' END,
-    CASE WHEN urgent THEN 'urgent' ELSE 'routine' END,
-    i % 17 = 0, i % 23 = 0,
-    CASE WHEN open THEN 'open' ELSE 'closed' END,
-    CASE WHEN open THEN NULL ELSE 'resolved' END,
-    now - 86400 * 400 + i * 30,
-    CASE WHEN open AND due THEN now - 7200
-        WHEN open THEN now + 3600 + (i * 7919) % (28 * 86400)
-        ELSE now - 86400 * 399 + i * 30 END,
-    CASE WHEN open AND due THEN now - 3600
-        WHEN open THEN now + 7200 + (i * 7919) % (28 * 86400)
-        ELSE now - 86400 * 398 + i * 30 END,
-    CASE WHEN acked OR NOT open THEN now - 86400 * 390 + i * 30 END,
-    CASE WHEN open THEN NULL ELSE now - 86400 * 390 + i * 30 END,
-    'Sender ' || i || ' <s' || i || '@example.net>',
-    'Subject of ticket ' || i,
-    '["crisis: \"cannot leave\" (crisis)"]',
-    now - 86400 * 400 + i * 30, now,
-    CASE WHEN open AND NOT acked THEN now - 86400 * 2 + i % 86400 END,
-    CASE WHEN open AND NOT acked THEN i END
-FROM p;
-COMMIT;
-ANALYZE;
+bench_tickets "$T/b.db" "$n" \
+    'i % 20 = 0 AS open, i % 60 = 0 OR i % 220 = 0 AS urgent,
+    (i / 20) % 3 = 1 AS acked, i % 12000 = 0 AS due' "$(cat <<'SQL'
+CASE WHEN urgent THEN 'crisis' ELSE 'tip' END AS type,
+CASE WHEN due THEN now - 7200
+    ELSE now + 3600 + (i * 7919) % (28 * 86400) END AS response_due,
+CASE WHEN due THEN now - 3600
+    ELSE now + 7200 + (i * 7919) % (28 * 86400) END AS breach_at,
+CASE WHEN acked OR NOT open THEN now - 86400 * 390 + i * 30 END
+    AS acknowledged_at,
+'["crisis: \"cannot leave\" (crisis)"]' AS rationale,
+CASE WHEN open AND NOT acked THEN now - 86400 * 2 + i % 86400 END
+    AS awaiting_since,
+CASE WHEN open AND NOT acked THEN i END AS awaiting_message
 SQL
+)"
 t1=$(ms)
 q() { sqlite3 "$T/b.db" "$1"; }
 echo "built $n tickets ($(q "select count(*) from tickets where status = 'open'") open, $(q "select count(*) from tickets where status = 'open' and urgency = 'urgent' and awaiting_since is not null") urgent unanswered, $(q "select count(*) from tickets where status = 'open' and urgency = 'urgent' and awaiting_since is not null and response_due <= strftime('%s','now')") past their deadline) in $((t1 - t0)) ms"

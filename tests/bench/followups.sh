@@ -1,6 +1,6 @@
 #!/bin/sh
 # Follow-up list over 1,000,000 tickets: builds the database with one
-# recursive-CTE INSERT (sqlite3 CLI), then times `intake followups` (the
+# recursive-CTE INSERT (bench_tickets, tickets.subr), then times `intake followups` (the
 # default list, and --all-open) and prints the figures.  Shape: 1% of the
 # tickets open (10,000), deadlines spread from 2 days ago to 4 weeks ahead,
 # a third of the open ones acknowledged; the rest closed long ago.
@@ -9,6 +9,7 @@ set -eu
 build=${1:-${INTAKE_BUILD:-build}}
 n=${2:-1000000}
 INTAKE=$build/intake
+. "$(dirname "$0")/tickets.subr"
 command -v sqlite3 >/dev/null || { echo "sqlite3 CLI missing: skipped"; exit 0; }
 T=$(mktemp -d /tmp/intake-bench.XXXXXX)
 trap 'rm -rf "$T"' EXIT
@@ -16,42 +17,19 @@ printf 'database = "b.db";\ntimezone = "America/New_York";\n' > "$T/b.conf"
 # intake reads only: intaked --once with no sources creates and migrates
 "$build/intaked" --once --no-sandbox -c "$T/b.conf" 2>/dev/null
 
-ms() { echo $(( $(date +%s%N) / 1000000 )); }
-
 t0=$(ms)
-sqlite3 "$T/b.db" >/dev/null <<SQL
-PRAGMA journal_mode = OFF;
-PRAGMA cache_size = -262144;
-PRAGMA synchronous = OFF;
-BEGIN;
-WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < $n),
-p(i, now) AS (SELECT i, CAST(strftime('%s', 'now') AS INTEGER) FROM seq)
-INSERT INTO tickets (id, type, urgency, minor, danger, status, disposition,
-    received_at, response_due, breach_at, acknowledged_at, closed_at, sender,
-    subject, rationale, created_at, updated_at)
-SELECT i,
-    CASE i % 6 WHEN 0 THEN 'crisis' WHEN 1 THEN 'tip' WHEN 2 THEN 'tta'
-        WHEN 3 THEN 'referral' WHEN 4 THEN 'info' ELSE 'related' END,
-    CASE WHEN i % 6 = 0 OR i % 11 = 0 THEN 'urgent' ELSE 'routine' END,
-    i % 17 = 0, i % 23 = 0,
-    CASE WHEN i % 100 = 0 THEN 'open' ELSE 'closed' END,
-    CASE WHEN i % 100 = 0 THEN NULL ELSE 'resolved' END,
-    now - 86400 * 400 + i * 30,
-    -- open tickets: due between 2 days ago and 28 days ahead
-    CASE WHEN i % 100 = 0 THEN now - 172800 + (i * 7919) % (30 * 86400)
-        ELSE now - 86400 * 399 + i * 30 END,
-    CASE WHEN i % 100 = 0 THEN now - 172800 + (i * 7919) % (30 * 86400) + 86400
-        ELSE now - 86400 * 398 + i * 30 END,
-    CASE WHEN i % 300 = 0 THEN now - 3600 ELSE NULL END,
-    CASE WHEN i % 100 = 0 THEN NULL ELSE now - 86400 * 390 + i * 30 END,
-    'Sender ' || i || ' <s' || i || '@example.net>',
-    'Subject of ticket ' || i,
-    '["tip: \"saw something\" (tip)"]',
-    now - 86400 * 400 + i * 30, now
-FROM p;
-COMMIT;
-ANALYZE;
+bench_tickets "$T/b.db" "$n" \
+    'i % 100 = 0 AS open, i % 6 = 0 OR i % 11 = 0 AS urgent' "$(cat <<'SQL'
+CASE i % 6 WHEN 0 THEN 'crisis' WHEN 1 THEN 'tip' WHEN 2 THEN 'tta'
+    WHEN 3 THEN 'referral' WHEN 4 THEN 'info' ELSE 'related' END AS type,
+-- open tickets: due between 2 days ago and 28 days ahead
+now - 172800 + (i * 7919) % (30 * 86400) AS response_due,
+now - 172800 + (i * 7919) % (30 * 86400) + 86400 AS breach_at,
+CASE WHEN i % 300 = 0 THEN now - 3600 END AS acknowledged_at,
+'["tip: \"saw something\" (tip)"]' AS rationale,
+NULL AS awaiting_since, NULL AS awaiting_message
 SQL
+)"
 t1=$(ms)
 echo "built $n tickets ($(sqlite3 "$T/b.db" "select count(*) from tickets where status = 'open'") open) in $((t1 - t0)) ms"
 

@@ -17,6 +17,7 @@
 #include "rota.h"
 #include "util.h"
 #include "testlib.h"
+#include "../../daemon/rota_p.h"
 
 static const struct oncall_person people[] = {
 	{ "maria", "Maria Lopez <maria@example.org>", NULL, "mgarcia" },

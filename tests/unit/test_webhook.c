@@ -32,6 +32,48 @@
 #define SW_BODY		"{\"test\": 2432232314}"
 #define SW_SIG		"v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
 
+/* What a case hands wh_check, wh_parse and wh_raw_record. */
+struct fixture {
+	struct source_config	 sc;
+	struct wh_secrets	 sec;
+	struct wh_request	 rq;
+	struct wh_batch		 b;
+	const char		*why;
+};
+
+static void
+set_body(struct fixture *f, const char *body)
+{
+	f->rq.body = body;
+	f->rq.body_len = strlen(body);
+}
+
+/* A POST of body to a source of this type, at the path of Twilio's
+ * published example and with its token (wh_parse reads neither). */
+static void
+fixture(struct fixture *f, enum source_type type, const char *body)
+{
+	memset(f, 0, sizeof(*f));
+	f->sc.type = type;
+	f->sc.public_url = (char *)"https://mycompany.com/myapp.php";
+	f->sec.key = (unsigned char *)"12345";
+	f->sec.keylen = 5;
+	f->rq.method = "POST";
+	set_body(f, body);
+}
+
+static int
+check(struct fixture *f)
+{
+	return wh_check(&f->sc, &f->sec, &f->rq, 0, &f->why);
+}
+
+static int
+parse(struct fixture *f)
+{
+	return wh_parse(f->sc.type, &f->rq, 1 << 20, &f->b, &f->why);
+}
+
 START_TEST(test_twilio_published_example)
 {
 	char out[29];
@@ -124,10 +166,7 @@ END_TEST
 START_TEST(test_twilio_json_published_example)
 {
 	const unsigned char *tok = (const unsigned char *)"12345";
-	struct source_config sc;
-	struct wh_secrets sec;
-	struct wh_request rq;
-	const char *why;
+	struct fixture f;
 
 	ck_assert(wh_twilio_verify_json(tok, 5, TWJ_URL, TWJ_BODY,
 	    strlen(TWJ_BODY), TWJ_SIG));
@@ -140,97 +179,67 @@ START_TEST(test_twilio_json_published_example)
 	ck_assert(!wh_twilio_verify_json(tok, 5, TW_URL, TWJ_BODY,
 	    strlen(TWJ_BODY), TWJ_SIG));
 	/* through the checks, with the query as received */
-	memset(&sc, 0, sizeof(sc));
-	sc.type = SOURCE_TWILIO;
-	sc.public_url = (char *)"https://mycompany.com/myapp.php";
-	memset(&sec, 0, sizeof(sec));
-	sec.key = (unsigned char *)"12345";
-	sec.keylen = 5;
-	memset(&rq, 0, sizeof(rq));
-	rq.method = "POST";
-	rq.query = "foo=1&bar=2&bodySHA256=" TWJ_HASH;
-	rq.content_type = "application/json";
-	rq.signature = TWJ_SIG;
-	rq.body = TWJ_BODY;
-	rq.body_len = strlen(TWJ_BODY);
-	ck_assert_int_eq(wh_check(&sc, &sec, &rq, 0, &why), 0);
-	rq.body = "{\"property\": \"value\", \"boolean\": false}";
-	rq.body_len = strlen(rq.body);
-	ck_assert_int_eq(wh_check(&sc, &sec, &rq, 0, &why), 401);
+	fixture(&f, SOURCE_TWILIO, TWJ_BODY);
+	f.rq.query = "foo=1&bar=2&bodySHA256=" TWJ_HASH;
+	f.rq.content_type = "application/json";
+	f.rq.signature = TWJ_SIG;
+	ck_assert_int_eq(check(&f), 0);
+	set_body(&f, "{\"property\": \"value\", \"boolean\": false}");
+	ck_assert_int_eq(check(&f), 401);
 }
 END_TEST
 
 /* The JSON variant's message, and a multi-part SMS Twilio joined. */
 START_TEST(test_twilio_json_segments)
 {
-	struct wh_request rq;
-	struct wh_batch b;
-	const char *why;
+	struct fixture f;
 
-	memset(&rq, 0, sizeof(rq));
-	rq.content_type = "application/json";
-	rq.body = "{\"MessageSid\":\"SMJ1\",\"From\":\"+15551234567\","
-	    "\"Body\":\"part one and part two\",\"NumSegments\":\"2\","
-	    "\"NumMedia\":0}";
-	rq.body_len = strlen(rq.body);
-	ck_assert_int_eq(wh_parse(SOURCE_TWILIO, &rq, 1 << 20, &b, &why), 0);
-	ck_assert_str_eq(b.v[0].key, "SMJ1");
-	ck_assert_str_eq(b.v[0].from, "+15551234567");
-	ck_assert_str_eq(b.v[0].text, "part one and part two");
-	ck_assert_int_eq(b.v[0].segments, 2);
-	wh_batch_free(&b);
-	rq.body = "[1]";
-	rq.body_len = 3;
-	ck_assert_int_eq(wh_parse(SOURCE_TWILIO, &rq, 1 << 20, &b, &why), -1);
+	fixture(&f, SOURCE_TWILIO, "{\"MessageSid\":\"SMJ1\","
+	    "\"From\":\"+15551234567\",\"Body\":\"part one and part two\","
+	    "\"NumSegments\":\"2\",\"NumMedia\":0}");
+	f.rq.content_type = "application/json";
+	ck_assert_int_eq(parse(&f), 0);
+	ck_assert_str_eq(f.b.v[0].key, "SMJ1");
+	ck_assert_str_eq(f.b.v[0].from, "+15551234567");
+	ck_assert_str_eq(f.b.v[0].text, "part one and part two");
+	ck_assert_int_eq(f.b.v[0].segments, 2);
+	wh_batch_free(&f.b);
+	set_body(&f, "[1]");
+	ck_assert_int_eq(parse(&f), -1);
 	/* an object without MessageSid (found leaking by fuzz_webhook) */
-	rq.body = "{\"text\":\"e_om\"}";
-	rq.body_len = strlen(rq.body);
-	ck_assert_int_eq(wh_parse(SOURCE_TWILIO, &rq, 1 << 20, &b, &why), -1);
-	rq.content_type = NULL;
-	rq.body = "MessageSid=SM2&Body=x&NumSegments=1";
-	rq.body_len = strlen(rq.body);
-	ck_assert_int_eq(wh_parse(SOURCE_TWILIO, &rq, 1 << 20, &b, &why), 0);
-	ck_assert_int_eq(b.v[0].segments, 0);
-	wh_batch_free(&b);
-	rq.body = "MessageSid=SM2&Body=x&NumSegments=3";
-	rq.body_len = strlen(rq.body);
-	ck_assert_int_eq(wh_parse(SOURCE_TWILIO, &rq, 1 << 20, &b, &why), 0);
-	ck_assert_int_eq(b.v[0].segments, 3);
-	wh_batch_free(&b);
+	set_body(&f, "{\"text\":\"e_om\"}");
+	ck_assert_int_eq(parse(&f), -1);
+	f.rq.content_type = NULL;
+	set_body(&f, "MessageSid=SM2&Body=x&NumSegments=1");
+	ck_assert_int_eq(parse(&f), 0);
+	ck_assert_int_eq(f.b.v[0].segments, 0);
+	wh_batch_free(&f.b);
+	set_body(&f, "MessageSid=SM2&Body=x&NumSegments=3");
+	ck_assert_int_eq(parse(&f), 0);
+	ck_assert_int_eq(f.b.v[0].segments, 3);
+	wh_batch_free(&f.b);
 }
 END_TEST
 
 START_TEST(test_check_order)
 {
-	struct source_config sc;
-	struct wh_secrets sec;
-	struct wh_request rq;
-	const char *why;
+	struct fixture f;
 
-	memset(&sc, 0, sizeof(sc));
-	sc.type = SOURCE_TWILIO;
-	sc.public_url = (char *)"https://mycompany.com/myapp.php";
-	memset(&sec, 0, sizeof(sec));
-	sec.key = (unsigned char *)"12345";
-	sec.keylen = 5;
-	memset(&rq, 0, sizeof(rq));
-	rq.method = "POST";
-	rq.query = "foo=1&bar=2";
-	rq.content_type = "application/x-www-form-urlencoded; charset=utf-8";
-	rq.signature = TW_SIG;
-	rq.body = TW_FORM;
-	rq.body_len = strlen(TW_FORM);
-	ck_assert_int_eq(wh_check(&sc, &sec, &rq, 0, &why), 0);
-	rq.signature = "1/KCTR6DLpKmkAf8muzZqo1nDgQ=";
-	ck_assert_int_eq(wh_check(&sc, &sec, &rq, 0, &why), 401);
-	rq.signature = NULL;
-	ck_assert_int_eq(wh_check(&sc, &sec, &rq, 0, &why), 401);
-	rq.content_type = "text/plain";
-	ck_assert_int_eq(wh_check(&sc, &sec, &rq, 0, &why), 415);
-	rq.content_type = "application/x-www-form-urlencodedX";
-	ck_assert_int_eq(wh_check(&sc, &sec, &rq, 0, &why), 415);
-	rq.method = "PUT";
-	ck_assert_int_eq(wh_check(&sc, &sec, &rq, 0, &why), 405);
+	fixture(&f, SOURCE_TWILIO, TW_FORM);
+	f.rq.query = "foo=1&bar=2";
+	f.rq.content_type = "application/x-www-form-urlencoded; charset=utf-8";
+	f.rq.signature = TW_SIG;
+	ck_assert_int_eq(check(&f), 0);
+	f.rq.signature = "1/KCTR6DLpKmkAf8muzZqo1nDgQ=";
+	ck_assert_int_eq(check(&f), 401);
+	f.rq.signature = NULL;
+	ck_assert_int_eq(check(&f), 401);
+	f.rq.content_type = "text/plain";
+	ck_assert_int_eq(check(&f), 415);
+	f.rq.content_type = "application/x-www-form-urlencodedX";
+	ck_assert_int_eq(check(&f), 415);
+	f.rq.method = "PUT";
+	ck_assert_int_eq(check(&f), 405);
 }
 END_TEST
 
@@ -239,33 +248,27 @@ START_TEST(test_twilio_message)
 	const char *form = "MessageSid=SM123&From=%2B15551234567&To=%2B15557654321"
 	    "&Body=help+me%0D%0Anow%00%FF&NumMedia=1&MediaUrl0=https%3A%2F%2F"
 	    "api.twilio.com%2Fm%2F1&MediaContentType0=image%2Fjpeg";
-	struct wh_request rq;
-	struct wh_batch b;
-	const char *why;
+	struct fixture f;
 
-	memset(&rq, 0, sizeof(rq));
-	rq.body = form;
-	rq.body_len = strlen(form);
-	ck_assert_int_eq(wh_parse(SOURCE_TWILIO, &rq, 1 << 20, &b, &why), 0);
-	ck_assert_uint_eq(b.n, 1);
-	ck_assert_str_eq(b.v[0].key, "SM123");
-	ck_assert_str_eq(b.v[0].from, "+15551234567");
-	ck_assert_str_eq(b.v[0].to, "+15557654321");
-	ck_assert_str_eq(b.v[0].subject, "SMS +15551234567");
+	fixture(&f, SOURCE_TWILIO, form);
+	ck_assert_int_eq(parse(&f), 0);
+	ck_assert_uint_eq(f.b.n, 1);
+	ck_assert_str_eq(f.b.v[0].key, "SM123");
+	ck_assert_str_eq(f.b.v[0].from, "+15551234567");
+	ck_assert_str_eq(f.b.v[0].to, "+15557654321");
+	ck_assert_str_eq(f.b.v[0].subject, "SMS +15551234567");
 	/* the NUL and the invalid byte become U+FFFD */
-	ck_assert_str_eq(b.v[0].text, "help me\r\nnow\xef\xbf\xbd\xef\xbf\xbd"
+	ck_assert_str_eq(f.b.v[0].text, "help me\r\nnow\xef\xbf\xbd\xef\xbf\xbd"
 	    "\n\n[media 0: image/jpeg https://api.twilio.com/m/1]");
-	wh_batch_free(&b);
-	rq.body = "From=%2B1555&Body=x";
-	rq.body_len = strlen(rq.body);
-	ck_assert_int_eq(wh_parse(SOURCE_TWILIO, &rq, 1 << 20, &b, &why), -1);
+	wh_batch_free(&f.b);
+	set_body(&f, "From=%2B1555&Body=x");
+	ck_assert_int_eq(parse(&f), -1);
 	/* CR/LF in From cannot forge a line */
-	rq.body = "MessageSid=SM1&From=%2B1%0D%0AX-Evil%3A+1&Body=";
-	rq.body_len = strlen(rq.body);
-	ck_assert_int_eq(wh_parse(SOURCE_TWILIO, &rq, 1 << 20, &b, &why), 0);
-	ck_assert_str_eq(b.v[0].from, "+1  X-Evil: 1");
-	ck_assert_str_eq(b.v[0].text, "");
-	wh_batch_free(&b);
+	set_body(&f, "MessageSid=SM1&From=%2B1%0D%0AX-Evil%3A+1&Body=");
+	ck_assert_int_eq(parse(&f), 0);
+	ck_assert_str_eq(f.b.v[0].from, "+1  X-Evil: 1");
+	ck_assert_str_eq(f.b.v[0].text, "");
+	wh_batch_free(&f.b);
 }
 END_TEST
 
@@ -281,67 +284,57 @@ START_TEST(test_whatsapp_messages)
 	    "\"I need help\"}},{\"from\":\"15551234567\",\"id\":\"wamid.A2\","
 	    "\"type\":\"image\",\"image\":{\"caption\":\"where I am\",\"id\":\"7\"}}]}}]},"
 	    "{\"changes\":[{\"value\":{\"statuses\":[{\"id\":\"wamid.S\"}]}}]}]}";
-	struct wh_request rq;
-	struct wh_batch b;
-	const char *why;
+	struct fixture f;
 
-	memset(&rq, 0, sizeof(rq));
-	rq.body = body;
-	rq.body_len = strlen(body);
-	ck_assert_int_eq(wh_parse(SOURCE_WHATSAPP, &rq, 1 << 20, &b, &why), 0);
-	ck_assert_uint_eq(b.n, 2);
-	ck_assert_str_eq(b.v[0].key, "wamid.A1");
-	ck_assert_str_eq(b.v[0].from, "+15551234567");
-	ck_assert_str_eq(b.v[0].name, "Ana");
-	ck_assert_str_eq(b.v[0].to, "15550001111");
-	ck_assert_str_eq(b.v[0].text, "I need help");
-	ck_assert_str_eq(b.v[1].text, "[image message]\n\nwhere I am");
-	wh_batch_free(&b);
-	rq.body = "{\"entry\":[{\"changes\":[{\"value\":{\"statuses\":[]}}]}]}";
-	rq.body_len = strlen(rq.body);
-	ck_assert_int_eq(wh_parse(SOURCE_WHATSAPP, &rq, 1 << 20, &b, &why), 0);
-	ck_assert_uint_eq(b.n, 0);
-	wh_batch_free(&b);
-	rq.body = "[1,2";
-	rq.body_len = strlen(rq.body);
-	ck_assert_int_eq(wh_parse(SOURCE_WHATSAPP, &rq, 1 << 20, &b, &why), -1);
+	fixture(&f, SOURCE_WHATSAPP, body);
+	ck_assert_int_eq(parse(&f), 0);
+	ck_assert_uint_eq(f.b.n, 2);
+	ck_assert_str_eq(f.b.v[0].key, "wamid.A1");
+	ck_assert_str_eq(f.b.v[0].from, "+15551234567");
+	ck_assert_str_eq(f.b.v[0].name, "Ana");
+	ck_assert_str_eq(f.b.v[0].to, "15550001111");
+	ck_assert_str_eq(f.b.v[0].text, "I need help");
+	ck_assert_str_eq(f.b.v[1].text, "[image message]\n\nwhere I am");
+	wh_batch_free(&f.b);
+	set_body(&f,
+	    "{\"entry\":[{\"changes\":[{\"value\":{\"statuses\":[]}}]}]}");
+	ck_assert_int_eq(parse(&f), 0);
+	ck_assert_uint_eq(f.b.n, 0);
+	wh_batch_free(&f.b);
+	set_body(&f, "[1,2");
+	ck_assert_int_eq(parse(&f), -1);
 }
 END_TEST
 
 START_TEST(test_form_anonymous)
 {
-	struct wh_request rq;
-	struct wh_batch b;
-	const char *why;
+	struct fixture f;
 	char *rec;
 	size_t len;
 
-	memset(&rq, 0, sizeof(rq));
-	rq.method = "POST";
-	rq.path = "/form";
-	rq.content_type = "application/json";
-	rq.wh_id = "msg_1";
-	rq.wh_timestamp = "1700000000";
-	rq.signature = "v1,xx";
-	rq.body = "{\"text\":\"they took my passport\",\"from\":\"\"}";
-	rq.body_len = strlen(rq.body);
-	ck_assert_int_eq(wh_parse(SOURCE_WEBHOOK, &rq, 1 << 20, &b, &why), 0);
-	ck_assert_uint_eq(b.n, 1);
-	ck_assert_str_eq(b.v[0].key, "msg_1");
-	ck_assert_ptr_null(b.v[0].from);
-	ck_assert_str_eq(b.v[0].subject, "Web form");
-	ck_assert_str_eq(b.v[0].text, "they took my passport");
-	wh_batch_free(&b);
-	rec = wh_raw_record(SOURCE_WEBHOOK, &rq, &len);
+	fixture(&f, SOURCE_WEBHOOK,
+	    "{\"text\":\"they took my passport\",\"from\":\"\"}");
+	f.rq.path = "/form";
+	f.rq.content_type = "application/json";
+	f.rq.wh_id = "msg_1";
+	f.rq.wh_timestamp = "1700000000";
+	f.rq.signature = "v1,xx";
+	ck_assert_int_eq(parse(&f), 0);
+	ck_assert_uint_eq(f.b.n, 1);
+	ck_assert_str_eq(f.b.v[0].key, "msg_1");
+	ck_assert_ptr_null(f.b.v[0].from);
+	ck_assert_str_eq(f.b.v[0].subject, "Web form");
+	ck_assert_str_eq(f.b.v[0].text, "they took my passport");
+	wh_batch_free(&f.b);
+	rec = wh_raw_record(SOURCE_WEBHOOK, &f.rq, &len);
 	ck_assert_str_eq(rec, "POST /form\r\nContent-Type: application/json\r\n"
 	    "webhook-signature: v1,xx\r\nwebhook-id: msg_1\r\n"
 	    "webhook-timestamp: 1700000000\r\n\r\n"
 	    "{\"text\":\"they took my passport\",\"from\":\"\"}");
 	ck_assert_uint_eq(len, strlen(rec));
 	free(rec);
-	rq.body = "{\"from\":\"a@b\"}";
-	rq.body_len = strlen(rq.body);
-	ck_assert_int_eq(wh_parse(SOURCE_WEBHOOK, &rq, 1 << 20, &b, &why), -1);
+	set_body(&f, "{\"from\":\"a@b\"}");
+	ck_assert_int_eq(parse(&f), -1);
 }
 END_TEST
 
@@ -362,9 +355,7 @@ START_TEST(test_carrier_keywords)
 		{ "yes", "START", "START" },
 		{ "ok", "BOGUS", NULL },
 	};
-	struct wh_request rq;
-	struct wh_batch b;
-	const char *why;
+	struct fixture f;
 	size_t i;
 
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
@@ -376,24 +367,21 @@ START_TEST(test_carrier_keywords)
 		else
 			ck_assert_msg(k && strcmp(k, t[i].want) == 0, "%s", t[i].body);
 	}
-	memset(&rq, 0, sizeof(rq));
-	rq.body = "MessageSid=SM9&From=%2B15551234567&Body=STOP";
-	rq.body_len = strlen(rq.body);
-	ck_assert_int_eq(wh_parse(SOURCE_TWILIO, &rq, 1 << 20, &b, &why), 0);
-	ck_assert_str_eq(b.v[0].keyword, "STOP");
+	fixture(&f, SOURCE_TWILIO,
+	    "MessageSid=SM9&From=%2B15551234567&Body=STOP");
+	ck_assert_int_eq(parse(&f), 0);
+	ck_assert_str_eq(f.b.v[0].keyword, "STOP");
 	/* never dropped: the text is kept as sent */
-	ck_assert_str_eq(b.v[0].text, "STOP");
-	wh_batch_free(&b);
-	rq.body = "MessageSid=SM9&From=%2B15551234567&Body=stop+it+now";
-	rq.body_len = strlen(rq.body);
-	ck_assert_int_eq(wh_parse(SOURCE_TWILIO, &rq, 1 << 20, &b, &why), 0);
-	ck_assert(b.v[0].keyword == NULL);
-	wh_batch_free(&b);
-	rq.body = "MessageSid=SM9&Body=Yes&OptOutType=START";
-	rq.body_len = strlen(rq.body);
-	ck_assert_int_eq(wh_parse(SOURCE_TWILIO, &rq, 1 << 20, &b, &why), 0);
-	ck_assert_str_eq(b.v[0].keyword, "START");
-	wh_batch_free(&b);
+	ck_assert_str_eq(f.b.v[0].text, "STOP");
+	wh_batch_free(&f.b);
+	set_body(&f, "MessageSid=SM9&From=%2B15551234567&Body=stop+it+now");
+	ck_assert_int_eq(parse(&f), 0);
+	ck_assert(f.b.v[0].keyword == NULL);
+	wh_batch_free(&f.b);
+	set_body(&f, "MessageSid=SM9&Body=Yes&OptOutType=START");
+	ck_assert_int_eq(parse(&f), 0);
+	ck_assert_str_eq(f.b.v[0].keyword, "START");
+	wh_batch_free(&f.b);
 }
 END_TEST
 
