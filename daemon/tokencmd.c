@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -188,6 +189,31 @@ collect(int out, int errfd, uint64_t deadline, struct buf *b, size_t *nerr,
 	return rc;
 }
 
+/* Wait for pid until deadline (0: kill it now), then kill its group (what
+ * it started too: a command that closed its output and lingers) and reap
+ * it.  waitpid's result. */
+static pid_t
+reap(pid_t pid, uint64_t deadline, int *status, int *killed)
+{
+	const struct timespec tick = { 0, 10 * 1000 * 1000 };
+	pid_t w;
+
+	while (deadline != 0) {
+		w = waitpid(pid, status, WNOHANG);
+		if (w == pid || (w == -1 && errno != EINTR))
+			return w;
+		if (now_ms_monotonic() >= deadline)
+			break;
+		nanosleep(&tick, NULL);
+	}
+	kill(-pid, SIGKILL);
+	kill(pid, SIGKILL);
+	*killed = 1;
+	while ((w = waitpid(pid, status, 0)) == -1 && errno == EINTR)
+		;
+	return w;
+}
+
 static void
 close_pair(int p[2])
 {
@@ -233,13 +259,9 @@ tokencmd_run(const char *cmd, int timeout, char **token, char **err)
 	buf_init(&b, TOKENCMD_MAX_OUTPUT);
 	deadline = now_ms_monotonic() + (uint64_t)(timeout > 0 ? timeout : 1) *
 	    1000;
-	if (collect(po[0], pe[0], deadline, &b, &nerr, &overflow) == -1) {
-		kill(-pid, SIGKILL);	/* its group: what it started too */
-		kill(pid, SIGKILL);
+	if (collect(po[0], pe[0], deadline, &b, &nerr, &overflow) == -1)
 		killed = 1;
-	}
-	while ((w = waitpid(pid, &status, 0)) == -1 && errno == EINTR)
-		;
+	w = reap(pid, killed ? 0 : deadline, &status, &killed);
 	if (w == -1)	/* not ours to reap: never taken for a success */
 		status = -1;
 	if (read(px[0], &xerr, sizeof(xerr)) != (ssize_t)sizeof(xerr))
@@ -264,8 +286,11 @@ tokencmd_run(const char *cmd, int timeout, char **token, char **err)
 		*err = xasprintf("token_command printed more than %d bytes",
 		    TOKENCMD_MAX_OUTPUT);
 	if (*err == NULL) {
+		size_t n = b.len, cut;
+
 		*token = buf_steal(&b);
-		(*token)[strcspn(*token, "\r\n")] = '\0';
+		cut = strcspn(*token, "\r\n");
+		explicit_bzero(*token + cut, n - cut);	/* the other lines */
 		if (**token == '\0') {
 			free(*token);
 			*token = NULL;

@@ -224,6 +224,10 @@ START_TEST(test_run_timeout)
 	t = run_in(d, "sh -c 'sleep 60 & sleep 60'", 1);
 	ck_assert_str_eq(t, "ERR:token_command timed out after 1 s");
 	free(t);
+	/* its output closed, still running: the timeout holds too */
+	t = run_in(d, "sh -c 'exec >/dev/null 2>&1; sleep 60'", 1);
+	ck_assert_str_eq(t, "ERR:token_command timed out after 1 s");
+	free(t);
 	rmdir(d);
 	free(d);
 }
