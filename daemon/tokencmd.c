@@ -144,6 +144,7 @@ child(char **argv, int out, int errfd, int ep)
 	execvp(argv[0], argv);
 	e = errno;
 	(void)!write(ep, &e, sizeof(e));
+	tokencmd_argv_free(argv);	/* tidy for valgrind: this copy only */
 	_exit(127);
 }
 
