@@ -22,6 +22,7 @@
 #include "net.h"
 #include "notify.h"
 #include "oauth.h"
+#include "tokencmd.h"
 #include "util.h"
 
 struct cfgctx {
@@ -561,6 +562,25 @@ check_secret(struct cfgctx *c, const config_setting_t *s, const char *what,
 
 /* oauth = { token_url; client_id; client_secret_file; refresh_token_file;
  * scope; } (oauth.h): intake refreshes the access token itself. */
+/* token_command is split into words here (tokencmd.h: no shell), so a
+ * quote left open is a FILE:LINE error at load, not a failed login later. */
+static void
+check_token_command(struct cfgctx *c, const config_setting_t *s,
+    const struct source_config *src)
+{
+	char **argv, *why = NULL;
+
+	if (src->token_command == NULL)
+		return;
+	if ((argv = tokencmd_split(src->token_command, &why)) == NULL) {
+		cfg_error(c, s, "source '%s': token_command: %s (it is run "
+		    "without a shell; see intake.conf(5))", src->name, why);
+		free(why);
+		return;
+	}
+	tokencmd_argv_free(argv);
+}
+
 static void
 load_source_oauth(struct cfgctx *c, const config_setting_t *g,
     struct source_config *src)
@@ -631,6 +651,7 @@ load_source_imap(struct cfgctx *c, const config_setting_t *g,
 	get_key(c, g, "sources", "password_file", src);
 	get_key(c, g, "sources", "token_file", src);
 	get_key(c, g, "sources", "token_command", src);
+	check_token_command(c, member(g, "token_command"), src);
 	resolve_path(c, &src->password_file);
 	resolve_path(c, &src->token_file);
 	if (member(g, "password"))

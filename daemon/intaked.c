@@ -32,6 +32,7 @@
 #include "log.h"
 #include "notify.h"
 #include "oauth.h"
+#include "tokencmd.h"
 #include "outbox.h"
 #include "parsechild.h"
 #include "remind.h"
@@ -230,8 +231,8 @@ service_free(struct service *sv)
  * Build a complete service from the configuration file: every part must
  * load, or nothing replaces what runs.  Returns 0, or the exit code.
  */
-/* --check-config: every oauth = { } source can get an access token now
- * (the token itself stays in memory and is not shown). */
+/* --check-config: every oauth = { } or token_command source can get an
+ * access token now (the token itself stays in memory and is not shown). */
 static int
 check_oauth(const struct config *cfg)
 {
@@ -242,10 +243,15 @@ check_oauth(const struct config *cfg)
 	for (i = 0; i < cfg->nsources; i++) {
 		const struct source_config *s = &cfg->sources[i];
 
-		if (s->oauth == NULL)
+		/* a token_command as source_imap.c would use it: after
+		 * oauth and token_file */
+		if (s->oauth == NULL && (s->type != SOURCE_IMAP ||
+		    s->auth == IMAP_AUTH_LOGIN || s->token_file != NULL ||
+		    s->token_command == NULL))
 			continue;
-		if (oauth_access_token(s->oauth, s->timeout, 0, &tok,
-		    &err) == -1) {
+		if ((s->oauth ? oauth_access_token(s->oauth, s->timeout, 0, &tok,
+		    &err) : tokencmd_run(s->token_command, s->timeout, &tok,
+		    &err)) == -1) {
 			log_err("source %s: no access token: %s", s->name, err);
 			free(err);
 			err = NULL;

@@ -6,11 +6,14 @@
  *   {"messages":[{"id":"...","from":"...","received_at":"ISO8601",
  *     "text":"..."}],"next_cursor":"..."}
  *
- * The whole reply is checked before anything is applied, then its messages
- * and the new cursor are committed (a long reply in several batches, the
- * cursor with the last): a malformed reply
- * changes nothing and is fetched again next time.  The item's id is the
- * source key, so a reply served twice stores nothing twice.  A driver of
+ * The reply is split into its items before anything is applied, then its
+ * messages and the new cursor are committed (a long reply in several
+ * batches, the cursor with the last).  A bad item (invalid JSON, UTF-8 or
+ * fields) is stored at once as a ticket for a human with its exact bytes,
+ * and the items behind it go on; a reply that cannot be split (over the
+ * cap, truncated) changes nothing, is fetched again after the back-off and
+ * raises one health alert for the run of such refusals.  The item's id is
+ * the source key, so a reply served twice stores nothing twice.  A driver of
  * the source engine (source.c): a listing is one reply, and the reply's
  * next_cursor is saved with the batch that holds its last message.
  */
@@ -23,6 +26,7 @@
 
 #include "log.h"
 #include "notify.h"
+#include "outbox.h"
 #include "source.h"
 #include "util.h"
 
@@ -37,22 +41,36 @@ struct http_priv {
 	CURL	*h;	/* kept between polls: keep-alive */
 };
 
-/* One checked item; the strings point into the parsed reply. */
+/* A piece of the reply, as its exact bytes. */
+struct span {
+	const char	*p;
+	size_t		 n;
+};
+
+/* One item of a reply.  The strings point into obj; a bad item (why set)
+ * keeps what could be read. */
 struct http_item {
-	const char	*id;
-	const char	*from;
-	const char	*text;
+	struct span	 raw;
+	const char	*id;	/* the source key: the item's id, or key */
+	char		*key;	/* "sha256:<hex>" when there is no usable id */
+	const char	*from;	/* NULL: anonymous (or not usable) */
+	const char	*text;	/* NULL: none could be read */
+	char		*own;	/* text, when it had to be cleaned */
 	size_t		 text_len;
 	time_t		 received_at;
+	int		 oversize;
+	const char	*why;	/* NULL: a good item */
 	json_t		*obj;
 };
 
 struct http_reply {
-	json_t		*root;
 	struct http_item *items;
 	size_t		 nitems;
+	json_t		*cursor;
 	const char	*next_cursor;	/* NULL: keep the current one */
 };
+
+static void	reply_free(struct http_reply *);
 
 static size_t
 body_sink(char *p, size_t size, size_t n, void *arg)
@@ -127,7 +145,8 @@ fetch(struct source *src, struct http_priv *hp, const char *url,
 	explicit_bzero(auth, strlen(auth));
 	free(auth);
 	if (cc == CURLE_WRITE_ERROR) {
-		*err = xasprintf("reply larger than %zu bytes", REPLY_MAX);
+		*err = xasprintf("reply refused: larger than %zu bytes",
+		    REPLY_MAX);
 		return SRC_TEMP;
 	}
 	if (cc != CURLE_OK) {
@@ -146,98 +165,391 @@ fetch(struct source *src, struct http_priv *hp, const char *url,
 	return SRC_OK;
 }
 
-static const char *
-item_string(json_t *o, const char *key, size_t max, size_t *len)
-{
-	json_t *v = json_object_get(o, key);
+/* ---- the reply, split before it is parsed -------------------------------- */
 
-	if (!json_is_string(v) || json_string_length(v) == 0 ||
-	    json_string_length(v) > max)
-		return NULL;
-	if (len)
-		*len = json_string_length(v);
-	return json_string_value(v);
+/*
+ * One reply is one JSON object, but one bad item (an invalid UTF-8 byte, a
+ * NUL) makes a strict parser refuse all of it, so the items behind it
+ * would never be stored.  The reply is split first with a scanner that
+ * only follows strings and brackets (no validation), and each piece is
+ * then parsed strictly on its own: a bad item stays one bad item, with its
+ * exact bytes.  Only a reply whose structure cannot be followed at all is
+ * refused as a whole.
+ */
+
+static const char *
+skip_ws(const char *p, const char *e)
+{
+	while (p < e && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+		p++;
+	return p;
 }
 
-/* Check every item before anything is applied.  0, or -1 with *err. */
+static int
+is_delim(char c)
+{
+	return c == ',' || c == ']' || c == '}' || c == ':' || c == ' ' ||
+	    c == '\t' || c == '\r' || c == '\n';
+}
+
+/* The end of the value starting at p (string, container or scalar), or
+ * NULL when it does not end before e (unterminated, unbalanced).  Counts
+ * brackets without a stack, so no nesting can exhaust one. */
+static const char *
+value_end(const char *p, const char *e)
+{
+	const char *s = p;
+	size_t depth = 0;
+	int instr = 0;
+
+	if (p >= e)
+		return NULL;
+	if (*p != '{' && *p != '[' && *p != '"') {
+		while (p < e && !is_delim(*p))
+			p++;
+		return p == s ? NULL : p;
+	}
+	for (; p < e; p++) {
+		if (instr) {
+			if (*p == '\\') {
+				if (++p == e)
+					return NULL;
+			} else if (*p == '"') {
+				instr = 0;
+				if (depth == 0)
+					return p + 1;
+			}
+			continue;
+		}
+		if (*p == '"')
+			instr = 1;
+		else if (*p == '{' || *p == '[')
+			depth++;
+		else if (*p == '}' || *p == ']') {
+			if (depth == 0)
+				return NULL;
+			if (--depth == 0)
+				return p + 1;
+		}
+	}
+	return NULL;
+}
+
+static int
+key_is(const char *p, size_t n, const char *name)
+{
+	size_t l = strlen(name);
+
+	return n == l + 2 && p[0] == '"' && memcmp(p + 1, name, l) == 0 &&
+	    p[l + 1] == '"';
+}
+
+/* The reply's members: the "messages" array and "next_cursor" as spans
+ * (p NULL: absent).  0, or -1 with *err. */
+static int
+split_reply(const char *data, size_t len, struct span *msgs,
+    struct span *cursor, char **err)
+{
+	const char *p, *e = data + len, *k, *ke, *v, *ve;
+	struct span *slot;
+
+	memset(msgs, 0, sizeof(*msgs));
+	memset(cursor, 0, sizeof(*cursor));
+	p = skip_ws(data, e);
+	if (p == e || *p != '{')
+		goto bad;
+	p = skip_ws(p + 1, e);
+	while (p < e && *p != '}') {
+		k = p;
+		if (*k != '"' || (ke = value_end(k, e)) == NULL)
+			goto bad;
+		p = skip_ws(ke, e);
+		if (p == e || *p != ':')
+			goto bad;
+		v = skip_ws(p + 1, e);
+		if ((ve = value_end(v, e)) == NULL)
+			goto bad;
+		slot = key_is(k, (size_t)(ke - k), "messages") ? msgs :
+		    key_is(k, (size_t)(ke - k), "next_cursor") ? cursor : NULL;
+		if (slot && slot->p) {
+			*err = xstrdup("reply refused: a member appears twice");
+			return -1;
+		}
+		if (slot) {
+			slot->p = v;
+			slot->n = (size_t)(ve - v);
+		}
+		p = skip_ws(ve, e);
+		if (p < e && *p == ',')
+			p = skip_ws(p + 1, e);
+		else if (p == e || *p != '}')
+			goto bad;
+	}
+	if (p == e || skip_ws(p + 1, e) != e)
+		goto bad;
+	if (msgs->p == NULL || *msgs->p != '[') {
+		*err = xstrdup("reply refused: no \"messages\" array");
+		return -1;
+	}
+	return 0;
+bad:
+	*err = xasprintf("reply refused: not a JSON object (malformed at byte "
+	    "%zu)", p ? (size_t)(p - data) : (size_t)0);
+	return -1;
+}
+
+/* The elements of the messages array span, each as its exact bytes. */
+static int
+split_items(const struct span *msgs, struct span **out, size_t *n,
+    char **err)
+{
+	const char *p = msgs->p + 1, *e = msgs->p + msgs->n - 1, *ve;
+	size_t cap = 0;
+
+	*out = NULL;
+	*n = 0;
+	p = skip_ws(p, e);
+	while (p < e) {
+		if ((ve = value_end(p, e)) == NULL)
+			goto bad;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 16;
+			*out = xreallocarray(*out, cap, sizeof(**out));
+		}
+		(*out)[*n].p = p;
+		(*out)[(*n)++].n = (size_t)(ve - p);
+		p = skip_ws(ve, e);
+		if (p < e) {
+			if (*p != ',')
+				goto bad;
+			p = skip_ws(p + 1, e);
+			if (p == e)	/* a trailing comma */
+				goto bad;
+		}
+	}
+	return 0;
+bad:
+	free(*out);
+	*out = NULL;
+	*err = xasprintf("reply refused: the \"messages\" array is malformed "
+	    "after item %zu", *n);
+	return -1;
+}
+
+static int
+id_ok(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n == 0 || n > ID_MAX)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (s[i] <= ' ' || s[i] >= 0x7f)
+			return 0;
+	return 1;
+}
+
+/* One line, no control bytes, at most FROM_MAX: a sender we can show. */
+static int
+from_ok(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n > FROM_MAX)
+		return 0;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return 0;
+	return 1;
+}
+
+/*
+ * One item, from its exact bytes.  A good one needs a string id (1-200
+ * printable ASCII bytes), a text string, an ISO 8601 received_at, and a
+ * from that is absent, null, empty (an anonymous web form) or one line.
+ * Anything else is a bad item: it->why says what (no message text), and
+ * whatever could be read (the sender, the time, the text) is kept for the
+ * ticket; an item with no usable id is keyed by its SHA-256, so a reply
+ * served again still stores it once.
+ */
+static void
+parse_item(const struct span *sp, size_t text_max, struct http_item *it)
+{
+	json_error_t jerr;
+	json_t *o, *v;
+	const char *s;
+	char hex[65], *fixed;
+
+	memset(it, 0, sizeof(*it));
+	it->raw = *sp;
+	it->received_at = time(NULL);
+	o = json_loadb(sp->p, sp->n, JSON_REJECT_DUPLICATES, &jerr);
+	if (o == NULL) {
+		/* Invalid UTF-8 or a NUL: still read what can be read (its id
+		 * above all), from a copy with those replaced by U+FFFD. */
+		fixed = utf8_sanitize(sp->p, sp->n);
+		o = json_loadb(fixed, strlen(fixed), JSON_REJECT_DUPLICATES |
+		    JSON_ALLOW_NUL, &jerr);
+		free(fixed);
+		it->why = "not valid JSON (a syntax error, invalid UTF-8, a NUL "
+		    "or a repeated key)";
+	}
+	it->obj = o;
+	if (o == NULL || !json_is_object(o)) {
+		if (o)
+			it->why = "not a JSON object";
+		goto key;
+	}
+	v = json_object_get(o, "id");
+	if (json_is_string(v) && id_ok(json_string_value(v),
+	    json_string_length(v)))
+		it->id = json_string_value(v);
+	else
+		it->why = "no id of 1 to 200 printable ASCII bytes";
+	v = json_object_get(o, "from");
+	if (v && !json_is_null(v)) {
+		if (!json_is_string(v) || !from_ok(json_string_value(v),
+		    json_string_length(v))) {
+			if (it->why == NULL)
+				it->why = "from is not one line of at most 320 "
+				    "bytes";
+		} else if (json_string_length(v) > 0)
+			it->from = json_string_value(v);
+	}
+	v = json_object_get(o, "received_at");
+	if (!json_is_string(v) || json_string_length(v) > 64 ||
+	    iso8601_parse(json_string_value(v), &it->received_at) == -1) {
+		it->received_at = time(NULL);
+		if (it->why == NULL)
+			it->why = "received_at is not an ISO 8601 time";
+	}
+	v = json_object_get(o, "text");
+	if (!json_is_string(v)) {
+		if (it->why == NULL)
+			it->why = "no text string";
+	} else if (json_string_length(v) > text_max) {
+		it->oversize = 1;
+		if (it->why == NULL)
+			it->why = "text larger than max_message_bytes";
+	} else if (memchr(json_string_value(v), '\0', json_string_length(v))) {
+		it->own = utf8_sanitize(json_string_value(v),
+		    json_string_length(v));	/* a \u0000: U+FFFD */
+		it->text = it->own;
+		it->text_len = strlen(it->own);
+	} else {
+		it->text = json_string_value(v);
+		it->text_len = json_string_length(v);
+	}
+key:
+	if (it->id)
+		return;
+	sha256_hex(sp->p, sp->n, hex);
+	it->key = xasprintf("sha256:%s", hex);
+	s = it->key;
+	it->id = s;
+}
+
+/* Split, then read every item.  0, or -1 with *err ("reply refused: ..."):
+ * nothing in it is applied. */
 static int
 parse_reply(const char *data, size_t len, size_t text_max,
     struct http_reply *r, char **err)
 {
+	struct span msgs, cur, *items = NULL;
 	json_error_t jerr;
-	json_t *msgs, *nc, *o;
-	size_t i;
+	size_t i, n;
 
 	memset(r, 0, sizeof(*r));
-	r->root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (r->root == NULL) {
-		*err = xasprintf("malformed JSON at line %d column %d", jerr.line,
-		    jerr.column);
+	if (split_reply(data, len, &msgs, &cur, err) == -1 ||
+	    split_items(&msgs, &items, &n, err) == -1)
 		return -1;
-	}
-	if (!json_is_object(r->root) ||
-	    !json_is_array(msgs = json_object_get(r->root, "messages"))) {
-		*err = xstrdup("malformed reply: no \"messages\" array");
-		return -1;
-	}
-	nc = json_object_get(r->root, "next_cursor");
-	if (nc && !json_is_null(nc)) {
-		if (!json_is_string(nc) || json_string_length(nc) == 0 ||
-		    json_string_length(nc) > CURSOR_MAX) {
-			*err = xstrdup("malformed reply: next_cursor is not a "
+	if (cur.p && (r->cursor = json_loadb(cur.p, cur.n, JSON_DECODE_ANY,
+	    &jerr)) != NULL && !json_is_null(r->cursor)) {
+		if (!json_is_string(r->cursor) ||
+		    json_string_length(r->cursor) == 0 ||
+		    json_string_length(r->cursor) > CURSOR_MAX) {
+			*err = xstrdup("reply refused: next_cursor is not a "
 			    "string of 1 to 1024 bytes");
+			free(items);
+			reply_free(r);
 			return -1;
 		}
-		r->next_cursor = json_string_value(nc);
+		r->next_cursor = json_string_value(r->cursor);
+	} else if (cur.p && r->cursor == NULL) {
+		*err = xstrdup("reply refused: next_cursor is not valid JSON");
+		free(items);
+		return -1;
 	}
-	r->nitems = json_array_size(msgs);
-	r->items = xcalloc(r->nitems ? r->nitems : 1, sizeof(*r->items));
-	for (i = 0; i < r->nitems; i++) {
-		struct http_item *it = &r->items[i];
-		const char *when;
-
-		o = json_array_get(msgs, i);
-		it->obj = o;
-		if (!json_is_object(o) ||
-		    (it->id = item_string(o, "id", ID_MAX, NULL)) == NULL ||
-		    (it->from = item_string(o, "from", FROM_MAX, NULL)) == NULL ||
-		    (when = item_string(o, "received_at", 64, NULL)) == NULL ||
-		    iso8601_parse(when, &it->received_at) == -1 ||
-		    !json_is_string(json_object_get(o, "text")) ||
-		    strpbrk(it->from, "\r\n") != NULL) {
-			*err = xasprintf("malformed reply: messages[%zu] needs "
-			    "string id, from, text and an ISO 8601 received_at",
-			    i);
-			return -1;
-		}
-		it->text = json_string_value(json_object_get(o, "text"));
-		it->text_len = json_string_length(json_object_get(o, "text"));
-		if (it->text_len > text_max) {
-			*err = xasprintf("malformed reply: messages[%zu].text is "
-			    "larger than max_message_bytes", i);
-			return -1;
-		}
-	}
+	r->nitems = n;
+	r->items = xcalloc(n ? n : 1, sizeof(*r->items));
+	for (i = 0; i < n; i++)
+		parse_item(&items[i], text_max, &r->items[i]);
+	free(items);
 	return 0;
 }
 
 static void
 reply_free(struct http_reply *r)
 {
+	size_t i;
+
+	for (i = 0; i < r->nitems; i++) {
+		json_decref(r->items[i].obj);
+		free(r->items[i].key);
+		free(r->items[i].own);
+	}
 	free(r->items);
-	json_decref(r->root);
+	json_decref(r->cursor);
 	memset(r, 0, sizeof(*r));
+}
+
+/*
+ * A reply refused as a whole (over the cap, or not the format at all):
+ * nothing in it is applied and it is fetched again after the back-off, but
+ * that must not go on silently: each refusal is logged as an error, and
+ * the first of a run of them queues one health alert.  The run is read
+ * from source_state (the last poll failed with a refusal too), so neither
+ * a restart nor intaked --once repeats the alert; a good poll ends it.
+ */
+static void
+reply_refused(struct source *src, struct source_run *run, const char *why)
+{
+	struct store *st = run->ictx->store;
+	const char *name = src->cfg->name;
+	sqlite3_stmt *s;
+	int rc, again = 0;
+
+	s = store_stmt(st, "SELECT 1 FROM source_state WHERE source = ? AND "
+	    "consecutive_failures > 0 AND last_error LIKE 'reply refused:%'",
+	    &rc);
+	if (s != NULL) {
+		sqlite3_bind_text(s, 1, name, -1, SQLITE_TRANSIENT);
+		again = sqlite3_step(s) == SQLITE_ROW;
+		store_stmt_done(s);
+	}
+	log_err("source %s: %s: nothing applied; fetched again after the "
+	    "back-off%s", name, why, again ? " (still refused: alerted "
+	    "before)" : "");
+	if (again || store_begin(st) != STORE_OK)
+		return;
+	if (outbox_queue_health(st, run->ictx->cfg, name, "reply refused", why,
+	    time(NULL)) < 0 || store_commit(st) != STORE_OK)
+		store_rollback(st);
 }
 
 /* ---- the driver ---------------------------------------------------------- */
 
 /* One listed item, copied out of the reply (which is freed at once). */
 struct http_msg {
-	char	*record;	/* the item as stored: compact JSON */
-	char	*from;
-	char	*text;
+	char	*record;	/* the item's exact bytes (cut when oversize) */
+	size_t	 record_len;
+	size_t	 real_size;	/* the item's whole size */
+	int	 oversize;
+	char	*from;		/* NULL: anonymous, or not usable */
+	char	*text;		/* NULL: none could be read */
 	size_t	 text_len;
 	time_t	 received_at;
+	const char *why;	/* a bad item: why (static text); NULL: good */
 };
 
 static void
@@ -251,8 +563,32 @@ http_item_free(void *p)
 	free(hm);
 }
 
-/* One reply (a page) of items, checked whole before anything is applied;
- * its cursor goes with its last message. */
+static struct http_msg *
+http_msg_new(const struct http_item *it, size_t max)
+{
+	struct http_msg *hm = xcalloc(1, sizeof(*hm));
+
+	hm->real_size = it->raw.n;
+	hm->oversize = it->oversize || it->raw.n > max;
+	hm->record_len = it->raw.n > max ? max : it->raw.n;
+	hm->record = xmalloc(hm->record_len + 1);
+	memcpy(hm->record, it->raw.p, hm->record_len);
+	hm->record[hm->record_len] = '\0';
+	hm->from = it->from ? xstrdup(it->from) : NULL;
+	if (it->text && !hm->oversize) {
+		hm->text = xmalloc(it->text_len + 1);
+		memcpy(hm->text, it->text, it->text_len);
+		hm->text[it->text_len] = '\0';
+		hm->text_len = it->text_len;
+	}
+	hm->received_at = it->received_at;
+	hm->why = it->why ? it->why : hm->oversize ? "larger than "
+	    "max_message_bytes" : NULL;
+	return hm;
+}
+
+/* One reply (a page) of items, split before anything is applied; its
+ * cursor goes with its last message. */
 static int
 http_list_new(struct source *src, struct source_run *run,
     const struct source_cursor *cur, struct source_listing *out, char **err)
@@ -261,7 +597,7 @@ http_list_new(struct source *src, struct source_run *run,
 	struct http_reply reply;
 	struct buf body;
 	char *token = NULL, *url, *terr = NULL;
-	size_t i;
+	size_t i, max = run->ictx->cfg->max_message_bytes;
 	int rc;
 
 	*err = NULL;
@@ -281,25 +617,13 @@ http_list_new(struct source *src, struct source_run *run,
 	explicit_bzero(token, strlen(token));
 	free(token);
 	if (rc == SRC_OK && parse_reply(body.data ? body.data : "", body.len,
-	    run->ictx->cfg->max_message_bytes, &reply, err) == -1) {
-		log_warning("source %s: %s: nothing applied, retrying later",
-		    src->cfg->name, *err);
+	    max, &reply, err) == -1)
 		rc = SRC_TEMP;
-	}
-	for (i = 0; rc == SRC_OK && i < reply.nitems; i++) {
-		const struct http_item *it = &reply.items[i];
-		struct http_msg *hm = xcalloc(1, sizeof(*hm));
-
-		hm->record = json_dumps(it->obj, JSON_COMPACT |
-		    JSON_PRESERVE_ORDER);
-		hm->from = xstrdup(it->from);
-		hm->text = xmalloc(it->text_len + 1);
-		memcpy(hm->text, it->text, it->text_len);
-		hm->text[it->text_len] = '\0';
-		hm->text_len = it->text_len;
-		hm->received_at = it->received_at;
-		source_listing_add(out, it->id, hm);
-	}
+	if (rc == SRC_TEMP && *err && strncmp(*err, "reply refused:", 14) == 0)
+		reply_refused(src, run, *err);
+	for (i = 0; rc == SRC_OK && i < reply.nitems; i++)
+		source_listing_add(out, reply.items[i].id,
+		    http_msg_new(&reply.items[i], max));
 	if (rc == SRC_OK && reply.next_cursor) {
 		out->end.cursor = xstrdup(reply.next_cursor);
 		out->has_end = 1;
@@ -318,16 +642,14 @@ http_fetch(struct source *src, struct source_run *run, struct source_item *it,
 {
 	struct http_msg *hm = it->drv;
 
-	(void)src;
 	(void)run;
-	if (hm->record == NULL) {
-		*err = xstrdup("cannot be encoded as JSON");
-		return FETCH_FAILED;
-	}
+	(void)err;
 	m->buf = hm->record;	/* handed over */
 	hm->record = NULL;
 	m->raw.data = m->buf;
-	m->raw.len = strlen(m->buf);
+	m->raw.len = hm->record_len;
+	m->raw.oversize = hm->oversize;
+	m->raw.real_size = hm->real_size;
 	m->raw.received_at = hm->received_at;
 	/* Borrowed strings: msg is never freed with message_free(). */
 	m->msg.from_addr = hm->from;
@@ -336,6 +658,16 @@ http_fetch(struct source *src, struct source_run *run, struct source_item *it,
 	m->msg.content_type = (char *)"text/plain";
 	m->msg.status = MSG_PARSE_OK;
 	m->prepared = 1;
+	/* A bad item is not retried: it will not get better.  It becomes a
+	 * ticket for a human now, with its bytes, and the items behind it
+	 * go on. */
+	if (hm->why) {
+		m->msg.status = MSG_PARSE_ERROR;
+		m->msg.parse_error = (char *)hm->why;
+		log_warning("source %s: item %s: %s: stored as a ticket for a "
+		    "human with its raw bytes", src->cfg->name, it->key,
+		    hm->why);
+	}
 	return FETCH_OK;
 }
 

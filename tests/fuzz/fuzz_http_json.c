@@ -20,9 +20,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (err != NULL)
 			abort();
 		for (i = 0; i < r.nitems; i++) {
-			if (r.items[i].id == NULL || r.items[i].from == NULL ||
-			    r.items[i].text == NULL || r.items[i].text_len > 4096 ||
-			    strpbrk(r.items[i].from, "\r\n") != NULL)
+			const struct http_item *it = &r.items[i];
+
+			/* every item has a key and its exact bytes ... */
+			if (it->id == NULL || it->raw.p < (const char *)data ||
+			    it->raw.p + it->raw.n > (const char *)data + size)
+				abort();
+			if (it->from && !from_ok(it->from, strlen(it->from)))
+				abort();
+			/* ... and a good one all ingest relies on */
+			if (it->why == NULL && (!id_ok(it->id, strlen(it->id)) ||
+			    it->text == NULL || it->text_len > 4096))
 				abort();
 		}
 		if (r.next_cursor && strlen(r.next_cursor) > CURSOR_MAX)

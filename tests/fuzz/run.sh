@@ -9,7 +9,7 @@ secs=${2:-60}
 shift 2 2>/dev/null || shift $#
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 2
-targets=${*:-"message mime wire iso8601 ics http_json webhook"}
+targets=${*:-"message mime wire iso8601 ics http_json webhook signal"}
 rc=0
 mkdir -p "$build/fuzz-artifacts" "$build/fuzz-logs"
 for t in $targets; do

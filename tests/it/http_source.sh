@@ -1,8 +1,9 @@
 #!/bin/sh
 # The HTTP message source (source_http.c) against a loopback HTTP server:
 # bearer token, cursor progression (escaped, kept when next_cursor is
-# null), duplicate ids, a malformed reply (nothing applied, retried), a
-# refused token, the server down.
+# null), duplicate ids, a bad item (stored for a human), a malformed reply
+# (nothing applied, retried), a
+# refused token, the server down.  Bad items: http_bad_items.sh.
 . "$(dirname "$0")/../lib.sh"
 need_py
 command -v sqlite3 >/dev/null || skip "sqlite3 missing"
@@ -59,28 +60,29 @@ once good || die "second poll exit"
 [ "$(q 'select count(*) from tickets')" = 3 ] || die "duplicates on re-poll"
 [ "$(q "select cursor from source_state where source='sms'")" = "c 2&x" ] || die "null next_cursor moved the cursor"
 
-# A malformed reply (one bad item among good ones): nothing applied.
+# One bad item among good ones: the good one is stored, the bad one is a
+# ticket for a human (http_bad_items.sh has the rest), the cursor moves.
 printf '{"messages":[%s,%s],"next_cursor":"c3"}' \
     "$(item b1 +15550010 2026-11-28T09:00:00Z 'good one')" \
     "$(item b2 +15550011 'yesterday' 'bad date')" >"$W/page-c 2&x.json"
-once good
-rc=$?
-[ $rc = 75 ] || die "malformed reply: exit $rc, want 75"
-[ "$(q 'select count(*) from messages')" = 3 ] || die "malformed reply half-applied"
-[ "$(q "select cursor from source_state where source='sms'")" = "c 2&x" ] || die "cursor moved on a bad reply"
-[ -n "$(q "select last_error from source_state where source='sms'")" ] || die "no last_error"
-# Truncated JSON: the same.
-printf '{"messages":[%s' "$(item b1 +15550010 2026-11-28T09:00:00Z 'good one')" >"$W/page-c 2&x.json"
+once good || die "a bad item failed the poll: exit $?"
+[ "$(q 'select count(*) from messages')" = 5 ] || die "bad item: not both stored"
+[ "$(q "select needs_human from tickets t join messages m on m.ticket_id=t.id where source_key='b2'")" = 1 ] ||
+    die "bad item not flagged for a human"
+[ "$(q "select cursor from source_state where source='sms'")" = c3 ] || die "cursor c3"
+# Truncated JSON: refused as a whole, nothing applied.
+printf '{"messages":[%s' "$(item b3 +15550012 2026-11-28T09:00:00Z 'good one')" >"$W/page-c3.json"
 once good
 [ $? = 75 ] || die "truncated JSON not a temporary failure"
-[ "$(q 'select count(*) from messages')" = 3 ] || die "truncated reply applied"
+[ "$(q 'select count(*) from messages')" = 5 ] || die "truncated reply applied"
+[ "$(q "select cursor from source_state where source='sms'")" = c3 ] || die "cursor moved on a bad reply"
+[ -n "$(q "select last_error from source_state where source='sms'")" ] || die "no last_error"
 # Fixed by the server: retried and applied.
-printf '{"messages":[%s,%s],"next_cursor":"c3"}' \
-    "$(item b1 +15550010 2026-11-28T09:00:00Z 'good one')" \
-    "$(item b2 +15550011 2026-11-28T09:05:00Z 'fixed date')" >"$W/page-c 2&x.json"
+printf '{"messages":[%s],"next_cursor":"c4"}' \
+    "$(item b3 +15550012 2026-11-28T09:05:00Z 'fixed')" >"$W/page-c3.json"
 once good || die "retry after fix exit $?"
-[ "$(q 'select count(*) from messages')" = 5 ] || die "retry did not apply"
-[ "$(q "select cursor from source_state where source='sms'")" = c3 ] || die "cursor c3"
+[ "$(q 'select count(*) from messages')" = 6 ] || die "retry did not apply"
+[ "$(q "select cursor from source_state where source='sms'")" = c4 ] || die "cursor c4"
 
 # A refused token: an authentication failure, nothing changes.
 before=$(wc -l <"$W/requests.log")
@@ -88,7 +90,7 @@ once bad
 rc=$?
 [ $rc = 78 ] || die "bad token: exit $rc, want 78 (auth)"
 tail -n +$((before + 1)) "$W/requests.log" | grep -q 'auth-bad' || die "server did not see the bad token"
-[ "$(q 'select count(*) from messages')" = 5 ] || die "stored with a bad token"
+[ "$(q 'select count(*) from messages')" = 6 ] || die "stored with a bad token"
 
 # Server down: a temporary failure, recorded.
 stop "$HTTP_PID"
@@ -97,6 +99,6 @@ once good
 [ $? = 75 ] || die "server down: not 75"
 [ "$(q "select consecutive_failures from source_state where source='sms'")" -gt "$f0" ] ||
     die "failure not recorded"
-[ "$(q 'select count(*) from messages')" = 5 ] || die "messages changed while down"
+[ "$(q 'select count(*) from messages')" = 6 ] || die "messages changed while down"
 ok "HTTP source"
 finish

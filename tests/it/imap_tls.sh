@@ -90,7 +90,7 @@ check "wrong password: nothing fetched" [ "$(tickets)" = 7 ]
 
 # XOAUTH2 (Dovecot 2.3 checks the bearer token against the passdb).
 run oauth 'auth = "xoauth2"' 'password_file =' \
-    'token_command = "echo test-password; echo second-line-ignored"'
+    "token_command = \"printf '%s\\\\n' test-password second-line-ignored\""
 check "xoauth2 with token_command: exit 0" [ "$RC" -eq 0 ]
 check "xoauth2: fetched" [ "$(tickets)" = 8 ]
 run oauth2 'auth = "xoauth2"' 'password_file =' 'token_command = "echo expired-token"'
