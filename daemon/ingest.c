@@ -891,7 +891,8 @@ alert_new_ticket(struct ingest_ctx *ctx, const struct decision *d,
 
 	if (d->dl.urgency != URG_URGENT)
 		return STORE_OK;
-	rc = outbox_queue_alert(ctx->store, ctx->cfg, ticket, "new", now);
+	rc = outbox_queue_alert(ctx->store, ctx->cfg, ctx->rota, ticket, "new",
+	    now);
 	if (rc < 0)
 		return rc;
 	*alerted = rc > 0;
@@ -906,8 +907,8 @@ alert_appended(struct ingest_ctx *ctx, long long ticket, int raised,
 {
 	int rc;
 
-	rc = outbox_queue_alert(ctx->store, ctx->cfg, ticket, raised ?
-	    "raised" : "message", now);
+	rc = outbox_queue_alert(ctx->store, ctx->cfg, ctx->rota, ticket,
+	    raised ? "raised" : "message", now);
 	if (rc < 0)
 		return rc;
 	*alerted = rc > 0;
