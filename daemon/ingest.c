@@ -1125,9 +1125,9 @@ ingest_parsed(struct ingest_ctx *ctx, const struct raw_input *raw,
 	struct dedup_info di;
 	const struct source_config *sc;
 	long long ticket = 0, message = 0;
-	time_t now = time(NULL), claimed;
+	time_t now = time(NULL), claimed, since;
 	long long t0 = tstart(ctx);
-	int rc, purged = 0, handled;
+	int rc, purged = 0, handled, attached = 0;
 
 	dedup_info(raw->data, raw->len, &di);
 	if (ctx->times)
@@ -1184,8 +1184,16 @@ ingest_parsed(struct ingest_ctx *ctx, const struct raw_input *raw,
 	    claimed)) != STORE_OK)
 		goto out;
 	if ((rc = mark_unanswered(ctx, ticket, message, raw->received_at)) !=
-	    STORE_OK || (res->appended && (rc = reply_late_message(ctx, ticket,
-	    raw->received_at, now)) != STORE_OK))
+	    STORE_OK)
+		goto out;
+	/* Staff replies to it read before it (the Sent folder polled first)
+	 * thread now; then every reply since answers what came before it. */
+	since = raw->received_at;
+	if (d.tri.type != CT_AUTOMATED && (rc = reply_attach_unmatched(ctx,
+	    ticket, msg->message_id, now, &since, &attached)) != STORE_OK)
+		goto out;
+	if ((res->appended || attached) && (rc = reply_late_message(ctx, ticket,
+	    since, now)) != STORE_OK)
 		goto out;
 	if (raw->keyword && (rc = flag_keyword(ctx, raw->keyword, ticket,
 	    message, now)) != STORE_OK)

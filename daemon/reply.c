@@ -6,6 +6,7 @@
  * for the contact messages received before it: one the contact sent after
  * the reply stays unanswered.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +17,7 @@
 #include "log.h"
 #include "reply.h"
 #include "sla.h"
+#include "tag.h"
 #include "util.h"
 
 #define REPLY_ACTOR_MAX	100
@@ -53,7 +55,8 @@ exec_ints(struct ingest_ctx *ctx, const char *sql, int n, long long a,
 static char *
 reply_actor(const struct source_config *sc, const struct message *msg)
 {
-	const char *who = sc->staff && *sc->staff ? sc->staff :
+	/* sc NULL: a kept reply whose source is no longer configured */
+	const char *who = sc && sc->staff && *sc->staff ? sc->staff :
 	    msg->from_addr && *msg->from_addr ? msg->from_addr : "staff";
 
 	return utf8_truncate(who, REPLY_ACTOR_MAX);
@@ -189,38 +192,51 @@ respond(struct ingest_ctx *ctx, long long ticket, long long message,
 	    "message", (json_int_t)message));
 }
 
+/* A stored staff reply of the ticket: its message id, time, actor. */
+struct stored_reply {
+	long long	 id;
+	time_t		 at;
+	char		*actor;
+};
+
 int
 reply_late_message(struct ingest_ctx *ctx, long long ticket, time_t received,
     time_t now)
 {
 	sqlite3_stmt *s;
-	long long reply = 0;
-	time_t at = 0;
-	char *actor = NULL;
+	struct stored_reply *v = NULL;
+	size_t n = 0, i;
 	int rc, step;
 
+	/* Every reply written since, oldest first: each answers what came
+	 * before it and is still unanswered, so every contact message gets
+	 * the earliest reply after it, whichever was stored first.  Copied
+	 * out: respond() runs statements of its own. */
 	s = store_stmt(ctx->store, "SELECT m.id, m.received_at, (SELECT e.actor "
 	    "FROM events e WHERE e.ticket_id = m.ticket_id AND e.kind = 'reply' "
 	    "AND json_valid(e.detail) AND json_extract(e.detail, '$.message') = "
 	    "m.id) FROM messages m WHERE m.ticket_id = ? AND m.direction = 'out' "
-	    "AND m.received_at >= ? ORDER BY m.received_at, m.id LIMIT 1", &rc);
+	    "AND m.received_at >= ? ORDER BY m.received_at, m.id", &rc);
 	if (s == NULL)
 		return store_classify(rc);
 	sqlite3_bind_int64(s, 1, ticket);
 	sqlite3_bind_int64(s, 2, (sqlite3_int64)received);
-	if ((step = sqlite3_step(s)) == SQLITE_ROW) {
-		reply = sqlite3_column_int64(s, 0);
-		at = (time_t)sqlite3_column_int64(s, 1);
-		actor = xstrdup(sqlite3_column_text(s, 2) ?
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		v = xreallocarray(v, n + 1, sizeof(*v));
+		v[n].id = sqlite3_column_int64(s, 0);
+		v[n].at = (time_t)sqlite3_column_int64(s, 1);
+		v[n].actor = xstrdup(sqlite3_column_text(s, 2) ?
 		    (const char *)sqlite3_column_text(s, 2) : "staff");
+		n++;
 	}
 	store_stmt_done(s);
-	if (step != SQLITE_ROW && step != SQLITE_DONE)
-		return store_classify(step);
-	if (reply == 0)
-		return STORE_OK;
-	rc = respond(ctx, ticket, reply, actor, at, now);
-	free(actor);
+	rc = step == SQLITE_DONE ? STORE_OK : store_classify(step);
+	for (i = 0; i < n; i++) {
+		if (rc == STORE_OK)
+			rc = respond(ctx, ticket, v[i].id, v[i].actor, v[i].at, now);
+		free(v[i].actor);
+	}
+	free(v);
 	return rc;
 }
 
@@ -300,6 +316,55 @@ store_unmatched(struct ingest_ctx *ctx, const struct raw_input *raw,
 	return STORE_OK;
 }
 
+/*
+ * Store a reply that threads to ticket as a staff reply (direction 'out',
+ * answering nobody yet) with its "reply" event; unmatched: the
+ * unmatched_replies row it was kept as, or 0.  *actor: who answered
+ * (caller frees).
+ */
+static int
+store_reply(struct ingest_ctx *ctx, const struct source_config *sc,
+    const struct raw_input *raw, const struct message *msg, const char *sha,
+    const struct dedup_info *di, long long ticket, time_t now,
+    time_t claimed, long long unmatched, long long *message, char **actor)
+{
+	json_t *detail;
+	int rc;
+
+	*actor = NULL;
+	if ((rc = ingest_store_message(ctx, raw, msg, sha, di, ticket, now,
+	    claimed, message)) != STORE_OK)
+		return rc;
+	/* Out of the unanswered index: a staff reply waits for nobody. */
+	if ((rc = exec_ints(ctx, "UPDATE messages SET direction = 'out', "
+	    "responded_at = ? WHERE id = ?", 2, (long long)raw->received_at,
+	    *message, 0)) != STORE_OK)
+		return rc;
+	*actor = reply_actor(sc, msg);
+	detail = json_pack("{s:I,s:s}", "message", (json_int_t)*message,
+	    "source", raw->source);
+	if (unmatched)
+		json_object_set_new(detail, "unmatched", json_integer(unmatched));
+	return ingest_event(ctx, ticket, now, *actor, "reply", detail);
+}
+
+static int
+forget_kept(struct ingest_ctx *ctx, const char *source, const char *key)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	s = store_stmt(ctx->store, "DELETE FROM unmatched_replies WHERE "
+	    "source = ? AND source_key = ?", &rc);
+	if (s == NULL)
+		return store_classify(rc);
+	sqlite3_bind_text(s, 1, source, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 2, key, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(s);
+	store_stmt_done(s);
+	return rc == SQLITE_DONE ? STORE_OK : store_classify(rc);
+}
+
 int
 reply_store(struct ingest_ctx *ctx, const struct source_config *sc,
     const struct raw_input *raw, const struct message *msg, const char *sha,
@@ -313,19 +378,14 @@ reply_store(struct ingest_ctx *ctx, const struct source_config *sc,
 	res->parse_status = msg->status;
 	if (ticket == 0)
 		return store_unmatched(ctx, raw, msg, sha, di, now, res);
-	if ((rc = ingest_store_message(ctx, raw, msg, sha, di, ticket, now,
-	    claimed, &message)) != STORE_OK)
-		return rc;
-	/* Out of the unanswered index: a staff reply waits for nobody. */
-	if ((rc = exec_ints(ctx, "UPDATE messages SET direction = 'out', "
-	    "responded_at = ? WHERE id = ?", 2, (long long)raw->received_at,
-	    message, 0)) != STORE_OK)
-		return rc;
-	actor = reply_actor(sc, msg);
-	rc = ingest_event(ctx, ticket, now, actor, "reply", json_pack("{s:I,s:s}",
-	    "message", (json_int_t)message, "source", raw->source));
+	rc = store_reply(ctx, sc, raw, msg, sha, di, ticket, now, claimed, 0,
+	    &message, &actor);
 	if (rc == STORE_OK)
 		rc = respond(ctx, ticket, message, actor, raw->received_at, now);
+	/* A Maildir offers a kept reply again each poll (it is not in
+	 * messages): once it threads, it is unmatched no more. */
+	if (rc == STORE_OK && raw->source_key)
+		rc = forget_kept(ctx, raw->source, raw->source_key);
 	free(actor);
 	if (rc != STORE_OK)
 		return rc;
@@ -333,4 +393,176 @@ reply_store(struct ingest_ctx *ctx, const struct source_config *sc,
 	res->message = message;
 	res->appended = 1;
 	return STORE_OK;
+}
+
+/* ---- replies kept as unmatched, attached later ---------------------- */
+
+/* An unmatched_replies row, copied out. */
+struct kept_reply {
+	long long	 id;
+	char		*source;
+	char		*source_key;
+	char		*raw;
+	size_t		 len;
+	long long	 size;
+	time_t		 received;
+	char		*sha;
+	char		*subject;
+	char		*in_reply_to;
+	char		*refs;
+};
+
+static char *
+col_strdup(sqlite3_stmt *s, int i)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+
+	return t ? xstrdup((const char *)t) : NULL;
+}
+
+static void
+kept_free(struct kept_reply *k)
+{
+	free(k->source);
+	free(k->source_key);
+	free(k->raw);
+	free(k->sha);
+	free(k->subject);
+	free(k->in_reply_to);
+	free(k->refs);
+}
+
+/* Whether the Message-ID list ids (In-Reply-To, References) names id. */
+static int
+ids_name(const char *ids, const char *id)
+{
+	char *copy, *tok, *save = NULL;
+	int found = 0;
+
+	if (ids == NULL || id == NULL || *id == '\0')
+		return 0;
+	copy = xstrdup(ids);
+	for (tok = strtok_r(copy, " \t,<>", &save); tok && !found;
+	    tok = strtok_r(NULL, " \t,<>", &save))
+		found = strcmp(tok, id) == 0;
+	free(copy);
+	return found;
+}
+
+/* The kept replies that may thread to the message msgid on ticket: by
+ * In-Reply-To/References (a substring first, checked exactly after), or
+ * by a subject tag of the ticket (checked with its MAC after). */
+static int
+load_kept(struct ingest_ctx *ctx, long long ticket, const char *msgid,
+    struct kept_reply **out, size_t *n)
+{
+	sqlite3_stmt *s;
+	struct kept_reply *k;
+	char tag[40];
+	const void *blob;
+	int rc, step;
+
+	*out = NULL;
+	*n = 0;
+	snprintf(tag, sizeof(tag), "[intake #%lld-", ticket);
+	s = store_stmt(ctx->store, "SELECT id, source, source_key, raw, size, "
+	    "received_at, sha256, subject, in_reply_to, refs FROM "
+	    "unmatched_replies WHERE (?1 IS NOT NULL AND (instr(in_reply_to, "
+	    "?1) > 0 OR instr(refs, ?1) > 0)) OR instr(subject, ?2) > 0 "
+	    "ORDER BY received_at, id LIMIT 100", &rc);
+	if (s == NULL)
+		return store_classify(rc);
+	bind_text_or_null(s, 1, msgid && *msgid ? msgid : NULL);
+	sqlite3_bind_text(s, 2, tag, -1, SQLITE_TRANSIENT);
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		*out = xreallocarray(*out, *n + 1, sizeof(**out));
+		k = &(*out)[(*n)++];
+		memset(k, 0, sizeof(*k));
+		k->id = sqlite3_column_int64(s, 0);
+		k->source = col_strdup(s, 1);
+		k->source_key = col_strdup(s, 2);
+		k->len = (size_t)sqlite3_column_bytes(s, 3);
+		blob = sqlite3_column_blob(s, 3);
+		k->raw = xmalloc(k->len + 1);
+		if (k->len)
+			memcpy(k->raw, blob, k->len);
+		k->raw[k->len] = '\0';
+		k->size = sqlite3_column_int64(s, 4);
+		k->received = (time_t)sqlite3_column_int64(s, 5);
+		k->sha = col_strdup(s, 6);
+		k->subject = col_strdup(s, 7);
+		k->in_reply_to = col_strdup(s, 8);
+		k->refs = col_strdup(s, 9);
+	}
+	store_stmt_done(s);
+	return step == SQLITE_DONE ? STORE_OK : store_classify(step);
+}
+
+/* Store one kept reply on ticket as the staff reply it is, and take it
+ * off the unmatched list. */
+static int
+attach_kept(struct ingest_ctx *ctx, const struct kept_reply *k,
+    long long ticket, time_t now)
+{
+	struct raw_input raw;
+	struct dedup_info di;
+	struct message msg;
+	long long message;
+	char *actor = NULL;
+	int rc;
+
+	memset(&raw, 0, sizeof(raw));
+	raw.data = k->raw;
+	raw.len = k->len;
+	raw.source = k->source ? k->source : "unknown";
+	raw.source_key = k->source_key;
+	raw.received_at = k->received;
+	/* kept as headers only when it was too large */
+	raw.oversize = k->size > (long long)k->len;
+	raw.real_size = (size_t)k->size;
+	if (ctx->parse)
+		ctx->parse(ctx->parse_arg, k->raw, k->len, &ctx->limits, &msg);
+	else
+		message_parse(k->raw, k->len, &ctx->limits, &msg);
+	dedup_info(k->raw, k->len, &di);
+	rc = store_reply(ctx, reply_source(ctx->cfg, raw.source), &raw, &msg,
+	    k->sha ? k->sha : "", &di, ticket, now, 0, k->id, &message, &actor);
+	free(actor);
+	message_free(&msg);
+	if (rc == STORE_OK)
+		rc = exec_ints(ctx, "DELETE FROM unmatched_replies WHERE id = ?",
+		    1, k->id, 0, 0);
+	if (rc == STORE_OK)
+		log_notice("ticket %lld: a staff reply kept as unmatched (source "
+		    "%s, %s) threads to it now: attached", ticket, raw.source,
+		    k->source_key ? k->source_key : "no key");
+	return rc;
+}
+
+int
+reply_attach_unmatched(struct ingest_ctx *ctx, long long ticket,
+    const char *msgid, time_t now, time_t *since, int *attached)
+{
+	struct kept_reply *v;
+	size_t n, i;
+	int rc;
+
+	*attached = 0;
+	if ((rc = load_kept(ctx, ticket, msgid, &v, &n)) != STORE_OK)
+		return rc;
+	for (i = 0; i < n; i++) {
+		if (rc == STORE_OK && (ids_name(v[i].in_reply_to, msgid) ||
+		    ids_name(v[i].refs, msgid) ||
+		    tag_find(ctx->cfg, v[i].subject) == ticket)) {
+			rc = attach_kept(ctx, &v[i], ticket, now);
+			if (rc == STORE_OK) {
+				(*attached)++;
+				if (v[i].received < *since)
+					*since = v[i].received;
+			}
+		}
+		kept_free(&v[i]);
+	}
+	free(v);
+	return rc;
 }

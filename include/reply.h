@@ -14,7 +14,8 @@
  *    waits for its earliest contact message still unanswered (deadlines
  *    from it), or for nobody.
  *  - threaded to nothing: kept in unmatched_replies (sql/012_replies.sql)
- *    and listed by `intake status`, never dropped.
+ *    and listed by `intake status`, never dropped, until the contact
+ *    message it answers is stored (reply_attach_unmatched()).
  */
 #ifndef INTAKE_REPLY_H
 #define INTAKE_REPLY_H
@@ -32,10 +33,24 @@ int	 reply_store(struct ingest_ctx *, const struct source_config *,
 	    const struct dedup_info *, long long ticket, time_t now,
 	    time_t claimed, struct ingest_result *);
 
-/* A contact message received at `received`, stored on ticket after a staff
- * reply written later (the Sent folder read first): that reply answers it
- * too.  STORE_OK or a STORE_* code. */
+/* A contact message received at `received`, stored on ticket after staff
+ * replies written later (the Sent folder read first): each reply since,
+ * oldest first, answers what came before it (so every contact message is
+ * answered by the earliest reply after it).  STORE_OK or a STORE_* code. */
 int	 reply_late_message(struct ingest_ctx *, long long ticket,
 	    time_t received, time_t now);
+
+/*
+ * A contact message with Message-ID msgid was just stored on ticket: the
+ * replies kept in unmatched_replies that name it in In-Reply-To or
+ * References (or carry the ticket's keyed subject tag) thread now.  Each
+ * is stored as a staff reply (its "reply" event has "unmatched": the row
+ * it was) and deleted from unmatched_replies; none answers anything yet:
+ * the caller then runs reply_late_message() from *since, lowered to the
+ * earliest attached reply's time.  *attached: how many.  STORE_OK or a
+ * STORE_* code.
+ */
+int	 reply_attach_unmatched(struct ingest_ctx *, long long ticket,
+	    const char *msgid, time_t now, time_t *since, int *attached);
 
 #endif
