@@ -6,7 +6,8 @@
 # own ack token; an address alerts.to has already gets one mail) and by
 # their webhook (a row each, with its own key), recorded in a "page"
 # event.  The on-call person's "ack" by mail stops the escalation.  In a
-# gap, alerts.to only; a routine ticket pages nobody.  Real SMTP sink,
+# gap, alerts.to only; a routine ticket pages nobody; a night shift across
+# the DST change pages until its wall-clock end.  Real SMTP sink,
 # loopback webhooks; INTAKE_NOW sets the clock (test hook only).
 . "$(dirname "$0")/../lib.sh"
 escalation_env
@@ -165,4 +166,20 @@ once 13:01
 [ "$(sql "$DB" "select json_extract(detail, '\$.oncall_gap') from events where ticket_id = $G and kind = 'page'")" = 1 ] ||
     die "gap not in the page event"
 ok "a gap in the rota: the first alert pages alerts.to only"
+
+# 7. The night of 13 March 2027 (EST -> EDT): maria's shift ends at 08:00
+# EDT (9 hours): on call at 07:30, nobody at 08:30.
+dst() {	# ID TIME: an urgent mail received at TIME; prints its ticket
+	printf 'From: Dee <dee@example.net>\r\nSubject: now\r\nMessage-ID: <%s>\r\n\r\nMy boss took my passport and I cannot leave the house.\r\n' "$1" |
+	    INTAKE_NOW=$2 "$INTAKE" ingest $C >/dev/null 2>>"$T/ingest.log" || die "ingest $1"
+	INTAKE_NOW=$2 "$INTAKED" --once --no-sandbox $C 2>>"$T/intaked.log" || die "intaked at $2"
+	sql "$DB" "select ticket_id from messages where message_id = '$1'"
+}
+D1=$(dst d1@x 2027-03-14T07:30:00-04:00)
+D2=$(dst d2@x 2027-03-14T08:30:00-04:00)
+[ "$(firsts "$D1" | cut -d'|' -f1 | tr '\n' ' ')" = "duty@example.org fallback@example.org maria@example.org " ] ||
+    die "07:30 EDT after the change: maria not paged: $(firsts "$D1")"
+[ "$(firsts "$D2" | cut -d'|' -f1 | tr '\n' ' ')" = "duty@example.org fallback@example.org " ] ||
+    die "08:30 EDT: the night shift still paged: $(firsts "$D2")"
+ok "a night shift across the DST change pages until 08:00 on the wall clock"
 finish
