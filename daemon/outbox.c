@@ -364,7 +364,7 @@ page_event(struct store *st, long long ticket, json_t *p, json_t *to,
 	for (i = 0; i < json_array_size(oncall); i++)
 		json_array_append(names, json_object_get(json_array_get(oncall,
 		    i), "name"));
-	ev = json_pack("{s:O,s:O,s:o,s:O,s:b,s:s}", "reason", json_object_get(p,
+	ev = json_pack("{s:O?,s:O?,s:o,s:O,s:b,s:s}", "reason", json_object_get(p,
 	    "reason"), "message", json_object_get(p, "message"), "oncall",
 	    names, "notify", to, "oncall_gap", json_array_size(oncall) == 0,
 	    "key", key);
