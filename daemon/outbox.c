@@ -218,6 +218,19 @@ has_addr(json_t *to, const char *addr)
 	return same;
 }
 
+/* Whether the person is listed already (two shifts of hers overlap). */
+static int
+has_person(json_t *oncall, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < json_array_size(oncall); i++)
+		if (strcasecmp(json_string_value(json_object_get(json_array_get(
+		    oncall, i), "name")), name) == 0)
+			return 1;
+	return 0;
+}
+
 /*
  * Whom the first alert pages: alerts.to, plus everyone the rota has on
  * call at `at` (their email, unless alerts.to has it already: one address,
@@ -242,8 +255,9 @@ alert_recipients(const struct config *cfg, const struct rota *rota,
 			json_array_append_new(to, json_string(v[k].email));
 			*added = 1;
 		}
-		json_array_append_new(oncall, json_pack("{s:s,s:s?}", "name",
-		    v[k].name, "webhook", v[k].webhook));
+		if (!has_person(oncall, v[k].name))
+			json_array_append_new(oncall, json_pack("{s:s,s:s?}",
+			    "name", v[k].name, "webhook", v[k].webhook));
 	}
 	free(v);
 	return to;
