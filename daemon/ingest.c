@@ -375,6 +375,20 @@ find_thread_by_ids(struct ingest_ctx *ctx, const char *ids, long long *ticket)
 	return STORE_OK;
 }
 
+/* Threading by Message-IDs: In-Reply-To, then References. */
+static int
+find_thread_ids(struct ingest_ctx *ctx, const struct message *msg,
+    long long *ticket)
+{
+	int rc;
+
+	if ((rc = find_thread_by_ids(ctx, msg->in_reply_to, ticket)) != STORE_OK)
+		return rc;
+	if (*ticket == 0)
+		rc = find_thread_by_ids(ctx, msg->references, ticket);
+	return rc;
+}
+
 /* Threading: the keyed subject tag wins, then In-Reply-To, then
  * References. */
 static int
@@ -397,11 +411,7 @@ find_thread(struct ingest_ctx *ctx, const struct message *msg,
 			return STORE_OK;
 		}
 	}
-	if ((rc = find_thread_by_ids(ctx, msg->in_reply_to, ticket)) != STORE_OK)
-		return rc;
-	if (*ticket == 0)
-		rc = find_thread_by_ids(ctx, msg->references, ticket);
-	return rc;
+	return find_thread_ids(ctx, msg, ticket);
 }
 
 /*
@@ -1106,9 +1116,16 @@ ingest_reply(struct ingest_ctx *ctx, const struct source_config *sc,
     struct ingest_result *res)
 {
 	long long ticket;
-	int rc;
+	int rc, kept;
 
 	if ((rc = find_thread(ctx, msg, &ticket)) != STORE_OK)
+		return rc;
+	/* One kept as unmatched and offered again (a Maildir): its tag named
+	 * no ticket when it was read, so the ticket that has that number now
+	 * is not the one it answered (reply.h); its Message-IDs still count. */
+	if (ticket && (rc = reply_kept(ctx, raw, &kept)) == STORE_OK && kept)
+		rc = find_thread_ids(ctx, msg, &ticket);
+	if (rc != STORE_OK)
 		return rc;
 	return reply_store(ctx, sc, raw, msg, sha, di, ticket, now, claimed, res);
 }

@@ -17,7 +17,6 @@
 #include "log.h"
 #include "reply.h"
 #include "sla.h"
-#include "tag.h"
 #include "util.h"
 
 #define REPLY_ACTOR_MAX	100
@@ -240,6 +239,28 @@ reply_late_message(struct ingest_ctx *ctx, long long ticket, time_t received,
 	return rc;
 }
 
+int
+reply_kept(struct ingest_ctx *ctx, const struct raw_input *raw, int *kept)
+{
+	sqlite3_stmt *s;
+	int rc, step;
+
+	*kept = 0;
+	if (raw->source_key == NULL)
+		return STORE_OK;
+	s = store_stmt(ctx->store, "SELECT 1 FROM unmatched_replies WHERE "
+	    "source = ? AND source_key = ? AND attached_message IS NULL", &rc);
+	if (s == NULL)
+		return store_classify(rc);
+	sqlite3_bind_text(s, 1, raw->source, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 2, raw->source_key, -1, SQLITE_TRANSIENT);
+	step = sqlite3_step(s);
+	*kept = step == SQLITE_ROW;
+	store_stmt_done(s);
+	return step == SQLITE_ROW || step == SQLITE_DONE ? STORE_OK :
+	    store_classify(step);
+}
+
 /* A reply already kept as unmatched (the same source key, or the same
  * Message-ID and normalised message)? */
 static int
@@ -348,18 +369,35 @@ store_reply(struct ingest_ctx *ctx, const struct source_config *sc,
 	return ingest_event(ctx, ticket, now, *actor, "reply", detail);
 }
 
+/*
+ * A kept reply now stored as the message `message`: marked attached (the
+ * daemon deletes nothing, sql/014_reply_attach.sql) and its content
+ * cleared, so what `intake purge` removes with the ticket is nowhere else.
+ * By its row id, or (id 0) by its source key.
+ */
+#define ATTACH_SET "UPDATE unmatched_replies SET attached_message = ?1, " \
+	"attached_at = ?2, raw = X'', subject = NULL, to_addr = NULL, " \
+	"in_reply_to = NULL, refs = NULL WHERE attached_message IS NULL AND "
+
 static int
-forget_kept(struct ingest_ctx *ctx, const char *source, const char *key)
+mark_attached(struct ingest_ctx *ctx, long long id, const char *source,
+    const char *key, long long message, time_t now)
 {
 	sqlite3_stmt *s;
 	int rc;
 
-	s = store_stmt(ctx->store, "DELETE FROM unmatched_replies WHERE "
-	    "source = ? AND source_key = ?", &rc);
+	s = store_stmt(ctx->store, id ? ATTACH_SET "id = ?3" :
+	    ATTACH_SET "source = ?3 AND source_key = ?4", &rc);
 	if (s == NULL)
 		return store_classify(rc);
-	sqlite3_bind_text(s, 1, source, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(s, 2, key, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 1, message);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)now);
+	if (id)
+		sqlite3_bind_int64(s, 3, id);
+	else {
+		sqlite3_bind_text(s, 3, source, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(s, 4, key, -1, SQLITE_TRANSIENT);
+	}
 	rc = sqlite3_step(s);
 	store_stmt_done(s);
 	return rc == SQLITE_DONE ? STORE_OK : store_classify(rc);
@@ -385,7 +423,8 @@ reply_store(struct ingest_ctx *ctx, const struct source_config *sc,
 	/* A Maildir offers a kept reply again each poll (it is not in
 	 * messages): once it threads, it is unmatched no more. */
 	if (rc == STORE_OK && raw->source_key)
-		rc = forget_kept(ctx, raw->source, raw->source_key);
+		rc = mark_attached(ctx, 0, raw->source, raw->source_key, message,
+		    now);
 	free(actor);
 	if (rc != STORE_OK)
 		return rc;
@@ -407,9 +446,6 @@ struct kept_reply {
 	long long	 size;
 	time_t		 received;
 	char		*sha;
-	char		*subject;
-	char		*in_reply_to;
-	char		*refs;
 };
 
 static char *
@@ -427,9 +463,6 @@ kept_free(struct kept_reply *k)
 	free(k->source_key);
 	free(k->raw);
 	free(k->sha);
-	free(k->subject);
-	free(k->in_reply_to);
-	free(k->refs);
 }
 
 /* Whether the Message-ID list ids (In-Reply-To, References) names id. */
@@ -449,53 +482,79 @@ ids_name(const char *ids, const char *id)
 	return found;
 }
 
-/* The kept replies that may thread to the message msgid on ticket: by
- * In-Reply-To/References (a substring first, checked exactly after), or
- * by a subject tag of the ticket (checked with its MAC after). */
+/* The kept reply row id, copied out (its content: load_one()). */
 static int
-load_kept(struct ingest_ctx *ctx, long long ticket, const char *msgid,
-    struct kept_reply **out, size_t *n)
+load_one(struct ingest_ctx *ctx, long long id, struct kept_reply *k)
 {
 	sqlite3_stmt *s;
-	struct kept_reply *k;
-	char tag[40];
 	const void *blob;
 	int rc, step;
 
-	*out = NULL;
-	*n = 0;
-	snprintf(tag, sizeof(tag), "[intake #%lld-", ticket);
-	s = store_stmt(ctx->store, "SELECT id, source, source_key, raw, size, "
-	    "received_at, sha256, subject, in_reply_to, refs FROM "
-	    "unmatched_replies WHERE (?1 IS NOT NULL AND (instr(in_reply_to, "
-	    "?1) > 0 OR instr(refs, ?1) > 0)) OR instr(subject, ?2) > 0 "
-	    "ORDER BY received_at, id LIMIT 100", &rc);
+	memset(k, 0, sizeof(*k));
+	s = store_stmt(ctx->store, "SELECT source, source_key, raw, size, "
+	    "received_at, sha256 FROM unmatched_replies WHERE id = ?", &rc);
 	if (s == NULL)
 		return store_classify(rc);
-	bind_text_or_null(s, 1, msgid && *msgid ? msgid : NULL);
-	sqlite3_bind_text(s, 2, tag, -1, SQLITE_TRANSIENT);
-	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
-		*out = xreallocarray(*out, *n + 1, sizeof(**out));
-		k = &(*out)[(*n)++];
-		memset(k, 0, sizeof(*k));
-		k->id = sqlite3_column_int64(s, 0);
-		k->source = col_strdup(s, 1);
-		k->source_key = col_strdup(s, 2);
-		k->len = (size_t)sqlite3_column_bytes(s, 3);
-		blob = sqlite3_column_blob(s, 3);
+	sqlite3_bind_int64(s, 1, id);
+	if ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		k->id = id;
+		k->source = col_strdup(s, 0);
+		k->source_key = col_strdup(s, 1);
+		k->len = (size_t)sqlite3_column_bytes(s, 2);
+		blob = sqlite3_column_blob(s, 2);
 		k->raw = xmalloc(k->len + 1);
 		if (k->len)
 			memcpy(k->raw, blob, k->len);
 		k->raw[k->len] = '\0';
-		k->size = sqlite3_column_int64(s, 4);
-		k->received = (time_t)sqlite3_column_int64(s, 5);
-		k->sha = col_strdup(s, 6);
-		k->subject = col_strdup(s, 7);
-		k->in_reply_to = col_strdup(s, 8);
-		k->refs = col_strdup(s, 9);
+		k->size = sqlite3_column_int64(s, 3);
+		k->received = (time_t)sqlite3_column_int64(s, 4);
+		k->sha = col_strdup(s, 5);
 	}
 	store_stmt_done(s);
-	return step == SQLITE_DONE ? STORE_OK : store_classify(step);
+	return step == SQLITE_ROW || step == SQLITE_DONE ? STORE_OK :
+	    store_classify(step);
+}
+
+/*
+ * The kept replies, still waiting, whose In-Reply-To or References name
+ * msgid: the partial index unmatched_replies_waiting (threading headers of
+ * the waiting rows only) is scanned for a substring, each hit checked
+ * exactly.  A subject tag is not looked at: a reply carrying the keyed tag
+ * of a ticket that exists threads when it is read, so one kept with a tag
+ * names a ticket number that did not exist then (a database restored from
+ * a backup), and the ticket that gets the number now is someone else's.
+ * Oldest first, at most ATTACH_MAX.
+ */
+#define ATTACH_MAX	100
+
+static int
+find_kept(struct ingest_ctx *ctx, const char *msgid, long long **out,
+    size_t *n)
+{
+	sqlite3_stmt *s;
+	int rc, step;
+
+	*out = NULL;
+	*n = 0;
+	if (msgid == NULL || *msgid == '\0')
+		return STORE_OK;
+	s = store_stmt(ctx->store, "SELECT id, in_reply_to, refs FROM "
+	    "unmatched_replies INDEXED BY unmatched_replies_waiting WHERE "
+	    "attached_message IS NULL AND (instr(in_reply_to, ?1) > 0 OR "
+	    "instr(refs, ?1) > 0)", &rc);
+	if (s == NULL)
+		return store_classify(rc);
+	sqlite3_bind_text(s, 1, msgid, -1, SQLITE_TRANSIENT);
+	while ((step = sqlite3_step(s)) == SQLITE_ROW && *n < ATTACH_MAX) {
+		if (!ids_name((const char *)sqlite3_column_text(s, 1), msgid) &&
+		    !ids_name((const char *)sqlite3_column_text(s, 2), msgid))
+			continue;
+		*out = xreallocarray(*out, *n + 1, sizeof(**out));
+		(*out)[(*n)++] = sqlite3_column_int64(s, 0);
+	}
+	store_stmt_done(s);
+	return step == SQLITE_DONE || step == SQLITE_ROW ? STORE_OK :
+	    store_classify(step);
 }
 
 /* Store one kept reply on ticket as the staff reply it is, and take it
@@ -530,8 +589,7 @@ attach_kept(struct ingest_ctx *ctx, const struct kept_reply *k,
 	free(actor);
 	message_free(&msg);
 	if (rc == STORE_OK)
-		rc = exec_ints(ctx, "DELETE FROM unmatched_replies WHERE id = ?",
-		    1, k->id, 0, 0);
+		rc = mark_attached(ctx, k->id, NULL, NULL, message, now);
 	if (rc == STORE_OK)
 		log_notice("ticket %lld: a staff reply kept as unmatched (source "
 		    "%s, %s) threads to it now: attached", ticket, raw.source,
@@ -543,26 +601,25 @@ int
 reply_attach_unmatched(struct ingest_ctx *ctx, long long ticket,
     const char *msgid, time_t now, time_t *since, int *attached)
 {
-	struct kept_reply *v;
+	struct kept_reply k;
+	long long *ids;
 	size_t n, i;
 	int rc;
 
 	*attached = 0;
-	if ((rc = load_kept(ctx, ticket, msgid, &v, &n)) != STORE_OK)
+	if ((rc = find_kept(ctx, msgid, &ids, &n)) != STORE_OK)
 		return rc;
-	for (i = 0; i < n; i++) {
-		if (rc == STORE_OK && (ids_name(v[i].in_reply_to, msgid) ||
-		    ids_name(v[i].refs, msgid) ||
-		    tag_find(ctx->cfg, v[i].subject) == ticket)) {
-			rc = attach_kept(ctx, &v[i], ticket, now);
+	for (i = 0; i < n && rc == STORE_OK; i++) {
+		if ((rc = load_one(ctx, ids[i], &k)) == STORE_OK && k.id) {
+			rc = attach_kept(ctx, &k, ticket, now);
 			if (rc == STORE_OK) {
 				(*attached)++;
-				if (v[i].received < *since)
-					*since = v[i].received;
+				if (k.received < *since)
+					*since = k.received;
 			}
 		}
-		kept_free(&v[i]);
+		kept_free(&k);
 	}
-	free(v);
+	free(ids);
 	return rc;
 }

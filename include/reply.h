@@ -27,6 +27,11 @@
 const struct source_config *reply_source(const struct config *,
 	    const char *source);
 
+/* Whether raw (by its source key) is kept in unmatched_replies, not
+ * attached: such a reply, offered again, threads by its In-Reply-To and
+ * References only (see reply_attach_unmatched()).  STORE_OK with *kept. */
+int	 reply_kept(struct ingest_ctx *, const struct raw_input *, int *kept);
+
 /* ticket: what threading found, or 0.  STORE_OK or a STORE_* code. */
 int	 reply_store(struct ingest_ctx *, const struct source_config *,
 	    const struct raw_input *, const struct message *, const char *sha,
@@ -43,9 +48,12 @@ int	 reply_late_message(struct ingest_ctx *, long long ticket,
 /*
  * A contact message with Message-ID msgid was just stored on ticket: the
  * replies kept in unmatched_replies that name it in In-Reply-To or
- * References (or carry the ticket's keyed subject tag) thread now.  Each
- * is stored as a staff reply (its "reply" event has "unmatched": the row
- * it was) and deleted from unmatched_replies; none answers anything yet:
+ * References thread now (never by a subject tag: a reply kept with a
+ * keyed tag named a ticket number that did not exist when it was read, a
+ * database restored from a backup, and the ticket with that number now is
+ * someone else's).  Each is stored as a staff reply (its "reply" event has
+ * "unmatched": the row it was), its row marked attached and its content
+ * cleared (sql/014_reply_attach.sql); none answers anything yet:
  * the caller then runs reply_late_message() from *since, lowered to the
  * earliest attached reply's time.  *attached: how many.  STORE_OK or a
  * STORE_* code.
