@@ -6,9 +6,10 @@
 -- threading headers) is cleared then, since the message holds it and
 -- `intake purge` must find it there only.  `intake status` lists the rows
 -- not attached.  The partial index is what each stored contact message
--- scans for replies naming it: the replies still waiting, threading
--- headers only.
+-- scans (covering) for replies naming it: the replies still waiting,
+-- threading headers only.
 ALTER TABLE unmatched_replies ADD COLUMN attached_message INTEGER;
 ALTER TABLE unmatched_replies ADD COLUMN attached_at INTEGER;
 CREATE INDEX IF NOT EXISTS unmatched_replies_waiting ON
-    unmatched_replies(in_reply_to, refs) WHERE attached_message IS NULL;
+    unmatched_replies(in_reply_to, refs, attached_message)
+    WHERE attached_message IS NULL;

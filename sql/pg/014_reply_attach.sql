@@ -3,4 +3,5 @@
 ALTER TABLE unmatched_replies ADD COLUMN IF NOT EXISTS attached_message bigint;
 ALTER TABLE unmatched_replies ADD COLUMN IF NOT EXISTS attached_at bigint;
 CREATE INDEX IF NOT EXISTS unmatched_replies_waiting ON
-    unmatched_replies(in_reply_to, refs) WHERE attached_message IS NULL;
+    unmatched_replies(in_reply_to, refs, attached_message)
+    WHERE attached_message IS NULL;

@@ -111,5 +111,7 @@ mv "$T/sent/cur/1764000002.M2P2.host":2,* "$T/sent/new/1764000002.M2P2.host"
 once
 check "the attached reply is not stored again" [ "$(q "select count(*) from messages where message_id = 's1@example.org'")" = 1 ]
 check "nor kept again" [ "$(unmatched)" = 2 ]
+check "the look-up of kept replies reads the partial index of the waiting ones" sh -c \
+    "sqlite3 '$DB' \"EXPLAIN QUERY PLAN SELECT id, in_reply_to, refs FROM unmatched_replies INDEXED BY unmatched_replies_waiting WHERE attached_message IS NULL AND (instr(in_reply_to, 'x') > 0 OR instr(refs, 'x') > 0)\" | grep -q 'COVERING INDEX unmatched_replies_waiting'"
 check "no message text in the log" sh -c "! grep -qi -e passport -e 'are you safe' -e thanks '$T/log'"
 finish
