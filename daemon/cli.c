@@ -163,6 +163,22 @@ cli_person(const struct config *cfg, const char *who)
 	return p ? p->name : who;
 }
 
+struct rota *
+cli_rota(const struct config *cfg, const char *cmd)
+{
+	struct rota *r;
+	char *err = NULL;
+
+	if (cfg->oncall_rota == NULL)
+		return NULL;
+	if ((r = rota_load(cfg, &err)) == NULL) {
+		fprintf(stderr, "%s\nintake %s: oncall.rota refused: an urgent "
+		    "alert pages alerts.to only\n", err ? err : "", cmd);
+		free(err);
+	}
+	return r;
+}
+
 int
 cli_opt_status(const char *cmd, const char *arg, const char **status)
 {

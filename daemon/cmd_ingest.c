@@ -20,6 +20,7 @@
 #include "parsechild.h"
 #include "source.h"
 #include "remind.h"
+#include "rota.h"
 #include "util.h"
 
 /* Beyond max_message_bytes the message is still stored whole (nothing else
@@ -131,6 +132,7 @@ cmd_ingest(struct cmd_ctx *ctx)
 	struct cli_env *envp = &ctx->env;
 	static const volatile sig_atomic_t never;
 	struct ingest_ctx ictx;
+	struct rota *rota;
 	struct source_config sc;
 	struct source_stats stats;
 	struct source_run run;
@@ -163,6 +165,7 @@ cmd_ingest(struct cmd_ctx *ctx)
 	}
 	ingest_ctx_init(&ictx, &envp->cfg, envp->cal, envp->lex, envp->store);
 	ictx.actor = "intake-ingest";
+	ictx.rota = rota = cli_rota(&envp->cfg, "ingest");
 	/* mail from the MTA is as hostile as mail from IMAP */
 	if (!no_sandbox) {
 		if ((parser = parsechild_start(&perr)) == NULL) {
@@ -194,6 +197,7 @@ cmd_ingest(struct cmd_ctx *ctx)
 	rc = source_engine_poll(&src, &run, &stats, &err);
 	source_close(&src);
 	parsechild_stop(parser);
+	rota_free(rota);
 	if (rc != SRC_OK || !in.stored) {
 		fprintf(stderr, "intake ingest: not stored: %s%s\n",
 		    rc == SRC_OK && err ? err : store_errmsg(envp->store),

@@ -140,7 +140,8 @@ load_unmatched(struct store *st, const struct source_config *src,
 	ss->outbound = 1;
 	rc = sqlite3_prepare_v2(store_db(st), "SELECT id, received_at, to_addr, "
 	    "subject, count(*) OVER () FROM unmatched_replies WHERE source = ? "
-	    "ORDER BY id DESC LIMIT ?", -1, &s, NULL);
+	    "AND attached_message IS NULL ORDER BY id DESC LIMIT ?", -1, &s,
+	    NULL);
 	if (rc != SQLITE_OK)
 		return store_classify(rc);
 	sqlite3_bind_text(s, 1, src->name, -1, SQLITE_TRANSIENT);

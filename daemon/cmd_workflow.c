@@ -11,6 +11,7 @@
 
 #include "calltype.h"
 #include "cli.h"
+#include "rota.h"
 #include "util.h"
 #include "workflow.h"
 
@@ -241,10 +242,12 @@ static int
 do_reclassify(struct cli_env *env, const struct action_args *x,
     const char *actor, time_t now)
 {
+	struct rota *rota = cli_rota(&env->cfg, "reclassify");
 	int rc, alerted;
 
-	rc = workflow_reclassify(env->store, &env->cfg, env->cal, x->ticket,
-	    &x->cls, actor, now, &alerted);
+	rc = workflow_reclassify(env->store, &env->cfg, env->cal, rota,
+	    x->ticket, &x->cls, actor, now, &alerted);
+	rota_free(rota);
 	if (rc == WF_NOCHANGE) {
 		fprintf(stderr, "intake reclassify: ticket #%lld already has "
 		    "that classification; nothing changed\n", x->ticket);

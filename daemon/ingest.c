@@ -375,6 +375,20 @@ find_thread_by_ids(struct ingest_ctx *ctx, const char *ids, long long *ticket)
 	return STORE_OK;
 }
 
+/* Threading by Message-IDs: In-Reply-To, then References. */
+static int
+find_thread_ids(struct ingest_ctx *ctx, const struct message *msg,
+    long long *ticket)
+{
+	int rc;
+
+	if ((rc = find_thread_by_ids(ctx, msg->in_reply_to, ticket)) != STORE_OK)
+		return rc;
+	if (*ticket == 0)
+		rc = find_thread_by_ids(ctx, msg->references, ticket);
+	return rc;
+}
+
 /* Threading: the keyed subject tag wins, then In-Reply-To, then
  * References. */
 static int
@@ -397,11 +411,7 @@ find_thread(struct ingest_ctx *ctx, const struct message *msg,
 			return STORE_OK;
 		}
 	}
-	if ((rc = find_thread_by_ids(ctx, msg->in_reply_to, ticket)) != STORE_OK)
-		return rc;
-	if (*ticket == 0)
-		rc = find_thread_by_ids(ctx, msg->references, ticket);
-	return rc;
+	return find_thread_ids(ctx, msg, ticket);
 }
 
 /*
@@ -891,7 +901,8 @@ alert_new_ticket(struct ingest_ctx *ctx, const struct decision *d,
 
 	if (d->dl.urgency != URG_URGENT)
 		return STORE_OK;
-	rc = outbox_queue_alert(ctx->store, ctx->cfg, ticket, "new", now);
+	rc = outbox_queue_alert(ctx->store, ctx->cfg, ctx->rota, ticket, "new",
+	    now);
 	if (rc < 0)
 		return rc;
 	*alerted = rc > 0;
@@ -906,8 +917,8 @@ alert_appended(struct ingest_ctx *ctx, long long ticket, int raised,
 {
 	int rc;
 
-	rc = outbox_queue_alert(ctx->store, ctx->cfg, ticket, raised ?
-	    "raised" : "message", now);
+	rc = outbox_queue_alert(ctx->store, ctx->cfg, ctx->rota, ticket,
+	    raised ? "raised" : "message", now);
 	if (rc < 0)
 		return rc;
 	*alerted = rc > 0;
@@ -1105,9 +1116,16 @@ ingest_reply(struct ingest_ctx *ctx, const struct source_config *sc,
     struct ingest_result *res)
 {
 	long long ticket;
-	int rc;
+	int rc, kept;
 
 	if ((rc = find_thread(ctx, msg, &ticket)) != STORE_OK)
+		return rc;
+	/* One kept as unmatched and offered again (a Maildir): its tag named
+	 * no ticket when it was read, so the ticket that has that number now
+	 * is not the one it answered (reply.h); its Message-IDs still count. */
+	if (ticket && (rc = reply_kept(ctx, raw, &kept)) == STORE_OK && kept)
+		rc = find_thread_ids(ctx, msg, &ticket);
+	if (rc != STORE_OK)
 		return rc;
 	return reply_store(ctx, sc, raw, msg, sha, di, ticket, now, claimed, res);
 }
@@ -1124,9 +1142,9 @@ ingest_parsed(struct ingest_ctx *ctx, const struct raw_input *raw,
 	struct dedup_info di;
 	const struct source_config *sc;
 	long long ticket = 0, message = 0;
-	time_t now = time(NULL), claimed;
+	time_t now = time(NULL), claimed, since;
 	long long t0 = tstart(ctx);
-	int rc, purged = 0, handled;
+	int rc, purged = 0, handled, attached = 0;
 
 	dedup_info(raw->data, raw->len, &di);
 	if (ctx->times)
@@ -1183,8 +1201,16 @@ ingest_parsed(struct ingest_ctx *ctx, const struct raw_input *raw,
 	    claimed)) != STORE_OK)
 		goto out;
 	if ((rc = mark_unanswered(ctx, ticket, message, raw->received_at)) !=
-	    STORE_OK || (res->appended && (rc = reply_late_message(ctx, ticket,
-	    raw->received_at, now)) != STORE_OK))
+	    STORE_OK)
+		goto out;
+	/* Staff replies to it read before it (the Sent folder polled first)
+	 * thread now; then every reply since answers what came before it. */
+	since = raw->received_at;
+	if (d.tri.type != CT_AUTOMATED && (rc = reply_attach_unmatched(ctx,
+	    ticket, msg->message_id, now, &since, &attached)) != STORE_OK)
+		goto out;
+	if ((res->appended || attached) && (rc = reply_late_message(ctx, ticket,
+	    since, now)) != STORE_OK)
 		goto out;
 	if (raw->keyword && (rc = flag_keyword(ctx, raw->keyword, ticket,
 	    message, now)) != STORE_OK)

@@ -580,6 +580,7 @@ poll_source(struct service *sv, size_t i, int once, long budget_ms)
 	ingest_ctx_init(&ictx, &sv->cfg, sv->cal, sv->lex, sv->store);
 	ictx.actor = "intaked";
 	ictx.times = &times;
+	ictx.rota = sv->rota;
 	if (sv->parser) {
 		ictx.parse = parsechild_parse;
 		ictx.parse_arg = sv->parser;
@@ -783,7 +784,8 @@ listener_up(struct service *sv)
 
 	if (sv->listener || !listener_wanted(&sv->cfg))
 		return 0;
-	sv->listener = listener_start(&sv->cfg, sv->cal, sv->lex, &err);
+	sv->listener = listener_start(&sv->cfg, sv->cal, sv->lex, sv->rota,
+	    &err);
 	if (sv->listener == NULL) {
 		log_err("%s", err ? err : "listener: cannot start");
 		free(err);

@@ -707,7 +707,7 @@ listener_stop(struct listener *L)
 
 struct listener *
 listener_start(const struct config *cfg, const struct calendar *cal,
-    const struct lexicon *lex, char **err)
+    const struct lexicon *lex, const struct rota *rota, char **err)
 {
 	struct sockaddr_storage ss;
 	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
@@ -750,6 +750,7 @@ listener_start(const struct config *cfg, const struct calendar *cal,
 	}
 	ingest_ctx_init(&L->ictx, cfg, cal, lex, L->store);
 	L->ictx.actor = "intaked";
+	L->ictx.rota = rota;
 	L->push = xcalloc(cfg->nsources + 1, sizeof(*L->push));
 	for (i = 0; i < cfg->nsources; i++) {
 		struct push *p;

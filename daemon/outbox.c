@@ -2,12 +2,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <jansson.h>
 
 #include "fmt.h"
 #include "notify.h"
 #include "outbox.h"
+#include "remind.h"
+#include "rota.h"
 #include "tag.h"
 #include "util.h"
 
@@ -196,56 +199,239 @@ outbox_queue_ack_mails(struct store *st, const struct config *cfg,
 	return rc == STORE_OK ? n : rc;
 }
 
-/* With oncall.reply_to, the first alert is answered from a phone like an
- * escalation (the person it reaches first may be the only one awake): one
- * mail per alerts.to address, each with its own token (step "a"). */
+/* Whether the JSON array of addresses holds addr (by addr-spec, case
+ * folded: "Maria <maria@x>" and "MARIA@x" are one mailbox). */
 static int
-queue_alert_ack_mails(struct store *st, const struct config *cfg,
-    long long ticket, json_t *p, time_t now)
+has_addr(json_t *to, const char *addr)
 {
-	json_t *to = json_array(), *hook;
+	char *a = notify_addr_spec(addr), *b;
+	size_t i;
+	int same = 0;
+
+	for (i = 0; i < json_array_size(to) && !same; i++) {
+		b = notify_addr_spec(json_string_value(json_array_get(to, i)));
+		same = a && b ? strcasecmp(a, b) == 0 :
+		    strcasecmp(addr, json_string_value(json_array_get(to, i))) == 0;
+		free(b);
+	}
+	free(a);
+	return same;
+}
+
+/* Whether the person is listed already (two shifts of hers overlap). */
+static int
+has_person(json_t *oncall, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < json_array_size(oncall); i++)
+		if (strcasecmp(json_string_value(json_object_get(json_array_get(
+		    oncall, i), "name")), name) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Whom the first alert pages: alerts.to, plus everyone the rota has on
+ * call at `at` (their email, unless alerts.to has it already: one address,
+ * one mail).  *oncall gets {name, webhook} of each person on call (empty:
+ * no rota, or a gap); *added is set when the rota added an address.
+ */
+static json_t *
+alert_recipients(const struct config *cfg, const struct rota *rota,
+    time_t at, json_t *oncall, int *added)
+{
+	json_t *to = json_array();
+	struct rota_shift *v = NULL;
+	size_t k, n;
+
+	for (k = 0; k < cfg->alerts_nto; k++)
+		if (!has_addr(to, cfg->alerts_to[k]))
+			json_array_append_new(to, json_string(cfg->alerts_to[k]));
+	*added = 0;
+	n = rota ? rota_on_call(rota, at, &v) : 0;
+	for (k = 0; k < n; k++) {
+		if (v[k].email && !has_addr(to, v[k].email)) {
+			json_array_append_new(to, json_string(v[k].email));
+			*added = 1;
+		}
+		if (!has_person(oncall, v[k].name))
+			json_array_append_new(oncall, json_pack("{s:s,s:s?}",
+			    "name", v[k].name, "webhook", v[k].webhook));
+	}
+	free(v);
+	return to;
+}
+
+/* One webhook row: payload p as it is (alerts.webhook), or with "url",
+ * "person" and its own "key" (a person's webhook). */
+static int
+queue_hook(struct store *st, long long ticket, json_t *p, const char *url,
+    const char *person, const char *key, time_t now)
+{
+	json_t *one = json_deep_copy(p);
 	char *text;
+	int rc;
+
+	if (url) {
+		json_object_set_new(one, "url", json_string(url));
+		json_object_set_new(one, "person", json_string(person));
+		json_object_set_new(one, "key", json_sprintf("%s-%s", key,
+		    person));
+	}
+	text = fmt_json_dumps(one, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	rc = text ? outbox_queue(st, "alert", "webhook", ticket, text, now) :
+	    STORE_ERR;
+	free(text);
+	json_decref(one);
+	return rc;
+}
+
+/* Whether url was queued already: alerts.webhook, or the webhook of a
+ * person before index i (two people sharing one: one post). */
+static int
+hook_seen(const struct config *cfg, json_t *oncall, size_t i, const char *url)
+{
+	const char *u;
 	size_t k;
-	int n = 0, rc = STORE_OK;
+
+	if (cfg->alerts_webhook && strcmp(cfg->alerts_webhook, url) == 0)
+		return 1;
+	for (k = 0; k < i; k++) {
+		u = json_string_value(json_object_get(json_array_get(oncall, k),
+		    "webhook"));
+		if (u && strcmp(u, url) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* The webhook rows: alerts.webhook, then each person's own. */
+static int
+queue_alert_hooks(struct store *st, const struct config *cfg,
+    long long ticket, json_t *p, json_t *oncall, const char *key, time_t now)
+{
+	const char *url, *name;
+	size_t i;
+	int rc = STORE_OK, n = 0;
 
 	if (cfg->alerts_webhook) {
-		hook = json_deep_copy(p);
-		text = fmt_json_dumps(hook, JSON_COMPACT | JSON_PRESERVE_ORDER);
-		rc = text ? outbox_queue(st, "alert", "webhook", ticket, text,
-		    now) : STORE_ERR;
+		rc = queue_hook(st, ticket, p, NULL, NULL, NULL, now);
 		n += rc == STORE_OK;
-		free(text);
-		json_decref(hook);
 	}
-	for (k = 0; k < cfg->alerts_nto; k++)
-		json_array_append_new(to, json_string(cfg->alerts_to[k]));
-	if (rc == STORE_OK && (rc = outbox_queue_ack_mails(st, cfg, p, to,
-	    ticket, (long long)json_integer_value(json_object_get(p,
-	    "message")), -1, 0, now)) >= 0) {
-		n += rc;
-		rc = STORE_OK;
+	for (i = 0; i < json_array_size(oncall) && rc == STORE_OK; i++) {
+		url = json_string_value(json_object_get(json_array_get(oncall,
+		    i), "webhook"));
+		name = json_string_value(json_object_get(json_array_get(oncall,
+		    i), "name"));
+		if (url == NULL || hook_seen(cfg, oncall, i, url))
+			continue;
+		rc = queue_hook(st, ticket, p, url, name, key, now);
+		n += rc == STORE_OK;
 	}
-	json_decref(to);
 	return rc == STORE_OK ? n : rc;
+}
+
+/*
+ * The mail rows.  With oncall.reply_to the first alert is answered from a
+ * phone like an escalation (the person it reaches first may be the only
+ * one awake): one mail per address, each with its own token (step "a").
+ * Without it: one mail, to alerts.to as configured at delivery, or to the
+ * list in "notify" when the rota added somebody.
+ */
+static int
+queue_alert_mails(struct store *st, const struct config *cfg,
+    long long ticket, json_t *p, json_t *to, int oncall_added, time_t now)
+{
+	json_t *one;
+	char *text;
+	int rc;
+
+	if (json_array_size(to) == 0)
+		return 0;
+	if (cfg->oncall_reply_to)
+		return outbox_queue_ack_mails(st, cfg, p, to, ticket,
+		    (long long)json_integer_value(json_object_get(p, "message")),
+		    -1, 0, now);
+	one = json_deep_copy(p);
+	if (oncall_added)
+		json_object_set(one, "notify", to);
+	text = fmt_json_dumps(one, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	rc = text ? outbox_queue(st, "alert", "email", ticket, text, now) :
+	    STORE_ERR;
+	free(text);
+	json_decref(one);
+	return rc == STORE_OK ? 1 : rc;
+}
+
+/* With a rota, the page is in the ticket's history: whom it reached
+ * ("oncall" names, "notify" addresses), or that nobody was on call. */
+static int
+page_event(struct store *st, long long ticket, json_t *p, json_t *to,
+    json_t *oncall, const char *key, time_t now)
+{
+	json_t *names = json_array(), *ev;
+	char *text;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < json_array_size(oncall); i++)
+		json_array_append(names, json_object_get(json_array_get(oncall,
+		    i), "name"));
+	ev = json_pack("{s:O?,s:O?,s:o,s:O,s:b,s:s}", "reason", json_object_get(p,
+	    "reason"), "message", json_object_get(p, "message"), "oncall",
+	    names, "notify", to, "oncall_gap", json_array_size(oncall) == 0,
+	    "key", key);
+	text = ev ? json_dumps(ev, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	rc = text ? store_event(st, ticket, (long long)now, "intake", "page",
+	    text) : STORE_ERR;
+	free(text);
+	json_decref(ev);
+	return rc;
 }
 
 int
 outbox_queue_alert(struct store *st, const struct config *cfg,
-    long long ticket, const char *reason, time_t now)
+    const struct rota *rota, long long ticket, const char *reason, time_t now)
 {
-	json_t *p;
-	int rc;
+	json_t *p, *to, *oncall, *names;
+	char key[160];
+	size_t i;
+	int rc, n = 0, added;
 
-	if (cfg->alerts_webhook == NULL && cfg->alerts_nto == 0)
+	if (cfg->alerts_webhook == NULL && cfg->alerts_nto == 0 && rota == NULL)
 		return 0;
 	if ((p = outbox_alert_payload(st, cfg, ticket, reason, &rc)) == NULL)
 		return rc;
-	if (cfg->oncall_reply_to && cfg->alerts_nto > 0)
-		rc = queue_alert_ack_mails(st, cfg, ticket, p, now);
-	else
-		rc = queue_channels(st, cfg, "alert", ticket, p, now);
+	oncall = json_array();
+	/* On call at this moment (INTAKE_NOW in tests) */
+	to = alert_recipients(cfg, rota, remind_now(), oncall, &added);
+	snprintf(key, sizeof(key), "intake-alert-%lld-%lld-%s-%lld", ticket,
+	    (long long)json_integer_value(json_object_get(p, "message")),
+	    reason, (long long)now);
+	if (rota) {
+		names = json_array();
+		for (i = 0; i < json_array_size(oncall); i++)
+			json_array_append(names, json_object_get(
+			    json_array_get(oncall, i), "name"));
+		json_object_set_new(p, "oncall", names);
+		if (json_array_size(oncall) == 0)
+			json_object_set_new(p, "oncall_gap", json_true());
+	}
+	rc = queue_alert_hooks(st, cfg, ticket, p, oncall, key, now);
+	if (rc >= 0) {
+		n = rc;
+		rc = queue_alert_mails(st, cfg, ticket, p, to, added, now);
+	}
+	if (rc >= 0) {
+		n += rc;
+		rc = rota && n > 0 ? page_event(st, ticket, p, to, oncall, key,
+		    now) : STORE_OK;
+	}
+	json_decref(to);
+	json_decref(oncall);
 	json_decref(p);
-	return rc;
+	return rc == STORE_OK ? n : rc;
 }
 
 int

@@ -9,6 +9,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,15 @@
 
 #define ROTA_MAX_EVENTS		10000
 #define ROTA_MAX_ITER		500000	/* instances walked per rule, query */
+
+/*
+ * Queries are made from two threads: intaked's main loop (escalation, gap
+ * alerts) and the HTTP listener's (the first alert of a pushed message
+ * pages the people on call).  libical expands a zone's transitions lazily
+ * into the zone itself (the built-in zones are shared), so the expansion
+ * of instances is one thread at a time.
+ */
+static pthread_mutex_t query_lock = PTHREAD_MUTEX_INITIALIZER;
 
 struct rota_person {
 	char		*name;
@@ -550,8 +560,10 @@ apply_overrides(struct parse *p, struct rota *r, icalcomponent **comps)
 	}
 }
 
-struct rota *
-rota_parse(const char *buf, size_t len, const char *file, const char *zone,
+static void	free_rota(struct rota *);
+
+static struct rota *
+parse_rota(const char *buf, size_t len, const char *file, const char *zone,
     const struct oncall_person *people, size_t npeople, char **err)
 {
 	struct parse p;
@@ -627,8 +639,20 @@ fail:
 	free((char *)p.text);
 	if (r->cal == NULL && p.cal)
 		icalcomponent_free(p.cal);
-	rota_free(r);
+	free_rota(r);
 	return NULL;
+}
+
+struct rota *
+rota_parse(const char *buf, size_t len, const char *file, const char *zone,
+    const struct oncall_person *people, size_t npeople, char **err)
+{
+	struct rota *r;
+
+	pthread_mutex_lock(&query_lock);
+	r = parse_rota(buf, len, file, zone, people, npeople, err);
+	pthread_mutex_unlock(&query_lock);
+	return r;
 }
 
 struct rota *
@@ -654,8 +678,8 @@ rota_load(const struct config *cfg, char **err)
 	return r;
 }
 
-void
-rota_free(struct rota *r)
+static void
+free_rota(struct rota *r)
 {
 	size_t i;
 
@@ -667,6 +691,14 @@ rota_free(struct rota *r)
 	if (r->cal)
 		icalcomponent_free(r->cal);
 	free(r);
+}
+
+void
+rota_free(struct rota *r)
+{
+	pthread_mutex_lock(&query_lock);
+	free_rota(r);
+	pthread_mutex_unlock(&query_lock);
 }
 
 size_t
@@ -808,8 +840,10 @@ rota_shifts(const struct rota *r, time_t from, time_t to, size_t max,
 	c.from = from;
 	c.to = to;
 	c.max = (size_t)-1;
+	pthread_mutex_lock(&query_lock);
 	for (i = 0; i < r->nev; i++)
 		expand(&c, &r->ev[i]);
+	pthread_mutex_unlock(&query_lock);
 	if (c.n)
 		qsort(c.v, c.n, sizeof(*c.v), shift_cmp);
 	if (c.n > max)

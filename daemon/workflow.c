@@ -481,7 +481,8 @@ update_rationale(struct store *st, long long id, const char *line)
 
 int
 workflow_reclassify(struct store *st, const struct config *cfg,
-    const struct calendar *cal, long long id, const struct workflow_class *c,
+    const struct calendar *cal, const struct rota *rota, long long id,
+    const struct workflow_class *c,
     const char *actor, time_t now, int *alerted)
 {
 	struct ticket_state t;
@@ -544,7 +545,7 @@ workflow_reclassify(struct store *st, const struct config *cfg,
 	/* Closed or not: a crisis found in the archive still pages. */
 	if (rc == STORE_OK && dl.urgency == URG_URGENT &&
 	    t.urgency != URG_URGENT) {
-		rc = outbox_queue_alert(st, cfg, id, "reclassified", now);
+		rc = outbox_queue_alert(st, cfg, rota, id, "reclassified", now);
 		if (rc >= 0) {
 			*alerted = rc > 0;
 			rc = STORE_OK;

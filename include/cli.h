@@ -63,6 +63,11 @@ const char *cli_assignee(const char *arg, char *buf, size_t len);
  * oncall.people is that person's name (rota_person()); anything else,
  * and NULL, as it is.  After cli_env_open (it needs the configuration). */
 const char *cli_person(const struct config *, const char *who);
+/* The rota of oncall.rota for a first alert (outbox_queue_alert): NULL
+ * when none is configured, or when it is refused (said on stderr, naming
+ * cmd: the alert then pages alerts.to only, as intaked does).  Free with
+ * rota_free(). */
+struct rota *cli_rota(const struct config *, const char *cmd);
 /* 0 when argv has nothing left at `first` (getopt's optind), else EX_USAGE
  * after "intake CMD: unexpected argument 'X'" on stderr. */
 int	 cli_no_operands(const char *cmd, int argc, char **argv, int first);

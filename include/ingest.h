@@ -24,6 +24,8 @@
 #include "store.h"
 #include "triage.h"
 
+struct rota;
+
 /* How to turn raw bytes into a message: in process, or in the sandboxed
  * parser child (parsechild.h).  Must always fill *out. */
 typedef int (*ingest_parse_fn)(void *arg, const char *raw, size_t len,
@@ -70,6 +72,9 @@ struct ingest_ctx {
 	void			*parse_arg;
 	const char		*actor;		/* for events: "intaked", "intake" */
 	struct ingest_times	*times;		/* NULL: not timed */
+	/* who the first alert of an urgent ticket pages besides alerts.to
+	 * (outbox_queue_alert); NULL: no rota, alerts.to only */
+	const struct rota	*rota;
 };
 
 /*

@@ -16,11 +16,15 @@
 #include "triage.h"
 
 struct listener;
+struct rota;
 
 /* NULL with *err (caller frees) when it cannot start; cfg without a
- * listen address or push sources: NULL and *err NULL. */
+ * listen address or push sources: NULL and *err NULL.  rota (NULL: none)
+ * is whom a first alert pages besides alerts.to; it too must outlive the
+ * listener. */
 struct listener *listener_start(const struct config *,
-	    const struct calendar *, const struct lexicon *, char **err);
+	    const struct calendar *, const struct lexicon *,
+	    const struct rota *, char **err);
 /* Finish the request under way, close, free.  NULL is fine. */
 void	 listener_stop(struct listener *);
 /* Does cfg ask for a listener? */

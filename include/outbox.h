@@ -26,11 +26,25 @@
 #include "config.h"
 #include "store.h"
 
-/* Queue an urgent-ticket alert for each configured channel (alerts.webhook,
- * alerts.to).  Inside the caller's transaction.  Returns the number of rows
- * queued (0 when no channel is configured), or a negative STORE_* code. */
+struct rota;
+
+/*
+ * Queue an urgent-ticket alert (the first alert: reason "new",
+ * "reclassified", "raised" or "message") for each configured channel
+ * (alerts.webhook, alerts.to), and page everyone the rota has on call at
+ * this moment (remind_now(): INTAKE_NOW in tests): their email among the
+ * mail's recipients (an address alerts.to has already gets one mail),
+ * their webhook as a row of its own with "url", "person" and "key"
+ * ("intake-alert-T-M-REASON-TIME-PERSON", its Idempotency-Key).  With a
+ * rota the payload has "oncall" (the names) and, when nobody is on call,
+ * "oncall_gap": true, and an event "page" records whom it reached.  rota
+ * NULL (none, or refused): alerts.to and alerts.webhook only.  Inside the
+ * caller's transaction.  Returns the number of rows queued (0 when nobody
+ * can be reached), or a negative STORE_* code.
+ */
 int	 outbox_queue_alert(struct store *, const struct config *,
-	    long long ticket, const char *reason, time_t now);
+	    const struct rota *, long long ticket, const char *reason,
+	    time_t now);
 /* The alert payload above, for the caller to add to and queue (the
  * escalation); NULL with *rc a STORE_* code. */
 json_t	*outbox_alert_payload(struct store *, const struct config *,

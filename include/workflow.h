@@ -20,6 +20,8 @@
 #include "config.h"
 #include "store.h"
 
+struct rota;
+
 enum workflow_rc {
 	WF_OK = 0,
 	WF_NOTFOUND = 1,
@@ -86,7 +88,7 @@ struct workflow_class {
  * WF_NOCHANGE when nothing differs.
  */
 int	 workflow_reclassify(struct store *, const struct config *,
-	    const struct calendar *, long long ticket,
+	    const struct calendar *, const struct rota *, long long ticket,
 	    const struct workflow_class *, const char *actor, time_t now,
 	    int *alerted);
 

@@ -92,6 +92,9 @@ GRANT SELECT, INSERT, UPDATE ON oncall_gaps, mail_acks TO intake_daemon;
 -- 012: staff replies that threaded to no ticket (intake status lists them).
 GRANT SELECT, INSERT ON unmatched_replies TO intake_daemon;
 GRANT SELECT ON unmatched_replies TO intake_staff;
+-- 014: a kept reply is marked attached (and its content cleared) when the
+-- message it answers arrives.
+GRANT UPDATE ON unmatched_replies TO intake_daemon;
 
 -- Staff: read everything the staff commands show ...
 GRANT SELECT ON tickets, messages, events, outbox, source_state, reminders,

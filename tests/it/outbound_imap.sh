@@ -45,4 +45,12 @@ check "status lists it" grep -q 'unmatched #1 .* to bob@example.net: Re: hello' 
 $INTAKED --once $C 2>"$T/log2"
 check "a second poll stores nothing again" [ "$(q "select (select count(*) from messages) || ' ' || (select count(*) from unmatched_replies)")" = "2 1" ]
 check "no message text in the log" sh -c "! grep -qi -e passport -e 'are you safe' -e thanks '$T/log1' '$T/log2'"
+# The message the kept reply answers arrives now, received an hour ago
+# (IMAP offers the reply no more): the reply is attached to its ticket,
+# answers it and leaves the unmatched list.
+printf 'From: Bob <bob@example.net>\nTo: hotline@example.org\nSubject: hello\nMessage-ID: <unknown@example.net>\n\nWhen is the next training for our staff?\n' |
+    INTAKE_NOW=$(date -d "-1 hour" +%Y-%m-%dT%H:%M:%S%:z) $INTAKE ingest $C >/dev/null 2>"$T/log3" || fail "ingest the answered message"
+check "the kept reply is attached to the new ticket" [ "$(q "select ticket_id || direction from messages where message_id = 's9@example.org'")" = 2out ]
+check "and is unmatched no more" [ "$(q 'select count(*) from unmatched_replies where attached_message is null')" = 0 ]
+check "it answers the message" [ "$(q "select acknowledged_by from tickets where id = 2")" = maria ]
 finish

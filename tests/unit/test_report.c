@@ -692,7 +692,7 @@ START_TEST(test_workflow_reclassify)
 	id = add_ticket("info", "routine", "open", now + 20 * HOUR,
 	    now + 40 * HOUR, 0, 0, NULL, NULL, NULL, NULL);
 	received = (time_t)col_int(id, "received_at");
-	ck_assert_int_eq(workflow_reclassify(st, &cfg, cal, id, &c, "carol", now,
+	ck_assert_int_eq(workflow_reclassify(st, &cfg, cal, NULL, id, &c, "carol", now,
 	    &alerted), WF_OK);
 	ck_assert_int_eq(alerted, 1);
 	ck_assert_int_eq(sla_compute(cal, &cfg, CT_CRISIS, URG_URGENT, received,
@@ -702,12 +702,12 @@ START_TEST(test_workflow_reclassify)
 	ck_assert_int_eq(col_int(id, "minor"), 1);
 	ck_assert_int_eq(events_of(id, "reclassify"), 1);
 	/* Same again: nothing changes, no second alert. */
-	ck_assert_int_eq(workflow_reclassify(st, &cfg, cal, id, &c, "carol", now,
+	ck_assert_int_eq(workflow_reclassify(st, &cfg, cal, NULL, id, &c, "carol", now,
 	    &alerted), WF_NOCHANGE);
 	ck_assert_int_eq(alerted, 0);
 	/* Down to automated: no deadlines. */
 	c.type = CT_AUTOMATED;
-	ck_assert_int_eq(workflow_reclassify(st, &cfg, cal, id, &c, "carol", now,
+	ck_assert_int_eq(workflow_reclassify(st, &cfg, cal, NULL, id, &c, "carol", now,
 	    &alerted), WF_OK);
 	ck_assert_int_eq(col_int(id, "response_due"), -1);
 	ck_assert_int_eq(col_int(id, "automated"), 1);
