@@ -523,7 +523,8 @@ load_one(struct ingest_ctx *ctx, long long id, struct kept_reply *k)
  * of a ticket that exists threads when it is read, so one kept with a tag
  * names a ticket number that did not exist then (a database restored from
  * a backup), and the ticket that gets the number now is someone else's.
- * Oldest first, at most ATTACH_MAX.
+ * At most ATTACH_MAX, in no order (they answer in time order afterwards,
+ * reply_late_message()).
  */
 #define ATTACH_MAX	100
 

@@ -1,8 +1,8 @@
 #!/bin/sh
 # Urgent work pages the on-call person (issue 14): the first alert of an
-# urgent ticket (new, reclassified to urgent, a new message on it) goes to
-# alerts.to and to everyone the rota has on call at that moment (two
-# overlapping shifts: both), by mail (one mail per address, each with its
+# urgent ticket (new, reclassified or raised to urgent, a new message on
+# it) goes to alerts.to and to everyone the rota has on call at that
+# moment (two overlapping shifts: both), by mail (one mail per address, each with its
 # own ack token; an address alerts.to has already gets one mail) and by
 # their webhook (a row each, with its own key), recorded in a "page"
 # event.  The on-call person's "ack" by mail stops the escalation.  In a
@@ -154,6 +154,20 @@ once 04:01
 grep -l 'new message on #1' "$T"/smtp/mail-*.eml | xargs grep -l 'maria@example.org' >/dev/null ||
     die "maria's mail does not say 'new message on #1'"
 ok "a new message on an urgent ticket pages whoever is on call then"
+
+# 5b. A routine ticket a new message raises to urgent (04:10, 04:20).
+printf 'From: Fay <fay@example.net>\r\nSubject: training\r\nMessage-ID: <f1@x>\r\n\r\nWhen is the next training for our staff?\r\n' >"$T/in.eml"; ingest 04:10 <"$T/in.eml"
+RF=$(sql "$DB" "select ticket_id from messages where message_id = 'f1@x'")
+once 04:11
+[ -z "$(firsts "$RF")" ] || die "routine #$RF paged: $(firsts "$RF")"
+printf 'From: Fay <fay@example.net>\r\nSubject: Re: training\r\nMessage-ID: <f2@x>\r\nIn-Reply-To: <f1@x>\r\n\r\nMy boss took my passport and I cannot leave the house.\r\n' >"$T/in.eml"; ingest 04:20 <"$T/in.eml"
+[ "$(sql "$DB" "select urgency from tickets where id = $RF")" = urgent ] || die "#$RF not raised to urgent"
+once 04:21
+[ "$(firsts "$RF" | cut -d'|' -f1 | tr '\n' ' ')" = "duty@example.org fallback@example.org maria@example.org " ] ||
+    die "raised #$RF: $(firsts "$RF")"
+[ "$(sql "$DB" "select json_extract(detail, '\$.reason') from events where ticket_id = $RF and kind = 'page'")" = raised ] ||
+    die "raised #$RF: page event"
+ok "a ticket a new message raises to urgent pages the person on call"
 
 # 6. In the gap (13:00): alerts.to and alerts.webhook only, marked.
 printf 'From: Cy <cy@example.net>\r\nSubject: urgent\r\nMessage-ID: <g1@x>\r\n\r\nHe has a gun and says he will kill me tonight.\r\n' >"$T/in.eml"; ingest 13:00 <"$T/in.eml"
