@@ -460,11 +460,11 @@ load_rule(struct lexicon *lex, config_setting_t *r, const char *file,
 			return -1;
 		}
 		/* searched through the whole text: worth a literal check
-		 * (one tried at `first` tokens only is cheap enough) */
+		 * (one tried at `first` tokens only is cheap enough), and
+		 * searched from its prefixes (regex_search()) */
 		if (first.nfkeys == 0)
 			regex_literals(pat, p, regex_options(p));
-		else
-			regex_prefix(pat, p, regex_options(p));
+		regex_prefix(pat, p, regex_options(p));
 		if (first.nfkeys > 0) {
 			memcpy(pat->fkeys, first.fkeys, sizeof(pat->fkeys));
 			pat->nfkeys = first.nfkeys;

@@ -264,11 +264,16 @@ int	 phrase_match(const struct phrase *, const char *s, size_t len,
 
 /* ---- required literals of a raw regex (triage_regex.c) ------------------ */
 
+#define LIT_MAX		32	/* literals of a filter, at most */
+
 void	 lits_free(struct pattern *pat);
 void	 regex_literals(struct pattern *pat, const char *src, uint32_t options);
 void	 regex_prefix(struct pattern *pat, const char *src, uint32_t options);
 int	 literals_present(const struct pattern *pat, const char *s, size_t len);
 int	 prefix_present(const struct pattern *pat, const char *s, size_t len);
+int	 prefix_count(const struct pattern *pat);
+size_t	 prefix_next(const struct pattern *pat, const char *s, size_t len,
+	    size_t from, size_t *nx);
 
 /* ---- lexicon loader (triage_lexicon.c) ---------------------------------- */
 
@@ -286,6 +291,9 @@ void	 detect_lang(const struct lexicon *lex, const char *raw, size_t rawlen,
 /* ---- matching (triage_match.c) ------------------------------------------ */
 
 void	 scan_text(struct scan *sc, char *s, size_t len, int body);
+int	 regex_search(const struct pattern *pat, const char *s, size_t len,
+	    size_t start, size_t *nx, pcre2_match_data *md,
+	    pcre2_match_context *mctx);
 
 /* ---- the model (triage_model.c) ----------------------------------------- */
 
@@ -346,6 +354,12 @@ int	 triage_check_regex_literals(const char *re, const char *text,
 /* The same for the prefix check of a regex tried at tokens, at every
  * offset of text: 2 when PCRE2 matches at an offset the check refused. */
 int	 triage_check_regex_prefix(const char *re, const char *text,
+	    size_t len);
+
+/* And the search from prefixes (regex_search()): the matches a cursor
+ * walks through text, against PCRE2's unanchored search; 2 when they
+ * differ, 1 the same with prefixes, 0 the same without. */
+int	 triage_check_regex_search(const char *re, const char *text,
 	    size_t len);
 
 #endif

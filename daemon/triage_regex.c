@@ -8,6 +8,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,7 +31,6 @@
  * count (CJK, kana, Hangul, Thai, digits, punctuation): "k" would also
  * match the Kelvin sign.
  */
-#define LIT_MAX		32
 
 static int
 caseless_cp(uint32_t c)
@@ -481,6 +481,40 @@ prefix_present(const struct pattern *pat, const char *s, size_t len)
 	return 0;
 }
 
+/* How many prefixes pat has (0: none known). */
+int
+prefix_count(const struct pattern *pat)
+{
+	return pat->prefix != NULL ? pat->prefix->n : 0;
+}
+
+/*
+ * The first offset at or after from where one of pat's prefixes occurs in
+ * s[0..len), or len + 1.  nx[k] caches prefix k's next occurrence: 0
+ * unknown, SIZE_MAX none left, else offset + 1; all 0 to start with, and
+ * from never goes back.
+ */
+size_t
+prefix_next(const struct pattern *pat, const char *s, size_t len,
+    size_t from, size_t *nx)
+{
+	const struct litset *ls = pat->prefix;
+	size_t best = len + 1;
+	int k;
+
+	for (k = 0; k < ls->n; k++) {
+		if (nx[k] == 0 || (nx[k] != SIZE_MAX && nx[k] - 1 < from)) {
+			const char *f = from < len ? memmem(s + from,
+			    len - from, ls->s[k], ls->l[k]) : NULL;
+
+			nx[k] = f != NULL ? (size_t)(f - s) + 1 : SIZE_MAX;
+		}
+		if (nx[k] != SIZE_MAX && nx[k] - 1 < best)
+			best = nx[k] - 1;
+	}
+	return best;
+}
+
 /* Fill pat->lits from src (compiled with options); none when unsure. */
 void
 regex_literals(struct pattern *pat, const char *src, uint32_t options)
@@ -533,6 +567,50 @@ triage_check_regex_literals(const char *re, const char *text, size_t len)
 		    NULL) >= 0 ? 2 : 1;
 		pcre2_match_data_free(md);
 	}
+	lits_free(&pat);
+	pcre2_code_free(pat.re);
+	return rc;
+}
+
+int
+triage_check_regex_search(const char *re, const char *text, size_t len)
+{
+	struct pattern pat;
+	pcre2_match_data *md, *md2;
+	size_t nx[LIT_MAX], start = 0;
+	char msg[200];
+	int rc = 0, a, b, k;
+
+	memset(&pat, 0, sizeof(pat));
+	memset(nx, 0, sizeof(nx));
+	if ((pat.re = compile(re, regex_options(re), msg, sizeof(msg))) == NULL)
+		return -1;
+	regex_prefix(&pat, re, regex_options(re));
+	md = pcre2_match_data_create(4, NULL);
+	md2 = pcre2_match_data_create(4, NULL);
+	/* the cursor's walk: each match from the end of the one before */
+	for (k = 0; k < 64 && start <= len && rc != 2; k++) {
+		PCRE2_SIZE *o1, *o2;
+
+		a = pcre2_match(pat.re, (PCRE2_SPTR)text, len, start, 0, md,
+		    NULL);
+		b = regex_search(&pat, text, len, start, nx, md2, NULL);
+		if ((a >= 0) != (b >= 0))
+			rc = 2;
+		if (a < 0 || rc == 2)
+			break;
+		o1 = pcre2_get_ovector_pointer(md);
+		o2 = pcre2_get_ovector_pointer(md2);
+		if (o1[0] != o2[0] || o1[1] != o2[1])
+			rc = 2;
+		else
+			rc = pat.prefix != NULL ? 1 : rc;
+		start = o1[1] > o1[0] ? o1[1] : o1[0] + 1;
+		while (start < len && ((unsigned char)text[start] & 0xc0) == 0x80)
+			start++;
+	}
+	pcre2_match_data_free(md);
+	pcre2_match_data_free(md2);
 	lits_free(&pat);
 	pcre2_code_free(pat.re);
 	return rc;

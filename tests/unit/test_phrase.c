@@ -11,7 +11,8 @@
  * The required-literal filter of raw regexes (triage_regex.c) and the prefix
  * check of those tried at tokens: they never turn away a text (an offset)
  * that PCRE2 matches, on random regexes with groups, classes, quantifiers,
- * lookarounds, caseless letters and CJK.
+ * lookarounds, caseless letters and CJK; and a search tried only where
+ * such a prefix occurs finds PCRE2's matches, one after the other.
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 
@@ -443,6 +444,7 @@ START_TEST(test_regex_literals)
 		"(?-i)\xe6\x95\x91\xe6\x95\x91\xe6\x88\x91|Help",
 	};
 	int r, t, i, n, rejected = 0, agreed = 0, prefix_rejected = 0;
+	int searched = 0;
 
 	rng_state = 77;
 	for (r = 0; r < 4000; r++) {
@@ -479,6 +481,13 @@ START_TEST(test_regex_literals)
 				prefix_rejected++;
 			if (rc >= 0)
 				agreed++;
+			rc = triage_check_regex_search(re.data, text.data,
+			    text.len);
+			ck_assert_msg(rc != 2, "/%s/ on \"%s\": the search "
+			    "from its prefixes found other matches than PCRE2",
+			    re.data, text.data);
+			if (rc == 1)
+				searched++;
 			buf_free(&text);
 		}
 		buf_free(&re);
@@ -487,6 +496,7 @@ START_TEST(test_regex_literals)
 	ck_assert_int_gt(rejected, 5000);
 	ck_assert_int_gt(prefix_rejected, 5000);
 	ck_assert_int_gt(agreed, 50000);
+	ck_assert_int_gt(searched, 500);
 	/* and the lexicon's kind of regex gets a filter */
 	ck_assert_int_eq(triage_check_regex_literals(lexicon_like[1],
 	    "abc", 3), 1);
