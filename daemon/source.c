@@ -38,6 +38,8 @@ struct poll_state {
 	struct source_cursor	 cur;	/* as committed */
 	char			*note;	/* first per-message trouble, for status */
 	char			**err;
+	int			 ending;	/* FETCH_FAILED_TEMP: the poll ends
+						   after this batch (*err set) */
 };
 
 static int	engine_wait_fd(struct source *, int *);
@@ -433,6 +435,16 @@ one_message(struct poll_state *ps, struct source_item *it,
 		free(m.buf);
 		return message_failed(ps, it, why ? why : xstrdup("cannot be "
 		    "read"), outcome);
+	case FETCH_FAILED_TEMP:
+		/* Counted against it, and the source is in trouble: the
+		 * batch so far is committed, then the poll ends. */
+		free(m.buf);
+		if (why == NULL)
+			why = xstrdup("the source failed on it");
+		free(*ps->err);
+		*ps->err = xstrdup(why);
+		ps->ending = 1;
+		return message_failed(ps, it, why, outcome);
 	default:
 		free(m.buf);
 		free(*ps->err);
@@ -617,6 +629,10 @@ run_batch(struct poll_state *ps, struct source_listing *l,
 			k++;
 			progress(ps->run);
 		}
+		if (ps->ending) {	/* FETCH_FAILED_TEMP: no more */
+			i++;
+			break;
+		}
 	}
 	if (i == ntodo && !*blocked && l->has_end)
 		pending = cursor_later(ps, pending, &l->end);
@@ -654,7 +670,7 @@ run_batch(struct poll_state *ps, struct source_listing *l,
 	}
 	*next = i;
 	batch_done(ps->run, 1);
-	return SRC_OK;
+	return ps->ending ? SRC_TEMP : SRC_OK;
 rollback:
 	store_rollback(st);
 	*ps->stats = before;	/* rolled back: nothing counts */

@@ -74,6 +74,10 @@ mem_fetch(struct source *src, struct source_run *run, struct source_item *it,
 		*err = xasprintf("%s: not a message", mm->key);
 		return FETCH_NOT_MESSAGE;
 	}
+	if (mm->fail_temp) {
+		*err = xasprintf("%s: planted connection drop", mm->key);
+		return FETCH_FAILED_TEMP;
+	}
 	if (mm->data == NULL) {
 		*err = xstrdup("cannot be read: planted failure");
 		return FETCH_FAILED;

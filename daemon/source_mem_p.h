@@ -16,6 +16,7 @@ struct mem_message {
 	int		 not_message;
 	int		 marked;	/* how often marked */
 	int		 held;		/* prefetched, not yet fetched */
+	int		 fail_temp;	/* fetch: FETCH_FAILED_TEMP */
 };
 struct mem_source {
 	struct mem_message	*v;

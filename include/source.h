@@ -178,6 +178,11 @@ enum source_fetch_rc {
 	FETCH_FAILED,		/* this one could not be read: counted
 				   against it, the rest goes on */
 	FETCH_TEMP,		/* the source is in trouble: end the poll */
+	FETCH_FAILED_TEMP,	/* both: the source failed on this one (a
+				   connection dropped in its bytes): counted
+				   against it as FETCH_FAILED, what the batch
+				   stored before it is committed and marked,
+				   then the poll ends (SRC_TEMP, *err) */
 };
 
 struct source_msg {

@@ -37,11 +37,11 @@ static int pings;
 	"Message-ID: <" id "@example.net>\n\n" body "\n"
 
 static struct mem_message five[] = {
-	{ "k1", MSG("m1", "Where is the nearest shelter?"), 0, 0, 0 },
-	{ "k2", MSG("m2", "What is the legal definition of trafficking?"), 0, 0, 0 },
-	{ "k3", MSG("m3", "Can you send me statistics for Ohio?"), 0, 0, 0 },
-	{ "k4", MSG("m4", "Do you have training materials?"), 0, 0, 0 },
-	{ "k5", MSG("m5", "Who can I call about a job offer?"), 0, 0, 0 },
+	{ .key = "k1", .data = MSG("m1", "Where is the nearest shelter?") },
+	{ .key = "k2", .data = MSG("m2", "What is the legal definition of trafficking?") },
+	{ .key = "k3", .data = MSG("m3", "Can you send me statistics for Ohio?") },
+	{ .key = "k4", .data = MSG("m4", "Do you have training materials?") },
+	{ .key = "k5", .data = MSG("m5", "Who can I call about a job offer?") },
 };
 
 static void
@@ -436,6 +436,47 @@ START_TEST(test_poison_message)
 }
 END_TEST
 
+/* A message the source fails on while failing itself (a connection that
+ * drops in its bytes): counted against it, what came before it in the
+ * batch committed and marked, the poll ends SRC_TEMP; after
+ * SOURCE_POISON_TRIES such polls it is recorded and the rest follow. */
+START_TEST(test_failed_temp)
+{
+	struct mem_message v[5];
+	struct mem_source ms = { .v = v, .n = 5, .use_cursor = 1 };
+	struct source_stats stats;
+	struct source src;
+	char *err;
+	int i;
+
+	memcpy(v, five, sizeof(v));
+	v[2].fail_temp = 1;	/* k3 */
+	source_mem_init(&src, &scfg, &ms);
+	for (i = 1; i <= SOURCE_POISON_TRIES; i++) {
+		ck_assert_int_eq(poll_once(&src, 100, &stats, &err), SRC_TEMP);
+		ck_assert_msg(err && strstr(err, "k3: planted connection drop"),
+		    "err: %s", err ? err : "(null)");
+		free(err);
+		/* k1 k2 committed and marked in the first; k4 k5 not read */
+		ck_assert_int_eq(v[0].marked, 1);
+		ck_assert_int_eq(v[1].marked, 1);
+		ck_assert_int_eq(v[3].marked + v[4].marked, 0);
+		ck_assert_int_eq(stats.batches, 1);
+		ck_assert_int_eq(stats.failed, i < SOURCE_POISON_TRIES);
+		ck_assert_int_eq(stats.poisoned, i == SOURCE_POISON_TRIES);
+	}
+	ck_assert_int_eq(count("SELECT count(*) FROM messages m JOIN tickets t "
+	    "ON t.id = m.ticket_id WHERE m.source_key = 'k3' AND "
+	    "t.needs_human = 1"), 1);
+	ck_assert_int_eq(count("SELECT last_uid FROM source_state"), 3);
+	ck_assert_int_eq(v[2].marked, 0);	/* left for a human */
+	poll_ok(&src, 100, &stats);
+	ck_assert_int_eq(stats.stored, 2);
+	assert_once(v, 5);
+	source_close(&src);
+}
+END_TEST
+
 /* The cursor never moves back, and never past a message not stored. */
 START_TEST(test_cursor_regressions)
 {
@@ -626,6 +667,7 @@ suite(void)
 	tcase_add_test(tc, test_mark_failure);
 	tcase_add_test(tc, test_bad_message_mid_batch);
 	tcase_add_test(tc, test_poison_message);
+	tcase_add_test(tc, test_failed_temp);
 	tcase_add_test(tc, test_cursor_regressions);
 	tcase_add_test(tc, test_not_a_message);
 	tcase_add_test(tc, test_batch_budget);
