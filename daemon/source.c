@@ -20,6 +20,8 @@ struct source_poison {
 	char	*key;
 	int	 tries;
 	int	 listed;	/* listed in this poll */
+	int	 suspect;	/* in a fetch of several that failed: fetched
+				   alone until passed */
 };
 
 /* What became of one listed message. */
@@ -40,6 +42,8 @@ struct poll_state {
 	char			**err;
 	int			 ending;	/* FETCH_FAILED_TEMP: the poll ends
 						   after this batch (*err set) */
+	struct source_item	*pf_failed;	/* its prefetch alone failed */
+	char			*pf_why;	/* ... why (owned) */
 };
 
 static int	engine_wait_fd(struct source *, int *);
@@ -184,9 +188,8 @@ poison_find(struct source *src, const char *key)
 	return NULL;
 }
 
-/* One more failure of key in a row; how many now. */
-static int
-poison_count(struct source *src, const char *key)
+static struct source_poison *
+poison_get(struct source *src, const char *key)
 {
 	struct source_poison *p = poison_find(src, key);
 
@@ -194,11 +197,43 @@ poison_count(struct source *src, const char *key)
 		src->poison = xreallocarray(src->poison, src->npoison + 1,
 		    sizeof(*src->poison));
 		p = &src->poison[src->npoison++];
+		memset(p, 0, sizeof(*p));
 		p->key = xstrdup(key);
-		p->tries = 0;
 	}
 	p->listed = 1;
-	return ++p->tries;
+	return p;
+}
+
+/* One more failure of key in a row; how many now. */
+static int
+poison_count(struct source *src, const char *key)
+{
+	return ++poison_get(src, key)->tries;
+}
+
+/*
+ * A fetch of several messages at once failed (source.h, prefetch): the
+ * culprit is unknown, so nothing is counted; each becomes a suspect,
+ * fetched in a batch of its own until it is passed, which finds it.
+ */
+static void
+poison_suspects(struct source *src, struct source_item *const *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (v[i]->key)
+			poison_get(src, v[i]->key)->suspect = 1;
+}
+
+/* Must this new message be fetched in a batch of its own? */
+static int
+alone(struct source *src, const struct source_item *it)
+{
+	struct source_poison *p;
+
+	return !it->known && it->key && (p = poison_find(src, it->key)) &&
+	    p->suspect;
 }
 
 static void
@@ -415,7 +450,13 @@ one_message(struct poll_state *ps, struct source_item *it,
 	memset(&m, 0, sizeof(m));
 	*outcome = DONE_PASSED;
 	t0 = ingest_times_now();
-	rc = d->fetch(ps->src, ps->run, it, &m, &why);
+	if (it == ps->pf_failed) {	/* its prefetch alone failed */
+		rc = FETCH_FAILED_TEMP;
+		why = ps->pf_why;
+		ps->pf_why = NULL;
+		ps->pf_failed = NULL;
+	} else
+		rc = d->fetch(ps->src, ps->run, it, &m, &why);
 	ingest_times_add(times(ps->run), STAGE_FETCH, t0);
 	switch (rc) {
 	case FETCH_OK:
@@ -553,8 +594,10 @@ mark_done(struct poll_state *ps, struct source_item **v, size_t n)
 /*
  * The driver's look ahead (source.h, prefetch): the new messages this batch
  * may take, before its transaction begins, so a driver can read them in
- * one round trip instead of one per message.  SRC_OK, or an SRC_* error
- * that ends the poll with nothing begun.
+ * one round trip instead of one per message (a suspect alone, and never
+ * past one).  SRC_OK, or an SRC_* error that ends the poll with nothing
+ * begun.  SRC_TEMP blames the messages: several become suspects; one
+ * alone is counted against in the batch (FETCH_FAILED_TEMP).
  */
 static int
 prefetch(struct poll_state *ps, struct source_item **todo, size_t ntodo,
@@ -565,12 +608,29 @@ prefetch(struct poll_state *ps, struct source_item **todo, size_t ntodo,
 	int rc = SRC_OK;
 
 	v = xcalloc(max, sizeof(*v));
-	for (; i < ntodo && n < max; i++)
-		if (!todo[i]->known)
-			v[n++] = todo[i];
+	for (; i < ntodo && n < max; i++) {
+		if (todo[i]->known)
+			continue;
+		if (n > 0 && alone(ps->src, todo[i]))
+			break;
+		v[n++] = todo[i];
+		if (alone(ps->src, todo[i]))
+			break;
+	}
 	if (n > 0 && (rc = ps->src->drv->prefetch(ps->src, ps->run, v, n,
 	    ps->err)) != SRC_OK && *ps->err == NULL)
 		*ps->err = xstrdup("the source failed");
+	if (rc == SRC_TEMP && n == 1) {
+		ps->pf_failed = v[0];
+		ps->pf_why = *ps->err;
+		*ps->err = NULL;
+		rc = SRC_OK;
+	} else if (rc == SRC_TEMP) {
+		log_warning("source %s: fetching %zu messages at once failed "
+		    "(%s): fetching them one at a time to find the cause",
+		    ps->src->cfg->name, n, *ps->err);
+		poison_suspects(ps->src, v, n);
+	}
 	free(v);
 	return rc;
 }
@@ -607,14 +667,19 @@ run_batch(struct poll_state *ps, struct source_listing *l,
 	long long start = now_ms(ps->run), t0;
 	enum outcome o;
 	size_t k = 0, nmarks = 0, i = *next;
-	int rc;
+	int rc, single;
 
+	ps->pf_failed = NULL;
+	free(ps->pf_why);
+	ps->pf_why = NULL;
 	if (d->prefetch && (rc = prefetch(ps, todo, ntodo, i)) != SRC_OK)
 		return rc;
 	if ((rc = store_begin(st)) != STORE_OK)
 		return db_error(ps, rc);
 	marks = xcalloc(ntodo ? ntodo : 1, sizeof(*marks));
 	for (; i < ntodo && batch_room(ps, k, start); i++) {
+		if ((single = alone(ps->src, todo[i])) && k > 0)
+			break;	/* a suspect: in a batch of its own */
 		if (todo[i]->known)	/* stored already: marked, passed */
 			o = DONE_PASSED;
 		else if ((rc = one_message(ps, todo[i], &o)) != SRC_OK)
@@ -629,7 +694,8 @@ run_batch(struct poll_state *ps, struct source_listing *l,
 			k++;
 			progress(ps->run);
 		}
-		if (ps->ending) {	/* FETCH_FAILED_TEMP: no more */
+		if (ps->ending || single) {	/* FETCH_FAILED_TEMP, or a
+						   suspect: no more */
 			i++;
 			break;
 		}
@@ -770,6 +836,7 @@ source_engine_poll(struct source *src, struct source_run *run,
 		*err = ps.note;
 	else
 		free(ps.note);
+	free(ps.pf_why);
 	source_cursor_free(&ps.cur);
 	return rc;
 }

@@ -121,6 +121,8 @@ mem_prefetch(struct source *src, struct source_run *run,
 
 	(void)run;
 	ms->prefetches++;
+	if ((int)n > ms->prefetch_max)
+		ms->prefetch_max = (int)n;
 	if (ms->fail_prefetch) {
 		*err = xstrdup("planted prefetch failure");
 		return SRC_TEMP;
@@ -128,10 +130,14 @@ mem_prefetch(struct source *src, struct source_run *run,
 	for (i = 0; i < ms->n; i++)
 		ms->v[i].held = 0;
 	for (i = 0; i < n; i++)
+		if (mem_item(src, v[i])->fail_temp) {
+			*err = xasprintf("%s: planted connection drop in a "
+			    "fetch of %zu", mem_item(src, v[i])->key, n);
+			return SRC_TEMP;
+		}
+	for (i = 0; i < n; i++)
 		mem_item(src, v[i])->held = 1;
 	ms->prefetched += (int)n;
-	if ((int)n > ms->prefetch_max)
-		ms->prefetch_max = (int)n;
 	return SRC_OK;
 }
 

@@ -222,7 +222,11 @@ struct source_driver {
 	 * before the last (run->budget_ms): fetch() reads what it does not
 	 * hold itself, and the driver frees what it holds at the next
 	 * prefetch or close.  SRC_OK, or an SRC_* error with *err: the poll
-	 * ends before the batch begins. */
+	 * ends before the batch begins.  SRC_TEMP says the fetch of these
+	 * failed: with several, the culprit is unknown and nothing is
+	 * counted, but each becomes a suspect, taken in a batch of its own
+	 * (prefetched alone) until it is passed, which finds it; with one,
+	 * it is counted against it as FETCH_FAILED_TEMP would be. */
 	int	(*prefetch)(struct source *, struct source_run *,
 		    struct source_item *const *, size_t, char **err);
 	int	(*wait_fd)(struct source *, int *max_wait);

@@ -477,6 +477,55 @@ START_TEST(test_failed_temp)
 }
 END_TEST
 
+/* A fetch of several that fails (a server dropping the connection on one
+ * message of a batch, test_failed_temp's k3 in one UID FETCH): nothing is
+ * counted, but the next polls take each of them alone, which finds k3;
+ * it alone is counted, then recorded, and k4 k5 behind it get through. */
+START_TEST(test_split_after_failed_prefetch)
+{
+	struct mem_message v[5];
+	struct mem_source ms = { .v = v, .n = 5, .use_cursor = 1,
+	    .use_prefetch = 1 };
+	struct source_stats stats;
+	struct source src;
+	char *err;
+	int i;
+
+	memcpy(v, five, sizeof(v));
+	v[2].fail_temp = 1;	/* k3 */
+	source_mem_init(&src, &scfg, &ms);
+	ck_assert_int_eq(poll_once(&src, 100, &stats, &err), SRC_TEMP);
+	free(err);
+	ck_assert_int_eq(ms.prefetch_max, 5);
+	ck_assert_int_eq(stats.failed, 0);	/* the culprit is unknown */
+	ck_assert_int_eq(count("SELECT count(*) FROM messages"), 0);
+	for (i = 1; i <= SOURCE_POISON_TRIES; i++) {
+		ms.prefetch_max = 0;
+		ck_assert_int_eq(poll_once(&src, 100, &stats, &err), SRC_TEMP);
+		ck_assert_msg(err && strstr(err, "k3: planted"), "err: %s",
+		    err ? err : "(null)");
+		free(err);
+		ck_assert_int_eq(ms.prefetch_max, 1);	/* one at a time */
+		/* k1 k2 in the first; the record counts as stored */
+		ck_assert_int_eq(stats.stored, i == 1 ? 2 : i == SOURCE_POISON_TRIES);
+		ck_assert_int_eq(stats.failed, i < SOURCE_POISON_TRIES);
+		ck_assert_int_eq(stats.poisoned, i == SOURCE_POISON_TRIES);
+		ck_assert_int_eq(v[3].marked + v[4].marked, 0);
+	}
+	ms.prefetch_max = ms.prefetches = 0;
+	poll_ok(&src, 100, &stats);	/* k4 k5: still suspects, alone */
+	ck_assert_int_eq(stats.stored, 2);
+	ck_assert_int_eq(stats.batches, 2);
+	ck_assert_int_eq(ms.prefetch_max, 1);
+	ck_assert_int_eq(v[2].marked, 0);	/* recorded, left for a human */
+	ck_assert_int_eq(v[0].marked + v[1].marked + v[3].marked + v[4].marked,
+	    4);
+	ck_assert_int_eq(count("SELECT last_uid FROM source_state"), 5);
+	assert_once(v, 5);
+	source_close(&src);
+}
+END_TEST
+
 /* The cursor never moves back, and never past a message not stored. */
 START_TEST(test_cursor_regressions)
 {
@@ -612,9 +661,12 @@ START_TEST(test_prefetch)
 	ck_assert_int_eq(ms.fetches, 0);
 	ck_assert_int_eq(count("SELECT count(*) FROM messages"), 0);
 	ms.fail_prefetch = 0;
-	poll_ok(&src, 2, &stats);	/* k1, k2 stored; marking fails */
+	/* k1, k2 stored, each alone (suspects of the failed prefetch);
+	 * marking fails */
+	poll_ok(&src, 2, &stats);
 	ck_assert_int_eq(stats.stored, 2);
-	ck_assert_int_eq(ms.prefetches, 2);
+	ck_assert_int_eq(stats.batches, 2);
+	ck_assert_int_eq(ms.prefetches, 3);
 	ck_assert_int_eq(ms.from_prefetch, 2);
 	ms.fail_mark = 0;
 	ms.n = 5;
@@ -668,6 +720,7 @@ suite(void)
 	tcase_add_test(tc, test_bad_message_mid_batch);
 	tcase_add_test(tc, test_poison_message);
 	tcase_add_test(tc, test_failed_temp);
+	tcase_add_test(tc, test_split_after_failed_prefetch);
 	tcase_add_test(tc, test_cursor_regressions);
 	tcase_add_test(tc, test_not_a_message);
 	tcase_add_test(tc, test_batch_budget);
