@@ -199,6 +199,7 @@ poison_get(struct source *src, const char *key)
 		p = &src->poison[src->npoison++];
 		memset(p, 0, sizeof(*p));
 		p->key = xstrdup(key);
+		src->poison_dirty = 1;
 	}
 	p->listed = 1;
 	return p;
@@ -208,6 +209,7 @@ poison_get(struct source *src, const char *key)
 static int
 poison_count(struct source *src, const char *key)
 {
+	src->poison_dirty = 1;
 	return ++poison_get(src, key)->tries;
 }
 
@@ -224,6 +226,7 @@ poison_suspects(struct source *src, struct source_item *const *v, size_t n)
 	for (i = 0; i < n; i++)
 		if (v[i]->key)
 			poison_get(src, v[i]->key)->suspect = 1;
+	src->poison_dirty = 1;
 }
 
 /* Must this new message be fetched in a batch of its own? */
@@ -240,7 +243,9 @@ static void
 poison_drop(struct source *src, size_t i)
 {
 	free(src->poison[i].key);
-	src->poison[i] = src->poison[--src->npoison];
+	memmove(&src->poison[i], &src->poison[i + 1],
+	    (--src->npoison - i) * sizeof(*src->poison));	/* in order */
+	src->poison_dirty = 1;
 }
 
 static void
@@ -284,6 +289,117 @@ poison_free(struct source *src)
 		poison_drop(src, 0);
 	free(src->poison);
 	src->poison = NULL;
+	src->poison_dirty = 0;
+}
+
+/*
+ * SRCDRV_FAILURES_SAVED: the record in source_state.failures, one line a
+ * message, "TRIES SUSPECT KEY" (sql/015_source_failures.sql).  A key with
+ * a newline is kept in memory only.
+ */
+static char *
+poison_encode(const struct source *src)
+{
+	char *text = xstrdup(""), *t;
+	size_t i;
+
+	for (i = 0; i < src->npoison; i++) {
+		if (strchr(src->poison[i].key, '\n'))
+			continue;
+		t = xasprintf("%s%d %d %s\n", text, src->poison[i].tries,
+		    src->poison[i].suspect, src->poison[i].key);
+		free(text);
+		text = t;
+	}
+	return text;
+}
+
+/* One "TRIES SUSPECT KEY" line; a malformed one is skipped. */
+static void
+poison_decode_line(struct source *src, const char *line, size_t len)
+{
+	unsigned long long tries, suspect;
+	struct source_poison *p;
+	char *l = xstrndup(line, len), *sp1, *sp2;
+
+	if ((sp1 = strchr(l, ' ')) != NULL &&
+	    (sp2 = strchr(sp1 + 1, ' ')) != NULL && sp2[1] != '\0') {
+		*sp1 = *sp2 = '\0';
+		if (parse_uint(l, 0, SOURCE_POISON_TRIES, &tries) == 0 &&
+		    parse_uint(sp1 + 1, 0, 1, &suspect) == 0) {
+			p = poison_get(src, sp2 + 1);
+			p->tries = (int)tries;
+			p->suspect = (int)suspect;
+			p->listed = 0;
+		}
+	}
+	free(l);
+}
+
+static int
+poison_load(struct poll_state *ps)
+{
+	char *text, *p, *nl;
+	int rc;
+
+	if (!(ps->src->drv->flags & SRCDRV_FAILURES_SAVED))
+		return STORE_OK;
+	rc = srcstate_get_failures(ps->run->ictx->store, ps->src->cfg->name,
+	    &text);
+	if (rc != STORE_OK)
+		return rc;
+	poison_free(ps->src);	/* the database's record is the one */
+	for (p = text; p && *p; p = nl ? nl + 1 : p + strlen(p)) {
+		nl = strchr(p, '\n');
+		poison_decode_line(ps->src, p, nl ? (size_t)(nl - p) :
+		    strlen(p));
+	}
+	free(text);
+	ps->src->poison_dirty = 0;
+	return STORE_OK;
+}
+
+/* Inside the caller's transaction; poison_dirty is cleared by the caller
+ * once that is committed. */
+static int
+poison_store(struct poll_state *ps)
+{
+	char *text;
+	int rc;
+
+	if (!(ps->src->drv->flags & SRCDRV_FAILURES_SAVED) ||
+	    !ps->src->poison_dirty)
+		return STORE_OK;
+	text = poison_encode(ps->src);
+	rc = srcstate_set_failures(ps->run->ictx->store, ps->src->cfg->name,
+	    text);
+	free(text);
+	return rc;
+}
+
+/* At the end of a poll, what its batches did not commit (a failure that
+ * ended the poll, a rolled-back batch), in a short transaction of its
+ * own; a database error here is only logged (the poll's is reported). */
+static void
+poison_save(struct poll_state *ps)
+{
+	struct store *st = ps->run->ictx->store;
+	int rc;
+
+	if (!(ps->src->drv->flags & SRCDRV_FAILURES_SAVED) ||
+	    !ps->src->poison_dirty)
+		return;
+	if ((rc = store_begin(st)) == STORE_OK) {
+		if ((rc = poison_store(ps)) == STORE_OK)
+			rc = store_commit(st);
+		else
+			store_rollback(st);
+	}
+	if (rc == STORE_OK)
+		ps->src->poison_dirty = 0;
+	else
+		log_err("source %s: cannot record the failed messages: %s",
+		    ps->src->cfg->name, store_errmsg(st));
 }
 
 /* ---- the store ----------------------------------------------------------- */
@@ -702,6 +818,10 @@ run_batch(struct poll_state *ps, struct source_listing *l,
 	}
 	if (i == ntodo && !*blocked && l->has_end)
 		pending = cursor_later(ps, pending, &l->end);
+	if ((rc = poison_store(ps)) != STORE_OK) {
+		rc = db_error(ps, rc);
+		goto rollback;
+	}
 	if (d->flags & SRCDRV_CURSOR) {
 		cursor_next(ps, pending ? pending : &ps->cur, &save);
 		rc = srcstate_set(st, ps->src->cfg->name, &save);
@@ -723,6 +843,8 @@ run_batch(struct poll_state *ps, struct source_listing *l,
 		return db_error(ps, rc);
 	}
 	ps->stats->batches++;
+	if (d->flags & SRCDRV_FAILURES_SAVED)
+		ps->src->poison_dirty = 0;	/* committed with the batch */
 	if (d->flags & SRCDRV_CURSOR) {
 		source_cursor_free(&ps->cur);
 		ps->cur = save;
@@ -814,6 +936,10 @@ source_engine_poll(struct source *src, struct source_run *run,
 	    (rc = srcstate_get(run->ictx->store, src->cfg->name, &ps.cur)) !=
 	    STORE_OK)
 		return db_error(&ps, rc);
+	if ((rc = poison_load(&ps)) != STORE_OK) {
+		source_cursor_free(&ps.cur);
+		return db_error(&ps, rc);
+	}
 	do {
 		memset(&l, 0, sizeof(l));
 		l.round = round++;
@@ -829,6 +955,7 @@ source_engine_poll(struct source *src, struct source_run *run,
 	} while (rc == SRC_OK && more && !*run->stop);
 	if (rc == SRC_OK)
 		poison_sweep(src);
+	poison_save(&ps);
 	if (d->flags & SRCDRV_WAITING_UNKNOWN)
 		stats->waiting = -1;
 	/* A successful poll's note is shown by intake status. */

@@ -141,24 +141,25 @@ mem_prefetch(struct source *src, struct source_run *run,
 	return SRC_OK;
 }
 
-#define MEM_DRIVER(fl, pre) { .type = "mem", .flags = (fl), \
-	.list_new = mem_list_new, .fetch = mem_fetch, .mark = mem_mark, \
-	.prefetch = (pre) }
-
-/* [use_cursor][use_prefetch] */
-static const struct source_driver mem_drivers[2][2] = {
-	{ MEM_DRIVER(SRCDRV_SKIP_KNOWN, NULL),
-	  MEM_DRIVER(SRCDRV_SKIP_KNOWN, mem_prefetch) },
-	{ MEM_DRIVER(SRCDRV_SKIP_KNOWN | SRCDRV_CURSOR, NULL),
-	  MEM_DRIVER(SRCDRV_SKIP_KNOWN | SRCDRV_CURSOR, mem_prefetch) },
-};
-
 void
 source_mem_init(struct source *src, const struct source_config *cfg,
     struct mem_source *ms)
 {
+	struct source_driver *d = &ms->drv;
+
 	memset(src, 0, sizeof(*src));
+	memset(d, 0, sizeof(*d));
 	src->cfg = cfg;
-	source_set_driver(src, &mem_drivers[ms->use_cursor != 0]
-	    [ms->use_prefetch != 0], ms);
+	d->type = "mem";
+	d->flags = SRCDRV_SKIP_KNOWN;
+	if (ms->use_cursor)
+		d->flags |= SRCDRV_CURSOR;
+	if (ms->save_failures)
+		d->flags |= SRCDRV_FAILURES_SAVED;
+	d->list_new = mem_list_new;
+	d->fetch = mem_fetch;
+	d->mark = mem_mark;
+	if (ms->use_prefetch)
+		d->prefetch = mem_prefetch;
+	source_set_driver(src, d, ms);
 }

@@ -34,6 +34,8 @@ struct mem_source {
 	int			 prefetched;	/* items handed to them */
 	int			 prefetch_max;	/* most items in one call */
 	int			 from_prefetch;	/* fetches served from them */
+	int			 save_failures;	/* SRCDRV_FAILURES_SAVED */
+	struct source_driver	 drv;	/* source_mem_init's */
 };
 void	 source_mem_init(struct source *, const struct source_config *,
 	    struct mem_source *);

@@ -113,6 +113,7 @@ struct source {
 	/* the engine's: messages that failed, and how often in a row */
 	struct source_poison		*poison;
 	size_t				 npoison;
+	int				 poison_dirty;	/* changed since saved */
 	/* scheduling: the daemon loop's, in source_clock() seconds */
 	time_t				 next_poll;
 	time_t				 last_ok;	/* last success, or start */
@@ -195,6 +196,11 @@ struct source_msg {
 #define SRCDRV_SKIP_KNOWN	0x1	/* stored items: only marked, not read */
 #define SRCDRV_CURSOR		0x2	/* save the cursor with every batch */
 #define SRCDRV_WAITING_UNKNOWN	0x4	/* cannot tell how many wait */
+#define SRCDRV_FAILURES_SAVED	0x8	/* failure counts and suspects kept in
+					   the database (source_state.failures),
+					   not only in memory: a source polled
+					   by `intaked --once` under cron counts
+					   across runs */
 
 struct source_driver {
 	const char	*type;
@@ -250,6 +256,11 @@ int	 srcstate_get(struct store *, const char *source, struct source_cursor *);
 /* Inside the caller's batch transaction. */
 int	 srcstate_set(struct store *, const char *source,
 	    const struct source_cursor *);
+/* The engine's failure record (SRCDRV_FAILURES_SAVED); set: inside the
+ * caller's transaction. */
+int	 srcstate_get_failures(struct store *, const char *source, char **text);
+int	 srcstate_set_failures(struct store *, const char *source,
+	    const char *text);
 /* Its own short transaction: the outcome of a poll, for `intake status`.
  * With ok, error is a note (an entry that is not a message, a message that
  * failed) shown as the last error with no failure counted; NULL: none. */

@@ -526,6 +526,86 @@ START_TEST(test_split_after_failed_prefetch)
 }
 END_TEST
 
+/* SRCDRV_FAILURES_SAVED: the counts and the suspects are in the database,
+ * so a new process (a fresh struct source: `intaked --once` under cron)
+ * goes on counting; without it each starts again at 1. */
+static int
+fresh_poll(struct mem_source *ms, struct source_stats *stats)
+{
+	struct source src;
+	char *err;
+	int rc;
+
+	source_mem_init(&src, &scfg, ms);
+	rc = poll_once(&src, 100, stats, &err);
+	free(err);
+	source_close(&src);
+	return rc;
+}
+
+static char *
+failures_text(void)
+{
+	sqlite3_stmt *s;
+	char *t = NULL;
+
+	ck_assert_int_eq(sqlite3_prepare_v2(store_db(st), "SELECT failures "
+	    "FROM source_state", -1, &s, NULL), SQLITE_OK);
+	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0))
+		t = strdup((const char *)sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+	return t;
+}
+
+START_TEST(test_failures_saved)
+{
+	struct mem_message v[5];
+	struct mem_source ms = { .v = v, .n = 5, .use_cursor = 1 };
+	struct source_stats stats;
+	char *t;
+	int i;
+
+	memcpy(v, five, sizeof(v));
+	v[1].data = NULL;	/* k2: every fetch fails */
+	for (i = 0; i < SOURCE_POISON_TRIES + 1; i++) {	/* in memory only */
+		ck_assert_int_eq(fresh_poll(&ms, &stats), SRC_OK);
+		ck_assert_int_eq(stats.poisoned, 0);
+	}
+	ck_assert_ptr_null(failures_text());
+	ms.save_failures = 1;
+	for (i = 1; i < SOURCE_POISON_TRIES; i++) {
+		ck_assert_int_eq(fresh_poll(&ms, &stats), SRC_OK);
+		ck_assert_int_eq(stats.failed, 1);
+		t = failures_text();
+		ck_assert_str_eq(t, i == 1 ? "1 0 k2\n" : "2 0 k2\n");
+		free(t);
+	}
+	ck_assert_int_eq(fresh_poll(&ms, &stats), SRC_OK);
+	ck_assert_int_eq(stats.poisoned, 1);
+	ck_assert_ptr_null(failures_text());	/* recorded: forgotten */
+	ck_assert_int_eq(count("SELECT last_uid FROM source_state"), 5);
+	assert_once(v, 5);
+	/* the suspects of a failed prefetch, too */
+	ck_assert_int_eq(sqlite3_exec(store_db(st), "DELETE FROM tickets; "
+	    "DELETE FROM messages; DELETE FROM source_state", NULL, NULL, NULL),
+	    SQLITE_OK);
+	memcpy(v, five, sizeof(v));
+	v[2].fail_temp = 1;
+	ms.use_prefetch = 1;
+	ck_assert_int_eq(fresh_poll(&ms, &stats), SRC_TEMP);
+	t = failures_text();
+	ck_assert_str_eq(t, "0 1 k1\n0 1 k2\n0 1 k3\n0 1 k4\n0 1 k5\n");
+	free(t);
+	ms.prefetch_max = 0;
+	ck_assert_int_eq(fresh_poll(&ms, &stats), SRC_TEMP);
+	ck_assert_int_eq(ms.prefetch_max, 1);
+	ck_assert_int_eq(stats.stored, 2);
+	t = failures_text();	/* k1 k2 passed; k3 counted */
+	ck_assert_str_eq(t, "1 1 k3\n0 1 k4\n0 1 k5\n");
+	free(t);
+}
+END_TEST
+
 /* The cursor never moves back, and never past a message not stored. */
 START_TEST(test_cursor_regressions)
 {
@@ -721,6 +801,7 @@ suite(void)
 	tcase_add_test(tc, test_poison_message);
 	tcase_add_test(tc, test_failed_temp);
 	tcase_add_test(tc, test_split_after_failed_prefetch);
+	tcase_add_test(tc, test_failures_saved);
 	tcase_add_test(tc, test_cursor_regressions);
 	tcase_add_test(tc, test_not_a_message);
 	tcase_add_test(tc, test_batch_budget);
