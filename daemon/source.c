@@ -489,22 +489,108 @@ note(struct poll_state *ps, char *text)
 		free(text);
 }
 
-/*
- * A message that could not be read or stored (why: the reason, taken).
- * Under SOURCE_POISON_TRIES failures in a row it is only counted and tried
- * again next poll; then what can be had (nothing) becomes a ticket for a
- * human, so it never blocks the messages behind it.  *outcome set, or an
- * SRC_* error.
- */
+static void
+msg_free(struct source_msg *m)
+{
+	free(m->buf);
+	free(m->reason);
+	free(m->label);
+	free(m->kept);
+}
+
+/* What the record of a message that failed tries times keeps: the driver's
+ * (record()), else nothing.  SRC_OK, or SRC_TEMP when the driver cannot
+ * now (*ps->err set, the poll ends after this batch). */
 static int
-message_failed(struct poll_state *ps, struct source_item *it, char *why,
+record_fill(struct poll_state *ps, struct source_item *it, int tries,
+    const char *why, struct source_msg *m)
+{
+	const struct source_driver *d = ps->src->drv;
+	char *err = NULL;
+
+	memset(m, 0, sizeof(*m));
+	if (d->record && d->record(ps->src, ps->run, it, tries, why, m,
+	    &err) != FETCH_OK) {
+		msg_free(m);
+		free(*ps->err);
+		*ps->err = err ? err : xstrdup("the source failed");
+		ps->ending = 1;
+		return SRC_TEMP;
+	}
+	free(err);
+	if (m->raw.data == NULL) {
+		m->raw.data = "";
+		m->raw.len = 0;
+	}
+	m->raw.source = ps->src->cfg->name;
+	m->raw.source_key = it->key;
+	if (m->raw.received_at == 0)
+		m->raw.received_at = time(NULL);
+	if (m->reason == NULL)
+		m->reason = xasprintf("this message could not be read or stored "
+		    "in %d attempts (%s): it is still at the source %s; read it "
+		    "there", tries, why, ps->src->cfg->name);
+	m->raw.fetch_error = m->reason;
+	return SRC_OK;
+}
+
+/* Record it for a human after tries failures (why: the last, taken). */
+static int
+poisoned(struct poll_state *ps, struct source_item *it, int tries, char *why,
     enum outcome *outcome)
 {
 	const char *name = ps->src->cfg->name;
 	struct ingest_result res;
 	struct source_msg m;
 	char *rwhy = NULL;
-	int tries, rc;
+	int rc;
+
+	*outcome = NOT_DONE;
+	if (record_fill(ps, it, tries, why, &m) != SRC_OK) {
+		log_warning("source %s: message %s cannot be recorded for a "
+		    "human now: %s", name, it->key, *ps->err);
+		ps->stats->failed++;
+		free(why);
+		return SRC_OK;
+	}
+	rc = ingest_one(ps, &m, &res, &rwhy);
+	free(rwhy);
+	if (rc != STORE_OK) {
+		msg_free(&m);
+		free(why);
+		return db_error(ps, rc == STORE_TEMP ? STORE_TEMP : STORE_ERR);
+	}
+	if (ps->src->drv->record)
+		log_err("source %s: %s could not be fetched in %d attempts: "
+		    "ticket %lld records it (%s) for a human; left unmarked at "
+		    "the source", name, m.label ? m.label : it->key, tries,
+		    res.ticket, m.kept ? m.kept : "nothing of it could be read");
+	else
+		log_err("source %s: message %s could not be read or stored in "
+		    "%d attempts (%s): ticket %lld records it for a human", name,
+		    it->key, tries, why, res.ticket);
+	msg_free(&m);
+	free(why);
+	poison_forget(ps->src, it->key);
+	ps->stats->poisoned++;
+	count_result(ps, &res);
+	*outcome = DONE_RECORDED;
+	return SRC_OK;
+}
+
+/*
+ * A message that could not be read or stored (why: the reason, taken).
+ * Under SOURCE_POISON_TRIES failures in a row it is only counted and tried
+ * again next poll; then what can be had (record(), else nothing) becomes
+ * a ticket for a human, so it never blocks the messages behind it.
+ * *outcome set, or an SRC_* error.
+ */
+static int
+message_failed(struct poll_state *ps, struct source_item *it, char *why,
+    enum outcome *outcome)
+{
+	const char *name = ps->src->cfg->name;
+	int tries;
 
 	*outcome = NOT_DONE;
 	if (it->key == NULL) {	/* nothing to count it against (stdin) */
@@ -524,30 +610,7 @@ message_failed(struct poll_state *ps, struct source_item *it, char *why,
 		free(why);
 		return SRC_OK;
 	}
-	memset(&m, 0, sizeof(m));
-	m.raw.data = "";
-	m.raw.source = name;
-	m.raw.source_key = it->key;
-	m.raw.received_at = time(NULL);
-	m.raw.fetch_error = xasprintf("this message could not be read or "
-	    "stored in %d attempts (%s): it is still at the source %s; read "
-	    "it there", tries, why, name);
-	rc = ingest_one(ps, &m, &res, &rwhy);
-	free((char *)m.raw.fetch_error);
-	free(rwhy);
-	if (rc != STORE_OK) {
-		free(why);
-		return db_error(ps, rc == STORE_TEMP ? STORE_TEMP : STORE_ERR);
-	}
-	log_err("source %s: message %s could not be read or stored in %d "
-	    "attempts (%s): ticket %lld records it for a human", name, it->key,
-	    tries, why, res.ticket);
-	free(why);
-	poison_forget(ps->src, it->key);
-	ps->stats->poisoned++;
-	count_result(ps, &res);
-	*outcome = DONE_RECORDED;
-	return SRC_OK;
+	return poisoned(ps, it, tries, why, outcome);
 }
 
 /* Fetch and ingest one listed message.  SRC_OK with *outcome, or the
@@ -557,6 +620,7 @@ one_message(struct poll_state *ps, struct source_item *it,
     enum outcome *outcome)
 {
 	const struct source_driver *d = ps->src->drv;
+	struct source_poison *p;
 	struct ingest_result res;
 	struct source_msg m;
 	char *why = NULL;
@@ -565,6 +629,13 @@ one_message(struct poll_state *ps, struct source_item *it,
 
 	memset(&m, 0, sizeof(m));
 	*outcome = DONE_PASSED;
+	/* Failed SOURCE_POISON_TRIES times already, and its record could
+	 * not be made then (record()): not fetched again, recorded. */
+	if (d->record && it->key &&
+	    (p = poison_find(ps->src, it->key)) != NULL &&
+	    p->tries >= SOURCE_POISON_TRIES)
+		return poisoned(ps, it, p->tries, xstrdup("failed before"),
+		    outcome);
 	t0 = ingest_times_now();
 	if (it == ps->pf_failed) {	/* its prefetch alone failed */
 		rc = FETCH_FAILED_TEMP;

@@ -141,6 +141,33 @@ mem_prefetch(struct source *src, struct source_run *run,
 	return SRC_OK;
 }
 
+/* What a real source may still have of a message it cannot deliver: its
+ * header, as IMAP's BODY.PEEK[HEADER]. */
+static int
+mem_record(struct source *src, struct source_run *run, struct source_item *it,
+    int tries, const char *why, struct source_msg *m, char **err)
+{
+	struct mem_source *ms = src->priv;
+	struct mem_message *mm = mem_item(src, it);
+
+	(void)run;
+	(void)why;
+	if (ms->fail_record) {
+		*err = xasprintf("%s: planted failure of the record", mm->key);
+		return FETCH_TEMP;
+	}
+	m->buf = xasprintf("From: kept-%s@example.net\nMessage-ID: "
+	    "<header-%s@example.net>\n\n", mm->key, mm->key);
+	m->raw.data = m->buf;
+	m->raw.len = strlen(m->buf);
+	m->raw.received_at = MEM_RECEIVED_AT;
+	m->reason = xasprintf("the memory source could not deliver this "
+	    "message (%s; %d failed attempts)", mm->key, tries);
+	m->label = xasprintf("mem item %s", mm->key);
+	m->kept = xstrdup("its header only");
+	return FETCH_OK;
+}
+
 void
 source_mem_init(struct source *src, const struct source_config *cfg,
     struct mem_source *ms)
@@ -161,5 +188,7 @@ source_mem_init(struct source *src, const struct source_config *cfg,
 	d->mark = mem_mark;
 	if (ms->use_prefetch)
 		d->prefetch = mem_prefetch;
+	if (ms->use_record)
+		d->record = mem_record;
 	source_set_driver(src, d, ms);
 }

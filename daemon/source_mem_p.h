@@ -35,6 +35,8 @@ struct mem_source {
 	int			 prefetch_max;	/* most items in one call */
 	int			 from_prefetch;	/* fetches served from them */
 	int			 save_failures;	/* SRCDRV_FAILURES_SAVED */
+	int			 use_record;	/* record(): keeps a header */
+	int			 fail_record;	/* record() fails (FETCH_TEMP) */
 	struct source_driver	 drv;	/* source_mem_init's */
 };
 void	 source_mem_init(struct source *, const struct source_config *,

@@ -191,6 +191,13 @@ struct source_msg {
 	struct message		 msg;	/* with prepared: borrowed strings */
 	int			 prepared;	/* ingest_prepared(), not _raw() */
 	char			*buf;	/* freed by the engine after ingest */
+	/* record() only, each owned, NULL: the engine's.  reason: the
+	 * text a human reads (raw.fetch_error); label: how the log names
+	 * the message ("uid 2"); kept: what of it was kept ("its header
+	 * only"). */
+	char			*reason;
+	char			*label;
+	char			*kept;
 };
 
 #define SRCDRV_SKIP_KNOWN	0x1	/* stored items: only marked, not read */
@@ -235,6 +242,17 @@ struct source_driver {
 	 * it is counted against it as FETCH_FAILED_TEMP would be. */
 	int	(*prefetch)(struct source *, struct source_run *,
 		    struct source_item *const *, size_t, char **err);
+	/* May be NULL (then nothing of it is kept, and the engine words
+	 * the record).  A message failed SOURCE_POISON_TRIES times in a row
+	 * (why: the last reason) and becomes a ticket for a human: fill m
+	 * with what can still be had of it (raw.data and raw.len, say its
+	 * header, in buf; raw.received_at; raw.oversize and raw.real_size)
+	 * and the reason, label and kept texts.  FETCH_OK; FETCH_TEMP with
+	 * *err: nothing is recorded now (the failure stays counted), the
+	 * batch so far is committed and the poll ends (SRC_TEMP). */
+	int	(*record)(struct source *, struct source_run *,
+		    struct source_item *, int tries, const char *why,
+		    struct source_msg *, char **err);
 	int	(*wait_fd)(struct source *, int *max_wait);
 	void	(*close)(struct source *);
 };

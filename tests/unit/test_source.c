@@ -606,6 +606,49 @@ START_TEST(test_failures_saved)
 }
 END_TEST
 
+/* A driver's record(): the ticket for a human keeps what the source can
+ * still give (a header: sender, Message-ID) and the driver's text; a
+ * record() that fails records nothing, ends the poll, and the next one
+ * records it. */
+START_TEST(test_record_hook)
+{
+	struct mem_message v[5];
+	struct mem_source ms = { .v = v, .n = 5, .use_cursor = 1,
+	    .use_record = 1, .fail_record = 1 };
+	struct source_stats stats;
+	struct source src;
+	char *err;
+	int i;
+
+	memcpy(v, five, sizeof(v));
+	v[1].data = NULL;	/* k2 */
+	source_mem_init(&src, &scfg, &ms);
+	for (i = 1; i < SOURCE_POISON_TRIES; i++)
+		poll_ok(&src, 100, &stats);
+	ck_assert_int_eq(poll_once(&src, 100, &stats, &err), SRC_TEMP);
+	ck_assert_str_eq(err, "k2: planted failure of the record");
+	free(err);
+	ck_assert_int_eq(stats.poisoned, 0);
+	ck_assert_int_eq(count("SELECT count(*) FROM messages WHERE source_key "
+	    "= 'k2'"), 0);
+	ck_assert_int_eq(count("SELECT last_uid FROM source_state"), 1);
+	ms.fail_record = 0;
+	poll_ok(&src, 100, &stats);
+	ck_assert_int_eq(stats.poisoned, 1);
+	ck_assert_int_eq(count("SELECT count(*) FROM messages m JOIN tickets t "
+	    "ON t.id = m.ticket_id WHERE m.source_key = 'k2' AND "
+	    "t.needs_human = 1 AND m.parse_status = 'error' AND m.parse_error = "
+	    "'the memory source could not deliver this message (k2; 3 failed "
+	    "attempts)' AND m.from_addr = 'kept-k2@example.net' AND "
+	    "m.message_id = 'header-k2@example.net' AND "
+	    "m.received_at = 1795000000"), 1);
+	ck_assert_int_eq(count("SELECT last_uid FROM source_state"), 5);
+	ck_assert_int_eq(v[1].marked, 0);
+	assert_once(v, 5);
+	source_close(&src);
+}
+END_TEST
+
 /* The cursor never moves back, and never past a message not stored. */
 START_TEST(test_cursor_regressions)
 {
@@ -802,6 +845,7 @@ suite(void)
 	tcase_add_test(tc, test_failed_temp);
 	tcase_add_test(tc, test_split_after_failed_prefetch);
 	tcase_add_test(tc, test_failures_saved);
+	tcase_add_test(tc, test_record_hook);
 	tcase_add_test(tc, test_cursor_regressions);
 	tcase_add_test(tc, test_not_a_message);
 	tcase_add_test(tc, test_batch_budget);
