@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "outbox.h"
 #include "source.h"
 #include "util.h"
 
@@ -294,13 +295,14 @@ poison_free(struct source *src)
 
 /*
  * SRCDRV_FAILURES_SAVED: the record in source_state.failures, one line a
- * message, "TRIES SUSPECT KEY" (sql/015_source_failures.sql).  A key with
- * a newline is kept in memory only.
+ * message, "TRIES SUSPECT KEY" (sql/015_source_failures.sql), and a line
+ * "mark_failing" while a refused mark is alerted.  A key with a newline is
+ * kept in memory only.
  */
 static char *
 poison_encode(const struct source *src)
 {
-	char *text = xstrdup(""), *t;
+	char *text = xstrdup(src->mark_failing ? "mark_failing\n" : ""), *t;
 	size_t i;
 
 	for (i = 0; i < src->npoison; i++) {
@@ -322,7 +324,9 @@ poison_decode_line(struct source *src, const char *line, size_t len)
 	struct source_poison *p;
 	char *l = xstrndup(line, len), *sp1, *sp2;
 
-	if ((sp1 = strchr(l, ' ')) != NULL &&
+	if (strcmp(l, "mark_failing") == 0)
+		src->mark_failing = 1;
+	else if ((sp1 = strchr(l, ' ')) != NULL &&
 	    (sp2 = strchr(sp1 + 1, ' ')) != NULL && sp2[1] != '\0') {
 		*sp1 = *sp2 = '\0';
 		if (parse_uint(l, 0, SOURCE_POISON_TRIES, &tries) == 0 &&
@@ -349,6 +353,7 @@ poison_load(struct poll_state *ps)
 	if (rc != STORE_OK)
 		return rc;
 	poison_free(ps->src);	/* the database's record is the one */
+	ps->src->mark_failing = 0;
 	for (p = text; p && *p; p = nl ? nl + 1 : p + strlen(p)) {
 		nl = strchr(p, '\n');
 		poison_decode_line(ps->src, p, nl ? (size_t)(nl - p) :
@@ -757,23 +762,90 @@ db_replaced(struct poll_state *ps)
 	return 1;
 }
 
+/*
+ * Marking refused while the source still works (a folder that cannot be
+ * made, a read-only mailbox): the messages are stored, intake goes on and
+ * they are marked again next poll.  With SRCDRV_MARK_ALERT the first
+ * refusal of a run is an error and a health alert, kept to once by
+ * src->mark_failing (saved with SRCDRV_FAILURES_SAVED), and every one is
+ * the poll's note for intake status.
+ */
+static void
+mark_refused(struct poll_state *ps, const char *why)
+{
+	struct source *src = ps->src;
+	struct store *st = ps->run->ictx->store;
+
+	if (!(src->drv->flags & SRCDRV_MARK_ALERT)) {
+		log_warning("source %s: marking stored messages failed: %s (they "
+		    "are stored; marked again next poll)", src->cfg->name, why);
+		return;
+	}
+	note(ps, xstrdup(why));
+	if (src->mark_failing) {
+		log_warning("source %s: %s (still failing: the messages stay "
+		    "unmarked at the source)", src->cfg->name, why);
+		return;
+	}
+	log_err("source %s: %s: the messages are stored and intake goes on; "
+	    "they stay unmarked at the source until marking works",
+	    src->cfg->name, why);
+	src->mark_failing = 1;
+	src->poison_dirty = 1;
+	if (store_begin(st) != STORE_OK)
+		return;
+	if (outbox_queue_health(st, ps->run->ictx->cfg, src->cfg->name,
+	    "marking processed messages failed", why, time(NULL)) < 0 ||
+	    poison_store(ps) != STORE_OK || store_commit(st) != STORE_OK)
+		store_rollback(st);
+	else if (src->drv->flags & SRCDRV_FAILURES_SAVED)
+		src->poison_dirty = 0;
+}
+
+static void
+mark_worked(struct poll_state *ps)
+{
+	if (!ps->src->mark_failing)
+		return;
+	log_notice("source %s: marking works again", ps->src->cfg->name);
+	ps->src->mark_failing = 0;
+	ps->src->poison_dirty = 1;
+}
+
+/* Mark v (stored, committed).  SRC_OK (a refused mark too: *marked 0), or
+ * SRC_REPLACED; MARK_BROKEN sets ps->ending. */
 static int
-mark_done(struct poll_state *ps, struct source_item **v, size_t n)
+mark_done(struct poll_state *ps, struct source_item **v, size_t n,
+    int *marked)
 {
 	char *err = NULL;
 	long long t0 = ingest_times_now();
 	int rc;
 
+	*marked = 0;
 	if (db_replaced(ps))
 		return SRC_REPLACED;
+	*marked = 1;
 	if (n == 0 || ps->src->drv->mark == NULL)
 		return SRC_OK;
 	rc = ps->src->drv->mark(ps->src, v, n, &err);
 	ingest_times_add(times(ps->run), STAGE_MARK, t0);
-	if (rc == -1)
+	if (rc == MARK_OK) {
+		mark_worked(ps);
+		free(err);
+		return SRC_OK;
+	}
+	*marked = 0;
+	if (rc == MARK_BROKEN) {
 		log_warning("source %s: marking stored messages failed: %s (they "
-		    "are stored; marked again next poll)", ps->src->cfg->name,
+		    "are stored; marked next poll)", ps->src->cfg->name,
 		    err ? err : "?");
+		free(*ps->err);
+		*ps->err = err ? err : xstrdup("marking failed");
+		ps->ending = 1;
+		return SRC_OK;
+	}
+	mark_refused(ps, err ? err : "marking failed");
 	free(err);
 	return SRC_OK;
 }
@@ -854,7 +926,7 @@ run_batch(struct poll_state *ps, struct source_listing *l,
 	long long start = now_ms(ps->run), t0;
 	enum outcome o;
 	size_t k = 0, nmarks = 0, i = *next;
-	int rc, single;
+	int rc, single, marked;
 
 	ps->pf_failed = NULL;
 	free(ps->pf_why);
@@ -920,7 +992,7 @@ run_batch(struct poll_state *ps, struct source_listing *l,
 		source_cursor_free(&ps->cur);
 		ps->cur = save;
 	}
-	rc = mark_done(ps, marks, nmarks);
+	rc = mark_done(ps, marks, nmarks, &marked);
 	free(marks);
 	if (rc != SRC_OK) {
 		*ps->stats = before;	/* not in the visible database */
@@ -947,7 +1019,7 @@ run_listing(struct poll_state *ps, struct source_listing *l)
 	struct source_item **todo, **known;
 	size_t i, ntodo = 0, nknown = 0, next = 0, fetched;
 	size_t nnew;
-	int rc = SRC_OK, blocked = 0, k;
+	int rc = SRC_OK, blocked = 0, k, marked;
 
 	todo = xcalloc(l->n ? l->n : 1, sizeof(*todo));
 	known = xcalloc(l->n ? l->n : 1, sizeof(*known));
@@ -965,8 +1037,12 @@ run_listing(struct poll_state *ps, struct source_listing *l)
 						   the known ones too */
 	}
 	nnew = ntodo - nknown;
-	if ((rc = mark_done(ps, known, nknown)) != SRC_OK)
+	if ((rc = mark_done(ps, known, nknown, &marked)) != SRC_OK)
 		goto out;
+	if (ps->ending) {	/* MARK_BROKEN */
+		rc = SRC_TEMP;
+		goto out;
+	}
 	fetched = (size_t)ps->stats->fetched + (size_t)ps->stats->not_messages;
 	/* With nothing new a cursor may still move (an empty page, or only
 	 * messages stored before). */

@@ -103,7 +103,11 @@ mem_mark(struct source *src, struct source_item *const *v, size_t n,
 		abort();	/* a crash between commit and mark */
 	if (ms->fail_mark) {
 		*err = xstrdup("planted mark failure");
-		return -1;
+		return MARK_REFUSED;
+	}
+	if (ms->break_mark) {
+		*err = xstrdup("planted connection drop while marking");
+		return MARK_BROKEN;
 	}
 	for (i = 0; i < n; i++)
 		mem_item(src, v[i])->marked++;
@@ -183,6 +187,8 @@ source_mem_init(struct source *src, const struct source_config *cfg,
 		d->flags |= SRCDRV_CURSOR;
 	if (ms->save_failures)
 		d->flags |= SRCDRV_FAILURES_SAVED;
+	if (ms->mark_alert)
+		d->flags |= SRCDRV_MARK_ALERT;
 	d->list_new = mem_list_new;
 	d->fetch = mem_fetch;
 	d->mark = mem_mark;

@@ -23,7 +23,9 @@ struct mem_source {
 	size_t			 n;
 	int			 use_cursor;	/* last_uid = index + 1 */
 	long long		 regress_to;	/* >0: end cursor this low */
-	int			 fail_mark;	/* mark() fails */
+	int			 fail_mark;	/* mark() refuses (MARK_REFUSED) */
+	int			 break_mark;	/* mark() breaks (MARK_BROKEN) */
+	int			 mark_alert;	/* SRCDRV_MARK_ALERT */
 	int			 abort_in_mark;	/* mark() calls abort() */
 	int			 clock_step_ms;	/* fetch advances *clock */
 	long long		*clock;

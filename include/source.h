@@ -114,6 +114,8 @@ struct source {
 	struct source_poison		*poison;
 	size_t				 npoison;
 	int				 poison_dirty;	/* changed since saved */
+	int				 mark_failing;	/* SRCDRV_MARK_ALERT: a
+							   refusal was alerted */
 	/* scheduling: the daemon loop's, in source_clock() seconds */
 	time_t				 next_poll;
 	time_t				 last_ok;	/* last success, or start */
@@ -203,11 +205,17 @@ struct source_msg {
 #define SRCDRV_SKIP_KNOWN	0x1	/* stored items: only marked, not read */
 #define SRCDRV_CURSOR		0x2	/* save the cursor with every batch */
 #define SRCDRV_WAITING_UNKNOWN	0x4	/* cannot tell how many wait */
+#define SRCDRV_MARK_ALERT	0x10	/* a refused mark: the first of a run
+					   logged as an error and alerted
+					   (outbox health), each noted for
+					   intake status; "works again" logged */
 #define SRCDRV_FAILURES_SAVED	0x8	/* failure counts and suspects kept in
 					   the database (source_state.failures),
 					   not only in memory: a source polled
 					   by `intaked --once` under cron counts
 					   across runs */
+
+enum { MARK_OK = 0, MARK_REFUSED = -1, MARK_BROKEN = -2 };
 
 struct source_driver {
 	const char	*type;
@@ -222,8 +230,11 @@ struct source_driver {
 	int	(*fetch)(struct source *, struct source_run *,
 		    struct source_item *, struct source_msg *, char **err);
 	/* After the commit: mark these stored messages (seen, moved); NULL:
-	 * nothing to mark.  -1 with *err: logged; they are found stored and
-	 * marked again next poll. */
+	 * nothing to mark.  MARK_REFUSED (-1) with *err: logged (with
+	 * SRCDRV_MARK_ALERT: the first of a run alerted); they are found
+	 * stored and marked again next poll.  MARK_BROKEN with *err: the
+	 * source broke while marking (a dropped connection): the same, and
+	 * the poll ends (SRC_TEMP). */
 	int	(*mark)(struct source *, struct source_item *const *, size_t,
 		    char **err);
 	void	(*item_free)(void *);

@@ -649,6 +649,77 @@ START_TEST(test_record_hook)
 }
 END_TEST
 
+/* SRCDRV_MARK_ALERT: a refused mark is the poll's note every time and a
+ * health alert the first time of a run, also across processes (saved with
+ * the failures); once marking works the next refusal alerts again. */
+START_TEST(test_mark_alert)
+{
+	struct mem_message v[5];
+	struct mem_source ms = { .v = v, .n = 3, .fail_mark = 1,
+	    .mark_alert = 1, .save_failures = 1 };
+	struct source_stats stats;
+	struct source src;
+	char *err;
+	int i;
+
+	memcpy(v, five, sizeof(v));
+	cfg.alerts_webhook = strdup("http://127.0.0.1:9/alerts");
+	for (i = 0; i < 2; i++) {	/* two processes */
+		source_mem_init(&src, &scfg, &ms);
+		ck_assert_int_eq(poll_once(&src, 100, &stats, &err), SRC_OK);
+		ck_assert_msg(err && strstr(err, "planted mark failure"),
+		    "note: %s", err ? err : "(null)");
+		free(err);
+		source_close(&src);
+	}
+	ck_assert_int_eq(count("SELECT count(*) FROM outbox WHERE kind = "
+	    "'health' AND payload LIKE '%marking processed messages failed%'"),
+	    1);
+	ms.fail_mark = 0;
+	source_mem_init(&src, &scfg, &ms);
+	poll_ok(&src, 100, &stats);
+	for (i = 0; i < 3; i++)
+		ck_assert_int_eq(v[i].marked, 1);
+	ms.fail_mark = 1;
+	ms.n = 4;
+	poll_ok(&src, 100, &stats);
+	ck_assert_int_eq(count("SELECT count(*) FROM outbox WHERE kind = "
+	    "'health'"), 2);
+	source_close(&src);
+	free(cfg.alerts_webhook);
+	cfg.alerts_webhook = NULL;
+}
+END_TEST
+
+/* MARK_BROKEN: the batch is stored, the poll ends SRC_TEMP, the next one
+ * marks what was stored and goes on. */
+START_TEST(test_mark_broken)
+{
+	struct mem_message v[5];
+	struct mem_source ms = { .v = v, .n = 5, .break_mark = 1 };
+	struct source_stats stats;
+	struct source src;
+	char *err;
+	size_t i;
+
+	memcpy(v, five, sizeof(v));
+	source_mem_init(&src, &scfg, &ms);
+	ck_assert_int_eq(poll_once(&src, 2, &stats, &err), SRC_TEMP);
+	ck_assert_str_eq(err, "planted connection drop while marking");
+	free(err);
+	ck_assert_int_eq(stats.batches, 1);
+	ck_assert_int_eq(stats.stored, 2);
+	ck_assert_int_eq(ms.fetches, 2);	/* k3... not read */
+	ms.break_mark = 0;
+	poll_ok(&src, 2, &stats);
+	ck_assert_int_eq(stats.stored, 3);
+	for (i = 0; i < 5; i++)
+		ck_assert_int_eq(v[i].marked, 1);
+	assert_once(v, 5);
+	source_close(&src);
+}
+END_TEST
+
 /* The cursor never moves back, and never past a message not stored. */
 START_TEST(test_cursor_regressions)
 {
@@ -846,6 +917,8 @@ suite(void)
 	tcase_add_test(tc, test_split_after_failed_prefetch);
 	tcase_add_test(tc, test_failures_saved);
 	tcase_add_test(tc, test_record_hook);
+	tcase_add_test(tc, test_mark_alert);
+	tcase_add_test(tc, test_mark_broken);
 	tcase_add_test(tc, test_cursor_regressions);
 	tcase_add_test(tc, test_not_a_message);
 	tcase_add_test(tc, test_batch_budget);
