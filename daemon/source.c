@@ -43,6 +43,7 @@ struct poll_state {
 	char			**err;
 	int			 ending;	/* FETCH_FAILED_TEMP: the poll ends
 						   after this batch (*err set) */
+	int			 marked_dirty;	/* cur.marked moved, not saved */
 	struct source_item	*pf_failed;	/* its prefetch alone failed */
 	char			*pf_why;	/* ... why (owned) */
 };
@@ -719,6 +720,83 @@ cursor_next(struct poll_state *ps, const struct source_cursor *c,
 		    ps->cur.last_uid, c->last_uid);
 		out->last_uid = ps->cur.last_uid;
 	}
+	if (ps->src->drv->flags & SRCDRV_MARKED) {
+		/* as marked now: the batch itself is marked after its
+		 * commit (marked_moved) */
+		out->marked = c->uidvalidity == ps->cur.uidvalidity ?
+		    ps->cur.marked : 0;
+		if (out->marked > out->last_uid)
+			out->marked = out->last_uid;
+		free(out->cursor);
+		out->cursor = xasprintf("marked=%lld", out->marked);
+	}
+}
+
+/* SRCDRV_MARKED: the watermark from the saved text "marked=N" (other
+ * words ignored); none: all marked. */
+static void
+marked_load(struct poll_state *ps)
+{
+	struct source_cursor *c = &ps->cur;
+	unsigned long long v;
+	const char *p;
+	char *w;
+	size_t len;
+
+	c->marked = c->last_uid;
+	for (p = c->cursor; p && *p; p += len, p += strspn(p, " ")) {
+		len = strcspn(p, " ");
+		w = xstrndup(p, len);
+		if (strncmp(w, "marked=", 7) == 0 &&
+		    parse_uint(w + 7, 0, (unsigned long long)c->last_uid, &v) ==
+		    0)
+			c->marked = (long long)v;
+		free(w);
+	}
+	free(c->cursor);
+	c->cursor = NULL;
+}
+
+/* SRCDRV_MARKED: the marks of the batch that moved the cursor from
+ * last_uid (watermark: marked) to ps->cur succeeded; the watermark follows when
+ * everything before was marked. */
+static void
+marked_moved(struct poll_state *ps, long long last_uid, long long marked)
+{
+	if (!(ps->src->drv->flags & SRCDRV_MARKED) || marked != last_uid ||
+	    ps->cur.marked == ps->cur.last_uid)
+		return;
+	ps->cur.marked = ps->cur.last_uid;
+	ps->marked_dirty = 1;
+}
+
+/* At the end of a poll: the watermark that moved after the last commit,
+ * in a short transaction of its own (a database error only logged: the
+ * messages are marked again next poll). */
+static void
+marked_save(struct poll_state *ps)
+{
+	struct store *st = ps->run->ictx->store;
+	struct source_cursor c;
+	int rc;
+
+	if (!ps->marked_dirty)
+		return;
+	memset(&c, 0, sizeof(c));
+	c.uidvalidity = ps->cur.uidvalidity;
+	c.last_uid = ps->cur.last_uid;
+	c.marked = ps->cur.marked;
+	c.cursor = xasprintf("marked=%lld", c.marked);
+	if ((rc = store_begin(st)) == STORE_OK) {
+		if ((rc = srcstate_set(st, ps->src->cfg->name, &c)) == STORE_OK)
+			rc = store_commit(st);
+		else
+			store_rollback(st);
+	}
+	if (rc != STORE_OK)
+		log_warning("source %s: cannot save what is marked: %s",
+		    ps->src->cfg->name, store_errmsg(st));
+	source_cursor_free(&c);
 }
 
 /* The cursor after cand, unless cand would move a numeric cursor back
@@ -921,7 +999,7 @@ run_batch(struct poll_state *ps, struct source_listing *l,
 	struct store *st = ps->run->ictx->store;
 	struct source_stats before = *ps->stats;
 	const struct source_cursor *pending = NULL;
-	struct source_cursor save;
+	struct source_cursor save, was;
 	struct source_item **marks;
 	long long start = now_ms(ps->run), t0;
 	enum outcome o;
@@ -988,12 +1066,17 @@ run_batch(struct poll_state *ps, struct source_listing *l,
 	ps->stats->batches++;
 	if (d->flags & SRCDRV_FAILURES_SAVED)
 		ps->src->poison_dirty = 0;	/* committed with the batch */
+	was = ps->cur;
 	if (d->flags & SRCDRV_CURSOR) {
+		if (d->flags & SRCDRV_MARKED)
+			ps->marked_dirty = 0;	/* saved with the batch */
 		source_cursor_free(&ps->cur);
 		ps->cur = save;
 	}
 	rc = mark_done(ps, marks, nmarks, &marked);
 	free(marks);
+	if (marked)
+		marked_moved(ps, was.last_uid, was.marked);
 	if (rc != SRC_OK) {
 		*ps->stats = before;	/* not in the visible database */
 		batch_done(ps->run, 0);
@@ -1043,6 +1126,16 @@ run_listing(struct poll_state *ps, struct source_listing *l)
 		rc = SRC_TEMP;
 		goto out;
 	}
+	/* SRCDRV_MARKED: listed from the watermark, so everything stored up
+	 * to the cursor is marked now */
+	if (marked && (d->flags & SRCDRV_MARKED) &&
+	    ps->cur.marked != ps->cur.last_uid) {
+		if (nknown)
+			log_notice("source %s: marked %zu messages stored before "
+			    "an interruption", ps->src->cfg->name, nknown);
+		ps->cur.marked = ps->cur.last_uid;
+		ps->marked_dirty = 1;
+	}
 	fetched = (size_t)ps->stats->fetched + (size_t)ps->stats->not_messages;
 	/* With nothing new a cursor may still move (an empty page, or only
 	 * messages stored before). */
@@ -1083,6 +1176,8 @@ source_engine_poll(struct source *src, struct source_run *run,
 	    (rc = srcstate_get(run->ictx->store, src->cfg->name, &ps.cur)) !=
 	    STORE_OK)
 		return db_error(&ps, rc);
+	if (d->flags & SRCDRV_MARKED)
+		marked_load(&ps);
 	if ((rc = poison_load(&ps)) != STORE_OK) {
 		source_cursor_free(&ps.cur);
 		return db_error(&ps, rc);
@@ -1103,6 +1198,8 @@ source_engine_poll(struct source *src, struct source_run *run,
 	if (rc == SRC_OK)
 		poison_sweep(src);
 	poison_save(&ps);
+	if (rc != SRC_REPLACED)
+		marked_save(&ps);
 	if (d->flags & SRCDRV_WAITING_UNKNOWN)
 		stats->waiting = -1;
 	/* A successful poll's note is shown by intake status. */

@@ -29,7 +29,7 @@ mem_list_new(struct source *src, struct source_run *run,
 	(void)err;
 	if (ms->use_cursor && cur->uidvalidity == MEM_UIDVALIDITY &&
 	    cur->last_uid > 0)
-		i = (size_t)cur->last_uid;
+		i = (size_t)(ms->use_marked ? cur->marked : cur->last_uid);
 	for (; i < ms->n; i++) {
 		/* Without a cursor a marked message is not listed again (as
 		 * cur/ + S); with one, everything after it is (as UIDs). */
@@ -189,6 +189,8 @@ source_mem_init(struct source *src, const struct source_config *cfg,
 		d->flags |= SRCDRV_FAILURES_SAVED;
 	if (ms->mark_alert)
 		d->flags |= SRCDRV_MARK_ALERT;
+	if (ms->use_cursor && ms->use_marked)
+		d->flags |= SRCDRV_MARKED;
 	d->list_new = mem_list_new;
 	d->fetch = mem_fetch;
 	d->mark = mem_mark;

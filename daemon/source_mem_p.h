@@ -22,6 +22,8 @@ struct mem_source {
 	struct mem_message	*v;
 	size_t			 n;
 	int			 use_cursor;	/* last_uid = index + 1 */
+	int			 use_marked;	/* SRCDRV_MARKED: list from
+						   the watermark */
 	long long		 regress_to;	/* >0: end cursor this low */
 	int			 fail_mark;	/* mark() refuses (MARK_REFUSED) */
 	int			 break_mark;	/* mark() breaks (MARK_BROKEN) */

@@ -145,6 +145,11 @@ struct source_cursor {
 	long long	 uidvalidity;	/* 0 when unknown */
 	long long	 last_uid;	/* numeric cursors: never moves back */
 	char		*cursor;	/* text cursors (http); NULL: none; owned */
+	/* SRCDRV_MARKED: every message stored up to here is marked (or
+	 * left unmarked on purpose); list_new lists from here on, so what a
+	 * crash or a failed mark left unmarked is listed, found stored and
+	 * marked.  The engine's, saved as the text "marked=N". */
+	long long	 marked;
 };
 
 /* ---- drivers ------------------------------------------------------------ */
@@ -209,6 +214,8 @@ struct source_msg {
 					   logged as an error and alerted
 					   (outbox health), each noted for
 					   intake status; "works again" logged */
+#define SRCDRV_MARKED		0x20	/* numeric cursor with a marked
+					   watermark (source_cursor.marked) */
 #define SRCDRV_FAILURES_SAVED	0x8	/* failure counts and suspects kept in
 					   the database (source_state.failures),
 					   not only in memory: a source polled
