@@ -1194,6 +1194,10 @@ source_engine_poll(struct source *src, struct source_run *run,
 		}
 		more = l.more;
 		source_listing_free(d, &l);
+		/* after the last listing: the driver's turn (IDLE) */
+		if ((rc != SRC_OK || !more || *run->stop) && d->poll_end &&
+		    d->poll_end(src, run, rc) == 1 && rc == SRC_OK)
+			more = 1;
 	} while (rc == SRC_OK && more && !*run->stop);
 	if (rc == SRC_OK)
 		poison_sweep(src);

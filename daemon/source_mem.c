@@ -172,6 +172,24 @@ mem_record(struct source *src, struct source_run *run, struct source_item *it,
 	return FETCH_OK;
 }
 
+/* As IMAP entering IDLE: a message that arrived meanwhile means list
+ * again. */
+static int
+mem_poll_end(struct source *src, struct source_run *run, int rc)
+{
+	struct mem_source *ms = src->priv;
+
+	(void)run;
+	ms->end_calls++;
+	ms->end_rc = rc;
+	if (ms->end_arrivals > 0) {
+		ms->end_arrivals--;
+		ms->n++;
+		return 1;
+	}
+	return 0;
+}
+
 void
 source_mem_init(struct source *src, const struct source_config *cfg,
     struct mem_source *ms)
@@ -198,5 +216,7 @@ source_mem_init(struct source *src, const struct source_config *cfg,
 		d->prefetch = mem_prefetch;
 	if (ms->use_record)
 		d->record = mem_record;
+	if (ms->use_poll_end)
+		d->poll_end = mem_poll_end;
 	source_set_driver(src, d, ms);
 }

@@ -41,6 +41,11 @@ struct mem_source {
 	int			 save_failures;	/* SRCDRV_FAILURES_SAVED */
 	int			 use_record;	/* record(): keeps a header */
 	int			 fail_record;	/* record() fails (FETCH_TEMP) */
+	int			 use_poll_end;	/* poll_end(): */
+	int			 end_arrivals;	/* ... this often a message
+						   more arrives (n++): 1 */
+	int			 end_calls;	/* poll_end() calls */
+	int			 end_rc;	/* ... the last one's rc */
 	struct source_driver	 drv;	/* source_mem_init's */
 };
 void	 source_mem_init(struct source *, const struct source_config *,

@@ -271,6 +271,11 @@ struct source_driver {
 	int	(*record)(struct source *, struct source_run *,
 		    struct source_item *, int tries, const char *why,
 		    struct source_msg *, char **err);
+	/* May be NULL.  The poll is over, everything it stored is marked,
+	 * rc its outcome: the driver may enter IDLE here (or drop a broken
+	 * session).  1, with SRC_OK and no stop: list again in this poll
+	 * (mail came while entering IDLE); 0: the poll ends with rc. */
+	int	(*poll_end)(struct source *, struct source_run *, int rc);
 	int	(*wait_fd)(struct source *, int *max_wait);
 	void	(*close)(struct source *);
 };

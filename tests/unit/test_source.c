@@ -822,6 +822,42 @@ START_TEST(test_marked_watermark)
 }
 END_TEST
 
+/* poll_end(): called once a poll's messages are marked, with its outcome;
+ * 1 lists again in the same poll (IMAP: mail came while entering IDLE). */
+START_TEST(test_poll_end)
+{
+	struct mem_message v[5];
+	struct mem_source ms = { .v = v, .n = 3, .use_cursor = 1,
+	    .use_poll_end = 1, .end_arrivals = 2 };
+	struct source_stats stats;
+	struct source src;
+	char *err;
+
+	memcpy(v, five, sizeof(v));
+	source_mem_init(&src, &scfg, &ms);
+	poll_ok(&src, 100, &stats);
+	ck_assert_int_eq(stats.stored, 5);	/* 3, then 1 and 1 */
+	ck_assert_int_eq(stats.batches, 3);
+	ck_assert_int_eq(ms.end_calls, 3);
+	ck_assert_int_eq(ms.end_rc, SRC_OK);
+	ck_assert_int_eq(v[3].marked + v[4].marked, 2);
+	ms.break_mark = 1;	/* a failing poll: told, never listed again */
+	ms.end_arrivals = 1;
+	ms.end_calls = 0;
+	ck_assert_int_eq(sqlite3_exec(store_db(st), "UPDATE source_state SET "
+	    "cursor = 'marked=4'", NULL, NULL, NULL), SQLITE_OK);
+	ms.use_marked = 1;
+	source_close(&src);
+	source_mem_init(&src, &scfg, &ms);
+	ck_assert_int_eq(poll_once(&src, 100, &stats, &err), SRC_TEMP);
+	free(err);
+	ck_assert_int_eq(ms.end_calls, 1);
+	ck_assert_int_eq(ms.end_rc, SRC_TEMP);
+	assert_once(v, 5);
+	source_close(&src);
+}
+END_TEST
+
 /* The cursor never moves back, and never past a message not stored. */
 START_TEST(test_cursor_regressions)
 {
@@ -1022,6 +1058,7 @@ suite(void)
 	tcase_add_test(tc, test_mark_alert);
 	tcase_add_test(tc, test_mark_broken);
 	tcase_add_test(tc, test_marked_watermark);
+	tcase_add_test(tc, test_poll_end);
 	tcase_add_test(tc, test_cursor_regressions);
 	tcase_add_test(tc, test_not_a_message);
 	tcase_add_test(tc, test_batch_budget);
