@@ -540,6 +540,18 @@ record_fill(struct poll_state *ps, struct source_item *it, int tries,
 	return SRC_OK;
 }
 
+/* Counted SOURCE_POISON_TRIES times, its record still to be made (a
+ * record() that could not): it is not fetched again. */
+static int
+to_record(struct poll_state *ps, const struct source_item *it)
+{
+	struct source_poison *p;
+
+	return ps->src->drv->record && it->key && !it->known &&
+	    (p = poison_find(ps->src, it->key)) != NULL &&
+	    p->tries >= SOURCE_POISON_TRIES;
+}
+
 /* Record it for a human after tries failures (why: the last, taken). */
 static int
 poisoned(struct poll_state *ps, struct source_item *it, int tries, char *why,
@@ -607,10 +619,11 @@ message_failed(struct poll_state *ps, struct source_item *it, char *why,
 		return SRC_OK;
 	}
 	tries = poison_count(ps->src, it->key);
+	/* every attempt is logged, the last too (then it is recorded) */
+	log_warning("source %s: message %s %s (%d of %d attempts before it is "
+	    "recorded for a human)", name, it->key, why, tries,
+	    SOURCE_POISON_TRIES);
 	if (tries < SOURCE_POISON_TRIES) {
-		log_warning("source %s: message %s %s (%d of %d attempts before "
-		    "it is recorded for a human)", name, it->key, why, tries,
-		    SOURCE_POISON_TRIES);
 		ps->stats->failed++;
 		note(ps, xasprintf("message %s %s", it->key, why));
 		free(why);
@@ -626,7 +639,6 @@ one_message(struct poll_state *ps, struct source_item *it,
     enum outcome *outcome)
 {
 	const struct source_driver *d = ps->src->drv;
-	struct source_poison *p;
 	struct ingest_result res;
 	struct source_msg m;
 	char *why = NULL;
@@ -637,11 +649,9 @@ one_message(struct poll_state *ps, struct source_item *it,
 	*outcome = DONE_PASSED;
 	/* Failed SOURCE_POISON_TRIES times already, and its record could
 	 * not be made then (record()): not fetched again, recorded. */
-	if (d->record && it->key &&
-	    (p = poison_find(ps->src, it->key)) != NULL &&
-	    p->tries >= SOURCE_POISON_TRIES)
-		return poisoned(ps, it, p->tries, xstrdup("failed before"),
-		    outcome);
+	if (to_record(ps, it))
+		return poisoned(ps, it, SOURCE_POISON_TRIES,
+		    xstrdup("failed before"), outcome);
 	t0 = ingest_times_now();
 	if (it == ps->pf_failed) {	/* its prefetch alone failed */
 		rc = FETCH_FAILED_TEMP;
@@ -942,11 +952,12 @@ prefetch(struct poll_state *ps, struct source_item **todo, size_t ntodo,
 {
 	size_t n = 0, max = ps->run->batch > 1 ? (size_t)ps->run->batch : 1;
 	struct source_item **v;
+	long long t0;
 	int rc = SRC_OK;
 
 	v = xcalloc(max, sizeof(*v));
 	for (; i < ntodo && n < max; i++) {
-		if (todo[i]->known)
+		if (todo[i]->known || to_record(ps, todo[i]))
 			continue;
 		if (n > 0 && alone(ps->src, todo[i]))
 			break;
@@ -954,9 +965,12 @@ prefetch(struct poll_state *ps, struct source_item **todo, size_t ntodo,
 		if (alone(ps->src, todo[i]))
 			break;
 	}
+	t0 = ingest_times_now();
 	if (n > 0 && (rc = ps->src->drv->prefetch(ps->src, ps->run, v, n,
 	    ps->err)) != SRC_OK && *ps->err == NULL)
 		*ps->err = xstrdup("the source failed");
+	if (n > 0)
+		ingest_times_add(times(ps->run), STAGE_FETCH, t0);
 	if (rc == SRC_TEMP && n == 1) {
 		ps->pf_failed = v[0];
 		ps->pf_why = *ps->err;
@@ -1093,6 +1107,18 @@ rollback:
 	return rc;
 }
 
+/* Could this listing move the cursor? */
+static int
+may_move(const struct source_listing *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (l->v[i].has_after)
+			return 1;
+	return l->has_end;
+}
+
 /* Every message of one listing, batch by batch. */
 static int
 run_listing(struct poll_state *ps, struct source_listing *l)
@@ -1138,8 +1164,9 @@ run_listing(struct poll_state *ps, struct source_listing *l)
 	}
 	fetched = (size_t)ps->stats->fetched + (size_t)ps->stats->not_messages;
 	/* With nothing new a cursor may still move (an empty page, or only
-	 * messages stored before). */
-	if (nnew == 0 && (d->flags & SRCDRV_CURSOR))
+	 * messages stored before); with nothing that could move it, nothing
+	 * is written. */
+	if (nnew == 0 && (d->flags & SRCDRV_CURSOR) && may_move(l))
 		rc = run_batch(ps, l, todo, ntodo, &next, &blocked);
 	while (rc == SRC_OK && nnew > 0 && next < ntodo && !*ps->run->stop) {
 		rc = run_batch(ps, l, todo, ntodo, &next, &blocked);

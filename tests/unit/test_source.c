@@ -614,7 +614,7 @@ START_TEST(test_record_hook)
 {
 	struct mem_message v[5];
 	struct mem_source ms = { .v = v, .n = 5, .use_cursor = 1,
-	    .use_record = 1, .fail_record = 1 };
+	    .use_record = 1, .fail_record = 1, .use_prefetch = 1 };
 	struct source_stats stats;
 	struct source src;
 	char *err;
@@ -633,8 +633,13 @@ START_TEST(test_record_hook)
 	    "= 'k2'"), 0);
 	ck_assert_int_eq(count("SELECT last_uid FROM source_state"), 1);
 	ms.fail_record = 0;
+	ms.prefetched = ms.fetches = 0;
 	poll_ok(&src, 100, &stats);
 	ck_assert_int_eq(stats.poisoned, 1);
+	/* not fetched a fourth time, nor prefetched: only recorded (k3-k5
+	 * are stored: known) */
+	ck_assert_int_eq(ms.fetches, 0);
+	ck_assert_int_eq(ms.prefetched, 0);
 	ck_assert_int_eq(count("SELECT count(*) FROM messages m JOIN tickets t "
 	    "ON t.id = m.ticket_id WHERE m.source_key = 'k2' AND "
 	    "t.needs_human = 1 AND m.parse_status = 'error' AND m.parse_error = "
@@ -771,6 +776,7 @@ START_TEST(test_marked_watermark)
 	struct source src;
 	char *t;
 	size_t i;
+	int changes;
 
 	memcpy(v, five, sizeof(v));
 	crash_in_mark(&ms, 3);	/* k1 k2 k3 committed, not marked */
@@ -816,7 +822,9 @@ START_TEST(test_marked_watermark)
 	t = cursor_text();
 	ck_assert_str_eq(t, "5 marked=5");
 	free(t);
+	changes = sqlite3_total_changes(store_db(st));
 	poll_ok(&src, 2, &stats);	/* nothing to do: nothing written */
+	ck_assert_int_eq(sqlite3_total_changes(store_db(st)), changes);
 	assert_once(v, 5);
 	source_close(&src);
 }
