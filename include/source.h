@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * source.h: where messages come from.  isync's driver/sync split: a source
- * DRIVER (source_maildir.c, source_http.c, cmd_ingest.c's stdin driver,
- * source_mem.c for the tests) only lists, fetches and marks messages; the
+ * DRIVER (source_imap.c, source_maildir.c, source_http.c, cmd_ingest.c's
+ * stdin driver, listen.c's push driver, source_mem.c for the tests) only
+ * lists, fetches and marks messages; the
  * ENGINE (source.c) owns everything the exactly-once promise rests on, once
  * for every source:
  *
@@ -20,9 +21,17 @@
  * watchdog), and it commits early when the next message could take the
  * batch past run->budget_ms.
  *
- * The daemon's loop sees every source through struct source_ops; the IMAP
- * source (source_imap.c) still has its own poll there (a compatibility
- * path until it becomes a driver too).
+ * What a driver may add, each implemented once here: prefetch (a batch in
+ * one round trip; a failed one makes its messages suspects, fetched alone
+ * until passed), FETCH_FAILED_TEMP (counted against the message, and the
+ * poll ends after committing what came before), record() (what a ticket
+ * for a human keeps), MARK_BROKEN / SRCDRV_MARK_ALERT (a mark that fails),
+ * SRCDRV_MARKED (a marked watermark), SRCDRV_FAILURES_SAVED (the counts in
+ * the database, for `intaked --once` under cron) and poll_end() (IMAP's
+ * IDLE, entered once everything is marked).
+ *
+ * The daemon's loop sees every source through struct source_ops, which
+ * for a driver is the engine's (source_set_driver).
  */
 #ifndef INTAKE_SOURCE_H
 #define INTAKE_SOURCE_H
@@ -128,8 +137,7 @@ struct source {
 int	 source_init(struct source *, const struct source_config *, char **err);
 void	 source_close(struct source *);
 
-/* The per-source implementations (source_maildir.c, source_imap.c,
- * source_http.c). */
+/* The drivers' set-up (source_maildir.c, source_imap.c, source_http.c). */
 int	 source_maildir_init(struct source *, char **err);
 int	 source_imap_init(struct source *, char **err);
 int	 source_http_init(struct source *, char **err);
