@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "outbox.h"
 #include "source.h"
 #include "util.h"
 
@@ -20,6 +21,8 @@ struct source_poison {
 	char	*key;
 	int	 tries;
 	int	 listed;	/* listed in this poll */
+	int	 suspect;	/* in a fetch of several that failed: fetched
+				   alone until passed */
 };
 
 /* What became of one listed message. */
@@ -38,6 +41,11 @@ struct poll_state {
 	struct source_cursor	 cur;	/* as committed */
 	char			*note;	/* first per-message trouble, for status */
 	char			**err;
+	int			 ending;	/* FETCH_FAILED_TEMP: the poll ends
+						   after this batch (*err set) */
+	int			 marked_dirty;	/* cur.marked moved, not saved */
+	struct source_item	*pf_failed;	/* its prefetch alone failed */
+	char			*pf_why;	/* ... why (owned) */
 };
 
 static int	engine_wait_fd(struct source *, int *);
@@ -182,9 +190,8 @@ poison_find(struct source *src, const char *key)
 	return NULL;
 }
 
-/* One more failure of key in a row; how many now. */
-static int
-poison_count(struct source *src, const char *key)
+static struct source_poison *
+poison_get(struct source *src, const char *key)
 {
 	struct source_poison *p = poison_find(src, key);
 
@@ -192,18 +199,55 @@ poison_count(struct source *src, const char *key)
 		src->poison = xreallocarray(src->poison, src->npoison + 1,
 		    sizeof(*src->poison));
 		p = &src->poison[src->npoison++];
+		memset(p, 0, sizeof(*p));
 		p->key = xstrdup(key);
-		p->tries = 0;
+		src->poison_dirty = 1;
 	}
 	p->listed = 1;
-	return ++p->tries;
+	return p;
+}
+
+/* One more failure of key in a row; how many now. */
+static int
+poison_count(struct source *src, const char *key)
+{
+	src->poison_dirty = 1;
+	return ++poison_get(src, key)->tries;
+}
+
+/*
+ * A fetch of several messages at once failed (source.h, prefetch): the
+ * culprit is unknown, so nothing is counted; each becomes a suspect,
+ * fetched in a batch of its own until it is passed, which finds it.
+ */
+static void
+poison_suspects(struct source *src, struct source_item *const *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (v[i]->key)
+			poison_get(src, v[i]->key)->suspect = 1;
+	src->poison_dirty = 1;
+}
+
+/* Must this new message be fetched in a batch of its own? */
+static int
+alone(struct source *src, const struct source_item *it)
+{
+	struct source_poison *p;
+
+	return !it->known && it->key && (p = poison_find(src, it->key)) &&
+	    p->suspect;
 }
 
 static void
 poison_drop(struct source *src, size_t i)
 {
 	free(src->poison[i].key);
-	src->poison[i] = src->poison[--src->npoison];
+	memmove(&src->poison[i], &src->poison[i + 1],
+	    (--src->npoison - i) * sizeof(*src->poison));	/* in order */
+	src->poison_dirty = 1;
 }
 
 static void
@@ -247,6 +291,121 @@ poison_free(struct source *src)
 		poison_drop(src, 0);
 	free(src->poison);
 	src->poison = NULL;
+	src->poison_dirty = 0;
+}
+
+/*
+ * SRCDRV_FAILURES_SAVED: the record in source_state.failures, one line a
+ * message, "TRIES SUSPECT KEY" (sql/015_source_failures.sql), and a line
+ * "mark_failing" while a refused mark is alerted.  A key with a newline is
+ * kept in memory only.
+ */
+static char *
+poison_encode(const struct source *src)
+{
+	char *text = xstrdup(src->mark_failing ? "mark_failing\n" : ""), *t;
+	size_t i;
+
+	for (i = 0; i < src->npoison; i++) {
+		if (strchr(src->poison[i].key, '\n'))
+			continue;
+		t = xasprintf("%s%d %d %s\n", text, src->poison[i].tries,
+		    src->poison[i].suspect, src->poison[i].key);
+		free(text);
+		text = t;
+	}
+	return text;
+}
+
+/* One "TRIES SUSPECT KEY" line; a malformed one is skipped. */
+static void
+poison_decode_line(struct source *src, const char *line, size_t len)
+{
+	unsigned long long tries, suspect;
+	struct source_poison *p;
+	char *l = xstrndup(line, len), *sp1, *sp2;
+
+	if (strcmp(l, "mark_failing") == 0)
+		src->mark_failing = 1;
+	else if ((sp1 = strchr(l, ' ')) != NULL &&
+	    (sp2 = strchr(sp1 + 1, ' ')) != NULL && sp2[1] != '\0') {
+		*sp1 = *sp2 = '\0';
+		if (parse_uint(l, 0, SOURCE_POISON_TRIES, &tries) == 0 &&
+		    parse_uint(sp1 + 1, 0, 1, &suspect) == 0) {
+			p = poison_get(src, sp2 + 1);
+			p->tries = (int)tries;
+			p->suspect = (int)suspect;
+			p->listed = 0;
+		}
+	}
+	free(l);
+}
+
+static int
+poison_load(struct poll_state *ps)
+{
+	char *text, *p, *nl;
+	int rc;
+
+	if (!(ps->src->drv->flags & SRCDRV_FAILURES_SAVED))
+		return STORE_OK;
+	rc = srcstate_get_failures(ps->run->ictx->store, ps->src->cfg->name,
+	    &text);
+	if (rc != STORE_OK)
+		return rc;
+	poison_free(ps->src);	/* the database's record is the one */
+	ps->src->mark_failing = 0;
+	for (p = text; p && *p; p = nl ? nl + 1 : p + strlen(p)) {
+		nl = strchr(p, '\n');
+		poison_decode_line(ps->src, p, nl ? (size_t)(nl - p) :
+		    strlen(p));
+	}
+	free(text);
+	ps->src->poison_dirty = 0;
+	return STORE_OK;
+}
+
+/* Inside the caller's transaction; poison_dirty is cleared by the caller
+ * once that is committed. */
+static int
+poison_store(struct poll_state *ps)
+{
+	char *text;
+	int rc;
+
+	if (!(ps->src->drv->flags & SRCDRV_FAILURES_SAVED) ||
+	    !ps->src->poison_dirty)
+		return STORE_OK;
+	text = poison_encode(ps->src);
+	rc = srcstate_set_failures(ps->run->ictx->store, ps->src->cfg->name,
+	    text);
+	free(text);
+	return rc;
+}
+
+/* At the end of a poll, what its batches did not commit (a failure that
+ * ended the poll, a rolled-back batch), in a short transaction of its
+ * own; a database error here is only logged (the poll's is reported). */
+static void
+poison_save(struct poll_state *ps)
+{
+	struct store *st = ps->run->ictx->store;
+	int rc;
+
+	if (!(ps->src->drv->flags & SRCDRV_FAILURES_SAVED) ||
+	    !ps->src->poison_dirty)
+		return;
+	if ((rc = store_begin(st)) == STORE_OK) {
+		if ((rc = poison_store(ps)) == STORE_OK)
+			rc = store_commit(st);
+		else
+			store_rollback(st);
+	}
+	if (rc == STORE_OK)
+		ps->src->poison_dirty = 0;
+	else
+		log_err("source %s: cannot record the failed messages: %s",
+		    ps->src->cfg->name, store_errmsg(st));
 }
 
 /* ---- the store ----------------------------------------------------------- */
@@ -336,22 +495,120 @@ note(struct poll_state *ps, char *text)
 		free(text);
 }
 
-/*
- * A message that could not be read or stored (why: the reason, taken).
- * Under SOURCE_POISON_TRIES failures in a row it is only counted and tried
- * again next poll; then what can be had (nothing) becomes a ticket for a
- * human, so it never blocks the messages behind it.  *outcome set, or an
- * SRC_* error.
- */
+static void
+msg_free(struct source_msg *m)
+{
+	free(m->buf);
+	free(m->reason);
+	free(m->label);
+	free(m->kept);
+}
+
+/* What the record of a message that failed tries times keeps: the driver's
+ * (record()), else nothing.  SRC_OK, or SRC_TEMP when the driver cannot
+ * now (*ps->err set, the poll ends after this batch). */
 static int
-message_failed(struct poll_state *ps, struct source_item *it, char *why,
+record_fill(struct poll_state *ps, struct source_item *it, int tries,
+    const char *why, struct source_msg *m)
+{
+	const struct source_driver *d = ps->src->drv;
+	char *err = NULL;
+
+	memset(m, 0, sizeof(*m));
+	if (d->record && d->record(ps->src, ps->run, it, tries, why, m,
+	    &err) != FETCH_OK) {
+		msg_free(m);
+		free(*ps->err);
+		*ps->err = err ? err : xstrdup("the source failed");
+		ps->ending = 1;
+		return SRC_TEMP;
+	}
+	free(err);
+	if (m->raw.data == NULL) {
+		m->raw.data = "";
+		m->raw.len = 0;
+	}
+	m->raw.source = ps->src->cfg->name;
+	m->raw.source_key = it->key;
+	if (m->raw.received_at == 0)
+		m->raw.received_at = time(NULL);
+	if (m->reason == NULL)
+		m->reason = xasprintf("this message could not be read or stored "
+		    "in %d attempts (%s): it is still at the source %s; read it "
+		    "there", tries, why, ps->src->cfg->name);
+	m->raw.fetch_error = m->reason;
+	return SRC_OK;
+}
+
+/* Counted SOURCE_POISON_TRIES times, its record still to be made (a
+ * record() that could not): it is not fetched again. */
+static int
+to_record(struct poll_state *ps, const struct source_item *it)
+{
+	struct source_poison *p;
+
+	return ps->src->drv->record && it->key && !it->known &&
+	    (p = poison_find(ps->src, it->key)) != NULL &&
+	    p->tries >= SOURCE_POISON_TRIES;
+}
+
+/* Record it for a human after tries failures (why: the last, taken). */
+static int
+poisoned(struct poll_state *ps, struct source_item *it, int tries, char *why,
     enum outcome *outcome)
 {
 	const char *name = ps->src->cfg->name;
 	struct ingest_result res;
 	struct source_msg m;
 	char *rwhy = NULL;
-	int tries, rc;
+	int rc;
+
+	*outcome = NOT_DONE;
+	if (record_fill(ps, it, tries, why, &m) != SRC_OK) {
+		log_warning("source %s: message %s cannot be recorded for a "
+		    "human now: %s", name, it->key, *ps->err);
+		ps->stats->failed++;
+		free(why);
+		return SRC_OK;
+	}
+	rc = ingest_one(ps, &m, &res, &rwhy);
+	free(rwhy);
+	if (rc != STORE_OK) {
+		msg_free(&m);
+		free(why);
+		return db_error(ps, rc == STORE_TEMP ? STORE_TEMP : STORE_ERR);
+	}
+	if (ps->src->drv->record)
+		log_err("source %s: %s could not be fetched in %d attempts: "
+		    "ticket %lld records it (%s) for a human; left unmarked at "
+		    "the source", name, m.label ? m.label : it->key, tries,
+		    res.ticket, m.kept ? m.kept : "nothing of it could be read");
+	else
+		log_err("source %s: message %s could not be read or stored in "
+		    "%d attempts (%s): ticket %lld records it for a human", name,
+		    it->key, tries, why, res.ticket);
+	msg_free(&m);
+	free(why);
+	poison_forget(ps->src, it->key);
+	ps->stats->poisoned++;
+	count_result(ps, &res);
+	*outcome = DONE_RECORDED;
+	return SRC_OK;
+}
+
+/*
+ * A message that could not be read or stored (why: the reason, taken).
+ * Under SOURCE_POISON_TRIES failures in a row it is only counted and tried
+ * again next poll; then what can be had (record(), else nothing) becomes
+ * a ticket for a human, so it never blocks the messages behind it.
+ * *outcome set, or an SRC_* error.
+ */
+static int
+message_failed(struct poll_state *ps, struct source_item *it, char *why,
+    enum outcome *outcome)
+{
+	const char *name = ps->src->cfg->name;
+	int tries;
 
 	*outcome = NOT_DONE;
 	if (it->key == NULL) {	/* nothing to count it against (stdin) */
@@ -362,39 +619,17 @@ message_failed(struct poll_state *ps, struct source_item *it, char *why,
 		return SRC_OK;
 	}
 	tries = poison_count(ps->src, it->key);
+	/* every attempt is logged, the last too (then it is recorded) */
+	log_warning("source %s: message %s %s (%d of %d attempts before it is "
+	    "recorded for a human)", name, it->key, why, tries,
+	    SOURCE_POISON_TRIES);
 	if (tries < SOURCE_POISON_TRIES) {
-		log_warning("source %s: message %s %s (%d of %d attempts before "
-		    "it is recorded for a human)", name, it->key, why, tries,
-		    SOURCE_POISON_TRIES);
 		ps->stats->failed++;
 		note(ps, xasprintf("message %s %s", it->key, why));
 		free(why);
 		return SRC_OK;
 	}
-	memset(&m, 0, sizeof(m));
-	m.raw.data = "";
-	m.raw.source = name;
-	m.raw.source_key = it->key;
-	m.raw.received_at = time(NULL);
-	m.raw.fetch_error = xasprintf("this message could not be read or "
-	    "stored in %d attempts (%s): it is still at the source %s; read "
-	    "it there", tries, why, name);
-	rc = ingest_one(ps, &m, &res, &rwhy);
-	free((char *)m.raw.fetch_error);
-	free(rwhy);
-	if (rc != STORE_OK) {
-		free(why);
-		return db_error(ps, rc == STORE_TEMP ? STORE_TEMP : STORE_ERR);
-	}
-	log_err("source %s: message %s could not be read or stored in %d "
-	    "attempts (%s): ticket %lld records it for a human", name, it->key,
-	    tries, why, res.ticket);
-	free(why);
-	poison_forget(ps->src, it->key);
-	ps->stats->poisoned++;
-	count_result(ps, &res);
-	*outcome = DONE_RECORDED;
-	return SRC_OK;
+	return poisoned(ps, it, tries, why, outcome);
 }
 
 /* Fetch and ingest one listed message.  SRC_OK with *outcome, or the
@@ -412,8 +647,19 @@ one_message(struct poll_state *ps, struct source_item *it,
 
 	memset(&m, 0, sizeof(m));
 	*outcome = DONE_PASSED;
+	/* Failed SOURCE_POISON_TRIES times already, and its record could
+	 * not be made then (record()): not fetched again, recorded. */
+	if (to_record(ps, it))
+		return poisoned(ps, it, SOURCE_POISON_TRIES,
+		    xstrdup("failed before"), outcome);
 	t0 = ingest_times_now();
-	rc = d->fetch(ps->src, ps->run, it, &m, &why);
+	if (it == ps->pf_failed) {	/* its prefetch alone failed */
+		rc = FETCH_FAILED_TEMP;
+		why = ps->pf_why;
+		ps->pf_why = NULL;
+		ps->pf_failed = NULL;
+	} else
+		rc = d->fetch(ps->src, ps->run, it, &m, &why);
 	ingest_times_add(times(ps->run), STAGE_FETCH, t0);
 	switch (rc) {
 	case FETCH_OK:
@@ -433,6 +679,16 @@ one_message(struct poll_state *ps, struct source_item *it,
 		free(m.buf);
 		return message_failed(ps, it, why ? why : xstrdup("cannot be "
 		    "read"), outcome);
+	case FETCH_FAILED_TEMP:
+		/* Counted against it, and the source is in trouble: the
+		 * batch so far is committed, then the poll ends. */
+		free(m.buf);
+		if (why == NULL)
+			why = xstrdup("the source failed on it");
+		free(*ps->err);
+		*ps->err = xstrdup(why);
+		ps->ending = 1;
+		return message_failed(ps, it, why, outcome);
 	default:
 		free(m.buf);
 		free(*ps->err);
@@ -474,6 +730,83 @@ cursor_next(struct poll_state *ps, const struct source_cursor *c,
 		    ps->cur.last_uid, c->last_uid);
 		out->last_uid = ps->cur.last_uid;
 	}
+	if (ps->src->drv->flags & SRCDRV_MARKED) {
+		/* as marked now: the batch itself is marked after its
+		 * commit (marked_moved) */
+		out->marked = c->uidvalidity == ps->cur.uidvalidity ?
+		    ps->cur.marked : 0;
+		if (out->marked > out->last_uid)
+			out->marked = out->last_uid;
+		free(out->cursor);
+		out->cursor = xasprintf("marked=%lld", out->marked);
+	}
+}
+
+/* SRCDRV_MARKED: the watermark from the saved text "marked=N" (other
+ * words ignored); none: all marked. */
+static void
+marked_load(struct poll_state *ps)
+{
+	struct source_cursor *c = &ps->cur;
+	unsigned long long v;
+	const char *p;
+	char *w;
+	size_t len;
+
+	c->marked = c->last_uid;
+	for (p = c->cursor; p && *p; p += len, p += strspn(p, " ")) {
+		len = strcspn(p, " ");
+		w = xstrndup(p, len);
+		if (strncmp(w, "marked=", 7) == 0 &&
+		    parse_uint(w + 7, 0, (unsigned long long)c->last_uid, &v) ==
+		    0)
+			c->marked = (long long)v;
+		free(w);
+	}
+	free(c->cursor);
+	c->cursor = NULL;
+}
+
+/* SRCDRV_MARKED: the marks of the batch that moved the cursor from
+ * last_uid (watermark: marked) to ps->cur succeeded; the watermark follows when
+ * everything before was marked. */
+static void
+marked_moved(struct poll_state *ps, long long last_uid, long long marked)
+{
+	if (!(ps->src->drv->flags & SRCDRV_MARKED) || marked != last_uid ||
+	    ps->cur.marked == ps->cur.last_uid)
+		return;
+	ps->cur.marked = ps->cur.last_uid;
+	ps->marked_dirty = 1;
+}
+
+/* At the end of a poll: the watermark that moved after the last commit,
+ * in a short transaction of its own (a database error only logged: the
+ * messages are marked again next poll). */
+static void
+marked_save(struct poll_state *ps)
+{
+	struct store *st = ps->run->ictx->store;
+	struct source_cursor c;
+	int rc;
+
+	if (!ps->marked_dirty)
+		return;
+	memset(&c, 0, sizeof(c));
+	c.uidvalidity = ps->cur.uidvalidity;
+	c.last_uid = ps->cur.last_uid;
+	c.marked = ps->cur.marked;
+	c.cursor = xasprintf("marked=%lld", c.marked);
+	if ((rc = store_begin(st)) == STORE_OK) {
+		if ((rc = srcstate_set(st, ps->src->cfg->name, &c)) == STORE_OK)
+			rc = store_commit(st);
+		else
+			store_rollback(st);
+	}
+	if (rc != STORE_OK)
+		log_warning("source %s: cannot save what is marked: %s",
+		    ps->src->cfg->name, store_errmsg(st));
+	source_cursor_free(&c);
 }
 
 /* The cursor after cand, unless cand would move a numeric cursor back
@@ -517,23 +850,90 @@ db_replaced(struct poll_state *ps)
 	return 1;
 }
 
+/*
+ * Marking refused while the source still works (a folder that cannot be
+ * made, a read-only mailbox): the messages are stored, intake goes on and
+ * they are marked again next poll.  With SRCDRV_MARK_ALERT the first
+ * refusal of a run is an error and a health alert, kept to once by
+ * src->mark_failing (saved with SRCDRV_FAILURES_SAVED), and every one is
+ * the poll's note for intake status.
+ */
+static void
+mark_refused(struct poll_state *ps, const char *why)
+{
+	struct source *src = ps->src;
+	struct store *st = ps->run->ictx->store;
+
+	if (!(src->drv->flags & SRCDRV_MARK_ALERT)) {
+		log_warning("source %s: marking stored messages failed: %s (they "
+		    "are stored; marked again next poll)", src->cfg->name, why);
+		return;
+	}
+	note(ps, xstrdup(why));
+	if (src->mark_failing) {
+		log_warning("source %s: %s (still failing: the messages stay "
+		    "unmarked at the source)", src->cfg->name, why);
+		return;
+	}
+	log_err("source %s: %s: the messages are stored and intake goes on; "
+	    "they stay unmarked at the source until marking works",
+	    src->cfg->name, why);
+	src->mark_failing = 1;
+	src->poison_dirty = 1;
+	if (store_begin(st) != STORE_OK)
+		return;
+	if (outbox_queue_health(st, ps->run->ictx->cfg, src->cfg->name,
+	    "marking processed messages failed", why, time(NULL)) < 0 ||
+	    poison_store(ps) != STORE_OK || store_commit(st) != STORE_OK)
+		store_rollback(st);
+	else if (src->drv->flags & SRCDRV_FAILURES_SAVED)
+		src->poison_dirty = 0;
+}
+
+static void
+mark_worked(struct poll_state *ps)
+{
+	if (!ps->src->mark_failing)
+		return;
+	log_notice("source %s: marking works again", ps->src->cfg->name);
+	ps->src->mark_failing = 0;
+	ps->src->poison_dirty = 1;
+}
+
+/* Mark v (stored, committed).  SRC_OK (a refused mark too: *marked 0), or
+ * SRC_REPLACED; MARK_BROKEN sets ps->ending. */
 static int
-mark_done(struct poll_state *ps, struct source_item **v, size_t n)
+mark_done(struct poll_state *ps, struct source_item **v, size_t n,
+    int *marked)
 {
 	char *err = NULL;
 	long long t0 = ingest_times_now();
 	int rc;
 
+	*marked = 0;
 	if (db_replaced(ps))
 		return SRC_REPLACED;
+	*marked = 1;
 	if (n == 0 || ps->src->drv->mark == NULL)
 		return SRC_OK;
 	rc = ps->src->drv->mark(ps->src, v, n, &err);
 	ingest_times_add(times(ps->run), STAGE_MARK, t0);
-	if (rc == -1)
+	if (rc == MARK_OK) {
+		mark_worked(ps);
+		free(err);
+		return SRC_OK;
+	}
+	*marked = 0;
+	if (rc == MARK_BROKEN) {
 		log_warning("source %s: marking stored messages failed: %s (they "
-		    "are stored; marked again next poll)", ps->src->cfg->name,
+		    "are stored; marked next poll)", ps->src->cfg->name,
 		    err ? err : "?");
+		free(*ps->err);
+		*ps->err = err ? err : xstrdup("marking failed");
+		ps->ending = 1;
+		return SRC_OK;
+	}
+	mark_refused(ps, err ? err : "marking failed");
 	free(err);
 	return SRC_OK;
 }
@@ -541,8 +941,10 @@ mark_done(struct poll_state *ps, struct source_item **v, size_t n)
 /*
  * The driver's look ahead (source.h, prefetch): the new messages this batch
  * may take, before its transaction begins, so a driver can read them in
- * one round trip instead of one per message.  SRC_OK, or an SRC_* error
- * that ends the poll with nothing begun.
+ * one round trip instead of one per message (a suspect alone, and never
+ * past one).  SRC_OK, or an SRC_* error that ends the poll with nothing
+ * begun.  SRC_TEMP blames the messages: several become suspects; one
+ * alone is counted against in the batch (FETCH_FAILED_TEMP).
  */
 static int
 prefetch(struct poll_state *ps, struct source_item **todo, size_t ntodo,
@@ -550,15 +952,36 @@ prefetch(struct poll_state *ps, struct source_item **todo, size_t ntodo,
 {
 	size_t n = 0, max = ps->run->batch > 1 ? (size_t)ps->run->batch : 1;
 	struct source_item **v;
+	long long t0;
 	int rc = SRC_OK;
 
 	v = xcalloc(max, sizeof(*v));
-	for (; i < ntodo && n < max; i++)
-		if (!todo[i]->known)
-			v[n++] = todo[i];
+	for (; i < ntodo && n < max; i++) {
+		if (todo[i]->known || to_record(ps, todo[i]))
+			continue;
+		if (n > 0 && alone(ps->src, todo[i]))
+			break;
+		v[n++] = todo[i];
+		if (alone(ps->src, todo[i]))
+			break;
+	}
+	t0 = ingest_times_now();
 	if (n > 0 && (rc = ps->src->drv->prefetch(ps->src, ps->run, v, n,
 	    ps->err)) != SRC_OK && *ps->err == NULL)
 		*ps->err = xstrdup("the source failed");
+	if (n > 0)
+		ingest_times_add(times(ps->run), STAGE_FETCH, t0);
+	if (rc == SRC_TEMP && n == 1) {
+		ps->pf_failed = v[0];
+		ps->pf_why = *ps->err;
+		*ps->err = NULL;
+		rc = SRC_OK;
+	} else if (rc == SRC_TEMP) {
+		log_warning("source %s: fetching %zu messages at once failed "
+		    "(%s): fetching them one at a time to find the cause",
+		    ps->src->cfg->name, n, *ps->err);
+		poison_suspects(ps->src, v, n);
+	}
 	free(v);
 	return rc;
 }
@@ -590,19 +1013,24 @@ run_batch(struct poll_state *ps, struct source_listing *l,
 	struct store *st = ps->run->ictx->store;
 	struct source_stats before = *ps->stats;
 	const struct source_cursor *pending = NULL;
-	struct source_cursor save;
+	struct source_cursor save, was;
 	struct source_item **marks;
 	long long start = now_ms(ps->run), t0;
 	enum outcome o;
 	size_t k = 0, nmarks = 0, i = *next;
-	int rc;
+	int rc, single, marked;
 
+	ps->pf_failed = NULL;
+	free(ps->pf_why);
+	ps->pf_why = NULL;
 	if (d->prefetch && (rc = prefetch(ps, todo, ntodo, i)) != SRC_OK)
 		return rc;
 	if ((rc = store_begin(st)) != STORE_OK)
 		return db_error(ps, rc);
 	marks = xcalloc(ntodo ? ntodo : 1, sizeof(*marks));
 	for (; i < ntodo && batch_room(ps, k, start); i++) {
+		if ((single = alone(ps->src, todo[i])) && k > 0)
+			break;	/* a suspect: in a batch of its own */
 		if (todo[i]->known)	/* stored already: marked, passed */
 			o = DONE_PASSED;
 		else if ((rc = one_message(ps, todo[i], &o)) != SRC_OK)
@@ -617,9 +1045,18 @@ run_batch(struct poll_state *ps, struct source_listing *l,
 			k++;
 			progress(ps->run);
 		}
+		if (ps->ending || single) {	/* FETCH_FAILED_TEMP, or a
+						   suspect: no more */
+			i++;
+			break;
+		}
 	}
 	if (i == ntodo && !*blocked && l->has_end)
 		pending = cursor_later(ps, pending, &l->end);
+	if ((rc = poison_store(ps)) != STORE_OK) {
+		rc = db_error(ps, rc);
+		goto rollback;
+	}
 	if (d->flags & SRCDRV_CURSOR) {
 		cursor_next(ps, pending ? pending : &ps->cur, &save);
 		rc = srcstate_set(st, ps->src->cfg->name, &save);
@@ -641,12 +1078,19 @@ run_batch(struct poll_state *ps, struct source_listing *l,
 		return db_error(ps, rc);
 	}
 	ps->stats->batches++;
+	if (d->flags & SRCDRV_FAILURES_SAVED)
+		ps->src->poison_dirty = 0;	/* committed with the batch */
+	was = ps->cur;
 	if (d->flags & SRCDRV_CURSOR) {
+		if (d->flags & SRCDRV_MARKED)
+			ps->marked_dirty = 0;	/* saved with the batch */
 		source_cursor_free(&ps->cur);
 		ps->cur = save;
 	}
-	rc = mark_done(ps, marks, nmarks);
+	rc = mark_done(ps, marks, nmarks, &marked);
 	free(marks);
+	if (marked)
+		marked_moved(ps, was.last_uid, was.marked);
 	if (rc != SRC_OK) {
 		*ps->stats = before;	/* not in the visible database */
 		batch_done(ps->run, 0);
@@ -654,13 +1098,25 @@ run_batch(struct poll_state *ps, struct source_listing *l,
 	}
 	*next = i;
 	batch_done(ps->run, 1);
-	return SRC_OK;
+	return ps->ending ? SRC_TEMP : SRC_OK;
 rollback:
 	store_rollback(st);
 	*ps->stats = before;	/* rolled back: nothing counts */
 	free(marks);
 	batch_done(ps->run, 0);
 	return rc;
+}
+
+/* Could this listing move the cursor? */
+static int
+may_move(const struct source_listing *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (l->v[i].has_after)
+			return 1;
+	return l->has_end;
 }
 
 /* Every message of one listing, batch by batch. */
@@ -672,7 +1128,7 @@ run_listing(struct poll_state *ps, struct source_listing *l)
 	struct source_item **todo, **known;
 	size_t i, ntodo = 0, nknown = 0, next = 0, fetched;
 	size_t nnew;
-	int rc = SRC_OK, blocked = 0, k;
+	int rc = SRC_OK, blocked = 0, k, marked;
 
 	todo = xcalloc(l->n ? l->n : 1, sizeof(*todo));
 	known = xcalloc(l->n ? l->n : 1, sizeof(*known));
@@ -690,12 +1146,27 @@ run_listing(struct poll_state *ps, struct source_listing *l)
 						   the known ones too */
 	}
 	nnew = ntodo - nknown;
-	if ((rc = mark_done(ps, known, nknown)) != SRC_OK)
+	if ((rc = mark_done(ps, known, nknown, &marked)) != SRC_OK)
 		goto out;
+	if (ps->ending) {	/* MARK_BROKEN */
+		rc = SRC_TEMP;
+		goto out;
+	}
+	/* SRCDRV_MARKED: listed from the watermark, so everything stored up
+	 * to the cursor is marked now */
+	if (marked && (d->flags & SRCDRV_MARKED) &&
+	    ps->cur.marked != ps->cur.last_uid) {
+		if (nknown)
+			log_notice("source %s: marked %zu messages stored before "
+			    "an interruption", ps->src->cfg->name, nknown);
+		ps->cur.marked = ps->cur.last_uid;
+		ps->marked_dirty = 1;
+	}
 	fetched = (size_t)ps->stats->fetched + (size_t)ps->stats->not_messages;
 	/* With nothing new a cursor may still move (an empty page, or only
-	 * messages stored before). */
-	if (nnew == 0 && (d->flags & SRCDRV_CURSOR))
+	 * messages stored before); with nothing that could move it, nothing
+	 * is written. */
+	if (nnew == 0 && (d->flags & SRCDRV_CURSOR) && may_move(l))
 		rc = run_batch(ps, l, todo, ntodo, &next, &blocked);
 	while (rc == SRC_OK && nnew > 0 && next < ntodo && !*ps->run->stop) {
 		rc = run_batch(ps, l, todo, ntodo, &next, &blocked);
@@ -732,6 +1203,12 @@ source_engine_poll(struct source *src, struct source_run *run,
 	    (rc = srcstate_get(run->ictx->store, src->cfg->name, &ps.cur)) !=
 	    STORE_OK)
 		return db_error(&ps, rc);
+	if (d->flags & SRCDRV_MARKED)
+		marked_load(&ps);
+	if ((rc = poison_load(&ps)) != STORE_OK) {
+		source_cursor_free(&ps.cur);
+		return db_error(&ps, rc);
+	}
 	do {
 		memset(&l, 0, sizeof(l));
 		l.round = round++;
@@ -744,9 +1221,16 @@ source_engine_poll(struct source *src, struct source_run *run,
 		}
 		more = l.more;
 		source_listing_free(d, &l);
+		/* after the last listing: the driver's turn (IDLE) */
+		if ((rc != SRC_OK || !more || *run->stop) && d->poll_end &&
+		    d->poll_end(src, run, rc) == 1 && rc == SRC_OK)
+			more = 1;
 	} while (rc == SRC_OK && more && !*run->stop);
 	if (rc == SRC_OK)
 		poison_sweep(src);
+	poison_save(&ps);
+	if (rc != SRC_REPLACED)
+		marked_save(&ps);
 	if (d->flags & SRCDRV_WAITING_UNKNOWN)
 		stats->waiting = -1;
 	/* A successful poll's note is shown by intake status. */
@@ -754,6 +1238,7 @@ source_engine_poll(struct source *src, struct source_run *run,
 		*err = ps.note;
 	else
 		free(ps.note);
+	free(ps.pf_why);
 	source_cursor_free(&ps.cur);
 	return rc;
 }

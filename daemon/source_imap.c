@@ -1,30 +1,28 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * source_imap.c: an IMAP mailbox through libetpan's low-level mailimap API.
+ * source_imap.c: an IMAP mailbox through libetpan's low-level mailimap API,
+ * a driver of the source engine (source.h, source.c).
  *
- * A poll: (re)connect, verify the server's certificate ourselves (Debian's
- * libetpan verifies nothing), log in, SELECT, then fetch every UID above the
- * committed one in small batches.  Each batch is ingested and committed
- * together with the new cursor (uidvalidity, last_uid) and only then marked
- * on the server (\Seen or moved).  What to fetch is decided by UID alone,
- * never by \Seen, so a human reading the mailbox in webmail hides nothing.
+ * The driver connects (verifying the server's certificate itself: Debian's
+ * libetpan verifies nothing), logs in, SELECTs, lists, fetches and marks;
+ * the engine owns the exactly-once order (fetch, begin, ingest, cursor,
+ * commit, then mark), the cursor (uidvalidity, last_uid, and "marked=N":
+ * every UID up to N is marked, SRCDRV_MARKED) and the failure counts
+ * (SRCDRV_FAILURES_SAVED: in the database, so `intaked --once` under cron
+ * counts across runs).  What to fetch is decided by UID alone, never by
+ * \Seen, so a human reading the mailbox in webmail hides nothing.
  *
- * Marking happens after the commit, so a crash can leave committed UIDs
- * unmarked.  The cursor column (unused by IMAP otherwise) remembers
- * "marked=N": every UID up to N is marked.  A poll that finds marked <
- * last_uid marks that range again before fetching (idempotent).
+ * list_new lists every UID from the watermark on (those up to last_uid are
+ * stored: the engine only marks them, which repairs a crash between commit
+ * and marking); prefetch fetches a batch's bodies in one UID FETCH.  A
+ * message the server cannot deliver (it drops the connection on it,
+ * answers its FETCH without a body, lists it without a size) is
+ * FETCH_FAILED_TEMP: the batch before it is committed and the poll fails;
+ * a failed batch makes its UIDs suspects, fetched one at a time, which
+ * finds the culprit; after SOURCE_POISON_TRIES record() keeps what can be
+ * had (its header) as a ticket for a human, left unmarked on the server.
  *
- * A message the server cannot deliver (it drops the connection on it, or
- * answers its FETCH without a body) must not block the ones behind it.
- * The cursor column also remembers the UIDs of the last fetch that failed
- * ("fail_first=F fail_last=L fail_tries=K"); those are then fetched one at
- * a time, which finds the culprit, and after POISON_TRIES failures in a
- * row on that one UID it becomes a ticket for a human with whatever could
- * be had (its header, or nothing), the cursor moves past it, and it stays
- * unmarked on the server.  The state is in the database, not in memory,
- * so `intaked --once` under cron counts across runs too.
- *
- * With IDLE the session stays open between polls: the poll ends in IDLE and
+ * With IDLE the session stays open between polls: poll_end enters IDLE and
  * wait_fd() hands the socket to the daemon's loop; the next poll says DONE.
  */
 #include <errno.h>
@@ -46,7 +44,6 @@
 #include "log.h"
 #include "net.h"
 #include "oauth.h"
-#include "outbox.h"
 #include "resolve.h"
 #include "source.h"
 #include "tlsverify.h"
@@ -57,7 +54,6 @@
 #define ROUNDS_MAX	5		/* listings per poll while mail comes */
 #define BATCH_BYTES	((size_t)4 << 20)	/* bodies held per batch */
 #define MARK_CHUNK	500		/* UIDs per STORE/MOVE command */
-#define POISON_TRIES	3		/* failed fetches of one UID, then skip */
 #define TOKEN_MAX	65536
 
 /* What the pace guard saw of the server's framing (guard_stream()). */
@@ -91,6 +87,17 @@ struct imap_state {
 					   against the personal namespace */
 	int		 mark_rc;	/* the last marking command's error */
 	struct resolve_left *dns_left;	/* a lookup that outlived its timeout */
+	size_t		 max_bytes;	/* limits.max_message_bytes */
+	uint32_t	 list_uidvalidity;	/* of the last listing */
+	size_t		 found;		/* new UIDs in the last listing */
+	/* What hold() read for a batch, until the next hold or the poll's
+	 * end: the responses (whole bodies; headers of the oversized) and
+	 * the UIDs asked. */
+	clist		*held_w, *held_h;
+	uint32_t	*asked;
+	size_t		 nasked;
+	uint32_t	 over_uid;	/* its literal was over the limit ... */
+	uint64_t	 over_size;	/* ... announcing this many bytes */
 };
 
 /* One UID still to fetch. */
@@ -103,20 +110,6 @@ struct uid_item {
 struct uid_list {
 	struct uid_item	*v;
 	size_t		 n, cap;
-};
-
-/* The committed position in the mailbox. */
-struct imap_cursor {
-	uint32_t	 uidvalidity;
-	uint32_t	 last_uid;	/* highest UID stored */
-	uint32_t	 marked;	/* every UID <= this is marked */
-	/* The last failed fetch (0 0 0: none): its UIDs are fetched one at a
-	 * time until passed; fail_tries counts the failures in a row of
-	 * fetching fail_first alone (then fail_first == fail_last). */
-	uint32_t	 fail_first;
-	uint32_t	 fail_last;
-	uint32_t	 fail_tries;
-	uint32_t	 mark_failing;	/* 1: marking refused, alert sent */
 };
 
 static int	 is_stream_error(int);
@@ -1101,208 +1094,6 @@ session_ready(struct source *src, struct imap_state *st, char **err)
 	return session_open(src, st, err);
 }
 
-/* ---- cursor -------------------------------------------------------------- */
-
-/* One "key=N" of the cursor column; unknown keys are ignored (a newer
- * version's), and so is a value out of range. */
-static void
-cursor_field(struct imap_cursor *c, const char *key, uint32_t v)
-{
-	if (strcmp(key, "marked") == 0) {
-		if (v < c->last_uid)
-			c->marked = v;
-	} else if (strcmp(key, "fail_first") == 0)
-		c->fail_first = v;
-	else if (strcmp(key, "fail_last") == 0)
-		c->fail_last = v;
-	else if (strcmp(key, "fail_tries") == 0)
-		c->fail_tries = v;
-	else if (strcmp(key, "mark_failing") == 0)
-		c->mark_failing = v != 0;
-}
-
-/* "marked=N[ fail_first=F fail_last=L fail_tries=K]" (cursor_save). */
-static void
-cursor_parse(const char *text, struct imap_cursor *c)
-{
-	char tok[64], *eq;
-	const char *p = text;
-	unsigned long long v;
-	size_t len;
-
-	while (*p) {
-		len = strcspn(p, " ");
-		if (len > 0 && len < sizeof(tok)) {
-			memcpy(tok, p, len);
-			tok[len] = '\0';
-			if ((eq = strchr(tok, '=')) != NULL) {
-				*eq = '\0';
-				if (parse_uint(eq + 1, 0, UINT32_MAX, &v) == 0)
-					cursor_field(c, tok, (uint32_t)v);
-			}
-		}
-		p += len;
-		p += strspn(p, " ");
-	}
-	/* A half-written failure record is no record. */
-	if (c->fail_first == 0 || c->fail_last < c->fail_first ||
-	    c->fail_last <= c->last_uid)
-		c->fail_first = c->fail_last = c->fail_tries = 0;
-}
-
-static int
-cursor_load(struct source *src, struct source_run *run,
-    struct imap_state *st, struct imap_cursor *c, char **err)
-{
-	struct source_cursor sc;
-	int rc;
-
-	memset(c, 0, sizeof(*c));
-	rc = srcstate_get(run->ictx->store, src->cfg->name, &sc);
-	if (rc != STORE_OK) {
-		*err = xasprintf("database: %s", store_errmsg(run->ictx->store));
-		return rc == STORE_TEMP ? SRC_STORE : SRC_FATAL;
-	}
-	c->uidvalidity = st->uidvalidity;
-	if (sc.uidvalidity != 0 && sc.uidvalidity != (long long)st->uidvalidity) {
-		log_err("source %s: UIDVALIDITY of %s changed from %lld to %u: "
-		    "every stored UID is void, rescanning the whole mailbox "
-		    "(duplicates are recognised by Message-ID and content)",
-		    src->cfg->name, src->cfg->mailbox, sc.uidvalidity,
-		    st->uidvalidity);
-	} else if (sc.uidvalidity != 0) {
-		c->last_uid = (uint32_t)sc.last_uid;
-		c->marked = c->last_uid;
-		if (sc.cursor)
-			cursor_parse(sc.cursor, c);
-	}
-	source_cursor_free(&sc);
-	return SRC_OK;
-}
-
-/* Inside the caller's transaction. */
-static int
-cursor_save(struct source_run *run, const char *name,
-    const struct imap_cursor *c)
-{
-	struct source_cursor sc;
-	char buf[160];
-	int n;
-
-	if (c->fail_last > c->last_uid)
-		n = snprintf(buf, sizeof(buf), "marked=%u fail_first=%u "
-		    "fail_last=%u fail_tries=%u", c->marked, c->fail_first,
-		    c->fail_last, c->fail_tries);
-	else
-		n = snprintf(buf, sizeof(buf), "marked=%u", c->marked);
-	if (c->mark_failing && n > 0 && (size_t)n < sizeof(buf))
-		snprintf(buf + n, sizeof(buf) - (size_t)n, " mark_failing=1");
-	sc.uidvalidity = c->uidvalidity;
-	sc.last_uid = c->last_uid;
-	sc.cursor = buf;
-	return srcstate_set(run->ictx->store, name, &sc);
-}
-
-/* Write the cursor in a short transaction of its own. */
-static int
-cursor_write(struct source *src, struct source_run *run,
-    const struct imap_cursor *c, char **err)
-{
-	struct store *db = run->ictx->store;
-	int rc;
-
-	if ((rc = store_begin(db)) == STORE_OK) {
-		rc = cursor_save(run, src->cfg->name, c);
-		if (rc == STORE_OK)
-			rc = store_commit(db);
-		else
-			store_rollback(db);
-	}
-	if (rc != STORE_OK) {
-		*err = xasprintf("database: %s", store_errmsg(db));
-		return rc == STORE_TEMP ? SRC_STORE : SRC_FATAL;
-	}
-	return SRC_OK;
-}
-
-/* Record that everything up to last_uid is marked. */
-static int
-cursor_save_marked(struct source *src, struct source_run *run,
-    struct imap_cursor *c, char **err)
-{
-	c->marked = c->last_uid;
-	return cursor_write(src, run, c, err);
-}
-
-/* ---- undeliverable messages ---------------------------------------------- */
-
-/*
- * A fetch of UIDs first..last failed.  One UID alone: count the failure
- * against it.  Several: the culprit is unknown, so count nothing, and fetch
- * them one at a time next (pure connection failures before any FETCH never
- * get here: a server that is down blames no message).
- */
-static void
-fail_note(struct source *src, struct imap_cursor *c, uint32_t first,
-    uint32_t last)
-{
-	if (first == last && c->fail_first == first && c->fail_last == last)
-		c->fail_tries++;
-	else {
-		c->fail_first = first;
-		c->fail_last = last;
-		c->fail_tries = first == last;
-	}
-	if (first == last)
-		log_warning("source %s: the server failed to deliver uid %u "
-		    "(%u of %d attempts before it is recorded for a human and "
-		    "skipped)", src->cfg->name, first, c->fail_tries,
-		    POISON_TRIES);
-	else
-		log_warning("source %s: fetching uids %u-%u failed: fetching "
-		    "them one at a time to find the cause", src->cfg->name,
-		    first, last);
-}
-
-/* Forget a failure record once the cursor has passed it. */
-static void
-fail_forget_passed(struct imap_cursor *c)
-{
-	if (c->fail_last <= c->last_uid)
-		c->fail_first = c->fail_last = c->fail_tries = 0;
-}
-
-/* Remember a failed fetch in its own transaction (the fetch's error is the
- * one reported; a database error here is only logged). */
-static void
-fail_save(struct source *src, struct source_run *run, struct imap_cursor *c,
-    uint32_t first, uint32_t last)
-{
-	char *err = NULL;
-
-	fail_note(src, c, first, last);
-	if (cursor_write(src, run, c, &err) != SRC_OK) {
-		log_err("source %s: cannot record the failed fetch: %s",
-		    src->cfg->name, err);
-		free(err);
-	}
-}
-
-/* Is uid a suspect of the last failed fetch (fetch it alone)? */
-static int
-fail_suspect(const struct imap_cursor *c, uint32_t uid)
-{
-	return c->fail_last != 0 && uid >= c->fail_first && uid <= c->fail_last;
-}
-
-/* Has uid alone failed POISON_TRIES times in a row? */
-static int
-fail_poisoned(const struct imap_cursor *c, uint32_t uid)
-{
-	return c->fail_first == uid && c->fail_last == uid &&
-	    c->fail_tries >= POISON_TRIES;
-}
-
 /* ---- listing and fetching ------------------------------------------------ */
 
 /* The mailbox's UIDNEXT now (STATUS), else the one SELECT gave; 0: none. */
@@ -1425,7 +1216,7 @@ list_uids(struct imap_state *st, uint32_t first, uint32_t last,
 		if (uid == 0 || uid < first || (last && uid > last))
 			continue;
 		/* Without its size it cannot be batched or bounded; kept, so
-		 * the cursor stops before it (fetch_new). */
+		 * the cursor stops before it (imap_fetch). */
 		uid_list_add(out, uid, sz ? sz->att_data.att_rfc822_size : 0,
 		    sz == NULL);
 	}
@@ -1436,11 +1227,9 @@ list_uids(struct imap_state *st, uint32_t first, uint32_t last,
 }
 
 static int
-is_oversize(const struct source_run *run, const struct uid_item *u)
+is_oversize(const struct imap_state *st, const struct uid_item *u)
 {
-	size_t max = run->ictx->cfg->max_message_bytes;
-
-	return max > 0 && u->size > max;
+	return st->max_bytes > 0 && u->size > st->max_bytes;
 }
 
 /* UID FETCH the given UIDs: whole bodies, or headers only. */
@@ -1498,7 +1287,7 @@ find_body(clist *res, uint32_t uid)
 /*
  * List [first, last] when listing it whole was refused: in halves, down to
  * the single UIDs the server will not list, which are kept as gaps
- * (nosize: the cursor stops there, and after POISON_TRIES they become
+ * (nosize: the cursor stops there, and after SOURCE_POISON_TRIES they become
  * tickets for a human).  *budget bounds the commands.  0, or -1 (*err).
  */
 static int
@@ -1533,7 +1322,7 @@ list_halves(struct imap_state *st, uint32_t first, uint32_t last,
  * left messages out, so it is listed again in halves up to UIDNEXT-1
  * (list_halves).  0, or -1 (*err). */
 static int
-list_new(struct source *src, struct imap_state *st, uint32_t first,
+list_from(struct source *src, struct imap_state *st, uint32_t first,
     struct uid_list *out, char **err)
 {
 	uint32_t next;
@@ -1623,39 +1412,23 @@ fail:
 	return -1;
 }
 
-/* Before marking: the database file replaced under the connection (the
- * engine's rule, source.h SRC_REPLACED): mark nothing, the daemon
- * reopens it.  1 with *err set. */
-static int
-db_replaced(struct source *src, struct source_run *run, char **err)
-{
-	struct store *db = run->ictx->store;
-
-	if (!store_identity_changed(db))
-		return 0;
-	log_err("source %s: database %s was replaced or removed while open: "
-	    "nothing marked; reopening it", src->cfg->name, store_path(db));
-	free(*err);
-	*err = xasprintf("database %s was replaced while open: nothing "
-	    "marked", store_path(db));
-	return 1;
-}
-
 /* Mark the UIDs of v that are not oversized, MARK_CHUNK at a time. */
 static int
-mark_uids(struct source *src, struct source_run *run, struct imap_state *st,
-    const struct uid_item *v, size_t n, char **err)
+mark_uids(struct source *src, struct imap_state *st,
+    struct source_item *const *v, size_t n, char **err)
 {
 	struct mailimap_set *set = NULL;
 	size_t i, in = 0;
 	int rc = 0;
 
 	for (i = 0; i < n && rc == 0; i++) {
-		if (is_oversize(run, &v[i]))
+		const struct uid_item *u = v[i]->drv;
+
+		if (is_oversize(st, u))
 			continue;	/* left for a human, unmarked */
 		if (set == NULL)
 			set = mailimap_set_new_empty();
-		mailimap_set_add_single(set, v[i].uid);
+		mailimap_set_add_single(set, u->uid);
 		if (++in == MARK_CHUNK || i + 1 == n) {
 			rc = mark_set(src, st, set, err);
 			mailimap_set_free(set);
@@ -1669,162 +1442,6 @@ mark_uids(struct source *src, struct source_run *run, struct imap_state *st,
 		mailimap_set_free(set);
 	}
 	return rc;
-}
-
-/*
- * Marking was refused while the session still works (a folder that cannot
- * be created, a read-only mailbox): the messages are stored, so intake goes
- * on, and they stay unmarked (marked < last_uid, retried every poll).  The
- * first refusal of a run of them is logged as an error, alerted and shown
- * by `intake status`; mark_failing in the cursor keeps it to once.
- */
-static void
-mark_failed(struct source *src, struct source_run *run,
-    struct imap_cursor *c, const char *why)
-{
-	struct store *db = run->ictx->store;
-	time_t now = time(NULL);
-
-	if (c->mark_failing) {
-		log_warning("source %s: %s (still failing: the messages stay "
-		    "unmarked on the server)", src->cfg->name, why);
-		return;
-	}
-	c->mark_failing = 1;
-	log_err("source %s: %s: the messages are stored and intake goes on; "
-	    "they stay unmarked on the server until marking works",
-	    src->cfg->name, why);
-	if (store_begin(db) == STORE_OK) {
-		if (outbox_queue_health(db, run->ictx->cfg, src->cfg->name,
-		    "marking processed messages failed", why, now) < 0 ||
-		    cursor_save(run, src->cfg->name, c) != STORE_OK ||
-		    store_commit(db) != STORE_OK)
-			store_rollback(db);
-	}
-	srcstate_record_poll(db, src->cfg->name, 0, why, -1, now);
-}
-
-/* Marking failed: 1 when that ends the poll (the session is broken), 0
- * when intake goes on (mark_failed). *err is consumed in that case. */
-static int
-mark_fatal(struct source *src, struct source_run *run, struct imap_state *st,
-    struct imap_cursor *c, char **err)
-{
-	if (st->imap == NULL || is_stream_error(st->mark_rc))
-		return 1;
-	mark_failed(src, run, c, *err ? *err : "marking failed");
-	free(*err);
-	*err = NULL;
-	return 0;
-}
-
-/* After a crash between commit and marking: mark (marked, last_uid]. */
-static int
-mark_pending(struct source *src, struct source_run *run,
-    struct imap_state *st, struct imap_cursor *c, char **err)
-{
-	struct uid_list l = { 0 };
-	int rc;
-
-	if (c->marked >= c->last_uid)
-		return SRC_OK;
-	if (list_uids(st, c->marked + 1, c->last_uid, &l, err) != 0) {
-		free(l.v);
-		return SRC_TEMP;
-	}
-	if (db_replaced(src, run, err)) {
-		free(l.v);
-		return SRC_REPLACED;
-	}
-	st->mark_rc = 0;
-	if (mark_uids(src, run, st, l.v, l.n, err) == -1) {
-		free(l.v);
-		return mark_fatal(src, run, st, c, err) ? SRC_TEMP : SRC_OK;
-	}
-	if (c->mark_failing)
-		log_notice("source %s: marking works again", src->cfg->name);
-	c->mark_failing = 0;
-	if (l.n)
-		log_notice("source %s: marked %zu messages stored before an "
-		    "interruption", src->cfg->name, l.n);
-	free(l.v);
-	rc = cursor_save_marked(src, run, c, err);
-	return rc;
-}
-
-/* ---- one batch ----------------------------------------------------------- */
-
-/*
- * Store one message.  ma: the server's response with the body (or header)
- * section, or NULL when nothing could be had; fetch_error: NULL, or why the
- * message itself is missing (raw_input.fetch_error).
- */
-static int
-ingest_one(struct source *src, struct source_run *run, uint32_t uidvalidity,
-    const struct uid_item *u, struct mailimap_msg_att *ma,
-    const char *fetch_error, struct source_stats *stats, long long *ticket)
-{
-	struct mailimap_msg_att_static *body = NULL, *date = NULL;
-	struct raw_input raw;
-	struct ingest_result res;
-	char key[32];
-	int rc;
-
-	if (ma) {
-		body = att_find(ma, MAILIMAP_MSG_ATT_BODY_SECTION);
-		date = att_find(ma, MAILIMAP_MSG_ATT_INTERNALDATE);
-	}
-	snprintf(key, sizeof(key), "%u:%u", uidvalidity, u->uid);
-	memset(&raw, 0, sizeof(raw));
-	if (body && body->att_data.att_body_section &&
-	    body->att_data.att_body_section->sec_body_part) {
-		raw.data = body->att_data.att_body_section->sec_body_part;
-		raw.len = body->att_data.att_body_section->sec_length;
-	} else
-		raw.data = "";
-	raw.source = src->cfg->name;
-	raw.source_key = key;
-	raw.received_at = date && date->att_data.att_internal_date ?
-	    imap_date_to_time(date->att_data.att_internal_date) : time(NULL);
-	raw.fetch_error = fetch_error;
-	raw.oversize = fetch_error == NULL && is_oversize(run, u);
-	raw.real_size = u->size;
-	stats->fetched++;
-	rc = ingest_raw(run->ictx, &raw, &res);
-	if (rc != STORE_OK)
-		return rc;
-	if (res.duplicate)
-		stats->duplicates++;
-	else
-		stats->stored++;
-	if (!res.duplicate && res.parse_status == MSG_PARSE_ERROR)
-		stats->parse_errors++;
-	if (run->stored)
-		run->stored(run->stored_arg, &res);
-	if (raw.oversize)
-		log_warning("source %s: message uid %u is %u bytes, over "
-		    "max_message_bytes: ticket %lld records it, left unmarked on "
-		    "the server", src->cfg->name, u->uid, u->size, res.ticket);
-	if (ticket)
-		*ticket = res.ticket;
-	return STORE_OK;
-}
-
-/* How many items from v make the next batch (count and bytes bounded). */
-static size_t
-batch_size(const struct source_run *run, const struct uid_item *v, size_t n)
-{
-	size_t i, bytes = 0, max = run->batch > 0 ? (size_t)run->batch : 1;
-
-	for (i = 0; i < n && i < max; i++) {
-		if (i > 0 && v[i].nosize)
-			break;
-		if (!is_oversize(run, &v[i]))
-			bytes += v[i].size;
-		if (i > 0 && bytes > BATCH_BYTES)
-			break;
-	}
-	return i ? i : 1;
 }
 
 /* Is uid still in the mailbox?  1 yes, 0 no, -1 error (*err). */
@@ -1843,347 +1460,27 @@ uid_exists(struct imap_state *st, uint32_t uid, char **err)
 	return rc;
 }
 
-/*
- * How many of v[0..n) to store: all, or those before the first UID the
- * server answered without a body although it still lists it (an expunged
- * one is skipped, nothing to store).  -1 on a network error (*err).
- */
-static ssize_t
-bodies_present(struct source_run *run, struct imap_state *st,
-    const struct uid_item *v, size_t n, clist *rw, clist *rh, char **err)
-{
-	size_t i;
-	int ex;
-
-	for (i = 0; i < n; i++) {
-		if (find_body(is_oversize(run, &v[i]) ? rh : rw, v[i].uid))
-			continue;
-		if ((ex = uid_exists(st, v[i].uid, err)) == -1)
-			return -1;
-		if (ex)
-			return (ssize_t)i;
-	}
-	return (ssize_t)n;
-}
-
-static int	 run_poison(struct source *, struct source_run *,
-		    struct imap_state *, struct imap_cursor *,
-		    const struct uid_item *, uint64_t, struct source_stats *,
-		    char **);
-
-/* Did the fetch of v[0..n) fail on v[0]'s literal being over the limit? */
+/* Did the fetch of n UIDs from uid fail on uid's literal being over the
+ * limit? */
 static int
-over_alone(const struct imap_state *st, const struct uid_item *v, size_t n)
+over_alone(const struct imap_state *st, uint32_t uid, size_t n)
 {
 	if (st->wire.over_size == 0)
 		return 0;
-	return st->wire.over_uid ? st->wire.over_uid == v[0].uid &&
-	    n == 1 : n == 1;
-}
-
-/* Fetch, ingest and commit v[0..n), then mark.  SRC_*. */
-static int
-run_batch(struct source *src, struct source_run *run, struct imap_state *st,
-    struct imap_cursor *c, const struct uid_item *v, size_t n,
-    struct source_stats *stats, char **err)
-{
-	struct store *db = run->ictx->store;
-	struct uid_item *whole, *heads;
-	size_t i, nw = 0, nh = 0;
-	ssize_t k;
-	clist *rw = NULL, *rh = NULL;
-	long long t0;
-	int rc = SRC_OK, src_rc, was_marked;
-
-	whole = xcalloc(n, sizeof(*whole));
-	heads = xcalloc(n, sizeof(*heads));
-	for (i = 0; i < n; i++) {
-		if (is_oversize(run, &v[i]))
-			heads[nh++] = v[i];
-		else
-			whole[nw++] = v[i];
-	}
-	/* Network first, so the write transaction stays short. */
-	t0 = ingest_times_now();
-	if ((nw && fetch_bodies(st, whole, nw, 0, &rw, err) == -1) ||
-	    (nh && fetch_bodies(st, heads, nh, 1, &rh, err) == -1) ||
-	    (k = bodies_present(run, st, v, n, rw, rh, err)) == -1) {
-		ingest_times_add(run->ictx->times, STAGE_FETCH, t0);
-		if (over_alone(st, v, n)) {
-			/* Left on the server and recorded, as for oversize. */
-			log_warning("source %s: uid %u was listed as %u bytes "
-			    "but its literal announced %llu (over "
-			    "max_message_bytes)", src->cfg->name, v[0].uid,
-			    v[0].size, (unsigned long long)st->wire.over_size);
-			free(*err);
-			*err = NULL;
-			session_drop(st);
-			rc = run_poison(src, run, st, c, v, st->wire.over_size,
-			    stats, err);
-			goto out;
-		}
-		fail_save(src, run, c, v[0].uid, v[n - 1].uid);
-		rc = SRC_TEMP;
-		goto out;
-	}
-	ingest_times_add(run->ictx->times, STAGE_FETCH, t0);
-	if (k == 0) {
-		fail_save(src, run, c, v[0].uid, v[0].uid);
-		*err = xasprintf("UID FETCH: the server sent no body for uid %u",
-		    v[0].uid);
-		rc = SRC_TEMP;
-		goto out;
-	}
-	if ((src_rc = store_begin(db)) != STORE_OK)
-		goto dberr;
-	for (i = 0; i < (size_t)k; i++) {
-		struct mailimap_msg_att *ma;
-
-		ma = find_body(is_oversize(run, &v[i]) ? rh : rw, v[i].uid);
-		if (ma == NULL) {
-			/* Expunged since the listing: nothing to store. */
-			log_info("source %s: uid %u vanished before it was "
-			    "fetched", src->cfg->name, v[i].uid);
-			continue;
-		}
-		if (i > 0 && run->progress)
-			run->progress(run->progress_arg);
-		src_rc = ingest_one(src, run, c->uidvalidity, &v[i], ma, NULL,
-		    stats, NULL);
-		if (src_rc != STORE_OK) {
-			store_rollback(db);
-			goto dberr;
-		}
-	}
-	was_marked = c->marked == c->last_uid;
-	c->last_uid = v[k - 1].uid;
-	fail_forget_passed(c);
-	if ((size_t)k < n)
-		fail_note(src, c, v[k].uid, v[k].uid);
-	if ((src_rc = cursor_save(run, src->cfg->name, c)) != STORE_OK) {
-		store_rollback(db);
-		goto dberr;
-	}
-	t0 = ingest_times_now();
-	src_rc = store_commit(db);
-	ingest_times_add(run->ictx->times, STAGE_COMMIT, t0);
-	if (src_rc != STORE_OK)
-		goto dberr;
-	/* Committed: only now may the server forget them. */
-	if (db_replaced(src, run, err)) {
-		rc = SRC_REPLACED;
-		goto out;
-	}
-	st->mark_rc = 0;
-	t0 = ingest_times_now();
-	src_rc = mark_uids(src, run, st, v, (size_t)k, err);
-	ingest_times_add(run->ictx->times, STAGE_MARK, t0);
-	if (src_rc == -1) {
-		if (mark_fatal(src, run, st, c, err))
-			rc = SRC_TEMP;
-	} else if (was_marked) {
-		c->marked = c->last_uid;
-		if (c->mark_failing)
-			log_notice("source %s: marking works again",
-			    src->cfg->name);
-		c->mark_failing = 0;
-	}
-	if (rc == SRC_OK) {
-		if ((size_t)k < n) {
-			*err = xasprintf("UID FETCH: the server sent no body "
-			    "for uid %u", v[k].uid);
-			rc = SRC_TEMP;
-		}
-	}
-	goto out;
-dberr:
-	*err = xasprintf("database: %s", store_errmsg(db));
-	rc = src_rc == STORE_TEMP ? SRC_STORE : SRC_FATAL;
-out:
-	if (rw)
-		mailimap_fetch_list_free(rw);
-	if (rh)
-		mailimap_fetch_list_free(rh);
-	free(whole);
-	free(heads);
-	return rc;
+	return st->wire.over_uid ? st->wire.over_uid == uid && n == 1 : n == 1;
 }
 
 /* A new session after a dropped one, on the same mailbox generation. */
 static int
-session_reopen(struct source *src, struct imap_state *st,
-    const struct imap_cursor *c, char **err)
+session_reopen(struct source *src, struct imap_state *st, char **err)
 {
 	int rc;
 
 	rc = session_open(src, st, err);
-	if (rc == SRC_OK && st->uidvalidity != c->uidvalidity) {
+	if (rc == SRC_OK && st->uidvalidity != st->list_uidvalidity) {
 		*err = xstrdup("UIDVALIDITY changed while reconnecting");
 		rc = SRC_TEMP;
 	}
-	return rc;
-}
-
-/*
- * The server failed POISON_TRIES times in a row to deliver u, or (over)
- * its literal announced more than max_message_bytes.  Store what
- * can be had (its header, else nothing) as a ticket flagged for a human,
- * move the cursor past it in the same transaction, and leave it unmarked
- * on the server (a human must read it there): it no longer blocks the
- * messages behind it.
- */
-static int
-run_poison(struct source *src, struct source_run *run, struct imap_state *st,
-    struct imap_cursor *c, const struct uid_item *u, uint64_t over,
-    struct source_stats *stats, char **err)
-{
-	struct store *db = run->ictx->store;
-	struct mailimap_msg_att *ma = NULL;
-	struct uid_item big;
-	clist *rh = NULL;
-	char *why = NULL, *herr = NULL;
-	long long ticket = 0;
-	int rc;
-
-	if (over) {
-		/* Recorded as oversize, with the size its literal announced. */
-		big = *u;
-		big.size = over > UINT32_MAX ? UINT32_MAX : (uint32_t)over;
-		u = &big;
-	}
-	if (st->imap == NULL && (rc = session_reopen(src, st, c, err)) != SRC_OK)
-		return rc;
-	if (fetch_bodies(st, u, 1, 1, &rh, &herr) == -1) {
-		log_warning("source %s: the header of uid %u cannot be fetched "
-		    "either (%s)", src->cfg->name, u->uid, herr);
-		free(herr);
-		session_drop(st);	/* in whatever state: start afresh */
-	} else
-		ma = find_body(rh, u->uid);
-	if (!over)
-		why = xasprintf("the server could not deliver this message (UID "
-		    "%u, %u bytes; %u failed attempts): it is still in the "
-		    "mailbox %s, unmarked; read it there", u->uid, u->size,
-		    c->fail_tries, src->cfg->mailbox);
-	if ((rc = store_begin(db)) != STORE_OK)
-		goto dberr;
-	if ((rc = ingest_one(src, run, c->uidvalidity, u, ma, why, stats,
-	    &ticket)) != STORE_OK) {
-		store_rollback(db);
-		goto dberr;
-	}
-	/* Everything before it is marked (fetch_new stops at a marking
-	 * failure); there is nothing of it to mark. */
-	if (c->marked == c->last_uid)
-		c->marked = u->uid;
-	c->last_uid = u->uid;
-	fail_forget_passed(c);
-	if ((rc = cursor_save(run, src->cfg->name, c)) != STORE_OK) {
-		store_rollback(db);
-		goto dberr;
-	}
-	if ((rc = store_commit(db)) != STORE_OK)
-		goto dberr;
-	if (!over)
-		log_err("source %s: uid %u could not be fetched in %u attempts: "
-		    "ticket %lld records it (%s) for a human; left unmarked on "
-		    "the server", src->cfg->name, u->uid, POISON_TRIES, ticket,
-		    ma ? "its header only" : "nothing of it could be read");
-	rc = SRC_OK;
-	if (st->imap == NULL)
-		rc = session_reopen(src, st, c, err);
-	goto out;
-dberr:
-	*err = xasprintf("database: %s", store_errmsg(db));
-	rc = rc == STORE_TEMP ? SRC_STORE : SRC_FATAL;
-out:
-	if (rh)
-		mailimap_fetch_list_free(rh);
-	free(why);
-	return rc;
-}
-
-/* The next batch from v[0..n): a suspect of a failed fetch alone, and a
- * batch never reaches into the suspects. */
-static size_t
-next_batch(const struct source_run *run, const struct imap_cursor *c,
-    const struct uid_item *v, size_t n)
-{
-	size_t i, k;
-
-	if (fail_suspect(c, v[0].uid))
-		return 1;
-	k = batch_size(run, v, n);
-	for (i = 1; i < k; i++)
-		if (fail_suspect(c, v[i].uid))
-			return i;
-	return k;
-}
-
-/* Everything above last_uid, batch by batch.  *found: how many were new. */
-static int
-fetch_new(struct source *src, struct source_run *run, struct imap_state *st,
-    struct imap_cursor *c, struct source_stats *stats, size_t *found,
-    char **err)
-{
-	struct uid_list l = { 0 };
-	struct imap_cursor saved;
-	struct source_stats before;
-	size_t start, n;
-	long long t0;
-	int rc = SRC_OK;
-
-	*found = 0;
-	t0 = ingest_times_now();
-	if (list_new(src, st, c->last_uid + 1, &l, err) == -1) {
-		free(l.v);
-		return SRC_TEMP;
-	}
-	ingest_times_add(run->ictx->times, STAGE_LIST, t0);
-	uidnext_filter(src, st, &l);
-	*found = l.n;
-	for (start = 0; start < l.n; start += n) {
-		if (*run->stop)
-			break;
-		if (start > 0 && run->progress)
-			run->progress(run->progress_arg);
-		saved = *c;
-		before = *stats;
-		if (fail_poisoned(c, l.v[start].uid)) {
-			n = 1;
-			rc = run_poison(src, run, st, c, l.v + start, 0, stats,
-			    err);
-		} else if (l.v[start].nosize) {
-			/* A gap: list it again next time, and after
-			 * POISON_TRIES it is recorded for a human. */
-			n = 1;
-			fail_save(src, run, c, l.v[start].uid, l.v[start].uid);
-			*err = xasprintf("UID FETCH: uid %u listed without "
-			    "RFC822.SIZE", l.v[start].uid);
-			rc = SRC_TEMP;
-		} else {
-			n = next_batch(run, c, l.v + start, l.n - start);
-			rc = run_batch(src, run, st, c, l.v + start, n, stats,
-			    err);
-		}
-		if (rc == SRC_STORE || rc == SRC_FATAL ||
-		    rc == SRC_REPLACED) {
-			*c = saved;	/* rolled back: nothing counts */
-			*stats = before;
-		}
-		if (run->batch_done) {	/* crisis first (source.h) */
-			t0 = ingest_times_now();
-			run->batch_done(run->batch_done_arg, rc != SRC_STORE &&
-			    rc != SRC_FATAL && rc != SRC_REPLACED);
-			ingest_times_add(run->ictx->times, STAGE_ALERT, t0);
-		}
-		if (rc != SRC_OK)
-			break;
-	}
-	stats->waiting = (int)(l.n - (start < l.n ? start : l.n));
-	if (rc == SRC_OK && start >= l.n)
-		stats->waiting = 0;
-	free(l.v);
 	return rc;
 }
 
@@ -2251,58 +1548,369 @@ idle_enter(struct source *src, struct imap_state *st)
 	return 1;
 }
 
-/* ---- source operations ------------------------------------------------- */
+/* ---- the driver ---------------------------------------------------------- */
+
+static void
+held_free(struct imap_state *st)
+{
+	if (st->held_w)
+		mailimap_fetch_list_free(st->held_w);
+	if (st->held_h)
+		mailimap_fetch_list_free(st->held_h);
+	st->held_w = st->held_h = NULL;
+	st->nasked = 0;
+}
 
 static int
-imap_poll(struct source *src, struct source_run *run,
-    struct source_stats *stats, char **err)
+was_asked(const struct imap_state *st, uint32_t uid)
+{
+	size_t i;
+
+	for (i = 0; i < st->nasked; i++)
+		if (st->asked[i] == uid)
+			return 1;
+	return 0;
+}
+
+/*
+ * Everything from the watermark on (source_cursor.marked: below it all is
+ * stored and marked), after a new UIDVALIDITY everything; the UIDs up to
+ * last_uid are stored already (the engine only marks them), those above
+ * move the cursor.  While mail keeps coming, list again (more) up to
+ * ROUNDS_MAX times before IDLE.
+ */
+static int
+imap_list_new(struct source *src, struct source_run *run,
+    const struct source_cursor *cur, struct source_listing *out, char **err)
 {
 	struct imap_state *st = src->priv;
-	struct imap_cursor c;
-	size_t found;
-	int rc, round;
+	struct uid_list l = { 0 };
+	struct source_item *it;
+	struct uid_item *u;
+	uint32_t first = 1, last_uid = 0;
+	char key[32];
+	size_t i;
+	int rc;
 
-	stats->waiting = -1;
-	st->again = 0;
-	st->wire.literal_max = run->ictx->cfg->max_message_bytes;
-	st->wire.command_max = (st->wire.literal_max > BATCH_BYTES ?
-	    st->wire.literal_max : BATCH_BYTES) + WIRE_LINE_MAX;
-	if ((rc = session_ready(src, st, err)) != SRC_OK)
+	if (out->round == 0) {
+		st->again = 0;
+		st->max_bytes = run->ictx->cfg->max_message_bytes;
+		st->wire.literal_max = st->max_bytes;
+		st->wire.command_max = (st->wire.literal_max > BATCH_BYTES ?
+		    st->wire.literal_max : BATCH_BYTES) + WIRE_LINE_MAX;
+		if ((rc = session_ready(src, st, err)) != SRC_OK)
+			return rc;
+	} else if (st->imap == NULL &&
+	    (rc = session_open(src, st, err)) != SRC_OK)
 		return rc;
-	if ((rc = cursor_load(src, run, st, &c, err)) != SRC_OK)
-		return rc;
-	if ((rc = mark_pending(src, run, st, &c, err)) != SRC_OK)
-		goto fail;
-	for (round = 0;; round++) {
-		rc = fetch_new(src, run, st, &c, stats, &found, err);
-		if (rc == SRC_OK && c.marked == c.last_uid && found)
-			rc = cursor_save_marked(src, run, &c, err);
-		if (rc != SRC_OK)
-			goto fail;
-		/* --once: no wait follows, so no IDLE (and no DONE) either. */
-		if (*run->stop || run->once)
-			return SRC_OK;
-		/* Mail may have come while we fetched: look once more before
-		 * IDLE, else it waits for the next event.  After ROUNDS_MAX
-		 * the other sources get their turn, and this one is polled
-		 * again at once (imap_wait_fd), not after poll_interval. */
-		if (found && (round + 1 >= ROUNDS_MAX || !idle_wanted(src, st))) {
-			st->again = 1;
-			return SRC_OK;
-		}
-		if (!idle_wanted(src, st))
-			return SRC_OK;
-		if (found)
-			continue;
-		rc = idle_enter(src, st);
-		if (rc != 0)
-			return SRC_OK;	/* idling, or fall back to polling */
+	if (cur->uidvalidity != 0 &&
+	    cur->uidvalidity != (long long)st->uidvalidity) {
+		if (out->round == 0)
+			log_err("source %s: UIDVALIDITY of %s changed from %lld "
+			    "to %u: every stored UID is void, rescanning the "
+			    "whole mailbox (duplicates are recognised by "
+			    "Message-ID and content)", src->cfg->name,
+			    src->cfg->mailbox, cur->uidvalidity,
+			    st->uidvalidity);
+	} else if (cur->uidvalidity != 0) {
+		first = (uint32_t)cur->marked + 1;
+		last_uid = (uint32_t)cur->last_uid;
 	}
-fail:
-	if (rc == SRC_TEMP)
+	st->list_uidvalidity = st->uidvalidity;
+	if (list_from(src, st, first, &l, err) == -1) {
+		free(l.v);
+		return SRC_TEMP;
+	}
+	uidnext_filter(src, st, &l);
+	st->found = 0;
+	for (i = 0; i < l.n; i++) {
+		u = xmalloc(sizeof(*u));
+		*u = l.v[i];
+		snprintf(key, sizeof(key), "%u:%u", st->uidvalidity, u->uid);
+		it = source_listing_add(out, key, u);
+		if (u->uid > last_uid) {
+			it->after.uidvalidity = st->uidvalidity;
+			it->after.last_uid = u->uid;
+			it->has_after = 1;
+			st->found++;
+		}
+	}
+	free(l.v);
+	out->more = st->found > 0 && !run->once && idle_wanted(src, st) &&
+	    out->round + 1 < ROUNDS_MAX;
+	return SRC_OK;
+}
+
+/*
+ * UID FETCH v[0..n) (bodies; headers only of the oversized), held until
+ * the next hold() or the poll's end.  SRC_OK; SRC_OK with st->over_uid
+ * when v[0] alone failed on a literal over the limit (fetch_over()); else
+ * an SRC_* error with *err and the session dropped (with one UID, *err
+ * blames it: the engine counts that against it).
+ */
+static int
+hold(struct source *src, struct imap_state *st, struct uid_item *const *v,
+    size_t n, char **err)
+{
+	struct uid_item *whole, *heads;
+	size_t i, nw = 0, nh = 0;
+	char *e;
+	int rc = SRC_OK;
+
+	held_free(st);
+	if (st->imap == NULL && (rc = session_reopen(src, st, err)) != SRC_OK)
+		return rc;
+	whole = xcalloc(n, sizeof(*whole));
+	heads = xcalloc(n, sizeof(*heads));
+	st->asked = xreallocarray(st->asked, n, sizeof(*st->asked));
+	for (i = 0; i < n; i++) {
+		if (is_oversize(st, v[i]))
+			heads[nh++] = *v[i];
+		else
+			whole[nw++] = *v[i];
+		st->asked[st->nasked++] = v[i]->uid;
+	}
+	/* Network first, so the write transaction stays short. */
+	if ((nw && fetch_bodies(st, whole, nw, 0, &st->held_w, err) == -1) ||
+	    (nh && fetch_bodies(st, heads, nh, 1, &st->held_h, err) == -1)) {
+		held_free(st);
+		if (over_alone(st, v[0]->uid, n)) {
+			st->over_uid = v[0]->uid;
+			st->over_size = st->wire.over_size;
+			free(*err);
+			*err = NULL;
+		} else if (n == 1) {
+			e = xasprintf("%s: the server failed to deliver uid %u",
+			    *err, v[0]->uid);
+			free(*err);
+			*err = e;
+			rc = SRC_TEMP;
+		} else
+			rc = SRC_TEMP;
 		session_drop(st);
+	}
+	free(whole);
+	free(heads);
 	return rc;
 }
+
+/* The engine's look ahead: this batch's bodies in one UID FETCH, up to
+ * BATCH_BYTES and never past a UID listed without its size (it cannot be
+ * bounded; its fetch() fails it). */
+static int
+imap_prefetch(struct source *src, struct source_run *run,
+    struct source_item *const *v, size_t n, char **err)
+{
+	struct imap_state *st = src->priv;
+	struct uid_item **u;
+	size_t i, k = 0, bytes = 0;
+	int rc;
+
+	(void)run;
+	held_free(st);
+	st->over_uid = 0;
+	u = xcalloc(n, sizeof(*u));
+	for (i = 0; i < n; i++) {
+		u[k] = v[i]->drv;
+		if (u[k]->nosize)
+			break;
+		if (!is_oversize(st, u[k]))
+			bytes += u[k]->size;
+		if (k > 0 && bytes > BATCH_BYTES)
+			break;
+		k++;
+	}
+	rc = k ? hold(src, st, u, k, err) : SRC_OK;
+	free(u);
+	return rc;
+}
+
+/* One message of what was read into m (pointing into the response). */
+static void
+msg_from(struct source *src, struct imap_state *st, const struct uid_item *u,
+    struct mailimap_msg_att *ma, struct source_msg *m)
+{
+	struct mailimap_msg_att_static *body = NULL, *date = NULL;
+
+	if (ma) {
+		body = att_find(ma, MAILIMAP_MSG_ATT_BODY_SECTION);
+		date = att_find(ma, MAILIMAP_MSG_ATT_INTERNALDATE);
+	}
+	if (body && body->att_data.att_body_section &&
+	    body->att_data.att_body_section->sec_body_part) {
+		m->raw.data = body->att_data.att_body_section->sec_body_part;
+		m->raw.len = body->att_data.att_body_section->sec_length;
+	} else
+		m->raw.data = "";
+	m->raw.received_at = date && date->att_data.att_internal_date ?
+	    imap_date_to_time(date->att_data.att_internal_date) : time(NULL);
+	m->raw.real_size = u->size;
+	m->raw.oversize = is_oversize(st, u);
+	if (m->raw.oversize)
+		log_warning("source %s: message uid %u is %u bytes, over "
+		    "max_message_bytes: recorded for a human, left unmarked on "
+		    "the server", src->cfg->name, u->uid, u->size);
+}
+
+/*
+ * Its literal announced more than max_message_bytes, whatever RFC822.SIZE
+ * said (the guard refused it and the session was dropped): stored like an
+ * oversized message, its header and the announced size, left unmarked.
+ */
+static int
+fetch_over(struct source *src, struct imap_state *st, struct uid_item *u,
+    struct source_msg *m, char **err)
+{
+	struct mailimap_msg_att *ma = NULL;
+	char *herr = NULL;
+
+	log_warning("source %s: uid %u was listed as %u bytes but its literal "
+	    "announced %llu (over max_message_bytes)", src->cfg->name, u->uid,
+	    u->size, (unsigned long long)st->over_size);
+	u->size = st->over_size > UINT32_MAX ? UINT32_MAX :
+	    (uint32_t)st->over_size;
+	st->over_uid = 0;
+	held_free(st);	/* nothing else is held: that fetch failed */
+	if (st->imap == NULL && session_reopen(src, st, err) != SRC_OK)
+		return FETCH_TEMP;
+	if (fetch_bodies(st, u, 1, 1, &st->held_h, &herr) == -1) {
+		log_warning("source %s: the header of uid %u cannot be fetched "
+		    "(%s)", src->cfg->name, u->uid, herr);
+		free(herr);
+		session_drop(st);
+	} else
+		ma = find_body(st->held_h, u->uid);
+	msg_from(src, st, u, ma, m);
+	return FETCH_OK;
+}
+
+static int
+imap_fetch(struct source *src, struct source_run *run, struct source_item *it,
+    struct source_msg *m, char **err)
+{
+	struct imap_state *st = src->priv;
+	struct uid_item *u = it->drv;
+	struct mailimap_msg_att *ma;
+	int rc, ex;
+
+	(void)run;
+	if (u->nosize) {
+		/* A gap: listed again next poll, and after
+		 * SOURCE_POISON_TRIES recorded for a human. */
+		*err = xasprintf("UID FETCH: listed without RFC822.SIZE: the "
+		    "server failed to deliver uid %u", u->uid);
+		return FETCH_FAILED_TEMP;
+	}
+	/* Not in this batch's prefetch (past its byte bound): alone. */
+	if (st->over_uid != u->uid && !was_asked(st, u->uid)) {
+		if (st->imap == NULL && session_reopen(src, st, err) != SRC_OK)
+			return FETCH_TEMP;	/* no FETCH failed: no blame */
+		if ((rc = hold(src, st, &u, 1, err)) != SRC_OK)
+			return rc == SRC_TEMP ? FETCH_FAILED_TEMP : FETCH_TEMP;
+	}
+	if (st->over_uid == u->uid)
+		return fetch_over(src, st, u, m, err);
+	ma = find_body(is_oversize(st, u) ? st->held_h : st->held_w, u->uid);
+	if (ma == NULL) {
+		if (st->imap == NULL) {	/* dropped meanwhile */
+			*err = xstrdup("the session was lost");
+			return FETCH_TEMP;
+		}
+		if ((ex = uid_exists(st, u->uid, err)) == -1)
+			return FETCH_TEMP;
+		if (ex == 0) {
+			log_info("source %s: uid %u vanished before it was "
+			    "fetched", src->cfg->name, u->uid);
+			return FETCH_GONE;
+		}
+		*err = xasprintf("UID FETCH: the server sent no body: the "
+		    "server failed to deliver uid %u", u->uid);
+		return FETCH_FAILED_TEMP;
+	}
+	msg_from(src, st, u, ma, m);
+	return FETCH_OK;
+}
+
+static int
+imap_mark(struct source *src, struct source_item *const *v, size_t n,
+    char **err)
+{
+	struct imap_state *st = src->priv;
+
+	if (st->imap == NULL && session_reopen(src, st, err) != SRC_OK)
+		return MARK_BROKEN;
+	st->mark_rc = 0;
+	if (mark_uids(src, st, v, n, err) == 0)
+		return MARK_OK;
+	return st->imap == NULL || is_stream_error(st->mark_rc) ? MARK_BROKEN :
+	    MARK_REFUSED;
+}
+
+/* The ticket for a human: the message's header if the server gives that
+ * (else nothing), and where to read the message. */
+static int
+imap_record(struct source *src, struct source_run *run, struct source_item *it,
+    int tries, const char *why, struct source_msg *m, char **err)
+{
+	struct imap_state *st = src->priv;
+	struct uid_item *u = it->drv;
+	struct mailimap_msg_att *ma = NULL;
+	char *herr = NULL;
+
+	(void)run;
+	(void)why;
+	held_free(st);
+	if (st->imap == NULL && session_reopen(src, st, err) != SRC_OK)
+		return FETCH_TEMP;
+	if (fetch_bodies(st, u, 1, 1, &st->held_h, &herr) == -1) {
+		log_warning("source %s: the header of uid %u cannot be fetched "
+		    "either (%s)", src->cfg->name, u->uid, herr);
+		free(herr);
+		session_drop(st);	/* in whatever state: start afresh */
+	} else
+		ma = find_body(st->held_h, u->uid);
+	msg_from(src, st, u, ma, m);
+	m->raw.oversize = 0;
+	m->reason = xasprintf("the server could not deliver this message (UID "
+	    "%u, %u bytes; %d failed attempts): it is still in the mailbox %s, "
+	    "unmarked; read it there", u->uid, u->size, tries,
+	    src->cfg->mailbox);
+	m->label = xasprintf("uid %u", u->uid);
+	m->kept = xstrdup(ma ? "its header only" : "nothing of it could be "
+	    "read");
+	return FETCH_OK;
+}
+
+/*
+ * The poll is over and marked.  --once: no wait follows, so no IDLE (and
+ * no DONE) either.  Mail that came while we fetched: look once more before
+ * IDLE (list_new's more), and after ROUNDS_MAX the other sources get their
+ * turn and this one is polled again at once (imap_wait_fd).  Else IDLE; 1
+ * when something arrived while entering it.
+ */
+static int
+imap_poll_end(struct source *src, struct source_run *run, int rc)
+{
+	struct imap_state *st = src->priv;
+
+	held_free(st);
+	if (rc != SRC_OK) {
+		if (rc == SRC_TEMP)
+			session_drop(st);
+		return 0;
+	}
+	if (*run->stop || run->once)
+		return 0;
+	if (st->found > 0 || (st->imap == NULL && idle_wanted(src, st))) {
+		st->again = 1;
+		return 0;
+	}
+	if (!idle_wanted(src, st))
+		return 0;
+	return idle_enter(src, st) == 0;
+}
+
+/* ---- waiting and closing ------------------------------------------------ */
 
 static int
 imap_wait_fd(struct source *src, int *max_wait)
@@ -2326,6 +1934,8 @@ imap_close(struct source *src)
 
 	if (st == NULL)
 		return;
+	held_free(st);
+	free(st->asked);
 	if (st->imap) {
 		if (st->idling)
 			(void)mailimap_idle_done(st->imap);
@@ -2340,8 +1950,17 @@ imap_close(struct source *src)
 	src->priv = NULL;
 }
 
-static const struct source_ops imap_ops = {
-	.poll = imap_poll,
+static const struct source_driver imap_driver = {
+	.type = "imap",
+	.flags = SRCDRV_SKIP_KNOWN | SRCDRV_CURSOR | SRCDRV_MARKED |
+	    SRCDRV_FAILURES_SAVED | SRCDRV_MARK_ALERT,
+	.list_new = imap_list_new,
+	.fetch = imap_fetch,
+	.mark = imap_mark,
+	.item_free = free,
+	.prefetch = imap_prefetch,
+	.record = imap_record,
+	.poll_end = imap_poll_end,
 	.wait_fd = imap_wait_fd,
 	.close = imap_close,
 };
@@ -2359,7 +1978,6 @@ source_imap_init(struct source *src, char **err)
 	}
 	st = xcalloc(1, sizeof(*st));
 	st->host = tlsverify_hostname(src->cfg->host);
-	src->ops = &imap_ops;
-	src->priv = st;
+	source_set_driver(src, &imap_driver, st);
 	return 0;
 }

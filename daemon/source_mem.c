@@ -29,7 +29,7 @@ mem_list_new(struct source *src, struct source_run *run,
 	(void)err;
 	if (ms->use_cursor && cur->uidvalidity == MEM_UIDVALIDITY &&
 	    cur->last_uid > 0)
-		i = (size_t)cur->last_uid;
+		i = (size_t)(ms->use_marked ? cur->marked : cur->last_uid);
 	for (; i < ms->n; i++) {
 		/* Without a cursor a marked message is not listed again (as
 		 * cur/ + S); with one, everything after it is (as UIDs). */
@@ -74,6 +74,10 @@ mem_fetch(struct source *src, struct source_run *run, struct source_item *it,
 		*err = xasprintf("%s: not a message", mm->key);
 		return FETCH_NOT_MESSAGE;
 	}
+	if (mm->fail_temp) {
+		*err = xasprintf("%s: planted connection drop", mm->key);
+		return FETCH_FAILED_TEMP;
+	}
 	if (mm->data == NULL) {
 		*err = xstrdup("cannot be read: planted failure");
 		return FETCH_FAILED;
@@ -99,7 +103,11 @@ mem_mark(struct source *src, struct source_item *const *v, size_t n,
 		abort();	/* a crash between commit and mark */
 	if (ms->fail_mark) {
 		*err = xstrdup("planted mark failure");
-		return -1;
+		return MARK_REFUSED;
+	}
+	if (ms->break_mark) {
+		*err = xstrdup("planted connection drop while marking");
+		return MARK_BROKEN;
 	}
 	for (i = 0; i < n; i++)
 		mem_item(src, v[i])->marked++;
@@ -117,6 +125,8 @@ mem_prefetch(struct source *src, struct source_run *run,
 
 	(void)run;
 	ms->prefetches++;
+	if ((int)n > ms->prefetch_max)
+		ms->prefetch_max = (int)n;
 	if (ms->fail_prefetch) {
 		*err = xstrdup("planted prefetch failure");
 		return SRC_TEMP;
@@ -124,31 +134,89 @@ mem_prefetch(struct source *src, struct source_run *run,
 	for (i = 0; i < ms->n; i++)
 		ms->v[i].held = 0;
 	for (i = 0; i < n; i++)
+		if (mem_item(src, v[i])->fail_temp) {
+			*err = xasprintf("%s: planted connection drop in a "
+			    "fetch of %zu", mem_item(src, v[i])->key, n);
+			return SRC_TEMP;
+		}
+	for (i = 0; i < n; i++)
 		mem_item(src, v[i])->held = 1;
 	ms->prefetched += (int)n;
-	if ((int)n > ms->prefetch_max)
-		ms->prefetch_max = (int)n;
 	return SRC_OK;
 }
 
-#define MEM_DRIVER(fl, pre) { .type = "mem", .flags = (fl), \
-	.list_new = mem_list_new, .fetch = mem_fetch, .mark = mem_mark, \
-	.prefetch = (pre) }
+/* What a real source may still have of a message it cannot deliver: its
+ * header, as IMAP's BODY.PEEK[HEADER]. */
+static int
+mem_record(struct source *src, struct source_run *run, struct source_item *it,
+    int tries, const char *why, struct source_msg *m, char **err)
+{
+	struct mem_source *ms = src->priv;
+	struct mem_message *mm = mem_item(src, it);
 
-/* [use_cursor][use_prefetch] */
-static const struct source_driver mem_drivers[2][2] = {
-	{ MEM_DRIVER(SRCDRV_SKIP_KNOWN, NULL),
-	  MEM_DRIVER(SRCDRV_SKIP_KNOWN, mem_prefetch) },
-	{ MEM_DRIVER(SRCDRV_SKIP_KNOWN | SRCDRV_CURSOR, NULL),
-	  MEM_DRIVER(SRCDRV_SKIP_KNOWN | SRCDRV_CURSOR, mem_prefetch) },
-};
+	(void)run;
+	(void)why;
+	if (ms->fail_record) {
+		*err = xasprintf("%s: planted failure of the record", mm->key);
+		return FETCH_TEMP;
+	}
+	m->buf = xasprintf("From: kept-%s@example.net\nMessage-ID: "
+	    "<header-%s@example.net>\n\n", mm->key, mm->key);
+	m->raw.data = m->buf;
+	m->raw.len = strlen(m->buf);
+	m->raw.received_at = MEM_RECEIVED_AT;
+	m->reason = xasprintf("the memory source could not deliver this "
+	    "message (%s; %d failed attempts)", mm->key, tries);
+	m->label = xasprintf("mem item %s", mm->key);
+	m->kept = xstrdup("its header only");
+	return FETCH_OK;
+}
+
+/* As IMAP entering IDLE: a message that arrived meanwhile means list
+ * again. */
+static int
+mem_poll_end(struct source *src, struct source_run *run, int rc)
+{
+	struct mem_source *ms = src->priv;
+
+	(void)run;
+	ms->end_calls++;
+	ms->end_rc = rc;
+	if (ms->end_arrivals > 0) {
+		ms->end_arrivals--;
+		ms->n++;
+		return 1;
+	}
+	return 0;
+}
 
 void
 source_mem_init(struct source *src, const struct source_config *cfg,
     struct mem_source *ms)
 {
+	struct source_driver *d = &ms->drv;
+
 	memset(src, 0, sizeof(*src));
+	memset(d, 0, sizeof(*d));
 	src->cfg = cfg;
-	source_set_driver(src, &mem_drivers[ms->use_cursor != 0]
-	    [ms->use_prefetch != 0], ms);
+	d->type = "mem";
+	d->flags = SRCDRV_SKIP_KNOWN;
+	if (ms->use_cursor)
+		d->flags |= SRCDRV_CURSOR;
+	if (ms->save_failures)
+		d->flags |= SRCDRV_FAILURES_SAVED;
+	if (ms->mark_alert)
+		d->flags |= SRCDRV_MARK_ALERT;
+	if (ms->use_cursor && ms->use_marked)
+		d->flags |= SRCDRV_MARKED;
+	d->list_new = mem_list_new;
+	d->fetch = mem_fetch;
+	d->mark = mem_mark;
+	if (ms->use_prefetch)
+		d->prefetch = mem_prefetch;
+	if (ms->use_record)
+		d->record = mem_record;
+	if (ms->use_poll_end)
+		d->poll_end = mem_poll_end;
+	source_set_driver(src, d, ms);
 }

@@ -53,6 +53,49 @@ srcstate_set(struct store *st, const char *source, const struct source_cursor *c
 	return rc == SQLITE_DONE ? STORE_OK : store_classify(rc);
 }
 
+/* The engine's failure record (source.c; sql/015_source_failures.sql):
+ * *text NULL when there is none. */
+int
+srcstate_get_failures(struct store *st, const char *source, char **text)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	*text = NULL;
+	s = store_stmt(st, "SELECT failures FROM source_state WHERE source = ?",
+	    &rc);
+	if (s == NULL)
+		return store_classify(rc);
+	sqlite3_bind_text(s, 1, source, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW && sqlite3_column_text(s, 0))
+		*text = xstrdup((const char *)sqlite3_column_text(s, 0));
+	store_stmt_done(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK :
+	    store_classify(rc);
+}
+
+int
+srcstate_set_failures(struct store *st, const char *source, const char *text)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	s = store_stmt(st, "INSERT INTO source_state (source, failures) "
+	    "VALUES (?1, ?2) ON CONFLICT(source) DO UPDATE SET failures = ?2",
+	    &rc);
+	if (s == NULL)
+		return store_classify(rc);
+	sqlite3_bind_text(s, 1, source, -1, SQLITE_TRANSIENT);
+	if (text && *text)
+		sqlite3_bind_text(s, 2, text, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(s, 2);
+	rc = sqlite3_step(s);
+	store_stmt_done(s);
+	return rc == SQLITE_DONE ? STORE_OK : store_classify(rc);
+}
+
 int
 srcstate_record_poll(struct store *st, const char *source, int ok,
     const char *error, int waiting, time_t now)

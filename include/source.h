@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * source.h: where messages come from.  isync's driver/sync split: a source
- * DRIVER (source_maildir.c, source_http.c, cmd_ingest.c's stdin driver,
- * source_mem.c for the tests) only lists, fetches and marks messages; the
+ * DRIVER (source_imap.c, source_maildir.c, source_http.c, cmd_ingest.c's
+ * stdin driver, listen.c's push driver, source_mem.c for the tests) only
+ * lists, fetches and marks messages; the
  * ENGINE (source.c) owns everything the exactly-once promise rests on, once
  * for every source:
  *
@@ -20,9 +21,17 @@
  * watchdog), and it commits early when the next message could take the
  * batch past run->budget_ms.
  *
- * The daemon's loop sees every source through struct source_ops; the IMAP
- * source (source_imap.c) still has its own poll there (a compatibility
- * path until it becomes a driver too).
+ * What a driver may add, each implemented once here: prefetch (a batch in
+ * one round trip; a failed one makes its messages suspects, fetched alone
+ * until passed), FETCH_FAILED_TEMP (counted against the message, and the
+ * poll ends after committing what came before), record() (what a ticket
+ * for a human keeps), MARK_BROKEN / SRCDRV_MARK_ALERT (a mark that fails),
+ * SRCDRV_MARKED (a marked watermark), SRCDRV_FAILURES_SAVED (the counts in
+ * the database, for `intaked --once` under cron) and poll_end() (IMAP's
+ * IDLE, entered once everything is marked).
+ *
+ * The daemon's loop sees every source through struct source_ops, which
+ * for a driver is the engine's (source_set_driver).
  */
 #ifndef INTAKE_SOURCE_H
 #define INTAKE_SOURCE_H
@@ -113,6 +122,9 @@ struct source {
 	/* the engine's: messages that failed, and how often in a row */
 	struct source_poison		*poison;
 	size_t				 npoison;
+	int				 poison_dirty;	/* changed since saved */
+	int				 mark_failing;	/* SRCDRV_MARK_ALERT: a
+							   refusal was alerted */
 	/* scheduling: the daemon loop's, in source_clock() seconds */
 	time_t				 next_poll;
 	time_t				 last_ok;	/* last success, or start */
@@ -125,8 +137,7 @@ struct source {
 int	 source_init(struct source *, const struct source_config *, char **err);
 void	 source_close(struct source *);
 
-/* The per-source implementations (source_maildir.c, source_imap.c,
- * source_http.c). */
+/* The drivers' set-up (source_maildir.c, source_imap.c, source_http.c). */
 int	 source_maildir_init(struct source *, char **err);
 int	 source_imap_init(struct source *, char **err);
 int	 source_http_init(struct source *, char **err);
@@ -142,6 +153,11 @@ struct source_cursor {
 	long long	 uidvalidity;	/* 0 when unknown */
 	long long	 last_uid;	/* numeric cursors: never moves back */
 	char		*cursor;	/* text cursors (http); NULL: none; owned */
+	/* SRCDRV_MARKED: every message stored up to here is marked (or
+	 * left unmarked on purpose); list_new lists from here on, so what a
+	 * crash or a failed mark left unmarked is listed, found stored and
+	 * marked.  The engine's, saved as the text "marked=N". */
+	long long	 marked;
 };
 
 /* ---- drivers ------------------------------------------------------------ */
@@ -178,6 +194,11 @@ enum source_fetch_rc {
 	FETCH_FAILED,		/* this one could not be read: counted
 				   against it, the rest goes on */
 	FETCH_TEMP,		/* the source is in trouble: end the poll */
+	FETCH_FAILED_TEMP,	/* both: the source failed on this one (a
+				   connection dropped in its bytes): counted
+				   against it as FETCH_FAILED, what the batch
+				   stored before it is committed and marked,
+				   then the poll ends (SRC_TEMP, *err) */
 };
 
 struct source_msg {
@@ -185,11 +206,31 @@ struct source_msg {
 	struct message		 msg;	/* with prepared: borrowed strings */
 	int			 prepared;	/* ingest_prepared(), not _raw() */
 	char			*buf;	/* freed by the engine after ingest */
+	/* record() only, each owned, NULL: the engine's.  reason: the
+	 * text a human reads (raw.fetch_error); label: how the log names
+	 * the message ("uid 2"); kept: what of it was kept ("its header
+	 * only"). */
+	char			*reason;
+	char			*label;
+	char			*kept;
 };
 
 #define SRCDRV_SKIP_KNOWN	0x1	/* stored items: only marked, not read */
 #define SRCDRV_CURSOR		0x2	/* save the cursor with every batch */
 #define SRCDRV_WAITING_UNKNOWN	0x4	/* cannot tell how many wait */
+#define SRCDRV_MARK_ALERT	0x10	/* a refused mark: the first of a run
+					   logged as an error and alerted
+					   (outbox health), each noted for
+					   intake status; "works again" logged */
+#define SRCDRV_MARKED		0x20	/* numeric cursor with a marked
+					   watermark (source_cursor.marked) */
+#define SRCDRV_FAILURES_SAVED	0x8	/* failure counts and suspects kept in
+					   the database (source_state.failures),
+					   not only in memory: a source polled
+					   by `intaked --once` under cron counts
+					   across runs */
+
+enum { MARK_OK = 0, MARK_REFUSED = -1, MARK_BROKEN = -2 };
 
 struct source_driver {
 	const char	*type;
@@ -204,8 +245,11 @@ struct source_driver {
 	int	(*fetch)(struct source *, struct source_run *,
 		    struct source_item *, struct source_msg *, char **err);
 	/* After the commit: mark these stored messages (seen, moved); NULL:
-	 * nothing to mark.  -1 with *err: logged; they are found stored and
-	 * marked again next poll. */
+	 * nothing to mark.  MARK_REFUSED (-1) with *err: logged (with
+	 * SRCDRV_MARK_ALERT: the first of a run alerted); they are found
+	 * stored and marked again next poll.  MARK_BROKEN with *err: the
+	 * source broke while marking (a dropped connection): the same, and
+	 * the poll ends (SRC_TEMP). */
 	int	(*mark)(struct source *, struct source_item *const *, size_t,
 		    char **err);
 	void	(*item_free)(void *);
@@ -217,9 +261,29 @@ struct source_driver {
 	 * before the last (run->budget_ms): fetch() reads what it does not
 	 * hold itself, and the driver frees what it holds at the next
 	 * prefetch or close.  SRC_OK, or an SRC_* error with *err: the poll
-	 * ends before the batch begins. */
+	 * ends before the batch begins.  SRC_TEMP says the fetch of these
+	 * failed: with several, the culprit is unknown and nothing is
+	 * counted, but each becomes a suspect, taken in a batch of its own
+	 * (prefetched alone) until it is passed, which finds it; with one,
+	 * it is counted against it as FETCH_FAILED_TEMP would be. */
 	int	(*prefetch)(struct source *, struct source_run *,
 		    struct source_item *const *, size_t, char **err);
+	/* May be NULL (then nothing of it is kept, and the engine words
+	 * the record).  A message failed SOURCE_POISON_TRIES times in a row
+	 * (why: the last reason) and becomes a ticket for a human: fill m
+	 * with what can still be had of it (raw.data and raw.len, say its
+	 * header, in buf; raw.received_at; raw.oversize and raw.real_size)
+	 * and the reason, label and kept texts.  FETCH_OK; FETCH_TEMP with
+	 * *err: nothing is recorded now (the failure stays counted), the
+	 * batch so far is committed and the poll ends (SRC_TEMP). */
+	int	(*record)(struct source *, struct source_run *,
+		    struct source_item *, int tries, const char *why,
+		    struct source_msg *, char **err);
+	/* May be NULL.  The poll is over, everything it stored is marked,
+	 * rc its outcome: the driver may enter IDLE here (or drop a broken
+	 * session).  1, with SRC_OK and no stop: list again in this poll
+	 * (mail came while entering IDLE); 0: the poll ends with rc. */
+	int	(*poll_end)(struct source *, struct source_run *, int rc);
 	int	(*wait_fd)(struct source *, int *max_wait);
 	void	(*close)(struct source *);
 };
@@ -241,6 +305,11 @@ int	 srcstate_get(struct store *, const char *source, struct source_cursor *);
 /* Inside the caller's batch transaction. */
 int	 srcstate_set(struct store *, const char *source,
 	    const struct source_cursor *);
+/* The engine's failure record (SRCDRV_FAILURES_SAVED); set: inside the
+ * caller's transaction. */
+int	 srcstate_get_failures(struct store *, const char *source, char **text);
+int	 srcstate_set_failures(struct store *, const char *source,
+	    const char *text);
 /* Its own short transaction: the outcome of a poll, for `intake status`.
  * With ok, error is a note (an entry that is not a message, a message that
  * failed) shown as the last error with no failure counted; NULL: none. */

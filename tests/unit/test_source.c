@@ -37,11 +37,11 @@ static int pings;
 	"Message-ID: <" id "@example.net>\n\n" body "\n"
 
 static struct mem_message five[] = {
-	{ "k1", MSG("m1", "Where is the nearest shelter?"), 0, 0, 0 },
-	{ "k2", MSG("m2", "What is the legal definition of trafficking?"), 0, 0, 0 },
-	{ "k3", MSG("m3", "Can you send me statistics for Ohio?"), 0, 0, 0 },
-	{ "k4", MSG("m4", "Do you have training materials?"), 0, 0, 0 },
-	{ "k5", MSG("m5", "Who can I call about a job offer?"), 0, 0, 0 },
+	{ .key = "k1", .data = MSG("m1", "Where is the nearest shelter?") },
+	{ .key = "k2", .data = MSG("m2", "What is the legal definition of trafficking?") },
+	{ .key = "k3", .data = MSG("m3", "Can you send me statistics for Ohio?") },
+	{ .key = "k4", .data = MSG("m4", "Do you have training materials?") },
+	{ .key = "k5", .data = MSG("m5", "Who can I call about a job offer?") },
 };
 
 static void
@@ -436,6 +436,436 @@ START_TEST(test_poison_message)
 }
 END_TEST
 
+/* A message the source fails on while failing itself (a connection that
+ * drops in its bytes): counted against it, what came before it in the
+ * batch committed and marked, the poll ends SRC_TEMP; after
+ * SOURCE_POISON_TRIES such polls it is recorded and the rest follow. */
+START_TEST(test_failed_temp)
+{
+	struct mem_message v[5];
+	struct mem_source ms = { .v = v, .n = 5, .use_cursor = 1 };
+	struct source_stats stats;
+	struct source src;
+	char *err;
+	int i;
+
+	memcpy(v, five, sizeof(v));
+	v[2].fail_temp = 1;	/* k3 */
+	source_mem_init(&src, &scfg, &ms);
+	for (i = 1; i <= SOURCE_POISON_TRIES; i++) {
+		ck_assert_int_eq(poll_once(&src, 100, &stats, &err), SRC_TEMP);
+		ck_assert_msg(err && strstr(err, "k3: planted connection drop"),
+		    "err: %s", err ? err : "(null)");
+		free(err);
+		/* k1 k2 committed and marked in the first; k4 k5 not read */
+		ck_assert_int_eq(v[0].marked, 1);
+		ck_assert_int_eq(v[1].marked, 1);
+		ck_assert_int_eq(v[3].marked + v[4].marked, 0);
+		ck_assert_int_eq(stats.batches, 1);
+		ck_assert_int_eq(stats.failed, i < SOURCE_POISON_TRIES);
+		ck_assert_int_eq(stats.poisoned, i == SOURCE_POISON_TRIES);
+	}
+	ck_assert_int_eq(count("SELECT count(*) FROM messages m JOIN tickets t "
+	    "ON t.id = m.ticket_id WHERE m.source_key = 'k3' AND "
+	    "t.needs_human = 1"), 1);
+	ck_assert_int_eq(count("SELECT last_uid FROM source_state"), 3);
+	ck_assert_int_eq(v[2].marked, 0);	/* left for a human */
+	poll_ok(&src, 100, &stats);
+	ck_assert_int_eq(stats.stored, 2);
+	assert_once(v, 5);
+	source_close(&src);
+}
+END_TEST
+
+/* A fetch of several that fails (a server dropping the connection on one
+ * message of a batch, test_failed_temp's k3 in one UID FETCH): nothing is
+ * counted, but the next polls take each of them alone, which finds k3;
+ * it alone is counted, then recorded, and k4 k5 behind it get through. */
+START_TEST(test_split_after_failed_prefetch)
+{
+	struct mem_message v[5];
+	struct mem_source ms = { .v = v, .n = 5, .use_cursor = 1,
+	    .use_prefetch = 1 };
+	struct source_stats stats;
+	struct source src;
+	char *err;
+	int i;
+
+	memcpy(v, five, sizeof(v));
+	v[2].fail_temp = 1;	/* k3 */
+	source_mem_init(&src, &scfg, &ms);
+	ck_assert_int_eq(poll_once(&src, 100, &stats, &err), SRC_TEMP);
+	free(err);
+	ck_assert_int_eq(ms.prefetch_max, 5);
+	ck_assert_int_eq(stats.failed, 0);	/* the culprit is unknown */
+	ck_assert_int_eq(count("SELECT count(*) FROM messages"), 0);
+	for (i = 1; i <= SOURCE_POISON_TRIES; i++) {
+		ms.prefetch_max = 0;
+		ck_assert_int_eq(poll_once(&src, 100, &stats, &err), SRC_TEMP);
+		ck_assert_msg(err && strstr(err, "k3: planted"), "err: %s",
+		    err ? err : "(null)");
+		free(err);
+		ck_assert_int_eq(ms.prefetch_max, 1);	/* one at a time */
+		/* k1 k2 in the first; the record counts as stored */
+		ck_assert_int_eq(stats.stored, i == 1 ? 2 : i == SOURCE_POISON_TRIES);
+		ck_assert_int_eq(stats.failed, i < SOURCE_POISON_TRIES);
+		ck_assert_int_eq(stats.poisoned, i == SOURCE_POISON_TRIES);
+		ck_assert_int_eq(v[3].marked + v[4].marked, 0);
+	}
+	ms.prefetch_max = ms.prefetches = 0;
+	poll_ok(&src, 100, &stats);	/* k4 k5: still suspects, alone */
+	ck_assert_int_eq(stats.stored, 2);
+	ck_assert_int_eq(stats.batches, 2);
+	ck_assert_int_eq(ms.prefetch_max, 1);
+	ck_assert_int_eq(v[2].marked, 0);	/* recorded, left for a human */
+	ck_assert_int_eq(v[0].marked + v[1].marked + v[3].marked + v[4].marked,
+	    4);
+	ck_assert_int_eq(count("SELECT last_uid FROM source_state"), 5);
+	assert_once(v, 5);
+	source_close(&src);
+}
+END_TEST
+
+/* SRCDRV_FAILURES_SAVED: the counts and the suspects are in the database,
+ * so a new process (a fresh struct source: `intaked --once` under cron)
+ * goes on counting; without it each starts again at 1. */
+static int
+fresh_poll(struct mem_source *ms, struct source_stats *stats)
+{
+	struct source src;
+	char *err;
+	int rc;
+
+	source_mem_init(&src, &scfg, ms);
+	rc = poll_once(&src, 100, stats, &err);
+	free(err);
+	source_close(&src);
+	return rc;
+}
+
+static char *
+failures_text(void)
+{
+	sqlite3_stmt *s;
+	char *t = NULL;
+
+	ck_assert_int_eq(sqlite3_prepare_v2(store_db(st), "SELECT failures "
+	    "FROM source_state", -1, &s, NULL), SQLITE_OK);
+	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0))
+		t = strdup((const char *)sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+	return t;
+}
+
+START_TEST(test_failures_saved)
+{
+	struct mem_message v[5];
+	struct mem_source ms = { .v = v, .n = 5, .use_cursor = 1 };
+	struct source_stats stats;
+	char *t;
+	int i;
+
+	memcpy(v, five, sizeof(v));
+	v[1].data = NULL;	/* k2: every fetch fails */
+	for (i = 0; i < SOURCE_POISON_TRIES + 1; i++) {	/* in memory only */
+		ck_assert_int_eq(fresh_poll(&ms, &stats), SRC_OK);
+		ck_assert_int_eq(stats.poisoned, 0);
+	}
+	ck_assert_ptr_null(failures_text());
+	ms.save_failures = 1;
+	for (i = 1; i < SOURCE_POISON_TRIES; i++) {
+		ck_assert_int_eq(fresh_poll(&ms, &stats), SRC_OK);
+		ck_assert_int_eq(stats.failed, 1);
+		t = failures_text();
+		ck_assert_str_eq(t, i == 1 ? "1 0 k2\n" : "2 0 k2\n");
+		free(t);
+	}
+	ck_assert_int_eq(fresh_poll(&ms, &stats), SRC_OK);
+	ck_assert_int_eq(stats.poisoned, 1);
+	ck_assert_ptr_null(failures_text());	/* recorded: forgotten */
+	ck_assert_int_eq(count("SELECT last_uid FROM source_state"), 5);
+	assert_once(v, 5);
+	/* the suspects of a failed prefetch, too */
+	ck_assert_int_eq(sqlite3_exec(store_db(st), "DELETE FROM tickets; "
+	    "DELETE FROM messages; DELETE FROM source_state", NULL, NULL, NULL),
+	    SQLITE_OK);
+	memcpy(v, five, sizeof(v));
+	v[2].fail_temp = 1;
+	ms.use_prefetch = 1;
+	ck_assert_int_eq(fresh_poll(&ms, &stats), SRC_TEMP);
+	t = failures_text();
+	ck_assert_str_eq(t, "0 1 k1\n0 1 k2\n0 1 k3\n0 1 k4\n0 1 k5\n");
+	free(t);
+	ms.prefetch_max = 0;
+	ck_assert_int_eq(fresh_poll(&ms, &stats), SRC_TEMP);
+	ck_assert_int_eq(ms.prefetch_max, 1);
+	ck_assert_int_eq(stats.stored, 2);
+	t = failures_text();	/* k1 k2 passed; k3 counted */
+	ck_assert_str_eq(t, "1 1 k3\n0 1 k4\n0 1 k5\n");
+	free(t);
+}
+END_TEST
+
+/* A driver's record(): the ticket for a human keeps what the source can
+ * still give (a header: sender, Message-ID) and the driver's text; a
+ * record() that fails records nothing, ends the poll, and the next one
+ * records it. */
+START_TEST(test_record_hook)
+{
+	struct mem_message v[5];
+	struct mem_source ms = { .v = v, .n = 5, .use_cursor = 1,
+	    .use_record = 1, .fail_record = 1, .use_prefetch = 1 };
+	struct source_stats stats;
+	struct source src;
+	char *err;
+	int i;
+
+	memcpy(v, five, sizeof(v));
+	v[1].data = NULL;	/* k2 */
+	source_mem_init(&src, &scfg, &ms);
+	for (i = 1; i < SOURCE_POISON_TRIES; i++)
+		poll_ok(&src, 100, &stats);
+	ck_assert_int_eq(poll_once(&src, 100, &stats, &err), SRC_TEMP);
+	ck_assert_str_eq(err, "k2: planted failure of the record");
+	free(err);
+	ck_assert_int_eq(stats.poisoned, 0);
+	ck_assert_int_eq(count("SELECT count(*) FROM messages WHERE source_key "
+	    "= 'k2'"), 0);
+	ck_assert_int_eq(count("SELECT last_uid FROM source_state"), 1);
+	ms.fail_record = 0;
+	ms.prefetched = ms.fetches = 0;
+	poll_ok(&src, 100, &stats);
+	ck_assert_int_eq(stats.poisoned, 1);
+	/* not fetched a fourth time, nor prefetched: only recorded (k3-k5
+	 * are stored: known) */
+	ck_assert_int_eq(ms.fetches, 0);
+	ck_assert_int_eq(ms.prefetched, 0);
+	ck_assert_int_eq(count("SELECT count(*) FROM messages m JOIN tickets t "
+	    "ON t.id = m.ticket_id WHERE m.source_key = 'k2' AND "
+	    "t.needs_human = 1 AND m.parse_status = 'error' AND m.parse_error = "
+	    "'the memory source could not deliver this message (k2; 3 failed "
+	    "attempts)' AND m.from_addr = 'kept-k2@example.net' AND "
+	    "m.message_id = 'header-k2@example.net' AND "
+	    "m.received_at = 1795000000"), 1);
+	ck_assert_int_eq(count("SELECT last_uid FROM source_state"), 5);
+	ck_assert_int_eq(v[1].marked, 0);
+	assert_once(v, 5);
+	source_close(&src);
+}
+END_TEST
+
+/* SRCDRV_MARK_ALERT: a refused mark is the poll's note every time and a
+ * health alert the first time of a run, also across processes (saved with
+ * the failures); once marking works the next refusal alerts again. */
+START_TEST(test_mark_alert)
+{
+	struct mem_message v[5];
+	struct mem_source ms = { .v = v, .n = 3, .fail_mark = 1,
+	    .mark_alert = 1, .save_failures = 1 };
+	struct source_stats stats;
+	struct source src;
+	char *err;
+	int i;
+
+	memcpy(v, five, sizeof(v));
+	cfg.alerts_webhook = strdup("http://127.0.0.1:9/alerts");
+	for (i = 0; i < 2; i++) {	/* two processes */
+		source_mem_init(&src, &scfg, &ms);
+		ck_assert_int_eq(poll_once(&src, 100, &stats, &err), SRC_OK);
+		ck_assert_msg(err && strstr(err, "planted mark failure"),
+		    "note: %s", err ? err : "(null)");
+		free(err);
+		source_close(&src);
+	}
+	ck_assert_int_eq(count("SELECT count(*) FROM outbox WHERE kind = "
+	    "'health' AND payload LIKE '%marking processed messages failed%'"),
+	    1);
+	ms.fail_mark = 0;
+	source_mem_init(&src, &scfg, &ms);
+	poll_ok(&src, 100, &stats);
+	for (i = 0; i < 3; i++)
+		ck_assert_int_eq(v[i].marked, 1);
+	ms.fail_mark = 1;
+	ms.n = 4;
+	poll_ok(&src, 100, &stats);
+	ck_assert_int_eq(count("SELECT count(*) FROM outbox WHERE kind = "
+	    "'health'"), 2);
+	source_close(&src);
+	free(cfg.alerts_webhook);
+	cfg.alerts_webhook = NULL;
+}
+END_TEST
+
+/* MARK_BROKEN: the batch is stored, the poll ends SRC_TEMP, the next one
+ * marks what was stored and goes on. */
+START_TEST(test_mark_broken)
+{
+	struct mem_message v[5];
+	struct mem_source ms = { .v = v, .n = 5, .break_mark = 1 };
+	struct source_stats stats;
+	struct source src;
+	char *err;
+	size_t i;
+
+	memcpy(v, five, sizeof(v));
+	source_mem_init(&src, &scfg, &ms);
+	ck_assert_int_eq(poll_once(&src, 2, &stats, &err), SRC_TEMP);
+	ck_assert_str_eq(err, "planted connection drop while marking");
+	free(err);
+	ck_assert_int_eq(stats.batches, 1);
+	ck_assert_int_eq(stats.stored, 2);
+	ck_assert_int_eq(ms.fetches, 2);	/* k3... not read */
+	ms.break_mark = 0;
+	poll_ok(&src, 2, &stats);
+	ck_assert_int_eq(stats.stored, 3);
+	for (i = 0; i < 5; i++)
+		ck_assert_int_eq(v[i].marked, 1);
+	assert_once(v, 5);
+	source_close(&src);
+}
+END_TEST
+
+static char *
+cursor_text(void)
+{
+	sqlite3_stmt *s;
+	char *t = NULL;
+
+	ck_assert_int_eq(sqlite3_prepare_v2(store_db(st), "SELECT last_uid || "
+	    "' ' || coalesce(cursor, '-') FROM source_state", -1, &s, NULL),
+	    SQLITE_OK);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		t = strdup((const char *)sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+	return t;
+}
+
+/* A numeric cursor lists after last_uid, so what a crash between commit
+ * and mark left unmarked is never listed again: SRCDRV_MARKED keeps a
+ * watermark ("marked=N"), the driver lists from it, and the next poll
+ * marks them.  Without it they stay unmarked. */
+static void
+crash_in_mark(struct mem_source *ms, int batch)
+{
+	struct source_stats stats;
+	struct source src;
+	int status;
+	pid_t pid;
+
+	source_mem_init(&src, &scfg, ms);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		char *err;
+
+		signal(SIGABRT, SIG_DFL);
+		ms->abort_in_mark = 1;
+		(void)poll_once(&src, batch, &stats, &err);
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+	source_close(&src);
+}
+
+START_TEST(test_marked_watermark)
+{
+	struct mem_message v[5];
+	struct mem_source ms = { .v = v, .n = 5, .use_cursor = 1 };
+	struct source_stats stats;
+	struct source src;
+	char *t;
+	size_t i;
+	int changes;
+
+	memcpy(v, five, sizeof(v));
+	crash_in_mark(&ms, 3);	/* k1 k2 k3 committed, not marked */
+	source_mem_init(&src, &scfg, &ms);
+	poll_ok(&src, 3, &stats);
+	ck_assert_int_eq(v[0].marked + v[1].marked + v[2].marked, 0);
+	source_close(&src);
+	/* again, with the watermark */
+	ck_assert_int_eq(sqlite3_exec(store_db(st), "DELETE FROM tickets; "
+	    "DELETE FROM messages; DELETE FROM source_state", NULL, NULL, NULL),
+	    SQLITE_OK);
+	memcpy(v, five, sizeof(v));
+	ms.use_marked = 1;
+	crash_in_mark(&ms, 3);
+	t = cursor_text();
+	ck_assert_str_eq(t, "3 marked=0");
+	free(t);
+	source_mem_init(&src, &scfg, &ms);
+	poll_ok(&src, 3, &stats);
+	ck_assert_int_eq(stats.stored, 2);	/* k4 k5; k1-k3 only marked */
+	for (i = 0; i < 5; i++)
+		ck_assert_int_eq(v[i].marked, 1);
+	t = cursor_text();
+	ck_assert_str_eq(t, "5 marked=5");
+	free(t);
+	/* a refused mark holds the watermark; the next poll marks them */
+	ms.n = 5;
+	ms.fail_mark = 1;
+	ck_assert_int_eq(sqlite3_exec(store_db(st), "DELETE FROM tickets; "
+	    "DELETE FROM messages; DELETE FROM source_state", NULL, NULL, NULL),
+	    SQLITE_OK);
+	memset(v, 0, sizeof(v));
+	memcpy(v, five, sizeof(v));
+	poll_ok(&src, 2, &stats);
+	t = cursor_text();
+	ck_assert_str_eq(t, "5 marked=0");
+	free(t);
+	ms.fail_mark = 0;
+	poll_ok(&src, 2, &stats);
+	ck_assert_int_eq(stats.fetched, 0);
+	for (i = 0; i < 5; i++)
+		ck_assert_int_eq(v[i].marked, 1);
+	t = cursor_text();
+	ck_assert_str_eq(t, "5 marked=5");
+	free(t);
+	changes = sqlite3_total_changes(store_db(st));
+	poll_ok(&src, 2, &stats);	/* nothing to do: nothing written */
+	ck_assert_int_eq(sqlite3_total_changes(store_db(st)), changes);
+	assert_once(v, 5);
+	source_close(&src);
+}
+END_TEST
+
+/* poll_end(): called once a poll's messages are marked, with its outcome;
+ * 1 lists again in the same poll (IMAP: mail came while entering IDLE). */
+START_TEST(test_poll_end)
+{
+	struct mem_message v[5];
+	struct mem_source ms = { .v = v, .n = 3, .use_cursor = 1,
+	    .use_poll_end = 1, .end_arrivals = 2 };
+	struct source_stats stats;
+	struct source src;
+	char *err;
+
+	memcpy(v, five, sizeof(v));
+	source_mem_init(&src, &scfg, &ms);
+	poll_ok(&src, 100, &stats);
+	ck_assert_int_eq(stats.stored, 5);	/* 3, then 1 and 1 */
+	ck_assert_int_eq(stats.batches, 3);
+	ck_assert_int_eq(ms.end_calls, 3);
+	ck_assert_int_eq(ms.end_rc, SRC_OK);
+	ck_assert_int_eq(v[3].marked + v[4].marked, 2);
+	ms.break_mark = 1;	/* a failing poll: told, never listed again */
+	ms.end_arrivals = 1;
+	ms.end_calls = 0;
+	ck_assert_int_eq(sqlite3_exec(store_db(st), "UPDATE source_state SET "
+	    "cursor = 'marked=4'", NULL, NULL, NULL), SQLITE_OK);
+	ms.use_marked = 1;
+	source_close(&src);
+	source_mem_init(&src, &scfg, &ms);
+	ck_assert_int_eq(poll_once(&src, 100, &stats, &err), SRC_TEMP);
+	free(err);
+	ck_assert_int_eq(ms.end_calls, 1);
+	ck_assert_int_eq(ms.end_rc, SRC_TEMP);
+	assert_once(v, 5);
+	source_close(&src);
+}
+END_TEST
+
 /* The cursor never moves back, and never past a message not stored. */
 START_TEST(test_cursor_regressions)
 {
@@ -571,9 +1001,12 @@ START_TEST(test_prefetch)
 	ck_assert_int_eq(ms.fetches, 0);
 	ck_assert_int_eq(count("SELECT count(*) FROM messages"), 0);
 	ms.fail_prefetch = 0;
-	poll_ok(&src, 2, &stats);	/* k1, k2 stored; marking fails */
+	/* k1, k2 stored, each alone (suspects of the failed prefetch);
+	 * marking fails */
+	poll_ok(&src, 2, &stats);
 	ck_assert_int_eq(stats.stored, 2);
-	ck_assert_int_eq(ms.prefetches, 2);
+	ck_assert_int_eq(stats.batches, 2);
+	ck_assert_int_eq(ms.prefetches, 3);
 	ck_assert_int_eq(ms.from_prefetch, 2);
 	ms.fail_mark = 0;
 	ms.n = 5;
@@ -626,6 +1059,14 @@ suite(void)
 	tcase_add_test(tc, test_mark_failure);
 	tcase_add_test(tc, test_bad_message_mid_batch);
 	tcase_add_test(tc, test_poison_message);
+	tcase_add_test(tc, test_failed_temp);
+	tcase_add_test(tc, test_split_after_failed_prefetch);
+	tcase_add_test(tc, test_failures_saved);
+	tcase_add_test(tc, test_record_hook);
+	tcase_add_test(tc, test_mark_alert);
+	tcase_add_test(tc, test_mark_broken);
+	tcase_add_test(tc, test_marked_watermark);
+	tcase_add_test(tc, test_poll_end);
 	tcase_add_test(tc, test_cursor_regressions);
 	tcase_add_test(tc, test_not_a_message);
 	tcase_add_test(tc, test_batch_budget);
