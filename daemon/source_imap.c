@@ -47,6 +47,7 @@
 #include "resolve.h"
 #include "source.h"
 #include "tlsverify.h"
+#include "tokencmd.h"
 #include "util.h"
 
 #define IDLE_MAX_SECS	(25 * 60)	/* re-issue IDLE well before 29 min */
@@ -207,87 +208,6 @@ imap_date_to_time(const struct mailimap_date_time *d)
 }
 
 /* ---- credentials -------------------------------------------------------- */
-
-/* Child side of token_command: stdout to the pipe, nothing else. */
-static void __attribute__((noreturn))
-token_child(const char *cmd, int wfd)
-{
-	int nul = open("/dev/null", O_RDWR);
-
-	signal(SIGPIPE, SIG_DFL);
-	if (nul >= 0)
-		dup2(nul, STDIN_FILENO);
-	dup2(wfd, STDOUT_FILENO);
-	execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-	_exit(127);
-}
-
-/* Run token_command under /bin/sh with a deadline; first line of stdout. */
-static int
-run_token_command(const char *cmd, int timeout, char **out, char **err)
-{
-	struct pollfd pfd;
-	struct buf b;
-	char chunk[4096];
-	uint64_t deadline = now_ms_monotonic() + (uint64_t)timeout * 1000;
-	int fds[2], status = 0, killed = 0;
-	ssize_t r;
-	pid_t pid;
-
-	*out = NULL;
-	if (pipe2(fds, O_CLOEXEC) == -1) {
-		*err = xasprintf("token_command: pipe: %s", strerror(errno));
-		return -1;
-	}
-	if ((pid = fork()) == -1) {
-		*err = xasprintf("token_command: fork: %s", strerror(errno));
-		close(fds[0]);
-		close(fds[1]);
-		return -1;
-	}
-	if (pid == 0)
-		token_child(cmd, fds[1]);
-	close(fds[1]);
-	buf_init(&b, TOKEN_MAX);
-	pfd.fd = fds[0];
-	pfd.events = POLLIN;
-	for (;;) {
-		uint64_t now = now_ms_monotonic();
-
-		if (now >= deadline) {
-			kill(pid, SIGKILL);
-			killed = 1;
-			break;
-		}
-		if (poll(&pfd, 1, (int)(deadline - now)) <= 0)
-			continue;
-		r = read(fds[0], chunk, sizeof(chunk));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0 || buf_add(&b, chunk, (size_t)r) == -1)
-			break;
-	}
-	close(fds[0]);
-	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
-		;
-	if (killed || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		*err = killed ? xasprintf("token_command timed out after %d s",
-		    timeout) : xasprintf("token_command failed (status %d)",
-		    WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-		buf_free(&b);
-		return -1;
-	}
-	buf_addc(&b, '\0');
-	*out = buf_steal(&b);
-	(*out)[strcspn(*out, "\r\n")] = '\0';
-	if (**out == '\0') {
-		free(*out);
-		*out = NULL;
-		*err = xstrdup("token_command printed no token");
-		return -1;
-	}
-	return 0;
-}
 
 static void
 secret_free(char *s)
@@ -909,7 +829,7 @@ authenticate(struct source *src, struct imap_state *st, char **err)
 		else if (cfg->token_file)
 			rc = config_read_secret(cfg->token_file, &secret, &serr);
 		else
-			rc = run_token_command(cfg->token_command, cfg->timeout,
+			rc = tokencmd_run(cfg->token_command, cfg->timeout,
 			    &secret, &serr);
 		if (rc == -1) {
 			*err = xasprintf("%s token: %s", mech, serr);

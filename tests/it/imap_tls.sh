@@ -93,6 +93,10 @@ run oauth 'auth = "xoauth2"' 'password_file =' \
     "token_command = \"printf '%s\\\\n' test-password second-line-ignored\""
 check "xoauth2 with token_command: exit 0" [ "$RC" -eq 0 ]
 check "xoauth2: fetched" [ "$(tickets)" = 8 ]
+run oauth1b 'auth = "xoauth2"' 'password_file =' \
+    "token_command = \"printf '%s\\\\n' test-password ;touch $T/X\""
+check "token_command without a shell: login works (exit 0)" [ "$RC" -eq 0 ]
+check "token_command without a shell: ;touch ran nothing" [ ! -e "$T/X" ]
 run oauth2 'auth = "xoauth2"' 'password_file =' 'token_command = "echo expired-token"'
 check "xoauth2, token refused: exit 78, clear error" sh -c "[ $RC -eq 78 ] && grep -q 'xoauth2 (token expired or revoked?) as hotline' '$T/oauth2.log'"
 start=$(date +%s)
