@@ -47,9 +47,12 @@
 const struct conf_key conf_keys[] = {
 	/* the top level */
 	STR("", "database", CT_PATH, C(database), "/var/lib/intake/intake.db",
-	    "the SQLite database"),
+	    "the SQLite database, or a postgresql:// URI"),
 	STR("", "database_group", CT_STRING, C(database_group), NULL,
 	    "group of the database file (mode 0660); unset: 0600"),
+	STR("", "database_password_file", CT_SECRET_FILE,
+	    C(database_password_file), NULL,
+	    "PostgreSQL: the file holding the role's password"),
 	STR("", "timezone", CT_STRING, C(timezone), "America/New_York",
 	    "office zone (tz database, Area/City)"),
 	BOOL("", "allow_fixed_zone", C(allow_fixed_zone), "false",
