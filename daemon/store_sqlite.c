@@ -354,6 +354,71 @@ db_error(sqlite3 *db, const char *path)
 	    "cannot open");
 }
 
+static void
+norm_fn(sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+	struct dedup_info di;
+	const void *b;
+
+	(void)argc;
+	if (sqlite3_value_type(argv[0]) == SQLITE_NULL) {
+		sqlite3_result_null(cx);
+		return;
+	}
+	b = sqlite3_value_blob(argv[0]);
+	dedup_info(b ? b : "", (size_t)sqlite3_value_bytes(argv[0]), &di);
+	sqlite3_result_text(cx, di.norm_sha256, -1, SQLITE_TRANSIENT);
+}
+
+static void
+recipient_fn(sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+	struct dedup_info di;
+	const void *b;
+
+	(void)argc;
+	b = sqlite3_value_blob(argv[0]);
+	dedup_info(b ? b : "", (size_t)sqlite3_value_bytes(argv[0]), &di);
+	if (di.recipient[0])
+		sqlite3_result_text(cx, di.recipient, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_result_null(cx);
+}
+
+static void
+sha_fn(sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+	const unsigned char *t;
+	char hex[65];
+
+	(void)argc;
+	if ((t = sqlite3_value_text(argv[0])) == NULL) {
+		sqlite3_result_null(cx);
+		return;
+	}
+	sha256_hex(t, (size_t)sqlite3_value_bytes(argv[0]), hex);
+	sqlite3_result_text(cx, hex, -1, SQLITE_TRANSIENT);
+}
+
+/* intake_norm_sha256(blob), intake_recipient(blob) and intake_sha256(text)
+ * (dedup.h) for migration 006 and `intake purge`.  An SQLite code. */
+static int
+dedup_register(sqlite3 *db)
+{
+	/* DIRECTONLY: for the migration and purge, never a view or trigger */
+	int fl = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, rc;
+
+	rc = sqlite3_create_function(db, "intake_norm_sha256", 1, fl, NULL,
+	    norm_fn, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_create_function(db, "intake_recipient", 1, fl, NULL,
+		    recipient_fn, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_create_function(db, "intake_sha256", 1, fl, NULL,
+		    sha_fn, NULL, NULL);
+	return rc;
+}
+
 static int
 configure(sqlite3 *db, int busy_timeout_ms)
 {
