@@ -90,7 +90,7 @@ $(BUILD)/intake: $(BUILD)/intake.o $(BUILD)/libintake.a
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/testlib.h tests/unit/triagelib.h tests/fuzz/fuzz_limits.h $(BUILD)/libintake.a | $(BUILD)/tests
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/testlib.h tests/unit/triagelib.h tests/unit/pglib.h tests/unit/storelib.h tests/fuzz/fuzz_limits.h $(BUILD)/libintake.a | $(BUILD)/tests
 	@$(if $(Q),echo "  TEST    $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Wno-missing-prototypes $(LDFLAGS_ALL) -o $@ $< $(BUILD)/libintake.a $(LIBS) $(CHECK_LIBS)
 

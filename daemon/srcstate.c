@@ -35,17 +35,17 @@ static const struct query q_poll_ok = {
 	"last_error = coalesce(?3, source_state.last_error), "
 	"last_error_at = CASE WHEN ?3 IS NULL THEN source_state.last_error_at "
 	"ELSE ?2 END",
-	/* PostgreSQL cannot infer ?3's type from "?3 IS NULL" alone */
+	/* PostgreSQL infers no type from "?3 IS NULL" or a CASE: cast */
 	"INSERT INTO source_state (source, last_poll_at, last_success_at, "
 	"consecutive_failures, messages_waiting, last_error, last_error_at) "
-	"VALUES ($1, $2, $2, 0, $4, $3::text, CASE WHEN $3::text IS NULL "
-	"THEN NULL ELSE $2 END) "
-	"ON CONFLICT(source) DO UPDATE SET last_poll_at = $2, "
-	"last_success_at = $2, consecutive_failures = 0, "
-	"messages_waiting = $4, stale_alerted_at = NULL, "
+	"VALUES ($1, $2::bigint, $2::bigint, 0, $4::bigint, $3::text, "
+	"CASE WHEN $3::text IS NULL THEN NULL ELSE $2::bigint END) "
+	"ON CONFLICT(source) DO UPDATE SET last_poll_at = $2::bigint, "
+	"last_success_at = $2::bigint, consecutive_failures = 0, "
+	"messages_waiting = $4::bigint, stale_alerted_at = NULL, "
 	"last_error = coalesce($3::text, source_state.last_error), "
 	"last_error_at = CASE WHEN $3::text IS NULL THEN "
-	"source_state.last_error_at ELSE $2 END"
+	"source_state.last_error_at ELSE $2::bigint END"
 };
 
 static const struct query q_poll_fail = {
