@@ -25,7 +25,7 @@ struct test_pg {
 	char	 why[512];	/* the skip's or the failure's reason */
 };
 
-static void
+static inline void
 test_pg_chomp(char *s)
 {
 	s[strcspn(s, "\n")] = '\0';
@@ -33,7 +33,7 @@ test_pg_chomp(char *s)
 
 /* 0: running; 77: PostgreSQL is not installed (pg->why says so); else
  * it did not start (pg->why). */
-static int
+static inline int
 test_pg_start(struct test_pg *pg)
 {
 	char cmd[1024], line[512];
@@ -82,7 +82,7 @@ test_pg_start(struct test_pg *pg)
 /* Stop the postmaster by its PID (immediate shutdown: the cluster is
  * thrown away, so no checkpoint; SIGKILL after a long wait, a bound, not
  * a measure) and remove the directory. */
-static void
+static inline void
 test_pg_stop(struct test_pg *pg)
 {
 	char cmd[128];
@@ -103,7 +103,7 @@ test_pg_stop(struct test_pg *pg)
 }
 
 /* The URI of database `name` on it (the bootstrap superuser). */
-static void
+static inline void
 test_pg_url(const struct test_pg *pg, const char *name, char *out, size_t len)
 {
 	snprintf(out, len, "postgresql:///%s?host=%s&port=%s&user=intake_super",
@@ -111,7 +111,7 @@ test_pg_url(const struct test_pg *pg, const char *name, char *out, size_t len)
 }
 
 /* A libpq connection to database `name`; fails the test if none. */
-static PGconn *
+static inline PGconn *
 test_pg_connect(const struct test_pg *pg, const char *name)
 {
 	char url[512];
@@ -125,7 +125,7 @@ test_pg_connect(const struct test_pg *pg, const char *name)
 }
 
 /* Run sql on c; fails the test unless it succeeds. */
-static void
+static inline void
 test_pg_exec(PGconn *c, const char *sql)
 {
 	PGresult *r = PQexec(c, sql);
@@ -136,7 +136,7 @@ test_pg_exec(PGconn *c, const char *sql)
 	PQclear(r);
 }
 
-static void
+static inline void
 test_pg_quiet(void *arg, const char *msg)
 {
 	(void)arg;
@@ -145,7 +145,7 @@ test_pg_quiet(void *arg, const char *msg)
 
 /* A fresh, empty database `name` (dropped first if a rerun left it), and
  * its URI into url. */
-static void
+static inline void
 test_pg_newdb(const struct test_pg *pg, const char *name, char *url,
     size_t len)
 {

@@ -19,7 +19,7 @@ struct target {
 	char	 db[512];
 };
 
-static void
+static inline void
 target_new(int drv, const char *name, struct target *t)
 {
 	char dbname[96];
@@ -36,7 +36,7 @@ target_new(int drv, const char *name, struct target *t)
 }
 
 /* Open the target; *rcp the result when not NULL (else it must be OK). */
-static struct store *
+static inline struct store *
 target_open_rc(const struct target *t, int flags, int busy_ms, int *rcp,
     char **errp)
 {
@@ -63,7 +63,7 @@ target_open_rc(const struct target *t, int flags, int busy_ms, int *rcp,
 	return st;
 }
 
-static struct store *
+static inline struct store *
 target_open(const struct target *t)
 {
 	return target_open_rc(t, 0, 1000, NULL, NULL);
@@ -72,7 +72,7 @@ target_open(const struct target *t)
 /* main(): the SQLite directory, and PostgreSQL if installed.  Returns 0,
  * or 77 after "skip: ..." (the PostgreSQL half is then left out; the
  * program exits 77 once the SQLite half passed). */
-static int
+static inline int
 targets_start(void)
 {
 	int rc;
@@ -98,7 +98,7 @@ targets_start(void)
 	exit(1);
 }
 
-static void
+static inline void
 targets_stop(void)
 {
 	char cmd[128];
@@ -111,7 +111,7 @@ targets_stop(void)
 }
 
 /* Both drivers when PostgreSQL runs, else SQLite alone. */
-static int
+static inline int
 targets_n(void)
 {
 	return test_have_pg ? DRV_N : DRV_PG;
