@@ -15,6 +15,7 @@
 #include "conftab.h"
 #include "log.h"
 #include "oauth.h"
+#include "store.h"
 #include "util.h"
 
 #define C(f)	offsetof(struct config, f)
@@ -448,7 +449,13 @@ dump_key(FILE *f, const struct conf_key *k, const void *base,
 		break;
 	case CT_STRING:
 	case CT_PATH:
-		dump_string(f, *(char *const *)(b + k->off));
+		s = *(char *const *)(b + k->off);
+		/* a password belongs in database_password_file, never here */
+		if (strcmp(k->section, "") == 0 && strcmp(k->name,
+		    "database") == 0 && store_has_password(s))
+			fputs("\"<connection string with a password>\"", f);
+		else
+			dump_string(f, s);
 		break;
 	case CT_SECRET_FILE:
 		fputs("\"<file>\"", f);	/* never the path's secret */

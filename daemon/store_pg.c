@@ -786,6 +786,24 @@ pg_schema_version(struct store *base)
 	return version((struct store_pg *)base);
 }
 
+int
+store_has_password(const char *database)
+{
+	PQconninfoOption *opts, *o;
+	int has = 0;
+
+	if (!store_is_postgresql(database))
+		return 0;
+	/* unparseable: it may hold one all the same */
+	if ((opts = PQconninfoParse(database, NULL)) == NULL)
+		return 1;
+	for (o = opts; o->keyword; o++)
+		if (strcmp(o->keyword, "password") == 0 && o->val && *o->val)
+			has = 1;
+	PQconninfoFree(opts);
+	return has;
+}
+
 const struct store_ops store_pg_ops = {
 	.name = "postgresql",
 	.open = pg_open,

@@ -150,6 +150,9 @@ enum { STORE_OPEN_READONLY = 1 << 0 };
  * a libpq keyword=value string starting with host=, hostaddr=, port=,
  * dbname=, user= or service=?  Anything else is a SQLite file's path. */
 int	 store_is_postgresql(const char *database);
+/* Does a PostgreSQL `database` carry a password (password=, or the
+ * user:password@ of a URI)?  What shows or logs it must not print it. */
+int	 store_has_password(const char *database);
 /*
  * Open cfg->database with its driver: SQLite as store_open() (flags
  * STORE_OPEN_READONLY: store_open_readonly()); PostgreSQL with

@@ -460,6 +460,13 @@ START_TEST(test_is_postgresql)
 	ck_assert(!store_is_postgresql("hostname.db"));
 	ck_assert(!store_is_postgresql("postgresql:relative.db"));
 	ck_assert(!store_is_postgresql(NULL));
+	/* what --dump-config must not show */
+	ck_assert(store_has_password("postgresql://u:pw@h/db"));
+	ck_assert(store_has_password("host=h password=pw"));
+	ck_assert(store_has_password("postgresql://h/db?password=pw"));
+	ck_assert(!store_has_password("postgresql://u@h/db"));
+	ck_assert(!store_has_password("host=h dbname=intake"));
+	ck_assert(!store_has_password("/var/lib/intake/intake.db"));
 }
 END_TEST
 
