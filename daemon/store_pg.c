@@ -14,8 +14,8 @@
  * locks: the lease protocol (lease.h) relies on both.  lock_timeout is
  * busy_timeout_ms, SQLite's wait for a lock.
  *
- * Statements: struct query's text (its pg text when set), ?N rewritten to
- * $N outside quotes and comments, prepared once per connection (PQprepare,
+ * Statements: struct query's pg text as written, else its sql text with ?N
+ * rewritten to $N outside quotes and comments, prepared once per connection (PQprepare,
  * named), executed with text parameters (blobs binary) and text results.
  * After a lost connection the next begin (or a statement outside a
  * transaction) resets it and prepares again.
@@ -55,6 +55,7 @@ struct pg_stmt {
 	int			*fmts;
 	PGresult		*res;
 	int			 row, nrows;
+	int			 ended;		/* STORE_DONE returned */
 	unsigned char		*unesc;		/* col_blob's last bytea */
 };
 
@@ -285,9 +286,16 @@ connect_db(struct store_pg *st, const struct config *cfg, char **err)
 
 	opts = PQconninfoParse(cfg->database, &perr);
 	if (opts == NULL) {
+		/* libpq quotes parts of a bad URI, the password among them:
+		 * only its message naming an unknown option is safe to show */
+		int named = perr && (strncmp(perr, "invalid connection option",
+		    25) == 0 || strncmp(perr, "invalid URI query parameter",
+		    27) == 0);
+
 		*err = xasprintf("database: not a libpq connection string or "
-		    "URI: %.*s", perr ? (int)strcspn(perr, "\n") : 13,
-		    perr ? perr : "out of memory");
+		    "URI%s%.*s (the string is not shown: it may hold a "
+		    "password)", named ? ": " : "", named ?
+		    (int)strcspn(perr, "\n") : 0, named ? perr : "");
 		PQfreemem(perr);
 		return STORE_ERR;
 	}
@@ -375,7 +383,7 @@ stmt_clear(struct pg_stmt *s)
 
 	PQclear(s->res);
 	s->res = NULL;
-	s->row = s->nrows = 0;
+	s->row = s->nrows = s->ended = 0;
 	PQfreemem(s->unesc);
 	s->unesc = NULL;
 	for (i = 0; i < s->nparams; i++) {
@@ -432,6 +440,12 @@ pg_begin(struct store_pg *st)
 
 	if ((rc = alive(st)) != STORE_OK)
 		return rc;
+	/* as SQLite: no transaction inside a transaction */
+	if (PQtransactionStatus(st->conn) != PQTRANS_IDLE) {
+		free(st->err);
+		st->err = xstrdup("PostgreSQL: a transaction is open already");
+		return STORE_ERR;
+	}
 	if ((rc = run(st, "BEGIN", NULL)) == STORE_OK)
 		st->in_tx = 1;
 	return rc;
@@ -482,11 +496,14 @@ pg_rollback(struct store *base)
 /*
  * ?N to $N, and a bare ? to one more than the largest number so far (as
  * SQLite numbers them), outside '...', "..." and -- comments; $N kept.
+ * A query's pg text is taken as written ($N only; it may use jsonb's ?
+ * operators): only the shared sql text is rewritten, and it uses neither
+ * E'' strings nor dollar quoting.
  * *max: the largest parameter number.  NULL when a number is out of
  * range.
  */
 static char *
-rewrite(const char *sql, int *max)
+rewrite(const char *sql, int qmarks, int *max)
 {
 	struct buf b;
 	const char *p = sql;
@@ -522,7 +539,7 @@ rewrite(const char *sql, int *max)
 				*max = (int)n;
 			buf_add(&b, p, (size_t)(end - p));
 			p = end;
-		} else if (*p == '?') {
+		} else if (*p == '?' && qmarks) {
 			p++;
 			if (*p >= '0' && *p <= '9') {
 				errno = 0;
@@ -579,7 +596,8 @@ pg_prepare(struct store *base, const struct query *q, int *rc)
 	s->base.ops = &store_pg_ops;
 	s->st = st;
 	s->q = q;
-	if ((s->text = rewrite(q->pg ? q->pg : q->sql, &s->nparams)) == NULL) {
+	if ((s->text = rewrite(q->pg ? q->pg : q->sql, q->pg == NULL,
+	    &s->nparams)) == NULL) {
 		free(st->err);
 		st->err = xstrdup("a parameter number out of range");
 		free(s);
@@ -674,6 +692,13 @@ pg_step(struct stmt *base)
 	ExecStatusType es;
 	int rc;
 
+	/* as SQLite's: a step after the end runs the statement again, with
+	 * the same parameters */
+	if (s->res != NULL && s->ended) {
+		PQclear(s->res);
+		s->res = NULL;
+		s->ended = 0;
+	}
 	if (s->res == NULL) {
 		if ((rc = alive(st)) != STORE_OK)
 			return rc;
@@ -701,6 +726,7 @@ pg_step(struct stmt *base)
 		return STORE_ROW;
 	}
 	s->row = s->nrows;
+	s->ended = 1;
 	return STORE_DONE;
 }
 

@@ -183,6 +183,9 @@ START_TEST(test_statement_api)
 	ck_assert_uint_eq(n, sizeof(blob));
 	ck_assert_mem_eq(b, blob, sizeof(blob));
 	ck_assert_int_eq(store_step(s), STORE_DONE);
+	/* as SQLite's: a step after the end runs it again */
+	ck_assert_int_eq(store_step(s), STORE_ROW);
+	ck_assert_int_eq(store_col_int64(s, 0), -5);
 	store_done(s);
 	/* after done, the statement runs again with new values */
 	ck_assert_int_eq(store_bind_int64(s, 1, 2), STORE_OK);
@@ -240,8 +243,9 @@ START_TEST(test_transactions)
 		ck_assert_int_eq(one_int(b, &q_has, "also"), 0);
 	} else
 		ck_assert_int_eq(rc, STORE_OK);
-	/* and the connection goes on */
+	/* and the connection goes on; no transaction inside one */
 	ck_assert_int_eq(store_begin(a), STORE_OK);
+	ck_assert_int_eq(store_begin(a), STORE_ERR);
 	ck_assert_int_eq(store_commit(a), STORE_OK);
 	store_close(a);
 	store_close(b);
@@ -528,6 +532,14 @@ START_TEST(test_pg_password_file)
 	/* a bad connection string: refused, not echoed */
 	free(cfg.database);
 	cfg.database = xstrdup("host=x password=s3cret nosuchkey=1");
+	rc = store_open_config(&cfg, 0, &st, &err);
+	ck_assert_int_eq(rc, STORE_ERR);
+	ck_assert_ptr_nonnull(strstr(err, "nosuchkey"));
+	ck_assert_ptr_null(strstr(err, "s3cret"));
+	free(err);
+	/* libpq would quote this URI, password and all */
+	free(cfg.database);
+	cfg.database = xstrdup("postgresql://u:s3cret@[::1/db");
 	rc = store_open_config(&cfg, 0, &st, &err);
 	ck_assert_int_eq(rc, STORE_ERR);
 	ck_assert_ptr_null(strstr(err, "s3cret"));
