@@ -5,9 +5,9 @@
  * table, transactions, and the events every module appends.  The drivers
  * are store_sqlite.c and store_pg.c.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "config.h"
 #include "store_p.h"
@@ -226,6 +226,42 @@ store_done(struct stmt *s)
 {
 	if (s != NULL)
 		s->ops->done(s);
+}
+
+/* SAVEPOINT-like statement `verb name` after checking name. */
+static int
+savepoint_sql(struct store *st, const char *verb, const char *name)
+{
+	char sql[128];
+	size_t i;
+
+	if (name == NULL || !((name[0] >= 'a' && name[0] <= 'z') ||
+	    name[0] == '_') || strlen(name) > 63)
+		return STORE_ERR;
+	for (i = 0; name[i]; i++)
+		if (!((name[i] >= 'a' && name[i] <= 'z') || name[i] == '_' ||
+		    (name[i] >= '0' && name[i] <= '9')))
+			return STORE_ERR;
+	snprintf(sql, sizeof(sql), "%s %s", verb, name);
+	return st->ops->exec(st, sql);
+}
+
+int
+store_savepoint(struct store *st, const char *name)
+{
+	return savepoint_sql(st, "SAVEPOINT", name);
+}
+
+int
+store_savepoint_release(struct store *st, const char *name)
+{
+	return savepoint_sql(st, "RELEASE SAVEPOINT", name);
+}
+
+int
+store_savepoint_rollback(struct store *st, const char *name)
+{
+	return savepoint_sql(st, "ROLLBACK TO SAVEPOINT", name);
 }
 
 static const struct query q_event = {

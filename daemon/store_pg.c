@@ -830,6 +830,12 @@ store_has_password(const char *database)
 	return has;
 }
 
+static int
+pg_exec(struct store *base, const char *sql)
+{
+	return run((struct store_pg *)base, sql, NULL);
+}
+
 const struct store_ops store_pg_ops = {
 	.name = "postgresql",
 	.open = pg_open,
@@ -851,4 +857,5 @@ const struct store_ops store_pg_ops = {
 	.actor = pg_actor,
 	.errmsg = pg_errmsg,
 	.schema_version = pg_schema_version,
+	.exec = pg_exec,
 };

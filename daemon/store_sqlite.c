@@ -1027,6 +1027,14 @@ sqlite_done(struct stmt *s)
 	store_stmt_done(ls(s));
 }
 
+static int
+sqlite_exec(struct store *base, const char *sql)
+{
+	int rc = exec(((struct store_sqlite *)base)->db, sql);
+
+	return rc == SQLITE_OK ? STORE_OK : store_classify(rc);
+}
+
 const struct store_ops store_sqlite_ops = {
 	.name = "sqlite",
 	.open = sqlite_open,
@@ -1048,4 +1056,5 @@ const struct store_ops store_sqlite_ops = {
 	.actor = sqlite_actor,
 	.errmsg = sqlite_errmsg,
 	.schema_version = sqlite_schema_version,
+	.exec = sqlite_exec,
 };

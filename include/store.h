@@ -141,6 +141,8 @@ struct store_ops {
 	const char *(*actor)(struct store *);	/* PG: session_user; SQLite NULL */
 	const char *(*errmsg)(struct store *);
 	int	 (*schema_version)(struct store *);
+	/* one fixed statement without parameters (SAVEPOINT ...) */
+	int	 (*exec)(struct store *, const char *sql);
 };
 
 /* store_open_config() flags. */
@@ -180,6 +182,15 @@ const char *store_col_text(struct stmt *, int i, size_t *len);
 const void *store_col_blob(struct stmt *, int i, size_t *len);
 /* After the last step: reset, clear the bindings (and the result). */
 void	 store_done(struct stmt *);
+/*
+ * Savepoints inside a transaction (the engine's one per message): name is
+ * a plain identifier ([a-z_][a-z0-9_]*, else STORE_ERR).  On PostgreSQL a
+ * failed statement spoils the whole transaction until the rollback to a
+ * savepoint before it; rollback_to keeps the savepoint (release it).
+ */
+int	 store_savepoint(struct store *, const char *name);
+int	 store_savepoint_release(struct store *, const char *name);
+int	 store_savepoint_rollback(struct store *, const char *name);
 /* The database role the connection acts as (PostgreSQL's session_user),
  * or NULL (SQLite: the file has no roles). */
 const char *store_actor(struct store *);

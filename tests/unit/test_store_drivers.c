@@ -252,6 +252,56 @@ START_TEST(test_transactions)
 }
 END_TEST
 
+/* The engine's savepoint per message: a statement that fails inside one
+ * is rolled back to it, and the transaction commits the rest (on
+ * PostgreSQL the failure would otherwise spoil the whole transaction). */
+START_TEST(test_savepoints)
+{
+	static const struct query q_ins = {
+		"INSERT INTO source_state (source) VALUES (?1)", NULL };
+	static const struct query q_n = {
+		"SELECT count(*) FROM source_state", NULL };
+	static const char *const names[] = { "m1", "m1", "m2", "m3" };
+	struct target t;
+	struct store *st;
+	struct stmt *s;
+	size_t i;
+	int rc;
+
+	target_new(_i, "savepoint", &t);
+	st = target_open(&t);
+	ck_assert_int_eq(store_begin(st), STORE_OK);
+	for (i = 0; i < NELEM(names); i++) {
+		ck_assert_int_eq(store_savepoint(st, "source_msg"), STORE_OK);
+		s = store_prepare(st, &q_ins, &rc);
+		ck_assert_ptr_nonnull(s);
+		ck_assert_int_eq(store_bind_text(s, 1, names[i], (size_t)-1),
+		    STORE_OK);
+		rc = store_step(s);
+		store_done(s);
+		if (rc == STORE_DONE)
+			ck_assert_int_eq(store_savepoint_release(st, "source_msg"),
+			    STORE_OK);
+		else {
+			/* the duplicate m1 */
+			ck_assert_int_eq(i, 1);
+			ck_assert_int_eq(store_savepoint_rollback(st,
+			    "source_msg"), STORE_OK);
+			ck_assert_int_eq(store_savepoint_release(st, "source_msg"),
+			    STORE_OK);
+		}
+	}
+	ck_assert_int_eq(store_commit(st), STORE_OK);
+	ck_assert_int_eq(one_int(st, &q_n, NULL), 3);
+	/* a name that is no plain identifier is refused, never run */
+	ck_assert_int_eq(store_begin(st), STORE_OK);
+	ck_assert_int_eq(store_savepoint(st, "x; DROP TABLE events"), STORE_ERR);
+	ck_assert_int_eq(store_savepoint(st, "Upper"), STORE_ERR);
+	store_rollback(st);
+	store_close(st);
+}
+END_TEST
+
 /* Another connection's write lock: a temporary failure after the busy
  * timeout (SQLite's busy_timeout, PostgreSQL's lock_timeout), which the
  * holder's end clears. */
@@ -564,6 +614,7 @@ main(void)
 	tcase_add_loop_test(tc, test_readonly, 0, n);
 	tcase_add_loop_test(tc, test_statement_api, 0, n);
 	tcase_add_loop_test(tc, test_transactions, 0, n);
+	tcase_add_loop_test(tc, test_savepoints, 0, n);
 	tcase_add_loop_test(tc, test_locked_is_temporary, 0, n);
 	tcase_add_loop_test(tc, test_srcstate, 0, n);
 	tcase_add_loop_test(tc, test_event, 0, n);
