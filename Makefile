@@ -10,13 +10,8 @@ CC      ?= cc
 # A build directory may carry its own flags (check-asan writes them), so a
 # later `make BUILD=build-asan ...` (e.g. from the install test) keeps them.
 -include $(BUILD)/flags.mk
-PKGS    := libetpan libcurl sqlite3 libconfig jansson libsystemd gnutls libpcre2-8 libseccomp libmicrohttpd libical
-# libpq (PostgreSQL) is linked into `intake` only, for `intake db`
-# (daemon/cmd_db.c): intaked does not load it until the store has a
-# PostgreSQL driver (issue 18).
-PG_PKGS := libpq
-PG_CFLAGS := $(shell pkg-config --cflags $(PG_PKGS) 2>/dev/null)
-PG_LIBS   := $(shell pkg-config --libs $(PG_PKGS) 2>/dev/null)
+# libpq: the store's PostgreSQL driver (daemon/store_pg.c) and `intake db`.
+PKGS    := libetpan libcurl sqlite3 libconfig jansson libsystemd gnutls libpcre2-8 libseccomp libmicrohttpd libical libpq
 
 # Debian's libetpan.pc carries a dpkg -specs= flag that silently links a
 # non-PIE executable: drop it, and force PIE ourselves.
@@ -38,10 +33,8 @@ LIBS    := $(PKG_LIBS) -llinear -lm
 # Every daemon/*.c except the two mains is a library module shared by both
 # programs and the tests.
 MAIN_SRCS := daemon/intaked.c daemon/intake.c
-PG_SRCS   := daemon/cmd_db.c
-PG_OBJS   := $(BUILD)/cmd_db.o $(BUILD)/pgsqlgen.o
-LIB_SRCS  := $(filter-out $(MAIN_SRCS) $(PG_SRCS),$(wildcard daemon/*.c))
-LIB_OBJS  := $(LIB_SRCS:daemon/%.c=$(BUILD)/%.o) $(BUILD)/sqlgen.o $(BUILD)/lexgen.o $(BUILD)/modelgen.o
+LIB_SRCS  := $(filter-out $(MAIN_SRCS),$(wildcard daemon/*.c))
+LIB_OBJS  := $(LIB_SRCS:daemon/%.c=$(BUILD)/%.o) $(BUILD)/sqlgen.o $(BUILD)/pgsqlgen.o $(BUILD)/lexgen.o $(BUILD)/modelgen.o
 SQL_FILES := $(sort $(wildcard sql/[0-9][0-9][0-9]_*.sql))
 PG_SQL_FILES := $(sort $(wildcard sql/pg/[0-9][0-9][0-9]_*.sql))
 
@@ -69,14 +62,11 @@ $(BUILD)/sqlgen.c: $(SQL_FILES) tools/sql2c.sh | $(BUILD)
 	sh tools/sql2c.sh $(SQL_FILES) > $@.tmp && mv $@.tmp $@
 $(BUILD)/sqlgen.o: $(BUILD)/sqlgen.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
-# And sql/pg/ (pg_migrations[]), for `intake db copy`.
+# And sql/pg/ (pg_migrations[]), for the PostgreSQL driver and `intake db`.
 $(BUILD)/pgsqlgen.c: $(PG_SQL_FILES) tools/sql2c.sh | $(BUILD)
 	SQL2C_NAME=pg_migrations sh tools/sql2c.sh $(PG_SQL_FILES) > $@.tmp && mv $@.tmp $@
 $(BUILD)/pgsqlgen.o: $(BUILD)/pgsqlgen.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
-$(BUILD)/cmd_db.o: daemon/cmd_db.c | $(BUILD)
-	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(ALL_CFLAGS) $(PG_CFLAGS) -MMD -MP -c -o $@ $<
 
 # The triage lexicon too: lexicon_builtin() when no file is configured.
 $(BUILD)/lexgen.c: conf/triage.conf tools/file2c.sh | $(BUILD)
@@ -96,11 +86,11 @@ $(BUILD)/libintake.a: $(LIB_OBJS)
 $(BUILD)/intaked: $(BUILD)/intaked.o $(BUILD)/libintake.a
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
-$(BUILD)/intake: $(BUILD)/intake.o $(PG_OBJS) $(BUILD)/libintake.a
+$(BUILD)/intake: $(BUILD)/intake.o $(BUILD)/libintake.a
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS_ALL) -o $@ $^ $(LIBS) $(PG_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/testlib.h tests/unit/triagelib.h tests/fuzz/fuzz_limits.h $(BUILD)/libintake.a | $(BUILD)/tests
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/testlib.h tests/unit/triagelib.h tests/unit/pglib.h tests/unit/storelib.h tests/fuzz/fuzz_limits.h $(BUILD)/libintake.a | $(BUILD)/tests
 	@$(if $(Q),echo "  TEST    $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Wno-missing-prototypes $(LDFLAGS_ALL) -o $@ $< $(BUILD)/libintake.a $(LIBS) $(CHECK_LIBS)
 
@@ -229,4 +219,4 @@ help:
 
 .PHONY: lint asan-build all deps deps-fuzz fuzz fuzz-build fuzz-bins check check-asan demo bench triage-model triage-report install clean help tests intaked intake
 
--include $(LIB_OBJS:.o=.d) $(BUILD)/intaked.d $(BUILD)/intake.d $(BUILD)/cmd_db.d
+-include $(LIB_OBJS:.o=.d) $(BUILD)/intaked.d $(BUILD)/intake.d

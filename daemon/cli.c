@@ -97,6 +97,7 @@ cli_store_exit(int store_rc)
 		return EX_NOPERM;
 	case STORE_NEWER:
 	case STORE_OLDER:
+	case STORE_NOTYET:
 		return EX_CONFIG;
 	default:
 		return EX_SOFTWARE;

@@ -21,8 +21,9 @@
  * message (and never the connection string: it may hold a password) is
  * printed; table and column names are checked to be plain identifiers.
  *
- * Linked into `intake` only (the Makefile's PG_PKGS): intaked does not load
- * libpq until the store has a PostgreSQL driver.
+ * Its own libpq connection, not the store's driver (store_pg.c): a copy is
+ * one transaction of COPY, outside the statement API.  Both take the same
+ * migration lock.
  */
 #include <errno.h>
 #include <stdio.h>

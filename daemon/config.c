@@ -22,6 +22,7 @@
 #include "net.h"
 #include "notify.h"
 #include "oauth.h"
+#include "store.h"
 #include "tokencmd.h"
 #include "util.h"
 
@@ -1160,14 +1161,14 @@ load_root(struct cfgctx *c, const config_setting_t *root, struct config *cfg)
 
 	check_keys(c, root, "");
 	get_key(c, root, "", "database", cfg);
-	/* Not yet a path to a file named "postgresql:" (issue 18). */
-	if (cfg->database && (strncmp(cfg->database, "postgresql://", 13) == 0
-	    || strncmp(cfg->database, "postgres://", 11) == 0))
-		cfg_error(c, member(root, "database"), "database: PostgreSQL is "
-		    "not supported by intaked and the staff commands yet (only by "
-		    "`intake db copy`): give the SQLite file's path");
-	resolve_path(c, &cfg->database);
+	/* a libpq URI or connection string is no path (store.h) */
+	if (!store_is_postgresql(cfg->database))
+		resolve_path(c, &cfg->database);
 	get_key(c, root, "", "database_group", cfg);
+	get_key(c, root, "", "database_password_file", cfg);
+	resolve_path(c, &cfg->database_password_file);
+	check_secret(c, member(root, "database_password_file"),
+	    "database_password_file", cfg->database_password_file);
 	s = get_key(c, root, "", "timezone", cfg);
 	if (s) {
 		zone = xasprintf("/usr/share/zoneinfo/%s", cfg->timezone);
@@ -1280,6 +1281,7 @@ config_free(struct config *cfg)
 	free(cfg->dir);
 	free(cfg->database);
 	free(cfg->database_group);
+	free(cfg->database_password_file);
 	free(cfg->timezone);
 	free_strv(cfg->holidays_extra, cfg->holidays_nextra);
 	free(cfg->holidays_ics);
@@ -1462,6 +1464,7 @@ config_check_secrets(const struct config *cfg, char **errors)
 		}
 	}
 	secret_check(&b, "smtp.password_file", cfg->smtp_password_file);
+	secret_check(&b, "database_password_file", cfg->database_password_file);
 	if (b.len == 0) {
 		buf_free(&b);
 		*errors = NULL;

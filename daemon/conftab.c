@@ -15,6 +15,7 @@
 #include "conftab.h"
 #include "log.h"
 #include "oauth.h"
+#include "store.h"
 #include "util.h"
 
 #define C(f)	offsetof(struct config, f)
@@ -47,9 +48,12 @@
 const struct conf_key conf_keys[] = {
 	/* the top level */
 	STR("", "database", CT_PATH, C(database), "/var/lib/intake/intake.db",
-	    "the SQLite database"),
+	    "the SQLite database, or a postgresql:// URI"),
 	STR("", "database_group", CT_STRING, C(database_group), NULL,
 	    "group of the database file (mode 0660); unset: 0600"),
+	STR("", "database_password_file", CT_SECRET_FILE,
+	    C(database_password_file), NULL,
+	    "PostgreSQL: the file holding the role's password"),
 	STR("", "timezone", CT_STRING, C(timezone), "America/New_York",
 	    "office zone (tz database, Area/City)"),
 	BOOL("", "allow_fixed_zone", C(allow_fixed_zone), "false",
@@ -445,7 +449,13 @@ dump_key(FILE *f, const struct conf_key *k, const void *base,
 		break;
 	case CT_STRING:
 	case CT_PATH:
-		dump_string(f, *(char *const *)(b + k->off));
+		s = *(char *const *)(b + k->off);
+		/* a password belongs in database_password_file, never here */
+		if (strcmp(k->section, "") == 0 && strcmp(k->name,
+		    "database") == 0 && store_has_password(s))
+			fputs("\"<connection string with a password>\"", f);
+		else
+			dump_string(f, s);
 		break;
 	case CT_SECRET_FILE:
 		fputs("\"<file>\"", f);	/* never the path's secret */

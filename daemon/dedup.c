@@ -3,7 +3,9 @@
  * dedup.c: the normalised form of a message (dedup.h).  Only what an MTA
  * or LDA adds in front of a message is dropped: a sender's own header
  * fields below the first other field count, so two messages that differ
- * in anything the sender wrote stay two.
+ * in anything the sender wrote stay two.  No database here: the SQLite
+ * driver offers dedup_info() to SQL as intake_norm_sha256() and
+ * intake_recipient() (store_sqlite.c); sql/pg/006 computes its own.
  */
 #include <ctype.h>
 #include <stdlib.h>
@@ -102,67 +104,4 @@ dedup_info(const char *raw, size_t len, struct dedup_info *out)
 	sha256_hex(norm, n, out->norm_sha256);
 	free(norm);
 	memcpy(out->recipient, orig[0] ? orig : deliv, sizeof(out->recipient));
-}
-
-static void
-norm_fn(sqlite3_context *cx, int argc, sqlite3_value **argv)
-{
-	struct dedup_info di;
-	const void *b;
-
-	(void)argc;
-	if (sqlite3_value_type(argv[0]) == SQLITE_NULL) {
-		sqlite3_result_null(cx);
-		return;
-	}
-	b = sqlite3_value_blob(argv[0]);
-	dedup_info(b ? b : "", (size_t)sqlite3_value_bytes(argv[0]), &di);
-	sqlite3_result_text(cx, di.norm_sha256, -1, SQLITE_TRANSIENT);
-}
-
-static void
-recipient_fn(sqlite3_context *cx, int argc, sqlite3_value **argv)
-{
-	struct dedup_info di;
-	const void *b;
-
-	(void)argc;
-	b = sqlite3_value_blob(argv[0]);
-	dedup_info(b ? b : "", (size_t)sqlite3_value_bytes(argv[0]), &di);
-	if (di.recipient[0])
-		sqlite3_result_text(cx, di.recipient, -1, SQLITE_TRANSIENT);
-	else
-		sqlite3_result_null(cx);
-}
-
-static void
-sha_fn(sqlite3_context *cx, int argc, sqlite3_value **argv)
-{
-	const unsigned char *t;
-	char hex[65];
-
-	(void)argc;
-	if ((t = sqlite3_value_text(argv[0])) == NULL) {
-		sqlite3_result_null(cx);
-		return;
-	}
-	sha256_hex(t, (size_t)sqlite3_value_bytes(argv[0]), hex);
-	sqlite3_result_text(cx, hex, -1, SQLITE_TRANSIENT);
-}
-
-int
-dedup_register(sqlite3 *db)
-{
-	/* DIRECTONLY: for the migration and purge, never a view or trigger */
-	int fl = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, rc;
-
-	rc = sqlite3_create_function(db, "intake_norm_sha256", 1, fl, NULL,
-	    norm_fn, NULL, NULL);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_create_function(db, "intake_recipient", 1, fl, NULL,
-		    recipient_fn, NULL, NULL);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_create_function(db, "intake_sha256", 1, fl, NULL,
-		    sha_fn, NULL, NULL);
-	return rc;
 }

@@ -1,56 +1,98 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * srcstate.c: the source_state rows (source.h): a source's cursor, and the
+ * outcome of its polls.  On the store's statement API: one text serves
+ * SQLite and PostgreSQL (ON CONFLICT ... DO UPDATE, excluded.*, numbered
+ * parameters); PostgreSQL infers each parameter's type from the column it
+ * is stored in.
+ */
 #include <stdlib.h>
 #include <string.h>
 
 #include "source.h"
 #include "util.h"
 
+static const struct query q_get = {
+	"SELECT uidvalidity, last_uid, cursor FROM source_state "
+	"WHERE source = ?1", NULL
+};
+
+static const struct query q_set = {
+	"INSERT INTO source_state (source, uidvalidity, last_uid, cursor) "
+	"VALUES (?1, ?2, ?3, ?4) "
+	"ON CONFLICT(source) DO UPDATE SET uidvalidity = excluded.uidvalidity, "
+	"last_uid = excluded.last_uid, cursor = excluded.cursor", NULL
+};
+
+static const struct query q_poll_ok = {
+	"INSERT INTO source_state (source, last_poll_at, last_success_at, "
+	"consecutive_failures, messages_waiting, last_error, last_error_at) "
+	"VALUES (?1, ?2, ?2, 0, ?4, ?3, CASE WHEN ?3 IS NULL THEN NULL "
+	"ELSE ?2 END) "
+	"ON CONFLICT(source) DO UPDATE SET last_poll_at = ?2, "
+	"last_success_at = ?2, consecutive_failures = 0, "
+	"messages_waiting = ?4, stale_alerted_at = NULL, "
+	"last_error = coalesce(?3, source_state.last_error), "
+	"last_error_at = CASE WHEN ?3 IS NULL THEN source_state.last_error_at "
+	"ELSE ?2 END",
+	/* PostgreSQL infers no type from "?3 IS NULL" or a CASE: cast */
+	"INSERT INTO source_state (source, last_poll_at, last_success_at, "
+	"consecutive_failures, messages_waiting, last_error, last_error_at) "
+	"VALUES ($1, $2::bigint, $2::bigint, 0, $4::bigint, $3::text, "
+	"CASE WHEN $3::text IS NULL THEN NULL ELSE $2::bigint END) "
+	"ON CONFLICT(source) DO UPDATE SET last_poll_at = $2::bigint, "
+	"last_success_at = $2::bigint, consecutive_failures = 0, "
+	"messages_waiting = $4::bigint, stale_alerted_at = NULL, "
+	"last_error = coalesce($3::text, source_state.last_error), "
+	"last_error_at = CASE WHEN $3::text IS NULL THEN "
+	"source_state.last_error_at ELSE $2::bigint END"
+};
+
+static const struct query q_poll_fail = {
+	"INSERT INTO source_state (source, last_poll_at, last_error, "
+	"last_error_at, consecutive_failures) VALUES (?1, ?2, ?3, ?2, 1) "
+	"ON CONFLICT(source) DO UPDATE SET last_poll_at = ?2, "
+	"last_error = ?3, last_error_at = ?2, "
+	"consecutive_failures = source_state.consecutive_failures + 1", NULL
+};
+
 int
 srcstate_get(struct store *st, const char *source, struct source_cursor *c)
 {
-	sqlite3_stmt *s;
+	struct stmt *s;
+	const char *cur;
 	int rc;
 
 	memset(c, 0, sizeof(*c));
-	s = store_stmt(st, "SELECT uidvalidity, last_uid, "
-	    "cursor FROM source_state WHERE source = ?", &rc);
-	if (s == NULL)
-		return store_classify(rc);
-	sqlite3_bind_text(s, 1, source, -1, SQLITE_TRANSIENT);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		c->uidvalidity = sqlite3_column_int64(s, 0);
-		c->last_uid = sqlite3_column_int64(s, 1);
-		if (sqlite3_column_text(s, 2))
-			c->cursor = xstrdup((const char *)sqlite3_column_text(s, 2));
+	if ((s = store_prepare(st, &q_get, &rc)) == NULL)
+		return rc;
+	if ((rc = store_bind_text(s, 1, source, (size_t)-1)) == STORE_OK)
+		rc = store_step(s);
+	if (rc == STORE_ROW) {
+		c->uidvalidity = store_col_int64(s, 0);
+		c->last_uid = store_col_int64(s, 1);
+		if ((cur = store_col_text(s, 2, NULL)) != NULL)
+			c->cursor = xstrdup(cur);
 	}
-	store_stmt_done(s);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK :
-	    store_classify(rc);
+	store_done(s);
+	return rc == STORE_ROW || rc == STORE_DONE ? STORE_OK : rc;
 }
 
 int
 srcstate_set(struct store *st, const char *source, const struct source_cursor *c)
 {
-	sqlite3_stmt *s;
+	struct stmt *s;
 	int rc;
 
-	s = store_stmt(st, "INSERT INTO source_state "
-	    "(source, uidvalidity, last_uid, cursor) VALUES (?, ?, ?, ?) "
-	    "ON CONFLICT(source) DO UPDATE SET uidvalidity = excluded.uidvalidity, "
-	    "last_uid = excluded.last_uid, cursor = excluded.cursor", &rc);
-	if (s == NULL)
-		return store_classify(rc);
-	sqlite3_bind_text(s, 1, source, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(s, 2, c->uidvalidity);
-	sqlite3_bind_int64(s, 3, c->last_uid);
-	if (c->cursor)
-		sqlite3_bind_text(s, 4, c->cursor, -1, SQLITE_TRANSIENT);
-	else
-		sqlite3_bind_null(s, 4);
-	rc = sqlite3_step(s);
-	store_stmt_done(s);
-	return rc == SQLITE_DONE ? STORE_OK : store_classify(rc);
+	if ((s = store_prepare(st, &q_set, &rc)) == NULL)
+		return rc;
+	if ((rc = store_bind_text(s, 1, source, (size_t)-1)) == STORE_OK &&
+	    (rc = store_bind_int64(s, 2, c->uidvalidity)) == STORE_OK &&
+	    (rc = store_bind_int64(s, 3, c->last_uid)) == STORE_OK &&
+	    (rc = store_bind_text(s, 4, c->cursor, (size_t)-1)) == STORE_OK)
+		rc = store_step(s);
+	store_done(s);
+	return rc == STORE_DONE ? STORE_OK : rc;
 }
 
 /* The engine's failure record (source.c; sql/015_source_failures.sql):
@@ -100,39 +142,21 @@ int
 srcstate_record_poll(struct store *st, const char *source, int ok,
     const char *error, int waiting, time_t now)
 {
-	sqlite3_stmt *s;
+	struct stmt *s;
 	int rc;
 
-	s = store_stmt(st, ok ?
-	    "INSERT INTO source_state (source, last_poll_at, last_success_at, "
-	    "consecutive_failures, messages_waiting, last_error, last_error_at) "
-	    "VALUES (?1, ?2, ?2, 0, ?4, ?3, CASE WHEN ?3 IS NULL THEN NULL "
-	    "ELSE ?2 END) "
-	    "ON CONFLICT(source) DO UPDATE SET last_poll_at = ?2, "
-	    "last_success_at = ?2, consecutive_failures = 0, "
-	    "messages_waiting = ?4, stale_alerted_at = NULL, "
-	    "last_error = coalesce(?3, last_error), "
-	    "last_error_at = CASE WHEN ?3 IS NULL THEN last_error_at ELSE ?2 END" :
-	    "INSERT INTO source_state (source, last_poll_at, last_error, "
-	    "last_error_at, consecutive_failures) VALUES (?1, ?2, ?3, ?2, 1) "
-	    "ON CONFLICT(source) DO UPDATE SET last_poll_at = ?2, "
-	    "last_error = ?3, last_error_at = ?2, "
-	    "consecutive_failures = consecutive_failures + 1", &rc);
-	if (s == NULL)
-		return store_classify(rc);
-	sqlite3_bind_text(s, 1, source, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(s, 2, (sqlite3_int64)now);
-	if (error)
-		sqlite3_bind_text(s, 3, error, -1, SQLITE_TRANSIENT);
-	else
-		sqlite3_bind_null(s, 3);
-	if (waiting >= 0)
-		sqlite3_bind_int(s, 4, waiting);
-	else
-		sqlite3_bind_null(s, 4);
-	rc = sqlite3_step(s);
-	store_stmt_done(s);
-	return rc == SQLITE_DONE ? STORE_OK : store_classify(rc);
+	if ((s = store_prepare(st, ok ? &q_poll_ok : &q_poll_fail, &rc)) == NULL)
+		return rc;
+	if ((rc = store_bind_text(s, 1, source, (size_t)-1)) == STORE_OK &&
+	    (rc = store_bind_int64(s, 2, (long long)now)) == STORE_OK &&
+	    (rc = store_bind_text(s, 3, error, (size_t)-1)) == STORE_OK &&
+	    ok)
+		rc = waiting >= 0 ? store_bind_int64(s, 4, waiting) :
+		    store_bind_null(s, 4);
+	if (rc == STORE_OK)
+		rc = store_step(s);
+	store_done(s);
+	return rc == STORE_DONE ? STORE_OK : rc;
 }
 
 void

@@ -1,811 +1,292 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * store.c: opening, migrating and transactions.  The database holds victims'
- * words: it is created 0600 (0660 with database_group) before SQLite ever
- * touches it, and the -wal/-shm files inherit that mode from it.
+ * store.c: the driver-neutral front of the store (store.h): which driver a
+ * `database` names, the statement API dispatched through the driver's
+ * table, transactions, and the events every module appends.  The drivers
+ * are store_sqlite.c and store_pg.c.
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
-#include "dedup.h"
-#include "migrations.h"
-#include "search.h"
-#include "store.h"
+#include "config.h"
+#include "store_p.h"
 #include "util.h"
 
-#define STORE_APPLICATION_ID	0x496e746b	/* "Intk" */
-
-/* Statements prepared once per connection (store_stmt); the store owns
- * them and finalizes them before closing the connection. */
-struct cached_stmt {
-	char		*sql;
-	sqlite3_stmt	*stmt;
-};
-
-struct store {
-	sqlite3			*db;
-	struct cached_stmt	*cache;
-	size_t			 ncache;
-	size_t			 capcache;
-	/* The file the connection opened (store_identity_changed): its path
-	 * and the device and inode the path named right after the open. */
-	char			*path;
-	dev_t			 dev;
-	ino_t			 ino;
-	int			 has_id;
-};
-
-/* Remember which file the path names now, the one SQLite just opened. */
-static void
-remember_identity(struct store *st, const char *path)
-{
-	struct stat sb;
-
-	st->path = xstrdup(path);
-	if (stat(path, &sb) == 0) {
-		st->dev = sb.st_dev;
-		st->ino = sb.st_ino;
-		st->has_id = 1;
-	}
-}
+/*
+ * The modules that still call sqlite3_*() on store_db() (doc/interfaces.md,
+ * "The store interface": converted and left).  Named in the refusal of a
+ * PostgreSQL database, so that the administrator knows what is missing.
+ */
+static const char *const unconverted =
+    "ingest.c, source.c, reply.c, workflow.c, report.c, "
+    "search.c, notify.c, outbox.c, escalate.c, remind.c, ack.c, listen.c, "
+    "intaked.c, cmd_ticket.c, cmd_status.c, cmd_purge.c, cmd_changes.c, "
+    "cmd_attachment.c";
 
 int
-store_identity_changed(struct store *st)
+store_is_postgresql(const char *db)
 {
-	struct stat sb;
-	int moved = 0;
+	static const char *const kw[] = { "host", "hostaddr", "port",
+	    "dbname", "user", "service" };
+	size_t i, n;
 
-	if (st == NULL)
+	if (db == NULL)
 		return 0;
-	/* The open handle's own answer (the unix VFS compares the inode it
-	 * holds with the path's, and sees a link count of 0). */
-	if (sqlite3_file_control(st->db, "main", SQLITE_FCNTL_HAS_MOVED,
-	    &moved) == SQLITE_OK && moved)
+	if (strncmp(db, "postgresql://", 13) == 0 ||
+	    strncmp(db, "postgres://", 11) == 0)
 		return 1;
-	if (!st->has_id)
-		return 0;
-	if (stat(st->path, &sb) == -1)
-		return errno == ENOENT || errno == ENOTDIR;
-	return sb.st_dev != st->dev || sb.st_ino != st->ino;
-}
-
-/* Rename path+suffix to path+suffix.replaced-<time>; 0 when absent. */
-static int
-aside(const char *path, const char *suffix, time_t now, char **msg)
-{
-	char *from, *to;
-	int rc = 0;
-
-	from = xasprintf("%s%s", path, suffix);
-	to = xasprintf("%s%s.replaced-%lld", path, suffix, (long long)now);
-	if (rename(from, to) == 0) {
-		char *prev = *msg;
-
-		*msg = prev ? xasprintf("%s; set aside %s as %s", prev, from,
-		    to) : xasprintf("set aside %s as %s", from, to);
-		free(prev);
-	} else if (errno != ENOENT) {
-		free(*msg);
-		*msg = xasprintf("%s: %s", from, strerror(errno));
-		rc = -1;
-	}
-	free(from);
-	free(to);
-	return rc;
-}
-
-int
-store_set_aside_wal(const char *path, char **msg)
-{
-	time_t now = time(NULL);
-
-	*msg = NULL;
-	if (aside(path, "-wal", now, msg) == -1)
-		return -1;
-	return aside(path, "-shm", now, msg);
-}
-
-const char *
-store_path(struct store *st)
-{
-	return st && st->path ? st->path : "?";
-}
-
-int
-store_classify(int rc)
-{
-	switch (rc & 0xff) {
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED:
-	case SQLITE_FULL:
-	case SQLITE_IOERR:
-	case SQLITE_READONLY:
-	case SQLITE_CANTOPEN:
-	case SQLITE_PROTOCOL:
-	case SQLITE_NOMEM:
-		return STORE_TEMP;
-	default:
-		return STORE_ERR;
-	}
-}
-
-static int
-exec(sqlite3 *db, const char *sql)
-{
-	return sqlite3_exec(db, sql, NULL, NULL, NULL);
-}
-
-static int
-user_version(sqlite3 *db, int *v)
-{
-	sqlite3_stmt *st;
-	int rc;
-
-	rc = sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return rc;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*v = sqlite3_column_int(st, 0);
-		rc = SQLITE_OK;
-	}
-	sqlite3_finalize(st);
-	return rc;
-}
-
-int
-store_schema_latest(void)
-{
-	return migrations_count ? migrations[migrations_count - 1].version : 0;
-}
-
-/* After migrations ran with foreign_keys OFF: any row whose parent is
- * gone fails the migration (SQLite's table-rebuild procedure, step 10).
- * SQLITE_OK, or an error with *err set. */
-static int
-fk_check(sqlite3 *db, char **err)
-{
-	sqlite3_stmt *st;
-	int rc;
-
-	rc = sqlite3_prepare_v2(db, "PRAGMA foreign_key_check", -1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return rc;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*err = xasprintf("migrating: table %s row %lld names a missing "
-		    "%s: nothing migrated", sqlite3_column_text(st, 0),
-		    (long long)sqlite3_column_int64(st, 1),
-		    sqlite3_column_text(st, 2));
-		rc = SQLITE_CONSTRAINT;
-	} else if (rc == SQLITE_DONE)
-		rc = SQLITE_OK;
-	sqlite3_finalize(st);
-	return rc;
-}
-
-/*
- * Apply every migration newer than the file, in one IMMEDIATE transaction:
- * a concurrent opener waits on the lock and then finds the work done; a
- * crash half-way leaves the old version (DDL is transactional).
- * foreign_keys is OFF meanwhile (it cannot change inside a transaction):
- * a migration that rebuilds a table (006) drops the old one, which with
- * foreign keys on would delete or null every row naming it.
- */
-static int
-migrate_fk_off(sqlite3 *db, char **err)
-{
-	int v, rc, ran = 0;
-	size_t i;
-	char pragma[64];
-
-	rc = exec(db, "BEGIN IMMEDIATE");
-	if (rc != SQLITE_OK)
-		goto fail;
-	rc = user_version(db, &v);
-	if (rc != SQLITE_OK)
-		goto fail_rollback;
-	if (v > store_schema_latest()) {
-		exec(db, "ROLLBACK");
-		*err = xasprintf("database schema version %d is newer than this "
-		    "program knows (%d): upgrade intake", v, store_schema_latest());
-		return STORE_NEWER;
-	}
-	for (i = 0; i < migrations_count; i++) {
-		if (migrations[i].version <= v)
+	for (i = 0; i < NELEM(kw); i++) {
+		n = strlen(kw[i]);
+		if (strncmp(db, kw[i], n) != 0)
 			continue;
-		ran = 1;
-		rc = exec(db, migrations[i].sql);
-		if (rc != SQLITE_OK) {
-			*err = xasprintf("migration %s failed: %s", migrations[i].name,
-			    sqlite3_errmsg(db));
-			exec(db, "ROLLBACK");
-			return store_classify(rc);
-		}
-		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d",
-		    migrations[i].version);
-		if ((rc = exec(db, pragma)) != SQLITE_OK)
-			goto fail_rollback;
+		/* libpq allows blanks around '=' */
+		while (db[n] == ' ' || db[n] == '\t')
+			n++;
+		if (db[n] == '=')
+			return 1;
 	}
-	if (ran && (rc = fk_check(db, err)) != SQLITE_OK) {
-		if (*err == NULL)
-			*err = xasprintf("migrating: %s", sqlite3_errmsg(db));
-		exec(db, "ROLLBACK");
-		return STORE_ERR;
-	}
-	snprintf(pragma, sizeof(pragma), "PRAGMA application_id = %d",
-	    STORE_APPLICATION_ID);
-	if ((rc = exec(db, pragma)) != SQLITE_OK)
-		goto fail_rollback;
-	rc = exec(db, "COMMIT");
-	if (rc != SQLITE_OK)
-		goto fail_rollback;
-	return STORE_OK;
-fail_rollback:
-	*err = xasprintf("migrating: %s", sqlite3_errmsg(db));
-	exec(db, "ROLLBACK");
-	return store_classify(rc);
-fail:
-	*err = xasprintf("migrating: %s", sqlite3_errmsg(db));
-	return store_classify(rc);
+	return 0;
 }
 
+/* The refusal of a PostgreSQL database by the SQLite-only entries.  The
+ * connection string is never repeated: it may hold a password. */
 static int
-migrate(sqlite3 *db, char **err)
+not_yet(char **err)
 {
-	int rc;
-
-	if ((rc = exec(db, "PRAGMA foreign_keys = OFF")) != SQLITE_OK) {
-		*err = xasprintf("migrating: %s", sqlite3_errmsg(db));
-		return store_classify(rc);
-	}
-	/* on failure the caller closes the connection; leave SQLite's error
-	 * code (busy_error() reads it) as the migration left it */
-	if ((rc = migrate_fk_off(db, err)) != STORE_OK)
-		return rc;
-	if (exec(db, "PRAGMA foreign_keys = ON") != SQLITE_OK) {
-		*err = xasprintf("migrating: %s", sqlite3_errmsg(db));
-		return STORE_ERR;
-	}
-	return rc;
-}
-
-/* Create the file with the right mode first, so no window exists in which
- * SQLite's default umask-based mode exposes it. */
-static int
-create_file(const char *path, const char *group, char **err)
-{
-	mode_t mode = group ? 0660 : 0600;
-	struct group *gr = NULL;
-	int fd;
-
-	if (group) {
-		gr = getgrnam(group);
-		if (gr == NULL) {
-			*err = xasprintf("database_group '%s': no such group", group);
-			return STORE_ERR;
-		}
-	}
-	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, mode);
-	if (fd == -1) {
-		*err = xasprintf("%s: %s", path, strerror(errno));
-		return errno == EACCES ? STORE_PERM : errno == ENOENT ||
-		    errno == EROFS || errno == ENOSPC ? STORE_TEMP : STORE_ERR;
-	}
-	if (gr && fchown(fd, (uid_t)-1, gr->gr_gid) == -1) {
-		*err = xasprintf("%s: chgrp %s: %s", path, group, strerror(errno));
-		close(fd);
-		return STORE_ERR;
-	}
-	if (fchmod(fd, mode) == -1) {
-		*err = xasprintf("%s: chmod: %s", path, strerror(errno));
-		close(fd);
-		return STORE_ERR;
-	}
-	close(fd);
-	return STORE_OK;
-}
-
-/* SQLite's message, with the system's reason when it has one ("disk I/O
- * error" alone does not say the disk is full). */
-static char *
-db_error(sqlite3 *db, const char *path)
-{
-	int e = db ? sqlite3_system_errno(db) : 0;
-
-	if (e != 0)
-		return xasprintf("%s: %s (%s)", path, sqlite3_errmsg(db),
-		    strerror(e));
-	return xasprintf("%s: %s", path, db ? sqlite3_errmsg(db) :
-	    "cannot open");
-}
-
-static int
-configure(sqlite3 *db, int busy_timeout_ms)
-{
-	int rc, persist = 1;
-
-	sqlite3_busy_timeout(db, busy_timeout_ms);
-	sqlite3_extended_result_codes(db, 1);
-	sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
-	sqlite3_db_config(db, SQLITE_DBCONFIG_DQS_DML, 0, NULL);
-	sqlite3_db_config(db, SQLITE_DBCONFIG_DQS_DDL, 0, NULL);
-	if ((rc = exec(db, "PRAGMA foreign_keys = ON")) != SQLITE_OK)
-		return rc;
-	/* ON: the triggers of 005_search.sql write FTS5 tables, which
-	 * SQLite 3.40 refuses inside a trigger of an untrusted schema.  Who
-	 * can change this schema can already change every row; the only
-	 * function of ours a view calls (intake_digits) is innocuous. */
-	if ((rc = exec(db, "PRAGMA trusted_schema = ON")) != SQLITE_OK)
-		return rc;
-	if ((rc = search_register(db)) != SQLITE_OK)
-		return rc;
-	if ((rc = dedup_register(db)) != SQLITE_OK)
-		return rc;
-	/* Most of the bytes are raw messages (2 KB to 300 KB): larger pages
-	 * mean fewer overflow pages and a quarter of the writes.  Takes effect
-	 * only on a new, empty file (before WAL is set); a no-op otherwise. */
-	if ((rc = exec(db, "PRAGMA page_size = 16384")) != SQLITE_OK)
-		return rc;
-	/* WAL persists in the file; setting it needs a moment without
-	 * readers, which busy_timeout gives us. */
-	if ((rc = exec(db, "PRAGMA journal_mode = WAL")) != SQLITE_OK)
-		return rc;
-	/* Keep -wal and -shm (mode and group as the database) when the last
-	 * writer closes: staff in database_group then read with the daemon
-	 * stopped without write access to the directory.  The size limit
-	 * truncates the kept -wal to nothing at close (no old pages left). */
-	sqlite3_file_control(db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
-	if ((rc = exec(db, "PRAGMA journal_size_limit = 4194304")) != SQLITE_OK)
-		return rc;
-	/* A ticket reported as stored must survive power loss: the message
-	 * is marked on the server right after the commit. */
-	return exec(db, "PRAGMA synchronous = FULL");
-}
-
-/*
- * After SQLite refused to open, read or write: the file or directory this
- * user cannot use, or NULL.  A permissions problem is no "retry later"
- * (SQLite says only "attempt to write a readonly database").  WAL needs
- * the -wal and -shm files, and the directory to create them in.
- */
-static char *
-perm_problem(const char *path, int write)
-{
-	static const char *const sfx[] = { "", "-wal", "-shm" };
-	int mode = R_OK | (write ? W_OK : 0), missing = 0;
-	char *f, *dir, *d, *msg = NULL;
-	size_t i;
-
-	for (i = 0; i < NELEM(sfx) && msg == NULL; i++) {
-		f = xasprintf("%s%s", path, sfx[i]);
-		if (access(f, F_OK) == -1)
-			missing = 1;
-		else if (access(f, i == 2 ? R_OK | W_OK : mode) == -1)
-			msg = xasprintf("%s: %s for uid %ld: %s", f, strerror(errno),
-			    (long)getuid(), i == 0 ? "ask the administrator to "
-			    "add you to the database_group" : "a stale file "
-			    "another user left: fix its owner and mode as the "
-			    "database's, or remove it while intaked is stopped");
-		free(f);
-	}
-	if (msg == NULL && missing) {
-		dir = xstrdup(path);
-		d = strrchr(dir, '/');
-		if (d == dir)
-			d[1] = '\0';
-		else if (d)
-			*d = '\0';
-		if (access(d ? dir : ".", W_OK | X_OK) == -1)
-			msg = xasprintf("%s: %s for uid %ld: the directory "
-			    "is not writable, so the database's -wal/-shm "
-			    "files cannot be created (start intaked, which "
-			    "keeps them, or make the directory group-writable)",
-			    d ? dir : ".", strerror(errno), (long)getuid());
-		free(dir);
-	}
-	return msg;
-}
-
-/* SQLite's lock bytes (os_unix.c, wal.c): the WAL write, checkpoint and
- * recovery locks in -shm, and the database file's PENDING and RESERVED
- * bytes (rollback journal, or WAL in exclusive locking mode).  Readers'
- * locks (WAL read marks, SHARED) are left out: they do not block a
- * writer. */
-#define SHM_WRITE_LOCK		120
-#define SHM_WRITE_LOCKS		3
-#define DB_PENDING_BYTE		0x40000000
-#define DB_WRITE_LOCKS		2
-
-/* In the child: the PID holding a lock on [start, start+len) of path, 0
- * for none, -1 for one not owned by a process (an OFD lock). */
-static long
-probe_lock(const char *path, off_t start, off_t len)
-{
-	struct flock fl;
-	int fd;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
-		return 0;
-	memset(&fl, 0, sizeof(fl));
-	fl.l_type = F_WRLCK;
-	fl.l_whence = SEEK_SET;
-	fl.l_start = start;
-	fl.l_len = len;
-	if (fcntl(fd, F_GETLK, &fl) == -1 || fl.l_type == F_UNLCK)
-		fl.l_pid = 0;
-	else if (fl.l_pid <= 0)
-		fl.l_pid = -1;
-	close(fd);
-	return (long)fl.l_pid;
-}
-
-/*
- * Who holds the write lock SQLite waited busy_timeout for: a PID, 0 when
- * no lock can be seen, -1 when the holder has no PID (an OFD lock), or our
- * own PID.  Asked from a child: closing a descriptor of the file here would
- * drop every POSIX lock this process holds on it (another connection's,
- * during a reload), and SQLite's own descriptors are out of reach.
- */
-static long
-lock_holder(const char *path)
-{
-	char *shm = xasprintf("%s-shm", path);
-	long who = 0;
-	pid_t child;
-	int p[2], status;
-
-	if (pipe2(p, O_CLOEXEC) == -1) {
-		free(shm);
-		return 0;
-	}
-	child = fork();
-	if (child == 0) {
-		/* only async-signal-safe calls: the daemon has threads */
-		close(p[0]);
-		who = probe_lock(shm, SHM_WRITE_LOCK, SHM_WRITE_LOCKS);
-		if (who == 0)
-			who = probe_lock(path, DB_PENDING_BYTE, DB_WRITE_LOCKS);
-		(void)!write(p[1], &who, sizeof(who));
-		_exit(0);
-	}
-	close(p[1]);
-	if (child > 0) {
-		if (read(p[0], &who, sizeof(who)) != (ssize_t)sizeof(who))
-			who = 0;
-		while (waitpid(child, &status, 0) == -1 && errno == EINTR)
-			;
-	}
-	close(p[0]);
-	free(shm);
-	return who;
-}
-
-/* The name of process pid from /proc, or "" (hidden, or gone). */
-static void
-process_name(long pid, char *out, size_t len)
-{
-	char path[64];
-	ssize_t n;
-	int fd;
-
-	out[0] = '\0';
-	snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return;
-	n = read(fd, out, len - 1);
-	close(fd);
-	if (n <= 0) {
-		out[0] = '\0';
-		return;
-	}
-	out[n] = '\0';
-	out[strcspn(out, "\n")] = '\0';
-	for (n = 0; out[n]; n++)
-		if ((unsigned char)out[n] < 0x20 || (unsigned char)out[n] >= 0x7f)
-			out[n] = '?';
-}
-
-/*
- * Replace *err after SQLite gave up waiting for the lock ("migrating:
- * database is locked" read like a migration in progress): say that the
- * database is locked, by whom where the kernel can tell, for how long we
- * waited.  The caller has closed its connection (a probe must not see our
- * own lock).
- */
-static void
-explain_locked(const char *path, int busy_timeout_ms, char **err)
-{
-	char who[96], name[32];
-	long pid = lock_holder(path);
-
-	if (pid > 0 && pid == (long)getpid())
-		snprintf(who, sizeof(who), "this process (PID %ld) holds it on "
-		    "another connection", pid);
-	else if (pid > 0) {
-		process_name(pid, name, sizeof(name));
-		snprintf(who, sizeof(who), "held by another process: PID %ld%s%s%s",
-		    pid, *name ? " (" : "", name, *name ? ")" : "");
-	} else
-		snprintf(who, sizeof(who), "held by another process%s", pid < 0 ?
-		    " (an open-file-description lock: no PID)" : "");
-	free(*err);
-	*err = xasprintf("%s: the database is locked: its write lock is %s, "
-	    "still after busy_timeout_ms (%d ms); nothing was written",
-	    path, who, busy_timeout_ms);
-}
-
-/* SQLite gave up on a lock (SQLITE_BUSY, or the migration's BEGIN
- * IMMEDIATE that said so). */
-static int
-busy_error(sqlite3 *db)
-{
-	return (sqlite3_errcode(db) & 0xff) == SQLITE_BUSY;
-}
-
-/* Replace *err by the permissions problem behind a failed open, if any
- * (SQLite reports one as read-only, cannot open, I/O or busy). */
-static int
-classify_open(int store_rc, const char *path, int write, char **err)
-{
-	char *p;
-
-	if ((p = perm_problem(path, write)) == NULL)
-		return store_rc;
-	free(*err);
-	*err = p;
-	return STORE_PERM;
-}
-
-int
-store_open_readonly(const char *path, int busy_timeout_ms,
-    struct store **out, char **err)
-{
-	struct store *st;
-	int rc, v = 0;
-
-	*out = NULL;
-	*err = NULL;
-	if (access(path, F_OK) == -1 && errno == ENOENT) {
-		*err = xasprintf("%s: no database yet: intaked creates it when "
-		    "it starts (or the first `intake ingest`)", path);
-		return STORE_OLDER;
-	}
-	st = xcalloc(1, sizeof(*st));
-	rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READONLY |
-	    SQLITE_OPEN_NOFOLLOW, NULL);
-	if (rc == SQLITE_OK) {
-		sqlite3_busy_timeout(st->db, busy_timeout_ms);
-		sqlite3_extended_result_codes(st->db, 1);
-		sqlite3_db_config(st->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
-		/* ON as for writers (see configure()): search reads views
-		 * that call json_extract(), which SQLite 3.40 does not count
-		 * as innocuous, and our own functions. */
-		rc = exec(st->db, "PRAGMA trusted_schema = ON");
-	}
-	if (rc == SQLITE_OK)
-		rc = search_register(st->db);
-	/* user_version reads the header: a read, never the write lock */
-	if (rc == SQLITE_OK)
-		rc = user_version(st->db, &v);
-	if (rc != SQLITE_OK) {
-		*err = db_error(st->db, path);
-		sqlite3_close(st->db);
-		free(st);
-		return classify_open(store_classify(rc), path, 0, err);
-	}
-	if (v != store_schema_latest()) {
-		*err = v > store_schema_latest() ?
-		    xasprintf("%s: database schema version %d is newer than this "
-		    "program knows (%d): upgrade intake", path, v,
-		    store_schema_latest()) :
-		    xasprintf("%s: database schema version %d is older than this "
-		    "program's (%d): read commands do not migrate; restart "
-		    "intaked (or run any writing command, e.g. `intake purge "
-		    "--dry-run`) to migrate it", path, v, store_schema_latest());
-		sqlite3_close(st->db);
-		free(st);
-		return v > store_schema_latest() ? STORE_NEWER : STORE_OLDER;
-	}
-	remember_identity(st, path);
-	*out = st;
-	return STORE_OK;
+	*err = xasprintf("PostgreSQL is not supported by this "
+	    "program yet: these modules still use SQLite directly (not "
+	    "converted to the store driver, issue 18): %s; give the SQLite "
+	    "file's path (`intake db copy` moves one to PostgreSQL)",
+	    unconverted);
+	return STORE_NOTYET;
 }
 
 int
 store_open(const char *path, const char *group, int busy_timeout_ms,
     struct store **out, char **err)
 {
-	struct store *st;
-	struct stat sb;
-	int rc;
+	*out = NULL;
+	*err = NULL;
+	if (store_is_postgresql(path))
+		return not_yet(err);
+	return store_sqlite_open(path, group, busy_timeout_ms, 0, out, err);
+}
+
+int
+store_open_readonly(const char *path, int busy_timeout_ms,
+    struct store **out, char **err)
+{
+	*out = NULL;
+	*err = NULL;
+	if (store_is_postgresql(path))
+		return not_yet(err);
+	return store_sqlite_open(path, NULL, busy_timeout_ms,
+	    STORE_OPEN_READONLY, out, err);
+}
+
+int
+store_open_config(const struct config *cfg, int flags, struct store **out,
+    char **err)
+{
+	const struct store_ops *ops = store_is_postgresql(cfg->database) ?
+	    &store_pg_ops : &store_sqlite_ops;
 
 	*out = NULL;
 	*err = NULL;
-	if (stat(path, &sb) == -1) {
-		if (errno != ENOENT) {
-			*err = xasprintf("%s: %s", path, strerror(errno));
-			return errno == EACCES ? STORE_PERM : STORE_TEMP;
-		}
-		if ((rc = create_file(path, group, err)) != STORE_OK)
-			return rc;
-	}
-	st = xcalloc(1, sizeof(*st));
-	rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_NOFOLLOW, NULL);
-	if (rc != SQLITE_OK) {
-		*err = xasprintf("%s: %s", path, st->db ? sqlite3_errmsg(st->db) :
-		    sqlite3_errstr(rc));
-		sqlite3_close(st->db);
-		free(st);
-		return classify_open(store_classify(rc), path, 1, err);
-	}
-	rc = configure(st->db, busy_timeout_ms);
-	if (rc != SQLITE_OK) {
-		int busy = busy_error(st->db);
+	return ops->open(cfg, flags, out, err);
+}
 
-		*err = db_error(st->db, path);
-		sqlite3_close(st->db);
-		free(st);
-		if (busy)
-			explain_locked(path, busy_timeout_ms, err);
-		return classify_open(store_classify(rc), path, 1, err);
-	}
-	if ((rc = migrate(st->db, err)) != STORE_OK) {
-		char *e = *err;
-		int busy = rc == STORE_TEMP && busy_error(st->db);
-
-		*err = xasprintf("%s: %s", path, e);
-		free(e);
-		sqlite3_close(st->db);
-		free(st);
-		if (busy)
-			explain_locked(path, busy_timeout_ms, err);
-		return rc == STORE_NEWER ? rc : classify_open(rc, path, 1, err);
-	}
-	remember_identity(st, path);
-	*out = st;
-	return STORE_OK;
+const struct store_ops *
+store_driver(const struct store *st)
+{
+	return st->ops;
 }
 
 void
 store_close(struct store *st)
 {
-	size_t i;
-
-	if (st == NULL)
-		return;
-	for (i = 0; i < st->ncache; i++) {
-		sqlite3_finalize(st->cache[i].stmt);
-		free(st->cache[i].sql);
-	}
-	free(st->cache);
-	sqlite3_close(st->db);
-	free(st->path);
-	free(st);
-}
-
-/*
- * Parsing SQL was a tenth of ingesting a message: each statement is
- * prepared once per connection.  The key is the text (a pointer match
- * first, the common case of a string literal).
- */
-sqlite3_stmt *
-store_stmt(struct store *st, const char *sql, int *rc)
-{
-	sqlite3_stmt *s = NULL;
-	size_t i;
-
-	for (i = 0; i < st->ncache; i++)
-		if (st->cache[i].sql == sql || strcmp(st->cache[i].sql, sql) == 0)
-			return st->cache[i].stmt;
-	*rc = sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s,
-	    NULL);
-	if (*rc != SQLITE_OK) {
-		sqlite3_finalize(s);
-		return NULL;
-	}
-	if (st->ncache == st->capcache) {
-		st->capcache = st->capcache ? st->capcache * 2 : 16;
-		st->cache = xreallocarray(st->cache, st->capcache,
-		    sizeof(*st->cache));
-	}
-	st->cache[st->ncache].sql = xstrdup(sql);
-	st->cache[st->ncache].stmt = s;
-	st->ncache++;
-	return s;
-}
-
-void
-store_stmt_done(sqlite3_stmt *s)
-{
-	if (s == NULL)
-		return;
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
-}
-
-sqlite3 *
-store_db(struct store *st)
-{
-	return st->db;
-}
-
-int
-store_schema_version(struct store *st)
-{
-	int v = -1;
-
-	user_version(st->db, &v);
-	return v;
-}
-
-static int
-exec_classified(struct store *st, const char *sql)
-{
-	int rc = exec(st->db, sql);
-
-	return rc == SQLITE_OK ? STORE_OK : store_classify(rc);
+	if (st != NULL)
+		st->ops->close(st);
 }
 
 int
 store_begin(struct store *st)
 {
-	return exec_classified(st, "BEGIN IMMEDIATE");
+	return st->ops->begin(st);
 }
 
 int
 store_commit(struct store *st)
 {
-	int rc = exec(st->db, "COMMIT");
-
-	if (rc == SQLITE_OK)
-		return STORE_OK;
-	/* A failed COMMIT may leave the transaction open: end it. */
-	if (!sqlite3_get_autocommit(st->db))
-		exec(st->db, "ROLLBACK");
-	return store_classify(rc);
+	return st->ops->commit(st);
 }
 
 void
 store_rollback(struct store *st)
 {
-	if (!sqlite3_get_autocommit(st->db))
-		exec(st->db, "ROLLBACK");
+	st->ops->rollback(st);
+}
+
+int
+store_schema_version(struct store *st)
+{
+	return st->ops->schema_version(st);
 }
 
 const char *
 store_errmsg(struct store *st)
 {
-	return sqlite3_errmsg(st->db);
+	return st->ops->errmsg(st);
 }
+
+const char *
+store_actor(struct store *st)
+{
+	return st->ops->actor(st);
+}
+
+struct stmt *
+store_prepare(struct store *st, const struct query *q, int *rc)
+{
+	*rc = STORE_OK;
+	return st->ops->prepare(st, q, rc);
+}
+
+int
+store_bind_int64(struct stmt *s, int i, long long v)
+{
+	return s->ops->bind_int64(s, i, v);
+}
+
+int
+store_bind_text(struct stmt *s, int i, const char *t, size_t len)
+{
+	if (t == NULL)
+		return s->ops->bind_null(s, i);
+	if (len == (size_t)-1)
+		len = strlen(t);
+	return s->ops->bind_text(s, i, t, len);
+}
+
+int
+store_bind_blob(struct stmt *s, int i, const void *b, size_t len)
+{
+	return s->ops->bind_blob(s, i, b ? b : "", len);
+}
+
+int
+store_bind_null(struct stmt *s, int i)
+{
+	return s->ops->bind_null(s, i);
+}
+
+int
+store_step(struct stmt *s)
+{
+	return s->ops->step(s);
+}
+
+int
+store_col_null(struct stmt *s, int i)
+{
+	return s->ops->col_null(s, i);
+}
+
+long long
+store_col_int64(struct stmt *s, int i)
+{
+	return s->ops->col_int64(s, i);
+}
+
+const char *
+store_col_text(struct stmt *s, int i, size_t *len)
+{
+	size_t n = 0;
+	const char *t = s->ops->col_text(s, i, &n);
+
+	if (len)
+		*len = n;
+	return t;
+}
+
+const void *
+store_col_blob(struct stmt *s, int i, size_t *len)
+{
+	size_t n = 0;
+	const void *b = s->ops->col_blob(s, i, &n);
+
+	if (len)
+		*len = n;
+	return b;
+}
+
+void
+store_done(struct stmt *s)
+{
+	if (s != NULL)
+		s->ops->done(s);
+}
+
+/* SAVEPOINT-like statement `verb name` after checking name. */
+static int
+savepoint_sql(struct store *st, const char *verb, const char *name)
+{
+	char sql[128];
+	size_t i;
+
+	if (name == NULL || !((name[0] >= 'a' && name[0] <= 'z') ||
+	    name[0] == '_') || strlen(name) > 63)
+		return STORE_ERR;
+	for (i = 0; name[i]; i++)
+		if (!((name[i] >= 'a' && name[i] <= 'z') || name[i] == '_' ||
+		    (name[i] >= '0' && name[i] <= '9')))
+			return STORE_ERR;
+	snprintf(sql, sizeof(sql), "%s %s", verb, name);
+	return st->ops->exec(st, sql);
+}
+
+int
+store_savepoint(struct store *st, const char *name)
+{
+	return savepoint_sql(st, "SAVEPOINT", name);
+}
+
+int
+store_savepoint_release(struct store *st, const char *name)
+{
+	return savepoint_sql(st, "RELEASE SAVEPOINT", name);
+}
+
+int
+store_savepoint_rollback(struct store *st, const char *name)
+{
+	return savepoint_sql(st, "ROLLBACK TO SAVEPOINT", name);
+}
+
+static const struct query q_event = {
+	"INSERT INTO events (ticket_id, at, actor, kind, detail) "
+	"VALUES (?1, ?2, ?3, ?4, ?5)", NULL
+};
 
 int
 store_event(struct store *st, long long ticket, long long at,
     const char *actor, const char *kind, const char *detail_json)
 {
-	sqlite3_stmt *s;
+	struct stmt *s;
 	int rc;
 
-	s = store_stmt(st, "INSERT INTO events (ticket_id, at, "
-	    "actor, kind, detail) VALUES (?, ?, ?, ?, ?)", &rc);
-	if (s == NULL)
-		return store_classify(rc);
-	sqlite3_bind_int64(s, 1, ticket);
-	sqlite3_bind_int64(s, 2, at);
-	sqlite3_bind_text(s, 3, actor, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(s, 4, kind, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(s, 5, detail_json ? detail_json : "{}", -1,
-	    SQLITE_TRANSIENT);
-	rc = sqlite3_step(s);
-	store_stmt_done(s);
-	return rc == SQLITE_DONE ? STORE_OK : store_classify(rc);
+	if (actor == NULL && (actor = store_actor(st)) == NULL)
+		actor = "?";
+	if ((s = store_prepare(st, &q_event, &rc)) == NULL)
+		return rc;
+	if ((rc = store_bind_int64(s, 1, ticket)) == STORE_OK &&
+	    (rc = store_bind_int64(s, 2, at)) == STORE_OK &&
+	    (rc = store_bind_text(s, 3, actor, (size_t)-1)) == STORE_OK &&
+	    (rc = store_bind_text(s, 4, kind, (size_t)-1)) == STORE_OK &&
+	    (rc = store_bind_text(s, 5, detail_json ? detail_json : "{}",
+	    (size_t)-1)) == STORE_OK)
+		rc = store_step(s);
+	store_done(s);
+	return rc == STORE_DONE ? STORE_OK : rc;
 }

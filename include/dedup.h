@@ -13,8 +13,6 @@
 
 #include <stddef.h>
 
-#include <sqlite3.h>
-
 #define DEDUP_RECIPIENT_MAX	300
 
 struct dedup_info {
@@ -26,8 +24,5 @@ struct dedup_info {
 };
 
 void	 dedup_info(const char *raw, size_t len, struct dedup_info *out);
-/* intake_norm_sha256(blob), intake_recipient(blob) and intake_sha256(text)
- * on db (migration 006, `intake purge`).  An SQLite code. */
-int	 dedup_register(sqlite3 *db);
 
 #endif

@@ -1,16 +1,30 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * store.h: the SQLite database: open (WAL, busy_timeout, foreign keys,
- * synchronous=FULL, mode 0600 or 0660 with a group), migrate (numbered, in
- * one transaction, tracked by PRAGMA user_version), transactions.  Modules
- * that own a part of the schema (ingest, reports, workflow, outbox) prepare
- * their own statements on store_db(); every statement uses bound parameters.
+ * store.h: the database behind one interface with two drivers (a table of
+ * functions, struct store_ops, like the sources'): SQLite (store_sqlite.c:
+ * WAL, busy_timeout, foreign keys, synchronous=FULL, mode 0600 or 0660
+ * with a group, migrations tracked by PRAGMA user_version) and PostgreSQL
+ * (store_pg.c, libpq: the sql/pg/ migrations under an advisory lock,
+ * tracked in schema_version; synchronous_commit on).  A `database` that is
+ * a libpq URI or connection string (store_is_postgresql()) selects
+ * PostgreSQL; a path keeps SQLite.
+ *
+ * Converted modules use the statement API (struct query, store_prepare(),
+ * store_bind_*(), store_step(), store_col_*(), store_done()) and run on
+ * both.  The modules not yet converted prepare their own SQLite statements
+ * on store_db() (SQLite only); they open the store with store_open() or
+ * store_open_readonly(), which refuse a PostgreSQL database with
+ * STORE_NOTYET naming them (doc/interfaces.md, "The store interface").
+ * Every statement uses bound parameters.
  */
 #ifndef INTAKE_STORE_H
 #define INTAKE_STORE_H
 
+#include <stddef.h>
+
 #include <sqlite3.h>
 
+struct config;
 struct store;
 
 enum store_rc {
@@ -20,11 +34,18 @@ enum store_rc {
 	STORE_NEWER = -3,	/* the database is newer than this program */
 	STORE_PERM = -4,	/* this user may not read or write a file */
 	STORE_OLDER = -5,	/* read-only open: not migrated yet (or absent) */
+	STORE_NOTYET = -6,	/* PostgreSQL, but a module not converted yet */
 };
+
+/* store_step(): a row, or the end (every other result is an enum store_rc). */
+enum { STORE_ROW = 1, STORE_DONE = 2 };
 
 /*
  * Open (creating with mode 0600, or 0660 and group `group` when not NULL)
  * and migrate to the newest schema.  On failure *err is set (caller frees).
+ * SQLite only (the entry of the modules not yet converted): a PostgreSQL
+ * `path` (store_is_postgresql()) is STORE_NOTYET, *err naming the modules
+ * that still need SQLite; nothing is connected or created.
  */
 int	 store_open(const char *path, const char *group, int busy_timeout_ms,
 	    struct store **out, char **err);
@@ -38,6 +59,8 @@ int	 store_open(const char *path, const char *group, int busy_timeout_ms,
 int	 store_open_readonly(const char *path, int busy_timeout_ms,
 	    struct store **out, char **err);
 void	 store_close(struct store *);
+/* The SQLite connection, for the modules not yet converted (SQLite only:
+ * NULL on PostgreSQL, which store_open() never returns). */
 sqlite3	*store_db(struct store *);
 int	 store_schema_version(struct store *);
 /* The newest schema version this program knows. */
@@ -80,7 +103,100 @@ const char *store_path(struct store *);
 /* The last error message of the connection, for logs. */
 const char *store_errmsg(struct store *);
 
-/* Append an audit event (JSON detail) to a ticket; inside a transaction. */
+/*
+ * The driver-neutral interface.
+ */
+struct stmt;
+
+/* One statement, both engines' text side by side: pg NULL when the same
+ * text serves both.  Parameters are ?1..?N (or ?); the PostgreSQL driver
+ * rewrites them to $1..$N when it prepares (outside quotes).  A query is
+ * a static object: the store keeps its prepared statement per connection,
+ * keyed by the query's address. */
+struct query {
+	const char	*sql;
+	const char	*pg;
+};
+
+struct store_ops {
+	const char	*name;			/* "sqlite", "postgresql" */
+	int	 (*open)(const struct config *, int flags, struct store **,
+		    char **err);
+	void	 (*close)(struct store *);
+	int	 (*begin)(struct store *);	/* SQLite: BEGIN IMMEDIATE; PG: BEGIN */
+	int	 (*commit)(struct store *);
+	void	 (*rollback)(struct store *);
+	/* prepared once per connection; NULL and *rc (enum store_rc) */
+	struct stmt *(*prepare)(struct store *, const struct query *, int *rc);
+	int	 (*bind_int64)(struct stmt *, int, long long);
+	int	 (*bind_text)(struct stmt *, int, const char *, size_t);
+	int	 (*bind_blob)(struct stmt *, int, const void *, size_t);
+	int	 (*bind_null)(struct stmt *, int);
+	int	 (*step)(struct stmt *);	/* STORE_ROW, STORE_DONE, or < 0 */
+	int	 (*col_null)(struct stmt *, int);
+	long long (*col_int64)(struct stmt *, int);
+	const char *(*col_text)(struct stmt *, int, size_t *len);
+	const void *(*col_blob)(struct stmt *, int, size_t *len);
+	void	 (*done)(struct stmt *);
+	const char *(*actor)(struct store *);	/* PG: session_user; SQLite NULL */
+	const char *(*errmsg)(struct store *);
+	int	 (*schema_version)(struct store *);
+	/* one fixed statement without parameters (SAVEPOINT ...) */
+	int	 (*exec)(struct store *, const char *sql);
+};
+
+/* store_open_config() flags. */
+enum { STORE_OPEN_READONLY = 1 << 0 };
+
+/* Is `database` a PostgreSQL one: a postgresql:// or postgres:// URI, or
+ * a libpq keyword=value string starting with host=, hostaddr=, port=,
+ * dbname=, user= or service=?  Anything else is a SQLite file's path. */
+int	 store_is_postgresql(const char *database);
+/* Does a PostgreSQL `database` carry a password (password=, or the
+ * user:password@ of a URI)?  What shows or logs it must not print it. */
+int	 store_has_password(const char *database);
+/*
+ * Open cfg->database with its driver: SQLite as store_open() (flags
+ * STORE_OPEN_READONLY: store_open_readonly()); PostgreSQL with
+ * cfg->database_password_file (0600) or libpq's own .pgpass/service file,
+ * applying the sql/pg/ migrations (not when read-only).  The results of
+ * store_open().
+ */
+int	 store_open_config(const struct config *, int flags, struct store **,
+	    char **err);
+/* The driver of an open store (its name: "sqlite" or "postgresql"). */
+const struct store_ops *store_driver(const struct store *);
+
+/* NULL with *rc (a store_rc) on error; never finalize it: the store owns it. */
+struct stmt *store_prepare(struct store *, const struct query *, int *rc);
+int	 store_bind_int64(struct stmt *, int i, long long v);
+/* len (size_t)-1: up to the NUL.  A NULL text binds NULL. */
+int	 store_bind_text(struct stmt *, int i, const char *, size_t len);
+int	 store_bind_blob(struct stmt *, int i, const void *, size_t len);
+int	 store_bind_null(struct stmt *, int i);
+int	 store_step(struct stmt *);
+int	 store_col_null(struct stmt *, int i);
+long long store_col_int64(struct stmt *, int i);
+/* NULL for SQL NULL; valid until the next step or done.  len may be NULL. */
+const char *store_col_text(struct stmt *, int i, size_t *len);
+const void *store_col_blob(struct stmt *, int i, size_t *len);
+/* After the last step: reset, clear the bindings (and the result). */
+void	 store_done(struct stmt *);
+/*
+ * Savepoints inside a transaction (the engine's one per message): name is
+ * a plain identifier ([a-z_][a-z0-9_]*, else STORE_ERR).  On PostgreSQL a
+ * failed statement spoils the whole transaction until the rollback to a
+ * savepoint before it; rollback_to keeps the savepoint (release it).
+ */
+int	 store_savepoint(struct store *, const char *name);
+int	 store_savepoint_release(struct store *, const char *name);
+int	 store_savepoint_rollback(struct store *, const char *name);
+/* The database role the connection acts as (PostgreSQL's session_user),
+ * or NULL (SQLite: the file has no roles). */
+const char *store_actor(struct store *);
+
+/* Append an audit event (JSON detail) to a ticket; inside a transaction.
+ * Both drivers.  actor NULL: store_actor() (else "?"). */
 int	 store_event(struct store *, long long ticket, long long at,
 	    const char *actor, const char *kind, const char *detail_json);
 

@@ -92,6 +92,10 @@ GRANT SELECT, INSERT, UPDATE ON oncall_gaps, mail_acks TO intake_daemon;
 -- 012: staff replies that threaded to no ticket (intake status lists them).
 GRANT SELECT, INSERT ON unmatched_replies TO intake_daemon;
 GRANT SELECT ON unmatched_replies TO intake_staff;
+-- 013: the daemon takes, renews and fences its sources' leases (lease.c);
+-- staff see who holds which (intake status).
+GRANT SELECT, INSERT, UPDATE ON source_leases TO intake_daemon;
+GRANT SELECT ON source_leases TO intake_staff;
 -- 014: a kept reply is marked attached (and its content cleared) when the
 -- message it answers arrives.
 GRANT UPDATE ON unmatched_replies TO intake_daemon;

@@ -36,4 +36,12 @@ $INTAKED -c "$T/bad.conf" --dump-config >"$T/out3" 2>"$T/err3"; rc=$?
 check "a bad file exits 78 (rc $rc)" [ "$rc" -eq 78 ]
 check "with FILE:LINE" grep -q "bad.conf:2: limits.max_headers must be between 10 and 100000" "$T/err3"
 check "and dumps nothing" [ ! -s "$T/out3" ]
+# A PostgreSQL database (issue 18): kept as written, never its password.
+printf 'database = "host=db.example.org dbname=intake";\n' > "$T/pg.conf"
+$INTAKED -c "$T/pg.conf" --dump-config >"$T/out4" 2>&1; rc=$?
+check "a libpq connection string is no path (rc $rc)" grep -qx 'database = "host=db.example.org dbname=intake";' "$T/out4"
+printf 'database = "postgresql://u:hunter2@db.example.org/intake";\n' > "$T/pg.conf"
+$INTAKED -c "$T/pg.conf" --dump-config >"$T/out4" 2>&1; rc=$?
+check "a URI with a password dumps (rc $rc)" [ "$rc" -eq 0 ]
+check "... without the password" sh -c "! grep -q hunter2 '$T/out4'"
 finish

@@ -45,12 +45,14 @@ $INTAKE assign 3 carol --by bob $C >/dev/null
 $INTAKE close 4 --disposition resolved --by alice $C >/dev/null
 check "workflow events recorded" [ "$(q "select count(*) from events where kind in ('ack','note','close')")" -ge 3 ]
 
-# A postgresql:// database is refused by the programs (not yet a driver),
-# rather than taken for a file name.
+# A postgresql:// database is refused by the programs (their modules are
+# not all on the store driver yet), rather than taken for a file name.
 printf 'database = "%s";\n' "$PG_URL" > "$T/pg.conf"
 $INTAKE list -c "$T/pg.conf" >/dev/null 2>"$T/err"; rc=$?
 check "database = postgresql://...: exit 78 (rc $rc)" [ "$rc" -eq 78 ]
 check "... saying it is not supported yet" grep -q "not supported" "$T/err"
+check "... naming the modules that still need SQLite" grep -q "ingest.c" "$T/err"
+check "... without the connection string" sh -c "! grep -q '$PGHOST' '$T/err'"
 check "... and no file made" [ ! -e "$T/postgresql:" ]
 
 # Nothing to copy from / to.
