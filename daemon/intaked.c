@@ -943,7 +943,7 @@ main(int argc, char **argv)
 	struct options o;
 	struct service sv;
 	const char *path;
-	char *tagerr = NULL;
+	char *tagerr = NULL, *shown;
 	int rc;
 
 	log_init("intaked", LOG_PRI_INFO);
@@ -981,8 +981,9 @@ main(int argc, char **argv)
 	log_set_level(o.debug ? LOG_PRI_DEBUG : sv.cfg.log_level);
 	sv.stages = o.stages;
 	rota_health(&sv);
-	log_notice("started: %zu sources, database %s", sv.nsources,
-	    sv.cfg.database);
+	shown = store_display_name(sv.cfg.database);
+	log_notice("started: %zu sources, database %s", sv.nsources, shown);
+	free(shown);
 	rc = 0;
 	if (o.once)
 		rc = run_once(&sv);

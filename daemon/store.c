@@ -228,6 +228,12 @@ store_done(struct stmt *s)
 		s->ops->done(s);
 }
 
+long long
+store_changes(struct stmt *s)
+{
+	return s->ops->changes(s);
+}
+
 /* SAVEPOINT-like statement `verb name` after checking name. */
 static int
 savepoint_sql(struct store *st, const char *verb, const char *name)

@@ -792,6 +792,17 @@ pg_done(struct stmt *base)
 	stmt_clear(ps(base));
 }
 
+static long long
+pg_changes(struct stmt *base)
+{
+	struct pg_stmt *s = ps(base);
+	const char *n;
+
+	if (s->res == NULL || *(n = PQcmdTuples(s->res)) == '\0')
+		return 0;
+	return strtoll(n, NULL, 10);
+}
+
 static const char *
 pg_actor(struct store *base)
 {
@@ -810,6 +821,30 @@ static int
 pg_schema_version(struct store *base)
 {
 	return version((struct store_pg *)base);
+}
+
+char *
+store_display_name(const char *database)
+{
+	static const char *shown[] = { "host", "hostaddr", "port", "dbname",
+	    "user", "service" };
+	PQconninfoOption *opts, *o;
+	struct buf b;
+	size_t i;
+
+	if (!store_is_postgresql(database))
+		return xstrdup(database);
+	if ((opts = PQconninfoParse(database, NULL)) == NULL)
+		return xstrdup("postgresql: (unparseable)");
+	buf_init(&b, 0);
+	buf_addstr(&b, "postgresql:");
+	for (o = opts; o->keyword; o++)
+		for (i = 0; i < sizeof(shown) / sizeof(shown[0]); i++)
+			if (strcmp(o->keyword, shown[i]) == 0 && o->val &&
+			    *o->val)
+				buf_addf(&b, " %s=%s", o->keyword, o->val);
+	PQconninfoFree(opts);
+	return buf_steal(&b);
 }
 
 int
@@ -854,6 +889,7 @@ const struct store_ops store_pg_ops = {
 	.col_text = pg_col_text,
 	.col_blob = pg_col_blob,
 	.done = pg_done,
+	.changes = pg_changes,
 	.actor = pg_actor,
 	.errmsg = pg_errmsg,
 	.schema_version = pg_schema_version,

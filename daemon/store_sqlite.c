@@ -1027,6 +1027,12 @@ sqlite_done(struct stmt *s)
 	store_stmt_done(ls(s));
 }
 
+static long long
+sqlite_changes(struct stmt *s)
+{
+	return (long long)sqlite3_changes64(sqlite3_db_handle(ls(s)));
+}
+
 static int
 sqlite_exec(struct store *base, const char *sql)
 {
@@ -1053,6 +1059,7 @@ const struct store_ops store_sqlite_ops = {
 	.col_text = sqlite_col_text,
 	.col_blob = sqlite_col_blob,
 	.done = sqlite_done,
+	.changes = sqlite_changes,
 	.actor = sqlite_actor,
 	.errmsg = sqlite_errmsg,
 	.schema_version = sqlite_schema_version,

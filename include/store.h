@@ -138,6 +138,8 @@ struct store_ops {
 	const char *(*col_text)(struct stmt *, int, size_t *len);
 	const void *(*col_blob)(struct stmt *, int, size_t *len);
 	void	 (*done)(struct stmt *);
+	/* rows the statement's last run inserted, updated or deleted */
+	long long (*changes)(struct stmt *);
 	const char *(*actor)(struct store *);	/* PG: session_user; SQLite NULL */
 	const char *(*errmsg)(struct store *);
 	int	 (*schema_version)(struct store *);
@@ -152,6 +154,12 @@ enum { STORE_OPEN_READONLY = 1 << 0 };
  * a libpq keyword=value string starting with host=, hostaddr=, port=,
  * dbname=, user= or service=?  Anything else is a SQLite file's path. */
 int	 store_is_postgresql(const char *database);
+/* `database` as logs and messages may show it: a SQLite path as is; a
+ * PostgreSQL one as "postgresql: user=U dbname=D host=H port=P" (the
+ * keywords libpq parsed, in its order, never password= nor a URI's
+ * user:password@;
+ * "postgresql: (unparseable)" when libpq cannot read it).  Caller frees. */
+char	*store_display_name(const char *database);
 /* Does a PostgreSQL `database` carry a password (password=, or the
  * user:password@ of a URI)?  What shows or logs it must not print it. */
 int	 store_has_password(const char *database);
@@ -182,6 +190,10 @@ const char *store_col_text(struct stmt *, int i, size_t *len);
 const void *store_col_blob(struct stmt *, int i, size_t *len);
 /* After the last step: reset, clear the bindings (and the result). */
 void	 store_done(struct stmt *);
+/* The rows an INSERT, UPDATE or DELETE changed (SQLite's sqlite3_changes,
+ * PostgreSQL's PQcmdTuples): after its last step, before store_done().
+ * A new row's id: RETURNING id (both engines), not last_insert_rowid(). */
+long long store_changes(struct stmt *);
 /*
  * Savepoints inside a transaction (the engine's one per message): name is
  * a plain identifier ([a-z_][a-z0-9_]*, else STORE_ERR).  On PostgreSQL a

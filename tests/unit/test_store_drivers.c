@@ -117,6 +117,8 @@ START_TEST(test_statement_api)
 		"CREATE TEMP TABLE t (i bigint, s text, b bytea)" };
 	static const struct query q_ins = {
 		"INSERT INTO t (i, s, b) VALUES (?, ?, ?)", NULL };
+	static const struct query q_upd = {
+		"UPDATE t SET i = i WHERE i > ?1", NULL };
 	static const struct query q_sel = {
 		"SELECT i, s, b, '?1 -- ?', ?1 * 2 -- ?9 is no parameter\n"
 		"FROM t WHERE i >= ?1 ORDER BY i", NULL };
@@ -157,6 +159,17 @@ START_TEST(test_statement_api)
 	ck_assert_int_eq(store_bind_text(s, 2, "x", 1), STORE_OK);
 	ck_assert_int_eq(store_bind_blob(s, 3, "", 0), STORE_OK);
 	ck_assert_int_eq(store_step(s), STORE_DONE);
+	ck_assert_int_eq(store_changes(s), 1);
+	store_done(s);
+	s = store_prepare(st, &q_upd, &rc);
+	ck_assert_msg(s != NULL, "%s", store_errmsg(st));
+	ck_assert_int_eq(store_bind_int64(s, 1, 0), STORE_OK);
+	ck_assert_int_eq(store_step(s), STORE_DONE);
+	ck_assert_int_eq(store_changes(s), 2);	/* 1 << 62 and 7, not -5 */
+	store_done(s);
+	ck_assert_int_eq(store_bind_int64(s, 1, 1LL << 62), STORE_OK);
+	ck_assert_int_eq(store_step(s), STORE_DONE);
+	ck_assert_int_eq(store_changes(s), 0);
 	store_done(s);
 
 	s = store_prepare(st, &q_sel, &rc);
@@ -524,6 +537,30 @@ START_TEST(test_is_postgresql)
 }
 END_TEST
 
+/* What the daemon logs at start: never a password, in either form. */
+START_TEST(test_display_name)
+{
+	char *n;
+
+	n = store_display_name("/var/lib/intake/intake.db");
+	ck_assert_str_eq(n, "/var/lib/intake/intake.db");
+	free(n);
+	n = store_display_name("postgresql://intaked:s3cret@db1:5433/intake");
+	ck_assert_str_eq(n,
+	    "postgresql: user=intaked dbname=intake host=db1 port=5433");
+	free(n);
+	n = store_display_name("host=db1 password=s3cret dbname=intake");
+	ck_assert_str_eq(n, "postgresql: dbname=intake host=db1");
+	free(n);
+	n = store_display_name("postgresql://h/db?password=s3cret");
+	ck_assert_ptr_null(strstr(n, "s3cret"));
+	free(n);
+	n = store_display_name("host='db1 password=s3cret");
+	ck_assert_str_eq(n, "postgresql: (unparseable)");
+	free(n);
+}
+END_TEST
+
 /* The entries of the modules not converted refuse PostgreSQL before
  * connecting, naming them, never repeating the connection string. */
 START_TEST(test_notyet_names_modules)
@@ -619,6 +656,7 @@ main(void)
 	tcase_add_loop_test(tc, test_srcstate, 0, n);
 	tcase_add_loop_test(tc, test_event, 0, n);
 	tcase_add_test(tc, test_is_postgresql);
+	tcase_add_test(tc, test_display_name);
 	tcase_add_test(tc, test_notyet_names_modules);
 	suite_add_tcase(s, tc);
 	if (test_have_pg) {
