@@ -45,7 +45,7 @@
 struct pg_stmt {
 	struct stmt		 base;
 	struct store_pg		*st;
-	const struct query	*q;
+	char			*src;		/* the text asked for */
 	char			*text;		/* with $N */
 	char			 name[24];
 	unsigned		 gen;		/* connection it was prepared on */
@@ -406,6 +406,7 @@ pg_close(struct store *base)
 		free(st->stmts[i]->lens);
 		free(st->stmts[i]->fmts);
 		free(st->stmts[i]->text);
+		free(st->stmts[i]->src);
 		free(st->stmts[i]);
 	}
 	free(st->stmts);
@@ -587,19 +588,24 @@ pg_prepare(struct store *base, const struct query *q, int *rc)
 {
 	struct store_pg *st = (struct store_pg *)base;
 	struct pg_stmt *s;
+	const char *src;
 	size_t i;
 
+	src = q->pg ? q->pg : q->sql;
+	/* by text, as SQLite's cache: a query built from a few variants
+	 * (report filters) may live on the stack */
 	for (i = 0; i < st->nstmts; i++)
-		if (st->stmts[i]->q == q)
+		if (strcmp(st->stmts[i]->src, src) == 0)
 			return &st->stmts[i]->base;
 	s = xcalloc(1, sizeof(*s));
 	s->base.ops = &store_pg_ops;
 	s->st = st;
-	s->q = q;
-	if ((s->text = rewrite(q->pg ? q->pg : q->sql, q->pg == NULL,
+	s->src = xstrdup(src);
+	if ((s->text = rewrite(src, q->pg == NULL,
 	    &s->nparams)) == NULL) {
 		free(st->err);
 		st->err = xstrdup("a parameter number out of range");
+		free(s->src);
 		free(s);
 		*rc = STORE_ERR;
 		return NULL;
@@ -607,6 +613,7 @@ pg_prepare(struct store *base, const struct query *q, int *rc)
 	if ((*rc = alive(st)) != STORE_OK ||
 	    (*rc = prepare_now(st, s)) != STORE_OK) {
 		free(s->text);
+		free(s->src);
 		free(s);
 		return NULL;
 	}

@@ -110,9 +110,10 @@ struct stmt;
 
 /* One statement, both engines' text side by side: pg NULL when the same
  * text serves both.  Parameters are ?1..?N (or ?); the PostgreSQL driver
- * rewrites them to $1..$N when it prepares (outside quotes).  A query is
- * a static object: the store keeps its prepared statement per connection,
- * keyed by the query's address. */
+ * rewrites them to $1..$N when it prepares (outside quotes).  The store
+ * keeps one prepared statement per distinct text per connection, so a
+ * query may be built (a report's filters, on the stack) as long as its
+ * variants are few; its values are always bound, never written in. */
 struct query {
 	const char	*sql;
 	const char	*pg;

@@ -110,6 +110,29 @@ END_TEST
 
 /* ?N reused, a bare ?, a ? inside quotes and a comment, big integers,
  * UTF-8 text, NULL, and a blob of every byte value. */
+/* A query built on the stack: one statement per distinct text, whatever
+ * address the struct query had. */
+static void
+built_query(struct store *st)
+{
+	const char *texts[] = { "SELECT count(*) FROM t WHERE i > ?1",
+	    "SELECT count(*) FROM t WHERE i < ?1" };
+	long long want[] = { 2, 1 };	/* of -5, 7, 1 << 62 above 0; below */
+	struct stmt *s;
+	int k, rc;
+
+	for (k = 0; k < 4; k++) {
+		struct query q = { texts[k % 2], NULL };
+
+		s = store_prepare(st, &q, &rc);
+		ck_assert_msg(s != NULL, "%s", store_errmsg(st));
+		ck_assert_int_eq(store_bind_int64(s, 1, 0), STORE_OK);
+		ck_assert_int_eq(store_step(s), STORE_ROW);
+		ck_assert_int_eq(store_col_int64(s, 0), want[k % 2]);
+		store_done(s);
+	}
+}
+
 START_TEST(test_statement_api)
 {
 	static const struct query q_create = {
@@ -207,6 +230,7 @@ START_TEST(test_statement_api)
 	ck_assert_int_eq(store_step(s), STORE_ROW);
 	ck_assert_int_eq(store_step(s), STORE_DONE);
 	store_done(s);
+	built_query(st);
 	store_close(st);
 }
 END_TEST
