@@ -472,7 +472,8 @@ notify_mail_head(struct buf *b, const char *from, char *const *to, size_t nto,
 	return 0;
 }
 
-void
+/* A single-part text/plain UTF-8 message body (headers included). */
+static void
 notify_mail_text(struct buf *b, const char *text)
 {
 	buf_addstr(b, "Content-Type: text/plain; charset=utf-8\r\n"

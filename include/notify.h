@@ -74,7 +74,5 @@ int	 notify_mail_head(struct buf *, const char *from, char *const *to,
 	    const char *in_reply_to, time_t now, char **err);
 /* Bare LF to CRLF (text parts are sent in canonical form); caller frees. */
 char	*notify_crlf(const char *);
-/* A single-part text/plain UTF-8 message body (headers included). */
-void	 notify_mail_text(struct buf *, const char *text);
 
 #endif
