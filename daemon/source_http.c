@@ -511,21 +511,24 @@ reply_free(struct http_reply *r)
  * from source_state (the last poll failed with a refusal too), so neither
  * a restart nor intaked --once repeats the alert; a good poll ends it.
  */
+static const struct query q_refused_before = {
+	/* the text is ours, lower case: LIKE matches it alike on both */
+	"SELECT 1 FROM source_state WHERE source = ?1 AND "
+	"consecutive_failures > 0 AND last_error LIKE 'reply refused:%'", NULL
+};
+
 static void
 reply_refused(struct source *src, struct source_run *run, const char *why)
 {
 	struct store *st = run->ictx->store;
 	const char *name = src->cfg->name;
-	sqlite3_stmt *s;
+	struct stmt *s;
 	int rc, again = 0;
 
-	s = store_stmt(st, "SELECT 1 FROM source_state WHERE source = ? AND "
-	    "consecutive_failures > 0 AND last_error LIKE 'reply refused:%'",
-	    &rc);
-	if (s != NULL) {
-		sqlite3_bind_text(s, 1, name, -1, SQLITE_TRANSIENT);
-		again = sqlite3_step(s) == SQLITE_ROW;
-		store_stmt_done(s);
+	if ((s = store_prepare(st, &q_refused_before, &rc)) != NULL) {
+		if (store_bind_text(s, 1, name, (size_t)-1) == STORE_OK)
+			again = store_step(s) == STORE_ROW;
+		store_done(s);
 	}
 	log_err("source %s: %s: nothing applied; fetched again after the "
 	    "back-off%s", name, why, again ? " (still refused: alerted "
