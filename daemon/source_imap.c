@@ -1160,20 +1160,30 @@ is_oversize(const struct imap_state *st, const struct uid_item *u)
 	return st->max_bytes > 0 && u->size > st->max_bytes;
 }
 
-/* The UIDs of v[0..n) as a set of ranges: 101:200 for a run of
- * consecutive UIDs, not 100 numbers (the command stays short, and the
- * server reads a range in one pass). */
+/* Add uid to set, extending its last range when uid follows it: a run of
+ * consecutive UIDs is sent as 101:200, not 100 numbers (the command stays
+ * short, and the server reads a range in one pass).  Only UIDs added are
+ * ever in the set: 5:7 is exactly 5, 6 and 7. */
+static void
+set_add_uid(struct mailimap_set *set, uint32_t uid)
+{
+	clistiter *end = clist_end(set->set_list);
+	struct mailimap_set_item *last = end ? clist_content(end) : NULL;
+
+	if (last && last->set_last != 0 && last->set_last + 1 == uid)
+		last->set_last = uid;
+	else
+		mailimap_set_add_single(set, uid);
+}
+
 static struct mailimap_set *
 uid_ranges(const struct uid_item *v, size_t n)
 {
 	struct mailimap_set *set = mailimap_set_new_empty();
-	size_t i, j;
+	size_t i;
 
-	for (i = 0; i < n; i = j) {
-		for (j = i + 1; j < n && v[j].uid == v[j - 1].uid + 1; j++)
-			;
-		mailimap_set_add_interval(set, v[i].uid, v[j - 1].uid);
-	}
+	for (i = 0; i < n; i++)
+		set_add_uid(set, v[i].uid);
 	return set;
 }
 
@@ -1376,7 +1386,7 @@ mark_uids(struct source *src, struct imap_state *st,
 			continue;	/* left for a human, unmarked */
 		if (set == NULL)
 			set = mailimap_set_new_empty();
-		mailimap_set_add_single(set, u->uid);
+		set_add_uid(set, u->uid);
 		if (++in == MARK_CHUNK || i + 1 == n) {
 			rc = mark_set(src, st, set, err);
 			mailimap_set_free(set);

@@ -43,12 +43,13 @@ mk() {
 imap_conf "$T/r.conf"
 run() { $INTAKED --once -c "$T/r.conf" 2>>"$T/d.log"; }
 
-# 1. eight messages: one UID FETCH of the range.
+# 1. eight messages: one UID FETCH of the range, one UID STORE of it.
 mk 8 1
 run; RC=$?
 check "8 messages: exit 0" [ "$RC" -eq 0 ]
 check "8 messages -> 8 tickets" [ "$(tickets)" = 8 ]
 check "their bodies: one UID FETCH 1:8 (UID INTERNALDATE BODY.PEEK[])" [ "$(bodies)" = 'UID FETCH 1:8 (UID INTERNALDATE BODY.PEEK[])' ]
+check "marked by range too: UID STORE 1:8 +FLAGS.SILENT (\\Seen)" sh -c "cat '$T'/rawlog/*.in | tr -d '\\r' | grep -q ' UID STORE 1:8 +FLAGS.SILENT (.Seen)\$'"
 check "all 8 \\Seen, cursor past them" sh -c "[ $(seen_count) = 8 ] && [ \"\$(sqlite3 '$DB' 'select last_uid || \" \" || cursor from source_state')\" = '8 marked=8' ]"
 
 # 2. over the byte cap: 8 messages of about 700 KiB (5.6 MB) in one batch.
