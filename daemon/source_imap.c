@@ -1703,9 +1703,9 @@ imap_prefetch(struct source *src, struct source_run *run,
 /*
  * u is past what the prefetch held: fetch the next window of the batch
  * from u on.  When a window of several fails the culprit is unknown: u is
- * fetched again alone, and so is the rest of the batch, which finds it (a
- * failure alone is u's: SRC_TEMP, counted against it).  SRC_OK or an
- * SRC_* error with *err.
+ * fetched again alone, on a new session, and so is the rest of the batch,
+ * which finds it.  FETCH_OK; FETCH_FAILED_TEMP (u alone failed: counted
+ * against it) or FETCH_TEMP (no FETCH of u failed: no blame) with *err.
  */
 static int
 hold_next(struct source *src, struct imap_state *st, struct uid_item *u,
@@ -1718,17 +1718,21 @@ hold_next(struct source *src, struct imap_state *st, struct uid_item *u,
 		;
 	if (i < st->nbatch && !st->batch_alone)
 		k = window(st, st->batch + i, st->nbatch - i);
-	if (k <= 1)
-		return hold(src, st, &u, 1, err);
-	if ((rc = hold(src, st, st->batch + i, k, err)) != SRC_TEMP)
-		return rc;
-	log_warning("source %s: fetching %zu messages at once failed (%s): "
-	    "fetching the rest of the batch one at a time", src->cfg->name,
-	    k, *err);
-	free(*err);
-	*err = NULL;
-	st->batch_alone = 1;
-	return hold(src, st, &u, 1, err);
+	if (k > 1) {
+		if ((rc = hold(src, st, st->batch + i, k, err)) != SRC_TEMP)
+			return rc == SRC_OK ? FETCH_OK : FETCH_TEMP;
+		log_warning("source %s: fetching %zu messages at once failed "
+		    "(%s): fetching the rest of the batch one at a time",
+		    src->cfg->name, k, *err);
+		free(*err);
+		*err = NULL;
+		st->batch_alone = 1;
+		if (st->imap == NULL && session_reopen(src, st, err) != SRC_OK)
+			return FETCH_TEMP;
+	}
+	rc = hold(src, st, &u, 1, err);
+	return rc == SRC_OK ? FETCH_OK :
+	    rc == SRC_TEMP ? FETCH_FAILED_TEMP : FETCH_TEMP;
 }
 
 /* One message of what was read into m (pointing into the response). */
@@ -1811,8 +1815,8 @@ imap_fetch(struct source *src, struct source_run *run, struct source_item *it,
 	if (st->over_uid != u->uid && !was_asked(st, u->uid)) {
 		if (st->imap == NULL && session_reopen(src, st, err) != SRC_OK)
 			return FETCH_TEMP;	/* no FETCH failed: no blame */
-		if ((rc = hold_next(src, st, u, err)) != SRC_OK)
-			return rc == SRC_TEMP ? FETCH_FAILED_TEMP : FETCH_TEMP;
+		if ((rc = hold_next(src, st, u, err)) != FETCH_OK)
+			return rc;
 	}
 	if (st->over_uid == u->uid)
 		return fetch_over(src, st, u, m, err);
