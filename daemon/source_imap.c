@@ -14,7 +14,8 @@
  *
  * list_new lists every UID from the watermark on (those up to last_uid are
  * stored: the engine only marks them, which repairs a crash between commit
- * and marking); prefetch fetches a batch's bodies in one UID FETCH.  A
+ * and marking); prefetch fetches a batch's bodies by UID range (one UID
+ * FETCH 101:200 up to BATCH_BYTES, the rest in further ranges).  A
  * message the server cannot deliver (it drops the connection on it,
  * answers its FETCH without a body, lists it without a size) is
  * FETCH_FAILED_TEMP: the batch before it is committed and the poll fails;
@@ -97,6 +98,13 @@ struct imap_state {
 	clist		*held_w, *held_h;
 	uint32_t	*asked;
 	size_t		 nasked;
+	/* The batch the engine's last prefetch offered (the listing's
+	 * items, borrowed until the next prefetch or the poll's end): what
+	 * lies past the bytes held is fetched from it in ranges too.
+	 * batch_alone: a range of it failed, the rest goes one by one. */
+	struct uid_item	**batch;
+	size_t		 nbatch;
+	int		 batch_alone;
 	uint32_t	 over_uid;	/* its literal was over the limit ... */
 	uint64_t	 over_size;	/* ... announcing this many bytes */
 };
@@ -1152,6 +1160,33 @@ is_oversize(const struct imap_state *st, const struct uid_item *u)
 	return st->max_bytes > 0 && u->size > st->max_bytes;
 }
 
+/* Add uid to set, extending its last range when uid follows it: a run of
+ * consecutive UIDs is sent as 101:200, not 100 numbers (the command stays
+ * short, and the server reads a range in one pass).  Only UIDs added are
+ * ever in the set: 5:7 is exactly 5, 6 and 7. */
+static void
+set_add_uid(struct mailimap_set *set, uint32_t uid)
+{
+	clistiter *end = clist_end(set->set_list);
+	struct mailimap_set_item *last = end ? clist_content(end) : NULL;
+
+	if (last && last->set_last != 0 && last->set_last + 1 == uid)
+		last->set_last = uid;
+	else
+		mailimap_set_add_single(set, uid);
+}
+
+static struct mailimap_set *
+uid_ranges(const struct uid_item *v, size_t n)
+{
+	struct mailimap_set *set = mailimap_set_new_empty();
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		set_add_uid(set, v[i].uid);
+	return set;
+}
+
 /* UID FETCH the given UIDs: whole bodies, or headers only. */
 static int
 fetch_bodies(struct imap_state *st, const struct uid_item *v, size_t n,
@@ -1160,12 +1195,9 @@ fetch_bodies(struct imap_state *st, const struct uid_item *v, size_t n,
 	struct mailimap_fetch_type *ft;
 	struct mailimap_set *set;
 	struct mailimap_section *sec;
-	size_t i;
 	int rc;
 
-	set = mailimap_set_new_empty();
-	for (i = 0; i < n; i++)
-		mailimap_set_add_single(set, v[i].uid);
+	set = uid_ranges(v, n);
 	sec = headers_only ? mailimap_section_new_header() :
 	    mailimap_section_new(NULL);
 	ft = mailimap_fetch_type_new_fetch_att_list_empty();
@@ -1188,17 +1220,23 @@ fetch_bodies(struct imap_state *st, const struct uid_item *v, size_t n,
 }
 
 /* The response for uid that carries a body section (servers may interleave
- * unsolicited FETCH responses with flags only). */
+ * unsolicited FETCH responses with flags only).  A section of NIL is none:
+ * Dovecot answers so for a UID another session expunged after our listing
+ * (BODY[] NIL, then * EXPUNGE and OK [EXPUNGEISSUED]), and an empty
+ * message must not be stored for it. */
 static struct mailimap_msg_att *
 find_body(clist *res, uint32_t uid)
 {
+	struct mailimap_msg_att_static *b;
 	clistiter *it;
 
 	for (it = clist_begin(res); it; it = clist_next(it)) {
 		struct mailimap_msg_att *ma = clist_content(it);
 
 		if (att_uid(ma) == uid &&
-		    att_find(ma, MAILIMAP_MSG_ATT_BODY_SECTION) != NULL)
+		    (b = att_find(ma, MAILIMAP_MSG_ATT_BODY_SECTION)) != NULL &&
+		    b->att_data.att_body_section &&
+		    b->att_data.att_body_section->sec_body_part)
 			return ma;
 	}
 	return NULL;
@@ -1348,7 +1386,7 @@ mark_uids(struct source *src, struct imap_state *st,
 			continue;	/* left for a human, unmarked */
 		if (set == NULL)
 			set = mailimap_set_new_empty();
-		mailimap_set_add_single(set, u->uid);
+		set_add_uid(set, u->uid);
 		if (++in == MARK_CHUNK || i + 1 == n) {
 			rc = mark_set(src, st, set, err);
 			mailimap_set_free(set);
@@ -1481,6 +1519,15 @@ held_free(struct imap_state *st)
 	st->nasked = 0;
 }
 
+static void
+batch_forget(struct imap_state *st)
+{
+	free(st->batch);
+	st->batch = NULL;
+	st->nbatch = 0;
+	st->batch_alone = 0;
+}
+
 static int
 was_asked(const struct imap_state *st, uint32_t uid)
 {
@@ -1512,6 +1559,7 @@ imap_list_new(struct source *src, struct source_run *run,
 	size_t i;
 	int rc;
 
+	batch_forget(st);	/* the last listing's items are freed */
 	if (out->round == 0) {
 		st->again = 0;
 		st->max_bytes = run->ictx->cfg->max_message_bytes;
@@ -1614,35 +1662,77 @@ hold(struct source *src, struct imap_state *st, struct uid_item *const *v,
 	return rc;
 }
 
-/* The engine's look ahead: this batch's bodies in one UID FETCH, up to
- * BATCH_BYTES and never past a UID listed without its size (it cannot be
- * bounded; its fetch() fails it). */
+/* How many of v[0..n) one UID FETCH takes: up to BATCH_BYTES (at least
+ * one), never a UID listed without its size (it cannot be bounded; its
+ * fetch() fails it). */
+static size_t
+window(const struct imap_state *st, struct uid_item *const *v, size_t n)
+{
+	size_t k, bytes = 0;
+
+	for (k = 0; k < n && !v[k]->nosize; k++) {
+		if (!is_oversize(st, v[k]))
+			bytes += v[k]->size;
+		if (k > 0 && bytes > BATCH_BYTES)
+			break;
+	}
+	return k;
+}
+
+/* The engine's look ahead: this batch's bodies in one UID FETCH of their
+ * ranges, as far as window() goes; fetch() takes the rest the same way. */
 static int
 imap_prefetch(struct source *src, struct source_run *run,
     struct source_item *const *v, size_t n, char **err)
 {
 	struct imap_state *st = src->priv;
-	struct uid_item **u;
-	size_t i, k = 0, bytes = 0;
-	int rc;
+	size_t i, k;
 
 	(void)run;
 	held_free(st);
+	batch_forget(st);
 	st->over_uid = 0;
-	u = xcalloc(n, sizeof(*u));
-	for (i = 0; i < n; i++) {
-		u[k] = v[i]->drv;
-		if (u[k]->nosize)
-			break;
-		if (!is_oversize(st, u[k]))
-			bytes += u[k]->size;
-		if (k > 0 && bytes > BATCH_BYTES)
-			break;
-		k++;
+	st->batch = xcalloc(n, sizeof(*st->batch));
+	for (i = 0; i < n; i++)
+		st->batch[i] = v[i]->drv;
+	st->nbatch = n;
+	k = window(st, st->batch, n);
+	return k ? hold(src, st, st->batch, k, err) : SRC_OK;
+}
+
+/*
+ * u is past what the prefetch held: fetch the next window of the batch
+ * from u on.  When a window of several fails the culprit is unknown: u is
+ * fetched again alone, on a new session, and so is the rest of the batch,
+ * which finds it.  FETCH_OK; FETCH_FAILED_TEMP (u alone failed: counted
+ * against it) or FETCH_TEMP (no FETCH of u failed: no blame) with *err.
+ */
+static int
+hold_next(struct source *src, struct imap_state *st, struct uid_item *u,
+    char **err)
+{
+	size_t i, k = 1;
+	int rc;
+
+	for (i = 0; i < st->nbatch && st->batch[i] != u; i++)
+		;
+	if (i < st->nbatch && !st->batch_alone)
+		k = window(st, st->batch + i, st->nbatch - i);
+	if (k > 1) {
+		if ((rc = hold(src, st, st->batch + i, k, err)) != SRC_TEMP)
+			return rc == SRC_OK ? FETCH_OK : FETCH_TEMP;
+		log_warning("source %s: fetching %zu messages at once failed "
+		    "(%s): fetching the rest of the batch one at a time",
+		    src->cfg->name, k, *err);
+		free(*err);
+		*err = NULL;
+		st->batch_alone = 1;
+		if (st->imap == NULL && session_reopen(src, st, err) != SRC_OK)
+			return FETCH_TEMP;
 	}
-	rc = k ? hold(src, st, u, k, err) : SRC_OK;
-	free(u);
-	return rc;
+	rc = hold(src, st, &u, 1, err);
+	return rc == SRC_OK ? FETCH_OK :
+	    rc == SRC_TEMP ? FETCH_FAILED_TEMP : FETCH_TEMP;
 }
 
 /* One message of what was read into m (pointing into the response). */
@@ -1721,12 +1811,12 @@ imap_fetch(struct source *src, struct source_run *run, struct source_item *it,
 		    "server failed to deliver uid %u", u->uid);
 		return FETCH_FAILED_TEMP;
 	}
-	/* Not in this batch's prefetch (past its byte bound): alone. */
+	/* Past what the prefetch held (its byte bound): the next range. */
 	if (st->over_uid != u->uid && !was_asked(st, u->uid)) {
 		if (st->imap == NULL && session_reopen(src, st, err) != SRC_OK)
 			return FETCH_TEMP;	/* no FETCH failed: no blame */
-		if ((rc = hold(src, st, &u, 1, err)) != SRC_OK)
-			return rc == SRC_TEMP ? FETCH_FAILED_TEMP : FETCH_TEMP;
+		if ((rc = hold_next(src, st, u, err)) != FETCH_OK)
+			return rc;
 	}
 	if (st->over_uid == u->uid)
 		return fetch_over(src, st, u, m, err);
@@ -1814,6 +1904,7 @@ imap_poll_end(struct source *src, struct source_run *run, int rc)
 	struct imap_state *st = src->priv;
 
 	held_free(st);
+	batch_forget(st);
 	if (rc != SRC_OK) {
 		if (rc == SRC_TEMP)
 			session_drop(st);
@@ -1855,6 +1946,7 @@ imap_close(struct source *src)
 	if (st == NULL)
 		return;
 	held_free(st);
+	batch_forget(st);
 	free(st->asked);
 	if (st->imap) {
 		if (st->idling)
