@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The escalation's steps (escalate.c) and the reminder's records
- * (remind.c) against both drivers, SQLite and a real PostgreSQL 15; on
- * PostgreSQL two nodes taking the same escalation step at once: the
- * second waits for the first's commit on the step's key and takes
- * nothing (no second page, no error).
+ * The escalation's steps (escalate.c), the reminder's records (remind.c)
+ * and the once-only records of the health alerts (health.c: intaked's
+ * stale sources and rota gaps, the listener's refusals) against both
+ * drivers, SQLite and a real PostgreSQL 15; on PostgreSQL two nodes
+ * taking the same escalation step, or asking for the same refusal alert,
+ * at once: the second waits for the first's commit and takes nothing (no
+ * second page, no error).
  */
 #include <check.h>
 #include <pthread.h>
@@ -20,6 +22,7 @@
 #include "calendar.h"
 #include "config.h"
 #include "escalate.h"
+#include "health.h"
 #include "remind.h"
 #include "report.h"
 #include "store.h"
@@ -284,6 +287,115 @@ START_TEST(test_remind_record)
 }
 END_TEST
 
+/* Stale once per outage, refusals counted, the burst alert once per
+ * window, a gap once per day. */
+START_TEST(test_health)
+{
+	struct target t;
+	struct store *st;
+
+	target_new(_i, "health", &t);
+	st = target_open(&t);
+	/* no row yet: nothing to mark (the first poll makes it) */
+	ck_assert_int_eq(health_mark_stale(st, "box", NOW), 0);
+	exec_sql(st, "INSERT INTO source_state (source) VALUES ('box')");
+	ck_assert_int_eq(health_mark_stale(st, "box", NOW), 1);
+	ck_assert_int_eq(health_mark_stale(st, "box", NOW + 60), 0);
+	ck_assert_int_eq(int_of(st, "SELECT stale_alerted_at FROM "
+	    "source_state"), NOW);
+
+	ck_assert_int_eq(health_count_refusal(st, "hook", NOW), STORE_OK);
+	ck_assert_int_eq(health_count_refusal(st, "hook", NOW + 5), STORE_OK);
+	ck_assert_int_eq(int_of(st, "SELECT refused FROM source_state WHERE "
+	    "source = 'hook'"), 2);
+	ck_assert_int_eq(int_of(st, "SELECT refused_at FROM source_state "
+	    "WHERE source = 'hook'"), NOW + 5);
+	ck_assert_int_eq(store_begin(st), STORE_OK);
+	ck_assert_int_eq(health_refusal_alert_due(st, "hook", 300, NOW + 5), 1);
+	ck_assert_int_eq(store_commit(st), STORE_OK);
+	ck_assert_int_eq(int_of(st, "SELECT refused_alerted_at FROM "
+	    "source_state WHERE source = 'hook'"), NOW + 5);
+	ck_assert_int_eq(store_begin(st), STORE_OK);
+	ck_assert_int_eq(health_refusal_alert_due(st, "hook", 300, NOW + 304),
+	    0);
+	/* a clock stepped back: the alert is not held off */
+	ck_assert_int_eq(health_refusal_alert_due(st, "hook", 300, NOW), 1);
+	ck_assert_int_eq(health_refusal_alert_due(st, "hook", 300, NOW + 300),
+	    1);
+	ck_assert_int_eq(store_commit(st), STORE_OK);
+
+	ck_assert_int_eq(health_gap_once(st, NOW + 3600, NOW + 7200,
+	    "2026-12-01", NOW), 1);
+	ck_assert_int_eq(health_gap_once(st, NOW + 3600, NOW + 7200,
+	    "2026-12-01", NOW + 60), 0);
+	ck_assert_int_eq(health_gap_once(st, NOW + 3600, NOW + 7200,
+	    "2026-12-02", NOW + 86400), 1);
+	ck_assert_int_eq(int_of(st, "SELECT count(*) FROM oncall_gaps"), 2);
+	store_close(st);
+}
+END_TEST
+
+struct asker {
+	struct store	*st;
+	int		 rc;
+};
+
+static void *
+ask_run(void *arg)
+{
+	struct asker *k = arg;
+
+	if ((k->rc = store_begin(k->st)) != STORE_OK)
+		return NULL;
+	k->rc = health_refusal_alert_due(k->st, "hook", 300, NOW + 1);
+	if (k->rc >= 0)
+		(void)store_commit(k->st);
+	else
+		store_rollback(k->st);
+	return NULL;
+}
+
+/* Two nodes' listeners see a burst at once: A's check holds the row; B's
+ * waits, then sees A's alert and sends none. */
+START_TEST(test_refusal_two_nodes)
+{
+	struct target t;
+	struct store *a;
+	struct asker b;
+	pthread_t th;
+	PGconn *admin;
+	PGresult *r;
+	int i, waiting = 0;
+
+	target_new(DRV_PG, "refuse2", &t);
+	a = target_open(&t);
+	b.st = target_open_rc(&t, 0, 60000, NULL, NULL);
+	admin = test_pg_connect(&test_pgsrv, "t_refuse2");
+	ck_assert_int_eq(health_count_refusal(a, "hook", NOW), STORE_OK);
+	ck_assert_int_eq(store_begin(a), STORE_OK);
+	ck_assert_int_eq(health_refusal_alert_due(a, "hook", 300, NOW), 1);
+	ck_assert_int_eq(pthread_create(&th, NULL, ask_run, &b), 0);
+	for (i = 0; i < 600 && !waiting; i++) {
+		r = PQexec(admin, "SELECT count(*) FROM pg_stat_activity WHERE "
+		    "datname = 't_refuse2' AND wait_event_type = 'Lock'");
+		waiting = PQresultStatus(r) == PGRES_TUPLES_OK &&
+		    strcmp(PQgetvalue(r, 0, 0), "0") != 0;
+		PQclear(r);
+		if (!waiting)
+			usleep(100000);
+	}
+	ck_assert_msg(waiting, "B never waited on A's check");
+	ck_assert_int_eq(store_commit(a), STORE_OK);
+	ck_assert_int_eq(pthread_join(th, NULL), 0);
+	ck_assert_int_eq(b.rc, 0);
+	ck_assert_int_eq(int_of(a, "SELECT refused_alerted_at FROM "
+	    "source_state"), NOW);
+	PQfinish(admin);
+	store_close(b.st);
+	store_close(a);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -296,8 +408,11 @@ main(void)
 	tcase_set_timeout(tc, 300);
 	tcase_add_loop_test(tc, test_escalate, 0, targets_n());
 	tcase_add_loop_test(tc, test_remind_record, 0, targets_n());
-	if (test_have_pg)
+	tcase_add_loop_test(tc, test_health, 0, targets_n());
+	if (test_have_pg) {
 		tcase_add_test(tc, test_escalate_two_nodes);
+		tcase_add_test(tc, test_refusal_two_nodes);
+	}
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
