@@ -781,7 +781,7 @@ int
 notify_claim(struct store *st, long long id, time_t now, int *attempts)
 {
 	struct stmt *s;
-	int rc, claimed = 0;
+	int rc;
 
 	if (!is_pg(st))
 		return 1;
@@ -790,10 +790,8 @@ notify_claim(struct store *st, long long id, time_t now, int *attempts)
 	if ((rc = store_bind_int64(s, 1, id)) == STORE_OK &&
 	    (rc = store_bind_int64(s, 2, (long long)now)) == STORE_OK)
 		rc = store_step(s);
-	if (rc == STORE_ROW) {
+	if (rc == STORE_ROW)
 		*attempts = (int)store_col_int64(s, 0);
-		claimed = 1;
-	}
 	store_done(s);
 	if (rc != STORE_ROW)
 		return rc == STORE_DONE ? 0 : rc;
@@ -804,7 +802,7 @@ notify_claim(struct store *st, long long id, time_t now, int *attempts)
 	    NOTIFY_CLAIM_SECS)) == STORE_OK)
 		rc = store_step(s);
 	store_done(s);
-	return rc == STORE_DONE ? claimed : rc;
+	return rc == STORE_DONE ? 1 : rc;
 }
 
 /* The claim in its own transaction: 1 claimed (r->attempts as it is

@@ -100,6 +100,7 @@ cfg_steps(struct config *cfg)
 	free(cfg->database);
 	cfg->database = xasprintf("%s/tags.db", test_litedir);
 	cfg->alerts_webhook = xstrdup("http://127.0.0.1:9/hook");
+	free(cfg->escalation);		/* the defaults' steps list no address */
 	cfg->escalation = xcalloc(2, sizeof(*cfg->escalation));
 	cfg->nescalation = 2;
 	cfg->escalation[0].after = ESC_AFTER_RESPONSE_DUE;
