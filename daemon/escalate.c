@@ -157,47 +157,76 @@ queue_person_hooks(struct store *st, json_t *pl, json_t *oncall,
 	return rc;
 }
 
+static const struct query q_taken = {
+	"SELECT 1 FROM escalations WHERE ticket_id = ?1 AND message_id = ?2 "
+	"AND step = ?3 AND seq = ?4", NULL
+};
+
+/* A second node taking the same step at the same time waits for the
+ * first one's commit on the key, then inserts nothing (take_step). */
+static const struct query q_record = {
+	"INSERT INTO escalations (ticket_id, message_id, step, seq, at) "
+	"VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING", NULL
+};
+
+/* The partial index (sql/004_loop.sql): SQLite is told to use it;
+ * PostgreSQL's planner matches its predicate by itself. */
+static const struct query q_scan = {
+	"SELECT id, awaiting_message, response_due, breach_at FROM tickets "
+	"INDEXED BY tickets_escalate WHERE status = 'open' AND "
+	"urgency = 'urgent' AND automated = 0 AND awaiting_since IS NOT NULL "
+	"AND response_due <= ?1 ORDER BY response_due",
+	"SELECT id, awaiting_message, response_due, breach_at FROM tickets "
+	"WHERE status = 'open' AND urgency = 'urgent' AND automated = 0 AND "
+	"awaiting_since IS NOT NULL AND response_due <= $1 ORDER BY response_due"
+};
+
+/* Bind (ticket, message, step, seq) to parameters 1 to 4. */
+static int
+bind_step(struct stmt *s, const struct pending *p, size_t step, long seq)
+{
+	int rc;
+
+	if ((rc = store_bind_int64(s, 1, p->ticket)) == STORE_OK &&
+	    (rc = store_bind_int64(s, 2, p->message)) == STORE_OK &&
+	    (rc = store_bind_int64(s, 3, (long long)step)) == STORE_OK)
+		rc = store_bind_int64(s, 4, seq);
+	return rc;
+}
+
 /* 1 when (ticket, message, step, seq) is recorded; <0 on error. */
 static int
 step_taken(struct store *st, const struct pending *p, size_t step, long seq)
 {
-	sqlite3_stmt *s;
+	struct stmt *s;
 	int rc;
 
-	s = store_stmt(st, "SELECT 1 FROM escalations WHERE ticket_id = ? AND "
-	    "message_id = ? AND step = ? AND seq = ?", &rc);
-	if (s == NULL)
-		return store_classify(rc);
-	sqlite3_bind_int64(s, 1, p->ticket);
-	sqlite3_bind_int64(s, 2, p->message);
-	sqlite3_bind_int64(s, 3, (sqlite3_int64)step);
-	sqlite3_bind_int64(s, 4, seq);
-	rc = sqlite3_step(s);
-	store_stmt_done(s);
-	if (rc == SQLITE_ROW)
+	if ((s = store_prepare(st, &q_taken, &rc)) == NULL)
+		return rc;
+	if ((rc = bind_step(s, p, step, seq)) == STORE_OK)
+		rc = store_step(s);
+	store_done(s);
+	if (rc == STORE_ROW)
 		return 1;
-	return rc == SQLITE_DONE ? 0 : store_classify(rc);
+	return rc == STORE_DONE ? 0 : rc;
 }
 
+/* STORE_OK, or 1 when another process recorded it first. */
 static int
 record_step(struct store *st, const struct pending *p, size_t step, long seq,
     time_t now)
 {
-	sqlite3_stmt *s;
+	struct stmt *s;
 	int rc;
 
-	s = store_stmt(st, "INSERT INTO escalations (ticket_id, message_id, "
-	    "step, seq, at) VALUES (?, ?, ?, ?, ?)", &rc);
-	if (s == NULL)
-		return store_classify(rc);
-	sqlite3_bind_int64(s, 1, p->ticket);
-	sqlite3_bind_int64(s, 2, p->message);
-	sqlite3_bind_int64(s, 3, (sqlite3_int64)step);
-	sqlite3_bind_int64(s, 4, seq);
-	sqlite3_bind_int64(s, 5, (sqlite3_int64)now);
-	rc = sqlite3_step(s);
-	store_stmt_done(s);
-	return rc == SQLITE_DONE ? STORE_OK : store_classify(rc);
+	if ((s = store_prepare(st, &q_record, &rc)) == NULL)
+		return rc;
+	if ((rc = bind_step(s, p, step, seq)) == STORE_OK &&
+	    (rc = store_bind_int64(s, 5, (long long)now)) == STORE_OK &&
+	    (rc = store_step(s)) == STORE_DONE)
+		rc = store_changes(s) == 0 ? 1 : STORE_OK;
+	store_done(s);
+	return rc == STORE_DONE ? STORE_OK : rc;
 }
 
 /* One step: escalations row, outbox rows, event; one transaction. */
@@ -227,7 +256,11 @@ take_step(struct store *st, const struct config *cfg, const struct rota *rota,
 		    step + 1, cfg->nescalation, step_name(es));
 	snprintf(key, sizeof(key), "intake-escalate-%lld-%lld-%zu-%ld",
 	    p->ticket, p->message, step, seq);
-	rc = record_step(st, p, step, seq, now);
+	if ((rc = record_step(st, p, step, seq, now)) == 1) {
+		/* another node took it since the check */
+		store_rollback(st);
+		return 0;
+	}
 	pl = rc == STORE_OK ? outbox_alert_payload(st, cfg, p->ticket,
 	    "escalation", &rc) : NULL;
 	if (pl == NULL) {
@@ -339,7 +372,7 @@ int
 escalate_run(struct store *st, const struct config *cfg,
     const struct rota *rota, time_t now)
 {
-	sqlite3_stmt *s;
+	struct stmt *s;
 	struct pending *v = NULL;
 	size_t n = 0, cap = 0, i;
 	int rc, taken = 0;
@@ -348,29 +381,24 @@ escalate_run(struct store *st, const struct config *cfg,
 		return 0;
 	/* Copied out first: no statement stays open across the steps'
 	 * transactions. */
-	s = store_stmt(st, "SELECT id, awaiting_message, response_due, "
-	    "breach_at FROM tickets INDEXED BY tickets_escalate WHERE "
-	    "status = 'open' AND urgency = 'urgent' AND automated = 0 AND "
-	    "awaiting_since IS NOT NULL AND response_due <= ? "
-	    "ORDER BY response_due", &rc);
-	if (s == NULL)
-		return store_classify(rc);
-	sqlite3_bind_int64(s, 1, (sqlite3_int64)now);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 16;
-			v = xreallocarray(v, cap, sizeof(*v));
+	if ((s = store_prepare(st, &q_scan, &rc)) == NULL)
+		return rc;
+	if ((rc = store_bind_int64(s, 1, (long long)now)) == STORE_OK)
+		while ((rc = store_step(s)) == STORE_ROW) {
+			if (n == cap) {
+				cap = cap ? cap * 2 : 16;
+				v = xreallocarray(v, cap, sizeof(*v));
+			}
+			v[n].ticket = store_col_int64(s, 0);
+			v[n].message = store_col_int64(s, 1);
+			v[n].response_due = (time_t)store_col_int64(s, 2);
+			v[n].breach_at = (time_t)store_col_int64(s, 3);
+			n++;
 		}
-		v[n].ticket = sqlite3_column_int64(s, 0);
-		v[n].message = sqlite3_column_int64(s, 1);
-		v[n].response_due = (time_t)sqlite3_column_int64(s, 2);
-		v[n].breach_at = (time_t)sqlite3_column_int64(s, 3);
-		n++;
-	}
-	store_stmt_done(s);
-	if (rc != SQLITE_DONE) {
+	store_done(s);
+	if (rc != STORE_DONE) {
 		free(v);
-		return store_classify(rc);
+		return rc;
 	}
 	for (i = 0; i < n; i++) {
 		if ((rc = escalate_ticket(st, cfg, rota, &v[i], now)) < 0) {

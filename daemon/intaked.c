@@ -27,6 +27,7 @@
 #include "config.h"
 #include "conftab.h"
 #include "escalate.h"
+#include "health.h"
 #include "ingest.h"
 #include "listen.h"
 #include "log.h"
@@ -615,14 +616,9 @@ poll_source(struct service *sv, size_t i, int once, long budget_ms)
 static void
 check_stale(struct service *sv)
 {
-	sqlite3_stmt *s;
 	time_t mono = source_clock();
 	size_t i;
 
-	if (sqlite3_prepare_v2(store_db(sv->store), "UPDATE source_state SET "
-	    "stale_alerted_at = ?1 WHERE source = ?2 AND stale_alerted_at IS "
-	    "NULL", -1, &s, NULL) != SQLITE_OK)
-		return;
 	for (i = 0; i < sv->nsources; i++) {
 		const char *name = sv->sources[i].cfg->name;
 
@@ -630,15 +626,10 @@ check_stale(struct service *sv)
 		    sv->sources[i].last_ok < sv->cfg.alerts_source_stale_minutes *
 		    60)
 			continue;
-		sqlite3_reset(s);
-		sqlite3_bind_int64(s, 1, (sqlite3_int64)time(NULL));
-		sqlite3_bind_text(s, 2, name, -1, SQLITE_TRANSIENT);
-		if (sqlite3_step(s) == SQLITE_DONE &&
-		    sqlite3_changes(store_db(sv->store)) > 0)
+		if (health_mark_stale(sv->store, name, time(NULL)) == 1)
 			queue_health(sv, name, "source stale",
 			    "no successful poll within alerts.source_stale_minutes");
 	}
-	sqlite3_finalize(s);
 }
 
 /* A rota refused at start or reload: a health alert (the first line of
@@ -667,11 +658,10 @@ rota_health(struct service *sv)
 static void
 check_rota_gaps(struct service *sv, time_t now)
 {
-	sqlite3_stmt *s;
 	time_t from, to = now + GAP_DAYS * 86400, gs, ge;
 	char a[40], b[40], day[16], *problem;
 	struct tm tm;
-	int n = 0;
+	int n = 0, rc;
 
 	if (sv->rota == NULL)
 		return;
@@ -688,20 +678,10 @@ check_rota_gaps(struct service *sv, time_t now)
 		from = ge;
 		if (ge <= now)
 			continue;	/* past */
-		if (sqlite3_prepare_v2(store_db(sv->store), "INSERT OR IGNORE "
-		    "INTO oncall_gaps (gap_start, gap_end, day, alerted_at) "
-		    "VALUES (?, ?, ?, ?)", -1, &s, NULL) != SQLITE_OK)
+		if ((rc = health_gap_once(sv->store, gs, ge, day, now)) < 0)
 			return;
-		sqlite3_bind_int64(s, 1, (sqlite3_int64)gs);
-		sqlite3_bind_int64(s, 2, (sqlite3_int64)ge);
-		sqlite3_bind_text(s, 3, day, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 4, (sqlite3_int64)now);
-		if (sqlite3_step(s) != SQLITE_DONE ||
-		    sqlite3_changes(store_db(sv->store)) == 0) {
-			sqlite3_finalize(s);
-			continue;
-		}
-		sqlite3_finalize(s);
+		if (rc == 0)
+			continue;	/* alerted today */
 		iso8601_local(gs, a, sizeof(a));
 		iso8601_local(ge, b, sizeof(b));
 		problem = xasprintf("nobody on call from %s to %s", a, b);

@@ -25,6 +25,7 @@
 
 #include <microhttpd.h>
 
+#include "health.h"
 #include "ingest.h"
 #include "listen.h"
 #include "log.h"
@@ -198,38 +199,18 @@ burst_alert(struct listener *L, const struct push *p, unsigned status,
     const char *why, time_t now)
 {
 	const struct config *cfg = L->cfg;
-	sqlite3_stmt *s;
 	char *detail;
-	int rc, step, due = 1;
+	int rc;
 
 	if (store_begin(L->store) != STORE_OK)
 		return;
-	if ((s = store_stmt(L->store, "SELECT refused_alerted_at FROM "
-	    "source_state WHERE source = ?1", &rc)) == NULL)
+	if ((rc = health_refusal_alert_due(L->store, p->sc->name,
+	    cfg->listen_refusal_window, now)) < 0)
 		goto fail;
-	sqlite3_bind_text(s, 1, p->sc->name, -1, SQLITE_TRANSIENT);
-	step = sqlite3_step(s);
-	if (step == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL &&
-	    now - (time_t)sqlite3_column_int64(s, 0) <
-	    (time_t)cfg->listen_refusal_window && now >=
-	    (time_t)sqlite3_column_int64(s, 0))
-		due = 0;
-	store_stmt_done(s);
-	if (step != SQLITE_ROW && step != SQLITE_DONE)
-		goto fail;
-	if (!due) {
+	if (rc == 0) {
 		store_rollback(L->store);
 		return;
 	}
-	if ((s = store_stmt(L->store, "UPDATE source_state SET "
-	    "refused_alerted_at = ?2 WHERE source = ?1", &rc)) == NULL)
-		goto fail;
-	sqlite3_bind_text(s, 1, p->sc->name, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(s, 2, (sqlite3_int64)now);
-	step = sqlite3_step(s);
-	store_stmt_done(s);
-	if (step != SQLITE_DONE)
-		goto fail;
 	/* counts and the last (static) reason: never request content */
 	detail = xasprintf("%d requests refused within %d s; the last: %u %s",
 	    cfg->listen_refusal_burst, cfg->listen_refusal_window, status,
@@ -282,22 +263,12 @@ static enum MHD_Result
 refuse(struct listener *L, struct MHD_Connection *c, const struct push *p,
     unsigned status, const char *why)
 {
-	sqlite3_stmt *s;
-	int rc;
-
 	log_warning("listener: source %s: refused %u: %s", p ? p->sc->name :
 	    "-", status, why ? why : "refused");
-	if (p != NULL && status != 404 && (s = store_stmt(L->store,
-	    "INSERT INTO source_state (source, refused, refused_at) "
-	    "VALUES (?1, 1, ?2) ON CONFLICT(source) DO UPDATE SET "
-	    "refused = refused + 1, refused_at = ?2", &rc)) != NULL) {
-		sqlite3_bind_text(s, 1, p->sc->name, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_int64(s, 2, (sqlite3_int64)time(NULL));
-		if (sqlite3_step(s) != SQLITE_DONE)
-			log_warning("listener: counting a refusal: %s",
-			    store_errmsg(L->store));
-		store_stmt_done(s);
-	}
+	if (p != NULL && status != 404 && health_count_refusal(L->store,
+	    p->sc->name, time(NULL)) != STORE_OK)
+		log_warning("listener: counting a refusal: %s",
+		    store_errmsg(L->store));
 	if (p != NULL && status != 404)
 		note_refusal(L, (struct push *)p, status, why);
 	return reply_error(c, status);

@@ -4,7 +4,9 @@
  * easy handles, each transfer bounded by timeouts, schemes restricted and
  * certificate verification left on.  Rows are read first, then each one is
  * sent and marked in its own short transaction, so no database lock is held
- * across the network.
+ * across the network.  On PostgreSQL (more than one node) each row is
+ * first claimed in a short transaction of its own (notify_claim()), so
+ * that one node sends it.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -721,84 +723,189 @@ row_free(struct outbox_row *r)
 }
 
 static char *
-col_dup(sqlite3_stmt *s, int i)
+col_dup(struct stmt *s, int i)
 {
-	const unsigned char *t = sqlite3_column_text(s, i);
+	const char *t = store_col_text(s, i, NULL);
 
-	return xstrdup(t ? (const char *)t : "");
+	return xstrdup(t ? t : "");
 }
 
-static int	load_rows(sqlite3_stmt *, struct outbox_row **, size_t *);
+/* Alerts first: an acknowledgement can wait, a crisis cannot. */
+static const struct query q_due = {
+	"SELECT id, kind, channel, ticket_id, payload, attempts FROM outbox "
+	"WHERE delivered_at IS NULL AND next_attempt_at <= ?1 ORDER BY "
+	"CASE kind WHEN 'alert' THEN 0 WHEN 'health' THEN 1 ELSE 2 END, "
+	"next_attempt_at, id LIMIT ?2", NULL
+};
 
-/* Copy the due rows out, so no statement stays open across transfers.
- * Alerts first: an acknowledgement can wait, a crisis cannot. */
+static const struct query q_ticket_alerts = {
+	"SELECT id, kind, channel, ticket_id, payload, attempts FROM outbox "
+	"WHERE delivered_at IS NULL AND next_attempt_at <= ?1 AND "
+	"kind = 'alert' AND ticket_id = ?2 ORDER BY id", NULL
+};
+
+static const struct query q_delivered = {
+	"UPDATE outbox SET delivered_at = ?1, attempts = attempts + 1, "
+	"last_error = NULL WHERE id = ?2 AND delivered_at IS NULL", NULL
+};
+
+static const struct query q_failed = {
+	"UPDATE outbox SET next_attempt_at = ?1 + ?2, attempts = attempts + 1, "
+	"last_error = ?3 WHERE id = ?4",
+	"UPDATE outbox SET next_attempt_at = $1::bigint + $2::bigint, "
+	"attempts = attempts + 1, last_error = $3 WHERE id = $4"
+};
+
+/*
+ * PostgreSQL, two nodes: the claim of a row before its send.  A row
+ * another node's claim holds is skipped, not waited for (SKIP LOCKED);
+ * one it claimed already is no longer due (next_attempt_at moved on), nor
+ * one it sent.  PostgreSQL only: SQLite has one writer on one machine.
+ */
+static const struct query q_claim = {
+	"SELECT attempts FROM outbox WHERE id = ?1 AND delivered_at IS NULL "
+	"AND next_attempt_at <= ?2 FOR UPDATE SKIP LOCKED", NULL
+};
+
+static const struct query q_claim_mark = {
+	"UPDATE outbox SET next_attempt_at = ?2 WHERE id = ?1", NULL
+};
+
+static int
+is_pg(struct store *st)
+{
+	return strcmp(store_driver(st)->name, "postgresql") == 0;
+}
+
+int
+notify_claim(struct store *st, long long id, time_t now, int *attempts)
+{
+	struct stmt *s;
+	int rc;
+
+	if (!is_pg(st))
+		return 1;
+	if ((s = store_prepare(st, &q_claim, &rc)) == NULL)
+		return rc;
+	if ((rc = store_bind_int64(s, 1, id)) == STORE_OK &&
+	    (rc = store_bind_int64(s, 2, (long long)now)) == STORE_OK)
+		rc = store_step(s);
+	if (rc == STORE_ROW)
+		*attempts = (int)store_col_int64(s, 0);
+	store_done(s);
+	if (rc != STORE_ROW)
+		return rc == STORE_DONE ? 0 : rc;
+	if ((s = store_prepare(st, &q_claim_mark, &rc)) == NULL)
+		return rc;
+	if ((rc = store_bind_int64(s, 1, id)) == STORE_OK &&
+	    (rc = store_bind_int64(s, 2, (long long)now +
+	    NOTIFY_CLAIM_SECS)) == STORE_OK)
+		rc = store_step(s);
+	store_done(s);
+	return rc == STORE_DONE ? 1 : rc;
+}
+
+/* The claim in its own transaction: 1 claimed (r->attempts as it is
+ * now), 0 another node's, or a negative store_rc. */
+static int
+claim(struct store *st, struct outbox_row *r, time_t now)
+{
+	int rc, attempts = r->attempts;
+
+	if (!is_pg(st))
+		return 1;
+	if ((rc = store_begin(st)) != STORE_OK)
+		return rc;
+	if ((rc = notify_claim(st, r->id, now, &attempts)) != 1) {
+		store_rollback(st);
+		return rc;
+	}
+	if ((rc = store_commit(st)) != STORE_OK)
+		return rc;
+	r->attempts = attempts;
+	return 1;
+}
+
+static int	load_rows(struct stmt *, struct outbox_row **, size_t *);
+
+/* Copy the due rows out, so no statement stays open across transfers. */
 static int
 load_due(struct store *st, time_t now, int max, struct outbox_row **out,
     size_t *n)
 {
-	sqlite3_stmt *s;
+	struct stmt *s;
 	int rc;
 
 	*out = NULL;
 	*n = 0;
-	rc = sqlite3_prepare_v2(store_db(st), "SELECT id, kind, channel, "
-	    "ticket_id, payload, attempts FROM outbox WHERE delivered_at IS "
-	    "NULL AND next_attempt_at <= ? ORDER BY CASE kind WHEN 'alert' THEN 0 "
-	    "WHEN 'health' THEN 1 ELSE 2 END, next_attempt_at, id LIMIT ?",
-	    -1, &s, NULL);
-	if (rc != SQLITE_OK)
-		return store_classify(rc);
-	sqlite3_bind_int64(s, 1, (sqlite3_int64)now);
-	sqlite3_bind_int(s, 2, max);
+	if ((s = store_prepare(st, &q_due, &rc)) == NULL)
+		return rc;
+	if ((rc = store_bind_int64(s, 1, (long long)now)) != STORE_OK ||
+	    (rc = store_bind_int64(s, 2, max)) != STORE_OK) {
+		store_done(s);
+		return rc;
+	}
 	return load_rows(s, out, n);
 }
 
-/* The rows of s appended to *out (*n of them); s finalized. */
+/* The rows of s appended to *out (*n of them); s done. */
 static int
-load_rows(sqlite3_stmt *s, struct outbox_row **out, size_t *n)
+load_rows(struct stmt *s, struct outbox_row **out, size_t *n)
 {
 	struct outbox_row *v = *out;
 	size_t cap = *n;
 	int rc;
 
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = store_step(s)) == STORE_ROW) {
 		if (*n == cap) {
 			cap = cap ? cap * 2 : 16;
 			v = xreallocarray(v, cap, sizeof(*v));
 		}
-		v[*n].id = sqlite3_column_int64(s, 0);
+		v[*n].id = store_col_int64(s, 0);
 		v[*n].kind = col_dup(s, 1);
 		v[*n].channel = col_dup(s, 2);
-		v[*n].ticket = sqlite3_column_int64(s, 3);
+		v[*n].ticket = store_col_int64(s, 3);
 		v[*n].payload = col_dup(s, 4);
-		v[*n].attempts = sqlite3_column_int(s, 5);
+		v[*n].attempts = (int)store_col_int64(s, 5);
 		(*n)++;
 	}
-	sqlite3_finalize(s);
+	store_done(s);
 	*out = v;
-	return rc == SQLITE_DONE ? STORE_OK : store_classify(rc);
+	return rc == STORE_DONE ? STORE_OK : rc;
 }
 
 static int
-exec_update(struct store *st, const char *sql, const struct outbox_row *r,
-    time_t now, long long next, const char *error)
+mark_delivered(struct store *st, const struct outbox_row *r, time_t now)
 {
-	sqlite3_stmt *s;
+	struct stmt *s;
 	int rc;
 
-	rc = sqlite3_prepare_v2(store_db(st), sql, -1, &s, NULL);
-	if (rc != SQLITE_OK)
-		return store_classify(rc);
-	sqlite3_bind_int64(s, 1, (sqlite3_int64)now);
-	sqlite3_bind_int64(s, 2, next);
-	if (error)
-		sqlite3_bind_text(s, 3, error, -1, SQLITE_TRANSIENT);
-	else
-		sqlite3_bind_null(s, 3);
-	sqlite3_bind_int64(s, 4, r->id);
-	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
-	return rc == SQLITE_DONE ? STORE_OK : store_classify(rc);
+	if ((s = store_prepare(st, &q_delivered, &rc)) == NULL)
+		return rc;
+	if ((rc = store_bind_int64(s, 1, (long long)now)) == STORE_OK &&
+	    (rc = store_bind_int64(s, 2, r->id)) == STORE_OK)
+		rc = store_step(s);
+	store_done(s);
+	return rc == STORE_DONE ? STORE_OK : rc;
+}
+
+static int
+mark_failed(struct store *st, const struct outbox_row *r, time_t now,
+    const char *error)
+{
+	struct stmt *s;
+	int rc;
+
+	if ((s = store_prepare(st, &q_failed, &rc)) == NULL)
+		return rc;
+	if ((rc = store_bind_int64(s, 1, (long long)now)) == STORE_OK &&
+	    (rc = store_bind_int64(s, 2, notify_backoff(r->attempts))) ==
+	    STORE_OK &&
+	    (rc = store_bind_text(s, 3, error, (size_t)-1)) == STORE_OK &&
+	    (rc = store_bind_int64(s, 4, r->id)) == STORE_OK)
+		rc = store_step(s);
+	store_done(s);
+	return rc == STORE_DONE ? STORE_OK : rc;
 }
 
 /* Record the outcome of one attempt in its own transaction. */
@@ -812,9 +919,7 @@ record(struct store *st, const struct outbox_row *r, int ok,
 	if ((rc = store_begin(st)) != STORE_OK)
 		return rc;
 	if (ok) {
-		rc = exec_update(st, "UPDATE outbox SET delivered_at = ?1, "
-		    "attempts = attempts + 1, last_error = ?3 "
-		    "WHERE id = ?4 AND delivered_at IS NULL", r, now, 0, NULL);
+		rc = mark_delivered(st, r, now);
 		if (rc == STORE_OK && r->ticket > 0 &&
 		    strcmp(r->kind, "alert") == 0) {
 			detail = xasprintf("{\"outbox\":%lld,\"channel\":\"%s\"}",
@@ -825,9 +930,7 @@ record(struct store *st, const struct outbox_row *r, int ok,
 			free(detail);
 		}
 	} else
-		rc = exec_update(st, "UPDATE outbox SET next_attempt_at = ?1 + "
-		    "?2, attempts = attempts + 1, last_error = ?3 WHERE id = ?4",
-		    r, now, notify_backoff(r->attempts), error);
+		rc = mark_failed(st, r, now, error);
 	if (rc != STORE_OK) {
 		store_rollback(st);
 		return rc;
@@ -840,21 +943,20 @@ static int
 load_ticket_alerts(struct store *st, time_t now, const long long *tickets,
     size_t ntickets, struct outbox_row **out, size_t *n)
 {
-	sqlite3_stmt *s;
+	struct stmt *s;
 	size_t i;
 	int rc = STORE_OK;
 
 	*out = NULL;
 	*n = 0;
 	for (i = 0; i < ntickets && rc == STORE_OK; i++) {
-		rc = sqlite3_prepare_v2(store_db(st), "SELECT id, kind, channel, "
-		    "ticket_id, payload, attempts FROM outbox WHERE delivered_at "
-		    "IS NULL AND next_attempt_at <= ? AND kind = 'alert' AND "
-		    "ticket_id = ? ORDER BY id", -1, &s, NULL);
-		if (rc != SQLITE_OK)
-			return store_classify(rc);
-		sqlite3_bind_int64(s, 1, (sqlite3_int64)now);
-		sqlite3_bind_int64(s, 2, (sqlite3_int64)tickets[i]);
+		if ((s = store_prepare(st, &q_ticket_alerts, &rc)) == NULL)
+			return rc;
+		if ((rc = store_bind_int64(s, 1, (long long)now)) != STORE_OK ||
+		    (rc = store_bind_int64(s, 2, tickets[i])) != STORE_OK) {
+			store_done(s);
+			return rc;
+		}
 		rc = load_rows(s, out, n);
 	}
 	return rc;
@@ -914,6 +1016,15 @@ deliver_rows(struct store *st, const struct config *cfg, time_t now,
 		/* The rest stays due for the next round. */
 		if (now_ms_monotonic() - start > ROUND_BUDGET_MS)
 			break;
+		/* PostgreSQL: another node may be sending it, or have sent it */
+		if ((rc = claim(st, r, now)) == 0)
+			continue;
+		if (rc < 0) {
+			log_err("outbox %lld: cannot claim it: %s", r->id,
+			    store_errmsg(st));
+			break;
+		}
+		rc = STORE_OK;
 		sent = deliver_row(cfg, r, &err);
 		short_err = err ? utf8_truncate(err, ERROR_MAX) : NULL;
 		if (sent == NOTIFY_OK)

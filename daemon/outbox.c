@@ -14,30 +14,44 @@
 #include "tag.h"
 #include "util.h"
 
+static const struct query q_queue = {
+	"INSERT INTO outbox (kind, channel, ticket_id, payload, created_at, "
+	"next_attempt_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)", NULL
+};
+
+/* The message the alert is about: the newest unanswered one, else the
+ * newest (a reclassified, answered ticket). */
+static const struct query q_payload = {
+	"SELECT t.type, t.urgency, t.minor, t.danger, t.needs_interpreter, "
+	"t.received_at, t.response_due, t.breach_at, m.id, m.received_at, "
+	"(SELECT count(*) FROM messages c WHERE c.ticket_id = t.id) "
+	"FROM tickets t LEFT JOIN messages m ON m.id = (SELECT x.id FROM "
+	"messages x WHERE x.ticket_id = t.id ORDER BY x.responded_at IS NULL "
+	"DESC, x.id DESC LIMIT 1) WHERE t.id = ?1", NULL
+};
+
+static const struct query q_excerpt = {
+	"SELECT text FROM messages WHERE id = ?1", NULL
+};
+
 int
 outbox_queue(struct store *st, const char *kind, const char *channel,
     long long ticket, const char *payload_json, time_t now)
 {
-	sqlite3_stmt *s;
+	struct stmt *s;
 	int rc;
 
-	s = store_stmt(st, "INSERT INTO outbox (kind, "
-	    "channel, ticket_id, payload, created_at, next_attempt_at) "
-	    "VALUES (?, ?, ?, ?, ?, ?)", &rc);
-	if (s == NULL)
-		return store_classify(rc);
-	sqlite3_bind_text(s, 1, kind, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, channel, -1, SQLITE_STATIC);
-	if (ticket > 0)
-		sqlite3_bind_int64(s, 3, ticket);
-	else
-		sqlite3_bind_null(s, 3);
-	sqlite3_bind_text(s, 4, payload_json, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(s, 5, (sqlite3_int64)now);
-	sqlite3_bind_int64(s, 6, (sqlite3_int64)now);
-	rc = sqlite3_step(s);
-	store_stmt_done(s);
-	return rc == SQLITE_DONE ? STORE_OK : store_classify(rc);
+	if ((s = store_prepare(st, &q_queue, &rc)) == NULL)
+		return rc;
+	if ((rc = store_bind_text(s, 1, kind, (size_t)-1)) == STORE_OK &&
+	    (rc = store_bind_text(s, 2, channel, (size_t)-1)) == STORE_OK &&
+	    (rc = ticket > 0 ? store_bind_int64(s, 3, ticket) :
+	    store_bind_null(s, 3)) == STORE_OK &&
+	    (rc = store_bind_text(s, 4, payload_json, (size_t)-1)) == STORE_OK &&
+	    (rc = store_bind_int64(s, 5, (long long)now)) == STORE_OK)
+		rc = store_step(s);
+	store_done(s);
+	return rc == STORE_DONE ? STORE_OK : rc;
 }
 
 /* Queue payload on every configured channel; returns rows or STORE_*. */
@@ -66,13 +80,13 @@ queue_channels(struct store *st, const struct config *cfg, const char *kind,
 }
 
 static json_t *
-iso_or_null(sqlite3_stmt *s, int col)
+iso_or_null(struct stmt *s, int col)
 {
 	char iso[40];
 
-	if (sqlite3_column_type(s, col) == SQLITE_NULL)
+	if (store_col_null(s, col))
 		return json_null();
-	iso8601_local((time_t)sqlite3_column_int64(s, col), iso, sizeof(iso));
+	iso8601_local((time_t)store_col_int64(s, col), iso, sizeof(iso));
 	return json_string(iso);
 }
 
@@ -80,77 +94,77 @@ iso_or_null(sqlite3_stmt *s, int col)
 static json_t *
 excerpt(struct store *st, long long message)
 {
-	sqlite3_stmt *s;
-	json_t *out = json_null();
+	struct stmt *s;
+	const char *text;
+	json_t *out = NULL;
 	char *cut;
 	int rc;
 
-	s = store_stmt(st, "SELECT text FROM messages WHERE id = ?", &rc);
-	if (s == NULL)
-		return out;
-	sqlite3_bind_int64(s, 1, message);
-	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0)) {
-		cut = utf8_truncate((const char *)sqlite3_column_text(s, 0), 280);
-		json_decref(out);
+	if ((s = store_prepare(st, &q_excerpt, &rc)) == NULL)
+		return json_null();
+	if (store_bind_int64(s, 1, message) == STORE_OK &&
+	    store_step(s) == STORE_ROW &&
+	    (text = store_col_text(s, 0, NULL)) != NULL) {
+		cut = utf8_truncate(text, 280);
 		out = json_string(cut);
 		free(cut);
 	}
-	store_stmt_done(s);
+	store_done(s);
 	return out ? out : json_null();
+}
+
+/* The columns of q_payload into p; the message's id returned. */
+static long long
+payload_columns(struct stmt *s, json_t *p)
+{
+	long long msg;
+
+	json_object_set_new(p, "type", json_string(store_col_text(s, 0, NULL)));
+	json_object_set_new(p, "urgency", json_string(store_col_text(s, 1,
+	    NULL)));
+	json_object_set_new(p, "minor", json_boolean(store_col_int64(s, 2)));
+	json_object_set_new(p, "danger", json_boolean(store_col_int64(s, 3)));
+	json_object_set_new(p, "needs_interpreter",
+	    json_boolean(store_col_int64(s, 4)));
+	json_object_set_new(p, "received", iso_or_null(s, 5));
+	json_object_set_new(p, "response_due", iso_or_null(s, 6));
+	json_object_set_new(p, "breach_at", iso_or_null(s, 7));
+	msg = store_col_int64(s, 8);
+	json_object_set_new(p, "message", msg ? json_integer(msg) : json_null());
+	json_object_set_new(p, "message_received", iso_or_null(s, 9));
+	json_object_set_new(p, "messages", json_integer((int)store_col_int64(s,
+	    10)));
+	return msg;
 }
 
 json_t *
 outbox_alert_payload(struct store *st, const struct config *cfg,
     long long ticket, const char *reason, int *rcp)
 {
-	sqlite3_stmt *s;
+	struct stmt *s;
 	json_t *p;
 	char cmd[80], tag[TAG_MAX];
 	long long msg;
 	int rc;
 
 	*rcp = STORE_OK;
-	/* The message the alert is about: the newest unanswered one, else
-	 * the newest (a reclassified, answered ticket). */
-	s = store_stmt(st, "SELECT t.type, t.urgency, t.minor, t.danger, "
-	    "t.needs_interpreter, t.received_at, t.response_due, t.breach_at, "
-	    "m.id, m.received_at, (SELECT count(*) FROM messages c WHERE "
-	    "c.ticket_id = t.id) FROM tickets t LEFT JOIN messages m ON m.id = "
-	    "(SELECT x.id FROM messages x WHERE x.ticket_id = t.id ORDER BY "
-	    "x.responded_at IS NULL DESC, x.id DESC LIMIT 1) WHERE t.id = ?",
-	    &rc);
-	if (s == NULL) {
-		*rcp = store_classify(rc);
+	if ((s = store_prepare(st, &q_payload, &rc)) == NULL) {
+		*rcp = rc;
 		return NULL;
 	}
-	sqlite3_bind_int64(s, 1, ticket);
-	rc = sqlite3_step(s);
-	if (rc != SQLITE_ROW) {
-		store_stmt_done(s);
-		*rcp = rc == SQLITE_DONE ? STORE_ERR : store_classify(rc);
+	if ((rc = store_bind_int64(s, 1, ticket)) == STORE_OK)
+		rc = store_step(s);
+	if (rc != STORE_ROW) {
+		store_done(s);
+		*rcp = rc == STORE_DONE ? STORE_ERR : rc;
 		return NULL;
 	}
 	p = json_object();
 	json_object_set_new(p, "kind", json_string("alert"));
 	json_object_set_new(p, "reason", json_string(reason));
 	json_object_set_new(p, "ticket", json_integer(ticket));
-	json_object_set_new(p, "type", json_string((const char *)
-	    sqlite3_column_text(s, 0)));
-	json_object_set_new(p, "urgency", json_string((const char *)
-	    sqlite3_column_text(s, 1)));
-	json_object_set_new(p, "minor", json_boolean(sqlite3_column_int(s, 2)));
-	json_object_set_new(p, "danger", json_boolean(sqlite3_column_int(s, 3)));
-	json_object_set_new(p, "needs_interpreter",
-	    json_boolean(sqlite3_column_int(s, 4)));
-	json_object_set_new(p, "received", iso_or_null(s, 5));
-	json_object_set_new(p, "response_due", iso_or_null(s, 6));
-	json_object_set_new(p, "breach_at", iso_or_null(s, 7));
-	msg = sqlite3_column_int64(s, 8);
-	json_object_set_new(p, "message", msg ? json_integer(msg) : json_null());
-	json_object_set_new(p, "message_received", iso_or_null(s, 9));
-	json_object_set_new(p, "messages", json_integer(sqlite3_column_int(s,
-	    10)));
-	store_stmt_done(s);
+	msg = payload_columns(s, p);
+	store_done(s);
 	json_object_set_new(p, "step", json_string("alert"));
 	tag_format(cfg, ticket, tag, sizeof(tag));
 	json_object_set_new(p, "tag", json_string(tag));

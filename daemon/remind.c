@@ -72,49 +72,72 @@ current_slot(const struct calendar *cal, const struct config *cfg, time_t now,
 	return 0;
 }
 
+static const struct query q_slot_done = {
+	"SELECT 1 FROM remind_runs WHERE slot = ?1", NULL
+};
+
+static const struct query q_reminded = {
+	"SELECT 1 FROM reminders WHERE ticket_id = ?1 AND kind = ?2 AND "
+	"deadline = ?3 AND day = ?4", NULL
+};
+
+static const struct query q_reminder = {
+	"INSERT INTO reminders (ticket_id, kind, deadline, day, sent_at) "
+	"VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING", NULL
+};
+
+static const struct query q_run = {
+	"INSERT INTO remind_runs (slot, sent_at, tickets) VALUES (?1, ?2, ?3) "
+	"ON CONFLICT(slot) DO UPDATE SET sent_at = excluded.sent_at, "
+	"tickets = excluded.tickets", NULL
+};
+
 static int
 slot_done(struct store *st, const char *slot, int *done)
 {
-	sqlite3_stmt *s;
+	struct stmt *s;
 	int rc;
 
-	rc = sqlite3_prepare_v2(store_db(st), "SELECT 1 FROM remind_runs WHERE "
-	    "slot = ?", -1, &s, NULL);
-	if (rc != SQLITE_OK)
-		return store_classify(rc);
-	sqlite3_bind_text(s, 1, slot, -1, SQLITE_TRANSIENT);
-	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
-	*done = rc == SQLITE_ROW;
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK :
-	    store_classify(rc);
+	if ((s = store_prepare(st, &q_slot_done, &rc)) == NULL)
+		return rc;
+	if ((rc = store_bind_text(s, 1, slot, (size_t)-1)) == STORE_OK)
+		rc = store_step(s);
+	store_done(s);
+	*done = rc == STORE_ROW;
+	return rc == STORE_ROW || rc == STORE_DONE ? STORE_OK : rc;
 }
 
-/* Resets s and binds the reminder key (ticket, kind, deadline, day) to its
- * parameters 1 to 4. */
-static void
-bind_key(sqlite3_stmt *s, long long ticket, const char *kind,
+/* Binds the reminder key (ticket, kind, deadline, day) to parameters 1
+ * to 4 of s. */
+static int
+bind_key(struct stmt *s, long long ticket, const char *kind,
     time_t deadline, const char *day)
 {
-	sqlite3_reset(s);
-	sqlite3_bind_int64(s, 1, ticket);
-	sqlite3_bind_text(s, 2, kind, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 3, (sqlite3_int64)deadline);
-	sqlite3_bind_text(s, 4, day, -1, SQLITE_TRANSIENT);
+	int rc;
+
+	if ((rc = store_bind_int64(s, 1, ticket)) == STORE_OK &&
+	    (rc = store_bind_text(s, 2, kind, (size_t)-1)) == STORE_OK &&
+	    (rc = store_bind_int64(s, 3, (long long)deadline)) == STORE_OK)
+		rc = store_bind_text(s, 4, day, (size_t)-1);
+	return rc;
 }
 
 /* Whether (ticket, kind, deadline) was reminded on day. */
 static int
-reminded(sqlite3_stmt *q, long long ticket, const char *kind, time_t deadline,
-    const char *day, int *yes)
+reminded(struct store *st, long long ticket, const char *kind,
+    time_t deadline, const char *day, int *yes)
 {
+	struct stmt *s;
 	int rc;
 
-	bind_key(q, ticket, kind, deadline, day);
-	rc = sqlite3_step(q);
-	*yes = rc == SQLITE_ROW;
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK :
-	    store_classify(rc);
+	*yes = 0;
+	if ((s = store_prepare(st, &q_reminded, &rc)) == NULL)
+		return rc;
+	if ((rc = bind_key(s, ticket, kind, deadline, day)) == STORE_OK)
+		rc = store_step(s);
+	store_done(s);
+	*yes = rc == STORE_ROW;
+	return rc == STORE_ROW || rc == STORE_DONE ? STORE_OK : rc;
 }
 
 /* Keep the rows that are overdue, or due soon and not yet reminded today;
@@ -122,16 +145,9 @@ reminded(sqlite3_stmt *q, long long ticket, const char *kind, time_t deadline,
 static int
 keep_pending(struct store *st, struct remind_report *r, time_t lim)
 {
-	sqlite3_stmt *q;
 	size_t i, kept = 0;
 	int rc = STORE_OK, due, pending, yes;
 
-	rc = sqlite3_prepare_v2(store_db(st), "SELECT 1 FROM reminders WHERE "
-	    "ticket_id = ? AND kind = ? AND deadline = ? AND day = ?", -1, &q,
-	    NULL);
-	if (rc != SQLITE_OK)
-		return store_classify(rc);
-	rc = STORE_OK;
 	r->due = xcalloc(r->rows.n ? r->rows.n : 1, sizeof(*r->due));
 	for (i = 0; i < r->rows.n; i++) {
 		struct report_row *row = &r->rows.v[i];
@@ -140,13 +156,13 @@ keep_pending(struct store *st, struct remind_report *r, time_t lim)
 		if (rc == STORE_OK && row->response_due &&
 		    row->response_due <= lim) {
 			due |= REMIND_RESPONSE;
-			rc = reminded(q, row->id, "response_due",
+			rc = reminded(st, row->id, "response_due",
 			    row->response_due, r->day, &yes);
 			pending |= !yes;
 		}
 		if (rc == STORE_OK && row->breach_at && row->breach_at <= lim) {
 			due |= REMIND_BREACH;
-			rc = reminded(q, row->id, "breach_at", row->breach_at,
+			rc = reminded(st, row->id, "breach_at", row->breach_at,
 			    r->day, &yes);
 			pending |= !yes;
 		}
@@ -162,7 +178,6 @@ keep_pending(struct store *st, struct remind_report *r, time_t lim)
 		} else
 			report_row_free(row);
 	}
-	sqlite3_finalize(q);
 	r->rows.n = kept;
 	return rc;
 }
@@ -336,55 +351,57 @@ remind_mail(const struct config *cfg, const struct remind_report *r,
 }
 
 static int
-insert_reminder(sqlite3_stmt *s, long long ticket, const char *kind,
+insert_reminder(struct store *st, long long ticket, const char *kind,
     time_t deadline, const char *day, time_t now)
 {
+	struct stmt *s;
 	int rc;
 
-	bind_key(s, ticket, kind, deadline, day);
-	sqlite3_bind_int64(s, 5, (sqlite3_int64)now);
-	rc = sqlite3_step(s);
-	return rc == SQLITE_DONE ? STORE_OK : store_classify(rc);
+	if ((s = store_prepare(st, &q_reminder, &rc)) == NULL)
+		return rc;
+	if ((rc = bind_key(s, ticket, kind, deadline, day)) == STORE_OK &&
+	    (rc = store_bind_int64(s, 5, (long long)now)) == STORE_OK)
+		rc = store_step(s);
+	store_done(s);
+	return rc == STORE_DONE ? STORE_OK : rc;
+}
+
+static int
+record_run(struct store *st, const struct remind_report *r)
+{
+	struct stmt *s;
+	int rc;
+
+	if ((s = store_prepare(st, &q_run, &rc)) == NULL)
+		return rc;
+	if ((rc = store_bind_text(s, 1, r->slot, (size_t)-1)) == STORE_OK &&
+	    (rc = store_bind_int64(s, 2, (long long)r->now)) == STORE_OK &&
+	    (rc = store_bind_int64(s, 3, (long long)r->rows.n)) == STORE_OK)
+		rc = store_step(s);
+	store_done(s);
+	return rc == STORE_DONE ? STORE_OK : rc;
 }
 
 int
 remind_record(struct store *st, const struct remind_report *r)
 {
-	sqlite3_stmt *s = NULL;
 	size_t i;
 	int rc;
 
 	if ((rc = store_begin(st)) != STORE_OK)
 		return rc;
-	rc = sqlite3_prepare_v2(store_db(st), "INSERT OR IGNORE INTO reminders "
-	    "(ticket_id, kind, deadline, day, sent_at) VALUES (?, ?, ?, ?, ?)",
-	    -1, &s, NULL);
-	rc = rc == SQLITE_OK ? STORE_OK : store_classify(rc);
 	for (i = 0; i < r->rows.n && rc == STORE_OK; i++) {
 		const struct report_row *it = &r->rows.v[i];
 
 		if (r->due[i] & REMIND_RESPONSE)
-			rc = insert_reminder(s, it->id, "response_due",
+			rc = insert_reminder(st, it->id, "response_due",
 			    it->response_due, r->day, r->now);
 		if (rc == STORE_OK && (r->due[i] & REMIND_BREACH))
-			rc = insert_reminder(s, it->id, "breach_at",
+			rc = insert_reminder(st, it->id, "breach_at",
 			    it->breach_at, r->day, r->now);
 	}
-	sqlite3_finalize(s);
-	if (rc == STORE_OK) {
-		rc = sqlite3_prepare_v2(store_db(st), "INSERT OR REPLACE INTO "
-		    "remind_runs (slot, sent_at, tickets) VALUES (?, ?, ?)", -1,
-		    &s, NULL);
-		if (rc == SQLITE_OK) {
-			sqlite3_bind_text(s, 1, r->slot, -1, SQLITE_TRANSIENT);
-			sqlite3_bind_int64(s, 2, (sqlite3_int64)r->now);
-			sqlite3_bind_int64(s, 3, (sqlite3_int64)r->rows.n);
-			rc = sqlite3_step(s);
-			sqlite3_finalize(s);
-			rc = rc == SQLITE_DONE ? STORE_OK : store_classify(rc);
-		} else
-			rc = store_classify(rc);
-	}
+	if (rc == STORE_OK)
+		rc = record_run(st, r);
 	if (rc != STORE_OK) {
 		store_rollback(st);
 		return rc;
