@@ -186,12 +186,9 @@ run(struct stmt *s, int bound)
 	return rc < 0 ? rc : STORE_ERR;
 }
 
-/*
- * An INSERT ... RETURNING id, run once: *id the new row's.  Stepped to its
- * end before the reset: SQLite's reset of an INSERT ... RETURNING into
- * messages after its row (not at its end) ended the whole transaction, and
- * the engine's RELEASE then found no savepoint.
- */
+/* An INSERT ... RETURNING id, run once: *id the new row's, the statement
+ * stepped to its end (a reset of SQLite's before it ended the caller's
+ * transaction: store_sqlite.c, sqlite_done). */
 static int
 run_returning(struct stmt *s, int bound, long long *id)
 {
