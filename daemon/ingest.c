@@ -144,21 +144,20 @@ ingest_ctx_init(struct ingest_ctx *ctx, const struct config *cfg,
 	}
 }
 
-/* The store's prepared-once statement for sql: store_stmt_done() after
- * use, never finalize. */
-static sqlite3_stmt *
-prepare(struct ingest_ctx *ctx, const char *sql, int *rc)
+/* The store's prepared-once statement of q (never finalized: the store
+ * owns it), logged when it cannot be prepared. */
+static struct stmt *
+prepare(struct ingest_ctx *ctx, const struct query *q, int *rc)
 {
-	sqlite3_stmt *s;
+	struct stmt *s;
 
-	s = store_stmt(ctx->store, sql, rc);
-	if (s == NULL) {
+	if ((s = store_prepare(ctx->store, q, rc)) == NULL)
 		log_err("ingest: prepare: %s", store_errmsg(ctx->store));
-		return NULL;
-	}
 	return s;
 }
 
+/* Lent to reply.c (ingest_p.h), which still binds SQLite statements of
+ * its own; this module's statements bind NULL with store_bind_text(). */
 void
 bind_text_or_null(sqlite3_stmt *s, int i, const char *v)
 {
@@ -168,42 +167,83 @@ bind_text_or_null(sqlite3_stmt *s, int i, const char *v)
 		sqlite3_bind_null(s, i);
 }
 
+static int
+text(struct stmt *s, int i, const char *v)
+{
+	return store_bind_text(s, i, v, (size_t)-1);
+}
+
+/* A statement without rows, run once: bound is 0 when every parameter
+ * was bound (the binds' results or-ed). */
+static int
+run(struct stmt *s, int bound)
+{
+	int rc = bound == 0 ? store_step(s) : STORE_ERR;
+
+	store_done(s);
+	if (rc == STORE_DONE)
+		return STORE_OK;
+	return rc < 0 ? rc : STORE_ERR;
+}
+
+/* An INSERT ... RETURNING id, run once: *id the new row's, the statement
+ * stepped to its end (a reset of SQLite's before it ended the caller's
+ * transaction: store_sqlite.c, sqlite_done). */
+static int
+run_returning(struct stmt *s, int bound, long long *id)
+{
+	int rc = bound == 0 ? store_step(s) : STORE_ERR;
+
+	if (rc == STORE_ROW) {
+		*id = store_col_int64(s, 0);
+		rc = store_step(s);
+	} else if (rc == STORE_DONE)
+		rc = STORE_ERR;		/* no id: cannot happen */
+	store_done(s);
+	if (rc == STORE_DONE)
+		return STORE_OK;
+	return rc < 0 ? rc : STORE_ERR;
+}
+
 /*
- * The (ticket, message) of the first row of `sql`, which selects those two
+ * The (ticket, message) of the first row of q, which selects those two
  * columns and takes text parameters a and b (b NULL: one parameter); both
  * stay 0 when there is no row.
  */
 static int
-find_pair(struct ingest_ctx *ctx, const char *sql, const char *a,
+find_pair(struct ingest_ctx *ctx, const struct query *q, const char *a,
     const char *b, long long *ticket, long long *message)
 {
-	sqlite3_stmt *s;
-	int rc, step;
+	struct stmt *s;
+	int rc, bound;
 
 	*ticket = *message = 0;
-	if ((s = prepare(ctx, sql, &rc)) == NULL)
-		return store_classify(rc);
-	sqlite3_bind_text(s, 1, a, -1, SQLITE_TRANSIENT);
+	if ((s = prepare(ctx, q, &rc)) == NULL)
+		return rc;
+	bound = text(s, 1, a);
 	if (b)
-		sqlite3_bind_text(s, 2, b, -1, SQLITE_TRANSIENT);
-	step = sqlite3_step(s);
-	if (step == SQLITE_ROW) {
-		*ticket = sqlite3_column_int64(s, 0);
-		*message = sqlite3_column_int64(s, 1);
+		bound |= text(s, 2, b);
+	rc = bound == 0 ? store_step(s) : STORE_ERR;
+	if (rc == STORE_ROW) {
+		*ticket = store_col_int64(s, 0);
+		*message = store_col_int64(s, 1);
 	}
-	store_stmt_done(s);
-	return step == SQLITE_ROW || step == SQLITE_DONE ? STORE_OK :
-	    store_classify(step);
+	store_done(s);
+	return rc == STORE_ROW || rc == STORE_DONE ? STORE_OK : rc;
 }
 
 /* A further copy of a stored message (message_copies) by its source key. */
+static const struct query q_copy_by_key = {
+	"SELECT m.ticket_id, m.id FROM message_copies c "
+	"JOIN messages m ON m.id = c.message WHERE c.source = ?1 AND "
+	"c.source_key = ?2", NULL
+};
+
 static int
 find_copy_by_key(struct ingest_ctx *ctx, const char *source, const char *key,
     long long *ticket, long long *message)
 {
-	return find_pair(ctx, "SELECT m.ticket_id, m.id FROM message_copies c "
-	    "JOIN messages m ON m.id = c.message WHERE c.source = ? AND "
-	    "c.source_key = ?", source, key, ticket, message);
+	return find_pair(ctx, &q_copy_by_key, source, key, ticket, message);
 }
 
 /*
@@ -211,63 +251,72 @@ find_copy_by_key(struct ingest_ctx *ctx, const char *source, const char *key,
  * normalised hash, other bytes): its own sha256, source key and recipient
  * are recorded (message_copies), once per sha256; its bytes are not kept.
  */
+static const struct query q_record_copy = {
+	"INSERT INTO message_copies (message, source, "
+	"source_key, sha256, recipient, received_at, created_at) "
+	"SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE NOT EXISTS (SELECT 1 FROM "
+	"messages WHERE id = ?1 AND sha256 = ?4) ON CONFLICT DO NOTHING",
+	/* a SELECT list gives PostgreSQL no column to infer from: cast */
+	"INSERT INTO message_copies (message, source, "
+	"source_key, sha256, recipient, received_at, created_at) "
+	"SELECT $1::bigint, $2::text, $3::text, $4::text, $5::text, "
+	"$6::bigint, $7::bigint WHERE NOT EXISTS (SELECT 1 FROM "
+	"messages WHERE id = $1::bigint AND sha256 = $4::text) "
+	"ON CONFLICT DO NOTHING"
+};
+
 static int
 record_copy(struct ingest_ctx *ctx, const struct raw_input *raw,
     const char *sha, const struct dedup_info *di, long long message,
     time_t now)
 {
-	sqlite3_stmt *s;
+	struct stmt *s;
 	int rc;
 
-	s = prepare(ctx, "INSERT INTO message_copies (message, source, "
-	    "source_key, sha256, recipient, received_at, created_at) "
-	    "SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE NOT EXISTS (SELECT 1 FROM "
-	    "messages WHERE id = ?1 AND sha256 = ?4) ON CONFLICT DO NOTHING",
-	    &rc);
-	if (s == NULL)
-		return store_classify(rc);
-	sqlite3_bind_int64(s, 1, message);
-	sqlite3_bind_text(s, 2, raw->source, -1, SQLITE_TRANSIENT);
-	bind_text_or_null(s, 3, raw->source_key);
-	sqlite3_bind_text(s, 4, sha, -1, SQLITE_TRANSIENT);
-	bind_text_or_null(s, 5, di->recipient[0] ? di->recipient : NULL);
-	sqlite3_bind_int64(s, 6, (sqlite3_int64)raw->received_at);
-	sqlite3_bind_int64(s, 7, (sqlite3_int64)now);
-	rc = sqlite3_step(s);
-	store_stmt_done(s);
-	return rc == SQLITE_DONE ? STORE_OK : store_classify(rc);
+	if ((s = prepare(ctx, &q_record_copy, &rc)) == NULL)
+		return rc;
+	return run(s, store_bind_int64(s, 1, message) |
+	    text(s, 2, raw->source) |
+	    text(s, 3, raw->source_key) |
+	    text(s, 4, sha) |
+	    text(s, 5, di->recipient[0] ? di->recipient : NULL) |
+	    store_bind_int64(s, 6, (long long)raw->received_at) |
+	    store_bind_int64(s, 7, (long long)now));
 }
 
 /*
  * Was this message purged (`intake purge` keeps hashes in `purged`)?  The
  * same raw sha256, or the same Message-ID and normalised message.
  */
+static const struct query q_purged = {
+	"SELECT 1 FROM purged WHERE sha256 = ?1 UNION ALL "
+	"SELECT 1 FROM purged WHERE ?2 IS NOT NULL AND msgid_sha256 = ?2 "
+	"AND norm_sha256 = ?3 LIMIT 1",
+	/* "$2 IS NOT NULL" alone infers no type: cast */
+	"SELECT 1 FROM purged WHERE sha256 = $1 UNION ALL "
+	"SELECT 1 FROM purged WHERE $2::text IS NOT NULL AND "
+	"msgid_sha256 = $2::text AND norm_sha256 = $3 LIMIT 1"
+};
+
 static int
 find_purged(struct ingest_ctx *ctx, const char *msgid, const char *sha,
     const char *norm, int *purged)
 {
-	sqlite3_stmt *s;
+	struct stmt *s;
 	char idsha[65];
-	int rc, step;
+	int rc, bound;
 
 	*purged = 0;
-	s = prepare(ctx, "SELECT 1 FROM purged WHERE sha256 = ?1 UNION ALL "
-	    "SELECT 1 FROM purged WHERE ?2 IS NOT NULL AND msgid_sha256 = ?2 "
-	    "AND norm_sha256 = ?3 LIMIT 1", &rc);
-	if (s == NULL)
-		return store_classify(rc);
-	sqlite3_bind_text(s, 1, sha, -1, SQLITE_TRANSIENT);
-	if (msgid) {
+	if ((s = prepare(ctx, &q_purged, &rc)) == NULL)
+		return rc;
+	if (msgid)
 		sha256_hex(msgid, strlen(msgid), idsha);
-		sqlite3_bind_text(s, 2, idsha, -1, SQLITE_TRANSIENT);
-	} else
-		sqlite3_bind_null(s, 2);
-	sqlite3_bind_text(s, 3, norm, -1, SQLITE_TRANSIENT);
-	step = sqlite3_step(s);
-	*purged = step == SQLITE_ROW;
-	store_stmt_done(s);
-	return step == SQLITE_ROW || step == SQLITE_DONE ? STORE_OK :
-	    store_classify(step);
+	bound = text(s, 1, sha) | text(s, 2, msgid ? idsha : NULL) |
+	    text(s, 3, norm);
+	rc = bound == 0 ? store_step(s) : STORE_ERR;
+	*purged = rc == STORE_ROW;
+	store_done(s);
+	return rc == STORE_ROW || rc == STORE_DONE ? STORE_OK : rc;
 }
 
 /*
@@ -276,6 +325,21 @@ find_purged(struct ingest_ctx *ctx, const char *msgid, const char *sha,
  * without a Message-ID, the same sha256 among messages that have none.  sha NULL: by source_key only.  STORE_OK with *ticket set or
  * not, or an error code.
  */
+static const struct query q_dup_key = {
+	"SELECT ticket_id, id FROM messages WHERE source = ?1 AND "
+	"source_key = ?2", NULL
+};
+
+static const struct query q_dup_msgid = {
+	"SELECT ticket_id, id FROM messages WHERE message_id = ?1 AND "
+	"norm_sha256 = ?2 ORDER BY id LIMIT 1", NULL
+};
+
+static const struct query q_dup_sha = {
+	"SELECT ticket_id, id FROM messages WHERE sha256 = ?1 AND "
+	"message_id IS NULL ORDER BY id LIMIT 1", NULL
+};
+
 static int
 find_duplicate(struct ingest_ctx *ctx, const char *source, const char *key,
     const char *msgid, const char *sha, const char *norm, long long *ticket,
@@ -285,8 +349,7 @@ find_duplicate(struct ingest_ctx *ctx, const char *source, const char *key,
 
 	*ticket = *message = 0;
 	if (key) {
-		rc = find_pair(ctx, "SELECT ticket_id, id FROM messages WHERE "
-		    "source = ? AND source_key = ?", source, key, ticket, message);
+		rc = find_pair(ctx, &q_dup_key, source, key, ticket, message);
 		if (rc != STORE_OK || *ticket)
 			return rc;
 		if ((rc = find_copy_by_key(ctx, source, key, ticket, message)) !=
@@ -298,81 +361,79 @@ find_duplicate(struct ingest_ctx *ctx, const char *source, const char *key,
 	/* With a Message-ID: the same normalised message (dedup.h), so a
 	 * copy delivered another way or to another address is found. */
 	if (msgid)
-		return find_pair(ctx, "SELECT ticket_id, id FROM messages WHERE "
-		    "message_id = ? AND norm_sha256 = ? ORDER BY id LIMIT 1",
-		    msgid, norm, ticket, message);
-	return find_pair(ctx, "SELECT ticket_id, id FROM messages WHERE "
-	    "sha256 = ? AND message_id IS NULL ORDER BY id LIMIT 1", sha, NULL,
-	    ticket, message);
+		return find_pair(ctx, &q_dup_msgid, msgid, norm, ticket,
+		    message);
+	return find_pair(ctx, &q_dup_sha, sha, NULL, ticket, message);
 }
+
+static const struct query q_load_ticket = {
+	"SELECT type, urgency, status, response_due, breach_at, "
+	"received_at, acknowledged_at, awaiting_since FROM tickets "
+	"WHERE id = ?1", NULL
+};
 
 static int
 load_ticket(struct ingest_ctx *ctx, long long id, struct ticket_row *t)
 {
-	sqlite3_stmt *s;
-	int rc, step;
+	struct stmt *s;
+	const char *status;
+	int rc;
 
 	memset(t, 0, sizeof(*t));
-	s = prepare(ctx, "SELECT type, urgency, status, response_due, breach_at, "
-	    "received_at, acknowledged_at, awaiting_since FROM tickets "
-	    "WHERE id = ?", &rc);
-	if (s == NULL)
-		return store_classify(rc);
-	sqlite3_bind_int64(s, 1, id);
-	step = sqlite3_step(s);
-	if (step == SQLITE_ROW) {
+	if ((s = prepare(ctx, &q_load_ticket, &rc)) == NULL)
+		return rc;
+	if ((rc = store_bind_int64(s, 1, id)) == STORE_OK)
+		rc = store_step(s);
+	if (rc == STORE_ROW) {
 		t->id = id;
-		if (call_type_parse((const char *)sqlite3_column_text(s, 0),
-		    &t->type) == -1)
+		if (call_type_parse(store_col_text(s, 0, NULL), &t->type) == -1)
 			t->type = CT_UNCLASSIFIED;
-		if (urgency_parse((const char *)sqlite3_column_text(s, 1),
-		    &t->urgency) == -1)
+		if (urgency_parse(store_col_text(s, 1, NULL), &t->urgency) == -1)
 			t->urgency = URG_NONE;
-		t->open = strcmp((const char *)sqlite3_column_text(s, 2),
-		    "open") == 0;
-		t->response_due = (time_t)sqlite3_column_int64(s, 3);
-		t->breach_at = (time_t)sqlite3_column_int64(s, 4);
-		t->received_at = (time_t)sqlite3_column_int64(s, 5);
-		t->acknowledged_at = (time_t)sqlite3_column_int64(s, 6);
-		t->awaiting_since = (time_t)sqlite3_column_int64(s, 7);
+		status = store_col_text(s, 2, NULL);
+		t->open = status != NULL && strcmp(status, "open") == 0;
+		t->response_due = (time_t)store_col_int64(s, 3);
+		t->breach_at = (time_t)store_col_int64(s, 4);
+		t->received_at = (time_t)store_col_int64(s, 5);
+		t->acknowledged_at = (time_t)store_col_int64(s, 6);
+		t->awaiting_since = (time_t)store_col_int64(s, 7);
 	}
-	store_stmt_done(s);
-	if (step != SQLITE_ROW && step != SQLITE_DONE)
-		return store_classify(step);
-	return STORE_OK;
+	store_done(s);
+	return rc == STORE_ROW || rc == STORE_DONE ? STORE_OK : rc;
 }
 
 /* The ticket of a stored message named by In-Reply-To or References. */
+static const struct query q_thread_by_id = {
+	"SELECT ticket_id FROM messages WHERE message_id = ?1 "
+	"ORDER BY id DESC LIMIT 1", NULL
+};
+
 static int
 find_thread_by_ids(struct ingest_ctx *ctx, const char *ids, long long *ticket)
 {
-	sqlite3_stmt *s;
+	struct stmt *s;
 	char *copy, *tok, *save = NULL;
-	int rc, step = SQLITE_DONE;
+	int rc = STORE_DONE;
 
 	*ticket = 0;
 	if (ids == NULL)
 		return STORE_OK;
-	s = prepare(ctx, "SELECT ticket_id FROM messages WHERE message_id = ? "
-	    "ORDER BY id DESC LIMIT 1", &rc);
-	if (s == NULL)
-		return store_classify(rc);
+	if ((s = prepare(ctx, &q_thread_by_id, &rc)) == NULL)
+		return rc;
+	rc = STORE_DONE;
 	copy = xstrdup(ids);
 	for (tok = strtok_r(copy, " \t,<>", &save); tok && *ticket == 0;
 	    tok = strtok_r(NULL, " \t,<>", &save)) {
-		sqlite3_reset(s);
-		sqlite3_bind_text(s, 1, tok, -1, SQLITE_TRANSIENT);
-		step = sqlite3_step(s);
-		if (step == SQLITE_ROW)
-			*ticket = sqlite3_column_int64(s, 0);
-		else if (step != SQLITE_DONE)
+		if ((rc = text(s, 1, tok)) == STORE_OK)
+			rc = store_step(s);
+		if (rc == STORE_ROW)
+			*ticket = store_col_int64(s, 0);
+		store_done(s);
+		if (rc != STORE_ROW && rc != STORE_DONE)
 			break;
 	}
 	free(copy);
-	store_stmt_done(s);
-	if (step != SQLITE_ROW && step != SQLITE_DONE)
-		return store_classify(step);
-	return STORE_OK;
+	return rc == STORE_ROW || rc == STORE_DONE ? STORE_OK : rc;
 }
 
 /* Threading by Message-IDs: In-Reply-To, then References. */
@@ -420,14 +481,21 @@ find_thread(struct ingest_ctx *ctx, const struct message *msg,
  * ticket is open or was closed less than conversation_hours ago.  Mail
  * threads by its headers instead; an anonymous contact never joins.
  */
+static const struct query q_conversation = {
+	"SELECT t.id, t.status = 'open' OR t.closed_at >= ?3 "
+	"FROM messages m JOIN tickets t ON t.id = m.ticket_id "
+	"WHERE m.source = ?1 AND m.from_addr = ?2 AND t.automated = 0 "
+	"ORDER BY m.id DESC LIMIT 1", NULL
+};
+
 static int
 find_conversation(struct ingest_ctx *ctx, const struct raw_input *raw,
     const struct message *msg, long long *ticket)
 {
 	const struct source_config *sc;
-	sqlite3_stmt *s;
+	struct stmt *s;
 	time_t since;
-	int rc, step;
+	int rc, bound;
 
 	*ticket = 0;
 	sc = config_source(ctx->cfg, raw->source);
@@ -435,22 +503,16 @@ find_conversation(struct ingest_ctx *ctx, const struct raw_input *raw,
 	    ctx->cfg->conversation_hours <= 0)
 		return STORE_OK;
 	since = raw->received_at - (time_t)ctx->cfg->conversation_hours * 3600;
-	s = prepare(ctx, "SELECT t.id, t.status = 'open' OR t.closed_at >= ?3 "
-	    "FROM messages m JOIN tickets t ON t.id = m.ticket_id "
-	    "WHERE m.source = ?1 AND m.from_addr = ?2 AND t.automated = 0 "
-	    "ORDER BY m.id DESC LIMIT 1", &rc);
-	if (s == NULL)
-		return store_classify(rc);
-	sqlite3_bind_text(s, 1, raw->source, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(s, 2, msg->from_addr, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(s, 3, (sqlite3_int64)since);
-	step = sqlite3_step(s);
-	if (step == SQLITE_ROW && sqlite3_column_int(s, 1))
-		*ticket = sqlite3_column_int64(s, 0);
-	store_stmt_done(s);
-	if (step != SQLITE_ROW && step != SQLITE_DONE)
-		return store_classify(step);
-	return STORE_OK;
+	if ((s = prepare(ctx, &q_conversation, &rc)) == NULL)
+		return rc;
+	/* the second column: a boolean on PostgreSQL, 0/1/NULL on SQLite */
+	bound = text(s, 1, raw->source) | text(s, 2, msg->from_addr) |
+	    store_bind_int64(s, 3, (long long)since);
+	rc = bound == 0 ? store_step(s) : STORE_ERR;
+	if (rc == STORE_ROW && store_col_int64(s, 1))
+		*ticket = store_col_int64(s, 0);
+	store_done(s);
+	return rc == STORE_ROW || rc == STORE_DONE ? STORE_OK : rc;
 }
 
 static char *
@@ -525,22 +587,25 @@ sender_of(const struct message *msg)
 	return NULL;
 }
 
+static const struct query q_insert_ticket = {
+	"INSERT INTO tickets (type, urgency, minor, danger, "
+	"automated, needs_interpreter, needs_human, lang, rationale, status, "
+	"disposition, received_at, in_business_hours, response_due, "
+	"breach_at, closed_at, sender, subject, created_at, updated_at) "
+	"VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id", NULL
+};
+
 static int
 insert_ticket(struct ingest_ctx *ctx, const struct raw_input *raw,
     const struct message *msg, const struct decision *d, time_t now,
     long long *id)
 {
-	sqlite3_stmt *s;
+	struct stmt *s;
 	char *rat, *sender, *subj;
-	int rc, automated = d->tri.type == CT_AUTOMATED;
+	int rc, bound, automated = d->tri.type == CT_AUTOMATED;
 
-	s = prepare(ctx, "INSERT INTO tickets (type, urgency, minor, danger, "
-	    "automated, needs_interpreter, needs_human, lang, rationale, status, "
-	    "disposition, received_at, in_business_hours, response_due, "
-	    "breach_at, closed_at, sender, subject, created_at, updated_at) "
-	    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", &rc);
-	if (s == NULL)
-		return store_classify(rc);
+	if ((s = prepare(ctx, &q_insert_ticket, &rc)) == NULL)
+		return rc;
 	rat = rationale_json(&d->tri, msg);
 	sender = sender_of(msg);
 	subj = msg->subject ? utf8_truncate(msg->subject, SUBJECT_MAX) : NULL;
@@ -550,101 +615,88 @@ insert_ticket(struct ingest_ctx *ctx, const struct raw_input *raw,
 		free(sender);
 		sender = t;
 	}
-	sqlite3_bind_text(s, 1, call_type_name(d->tri.type), -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, urgency_name(d->dl.urgency), -1, SQLITE_STATIC);
-	sqlite3_bind_int(s, 3, d->tri.minor);
-	sqlite3_bind_int(s, 4, d->tri.danger);
-	sqlite3_bind_int(s, 5, automated);
-	sqlite3_bind_int(s, 6, d->tri.needs_interpreter);
-	sqlite3_bind_int(s, 7, d->needs_human);
-	sqlite3_bind_text(s, 8, d->tri.lang[0] ? d->tri.lang : "und", -1,
-	    SQLITE_TRANSIENT);
-	sqlite3_bind_text(s, 9, rat ? rat : "[]", -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(s, 10, automated ? "closed" : "open", -1, SQLITE_STATIC);
-	bind_text_or_null(s, 11, automated ? "automated" : NULL);
-	sqlite3_bind_int64(s, 12, (sqlite3_int64)raw->received_at);
-	sqlite3_bind_int(s, 13, d->dl.in_business_hours);
-	if (d->dl.response_due) {
-		sqlite3_bind_int64(s, 14, (sqlite3_int64)d->dl.response_due);
-		sqlite3_bind_int64(s, 15, (sqlite3_int64)d->dl.breach_at);
-	} else {
-		sqlite3_bind_null(s, 14);
-		sqlite3_bind_null(s, 15);
-	}
-	if (automated)
-		sqlite3_bind_int64(s, 16, (sqlite3_int64)now);
+	bound = text(s, 1, call_type_name(d->tri.type)) |
+	    text(s, 2, urgency_name(d->dl.urgency)) |
+	    store_bind_int64(s, 3, d->tri.minor) |
+	    store_bind_int64(s, 4, d->tri.danger) |
+	    store_bind_int64(s, 5, automated) |
+	    store_bind_int64(s, 6, d->tri.needs_interpreter) |
+	    store_bind_int64(s, 7, d->needs_human) |
+	    text(s, 8, d->tri.lang[0] ? d->tri.lang : "und") |
+	    text(s, 9, rat ? rat : "[]") |
+	    text(s, 10, automated ? "closed" : "open") |
+	    text(s, 11, automated ? "automated" : NULL) |
+	    store_bind_int64(s, 12, (long long)raw->received_at) |
+	    store_bind_int64(s, 13, d->dl.in_business_hours);
+	if (d->dl.response_due)
+		bound |= store_bind_int64(s, 14, (long long)d->dl.response_due) |
+		    store_bind_int64(s, 15, (long long)d->dl.breach_at);
 	else
-		sqlite3_bind_null(s, 16);
-	bind_text_or_null(s, 17, sender);
-	bind_text_or_null(s, 18, subj);
-	sqlite3_bind_int64(s, 19, (sqlite3_int64)now);
-	sqlite3_bind_int64(s, 20, (sqlite3_int64)now);
-	rc = sqlite3_step(s);
-	store_stmt_done(s);
+		bound |= store_bind_null(s, 14) | store_bind_null(s, 15);
+	bound |= (automated ? store_bind_int64(s, 16, (long long)now) :
+	    store_bind_null(s, 16)) |
+	    text(s, 17, sender) |
+	    text(s, 18, subj) |
+	    store_bind_int64(s, 19, (long long)now) |
+	    store_bind_int64(s, 20, (long long)now);
+	rc = run_returning(s, bound, id);
 	free(rat);
 	free(sender);
 	free(subj);
-	if (rc != SQLITE_DONE)
-		return store_classify(rc);
-	*id = sqlite3_last_insert_rowid(store_db(ctx->store));
-	return STORE_OK;
+	return rc;
 }
+
+static const struct query q_insert_message = {
+	"INSERT INTO messages (ticket_id, source, source_key, "
+	"message_id, sha256, raw, size, received_at, date_header, from_addr, "
+	"from_name, reply_to, to_addr, subject, in_reply_to, refs, text, "
+	"attachments, parse_status, parse_error, created_at, norm_sha256, "
+	"recipient) "
+	"VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
+	NULL
+};
 
 static int
 insert_message(struct ingest_ctx *ctx, const struct raw_input *raw,
     const struct message *msg, const char *sha, const struct dedup_info *di,
     long long ticket, time_t now, long long *id)
 {
-	sqlite3_stmt *s;
+	struct stmt *s;
 	char *atts;
-	int rc;
+	int rc, bound;
 
-	s = prepare(ctx, "INSERT INTO messages (ticket_id, source, source_key, "
-	    "message_id, sha256, raw, size, received_at, date_header, from_addr, "
-	    "from_name, reply_to, to_addr, subject, in_reply_to, refs, text, "
-	    "attachments, parse_status, parse_error, created_at, norm_sha256, "
-	    "recipient) "
-	    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", &rc);
-	if (s == NULL)
-		return store_classify(rc);
+	if ((s = prepare(ctx, &q_insert_message, &rc)) == NULL)
+		return rc;
 	atts = attachments_json(msg);
-	sqlite3_bind_int64(s, 1, ticket);
-	sqlite3_bind_text(s, 2, raw->source, -1, SQLITE_TRANSIENT);
-	bind_text_or_null(s, 3, raw->source_key);
-	bind_text_or_null(s, 4, msg->message_id);
-	sqlite3_bind_text(s, 5, sha, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_blob64(s, 6, raw->len ? raw->data : "", raw->len,
-	    SQLITE_STATIC);
-	sqlite3_bind_int64(s, 7, (sqlite3_int64)(raw->oversize ? raw->real_size :
-	    raw->len));
-	sqlite3_bind_int64(s, 8, (sqlite3_int64)raw->received_at);
-	if (msg->date)
-		sqlite3_bind_int64(s, 9, (sqlite3_int64)msg->date);
-	else
-		sqlite3_bind_null(s, 9);
-	bind_text_or_null(s, 10, msg->from_addr);
-	bind_text_or_null(s, 11, msg->from_name);
-	bind_text_or_null(s, 12, msg->reply_to);
-	bind_text_or_null(s, 13, msg->to);
-	bind_text_or_null(s, 14, msg->subject);
-	bind_text_or_null(s, 15, msg->in_reply_to);
-	bind_text_or_null(s, 16, msg->references);
-	bind_text_or_null(s, 17, msg->text);
-	sqlite3_bind_text(s, 18, atts ? atts : "[]", -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(s, 19, parse_status_name(msg->status, raw->oversize),
-	    -1, SQLITE_STATIC);
-	bind_text_or_null(s, 20, raw->oversize ? "message larger than "
-	    "max_message_bytes: left on the server" : msg->parse_error);
-	sqlite3_bind_int64(s, 21, (sqlite3_int64)now);
-	bind_text_or_null(s, 22, raw->fetch_error ? NULL : di->norm_sha256);
-	bind_text_or_null(s, 23, di->recipient[0] ? di->recipient : NULL);
-	rc = sqlite3_step(s);
-	store_stmt_done(s);
+	bound = store_bind_int64(s, 1, ticket) |
+	    text(s, 2, raw->source) |
+	    text(s, 3, raw->source_key) |
+	    text(s, 4, msg->message_id) |
+	    text(s, 5, sha) |
+	    store_bind_blob(s, 6, raw->len ? raw->data : "", raw->len) |
+	    store_bind_int64(s, 7, (long long)(raw->oversize ? raw->real_size :
+	    raw->len)) |
+	    store_bind_int64(s, 8, (long long)raw->received_at) |
+	    (msg->date ? store_bind_int64(s, 9, (long long)msg->date) :
+	    store_bind_null(s, 9)) |
+	    text(s, 10, msg->from_addr) |
+	    text(s, 11, msg->from_name) |
+	    text(s, 12, msg->reply_to) |
+	    text(s, 13, msg->to) |
+	    text(s, 14, msg->subject) |
+	    text(s, 15, msg->in_reply_to) |
+	    text(s, 16, msg->references) |
+	    text(s, 17, msg->text) |
+	    text(s, 18, atts ? atts : "[]") |
+	    text(s, 19, parse_status_name(msg->status, raw->oversize)) |
+	    text(s, 20, raw->oversize ? "message larger than "
+	    "max_message_bytes: left on the server" : msg->parse_error) |
+	    store_bind_int64(s, 21, (long long)now) |
+	    text(s, 22, raw->fetch_error ? NULL : di->norm_sha256) |
+	    text(s, 23, di->recipient[0] ? di->recipient : NULL);
+	rc = run_returning(s, bound, id);
 	free(atts);
-	if (rc != SQLITE_DONE)
-		return store_classify(rc);
-	*id = sqlite3_last_insert_rowid(store_db(ctx->store));
-	return STORE_OK;
+	return rc;
 }
 
 int
@@ -701,6 +753,19 @@ decide(struct ingest_ctx *ctx, const struct raw_input *raw,
 		ingest_times_add(ctx->times, STAGE_TRIAGE, t0);
 }
 
+static const struct query q_append = {
+	"UPDATE tickets SET type = ?, urgency = ?, "
+	"minor = max(minor, ?), danger = max(danger, ?), status = 'open', "
+	"disposition = NULL, closed_at = NULL, response_due = ?, "
+	"breach_at = ?, updated_at = ? WHERE id = ?",
+	/* SQLite's two-argument max() is PostgreSQL's greatest() */
+	"UPDATE tickets SET type = $1, urgency = $2, "
+	"minor = greatest(minor, $3::integer), "
+	"danger = greatest(danger, $4::integer), status = 'open', "
+	"disposition = NULL, closed_at = NULL, response_due = $5, "
+	"breach_at = $6, updated_at = $7 WHERE id = $8"
+};
+
 /*
  * Append to an existing ticket: reopen, and raise (never lower) it.  The
  * new message is unanswered whatever was answered before (doc/sla.md,
@@ -714,10 +779,10 @@ append_to_ticket(struct ingest_ctx *ctx, const struct raw_input *raw,
 {
 	struct ticket_row t;
 	struct deadlines nd;
-	sqlite3_stmt *s;
+	struct stmt *s;
 	enum urgency u;
 	enum call_type type;
-	int rc, raise, reopen;
+	int rc, bound, raise, reopen;
 	time_t due, breach, pending, from;
 
 	*alerted = 0;
@@ -749,29 +814,20 @@ append_to_ticket(struct ingest_ctx *ctx, const struct raw_input *raw,
 			breach = nd.breach_at;
 		}
 	}
-	s = prepare(ctx, "UPDATE tickets SET type = ?, urgency = ?, "
-	    "minor = max(minor, ?), danger = max(danger, ?), status = 'open', "
-	    "disposition = NULL, closed_at = NULL, response_due = ?, "
-	    "breach_at = ?, updated_at = ? WHERE id = ?", &rc);
-	if (s == NULL)
-		return store_classify(rc);
-	sqlite3_bind_text(s, 1, call_type_name(type), -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, urgency_name(u), -1, SQLITE_STATIC);
-	sqlite3_bind_int(s, 3, d->tri.minor);
-	sqlite3_bind_int(s, 4, d->tri.danger);
-	if (due) {
-		sqlite3_bind_int64(s, 5, (sqlite3_int64)due);
-		sqlite3_bind_int64(s, 6, (sqlite3_int64)breach);
-	} else {
-		sqlite3_bind_null(s, 5);
-		sqlite3_bind_null(s, 6);
-	}
-	sqlite3_bind_int64(s, 7, (sqlite3_int64)now);
-	sqlite3_bind_int64(s, 8, ticket);
-	rc = sqlite3_step(s);
-	store_stmt_done(s);
-	if (rc != SQLITE_DONE)
-		return store_classify(rc);
+	if ((s = prepare(ctx, &q_append, &rc)) == NULL)
+		return rc;
+	bound = text(s, 1, call_type_name(type)) | text(s, 2, urgency_name(u)) |
+	    store_bind_int64(s, 3, d->tri.minor) |
+	    store_bind_int64(s, 4, d->tri.danger);
+	if (due)
+		bound |= store_bind_int64(s, 5, (long long)due) |
+		    store_bind_int64(s, 6, (long long)breach);
+	else
+		bound |= store_bind_null(s, 5) | store_bind_null(s, 6);
+	bound |= store_bind_int64(s, 7, (long long)now) |
+	    store_bind_int64(s, 8, ticket);
+	if ((rc = run(s, bound)) != STORE_OK)
+		return rc;
 	if (reopen && (rc = event_json(ctx, ticket, now, "reopen",
 	    json_pack("{s:s}", "why", "a new message arrived"))) != STORE_OK)
 		return rc;
@@ -790,6 +846,54 @@ append_to_ticket(struct ingest_ctx *ctx, const struct raw_input *raw,
 	return STORE_OK;
 }
 
+static const struct query q_keyword_message = {
+	"UPDATE messages SET carrier_keyword = ?1 WHERE id = ?2", NULL
+};
+
+static const struct query q_keyword_ticket = {
+	"UPDATE tickets SET carrier_keyword = ?1 WHERE id = ?2", NULL
+};
+
+static const struct query q_segments = {
+	"UPDATE messages SET segments = ?1 WHERE id = ?2", NULL
+};
+
+static const struct query q_unanswered = {
+	"UPDATE tickets SET awaiting_since = ?, "
+	"awaiting_message = ? WHERE id = ? AND automated = 0 AND "
+	"(awaiting_since IS NULL OR awaiting_since > ?)", NULL
+};
+
+static const struct query q_claimed = {
+	"UPDATE messages SET received_claimed = ? WHERE id = ?", NULL
+};
+
+/* Run q, an UPDATE of one row by id, setting a text. */
+static int
+set_text(struct ingest_ctx *ctx, const struct query *q, const char *v,
+    long long id)
+{
+	struct stmt *s;
+	int rc;
+
+	if ((s = prepare(ctx, q, &rc)) == NULL)
+		return rc;
+	return run(s, text(s, 1, v) | store_bind_int64(s, 2, id));
+}
+
+/* Run q, an UPDATE of one row by id, setting a number. */
+static int
+set_int(struct ingest_ctx *ctx, const struct query *q, long long v,
+    long long id)
+{
+	struct stmt *s;
+	int rc;
+
+	if ((s = prepare(ctx, q, &rc)) == NULL)
+		return rc;
+	return run(s, store_bind_int64(s, 1, v) | store_bind_int64(s, 2, id));
+}
+
 /*
  * A carrier keyword (STOP, HELP...: a whole SMS that the carrier or Twilio
  * may have answered itself) is flagged on the message and on its ticket,
@@ -800,29 +904,12 @@ static int
 flag_keyword(struct ingest_ctx *ctx, const char *keyword, long long ticket,
     long long message, time_t now)
 {
-	sqlite3_stmt *s;
 	int rc;
 
-	s = prepare(ctx, "UPDATE messages SET carrier_keyword = ?1 WHERE id = ?2",
-	    &rc);
-	if (s == NULL)
-		return store_classify(rc);
-	sqlite3_bind_text(s, 1, keyword, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(s, 2, message);
-	rc = sqlite3_step(s);
-	store_stmt_done(s);
-	if (rc != SQLITE_DONE)
-		return store_classify(rc);
-	s = prepare(ctx, "UPDATE tickets SET carrier_keyword = ?1 WHERE id = ?2",
-	    &rc);
-	if (s == NULL)
-		return store_classify(rc);
-	sqlite3_bind_text(s, 1, keyword, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(s, 2, ticket);
-	rc = sqlite3_step(s);
-	store_stmt_done(s);
-	if (rc != SQLITE_DONE)
-		return store_classify(rc);
+	if ((rc = set_text(ctx, &q_keyword_message, keyword, message)) !=
+	    STORE_OK ||
+	    (rc = set_text(ctx, &q_keyword_ticket, keyword, ticket)) != STORE_OK)
+		return rc;
 	return event_json(ctx, ticket, now, "keyword", json_pack("{s:I,s:s}",
 	    "message", (json_int_t)message, "keyword", keyword));
 }
@@ -831,17 +918,7 @@ flag_keyword(struct ingest_ctx *ctx, const char *keyword, long long ticket,
 static int
 note_segments(struct ingest_ctx *ctx, long long message, int segments)
 {
-	sqlite3_stmt *s;
-	int rc;
-
-	s = prepare(ctx, "UPDATE messages SET segments = ?1 WHERE id = ?2", &rc);
-	if (s == NULL)
-		return store_classify(rc);
-	sqlite3_bind_int(s, 1, segments);
-	sqlite3_bind_int64(s, 2, message);
-	rc = sqlite3_step(s);
-	store_stmt_done(s);
-	return rc == SQLITE_DONE ? STORE_OK : store_classify(rc);
+	return set_int(ctx, &q_segments, segments, message);
 }
 
 /* The message just stored waits for a person: it becomes the ticket's
@@ -851,21 +928,15 @@ static int
 mark_unanswered(struct ingest_ctx *ctx, long long ticket, long long message,
     time_t received)
 {
-	sqlite3_stmt *s;
+	struct stmt *s;
 	int rc;
 
-	s = prepare(ctx, "UPDATE tickets SET awaiting_since = ?, "
-	    "awaiting_message = ? WHERE id = ? AND automated = 0 AND "
-	    "(awaiting_since IS NULL OR awaiting_since > ?)", &rc);
-	if (s == NULL)
-		return store_classify(rc);
-	sqlite3_bind_int64(s, 1, (sqlite3_int64)received);
-	sqlite3_bind_int64(s, 2, message);
-	sqlite3_bind_int64(s, 3, ticket);
-	sqlite3_bind_int64(s, 4, (sqlite3_int64)received);
-	rc = sqlite3_step(s);
-	store_stmt_done(s);
-	return rc == SQLITE_DONE ? STORE_OK : store_classify(rc);
+	if ((s = prepare(ctx, &q_unanswered, &rc)) == NULL)
+		return rc;
+	return run(s, store_bind_int64(s, 1, (long long)received) |
+	    store_bind_int64(s, 2, message) |
+	    store_bind_int64(s, 3, ticket) |
+	    store_bind_int64(s, 4, (long long)received));
 }
 
 /* prepared: not mail (SMS, WhatsApp, a web form, the http source), so
@@ -954,20 +1025,9 @@ received_not_future(const struct raw_input *raw, struct raw_input *fixed,
 static int
 note_claimed_time(struct ingest_ctx *ctx, long long message, time_t claimed)
 {
-	sqlite3_stmt *s;
-	int rc;
-
 	if (claimed == 0)
 		return STORE_OK;
-	s = prepare(ctx, "UPDATE messages SET received_claimed = ? WHERE id = ?",
-	    &rc);
-	if (s == NULL)
-		return store_classify(rc);
-	sqlite3_bind_int64(s, 1, (sqlite3_int64)claimed);
-	sqlite3_bind_int64(s, 2, message);
-	rc = sqlite3_step(s);
-	store_stmt_done(s);
-	return rc == SQLITE_DONE ? STORE_OK : store_classify(rc);
+	return set_int(ctx, &q_claimed, (long long)claimed, message);
 }
 
 /* The first word of the reply's text ("ack"), and a name after it. */
@@ -1022,6 +1082,11 @@ ack_actor(const struct config *cfg, const char *addr, const char *name)
 	return xasprintf("%s via mail", addr);
 }
 
+static const struct query q_mail_ack = {
+	"INSERT INTO mail_acks (token, ticket_id, actor, used_at) "
+	"VALUES (?1, ?2, ?3, ?4) ON CONFLICT(token) DO NOTHING", NULL
+};
+
 /*
  * Acknowledging by mail (oncall.reply_to): a reply carrying a token that
  * verifies for its sender, whose first word is "ack", acknowledges the
@@ -1036,9 +1101,9 @@ ack_by_mail(struct ingest_ctx *ctx, const struct message *msg,
     struct ingest_result *res, int *handled)
 {
 	char token[TAG_ACK_MAX], name[65], *actor;
-	sqlite3_stmt *s;
+	struct stmt *s;
 	long long ticket;
-	int forged, rc;
+	int forged, fresh, rc;
 	time_t now = remind_now();
 
 	*handled = 0;
@@ -1057,24 +1122,25 @@ ack_by_mail(struct ingest_ctx *ctx, const struct message *msg,
 		    "\"ack\": handled as a message", ticket);
 		return STORE_OK;
 	}
-	if ((s = prepare(ctx, "INSERT OR IGNORE INTO mail_acks (token, "
-	    "ticket_id, actor, used_at) VALUES (?, ?, ?, ?)", &rc)) == NULL)
+	if ((s = prepare(ctx, &q_mail_ack, &rc)) == NULL)
 		return rc;
 	actor = ack_actor(ctx->cfg, msg->from_addr, name);
-	sqlite3_bind_text(s, 1, token, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(s, 2, ticket);
-	sqlite3_bind_text(s, 3, actor, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(s, 4, (sqlite3_int64)now);
-	rc = sqlite3_step(s);
-	store_stmt_done(s);
-	if (rc != SQLITE_DONE) {
+	if ((rc = text(s, 1, token) | store_bind_int64(s, 2, ticket) |
+	    text(s, 3, actor) | store_bind_int64(s, 4, (long long)now)) == 0)
+		rc = store_step(s);
+	else
+		rc = STORE_ERR;
+	/* rows inserted: 0 when the token was used before */
+	fresh = rc == STORE_DONE && store_changes(s) > 0;
+	store_done(s);
+	if (rc != STORE_DONE) {
 		free(actor);
-		return store_classify(rc);
+		return rc < 0 ? rc : STORE_ERR;
 	}
 	*handled = 1;
 	res->ticket = ticket;
 	res->duplicate = 1;	/* nothing stored */
-	if (sqlite3_changes(store_db(ctx->store)) == 0) {
+	if (!fresh) {
 		log_warning("ack by mail: ticket %lld: token already used: "
 		    "ignored", ticket);
 		free(actor);

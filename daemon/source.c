@@ -419,30 +419,25 @@ db_error(struct poll_state *ps, int store_rc)
 	return store_rc == STORE_TEMP ? SRC_STORE : SRC_FATAL;
 }
 
-static int
-savepoint(struct poll_state *ps, const char *sql)
-{
-	return sqlite3_exec(store_db(ps->run->ictx->store), sql, NULL, NULL,
-	    NULL) == SQLITE_OK ? 0 : -1;
-}
+static const struct query q_known = {
+	"SELECT 1 FROM messages WHERE source = ?1 AND source_key = ?2", NULL
+};
 
 static int
 is_known(struct store *st, const char *source, const char *key)
 {
-	sqlite3_stmt *s;
+	struct stmt *s;
 	int rc;
 
-	s = store_stmt(st, "SELECT 1 FROM messages WHERE "
-	    "source = ? AND source_key = ?", &rc);
-	if (s == NULL)
-		return store_classify(rc);
-	sqlite3_bind_text(s, 1, source, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(s, 2, key, -1, SQLITE_TRANSIENT);
-	rc = sqlite3_step(s);
-	store_stmt_done(s);
-	if (rc == SQLITE_ROW)
+	if ((s = store_prepare(st, &q_known, &rc)) == NULL)
+		return rc;
+	if ((rc = store_bind_text(s, 1, source, (size_t)-1)) == STORE_OK &&
+	    (rc = store_bind_text(s, 2, key, (size_t)-1)) == STORE_OK)
+		rc = store_step(s);
+	store_done(s);
+	if (rc == STORE_ROW)
 		return 1;
-	return rc == SQLITE_DONE ? 0 : store_classify(rc);
+	return rc == STORE_DONE ? 0 : rc;
 }
 
 /* One ingest in its own savepoint: a message the store refuses is rolled
@@ -455,20 +450,22 @@ ingest_one(struct poll_state *ps, struct source_msg *m,
 	struct ingest_ctx *ictx = ps->run->ictx;
 	int rc;
 
-	if (savepoint(ps, "SAVEPOINT source_msg") == -1)
-		return store_classify(sqlite3_errcode(store_db(ictx->store)));
+	if ((rc = store_savepoint(ictx->store, "source_msg")) != STORE_OK)
+		return rc;
 	rc = m->prepared ? ingest_prepared(ictx, &m->raw, &m->msg, res) :
 	    ingest_raw(ictx, &m->raw, res);
 	if (rc == STORE_OK) {
-		if (savepoint(ps, "RELEASE source_msg") == -1)
+		if (store_savepoint_release(ictx->store, "source_msg") != STORE_OK)
 			return STORE_TEMP;
 		return STORE_OK;
 	}
 	if (rc == STORE_TEMP)
 		return STORE_TEMP;
 	*why = xasprintf("cannot be stored: %s", store_errmsg(ictx->store));
-	if (savepoint(ps, "ROLLBACK TO source_msg") == -1 ||
-	    savepoint(ps, "RELEASE source_msg") == -1)
+	/* on PostgreSQL the failed statement spoiled the transaction up to
+	 * here: the rollback to the savepoint is what lets the batch go on */
+	if (store_savepoint_rollback(ictx->store, "source_msg") != STORE_OK ||
+	    store_savepoint_release(ictx->store, "source_msg") != STORE_OK)
 		return STORE_TEMP;
 	return STORE_ERR;
 }

@@ -56,6 +56,15 @@ static const struct query q_poll_fail = {
 	"consecutive_failures = source_state.consecutive_failures + 1", NULL
 };
 
+static const struct query q_get_failures = {
+	"SELECT failures FROM source_state WHERE source = ?1", NULL
+};
+
+static const struct query q_set_failures = {
+	"INSERT INTO source_state (source, failures) VALUES (?1, ?2) "
+	"ON CONFLICT(source) DO UPDATE SET failures = excluded.failures", NULL
+};
+
 int
 srcstate_get(struct store *st, const char *source, struct source_cursor *c)
 {
@@ -100,42 +109,36 @@ srcstate_set(struct store *st, const char *source, const struct source_cursor *c
 int
 srcstate_get_failures(struct store *st, const char *source, char **text)
 {
-	sqlite3_stmt *s;
+	struct stmt *s;
+	const char *t;
 	int rc;
 
 	*text = NULL;
-	s = store_stmt(st, "SELECT failures FROM source_state WHERE source = ?",
-	    &rc);
-	if (s == NULL)
-		return store_classify(rc);
-	sqlite3_bind_text(s, 1, source, -1, SQLITE_TRANSIENT);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW && sqlite3_column_text(s, 0))
-		*text = xstrdup((const char *)sqlite3_column_text(s, 0));
-	store_stmt_done(s);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK :
-	    store_classify(rc);
+	if ((s = store_prepare(st, &q_get_failures, &rc)) == NULL)
+		return rc;
+	if ((rc = store_bind_text(s, 1, source, (size_t)-1)) == STORE_OK)
+		rc = store_step(s);
+	if (rc == STORE_ROW && (t = store_col_text(s, 0, NULL)) != NULL)
+		*text = xstrdup(t);
+	store_done(s);
+	return rc == STORE_ROW || rc == STORE_DONE ? STORE_OK : rc;
 }
 
 int
 srcstate_set_failures(struct store *st, const char *source, const char *text)
 {
-	sqlite3_stmt *s;
+	struct stmt *s;
 	int rc;
 
-	s = store_stmt(st, "INSERT INTO source_state (source, failures) "
-	    "VALUES (?1, ?2) ON CONFLICT(source) DO UPDATE SET failures = ?2",
-	    &rc);
-	if (s == NULL)
-		return store_classify(rc);
-	sqlite3_bind_text(s, 1, source, -1, SQLITE_TRANSIENT);
-	if (text && *text)
-		sqlite3_bind_text(s, 2, text, -1, SQLITE_TRANSIENT);
-	else
-		sqlite3_bind_null(s, 2);
-	rc = sqlite3_step(s);
-	store_stmt_done(s);
-	return rc == SQLITE_DONE ? STORE_OK : store_classify(rc);
+	if ((s = store_prepare(st, &q_set_failures, &rc)) == NULL)
+		return rc;
+	/* an empty record is none: NULL */
+	if ((rc = store_bind_text(s, 1, source, (size_t)-1)) == STORE_OK &&
+	    (rc = store_bind_text(s, 2, text && *text ? text : NULL,
+	    (size_t)-1)) == STORE_OK)
+		rc = store_step(s);
+	store_done(s);
+	return rc == STORE_DONE ? STORE_OK : rc;
 }
 
 int

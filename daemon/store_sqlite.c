@@ -1024,7 +1024,16 @@ sqlite_col_blob(struct stmt *s, int i, size_t *len)
 static void
 sqlite_done(struct stmt *s)
 {
-	store_stmt_done(ls(s));
+	sqlite3_stmt *st = ls(s);
+
+	/* A write left after its first row (INSERT ... RETURNING id): run
+	 * to its end first, as PostgreSQL has.  Reset there, an insert into
+	 * messages (triggers: the search index) was seen to end the
+	 * caller's transaction, savepoints and all (SQLite 3.40). */
+	if (sqlite3_stmt_busy(st) && !sqlite3_stmt_readonly(st))
+		while (sqlite3_step(st) == SQLITE_ROW)
+			;
+	store_stmt_done(st);
 }
 
 static long long

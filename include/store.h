@@ -189,7 +189,9 @@ long long store_col_int64(struct stmt *, int i);
 /* NULL for SQL NULL; valid until the next step or done.  len may be NULL. */
 const char *store_col_text(struct stmt *, int i, size_t *len);
 const void *store_col_blob(struct stmt *, int i, size_t *len);
-/* After the last step: reset, clear the bindings (and the result). */
+/* After the last step: reset, clear the bindings (and the result).  A
+ * write done with after its first row (INSERT ... RETURNING) is run to its
+ * end first: what it changes stays changed, on both drivers. */
 void	 store_done(struct stmt *);
 /* The rows an INSERT, UPDATE or DELETE changed (SQLite's sqlite3_changes,
  * PostgreSQL's PQcmdTuples): after its last step, before store_done().
