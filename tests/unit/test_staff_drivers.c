@@ -1,0 +1,303 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The staff modules converted to the store's statement API (workflow.c,
+ * ...) against both drivers: SQLite and a real PostgreSQL 15 (pglib.h).
+ * A ticket is inserted by plain SQL through the statement API, then the
+ * actions run; both drivers must give the same rows.  _i is the driver.
+ */
+#include <check.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libpq-fe.h>
+
+#include "calendar.h"
+#include "config.h"
+#include "store.h"
+#include "util.h"
+#include "workflow.h"
+
+#include "testlib.h"
+#include "pglib.h"
+#include "storelib.h"
+
+#define HOUR	3600
+
+static struct config cfg;
+static struct calendar *cal;
+static time_t now;
+
+/* Wed 2026-12-02 12:00 in New York (EST, -05:00). */
+#define NOW_ISO	"2026-12-02T12:00:00-05:00"
+
+/* Run q with integer or text parameters ('i' long long, 't' text, 'n'
+ * NULL); the first column of its first row as an integer (-1 without a
+ * row, -2 when NULL). */
+static long long
+sql_int(struct store *st, const struct query *q, const char *fmt, ...)
+{
+	struct stmt *s;
+	va_list ap;
+	long long v = -1;
+	int rc, i;
+
+	s = store_prepare(st, q, &rc);
+	ck_assert_msg(s != NULL, "prepare %s: %s", q->sql, store_errmsg(st));
+	va_start(ap, fmt);
+	for (i = 1; *fmt; fmt++, i++) {
+		if (*fmt == 'i')
+			rc = store_bind_int64(s, i, va_arg(ap, long long));
+		else if (*fmt == 't')
+			rc = store_bind_text(s, i, va_arg(ap, const char *),
+			    (size_t)-1);
+		else
+			rc = store_bind_null(s, i);
+		ck_assert_int_eq(rc, STORE_OK);
+	}
+	va_end(ap);
+	rc = store_step(s);
+	ck_assert_msg(rc == STORE_ROW || rc == STORE_DONE, "%s: %d %s", q->sql,
+	    rc, store_errmsg(st));
+	if (rc == STORE_ROW)
+		v = store_col_null(s, 0) ? -2 : store_col_int64(s, 0);
+	store_done(s);
+	return v;
+}
+
+/* The first column of the first row as text (caller frees), NULL if none. */
+static char *
+sql_text(struct store *st, const struct query *q, long long id)
+{
+	struct stmt *s;
+	const char *t;
+	char *v = NULL;
+	int rc;
+
+	s = store_prepare(st, q, &rc);
+	ck_assert_msg(s != NULL, "prepare %s: %s", q->sql, store_errmsg(st));
+	ck_assert_int_eq(store_bind_int64(s, 1, id), STORE_OK);
+	rc = store_step(s);
+	ck_assert_msg(rc == STORE_ROW || rc == STORE_DONE, "%s: %s", q->sql,
+	    store_errmsg(st));
+	if (rc == STORE_ROW && (t = store_col_text(s, 0, NULL)) != NULL)
+		v = xstrdup(t);
+	store_done(s);
+	return v;
+}
+
+/* A ticket as ingest leaves it, with one inbound message; its id. */
+static long long
+add_ticket(struct store *st, const char *type, const char *status,
+    long long *msg)
+{
+	static const struct query q_ticket = {
+		"INSERT INTO tickets (type, urgency, status, received_at, "
+		"response_due, breach_at, rationale, sender, subject, "
+		"awaiting_since, created_at, updated_at) VALUES (?1, 'routine', "
+		"?2, ?3, ?4, ?5, '[\"triage: a tip\"]', 'a@example.org', 'hello', "
+		"?3, ?3, ?3) RETURNING id", NULL };
+	static const struct query q_msg = {
+		"INSERT INTO messages (ticket_id, source, sha256, raw, size, "
+		"received_at, from_addr, subject, text, parse_status, created_at) "
+		"VALUES (?1, 'test', 'ab', 'raw', 3, ?2, 'a@example.org', 'hello', "
+		"'hello there', 'ok', ?2) RETURNING id", NULL };
+	long long id, m;
+
+	id = sql_int(st, &q_ticket, "ttiii", type, status,
+	    (long long)(now - HOUR), (long long)(now + 20 * HOUR),
+	    (long long)(now + 40 * HOUR));
+	ck_assert_int_gt(id, 0);
+	m = sql_int(st, &q_msg, "ii", id, (long long)(now - HOUR));
+	ck_assert_int_gt(m, 0);
+	if (msg)
+		*msg = m;
+	return id;
+}
+
+static const struct query q_events = {
+	"SELECT count(*) FROM events WHERE ticket_id = ?1 AND kind = ?2 AND "
+	"actor = ?3", NULL };
+
+static struct store *
+open_fresh(int drv, const char *name)
+{
+	struct target t;
+
+	target_new(drv, name, &t);
+	return target_open(&t);
+}
+
+START_TEST(test_workflow_actions)
+{
+	static const struct query q_ack = {
+		"SELECT acknowledged_at FROM tickets WHERE id = ?1 AND "
+		"acknowledged_by = ?2 AND sla_met = 1 AND awaiting_since IS NULL",
+		NULL };
+	static const struct query q_answered = {
+		"SELECT responded_at FROM messages WHERE id = ?1", NULL };
+	static const struct query q_assignee = {
+		"SELECT assignee FROM tickets WHERE id = ?1", NULL };
+	static const struct query q_closed = {
+		"SELECT closed_at FROM tickets WHERE id = ?1 AND status = ?2 AND "
+		"disposition = ?3", NULL };
+	static const struct query q_open = {
+		"SELECT count(*) FROM tickets WHERE id = ?1 AND status = 'open' "
+		"AND disposition IS NULL AND closed_at IS NULL", NULL };
+	static const struct query q_note = {
+		"SELECT detail FROM events WHERE ticket_id = ?1 AND kind = 'note'",
+		NULL };
+	struct store *st = open_fresh(_i, "wf");
+	long long id, msg;
+	time_t prev_at;
+	char *prev_by = NULL, *v;
+	int sla_met;
+
+	id = add_ticket(st, "tip", "open", &msg);
+	ck_assert_int_eq(workflow_ack(st, id, "carol", now, &sla_met, &prev_at,
+	    &prev_by), WF_OK);
+	ck_assert_int_eq(sla_met, 1);
+	ck_assert_int_eq(sql_int(st, &q_ack, "it", id, "carol"), (long long)now);
+	ck_assert_int_eq(sql_int(st, &q_answered, "i", msg), (long long)now);
+	ck_assert_int_eq(sql_int(st, &q_events, "itt", id, "ack", "carol"), 1);
+	/* a second one changes nothing and names the first */
+	ck_assert_int_eq(workflow_ack(st, id, "dave", now + 60, &sla_met,
+	    &prev_at, &prev_by), WF_NOCHANGE);
+	ck_assert_int_eq(prev_at, now);
+	ck_assert_str_eq(prev_by, "carol");
+	free(prev_by);
+	ck_assert_int_eq(workflow_ack(st, id + 100, "dave", now, &sla_met,
+	    &prev_at, &prev_by), WF_NOTFOUND);
+
+	ck_assert_int_eq(workflow_assign(st, id, "erin", "carol", now), WF_OK);
+	ck_assert_int_eq(workflow_assign(st, id, "erin", "carol", now),
+	    WF_NOCHANGE);
+	v = sql_text(st, &q_assignee, id);
+	ck_assert_str_eq(v, "erin");
+	free(v);
+	ck_assert_int_eq(workflow_assign(st, id, NULL, "carol", now), WF_OK);
+	ck_assert_ptr_null(sql_text(st, &q_assignee, id));
+	ck_assert_int_eq(sql_int(st, &q_events, "itt", id, "assign", "carol"),
+	    2);
+
+	ck_assert_int_eq(workflow_note(st, id, "called back", "erin", now),
+	    WF_OK);
+	v = sql_text(st, &q_note, id);
+	ck_assert_str_eq(v, "{\"text\":\"called back\"}");
+	free(v);
+
+	ck_assert_int_eq(workflow_close(st, id, "resolved", "erin", now + 5),
+	    WF_OK);
+	ck_assert_int_eq(sql_int(st, &q_closed, "itt", id, "closed",
+	    "resolved"), (long long)now + 5);
+	ck_assert_int_eq(workflow_close(st, id, "resolved", "erin", now + 5),
+	    WF_NOCHANGE);
+	ck_assert_int_eq(workflow_close(st, id, "bogus", "erin", now + 5),
+	    STORE_ERR);
+	ck_assert_int_eq(workflow_reopen(st, id, "erin", now + 9), WF_OK);
+	ck_assert_int_eq(workflow_reopen(st, id, "erin", now + 9),
+	    WF_NOCHANGE);
+	ck_assert_int_eq(sql_int(st, &q_open, "i", id), 1);
+	ck_assert_int_eq(sql_int(st, &q_events, "itt", id, "close", "erin"), 1);
+	ck_assert_int_eq(sql_int(st, &q_events, "itt", id, "reopen", "erin"),
+	    1);
+	store_close(st);
+}
+END_TEST
+
+/* Inside the caller's transaction (an ack by mail during an ingest). */
+START_TEST(test_workflow_ack_in)
+{
+	struct store *st = open_fresh(_i, "wfin");
+	long long id;
+
+	id = add_ticket(st, "tip", "open", NULL);
+	ck_assert_int_eq(store_begin(st), STORE_OK);
+	ck_assert_int_eq(workflow_ack_in(st, id, "mail", now), WF_OK);
+	ck_assert_int_eq(workflow_ack_in(st, id + 1, "mail", now), WF_NOTFOUND);
+	store_rollback(st);
+	ck_assert_int_eq(sql_int(st, &q_events, "itt", id, "ack", "mail"), 0);
+	ck_assert_int_eq(store_begin(st), STORE_OK);
+	ck_assert_int_eq(workflow_ack_in(st, id, "mail", now), WF_OK);
+	ck_assert_int_eq(store_commit(st), STORE_OK);
+	ck_assert_int_eq(sql_int(st, &q_events, "itt", id, "ack", "mail"), 1);
+	store_close(st);
+}
+END_TEST
+
+/* Reclassifying: deadlines recomputed, the staff line leads the
+ * rationale, and mail closed as automated that a person wrote reopens. */
+START_TEST(test_workflow_reclassify)
+{
+	static const struct query q_class = {
+		"SELECT count(*) FROM tickets WHERE id = ?1 AND type = ?2 AND "
+		"minor = 1 AND automated = 0 AND status = 'open' AND "
+		"awaiting_since = received_at AND awaiting_message = ?3", NULL };
+	static const struct query q_rationale = {
+		"SELECT rationale FROM tickets WHERE id = ?1", NULL };
+	static const struct query q_automate = {
+		"UPDATE tickets SET type = 'automated', urgency = 'none', "
+		"automated = 1, status = 'closed', disposition = 'automated', "
+		"closed_at = ?2, awaiting_since = NULL WHERE id = ?1", NULL };
+	struct workflow_class c = { CT_TTA, -1, 1, -1 };
+	struct store *st = open_fresh(_i, "wfre");
+	long long id, msg;
+	int alerted;
+	char *v;
+
+	id = add_ticket(st, "tip", "open", &msg);
+	sql_int(st, &q_automate, "ii", id, (long long)now);
+	ck_assert_int_eq(workflow_reclassify(st, &cfg, cal, NULL, id, &c,
+	    "carol", now, &alerted), WF_OK);
+	ck_assert_int_eq(alerted, 0);
+	ck_assert_int_eq(sql_int(st, &q_class, "iti", id, "tta", msg), 1);
+	v = sql_text(st, &q_rationale, id);
+	ck_assert_ptr_nonnull(strstr(v, "(carol) reclassified: tta"));
+	free(v);
+	ck_assert_int_eq(sql_int(st, &q_events, "itt", id, "reclassify",
+	    "carol"), 1);
+	ck_assert_int_eq(workflow_reclassify(st, &cfg, cal, NULL, id, &c,
+	    "carol", now, &alerted), WF_NOCHANGE);
+	store_close(st);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("staff_drivers");
+	TCase *tc = tcase_create("both");
+	SRunner *sr;
+	char err[256];
+	int nf, skip, n;
+
+	if (calendar_set_zone("America/New_York", err, sizeof(err)) == -1 ||
+	    iso8601_parse(NOW_ISO, &now) == -1) {
+		fprintf(stderr, "test_staff_drivers: set-up failed\n");
+		return 1;
+	}
+	config_defaults(&cfg);
+	if ((cal = calendar_new(&cfg, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "calendar: %s\n", err);
+		return 1;
+	}
+	skip = targets_start();
+	n = targets_n();
+	tcase_set_timeout(tc, 120);
+	tcase_add_loop_test(tc, test_workflow_actions, 0, n);
+	tcase_add_loop_test(tc, test_workflow_ack_in, 0, n);
+	tcase_add_loop_test(tc, test_workflow_reclassify, 0, n);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	nf = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	targets_stop();
+	calendar_free(cal);
+	config_free(&cfg);
+	if (nf != 0)
+		return 1;
+	return skip == 77 ? 77 : 0;
+}
