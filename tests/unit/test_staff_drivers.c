@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The staff modules converted to the store's statement API (workflow.c,
- * ...) against both drivers: SQLite and a real PostgreSQL 15 (pglib.h).
+ * reply.c, ...) against both drivers: SQLite and a real PostgreSQL 15 (pglib.h).
  * A ticket is inserted by plain SQL through the statement API, then the
  * actions run; both drivers must give the same rows.  _i is the driver.
  */
@@ -16,6 +16,10 @@
 
 #include "calendar.h"
 #include "config.h"
+#include "dedup.h"
+#include "ingest.h"
+#include "message.h"
+#include "reply.h"
 #include "store.h"
 #include "util.h"
 #include "workflow.h"
@@ -264,6 +268,107 @@ START_TEST(test_workflow_reclassify)
 }
 END_TEST
 
+/* A reply threading to nothing is kept once; offered again it is known. */
+START_TEST(test_reply_unmatched)
+{
+	static const char mail[] = "From: carol@hotline.example\r\n"
+	    "To: a@example.org\r\nSubject: Re: help\r\n"
+	    "Message-ID: <r1@hotline.example>\r\n"
+	    "In-Reply-To: <gone@example.org>\r\n\r\nWe can help.\r\n";
+	static const struct query q_kept = {
+		"SELECT size FROM unmatched_replies WHERE source = 'sent' AND "
+		"source_key = 'k1' AND in_reply_to LIKE '%gone@example.org%' AND "
+		"attached_message IS NULL", NULL };
+	struct store *st = open_fresh(_i, "rpun");
+	struct ingest_ctx ctx;
+	struct ingest_result res;
+	struct raw_input raw;
+	struct dedup_info di;
+	struct message msg;
+	int kept;
+
+	ingest_ctx_init(&ctx, &cfg, cal, NULL, st);
+	memset(&raw, 0, sizeof(raw));
+	raw.data = mail;
+	raw.len = sizeof(mail) - 1;
+	raw.source = "sent";
+	raw.source_key = "k1";
+	raw.received_at = now;
+	message_parse(mail, raw.len, &ctx.limits, &msg);
+	dedup_info(mail, raw.len, &di);
+	ck_assert_int_eq(reply_kept(&ctx, &raw, &kept), STORE_OK);
+	ck_assert_int_eq(kept, 0);
+	ck_assert_int_eq(store_begin(st), STORE_OK);
+	memset(&res, 0, sizeof(res));
+	ck_assert_int_eq(reply_store(&ctx, NULL, &raw, &msg, "ab", &di, 0, now,
+	    0, &res), STORE_OK);
+	ck_assert_int_eq(res.duplicate, 0);
+	ck_assert_int_eq(store_commit(st), STORE_OK);
+	ck_assert_int_eq(sql_int(st, &q_kept, ""), (long long)raw.len);
+	ck_assert_int_eq(reply_kept(&ctx, &raw, &kept), STORE_OK);
+	ck_assert_int_eq(kept, 1);
+	/* the same reply again (another key, same Message-ID and content) */
+	raw.source_key = "k2";
+	ck_assert_int_eq(store_begin(st), STORE_OK);
+	memset(&res, 0, sizeof(res));
+	ck_assert_int_eq(reply_store(&ctx, NULL, &raw, &msg, "ab", &di, 0, now,
+	    0, &res), STORE_OK);
+	ck_assert_int_eq(res.duplicate, 1);
+	ck_assert_int_eq(store_commit(st), STORE_OK);
+	message_free(&msg);
+	store_close(st);
+}
+END_TEST
+
+/* A contact message stored after the staff reply that answers it: the
+ * reply (its "reply" event names the actor) is its response. */
+START_TEST(test_reply_late_message)
+{
+	static const struct query q_out = {
+		"INSERT INTO messages (ticket_id, source, sha256, raw, size, "
+		"received_at, parse_status, created_at, direction, responded_at) "
+		"VALUES (?1, 'sent', 'cd', 'raw', 3, ?2, 'ok', ?2, 'out', ?2) "
+		"RETURNING id", NULL };
+	static const struct query q_answered = {
+		"SELECT responded_at FROM messages WHERE id = ?1", NULL };
+	static const struct query q_acked = {
+		"SELECT acknowledged_at FROM tickets WHERE id = ?1 AND "
+		"acknowledged_by = ?2 AND sla_met = 1 AND awaiting_since IS NULL "
+		"AND awaiting_message IS NULL", NULL };
+	static const struct query q_via = {
+		"SELECT count(*) FROM events WHERE ticket_id = ?1 AND kind = 'ack' "
+		"AND actor = ?2 AND detail LIKE '%\"via\":\"reply\"%'", NULL };
+	struct store *st = open_fresh(_i, "rplate");
+	struct ingest_ctx ctx;
+	long long id, in, out;
+	char detail[96];
+
+	ingest_ctx_init(&ctx, &cfg, cal, NULL, st);
+	id = add_ticket(st, "tip", "open", &in);	/* received now - HOUR */
+	out = sql_int(st, &q_out, "ii", id, (long long)(now - 60));
+	ck_assert_int_gt(out, 0);
+	snprintf(detail, sizeof(detail), "{\"message\":%lld,\"source\":\"sent\"}",
+	    out);
+	ck_assert_int_eq(store_begin(st), STORE_OK);
+	ck_assert_int_eq(store_event(st, id, now - 60, "carol", "reply", detail),
+	    STORE_OK);
+	ck_assert_int_eq(reply_late_message(&ctx, id, now - HOUR, now),
+	    STORE_OK);
+	ck_assert_int_eq(store_commit(st), STORE_OK);
+	ck_assert_int_eq(sql_int(st, &q_answered, "i", in), (long long)now - 60);
+	ck_assert_int_eq(sql_int(st, &q_acked, "it", id, "carol"),
+	    (long long)now - 60);
+	ck_assert_int_eq(sql_int(st, &q_via, "it", id, "carol"), 1);
+	/* nothing left to answer: no second acknowledgement */
+	ck_assert_int_eq(store_begin(st), STORE_OK);
+	ck_assert_int_eq(reply_late_message(&ctx, id, now - HOUR, now),
+	    STORE_OK);
+	ck_assert_int_eq(store_commit(st), STORE_OK);
+	ck_assert_int_eq(sql_int(st, &q_via, "it", id, "carol"), 1);
+	store_close(st);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -289,6 +394,8 @@ main(void)
 	tcase_add_loop_test(tc, test_workflow_actions, 0, n);
 	tcase_add_loop_test(tc, test_workflow_ack_in, 0, n);
 	tcase_add_loop_test(tc, test_workflow_reclassify, 0, n);
+	tcase_add_loop_test(tc, test_reply_unmatched, 0, n);
+	tcase_add_loop_test(tc, test_reply_late_message, 0, n);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
