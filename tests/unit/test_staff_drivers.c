@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The staff modules converted to the store's statement API (workflow.c,
- * reply.c, ack.c, ...) against both drivers: SQLite and a real PostgreSQL 15 (pglib.h).
+ * reply.c, ack.c, cmd_ticket.c, ...) against both drivers: SQLite and a real PostgreSQL 15 (pglib.h).
  * A ticket is inserted by plain SQL through the statement API, then the
  * actions run; both drivers must give the same rows.  _i is the driver.
  */
@@ -11,11 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include <jansson.h>
 #include <libpq-fe.h>
 
 #include "ack.h"
 #include "calendar.h"
+#include "cli.h"
 #include "config.h"
 #include "dedup.h"
 #include "ingest.h"
@@ -435,6 +438,177 @@ START_TEST(test_ack_claim)
 }
 END_TEST
 
+/* intake.c's, which the staff commands call: the test opened the store. */
+int
+cmd_open(struct cmd_ctx *ctx)
+{
+	return ctx->opened ? 0 : EX_SOFTWARE;
+}
+
+int
+cmd_usage_error(struct cmd_ctx *ctx)
+{
+	(void)ctx;
+	return EX_USAGE;
+}
+
+int
+cmd_store_fail(struct cmd_ctx *ctx, int store_rc)
+{
+	(void)ctx;
+	return cli_store_exit(store_rc);
+}
+
+const char *
+cmd_opt(const struct cmd_ctx *ctx, int id)
+{
+	const char *v = NULL;
+	size_t i;
+
+	for (i = 0; i < ctx->nopts; i++)
+		if (ctx->opts[i].id == id)
+			v = ctx->opts[i].arg ? ctx->opts[i].arg : "";
+	return v;
+}
+
+/* Run a staff command on st with its stdout in a file; *out what it
+ * printed (caller frees).  Returns its exit code. */
+static int
+run_cmd(struct store *st, int (*fn)(struct cmd_ctx *), int format,
+    char **argv, int argc, const struct cmd_opt *opts, size_t nopts,
+    char **out)
+{
+	struct cmd_ctx ctx;
+	char path[] = "/tmp/intake-staffout-XXXXXX";
+	int fd, saved, rc;
+	FILE *f;
+	long n;
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.format = format;
+	ctx.argc = argc;
+	ctx.argv = argv;
+	ctx.nopts = nopts;
+	if (nopts)
+		memcpy(ctx.opts, opts, nopts * sizeof(*opts));
+	ctx.opened = 1;
+	config_defaults(&ctx.env.cfg);
+	ctx.env.store = st;
+	ck_assert_int_ge(fd = mkstemp(path), 0);
+	fflush(stdout);
+	saved = dup(STDOUT_FILENO);
+	ck_assert_int_ge(dup2(fd, STDOUT_FILENO), 0);
+	rc = fn(&ctx);
+	fflush(stdout);
+	dup2(saved, STDOUT_FILENO);
+	close(saved);
+	config_free(&ctx.env.cfg);
+	ck_assert_ptr_nonnull(f = fdopen(fd, "r"));
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	*out = xmalloc((size_t)n + 1);
+	ck_assert_int_eq(fread(*out, 1, (size_t)n, f), (size_t)n);
+	(*out)[n] = '\0';
+	fclose(f);
+	unlink(path);
+	return rc;
+}
+
+/* show and list: the same JSON from both drivers for the same rows. */
+START_TEST(test_show_list)
+{
+	static const struct query q_copy = {
+		"INSERT INTO message_copies (message, source, recipient, "
+		"received_at, sha256, created_at) VALUES (?1, 'imap', "
+		"'help@hotline.example', ?2, 'ab', ?2)", NULL };
+	struct store *st = open_fresh(_i, "showlist");
+	struct cmd_opt opt[2];
+	json_error_t jerr;
+	json_t *j, *m, *e;
+	long long id, other, msg;
+	time_t prev_at;
+	char *out, *prev_by = NULL, arg[32], *argv[1] = { arg };
+	int sla_met;
+
+	id = add_ticket(st, "tip", "open", &msg);
+	other = add_ticket(st, "info", "open", NULL);
+	sql_int(st, &q_copy, "ii", msg, (long long)now);
+	ck_assert_int_eq(workflow_ack(st, id, "carol", now, &sla_met, &prev_at,
+	    &prev_by), WF_OK);
+	ck_assert_int_eq(workflow_assign(st, id, "erin", "carol", now), WF_OK);
+
+	snprintf(arg, sizeof(arg), "%lld", id);
+	ck_assert_int_eq(run_cmd(st, cmd_show, 1, argv, 1, NULL, 0, &out), 0);
+	j = json_loads(out, 0, &jerr);
+	ck_assert_msg(j != NULL, "%s", out);
+	free(out);
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "id")), id);
+	ck_assert_str_eq(json_string_value(json_object_get(j, "assignee")),
+	    "erin");
+	ck_assert(json_is_true(json_object_get(j, "sla_met")));
+	ck_assert(json_is_false(json_object_get(j, "minor")));
+	ck_assert_str_eq(json_string_value(json_array_get(json_object_get(j,
+	    "rationale"), 0)), "triage: a tip");
+	ck_assert_uint_eq(json_array_size(json_object_get(j, "messages")), 1);
+	m = json_array_get(json_object_get(j, "messages"), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(m, "text")),
+	    "hello there");
+	ck_assert(json_is_false(json_object_get(m, "unanswered")));
+	ck_assert(json_is_null(json_object_get(m, "segments")));
+	ck_assert_uint_eq(json_array_size(json_object_get(m, "copies")), 1);
+	ck_assert_uint_eq(json_array_size(json_object_get(j, "events")), 2);
+	e = json_array_get(json_object_get(j, "events"), 1);
+	ck_assert_str_eq(json_string_value(json_object_get(e, "kind")),
+	    "assign");
+	ck_assert_str_eq(json_string_value(json_object_get(e, "actor")),
+	    "carol");
+	json_decref(j);
+	/* the text form too, and a ticket that does not exist */
+	ck_assert_int_eq(run_cmd(st, cmd_show, 0, argv, 1, NULL, 0, &out), 0);
+	ck_assert_ptr_nonnull(strstr(out, "Acknowledged:  "));
+	ck_assert_ptr_nonnull(strstr(out, "by carol (SLA met)"));
+	ck_assert_ptr_nonnull(strstr(out, "copy via imap"));
+	free(out);
+	snprintf(arg, sizeof(arg), "%lld", other + 10);
+	ck_assert_int_eq(run_cmd(st, cmd_show, 1, argv, 1, NULL, 0, &out),
+	    EX_DATAERR);
+	free(out);
+
+	/* list: newest first; filters by type and sender (any case) */
+	ck_assert_int_eq(run_cmd(st, cmd_list, 1, NULL, 0, NULL, 0, &out), 0);
+	j = json_loads(out, 0, &jerr);
+	ck_assert_msg(j != NULL, "%s", out);
+	free(out);
+	ck_assert_uint_eq(json_array_size(j), 2);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(j,
+	    0), "id")), other);
+	json_decref(j);
+	opt[0].id = 't';
+	opt[0].arg = "tip";
+	opt[1].id = 'r';
+	opt[1].arg = "A@EXAMPLE.org";
+	ck_assert_int_eq(run_cmd(st, cmd_list, 1, NULL, 0, opt, 2, &out), 0);
+	j = json_loads(out, 0, &jerr);
+	ck_assert_msg(j != NULL, "%s", out);
+	free(out);
+	ck_assert_uint_eq(json_array_size(j), 1);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(j,
+	    0), "id")), id);
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(j,
+	    0), "assignee")), "erin");
+	json_decref(j);
+	opt[0].id = 'l';
+	opt[0].arg = "1";
+	ck_assert_int_eq(run_cmd(st, cmd_list, 0, NULL, 0, opt, 1, &out), 0);
+	ck_assert_ptr_nonnull(strstr(out, "ID      STATUS"));
+	ck_assert_ptr_null(strstr(out, "tip "));	/* the older one: cut */
+	ck_assert_ptr_nonnull(strstr(out, "info "));
+	free(out);
+	store_close(st);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -463,6 +637,7 @@ main(void)
 	tcase_add_loop_test(tc, test_reply_unmatched, 0, n);
 	tcase_add_loop_test(tc, test_reply_late_message, 0, n);
 	tcase_add_loop_test(tc, test_ack_claim, 0, n);
+	tcase_add_loop_test(tc, test_show_list, 0, n);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
