@@ -21,8 +21,7 @@
 static const char *const unconverted =
     "ingest.c, source.c, report.c, "
     "search.c, notify.c, outbox.c, escalate.c, remind.c, listen.c, "
-    "intaked.c, cmd_status.c, cmd_purge.c, cmd_changes.c, "
-    "cmd_attachment.c";
+    "intaked.c, cmd_status.c, cmd_purge.c";
 
 int
 store_is_postgresql(const char *db)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The staff modules converted to the store's statement API (workflow.c,
- * reply.c, ack.c, cmd_ticket.c, ...) against both drivers: SQLite and a real PostgreSQL 15 (pglib.h).
+ * reply.c, ack.c, cmd_ticket.c, cmd_changes.c, cmd_attachment.c) against both drivers: SQLite and a real PostgreSQL 15 (pglib.h).
  * A ticket is inserted by plain SQL through the statement API, then the
  * actions run; both drivers must give the same rows.  _i is the driver.
  */
@@ -609,6 +609,106 @@ START_TEST(test_show_list)
 }
 END_TEST
 
+/* intake changes: the window's events grouped by ticket, with actors. */
+START_TEST(test_changes)
+{
+	struct store *st = open_fresh(_i, "changes");
+	struct cmd_opt opt[2];
+	char since[40], until[40], *out;
+	long long id, other;
+	time_t prev_at;
+	char *prev_by = NULL;
+	int sla_met;
+
+	id = add_ticket(st, "tip", "open", NULL);
+	other = add_ticket(st, "info", "open", NULL);
+	ck_assert_int_eq(workflow_assign(st, other, "erin", "carol", now - 2 *
+	    HOUR), WF_OK);	/* before the window */
+	ck_assert_int_eq(workflow_ack(st, id, "carol", now, &sla_met, &prev_at,
+	    &prev_by), WF_OK);
+	ck_assert_int_eq(workflow_assign(st, id, "erin", "dave", now + 60),
+	    WF_OK);
+	ck_assert_int_eq(workflow_close(st, other, "resolved", "erin",
+	    now + 120), WF_OK);
+	iso8601_local(now - HOUR, since, sizeof(since));
+	iso8601_local(now + HOUR, until, sizeof(until));
+	opt[0].id = 'S';
+	opt[0].arg = since;
+	opt[1].id = 'U';
+	opt[1].arg = until;
+	ck_assert_int_eq(run_cmd(st, cmd_changes, 0, NULL, 0, opt, 2, &out), 0);
+	ck_assert_ptr_nonnull(strstr(out, "acknowledged (SLA met)"));
+	ck_assert_ptr_nonnull(strstr(out, "assigned to erin"));
+	ck_assert_ptr_nonnull(strstr(out, "closed (resolved)"));
+	ck_assert_ptr_nonnull(strstr(out, "dave"));
+	/* ticket id first (its first change in the window came first) */
+	ck_assert(strstr(out, "acknowledged") < strstr(out, "closed ("));
+	free(out);
+	ck_assert_int_eq(run_cmd(st, cmd_changes, 2, NULL, 0, opt, 2, &out), 0);
+	ck_assert_ptr_nonnull(strstr(out, "\"assigned\""));
+	ck_assert_ptr_null(strstr(out, "\"unassigned\""));
+	free(out);
+	store_close(st);
+}
+END_TEST
+
+/* intake attachment: the bytes come again from the stored raw message. */
+START_TEST(test_attachment)
+{
+	static const char mail[] = "From: a@example.org\r\n"
+	    "To: help@hotline.example\r\nSubject: photo\r\n"
+	    "MIME-Version: 1.0\r\n"
+	    "Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n"
+	    "--b\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n"
+	    "--b\r\nContent-Type: application/octet-stream\r\n"
+	    "Content-Disposition: attachment; filename=\"a.bin\"\r\n"
+	    "Content-Transfer-Encoding: base64\r\n\r\naGVsbG8gd29ybGQ=\r\n"
+	    "--b--\r\n";
+	static const struct query q_raw = {
+		"UPDATE messages SET raw = ?2, size = ?3, attachments = "
+		"'[{\"filename\":\"a.bin\",\"content_type\":"
+		"\"application/octet-stream\",\"size\":11}]' WHERE id = ?1",
+		NULL };
+	struct store *st = open_fresh(_i, "attach");
+	struct cmd_opt opt[1];
+	struct stmt *s;
+	char path[128], arg[32], *argv[1] = { arg }, *out, buf[64];
+	long long id, msg;
+	FILE *f;
+	size_t n;
+	int rc;
+
+	id = add_ticket(st, "tip", "open", &msg);
+	ck_assert_ptr_nonnull(s = store_prepare(st, &q_raw, &rc));
+	ck_assert_int_eq(store_bind_int64(s, 1, msg), STORE_OK);
+	ck_assert_int_eq(store_bind_blob(s, 2, mail, sizeof(mail) - 1),
+	    STORE_OK);
+	ck_assert_int_eq(store_bind_int64(s, 3, (long long)sizeof(mail) - 1),
+	    STORE_OK);
+	ck_assert_int_eq(store_step(s), STORE_DONE);
+	store_done(s);
+	snprintf(path, sizeof(path), "%s/att-%d.bin", test_litedir, _i);
+	unlink(path);
+	snprintf(arg, sizeof(arg), "%lld", id);
+	opt[0].id = 'o';
+	opt[0].arg = path;
+	ck_assert_int_eq(run_cmd(st, cmd_attachment, 0, argv, 1, opt, 1, &out),
+	    0);
+	free(out);
+	ck_assert_ptr_nonnull(f = fopen(path, "r"));
+	n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	ck_assert_uint_eq(n, 11);
+	ck_assert(memcmp(buf, "hello world", 11) == 0);
+	/* a ticket without one */
+	snprintf(arg, sizeof(arg), "%lld", id + 5);
+	ck_assert_int_eq(run_cmd(st, cmd_attachment, 0, argv, 1, opt, 1, &out),
+	    EX_DATAERR);
+	free(out);
+	store_close(st);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -638,6 +738,8 @@ main(void)
 	tcase_add_loop_test(tc, test_reply_late_message, 0, n);
 	tcase_add_loop_test(tc, test_ack_claim, 0, n);
 	tcase_add_loop_test(tc, test_show_list, 0, n);
+	tcase_add_loop_test(tc, test_changes, 0, n);
+	tcase_add_loop_test(tc, test_attachment, 0, n);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
