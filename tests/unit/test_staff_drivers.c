@@ -709,11 +709,75 @@ START_TEST(test_attachment)
 }
 END_TEST
 
+/* PostgreSQL: a staff member's own role (sql/pg/roles.sql) may do every
+ * workflow action and read show and list; its column grants are enough
+ * for the FOR UPDATE read. */
+START_TEST(test_pg_staff_role)
+{
+	static const struct query q_by = {
+		"SELECT count(*) FROM events WHERE ticket_id = ?1 AND actor = ?2",
+		NULL };
+	struct workflow_class c = { CT_TTA, -1, -1, -1 };
+	struct target t, as;
+	struct store *st;
+	PGconn *admin;
+	char path[512], *sql, arg[32], *argv[1] = { arg }, *out, *prev_by = NULL;
+	long long id;
+	time_t prev_at;
+	FILE *f;
+	size_t n;
+	int rc, sla_met, alerted;
+
+	target_new(DRV_PG, "staffrole", &t);
+	st = target_open(&t);		/* migrated by the superuser */
+	id = add_ticket(st, "tip", "open", NULL);
+	store_close(st);
+	snprintf(path, sizeof(path), "%s/sql/pg/roles.sql", test_top());
+	ck_assert_ptr_nonnull(f = fopen(path, "r"));
+	sql = xmalloc(1 << 16);
+	n = fread(sql, 1, (1 << 16) - 1, f);
+	fclose(f);
+	sql[n] = '\0';
+	admin = test_pg_connect(&test_pgsrv, "t_staffrole");
+	PQsetNoticeProcessor(admin, test_pg_quiet, NULL);
+	test_pg_exec(admin, sql);
+	free(sql);
+	test_pg_exec(admin, "DROP ROLE IF EXISTS st1");
+	test_pg_exec(admin, "CREATE ROLE st1 LOGIN IN ROLE intake_staff");
+
+	as.drv = DRV_PG;
+	snprintf(as.db, sizeof(as.db), "%.*s%s", (int)(strstr(t.db, "user=") -
+	    t.db), t.db, "user=st1");
+	st = target_open_rc(&as, 0, 1000, &rc, NULL);
+	ck_assert_int_eq(rc, STORE_OK);
+	ck_assert_str_eq(store_actor(st), "st1");
+	ck_assert_int_eq(workflow_ack(st, id, "st1", now, &sla_met, &prev_at,
+	    &prev_by), WF_OK);
+	ck_assert_int_eq(workflow_assign(st, id, "st1", "st1", now), WF_OK);
+	ck_assert_int_eq(workflow_note(st, id, "called", "st1", now), WF_OK);
+	ck_assert_int_eq(workflow_reclassify(st, &cfg, cal, NULL, id, &c, "st1",
+	    now, &alerted), WF_OK);
+	ck_assert_int_eq(workflow_close(st, id, "referred", "st1", now), WF_OK);
+	ck_assert_int_eq(workflow_reopen(st, id, "st1", now), WF_OK);
+	ck_assert_int_eq(sql_int(st, &q_by, "it", id, "st1"), 6);
+	snprintf(arg, sizeof(arg), "%lld", id);
+	ck_assert_int_eq(run_cmd(st, cmd_show, 1, argv, 1, NULL, 0, &out), 0);
+	ck_assert_ptr_nonnull(strstr(out, "\"reclassify\""));
+	free(out);
+	ck_assert_int_eq(run_cmd(st, cmd_list, 1, NULL, 0, NULL, 0, &out), 0);
+	ck_assert_ptr_nonnull(strstr(out, "\"tta\""));
+	free(out);
+	store_close(st);
+	PQfinish(admin);
+}
+END_TEST
+
 int
 main(void)
 {
 	Suite *s = suite_create("staff_drivers");
 	TCase *tc = tcase_create("both");
+	TCase *pg = tcase_create("postgresql");
 	SRunner *sr;
 	char err[256];
 	int nf, skip, n;
@@ -741,6 +805,11 @@ main(void)
 	tcase_add_loop_test(tc, test_changes, 0, n);
 	tcase_add_loop_test(tc, test_attachment, 0, n);
 	suite_add_tcase(s, tc);
+	if (test_have_pg) {
+		tcase_set_timeout(pg, 120);
+		tcase_add_test(pg, test_pg_staff_role);
+		suite_add_tcase(s, pg);
+	}
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
 	nf = srunner_ntests_failed(sr);
