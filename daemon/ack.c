@@ -2,7 +2,8 @@
 /*
  * ack.c: whether a new ticket's sender gets an acknowledgement, and its
  * outbox row.  Conservative: any sign of automation or of a list, and no
- * reply is sent (RFC 3834 section 2).
+ * reply is sent (RFC 3834 section 2).  On the store's statement API (both
+ * drivers).
  */
 #include <ctype.h>
 #include <stdlib.h>
@@ -71,46 +72,51 @@ is_list_or_automated(const struct message *msg, const char *addr)
 static int
 ticket_is_automated(struct store *st, long long ticket, int *automated)
 {
-	sqlite3_stmt *s;
+	static const struct query q_automated = {
+		"SELECT automated FROM tickets WHERE id = ?", NULL };
+	struct stmt *s;
 	int rc;
 
 	*automated = 1;
-	s = store_stmt(st, "SELECT automated FROM tickets "
-	    "WHERE id = ?", &rc);
-	if (s == NULL)
-		return store_classify(rc);
-	sqlite3_bind_int64(s, 1, ticket);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*automated = sqlite3_column_int(s, 0) != 0;
-	store_stmt_done(s);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK :
-	    store_classify(rc);
+	if ((s = store_prepare(st, &q_automated, &rc)) == NULL)
+		return rc;
+	if ((rc = store_bind_int64(s, 1, ticket)) == STORE_OK)
+		rc = store_step(s);
+	if (rc == STORE_ROW)
+		*automated = store_col_int64(s, 0) != 0;
+	store_done(s);
+	return rc == STORE_ROW || rc == STORE_DONE ? STORE_OK : rc;
 }
 
 /* Claim today's acknowledgement for sender: 1 claimed, 0 already sent. */
 static int
 claim_day(struct store *st, const char *sender, long long ticket, time_t now)
 {
-	sqlite3_stmt *s;
+	static const struct query q_claim = {
+		"INSERT OR IGNORE INTO acks_sent (sender, day, ticket_id) "
+		"VALUES (?, ?, ?)",
+		"INSERT INTO acks_sent (sender, day, ticket_id) "
+		"VALUES ($1, $2, $3) ON CONFLICT DO NOTHING" };
+	struct stmt *s;
 	char day[16];
 	struct tm tm;
+	long long claimed = 0;
 	int rc;
 
 	localtime_r(&now, &tm);
 	strftime(day, sizeof(day), "%Y-%m-%d", &tm);
-	s = store_stmt(st, "INSERT OR IGNORE INTO acks_sent "
-	    "(sender, day, ticket_id) VALUES (?, ?, ?)", &rc);
-	if (s == NULL)
-		return store_classify(rc);
-	sqlite3_bind_text(s, 1, sender, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(s, 2, day, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(s, 3, ticket);
-	rc = sqlite3_step(s);
-	store_stmt_done(s);
-	if (rc != SQLITE_DONE)
-		return store_classify(rc);
-	return sqlite3_changes(store_db(st)) > 0;
+	if ((s = store_prepare(st, &q_claim, &rc)) == NULL)
+		return rc;
+	if ((rc = store_bind_text(s, 1, sender, (size_t)-1)) == STORE_OK &&
+	    (rc = store_bind_text(s, 2, day, (size_t)-1)) == STORE_OK &&
+	    (rc = store_bind_int64(s, 3, ticket)) == STORE_OK)
+		rc = store_step(s);
+	if (rc == STORE_DONE)
+		claimed = store_changes(s);
+	store_done(s);
+	if (rc != STORE_DONE)
+		return rc;
+	return claimed > 0;
 }
 
 int

@@ -8,7 +8,8 @@
  * attachments as `intake show` lists them: in message order, 1 up.
  *
  * Files are created 0600 with O_EXCL|O_NOFOLLOW, never overwriting; names
- * come from the sender, so they are cut down to a safe base name.
+ * come from the sender, so they are cut down to a safe base name.  On the
+ * store's statement API (both drivers).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -143,24 +144,30 @@ number_collisions(struct atts *a)
 	}
 }
 
+static const struct query q_atts = {
+	"SELECT id, attachments FROM messages WHERE ticket_id = ? "
+	"ORDER BY received_at, id", NULL };
+static const struct query q_raw = {
+	"SELECT raw FROM messages WHERE id = ?", NULL };
+
 static int
 load_atts(struct store *st, long long ticket, struct atts *a)
 {
-	sqlite3_stmt *s;
+	struct stmt *s;
 	json_error_t err;
 	json_t *arr, *o;
 	struct att *t;
 	size_t i;
 	int rc;
 
-	rc = sqlite3_prepare_v2(store_db(st), "SELECT id, attachments FROM "
-	    "messages WHERE ticket_id = ? ORDER BY received_at, id", -1, &s,
-	    NULL);
-	if (rc != SQLITE_OK)
-		return store_classify(rc);
-	sqlite3_bind_int64(s, 1, ticket);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		const char *j = (const char *)sqlite3_column_text(s, 1);
+	if ((s = store_prepare(st, &q_atts, &rc)) == NULL)
+		return rc;
+	if ((rc = store_bind_int64(s, 1, ticket)) != STORE_OK) {
+		store_done(s);
+		return rc;
+	}
+	while ((rc = store_step(s)) == STORE_ROW) {
+		const char *j = store_col_text(s, 1, NULL);
 
 		arr = j ? json_loads(j, 0, &err) : NULL;
 		json_array_foreach(arr, i, o) {
@@ -170,7 +177,7 @@ load_atts(struct store *st, long long ticket, struct atts *a)
 			}
 			t = &a->v[a->n++];
 			memset(t, 0, sizeof(*t));
-			t->message = sqlite3_column_int64(s, 0);
+			t->message = store_col_int64(s, 0);
 			t->index = (int)i + 1;
 			if (json_string_value(json_object_get(o, "filename")))
 				t->filename = xstrdup(json_string_value(
@@ -185,8 +192,8 @@ load_atts(struct store *st, long long ticket, struct atts *a)
 		}
 		json_decref(arr);
 	}
-	sqlite3_finalize(s);
-	return rc == SQLITE_DONE ? STORE_OK : store_classify(rc);
+	store_done(s);
+	return rc == STORE_DONE ? STORE_OK : rc;
 }
 
 /* The decoded bytes of one attachment, from the parser child.  0 with
@@ -197,21 +204,21 @@ fetch_bytes(struct store *st, const struct config *cfg, struct parsechild *pc,
 {
 	struct parse_limits lim;
 	struct message m;
-	sqlite3_stmt *s;
+	struct stmt *s;
 	struct attachment *a;
+	const void *raw;
+	size_t rawlen;
 	int rc;
 
-	rc = sqlite3_prepare_v2(store_db(st), "SELECT raw FROM messages WHERE "
-	    "id = ?", -1, &s, NULL);
-	if (rc != SQLITE_OK) {
+	if ((s = store_prepare(st, &q_raw, &rc)) == NULL) {
 		fprintf(stderr, "intake attachment: %s\n", store_errmsg(st));
 		return -1;
 	}
-	sqlite3_bind_int64(s, 1, t->message);
-	if (sqlite3_step(s) != SQLITE_ROW) {
+	if (store_bind_int64(s, 1, t->message) != STORE_OK ||
+	    store_step(s) != STORE_ROW) {
 		fprintf(stderr, "intake attachment: message #%lld: %s\n",
 		    t->message, store_errmsg(st));
-		sqlite3_finalize(s);
+		store_done(s);
 		return -1;
 	}
 	/* the limits it was stored with, so the parts are the same parts */
@@ -225,9 +232,9 @@ fetch_bytes(struct store *st, const struct config *cfg, struct parsechild *pc,
 	lim.max_decode_ratio = cfg->max_decode_ratio;
 	lim.timeout_ms = cfg->parse_timeout * 1000;
 	lim.want_attachment = t->index;
-	parsechild_parse(pc, sqlite3_column_blob(s, 0),
-	    (size_t)sqlite3_column_bytes(s, 0), &lim, &m);
-	sqlite3_finalize(s);
+	raw = store_col_blob(s, 0, &rawlen);
+	parsechild_parse(pc, raw, rawlen, &lim, &m);
+	store_done(s);
 	a = (size_t)t->index <= m.nattachments ? &m.attachments[t->index - 1] :
 	    NULL;
 	if (a == NULL || a->data == NULL) {

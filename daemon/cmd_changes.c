@@ -6,6 +6,7 @@
  * read from the events table: arrived (created), wrote
  * again (message), acknowledged, assigned, escalated (raise), reclassified,
  * closed, reopened, noted.  Grouped by ticket, oldest first.  Read-only.
+ * On the store's statement API (both drivers).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -131,19 +132,19 @@ describe(const struct kind *k, json_t *d)
 }
 
 static char *
-dup_col(sqlite3_stmt *s, int i)
+dup_col(struct stmt *s, int i)
 {
-	const unsigned char *t = sqlite3_column_text(s, i);
+	size_t len;
+	const char *t = store_col_text(s, i, &len);
 
-	return t ? utf8_sanitize((const char *)t,
-	    (size_t)sqlite3_column_bytes(s, i)) : NULL;
+	return t ? utf8_sanitize(t, len) : NULL;
 }
 
 static struct tgroup *
-group_for(struct changes *ch, sqlite3_stmt *s)
+group_for(struct changes *ch, struct stmt *s)
 {
 	struct tgroup *g;
-	long long id = sqlite3_column_int64(s, 0);
+	long long id = store_col_int64(s, 0);
 
 	if (ch->n > 0 && ch->g[ch->n - 1].id == id)
 		return &ch->g[ch->n - 1];
@@ -165,10 +166,19 @@ group_for(struct changes *ch, sqlite3_stmt *s)
 }
 
 /* Tickets in the order their first change in the window happened. */
+static const struct query q_window = {
+	"SELECT t.id, t.type, t.urgency, t.status, t.disposition, t.assignee, "
+	"t.sender, t.subject, e.at, e.kind, e.actor, e.detail FROM events e "
+	"JOIN tickets t ON t.id = e.ticket_id JOIN (SELECT ticket_id, "
+	"min(at) AS first, min(id) AS fid FROM events WHERE at >= ?1 AND "
+	"at < ?2 GROUP BY ticket_id) f ON f.ticket_id = e.ticket_id "
+	"WHERE e.at >= ?1 AND e.at < ?2 "
+	"ORDER BY f.first, f.fid, e.at, e.id", NULL };
+
 static int
 load(struct store *st, struct changes *ch)
 {
-	sqlite3_stmt *s;
+	struct stmt *s;
 	struct tgroup *g;
 	struct change *c;
 	const struct kind *k;
@@ -176,20 +186,15 @@ load(struct store *st, struct changes *ch)
 	const char *detail;
 	int rc;
 
-	rc = sqlite3_prepare_v2(store_db(st), "SELECT t.id, t.type, t.urgency, "
-	    "t.status, t.disposition, t.assignee, t.sender, t.subject, e.at, "
-	    "e.kind, e.actor, e.detail FROM events e JOIN tickets t ON "
-	    "t.id = e.ticket_id JOIN (SELECT ticket_id, min(at) AS first, "
-	    "min(id) AS fid FROM events WHERE at >= ?1 AND at < ?2 GROUP BY "
-	    "ticket_id) f ON f.ticket_id = e.ticket_id "
-	    "WHERE e.at >= ?1 AND e.at < ?2 "
-	    "ORDER BY f.first, f.fid, e.at, e.id", -1, &s, NULL);
-	if (rc != SQLITE_OK)
-		return store_classify(rc);
-	sqlite3_bind_int64(s, 1, (sqlite3_int64)ch->since);
-	sqlite3_bind_int64(s, 2, (sqlite3_int64)ch->until);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if ((k = kind_of((const char *)sqlite3_column_text(s, 9))) == NULL)
+	if ((s = store_prepare(st, &q_window, &rc)) == NULL)
+		return rc;
+	if ((rc = store_bind_int64(s, 1, (long long)ch->since)) != STORE_OK ||
+	    (rc = store_bind_int64(s, 2, (long long)ch->until)) != STORE_OK) {
+		store_done(s);
+		return rc;
+	}
+	while ((rc = store_step(s)) == STORE_ROW) {
+		if ((k = kind_of(store_col_text(s, 9, NULL))) == NULL)
 			continue;	/* alerts: the daemon's, not staff work */
 		g = group_for(ch, s);
 		if (g->n == g->cap) {
@@ -197,18 +202,18 @@ load(struct store *st, struct changes *ch)
 			g->c = xreallocarray(g->c, g->cap, sizeof(*g->c));
 		}
 		c = &g->c[g->n++];
-		c->at = (time_t)sqlite3_column_int64(s, 8);
+		c->at = (time_t)store_col_int64(s, 8);
 		c->k = k;
 		c->actor = dup_col(s, 10);
-		detail = (const char *)sqlite3_column_text(s, 11);
+		detail = store_col_text(s, 11, NULL);
 		c->detail = detail ? json_loads(detail, 0, &err) : NULL;
 		if (c->detail == NULL)
 			c->detail = json_object();
 		c->what = describe(k, c->detail);
 		ch->count[k - kinds]++;
 	}
-	sqlite3_finalize(s);
-	return rc == SQLITE_DONE ? STORE_OK : store_classify(rc);
+	store_done(s);
+	return rc == STORE_DONE ? STORE_OK : rc;
 }
 
 static void

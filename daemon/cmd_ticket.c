@@ -4,7 +4,7 @@
  * and events) and `intake list` (tickets, newest first).  Read-only.
  * Everything that came in a message is passed through
  * fmt_terminal_safe() before it reaches the terminal: a subject can
- * carry escape sequences.
+ * carry escape sequences.  On the store's statement API (both drivers).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,41 +37,48 @@ put_safe(const char *s, int keep_newlines, const char *none)
 }
 
 static const char *
-col(sqlite3_stmt *s, int i)
+col(struct stmt *s, int i)
 {
-	return (const char *)sqlite3_column_text(s, i);
+	return store_col_text(s, i, NULL);
+}
+
+static int
+col_int(struct stmt *s, int i)
+{
+	return (int)store_col_int64(s, i);
 }
 
 static void
-fmt_iso(sqlite3_stmt *s, int i, char *out, size_t outlen)
+fmt_iso(struct stmt *s, int i, char *out, size_t outlen)
 {
-	if (sqlite3_column_type(s, i) == SQLITE_NULL)
+	if (store_col_null(s, i))
 		snprintf(out, outlen, "-");
 	else
-		iso8601_local((time_t)sqlite3_column_int64(s, i), out, outlen);
+		iso8601_local((time_t)store_col_int64(s, i), out, outlen);
 }
 
 static json_t *
-j_time(sqlite3_stmt *s, int i)
+j_time(struct stmt *s, int i)
 {
 	char iso[40];
 
-	if (sqlite3_column_type(s, i) == SQLITE_NULL)
+	if (store_col_null(s, i))
 		return json_null();
-	iso8601_local((time_t)sqlite3_column_int64(s, i), iso, sizeof(iso));
+	iso8601_local((time_t)store_col_int64(s, i), iso, sizeof(iso));
 	return json_string(iso);
 }
 
 static json_t *
-j_text(sqlite3_stmt *s, int i)
+j_text(struct stmt *s, int i)
 {
-	const char *t = col(s, i);
+	size_t len;
+	const char *t = store_col_text(s, i, &len);
 	char *clean;
 	json_t *j;
 
 	if (t == NULL)
 		return json_null();
-	clean = utf8_sanitize(t, (size_t)sqlite3_column_bytes(s, i));
+	clean = utf8_sanitize(t, len);
 	j = json_string(clean);
 	free(clean);
 	return j ? j : json_null();
@@ -79,7 +86,7 @@ j_text(sqlite3_stmt *s, int i)
 
 /* A stored JSON column, parsed (or null when it does not parse). */
 static json_t *
-j_stored(sqlite3_stmt *s, int i)
+j_stored(struct stmt *s, int i)
 {
 	json_error_t err;
 	json_t *j;
@@ -108,23 +115,23 @@ struct j_field {
 };
 
 static json_t *
-j_value(sqlite3_stmt *s, int i, enum j_kind kind)
+j_value(struct stmt *s, int i, enum j_kind kind)
 {
 	switch (kind) {
 	case J_INT_OR_NULL:
-		if (sqlite3_column_type(s, i) == SQLITE_NULL)
+		if (store_col_null(s, i))
 			return json_null();
 		/* FALLTHROUGH */
 	case J_INT:
-		return json_integer(sqlite3_column_int64(s, i));
+		return json_integer(store_col_int64(s, i));
 	case J_TEXT:
 		return j_text(s, i);
 	case J_BOOL_OR_NULL:
-		if (sqlite3_column_type(s, i) == SQLITE_NULL)
+		if (store_col_null(s, i))
 			return json_null();
 		/* FALLTHROUGH */
 	case J_BOOL:
-		return json_boolean(sqlite3_column_int(s, i));
+		return json_boolean(store_col_int64(s, i) != 0);
 	case J_TIME:
 		return j_time(s, i);
 	case J_STORED:
@@ -135,7 +142,7 @@ j_value(sqlite3_stmt *s, int i, enum j_kind kind)
 
 /* One object with the fields in table order.  New reference. */
 static json_t *
-j_row(sqlite3_stmt *s, const struct j_field *f, size_t n)
+j_row(struct stmt *s, const struct j_field *f, size_t n)
 {
 	json_t *o = json_object();
 	size_t i;
@@ -174,11 +181,24 @@ enum {
 };
 /* The other deliveries of one message (message_copies: the same message
  * to several hotline addresses, or by two sources), oldest first. */
-#define COPY_SQL "SELECT source, recipient, received_at FROM message_copies " \
-	"WHERE message = ? ORDER BY received_at, id"
+static const struct query q_copies = {
+	"SELECT source, recipient, received_at FROM message_copies "
+	"WHERE message = ? ORDER BY received_at, id", NULL };
+static const struct query q_ticket = {
+	"SELECT " TICKET_COLS " FROM tickets WHERE id = ?", NULL };
+static const struct query q_messages = {
+	"SELECT " MSG_COLS " FROM messages WHERE ticket_id = ? "
+	"ORDER BY received_at, id", NULL };
+static const struct query q_events = {
+	"SELECT at, actor, kind, detail FROM events WHERE ticket_id = ? "
+	"ORDER BY at, id", NULL };
+static const struct query q_nmessages = {
+	"SELECT count(*) FROM messages WHERE ticket_id = ?", NULL };
+static const struct query q_nevents = {
+	"SELECT count(*) FROM events WHERE ticket_id = ?", NULL };
 
 static void
-show_ticket_text(sqlite3_stmt *t)
+show_ticket_text(struct stmt *t)
 {
 	char a[40], b[40];
 	json_t *rat;
@@ -187,32 +207,32 @@ show_ticket_text(sqlite3_stmt *t)
 	char flags[96];
 
 	memset(&r, 0, sizeof(r));
-	r.minor = sqlite3_column_int(t, TC_MINOR);
-	r.danger = sqlite3_column_int(t, TC_DANGER);
-	r.needs_interpreter = sqlite3_column_int(t, TC_INTERP);
-	r.needs_human = sqlite3_column_int(t, TC_HUMAN);
-	r.automated = sqlite3_column_int(t, TC_AUTO);
+	r.minor = col_int(t, TC_MINOR);
+	r.danger = col_int(t, TC_DANGER);
+	r.needs_interpreter = col_int(t, TC_INTERP);
+	r.needs_human = col_int(t, TC_HUMAN);
+	r.automated = col_int(t, TC_AUTO);
 	report_flags(&r, flags, sizeof(flags));
-	printf("Ticket #%lld  %s  %s / %s%s%s\n", sqlite3_column_int64(t, TC_ID),
+	printf("Ticket #%lld  %s  %s / %s%s%s\n", store_col_int64(t, TC_ID),
 	    col(t, TC_STATUS), col(t, TC_TYPE), col(t, TC_URG), *flags ? "  " : "",
 	    flags);
 	fmt_iso(t, TC_RECV, a, sizeof(a));
 	printf("Received:      %s (%s business hours)\n", a,
-	    sqlite3_column_int(t, TC_INHOURS) ? "in" : "outside");
+	    col_int(t, TC_INHOURS) ? "in" : "outside");
 	fmt_iso(t, TC_DUE, a, sizeof(a));
 	printf("Response due:  %s\n", a);
 	fmt_iso(t, TC_BREACH, a, sizeof(a));
 	printf("Breach at:     %s\n", a);
-	if (sqlite3_column_type(t, TC_ACK) != SQLITE_NULL) {
+	if (!store_col_null(t, TC_ACK)) {
 		fmt_iso(t, TC_ACK, a, sizeof(a));
 		printf("Acknowledged:  %s by ", a);
 		put_safe(col(t, TC_ACKBY), 0, "?");
-		printf(" (%s)\n", sqlite3_column_type(t, TC_MET) == SQLITE_NULL ?
-		    "no deadline" : sqlite3_column_int(t, TC_MET) ? "SLA met" :
+		printf(" (%s)\n", store_col_null(t, TC_MET) ?
+		    "no deadline" : col_int(t, TC_MET) ? "SLA met" :
 		    "SLA breached");
 	} else
 		printf("Acknowledged:  not yet\n");
-	if (sqlite3_column_type(t, TC_CLOSED) != SQLITE_NULL) {
+	if (!store_col_null(t, TC_CLOSED)) {
 		fmt_iso(t, TC_CLOSED, b, sizeof(b));
 		printf("Closed:        %s (%s)\n", b, col(t, TC_DISP) ?
 		    col(t, TC_DISP) : "-");
@@ -276,37 +296,38 @@ delivered_line(int first, const char *addr, const char *how, const char *src)
 /* "Delivered: ADDR (source)" and a line a copy (message_copies); nothing
  * when neither a delivery address nor a copy is known. */
 static void
-show_recipients_text(sqlite3_stmt *m, sqlite3_stmt *c)
+show_recipients_text(struct stmt *m, struct stmt *c)
 {
 	int n = 0;
 
 	if (col(m, MC_RCPT))
 		delivered_line(n++ == 0, col(m, MC_RCPT), "", col(m, MC_SOURCE));
-	sqlite3_reset(c);
-	sqlite3_bind_int64(c, 1, sqlite3_column_int64(m, MC_ID));
-	while (sqlite3_step(c) == SQLITE_ROW) {
-		if (n == 0)
-			delivered_line(n++ == 0, NULL, "", col(m, MC_SOURCE));
-		delivered_line(0, col(c, 1), "copy via ", col(c, 0));
-	}
+	if (store_bind_int64(c, 1, store_col_int64(m, MC_ID)) == STORE_OK)
+		while (store_step(c) == STORE_ROW) {
+			if (n == 0)
+				delivered_line(n++ == 0, NULL, "",
+				    col(m, MC_SOURCE));
+			delivered_line(0, col(c, 1), "copy via ", col(c, 0));
+		}
+	store_done(c);
 }
 
 static json_t *
-copies_json(sqlite3_stmt *m, sqlite3_stmt *c)
+copies_json(struct stmt *m, struct stmt *c)
 {
 	json_t *a = json_array();
 
-	sqlite3_reset(c);
-	sqlite3_bind_int64(c, 1, sqlite3_column_int64(m, MC_ID));
-	while (sqlite3_step(c) == SQLITE_ROW)
-		json_array_append_new(a, json_pack("{s:o,s:o,s:o}", "source",
-		    j_text(c, 0), "recipient", j_text(c, 1), "received",
-		    j_time(c, 2)));
+	if (store_bind_int64(c, 1, store_col_int64(m, MC_ID)) == STORE_OK)
+		while (store_step(c) == STORE_ROW)
+			json_array_append_new(a, json_pack("{s:o,s:o,s:o}",
+			    "source", j_text(c, 0), "recipient", j_text(c, 1),
+			    "received", j_time(c, 2)));
+	store_done(c);
 	return a;
 }
 
 static void
-show_message_text(sqlite3_stmt *m, sqlite3_stmt *c, int n, int total,
+show_message_text(struct stmt *m, struct stmt *c, int n, int total,
     int *natt)
 {
 	char a[40];
@@ -314,11 +335,11 @@ show_message_text(sqlite3_stmt *m, sqlite3_stmt *c, int n, int total,
 	/* A contact message nobody has answered yet (doc/sla.md); what
 	 * staff wrote (an outbound source, reply.h). */
 	printf("\n--- message %d of %d (#%lld, ", n, total,
-	    sqlite3_column_int64(m, MC_ID));
+	    store_col_int64(m, MC_ID));
 	put_safe(col(m, MC_SOURCE), 0, "?");
 	printf(")%s%s ---\n", col(m, MC_DIRECTION) &&
 	    strcmp(col(m, MC_DIRECTION), "out") == 0 ? " STAFF REPLY" : "",
-	    sqlite3_column_int(m, MC_UNANSWERED) ? " UNANSWERED" : "");
+	    col_int(m, MC_UNANSWERED) ? " UNANSWERED" : "");
 	printf("From:     ");
 	if (col(m, MC_NAME)) {
 		put_safe(col(m, MC_NAME), 0, "");
@@ -336,7 +357,7 @@ show_message_text(sqlite3_stmt *m, sqlite3_stmt *c, int n, int total,
 	fmt_iso(m, MC_RECV, a, sizeof(a));
 	printf("Received: %s", a);
 	/* The source's own received time, not believed (ingest.h). */
-	if (sqlite3_column_type(m, MC_CLAIMED) != SQLITE_NULL) {
+	if (!store_col_null(m, MC_CLAIMED)) {
 		fmt_iso(m, MC_CLAIMED, a, sizeof(a));
 		printf(" (the source said %s, in the future)", a);
 	}
@@ -349,10 +370,10 @@ show_message_text(sqlite3_stmt *m, sqlite3_stmt *c, int n, int total,
 		put_safe(col(m, MC_ERROR), 0, "");
 		printf(")");
 	}
-	printf(", %lld bytes", sqlite3_column_int64(m, MC_SIZE));
-	if (sqlite3_column_type(m, MC_SEGMENTS) != SQLITE_NULL)
+	printf(", %lld bytes", store_col_int64(m, MC_SIZE));
+	if (!store_col_null(m, MC_SEGMENTS))
 		printf(", %d SMS segments joined",
-		    sqlite3_column_int(m, MC_SEGMENTS));
+		    col_int(m, MC_SEGMENTS));
 	putchar('\n');
 	/* STOP, HELP...: the contact may have opted out at the carrier; intake
 	 * never replies to a texting contact anyway (webhook.h). */
@@ -368,22 +389,21 @@ show_message_text(sqlite3_stmt *m, sqlite3_stmt *c, int n, int total,
 }
 
 static int
-count_rows(struct store *st, const char *sql, long long id)
+count_rows(struct store *st, const struct query *q, long long id)
 {
-	sqlite3_stmt *s;
-	int n = 0;
+	struct stmt *s;
+	int rc, n = 0;
 
-	if (sqlite3_prepare_v2(store_db(st), sql, -1, &s, NULL) != SQLITE_OK)
+	if ((s = store_prepare(st, q, &rc)) == NULL)
 		return 0;
-	sqlite3_bind_int64(s, 1, id);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		n = sqlite3_column_int(s, 0);
-	sqlite3_finalize(s);
+	if (store_bind_int64(s, 1, id) == STORE_OK && store_step(s) == STORE_ROW)
+		n = col_int(s, 0);
+	store_done(s);
 	return n;
 }
 
 static json_t *
-ticket_json(sqlite3_stmt *t)
+ticket_json(struct stmt *t)
 {
 	static const struct j_field f[] = {
 		{ "id", TC_ID, J_INT },
@@ -417,7 +437,7 @@ ticket_json(sqlite3_stmt *t)
 }
 
 static json_t *
-message_json(sqlite3_stmt *m)
+message_json(struct stmt *m)
 {
 	static const struct j_field f[] = {
 		{ "id", MC_ID, J_INT },
@@ -447,7 +467,7 @@ message_json(sqlite3_stmt *m)
 }
 
 static json_t *
-event_json(sqlite3_stmt *e)
+event_json(struct stmt *e)
 {
 	static const struct j_field f[] = {
 		{ "at", 0, J_TIME },
@@ -463,40 +483,31 @@ event_json(sqlite3_stmt *e)
 static int
 show(struct store *st, long long id, int json)
 {
-	sqlite3_stmt *t = NULL, *m = NULL, *e = NULL, *c = NULL;
+	struct stmt *t = NULL, *m = NULL, *e = NULL, *c = NULL;
 	json_t *mj;
 	json_t *out = NULL, *msgs = NULL, *evs = NULL;
 	int rc, n = 0, total, natt = 0;
 	char a[40];
 	char *text;
 
-	rc = sqlite3_prepare_v2(store_db(st), "SELECT " TICKET_COLS
-	    " FROM tickets WHERE id = ?", -1, &t, NULL);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_prepare_v2(store_db(st), "SELECT " MSG_COLS
-		    " FROM messages WHERE ticket_id = ? ORDER BY received_at, id",
-		    -1, &m, NULL);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_prepare_v2(store_db(st), "SELECT at, actor, kind, "
-		    "detail FROM events WHERE ticket_id = ? ORDER BY at, id", -1,
-		    &e, NULL);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_prepare_v2(store_db(st), COPY_SQL, -1, &c, NULL);
-	if (rc != SQLITE_OK)
+	if ((t = store_prepare(st, &q_ticket, &rc)) == NULL ||
+	    (m = store_prepare(st, &q_messages, &rc)) == NULL ||
+	    (e = store_prepare(st, &q_events, &rc)) == NULL ||
+	    (c = store_prepare(st, &q_copies, &rc)) == NULL)
 		goto fail;
-	sqlite3_bind_int64(t, 1, id);
-	sqlite3_bind_int64(m, 1, id);
-	sqlite3_bind_int64(e, 1, id);
-	rc = sqlite3_step(t);
-	if (rc == SQLITE_DONE) {
+	if ((rc = store_bind_int64(t, 1, id)) != STORE_OK ||
+	    (rc = store_bind_int64(m, 1, id)) != STORE_OK ||
+	    (rc = store_bind_int64(e, 1, id)) != STORE_OK)
+		goto fail;
+	rc = store_step(t);
+	if (rc == STORE_DONE) {
 		fprintf(stderr, "intake show: no ticket #%lld\n", id);
 		rc = EX_DATAERR;
 		goto out;
 	}
-	if (rc != SQLITE_ROW)
+	if (rc != STORE_ROW)
 		goto fail;
-	total = count_rows(st, "SELECT count(*) FROM messages WHERE ticket_id = ?",
-	    id);
+	total = count_rows(st, &q_nmessages, id);
 	if (json) {
 		out = ticket_json(t);
 		msgs = json_array();
@@ -505,7 +516,7 @@ show(struct store *st, long long id, int json)
 		show_ticket_text(t);
 		printf("\nMessages (%d)\n", total);
 	}
-	while ((rc = sqlite3_step(m)) == SQLITE_ROW) {
+	while ((rc = store_step(m)) == STORE_ROW) {
 		if (json) {
 			mj = message_json(m);
 			json_object_set_new(mj, "copies", copies_json(m, c));
@@ -513,12 +524,11 @@ show(struct store *st, long long id, int json)
 		} else
 			show_message_text(m, c, ++n, total, &natt);
 	}
-	if (rc != SQLITE_DONE)
+	if (rc != STORE_DONE)
 		goto fail;
 	if (!json)
-		printf("\nEvents (%d)\n", count_rows(st, "SELECT count(*) FROM "
-		    "events WHERE ticket_id = ?", id));
-	while ((rc = sqlite3_step(e)) == SQLITE_ROW) {
+		printf("\nEvents (%d)\n", count_rows(st, &q_nevents, id));
+	while ((rc = store_step(e)) == STORE_ROW) {
 		if (json) {
 			json_array_append_new(evs, event_json(e));
 			continue;
@@ -530,7 +540,7 @@ show(struct store *st, long long id, int json)
 		put_safe(col(e, 3), 0, "{}");
 		putchar('\n');
 	}
-	if (rc != SQLITE_DONE)
+	if (rc != STORE_DONE)
 		goto fail;
 	if (json) {
 		json_object_set_new(out, "messages", msgs);
@@ -545,15 +555,20 @@ show(struct store *st, long long id, int json)
 	goto out;
 fail:
 	fprintf(stderr, "intake show: %s\n", store_errmsg(st));
-	rc = store_classify(rc) == STORE_TEMP ? EX_TEMPFAIL : EX_SOFTWARE;
+	rc = rc == STORE_TEMP ? EX_TEMPFAIL : EX_SOFTWARE;
 out:
 	json_decref(out);
 	json_decref(msgs);
 	json_decref(evs);
-	sqlite3_finalize(t);
-	sqlite3_finalize(m);
-	sqlite3_finalize(e);
-	sqlite3_finalize(c);
+	/* the store owns them: done resets for the next use */
+	if (t)
+		store_done(t);
+	if (m)
+		store_done(m);
+	if (e)
+		store_done(e);
+	if (c)
+		store_done(c);
 	return rc;
 }
 
@@ -579,19 +594,19 @@ cmd_show(struct cmd_ctx *ctx)
 /* ---- list ------------------------------------------------------------ */
 
 static void
-list_text_row(sqlite3_stmt *s, struct buf *b)
+list_text_row(struct stmt *s, struct buf *b)
 {
 	char recv[32], due[32], *line, *safe;
 	const char *st;
 	time_t t;
 	struct tm tm;
 
-	t = (time_t)sqlite3_column_int64(s, 5);
+	t = (time_t)store_col_int64(s, 5);
 	if (localtime_r(&t, &tm) == NULL ||
 	    strftime(recv, sizeof(recv), "%Y-%m-%d %H:%M", &tm) == 0)
 		snprintf(recv, sizeof(recv), "?");
-	t = (time_t)sqlite3_column_int64(s, 6);
-	if (sqlite3_column_type(s, 6) == SQLITE_NULL ||
+	t = (time_t)store_col_int64(s, 6);
+	if (store_col_null(s, 6) ||
 	    localtime_r(&t, &tm) == NULL ||
 	    strftime(due, sizeof(due), "%m-%d %H:%M", &tm) == 0)
 		snprintf(due, sizeof(due), "-");
@@ -600,7 +615,7 @@ list_text_row(sqlite3_stmt *s, struct buf *b)
 	if (st && strcmp(st, "closed") == 0 && col(s, 4))
 		st = col(s, 4);
 	line = xasprintf("%-7lld %-9s %-9s %-7s %-16s %-11s %-10.10s %s",
-	    sqlite3_column_int64(s, 0), st ? st : "?", col(s, 2), col(s, 3), recv,
+	    store_col_int64(s, 0), st ? st : "?", col(s, 2), col(s, 3), recv,
 	    due, col(s, 7) ? col(s, 7) : "-",
 	    col(s, 8) ? col(s, 8) : "(no subject)");
 	safe = fmt_terminal_safe(line, 0);
@@ -611,7 +626,7 @@ list_text_row(sqlite3_stmt *s, struct buf *b)
 }
 
 static json_t *
-list_json_row(sqlite3_stmt *s)
+list_json_row(struct stmt *s)
 {
 	static const struct j_field f[] = {
 		{ "id", 0, J_INT },
@@ -641,56 +656,70 @@ struct list_filter {
 	long long	 limit;
 };
 
+/* PostgreSQL: a parameter tested for NULL has no type to infer (cast);
+ * NOCASE is lower() (SQLite folds ASCII only, PostgreSQL per its locale);
+ * a negative LIMIT is an error there, LIMIT NULL is none. */
+static const struct query q_list = {
+	"SELECT id, status, type, urgency, disposition, received_at, "
+	"response_due, assignee, subject, sender, breach_at, acknowledged_at "
+	"FROM tickets t WHERE (?1 IS NULL OR status = ?1) AND received_at >= ?2 "
+	"AND (?4 IS NULL OR type = ?4) AND (?5 IS NULL OR assignee = ?5) "
+	"AND (?6 IS NULL OR sender = ?6 COLLATE NOCASE OR EXISTS (SELECT 1 "
+	"FROM messages m WHERE m.ticket_id = t.id AND m.from_addr = ?6 "
+	"COLLATE NOCASE)) "
+	"ORDER BY received_at DESC, id DESC LIMIT ?3",
+	"SELECT id, status, type, urgency, disposition, received_at, "
+	"response_due, assignee, subject, sender, breach_at, acknowledged_at "
+	"FROM tickets t WHERE ($1::text IS NULL OR status = $1::text) AND "
+	"received_at >= $2::bigint AND ($4::text IS NULL OR type = $4::text) "
+	"AND ($5::text IS NULL OR assignee = $5::text) AND ($6::text IS NULL "
+	"OR lower(sender) = lower($6::text) OR EXISTS (SELECT 1 FROM messages "
+	"m WHERE m.ticket_id = t.id AND lower(m.from_addr) = lower($6::text))) "
+	"ORDER BY received_at DESC, id DESC "
+	"LIMIT CASE WHEN $3::bigint < 0 THEN NULL ELSE $3::bigint END" };
+
 static int
 list(struct store *st, const struct list_filter *f, int json)
 {
-	sqlite3_stmt *s;
+	struct stmt *s;
 	struct buf b;
 	json_t *arr = NULL;
 	char *text;
 	int rc;
 
-	rc = sqlite3_prepare_v2(store_db(st), "SELECT id, status, type, urgency, "
-	    "disposition, received_at, response_due, assignee, subject, sender, "
-	    "breach_at, acknowledged_at FROM tickets t "
-	    "WHERE (?1 IS NULL OR status = ?1) AND received_at >= ?2 "
-	    "AND (?4 IS NULL OR type = ?4) AND (?5 IS NULL OR assignee = ?5) "
-	    "AND (?6 IS NULL OR sender = ?6 COLLATE NOCASE OR EXISTS (SELECT 1 "
-	    "FROM messages m WHERE m.ticket_id = t.id AND m.from_addr = ?6 "
-	    "COLLATE NOCASE)) "
-	    "ORDER BY received_at DESC, id DESC LIMIT ?3", -1, &s, NULL);
-	if (rc != SQLITE_OK) {
+	if ((s = store_prepare(st, &q_list, &rc)) == NULL) {
 		fprintf(stderr, "intake list: %s\n", store_errmsg(st));
 		return EX_SOFTWARE;
 	}
-	if (f->status)
-		sqlite3_bind_text(s, 1, f->status, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, (sqlite3_int64)f->since);
-	sqlite3_bind_int64(s, 3, f->limit > 0 ? f->limit : -1);
-	if (f->type)
-		sqlite3_bind_text(s, 4, f->type, -1, SQLITE_STATIC);
-	if (f->assignee)
-		sqlite3_bind_text(s, 5, f->assignee, -1, SQLITE_STATIC);
-	if (f->sender)
-		sqlite3_bind_text(s, 6, f->sender, -1, SQLITE_STATIC);
+	if ((rc = store_bind_text(s, 1, f->status, (size_t)-1)) != STORE_OK ||
+	    (rc = store_bind_int64(s, 2, (long long)f->since)) != STORE_OK ||
+	    (rc = store_bind_int64(s, 3, f->limit > 0 ? f->limit : -1)) !=
+	    STORE_OK ||
+	    (rc = store_bind_text(s, 4, f->type, (size_t)-1)) != STORE_OK ||
+	    (rc = store_bind_text(s, 5, f->assignee, (size_t)-1)) != STORE_OK ||
+	    (rc = store_bind_text(s, 6, f->sender, (size_t)-1)) != STORE_OK) {
+		store_done(s);
+		fprintf(stderr, "intake list: %s\n", store_errmsg(st));
+		return EX_SOFTWARE;
+	}
 	buf_init(&b, 0);
 	if (json)
 		arr = json_array();
 	else
 		buf_addstr(&b, "ID      STATUS    TYPE      URGENCY RECEIVED         "
 		    "DUE         ASSIGNEE   SUBJECT\n");
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = store_step(s)) == STORE_ROW) {
 		if (json)
 			json_array_append_new(arr, list_json_row(s));
 		else
 			list_text_row(s, &b);
 	}
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE) {
+	store_done(s);
+	if (rc != STORE_DONE) {
 		fprintf(stderr, "intake list: %s\n", store_errmsg(st));
 		json_decref(arr);
 		buf_free(&b);
-		return store_classify(rc) == STORE_TEMP ? EX_TEMPFAIL : EX_SOFTWARE;
+		return rc == STORE_TEMP ? EX_TEMPFAIL : EX_SOFTWARE;
 	}
 	if (json) {
 		text = fmt_json_dumps(arr, JSON_COMPACT | JSON_PRESERVE_ORDER);

@@ -156,17 +156,6 @@ prepare(struct ingest_ctx *ctx, const struct query *q, int *rc)
 	return s;
 }
 
-/* Lent to reply.c (ingest_p.h), which still binds SQLite statements of
- * its own; this module's statements bind NULL with store_bind_text(). */
-void
-bind_text_or_null(sqlite3_stmt *s, int i, const char *v)
-{
-	if (v)
-		sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
-	else
-		sqlite3_bind_null(s, i);
-}
-
 static int
 text(struct stmt *s, int i, const char *v)
 {

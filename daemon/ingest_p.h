@@ -18,8 +18,6 @@ int	 ingest_store_message(struct ingest_ctx *, const struct raw_input *,
 	    const struct message *, const char *sha, const struct dedup_info *,
 	    long long ticket, time_t now, time_t claimed, long long *id);
 
-/* A text parameter, NULL as SQL NULL. */
-void	 bind_text_or_null(sqlite3_stmt *, int, const char *);
 /* An events row (store_event) with detail as compact JSON; takes detail. */
 int	 ingest_event(struct ingest_ctx *, long long ticket, time_t now,
 	    const char *actor, const char *kind, json_t *detail);

@@ -4,7 +4,8 @@
  * person's response, so it does what `intake ack` does, but at the time
  * the reply was written (its received time in the Sent folder), and only
  * for the contact messages received before it: one the contact sent after
- * the reply stays unanswered.
+ * the reply stays unanswered.  On the store's statement API (both
+ * drivers), inside the ingest's transaction.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,25 +30,32 @@ reply_source(const struct config *cfg, const char *source)
 	return sc && sc->outbound ? sc : NULL;
 }
 
-/* Run sql with integer parameters a, b, c (those after n unused). */
-static int
-exec_ints(struct ingest_ctx *ctx, const char *sql, int n, long long a,
+/* Run q with integer parameters a, b, c (those after n unused).  The
+ * rows it changed (>= 0), or a STORE_* error. */
+static long long
+exec_ints(struct ingest_ctx *ctx, const struct query *q, int n, long long a,
     long long b, long long c)
 {
-	sqlite3_stmt *s;
-	int rc;
+	struct stmt *s;
+	long long v[3] = { a, b, c }, changed;
+	int rc, i;
 
-	if ((s = store_stmt(ctx->store, sql, &rc)) == NULL)
-		return store_classify(rc);
-	if (n > 0)
-		sqlite3_bind_int64(s, 1, a);
-	if (n > 1)
-		sqlite3_bind_int64(s, 2, b);
-	if (n > 2)
-		sqlite3_bind_int64(s, 3, c);
-	rc = sqlite3_step(s);
-	store_stmt_done(s);
-	return rc == SQLITE_DONE ? STORE_OK : store_classify(rc);
+	if ((s = store_prepare(ctx->store, q, &rc)) == NULL)
+		return rc;
+	for (i = 0, rc = STORE_OK; i < n && rc == STORE_OK; i++)
+		rc = store_bind_int64(s, i + 1, v[i]);
+	if (rc == STORE_OK)
+		rc = store_step(s);
+	changed = rc == STORE_DONE ? store_changes(s) : rc;
+	store_done(s);
+	return changed;
+}
+
+/* exec_ints() as STORE_OK or an error. */
+static int
+exec_ok(long long changed)
+{
+	return changed >= 0 ? STORE_OK : (int)changed;
 }
 
 /* Who answered: the source's staff name, else the reply's From address. */
@@ -66,61 +74,66 @@ reply_actor(const struct source_config *sc, const struct message *msg)
  * contact message still unanswered (its deadlines recomputed from that
  * message's received time, at the ticket's urgency), or for nobody.
  */
+static const struct query q_first_unanswered = {
+	"SELECT m.id, m.received_at, t.type, t.urgency FROM tickets t JOIN "
+	"messages m ON m.ticket_id = t.id WHERE t.id = ? AND t.automated = 0 "
+	"AND m.direction = 'in' AND m.responded_at IS NULL "
+	"ORDER BY m.received_at, m.id LIMIT 1", NULL };
+static const struct query q_waits_none = {
+	"UPDATE tickets SET awaiting_since = NULL, awaiting_message = NULL, "
+	"updated_at = ? WHERE id = ?", NULL };
+static const struct query q_waits = {
+	"UPDATE tickets SET awaiting_since = ?, awaiting_message = ? "
+	"WHERE id = ?", NULL };
+static const struct query q_waits_due = {
+	"UPDATE tickets SET awaiting_since = ?, awaiting_message = ?, "
+	"response_due = ?, breach_at = ?, updated_at = ? WHERE id = ?", NULL };
+
 static int
 rewait(struct ingest_ctx *ctx, long long ticket, time_t now)
 {
 	struct deadlines dl;
-	sqlite3_stmt *s;
+	struct stmt *s;
 	enum call_type type = CT_UNCLASSIFIED;
 	enum urgency u = URG_NONE;
 	long long msg = 0;
 	time_t since = 0;
-	int rc, step;
+	int rc;
 
-	s = store_stmt(ctx->store, "SELECT m.id, m.received_at, t.type, "
-	    "t.urgency FROM tickets t JOIN messages m ON m.ticket_id = t.id "
-	    "WHERE t.id = ? AND t.automated = 0 AND m.direction = 'in' AND "
-	    "m.responded_at IS NULL ORDER BY m.received_at, m.id LIMIT 1", &rc);
-	if (s == NULL)
-		return store_classify(rc);
-	sqlite3_bind_int64(s, 1, ticket);
-	step = sqlite3_step(s);
-	if (step == SQLITE_ROW) {
-		msg = sqlite3_column_int64(s, 0);
-		since = (time_t)sqlite3_column_int64(s, 1);
-		if (call_type_parse((const char *)sqlite3_column_text(s, 2),
-		    &type) == -1)
+	if ((s = store_prepare(ctx->store, &q_first_unanswered, &rc)) == NULL)
+		return rc;
+	if ((rc = store_bind_int64(s, 1, ticket)) == STORE_OK)
+		rc = store_step(s);
+	if (rc == STORE_ROW) {
+		msg = store_col_int64(s, 0);
+		since = (time_t)store_col_int64(s, 1);
+		if (call_type_parse(store_col_text(s, 2, NULL), &type) == -1)
 			type = CT_UNCLASSIFIED;
-		if (urgency_parse((const char *)sqlite3_column_text(s, 3),
-		    &u) == -1)
+		if (urgency_parse(store_col_text(s, 3, NULL), &u) == -1)
 			u = URG_NONE;
 	}
-	store_stmt_done(s);
-	if (step != SQLITE_ROW && step != SQLITE_DONE)
-		return store_classify(step);
+	store_done(s);
+	if (rc != STORE_ROW && rc != STORE_DONE)
+		return rc;
 	if (msg == 0)
-		return exec_ints(ctx, "UPDATE tickets SET awaiting_since = NULL, "
-		    "awaiting_message = NULL, updated_at = ? WHERE id = ?", 2,
-		    (long long)now, ticket, 0);
+		return exec_ok(exec_ints(ctx, &q_waits_none, 2, (long long)now,
+		    ticket, 0));
 	if (sla_compute(ctx->cal, ctx->cfg, type, u, since, &dl) == -1 ||
 	    dl.response_due == 0)
-		return exec_ints(ctx, "UPDATE tickets SET awaiting_since = ?, "
-		    "awaiting_message = ? WHERE id = ?", 3, (long long)since, msg,
-		    ticket);
-	s = store_stmt(ctx->store, "UPDATE tickets SET awaiting_since = ?, "
-	    "awaiting_message = ?, response_due = ?, breach_at = ?, "
-	    "updated_at = ? WHERE id = ?", &rc);
-	if (s == NULL)
-		return store_classify(rc);
-	sqlite3_bind_int64(s, 1, (sqlite3_int64)since);
-	sqlite3_bind_int64(s, 2, msg);
-	sqlite3_bind_int64(s, 3, (sqlite3_int64)dl.response_due);
-	sqlite3_bind_int64(s, 4, (sqlite3_int64)dl.breach_at);
-	sqlite3_bind_int64(s, 5, (sqlite3_int64)now);
-	sqlite3_bind_int64(s, 6, ticket);
-	rc = sqlite3_step(s);
-	store_stmt_done(s);
-	return rc == SQLITE_DONE ? STORE_OK : store_classify(rc);
+		return exec_ok(exec_ints(ctx, &q_waits, 3, (long long)since, msg,
+		    ticket));
+	if ((s = store_prepare(ctx->store, &q_waits_due, &rc)) == NULL)
+		return rc;
+	if ((rc = store_bind_int64(s, 1, (long long)since)) == STORE_OK &&
+	    (rc = store_bind_int64(s, 2, msg)) == STORE_OK &&
+	    (rc = store_bind_int64(s, 3, (long long)dl.response_due)) ==
+	    STORE_OK &&
+	    (rc = store_bind_int64(s, 4, (long long)dl.breach_at)) == STORE_OK &&
+	    (rc = store_bind_int64(s, 5, (long long)now)) == STORE_OK &&
+	    (rc = store_bind_int64(s, 6, ticket)) == STORE_OK)
+		rc = store_step(s);
+	store_done(s);
+	return rc == STORE_DONE ? STORE_OK : rc;
 }
 
 /*
@@ -130,56 +143,68 @@ rewait(struct ingest_ctx *ctx, long long ticket, time_t now)
  * acknowledged before keeps its first one.  An "ack" event records it, as
  * `intake ack` does, with the reply's message id.
  */
+static const struct query q_answer_until = {
+	"UPDATE messages SET responded_at = ?1 WHERE ticket_id = ?2 AND "
+	"direction = 'in' AND responded_at IS NULL AND received_at <= ?1", NULL };
+static const struct query q_ack_state = {
+	"SELECT acknowledged_at IS NULL, response_due, breach_at FROM tickets "
+	"WHERE id = ?",
+	/* SQLite's BEGIN IMMEDIATE already holds the write lock */
+	"SELECT acknowledged_at IS NULL, response_due, breach_at FROM tickets "
+	"WHERE id = $1 FOR UPDATE" };
+static const struct query q_ack_first = {
+	"UPDATE tickets SET acknowledged_at = ?, acknowledged_by = ?, "
+	"sla_met = ?, updated_at = ? WHERE id = ?", NULL };
+
+/* The first acknowledgement, at `at` by actor (met -1: no deadline). */
+static int
+ack_first(struct ingest_ctx *ctx, long long ticket, const char *actor,
+    time_t at, int met, time_t now)
+{
+	struct stmt *s;
+	int rc;
+
+	if ((s = store_prepare(ctx->store, &q_ack_first, &rc)) == NULL)
+		return rc;
+	if ((rc = store_bind_int64(s, 1, (long long)at)) == STORE_OK &&
+	    (rc = store_bind_text(s, 2, actor, (size_t)-1)) == STORE_OK &&
+	    (rc = met < 0 ? store_bind_null(s, 3) :
+	    store_bind_int64(s, 3, met)) == STORE_OK &&
+	    (rc = store_bind_int64(s, 4, (long long)now)) == STORE_OK &&
+	    (rc = store_bind_int64(s, 5, ticket)) == STORE_OK)
+		rc = store_step(s);
+	store_done(s);
+	return rc == STORE_DONE ? STORE_OK : rc;
+}
+
 static int
 respond(struct ingest_ctx *ctx, long long ticket, long long message,
     const char *actor, time_t at, time_t now)
 {
-	sqlite3_stmt *s;
+	struct stmt *s;
 	time_t due = 0, breach = 0;
-	int rc, step, answered, first = 0, met = -1;
+	long long answered;
+	int rc, first = 0, met = -1;
 
-	rc = exec_ints(ctx, "UPDATE messages SET responded_at = ?1 WHERE "
-	    "ticket_id = ?2 AND direction = 'in' AND responded_at IS NULL AND "
-	    "received_at <= ?1", 2, (long long)at, ticket, 0);
-	if (rc != STORE_OK)
+	answered = exec_ints(ctx, &q_answer_until, 2, (long long)at, ticket, 0);
+	if (answered <= 0)
+		return exec_ok(answered);
+	if ((s = store_prepare(ctx->store, &q_ack_state, &rc)) == NULL)
 		return rc;
-	answered = sqlite3_changes(store_db(ctx->store));
-	if (answered == 0)
-		return STORE_OK;
-	s = store_stmt(ctx->store, "SELECT acknowledged_at IS NULL, "
-	    "response_due, breach_at FROM tickets WHERE id = ?", &rc);
-	if (s == NULL)
-		return store_classify(rc);
-	sqlite3_bind_int64(s, 1, ticket);
-	if ((step = sqlite3_step(s)) == SQLITE_ROW) {
-		first = sqlite3_column_int(s, 0);
-		due = (time_t)sqlite3_column_int64(s, 1);
-		breach = (time_t)sqlite3_column_int64(s, 2);
+	if ((rc = store_bind_int64(s, 1, ticket)) == STORE_OK &&
+	    (rc = store_step(s)) == STORE_ROW) {
+		first = store_col_int64(s, 0) != 0;
+		due = (time_t)store_col_int64(s, 1);
+		breach = (time_t)store_col_int64(s, 2);
 	}
-	store_stmt_done(s);
-	if (step != SQLITE_ROW && step != SQLITE_DONE)
-		return store_classify(step);
+	store_done(s);
+	if (rc != STORE_ROW && rc != STORE_DONE)
+		return rc;
 	if (breach)
 		met = at <= breach;
-	if (first) {
-		s = store_stmt(ctx->store, "UPDATE tickets SET acknowledged_at = ?, "
-		    "acknowledged_by = ?, sla_met = ?, updated_at = ? WHERE id = ?",
-		    &rc);
-		if (s == NULL)
-			return store_classify(rc);
-		sqlite3_bind_int64(s, 1, (sqlite3_int64)at);
-		sqlite3_bind_text(s, 2, actor, -1, SQLITE_TRANSIENT);
-		if (met < 0)
-			sqlite3_bind_null(s, 3);
-		else
-			sqlite3_bind_int(s, 3, met);
-		sqlite3_bind_int64(s, 4, (sqlite3_int64)now);
-		sqlite3_bind_int64(s, 5, ticket);
-		rc = sqlite3_step(s);
-		store_stmt_done(s);
-		if (rc != SQLITE_DONE)
-			return store_classify(rc);
-	}
+	if (first && (rc = ack_first(ctx, ticket, actor, at, met, now)) !=
+	    STORE_OK)
+		return rc;
 	if ((rc = rewait(ctx, ticket, now)) != STORE_OK)
 		return rc;
 	return ingest_event(ctx, ticket, now, actor, "ack", json_pack(
@@ -187,7 +212,7 @@ respond(struct ingest_ctx *ctx, long long ticket, long long message,
 	    "response_due", fmt_json_time(due),
 	    "breach_at", fmt_json_time(breach),
 	    "sla_met", met < 0 ? json_null() : json_boolean(met),
-	    "first", first, "answered", answered, "via", "reply",
+	    "first", first, "answered", (int)answered, "via", "reply",
 	    "message", (json_int_t)message));
 }
 
@@ -202,34 +227,44 @@ int
 reply_late_message(struct ingest_ctx *ctx, long long ticket, time_t received,
     time_t now)
 {
-	sqlite3_stmt *s;
+	/* PostgreSQL: the detail of a "reply" event is always the JSON
+	 * store_reply() wrote (its scalar subquery must give one row) */
+	static const struct query q_replies_since = {
+		"SELECT m.id, m.received_at, (SELECT e.actor FROM events e WHERE "
+		"e.ticket_id = m.ticket_id AND e.kind = 'reply' AND "
+		"json_valid(e.detail) AND json_extract(e.detail, '$.message') = "
+		"m.id) FROM messages m WHERE m.ticket_id = ? AND m.direction = "
+		"'out' AND m.received_at >= ? ORDER BY m.received_at, m.id",
+		"SELECT m.id, m.received_at, (SELECT e.actor FROM events e WHERE "
+		"e.ticket_id = m.ticket_id AND e.kind = 'reply' AND "
+		"(CASE WHEN e.kind = 'reply' THEN e.detail::jsonb -> 'message' "
+		"END) = to_jsonb(m.id) ORDER BY e.id LIMIT 1) FROM messages m "
+		"WHERE m.ticket_id = $1 AND m.direction = 'out' AND "
+		"m.received_at >= $2 ORDER BY m.received_at, m.id" };
+	struct stmt *s;
 	struct stored_reply *v = NULL;
+	const char *who;
 	size_t n = 0, i;
-	int rc, step;
+	int rc;
 
 	/* Every reply written since, oldest first: each answers what came
 	 * before it and is still unanswered, so every contact message gets
 	 * the earliest reply after it, whichever was stored first.  Copied
 	 * out: respond() runs statements of its own. */
-	s = store_stmt(ctx->store, "SELECT m.id, m.received_at, (SELECT e.actor "
-	    "FROM events e WHERE e.ticket_id = m.ticket_id AND e.kind = 'reply' "
-	    "AND json_valid(e.detail) AND json_extract(e.detail, '$.message') = "
-	    "m.id) FROM messages m WHERE m.ticket_id = ? AND m.direction = 'out' "
-	    "AND m.received_at >= ? ORDER BY m.received_at, m.id", &rc);
-	if (s == NULL)
-		return store_classify(rc);
-	sqlite3_bind_int64(s, 1, ticket);
-	sqlite3_bind_int64(s, 2, (sqlite3_int64)received);
-	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
-		v = xreallocarray(v, n + 1, sizeof(*v));
-		v[n].id = sqlite3_column_int64(s, 0);
-		v[n].at = (time_t)sqlite3_column_int64(s, 1);
-		v[n].actor = xstrdup(sqlite3_column_text(s, 2) ?
-		    (const char *)sqlite3_column_text(s, 2) : "staff");
-		n++;
-	}
-	store_stmt_done(s);
-	rc = step == SQLITE_DONE ? STORE_OK : store_classify(step);
+	if ((s = store_prepare(ctx->store, &q_replies_since, &rc)) == NULL)
+		return rc;
+	if ((rc = store_bind_int64(s, 1, ticket)) == STORE_OK &&
+	    (rc = store_bind_int64(s, 2, (long long)received)) == STORE_OK)
+		while ((rc = store_step(s)) == STORE_ROW) {
+			v = xreallocarray(v, n + 1, sizeof(*v));
+			v[n].id = store_col_int64(s, 0);
+			v[n].at = (time_t)store_col_int64(s, 1);
+			who = store_col_text(s, 2, NULL);
+			v[n].actor = xstrdup(who ? who : "staff");
+			n++;
+		}
+	store_done(s);
+	rc = rc == STORE_DONE ? STORE_OK : rc;
 	for (i = 0; i < n; i++) {
 		if (rc == STORE_OK)
 			rc = respond(ctx, ticket, v[i].id, v[i].actor, v[i].at, now);
@@ -242,23 +277,24 @@ reply_late_message(struct ingest_ctx *ctx, long long ticket, time_t received,
 int
 reply_kept(struct ingest_ctx *ctx, const struct raw_input *raw, int *kept)
 {
-	sqlite3_stmt *s;
-	int rc, step;
+	static const struct query q_kept = {
+		"SELECT 1 FROM unmatched_replies WHERE source = ? AND "
+		"source_key = ? AND attached_message IS NULL", NULL };
+	struct stmt *s;
+	int rc;
 
 	*kept = 0;
 	if (raw->source_key == NULL)
 		return STORE_OK;
-	s = store_stmt(ctx->store, "SELECT 1 FROM unmatched_replies WHERE "
-	    "source = ? AND source_key = ? AND attached_message IS NULL", &rc);
-	if (s == NULL)
-		return store_classify(rc);
-	sqlite3_bind_text(s, 1, raw->source, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(s, 2, raw->source_key, -1, SQLITE_TRANSIENT);
-	step = sqlite3_step(s);
-	*kept = step == SQLITE_ROW;
-	store_stmt_done(s);
-	return step == SQLITE_ROW || step == SQLITE_DONE ? STORE_OK :
-	    store_classify(step);
+	if ((s = store_prepare(ctx->store, &q_kept, &rc)) == NULL)
+		return rc;
+	if ((rc = store_bind_text(s, 1, raw->source, (size_t)-1)) == STORE_OK &&
+	    (rc = store_bind_text(s, 2, raw->source_key, (size_t)-1)) ==
+	    STORE_OK)
+		rc = store_step(s);
+	*kept = rc == STORE_ROW;
+	store_done(s);
+	return rc == STORE_ROW || rc == STORE_DONE ? STORE_OK : rc;
 }
 
 /* A reply already kept as unmatched (the same source key, or the same
@@ -267,25 +303,27 @@ static int
 unmatched_known(struct ingest_ctx *ctx, const struct raw_input *raw,
     const struct message *msg, const struct dedup_info *di, int *known)
 {
-	sqlite3_stmt *s;
-	int rc, step;
+	static const struct query q_known = {
+		"SELECT 1 FROM unmatched_replies WHERE source = ?1 AND "
+		"source_key = ?2 UNION ALL SELECT 1 FROM unmatched_replies WHERE "
+		"message_id = ?3 AND norm_sha256 = ?4 LIMIT 1", NULL };
+	struct stmt *s;
+	int rc;
 
 	*known = 0;
-	s = store_stmt(ctx->store, "SELECT 1 FROM unmatched_replies WHERE "
-	    "source = ?1 AND source_key = ?2 UNION ALL SELECT 1 FROM "
-	    "unmatched_replies WHERE message_id = ?3 AND norm_sha256 = ?4 "
-	    "LIMIT 1", &rc);
-	if (s == NULL)
-		return store_classify(rc);
-	sqlite3_bind_text(s, 1, raw->source, -1, SQLITE_TRANSIENT);
-	bind_text_or_null(s, 2, raw->source_key);
-	bind_text_or_null(s, 3, msg->message_id);
-	sqlite3_bind_text(s, 4, di->norm_sha256, -1, SQLITE_TRANSIENT);
-	step = sqlite3_step(s);
-	*known = step == SQLITE_ROW;
-	store_stmt_done(s);
-	return step == SQLITE_ROW || step == SQLITE_DONE ? STORE_OK :
-	    store_classify(step);
+	if ((s = store_prepare(ctx->store, &q_known, &rc)) == NULL)
+		return rc;
+	if ((rc = store_bind_text(s, 1, raw->source, (size_t)-1)) == STORE_OK &&
+	    (rc = store_bind_text(s, 2, raw->source_key, (size_t)-1)) ==
+	    STORE_OK &&
+	    (rc = store_bind_text(s, 3, msg->message_id, (size_t)-1)) ==
+	    STORE_OK &&
+	    (rc = store_bind_text(s, 4, di->norm_sha256, (size_t)-1)) ==
+	    STORE_OK)
+		rc = store_step(s);
+	*known = rc == STORE_ROW;
+	store_done(s);
+	return rc == STORE_ROW || rc == STORE_DONE ? STORE_OK : rc;
 }
 
 static int
@@ -293,7 +331,17 @@ store_unmatched(struct ingest_ctx *ctx, const struct raw_input *raw,
     const struct message *msg, const char *sha, const struct dedup_info *di,
     time_t now, struct ingest_result *res)
 {
-	sqlite3_stmt *s;
+	static const struct query q_keep = {
+		"INSERT INTO unmatched_replies (source, source_key, message_id, "
+		"sha256, norm_sha256, raw, size, received_at, from_addr, to_addr, "
+		"subject, in_reply_to, refs, created_at) "
+		"VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", NULL };
+	const char *text[] = { raw->source, raw->source_key, msg->message_id,
+	    sha, di->norm_sha256 };
+	const char *hdr[] = { msg->from_addr, msg->to, msg->subject,
+	    msg->in_reply_to, msg->references };
+	struct stmt *s;
+	size_t i;
 	int rc, known;
 
 	if ((rc = unmatched_known(ctx, raw, msg, di, &known)) != STORE_OK)
@@ -302,32 +350,27 @@ store_unmatched(struct ingest_ctx *ctx, const struct raw_input *raw,
 		res->duplicate = 1;
 		return STORE_OK;
 	}
-	s = store_stmt(ctx->store, "INSERT INTO unmatched_replies (source, "
-	    "source_key, message_id, sha256, norm_sha256, raw, size, "
-	    "received_at, from_addr, to_addr, subject, in_reply_to, refs, "
-	    "created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", &rc);
-	if (s == NULL)
-		return store_classify(rc);
-	sqlite3_bind_text(s, 1, raw->source, -1, SQLITE_TRANSIENT);
-	bind_text_or_null(s, 2, raw->source_key);
-	bind_text_or_null(s, 3, msg->message_id);
-	sqlite3_bind_text(s, 4, sha, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(s, 5, di->norm_sha256, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_blob64(s, 6, raw->len ? raw->data : "", raw->len,
-	    SQLITE_STATIC);
-	sqlite3_bind_int64(s, 7, (sqlite3_int64)(raw->oversize ? raw->real_size :
-	    raw->len));
-	sqlite3_bind_int64(s, 8, (sqlite3_int64)raw->received_at);
-	bind_text_or_null(s, 9, msg->from_addr);
-	bind_text_or_null(s, 10, msg->to);
-	bind_text_or_null(s, 11, msg->subject);
-	bind_text_or_null(s, 12, msg->in_reply_to);
-	bind_text_or_null(s, 13, msg->references);
-	sqlite3_bind_int64(s, 14, (sqlite3_int64)now);
-	rc = sqlite3_step(s);
-	store_stmt_done(s);
-	if (rc != SQLITE_DONE)
-		return store_classify(rc);
+	if ((s = store_prepare(ctx->store, &q_keep, &rc)) == NULL)
+		return rc;
+	rc = STORE_OK;
+	for (i = 0; i < NELEM(text) && rc == STORE_OK; i++)
+		rc = store_bind_text(s, (int)i + 1, text[i], (size_t)-1);
+	if (rc == STORE_OK)
+		rc = store_bind_blob(s, 6, raw->len ? raw->data : "", raw->len);
+	if (rc == STORE_OK)
+		rc = store_bind_int64(s, 7, (long long)(raw->oversize ?
+		    raw->real_size : raw->len));
+	if (rc == STORE_OK)
+		rc = store_bind_int64(s, 8, (long long)raw->received_at);
+	for (i = 0; i < NELEM(hdr) && rc == STORE_OK; i++)
+		rc = store_bind_text(s, (int)i + 9, hdr[i], (size_t)-1);
+	if (rc == STORE_OK)
+		rc = store_bind_int64(s, 14, (long long)now);
+	if (rc == STORE_OK)
+		rc = store_step(s);
+	store_done(s);
+	if (rc != STORE_DONE)
+		return rc;
 	/* The source and key only: never what the reply says. */
 	log_notice("source %s: a staff reply that threads to no ticket (%s): "
 	    "kept as unmatched", raw->source, raw->source_key ?
@@ -343,6 +386,10 @@ store_unmatched(struct ingest_ctx *ctx, const struct raw_input *raw,
  * unmatched_replies row it was kept as, or 0.  *actor: who answered
  * (caller frees).
  */
+static const struct query q_outbound = {
+	"UPDATE messages SET direction = 'out', responded_at = ? WHERE id = ?",
+	NULL };
+
 static int
 store_reply(struct ingest_ctx *ctx, const struct source_config *sc,
     const struct raw_input *raw, const struct message *msg, const char *sha,
@@ -357,9 +404,8 @@ store_reply(struct ingest_ctx *ctx, const struct source_config *sc,
 	    claimed, message)) != STORE_OK)
 		return rc;
 	/* Out of the unanswered index: a staff reply waits for nobody. */
-	if ((rc = exec_ints(ctx, "UPDATE messages SET direction = 'out', "
-	    "responded_at = ? WHERE id = ?", 2, (long long)raw->received_at,
-	    *message, 0)) != STORE_OK)
+	if ((rc = exec_ok(exec_ints(ctx, &q_outbound, 2,
+	    (long long)raw->received_at, *message, 0))) != STORE_OK)
 		return rc;
 	*actor = reply_actor(sc, msg);
 	detail = json_pack("{s:I,s:s}", "message", (json_int_t)*message,
@@ -375,32 +421,38 @@ store_reply(struct ingest_ctx *ctx, const struct source_config *sc,
  * cleared, so what `intake purge` removes with the ticket is nowhere else.
  * By its row id, or (id 0) by its source key.
  */
-#define ATTACH_SET "UPDATE unmatched_replies SET attached_message = ?1, " \
-	"attached_at = ?2, raw = X'', subject = NULL, to_addr = NULL, " \
-	"in_reply_to = NULL, refs = NULL WHERE attached_message IS NULL AND "
+#define ATTACH_SET(raw) "UPDATE unmatched_replies SET attached_message " \
+	"= ?1, attached_at = ?2, raw = " raw ", subject = NULL, to_addr = " \
+	"NULL, in_reply_to = NULL, refs = NULL WHERE attached_message IS NULL AND "
+
+static const struct query q_attach_id = {
+	ATTACH_SET("X''") "id = ?3", ATTACH_SET("''::bytea") "id = $3" };
+static const struct query q_attach_key = {
+	ATTACH_SET("X''") "source = ?3 AND source_key = ?4",
+	ATTACH_SET("''::bytea") "source = $3 AND source_key = $4" };
 
 static int
 mark_attached(struct ingest_ctx *ctx, long long id, const char *source,
     const char *key, long long message, time_t now)
 {
-	sqlite3_stmt *s;
+	struct stmt *s;
 	int rc;
 
-	s = store_stmt(ctx->store, id ? ATTACH_SET "id = ?3" :
-	    ATTACH_SET "source = ?3 AND source_key = ?4", &rc);
-	if (s == NULL)
-		return store_classify(rc);
-	sqlite3_bind_int64(s, 1, message);
-	sqlite3_bind_int64(s, 2, (sqlite3_int64)now);
-	if (id)
-		sqlite3_bind_int64(s, 3, id);
-	else {
-		sqlite3_bind_text(s, 3, source, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(s, 4, key, -1, SQLITE_TRANSIENT);
+	if ((s = store_prepare(ctx->store, id ? &q_attach_id : &q_attach_key,
+	    &rc)) == NULL)
+		return rc;
+	if ((rc = store_bind_int64(s, 1, message)) == STORE_OK &&
+	    (rc = store_bind_int64(s, 2, (long long)now)) == STORE_OK) {
+		if (id)
+			rc = store_bind_int64(s, 3, id);
+		else if ((rc = store_bind_text(s, 3, source, (size_t)-1)) ==
+		    STORE_OK)
+			rc = store_bind_text(s, 4, key, (size_t)-1);
 	}
-	rc = sqlite3_step(s);
-	store_stmt_done(s);
-	return rc == SQLITE_DONE ? STORE_OK : store_classify(rc);
+	if (rc == STORE_OK)
+		rc = store_step(s);
+	store_done(s);
+	return rc == STORE_DONE ? STORE_OK : rc;
 }
 
 int
@@ -449,11 +501,11 @@ struct kept_reply {
 };
 
 static char *
-col_strdup(sqlite3_stmt *s, int i)
+col_strdup(struct stmt *s, int i)
 {
-	const unsigned char *t = sqlite3_column_text(s, i);
+	const char *t = store_col_text(s, i, NULL);
 
-	return t ? xstrdup((const char *)t) : NULL;
+	return t ? xstrdup(t) : NULL;
 }
 
 static void
@@ -486,33 +538,32 @@ ids_name(const char *ids, const char *id)
 static int
 load_one(struct ingest_ctx *ctx, long long id, struct kept_reply *k)
 {
-	sqlite3_stmt *s;
+	static const struct query q_one = {
+		"SELECT source, source_key, raw, size, received_at, sha256 FROM "
+		"unmatched_replies WHERE id = ?", NULL };
+	struct stmt *s;
 	const void *blob;
-	int rc, step;
+	int rc;
 
 	memset(k, 0, sizeof(*k));
-	s = store_stmt(ctx->store, "SELECT source, source_key, raw, size, "
-	    "received_at, sha256 FROM unmatched_replies WHERE id = ?", &rc);
-	if (s == NULL)
-		return store_classify(rc);
-	sqlite3_bind_int64(s, 1, id);
-	if ((step = sqlite3_step(s)) == SQLITE_ROW) {
+	if ((s = store_prepare(ctx->store, &q_one, &rc)) == NULL)
+		return rc;
+	if ((rc = store_bind_int64(s, 1, id)) == STORE_OK &&
+	    (rc = store_step(s)) == STORE_ROW) {
 		k->id = id;
 		k->source = col_strdup(s, 0);
 		k->source_key = col_strdup(s, 1);
-		k->len = (size_t)sqlite3_column_bytes(s, 2);
-		blob = sqlite3_column_blob(s, 2);
+		blob = store_col_blob(s, 2, &k->len);
 		k->raw = xmalloc(k->len + 1);
 		if (k->len)
 			memcpy(k->raw, blob, k->len);
 		k->raw[k->len] = '\0';
-		k->size = sqlite3_column_int64(s, 3);
-		k->received = (time_t)sqlite3_column_int64(s, 4);
+		k->size = store_col_int64(s, 3);
+		k->received = (time_t)store_col_int64(s, 4);
 		k->sha = col_strdup(s, 5);
 	}
-	store_stmt_done(s);
-	return step == SQLITE_ROW || step == SQLITE_DONE ? STORE_OK :
-	    store_classify(step);
+	store_done(s);
+	return rc == STORE_ROW || rc == STORE_DONE ? STORE_OK : rc;
 }
 
 /*
@@ -532,30 +583,33 @@ static int
 find_kept(struct ingest_ctx *ctx, const char *msgid, long long **out,
     size_t *n)
 {
-	sqlite3_stmt *s;
-	int rc, step;
+	/* PostgreSQL: strpos(); its planner picks the partial index */
+	static const struct query q_waiting = {
+		"SELECT id, in_reply_to, refs FROM unmatched_replies INDEXED BY "
+		"unmatched_replies_waiting WHERE attached_message IS NULL AND "
+		"(instr(in_reply_to, ?1) > 0 OR instr(refs, ?1) > 0)",
+		"SELECT id, in_reply_to, refs FROM unmatched_replies WHERE "
+		"attached_message IS NULL AND (strpos(in_reply_to, $1) > 0 OR "
+		"strpos(refs, $1) > 0)" };
+	struct stmt *s;
+	int rc;
 
 	*out = NULL;
 	*n = 0;
 	if (msgid == NULL || *msgid == '\0')
 		return STORE_OK;
-	s = store_stmt(ctx->store, "SELECT id, in_reply_to, refs FROM "
-	    "unmatched_replies INDEXED BY unmatched_replies_waiting WHERE "
-	    "attached_message IS NULL AND (instr(in_reply_to, ?1) > 0 OR "
-	    "instr(refs, ?1) > 0)", &rc);
-	if (s == NULL)
-		return store_classify(rc);
-	sqlite3_bind_text(s, 1, msgid, -1, SQLITE_TRANSIENT);
-	while ((step = sqlite3_step(s)) == SQLITE_ROW && *n < ATTACH_MAX) {
-		if (!ids_name((const char *)sqlite3_column_text(s, 1), msgid) &&
-		    !ids_name((const char *)sqlite3_column_text(s, 2), msgid))
-			continue;
-		*out = xreallocarray(*out, *n + 1, sizeof(**out));
-		(*out)[(*n)++] = sqlite3_column_int64(s, 0);
-	}
-	store_stmt_done(s);
-	return step == SQLITE_DONE || step == SQLITE_ROW ? STORE_OK :
-	    store_classify(step);
+	if ((s = store_prepare(ctx->store, &q_waiting, &rc)) == NULL)
+		return rc;
+	if ((rc = store_bind_text(s, 1, msgid, (size_t)-1)) == STORE_OK)
+		while ((rc = store_step(s)) == STORE_ROW && *n < ATTACH_MAX) {
+			if (!ids_name(store_col_text(s, 1, NULL), msgid) &&
+			    !ids_name(store_col_text(s, 2, NULL), msgid))
+				continue;
+			*out = xreallocarray(*out, *n + 1, sizeof(**out));
+			(*out)[(*n)++] = store_col_int64(s, 0);
+		}
+	store_done(s);
+	return rc == STORE_DONE || rc == STORE_ROW ? STORE_OK : rc;
 }
 
 /* Store one kept reply on ticket as the staff reply it is, and take it

@@ -19,9 +19,7 @@
  * PostgreSQL database, so that the administrator knows what is missing.
  */
 static const char *const unconverted =
-    "reply.c, workflow.c, report.c, search.c, ack.c, "
-    "cmd_ticket.c, cmd_status.c, cmd_purge.c, cmd_changes.c, "
-    "cmd_attachment.c";
+    "report.c, search.c, cmd_status.c, cmd_purge.c";
 
 int
 store_is_postgresql(const char *db)

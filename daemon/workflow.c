@@ -2,7 +2,9 @@
 /*
  * workflow.c: staff actions on one ticket.  Shape of every action: BEGIN
  * IMMEDIATE (so the read and the write see the same row), read the ticket,
- * decide, UPDATE, append the event, COMMIT; any error rolls back.
+ * decide, UPDATE, append the event, COMMIT; any error rolls back.  On the
+ * store's statement API (both drivers): PostgreSQL's BEGIN reads a row
+ * without locking it, so the read takes FOR UPDATE there.
  */
 #include <stdarg.h>
 #include <stdlib.h>
@@ -39,106 +41,113 @@ state_free(struct ticket_state *t)
 }
 
 static char *
-dup_col(sqlite3_stmt *s, int i)
+dup_col(struct stmt *s, int i)
 {
-	const unsigned char *t = sqlite3_column_text(s, i);
+	const char *t = store_col_text(s, i, NULL);
 
-	return t ? xstrdup((const char *)t) : NULL;
+	return t ? xstrdup(t) : NULL;
 }
+
+static const struct query q_load = {
+	"SELECT type, urgency, minor, danger, automated, status, received_at, "
+	"response_due, breach_at, acknowledged_at, acknowledged_by, assignee, "
+	"disposition, awaiting_since FROM tickets WHERE id = ?1",
+	/* SQLite's BEGIN IMMEDIATE already holds the write lock */
+	"SELECT type, urgency, minor, danger, automated, status, received_at, "
+	"response_due, breach_at, acknowledged_at, acknowledged_by, assignee, "
+	"disposition, awaiting_since FROM tickets WHERE id = $1 FOR UPDATE"
+};
 
 /* STORE_OK with *found, or a STORE_* error. */
 static int
 load_state(struct store *st, long long id, struct ticket_state *t, int *found)
 {
-	sqlite3_stmt *s;
+	struct stmt *s;
+	const char *status;
 	int rc;
 
 	memset(t, 0, sizeof(*t));
 	*found = 0;
-	rc = sqlite3_prepare_v2(store_db(st), "SELECT type, urgency, minor, "
-	    "danger, automated, status, received_at, response_due, breach_at, "
-	    "acknowledged_at, acknowledged_by, assignee, disposition, "
-	    "awaiting_since FROM tickets WHERE id = ?",
-	    -1, &s, NULL);
-	if (rc != SQLITE_OK)
-		return store_classify(rc);
-	sqlite3_bind_int64(s, 1, id);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
+	if ((s = store_prepare(st, &q_load, &rc)) == NULL)
+		return rc;
+	if ((rc = store_bind_int64(s, 1, id)) == STORE_OK)
+		rc = store_step(s);
+	if (rc == STORE_ROW) {
 		*found = 1;
-		if (call_type_parse((const char *)sqlite3_column_text(s, 0),
-		    &t->type) == -1)
+		if (call_type_parse(store_col_text(s, 0, NULL), &t->type) == -1)
 			t->type = CT_UNCLASSIFIED;
-		if (urgency_parse((const char *)sqlite3_column_text(s, 1),
-		    &t->urgency) == -1)
+		if (urgency_parse(store_col_text(s, 1, NULL), &t->urgency) == -1)
 			t->urgency = URG_NONE;
-		t->minor = sqlite3_column_int(s, 2);
-		t->danger = sqlite3_column_int(s, 3);
-		t->automated = sqlite3_column_int(s, 4);
-		t->open = sqlite3_column_text(s, 5) &&
-		    strcmp((const char *)sqlite3_column_text(s, 5), "open") == 0;
-		t->received_at = (time_t)sqlite3_column_int64(s, 6);
-		t->response_due = (time_t)sqlite3_column_int64(s, 7);
-		t->breach_at = (time_t)sqlite3_column_int64(s, 8);
-		t->acknowledged_at = (time_t)sqlite3_column_int64(s, 9);
+		t->minor = (int)store_col_int64(s, 2);
+		t->danger = (int)store_col_int64(s, 3);
+		t->automated = (int)store_col_int64(s, 4);
+		status = store_col_text(s, 5, NULL);
+		t->open = status && strcmp(status, "open") == 0;
+		t->received_at = (time_t)store_col_int64(s, 6);
+		t->response_due = (time_t)store_col_int64(s, 7);
+		t->breach_at = (time_t)store_col_int64(s, 8);
+		t->acknowledged_at = (time_t)store_col_int64(s, 9);
 		t->acknowledged_by = dup_col(s, 10);
 		t->assignee = dup_col(s, 11);
 		t->disposition = dup_col(s, 12);
-		t->awaiting_since = (time_t)sqlite3_column_int64(s, 13);
+		t->awaiting_since = (time_t)store_col_int64(s, 13);
 	}
-	sqlite3_finalize(s);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK :
-	    store_classify(rc);
+	store_done(s);
+	return rc == STORE_ROW || rc == STORE_DONE ? STORE_OK : rc;
 }
 
 /*
  * Run one statement with bound values described by fmt: 'i' long long,
  * 'z' long long that binds NULL when 0 (an absent instant), 'm' long long
  * that binds NULL when negative (an unknown boolean), 't' const char *
- * (NULL binds NULL), 'n' NULL.  STORE_OK or an error.
+ * (NULL binds NULL), 'n' NULL.  The rows it changed (>= 0), or an error.
  */
-static int
-exec_bound(struct store *st, const char *sql, const char *fmt, ...)
+static long long
+exec_bound(struct store *st, const struct query *q, const char *fmt, ...)
 {
-	sqlite3_stmt *s;
+	struct stmt *s;
 	va_list ap;
-	const char *str;
-	long long v;
+	long long v, changed;
 	int rc, i;
 
-	rc = sqlite3_prepare_v2(store_db(st), sql, -1, &s, NULL);
-	if (rc != SQLITE_OK)
-		return store_classify(rc);
+	if ((s = store_prepare(st, q, &rc)) == NULL)
+		return rc;
 	va_start(ap, fmt);
-	for (i = 1; *fmt; fmt++, i++) {
+	for (i = 1, rc = STORE_OK; *fmt && rc == STORE_OK; fmt++, i++) {
 		switch (*fmt) {
 		case 'i':
-			sqlite3_bind_int64(s, i, va_arg(ap, long long));
+			rc = store_bind_int64(s, i, va_arg(ap, long long));
 			break;
 		case 'z':
 		case 'm':
 			v = va_arg(ap, long long);
 			if ((*fmt == 'z' && v == 0) || (*fmt == 'm' && v < 0))
-				sqlite3_bind_null(s, i);
+				rc = store_bind_null(s, i);
 			else
-				sqlite3_bind_int64(s, i, v);
+				rc = store_bind_int64(s, i, v);
 			break;
 		case 't':
-			str = va_arg(ap, const char *);
-			if (str)
-				sqlite3_bind_text(s, i, str, -1, SQLITE_TRANSIENT);
-			else
-				sqlite3_bind_null(s, i);
+			rc = store_bind_text(s, i, va_arg(ap, const char *),
+			    (size_t)-1);
 			break;
 		default:
-			sqlite3_bind_null(s, i);
+			rc = store_bind_null(s, i);
 			break;
 		}
 	}
 	va_end(ap);
-	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
-	return rc == SQLITE_DONE ? STORE_OK : store_classify(rc);
+	if (rc == STORE_OK)
+		rc = store_step(s);
+	changed = rc == STORE_DONE ? store_changes(s) : rc;
+	store_done(s);
+	return changed;
+}
+
+/* exec_bound() as STORE_OK or an error. */
+static int
+exec_ok(long long changed)
+{
+	return changed >= 0 ? STORE_OK : (int)changed;
 }
 
 /* Append the event (detail is consumed). */
@@ -197,19 +206,24 @@ finish(struct store *st, struct ticket_state *t, int rc)
 static int
 answer_messages(struct store *st, long long id, time_t now)
 {
+	static const struct query q_answer = {
+		"UPDATE messages SET responded_at = ? WHERE ticket_id = ? AND "
+		"responded_at IS NULL AND direction = 'in'", NULL };
+	static const struct query q_waits_none = {
+		"UPDATE tickets SET awaiting_since = NULL, awaiting_message = "
+		"NULL WHERE id = ?", NULL };
+	long long n;
 	int rc;
 
-	rc = exec_bound(st, "UPDATE messages SET responded_at = ? WHERE "
-	    "ticket_id = ? AND responded_at IS NULL AND direction = 'in'", "ii",
-	    (long long)now, id);
-	if (rc != STORE_OK)
+	if ((n = exec_bound(st, &q_answer, "ii", (long long)now, id)) < 0)
+		return (int)n;
+	if ((rc = exec_ok(exec_bound(st, &q_waits_none, "i", id))) != STORE_OK)
 		return rc;
-	rc = sqlite3_changes(store_db(st));
-	if (exec_bound(st, "UPDATE tickets SET awaiting_since = NULL, "
-	    "awaiting_message = NULL WHERE id = ?", "i", id) != STORE_OK)
-		return STORE_ERR;
-	return rc;
+	return (int)n;
 }
+
+static const struct query q_touch = {
+	"UPDATE tickets SET updated_at = ? WHERE id = ?", NULL };
 
 /* The acknowledgement on a loaded ticket, inside the caller's
  * transaction: STORE_OK, WF_NOCHANGE or a STORE_* code. */
@@ -218,6 +232,9 @@ ack_loaded(struct store *st, long long id, struct ticket_state *t,
     const char *actor, time_t now, int *sla_met, time_t *prev_at,
     char **prev_by)
 {
+	static const struct query q_ack_first = {
+		"UPDATE tickets SET acknowledged_at = ?, acknowledged_by = ?, "
+		"sla_met = ?, updated_at = ? WHERE id = ?", NULL };
 	int rc, first, answered;
 
 	*sla_met = -1;
@@ -236,13 +253,11 @@ ack_loaded(struct store *st, long long id, struct ticket_state *t,
 	/* The ticket keeps its first acknowledgement (and sla_met, the
 	 * first response's); a later one answers the messages since. */
 	if (first)
-		rc = exec_bound(st, "UPDATE tickets SET acknowledged_at = ?, "
-		    "acknowledged_by = ?, sla_met = ?, updated_at = ? WHERE id = ?",
-		    "itmii", (long long)now, actor, (long long)*sla_met,
-		    (long long)now, id);
+		rc = exec_ok(exec_bound(st, &q_ack_first, "itmii",
+		    (long long)now, actor, (long long)*sla_met, (long long)now,
+		    id));
 	else
-		rc = exec_bound(st, "UPDATE tickets SET updated_at = ? WHERE "
-		    "id = ?", "ii", (long long)now, id);
+		rc = exec_ok(exec_bound(st, &q_touch, "ii", (long long)now, id));
 	answered = 0;
 	if (rc == STORE_OK && (answered = answer_messages(st, id, now)) < 0)
 		rc = answered;
@@ -297,6 +312,23 @@ workflow_ack_in(struct store *st, long long id, const char *actor, time_t now)
 	return rc;
 }
 
+static const struct query q_assign = {
+	"UPDATE tickets SET assignee = ?, updated_at = ? WHERE id = ?", NULL };
+static const struct query q_close = {
+	"UPDATE tickets SET status = 'closed', disposition = ?, closed_at = ?, "
+	"updated_at = ? WHERE id = ?", NULL };
+static const struct query q_reopen = {
+	"UPDATE tickets SET status = 'open', disposition = NULL, closed_at = "
+	"NULL, updated_at = ? WHERE id = ?", NULL };
+static const struct query q_reclassify = {
+	"UPDATE tickets SET type = ?, urgency = ?, minor = ?, danger = ?, "
+	"automated = ?, in_business_hours = ?, response_due = ?, breach_at = ?, "
+	"sla_met = ?, updated_at = ? WHERE id = ?", NULL };
+static const struct query q_unautomate = {
+	"UPDATE tickets SET status = 'open', disposition = NULL, closed_at = "
+	"NULL, awaiting_since = received_at, awaiting_message = (SELECT min(id) "
+	"FROM messages WHERE ticket_id = ?) WHERE id = ?", NULL };
+
 int
 workflow_assign(struct store *st, long long id, const char *assignee,
     const char *actor, time_t now)
@@ -311,8 +343,8 @@ workflow_assign(struct store *st, long long id, const char *assignee,
 		finish(st, &t, STORE_ERR);
 		return WF_NOCHANGE;
 	}
-	rc = exec_bound(st, "UPDATE tickets SET assignee = ?, updated_at = ? "
-	    "WHERE id = ?", "tii", assignee, (long long)now, id);
+	rc = exec_ok(exec_bound(st, &q_assign, "tii", assignee, (long long)now,
+	    id));
 	if (rc == STORE_OK)
 		rc = event(st, id, now, actor, "assign", json_pack("{s:o,s:o}",
 		    "from", fmt_json_str(t.assignee),
@@ -335,8 +367,8 @@ workflow_note(struct store *st, long long id, const char *text,
 	rc = event(st, id, now, actor, "note", json_pack("{s:o}", "text",
 	    fmt_json_str(cut)));
 	if (rc == STORE_OK)
-		rc = exec_bound(st, "UPDATE tickets SET updated_at = ? WHERE id = ?",
-		    "ii", (long long)now, id);
+		rc = exec_ok(exec_bound(st, &q_touch, "ii", (long long)now,
+		    id));
 	free(clean);
 	free(cut);
 	return finish(st, &t, rc);
@@ -370,9 +402,8 @@ workflow_close(struct store *st, long long id, const char *disposition,
 		finish(st, &t, STORE_ERR);
 		return WF_NOCHANGE;
 	}
-	rc = exec_bound(st, "UPDATE tickets SET status = 'closed', "
-	    "disposition = ?, closed_at = ?, updated_at = ? WHERE id = ?",
-	    "tiii", disposition, (long long)now, (long long)now, id);
+	rc = exec_ok(exec_bound(st, &q_close, "tiii", disposition,
+	    (long long)now, (long long)now, id));
 	/* Closing is a person's answer too: a reply after it is new. */
 	if (rc == STORE_OK && (rc = answer_messages(st, id, now)) > 0)
 		rc = STORE_OK;
@@ -394,9 +425,7 @@ workflow_reopen(struct store *st, long long id, const char *actor, time_t now)
 		finish(st, &t, STORE_ERR);
 		return WF_NOCHANGE;
 	}
-	rc = exec_bound(st, "UPDATE tickets SET status = 'open', disposition = "
-	    "NULL, closed_at = NULL, updated_at = ? WHERE id = ?", "ii",
-	    (long long)now, id);
+	rc = exec_ok(exec_bound(st, &q_reopen, "ii", (long long)now, id));
 	if (rc == STORE_OK)
 		rc = event(st, id, now, actor, "reopen", json_object());
 	return finish(st, &t, rc);
@@ -439,7 +468,11 @@ static int
 update_rationale(struct store *st, long long id, const char *line)
 {
 	static const char prefix[] = WORKFLOW_RATIONALE_STAFF " (";
-	sqlite3_stmt *s;
+	static const struct query q_rationale = {
+		"SELECT rationale FROM tickets WHERE id = ?", NULL };
+	static const struct query q_set_rationale = {
+		"UPDATE tickets SET rationale = ? WHERE id = ?", NULL };
+	struct stmt *s;
 	json_error_t err;
 	json_t *old = NULL, *neu, *v;
 	const char *str;
@@ -447,18 +480,15 @@ update_rationale(struct store *st, long long id, const char *line)
 	size_t i;
 	int rc;
 
-	rc = sqlite3_prepare_v2(store_db(st), "SELECT rationale FROM tickets "
-	    "WHERE id = ?", -1, &s, NULL);
-	if (rc != SQLITE_OK)
-		return store_classify(rc);
-	sqlite3_bind_int64(s, 1, id);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW && sqlite3_column_text(s, 0))
-		old = json_loads((const char *)sqlite3_column_text(s, 0), 0,
-		    &err);
-	sqlite3_finalize(s);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return store_classify(rc);
+	if ((s = store_prepare(st, &q_rationale, &rc)) == NULL)
+		return rc;
+	if ((rc = store_bind_int64(s, 1, id)) == STORE_OK)
+		rc = store_step(s);
+	if (rc == STORE_ROW && (str = store_col_text(s, 0, NULL)) != NULL)
+		old = json_loads(str, 0, &err);
+	store_done(s);
+	if (rc != STORE_ROW && rc != STORE_DONE)
+		return rc;
 	neu = json_array();
 	json_array_append_new(neu, fmt_json_str(line));
 	json_array_foreach(old, i, v) {
@@ -473,8 +503,7 @@ update_rationale(struct store *st, long long id, const char *line)
 	json_decref(neu);
 	if (text == NULL)
 		return STORE_ERR;
-	rc = exec_bound(st, "UPDATE tickets SET rationale = ? WHERE id = ?",
-	    "ti", text, id);
+	rc = exec_ok(exec_bound(st, &q_set_rationale, "ti", text, id));
 	free(text);
 	return rc;
 }
@@ -513,22 +542,16 @@ workflow_reclassify(struct store *st, const struct config *cfg,
 	sla_met = -1;
 	if (t.acknowledged_at && dl.breach_at)
 		sla_met = t.acknowledged_at <= dl.breach_at;
-	rc = exec_bound(st, "UPDATE tickets SET type = ?, urgency = ?, minor = ?, "
-	    "danger = ?, automated = ?, in_business_hours = ?, response_due = ?, "
-	    "breach_at = ?, sla_met = ?, updated_at = ? WHERE id = ?",
-	    "ttiiiizzmii", call_type_name(c->type), urgency_name(dl.urgency),
+	rc = exec_ok(exec_bound(st, &q_reclassify, "ttiiiizzmii", call_type_name(c->type), urgency_name(dl.urgency),
 	    (long long)minor, (long long)danger, (long long)automated,
 	    (long long)dl.in_business_hours, (long long)dl.response_due,
-	    (long long)dl.breach_at, (long long)sla_met, (long long)now, id);
+	    (long long)dl.breach_at, (long long)sla_met, (long long)now, id));
 	/* Mail closed as automated that staff say a human wrote is a contact
 	 * nobody has answered: it goes back on the lists. */
 	reopen = t.automated && !automated && !t.open &&
 	    t.disposition && strcmp(t.disposition, "automated") == 0;
 	if (rc == STORE_OK && reopen)
-		rc = exec_bound(st, "UPDATE tickets SET status = 'open', "
-		    "disposition = NULL, closed_at = NULL, awaiting_since = "
-		    "received_at, awaiting_message = (SELECT min(id) FROM messages "
-		    "WHERE ticket_id = ?) WHERE id = ?", "ii", id, id);
+		rc = exec_ok(exec_bound(st, &q_unautomate, "ii", id, id));
 	if (rc == STORE_OK) {
 		char *line = reclassified_line(actor, c->type, dl.urgency, minor,
 		    danger, &t);

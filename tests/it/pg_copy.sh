@@ -51,7 +51,7 @@ printf 'database = "%s";\n' "$PG_URL" > "$T/pg.conf"
 $INTAKE list -c "$T/pg.conf" >/dev/null 2>"$T/err"; rc=$?
 check "database = postgresql://...: exit 78 (rc $rc)" [ "$rc" -eq 78 ]
 check "... saying it is not supported yet" grep -q "not supported" "$T/err"
-check "... naming the modules that still need SQLite" grep -q "workflow.c" "$T/err"
+check "... naming the modules that still need SQLite" grep -q "report.c" "$T/err"
 check "... without the connection string" sh -c "! grep -q '$PGHOST' '$T/err'"
 check "... and no file made" [ ! -e "$T/postgresql:" ]
 

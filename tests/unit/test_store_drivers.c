@@ -641,8 +641,8 @@ START_TEST(test_notyet_names_modules)
 	    NULL, 100, &st, &err), STORE_NOTYET);
 	ck_assert_ptr_null(st);
 	ck_assert_ptr_nonnull(strstr(err, "not supported"));
-	ck_assert_ptr_nonnull(strstr(err, "reply.c"));
-	ck_assert_ptr_nonnull(strstr(err, "workflow.c"));
+	ck_assert_ptr_nonnull(strstr(err, "report.c"));
+	ck_assert_ptr_nonnull(strstr(err, "search.c"));
 	ck_assert_ptr_null(strstr(err, "s3cret"));
 	free(err);
 	ck_assert_int_eq(store_open_readonly("host=x password=s3cret", 100, &st,
