@@ -1055,10 +1055,11 @@ combine(const struct knobs *k, const double *p, double pu,
 /*
  * The rules' view for combine().  In a language the lexicon reads
  * fully, their decision.  In one it does not (the model has enough
- * training text in it), their decision before the interpreter forcing:
- * crisis only where a safety cue (a person in danger or confined
- * speaking for themselves or a child) says so, and urgency forced only
- * where a safety cue fired.
+ * training text in it), their decision after the interpreter forcing
+ * (crisis unless the small lexicon was sure of another type), so that
+ * combine() keeps that crisis unless the model rules it out (crisis
+ * below FLOOR) or the rules are decisive; urgency from their decision
+ * before the forcing, and forced only where a safety cue fired.
  */
 static void
 rules_view(const struct triage_evidence *ev, struct rview *rv)
@@ -1072,7 +1073,7 @@ rules_view(const struct triage_evidence *ev, struct rview *rv)
 		return;
 	}
 	rv->decisive = ev->decisive;
-	rv->type = ev->decisive ? CT_CRISIS : ev->plain_type;
+	rv->type = (int)ev->rules->type;
 	rv->urgent = ev->decisive || ev->plain_urgent;
 	rv->force_urgent = ev->safety;
 }
