@@ -165,6 +165,26 @@ explain_hits(const struct scan *sc, struct triage_result *res, int route)
 	}
 }
 
+/* Urgency from the type and flags, before the interpreter rule. */
+static enum urgency
+rules_urgency(const struct triage_result *res, int urgent_cues)
+{
+	switch (res->type) {
+	case CT_CRISIS:
+		return URG_URGENT;
+	case CT_TIP:
+		return res->danger || res->minor || urgent_cues >= 4 ?
+		    URG_URGENT : URG_ROUTINE;
+	case CT_REFERRAL:
+		return urgent_cues >= 4 || res->danger ? URG_URGENT :
+		    URG_ROUTINE;
+	case CT_TTA:
+		return urgent_cues >= 6 ? URG_URGENT : URG_ROUTINE;
+	default:
+		return URG_ROUTINE;
+	}
+}
+
 static void
 decide(struct scan *sc, const struct message *m, struct triage_result *res)
 {
@@ -283,6 +303,12 @@ decide(struct scan *sc, const struct message *m, struct triage_result *res)
 	res->minor = s[SIG_MINOR] >= 6 && res->type != CT_INFO &&
 	    res->type != CT_TTA;
 
+	urgent_cues = s[SIG_NOTURGENT] > 0 ? 0 : s[SIG_URGENT];
+	/* what the rules say before the forcing below, for the model of a
+	 * language it has enough training text in (triage_model.c) */
+	sc->plain_type = (int)res->type;
+	sc->plain_urgent = rules_urgency(res, urgent_cues) == URG_URGENT;
+
 	/* A language no full lexicon reads: a person must read it soon. */
 	if (lg == NULL || !lg->full) {
 		res->needs_interpreter = 1;
@@ -298,26 +324,7 @@ decide(struct scan *sc, const struct message *m, struct triage_result *res)
 		}
 	}
 
-	urgent_cues = s[SIG_NOTURGENT] > 0 ? 0 : s[SIG_URGENT];
-	switch (res->type) {
-	case CT_CRISIS:
-		res->urgency = URG_URGENT;
-		break;
-	case CT_TIP:
-		res->urgency = res->danger || res->minor || urgent_cues >= 4 ?
-		    URG_URGENT : URG_ROUTINE;
-		break;
-	case CT_REFERRAL:
-		res->urgency = urgent_cues >= 4 || res->danger ? URG_URGENT :
-		    URG_ROUTINE;
-		break;
-	case CT_TTA:
-		res->urgency = urgent_cues >= 6 ? URG_URGENT : URG_ROUTINE;
-		break;
-	default:
-		res->urgency = URG_ROUTINE;
-		break;
-	}
+	res->urgency = rules_urgency(res, urgent_cues);
 	if (res->needs_interpreter)
 		res->urgency = URG_URGENT;
 	res->urgency = urgency_effective(res->type, res->urgency);
@@ -350,6 +357,11 @@ evidence(const struct scan *sc, const struct triage_result *res,
 	ev->decisive = res->type == CT_CRISIS && (s[SIG_SELF] > 0 ||
 	    (s[SIG_BEHALF] > 0 && s[SIG_MINOR] >= 6)) && (res->danger ||
 	    s[SIG_INDICATOR] >= 6);
+	ev->plain_type = sc->plain_type;
+	ev->plain_urgent = sc->plain_urgent;
+	ev->safety = ((s[SIG_SELF] > 0 || (s[SIG_BEHALF] > 0 &&
+	    s[SIG_MINOR] >= 6)) && (res->danger || s[SIG_INDICATOR] >= 6)) ||
+	    res->minor || res->danger;
 	ev->rules = res;
 }
 

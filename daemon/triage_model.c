@@ -38,6 +38,16 @@
 #define TOP_FEATURES	3
 #define FALSE_URGENT_PCT 4		/* knobs keep false urgents under */
 #define MODEL_MAGIC	"intake-triage-model 1"
+/*
+ * "Enough training data" for a language the lexicon does not read fully:
+ * this many labeled human messages (any type but automated) detected as
+ * that language in the training sets.  Below it the rules decide alone
+ * (needs_interpreter, urgent crisis); at or above it the model decides
+ * as for en and es.  Fifteen is about two messages of each human type:
+ * fewer, and a type has no example in that language's words.
+ */
+#define LANG_MIN_TRAIN	15
+#define MAX_LANGS	64		/* counted languages in a model file */
 
 enum block { B_WORD, B_CHAR, B_META, B__COUNT };
 
@@ -59,6 +69,12 @@ struct triage_model {
 	float		 bias[NW];
 	struct knobs	 knobs;
 	uint32_t	 nrows;
+	struct langcount {
+		char	 code[4];
+		unsigned n;		/* labeled human training messages */
+	}		 langs[MAX_LANGS];	/* not read fully by the lexicon */
+	size_t		 nlangs;
+	unsigned	 lang_min;	/* the model decides at n >= lang_min */
 };
 
 /* ---- features ----------------------------------------------------------- */
@@ -642,6 +658,50 @@ parse_floats(char *s, float *out, size_t n)
 	return *s == '\0' ? 0 : -1;
 }
 
+/* "MIN CODE:N ...": the languages line (a file without one: the model
+ * decides en and es only, as before). */
+static int
+parse_langs(struct triage_model *m, char *s)
+{
+	unsigned long v;
+	char *e;
+	size_t n;
+
+	errno = 0;
+	v = strtoul(s, &e, 10);
+	if (errno != 0 || e == s || v > 1000000)
+		return -1;
+	m->lang_min = (unsigned)v;
+	for (s = e; *s == ' '; s = e) {
+		s++;
+		n = strspn(s, "abcdefghijklmnopqrstuvwxyz");
+		if (n < 2 || n > 3 || s[n] != ':' || m->nlangs == MAX_LANGS)
+			return -1;
+		errno = 0;
+		v = strtoul(s + n + 1, &e, 10);
+		if (errno != 0 || e == s + n + 1 || v > 1000000 ||
+		    (*e != ' ' && *e != '\0'))
+			return -1;
+		memcpy(m->langs[m->nlangs].code, s, n);
+		m->langs[m->nlangs].code[n] = '\0';
+		m->langs[m->nlangs++].n = (unsigned)v;
+	}
+	return *s == '\0' ? 0 : -1;
+}
+
+/* Labeled human training messages in lang (not read fully), or -1 when
+ * the model was not told of it. */
+static long
+lang_count(const struct triage_model *m, const char *lang)
+{
+	size_t i;
+
+	for (i = 0; i < m->nlangs; i++)
+		if (strcmp(m->langs[i].code, lang) == 0)
+			return (long)m->langs[i].n;
+	return -1;
+}
+
 /* text is modified (lines split).  file names the source in errors. */
 static struct triage_model *
 model_parse(char *text, const char *file, char *err, size_t errlen)
@@ -693,7 +753,17 @@ model_parse(char *text, const char *file, char *err, size_t errlen)
 		m->knobs.danger_urgent = (int)k[3];
 		m->knobs.crisis_gate = k[4];
 	}
-	if ((l = next_line(&p, &lineno)) == NULL || strncmp(l, "rows ", 5) ||
+	l = next_line(&p, &lineno);
+	if (l != NULL && strncmp(l, "languages ", 10) == 0) {
+		if (parse_langs(m, l + 10) != 0) {
+			model_err(err, errlen, file, lineno, "expected "
+			    "\"languages MIN CODE:N ...\" (at most 64 codes of "
+			    "2 or 3 letters)");
+			goto fail;
+		}
+		l = next_line(&p, &lineno);
+	}
+	if (l == NULL || strncmp(l, "rows ", 5) ||
 	    (errno = 0, nrows = strtoul(l + 5, &e, 10), errno != 0) ||
 	    *e != '\0' || e == l + 5 || nrows > NBUCKET) {
 		model_err(err, errlen, file, lineno, "expected \"rows N\", N at "
@@ -898,6 +968,7 @@ struct rview {
 	int	 urgent;
 	int	 danger;
 	int	 decisive;
+	int	 force_urgent;	/* interpreter language, a safety cue fired */
 };
 
 struct verdict {
@@ -906,6 +977,7 @@ struct verdict {
 	int	 kept;		/* the rules' crisis kept over the model */
 	int	 demoted;	/* the model's crisis alone, too weak */
 	int	 danger_up;	/* urgent because the rules see danger */
+	int	 forced;	/* urgent by an interpreter language's cue */
 };
 
 /* Probabilities of the types (one against the rest, normalised as
@@ -975,6 +1047,35 @@ combine(const struct knobs *k, const double *p, double pu,
 		v->urgent = 0;
 		break;
 	}
+	if (!v->urgent && rv->force_urgent && (v->type == CT_TIP ||
+	    v->type == CT_REFERRAL || v->type == CT_TTA))
+		v->urgent = v->forced = 1;
+}
+
+/*
+ * The rules' view for combine().  In a language the lexicon reads
+ * fully, their decision.  In one it does not (the model has enough
+ * training text in it), their decision after the interpreter forcing
+ * (crisis unless the small lexicon was sure of another type), so that
+ * combine() keeps that crisis unless the model rules it out (crisis
+ * below FLOOR) or the rules are decisive; urgency from their decision
+ * before the forcing, and forced only where a safety cue fired.
+ */
+static void
+rules_view(const struct triage_evidence *ev, struct rview *rv)
+{
+	memset(rv, 0, sizeof(*rv));
+	rv->danger = ev->rules->danger;
+	if (ev->lang_full) {
+		rv->type = (int)ev->rules->type;
+		rv->urgent = ev->rules->urgency == URG_URGENT;
+		rv->decisive = ev->decisive;
+		return;
+	}
+	rv->decisive = ev->decisive;
+	rv->type = (int)ev->rules->type;
+	rv->urgent = ev->decisive || ev->plain_urgent;
+	rv->force_urgent = ev->safety;
 }
 
 void
@@ -995,10 +1096,19 @@ triage_model_apply(const struct triage_model *mod,
 		return;
 	}
 	if (!ev->lang_full) {
-		rationale_push(res, xasprintf("model: not used for language "
-		    "'%s' (too little training text; the rules decide)",
-		    res->lang));
-		return;
+		long n = lang_count(mod, res->lang);
+
+		if (n < 0 || n < (long)mod->lang_min ||
+		    strcmp(res->lang, "und") == 0) {
+			rationale_push(res, xasprintf("model: not used for "
+			    "language '%s' (too little training text: %ld "
+			    "messages, %u needed; the rules decide)", res->lang,
+			    n < 0 ? 0 : n, mod->lang_min));
+			return;
+		}
+		rationale_push(res, xasprintf("model: decides language '%s' "
+		    "(%ld training messages; an interpreter is still needed)",
+		    res->lang, n));
 	}
 	model_scores(mod, ev, dec, 1, top, &best);
 	probabilities(dec, p, &pu);
@@ -1006,10 +1116,8 @@ triage_model_apply(const struct triage_model *mod,
 	rationale_push(res, xasprintf("model: %s %.2f (%s)",
 	    call_type_name((enum call_type)best), p[best], ts));
 	free(ts);
-	rv.type = (int)rules_type;
-	rv.urgent = res->urgency == URG_URGENT;
-	rv.danger = res->danger;
-	rv.decisive = ev->decisive;
+	rules_view(ev, &rv);
+	rules_type = (enum call_type)rv.type;
 	combine(&mod->knobs, p, pu, &rv, &v);
 	type = (enum call_type)v.type;
 	if (v.demoted)
@@ -1036,6 +1144,10 @@ triage_model_apply(const struct triage_model *mod,
 	if (v.danger_up)
 		rationale_push(res, xstrdup("urgent: the rules see danger in "
 		    "a tip"));
+	if (v.forced)
+		rationale_push(res, xasprintf("urgent: language '%s' and a "
+		    "safety cue (a person in danger or confined, a minor, "
+		    "danger)", res->lang));
 	if (type == CT_TIP || type == CT_REFERRAL || type == CT_TTA) {
 		ts = top_string(top + TOP_FEATURES);
 		rationale_push(res, xasprintf("model: urgent %.2f (%s)", pu, ts));
@@ -1056,8 +1168,13 @@ struct doc {
 	int		 urgent;	/* the label */
 	int		 writer;	/* which set */
 	int		 rules_only;	/* machine headers, or a language the
-					 * lexicon does not read */
+					 * lexicon does not read and the
+					 * model has too little text in */
+	int		 machine;	/* machine headers */
+	int		 lang_full;	/* a language the lexicon reads */
+	char		 lang[4];	/* detected */
 	struct rview	 rv;		/* the rules' decision */
+	struct rview	 rvm;		/* the rules' view for combine() */
 };
 
 static int
@@ -1095,11 +1212,14 @@ extract_cb(const struct triage_evidence *ev, void *arg)
 		d->blk[i] = a.blk[e];
 	}
 	d->n = k;
-	d->rules_only = ev->hdr == 2 || !ev->lang_full;
+	d->machine = ev->hdr == 2;
+	d->lang_full = ev->lang_full;
+	snprintf(d->lang, sizeof(d->lang), "%s", ev->rules->lang);
 	d->rv.type = (int)ev->rules->type;
 	d->rv.urgent = ev->rules->urgency == URG_URGENT;
 	d->rv.danger = ev->rules->danger;
 	d->rv.decisive = ev->decisive;
+	rules_view(ev, &d->rvm);
 	free(pairs);
 	facc_free(&a);
 }
@@ -1533,7 +1653,7 @@ knob_cost(const struct knobs *k, const struct corpus *c,
 			type = d->rv.type;
 			urgent = d->rv.urgent;
 		} else {
-			combine(k, sc[i].p, sc[i].pu, &d->rv, &v);
+			combine(k, sc[i].p, sc[i].pu, &d->rvm, &v);
 			type = v.type;
 			urgent = v.urgent;
 		}
@@ -1608,6 +1728,52 @@ choose_knobs(const struct corpus *c, int nwriters, struct knobs *best,
 	return 0;
 }
 
+static int
+langcmp(const void *a, const void *b)
+{
+	return strcmp(((const struct langcount *)a)->code,
+	    ((const struct langcount *)b)->code);
+}
+
+/*
+ * The labeled human messages of each language the lexicon does not read
+ * fully, into lm (sorted by code, so the file's bytes do not depend on
+ * the sets' order); then which messages the rules decide alone: machine
+ * headers, or a language under LANG_MIN_TRAIN.
+ */
+static void
+count_langs(struct corpus *c, struct triage_model *lm)
+{
+	size_t i, j;
+
+	memset(lm, 0, sizeof(*lm));
+	lm->lang_min = LANG_MIN_TRAIN;
+	for (i = 0; i < c->n; i++) {
+		const struct doc *d = &c->docs[i];
+
+		if (d->lang_full || strcmp(d->lang, "und") == 0)
+			continue;
+		for (j = 0; j < lm->nlangs; j++)
+			if (strcmp(lm->langs[j].code, d->lang) == 0)
+				break;
+		if (j == lm->nlangs) {
+			if (j == MAX_LANGS)
+				continue;
+			memcpy(lm->langs[j].code, d->lang, sizeof(d->lang));
+			lm->nlangs++;
+		}
+		lm->langs[j].n += d->type != CT_AUTOMATED;
+	}
+	qsort(lm->langs, lm->nlangs, sizeof(lm->langs[0]), langcmp);
+	for (i = 0; i < c->n; i++) {
+		struct doc *d = &c->docs[i];
+		long n = lang_count(lm, d->lang);
+
+		d->rules_only = d->machine || (!d->lang_full && (n < 0 ||
+		    n < (long)lm->lang_min || strcmp(d->lang, "und") == 0));
+	}
+}
+
 int
 triage_train(const struct lexicon *lex, char *const *dirs, size_t ndirs,
     FILE *out, char *err, size_t errlen)
@@ -1616,6 +1782,7 @@ triage_train(const struct lexicon *lex, char *const *dirs, size_t ndirs,
 	double C = DEFAULT_C;
 	struct corpus c;
 	struct fitted f;
+	struct triage_model lm;
 	unsigned char *use;
 	uint32_t b;
 	size_t i, j;
@@ -1631,6 +1798,7 @@ triage_train(const struct lexicon *lex, char *const *dirs, size_t ndirs,
 		    "messages");
 		goto out;
 	}
+	count_langs(&c, &lm);
 	/* knobs need writers to leave out: three sets at least */
 	if (ndirs >= 3 && choose_knobs(&c, (int)ndirs, &k, &C, err,
 	    errlen) != 0)
@@ -1646,8 +1814,12 @@ triage_train(const struct lexicon *lex, char *const *dirs, size_t ndirs,
 	    "related automated urgent\nbias", MODEL_MAGIC, NBUCKET);
 	for (j = 0; j < NW; j++)
 		fprintf(out, " %.5g", (double)f.w[(size_t)f.nrows * NW + j]);
-	fprintf(out, "\ncombine %.2f %.2f %.2f %d %.2f\nrows %u\n", k.floor,
-	    k.auto_gate, k.urgent_at, k.danger_urgent, k.crisis_gate, f.nrows);
+	fprintf(out, "\ncombine %.2f %.2f %.2f %d %.2f\nlanguages %u", k.floor,
+	    k.auto_gate, k.urgent_at, k.danger_urgent, k.crisis_gate,
+	    lm.lang_min);
+	for (j = 0; j < lm.nlangs; j++)
+		fprintf(out, " %s:%u", lm.langs[j].code, lm.langs[j].n);
+	fprintf(out, "\nrows %u\n", f.nrows);
 	(void)C;
 	for (b = 0; b < NBUCKET; b++) {
 		if (f.row[b] < 0)

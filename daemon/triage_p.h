@@ -220,6 +220,8 @@ struct scan {
 	size_t			 mark_cap;	/* owned */
 	uint32_t		 nord;		/* words of the text being scanned */
 	uint32_t		 stamp;
+	int			 plain_type;	/* decide(): before the */
+	int			 plain_urgent;	/* interpreter forcing */
 };
 
 /* The signals' names, in enum sig's order (triage.c). */
@@ -308,6 +310,13 @@ struct triage_evidence {
 	int			 hdr;		/* 2 machine headers, 1 list, 0 */
 	int			 lang_full;	/* a language the lexicon reads */
 	int			 decisive;	/* a rule safety override: crisis */
+	/* For a language no full lexicon reads: the rules' type and urgency
+	 * before the interpreter forcing (crisis, urgent), and whether a
+	 * safety cue fired (a person in danger or confined speaking for
+	 * themselves or for a child, a minor, danger). */
+	int			 plain_type;
+	int			 plain_urgent;
+	int			 safety;
 	const struct triage_result *rules;	/* the rules' decision */
 };
 

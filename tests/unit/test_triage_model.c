@@ -303,6 +303,96 @@ START_TEST(test_crisis_gate)
 }
 END_TEST
 
+/* A language the lexicon does not read fully: the rules alone (urgent,
+ * needs_interpreter) unless the model file says it was trained on
+ * enough of it; then the model decides the type, the interpreter flag
+ * stays, and urgency is forced only by a rule safety cue. */
+START_TEST(test_language_threshold)
+{
+	static const char *const fmt = "intake-triage-model 1\nbuckets "
+	    "262144\nclasses crisis tip tta referral info related automated "
+	    "urgent\nbias -20 %s -20 -20 %s -20 -20 -20\n"
+	    "combine 0.25 1.01 0.9 0 0\n%srows 0\nend\n";
+	const char *ask = "Tôi đã an toàn rồi. Tôi muốn tìm luật sư và tổ "
+	    "chức giúp đỡ, có văn phòng nào nói tiếng Việt không?";
+	const char *child = "Tôi muốn báo cáo: con gái nhà bên cạnh 14 tuổi, "
+	    "không đi học, bị đánh đập và phải làm việc ở tiệm.";
+	char err[256] = "", *text;
+	struct triage_result r;
+
+	/* too little text in Vietnamese, or no languages line: the rules */
+	text = xasprintf(fmt, "-20", "20", "languages 15 vi:14\n");
+	lexicon_set_model(lex, text_model(text, err, sizeof(err)));
+	free(text);
+	ck_assert_msg(lexicon_model(lex) != NULL, "%s", err);
+	classify("luật sư", ask, &r);
+	ck_assert_str_eq(r.lang, "vi");
+	ck_assert_int_eq(r.needs_interpreter, 1);
+	EXPECT(r, CT_REFERRAL, URG_URGENT);
+	ck_assert(has_rationale(&r, "model: not used for language 'vi' (too "
+	    "little training text: 14 messages, 15 needed"));
+	triage_result_free(&r);
+	text = xasprintf(fmt, "-20", "20", "");
+	lexicon_set_model(lex, text_model(text, err, sizeof(err)));
+	free(text);
+	ck_assert_msg(lexicon_model(lex) != NULL, "%s", err);
+	classify("luật sư", ask, &r);
+	EXPECT(r, CT_REFERRAL, URG_URGENT);
+	triage_result_free(&r);
+
+	/* enough: the model's info, routine; still needs an interpreter */
+	text = xasprintf(fmt, "-20", "20", "languages 15 ar:3 vi:15\n");
+	lexicon_set_model(lex, text_model(text, err, sizeof(err)));
+	free(text);
+	ck_assert_msg(lexicon_model(lex) != NULL, "%s", err);
+	classify("luật sư", ask, &r);
+	ck_assert_int_eq(r.needs_interpreter, 1);
+	EXPECT(r, CT_INFO, URG_ROUTINE);
+	ck_assert(has_rationale(&r, "model: decides language 'vi' (15 "
+	    "training messages"));
+	triage_result_free(&r);
+
+	/* a model tip with no urgency: a minor in danger still pages */
+	text = xasprintf(fmt, "20", "-20", "languages 15 vi:15\n");
+	lexicon_set_model(lex, text_model(text, err, sizeof(err)));
+	free(text);
+	ck_assert_msg(lexicon_model(lex) != NULL, "%s", err);
+	classify("báo cáo", child, &r);
+	ck_assert_int_eq(r.needs_interpreter, 1);
+	ck_assert_int_eq(r.minor, 1);
+	EXPECT(r, CT_TIP, URG_URGENT);
+	ck_assert(has_rationale(&r, "urgent: language 'vi' and a safety "
+	    "cue"));
+	triage_result_free(&r);
+	classify("luật sư", ask, &r);
+	EXPECT(r, CT_TIP, URG_ROUTINE);
+	triage_result_free(&r);
+}
+END_TEST
+
+START_TEST(test_languages_line_errors)
+{
+	static const char *const bad[] = { "languages x\n",
+	    "languages 15 v:3\n", "languages 15 vi=3\n", "languages 15 vi:\n",
+	    "languages 15 vi:3 \n" };
+	char err[256] = "";
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *text = xasprintf("intake-triage-model 1\nbuckets 262144\n"
+		    "classes crisis tip tta referral info related automated "
+		    "urgent\nbias 0 0 0 0 0 0 0 0\ncombine 0.25 1.01 0.5 1 0\n"
+		    "%srows 0\nend\n", bad[i]);
+		struct triage_model *m = text_model(text, err, sizeof(err));
+
+		ck_assert_msg(m == NULL, "accepted %s", bad[i]);
+		ck_assert_msg(strstr(err, "t.model:6: expected \"languages") !=
+		    NULL, "%s", err);
+		free(text);
+	}
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -319,6 +409,11 @@ suite(void)
 	tcase_add_test(tc, test_model_numbers);
 	tcase_add_test(tc, test_list_header_feature);
 	tcase_add_test(tc, test_crisis_gate);
+	tcase_add_test(tc, test_language_threshold);
+	tcase_add_test(tc, test_languages_line_errors);
+	/* test_model_numbers reads every number of conf/triage.model (half
+	 * a second of CPU): room for a loaded machine */
+	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 	return s;
 }
