@@ -21,7 +21,7 @@
 static const char *const unconverted =
     "ingest.c, source.c, reply.c, workflow.c, "
     "notify.c, outbox.c, escalate.c, remind.c, ack.c, listen.c, "
-    "intaked.c, cmd_ticket.c, cmd_purge.c, cmd_changes.c, "
+    "intaked.c, cmd_ticket.c, cmd_changes.c, "
     "cmd_attachment.c";
 
 int
