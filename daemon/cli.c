@@ -67,12 +67,8 @@ cli_env_open(struct cli_env *env, const char *cfg_path, int need)
 			    "the rules alone\n", err);
 	}
 	if (need & (CLI_NEED_STORE | CLI_NEED_STORE_RO)) {
-		if (need & CLI_NEED_STORE)
-			rc = store_open(env->cfg.database, env->cfg.database_group,
-			    env->cfg.busy_timeout_ms, &env->store, &serr);
-		else
-			rc = store_open_readonly(env->cfg.database,
-			    env->cfg.busy_timeout_ms, &env->store, &serr);
+		rc = store_open_config(&env->cfg, need & CLI_NEED_STORE ? 0 :
+		    STORE_OPEN_READONLY, &env->store, &serr);
 		if (rc != STORE_OK) {
 			fprintf(stderr, "intake: %s%s\n", serr ? serr : "cannot open "
 			    "the database", rc == STORE_TEMP ?
@@ -136,11 +132,16 @@ cli_login(char *buf, size_t len)
 }
 
 const char *
-cli_actor(const char *by, char *buf, size_t len)
+cli_actor(struct store *st, const char *by, char *buf, size_t len)
 {
+	const char *role = st ? store_actor(st) : NULL;
 	char login[256];
 
-	cli_login(login, sizeof(login));
+	/* a staff laptop's Unix login is not what the server checked */
+	if (role && *role)
+		snprintf(login, sizeof(login), "%s", role);
+	else
+		cli_login(login, sizeof(login));
 	if (by == NULL || *by == '\0' || strcmp(by, login) == 0)
 		snprintf(buf, len, "%s", login);
 	else

@@ -92,37 +92,78 @@ start_of_local_day(time_t t)
 	return mktime(&tm);
 }
 
+/* On the store's statement API (both drivers); one text serves both but
+ * where PostgreSQL sums no booleans. */
+static const struct query q_tickets_today = {
+	"SELECT count(*) FROM messages m WHERE m.source = ?1 "
+	"AND m.created_at >= ?2 AND m.id = (SELECT min(id) FROM messages "
+	"WHERE ticket_id = m.ticket_id)", NULL
+};
+
+static const struct query q_parse_errors_today = {
+	"SELECT count(*) FROM messages WHERE source = ?1 "
+	"AND created_at >= ?2 AND parse_status IN ('error', 'limit')", NULL
+};
+
+static const struct query q_unmatched = {
+	"SELECT id, received_at, to_addr, subject, count(*) OVER () "
+	"FROM unmatched_replies WHERE source = ?1 "
+	"AND attached_message IS NULL ORDER BY id DESC LIMIT ?2", NULL
+};
+
+static const struct query q_source = {
+	"SELECT last_poll_at, last_success_at, last_error, last_error_at, "
+	"consecutive_failures, messages_waiting, refused, refused_at "
+	"FROM source_state WHERE source = ?1", NULL
+};
+
+static const struct query q_outbox = {
+	"SELECT count(*), min(created_at), max(attempts), "
+	"sum(created_at <= ?1 OR attempts >= ?2) FROM outbox "
+	"WHERE delivered_at IS NULL",
+	"SELECT count(*), min(created_at), max(attempts), "
+	"count(*) FILTER (WHERE created_at <= $1 OR attempts >= $2) "
+	"FROM outbox WHERE delivered_at IS NULL"
+};
+
 static int
-one_count(struct store *st, const char *sql, const char *source, time_t since,
-    long long *out)
+one_count(struct store *st, const struct query *q, const char *source,
+    time_t since, long long *out)
 {
-	sqlite3_stmt *s;
+	struct stmt *s;
 	int rc;
 
 	*out = 0;
-	rc = sqlite3_prepare_v2(store_db(st), sql, -1, &s, NULL);
-	if (rc != SQLITE_OK)
-		return store_classify(rc);
-	sqlite3_bind_text(s, 1, source, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(s, 2, (sqlite3_int64)since);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*out = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	return rc == SQLITE_ROW ? STORE_OK : store_classify(rc);
+	if ((s = store_prepare(st, q, &rc)) == NULL)
+		return rc;
+	if ((rc = store_bind_text(s, 1, source, (size_t)-1)) == STORE_OK &&
+	    (rc = store_bind_int64(s, 2, (long long)since)) == STORE_OK)
+		rc = store_step(s);
+	if (rc == STORE_ROW)
+		*out = store_col_int64(s, 0);
+	store_done(s);
+	return rc == STORE_ROW ? STORE_OK : rc == STORE_DONE ? STORE_ERR : rc;
+}
+
+/* A stored string, sanitized (caller frees), or NULL. */
+static char *
+col_clean(struct stmt *s, int i)
+{
+	size_t len;
+	const char *t = store_col_text(s, i, &len);
+
+	return t ? utf8_sanitize(t, len) : NULL;
 }
 
 /* Copy a stored string into a fixed field, cut on a UTF-8 character. */
 static void
-copy_field(char *dst, sqlite3_stmt *s, int i)
+copy_field(char *dst, struct stmt *s, int i)
 {
-	const unsigned char *t = sqlite3_column_text(s, i);
 	char *clean, *cut;
 
 	*dst = '\0';
-	if (t == NULL)
+	if ((clean = col_clean(s, i)) == NULL)
 		return;
-	clean = utf8_sanitize((const char *)t, (size_t)sqlite3_column_bytes(s, i));
 	cut = utf8_truncate(clean, STATUS_FIELD_MAX - 1);
 	snprintf(dst, STATUS_FIELD_MAX, "%s", cut);
 	free(cut);
@@ -134,80 +175,67 @@ static int
 load_unmatched(struct store *st, const struct source_config *src,
     struct source_status *ss)
 {
-	sqlite3_stmt *s;
+	struct stmt *s;
 	int rc;
 
 	ss->outbound = 1;
-	rc = sqlite3_prepare_v2(store_db(st), "SELECT id, received_at, to_addr, "
-	    "subject, count(*) OVER () FROM unmatched_replies WHERE source = ? "
-	    "AND attached_message IS NULL ORDER BY id DESC LIMIT ?", -1, &s,
-	    NULL);
-	if (rc != SQLITE_OK)
-		return store_classify(rc);
-	sqlite3_bind_text(s, 1, src->name, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int(s, 2, STATUS_UNMATCHED_SHOWN);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW &&
-	    ss->nshown < STATUS_UNMATCHED_SHOWN) {
-		struct unmatched_row *u = &ss->shown[ss->nshown++];
+	if ((s = store_prepare(st, &q_unmatched, &rc)) == NULL)
+		return rc;
+	if ((rc = store_bind_text(s, 1, src->name, (size_t)-1)) == STORE_OK &&
+	    (rc = store_bind_int64(s, 2, STATUS_UNMATCHED_SHOWN)) == STORE_OK)
+		while ((rc = store_step(s)) == STORE_ROW &&
+		    ss->nshown < STATUS_UNMATCHED_SHOWN) {
+			struct unmatched_row *u = &ss->shown[ss->nshown++];
 
-		u->id = sqlite3_column_int64(s, 0);
-		u->at = (time_t)sqlite3_column_int64(s, 1);
-		copy_field(u->to, s, 2);
-		copy_field(u->subject, s, 3);
-		ss->unmatched = sqlite3_column_int64(s, 4);
-	}
-	sqlite3_finalize(s);
-	return rc == SQLITE_DONE || rc == SQLITE_ROW ? STORE_OK :
-	    store_classify(rc);
+			u->id = store_col_int64(s, 0);
+			u->at = (time_t)store_col_int64(s, 1);
+			copy_field(u->to, s, 2);
+			copy_field(u->subject, s, 3);
+			ss->unmatched = store_col_int64(s, 4);
+		}
+	store_done(s);
+	return rc == STORE_DONE || rc == STORE_ROW ? STORE_OK : rc;
 }
 
 static int
 load_source(struct store *st, const struct source_config *src, time_t now,
     time_t today, int stale_minutes, struct source_status *ss)
 {
-	sqlite3_stmt *s;
+	struct stmt *s;
 	int rc;
 
 	memset(ss, 0, sizeof(*ss));
 	ss->name = src->name;
 	ss->type = source_type_name(src->type);
 	ss->waiting = -1;
-	rc = sqlite3_prepare_v2(store_db(st), "SELECT last_poll_at, "
-	    "last_success_at, last_error, last_error_at, consecutive_failures, "
-	    "messages_waiting, refused, refused_at FROM source_state "
-	    "WHERE source = ?", -1, &s, NULL);
-	if (rc != SQLITE_OK)
-		return store_classify(rc);
-	sqlite3_bind_text(s, 1, src->name, -1, SQLITE_TRANSIENT);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
+	if ((s = store_prepare(st, &q_source, &rc)) == NULL)
+		return rc;
+	if ((rc = store_bind_text(s, 1, src->name, (size_t)-1)) == STORE_OK)
+		rc = store_step(s);
+	if (rc == STORE_ROW) {
 		ss->known = 1;
-		ss->last_poll = (time_t)sqlite3_column_int64(s, 0);
-		ss->last_success = (time_t)sqlite3_column_int64(s, 1);
-		if (sqlite3_column_text(s, 2))
-			ss->last_error = utf8_sanitize((const char *)
-			    sqlite3_column_text(s, 2), (size_t)sqlite3_column_bytes(s, 2));
-		ss->last_error_at = (time_t)sqlite3_column_int64(s, 3);
-		ss->failures = sqlite3_column_int(s, 4);
-		if (sqlite3_column_type(s, 5) != SQLITE_NULL)
-			ss->waiting = sqlite3_column_int64(s, 5);
-		ss->refused = sqlite3_column_int64(s, 6);
-		ss->refused_at = (time_t)sqlite3_column_int64(s, 7);
+		ss->last_poll = (time_t)store_col_int64(s, 0);
+		ss->last_success = (time_t)store_col_int64(s, 1);
+		ss->last_error = col_clean(s, 2);
+		ss->last_error_at = (time_t)store_col_int64(s, 3);
+		ss->failures = (int)store_col_int64(s, 4);
+		if (!store_col_null(s, 5))
+			ss->waiting = store_col_int64(s, 5);
+		ss->refused = store_col_int64(s, 6);
+		ss->refused_at = (time_t)store_col_int64(s, 7);
 	}
-	sqlite3_finalize(s);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return store_classify(rc);
+	store_done(s);
+	if (rc != STORE_ROW && rc != STORE_DONE)
+		return rc;
 	/* Never polled counts as stale: a daemon that never ran is news. */
 	ss->stale = ss->last_success == 0 ||
 	    now - ss->last_success > (time_t)stale_minutes * 60;
 	/* A ticket is this source's when its first message came from it. */
-	rc = one_count(st, "SELECT count(*) FROM messages m WHERE m.source = ?1 "
-	    "AND m.created_at >= ?2 AND m.id = (SELECT min(id) FROM messages "
-	    "WHERE ticket_id = m.ticket_id)", src->name, today, &ss->tickets_today);
+	rc = one_count(st, &q_tickets_today, src->name, today,
+	    &ss->tickets_today);
 	if (rc == STORE_OK)
-		rc = one_count(st, "SELECT count(*) FROM messages WHERE source = ?1 "
-		    "AND created_at >= ?2 AND parse_status IN ('error', 'limit')",
-		    src->name, today, &ss->parse_errors_today);
+		rc = one_count(st, &q_parse_errors_today, src->name, today,
+		    &ss->parse_errors_today);
 	if (rc == STORE_OK && src->outbound)
 		rc = load_unmatched(st, src, ss);
 	return rc;
@@ -216,27 +244,25 @@ load_source(struct store *st, const struct source_config *src, time_t now,
 static int
 load_outbox(struct store *st, time_t now, struct outbox_status *o)
 {
-	sqlite3_stmt *s;
+	struct stmt *s;
 	int rc;
 
 	memset(o, 0, sizeof(*o));
-	rc = sqlite3_prepare_v2(store_db(st), "SELECT count(*), min(created_at), "
-	    "max(attempts), sum(created_at <= ?1 OR attempts >= ?2) FROM outbox "
-	    "WHERE delivered_at IS NULL", -1, &s, NULL);
-	if (rc != SQLITE_OK)
-		return store_classify(rc);
-	sqlite3_bind_int64(s, 1, (sqlite3_int64)(now - OUTBOX_STUCK_SECONDS));
-	sqlite3_bind_int(s, 2, OUTBOX_STUCK_ATTEMPTS);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		o->undelivered = sqlite3_column_int64(s, 0);
-		o->oldest = (time_t)sqlite3_column_int64(s, 1);
-		o->max_attempts = sqlite3_column_int64(s, 2);
-		o->stuck_rows = sqlite3_column_int64(s, 3);
+	if ((s = store_prepare(st, &q_outbox, &rc)) == NULL)
+		return rc;
+	if ((rc = store_bind_int64(s, 1, (long long)(now -
+	    OUTBOX_STUCK_SECONDS))) == STORE_OK &&
+	    (rc = store_bind_int64(s, 2, OUTBOX_STUCK_ATTEMPTS)) == STORE_OK)
+		rc = store_step(s);
+	if (rc == STORE_ROW) {
+		o->undelivered = store_col_int64(s, 0);
+		o->oldest = (time_t)store_col_int64(s, 1);
+		o->max_attempts = store_col_int64(s, 2);
+		o->stuck_rows = store_col_int64(s, 3);
 	}
-	sqlite3_finalize(s);
+	store_done(s);
 	o->stuck = o->stuck_rows > 0;
-	return rc == SQLITE_ROW ? STORE_OK : store_classify(rc);
+	return rc == STORE_ROW ? STORE_OK : rc == STORE_DONE ? STORE_ERR : rc;
 }
 
 /* {"count": N, "newest": [{"id","received","to","subject"}, ...]} */

@@ -275,7 +275,7 @@ run_action(enum action a, struct cmd_ctx *ctx)
 		free(x.text);
 		return rc;
 	}
-	actor = cli_actor(x.by, abuf, sizeof(abuf));
+	actor = cli_actor(envp->store, x.by, abuf, sizeof(abuf));
 	switch (a) {
 	case A_ACK:
 		rc = do_ack(envp, &x, actor, now);

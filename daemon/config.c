@@ -1169,6 +1169,8 @@ load_root(struct cfgctx *c, const config_setting_t *root, struct config *cfg)
 	resolve_path(c, &cfg->database_password_file);
 	check_secret(c, member(root, "database_password_file"),
 	    "database_password_file", cfg->database_password_file);
+	get_key(c, root, "", "tag_key_file", cfg);
+	resolve_path(c, &cfg->tag_key_file);
 	s = get_key(c, root, "", "timezone", cfg);
 	if (s) {
 		zone = xasprintf("/usr/share/zoneinfo/%s", cfg->timezone);
@@ -1282,6 +1284,7 @@ config_free(struct config *cfg)
 	free(cfg->database);
 	free(cfg->database_group);
 	free(cfg->database_password_file);
+	free(cfg->tag_key_file);
 	free(cfg->timezone);
 	free_strv(cfg->holidays_extra, cfg->holidays_nextra);
 	free(cfg->holidays_ics);

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "oauth.h"
 #include "store.h"
+#include "tag.h"
 #include "util.h"
 
 #define C(f)	offsetof(struct config, f)
@@ -54,6 +55,9 @@ const struct conf_key conf_keys[] = {
 	STR("", "database_password_file", CT_SECRET_FILE,
 	    C(database_password_file), NULL,
 	    "PostgreSQL: the file holding the role's password"),
+	STR("", "tag_key_file", CT_PATH, C(tag_key_file), NULL,
+	    "the subject tags' key; unset: tag.key beside the SQLite file "
+	    "(PostgreSQL: " TAG_KEY_PG_DEFAULT ")"),
 	STR("", "timezone", CT_STRING, C(timezone), "America/New_York",
 	    "office zone (tz database, Area/City)"),
 	BOOL("", "allow_fixed_zone", C(allow_fixed_zone), "false",

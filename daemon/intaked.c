@@ -341,8 +341,7 @@ service_load(struct service *sv, const struct options *o, const char *path,
 	if (reuse)
 		sv->store = reuse;
 	else {
-		rc = store_open(sv->cfg.database, sv->cfg.database_group,
-		    sv->cfg.busy_timeout_ms, &sv->store, &serr);
+		rc = store_open_config(&sv->cfg, 0, &sv->store, &serr);
 		if (rc != STORE_OK) {
 			log_err("database: %s", serr ? serr : "cannot open");
 			free(serr);

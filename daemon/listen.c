@@ -710,8 +710,7 @@ listener_start(const struct config *cfg, const struct calendar *cal,
 	}
 	L = xcalloc(1, sizeof(*L));
 	L->cfg = cfg;
-	rc = store_open(cfg->database, cfg->database_group,
-	    cfg->busy_timeout_ms, &L->store, &serr);
+	rc = store_open_config(cfg, 0, &L->store, &serr);
 	if (rc != STORE_OK) {
 		*err = xasprintf("listener: database: %s", serr ? serr :
 		    "cannot open");

@@ -214,15 +214,16 @@ rationale_words(const char *json)
 }
 
 static char *
-col_text(sqlite3_stmt *s, int i)
+col_text(struct stmt *s, int i)
 {
-	const unsigned char *t = sqlite3_column_text(s, i);
+	size_t len;
+	const char *t = store_col_text(s, i, &len);
 
 	if (t == NULL)
 		return NULL;
 	/* The database holds UTF-8, but a hand-edited row must not break
 	 * the JSON and HTML writers. */
-	return utf8_sanitize((const char *)t, (size_t)sqlite3_column_bytes(s, i));
+	return utf8_sanitize(t, len);
 }
 
 static enum report_group
@@ -244,29 +245,78 @@ row_group(const struct report_row *r, time_t now, time_t end_today,
 	return RG_LATER;
 }
 
+/*
+ * The query, built from the filter: the same words for both engines, with
+ * its parameters numbered in order (?N for SQLite, $N for PostgreSQL) and
+ * their values kept to bind.  Every value is bound, never written in; the
+ * store prepares each distinct text once.
+ */
+#define REPORT_MAXPARAMS	8
+
+struct qbuild {
+	struct buf	 sql, pg;
+	int		 n;
+	struct {
+		const char	*text;	/* NULL: the integer */
+		long long	 i;
+	} v[REPORT_MAXPARAMS];
+};
+
+static void
+q_add(struct qbuild *q, const char *sqlite, const char *pg)
+{
+	buf_addstr(&q->sql, sqlite);
+	buf_addstr(&q->pg, pg ? pg : sqlite);
+}
+
+static void
+q_param(struct qbuild *q, const char *text, long long i)
+{
+	if (q->n == REPORT_MAXPARAMS)
+		abort();	/* the filters below use at most 7 */
+	q->v[q->n].text = text;
+	q->v[q->n].i = i;
+	q->n++;
+	buf_addf(&q->sql, "?%d", q->n);
+	buf_addf(&q->pg, "$%d", q->n);
+}
+
 /* Not acknowledged, or a contact message came after the acknowledgement
  * and nobody answered it yet. */
 #define UNANSWERED	" AND (acknowledged_at IS NULL OR awaiting_since IS " \
 			    "NOT NULL)"
 
-/* The WHERE clause of a scope; :now and :limit are bound by name. */
-static const char *
-scope_sql(enum report_scope scope)
+/* The WHERE clause of a scope. */
+static void
+scope_add(struct qbuild *q, enum report_scope scope, time_t now,
+    time_t until)
 {
 	switch (scope) {
 	case REPORT_OVERDUE:
-		return UNANSWERED " AND (response_due <= :now "
-		    "OR breach_at <= :now)";
+		q_add(q, UNANSWERED " AND (response_due <= ", NULL);
+		q_param(q, NULL, (long long)now);
+		q_add(q, " OR breach_at <= ", NULL);
+		q_param(q, NULL, (long long)now);
+		q_add(q, ")", NULL);
+		break;
 	case REPORT_DUE_BEFORE:
-		return UNANSWERED " AND (response_due < :until "
-		    "OR breach_at < :until)";
+		q_add(q, UNANSWERED " AND (response_due < ", NULL);
+		q_param(q, NULL, (long long)until);
+		q_add(q, " OR breach_at < ", NULL);
+		q_param(q, NULL, (long long)until);
+		q_add(q, ")", NULL);
+		break;
 	case REPORT_ALL_OPEN:
-		return "";
+		break;
 	case REPORT_DEFAULT:
 	default:
-		return UNANSWERED " AND (response_due < :until "
-		    "OR breach_at < :until OR (response_due IS NULL AND "
-		    "breach_at IS NULL))";
+		q_add(q, UNANSWERED " AND (response_due < ", NULL);
+		q_param(q, NULL, (long long)until);
+		q_add(q, " OR breach_at < ", NULL);
+		q_param(q, NULL, (long long)until);
+		q_add(q, " OR (response_due IS NULL AND breach_at IS NULL))",
+		    NULL);
+		break;
 	}
 }
 
@@ -293,40 +343,93 @@ cmp_rows(const void *a, const void *b)
 }
 
 static void
-read_row(sqlite3_stmt *s, struct report_row *r)
+read_row(struct stmt *s, struct report_row *r)
 {
 	memset(r, 0, sizeof(*r));
-	r->id = sqlite3_column_int64(s, 0);
+	r->id = store_col_int64(s, 0);
 	r->type = col_text(s, 1);
 	r->urgency = col_text(s, 2);
-	r->minor = sqlite3_column_int(s, 3);
-	r->danger = sqlite3_column_int(s, 4);
-	r->needs_interpreter = sqlite3_column_int(s, 5);
-	r->needs_human = sqlite3_column_int(s, 6);
-	r->automated = sqlite3_column_int(s, 7);
-	r->received_at = (time_t)sqlite3_column_int64(s, 8);
-	r->response_due = (time_t)sqlite3_column_int64(s, 9);
-	r->breach_at = (time_t)sqlite3_column_int64(s, 10);
-	r->acknowledged_at = (time_t)sqlite3_column_int64(s, 11);
+	r->minor = (int)store_col_int64(s, 3);
+	r->danger = (int)store_col_int64(s, 4);
+	r->needs_interpreter = (int)store_col_int64(s, 5);
+	r->needs_human = (int)store_col_int64(s, 6);
+	r->automated = (int)store_col_int64(s, 7);
+	r->received_at = (time_t)store_col_int64(s, 8);
+	r->response_due = (time_t)store_col_int64(s, 9);
+	r->breach_at = (time_t)store_col_int64(s, 10);
+	r->acknowledged_at = (time_t)store_col_int64(s, 11);
 	r->assignee = col_text(s, 12);
 	r->sender = col_text(s, 13);
 	r->subject = col_text(s, 14);
-	r->rationale = rationale_words((const char *)sqlite3_column_text(s, 15));
-	r->answered = r->acknowledged_at && sqlite3_column_type(s, 16) ==
-	    SQLITE_NULL;
+	r->rationale = rationale_words(store_col_text(s, 15, NULL));
+	r->answered = r->acknowledged_at && store_col_null(s, 16);
 	if (r->acknowledged_at && !r->answered)
-		r->wrote_again = (time_t)sqlite3_column_int64(s, 16);
+		r->wrote_again = (time_t)store_col_int64(s, 16);
+}
+
+/* Build the query of f into q. */
+static void
+build_query(struct qbuild *q, const struct report_filter *f, time_t until)
+{
+	q_add(q, "SELECT id, type, urgency, minor, danger, "
+	    "needs_interpreter, needs_human, automated, received_at, "
+	    "response_due, breach_at, acknowledged_at, assignee, sender, "
+	    "subject, rationale, awaiting_since FROM tickets "
+	    "WHERE status = 'open'", NULL);
+	if (!f->include_automated)
+		q_add(q, " AND automated = 0", NULL);
+	if (f->type) {
+		q_add(q, " AND type = ", NULL);
+		q_param(q, f->type, 0);
+	}
+	if (f->urgent_only)
+		q_add(q, " AND urgency = 'urgent'", NULL);
+	if (f->assignee) {
+		q_add(q, " AND assignee = ", NULL);
+		q_param(q, f->assignee, 0);
+	}
+	scope_add(q, f->scope, f->now, until);
+	/* SQLite sorts NULL first, PostgreSQL last: say it, so that a
+	 * LIMIT keeps the same rows on both */
+	q_add(q, " ORDER BY breach_at IS NULL, breach_at, response_due, id",
+	    " ORDER BY breach_at IS NULL, breach_at, response_due NULLS FIRST,"
+	    " id");
+	if (f->limit) {
+		q_add(q, " LIMIT ", NULL);
+		q_param(q, NULL, (long long)f->limit);
+	}
+}
+
+/* Prepare and bind q. */
+static struct stmt *
+prepare_query(struct store *st, const struct qbuild *q, int *rc)
+{
+	struct query query = { q->sql.data, q->pg.data };
+	struct stmt *s;
+	int i;
+
+	if ((s = store_prepare(st, &query, rc)) == NULL)
+		return NULL;
+	for (i = 0; i < q->n; i++) {
+		*rc = q->v[i].text ? store_bind_text(s, i + 1, q->v[i].text,
+		    (size_t)-1) : store_bind_int64(s, i + 1, q->v[i].i);
+		if (*rc != STORE_OK) {
+			store_done(s);
+			return NULL;
+		}
+	}
+	return s;
 }
 
 int
 report_query(struct store *st, const struct calendar *cal,
     const struct report_filter *f, struct report_rows *out)
 {
-	sqlite3_stmt *s = NULL;
-	struct buf sql;
+	struct stmt *s;
+	struct qbuild q;
 	time_t until, end_today, end_next;
 	size_t cap = 0;
-	int rc, i;
+	int rc;
 
 	memset(out, 0, sizeof(*out));
 	out->now = f->now;
@@ -337,41 +440,17 @@ report_query(struct store *st, const struct calendar *cal,
 		end_next = end_today + 86400;
 	until = f->scope == REPORT_DUE_BEFORE ? f->due_before : end_next;
 
-	buf_init(&sql, 0);
-	buf_addstr(&sql, "SELECT id, type, urgency, minor, danger, "
-	    "needs_interpreter, needs_human, automated, received_at, "
-	    "response_due, breach_at, acknowledged_at, assignee, sender, "
-	    "subject, rationale, awaiting_since FROM tickets "
-	    "WHERE status = 'open'");
-	if (!f->include_automated)
-		buf_addstr(&sql, " AND automated = 0");
-	if (f->type)
-		buf_addstr(&sql, " AND type = :type");
-	if (f->urgent_only)
-		buf_addstr(&sql, " AND urgency = 'urgent'");
-	if (f->assignee)
-		buf_addstr(&sql, " AND assignee = :assignee");
-	buf_addstr(&sql, scope_sql(f->scope));
-	buf_addstr(&sql, " ORDER BY breach_at IS NULL, breach_at, "
-	    "response_due, id");
-	if (f->limit)
-		buf_addstr(&sql, " LIMIT :limit");
-	rc = sqlite3_prepare_v2(store_db(st), sql.data, -1, &s, NULL);
-	buf_free(&sql);
-	if (rc != SQLITE_OK)
-		return store_classify(rc);
-	if ((i = sqlite3_bind_parameter_index(s, ":now")) > 0)
-		sqlite3_bind_int64(s, i, (sqlite3_int64)f->now);
-	if ((i = sqlite3_bind_parameter_index(s, ":until")) > 0)
-		sqlite3_bind_int64(s, i, (sqlite3_int64)until);
-	if ((i = sqlite3_bind_parameter_index(s, ":type")) > 0)
-		sqlite3_bind_text(s, i, f->type, -1, SQLITE_TRANSIENT);
-	if ((i = sqlite3_bind_parameter_index(s, ":assignee")) > 0)
-		sqlite3_bind_text(s, i, f->assignee, -1, SQLITE_TRANSIENT);
-	if ((i = sqlite3_bind_parameter_index(s, ":limit")) > 0)
-		sqlite3_bind_int64(s, i, (sqlite3_int64)f->limit);
+	memset(&q, 0, sizeof(q));
+	buf_init(&q.sql, 0);
+	buf_init(&q.pg, 0);
+	build_query(&q, f, until);
+	s = prepare_query(st, &q, &rc);
+	buf_free(&q.sql);
+	buf_free(&q.pg);
+	if (s == NULL)
+		return rc;
 
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = store_step(s)) == STORE_ROW) {
 		struct report_row *r;
 
 		if (out->n == cap) {
@@ -386,10 +465,10 @@ report_query(struct store *st, const struct calendar *cal,
 		    !r->answered;
 		r->group = row_group(r, f->now, end_today, end_next);
 	}
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE) {
+	store_done(s);
+	if (rc != STORE_DONE) {
 		report_rows_free(out);
-		return store_classify(rc);
+		return rc;
 	}
 	if (out->n > 1)
 		qsort(out->v, out->n, sizeof(*out->v), cmp_rows);

@@ -259,10 +259,17 @@ search_match_expr(const char *query)
 /* ---- the query ------------------------------------------------------- */
 
 /*
- * The best-ranked match of each ticket.  bm25 weights: a word in the
- * subject or an attachment name says more than one in a long text.
+ * The best-ranked match of each ticket.  SQLite: FTS5, bm25 weights: a
+ * word in the subject or an attachment name says more than one in a long
+ * text.  PostgreSQL: the tsvector columns of sql/pg/005_search.sql (words
+ * weighted A subject, B sender, C text and attachment names, D digits),
+ * the same match text read by websearch_to_tsquery (quoted words stay
+ * words; a trailing * is dropped: no prefix search there), ranked by
+ * -ts_rank so that lower is better on both; a note's rank a third of a
+ * message's (its text is weighted A: bm25's 2.0 against the subject's 6.0).  Column 13 is the score as
+ * text with all its digits (the API reads no doubles).
  */
-static const char search_sql[] =
+static const struct query q_search = {
     "WITH hits(tid, score, src, rid) AS ("
     " SELECT m.ticket_id, bm25(search_messages, 6.0, 4.0, 1.0, 4.0, 2.0),"
     "  'message', m.id FROM search_messages"
@@ -273,53 +280,94 @@ static const char search_sql[] =
     "  FROM search_notes JOIN events e ON e.id = search_notes.rowid"
     "  WHERE search_notes MATCH ?1)"
     " SELECT t.id, t.status, t.type, t.urgency, t.disposition, t.received_at,"
-    "  t.assignee, t.sender, t.subject, min(h.score), h.src, h.rid"
+    "  t.assignee, t.sender, t.subject, min(h.score), h.src, h.rid,"
+    "  printf('%!.17g', min(h.score))"
     " FROM hits h JOIN tickets t ON t.id = h.tid"
     " WHERE (?2 IS NULL OR t.type = ?2) AND (?3 IS NULL OR t.status = ?3)"
     "  AND t.received_at >= ?4 AND t.received_at < ?5"
     "  AND (?6 IS NULL OR t.assignee = ?6)"
     "  AND (?7 IS NULL OR EXISTS (SELECT 1 FROM messages s"
     "   WHERE s.ticket_id = t.id AND s.from_addr = ?7 COLLATE NOCASE))"
-    " GROUP BY t.id ORDER BY 10, t.id DESC LIMIT ?8";
+    " GROUP BY t.id ORDER BY 10, t.id DESC LIMIT ?8",
+    "WITH q AS (SELECT websearch_to_tsquery('intake_search', $1::text) AS q),"
+    " hits(tid, score, src, rid) AS ("
+    " SELECT m.ticket_id, -ts_rank(m.search, q.q)::float8, 'message', m.id"
+    "  FROM messages m, q WHERE m.search @@ q.q"
+    " UNION ALL"
+    " SELECT e.ticket_id, -ts_rank(e.search, q.q)::float8 / 3, 'note', e.id"
+    "  FROM events e, q WHERE e.kind = 'note' AND e.search @@ q.q),"
+    " best AS (SELECT DISTINCT ON (t.id) t.id, t.status, t.type, t.urgency,"
+    "  t.disposition, t.received_at, t.assignee, t.sender, t.subject,"
+    "  h.score, h.src, h.rid"
+    " FROM hits h JOIN tickets t ON t.id = h.tid"
+    " WHERE ($2::text IS NULL OR t.type = $2::text)"
+    "  AND ($3::text IS NULL OR t.status = $3::text)"
+    "  AND t.received_at >= $4::bigint AND t.received_at < $5::bigint"
+    "  AND ($6::text IS NULL OR t.assignee = $6::text)"
+    "  AND ($7::text IS NULL OR EXISTS (SELECT 1 FROM messages s"
+    "   WHERE s.ticket_id = t.id AND lower(s.from_addr) = lower($7::text)))"
+    " ORDER BY t.id, h.score, h.src, h.rid)"
+    " SELECT id, status, type, urgency, disposition, received_at, assignee,"
+    "  sender, subject, score, src, rid, score::text AS score_text"
+    " FROM best ORDER BY score, id DESC LIMIT $8::bigint"
+};
 
-/* Body first (what people read), then the columns a word can hide in. */
-static const char snippet_msg_sql[] =
+/* Body first (what people read), then the columns a word can hide in.
+ * PostgreSQL: ts_headline over the same columns, its start when no word
+ * of the query is in it (no ellipsis). */
+#define PG_HEADLINE(col) "ts_headline('intake_search', " col ", q.q, " \
+    "'StartSel=' || chr(2) || ', StopSel=' || chr(3) || " \
+    "', MaxWords=16, MinWords=6, ShortWord=0')"
+
+static const struct query q_snippet_msg = {
     "SELECT snippet(search_messages, 2, char(2), char(3), '…', 16),"
     " snippet(search_messages, 0, char(2), char(3), '…', 16),"
     " snippet(search_messages, 3, char(2), char(3), '…', 16),"
     " snippet(search_messages, 1, char(2), char(3), '…', 16)"
-    " FROM search_messages WHERE search_messages MATCH ?1 AND rowid = ?2";
-static const char snippet_note_sql[] =
+    " FROM search_messages WHERE search_messages MATCH ?1 AND rowid = ?2",
+    "WITH q AS (SELECT websearch_to_tsquery('intake_search', $1::text) AS q)"
+    " SELECT " PG_HEADLINE("left(coalesce(m.text, ''), 200000)") ","
+    " " PG_HEADLINE("coalesce(m.subject, '')") ","
+    " " PG_HEADLINE("intake_attachment_names(m.attachments)") ","
+    " " PG_HEADLINE("trim(coalesce(m.from_name, '') || ' ' ||"
+    " coalesce(m.from_addr, ''))")
+    " FROM messages m, q WHERE m.id = $2"
+};
+
+static const struct query q_snippet_note = {
     "SELECT snippet(search_notes, 0, char(2), char(3), '…', 16)"
-    " FROM search_notes WHERE search_notes MATCH ?1 AND rowid = ?2";
+    " FROM search_notes WHERE search_notes MATCH ?1 AND rowid = ?2",
+    "WITH q AS (SELECT websearch_to_tsquery('intake_search', $1::text) AS q)"
+    " SELECT " PG_HEADLINE("left(intake_note_text(e.detail), 200000)")
+    " FROM events e, q WHERE e.id = $2"
+};
 
 static char *
-dup_col(sqlite3_stmt *s, int i)
+dup_col(struct stmt *s, int i)
 {
-	const unsigned char *t = sqlite3_column_text(s, i);
+	size_t len;
+	const char *t = store_col_text(s, i, &len);
 
-	return t ? utf8_sanitize((const char *)t,
-	    (size_t)sqlite3_column_bytes(s, i)) : NULL;
+	return t ? utf8_sanitize(t, len) : NULL;
 }
 
 static int
 snippet(struct store *st, const char *match, struct search_hit *h,
     long long rid)
 {
-	sqlite3_stmt *s;
+	struct stmt *s;
 	int rc, i, ncol;
 
-	rc = sqlite3_prepare_v2(store_db(st), strcmp(h->where, "note") == 0 ?
-	    snippet_note_sql : snippet_msg_sql, -1, &s, NULL);
-	if (rc != SQLITE_OK)
-		return store_classify(rc);
-	sqlite3_bind_text(s, 1, match, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, rid);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		ncol = sqlite3_column_count(s);
+	ncol = strcmp(h->where, "note") == 0 ? 1 : 4;
+	if ((s = store_prepare(st, ncol == 1 ? &q_snippet_note :
+	    &q_snippet_msg, &rc)) == NULL)
+		return rc;
+	if ((rc = store_bind_text(s, 1, match, (size_t)-1)) == STORE_OK &&
+	    (rc = store_bind_int64(s, 2, rid)) == STORE_OK)
+		rc = store_step(s);
+	if (rc == STORE_ROW) {
 		for (i = 0; i < ncol && h->snippet == NULL; i++) {
-			const char *t = (const char *)sqlite3_column_text(s, i);
+			const char *t = store_col_text(s, i, NULL);
 
 			if (t && strchr(t, SEARCH_MARK_ON))
 				h->snippet = dup_col(s, i);
@@ -327,69 +375,76 @@ snippet(struct store *st, const char *match, struct search_hit *h,
 		/* matched only as digits (a phone number): the text's start */
 		if (h->snippet == NULL)
 			h->snippet = dup_col(s, 0);
-		rc = SQLITE_DONE;
+		rc = STORE_DONE;
 	}
-	sqlite3_finalize(s);
+	store_done(s);
 	if (h->snippet == NULL)
 		h->snippet = xstrdup("");
-	return rc == SQLITE_DONE ? STORE_OK : store_classify(rc);
+	return rc == STORE_DONE ? STORE_OK : rc;
 }
 
 static void
-bind_or_null(sqlite3_stmt *s, int i, const char *v)
+read_hit(struct stmt *s, struct search_hit *h, long long *rid)
 {
-	if (v)
-		sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(s, i);
+	const char *score;
+
+	memset(h, 0, sizeof(*h));
+	h->id = store_col_int64(s, 0);
+	h->status = dup_col(s, 1);
+	h->type = dup_col(s, 2);
+	h->urgency = dup_col(s, 3);
+	h->disposition = dup_col(s, 4);
+	h->received_at = (time_t)store_col_int64(s, 5);
+	h->assignee = dup_col(s, 6);
+	h->sender = dup_col(s, 7);
+	h->subject = dup_col(s, 8);
+	score = store_col_text(s, 12, NULL);
+	h->score = score ? strtod(score, NULL) : 0;
+	h->where = dup_col(s, 10);
+	*rid = store_col_int64(s, 11);
+}
+
+static int
+bind_filter(struct stmt *s, const char *match, const struct search_filter *f)
+{
+	int rc;
+
+	if ((rc = store_bind_text(s, 1, match, (size_t)-1)) != STORE_OK ||
+	    (rc = store_bind_text(s, 2, f->type, (size_t)-1)) != STORE_OK ||
+	    (rc = store_bind_text(s, 3, f->status, (size_t)-1)) != STORE_OK ||
+	    (rc = store_bind_int64(s, 4, (long long)f->since)) != STORE_OK ||
+	    (rc = store_bind_int64(s, 5, (long long)f->until)) != STORE_OK ||
+	    (rc = store_bind_text(s, 6, f->assignee, (size_t)-1)) != STORE_OK ||
+	    (rc = store_bind_text(s, 7, f->sender, (size_t)-1)) != STORE_OK)
+		return rc;
+	return store_bind_int64(s, 8, f->limit > 0 ? f->limit : 50);
 }
 
 int
 search_run(struct store *st, const char *match, const struct search_filter *f,
     struct search_hits *out)
 {
-	sqlite3_stmt *s;
-	struct search_hit *h;
+	struct stmt *s;
 	long long *rids = NULL;
 	size_t cap = 0, i;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	rc = sqlite3_prepare_v2(store_db(st), search_sql, -1, &s, NULL);
-	if (rc != SQLITE_OK)
-		return store_classify(rc);
-	sqlite3_bind_text(s, 1, match, -1, SQLITE_STATIC);
-	bind_or_null(s, 2, f->type);
-	bind_or_null(s, 3, f->status);
-	sqlite3_bind_int64(s, 4, (sqlite3_int64)f->since);
-	sqlite3_bind_int64(s, 5, (sqlite3_int64)f->until);
-	bind_or_null(s, 6, f->assignee);
-	bind_or_null(s, 7, f->sender);
-	sqlite3_bind_int64(s, 8, f->limit > 0 ? f->limit : 50);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (out->n == cap) {
-			cap = cap ? cap * 2 : 16;
-			out->v = xreallocarray(out->v, cap, sizeof(*out->v));
-			rids = xreallocarray(rids, cap, sizeof(*rids));
+	if ((s = store_prepare(st, &q_search, &rc)) == NULL)
+		return rc;
+	if ((rc = bind_filter(s, match, f)) == STORE_OK)
+		while ((rc = store_step(s)) == STORE_ROW) {
+			if (out->n == cap) {
+				cap = cap ? cap * 2 : 16;
+				out->v = xreallocarray(out->v, cap,
+				    sizeof(*out->v));
+				rids = xreallocarray(rids, cap, sizeof(*rids));
+			}
+			read_hit(s, &out->v[out->n], &rids[out->n]);
+			out->n++;
 		}
-		h = &out->v[out->n];
-		memset(h, 0, sizeof(*h));
-		h->id = sqlite3_column_int64(s, 0);
-		h->status = dup_col(s, 1);
-		h->type = dup_col(s, 2);
-		h->urgency = dup_col(s, 3);
-		h->disposition = dup_col(s, 4);
-		h->received_at = (time_t)sqlite3_column_int64(s, 5);
-		h->assignee = dup_col(s, 6);
-		h->sender = dup_col(s, 7);
-		h->subject = dup_col(s, 8);
-		h->score = sqlite3_column_double(s, 9);
-		h->where = dup_col(s, 10);
-		rids[out->n] = sqlite3_column_int64(s, 11);
-		out->n++;
-	}
-	sqlite3_finalize(s);
-	rc = rc == SQLITE_DONE ? STORE_OK : store_classify(rc);
+	store_done(s);
+	rc = rc == STORE_DONE ? STORE_OK : rc;
 	/* snippets for the few hits shown, not for every match */
 	for (i = 0; rc == STORE_OK && i < out->n; i++)
 		rc = snippet(st, match, &out->v[i], rids[i]);

@@ -13,14 +13,6 @@
 #include "store_p.h"
 #include "util.h"
 
-/*
- * The modules that still call sqlite3_*() on store_db() (doc/interfaces.md,
- * "The store interface": converted and left).  Named in the refusal of a
- * PostgreSQL database, so that the administrator knows what is missing.
- */
-static const char *const unconverted =
-    "report.c, search.c, cmd_status.c, cmd_purge.c";
-
 int
 store_is_postgresql(const char *db)
 {
@@ -46,16 +38,14 @@ store_is_postgresql(const char *db)
 	return 0;
 }
 
-/* The refusal of a PostgreSQL database by the SQLite-only entries.  The
+/* The refusal of a PostgreSQL database by the SQLite-file entries (a
+ * program's bug: the programs open with store_open_config()).  The
  * connection string is never repeated: it may hold a password. */
 static int
 not_yet(char **err)
 {
-	*err = xasprintf("PostgreSQL is not supported by this "
-	    "program yet: these modules still use SQLite directly (not "
-	    "converted to the store driver, issue 18): %s; give the SQLite "
-	    "file's path (`intake db copy` moves one to PostgreSQL)",
-	    unconverted);
+	*err = xstrdup("this entry opens SQLite files only: a PostgreSQL "
+	    "database is opened with its configuration (store_open_config)");
 	return STORE_NOTYET;
 }
 

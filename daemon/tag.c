@@ -18,6 +18,7 @@
 #include <gnutls/gnutls.h>
 
 #include "log.h"
+#include "store.h"
 #include "tag.h"
 #include "tag_p.h"
 #include "util.h"
@@ -35,6 +36,11 @@ tag_key_path(const struct config *cfg)
 	const char *db = cfg->database ? cfg->database : "intake.db";
 	const char *slash = strrchr(db, '/');
 
+	if (cfg->tag_key_file)
+		return xstrdup(cfg->tag_key_file);
+	/* a connection string is no directory, and may hold a password */
+	if (store_is_postgresql(db))
+		return xstrdup(TAG_KEY_PG_DEFAULT);
 	if (slash == NULL)
 		return xstrdup("tag.key");
 	return xasprintf("%.*s/tag.key", (int)(slash - db), db);

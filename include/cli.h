@@ -50,9 +50,13 @@ void	 cli_env_close(struct cli_env *);
 int	 cli_store_exit(int store_rc);
 /* The Unix user of the real uid (root under sudo: $SUDO_USER), into buf. */
 const char *cli_login(char *buf, size_t len);
-/* The actor an event records: the login, or "BY (login)" when --by names
- * someone else (a display name beside the login, never instead of it). */
-const char *cli_actor(const char *by, char *buf, size_t len);
+/* The actor an event records: who the store authenticated (PostgreSQL's
+ * database role, store_actor()) or, on SQLite (st NULL or no role), the
+ * login; "BY (that)" when --by names someone else (a display name beside
+ * it, never instead of it). */
+struct store;
+const char *cli_actor(struct store *st, const char *by, char *buf,
+	    size_t len);
 /* --status open|closed|all (all: *status NULL) and --type NAME (*type the
  * canonical name): 0, or EX_USAGE after "intake CMD: ..." on stderr. */
 int	 cli_opt_status(const char *cmd, const char *arg, const char **status);

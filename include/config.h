@@ -105,6 +105,7 @@ struct config {
 	char		*database;
 	char		*database_group;	/* NULL: 0600 */
 	char		*database_password_file;	/* PostgreSQL's, 0600 */
+	char		*tag_key_file;	/* NULL: beside the SQLite file */
 	char		*timezone;
 	int		 allow_fixed_zone;	/* timezone need not be Area/City */
 	struct day_hours week[7];	/* index 0 = Sunday */

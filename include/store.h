@@ -9,12 +9,11 @@
  * a libpq URI or connection string (store_is_postgresql()) selects
  * PostgreSQL; a path keeps SQLite.
  *
- * Converted modules use the statement API (struct query, store_prepare(),
- * store_bind_*(), store_step(), store_col_*(), store_done()) and run on
- * both.  The modules not yet converted prepare their own SQLite statements
- * on store_db() (SQLite only); they open the store with store_open() or
- * store_open_readonly(), which refuse a PostgreSQL database with
- * STORE_NOTYET naming them (doc/interfaces.md, "The store interface").
+ * Every module uses the statement API (struct query, store_prepare(),
+ * store_bind_*(), store_step(), store_col_*(), store_done()) and runs on
+ * both; the programs open with store_open_config().  store_open() and
+ * store_open_readonly() open a SQLite file's path (tests, the source of
+ * `intake db copy`) and refuse a PostgreSQL database with STORE_NOTYET.
  * Every statement uses bound parameters.
  */
 #ifndef INTAKE_STORE_H
@@ -34,7 +33,7 @@ enum store_rc {
 	STORE_NEWER = -3,	/* the database is newer than this program */
 	STORE_PERM = -4,	/* this user may not read or write a file */
 	STORE_OLDER = -5,	/* read-only open: not migrated yet (or absent) */
-	STORE_NOTYET = -6,	/* PostgreSQL, but a module not converted yet */
+	STORE_NOTYET = -6,	/* PostgreSQL given to a SQLite-file entry */
 };
 
 /* store_step(): a row, or the end (every other result is an enum store_rc). */
@@ -43,9 +42,8 @@ enum { STORE_ROW = 1, STORE_DONE = 2 };
 /*
  * Open (creating with mode 0600, or 0660 and group `group` when not NULL)
  * and migrate to the newest schema.  On failure *err is set (caller frees).
- * SQLite only (the entry of the modules not yet converted): a PostgreSQL
- * `path` (store_is_postgresql()) is STORE_NOTYET, *err naming the modules
- * that still need SQLite; nothing is connected or created.
+ * SQLite only: a PostgreSQL `path` (store_is_postgresql()) is
+ * STORE_NOTYET; nothing is connected or created.
  */
 int	 store_open(const char *path, const char *group, int busy_timeout_ms,
 	    struct store **out, char **err);

@@ -22,6 +22,9 @@
 
 #define TAG_MAC_CHARS	8
 #define TAG_KEY_BYTES	32
+/* The key's file when the database is PostgreSQL and tag_key_file is
+ * unset: every node of one installation needs the same file. */
+#define TAG_KEY_PG_DEFAULT	"/var/lib/intake/tag.key"
 #define TAG_MAX		64	/* "[intake #N-xxxxxxxx]" and its NUL */
 
 /* Load the key, creating the file (0600, atomically: a link of a complete

@@ -90,6 +90,25 @@ START_TEST(test_tag_key_path)
 }
 END_TEST
 
+/* A PostgreSQL database is no directory: a URI's user:password@ must never
+ * become part of a path shown in an error; tag_key_file wins. */
+START_TEST(test_tag_key_path_pg)
+{
+	struct config c = cfg;
+	char *path;
+
+	c.database = "postgresql://intaked:s3cret@db1/intake";
+	c.tag_key_file = NULL;
+	path = tag_key_path(&c);
+	ck_assert_str_eq(path, TAG_KEY_PG_DEFAULT);
+	free(path);
+	c.tag_key_file = "/etc/intake/tag.key";
+	path = tag_key_path(&c);
+	ck_assert_str_eq(path, "/etc/intake/tag.key");
+	free(path);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -99,6 +118,7 @@ suite(void)
 	tcase_add_unchecked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_tag_roundtrip);
 	tcase_add_test(tc, test_tag_key_path);
+	tcase_add_test(tc, test_tag_key_path_pg);
 	suite_add_tcase(s, tc);
 	return s;
 }
