@@ -138,41 +138,6 @@ hook_count(const struct hook *h)
 	return n;
 }
 
-static void
-exec_sql(struct store *st, const char *sql)
-{
-	struct query q = { sql, NULL };
-	struct stmt *s;
-	int rc;
-
-	s = store_prepare(st, &q, &rc);
-	ck_assert_msg(s != NULL, "prepare %s: %s", sql, store_errmsg(st));
-	rc = store_step(s);
-	ck_assert_msg(rc == STORE_DONE || rc == STORE_ROW, "%s: %s", sql,
-	    store_errmsg(st));
-	store_done(s);
-}
-
-/* One integer of sql (-1 when NULL, -2 with no row). */
-static long long
-int_of(struct store *st, const char *sql)
-{
-	struct query q = { sql, NULL };
-	struct stmt *s;
-	long long v = -2;
-	int rc;
-
-	s = store_prepare(st, &q, &rc);
-	ck_assert_msg(s != NULL, "prepare %s: %s", sql, store_errmsg(st));
-	rc = store_step(s);
-	ck_assert_msg(rc == STORE_DONE || rc == STORE_ROW, "%s: %s", sql,
-	    store_errmsg(st));
-	if (rc == STORE_ROW)
-		v = store_col_null(s, 0) ? -1 : store_col_int64(s, 0);
-	store_done(s);
-	return v;
-}
-
 /* Ticket 1, urgent crisis, minor; message 1 answered, 2 unanswered. */
 static void
 seed(struct store *st)
