@@ -30,34 +30,6 @@ reply_source(const struct config *cfg, const char *source)
 	return sc && sc->outbound ? sc : NULL;
 }
 
-/* Run q with integer parameters a, b, c (those after n unused).  The
- * rows it changed (>= 0), or a STORE_* error. */
-static long long
-exec_ints(struct ingest_ctx *ctx, const struct query *q, int n, long long a,
-    long long b, long long c)
-{
-	struct stmt *s;
-	long long v[3] = { a, b, c }, changed;
-	int rc, i;
-
-	if ((s = store_prepare(ctx->store, q, &rc)) == NULL)
-		return rc;
-	for (i = 0, rc = STORE_OK; i < n && rc == STORE_OK; i++)
-		rc = store_bind_int64(s, i + 1, v[i]);
-	if (rc == STORE_OK)
-		rc = store_step(s);
-	changed = rc == STORE_DONE ? store_changes(s) : rc;
-	store_done(s);
-	return changed;
-}
-
-/* exec_ints() as STORE_OK or an error. */
-static int
-exec_ok(long long changed)
-{
-	return changed >= 0 ? STORE_OK : (int)changed;
-}
-
 /* Who answered: the source's staff name, else the reply's From address. */
 static char *
 reply_actor(const struct source_config *sc, const struct message *msg)
@@ -116,12 +88,12 @@ rewait(struct ingest_ctx *ctx, long long ticket, time_t now)
 	if (rc != STORE_ROW && rc != STORE_DONE)
 		return rc;
 	if (msg == 0)
-		return exec_ok(exec_ints(ctx, &q_waits_none, 2, (long long)now,
-		    ticket, 0));
+		return store_rc_of(store_exec(ctx->store, &q_waits_none, "ii",
+		    (long long)now, ticket));
 	if (sla_compute(ctx->cal, ctx->cfg, type, u, since, &dl) == -1 ||
 	    dl.response_due == 0)
-		return exec_ok(exec_ints(ctx, &q_waits, 3, (long long)since, msg,
-		    ticket));
+		return store_rc_of(store_exec(ctx->store, &q_waits, "iii",
+		    (long long)since, msg, ticket));
 	if ((s = store_prepare(ctx->store, &q_waits_due, &rc)) == NULL)
 		return rc;
 	if ((rc = store_bind_int64(s, 1, (long long)since)) == STORE_OK &&
@@ -186,9 +158,10 @@ respond(struct ingest_ctx *ctx, long long ticket, long long message,
 	long long answered;
 	int rc, first = 0, met = -1;
 
-	answered = exec_ints(ctx, &q_answer_until, 2, (long long)at, ticket, 0);
+	answered = store_exec(ctx->store, &q_answer_until, "ii",
+	    (long long)at, ticket);
 	if (answered <= 0)
-		return exec_ok(answered);
+		return store_rc_of(answered);
 	if ((s = store_prepare(ctx->store, &q_ack_state, &rc)) == NULL)
 		return rc;
 	if ((rc = store_bind_int64(s, 1, ticket)) == STORE_OK &&
@@ -404,8 +377,8 @@ store_reply(struct ingest_ctx *ctx, const struct source_config *sc,
 	    claimed, message)) != STORE_OK)
 		return rc;
 	/* Out of the unanswered index: a staff reply waits for nobody. */
-	if ((rc = exec_ok(exec_ints(ctx, &q_outbound, 2,
-	    (long long)raw->received_at, *message, 0))) != STORE_OK)
+	if ((rc = store_rc_of(store_exec(ctx->store, &q_outbound, "ii",
+	    (long long)raw->received_at, *message))) != STORE_OK)
 		return rc;
 	*actor = reply_actor(sc, msg);
 	detail = json_pack("{s:I,s:s}", "message", (json_int_t)*message,

@@ -5,6 +5,7 @@
  * table, transactions, and the events every module appends.  The drivers
  * are store_sqlite.c and store_pg.c.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -220,6 +221,49 @@ store_changes(struct stmt *s)
 {
 	return s->ops->changes(s);
 }
+
+/* The why of the format is in store.h. */
+long long
+store_exec(struct store *st, const struct query *q, const char *fmt, ...)
+{
+	struct stmt *s;
+	va_list ap;
+	long long v, changed;
+	int rc, i;
+
+	if ((s = store_prepare(st, q, &rc)) == NULL)
+		return rc;
+	va_start(ap, fmt);
+	for (i = 1, rc = STORE_OK; *fmt && rc == STORE_OK; fmt++, i++) {
+		switch (*fmt) {
+		case 'i':
+			rc = store_bind_int64(s, i, va_arg(ap, long long));
+			break;
+		case 'z':
+		case 'm':
+			v = va_arg(ap, long long);
+			if ((*fmt == 'z' && v == 0) || (*fmt == 'm' && v < 0))
+				rc = store_bind_null(s, i);
+			else
+				rc = store_bind_int64(s, i, v);
+			break;
+		case 't':
+			rc = store_bind_text(s, i, va_arg(ap, const char *),
+			    (size_t)-1);
+			break;
+		default:
+			rc = store_bind_null(s, i);
+			break;
+		}
+	}
+	va_end(ap);
+	if (rc == STORE_OK)
+		rc = store_step(s);
+	changed = rc == STORE_DONE ? store_changes(s) : rc;
+	store_done(s);
+	return changed;
+}
+
 
 /* SAVEPOINT-like statement `verb name` after checking name. */
 static int

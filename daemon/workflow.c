@@ -6,7 +6,6 @@
  * store's statement API (both drivers): PostgreSQL's BEGIN reads a row
  * without locking it, so the read takes FOR UPDATE there.
  */
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -96,60 +95,6 @@ load_state(struct store *st, long long id, struct ticket_state *t, int *found)
 	return rc == STORE_ROW || rc == STORE_DONE ? STORE_OK : rc;
 }
 
-/*
- * Run one statement with bound values described by fmt: 'i' long long,
- * 'z' long long that binds NULL when 0 (an absent instant), 'm' long long
- * that binds NULL when negative (an unknown boolean), 't' const char *
- * (NULL binds NULL), 'n' NULL.  The rows it changed (>= 0), or an error.
- */
-static long long
-exec_bound(struct store *st, const struct query *q, const char *fmt, ...)
-{
-	struct stmt *s;
-	va_list ap;
-	long long v, changed;
-	int rc, i;
-
-	if ((s = store_prepare(st, q, &rc)) == NULL)
-		return rc;
-	va_start(ap, fmt);
-	for (i = 1, rc = STORE_OK; *fmt && rc == STORE_OK; fmt++, i++) {
-		switch (*fmt) {
-		case 'i':
-			rc = store_bind_int64(s, i, va_arg(ap, long long));
-			break;
-		case 'z':
-		case 'm':
-			v = va_arg(ap, long long);
-			if ((*fmt == 'z' && v == 0) || (*fmt == 'm' && v < 0))
-				rc = store_bind_null(s, i);
-			else
-				rc = store_bind_int64(s, i, v);
-			break;
-		case 't':
-			rc = store_bind_text(s, i, va_arg(ap, const char *),
-			    (size_t)-1);
-			break;
-		default:
-			rc = store_bind_null(s, i);
-			break;
-		}
-	}
-	va_end(ap);
-	if (rc == STORE_OK)
-		rc = store_step(s);
-	changed = rc == STORE_DONE ? store_changes(s) : rc;
-	store_done(s);
-	return changed;
-}
-
-/* exec_bound() as STORE_OK or an error. */
-static int
-exec_ok(long long changed)
-{
-	return changed >= 0 ? STORE_OK : (int)changed;
-}
-
 /* Append the event (detail is consumed). */
 static int
 event(struct store *st, long long id, time_t now, const char *actor,
@@ -215,9 +160,9 @@ answer_messages(struct store *st, long long id, time_t now)
 	long long n;
 	int rc;
 
-	if ((n = exec_bound(st, &q_answer, "ii", (long long)now, id)) < 0)
+	if ((n = store_exec(st, &q_answer, "ii", (long long)now, id)) < 0)
 		return (int)n;
-	if ((rc = exec_ok(exec_bound(st, &q_waits_none, "i", id))) != STORE_OK)
+	if ((rc = store_rc_of(store_exec(st, &q_waits_none, "i", id))) != STORE_OK)
 		return rc;
 	return (int)n;
 }
@@ -253,11 +198,11 @@ ack_loaded(struct store *st, long long id, struct ticket_state *t,
 	/* The ticket keeps its first acknowledgement (and sla_met, the
 	 * first response's); a later one answers the messages since. */
 	if (first)
-		rc = exec_ok(exec_bound(st, &q_ack_first, "itmii",
+		rc = store_rc_of(store_exec(st, &q_ack_first, "itmii",
 		    (long long)now, actor, (long long)*sla_met, (long long)now,
 		    id));
 	else
-		rc = exec_ok(exec_bound(st, &q_touch, "ii", (long long)now, id));
+		rc = store_rc_of(store_exec(st, &q_touch, "ii", (long long)now, id));
 	answered = 0;
 	if (rc == STORE_OK && (answered = answer_messages(st, id, now)) < 0)
 		rc = answered;
@@ -343,7 +288,7 @@ workflow_assign(struct store *st, long long id, const char *assignee,
 		finish(st, &t, STORE_ERR);
 		return WF_NOCHANGE;
 	}
-	rc = exec_ok(exec_bound(st, &q_assign, "tii", assignee, (long long)now,
+	rc = store_rc_of(store_exec(st, &q_assign, "tii", assignee, (long long)now,
 	    id));
 	if (rc == STORE_OK)
 		rc = event(st, id, now, actor, "assign", json_pack("{s:o,s:o}",
@@ -367,7 +312,7 @@ workflow_note(struct store *st, long long id, const char *text,
 	rc = event(st, id, now, actor, "note", json_pack("{s:o}", "text",
 	    fmt_json_str(cut)));
 	if (rc == STORE_OK)
-		rc = exec_ok(exec_bound(st, &q_touch, "ii", (long long)now,
+		rc = store_rc_of(store_exec(st, &q_touch, "ii", (long long)now,
 		    id));
 	free(clean);
 	free(cut);
@@ -402,7 +347,7 @@ workflow_close(struct store *st, long long id, const char *disposition,
 		finish(st, &t, STORE_ERR);
 		return WF_NOCHANGE;
 	}
-	rc = exec_ok(exec_bound(st, &q_close, "tiii", disposition,
+	rc = store_rc_of(store_exec(st, &q_close, "tiii", disposition,
 	    (long long)now, (long long)now, id));
 	/* Closing is a person's answer too: a reply after it is new. */
 	if (rc == STORE_OK && (rc = answer_messages(st, id, now)) > 0)
@@ -425,7 +370,7 @@ workflow_reopen(struct store *st, long long id, const char *actor, time_t now)
 		finish(st, &t, STORE_ERR);
 		return WF_NOCHANGE;
 	}
-	rc = exec_ok(exec_bound(st, &q_reopen, "ii", (long long)now, id));
+	rc = store_rc_of(store_exec(st, &q_reopen, "ii", (long long)now, id));
 	if (rc == STORE_OK)
 		rc = event(st, id, now, actor, "reopen", json_object());
 	return finish(st, &t, rc);
@@ -503,7 +448,7 @@ update_rationale(struct store *st, long long id, const char *line)
 	json_decref(neu);
 	if (text == NULL)
 		return STORE_ERR;
-	rc = exec_ok(exec_bound(st, &q_set_rationale, "ti", text, id));
+	rc = store_rc_of(store_exec(st, &q_set_rationale, "ti", text, id));
 	free(text);
 	return rc;
 }
@@ -542,7 +487,7 @@ workflow_reclassify(struct store *st, const struct config *cfg,
 	sla_met = -1;
 	if (t.acknowledged_at && dl.breach_at)
 		sla_met = t.acknowledged_at <= dl.breach_at;
-	rc = exec_ok(exec_bound(st, &q_reclassify, "ttiiiizzmii", call_type_name(c->type), urgency_name(dl.urgency),
+	rc = store_rc_of(store_exec(st, &q_reclassify, "ttiiiizzmii", call_type_name(c->type), urgency_name(dl.urgency),
 	    (long long)minor, (long long)danger, (long long)automated,
 	    (long long)dl.in_business_hours, (long long)dl.response_due,
 	    (long long)dl.breach_at, (long long)sla_met, (long long)now, id));
@@ -551,7 +496,7 @@ workflow_reclassify(struct store *st, const struct config *cfg,
 	reopen = t.automated && !automated && !t.open &&
 	    t.disposition && strcmp(t.disposition, "automated") == 0;
 	if (rc == STORE_OK && reopen)
-		rc = exec_ok(exec_bound(st, &q_unautomate, "ii", id, id));
+		rc = store_rc_of(store_exec(st, &q_unautomate, "ii", id, id));
 	if (rc == STORE_OK) {
 		char *line = reclassified_line(actor, c->type, dl.urgency, minor,
 		    danger, &t);

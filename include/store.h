@@ -196,6 +196,20 @@ void	 store_done(struct stmt *);
  * A new row's id: RETURNING id (both engines), not last_insert_rowid(). */
 long long store_changes(struct stmt *);
 /*
+ * Run one statement with bound values described by fmt: 'i' long long,
+ * 'z' long long that binds NULL when 0 (an absent instant), 'm' long long
+ * that binds NULL when negative (an unknown boolean), 't' const char *
+ * (NULL binds NULL), 'n' NULL.  The rows it changed (>= 0), or a store_rc.
+ */
+long long store_exec(struct store *, const struct query *, const char *fmt,
+	    ...);
+/* store_exec()'s result as STORE_OK or the error. */
+static inline int
+store_rc_of(long long changed)
+{
+	return changed >= 0 ? STORE_OK : (int)changed;
+}
+/*
  * Savepoints inside a transaction (the engine's one per message): name is
  * a plain identifier ([a-z_][a-z0-9_]*, else STORE_ERR).  On PostgreSQL a
  * failed statement spoils the whole transaction until the rollback to a
