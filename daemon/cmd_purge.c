@@ -76,7 +76,7 @@ static const struct query q_log = {
 	"INSERT INTO purge_log (at, actor, closed_before, tickets, messages, "
 	"events) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", NULL
 };
-/* SQLite only (is_pg()): see purge() */
+/* SQLite only (store_on_postgresql()): see purge() */
 static const struct query q_optimize_messages = {
 	"INSERT INTO search_messages (search_messages) VALUES ('optimize')",
 	NULL
@@ -90,12 +90,6 @@ static const struct query q_secure_delete = {
 static const struct query q_checkpoint = {
 	"PRAGMA wal_checkpoint(TRUNCATE)", NULL
 };
-
-static int
-is_pg(struct store *st)
-{
-	return strcmp(store_driver(st)->name, "postgresql") == 0;
-}
 
 /* Runs q with `before` bound to ?1 when before >= 0, to its end: STORE_OK
  * (*first: column 0 of its first row, when not NULL and there is one) or
@@ -182,9 +176,9 @@ purge(struct store *st, const char *actor, time_t now, time_t before,
 	 * deleted; merging the segments drops them, so no purged word stays
 	 * in the search tables' pages (secure_delete zeroes the old ones).
 	 * PostgreSQL's tsvector columns go with their rows. */
-	if (rc == STORE_OK && c->tickets > 0 && !is_pg(st))
+	if (rc == STORE_OK && c->tickets > 0 && !store_on_postgresql(st))
 		rc = run(st, &q_optimize_messages, -1, NULL);
-	if (rc == STORE_OK && c->tickets > 0 && !is_pg(st))
+	if (rc == STORE_OK && c->tickets > 0 && !store_on_postgresql(st))
 		rc = run(st, &q_optimize_notes, -1, NULL);
 	if (rc == STORE_OK)
 		rc = log_purge(st, actor, now, before, c);
@@ -197,7 +191,7 @@ purge(struct store *st, const char *actor, time_t now, time_t before,
 	/* Move the zeroed pages from the WAL into the file and empty the
 	 * WAL, so no copy of the old pages stays behind in it.  Best effort:
 	 * a reader holding a snapshot only delays it. */
-	if (!is_pg(st))
+	if (!store_on_postgresql(st))
 		(void)run(st, &q_checkpoint, -1, NULL);
 	return STORE_OK;
 }
@@ -232,7 +226,7 @@ cmd_purge(struct cmd_ctx *ctx)
 	/* PostgreSQL has no secure_delete: the deleted rows' old versions
 	 * stay in its files until VACUUM reuses their space (doc/interfaces.md,
 	 * "intake purge") */
-	if (!dry_run && !is_pg(env->store) && run(env->store,
+	if (!dry_run && !store_on_postgresql(env->store) && run(env->store,
 	    &q_secure_delete, -1, NULL) != STORE_OK) {
 		fprintf(stderr, "intake purge: cannot turn on secure_delete: %s\n",
 		    store_errmsg(env->store));

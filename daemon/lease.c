@@ -67,12 +67,6 @@ lease_node_id(char *buf, size_t len)
 	return buf;
 }
 
-static int
-is_pg(struct store *st)
-{
-	return strcmp(store_driver(st)->name, "postgresql") == 0;
-}
-
 /* Run q with (source, node, a, b) (b < 0: not bound): LEASE_HELD with
  * *epoch when it returned a row, LEASE_LOST when none. */
 static int
@@ -102,7 +96,7 @@ lease_acquire(struct store *st, const char *source, const char *node,
     long long ttl_ms, long long *epoch)
 {
 	*epoch = 0;
-	if (!is_pg(st))
+	if (!store_on_postgresql(st))
 		return LEASE_HELD;
 	return run(st, &q_acquire, source, node, ttl_ms, -1, epoch);
 }
@@ -111,7 +105,7 @@ int
 lease_renew(struct store *st, const char *source, const char *node,
     long long epoch, long long ttl_ms)
 {
-	if (!is_pg(st))
+	if (!store_on_postgresql(st))
 		return LEASE_HELD;
 	return run(st, &q_renew, source, node, epoch, ttl_ms, NULL);
 }
@@ -120,7 +114,7 @@ int
 lease_fence(struct store *st, const char *source, const char *node,
     long long epoch)
 {
-	if (!is_pg(st))
+	if (!store_on_postgresql(st))
 		return LEASE_HELD;
 	return run(st, &q_fence, source, node, epoch, -1, NULL);
 }
@@ -129,7 +123,7 @@ int
 lease_release(struct store *st, const char *source, const char *node,
     long long epoch)
 {
-	if (!is_pg(st))
+	if (!store_on_postgresql(st))
 		return LEASE_HELD;
 	return run(st, &q_release, source, node, epoch, -1, NULL);
 }

@@ -771,19 +771,13 @@ static const struct query q_claim_mark = {
 	"UPDATE outbox SET next_attempt_at = ?2 WHERE id = ?1", NULL
 };
 
-static int
-is_pg(struct store *st)
-{
-	return strcmp(store_driver(st)->name, "postgresql") == 0;
-}
-
 int
 notify_claim(struct store *st, long long id, time_t now, int *attempts)
 {
 	struct stmt *s;
 	int rc;
 
-	if (!is_pg(st))
+	if (!store_on_postgresql(st))
 		return 1;
 	if ((s = store_prepare(st, &q_claim, &rc)) == NULL)
 		return rc;
@@ -812,7 +806,7 @@ claim(struct store *st, struct outbox_row *r, time_t now)
 {
 	int rc, attempts = r->attempts;
 
-	if (!is_pg(st))
+	if (!store_on_postgresql(st))
 		return 1;
 	if ((rc = store_begin(st)) != STORE_OK)
 		return rc;

@@ -216,6 +216,12 @@ store_done(struct stmt *s)
 		s->ops->done(s);
 }
 
+int
+store_on_postgresql(const struct store *st)
+{
+	return store_driver(st) == &store_pg_ops;
+}
+
 long long
 store_changes(struct stmt *s)
 {

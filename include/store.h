@@ -173,6 +173,9 @@ int	 store_open_config(const struct config *, int flags, struct store **,
 	    char **err);
 /* The driver of an open store (its name: "sqlite" or "postgresql"). */
 const struct store_ops *store_driver(const struct store *);
+/* Is an open store PostgreSQL's (the statements that only it needs:
+ * leases, the outbox claim; the PRAGMAs only SQLite has)? */
+int	 store_on_postgresql(const struct store *);
 
 /* NULL with *rc (a store_rc) on error; never finalize it: the store owns it. */
 struct stmt *store_prepare(struct store *, const struct query *, int *rc);
